@@ -1,0 +1,105 @@
+"""``scarline run`` and ``scarline replay``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scarline.cli.common import console, err_console, print_json, warn
+from scarline.config import load_config
+from scarline.replay import replay_run
+from scarline.runner import execute_run
+
+EXIT_NO_PARITY = 3
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]run[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+
+
+def run(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML run config (default: built-in defaults)."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(help="Dataset name (see `scarline data list`) or CSV/Parquet path."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed (overrides the config).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Parent directory for the run directory (default: config out_dir, `runs`)."
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name the run instead of <utc time>-<data>-<config hash>.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
+) -> None:
+    """Run a config on market data and write runs/<run_id>/ (config, WAL, manifests)."""
+    cfg = load_config(config)
+    overrides = {k: v for k, v in {"data.source": data, "seed": seed}.items() if v is not None}
+    if overrides:
+        cfg = cfg.with_overrides(**overrides)
+    with _progress() as progress:
+        task = progress.add_task("run", total=None)
+        summary = execute_run(
+            cfg,
+            run_id=run_id,
+            out_dir=out,
+            on_start=lambda n: progress.update(task, total=n),
+            on_step=lambda t: progress.advance(task) if t % 256 == 255 else None,
+        )
+    if as_json:
+        out_obj = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(summary).items()}
+        print_json(out_obj)
+        return
+    table = Table(title=f"run {summary.run_id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, value in asdict(summary).items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+    console.print(f"run directory: [bold]{summary.run_dir}[/]")
+
+
+def replay(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `scarline run`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Re-execute a run from its WAL and config snapshot; exit 0 on parity, 3 otherwise."""
+    result = replay_run(run_dir)
+    if not result.config_matches_manifest:
+        warn(
+            f"{run_dir / 'config.toml'}: hash differs from manifest.json config_hash "
+            "(the snapshot was edited after the run)"
+        )
+    if as_json:
+        print_json(asdict(result))
+    else:
+        verdict = "[bold green]parity[/]" if result.parity else "[bold red]NO PARITY[/]"
+        console.print(f"{verdict}  steps={result.steps}")
+        console.print(f"  decision trace  original {result.original}")
+        console.print(f"                  replayed {result.replayed}")
+        console.print(f"  WAL head        original {result.wal_head_original}")
+        console.print(f"                  replayed {result.wal_head_replayed}")
+    if not result.parity:
+        raise typer.Exit(EXIT_NO_PARITY)

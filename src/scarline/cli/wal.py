@@ -1,0 +1,111 @@
+"""``scarline wal``: inspect and verify a run's write-ahead log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import typer
+
+from scarline.cli.common import console, fail, print_json
+from scarline.errors import WalError
+from scarline.events import KINDS, Array
+from scarline.journal import read_records, recover, verify
+
+app = typer.Typer(help="Inspect and verify a run's write-ahead log.", no_args_is_help=True)
+
+RunDir = Annotated[Path, typer.Argument(help="A run directory (holds wal/).")]
+
+
+@app.command("verify")
+def verify_cmd(
+    run_dir: RunDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check the hash chain and seq of every record (and the manifest's head); exit 1 if bad."""
+    run_id, expected_head = run_identity(run_dir)
+    report = verify(run_dir / "wal", run_id, expected_head=expected_head)
+    if as_json:
+        print_json(report)
+    elif report.ok:
+        console.print(f"ok: {report.records} records, head {report.head}", soft_wrap=True)
+    if not report.ok:
+        fail(report.describe())
+
+
+@app.command("cat")
+def cat_cmd(
+    run_dir: RunDir,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", "-k", help="Only this event kind (repeatable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="At most this many records.")] = None,
+    from_seq: Annotated[int | None, typer.Option(min=0, help="Start at this seq.")] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Arrays as stored ([dtype, shape, base64]).")
+    ] = False,
+) -> None:
+    """Print records as JSON lines: seq, ts, kind, data (arrays as nested lists unless --raw)."""
+    unknown = sorted(set(kind or ()) - KINDS.keys())
+    if unknown:
+        raise WalError(f"unknown event kind {', '.join(unknown)} (known: {', '.join(KINDS)})")
+    records = read_records(run_dir / "wal", kinds=kind or None, seq_from=from_seq, limit=limit)
+    for rec in records:
+        data = rec.data if raw else humanize(rec.data)
+        print_json({"seq": rec.seq, "ts": rec.ts, "kind": rec.kind, "data": data})
+
+
+@app.command("recover")
+def recover_cmd(run_dir: RunDir) -> None:
+    """Truncate a torn last line (a crash mid-write); refuses if anything earlier is bad."""
+    run_id, _ = run_identity(run_dir)
+    dropped = recover(run_dir / "wal", run_id)
+    if dropped is None:
+        console.print("nothing to recover: the last record is intact")
+        return
+    console.print(
+        f"truncated {dropped.segment} at byte {dropped.offset}: dropped {dropped.dropped_bytes} "
+        f"bytes (torn record seq {dropped.seq})",
+        soft_wrap=True,
+    )
+
+
+def run_identity(run_dir: Path) -> tuple[str, str | None]:
+    """The run id and the WAL head a manifest bound (if any).
+
+    Taken from ``manifest.json``, else ``session.json``, else the directory name; never from
+    the WAL itself, whose first record may be the one that was tampered with.
+    """
+    if not run_dir.is_dir():
+        raise WalError(f"no run directory at {run_dir}")
+    for name in ("manifest.json", "session.json"):
+        path = run_dir / name
+        if not path.is_file():
+            continue
+        try:
+            doc = msgspec.json.decode(path.read_bytes())
+        except msgspec.DecodeError as err:
+            raise WalError(f"{path}: not valid JSON ({err})") from None
+        run_id = doc.get("run_id") if isinstance(doc, dict) else None
+        if isinstance(run_id, str) and run_id:
+            head = doc.get("wal_head") if name == "manifest.json" else None
+            return run_id, head if isinstance(head, str) and head else None
+    return run_dir.resolve().name, None
+
+
+def humanize(value: Any) -> Any:
+    """``value`` as JSON-ready builtins, with every :class:`Array` as a nested list of numbers."""
+    if isinstance(value, Array):
+        return value.numpy().tolist()
+    if isinstance(value, msgspec.Struct):
+        config = value.__struct_config__
+        out: dict[str, Any] = {}
+        if config.tag_field is not None:
+            out[config.tag_field] = config.tag
+        for field in value.__struct_fields__:
+            out[field] = humanize(getattr(value, field))
+        return out
+    if isinstance(value, list | tuple):
+        return [humanize(item) for item in value]
+    return value

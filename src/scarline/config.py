@@ -1,0 +1,142 @@
+"""Run configuration: pydantic models, TOML files, and the config hash.
+
+A run is a pure function of (config, input events, seed), so the resolved config is part
+of a run's identity: :func:`config_hash` is the sha256 of its canonical JSON, and the
+snapshot written to ``runs/<id>/config.toml`` is what replay reads. Unknown keys and
+wrong types are errors that name the key and the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from scarline.errors import ConfigError
+
+Profile = Literal["sim", "paper", "live-shadow"]
+FsyncPolicy = Literal["always", "batch", "never"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FeatureFlags(_Strict):
+    """Optional behaviours, all off unless the run needs them."""
+
+    exploration: bool = False
+    fast_weights: bool = False
+    linear_attention: bool = False
+    auto_governed_feedback: bool = False
+
+
+class DataConfig(_Strict):
+    """Which market to run on: a bundled dataset name or a CSV/Parquet path."""
+
+    source: str = "sp500"
+    start: str | None = Field(
+        default=None, description="first timestamp kept (ISO date), inclusive"
+    )
+    end: str | None = Field(default=None, description="last timestamp kept (ISO date), inclusive")
+    symbols: list[str] | None = None
+    tick_size: str | None = Field(default=None, description="override the inferred tick size")
+
+
+class WalConfig(_Strict):
+    segment_bytes: int = Field(default=64 * 2**20, gt=1024)
+    fsync: FsyncPolicy = "batch"
+    fsync_every: int = Field(default=4096, ge=1)
+
+
+class SmaPopulation(_Strict):
+    """Rule agents: one SMA crossover per (fast, slow) pair, long/flat."""
+
+    kind: Literal["sma-crossover"] = "sma-crossover"
+    fast: list[int] = Field(default_factory=lambda: [10])
+    slow: list[int] = Field(default_factory=lambda: [30])
+    order_qty: int = Field(default=1, ge=1, description="lots held when long")
+
+
+class RunConfig(_Strict):
+    """Everything that decides what a run does."""
+
+    name: str = "default"
+    profile: Profile = "sim"
+    seed: int = 0
+    out_dir: str = "runs"
+    data: DataConfig = DataConfig()
+    flags: FeatureFlags = FeatureFlags()
+    wal: WalConfig = WalConfig()
+    agents: SmaPopulation = SmaPopulation()
+
+    def with_overrides(self, **dotted: Any) -> RunConfig:
+        """A copy with ``{"data.source": "nasdaq", "seed": 3}``-style overrides, re-validated."""
+        raw = self.model_dump(mode="json")
+        for key, value in dotted.items():
+            node = raw
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node[part]
+            node[leaf] = value
+        return _validate(raw, "<overrides>")
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "<root>"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}'")
+        else:
+            got = e.get("input")
+            lines.append(f"{source}: key '{key}': {e['msg'].lower()} (got {got!r})")
+    return "\n".join(lines)
+
+
+def _validate(raw: dict[str, Any], source: str) -> RunConfig:
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, source)) from None
+
+
+def load_config(path: str | Path | None = None) -> RunConfig:
+    """Read a TOML config (``None``: the built-in defaults)."""
+    if path is None:
+        return RunConfig()
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: invalid TOML: {err}") from None
+    return _validate(raw, str(p))
+
+
+def canonical_json(config: RunConfig) -> bytes:
+    return json.dumps(
+        config.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
+    ).encode()
+
+
+def config_hash(config: RunConfig) -> str:
+    """sha256 of the canonical resolved config (sorted keys, no whitespace)."""
+    return hashlib.sha256(canonical_json(config)).hexdigest()
+
+
+def dump_toml(config: RunConfig) -> str:
+    """The resolved config as TOML (``None`` values are left out: they are the defaults)."""
+
+    def drop_none(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: drop_none(v) for k, v in node.items() if v is not None}
+        return node
+
+    return tomli_w.dumps(drop_none(config.model_dump(mode="json")))

@@ -1,0 +1,213 @@
+"""Canonical events: everything that enters or leaves the kernel, as msgspec tagged Structs.
+
+Every event carries the correlation ids that apply to it (``run_id`` and ``session_id``
+always; ``agent``/``decision_id``/``order_id`` where they exist). Prices and quantities are
+integers in instrument ticks and lots (see :mod:`scarline.instrument`). Per-agent arrays
+(a whole population's decision in one step) travel as :class:`Array`: raw little-endian
+bytes, base64 in JSON, exact and compact.
+
+The WAL envelope (``seq``, ``ts``, ``kind``, ``h``) lives in :mod:`scarline.journal`; the
+``kind`` there is the event's tag, so events themselves carry no timestamp of their own
+beyond what their meaning needs.
+
+Adding an event: subclass :class:`Event`, add it to :data:`EVENT_TYPES`; bump
+:data:`SCHEMA_VERSION` when an existing event changes shape.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+import numpy as np
+
+from scarline.instrument import InstrumentSpec
+
+SCHEMA_VERSION = 1
+
+
+class Array(msgspec.Struct, frozen=True, array_like=True):
+    """A numpy array as ``[dtype, shape, raw little-endian bytes]``; exact round trip."""
+
+    dtype: str
+    shape: list[int]
+    data: bytes
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Array:
+        a = np.ascontiguousarray(values)
+        le = a.dtype.newbyteorder("<") if a.dtype.byteorder not in ("|", "<", "=") else a.dtype
+        a = a.astype(le, copy=False)
+        return cls(a.dtype.str, list(a.shape), a.tobytes())
+
+    def numpy(self) -> np.ndarray:
+        return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """Base of every canonical event: the run and session it belongs to."""
+
+    run_id: str
+    session_id: str
+
+
+# --- session -----------------------------------------------------------------------------
+
+
+class SessionStart(Event, frozen=True, kw_only=True):
+    """Opens a session: the universe, instruments and everything replay needs to rebuild it."""
+
+    profile: str
+    universe: str
+    instruments: list[InstrumentSpec]
+    exog_names: list[str] = []
+    has_ohlc: bool = True
+    has_volume: bool = True
+    frequency: str = ""
+    config_hash: str = ""
+    seed: int = 0
+    schema_version: int = SCHEMA_VERSION
+
+
+class SessionEnd(Event, frozen=True, kw_only=True):
+    steps: int
+    decision_trace_hash: str
+    reason: Literal["completed", "halted", "killed", "error"] = "completed"
+
+
+# --- market ------------------------------------------------------------------------------
+
+
+class Bar(Event, frozen=True, kw_only=True):
+    """One OHLCV bar of one instrument, in ticks and lots; ``exog`` aligns with ``exog_names``."""
+
+    instrument: int
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int = 0
+    exog: list[float] = []
+
+
+class Quote(Event, frozen=True, kw_only=True):
+    """Top of book (L1)."""
+
+    instrument: int
+    bid: int
+    ask: int
+    bid_size: int
+    ask_size: int
+
+
+class Trade(Event, frozen=True, kw_only=True):
+    instrument: int
+    price: int
+    size: int
+    aggressor: Literal["buy", "sell", "unknown"] = "unknown"
+    trade_id: str = ""
+
+
+# --- decisions, risk, orders ---------------------------------------------------------------
+
+
+class Decision(Event, frozen=True, kw_only=True):
+    """The decisions of many agents in one step (batch form).
+
+    ``agents`` is ``int64[N]``; ``actions`` is ``int8[N, M]`` (policy-specific action codes,
+    e.g. -1/0/+1 for short/flat/long); ``target_qty`` is ``int64[N, M]`` in lots.
+    """
+
+    decision_id: str
+    step: int
+    policy: str
+    agents: Array
+    actions: Array
+    target_qty: Array
+
+
+class RiskCheck(Event, frozen=True, kw_only=True):
+    """One risk rule's verdict on one (or a batch of) order intents."""
+
+    check_id: str
+    decision_id: str
+    rule: str
+    outcome: Literal["pass", "warn", "throttle", "reject", "halt"]
+    agent: int = -1
+    order_id: str = ""
+    value: float = 0.0
+    limit: float = 0.0
+    detail: str = ""
+
+
+class OrderIntent(Event, frozen=True, kw_only=True):
+    order_id: str
+    decision_id: str
+    agent: int
+    instrument: int
+    side: Literal["buy", "sell"]
+    qty: int
+    order_type: Literal["market", "limit"] = "market"
+    limit_price: int = 0
+
+
+class OrderAck(Event, frozen=True, kw_only=True):
+    order_id: str
+    decision_id: str
+    agent: int
+
+
+class OrderReject(Event, frozen=True, kw_only=True):
+    order_id: str
+    decision_id: str
+    agent: int
+    reason: str
+
+
+class Fill(Event, frozen=True, kw_only=True):
+    fill_id: str
+    order_id: str
+    decision_id: str
+    agent: int
+    instrument: int
+    side: Literal["buy", "sell"]
+    price: int
+    qty: int
+    fee: int = 0
+    liquidity: Literal["maker", "taker"] = "taker"
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    SessionStart,
+    SessionEnd,
+    Bar,
+    Quote,
+    Trade,
+    Decision,
+    RiskCheck,
+    OrderIntent,
+    OrderAck,
+    OrderReject,
+    Fill,
+)
+"""Every event the WAL can hold; later issues append lifecycle events (Birth, Scar, ...)."""
+
+KINDS: dict[str, type[Event]] = {t.__name__: t for t in EVENT_TYPES}
+
+AnyEvent = (
+    SessionStart
+    | SessionEnd
+    | Bar
+    | Quote
+    | Trade
+    | Decision
+    | RiskCheck
+    | OrderIntent
+    | OrderAck
+    | OrderReject
+    | Fill
+)
+
+
+def kind_of(event: Event) -> str:
+    return type(event).__name__

@@ -1,0 +1,103 @@
+"""Instruments and fixed-point prices.
+
+Canonical events carry prices and quantities as integers in instrument ticks and lots.
+Text becomes ticks through :class:`decimal.Decimal` only, never through ``float``, so a
+price such as ``"123456789012345.67"`` keeps every digit. Floats that already exist
+(columns of a package dataset) go through their shortest ``repr`` first, which is the
+decimal text that float was written from.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+import msgspec
+import numpy as np
+
+
+class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """What one traded instrument is: its symbol and the size of one price tick and one lot."""
+
+    symbol: str
+    tick_size: str = "0.01"
+    lot_size: str = "1"
+    currency: str = "USD"
+    venue: str = "SIM"
+
+    @property
+    def tick(self) -> Decimal:
+        return Decimal(self.tick_size)
+
+    @property
+    def lot(self) -> Decimal:
+        return Decimal(self.lot_size)
+
+    @property
+    def tick_float(self) -> float:
+        return float(self.tick)
+
+    @property
+    def lot_float(self) -> float:
+        return float(self.lot)
+
+
+def to_units(text: str, unit: Decimal) -> int:
+    """Parse decimal ``text`` into an integer count of ``unit`` (half-even rounding).
+
+    Raises ``ValueError`` naming the text when it is not a finite decimal number.
+    """
+    try:
+        value = Decimal(text.strip())
+    except (InvalidOperation, AttributeError):
+        raise ValueError(f"cannot parse {text!r} as a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite number")
+    return int((value / unit).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def price_to_ticks(text: str, spec: InstrumentSpec) -> int:
+    return to_units(text, spec.tick)
+
+
+def qty_to_lots(text: str, spec: InstrumentSpec) -> int:
+    return to_units(text, spec.lot)
+
+
+def ticks_to_decimal(ticks: int, spec: InstrumentSpec) -> Decimal:
+    return Decimal(ticks) * spec.tick
+
+
+def floats_to_units(values: np.ndarray, unit: Decimal) -> np.ndarray:
+    """Convert float values to integer units via each float's shortest decimal ``repr``.
+
+    NaN and inf map to 0; callers mask them out (G0 DataTruth reports them).
+    """
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    out = np.zeros(flat.shape, dtype=np.int64)
+    finite = np.isfinite(flat)
+    for i in np.flatnonzero(finite):
+        out[i] = to_units(repr(float(flat[i])), unit)
+    return out.reshape(np.shape(values))
+
+
+def texts_to_units(values: np.ndarray, unit: Decimal) -> np.ndarray:
+    """Decimal strings to integer units; ``ValueError`` at the first bad one."""
+    flat = np.asarray(values, dtype=object).ravel()
+    out = np.empty(flat.shape, dtype=np.int64)
+    for i, text in enumerate(flat):
+        out[i] = to_units(str(text), unit)
+    return out.reshape(np.shape(values))
+
+
+def infer_decimals(texts: list[str], cap: int = 8) -> int:
+    """The number of decimal places needed to write every text exactly (at most ``cap``)."""
+    places = 0
+    for text in texts:
+        exponent = Decimal(text).normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < 0:
+            places = max(places, -exponent)
+    return min(places, cap)
+
+
+def tick_for_decimals(decimals: int) -> str:
+    return "1" if decimals <= 0 else "0." + "0" * (decimals - 1) + "1"

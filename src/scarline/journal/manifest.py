@@ -1,0 +1,84 @@
+"""Run and session manifests: the small JSON files that bind a run's evidence together.
+
+``manifest.json`` names the config, code, seed and every WAL segment with its sha256 and
+the chain head, plus the decision trace hash replay must reproduce; ``session.json``
+describes what was traded and where the data came from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from scarline.errors import WalError
+from scarline.events import SCHEMA_VERSION
+from scarline.instrument import InstrumentSpec
+
+WAL_FORMAT_VERSION = 1
+
+
+class SegmentEntry(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    records: int
+    bytes: int
+    sha256: str
+    first_seq: int
+    last_seq: int
+
+
+class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: str
+    session_id: str
+    config_hash: str
+    code_hash: str
+    seed: int
+    schema_version: int = SCHEMA_VERSION
+    wal_format_version: int = WAL_FORMAT_VERSION
+    wal_segments: list[SegmentEntry]
+    wal_head: str
+    wal_records: int
+    decision_trace_hash: str
+    steps: int
+    agents: int
+    data_hash: str
+    gate_report_sha256: str | None = None
+    created_at: str = ""
+    environment: dict[str, str] = {}
+
+
+class SessionManifest(msgspec.Struct, frozen=True, kw_only=True):
+    run_id: str
+    session_id: str
+    profile: str
+    universe: str
+    source: str
+    frequency: str
+    instruments: list[InstrumentSpec]
+    exog_names: list[str]
+    rows: int
+    start: str
+    end: str
+    data_hash: str
+    schema_versions: dict[str, int]
+
+
+def write_json(path: Path, obj: msgspec.Struct) -> None:
+    """Write pretty JSON via temp file + rename: a crash never leaves half a manifest."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
+    tmp.replace(path)
+
+
+def read_manifest(run_dir: Path) -> RunManifest:
+    path = run_dir / "manifest.json"
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=RunManifest)
+    except FileNotFoundError:
+        raise WalError(
+            f"{path}: no run manifest (the run did not finish or this is not a run directory)"
+        ) from None
+    except msgspec.ValidationError as err:
+        raise WalError(f"{path}: invalid run manifest: {err}") from None
+    except msgspec.DecodeError as err:
+        raise WalError(f"{path}: manifest is not valid JSON: {err}") from None

@@ -1,0 +1,121 @@
+"""Reading records back: filter on the envelope first, decode the event only for kept records."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+import msgspec
+import structlog
+
+from scarline.errors import WalError
+from scarline.events import AnyEvent, Event
+from scarline.journal.format import SEQ_OPEN, RawEnvelope
+from scarline.journal.segments import list_segments, require_wal_dir, seq_of
+
+
+class Record(msgspec.Struct, frozen=True):
+    """One WAL record as read: envelope fields, the decoded event and the segment it came from."""
+
+    seq: int
+    ts: int
+    kind: str
+    data: Event
+    segment: str
+
+
+def read_records(
+    wal_dir: Path,
+    *,
+    kinds: Collection[str] | None = None,
+    seq_from: int | None = None,
+    seq_to: int | None = None,
+    ts_from: int | None = None,
+    ts_to: int | None = None,
+    limit: int | None = None,
+) -> Iterator[Record]:
+    """Records of ``wal_dir`` in seq order, filtered (bounds inclusive), at most ``limit`` of them.
+
+    Read-only and unverified (``verify`` checks the chain). An unterminated last line (a torn
+    tail, or a writer mid-flush) is skipped with a warning; any other unreadable line raises
+    :class:`WalError` naming the file and line.
+    """
+    path = require_wal_dir(wal_dir)
+    segments = list_segments(path)
+    if seq_from is not None:
+        segments = segments[_start_segment(segments, seq_from) :]
+    wanted = None if kinds is None else frozenset(kinds)
+    return _records(segments, wanted, seq_from, seq_to, ts_from, ts_to, limit)
+
+
+def _records(
+    segments: list[Path],
+    kinds: frozenset[str] | None,
+    seq_from: int | None,
+    seq_to: int | None,
+    ts_from: int | None,
+    ts_to: int | None,
+    limit: int | None,
+) -> Iterator[Record]:
+    envelope = msgspec.json.Decoder(RawEnvelope).decode
+    event = msgspec.json.Decoder(AnyEvent).decode
+    left = -1 if limit is None else limit
+    if left == 0:
+        return
+    last = segments[-1] if segments else None
+    for path in segments:
+        name = path.name
+        with path.open("rb") as f:
+            offset = 0
+            for n, line in enumerate(f, 1):
+                if line[-1:] != b"\n":
+                    if path != last:
+                        raise WalError(f"{path}: line {n} has no newline but more segments follow")
+                    structlog.get_logger("scarline.journal").warning(
+                        "wal.torn_tail_skipped",
+                        segment=name,
+                        offset=offset,
+                        bytes=len(line),
+                        line=n,
+                    )
+                    return
+                offset += len(line)
+                try:
+                    env = envelope(line)
+                except ValueError as err:  # msgspec.DecodeError, ValidationError, bad UTF-8
+                    raise WalError(f"{path}: line {n}: {err}") from None
+                seq = env.seq
+                if seq_from is not None and seq < seq_from:
+                    continue
+                if seq_to is not None and seq > seq_to:
+                    return
+                if kinds is not None and env.kind not in kinds:
+                    continue
+                ts = env.ts
+                if (ts_from is not None and ts < ts_from) or (ts_to is not None and ts > ts_to):
+                    continue
+                try:
+                    data = event(env.data)
+                except ValueError as err:  # msgspec.DecodeError, ValidationError, bad UTF-8
+                    raise WalError(f"{path}: line {n} (seq {seq}): {err}") from None
+                if type(data).__name__ != env.kind:
+                    found = type(data).__name__
+                    raise WalError(f"{path}: line {n} (seq {seq}): kind {env.kind!r}, data {found}")
+                yield Record(seq, ts, env.kind, data, name)
+                left -= 1
+                if left == 0:
+                    return
+
+
+def _start_segment(segments: list[Path], seq_from: int) -> int:
+    """Index of the last segment starting at or before ``seq_from`` (earlier: lower seqs)."""
+    start = 0
+    for i, path in enumerate(segments):
+        with path.open("rb") as f:
+            first = seq_of(f.read(len(SEQ_OPEN) + 21))
+        if first is None:
+            continue
+        if first > seq_from:
+            break
+        start = i
+    return start

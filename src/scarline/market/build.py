@@ -1,0 +1,180 @@
+"""A canonical long DataFrame → :class:`RawTable` (shared by file import and datasets).
+
+The frame's columns are already canonical lower-case names (``timestamp``, ``symbol``,
+``open`` … ``volume``, ``bid`` … ``ask_size``, anything else numeric is exogenous). Every
+problem a user can fix becomes one :class:`DataError` line naming the source, the line (or
+row) and the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from scarline.errors import DataError
+from scarline.instrument import tick_for_decimals
+from scarline.market.parse import CellError, Cells, column_cells, timestamps_ns
+from scarline.market.raw import (
+    PRICE_COLUMNS,
+    QUOTE_PRICE_COLUMNS,
+    QUOTE_SIZE_COLUMNS,
+    RawTable,
+)
+
+RESERVED = frozenset(
+    {"timestamp", "symbol", *PRICE_COLUMNS, "volume", *QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS}
+)
+MAX_DECIMALS = 8
+
+
+def raw_from_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    tick_size: str | dict[str, str] | None = None,
+    default_symbol: str = "ASSET",
+    rows: np.ndarray | None = None,
+    lines: np.ndarray | None = None,
+) -> RawTable:
+    """Convert ``frame`` exactly; ``tick_size`` None infers it per symbol from the price text."""
+    n = len(frame)
+    rows = np.arange(1, n + 1, dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
+
+    def where(i: int) -> str:
+        return f"line {int(lines[i])}" if lines is not None else f"row {int(rows[i])}"
+
+    def fail(i: int, column: str, message: str) -> DataError:
+        return DataError(f"{source}: {where(i)}, column '{column}': {message}")
+
+    columns = set(frame.columns)
+    has_ohlc = bool(columns & {"open", "high", "low"})
+    needed = list(PRICE_COLUMNS) if has_ohlc else []
+    if columns & {*QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS}:
+        needed += QUOTE_PRICE_COLUMNS
+    for col in ("timestamp", "close", *needed):
+        if col not in columns:
+            have = ", ".join(map(str, frame.columns)) or "none"
+            raise DataError(f"{source}: missing required column '{col}' (columns: {have})")
+    if n == 0:
+        raise DataError(f"{source}: no data rows")
+
+    stamps, bad = timestamps_ns(frame["timestamp"])
+    if bad is not None:
+        text = frame["timestamp"].iloc[bad]
+        raise fail(bad, "timestamp", f"cannot parse {str(text)!r} as an ISO 8601 timestamp")
+    codes, symbols = _symbols(frame, default_symbol, fail)
+
+    price_cols = [c for c in (*PRICE_COLUMNS, *QUOTE_PRICE_COLUMNS) if c in columns]
+    size_cols = [c for c in ("volume", *QUOTE_SIZE_COLUMNS) if c in columns]
+    cells: dict[str, Cells] = {}
+    for col in (*price_cols, *size_cols):
+        try:
+            cells[col] = column_cells(frame[col])
+        except CellError as err:
+            raise fail(err.index, col, str(err)) from None
+
+    ticks = _tick_sizes(tick_size, symbols, codes, [cells[c] for c in price_cols])
+    for tick in dict.fromkeys(ticks):
+        if not _positive_decimal(tick):
+            raise DataError(f"{source}: tick size {tick!r} is not a positive decimal")
+    prices = {c: _units_by_tick(cells[c], ticks, codes, source, c) for c in price_cols}
+    sizes = {
+        c: _units_by_tick(cells[c], ("1",) * len(symbols), codes, source, c) for c in size_cols
+    }
+    exog, ignored = _exog(frame)
+    meta = {"ignored_columns": ",".join(ignored)} if ignored else {}
+    return RawTable(
+        source=source,
+        timestamps=stamps,
+        symbol_codes=codes,
+        symbols=symbols,
+        tick_sizes=ticks,
+        prices=prices,
+        sizes=sizes,
+        missing={c: cells[c].missing for c in (*price_cols, *size_cols)},
+        exog=exog,
+        rows=rows,
+        lines=lines,
+        has_ohlc=has_ohlc,
+        has_volume="volume" in columns,
+        meta=meta,
+    )
+
+
+def _symbols(
+    frame: pd.DataFrame, default: str, fail: Callable[[int, str, str], DataError]
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    if "symbol" not in frame.columns:
+        return np.zeros(len(frame), dtype=np.int64), (default,)
+    names = frame["symbol"].astype(object).where(frame["symbol"].notna(), "").astype(str)
+    names = names.str.strip()
+    empty = (names == "").to_numpy()
+    if empty.any():
+        raise fail(int(np.argmax(empty)), "symbol", "empty symbol")
+    codes, uniques = pd.factorize(names, sort=False)
+    return codes.astype(np.int64), tuple(str(u) for u in uniques)
+
+
+def _tick_sizes(
+    given: str | dict[str, str] | None,
+    symbols: tuple[str, ...],
+    codes: np.ndarray,
+    price_cells: list[Cells],
+) -> tuple[str, ...]:
+    if isinstance(given, str):
+        return (given,) * len(symbols)
+    places = np.zeros(len(symbols), dtype=np.int64)
+    for cells in price_cells:
+        places = np.maximum(places, cells.decimals(codes, len(symbols), cap=MAX_DECIMALS))
+    return tuple(
+        given[s] if isinstance(given, dict) and s in given else tick_for_decimals(int(p))
+        for s, p in zip(symbols, places, strict=True)
+    )
+
+
+def _positive_decimal(text: str) -> bool:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return False
+    return value.is_finite() and value > 0
+
+
+def _units_by_tick(
+    cells: Cells, ticks: tuple[str, ...], codes: np.ndarray, source: str, column: str
+) -> np.ndarray:
+    out = np.zeros(codes.shape, dtype=np.int64)
+    for tick in dict.fromkeys(ticks):
+        rows = np.isin(codes, [k for k, t in enumerate(ticks) if t == tick])
+        try:
+            units = cells.to_units(Decimal(tick))
+        except OverflowError:
+            raise DataError(
+                f"{source}: column '{column}' has a value too large for tick {tick}"
+            ) from None
+        out[rows] = units[rows]
+    return out
+
+
+def _exog(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Further numeric columns as float64 (features); non-numeric ones are ignored."""
+    exog: dict[str, np.ndarray] = {}
+    ignored: list[str] = []
+    for col in frame.columns:
+        if col in RESERVED:
+            continue
+        series = frame[col]
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            exog[str(col)] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            continue
+        text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+        blank = (text == "") | text.str.lower().isin(["nan", "na", "n/a", "null", "none"])
+        values = pd.to_numeric(text.where(~blank, "nan"), errors="coerce")
+        if (values.notna() | blank).all() and not blank.all():
+            exog[str(col)] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            ignored.append(str(col))
+    return exog, ignored

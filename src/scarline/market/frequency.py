@@ -1,0 +1,38 @@
+"""Bar frequencies as text (``"1d"``, ``"1h"``, ``"5min"``) and as integer nanoseconds.
+
+Frequencies are labels on a market and steps for the synthetic clock; keeping both
+directions in one place means a generated file re-imports with the same label.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+_UNITS_NS = {"d": 86_400 * 10**9, "h": 3_600 * 10**9, "min": 60 * 10**9, "s": 10**9}
+_PATTERN = re.compile(r"^\s*(\d+)\s*(d|h|min|s)\s*$")
+
+
+def frequency_ns(text: str) -> int:
+    """``"5min"`` → 300_000_000_000; raises ``ValueError`` naming the text when unknown."""
+    match = _PATTERN.match(text.lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise ValueError(f"unknown frequency {text!r} (use e.g. '1d', '1h', '1min', '30s')")
+    return int(match.group(1)) * _UNITS_NS[match.group(2)]
+
+
+def format_frequency(step_ns: int) -> str:
+    """The largest whole unit that writes ``step_ns`` exactly (``86_400e9`` → ``"1d"``)."""
+    for unit, size in _UNITS_NS.items():
+        if step_ns > 0 and step_ns % size == 0:
+            return f"{step_ns // size}{unit}"
+    return f"{step_ns}ns"
+
+
+def infer_frequency(timestamps: np.ndarray) -> str:
+    """Label for the median positive step of sorted ``int64`` ns timestamps (``"?"`` if < 2)."""
+    steps = np.diff(np.unique(timestamps))
+    if steps.size == 0:
+        return "?"
+    return format_frequency(int(np.median(steps)))

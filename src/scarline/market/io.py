@@ -1,0 +1,203 @@
+"""CSV and Parquet market files: read them exactly, write them back exactly.
+
+Canonical columns are ``timestamp, [symbol,] open, high, low, close, volume`` (names are
+case-insensitive, ``Date`` is accepted for ``timestamp``); close-only files are allowed,
+``bid, ask, bid_size, ask_size`` become L1 quotes and any further numeric column is kept as
+an exogenous feature. CSV cells are read as text and become ticks through ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scarline.errors import DataError
+from scarline.market.build import raw_from_frame
+from scarline.market.datasets import dataset_raw, is_dataset, known_names, load_dataset
+from scarline.market.frame import MarketData
+from scarline.market.pivot import from_market, to_market
+from scarline.market.raw import PRICE_COLUMNS, QUOTE_PRICE_COLUMNS, QUOTE_SIZE_COLUMNS, RawTable
+from scarline.market.textfmt import tick_places, timestamps_text, units_text
+
+CSV_SUFFIXES = frozenset({".csv"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+TICKS_KEY = b"scarline.tick_sizes"
+CANONICAL_ORDER = (*PRICE_COLUMNS, "volume", *QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS)
+_ALIASES = {"date": "timestamp", "datetime": "timestamp", "time": "timestamp", "ticker": "symbol"}
+
+
+def read_raw(
+    path: str | Path, *, tick_size: str | None = None, symbol: str | None = None
+) -> RawTable:
+    """Read a .csv/.parquet file into source rows (no pivot yet; G0 runs on this)."""
+    path = Path(path)
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
+        raise DataError(f"{source}: unsupported file type (use .csv, .parquet or .pq)")
+    if not path.is_file():
+        raise DataError(f"{source}: no such file")
+    default_symbol = symbol or path.stem
+    ticks: str | dict[str, str] | None = tick_size
+    lines = None
+    if suffix in CSV_SUFFIXES:
+        frame, lines = _read_csv(path)
+    else:
+        frame = _read_parquet(path)
+        ticks = tick_size or _parquet_ticks(path)
+    frame = _canonical_columns(frame, source)
+    return raw_from_frame(
+        frame, source=source, tick_size=ticks, default_symbol=default_symbol, lines=lines
+    )
+
+
+def load_file(
+    path: str | Path,
+    *,
+    tick_size: str | None = None,
+    symbol: str | None = None,
+    frequency: str | None = None,
+) -> MarketData:
+    """Read and pivot a market file; the frequency is inferred from the median step if not given."""
+    path = Path(path)
+    raw = read_raw(path, tick_size=tick_size, symbol=symbol)
+    return to_market(raw, name=path.stem, source=str(path), frequency=frequency)
+
+
+def read_source(
+    name_or_path: str | Path, *, tick_size: str | None = None, symbol: str | None = None
+) -> RawTable:
+    """Source rows of a registered dataset name or a market file."""
+    if isinstance(name_or_path, str) and is_dataset(name_or_path):
+        return dataset_raw(name_or_path, tick_size)
+    _require_file_like(name_or_path)
+    return read_raw(name_or_path, tick_size=tick_size, symbol=symbol)
+
+
+def load_market(
+    name_or_path: str | Path,
+    *,
+    tick_size: str | None = None,
+    symbol: str | None = None,
+    frequency: str | None = None,
+) -> MarketData:
+    """A registered dataset by name, else a .csv/.parquet/.pq file by path.
+
+    ``tick_size`` overrides the registry / inferred tick; ``symbol`` (the symbol of a file
+    without a ``symbol`` column) and ``frequency`` apply to files only.
+    """
+    if isinstance(name_or_path, str) and is_dataset(name_or_path):
+        return load_dataset(name_or_path, tick_size)
+    _require_file_like(name_or_path)
+    return load_file(name_or_path, tick_size=tick_size, symbol=symbol, frequency=frequency)
+
+
+def write_market(market: MarketData, path: str | Path) -> Path:
+    """Write ``market`` as CSV or Parquet, chosen by the file extension."""
+    path = Path(path)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return write_csv(market, path)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return write_parquet(market, path)
+    raise DataError(f"{path}: unsupported file type (use .csv, .parquet or .pq)")
+
+
+def write_csv(market: MarketData, path: str | Path) -> Path:
+    """Long-format CSV of the valid bars; prices are exact decimal text of the ticks."""
+    path = Path(path)
+    _long_frame(market, as_text=True).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def write_parquet(market: MarketData, path: str | Path) -> Path:
+    """Long-format Parquet; prices are exact ``decimal128`` columns, tick sizes in metadata."""
+    path = Path(path)
+    table = pa.Table.from_pandas(_long_frame(market, as_text=False), preserve_index=False)
+    ticks = {i.symbol: i.tick_size for i in market.instruments}
+    decimal = pa.decimal128(38, max(tick_places(t) for t in ticks.values()))
+    for k, name in enumerate(table.column_names):
+        if name in PRICE_COLUMNS or name in QUOTE_PRICE_COLUMNS:
+            table = table.set_column(k, name, table.column(k).cast(decimal))
+    metadata = {**(table.schema.metadata or {}), TICKS_KEY: json.dumps(ticks).encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+    return path
+
+
+def _require_file_like(name_or_path: str | Path) -> None:
+    suffix = Path(name_or_path).suffix.lower()
+    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
+        raise DataError(
+            f"{str(name_or_path)!r} is neither a dataset ({', '.join(known_names())}) "
+            "nor a .csv/.parquet/.pq file"
+        )
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every cell as text; blank lines dropped but counted, so ``lines`` are the file's lines."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise DataError(f"{path}: {message}") from None
+    blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
+    lines = np.flatnonzero(~blank.to_numpy()) + 2
+    return frame.loc[~blank].reset_index(drop=True), lines.astype(np.int64)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as err:
+        raise DataError(f"{path}: cannot read as Parquet ({err})") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    return frame
+
+
+def _parquet_ticks(path: Path) -> dict[str, str] | None:
+    metadata = pq.read_schema(path).metadata or {}
+    return json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None
+
+
+def _canonical_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Lower-case, stripped column names with ``date``/``ticker`` aliases; no duplicates."""
+    names = [str(c).strip().lower() for c in frame.columns]
+    present = set(names)
+    names = [_ALIASES[n] if n in _ALIASES and _ALIASES[n] not in present else n for n in names]
+    seen: set[str] = set()
+    for original, name in zip(frame.columns, names, strict=True):
+        if name in seen:
+            raise DataError(f"{source}: duplicate column {str(original)!r} (as {name!r})")
+        seen.add(name)
+    return frame.set_axis(names, axis=1)
+
+
+def _long_frame(market: MarketData, *, as_text: bool) -> pd.DataFrame:
+    """Valid bars as long rows; prices always exact text, the rest text or typed."""
+    raw = from_market(market)
+    ticks = np.array(raw.tick_sizes, dtype=object)[raw.symbol_codes]
+    stamps = raw.timestamps
+    columns: dict[str, object] = {
+        "timestamp": timestamps_text(stamps)
+        if as_text
+        else pd.to_datetime(stamps, utc=True).as_unit("ns"),
+        "symbol": np.array(raw.symbols, dtype=object)[raw.symbol_codes],
+    }
+    for col in CANONICAL_ORDER:
+        if col in raw.prices:
+            columns[col] = units_text(raw.prices[col], ticks)
+        elif col in raw.sizes:
+            columns[col] = raw.sizes[col].astype(str) if as_text else raw.sizes[col]
+    for col, values in raw.exog.items():
+        columns[col] = _float_text(values) if as_text else values
+    return pd.DataFrame(columns)
+
+
+def _float_text(values: np.ndarray) -> np.ndarray:
+    """Shortest round-trip text of each float (numpy's repr algorithm); NaN as an empty cell."""
+    return np.where(np.isnan(values), "", values.astype(str)).astype(object)

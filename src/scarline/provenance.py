@@ -1,0 +1,34 @@
+"""What code and environment produced a run (for the run manifest)."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+import scarline
+
+_PACKAGES = ("numpy", "pandas", "msgspec", "pydantic", "torch")
+
+
+@cache
+def code_hash() -> str:
+    """sha256 over every ``.py`` file of the installed scarline package (path and bytes)."""
+    root = Path(scarline.__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def environment() -> dict[str, str]:
+    env = {"python": platform.python_version(), "scarline": scarline.__version__}
+    for name in _PACKAGES:
+        try:
+            env[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return env

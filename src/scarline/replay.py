@@ -1,0 +1,70 @@
+"""``scarline replay``: re-execute a run from its WAL and config snapshot alone.
+
+The dataset is not read again: the market is rebuilt from the WAL's Bar/Quote events.
+The WAL must verify first (a tampered log proves nothing). Parity means the replayed
+decision trace hash equals the manifest's; the replayed WAL head (computed without
+writing) is reported too, and equals the original when every journaled event matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from scarline.config import config_hash, load_config
+from scarline.engine import SessionIds
+from scarline.errors import WalError
+from scarline.events import Bar, Quote, SessionStart
+from scarline.journal import HashOnlyWal, read_records, verify
+from scarline.journal.manifest import read_manifest
+from scarline.market.stream import market_from_events
+from scarline.runner import kernel_for
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    parity: bool
+    original: str
+    replayed: str
+    wal_head_original: str
+    wal_head_replayed: str
+    steps: int
+    config_matches_manifest: bool
+
+
+def replay_run(run_dir: Path) -> ReplayResult:
+    manifest = read_manifest(run_dir)
+    wal_dir = run_dir / "wal"
+    report = verify(wal_dir, manifest.run_id, expected_head=manifest.wal_head)
+    if not report.ok:
+        bad = report.first_bad
+        where = (
+            f"segment {bad.segment}, seq {bad.seq} (line {bad.line}): {bad.reason}" if bad else ""
+        )
+        raise WalError(f"refusing to replay {run_dir}: WAL check failed at {where}")
+    config = load_config(run_dir / "config.toml")
+
+    start: SessionStart | None = None
+    market_events: list[tuple[int, Bar | Quote]] = []
+    for rec in read_records(wal_dir, kinds=("SessionStart", "Bar", "Quote")):
+        if isinstance(rec.data, SessionStart):
+            if start is not None:
+                break  # one session per run for now
+            start = rec.data
+        else:
+            market_events.append((rec.ts, rec.data))
+    if start is None:
+        raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
+    market = market_from_events(start, market_events)
+    ids = SessionIds(start.run_id, start.session_id)
+    sink = HashOnlyWal(manifest.run_id)
+    result = kernel_for(config, market, ids, sink).run()
+    return ReplayResult(
+        parity=result.decision_trace_hash == manifest.decision_trace_hash,
+        original=manifest.decision_trace_hash,
+        replayed=result.decision_trace_hash,
+        wal_head_original=manifest.wal_head,
+        wal_head_replayed=result.wal_head,
+        steps=result.steps,
+        config_matches_manifest=config_hash(config) == manifest.config_hash,
+    )

@@ -1,0 +1,203 @@
+"""``scarline run``: turn a config into a run directory (the unit of evidence).
+
+Order matters: the config snapshot is written first, then the WAL as the kernel runs,
+then the session and run manifests, which bind the WAL segments' sha256 and head and the
+decision trace hash. A crash mid-run leaves a WAL without a manifest, never the reverse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scarline.agents.factory import build_policy
+from scarline.config import RunConfig, config_hash, dump_toml
+from scarline.engine import Kernel, KernelResult, SessionIds
+from scarline.errors import ScarlineError
+from scarline.events import SCHEMA_VERSION, SessionStart
+from scarline.journal import WalWriter, segment_infos
+from scarline.journal.manifest import (
+    WAL_FORMAT_VERSION,
+    RunManifest,
+    SegmentEntry,
+    SessionManifest,
+    write_json,
+)
+from scarline.market.frame import MarketData
+from scarline.market.io import load_market
+from scarline.market.stream import normalized
+from scarline.market.subset import subset
+from scarline.provenance import code_hash, environment
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    run_dir: Path
+    config_hash: str
+    data_hash: str
+    steps: int
+    agents: int
+    wal_records: int
+    decision_trace_hash: str
+    wal_head: str
+
+
+def session_id_for(run_id: str, index: int = 0) -> str:
+    """Deterministic session id: replay re-derives it from the run id."""
+    return hashlib.blake2b(f"{run_id}/{index}".encode(), digest_size=6).hexdigest()
+
+
+def make_run_id(now: datetime, universe: str, cfg_hash: str) -> str:
+    """``20261123T085600Z-sp500-1a2b3c4d``: sortable by time, names the data and config."""
+    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(universe).stem).strip("-") or "data"
+    return f"{now:%Y%m%dT%H%M%SZ}-{tag}-{cfg_hash[:8]}"
+
+
+def load_run_market(config: RunConfig) -> MarketData:
+    d = config.data
+    market = load_market(d.source, tick_size=d.tick_size)
+    return normalized(subset(market, d.start, d.end, d.symbols))
+
+
+def session_start(config: RunConfig, market: MarketData, ids: SessionIds) -> SessionStart:
+    return SessionStart(
+        run_id=ids.run_id,
+        session_id=ids.session_id,
+        profile=config.profile,
+        universe=market.name,
+        instruments=list(market.instruments),
+        exog_names=list(market.exog_names),
+        has_ohlc=market.has_ohlc,
+        has_volume=market.has_volume,
+        frequency=market.frequency,
+        config_hash=config_hash(config),
+        seed=config.seed,
+    )
+
+
+def kernel_for(config: RunConfig, market: MarketData, ids: SessionIds, journal) -> Kernel:
+    """The one way a kernel is assembled, shared by run and replay."""
+    return Kernel(
+        market=market,
+        policy=build_policy(config, market),
+        journal=journal,
+        ids=ids,
+        session_start=session_start(config, market, ids),
+    )
+
+
+def execute_run(
+    config: RunConfig,
+    *,
+    run_id: str | None = None,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Run ``config`` and write ``<out_dir>/<run_id>/``; ``now`` only names the run."""
+    market = load_run_market(config)
+    cfg_hash = config_hash(config)
+    stamp = now or datetime.now(UTC)
+    run_id = run_id or make_run_id(stamp, market.name, cfg_hash)
+    root = Path(out_dir or config.out_dir)
+    run_dir = root / run_id
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ScarlineError(f"{run_dir}: run directory already exists and is not empty")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.toml").write_text(dump_toml(config), encoding="utf-8")
+
+    ids = SessionIds(run_id, session_id_for(run_id))
+    with WalWriter(
+        run_dir / "wal",
+        run_id,
+        segment_bytes=config.wal.segment_bytes,
+        fsync=config.wal.fsync,
+        fsync_every=config.wal.fsync_every,
+    ) as wal:
+        kernel = kernel_for(config, market, ids, wal)
+        if on_start is not None:
+            on_start(market.n_steps)
+        result = kernel.run(on_step)
+        n_records = wal.next_seq
+    n_agents = len(kernel.policy.agent_ids)
+    data_hash = _write_manifests(run_dir, config, market, ids, result, n_records, n_agents, stamp)
+    return RunSummary(
+        run_id,
+        run_dir,
+        cfg_hash,
+        data_hash,
+        result.steps,
+        n_agents,
+        n_records,
+        result.decision_trace_hash,
+        result.wal_head,
+    )
+
+
+def _write_manifests(
+    run_dir: Path,
+    config: RunConfig,
+    market: MarketData,
+    ids: SessionIds,
+    result: KernelResult,
+    n_records: int,
+    n_agents: int,
+    stamp: datetime,
+) -> str:
+    data_hash = market.content_hash()
+    start, end = market.time_range()
+    write_json(
+        run_dir / "session.json",
+        SessionManifest(
+            run_id=ids.run_id,
+            session_id=ids.session_id,
+            profile=config.profile,
+            universe=market.name,
+            source=market.source,
+            frequency=market.frequency,
+            instruments=list(market.instruments),
+            exog_names=list(market.exog_names),
+            rows=market.n_steps,
+            start=str(start),
+            end=str(end),
+            data_hash=data_hash,
+            schema_versions={"events": SCHEMA_VERSION, "wal": WAL_FORMAT_VERSION},
+        ),
+    )
+    segments = [
+        SegmentEntry(
+            name=s.name,
+            records=s.records,
+            bytes=s.bytes,
+            sha256=s.sha256,
+            first_seq=s.first_seq,
+            last_seq=s.last_seq,
+        )
+        for s in segment_infos(run_dir / "wal")
+    ]
+    write_json(
+        run_dir / "manifest.json",
+        RunManifest(
+            run_id=ids.run_id,
+            session_id=ids.session_id,
+            config_hash=config_hash(config),
+            code_hash=code_hash(),
+            seed=config.seed,
+            wal_segments=segments,
+            wal_head=result.wal_head,
+            wal_records=n_records,
+            decision_trace_hash=result.decision_trace_hash,
+            steps=result.steps,
+            agents=n_agents,
+            data_hash=data_hash,
+            created_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            environment=environment(),
+        ),
+    )
+    return data_hash

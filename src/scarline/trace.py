@@ -1,0 +1,30 @@
+"""The decision trace hash: what replay parity compares.
+
+A running BLAKE2b-256 over every step's decisions — step index, agent ids, actions and
+target quantities as raw little-endian bytes — so two runs agree on it exactly when every
+agent decided the same thing at every step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+
+class DecisionTrace:
+    def __init__(self) -> None:
+        self._h = hashlib.blake2b(digest_size=32)
+        self.steps = 0
+
+    def update(
+        self, step: int, agents: np.ndarray, actions: np.ndarray, target_qty: np.ndarray
+    ) -> None:
+        h = self._h
+        h.update(step.to_bytes(8, "little", signed=True))
+        for a in (agents, actions, target_qty):
+            h.update(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
+        self.steps += 1
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()

@@ -1,0 +1,98 @@
+"""The run/replay contract as a user meets it on the command line."""
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+import tomli_w
+from typer.testing import CliRunner
+
+from scarline.cli import app
+
+runner = CliRunner()
+pytestmark = pytest.mark.slow
+
+
+def _run(tmp_path: Path, *args: str) -> dict:
+    result = runner.invoke(app, ["run", "--out", str(tmp_path), "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = _run(tmp_path_factory.mktemp("runs"), "--data", "sp500", "--run-id", "cli-sp500")
+    assert {"run_id", "run_dir", "decision_trace_hash", "wal_head"} <= set(out)
+    assert out["run_id"] == "cli-sp500"
+    return Path(out["run_dir"])
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_replay_json_reports_parity(run_dir: Path) -> None:
+    result = runner.invoke(app, ["replay", str(run_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["parity"] is True
+    assert out["original"] == out["replayed"]
+
+
+def test_one_changed_byte_fails_verify_at_that_record_and_replay_refuses(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    copy = _copy(run_dir, tmp_path / "tampered")
+    segment = copy / "wal" / "000000.jsonl"
+    lines = segment.read_bytes().split(b"\n")
+    target = 101  # the record with seq 101, a Bar
+    line = bytearray(lines[target])
+    pos = line.index(b'"close":') + 9
+    line[pos] = ord("9") if line[pos] != ord("9") else ord("8")
+    lines[target] = bytes(line)
+    segment.write_bytes(b"\n".join(lines))
+
+    verify = runner.invoke(app, ["wal", "verify", str(copy)])
+    assert verify.exit_code == 1
+    assert "000000.jsonl" in verify.output and "seq 101" in verify.output
+
+    replay = runner.invoke(app, ["replay", str(copy)])
+    assert replay.exit_code == 1
+    assert "refusing to replay" in replay.output
+    assert "Traceback" not in replay.output
+
+
+def test_edited_config_snapshot_breaks_parity_with_exit_3(run_dir: Path, tmp_path: Path) -> None:
+    copy = _copy(run_dir, tmp_path / "edited")
+    cfg = copy / "config.toml"
+    raw = tomllib.loads(cfg.read_text())
+    raw["agents"]["fast"] = [9]
+    cfg.write_text(tomli_w.dumps(raw))
+    result = runner.invoke(app, ["replay", str(copy), "--json"])
+    assert result.exit_code == 3, result.output
+    out = json.loads(result.stdout)
+    assert out["parity"] is False and out["original"] != out["replayed"]
+    assert out["config_matches_manifest"] is False
+    assert "config.toml" in result.stderr
+
+
+def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[agents]\nfats = [3]\n")
+    result = runner.invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "agents.fats" in result.output and str(cfg) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_human_summary_prints_the_run_directory(tmp_path: Path) -> None:
+    cfg = tmp_path / "short.toml"
+    cfg.write_text('[data]\nsource = "sp500"\nend = "1999-06-30"\n')
+    result = runner.invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "run directory:" in result.output
+    assert str(tmp_path / "r") in result.output.replace("\n", "")

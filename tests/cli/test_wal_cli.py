@@ -1,0 +1,177 @@
+"""``scarline wal verify | cat | recover`` as a user meets them: exit codes, messages, output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.cli.wal import humanize
+from scarline.events import Array, Bar, Decision, SessionStart
+from scarline.instrument import InstrumentSpec
+from scarline.journal import WalWriter
+
+runner = CliRunner()
+RUN = "cli-run"
+
+
+def _bar(i: int, run_id: str = RUN) -> Bar:
+    return Bar(run_id=run_id, session_id="s", instrument=0, open=i, high=i, low=i, close=i)
+
+
+def _decision() -> Decision:
+    return Decision(
+        run_id=RUN, session_id="s", decision_id="d1", step=3, policy="sma",
+        agents=Array.of(np.array([7, 8], np.int64)),
+        actions=Array.of(np.array([[1, 0], [-1, 1]], np.int8)),
+        target_qty=Array.of(np.array([[5, 0], [-5, 2]], np.int64)),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    """A run directory named after its run, holding a WAL of 20 bars then one decision."""
+    path = tmp_path / RUN
+    with WalWriter(path / "wal", RUN, fsync="never") as w:
+        for i in range(20):
+            w.append(_bar(i), 1_000 * i)
+        w.append(_decision(), 99_000)
+    return path
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["wal", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _head(run_dir: Path) -> str:
+    return json.loads(_invoke("verify", str(run_dir), "--json")[1])["head"]
+
+
+def _tamper(run_dir: Path, seq: int) -> None:
+    path = run_dir / "wal" / "000000.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[seq] = lines[seq].replace(b'"close":', b'"close":1', 1)
+    path.write_bytes(b"".join(lines))
+
+
+def test_verify_intact(run_dir: Path) -> None:
+    code, out, _ = _invoke("verify", str(run_dir))
+    assert code == 0
+    assert "21 records" in out and _head(run_dir) in out
+
+
+def test_verify_tampered_names_segment_seq_line(run_dir: Path) -> None:
+    _tamper(run_dir, 17)
+    code, out, err = _invoke("verify", str(run_dir))
+    assert code == 1
+    assert "error: WAL check failed at segment 000000.jsonl, seq 17 (line 18): hash mismatch" in err
+    assert out == ""
+
+
+def test_verify_json(run_dir: Path) -> None:
+    code, out, _ = _invoke("verify", str(run_dir), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["ok"] is True and report["records"] == 21 and report["first_bad"] is None
+    _tamper(run_dir, 4)
+    code, out, _ = _invoke("verify", str(run_dir), "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["ok"] is False and report["records"] == 4
+    assert report["first_bad"] == {
+        "segment": "000000.jsonl",
+        "seq": 4,
+        "line": 5,
+        "reason": "hash mismatch",
+    }
+
+
+def test_verify_uses_manifest_run_id_and_head(tmp_path: Path, run_dir: Path) -> None:
+    head = _head(run_dir)
+    moved = run_dir.rename(tmp_path / "renamed")  # the directory name no longer says the run id
+    code, _, err = _invoke("verify", str(moved))
+    assert code == 1 and f"belongs to run {RUN!r}, not 'renamed'" in err
+    (moved / "manifest.json").write_text(json.dumps({"run_id": RUN}))
+    assert _invoke("verify", str(moved))[0] == 0
+    (moved / "manifest.json").write_text(json.dumps({"run_id": RUN, "wal_head": head}))
+    assert _invoke("verify", str(moved))[0] == 0
+    (moved / "manifest.json").write_text(json.dumps({"run_id": RUN, "wal_head": "ab" * 32}))
+    code, _, err = _invoke("verify", str(moved))
+    assert code == 1 and f"WAL head {head} does not match manifest {'ab' * 32}" in err
+
+
+def test_verify_falls_back_to_session_json(tmp_path: Path, run_dir: Path) -> None:
+    moved = run_dir.rename(tmp_path / "elsewhere")
+    (moved / "session.json").write_text(json.dumps({"run_id": RUN, "universe": "x"}))
+    assert _invoke("verify", str(moved))[0] == 0
+
+
+def test_missing_wal_is_an_error_naming_the_path(tmp_path: Path) -> None:
+    code, _, err = _invoke("verify", str(tmp_path))
+    assert code == 1 and f"no WAL directory at {tmp_path / 'wal'}" in err
+    code, _, err = _invoke("cat", str(tmp_path / "nope"))
+    assert code == 1 and "no WAL directory" in err
+
+
+def test_cat_prints_records_and_arrays_as_lists(run_dir: Path) -> None:
+    code, out, _ = _invoke("cat", str(run_dir), "--kind", "Decision")
+    assert code == 0
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert (record["seq"], record["ts"], record["kind"]) == (20, 99_000, "Decision")
+    assert record["data"]["agents"] == [7, 8]
+    assert record["data"]["actions"] == [[1, 0], [-1, 1]]
+    assert record["data"]["target_qty"] == [[5, 0], [-5, 2]]
+    assert record["data"]["kind"] == "Decision" and record["data"]["step"] == 3
+
+
+def test_cat_raw_keeps_the_stored_array_form(run_dir: Path) -> None:
+    out = _invoke("cat", str(run_dir), "--kind", "Decision", "--raw")[1]
+    assert json.loads(out)["data"]["actions"] == ["|i1", [2, 2], "AQD/AQ=="]
+
+
+def test_cat_filters(run_dir: Path) -> None:
+    out = _invoke("cat", str(run_dir), "--from-seq", "5", "--limit", "3")[1]
+    assert [json.loads(line)["seq"] for line in out.splitlines()] == [5, 6, 7]
+    out = _invoke("cat", str(run_dir), "-k", "Bar", "-k", "Decision", "--from-seq", "19")[1]
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == ["Bar", "Decision"]
+    code, _, err = _invoke("cat", str(run_dir), "--kind", "Nope")
+    assert code == 1 and "unknown event kind Nope" in err
+
+
+def test_recover_truncates_a_torn_tail_then_verify_passes(run_dir: Path) -> None:
+    path = run_dir / "wal" / "000000.jsonl"
+    data = path.read_bytes()
+    path.write_bytes(data[:-100])
+    assert _invoke("verify", str(run_dir))[0] == 1
+    code, out, _ = _invoke("recover", str(run_dir))
+    assert code == 0 and "truncated 000000.jsonl" in out and "seq 20" in out
+    code, out, _ = _invoke("verify", str(run_dir))
+    assert code == 0 and "20 records" in out
+    code, out, _ = _invoke("recover", str(run_dir))
+    assert code == 0 and "nothing to recover" in out
+
+
+def test_recover_refuses_mid_wal_corruption(run_dir: Path) -> None:
+    _tamper(run_dir, 3)
+    before = (run_dir / "wal" / "000000.jsonl").read_bytes()
+    code, _, err = _invoke("recover", str(run_dir))
+    assert code == 1 and "seq 3" in err and "nothing was truncated" in err
+    assert (run_dir / "wal" / "000000.jsonl").read_bytes() == before
+
+
+def test_humanize_only_changes_arrays() -> None:
+    start = SessionStart(
+        run_id=RUN, session_id="s", profile="sim", universe="u",
+        instruments=[InstrumentSpec(symbol="AAPL"), InstrumentSpec(symbol="MSFT", tick_size="1")],
+    )  # fmt: skip
+    assert humanize(start) == msgspec.to_builtins(start)
+    assert next(iter(humanize(start))) == "kind"
+    expected = msgspec.to_builtins(_decision())
+    expected.update(agents=[7, 8], actions=[[1, 0], [-1, 1]], target_qty=[[5, 0], [-5, 2]])
+    assert humanize(_decision()) == expected

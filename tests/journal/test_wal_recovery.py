@@ -1,0 +1,151 @@
+"""Opening a WAL after a crash: a torn last line is cut and reported; anything worse refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+from wal_events import RUN, bar
+
+from scarline.errors import WalError
+from scarline.journal import HashOnlyWal, WalWriter, read_records, recover, verify
+from scarline.journal.segments import list_segments
+
+
+def _write(wal: Path, n: int, segment_bytes: int = 64 * 2**20) -> None:
+    with WalWriter(wal, RUN, segment_bytes=segment_bytes, fsync="never") as w:
+        for i in range(n):
+            w.append(bar(i), i)
+
+
+def _snapshot(wal: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in list_segments(wal)}
+
+
+def test_half_written_last_line_is_truncated_warned_and_appending_resumes(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 10)
+    segment = list_segments(wal)[-1]
+    data = segment.read_bytes()
+    last_start = data.rstrip(b"\n").rfind(b"\n") + 1
+    half = (len(data) - last_start) // 2
+    segment.write_bytes(data[: last_start + half])
+
+    with capture_logs() as logs, WalWriter(wal, RUN) as w:
+        assert w.recovery is not None
+        assert (w.recovery.segment, w.recovery.offset) == (segment.name, last_start)
+        assert (w.recovery.dropped_bytes, w.recovery.seq) == (half, 9)
+        assert w.next_seq == 9
+        assert w.append(bar(100), 100) == 9
+        head = w.head
+
+    assert logs == [
+        {
+            "event": "wal.torn_tail_truncated",
+            "log_level": "warning",
+            "segment": segment.name,
+            "offset": last_start,
+            "dropped_bytes": half,
+            "seq": 9,
+        }
+    ]
+    report = verify(wal, RUN)
+    assert report.ok and report.records == 10 and report.head == head
+    shadow = HashOnlyWal(RUN)
+    for i in [*range(9), 100]:
+        shadow.append(bar(i), i)
+    assert shadow.head == head
+
+
+def test_complete_last_line_with_bad_hash_is_a_torn_tail(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 5)
+    segment = list_segments(wal)[-1]
+    data = bytearray(segment.read_bytes())
+    data[-20] ^= 0x01  # inside the last line's h
+    segment.write_bytes(bytes(data))
+    with capture_logs() as logs:
+        dropped = recover(wal, RUN)
+    assert dropped is not None and dropped.seq == 4
+    assert [entry["event"] for entry in logs] == ["wal.torn_tail_truncated"]
+    assert verify(wal, RUN).records == 4 and verify(wal, RUN).ok
+
+
+def test_torn_line_alone_in_a_new_segment_leaves_it_empty_and_reused(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 6, segment_bytes=300)
+    last = list_segments(wal)[-1]
+    assert last.read_bytes().count(b"\n") == 1
+    last.write_bytes(last.read_bytes()[:50])
+    with capture_logs(), WalWriter(wal, RUN, segment_bytes=300) as w:
+        assert w.recovery is not None and w.recovery.offset == 0 and w.recovery.seq == 5
+        w.append(bar(5), 5)
+    assert last.read_bytes().count(b"\n") == 1
+    assert verify(wal, RUN).ok and verify(wal, RUN).records == 6
+
+
+def test_corruption_before_the_last_line_refuses_and_changes_nothing(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 10, segment_bytes=1_200)
+    first = list_segments(wal)[0]
+    data = bytearray(first.read_bytes())
+    data[40] ^= 0x01  # record 0
+    first.write_bytes(bytes(data))
+    before = _snapshot(wal)
+    with pytest.raises(WalError, match=rf"segment {first.name}, seq 0 \(line 1\): hash mismatch"):
+        WalWriter(wal, RUN)
+    with pytest.raises(WalError, match="nothing was truncated"):
+        recover(wal, RUN)
+    assert _snapshot(wal) == before
+
+
+def test_bad_middle_line_of_the_last_segment_refuses(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 10)
+    segment = list_segments(wal)[-1]
+    lines = segment.read_bytes().splitlines(keepends=True)
+    lines[5] = lines[5].replace(b'"close":10055', b'"close":10056')
+    segment.write_bytes(b"".join(lines))
+    with pytest.raises(WalError, match="seq 5"):
+        WalWriter(wal, RUN)
+    assert segment.read_bytes() == b"".join(lines)
+
+
+def test_a_single_record_wal_of_another_run_is_not_truncated(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 1)
+    before = _snapshot(wal)
+    with pytest.raises(WalError, match=f"belongs to run {RUN!r}"):
+        WalWriter(wal, "some-other-run")
+    assert _snapshot(wal) == before
+
+
+def test_recover_on_an_intact_wal_does_nothing(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    _write(wal, 3)
+    before = _snapshot(wal)
+    assert recover(wal, RUN) is None
+    assert _snapshot(wal) == before
+
+
+def test_a_second_writer_or_recover_is_refused_while_a_writer_is_open(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    with WalWriter(wal, RUN) as w:
+        w.append(bar(0), 0)
+        with pytest.raises(WalError, match="open by another writer"):
+            WalWriter(wal, RUN)
+        with pytest.raises(WalError, match="open by another writer"):
+            recover(wal, RUN)
+    with WalWriter(wal, RUN) as w:  # the lock is released on close
+        assert w.next_seq == 1
+    assert [r.seq for r in read_records(wal)] == [0]
+
+
+def test_a_dropped_writer_releases_its_lock(tmp_path: Path) -> None:
+    wal = tmp_path / "wal"
+    w = WalWriter(wal, RUN)
+    w.append(bar(0), 0)
+    del w  # no close(): the buffered record is still flushed and the lock released
+    with WalWriter(wal, RUN) as again:
+        assert again.next_seq == 1

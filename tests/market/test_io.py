@@ -1,0 +1,207 @@
+"""CSV / Parquet import and export: exact ticks, canonical columns, clear one-line errors."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scarline.errors import DataError
+from scarline.market.io import load_market, read_raw, write_csv, write_parquet
+from scarline.market.synthetic import SynthSpec, generate
+
+Write = Callable[[str, str], Path]
+
+CANONICAL = """\
+timestamp,symbol,open,high,low,close,volume,bid,ask,bid_size,ask_size,signal
+2020-01-01,AAA,10.00,10.50,9.90,10.20,100,10.19,10.21,5,7,0.25
+2020-01-01,BBB,5.000,5.100,4.900,5.050,30,5.049,5.051,1,2,-1.5
+2020-01-02,AAA,10.20,10.40,10.00,10.10,120,10.09,10.11,6,8,0.5
+2020-01-02,BBB,5.050,5.200,5.000,5.150,31,5.149,5.151,3,4,
+"""
+
+
+def test_csv_round_trips_byte_for_byte(write_text: Write, tmp_path: Path) -> None:
+    market = load_market(write_text("in.csv", CANONICAL))
+    assert [i.tick_size for i in market.instruments] == ["0.01", "0.001"]
+    out = write_csv(market, tmp_path / "out.csv")
+    assert out.read_text() == CANONICAL
+    assert load_market(out).content_hash() == market.content_hash()
+
+
+def test_parquet_round_trips_exactly_with_quotes_and_exog(tmp_path: Path) -> None:
+    spec = SynthSpec(n_steps=300, n_instruments=3, seed=5, quotes=True, planted_ic=0.1)
+    market = generate(spec)
+    for name in ("m.parquet", "m.pq", "m.csv"):
+        path = tmp_path / name
+        (write_parquet if name != "m.csv" else write_csv)(market, path)
+        back = load_market(path)
+        assert back.content_hash() == market.content_hash(), name
+        assert back.exog_names == ("signal",) and back.quotes is not None
+
+
+def test_prices_go_through_decimal_not_float(write_text: Write) -> None:
+    body = "timestamp,close\n2020-01-01,123456789012345.67\n2020-01-02,9007199254740993.01\n"
+    market = load_market(write_text("big.csv", body), tick_size="0.01")
+    assert market.close[:, 0].tolist() == [12345678901234567, 900719925474099301]
+    assert round(float("9007199254740993.01") * 100) != 900719925474099301  # float would lose it
+
+
+@pytest.fixture
+def textless_float(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make ``float(<str>)`` raise everywhere while ``isinstance(x, float)`` keeps working."""
+    real = builtins.float
+
+    class _Meta(type):
+        def __instancecheck__(cls, obj: object) -> bool:
+            return isinstance(obj, real)
+
+        def __subclasscheck__(cls, sub: type) -> bool:
+            return issubclass(sub, real)
+
+    class TextlessFloat(real, metaclass=_Meta):
+        def __new__(cls, x: object = 0.0) -> float:  # type: ignore[misc]
+            if isinstance(x, str | bytes):
+                raise AssertionError(f"float({x!r}) called on text")
+            return real(x)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "float", TextlessFloat)
+    yield
+
+
+def test_csv_import_never_calls_float_on_text(write_text: Write, textless_float: None) -> None:
+    path = write_text(
+        "p.csv", "timestamp,open,high,low,close,volume\n2020-01-01,1.1,1.3,1.0,1.2,7\n"
+    )
+    with pytest.raises(AssertionError):
+        float("1.5")
+    market = load_market(path)
+    assert market.close.tolist() == [[12]] and market.instruments[0].tick_size == "0.1"
+
+
+def test_close_only_file_without_volume(write_text: Write) -> None:
+    market = load_market(write_text("c.csv", "Date,Close\n2021-03-01,7.25\n2021-03-02,7.5\n"))
+    assert not market.has_ohlc and not market.has_volume
+    np.testing.assert_array_equal(market.open, market.close)
+    np.testing.assert_array_equal(market.high, market.close)
+    assert market.close[:, 0].tolist() == [725, 750] and not market.volume.any()
+    assert market.symbols == ["c"] and market.frequency == "1d"
+
+
+def test_column_names_are_case_insensitive_and_date_is_the_timestamp(write_text: Write) -> None:
+    body = "DATE,Open,HIGH,low,Close,Volume\n2020-01-01T09:30:00Z,1,2,0.5,1.5,10\n"
+    market = load_market(write_text("u.csv", body))
+    assert market.timestamps[0] == pd.Timestamp("2020-01-01T09:30:00Z").value
+    assert market.high[0, 0] == 20 and market.instruments[0].tick_size == "0.1"
+
+
+def test_further_numeric_columns_are_exog_and_text_columns_are_ignored(write_text: Write) -> None:
+    body = "timestamp,close,sentiment,note\n2020-01-01,1.00,0.5,hi\n2020-01-02,1.01,,there\n"
+    market = load_market(write_text("x.csv", body))
+    assert market.exog_names == ("sentiment",)
+    assert market.exog[0, 0, 0] == 0.5 and np.isnan(market.exog[1, 0, 0])
+    assert market.meta["ignored_columns"] == "note"
+
+
+def test_long_multi_symbol_file_pivots_to_the_union_of_timestamps(write_text: Write) -> None:
+    body = (
+        "timestamp,symbol,close\n2020-01-02,B,2.0\n2020-01-01,A,1.0\n"
+        "2020-01-03,A,1.5\n2020-01-03,B,2.5\n"
+    )
+    market = load_market(write_text("long.csv", body))
+    assert market.symbols == ["B", "A"]
+    assert market.timestamps.tolist() == [
+        pd.Timestamp(d, tz="UTC").value for d in ("2020-01-01", "2020-01-02", "2020-01-03")
+    ]
+    assert market.valid.tolist() == [[False, True], [True, False], [True, True]]
+    assert market.close.tolist() == [[0, 10], [20, 0], [25, 15]]
+
+
+def test_missing_cells_mark_the_bar_invalid_instead_of_crashing(write_text: Write) -> None:
+    body = (
+        "timestamp,close,volume\n"
+        "2020-01-01,1.00,5\n2020-01-02,,5\n2020-01-03,NaN,5\n2020-01-04,1.10,\n"
+    )
+    market = load_market(write_text("holes.csv", body))
+    assert market.valid[:, 0].tolist() == [True, False, False, False]
+
+
+def test_tick_size_is_inferred_from_the_written_decimals_or_given(write_text: Write) -> None:
+    path = write_text("t.csv", "timestamp,close\n2020-01-01,100.10\n2020-01-02,100.20\n")
+    assert load_market(path).instruments[0].tick_size == "0.01"
+    given = load_market(path, tick_size="0.05")
+    assert given.instruments[0].tick_size == "0.05" and given.close[:, 0].tolist() == [2002, 2004]
+    deep = write_text("d.csv", "timestamp,close\n2020-01-01,0.1234567891234\n")
+    assert load_market(deep).instruments[0].tick_size == "0.00000001"  # capped at 8 places
+
+
+def test_text_in_a_price_column_names_file_line_and_column(
+    write_text: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = "".join(f"2020-01-0{d},{d}.5\n" for d in range(1, 6))
+    write_text("prices.csv", "timestamp,close\n" + rows + "2020-01-06,abc\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as err:
+        load_market("prices.csv")
+    assert str(err.value) == "prices.csv: line 7, column 'close': cannot parse 'abc' as a number"
+
+
+def test_line_numbers_count_blank_lines(write_text: Write) -> None:
+    path = write_text("b.csv", "timestamp,close\n2020-01-01,1\n\n2020-01-02,x1\n")
+    with pytest.raises(DataError, match=r"line 4, column 'close': cannot parse 'x1'"):
+        load_market(path)
+
+
+def test_bad_timestamp_and_missing_columns_are_named(write_text: Write) -> None:
+    with pytest.raises(DataError, match=r"line 3, column 'timestamp': cannot parse '2020-13-45'"):
+        load_market(write_text("ts.csv", "timestamp,close\n2020-01-01,1\n2020-13-45,2\n"))
+    with pytest.raises(DataError, match=r"nc\.csv: missing required column 'close'"):
+        load_market(write_text("nc.csv", "timestamp,price\n2020-01-01,1\n"))
+    with pytest.raises(DataError, match=r"oh\.csv: missing required column 'low'"):
+        load_market(write_text("oh.csv", "timestamp,open,high,close\n2020-01-01,1,1,1\n"))
+
+
+def test_third_party_parquet_floats_go_through_their_repr(tmp_path: Path) -> None:
+    path = tmp_path / "f.parquet"
+    frame = pd.DataFrame(
+        {
+            "Date": pd.to_datetime(["2020-01-01", "2020-01-02"]),
+            "Close": [0.1 + 0.2, 1.25],
+            "volume": [1.0, 2.6],
+        }
+    )
+    frame.to_parquet(path)
+    market = load_market(path)
+    assert market.instruments[0].tick_size == "0.00000001"  # repr 0.30000000000000004, capped
+    assert market.close[:, 0].tolist() == [30000000, 125000000]
+    assert market.volume[:, 0].tolist() == [1, 3]
+    assert Decimal(market.instruments[0].tick_size) * 30000000 == Decimal("0.3")
+
+
+def test_parquet_text_cell_error_names_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"timestamp": ["2020-01-01", "2020-01-02"], "close": ["1.5", "n/a?"]}).to_parquet(
+        path
+    )
+    with pytest.raises(DataError, match=r"t\.parquet: row 2, column 'close': cannot parse 'n/a\?'"):
+        read_raw(path)
+
+
+def test_load_market_dispatches_on_name_then_extension(tmp_path: Path) -> None:
+    assert load_market("vix").name == "vix"
+    with pytest.raises(DataError, match=r"neither a dataset \(sp500.*\) nor a \.csv"):
+        load_market("prices.txt")
+    with pytest.raises(DataError, match=r"no such file"):
+        load_market(tmp_path / "absent.csv")
+
+
+def test_tick_size_override_applies_to_datasets_and_must_be_positive(write_text: Write) -> None:
+    market = load_market("vix", tick_size="0.05")
+    assert market.instruments[0].tick_size == "0.05" and market.close[0, 0] == 275  # 13.76
+    with pytest.raises(DataError, match=r"tick size '0' is not a positive decimal"):
+        load_market(write_text("z.csv", "timestamp,close\n2020-01-01,1\n"), tick_size="0")

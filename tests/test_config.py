@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import pytest
+
+from scarline.config import RunConfig, config_hash, dump_toml, load_config
+from scarline.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_toml_loads_and_flags_are_off() -> None:
+    cfg = load_config(ROOT / "configs" / "default.toml")
+    assert cfg.profile == "sim"
+    assert cfg.data.source == "sp500"
+    assert not any(cfg.flags.model_dump().values())
+
+
+def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[data]\nsorce = "sp500"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert "data.sorce" in str(err.value)
+    assert "unknown key" in str(err.value)
+
+
+def test_wrong_type_names_key_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('seed = "abc"\n[wal]\nfsync = "sometimes"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert f"{path}: key 'seed'" in message
+    assert "'wal.fsync'" in message
+
+
+def test_bad_profile_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('profile = "live"\n')
+    with pytest.raises(ConfigError, match="profile"):
+        load_config(path)
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("seed = = 1\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_hash_is_canonical_and_snapshot_round_trips(tmp_path: Path) -> None:
+    cfg = RunConfig().with_overrides(**{"data.source": "nasdaq", "seed": 7})
+    snapshot = tmp_path / "config.toml"
+    snapshot.write_text(dump_toml(cfg))
+    again = load_config(snapshot)
+    assert again == cfg
+    assert config_hash(again) == config_hash(cfg)
+    assert config_hash(cfg) != config_hash(RunConfig())
+    assert len(config_hash(cfg)) == 64
+
+
+def test_key_order_does_not_change_hash(tmp_path: Path) -> None:
+    a = tmp_path / "a.toml"
+    b = tmp_path / "b.toml"
+    a.write_text('seed = 3\nprofile = "paper"\n')
+    b.write_text('profile = "paper"\nseed = 3\n')
+    assert config_hash(load_config(a)) == config_hash(load_config(b))

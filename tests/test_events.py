@@ -1,0 +1,76 @@
+import msgspec
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from scarline.events import EVENT_TYPES, KINDS, AnyEvent, Array, Decision, Fill, OrderIntent
+
+
+def test_every_event_carries_run_and_session_ids() -> None:
+    for cls in EVENT_TYPES:
+        assert {"run_id", "session_id"} <= set(cls.__struct_fields__), cls.__name__
+    assert set(KINDS) == {c.__name__ for c in EVENT_TYPES}
+
+
+def test_order_events_carry_order_decision_and_agent_ids() -> None:
+    for cls in (OrderIntent, Fill):
+        assert {"order_id", "decision_id", "agent"} <= set(cls.__struct_fields__)
+
+
+def test_tag_is_the_kind() -> None:
+    fill = Fill(
+        run_id="r",
+        session_id="s",
+        fill_id="f1",
+        order_id="o1",
+        decision_id="d1",
+        agent=3,
+        instrument=0,
+        side="buy",
+        price=10100,
+        qty=5,
+        fee=12,
+    )
+    raw = msgspec.json.encode(fill)
+    assert raw.startswith(b'{"kind":"Fill"')
+    assert msgspec.json.decode(raw, type=AnyEvent) == fill
+
+
+@given(
+    hnp.arrays(
+        dtype=st.sampled_from([np.int8, np.int32, np.int64, np.float64]),
+        shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
+    )
+)
+def test_array_round_trips_exactly(values: np.ndarray) -> None:
+    packed = Array.of(values)
+    back = msgspec.json.decode(msgspec.json.encode(packed), type=Array).numpy()
+    assert back.dtype == values.dtype.newbyteorder("<") or back.dtype == values.dtype
+    np.testing.assert_array_equal(back, values)
+
+
+def test_decision_batch_form_holds_many_agents() -> None:
+    n, m = 1000, 3
+    d = Decision(
+        run_id="r",
+        session_id="s",
+        decision_id="d0",
+        step=0,
+        policy="p",
+        agents=Array.of(np.arange(n)),
+        actions=Array.of(np.ones((n, m), np.int8)),
+        target_qty=Array.of(np.full((n, m), 7, np.int64)),
+    )
+    back = msgspec.json.decode(msgspec.json.encode(d), type=AnyEvent)
+    assert back.target_qty.numpy().shape == (n, m)
+    assert int(back.target_qty.numpy().sum()) == 7 * n * m
+
+
+def test_missing_correlation_id_is_rejected() -> None:
+    with pytest.raises(msgspec.ValidationError, match="session_id"):
+        msgspec.json.decode(
+            b'{"kind":"OrderAck","run_id":"r","order_id":"o","decision_id":"d","agent":1}',
+            type=AnyEvent,
+        )
