@@ -9,8 +9,8 @@ import msgspec
 import typer
 from rich.console import Console
 
-console = Console(highlight=False)
-"""Human output (tables, summaries) on stdout."""
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+"""Human output (tables, summaries) on stdout; wide when piped, so tables do not wrap."""
 
 err_console = Console(stderr=True, highlight=False)
 """Warnings, progress bars and errors on stderr, so ``--json`` stdout stays one JSON object."""
