@@ -15,16 +15,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from scarline.agents.config import AgentGroup, SmaGroup
 from scarline.errors import ConfigError
+from scarline.execution.config import ExecutionConfig
+from scarline.risk.config import RiskConfig
+from scarline.strict import Strict
 
 Profile = Literal["sim", "paper", "live-shadow"]
 FsyncPolicy = Literal["always", "batch", "never"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+_Strict = Strict
 
 
 class FeatureFlags(_Strict):
@@ -54,13 +57,13 @@ class WalConfig(_Strict):
     fsync_every: int = Field(default=4096, ge=1)
 
 
-class SmaPopulation(_Strict):
-    """Rule agents: one SMA crossover per (fast, slow) pair, long/flat."""
-
-    kind: Literal["sma-crossover"] = "sma-crossover"
-    fast: list[int] = Field(default_factory=lambda: [10])
-    slow: list[int] = Field(default_factory=lambda: [30])
-    order_qty: int = Field(default=1, ge=1, description="lots held when long")
+class AccountsConfig(_Strict):
+    initial_cash: float = Field(
+        default=1_000_000.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="starting cash of every agent, currency units",
+    )
 
 
 class RunConfig(_Strict):
@@ -73,7 +76,11 @@ class RunConfig(_Strict):
     data: DataConfig = DataConfig()
     flags: FeatureFlags = FeatureFlags()
     wal: WalConfig = WalConfig()
-    agents: SmaPopulation = SmaPopulation()
+    accounts: AccountsConfig = AccountsConfig()
+    agents: list[AgentGroup] = Field(default_factory=lambda: [SmaGroup()])
+    execution: ExecutionConfig = ExecutionConfig()
+    risk: RiskConfig = RiskConfig()
+    report: bool = Field(default=True, description="write report.html and plots")
 
     def with_overrides(self, **dotted: Any) -> RunConfig:
         """A copy with ``{"data.source": "nasdaq", "seed": 3}``-style overrides, re-validated."""
@@ -82,7 +89,7 @@ class RunConfig(_Strict):
             node = raw
             *parents, leaf = key.split(".")
             for part in parents:
-                node = node[part]
+                node = node[int(part)] if isinstance(node, list) else node[part]
             node[leaf] = value
         return _validate(raw, "<overrides>")
 

@@ -1,10 +1,17 @@
-"""The kernel: one step of the pipeline for N agents, and the loop over steps.
+"""The kernel: one step of the pipeline for N agents × M instruments, and the loop over steps.
 
-A run and its replay both call :meth:`Kernel.run`; the only differences are where the
-market comes from (a dataset vs the WAL) and where records go (files vs a hash-only
-sink). Per step: the bars of row t are journaled, the policy decides on data up to t,
-and the batch Decision is journaled and folded into the decision trace. (Broker, risk
-and accounting join this step with the execution-core issue.)
+Per step t (DESIGN.md, "One step of the kernel"):
+
+1. the bars of row t are journaled (and any operator input, e.g. the kill switch);
+2. the broker executes the orders due at t against bar t; fills are journaled, then booked;
+3. accounts are marked at the close of t; the risk ladder updates from drawdown;
+4. the population decides on data up to t; the sizer turns exposures into target lots;
+5. targets become order intents; the risk engine approves, scales or rejects each;
+6. the Decision, the RiskChecks and the approved Orders are journaled, then the orders go to
+   the broker — due no earlier than t + 1, so nothing trades on the bar that decided it.
+
+Everything is journaled *before* it takes effect. A run and its replay differ only in where
+the market and operator inputs come from and where records go.
 """
 
 from __future__ import annotations
@@ -15,11 +22,20 @@ from typing import Protocol
 
 import numpy as np
 
-from scarline.agents.policy import Policy
+from scarline.agents.population import Population
 from scarline.clock import SimClock
-from scarline.events import Array, Decision, Event, SessionEnd, SessionStart
+from scarline.events import Array, Decision, Event, KillSwitch, SessionEnd, SessionStart
+from scarline.execution.accounting import Accounts
+from scarline.execution.broker import SimBroker
+from scarline.execution.events import fills_event, orders_event, rejects_event
+from scarline.execution.intents import intents_from_targets
+from scarline.execution.types import BarSlice, OrderBatch
+from scarline.execution.volatility import causal_volatility
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
+from scarline.recorder import Recorder
+from scarline.risk.engine import RiskContext, RiskEngine
+from scarline.risk.events import risk_checks_event, state_change_event
 from scarline.trace import DecisionTrace
 
 
@@ -30,6 +46,12 @@ class Journal(Protocol):
 
     @property
     def head(self) -> str: ...
+
+
+class OperatorInputs(Protocol):
+    """Inputs that are not market data (today: the kill switch), polled once per step."""
+
+    def poll(self, step: int) -> KillSwitch | None: ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,7 @@ class KernelResult:
     steps: int
     decision_trace_hash: str
     wal_head: str
+    killed_at: int | None
 
 
 class Kernel:
@@ -50,45 +73,157 @@ class Kernel:
         self,
         *,
         market: MarketData,
-        policy: Policy,
+        population: Population,
+        broker: SimBroker,
+        risk: RiskEngine,
+        accounts: Accounts,
         journal: Journal,
         ids: SessionIds,
         session_start: SessionStart,
+        operator: OperatorInputs,
+        recorder: Recorder,
     ) -> None:
         self.market = market
-        self.policy = policy
+        self.population = population
+        self.broker = broker
+        self.risk = risk
+        self.accounts = accounts
         self.journal = journal
         self.ids = ids
+        self.operator = operator
+        self.recorder = recorder
         self.clock = SimClock(int(market.timestamps[0]) if market.n_steps else 0)
         self.trace = DecisionTrace()
+        self.killed_at: int | None = None
         self._start = session_start
         self._emitter = BarEmitter(market, ids.run_id, ids.session_id)
         self._timestamps = market.timestamps.tolist()
+        self._volatility = causal_volatility(market.prices("close"))
+        self._next_order_id = 0
+
+    # -- one step ---------------------------------------------------------------------------
 
     def step(self, t: int) -> None:
         ts = self._timestamps[t]
         self.clock.advance_to(ts)
-        journal = self.journal
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        journal, market, accounts = self.journal, self.market, self.accounts
         for bar in self._emitter.bars(t):
             journal.append(bar, ts)
         for quote in self._emitter.quotes(t):
             journal.append(quote, ts)
-        actions, target_qty = self.policy.decide(t)
-        agents = self.policy.agent_ids
+        kill = self.operator.poll(t) if self.killed_at is None else None
+        if kill is not None:
+            journal.append(kill, ts)
+
+        # 2. execute what is due at this bar
+        bar = BarSlice(
+            t,
+            ts,
+            market.open[t],
+            market.high[t],
+            market.low[t],
+            market.close[t],
+            market.volume[t],
+            market.valid[t],
+            self._volatility[t],
+        )
+        fills, rejects = self.broker.execute(bar, accounts.cash)
+        if len(fills):
+            journal.append(fills_event(run_id, session_id, t, fills), ts)
+            accounts.apply(fills)
+            self.recorder.on_fills(t, fills)
+        if len(rejects):
+            journal.append(rejects_event(run_id, session_id, t, rejects), ts)
+
+        # 3. mark, then let the ladder react to the new equity
+        equity = accounts.mark(market.close[t], market.valid[t])
+        transitions = self.risk.update(t, equity)
+        if len(transitions):
+            journal.append(state_change_event(run_id, session_id, t, transitions), ts)
+        if kill is not None:
+            self._fire_kill(t, ts, kill)
+
+        # 4. decide and size
+        exposure = self.population.decide(t)
+        pending = self.broker.pending_qty()
+        target = self.population.sizer.targets(
+            exposure,
+            accounts.cash,
+            equity,
+            accounts.last_close,
+            accounts.unit_values,
+            market.valid[t],
+        )
+        changed = self.population.sizer.changed
+        if self.killed_at is not None:  # killed: everything goes flat, nothing opens again
+            target = np.zeros_like(target)
+            changed = np.ones_like(changed) if kill is not None else changed
+        decision_id = f"d{t}"
+        agents = self.population.agent_ids
         journal.append(
             Decision(
-                run_id=self.ids.run_id,
-                session_id=self.ids.session_id,
-                decision_id=f"d{t}",
+                run_id=run_id,
+                session_id=session_id,
+                decision_id=decision_id,
                 step=t,
-                policy=self.policy.name,
+                policy=self.population.name,
                 agents=Array.of(agents),
-                actions=Array.of(actions),
-                target_qty=Array.of(target_qty),
+                actions=Array.of(exposure),
+                target_qty=Array.of(target),
             ),
             ts,
         )
-        self.trace.update(t, agents, np.asarray(actions), np.asarray(target_qty))
+        self.trace.update(t, agents, exposure, target)
+
+        # 5. intents → risk → broker
+        if changed.any():
+            intents = intents_from_targets(
+                target, accounts.position, pending, t, self._next_order_id, where=changed
+            )
+            if len(intents):
+                self._route(t, ts, decision_id, intents, pending)
+        self.recorder.on_step(t, equity)
+
+    def _route(
+        self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
+    ) -> None:
+        self._next_order_id += len(intents)
+        accounts, market = self.accounts, self.market
+        ctx = RiskContext(
+            position=accounts.position,
+            pending=pending,
+            cash=accounts.cash,
+            equity=accounts.equity,
+            last_price=accounts.last_close,
+            now_ts=ts,
+        )
+        decision = self.risk.check(t, intents, ctx)
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        event, shown = risk_checks_event(run_id, session_id, decision_id, t, intents, decision)
+        self.journal.append(event, ts)
+        self.recorder.on_risk(t, *shown)
+        approved = decision.approved
+        if len(approved):
+            self.journal.append(orders_event(run_id, session_id, decision_id, t, approved), ts)
+            self.broker.submit(approved, t, ts, market.volume[t])
+
+    def _fire_kill(self, t: int, ts: int, kill: KillSwitch) -> None:
+        """Kill switch: cancel everything pending, halt all agents; flattening follows as
+        reducing market orders from the zero targets of this very step."""
+        self.killed_at = t
+        halted = self.risk.kill(t, kill.reason, source=kill.source)
+        if len(halted):
+            self.journal.append(
+                state_change_event(self.ids.run_id, self.ids.session_id, t, halted), ts
+            )
+        cancelled = self.broker.cancel(np.ones(self.accounts.n_agents, dtype=bool))
+        if len(cancelled):
+            self.journal.append(
+                rejects_event(self.ids.run_id, self.ids.session_id, t, cancelled), ts
+            )
+
+    # -- the loop ---------------------------------------------------------------------------
 
     def run(self, on_step: Callable[[int], None] | None = None) -> KernelResult:
         """Journal the session start, step through every row, journal the session end."""
@@ -104,7 +239,8 @@ class Kernel:
                 session_id=self.ids.session_id,
                 steps=self.market.n_steps,
                 decision_trace_hash=digest,
+                reason="killed" if self.killed_at is not None else "completed",
             ),
             self.clock.now(),
         )
-        return KernelResult(self.market.n_steps, digest, self.journal.head)
+        return KernelResult(self.market.n_steps, digest, self.journal.head, self.killed_at)

@@ -177,6 +177,103 @@ class Fill(Event, frozen=True, kw_only=True):
     liquidity: Literal["maker", "taker"] = "taker"
 
 
+# --- batch forms: one record per step for the whole population ---------------------------
+
+
+class Orders(Event, frozen=True, kw_only=True):
+    """Order intents the risk engine approved at one step (sent to the broker).
+
+    Arrays of K rows: ``order_id``, ``agent``, ``instrument``, ``qty`` (int64), ``side``,
+    ``order_type`` (int8: 0 market, 1 limit), ``limit_price`` (int64 ticks).
+    """
+
+    decision_id: str
+    step: int
+    order_id: Array
+    agent: Array
+    instrument: Array
+    side: Array
+    qty: Array
+    order_type: Array
+    limit_price: Array
+
+
+class Fills(Event, frozen=True, kw_only=True):
+    """Fills of one step: F rows of ``order_id``, ``agent``, ``instrument``, ``side``, ``qty``,
+    ``price`` and ``ref_price`` (ticks), ``fee`` and ``slippage`` (cash units), ``maker``."""
+
+    step: int
+    order_id: Array
+    agent: Array
+    instrument: Array
+    side: Array
+    qty: Array
+    price: Array
+    ref_price: Array
+    fee: Array
+    slippage: Array
+    maker: Array
+
+
+class Rejects(Event, frozen=True, kw_only=True):
+    """Orders (or remainders) the broker refused at one step; ``reason`` indexes ``reasons``."""
+
+    step: int
+    order_id: Array
+    agent: Array
+    qty: Array
+    reason: Array
+    reasons: list[str]
+
+
+class RiskChecks(Event, frozen=True, kw_only=True):
+    """Every pre-trade verdict of one step: K intents with the binding rule and its figures.
+
+    ``outcome`` indexes ``outcomes`` and ``rule`` indexes ``rules`` (both listed in the
+    record, so it reads on its own); ``value``/``limit`` are the rule's measured value and
+    limit; ``requested``/``approved`` are lots.
+    """
+
+    decision_id: str
+    step: int
+    order_id: Array
+    agent: Array
+    instrument: Array
+    outcome: Array
+    rule: Array
+    value: Array
+    limit: Array
+    requested: Array
+    approved: Array
+    outcomes: list[str]
+    rules: list[str]
+
+
+class RiskStateChange(Event, frozen=True, kw_only=True):
+    """Ladder transitions at one step (agent -1 = the global level)."""
+
+    step: int
+    agent: Array
+    from_level: Array
+    to_level: Array
+    cause: Array
+    value: Array
+    limit: Array
+    levels: list[str]
+    causes: list[str]
+
+
+class KillSwitch(Event, frozen=True, kw_only=True):
+    """The kill switch fired: everything is flattened and halted from this step on.
+
+    An operator input like a bar: replay reads it from the WAL and fires at the same step.
+    """
+
+    step: int
+    reason: str
+    source: Literal["config", "flag-file", "cli", "api"]
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     SessionStart,
     SessionEnd,
@@ -189,6 +286,12 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     OrderAck,
     OrderReject,
     Fill,
+    Orders,
+    Fills,
+    Rejects,
+    RiskChecks,
+    RiskStateChange,
+    KillSwitch,
 )
 """Every event the WAL can hold; later issues append lifecycle events (Birth, Scar, ...)."""
 
@@ -206,6 +309,12 @@ AnyEvent = (
     | OrderAck
     | OrderReject
     | Fill
+    | Orders
+    | Fills
+    | Rejects
+    | RiskChecks
+    | RiskStateChange
+    | KillSwitch
 )
 
 

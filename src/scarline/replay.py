@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from scarline.assembly import kernel_for
 from scarline.config import config_hash, load_config
 from scarline.engine import SessionIds
 from scarline.errors import WalError
-from scarline.events import Bar, Quote, SessionStart
+from scarline.events import Bar, KillSwitch, Quote, SessionStart
 from scarline.journal import HashOnlyWal, read_records, verify
 from scarline.journal.manifest import read_manifest
 from scarline.market.stream import market_from_events
-from scarline.runner import kernel_for
+from scarline.operator import ReplayOperator
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,14 @@ def replay_run(run_dir: Path) -> ReplayResult:
 
     start: SessionStart | None = None
     market_events: list[tuple[int, Bar | Quote]] = []
-    for rec in read_records(wal_dir, kinds=("SessionStart", "Bar", "Quote")):
+    kills: list[KillSwitch] = []
+    for rec in read_records(wal_dir, kinds=("SessionStart", "Bar", "Quote", "KillSwitch")):
         if isinstance(rec.data, SessionStart):
             if start is not None:
                 break  # one session per run for now
             start = rec.data
+        elif isinstance(rec.data, KillSwitch):
+            kills.append(rec.data)
         else:
             market_events.append((rec.ts, rec.data))
     if start is None:
@@ -58,7 +62,8 @@ def replay_run(run_dir: Path) -> ReplayResult:
     market = market_from_events(start, market_events)
     ids = SessionIds(start.run_id, start.session_id)
     sink = HashOnlyWal(manifest.run_id)
-    result = kernel_for(config, market, ids, sink).run()
+    kernel = kernel_for(config, market, ids, sink, ReplayOperator(kills), keep_equity=False)
+    result = kernel.run()
     return ReplayResult(
         parity=result.decision_trace_hash == manifest.decision_trace_hash,
         original=manifest.decision_trace_hash,

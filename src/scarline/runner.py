@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scarline.agents.factory import build_policy
+from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
-from scarline.engine import Kernel, KernelResult, SessionIds
+from scarline.engine import KernelResult, SessionIds
 from scarline.errors import ScarlineError
-from scarline.events import SCHEMA_VERSION, SessionStart
+from scarline.events import SCHEMA_VERSION
 from scarline.journal import WalWriter, segment_infos
 from scarline.journal.manifest import (
     WAL_FORMAT_VERSION,
@@ -31,7 +31,11 @@ from scarline.market.frame import MarketData
 from scarline.market.io import load_market
 from scarline.market.stream import normalized
 from scarline.market.subset import subset
+from scarline.operator import LiveOperator
+from scarline.outcome import run_results
 from scarline.provenance import code_hash, environment
+from scarline.report.html import write_report
+from scarline.report.metrics import AgentMetrics, agent_metrics
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,36 @@ class RunSummary:
     config_hash: str
     data_hash: str
     steps: int
-    agents: int
+    n_agents: int
     wal_records: int
     decision_trace_hash: str
     wal_head: str
+    killed_at: int | None
+    report: Path | None
+    metrics: AgentMetrics
+
+    def agents(self) -> list[dict[str, object]]:
+        """Per-agent headline metrics (id, policy, final_equity, return, sharpe,
+        max_drawdown, trades, fees, …), best return first."""
+        records = self.metrics.to_records()
+        return [records[i] for i in self.metrics.ranking()]
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "run_id": self.run_id,
+            "run_dir": str(self.run_dir),
+            "config_hash": self.config_hash,
+            "data_hash": self.data_hash,
+            "steps": self.steps,
+            "n_agents": self.n_agents,
+            "wal_records": self.wal_records,
+            "decision_trace_hash": self.decision_trace_hash,
+            "wal_head": self.wal_head,
+            "killed_at": self.killed_at,
+            "report": None if self.report is None else str(self.report),
+        }
+        out["agents"] = self.agents()
+        return out
 
 
 def session_id_for(run_id: str, index: int = 0) -> str:
@@ -62,33 +92,6 @@ def load_run_market(config: RunConfig) -> MarketData:
     d = config.data
     market = load_market(d.source, tick_size=d.tick_size)
     return normalized(subset(market, d.start, d.end, d.symbols))
-
-
-def session_start(config: RunConfig, market: MarketData, ids: SessionIds) -> SessionStart:
-    return SessionStart(
-        run_id=ids.run_id,
-        session_id=ids.session_id,
-        profile=config.profile,
-        universe=market.name,
-        instruments=list(market.instruments),
-        exog_names=list(market.exog_names),
-        has_ohlc=market.has_ohlc,
-        has_volume=market.has_volume,
-        frequency=market.frequency,
-        config_hash=config_hash(config),
-        seed=config.seed,
-    )
-
-
-def kernel_for(config: RunConfig, market: MarketData, ids: SessionIds, journal) -> Kernel:
-    """The one way a kernel is assembled, shared by run and replay."""
-    return Kernel(
-        market=market,
-        policy=build_policy(config, market),
-        journal=journal,
-        ids=ids,
-        session_start=session_start(config, market, ids),
-    )
 
 
 def execute_run(
@@ -120,23 +123,42 @@ def execute_run(
         fsync=config.wal.fsync,
         fsync_every=config.wal.fsync_every,
     ) as wal:
-        kernel = kernel_for(config, market, ids, wal)
+        operator = LiveOperator(
+            run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
+        )
+        kernel = kernel_for(config, market, ids, wal, operator)
         if on_start is not None:
             on_start(market.n_steps)
         result = kernel.run(on_step)
         n_records = wal.next_seq
-    n_agents = len(kernel.policy.agent_ids)
+    n_agents = kernel.population.n_agents
     data_hash = _write_manifests(run_dir, config, market, ids, result, n_records, n_agents, stamp)
+    meta = {
+        "config": config.name,
+        "config hash": cfg_hash[:16],
+        "data": market.name,
+        "seed": str(config.seed),
+        "agents": str(n_agents),
+        "steps": str(result.steps),
+    }
+    results = run_results(kernel, meta)
+    metrics = agent_metrics(results)
+    report = None
+    if config.report:
+        report = write_report(results, run_dir, generated_at=stamp.strftime("%Y-%m-%d %H:%M UTC"))
     return RunSummary(
-        run_id,
-        run_dir,
-        cfg_hash,
-        data_hash,
-        result.steps,
-        n_agents,
-        n_records,
-        result.decision_trace_hash,
-        result.wal_head,
+        run_id=run_id,
+        run_dir=run_dir,
+        config_hash=cfg_hash,
+        data_hash=data_hash,
+        steps=result.steps,
+        n_agents=n_agents,
+        wal_records=n_records,
+        decision_trace_hash=result.decision_trace_hash,
+        wal_head=result.wal_head,
+        killed_at=result.killed_at,
+        report=report,
+        metrics=metrics,
     )
 
 

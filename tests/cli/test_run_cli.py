@@ -49,7 +49,7 @@ def test_one_changed_byte_fails_verify_at_that_record_and_replay_refuses(
     copy = _copy(run_dir, tmp_path / "tampered")
     segment = copy / "wal" / "000000.jsonl"
     lines = segment.read_bytes().split(b"\n")
-    target = 101  # the record with seq 101, a Bar
+    target = next(i for i in range(100, len(lines)) if b'"kind":"Bar"' in lines[i])
     line = bytearray(lines[target])
     pos = line.index(b'"close":') + 9
     line[pos] = ord("9") if line[pos] != ord("9") else ord("8")
@@ -58,7 +58,7 @@ def test_one_changed_byte_fails_verify_at_that_record_and_replay_refuses(
 
     verify = runner.invoke(app, ["wal", "verify", str(copy)])
     assert verify.exit_code == 1
-    assert "000000.jsonl" in verify.output and "seq 101" in verify.output
+    assert "000000.jsonl" in verify.output and f"seq {target}" in verify.output
 
     replay = runner.invoke(app, ["replay", str(copy)])
     assert replay.exit_code == 1
@@ -70,7 +70,7 @@ def test_edited_config_snapshot_breaks_parity_with_exit_3(run_dir: Path, tmp_pat
     copy = _copy(run_dir, tmp_path / "edited")
     cfg = copy / "config.toml"
     raw = tomllib.loads(cfg.read_text())
-    raw["agents"]["fast"] = [9]
+    raw["agents"][0]["fast"] = [9]
     cfg.write_text(tomli_w.dumps(raw))
     result = runner.invoke(app, ["replay", str(copy), "--json"])
     assert result.exit_code == 3, result.output
@@ -82,10 +82,11 @@ def test_edited_config_snapshot_breaks_parity_with_exit_3(run_dir: Path, tmp_pat
 
 def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
-    cfg.write_text("[agents]\nfats = [3]\n")
+    cfg.write_text('[[agents]]\nkind = "sma-crossover"\nfats = [3]\n')
     result = runner.invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path)])
     assert result.exit_code == 1
-    assert "agents.fats" in result.output and str(cfg) in result.output
+    assert "unknown key 'agents.0.sma-crossover.fats'" in result.output
+    assert str(cfg) in result.output
     assert "Traceback" not in result.output
 
 

@@ -1,4 +1,4 @@
-"""The Policy port: how the kernel asks N agents for their decisions at step t."""
+"""The Policy port: how the kernel asks a group of agents for their decisions at step t."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import numpy as np
 
 
 class Policy(Protocol):
-    """A population of agents deciding together, one call per step (batch-first).
+    """A group of n agents deciding together, one call per step (batch-first).
 
-    ``decide(t)`` may use market data up to and including row ``t`` only. It returns
-    ``actions`` (``int8[N, M]``: -1 short, 0 flat, +1 long, or policy-specific codes) and
-    ``target_qty`` (``int64[N, M]``: the position in lots each agent wants).
+    ``decide(t)`` may use market data up to and including row ``t`` only, and returns the
+    desired exposure per agent and instrument as ``int8[n, M]``: -1 short, 0 flat, +1 long.
+    How many lots an exposure means is the sizer's job (:mod:`scarline.agents.sizing`).
     """
 
     name: str
-    agent_ids: np.ndarray
+    n_agents: int
+    labels: list[str]  # one per agent, e.g. 'sma(10,30)'
 
-    def decide(self, t: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def decide(self, t: int) -> np.ndarray: ...

@@ -13,6 +13,7 @@ from rich.table import Table
 from scarline.cli.common import console, err_console, print_json, warn
 from scarline.config import load_config
 from scarline.replay import replay_run
+from scarline.report.terminal import headline_table
 from scarline.runner import execute_run
 
 EXIT_NO_PARITY = 3
@@ -69,16 +70,21 @@ def run(
             on_step=lambda t: progress.advance(task) if t % 256 == 255 else None,
         )
     if as_json:
-        out_obj = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(summary).items()}
-        print_json(out_obj)
+        print_json(summary.to_json())
         return
     table = Table(title=f"run {summary.run_id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    for key, value in asdict(summary).items():
-        table.add_row(key.replace("_", " "), str(value))
+    for key, value in summary.to_json().items():
+        if key not in ("agents", "report", "run_dir"):
+            table.add_row(key.replace("_", " "), str(value))
     console.print(table)
+    console.print(headline_table(summary.metrics))
+    if summary.killed_at is not None:
+        console.print(f"[bold red]kill switch fired at step {summary.killed_at}[/]")
     console.print(f"run directory: [bold]{summary.run_dir}[/]")
+    if summary.report is not None:
+        console.print(f"report: [bold]{summary.report}[/]")
 
 
 def replay(

@@ -1,0 +1,73 @@
+"""The population: every configured agent group behind one batched ``decide``.
+
+Agent ids are rows 0..N-1 in config order; each group decides for its own slice (groups
+are few, so looping over groups is fine; nothing loops over agents).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.agents.baselines import BuyAndHold, MeanReversion, Momentum, RandomEntry
+from scarline.agents.config import (
+    AgentGroup,
+    BuyAndHoldGroup,
+    MeanReversionGroup,
+    MomentumGroup,
+    RandomEntryGroup,
+    SmaGroup,
+)
+from scarline.agents.policy import Policy
+from scarline.agents.sizing import MODES, Sizer
+from scarline.agents.sma import SmaCrossover, crossover_pairs
+from scarline.errors import ConfigError
+from scarline.market.frame import MarketData
+from scarline.rng import SeedTree
+
+
+def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: int) -> Policy:
+    match group:
+        case SmaGroup():
+            pairs = crossover_pairs(group.fast, group.slow)
+            if not pairs:
+                raise ConfigError(
+                    f"agents[{index}]: no (fast, slow) pair with fast < slow in "
+                    f"fast={group.fast}, slow={group.slow}"
+                )
+            return SmaCrossover(market, pairs, allow_short=group.allow_short)
+        case BuyAndHoldGroup():
+            return BuyAndHold(market)
+        case MomentumGroup():
+            return Momentum(market, group.lookbacks, group.threshold, group.allow_short)
+        case MeanReversionGroup():
+            return MeanReversion(market, group.windows, group.z_entry, group.allow_short)
+        case RandomEntryGroup():
+            rng = seeds.generator(f"agents/{index}/random-entry")
+            return RandomEntry(
+                market, group.count, group.p_entry, group.p_exit, rng, group.allow_short
+            )
+    raise ConfigError(f"agents[{index}]: unknown kind")  # pragma: no cover - pydantic guards
+
+
+class Population:
+    name = "population"
+
+    def __init__(self, groups: list[AgentGroup], market: MarketData, seeds: SeedTree) -> None:
+        if not groups:
+            raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
+        self.groups = [build_group(g, market, seeds, i) for i, g in enumerate(groups)]
+        sizes = [p.n_agents for p in self.groups]
+        self.n_agents = sum(sizes)
+        self.agent_ids = np.arange(self.n_agents, dtype=np.int64)
+        self.labels: list[str] = [label for p in self.groups for label in p.labels]
+        self.kinds: list[str] = [p.name for p in self.groups for _ in range(p.n_agents)]
+        self.sizer = Sizer(
+            np.repeat([MODES[g.sizing.mode] for g in groups], sizes),
+            np.repeat([g.sizing.fraction for g in groups], sizes),
+            np.repeat([g.sizing.lots for g in groups], sizes),
+        )
+
+    def decide(self, t: int) -> np.ndarray:
+        if len(self.groups) == 1:
+            return self.groups[0].decide(t)
+        return np.concatenate([p.decide(t) for p in self.groups])

@@ -1,0 +1,352 @@
+"""The simulated broker: pending orders in, fills and rejects out, one bar at a time.
+
+Orders submitted at step t are due no earlier than bar t+1 (the latency model may push
+that later), so a decision on a bar's close never trades at that bar. At each bar the due
+orders go through, in this order: no-bar rejects (market orders) → the limit queue model
+→ the participation cap, pro rata per (instrument, side) over every order that could fill
+→ prices (market: open ± slippage; limit: open or limit) → fees → the cash cap (sells
+settle first, then each agent's buys in order_id order) → fills, rejects and what keeps
+resting. Every step is an array operation over all due orders; see docs/execution.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from scarline.execution.book import PendingBook
+from scarline.execution.cash import affordable_prefix, largest_affordable
+from scarline.execution.config import ExecutionConfig, FillConfig
+from scarline.execution.fees import FeeModel, build_fee_model
+from scarline.execution.latency import LatencyModel, build_latency_model
+from scarline.execution.participation import pro_rata, share_lots
+from scarline.execution.queue import QueueModel, build_queue_model, limit_fill_price
+from scarline.execution.slippage import SlippageModel, build_slippage_model, slippage_cost
+from scarline.execution.types import (
+    BUY,
+    LIMIT,
+    MARKET,
+    REJECT_REASONS,
+    SELL,
+    BarSlice,
+    FillBatch,
+    OrderBatch,
+    RejectBatch,
+)
+
+Quote = Callable[[np.ndarray | None, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""``(rows, qty) -> (price, notional)`` of due rows (``None``: all) filled at ``qty``."""
+
+NO_BAR, INSUFFICIENT_CASH, LIMIT_EXPIRED, NO_LIQUIDITY, CANCELLED = (
+    np.int8(REJECT_REASONS.index(r))
+    for r in ("no_bar", "insufficient_cash", "limit_expired", "no_liquidity", "cancelled")
+)
+
+
+class SimBroker:
+    """Fills the orders of N agents on M instruments against bars; holds no cash itself.
+
+    ``unit_values``: ``int64[M]`` cash units of one lot moving one tick.
+    """
+
+    def __init__(
+        self,
+        n_agents: int,
+        unit_values: np.ndarray,
+        fees: FeeModel,
+        slippage: SlippageModel,
+        latency: LatencyModel,
+        fill_cfg: FillConfig,
+        queue: QueueModel | None = None,
+    ) -> None:
+        self.n_agents = int(n_agents)
+        self.unit_values = np.asarray(unit_values, dtype=np.int64)
+        self.n_instruments = int(self.unit_values.shape[0])
+        self.fees = fees
+        self.slippage = slippage
+        self.latency = latency
+        self.fill_cfg = fill_cfg
+        self.queue = queue if queue is not None else build_queue_model(fill_cfg)
+        self._book = PendingBook.empty()
+        self._last_id = -1
+
+    @classmethod
+    def from_config(cls, cfg: ExecutionConfig, n_agents: int, unit_values: np.ndarray) -> SimBroker:
+        return cls(
+            n_agents,
+            unit_values,
+            build_fee_model(cfg.fees),
+            build_slippage_model(cfg.slippage),
+            build_latency_model(cfg.latency),
+            cfg.fill,
+        )
+
+    # ------------------------------------------------------------------ orders in
+
+    def submit(
+        self, orders: OrderBatch, step: int, ts: int, volume: np.ndarray | None = None
+    ) -> None:
+        """Queue ``orders`` decided at bar ``step`` (timestamp ``ts``).
+
+        ``volume``: ``int64[M]``, that bar's volume, from which a limit order's queue ahead
+        is estimated; required when the batch holds limit orders. Order ids must increase
+        within the batch and exceed every id submitted before.
+        """
+        k = len(orders)
+        if k == 0:
+            return
+        self._check(orders)
+        min_step, min_ts = self.latency.eligibility(
+            np.full(k, step, dtype=np.int64), np.full(k, ts, dtype=np.int64)
+        )
+        queue = np.zeros(k, dtype=np.int64)
+        limit = orders.order_type == LIMIT
+        if limit.any():
+            if volume is None:
+                raise ValueError("submit: limit orders need the submit bar's volume")
+            vol = np.asarray(volume, dtype=np.int64)[orders.instrument[limit]]
+            queue[limit] = self.queue.initial(vol)
+        new = PendingBook(orders, min_step, min_ts, np.full(k, -1, dtype=np.int64), queue)
+        self._book = self._book.append(new)
+        self._last_id = int(orders.order_id[-1])
+
+    def _check(self, o: OrderBatch) -> None:
+        ids = o.order_id
+        problems = [
+            ("order_id", ids[0] <= self._last_id or (np.diff(ids) <= 0).any()),
+            ("agent", (o.agent < 0).any() or (o.agent >= self.n_agents).any()),
+            ("instrument", (o.instrument < 0).any() or (o.instrument >= self.n_instruments).any()),
+            ("side", ((o.side != BUY) & (o.side != SELL)).any()),
+            ("qty", (o.qty <= 0).any()),
+            ("order_type", ((o.order_type != MARKET) & (o.order_type != LIMIT)).any()),
+            ("limit_price", ((o.order_type == LIMIT) & (o.limit_price <= 0)).any()),
+        ]
+        bad = [name for name, failed in problems if failed]
+        if bad:
+            raise ValueError(f"submit: invalid order field(s) {', '.join(bad)}")
+
+    def cancel(self, mask_agents: np.ndarray) -> RejectBatch:
+        """Drop every pending order of the agents in ``mask_agents`` (``bool[N]``)."""
+        book = self._book
+        hit = np.asarray(mask_agents, dtype=bool)[book.orders.agent]
+        if not hit.any():
+            return RejectBatch.empty()
+        gone = book.orders.take(hit)
+        self._book = book.take(~hit)
+        reason = np.full(len(gone), CANCELLED, dtype=np.int8)
+        return RejectBatch(gone.order_id, gone.agent, gone.qty, reason)
+
+    def pending(self) -> OrderBatch:
+        """The resting orders, ``qty`` being what is left of each."""
+        return self._book.orders
+
+    def pending_qty(self) -> np.ndarray:
+        """``int64[N, M]`` signed lots still pending per agent and instrument."""
+        o = self._book.orders
+        out = np.zeros(self.n_agents * self.n_instruments, dtype=np.int64)
+        np.add.at(out, o.agent * self.n_instruments + o.instrument, o.side * o.qty)
+        return out.reshape(self.n_agents, self.n_instruments)
+
+    # ------------------------------------------------------------------ one bar
+
+    def execute(self, bar: BarSlice, cash: np.ndarray) -> tuple[FillBatch, RejectBatch]:
+        """Execute every order due at ``bar``; ``cash``: ``int64[N]`` before this bar's fills.
+
+        Fills come sorted by order_id; rejects by (order_id, reason).
+        """
+        book = self._book
+        if not len(book):
+            return FillBatch.empty(), RejectBatch.empty()
+        due = (book.min_step <= bar.step) & (book.min_ts <= bar.ts)
+        first_due = np.where(due & (book.first_due < 0), bar.step, book.first_due)
+        if due.all():
+            idx = None
+            d = book.orders
+            d_first, d_queue = first_due, book.queue
+        elif due.any():
+            idx = np.flatnonzero(due)
+            d = book.orders.take(idx)
+            d_first, d_queue = first_due[idx], book.queue[idx]
+        else:
+            return FillBatch.empty(), RejectBatch.empty()
+
+        inst, side, qty = d.instrument, d.side, d.qty
+        valid = bar.valid[inst]
+        market = d.order_type == MARKET
+        limit = ~market
+        open_ = bar.open[inst]
+        volume = bar.volume[inst]
+
+        # What each order could take at this bar, before competing for liquidity.
+        requested = np.where(valid, qty, 0)
+        queue_after = d_queue
+        any_limit = bool(limit.any())
+        if any_limit:
+            fillable, q_after = self.queue.match(
+                side, d.limit_price, qty, d_queue, bar.low[inst], bar.high[inst], volume
+            )
+            requested = np.where(limit & valid, fillable, requested)
+            queue_after = np.where(limit & valid, q_after, d_queue)
+
+        # Participation cap, shared pro rata per (instrument, side).
+        rate = self.fill_cfg.participation_rate
+        if rate is None:
+            alloc = requested
+        else:
+            cap = np.repeat(share_lots(rate, np.where(bar.valid, bar.volume, 0)), 2)
+            alloc = pro_rata(requested, inst * 2 + (side > 0), cap)
+
+        # Prices, fees, and the cash cap on buys.
+        uv = self.unit_values[inst]
+        sigma = bar.volatility[inst]
+
+        def quote(rows: np.ndarray | None, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            sel = slice(None) if rows is None else rows
+            price = self.slippage.price(open_[sel], side[sel], q, volume[sel], sigma[sel])
+            if any_limit:
+                lim_price = limit_fill_price(side[sel], d.limit_price[sel], open_[sel])
+                price = np.where(limit[sel], lim_price, price)
+            return price, q * price * uv[sel]
+
+        price, notional = quote(None, alloc)
+        fee = self.fees.fee(notional)
+        filled = self._cash_cap(d, alloc, notional, fee, cash, quote)
+        cut = filled < alloc
+        if cut.any():
+            rows = np.flatnonzero(cut)
+            price[rows], notional[rows] = quote(rows, filled[rows])
+            fee[rows] = self.fees.fee(notional[rows])
+
+        # A limit fill's reference is its own price: a maker fill pays no slippage.
+        ref = np.where(market, open_, price) if any_limit else open_
+        fills = self._fills(d, filled, price, ref, fee, uv, market)
+        rejects, keep, remaining = self._rejects(
+            d, bar.step, valid, market, requested, alloc, filled, d_first
+        )
+        self._rest(book, idx, keep, remaining, first_due, queue_after)
+        return fills, rejects
+
+    def _cash_cap(
+        self,
+        d: OrderBatch,
+        alloc: np.ndarray,
+        notional: np.ndarray,
+        fee: np.ndarray,
+        cash: np.ndarray,
+        quote: Quote,
+    ) -> np.ndarray:
+        """``int64[K]`` lots that fill after the agents' cash: sells settle first."""
+        side, agent = d.side, d.agent
+        sell = (side < 0) & (alloc > 0)
+        avail = np.asarray(cash, dtype=np.int64).copy()
+        if sell.any():
+            np.add.at(avail, agent[sell], notional[sell] - fee[sell])
+        buy_rows = np.flatnonzero((side > 0) & (alloc > 0))
+        if not buy_rows.size:
+            return alloc
+        buy_rows = buy_rows[np.argsort(agent[buy_rows], kind="stable")]  # rows keep id order
+        b_agent = agent[buy_rows]
+        cost = notional[buy_rows] + fee[buy_rows]
+        full, cut, left = affordable_prefix(b_agent, cost, avail[b_agent])
+        if full.all():
+            return alloc
+        filled = alloc.copy()
+        filled[buy_rows[~full]] = 0
+        cut_rows = buy_rows[cut]
+
+        def cost_of(q: np.ndarray) -> np.ndarray:
+            _, n = quote(cut_rows, q)
+            return n + self.fees.fee(n)
+
+        filled[cut_rows] = largest_affordable(cost_of, alloc[cut_rows], left[cut])
+        return filled
+
+    @staticmethod
+    def _fills(
+        d: OrderBatch,
+        filled: np.ndarray,
+        price: np.ndarray,
+        ref: np.ndarray,
+        fee: np.ndarray,
+        uv: np.ndarray,
+        market: np.ndarray,
+    ) -> FillBatch:
+        rows = filled > 0
+        if rows.all():
+            rows = slice(None)
+        elif not rows.any():
+            return FillBatch.empty()
+        q, p, r = filled[rows], price[rows], ref[rows]
+        slip = slippage_cost(p, r, q, uv[rows])
+        return FillBatch(
+            d.order_id[rows],
+            d.agent[rows],
+            d.instrument[rows],
+            d.side[rows],
+            q,
+            p,
+            r,
+            fee[rows],
+            slip,
+            ~market[rows],
+        )
+
+    def _rejects(
+        self,
+        d: OrderBatch,
+        step: int,
+        valid: np.ndarray,
+        market: np.ndarray,
+        requested: np.ndarray,
+        alloc: np.ndarray,
+        filled: np.ndarray,
+        d_first: np.ndarray,
+    ) -> tuple[RejectBatch, np.ndarray, np.ndarray]:
+        """Rejected remainders, which due rows keep resting, and their remaining qty."""
+        qty = d.qty
+        remaining = qty - filled
+        cash_cut = filled < alloc
+        expired = ~market & (step >= d_first + self.fill_cfg.limit_tif_steps)
+        keep = ~market & (remaining > 0) & ~cash_cut & ~expired
+        parts = [
+            (market & ~valid, qty, NO_BAR),
+            (market & valid & (requested > alloc), requested - alloc, NO_LIQUIDITY),
+            (cash_cut, np.where(market, alloc, qty) - filled, INSUFFICIENT_CASH),
+            (~market & ~cash_cut & expired & (remaining > 0), remaining, LIMIT_EXPIRED),
+        ]
+        parts = [(np.flatnonzero(mask), amount, reason) for mask, amount, reason in parts]
+        parts = [p for p in parts if p[0].size]  # four reasons, not a loop over orders
+        if not parts:
+            return RejectBatch.empty(), keep, remaining
+        rows = np.concatenate([r for r, _, _ in parts])
+        lots = np.concatenate([amount[r] for r, amount, _ in parts])
+        reason = np.concatenate([np.full(r.size, c, dtype=np.int8) for r, _, c in parts])
+        if len(parts) > 1:  # rows are due-order positions, so sorting them sorts by order_id
+            order = np.argsort(rows * len(REJECT_REASONS) + reason, kind="stable")
+            rows, lots, reason = rows[order], lots[order], reason[order]
+        return RejectBatch(d.order_id[rows], d.agent[rows], lots, reason), keep, remaining
+
+    def _rest(
+        self,
+        book: PendingBook,
+        idx: np.ndarray | None,
+        keep: np.ndarray,
+        remaining: np.ndarray,
+        first_due: np.ndarray,
+        queue_after: np.ndarray,
+    ) -> None:
+        """Write back the due rows' remaining state and drop the finished ones."""
+        if idx is None:
+            if not keep.any():
+                self._book = PendingBook.empty()
+                return
+            self._book = book.updated(remaining, first_due, queue_after).take(keep)
+            return
+        qty = book.orders.qty.copy()
+        queue = book.queue.copy()
+        qty[idx] = remaining
+        queue[idx] = queue_after
+        alive = np.ones(len(book), dtype=bool)
+        alive[idx] = keep
+        self._book = book.updated(qty, first_due, queue).take(alive)

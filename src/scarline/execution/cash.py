@@ -1,0 +1,63 @@
+"""Cash cap for buys: an agent cannot spend more than it has.
+
+Per agent, buys are paid in ``order_id`` order out of the agent's available cash; every buy
+that fits is filled in full, the first that does not is cut to the largest affordable
+quantity, and the later ones get nothing. Vectorized as a cumulative sum per agent group
+(rows sorted by agent, then order_id) and a bisection on the quantity of the cut rows, so
+fee and slippage models stay free to be any non-decreasing function of size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def group_starts(key: np.ndarray) -> np.ndarray:
+    """``int64[B]``: index of the first row of each row's run of equal ``key`` (sorted rows)."""
+    n = key.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = np.r_[True, key[1:] != key[:-1]]
+    return np.maximum.accumulate(np.where(first, np.arange(n), 0))
+
+
+def affordable_prefix(
+    agent: np.ndarray, cost: np.ndarray, budget: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by (agent, order_id): ``(full, cut, left)``.
+
+    ``cost``: ``int64[B]`` >= 0 of filling each row in full; ``budget``: ``int64[B]``, the
+    row's agent's available cash. ``full``: the row fits after all earlier rows of its
+    agent; ``cut``: the first row of its agent that does not fit; ``left``: cash left for
+    a row after the earlier rows of its agent.
+    """
+    spent = np.cumsum(cost)
+    before = spent - cost
+    start = group_starts(agent)
+    before = before - before[start]
+    full = before + cost <= budget
+    first = start == np.arange(agent.size)
+    prev_full = np.r_[True, full[:-1]]
+    cut = ~full & (first | prev_full)
+    return full, cut, budget - before
+
+
+def largest_affordable(
+    cost_of: Callable[[np.ndarray], np.ndarray], hi: np.ndarray, left: np.ndarray
+) -> np.ndarray:
+    """``int64[C]``: the largest ``q`` in ``[0, hi)`` with ``cost_of(q) <= left`` (q = 0 is free).
+
+    ``cost_of`` must be non-decreasing in ``q``; ``hi`` is known unaffordable.
+    """
+    lo = np.zeros(hi.shape, dtype=np.int64)
+    hi = np.asarray(hi, dtype=np.int64).copy()
+    while True:
+        open_ = hi - lo > 1
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        ok = cost_of(mid) <= left
+        lo = np.where(open_ & ok, mid, lo)
+        hi = np.where(open_ & ~ok, mid, hi)

@@ -1,0 +1,67 @@
+"""Operator inputs: the kill switch as the kernel sees it.
+
+In a run, the switch is read from the config and from flag files (``RUN_DIR/KILL`` or
+``<runs root>/KILL``, written by ``scarline kill``); whatever fires is journaled as a
+:class:`~scarline.events.KillSwitch` event at the step it was seen. In a replay, the same
+events are read back from the WAL and fire at the same steps — so a kill replays exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scarline.events import KillSwitch
+
+KILL_FILE = "KILL"
+
+
+class LiveOperator:
+    """Kill from config at step 0, or from a flag file, polled every ``every`` steps."""
+
+    def __init__(
+        self,
+        run_id: str,
+        session_id: str,
+        *,
+        config_kill: bool,
+        run_dir: Path,
+        runs_root: Path | None,
+        every: int = 64,
+    ) -> None:
+        self._ids = (run_id, session_id)
+        self._config_kill = config_kill
+        self._files = [run_dir / KILL_FILE] + ([runs_root / KILL_FILE] if runs_root else [])
+        self._every = every
+
+    def poll(self, step: int) -> KillSwitch | None:
+        run_id, session_id = self._ids
+        if self._config_kill:
+            return KillSwitch(
+                run_id=run_id,
+                session_id=session_id,
+                step=step,
+                reason="risk.kill = true in config",
+                source="config",
+            )
+        if step % self._every == 0:
+            for path in self._files:
+                if path.exists():
+                    reason = path.read_text(encoding="utf-8").strip() or f"flag file {path}"
+                    return KillSwitch(
+                        run_id=run_id,
+                        session_id=session_id,
+                        step=step,
+                        reason=reason,
+                        source="flag-file",
+                    )
+        return None
+
+
+class ReplayOperator:
+    """Fires the KillSwitch events recorded in the WAL at their steps."""
+
+    def __init__(self, kills: list[KillSwitch]) -> None:
+        self._by_step = {k.step: k for k in kills}
+
+    def poll(self, step: int) -> KillSwitch | None:
+        return self._by_step.get(step)

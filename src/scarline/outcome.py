@@ -1,0 +1,50 @@
+"""A finished kernel → the report's :class:`RunResults` (currency units, floats)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.engine import Kernel
+from scarline.execution.types import CASH_SCALE
+from scarline.report.metrics import turnover_ratio
+from scarline.report.results import RiskLog, RunResults, TradeLog, infer_periods_per_year
+
+
+def run_results(kernel: Kernel, meta: dict[str, str]) -> RunResults:
+    market, accounts, recorder = kernel.market, kernel.accounts, kernel.recorder
+    if recorder.equity is None:
+        raise ValueError("this kernel did not record its equity path (keep_equity=False)")
+    equity = recorder.equity / CASH_SCALE
+    ticks = market.tick_sizes()
+    trades = recorder.trades()
+    trade_log = TradeLog(
+        step=trades["step"],
+        agent=trades["agent"],
+        instrument=trades["instrument"],
+        side=trades["side"],
+        qty=trades["qty"],
+        price=trades["price"] * ticks[trades["instrument"]],
+        fee=trades["fee"] / CASH_SCALE,
+    )
+    steps, agents, rules, outcomes = recorder.risk_events()
+    if kernel.killed_at is not None:
+        steps = np.append(steps, kernel.killed_at)
+        agents = np.append(agents, -1)
+        rules, outcomes = [*rules, "kill_switch"], [*outcomes, "kill"]
+    return RunResults(
+        run_id=kernel.ids.run_id,
+        timestamps=market.timestamps,
+        symbols=market.symbols,
+        close=market.prices("close"),
+        agent_ids=kernel.population.agent_ids,
+        policies=kernel.population.labels,
+        equity=equity,
+        initial_cash=accounts.initial_cash / CASH_SCALE,
+        fees=accounts.fees / CASH_SCALE,
+        slippage=accounts.slippage / CASH_SCALE,
+        turnover=turnover_ratio(accounts.traded / CASH_SCALE, equity),
+        trades=trade_log,
+        risk_events=RiskLog.from_labels(steps, agents, rules, outcomes),
+        periods_per_year=infer_periods_per_year(market.timestamps),
+        meta=meta,
+    )

@@ -1,0 +1,53 @@
+"""What a run keeps in memory for its report: the equity path, the trades, the risk events.
+
+The WAL is the record of truth; this is a compact, array-shaped copy for plots and
+metrics, filled by the kernel as it steps (no re-reading of the WAL afterwards).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.execution.types import FillBatch
+
+
+class Recorder:
+    def __init__(self, n_steps: int, n_agents: int, *, keep_equity: bool = True) -> None:
+        self.equity = np.zeros((n_steps, n_agents), dtype=np.int64) if keep_equity else None
+        self._fills: list[tuple[int, FillBatch]] = []
+        self._risk: list[tuple[np.ndarray, np.ndarray, list[str], list[str]]] = []
+
+    def on_step(self, t: int, equity: np.ndarray) -> None:
+        if self.equity is not None:
+            self.equity[t] = equity
+
+    def on_fills(self, t: int, fills: FillBatch) -> None:
+        if len(fills):
+            self._fills.append((t, fills))
+
+    def on_risk(self, t: int, agents: np.ndarray, rules: list[str], outcomes: list[str]) -> None:
+        """Risk events worth showing (anything but a plain pass)."""
+        if agents.size:
+            self._risk.append((np.full(agents.size, t, np.int64), agents, rules, outcomes))
+
+    def trades(self) -> dict[str, np.ndarray]:
+        """All fills as arrays with their step."""
+        if not self._fills:
+            empty = FillBatch.empty()
+            return {
+                "step": np.zeros(0, np.int64),
+                **{k: getattr(empty, k) for k in empty.__dataclass_fields__},
+            }
+        out = {"step": np.concatenate([np.full(len(f), t, np.int64) for t, f in self._fills])}
+        for key in FillBatch.__dataclass_fields__:
+            out[key] = np.concatenate([getattr(f, key) for _, f in self._fills])
+        return out
+
+    def risk_events(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+        if not self._risk:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), [], []
+        steps = np.concatenate([r[0] for r in self._risk])
+        agents = np.concatenate([r[1] for r in self._risk])
+        rules = [x for r in self._risk for x in r[2]]
+        outcomes = [x for r in self._risk for x in r[3]]
+        return steps, agents, rules, outcomes

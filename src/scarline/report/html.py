@@ -1,0 +1,168 @@
+"""``RUN_DIR/report.html``: one self-contained page a human reads after a run.
+
+Inline CSS, no scripts, no external assets; PNGs are referenced relatively from
+``plots/``, so the run directory can be moved or archived as a whole. All text passes
+through ``html.escape``. The page is a pure function of the results plus the optional
+``generated_at`` line, so the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+import numpy as np
+
+from scarline.report.headline import Headline, headline
+from scarline.report.metrics import AgentMetrics, agent_metrics, risk_event_counts
+from scarline.report.plots import write_plots
+from scarline.report.results import OUTCOMES, RunResults
+
+TABLE_ROWS = 50
+MAX_SYMBOLS_SHOWN = 30
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #eee; text-align: left; }
+th { background: #f4f4f4; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.baseline td { background: #fff8e1; } td.zero { color: #bbb; }
+table.meta th { font-weight: normal; color: #555; background: none; }
+.note, .generated { color: #666; font-size: 0.85em; }
+figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #eee; }
+code { background: #f4f4f4; padding: 0 0.2em; }
+"""
+PLOT_CAPTIONS = {
+    "equity.png": "Equity curves (currency). Dotted: initial cash.",
+    "drawdown.png": "Drawdown from each agent's running peak (%).",
+    "trades.png": "Fills on the first instrument (▲ buy, ▼ sell).",
+    "risk_events.png": "Risk check outcomes over time, per rule.",
+}
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _utc(ts: int) -> str:
+    return str(np.datetime_as_string(np.datetime64(int(ts), "ns"), unit="s")) + "Z"
+
+
+def _kv_table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>\n" for k, v in rows)
+    return f'<table class="meta">\n{body}</table>\n'
+
+
+def _run_rows(results: RunResults, metrics: AgentMetrics) -> list[tuple[str, str]]:
+    syms = results.symbols
+    shown = ", ".join(syms[:MAX_SYMBOLS_SHOWN])
+    if len(syms) > MAX_SYMBOLS_SHOWN:
+        shown += f" … (+{len(syms) - MAX_SYMBOLS_SHOWN} more)"
+    ret = metrics.total_return[np.isfinite(metrics.total_return)]
+    rows = [
+        ("run id", results.run_id),
+        ("period", f"{_utc(results.timestamps[0])} … {_utc(results.timestamps[-1])}"),
+        ("steps", f"{results.n_steps:,}"),
+        (f"instruments ({len(syms)})", shown or "—"),
+        ("agents", f"{results.n_agents:,}"),
+        ("initial cash", f"{results.initial_cash:,.2f}"),
+        ("periods per year (Sharpe)", f"{results.periods_per_year:g}"),
+        ("fills", f"{len(results.trades):,}"),
+        ("risk events", f"{len(results.risk_events):,}"),
+    ]
+    if ret.size:
+        rows += [
+            ("median return", f"{np.median(ret) * 100:+.2f} %"),
+            ("agents with return > 0", f"{int((ret > 0).sum()):,} of {ret.size:,}"),
+        ]
+    if results.split_step is not None:
+        split = results.split_step
+        at = _utc(results.timestamps[split])
+        rows.append(("out-of-sample from", f"step {split} ({at})"))
+    return rows + list(results.meta.items())
+
+
+def _agents_table(table: Headline) -> str:
+    def cls(numeric: bool) -> str:
+        return ' class="num"' if numeric else ""
+
+    head = '<th class="num">rank</th>' + "".join(
+        f"<th{cls(c.numeric)}>{_e(c.header)}</th>" for c in table.columns
+    )
+    body = []
+    for rank, row, base in zip(table.ranks, table.rows, table.baseline, strict=True):
+        cells = "".join(
+            f"<td{cls(c.numeric)}>{_e(v)}</td>" for c, v in zip(table.columns, row, strict=True)
+        )
+        tr = '<tr class="baseline">' if base else "<tr>"
+        body.append(f'{tr}<td class="num">{rank}</td>{cells}</tr>\n')
+    note = f'<p class="note">{_e(table.caption)}. Baselines are highlighted.</p>\n'
+    return f'{note}<table class="agents">\n<tr>{head}</tr>\n{"".join(body)}</table>\n'
+
+
+def _risk_table(results: RunResults) -> str:
+    log = results.risk_events
+    if not len(log):
+        return '<p class="note">no risk events</p>\n'
+    counts = risk_event_counts(log)
+    head = "<th>rule</th>" + "".join(f'<th class="num">{_e(o)}</th>' for o in OUTCOMES)
+    head += '<th class="num">total</th>'
+
+    def cells(values: np.ndarray) -> str:
+        return "".join(
+            f'<td class="num{" zero" if v == 0 else ""}">{v:,}</td>' for v in values.tolist()
+        )
+
+    rows = [
+        f"<tr><td>{_e(name)}</td>{cells(np.r_[row, row.sum()])}</tr>\n"
+        for name, row in zip(log.rule_names, counts, strict=True)
+        if row.any()  # only rules that occur
+    ]
+    total = counts.sum(axis=0)
+    rows.append(f"<tr><th>total</th>{cells(np.r_[total, total.sum()])}</tr>\n")
+    return f"<table>\n<tr>{head}</tr>\n{''.join(rows)}</table>\n"
+
+
+def render_report(
+    results: RunResults, metrics: AgentMetrics, plot_names: list[str], generated_at: str = ""
+) -> str:
+    """The page as text; ``plot_names`` are file names inside ``plots/``."""
+    title = f"scarline run {results.run_id}"
+    parts = [
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+        f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        f"<h1>Run <code>{_e(results.run_id)}</code></h1>\n",
+    ]
+    if generated_at:
+        parts.append(f'<p class="generated">generated at {_e(generated_at)}</p>\n')
+    parts += ["<h2>Run</h2>\n", _kv_table(_run_rows(results, metrics))]
+    parts += ["<h2>Agents</h2>\n", _agents_table(headline(metrics, TABLE_ROWS))]
+    parts.append("<h2>Plots</h2>\n")
+    for name in plot_names:
+        caption = PLOT_CAPTIONS.get(name, name)
+        parts.append(
+            f'<figure><img src="plots/{_e(name)}" alt="{_e(caption)}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>\n"
+        )
+    parts += ["<h2>Risk events</h2>\n", _risk_table(results), "</body>\n</html>\n"]
+    return "".join(parts)
+
+
+def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> Path:
+    """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path.
+
+    The HTML is written to a temporary file and renamed, so a crash never leaves half a page.
+    """
+    run_dir = Path(run_dir)
+    metrics = agent_metrics(results)
+    plots = write_plots(results, run_dir / "plots", metrics)
+    page = render_report(results, metrics, [p.name for p in plots], generated_at)
+    path = run_dir / "report.html"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,165 @@
+"""Per-agent performance figures, as pure array functions over the ``[T, N]`` equity.
+
+Every function works on all N agents at once (columns), so the report of a 4096-agent
+population costs a few array passes. NaN in equity means "agent not alive at that step"
+and is skipped, never propagated: a figure is always a number (0 when undefined).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from scarline.report.results import OUTCOMES, RiskLog, RunResults, TradeLog
+
+STD_EPSILON = 1e-12
+"""Per-period return std at or below this is "no variation": Sharpe is 0, not ±huge."""
+
+
+def period_returns(equity: np.ndarray) -> np.ndarray:
+    """``float64[T-1, N]`` simple returns e[t]/e[t-1] − 1; NaN unless e[t-1] > 0 and both finite."""
+    prev, cur = equity[:-1], equity[1:]
+    ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0)
+    out = np.full(cur.shape, np.nan)
+    np.divide(cur, prev, out=out, where=ok)
+    return np.subtract(out, 1.0, out=out)
+
+
+def sharpe_ratio(equity: np.ndarray, periods_per_year: float) -> np.ndarray:
+    """Annualized Sharpe (risk-free 0): mean / sample std (ddof 1) × √periods_per_year.
+
+    0 for agents with fewer than two valid returns or a std ≤ :data:`STD_EPSILON`.
+    """
+    r = period_returns(equity)
+    valid = np.isfinite(r)
+    count = valid.sum(axis=0)
+    mean = np.where(valid, r, 0.0).sum(axis=0) / np.maximum(count, 1)
+    sq = np.where(valid, r - mean, 0.0) ** 2
+    std = np.sqrt(sq.sum(axis=0) / np.maximum(count - 1, 1))
+    ok = (count >= 2) & (std > STD_EPSILON)
+    out = np.zeros(mean.shape)
+    np.divide(mean, std, out=out, where=ok)
+    return out * np.sqrt(periods_per_year)
+
+
+def drawdowns(equity: np.ndarray) -> np.ndarray:
+    """``float64[T, N]`` fall from the running peak as a positive fraction (0 at a new high).
+
+    NaN where equity is NaN or no positive peak has been seen yet.
+    """
+    peak = np.fmax.accumulate(equity, axis=0)  # fmax skips NaN
+    ok = np.isfinite(equity) & (peak > 0)
+    out = np.full(equity.shape, np.nan)
+    np.divide(equity, peak, out=out, where=ok)
+    return np.subtract(1.0, out, out=out)
+
+
+def max_drawdown(equity: np.ndarray) -> np.ndarray:
+    """``float64[N]`` largest peak-to-trough fall, a positive fraction (0.25 = −25 %)."""
+    return np.fmax.reduce(drawdowns(equity), axis=0, initial=0.0)
+
+
+def final_equity(equity: np.ndarray) -> np.ndarray:
+    """``float64[N]`` last finite equity of each agent (NaN if it never had one)."""
+    finite = np.isfinite(equity)
+    last = equity.shape[0] - 1 - np.argmax(finite[::-1], axis=0)
+    out = equity[last, np.arange(equity.shape[1])]
+    return np.where(finite.any(axis=0), out, np.nan)
+
+
+def total_return(final: np.ndarray, initial_cash: float) -> np.ndarray:
+    """``final / initial_cash − 1``."""
+    return final / initial_cash - 1.0
+
+
+def fill_counts(trades: TradeLog, n_agents: int) -> np.ndarray:
+    """``int64[N]`` number of fills per agent column."""
+    return np.bincount(trades.agent, minlength=n_agents).astype(np.int64)
+
+
+def traded_notional(
+    trades: TradeLog, n_agents: int, multipliers: np.ndarray | None = None
+) -> np.ndarray:
+    """``float64[N]`` gross notional Σ qty × price × multiplier[instrument] (lot size)."""
+    value = trades.qty * trades.price
+    if multipliers is not None:
+        value = value * np.asarray(multipliers, dtype=np.float64)[trades.instrument]
+    return np.bincount(trades.agent, weights=value, minlength=n_agents)
+
+
+def turnover_ratio(notional: np.ndarray, equity: np.ndarray) -> np.ndarray:
+    """``float64[N]`` traded notional / mean equity over the run (0 if mean equity ≤ 0).
+
+    1.0 means the agent traded its average capital once over the whole run (not per year).
+    """
+    valid = np.isfinite(equity)
+    mean = np.where(valid, equity, 0.0).sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
+    out = np.zeros(mean.shape)
+    np.divide(np.asarray(notional, dtype=np.float64), mean, out=out, where=mean > 0)
+    return out
+
+
+def risk_event_counts(log: RiskLog) -> np.ndarray:
+    """``int64[R, len(OUTCOMES)]`` events per rule (rows, as ``rule_names``) × outcome."""
+    r, o = len(log.rule_names), len(OUTCOMES)
+    flat = np.bincount(log.rule * o + log.outcome, minlength=r * o)
+    return flat.reshape(r, o).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class AgentMetrics:
+    """The headline figures of N agents, one array per column, in agent column order."""
+
+    agent_ids: np.ndarray  # int64[N]
+    policies: list[str]
+    final_equity: np.ndarray  # float64[N], currency
+    total_return: np.ndarray  # float64[N], fraction (0.1 = +10 %)
+    sharpe: np.ndarray  # float64[N], annualized
+    max_drawdown: np.ndarray  # float64[N], positive fraction
+    turnover: np.ndarray  # float64[N]
+    fees: np.ndarray  # float64[N], currency
+    slippage: np.ndarray  # float64[N], currency
+    trades: np.ndarray  # int64[N], fills
+
+    def __len__(self) -> int:
+        return int(self.agent_ids.shape[0])
+
+    def ranking(self) -> np.ndarray:
+        """Agent columns by return, best first; ties by column, NaN last (deterministic)."""
+        key = np.where(np.isnan(self.total_return), np.inf, -self.total_return)
+        return np.argsort(key, kind="stable")
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per agent (JSON-ready; keys as in ``scarline run --json`` agents)."""
+        cols = {
+            "id": self.agent_ids.tolist(),
+            "policy": self.policies,
+            "final_equity": self.final_equity.tolist(),
+            "return": self.total_return.tolist(),
+            "sharpe": self.sharpe.tolist(),
+            "max_drawdown": self.max_drawdown.tolist(),
+            "turnover": self.turnover.tolist(),
+            "fees": self.fees.tolist(),
+            "slippage": self.slippage.tolist(),
+            "trades": self.trades.tolist(),
+        }
+        return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+
+
+def agent_metrics(results: RunResults) -> AgentMetrics:
+    """The per-agent table of a run (fees, slippage and turnover are taken as given)."""
+    final = final_equity(results.equity)
+    return AgentMetrics(
+        agent_ids=results.agent_ids,
+        policies=list(results.policies),
+        final_equity=final,
+        total_return=total_return(final, results.initial_cash),
+        sharpe=sharpe_ratio(results.equity, results.periods_per_year),
+        max_drawdown=max_drawdown(results.equity),
+        turnover=results.turnover,
+        fees=results.fees,
+        slippage=results.slippage,
+        trades=fill_counts(results.trades, results.n_agents),
+    )

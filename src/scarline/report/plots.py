@@ -1,0 +1,206 @@
+"""The report's PNGs: equity, drawdowns, trade markers, risk-event timeline.
+
+Each function draws one figure into ``plots_dir`` and returns its path. Up to
+:data:`ALL_LINES_MAX` agents every curve is drawn; beyond that the population is a median
+line inside its 10–90 % band, with the top agents and the baselines drawn on top, so the
+plot stays readable at N = 4096.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from scarline.report.figure import decimated_rows, new_figure, save_png, show_message, time_axis
+from scarline.report.metrics import AgentMetrics, agent_metrics, drawdowns
+from scarline.report.results import OUTCOMES, RunResults
+from scarline.report.selection import baseline_mask, select_agents
+
+ALL_LINES_MAX = 12
+TOP_LINES = 5
+BASELINE_LINES = 5
+OUTCOME_COLOURS = {
+    "pass": "#b0b0b0",
+    "warn": "#e6b422",
+    "throttle": "#f28e2b",
+    "reject": "#d62728",
+    "halt": "#7b3fb5",
+    "kill": "#000000",
+}
+PLOT_FILES = ("equity.png", "drawdown.png", "trades.png", "risk_events.png")
+
+
+def _label(metrics: AgentMetrics, col: int) -> str:
+    return f"#{metrics.agent_ids[col]} {metrics.policies[col]}"
+
+
+def _split_line(ax: Axes, x: np.ndarray, split_step: int | None) -> None:
+    if split_step is not None:
+        ax.axvline(
+            x[split_step],
+            color="#444444",
+            linestyle="--",
+            linewidth=1,
+            label="in-sample | out-of-sample",
+        )
+
+
+def draw_population(ax: Axes, x: np.ndarray, values: np.ndarray, metrics: AgentMetrics) -> None:
+    """Every agent's line (small N), or band + median + highlighted agents (large N)."""
+    n = values.shape[1]
+    if n <= ALL_LINES_MAX:
+        base = baseline_mask(metrics.policies)
+        for col in metrics.ranking():
+            style = "--" if base[col] else "-"
+            ax.plot(x, values[:, col], style, linewidth=1.2, label=_label(metrics, col))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no agent alive)
+        lo, mid, hi = np.nanpercentile(values, [10, 50, 90], axis=1)
+    ax.fill_between(
+        x, lo, hi, color="#9ecae1", alpha=0.5, linewidth=0, label=f"10–90 % of {n} agents"
+    )
+    ax.plot(x, mid, color="#08519c", linewidth=1.6, label="median")
+    picked, is_base = select_agents(metrics, TOP_LINES, BASELINE_LINES)
+    for col, base in zip(picked.tolist(), is_base.tolist(), strict=True):
+        style = dict(color="#333333", linestyle="--") if base else dict(linestyle="-")
+        ax.plot(x, values[:, col], linewidth=1.1, label=_label(metrics, col), **style)
+
+
+def _legend(ax: Axes) -> None:
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.85, ncols=2)
+
+
+def plot_equity(results: RunResults, plots_dir: Path, metrics: AgentMetrics | None = None) -> Path:
+    """Equity curves in currency, with the initial cash as a dotted line."""
+    metrics = metrics if metrics is not None else agent_metrics(results)
+    fig, ax = new_figure()
+    x = time_axis(ax, results.timestamps)
+    rows = decimated_rows(results.n_steps)
+    draw_population(ax, x[rows], results.equity[rows], metrics)
+    ax.axhline(results.initial_cash, color="#888888", linestyle=":", linewidth=1)
+    _split_line(ax, x, results.split_step)
+    ax.set_title(f"Equity — {results.run_id}")
+    ax.set_ylabel("equity")
+    _legend(ax)
+    return save_png(fig, plots_dir / "equity.png")
+
+
+def plot_drawdowns(
+    results: RunResults, plots_dir: Path, metrics: AgentMetrics | None = None
+) -> Path:
+    """Fall from the running peak, in percent (0 at a new high, negative below)."""
+    metrics = metrics if metrics is not None else agent_metrics(results)
+    fig, ax = new_figure()
+    x = time_axis(ax, results.timestamps)
+    rows = decimated_rows(results.n_steps)
+    # drawdowns need every row (a peak may fall between kept rows), then keep the plotted rows
+    draw_population(ax, x[rows], -100.0 * drawdowns(results.equity)[rows], metrics)
+    _split_line(ax, x, results.split_step)
+    ax.set_title("Drawdown from running peak")
+    ax.set_ylabel("drawdown (%)")
+    _legend(ax)
+    return save_png(fig, plots_dir / "drawdown.png")
+
+
+def trade_plot_agent(results: RunResults, metrics: AgentMetrics) -> int | None:
+    """Column of the best agent by return with a fill on instrument 0 (None: nobody traded)."""
+    tr = results.trades
+    traded = np.bincount(tr.agent[tr.instrument == 0], minlength=results.n_agents) > 0
+    order = metrics.ranking()
+    hits = order[traded[order]]
+    return int(hits[0]) if hits.size else None
+
+
+def plot_trades(results: RunResults, plots_dir: Path, metrics: AgentMetrics | None = None) -> Path:
+    """Instrument 0's close with the fills of the best agent that traded it (▲ buy, ▼ sell)."""
+    metrics = metrics if metrics is not None else agent_metrics(results)
+    fig, ax = new_figure()
+    path = plots_dir / "trades.png"
+    if not results.symbols:
+        show_message(ax, "no instruments")
+        return save_png(fig, path)
+    x = time_axis(ax, results.timestamps)
+    symbol = results.symbols[0]
+    ax.plot(x, results.close[:, 0], color="#555555", linewidth=0.9, label=f"{symbol} close")
+    col = trade_plot_agent(results, metrics)
+    if col is None:
+        ax.set_title(f"{symbol}: trades")
+        show_message(ax, "no trades")
+        return save_png(fig, path)
+    tr = results.trades
+    mine = (tr.instrument == 0) & (tr.agent == col)
+    for side, marker, colour, name in ((1, "^", "#2ca02c", "buy"), (-1, "v", "#d62728", "sell")):
+        sel = mine & (tr.side == side)
+        ax.scatter(
+            x[tr.step[sel]],
+            tr.price[sel],
+            marker=marker,
+            color=colour,
+            s=36,
+            zorder=3,
+            label=f"{name} ({int(sel.sum())})",
+        )
+    _split_line(ax, x, results.split_step)
+    ax.set_title(f"{symbol}: fills of {_label(metrics, col)} (best return among agents trading it)")
+    ax.set_ylabel("price")
+    _legend(ax)
+    return save_png(fig, path)
+
+
+def plot_risk_events(results: RunResults, plots_dir: Path) -> Path:
+    """One row per rule, one tick per step with an event, coloured by outcome."""
+    log = results.risk_events
+    # rows only for rules that occur (a code table such as risk.codes.RULES has many more)
+    present, row_of_rule = np.unique(log.rule, return_inverse=True)
+    labels = [log.rule_names[i] for i in present.tolist()]
+    fig, ax = new_figure(height=max(2.5, 1.2 + 0.35 * len(labels)))
+    path = plots_dir / "risk_events.png"
+    if not len(log):
+        ax.set_title("Risk events")
+        show_message(ax, "no risk events")
+        return save_png(fig, path)
+    x = time_axis(ax, results.timestamps)
+    o_n, r_n = len(OUTCOMES), len(labels)
+    # one mark per (step, rule, outcome), however many agents hit it: bounded by T × rules
+    key = np.unique((log.step * r_n + row_of_rule) * o_n + log.outcome)
+    step, rule, outcome = key // (r_n * o_n), key // o_n % r_n, key % o_n
+    totals = np.bincount(log.outcome, minlength=o_n)
+    for code, name in enumerate(OUTCOMES):
+        sel = outcome == code
+        if sel.any():
+            ax.scatter(
+                x[step[sel]],
+                rule[sel],
+                marker="|",
+                s=120,
+                linewidths=1.5,
+                color=OUTCOME_COLOURS[name],
+                alpha=0.5 if name == "pass" else 1.0,
+                label=f"{name} ({totals[code]:,})",
+                zorder=2 + code,
+            )
+    ax.set_yticks(range(r_n), labels)
+    ax.set_ylim(r_n - 0.3, -0.7)  # first rule on top
+    if results.n_steps > 1:
+        ax.set_xlim(x[0], x[-1])
+    _split_line(ax, x, results.split_step)
+    ax.set_title("Risk events (rule × time, coloured by outcome)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return save_png(fig, path)
+
+
+def write_plots(
+    results: RunResults, plots_dir: Path, metrics: AgentMetrics | None = None
+) -> list[Path]:
+    """All report PNGs, in :data:`PLOT_FILES` order."""
+    metrics = metrics if metrics is not None else agent_metrics(results)
+    return [
+        plot_equity(results, plots_dir, metrics),
+        plot_drawdowns(results, plots_dir, metrics),
+        plot_trades(results, plots_dir, metrics),
+        plot_risk_events(results, plots_dir),
+    ]

@@ -1,0 +1,104 @@
+"""What one batch of intents has approved so far, and the rounds it is checked in.
+
+An agent may send several intents in one step, and each must see the ones approved before
+it. Intents are checked in *rounds*: round r holds every agent's r-th intent (in order id
+order), so a round has at most one row per agent and per (agent, instrument), and folding
+its approvals in is a plain vector scatter. Usually there is one round; a loop over rounds
+is a loop over order depth, never over agents.
+
+Approved buys and sells are kept apart: an opening buy is checked as if every approved buy
+fills and no approved sell does (and conversely), so the limits hold whichever part of the
+batch fills, not only for the net.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.execution.types import OrderBatch
+from scarline.risk.limits import Limits
+from scarline.risk.types import RiskContext
+
+
+def agent_rounds(agent: np.ndarray) -> list[np.ndarray]:
+    """Row indices by rank within agent: round r = every agent's r-th row, in row order."""
+    k = len(agent)
+    order = np.argsort(agent, kind="stable")
+    sorted_agent = agent[order]
+    first = np.ones(k, dtype=bool)
+    first[1:] = sorted_agent[1:] != sorted_agent[:-1]
+    if first.all():
+        return [np.arange(k)]
+    idx = np.arange(k)
+    rank = idx - np.maximum.accumulate(np.where(first, idx, 0))
+    by_rank = order[np.argsort(rank, kind="stable")]
+    bounds = np.cumsum(np.bincount(rank))[:-1]
+    return [np.sort(r) for r in np.split(by_rank, bounds)]
+
+
+class BatchBook:
+    """Lots approved per (agent, instrument) key by side, and per-agent gross, cash, orders.
+
+    ``kid``/``gid`` map each intent row to its key/agent slot; per-agent figures exist only
+    for the rules that are on.
+    """
+
+    def __init__(
+        self,
+        lim: Limits,
+        intents: OrderBatch,
+        ctx: RiskContext,
+        orders_used: np.ndarray,
+        one_per_agent: bool,
+    ) -> None:
+        a, m = intents.agent, intents.instrument
+        if one_per_agent:  # rows are their own keys and agents: no sort needed
+            agents, n_keys = a, len(a)
+            self.kid = self.gid = np.arange(len(a))
+        else:
+            keys, self.kid = np.unique(a * ctx.last_price.shape[0] + m, return_inverse=True)
+            agents, self.gid = np.unique(a, return_inverse=True)
+            n_keys = len(keys)
+        self.bought = np.zeros(n_keys, np.int64)
+        self.sold = np.zeros(n_keys, np.int64)
+        lot_values = ctx.last_price.astype(np.int64) * lim.unit_values
+        self.gross: np.ndarray | None = None
+        self.free_cash: np.ndarray | None = None
+        self.used: np.ndarray | None = None
+        if lim.max_gross is not None:
+            held = np.abs(ctx.position[agents] + ctx.pending[agents])
+            self.gross = (held * lot_values).sum(axis=1)
+        if lim.min_cash is not None:  # pending buys already spend cash (net pending, at last)
+            committed = (np.maximum(ctx.pending[agents], 0) * lot_values).sum(axis=1)
+            self.free_cash = ctx.cash[agents] - committed
+        if lim.max_orders is not None:
+            self.used = orders_used[agents].copy()
+
+    def worst(self, rows: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exposure of rows if only the approved buys fill (``up``) or only the sells (``dn``)."""
+        kid = self.kid[rows]
+        return base + self.bought[kid], base - self.sold[kid]
+
+    def commit(
+        self,
+        rows: np.ndarray,
+        side: np.ndarray,
+        approved: np.ndarray,
+        base: np.ndarray,
+        lot_value: np.ndarray,
+        lot_cost: np.ndarray,
+    ) -> None:
+        """Fold one round's approved qty in (its keys and agents are unique)."""
+        kid, gid = self.kid[rows], self.gid[rows]
+        buy = side > 0
+        up, dn = self.worst(rows, base)
+        old_abs = np.maximum(np.abs(up), np.abs(dn))
+        self.bought[kid] += np.where(buy, approved, 0)
+        self.sold[kid] += np.where(buy, 0, approved)
+        if self.gross is not None:
+            up, dn = self.worst(rows, base)
+            self.gross[gid] += (np.maximum(np.abs(up), np.abs(dn)) - old_abs) * lot_value
+        if self.free_cash is not None:
+            self.free_cash[gid] -= np.where(buy, approved * lot_cost, 0)
+        if self.used is not None:
+            self.used[gid] += approved > 0

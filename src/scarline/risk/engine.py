@@ -1,0 +1,174 @@
+"""The risk engine: the only way from an order intent to the broker.
+
+It owns the risk state of one run — the ladder (peaks, levels, breach counts), the order
+rate window and the kill switch — and exposes the two calls of a kernel step:
+:meth:`RiskEngine.update` after accounting marks at the close, :meth:`RiskEngine.check`
+on the step's intents. Both return data (transitions, decisions) that the kernel journals
+before acting on it; nothing here reads the clock, the filesystem (except the explicit
+:meth:`RiskEngine.poll_kill_file`) or any global state, so a replay reproduces every verdict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from scarline.execution.types import OrderBatch
+from scarline.risk.check import LadderView, evaluate
+from scarline.risk.codes import ACTIVE, CAUSE, HALT_LEVEL, HALTED, REDUCING
+from scarline.risk.config import RiskConfig
+from scarline.risk.kill import KillSource, KillSwitch, kill_file
+from scarline.risk.ladder import Ladder, LadderTransitions
+from scarline.risk.limits import Limits
+from scarline.risk.types import RiskContext, RiskDecision
+from scarline.risk.window import WindowCounter
+
+
+class RiskEngine:
+    """Pre-trade checks, the WARN → THROTTLE → HALT ladder and the kill switch for N agents."""
+
+    def __init__(self, cfg: RiskConfig, n_agents: int, unit_values: np.ndarray) -> None:
+        if n_agents < 1:
+            raise ValueError(f"n_agents must be >= 1, got {n_agents}")
+        self.cfg = cfg
+        self.n_agents = n_agents
+        self.limits = Limits.of(cfg, unit_values)
+        self.n_instruments = len(self.limits.unit_values)
+        self.kill_switch = KillSwitch()
+        self._ladder = Ladder(cfg, n_agents)
+        self._orders = WindowCounter(n_agents, cfg.order_window_steps)
+        self._step: int | None = None
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def killed(self) -> bool:
+        """The kill switch fired (or the config asks for it and it fires at the next update)."""
+        return self.kill_switch.fired or self.cfg.kill
+
+    @property
+    def level(self) -> np.ndarray:
+        """``int8[N]`` each agent's own ladder level (codes.LEVELS)."""
+        return self._ladder.level.copy()
+
+    @property
+    def global_level(self) -> int:
+        return self._ladder.global_level
+
+    @property
+    def effective_level(self) -> np.ndarray:
+        """``int8[N]`` the level that acts on each agent: its own or the population's, if worse."""
+        return np.maximum(self._ladder.level, self._ladder.global_level).astype(np.int8)
+
+    @property
+    def state(self) -> np.ndarray:
+        """``int8[N]`` trading state (codes.STATES): HALTED after a kill, REDUCING at HALT."""
+        if self.killed:
+            return np.full(self.n_agents, HALTED, dtype=np.int8)
+        return np.where(self.effective_level == HALT_LEVEL, REDUCING, ACTIVE).astype(np.int8)
+
+    @property
+    def global_state(self) -> int:
+        if self.killed:
+            return HALTED
+        return REDUCING if self.global_level == HALT_LEVEL else ACTIVE
+
+    def drawdown(self, equity: np.ndarray) -> np.ndarray:
+        """``float64[N]`` drawdown % from the peak equity seen (``equity`` included)."""
+        return self._ladder.drawdown(np.asarray(equity, dtype=np.int64))
+
+    # --- the kernel's calls ----------------------------------------------------------------
+
+    def update(self, step: int, equity: np.ndarray) -> LadderTransitions:
+        """After marking at the close of ``step``: peaks, drawdowns, breaches → level changes."""
+        self._advance(step)
+        parts = []
+        if self.cfg.kill and not self.kill_switch.fired:
+            parts.append(self.kill(step, "config: risk.kill = true", source="config"))
+        parts.append(self._ladder.update(step, equity, frozen=self.kill_switch.fired))
+        return LadderTransitions.concat(parts)
+
+    def check(self, step: int, intents: OrderBatch, ctx: RiskContext) -> RiskDecision:
+        """Approve, scale down or refuse every intent; record approved orders and breaches."""
+        self._advance(step)
+        ctx.validate(self.n_agents, self.n_instruments)
+        self._validate(intents)
+        ladder = self._ladder
+        view = LadderView(
+            killed=self.killed,
+            level=ladder.level,
+            value=ladder.value,
+            limit=ladder.limit,
+            global_level=ladder.global_level,
+            global_value=ladder.global_value,
+            global_limit=ladder.global_limit,
+            drawdown=None
+            if self.cfg.max_drawdown_pct is None
+            else ladder.drawdown(np.asarray(ctx.equity, dtype=np.int64)),
+            orders_used=self._orders.totals(step),
+        )
+        v = evaluate(self.limits, intents, ctx, view)
+        n = self.n_agents
+        sent = v.approved > 0
+        if len(intents):
+            self._orders.add(step, np.bincount(intents.agent[sent], minlength=n))
+            ladder.breaches.add(step, np.bincount(intents.agent[v.breach], minlength=n))
+        return RiskDecision(
+            intents=intents,
+            approved=intents.take(sent).with_qty(v.approved[sent]),
+            outcome=v.outcome,
+            rule=v.rule,
+            value=v.value,
+            limit=v.limit,
+            requested=intents.qty.copy(),
+            approved_qty=v.approved,
+            flatten=self.killed,
+        )
+
+    def kill(self, step: int, reason: str, source: KillSource = "api") -> LadderTransitions:
+        """Fire the kill switch: every agent and the population to HALT (idempotent)."""
+        if not self.kill_switch.fire(step, reason, source):
+            return LadderTransitions.empty()
+        return self._ladder.halt_all(CAUSE["kill"])
+
+    def poll_kill_file(
+        self, step: int, run_dir: Path, runs_root: Path | None = None
+    ) -> LadderTransitions:
+        """Fire when ``RUN_DIR/KILL`` or ``<runs_root>/KILL`` exists (``scarline kill``)."""
+        if self.kill_switch.fired:
+            return LadderTransitions.empty()
+        path = kill_file(run_dir, runs_root)
+        if path is None:
+            return LadderTransitions.empty()
+        return self.kill(step, f"flag file {path}", source="flag-file")
+
+    def reset_agents(self, step: int, agents: np.ndarray, equity: np.ndarray) -> LadderTransitions:
+        """Rows ``agents`` now hold newborn agents: fresh peak, breaches, rate and level.
+
+        The only way down from HALT; a fired kill switch still wins (levels stay HALT).
+        """
+        self._advance(step)
+        agents = np.asarray(agents, dtype=np.int64)
+        self._orders.clear(agents)
+        return self._ladder.reset(agents, equity, frozen=self.kill_switch.fired)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _advance(self, step: int) -> None:
+        if self._step is not None and step < self._step:
+            raise ValueError(f"risk step {step} is before the last step seen ({self._step})")
+        self._step = step
+
+    def _validate(self, intents: OrderBatch) -> None:
+        """Malformed intents are kernel bugs: refuse the whole batch loudly."""
+        if not len(intents):
+            return
+        if (intents.qty <= 0).any():
+            raise ValueError("order intents must have qty > 0")
+        if not np.isin(intents.side, (-1, 1)).all():
+            raise ValueError("order intents must have side +1 or -1")
+        if intents.agent.min() < 0 or intents.agent.max() >= self.n_agents:
+            raise ValueError(f"intent agent out of range 0..{self.n_agents - 1}")
+        if intents.instrument.min() < 0 or intents.instrument.max() >= self.n_instruments:
+            raise ValueError(f"intent instrument out of range 0..{self.n_instruments - 1}")

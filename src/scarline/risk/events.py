@@ -1,0 +1,94 @@
+"""WAL records of the risk engine: builders from engine results to batch events.
+
+One step's verdicts on all its intents are one ``RiskChecks`` record of arrays (not K
+``RiskCheck`` records), a step's level changes one ``RiskStateChange``, a kill one
+``KillSwitch``. The Struct classes live in :mod:`scarline.events` with every other WAL
+kind (the kernel registered them there first; one definition per tag keeps decoding
+unambiguous) and are re-exported here. Codes index :mod:`scarline.risk.codes`; each
+record also lists the names (``rules``/``outcomes``, ``levels``/``causes``) so it reads on
+its own without this package's version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.events import Array, KillSwitch, RiskChecks, RiskStateChange
+from scarline.execution.types import OrderBatch
+from scarline.risk import kill as _kill
+from scarline.risk.codes import CAUSES, LEVELS, OUTCOMES, PASS, RULES
+from scarline.risk.ladder import LadderTransitions
+from scarline.risk.types import RiskDecision
+
+RISK_EVENT_TYPES = (RiskChecks, RiskStateChange, KillSwitch)
+
+Shown = tuple[np.ndarray, list[str], list[str]]
+"""(agent ids, rule names, outcome names) of the verdicts other than a plain pass."""
+
+
+def risk_checks_event(
+    run_id: str,
+    session_id: str,
+    decision_id: str,
+    step: int,
+    intents: OrderBatch,
+    decision: RiskDecision,
+) -> tuple[RiskChecks, Shown]:
+    """The step's record, plus the non-pass verdicts for the run report."""
+    event = RiskChecks(
+        run_id=run_id,
+        session_id=session_id,
+        decision_id=decision_id,
+        step=step,
+        order_id=Array.of(intents.order_id),
+        agent=Array.of(intents.agent),
+        instrument=Array.of(intents.instrument),
+        outcome=Array.of(decision.outcome),
+        rule=Array.of(decision.rule),
+        value=Array.of(decision.value),
+        limit=Array.of(decision.limit),
+        requested=Array.of(decision.requested),
+        approved=Array.of(decision.approved_qty),
+        outcomes=list(OUTCOMES),
+        rules=list(RULES),
+    )
+    notable = np.flatnonzero(decision.outcome != PASS)
+    shown = (
+        intents.agent[notable],
+        [RULES[c] for c in decision.rule[notable].tolist()],
+        [OUTCOMES[c] for c in decision.outcome[notable].tolist()],
+    )
+    return event, shown
+
+
+def state_change_event(
+    run_id: str, session_id: str, step: int, transitions: LadderTransitions
+) -> RiskStateChange:
+    """The record of a step's ladder transitions (agent -1 = the global level)."""
+    t = transitions
+    return RiskStateChange(
+        run_id=run_id,
+        session_id=session_id,
+        step=step,
+        agent=Array.of(t.agent),
+        from_level=Array.of(t.from_level),
+        to_level=Array.of(t.to_level),
+        cause=Array.of(t.cause),
+        value=Array.of(t.value),
+        limit=Array.of(t.limit),
+        levels=list(LEVELS),
+        causes=list(CAUSES),
+    )
+
+
+def kill_event(run_id: str, session_id: str, switch: _kill.KillSwitch) -> KillSwitch:
+    """The record of a fired kill switch."""
+    if not switch.fired or switch.step is None or switch.source is None:
+        raise ValueError("the kill switch has not fired")
+    return KillSwitch(
+        run_id=run_id,
+        session_id=session_id,
+        step=switch.step,
+        reason=switch.reason,
+        source=switch.source,
+    )

@@ -1,0 +1,76 @@
+"""Small builders for broker tests: orders, bars and brokers from keyword arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.execution.broker import SimBroker
+from scarline.execution.config import ExecutionConfig
+from scarline.execution.types import BUY, LIMIT, MARKET, BarSlice, OrderBatch
+
+UV = 10_000  # cash units per lot per tick: tick 0.01, lot 1
+RICH = 10**15  # cash that never binds
+
+
+def orders(
+    agent: list[int],
+    qty: list[int],
+    side: list[int] | None = None,
+    instrument: list[int] | None = None,
+    limit: list[int] | None = None,
+    first_id: int = 0,
+    step: int = 0,
+) -> OrderBatch:
+    """Market orders, or limit orders where ``limit`` is given (0 in ``limit`` = market)."""
+    k = len(agent)
+    lim = np.array(limit if limit is not None else [0] * k, dtype=np.int64)
+    return OrderBatch(
+        order_id=np.arange(first_id, first_id + k, dtype=np.int64),
+        agent=np.array(agent, dtype=np.int64),
+        instrument=np.array(instrument if instrument is not None else [0] * k, dtype=np.int64),
+        side=np.array(side if side is not None else [BUY] * k, dtype=np.int8),
+        qty=np.array(qty, dtype=np.int64),
+        order_type=np.where(lim > 0, LIMIT, MARKET).astype(np.int8),
+        limit_price=lim,
+        decision_step=np.full(k, step, dtype=np.int64),
+        reducing=np.zeros(k, dtype=bool),
+    )
+
+
+def bar(
+    step: int,
+    open_: int | list[int] = 10_000,
+    high: int | list[int] | None = None,
+    low: int | list[int] | None = None,
+    close: int | list[int] | None = None,
+    volume: int | list[int] = 1_000_000,
+    valid: bool | list[bool] = True,
+    volatility: float | list[float] = 0.0,
+    ts: int | None = None,
+    m: int = 1,
+) -> BarSlice:
+    def arr(x: object, dtype: type) -> np.ndarray:
+        return np.broadcast_to(np.asarray(x, dtype=dtype), (m,)).copy()
+
+    o = arr(open_, np.int64)
+    return BarSlice(
+        step=step,
+        ts=step * 60_000_000_000 if ts is None else ts,
+        open=o,
+        high=arr(high if high is not None else o + 100, np.int64),
+        low=arr(low if low is not None else o - 100, np.int64),
+        close=arr(close if close is not None else o, np.int64),
+        volume=arr(volume, np.int64),
+        valid=arr(valid, bool),
+        volatility=arr(volatility, np.float64),
+    )
+
+
+def broker(n_agents: int = 2, m: int = 1, **cfg: dict) -> SimBroker:
+    """A broker from ``ExecutionConfig(**cfg)`` (nested dicts), unit value :data:`UV`."""
+    config = ExecutionConfig.model_validate(cfg)
+    return SimBroker.from_config(config, n_agents, np.full(m, UV, dtype=np.int64))
+
+
+def cash(n: int, amount: int = RICH) -> np.ndarray:
+    return np.full(n, amount, dtype=np.int64)

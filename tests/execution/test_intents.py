@@ -1,0 +1,30 @@
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from scarline.execution.intents import intents_from_targets
+
+grids = hnp.arrays(np.int64, (3, 2), elements=st.integers(-20, 20))
+
+
+@given(grids, grids, grids)
+def test_intents_move_holdings_exactly_to_target(target, position, pending) -> None:
+    orders = intents_from_targets(target, position, pending, step=5, first_order_id=100)
+    moved = position + pending
+    np.add.at(moved, (orders.agent, orders.instrument), orders.side.astype(np.int64) * orders.qty)
+    np.testing.assert_array_equal(moved, target)
+    assert np.all(orders.qty > 0)
+    assert orders.order_id.tolist() == list(range(100, 100 + len(orders)))
+    held = (position + pending)[orders.agent, orders.instrument]
+    # a reducing order never takes |holdings| past zero
+    red = orders.reducing
+    assert np.all(orders.qty[red] <= np.abs(held[red]))
+    assert np.all(np.sign(orders.side[red]) == -np.sign(held[red]))
+
+
+def test_flip_is_split_into_close_then_open() -> None:
+    orders = intents_from_targets(np.array([[-3]]), np.array([[5]]), np.array([[0]]), 0, 0)
+    assert orders.qty.tolist() == [5, 3]
+    assert orders.reducing.tolist() == [True, False]
+    assert orders.side.tolist() == [-1, -1]

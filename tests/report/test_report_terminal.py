@@ -1,0 +1,50 @@
+"""The rich headline table: same rows as the HTML, sorted by return, with an omission caption."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from scarline.report.metrics import agent_metrics
+from scarline.report.terminal import headline_table
+
+
+def _render(table) -> str:
+    console = Console(record=True, width=200, color_system=None)
+    console.print(table)
+    return console.export_text()
+
+
+def test_table_is_sorted_by_return_and_says_what_is_omitted(make_results) -> None:
+    metrics = agent_metrics(make_results(n=40, t=60, seed=2))
+    table = headline_table(metrics, limit=5)
+    headers = [c.header for c in table.columns]
+    assert headers == [
+        "rank",
+        "agent",
+        "policy",
+        "return",
+        "sharpe",
+        "max drawdown",
+        "turnover",
+        "fees",
+        "trades",
+    ]
+    best = metrics.ranking()[:5]
+    ranks = list(table.columns[0].cells)
+    assert ranks[:5] == ["1", "2", "3", "4", "5"]
+    assert list(table.columns[1].cells)[:5] == [str(metrics.agent_ids[c]) for c in best]
+    shown = table.row_count
+    assert shown in (5, 6, 7)  # + baselines that are not in the top 5
+    assert str(table.caption).startswith(f"{shown} of 40 agents shown (top 5 by return + ")
+    assert str(table.caption).endswith(f"; {40 - shown} omitted")
+    text = _render(table)
+    assert "buy-and-hold" in text and f"{40 - shown} omitted" in text
+
+
+def test_small_population_shows_everyone(make_results) -> None:
+    metrics = agent_metrics(make_results(n=3, t=20))
+    table = headline_table(metrics)
+    assert table.row_count == 3
+    assert table.caption == "all 3 agents, sorted by return"
+    returns = list(table.columns[3].cells)
+    assert all(r.endswith(" %") for r in returns)

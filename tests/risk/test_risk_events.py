@@ -1,0 +1,59 @@
+"""Risk WAL records: one batch record per step, exact round trip, names listed in the record."""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+import pytest
+from risk_fixtures import context, engine, intents, money
+
+from scarline.events import AnyEvent, KillSwitch, RiskChecks, RiskStateChange
+from scarline.risk import OUTCOMES, RULES, LadderConfig
+from scarline.risk.events import kill_event, risk_checks_event, state_change_event
+
+
+def roundtrip(event: object) -> object:
+    return msgspec.json.decode(msgspec.json.encode(event), type=AnyEvent)
+
+
+def test_risk_checks_record_every_verdict() -> None:
+    eng = engine(max_position_lots=10)
+    batch = intents([0, 1, 1], [1, 1, -1], [4, 20, 2], first_id=7)
+    d = eng.check(0, batch, context(position=[[0], [5]]))
+    event, (agents, rules, outcomes) = risk_checks_event("r", "s", "d0", 0, batch, d)
+    assert isinstance(event, RiskChecks)
+    back = roundtrip(event)
+    assert back == event
+    np.testing.assert_array_equal(back.order_id.numpy(), [7, 8, 9])
+    np.testing.assert_array_equal(back.approved.numpy(), [4, 5, 2])
+    np.testing.assert_array_equal(back.requested.numpy(), [4, 20, 2])
+    assert [back.rules[c] for c in back.rule.numpy()] == ["none", "max_position", "none"]
+    assert [back.outcomes[c] for c in back.outcome.numpy()] == ["pass", "throttle", "pass"]
+    assert back.value.numpy()[1] == 25.0 and back.limit.numpy()[1] == 10.0
+    assert back.rules == list(RULES) and back.outcomes == list(OUTCOMES)
+    # what the run report shows: anything but a plain pass
+    assert (agents.tolist(), rules, outcomes) == ([1], ["max_position"], ["throttle"])
+
+
+def test_state_change_record() -> None:
+    eng = engine(ladder=LadderConfig(warn_drawdown_pct=10.0))
+    eng.update(0, np.array([money(100), money(100)]))
+    t = eng.update(1, np.array([money(80), money(100)]))
+    event = state_change_event("r", "s", 1, t)
+    assert isinstance(event, RiskStateChange)
+    back = roundtrip(event)
+    assert back == event
+    assert back.agent.numpy().tolist() == [0, -1]
+    assert [back.levels[x] for x in back.to_level.numpy()] == ["WARN", "WARN"]
+    assert [back.causes[x] for x in back.cause.numpy()] == ["drawdown", "drawdown"]
+
+
+def test_kill_record() -> None:
+    eng = engine()
+    with pytest.raises(ValueError, match="not fired"):
+        kill_event("r", "s", eng.kill_switch)
+    eng.kill(12, "drill", source="cli")
+    event = kill_event("r", "s", eng.kill_switch)
+    assert isinstance(event, KillSwitch)
+    assert roundtrip(event) == event
+    assert (event.step, event.reason, event.source) == (12, "drill", "cli")

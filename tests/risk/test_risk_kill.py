@@ -1,0 +1,162 @@
+"""The kill switch: halts and flattens everything, always wins; config, flag file and API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from risk_fixtures import context, engine, intents, money, outcomes_of, rules_of
+
+from scarline.execution.types import MARKET
+from scarline.risk import LEVELS, STATES, LadderConfig, flatten_intents, kill_file_present
+from scarline.risk.codes import CAUSES, GLOBAL
+from scarline.risk.kill import KillSwitch
+
+
+def test_after_kill_no_opening_order_passes() -> None:
+    eng = engine(n=3)
+    eng.update(0, np.full(3, money(100)))
+    t = eng.kill(0, "operator")
+    assert sorted(t.agent.tolist()) == [GLOBAL, 0, 1, 2]
+    assert {CAUSES[c] for c in t.cause} == {"kill"}
+    assert {LEVELS[x] for x in t.to_level} == {"HALT"}
+    assert [STATES[s] for s in eng.state] == ["HALTED"] * 3
+    ctx = context(n=3, position=[[5], [-5], [0]])
+    for step in (1, 2, 50):
+        eng.update(step, np.full(3, money(100)))
+        d = eng.check(
+            step,
+            intents(
+                [0, 0, 1, 1, 2, 2], [1, -1, -1, 1, 1, -1], [1, 5, 1, 5, 1, 1], first_id=10 * step
+            ),
+            ctx,
+        )
+        assert outcomes_of(d) == ["halt", "pass", "halt", "pass", "halt", "halt"]
+        assert rules_of(d) == [
+            "kill_switch",
+            "none",
+            "kill_switch",
+            "none",
+            "kill_switch",
+            "kill_switch",
+        ]
+        assert d.flatten
+
+
+@given(
+    positions=hnp.arrays(np.int64, (4, 3), elements=st.integers(-1000, 1000)),
+    pending=hnp.arrays(np.int64, (4, 3), elements=st.integers(-50, 50)),
+    first=st.integers(0, 10**9),
+)
+@settings(max_examples=60, deadline=None)
+def test_flatten_intents_close_every_position_exactly(
+    positions: np.ndarray, pending: np.ndarray, first: int
+) -> None:
+    batch = flatten_intents(positions, pending, first, step=7)
+    flat = positions + pending
+    np.add.at(flat, (batch.agent, batch.instrument), batch.side.astype(np.int64) * batch.qty)
+    assert not flat.any()
+    assert len(batch) == np.count_nonzero(positions + pending)
+    assert (batch.qty > 0).all() and batch.reducing.all()
+    assert (batch.order_type == MARKET).all() and (batch.decision_step == 7).all()
+    np.testing.assert_array_equal(batch.order_id, np.arange(first, first + len(batch)))
+    # and the killed engine lets every one of them through, whatever else is set
+    eng = engine(
+        n=4,
+        m=3,
+        max_position_lots=1,
+        max_orders_per_window=0,
+        min_cash=1e9,
+        max_quote_age_ns=0,
+        max_spread_bps=0.0,
+    )
+    eng.kill(0, "test")
+    ctx = context(
+        n=4,
+        m=3,
+        position=positions,
+        pending=pending,
+        bid=np.full(3, 9_000),
+        ask=np.full(3, 11_000),
+        quote_ts=np.zeros(3, np.int64),
+        now_ts=10**12,
+    )
+    d = eng.check(0, batch, ctx)
+    np.testing.assert_array_equal(d.approved_qty, batch.qty)
+
+
+def test_flatten_without_pending() -> None:
+    batch = flatten_intents(np.array([[3, 0], [0, -2]]), None, 5, 1)
+    assert batch.agent.tolist() == [0, 1] and batch.instrument.tolist() == [0, 1]
+    assert batch.side.tolist() == [-1, 1] and batch.qty.tolist() == [3, 2]
+
+
+def test_kill_wins_over_everything() -> None:
+    ladder = LadderConfig(warn_drawdown_pct=10.0, recover_below_pct=1.0)
+    eng = engine(n=2, ladder=ladder)
+    eng.update(0, np.array([money(100), money(100)]))
+    eng.kill(0, "stop", source="cli")
+    assert eng.kill(1, "again").agent.size == 0  # idempotent: the first firing stays
+    assert (eng.kill_switch.step, eng.kill_switch.reason, eng.kill_switch.source) == (
+        0,
+        "stop",
+        "cli",
+    )
+    assert len(eng.reset_agents(1, np.array([0, 1]), np.array([money(100)] * 2))) == 0
+    assert len(eng.update(2, np.array([money(200), money(200)]))) == 0  # no recovery
+    assert [LEVELS[x] for x in eng.level] == ["HALT", "HALT"]
+    assert [STATES[s] for s in eng.state] == ["HALTED", "HALTED"]
+    assert STATES[eng.global_state] == "HALTED"
+    d = eng.check(2, intents([0], [1], [1]), context())
+    assert rules_of(d) == ["kill_switch"]
+
+
+def test_config_kill_halts_from_the_first_check_and_fires_at_update() -> None:
+    eng = engine(kill=True)
+    assert eng.killed
+    d = eng.check(0, intents([0], [1], [1]), context())
+    assert rules_of(d) == ["kill_switch"]
+    t = eng.update(0, np.array([money(1), money(1)]))
+    assert {CAUSES[c] for c in t.cause} == {"kill"}
+    assert eng.kill_switch.source == "config"
+
+
+def test_flag_file_is_detected(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    run_dir = runs / "r1"
+    run_dir.mkdir(parents=True)
+    assert not kill_file_present(run_dir, runs)
+    (run_dir / "KILL").write_text("")
+    assert kill_file_present(run_dir)
+    (run_dir / "KILL").unlink()
+    (runs / "KILL").write_text("all")
+    assert not kill_file_present(run_dir)  # the --all file only counts with the runs root
+    assert kill_file_present(run_dir, runs)
+    eng = engine()
+    t = eng.poll_kill_file(3, run_dir, runs)
+    assert len(t) and eng.killed
+    assert (eng.kill_switch.step, eng.kill_switch.source) == (3, "flag-file")
+
+
+def test_poll_without_flag_file_does_nothing(tmp_path: Path) -> None:
+    eng = engine()
+    assert len(eng.poll_kill_file(0, tmp_path)) == 0
+    assert not eng.killed
+
+
+def test_kill_switch_fires_once() -> None:
+    switch = KillSwitch()
+    assert switch.fire(4, "first", "api")
+    assert not switch.fire(5, "second", "config")
+    assert (switch.step, switch.reason, switch.source) == (4, "first", "api")
+
+
+def test_steps_never_go_backwards() -> None:
+    eng = engine()
+    eng.update(5, np.array([money(1), money(1)]))
+    with pytest.raises(ValueError, match="before the last step"):
+        eng.check(4, intents([0], [1], [1]), context())
