@@ -44,6 +44,10 @@ NO_BAR, INSUFFICIENT_CASH, LIMIT_EXPIRED, NO_LIQUIDITY, CANCELLED = (
 )
 
 
+_NO_FILLS = FillBatch.empty()
+_NO_REJECTS = RejectBatch.empty()
+
+
 class SimBroker:
     """Fills the orders of N agents on M instruments against bars; holds no cash itself.
 
@@ -70,6 +74,8 @@ class SimBroker:
         self.queue = queue if queue is not None else build_queue_model(fill_cfg)
         self._book = PendingBook.empty()
         self._last_id = -1
+        self._no_pending = np.zeros((self.n_agents, self.n_instruments), dtype=np.int64)
+        self._no_pending.flags.writeable = False
 
     @classmethod
     def from_config(cls, cfg: ExecutionConfig, n_agents: int, unit_values: np.ndarray) -> SimBroker:
@@ -144,6 +150,8 @@ class SimBroker:
     def pending_qty(self) -> np.ndarray:
         """``int64[N, M]`` signed lots still pending per agent and instrument."""
         o = self._book.orders
+        if not len(o):
+            return self._no_pending
         out = np.zeros(self.n_agents * self.n_instruments, dtype=np.int64)
         np.add.at(out, o.agent * self.n_instruments + o.instrument, o.side * o.qty)
         return out.reshape(self.n_agents, self.n_instruments)
@@ -157,7 +165,7 @@ class SimBroker:
         """
         book = self._book
         if not len(book):
-            return FillBatch.empty(), RejectBatch.empty()
+            return _NO_FILLS, _NO_REJECTS
         due = (book.min_step <= bar.step) & (book.min_ts <= bar.ts)
         first_due = np.where(due & (book.first_due < 0), bar.step, book.first_due)
         if due.all():
@@ -169,7 +177,7 @@ class SimBroker:
             d = book.orders.take(idx)
             d_first, d_queue = first_due[idx], book.queue[idx]
         else:
-            return FillBatch.empty(), RejectBatch.empty()
+            return _NO_FILLS, _NO_REJECTS
 
         inst, side, qty = d.instrument, d.side, d.qty
         valid = bar.valid[inst]

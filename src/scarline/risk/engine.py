@@ -83,11 +83,10 @@ class RiskEngine:
     def update(self, step: int, equity: np.ndarray) -> LadderTransitions:
         """After marking at the close of ``step``: peaks, drawdowns, breaches → level changes."""
         self._advance(step)
-        parts = []
-        if self.cfg.kill and not self.kill_switch.fired:
-            parts.append(self.kill(step, "config: risk.kill = true", source="config"))
-        parts.append(self._ladder.update(step, equity, frozen=self.kill_switch.fired))
-        return LadderTransitions.concat(parts)
+        if not (self.cfg.kill and not self.kill_switch.fired):
+            return self._ladder.update(step, equity, frozen=self.kill_switch.fired)
+        killed = self.kill(step, "config: risk.kill = true", source="config")
+        return LadderTransitions.concat([killed, self._ladder.update(step, equity, frozen=True)])
 
     def check(self, step: int, intents: OrderBatch, ctx: RiskContext) -> RiskDecision:
         """Approve, scale down or refuse every intent; record approved orders and breaches."""

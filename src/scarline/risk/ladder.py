@@ -99,8 +99,30 @@ def _worst(signals: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], n: int
     return best
 
 
+def _escalation_table(
+    thresholds: tuple[float | int | None, ...], halt_at: float | None = None
+) -> np.ndarray:
+    """``float64[4]``: for each current level, the smallest value that escalates past it."""
+    table = np.full(4, np.inf)
+    for level in range(4):
+        above = [t for code, t in enumerate(thresholds, start=1) if code > level and t is not None]
+        if halt_at is not None and level < HALT_LEVEL:
+            above.append(halt_at)
+        if above:
+            table[level] = min(above)
+    return table
+
+
+_EMPTY = LadderTransitions.empty()
+_HAIR = 1.0 - 1e-9
+
+
 class Ladder:
-    """Levels of N agents and of the population, with the trigger that set each level."""
+    """Levels of N agents and of the population, with the trigger that set each level.
+
+    Hot path: without a recovery rule a level can only rise, so a step whose drawdowns and
+    breach counts stay below every agent's next threshold returns at once (the usual case).
+    """
 
     def __init__(self, cfg: RiskConfig, n_agents: int) -> None:
         self.cfg = cfg
@@ -117,6 +139,17 @@ class Ladder:
         self.global_value = 0.0
         self.global_limit = 0.0
         self._global_peak = -np.inf
+        self._esc_dd = _escalation_table(self._dd_thresholds, cfg.max_drawdown_pct)
+        self._esc_global = _escalation_table(self._dd_thresholds)
+        self._esc_breach = _escalation_table(self._breach_thresholds)
+        self._breach_on = bool(np.isfinite(self._esc_breach).any())
+        self._all_positive = False
+
+    def _peaks_positive(self) -> bool:
+        """Peaks only rise, so once all are positive they stay so (checked until then)."""
+        if not self._all_positive:
+            self._all_positive = bool((self.peak > 0).all()) and self._global_peak > 0
+        return self._all_positive
 
     def drawdown(self, equity: np.ndarray) -> np.ndarray:
         """Current drawdown % of every agent, counting ``equity`` as a possible new peak."""
@@ -133,9 +166,23 @@ class Ladder:
         if frozen:
             self.breaches.advance(step)
             return LadderTransitions.empty()
-        dd = drawdown_pct(self.peak, equity)
-        count = self.breaches.totals(step)
-        agents = self._agents(dd, count)
+        if self.cfg.ladder.recover_below_pct is None and self._peaks_positive():
+            # levels only rise: skip unless someone reached the next threshold (usual case)
+            level = self.level
+            # conservative by a hair: borderline cases take the exact path below
+            dd_hit = (self.peak - equity) * 100.0 >= self._esc_dd[level] * (self.peak * _HAIR)
+            if dd_hit.any() or (
+                self._breach_on and (self.breaches.totals(step) >= self._esc_breach[level]).any()
+            ):
+                agents = self._agents(drawdown_pct(self.peak, equity), self.breaches.totals(step))
+            else:
+                agents = _EMPTY
+            peak = self._global_peak
+            quiet = 100.0 * (peak - total) / peak < self._esc_global[self.global_level]
+            if quiet or not self.cfg.ladder.global_drawdown:
+                return agents
+        else:
+            agents = self._agents(drawdown_pct(self.peak, equity), self.breaches.totals(step))
         glob = self._global(total)
         return LadderTransitions.concat([agents, glob])
 

@@ -19,6 +19,7 @@ class WindowCounter:
         self.window = window
         self._ring = np.zeros((window, n_agents), dtype=np.int64)
         self._total = np.zeros(n_agents, dtype=np.int64)
+        self._dirty = [False] * window  # rows holding counts; clean rows expire for free
         self._step: int | None = None
 
     def advance(self, step: int) -> None:
@@ -31,13 +32,18 @@ class WindowCounter:
             raise ValueError(f"step {step} is before the last step seen ({last})")
         gap = step - last
         if gap >= self.window:
-            self._ring[:] = 0
-            self._total[:] = 0
+            if any(self._dirty):
+                self._ring[:] = 0
+                self._total[:] = 0
+                self._dirty = [False] * self.window
         else:
             for k in range(last + 1, step + 1):  # at most window - 1 rows, never per agent
-                row = self._ring[k % self.window]
-                self._total -= row
-                row[:] = 0
+                slot = k % self.window
+                if self._dirty[slot]:
+                    row = self._ring[slot]
+                    self._total -= row
+                    row[:] = 0
+                    self._dirty[slot] = False
         self._step = step
 
     def totals(self, step: int) -> np.ndarray:
@@ -50,6 +56,7 @@ class WindowCounter:
         self.advance(step)
         self._ring[step % self.window] += counts
         self._total += counts
+        self._dirty[step % self.window] = True
 
     def clear(self, agents: np.ndarray) -> None:
         """Forget the counts of ``agents`` (a new agent took their rows)."""
