@@ -37,15 +37,16 @@ RISK = {
 def _time_kernel(cfg: RunConfig, steps: int) -> float:
     """Seconds for one kernel run over ``steps`` synthetic minute bars (WAL on disk)."""
     market = normalized(generate(SynthSpec(n_steps=steps, seed=7, freq="1min")))
-    with tempfile.TemporaryDirectory(prefix="scarline-bench-kernel-") as tmp:
-        with WalWriter(Path(tmp) / "wal", "bench", fsync="batch") as wal:
-            kernel = kernel_for(
-                cfg, market, SessionIds("bench", "s"), wal, ReplayOperator([]), keep_equity=False
-            )
-            start = time.perf_counter()
-            kernel.run()
-            wal.flush()
-            return time.perf_counter() - start
+    with (
+        tempfile.TemporaryDirectory(prefix="scarline-bench-kernel-") as tmp,
+        WalWriter(Path(tmp) / "wal", "bench", fsync="batch") as wal,
+    ):
+        ids = SessionIds("bench", "s")
+        kernel = kernel_for(cfg, market, ids, wal, ReplayOperator([]), keep_equity=False)
+        start = time.perf_counter()
+        kernel.run()
+        wal.flush()
+        return time.perf_counter() - start
 
 
 def measure(bars: int, agents: int, agent_bars: int) -> dict[str, float | int]:
