@@ -34,8 +34,10 @@ from scarline.execution.volatility import causal_volatility
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.recorder import Recorder
+from scarline.risk.codes import CAUSES, LEVELS
 from scarline.risk.engine import RiskContext, RiskEngine
 from scarline.risk.events import risk_checks_event, state_change_event
+from scarline.risk.ladder import LadderTransitions
 from scarline.trace import DecisionTrace
 
 
@@ -141,6 +143,7 @@ class Kernel:
         transitions = self.risk.update(t, equity)
         if len(transitions):
             journal.append(state_change_event(run_id, session_id, t, transitions), ts)
+            self._record_transitions(t, transitions)
         if kill is not None:
             self._fire_kill(t, ts, kill)
 
@@ -222,6 +225,15 @@ class Kernel:
             self.journal.append(
                 rejects_event(self.ids.run_id, self.ids.session_id, t, cancelled), ts
             )
+
+    def _record_transitions(self, t: int, tr: LadderTransitions) -> None:
+        """Ladder moves for the report: rule = the cause, outcome = the new level."""
+        self.recorder.on_risk(
+            t,
+            tr.agent,
+            [CAUSES[c] for c in tr.cause.tolist()],
+            [LEVELS[lv].lower() if lv else "pass" for lv in tr.to_level.tolist()],
+        )
 
     # -- the loop ---------------------------------------------------------------------------
 

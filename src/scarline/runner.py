@@ -138,8 +138,6 @@ def execute_run(
         "config hash": cfg_hash[:16],
         "data": market.name,
         "seed": str(config.seed),
-        "agents": str(n_agents),
-        "steps": str(result.steps),
     }
     results = run_results(kernel, meta)
     metrics = agent_metrics(results)
