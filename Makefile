@@ -29,6 +29,7 @@ test: install-dev
 
 bench: install
 	$(BIN)/python bench/wal.py
+	$(BIN)/python bench/kernel.py
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -97,3 +97,33 @@ def test_human_summary_prints_the_run_directory(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "run directory:" in result.output
     assert str(tmp_path / "r") in result.output.replace("\n", "")
+
+
+def test_run_json_lists_agents_with_their_metrics(tmp_path: Path) -> None:
+    out = _run(tmp_path, "--data", "sp500", "--run-id", "agents-json")
+    (agent,) = out["agents"]
+    assert {
+        "id",
+        "policy",
+        "final_equity",
+        "return",
+        "sharpe",
+        "max_drawdown",
+        "trades",
+        "fees",
+    } <= set(agent)
+    assert agent["policy"] == "sma(10,30)"
+    assert Path(out["report"]).name == "report.html" and Path(out["report"]).exists()
+
+
+def test_kill_cli_writes_and_clears_the_flag(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    result = runner.invoke(app, ["kill", "--all", "--runs", str(runs), "--reason", "drill"])
+    assert result.exit_code == 0, result.output
+    assert (runs / "KILL").read_text() == "drill"
+    killed = _run(runs, "--data", "sp500", "--run-id", "under-kill")
+    assert killed["killed_at"] == 0
+    assert runner.invoke(app, ["kill", "--all", "--runs", str(runs), "--clear"]).exit_code == 0
+    assert not (runs / "KILL").exists()
+    assert runner.invoke(app, ["kill"]).exit_code == 1  # neither RUN_DIR nor --all
