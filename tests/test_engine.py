@@ -202,3 +202,17 @@ def test_kill_flag_file_is_journaled_and_replays(tmp_path: Path) -> None:
     assert summary.killed_at == 0
     result = replay_run(summary.run_dir)
     assert result.parity and result.wal_head_replayed == summary.wal_head
+
+
+def test_quotes_feed_the_spread_rule() -> None:
+    market = normalized(generate(SynthSpec(n_steps=200, seed=3, quotes=True)))
+    cfg = RunConfig(agents=[RANDOM], risk={"max_spread_bps": 0.001})
+    kernel, journal = _kernel(cfg, market)
+    kernel.run()
+    verdicts = {
+        (RULES[r], OUTCOMES[o])
+        for c in journal.of(RiskChecks)
+        for r, o in zip(c.rule.numpy(), c.outcome.numpy(), strict=True)
+    }
+    assert ("spread", "reject") in verdicts
+    assert not kernel.accounts.position.any()  # nothing could open through a 0.001 bps bound

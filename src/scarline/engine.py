@@ -193,6 +193,14 @@ class Kernel:
     ) -> None:
         self._next_order_id += len(intents)
         accounts, market = self.accounts, self.market
+        quotes = {}
+        if market.quotes is not None:  # L1 quotes of this bar: spread and quote-age rules
+            q = market.quotes
+            quotes = {
+                "bid": q.bid[t],
+                "ask": q.ask[t],
+                "quote_ts": np.where(market.valid[t], ts, 0).astype(np.int64),
+            }
         ctx = RiskContext(
             position=accounts.position,
             pending=pending,
@@ -200,6 +208,7 @@ class Kernel:
             equity=accounts.equity,
             last_price=accounts.last_close,
             now_ts=ts,
+            **quotes,
         )
         decision = self.risk.check(t, intents, ctx)
         run_id, session_id = self.ids.run_id, self.ids.session_id

@@ -32,6 +32,7 @@ def test_round_trip_realizes_the_price_difference() -> None:
     acc.apply(_fills([(0, 0, 1, 10, 10_000, 0)]))  # buy 10 @ 100.00
     acc.mark(np.array([10_500, 0]), np.array([True, False]))
     assert acc.unrealized()[0] == 10 * 500 * 10_000  # +50.00 on paper
+    assert acc.avg_price()[0, 0] == 10_000 and np.isnan(acc.avg_price()[0, 1])
     acc.apply(_fills([(0, 0, -1, 10, 10_200, 2 * CASH_SCALE)]))  # sell 10 @ 102.00, fee 2
     acc.mark(np.array([10_500, 0]), np.array([True, False]))
     assert acc.realized[0] == 20 * CASH_SCALE

@@ -87,5 +87,12 @@ class Accounts:
         self.equity = self.cash + self.market_value
         return self.equity
 
+    def avg_price(self) -> np.ndarray:
+        """``float64[N, M]`` average entry price in ticks of each open position (NaN if flat)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(
+                self.position != 0, self.cost_basis / (self.position * self.unit_values), np.nan
+            )
+
     def unrealized(self) -> np.ndarray:
         return self.market_value - self.cost_basis.sum(axis=1)
