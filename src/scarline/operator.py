@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from scarline.events import KillSwitch
+from scarline.risk.kill import KILL_FILE, kill_file
 
-KILL_FILE = "KILL"
+__all__ = ["KILL_FILE", "LiveOperator", "ReplayOperator"]
 
 
 class LiveOperator:
@@ -30,7 +31,7 @@ class LiveOperator:
     ) -> None:
         self._ids = (run_id, session_id)
         self._config_kill = config_kill
-        self._files = [run_dir / KILL_FILE] + ([runs_root / KILL_FILE] if runs_root else [])
+        self._run_dir, self._runs_root = run_dir, runs_root
         self._every = every
 
     def poll(self, step: int) -> KillSwitch | None:
@@ -44,16 +45,16 @@ class LiveOperator:
                 source="config",
             )
         if step % self._every == 0:
-            for path in self._files:
-                if path.exists():
-                    reason = path.read_text(encoding="utf-8").strip() or f"flag file {path}"
-                    return KillSwitch(
-                        run_id=run_id,
-                        session_id=session_id,
-                        step=step,
-                        reason=reason,
-                        source="flag-file",
-                    )
+            path = kill_file(self._run_dir, self._runs_root)
+            if path is not None:
+                reason = path.read_text(encoding="utf-8").strip() or f"flag file {path}"
+                return KillSwitch(
+                    run_id=run_id,
+                    session_id=session_id,
+                    step=step,
+                    reason=reason,
+                    source="flag-file",
+                )
         return None
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import msgspec
 import numpy as np
-import pytest
 from risk_fixtures import context, engine, intents, money
 
-from scarline.events import AnyEvent, KillSwitch, RiskChecks, RiskStateChange
+from scarline.events import AnyEvent, RiskChecks, RiskStateChange
 from scarline.risk import OUTCOMES, RULES, LadderConfig
-from scarline.risk.events import kill_event, risk_checks_event, state_change_event
+from scarline.risk.events import risk_checks_event, state_change_event
 
 
 def roundtrip(event: object) -> object:
@@ -46,14 +45,3 @@ def test_state_change_record() -> None:
     assert back.agent.numpy().tolist() == [0, -1]
     assert [back.levels[x] for x in back.to_level.numpy()] == ["WARN", "WARN"]
     assert [back.causes[x] for x in back.cause.numpy()] == ["drawdown", "drawdown"]
-
-
-def test_kill_record() -> None:
-    eng = engine()
-    with pytest.raises(ValueError, match="not fired"):
-        kill_event("r", "s", eng.kill_switch)
-    eng.kill(12, "drill", source="cli")
-    event = kill_event("r", "s", eng.kill_switch)
-    assert isinstance(event, KillSwitch)
-    assert roundtrip(event) == event
-    assert (event.step, event.reason, event.source) == (12, "drill", "cli")

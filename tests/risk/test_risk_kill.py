@@ -6,13 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from risk_fixtures import context, engine, intents, money, outcomes_of, rules_of
 
-from scarline.execution.types import MARKET
-from scarline.risk import LEVELS, STATES, LadderConfig, flatten_intents, kill_file_present
+from scarline.risk import LEVELS, STATES, LadderConfig, kill_file
 from scarline.risk.codes import CAUSES, GLOBAL
 from scarline.risk.kill import KillSwitch
 
@@ -45,54 +41,6 @@ def test_after_kill_no_opening_order_passes() -> None:
             "kill_switch",
         ]
         assert d.flatten
-
-
-@given(
-    positions=hnp.arrays(np.int64, (4, 3), elements=st.integers(-1000, 1000)),
-    pending=hnp.arrays(np.int64, (4, 3), elements=st.integers(-50, 50)),
-    first=st.integers(0, 10**9),
-)
-@settings(max_examples=60, deadline=None)
-def test_flatten_intents_close_every_position_exactly(
-    positions: np.ndarray, pending: np.ndarray, first: int
-) -> None:
-    batch = flatten_intents(positions, pending, first, step=7)
-    flat = positions + pending
-    np.add.at(flat, (batch.agent, batch.instrument), batch.side.astype(np.int64) * batch.qty)
-    assert not flat.any()
-    assert len(batch) == np.count_nonzero(positions + pending)
-    assert (batch.qty > 0).all() and batch.reducing.all()
-    assert (batch.order_type == MARKET).all() and (batch.decision_step == 7).all()
-    np.testing.assert_array_equal(batch.order_id, np.arange(first, first + len(batch)))
-    # and the killed engine lets every one of them through, whatever else is set
-    eng = engine(
-        n=4,
-        m=3,
-        max_position_lots=1,
-        max_orders_per_window=0,
-        min_cash=1e9,
-        max_quote_age_ns=0,
-        max_spread_bps=0.0,
-    )
-    eng.kill(0, "test")
-    ctx = context(
-        n=4,
-        m=3,
-        position=positions,
-        pending=pending,
-        bid=np.full(3, 9_000),
-        ask=np.full(3, 11_000),
-        quote_ts=np.zeros(3, np.int64),
-        now_ts=10**12,
-    )
-    d = eng.check(0, batch, ctx)
-    np.testing.assert_array_equal(d.approved_qty, batch.qty)
-
-
-def test_flatten_without_pending() -> None:
-    batch = flatten_intents(np.array([[3, 0], [0, -2]]), None, 5, 1)
-    assert batch.agent.tolist() == [0, 1] and batch.instrument.tolist() == [0, 1]
-    assert batch.side.tolist() == [-1, 1] and batch.qty.tolist() == [3, 2]
 
 
 def test_kill_wins_over_everything() -> None:
@@ -129,23 +77,13 @@ def test_flag_file_is_detected(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     run_dir = runs / "r1"
     run_dir.mkdir(parents=True)
-    assert not kill_file_present(run_dir, runs)
+    assert kill_file(run_dir, runs) is None
     (run_dir / "KILL").write_text("")
-    assert kill_file_present(run_dir)
+    assert kill_file(run_dir) == run_dir / "KILL"
     (run_dir / "KILL").unlink()
     (runs / "KILL").write_text("all")
-    assert not kill_file_present(run_dir)  # the --all file only counts with the runs root
-    assert kill_file_present(run_dir, runs)
-    eng = engine()
-    t = eng.poll_kill_file(3, run_dir, runs)
-    assert len(t) and eng.killed
-    assert (eng.kill_switch.step, eng.kill_switch.source) == (3, "flag-file")
-
-
-def test_poll_without_flag_file_does_nothing(tmp_path: Path) -> None:
-    eng = engine()
-    assert len(eng.poll_kill_file(0, tmp_path)) == 0
-    assert not eng.killed
+    assert kill_file(run_dir) is None  # the --all file only counts with the runs root
+    assert kill_file(run_dir, runs) == runs / "KILL"
 
 
 def test_kill_switch_fires_once() -> None:

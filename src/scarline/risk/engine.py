@@ -5,12 +5,10 @@ rate window and the kill switch — and exposes the two calls of a kernel step:
 :meth:`RiskEngine.update` after accounting marks at the close, :meth:`RiskEngine.check`
 on the step's intents. Both return data (transitions, decisions) that the kernel journals
 before acting on it; nothing here reads the clock, the filesystem (except the explicit
-:meth:`RiskEngine.poll_kill_file`) or any global state, so a replay reproduces every verdict.
+:class:`scarline.operator.LiveOperator`) or any global state, so a replay reproduces every verdict.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -18,7 +16,7 @@ from scarline.execution.types import OrderBatch
 from scarline.risk.check import LadderView, evaluate
 from scarline.risk.codes import ACTIVE, CAUSE, HALT_LEVEL, HALTED, REDUCING
 from scarline.risk.config import RiskConfig
-from scarline.risk.kill import KillSource, KillSwitch, kill_file
+from scarline.risk.kill import KillSource, KillSwitch
 from scarline.risk.ladder import Ladder, LadderTransitions
 from scarline.risk.limits import Limits
 from scarline.risk.types import RiskContext, RiskDecision
@@ -130,17 +128,6 @@ class RiskEngine:
         if not self.kill_switch.fire(step, reason, source):
             return LadderTransitions.empty()
         return self._ladder.halt_all(CAUSE["kill"])
-
-    def poll_kill_file(
-        self, step: int, run_dir: Path, runs_root: Path | None = None
-    ) -> LadderTransitions:
-        """Fire when ``RUN_DIR/KILL`` or ``<runs_root>/KILL`` exists (``scarline kill``)."""
-        if self.kill_switch.fired:
-            return LadderTransitions.empty()
-        path = kill_file(run_dir, runs_root)
-        if path is None:
-            return LadderTransitions.empty()
-        return self.kill(step, f"flag file {path}", source="flag-file")
 
     def reset_agents(self, step: int, agents: np.ndarray, equity: np.ndarray) -> LadderTransitions:
         """Rows ``agents`` now hold newborn agents: fresh peak, breaches, rate and level.

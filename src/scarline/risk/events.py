@@ -15,7 +15,6 @@ import numpy as np
 
 from scarline.events import Array, KillSwitch, RiskChecks, RiskStateChange
 from scarline.execution.types import OrderBatch
-from scarline.risk import kill as _kill
 from scarline.risk.codes import CAUSES, LEVELS, OUTCOMES, PASS, RULES
 from scarline.risk.ladder import LadderTransitions
 from scarline.risk.types import RiskDecision
@@ -78,17 +77,4 @@ def state_change_event(
         limit=Array.of(t.limit),
         levels=list(LEVELS),
         causes=list(CAUSES),
-    )
-
-
-def kill_event(run_id: str, session_id: str, switch: _kill.KillSwitch) -> KillSwitch:
-    """The record of a fired kill switch."""
-    if not switch.fired or switch.step is None or switch.source is None:
-        raise ValueError("the kill switch has not fired")
-    return KillSwitch(
-        run_id=run_id,
-        session_id=session_id,
-        step=switch.step,
-        reason=switch.reason,
-        source=switch.source,
     )
