@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import Kernel, SessionIds
-from scarline.events import Event, Fills, KillSwitch, Orders, RiskChecks, RiskStateChange
+from scarline.events import (
+    Deaths,
+    Event,
+    Fills,
+    KillSwitch,
+    Orders,
+    RiskChecks,
+    RiskStateChange,
+    Scars,
+)
 from scarline.journal import HashOnlyWal
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
@@ -216,3 +225,32 @@ def test_quotes_feed_the_spread_rule() -> None:
     }
     assert ("spread", "reject") in verdicts
     assert not kernel.accounts.position.any()  # nothing could open through a 0.001 bps bound
+
+
+def test_losses_scar_and_ruin_kills_and_the_dead_stop_trading() -> None:
+    cfg = RunConfig(
+        data={"source": "sp500", "start": "2007-06-01", "end": "2010-12-31"},
+        agents=[
+            {"kind": "buy-and-hold", "sizing": {"mode": "fraction", "fraction": 3.0}},
+            {
+                "kind": "random-entry",
+                "count": 4,
+                "p_entry": 0.3,
+                "p_exit": 0.3,
+                "allow_short": True,
+            },
+        ],
+        scars={"drawdown_pct": 15.0, "ruin_fraction": 0.6},
+    )
+    kernel, journal = _kernel(cfg, load_run_market(cfg))
+    kernel.run()
+    scars = journal.of(Scars)
+    deaths = journal.of(Deaths)
+    assert scars and deaths
+    assert 0 in {int(a) for d in deaths for a in d.agent.numpy()}  # the 3x levered holder
+    died = next(d.step for d in deaths if 0 in d.agent.numpy())
+    assert kernel.life.scars[0] >= 1 and not kernel.life.alive[0]
+    assert kernel.life.floor[0] > 0  # its exploration floor rose for good
+    late = [f for f in journal.of(Fills) if f.step > died + 1]
+    assert all(0 not in f.agent.numpy() for f in late)  # flattened, then silent
+    assert kernel.accounts.position[0].tolist() == [0]

@@ -9,6 +9,7 @@ from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
 from scarline.engine import Journal, Kernel, OperatorInputs, SessionIds
 from scarline.events import SessionStart
+from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
 from scarline.execution.types import CASH_SCALE, unit_values
@@ -65,4 +66,5 @@ def kernel_for(
         session_start=session_start(config, market, ids),
         operator=operator,
         recorder=Recorder(market.n_steps, n, keep_equity=keep_equity),
+        life=ScarTracker(n, config.scars, cash_units(config.accounts.initial_cash)),
     )

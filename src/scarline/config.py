@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError
 
 from scarline.agents.config import AgentGroup, SmaGroup
 from scarline.errors import ConfigError
+from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
 from scarline.risk.config import RiskConfig
 from scarline.strict import Strict
@@ -80,6 +81,7 @@ class RunConfig(_Strict):
     agents: list[AgentGroup] = Field(default_factory=lambda: [SmaGroup()])
     execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
+    scars: ScarConfig = ScarConfig()
     report: bool = Field(default=True, description="write report.html and plots")
 
     def with_overrides(self, **dotted: Any) -> RunConfig:

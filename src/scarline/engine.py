@@ -24,7 +24,18 @@ import numpy as np
 
 from scarline.agents.population import Population
 from scarline.clock import SimClock
-from scarline.events import Array, Decision, Event, KillSwitch, SessionEnd, SessionStart
+from scarline.events import (
+    Array,
+    Deaths,
+    Decision,
+    Event,
+    KillSwitch,
+    Scars,
+    SessionEnd,
+    SessionStart,
+)
+from scarline.evolution.scars import CAUSES as CAUSES_LIFE
+from scarline.evolution.scars import LifeEvents, ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
 from scarline.execution.events import fills_event, orders_event, rejects_event
@@ -84,6 +95,7 @@ class Kernel:
         session_start: SessionStart,
         operator: OperatorInputs,
         recorder: Recorder,
+        life: ScarTracker,
     ) -> None:
         self.market = market
         self.population = population
@@ -94,6 +106,7 @@ class Kernel:
         self.ids = ids
         self.operator = operator
         self.recorder = recorder
+        self.life = life
         self.clock = SimClock(int(market.timestamps[0]) if market.n_steps else 0)
         self.trace = DecisionTrace()
         self.killed_at: int | None = None
@@ -146,6 +159,9 @@ class Kernel:
             self._record_transitions(t, transitions)
         if kill is not None:
             self._fire_kill(t, ts, kill)
+        life = self.life.update(t, equity, accounts.realized)
+        if not life.empty:
+            self._journal_life(t, ts, life)
 
         # 4. decide and size
         exposure = self.population.decide(t)
@@ -162,6 +178,12 @@ class Kernel:
         if self.killed_at is not None:  # killed: everything goes flat, nothing opens again
             target = np.zeros_like(target)
             changed = np.ones_like(changed) if kill is not None else changed
+        elif not self.life.alive.all():  # the dead trade no more: flat from their death on
+            dead = ~self.life.alive
+            target = np.where(dead[:, None], 0, target)
+            if life.death_agent.size:
+                changed = changed.copy()
+                changed[life.death_agent] = True
         decision_id = f"d{t}"
         agents = self.population.agent_ids
         journal.append(
@@ -233,6 +255,34 @@ class Kernel:
         if len(cancelled):
             self.journal.append(
                 rejects_event(self.ids.run_id, self.ids.session_id, t, cancelled), ts
+            )
+
+    def _journal_life(self, t: int, ts: int, life: LifeEvents) -> None:
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        if life.scar_agent.size:
+            self.journal.append(
+                Scars(
+                    run_id=run_id,
+                    session_id=session_id,
+                    step=t,
+                    agent=Array.of(life.scar_agent),
+                    cause=Array.of(life.scar_cause),
+                    value=Array.of(life.scar_value),
+                    total=Array.of(self.life.scars[life.scar_agent]),
+                    causes=list(CAUSES_LIFE),
+                ),
+                ts,
+            )
+        if life.death_agent.size:
+            self.journal.append(
+                Deaths(
+                    run_id=run_id,
+                    session_id=session_id,
+                    step=t,
+                    agent=Array.of(life.death_agent),
+                    equity=Array.of(life.death_equity),
+                ),
+                ts,
             )
 
     def _record_transitions(self, t: int, tr: LadderTransitions) -> None:

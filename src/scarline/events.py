@@ -274,6 +274,30 @@ class KillSwitch(Event, frozen=True, kw_only=True):
     source: Literal["config", "flag-file", "cli", "api"]
 
 
+# --- life events --------------------------------------------------------------------------
+
+
+class Scars(Event, frozen=True, kw_only=True):
+    """Permanent loss events of one step: ``cause`` indexes ``causes``, ``value`` is the
+    measured loss in %, ``total`` the agent's scar count after this one."""
+
+    step: int
+    agent: Array
+    cause: Array
+    value: Array
+    total: Array
+    causes: list[str]
+
+
+class Deaths(Event, frozen=True, kw_only=True):
+    """Agents ruined at one step (equity at or below the ruin threshold, cash units)."""
+
+    step: int
+    agent: Array
+    equity: Array
+    reason: str = "ruin"
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     SessionStart,
     SessionEnd,
@@ -292,6 +316,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RiskChecks,
     RiskStateChange,
     KillSwitch,
+    Scars,
+    Deaths,
 )
 """Every event the WAL can hold; later issues append lifecycle events (Birth, Scar, ...)."""
 
@@ -315,6 +341,8 @@ AnyEvent = (
     | RiskChecks
     | RiskStateChange
     | KillSwitch
+    | Scars
+    | Deaths
 )
 
 

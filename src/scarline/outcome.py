@@ -47,4 +47,6 @@ def run_results(kernel: Kernel, meta: dict[str, str]) -> RunResults:
         risk_events=RiskLog.from_labels(steps, agents, rules, outcomes),
         periods_per_year=infer_periods_per_year(market.timestamps),
         meta=meta,
+        scars=kernel.life.scars,
+        died_at=kernel.life.death_step,
     )

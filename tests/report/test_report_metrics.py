@@ -130,7 +130,10 @@ def test_agent_metrics_table_and_records(make_results) -> None:
         "fees",
         "slippage",
         "trades",
+        "scars",
+        "died_at",
     ]
+    assert records[0]["scars"] == 0 and records[0]["died_at"] is None  # defaults: unscarred
     assert records[1]["id"] == 101 and records[1]["policy"] == "random-entry(p=0.1)"
     assert isinstance(records[0]["trades"], int)
     ranked = m.ranking()

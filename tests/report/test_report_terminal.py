@@ -28,6 +28,8 @@ def test_table_is_sorted_by_return_and_says_what_is_omitted(make_results) -> Non
         "turnover",
         "fees",
         "trades",
+        "scars",
+        "died at",
     ]
     best = metrics.ranking()[:5]
     ranks = list(table.columns[0].cells)

@@ -45,8 +45,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("fees", "fees", _num(",.2f")),
     Column("slippage", "slippage", _num(",.2f")),
     Column("trades", "trades", _num(",d")),
+    Column("scars", "scars", _num(",d")),
+    Column("died at", "died_at", lambda d: "—" if d < 0 else f"step {d:,d}"),
 )
 TERMINAL_FIELDS = (
+    "scars",
+    "died_at",
     "agent_ids",
     "policies",
     "total_return",

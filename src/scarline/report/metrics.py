@@ -122,6 +122,8 @@ class AgentMetrics:
     fees: np.ndarray  # float64[N], currency
     slippage: np.ndarray  # float64[N], currency
     trades: np.ndarray  # int64[N], fills
+    scars: np.ndarray  # int64[N]
+    died_at: np.ndarray  # int64[N], -1 alive
 
     def __len__(self) -> int:
         return int(self.agent_ids.shape[0])
@@ -144,6 +146,8 @@ class AgentMetrics:
             "fees": self.fees.tolist(),
             "slippage": self.slippage.tolist(),
             "trades": self.trades.tolist(),
+            "scars": self.scars.tolist(),
+            "died_at": [None if d < 0 else d for d in self.died_at.tolist()],
         }
         return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
@@ -162,4 +166,6 @@ def agent_metrics(results: RunResults) -> AgentMetrics:
         fees=results.fees,
         slippage=results.slippage,
         trades=fill_counts(results.trades, results.n_agents),
+        scars=results.scars,
+        died_at=results.died_at,
     )

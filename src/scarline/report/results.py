@@ -155,6 +155,8 @@ class RunResults:
     periods_per_year: float
     split_step: int | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    scars: np.ndarray | None = None  # int64[N] permanent loss events (None: zeros)
+    died_at: np.ndarray | None = None  # int64[N] step of ruin, -1 alive (None: all alive)
 
     def __post_init__(self) -> None:
         setv = object.__setattr__
@@ -164,6 +166,11 @@ class RunResults:
         setv(self, "equity", _array("equity", self.equity, np.float64, 2))
         for name in ("fees", "slippage", "turnover"):
             setv(self, name, _array(name, getattr(self, name), np.float64, 1))
+        n_agents = int(np.shape(self.agent_ids)[0])
+        scars = np.zeros(n_agents, np.int64) if self.scars is None else self.scars
+        died = np.full(n_agents, -1, np.int64) if self.died_at is None else self.died_at
+        setv(self, "scars", _array("scars", scars, np.int64, 1))
+        setv(self, "died_at", _array("died_at", died, np.int64, 1))
         setv(self, "symbols", [str(s) for s in self.symbols])
         setv(self, "policies", [str(p) for p in self.policies])
         setv(self, "meta", {str(k): str(v) for k, v in self.meta.items()})
@@ -171,7 +178,9 @@ class RunResults:
         if t_n == 0:
             raise ValueError("timestamps: a run has at least one step")
         expect = {"close": (t_n, len(self.symbols)), "equity": (t_n, n)}
-        expect |= {k: (n,) for k in ("policies", "fees", "slippage", "turnover")}
+        expect |= {
+            k: (n,) for k in ("policies", "fees", "slippage", "turnover", "scars", "died_at")
+        }
         for name, shape in expect.items():
             got = np.shape(getattr(self, name))
             if got != shape:

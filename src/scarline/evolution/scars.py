@@ -1,0 +1,111 @@
+"""Scars, trust and death: what losses permanently do to an agent, vectorized over N.
+
+* A **scar** is a loss event: the agent's equity fell ``drawdown_pct`` % below its peak
+  since its last scar, or one step's realized loss (a closed trade) cost ``trade_loss_pct`` %
+  of its equity. Scars never heal: each one raises the agent's exploration floor by
+  ``floor_step`` for good (up to ``floor_max``), and lowers its trust.
+* **Trust** in [0, 1] = σ(risk-adjusted performance) × ``scar_decay`` ** scars, where the
+  performance is an EWMA mean / EWMA std of per-step returns (an online Sharpe), scaled by
+  ``trust_scale``; a new agent starts at σ(0) = 0.5.
+* **Death**: equity at or below ``ruin_fraction`` × initial cash. A dead agent trades no
+  more (the kernel flattens it) and its scars stay on record.
+
+Every scar and death is returned as data for the kernel to journal (``Scars``/``Deaths``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field
+
+from scarline.strict import Strict
+
+CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
+
+
+class ScarConfig(Strict):
+    drawdown_pct: float = Field(default=20.0, gt=0, le=100)
+    trade_loss_pct: float = Field(default=5.0, gt=0, le=100)
+    floor_step: float = Field(default=0.05, ge=0, le=1)
+    floor_max: float = Field(default=0.5, ge=0, le=1)
+    ruin_fraction: float = Field(default=0.5, ge=0, lt=1)
+    trust_halflife: float = Field(default=60.0, gt=0)
+    trust_scale: float = Field(default=10.0, gt=0)
+    scar_decay: float = Field(default=0.8, gt=0, le=1)
+
+
+@dataclass(frozen=True, eq=False)
+class LifeEvents:
+    """One step's new scars (agent, cause code, measured %) and deaths (agent, equity)."""
+
+    scar_agent: np.ndarray
+    scar_cause: np.ndarray
+    scar_value: np.ndarray
+    death_agent: np.ndarray
+    death_equity: np.ndarray
+
+    @property
+    def empty(self) -> bool:
+        return self.scar_agent.size == 0 and self.death_agent.size == 0
+
+
+class ScarTracker:
+    def __init__(self, n_agents: int, cfg: ScarConfig, initial_cash: int) -> None:
+        self.cfg = cfg
+        self.scars = np.zeros(n_agents, dtype=np.int64)
+        self.floor = np.zeros(n_agents, dtype=np.float64)
+        self.alive = np.ones(n_agents, dtype=bool)
+        self.death_step = np.full(n_agents, -1, dtype=np.int64)
+        self.trust = np.full(n_agents, 0.5)
+        self._ruin = cfg.ruin_fraction * initial_cash
+        self._peak = np.full(n_agents, initial_cash, dtype=np.int64)
+        self._last_equity = np.full(n_agents, initial_cash, dtype=np.int64)
+        self._last_realized = np.zeros(n_agents, dtype=np.int64)
+        self._alpha = 1.0 - 0.5 ** (1.0 / cfg.trust_halflife)
+        self._mean = np.zeros(n_agents)
+        self._var = np.zeros(n_agents)
+
+    def update(self, step: int, equity: np.ndarray, realized: np.ndarray) -> LifeEvents:
+        """After marking at the close of ``step``: new scars and deaths of living agents."""
+        cfg, alive = self.cfg, self.alive
+        prev = self._last_equity
+        ret = np.where(prev > 0, (equity - prev) / np.maximum(prev, 1), 0.0)
+        a = self._alpha
+        self._mean = (1 - a) * self._mean + a * ret
+        self._var = (1 - a) * self._var + a * (ret - self._mean) ** 2
+        np.maximum(self._peak, equity, out=self._peak)
+
+        drawdown = 100.0 * (self._peak - equity) / np.maximum(self._peak, 1)
+        trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
+        by_dd = alive & (drawdown >= cfg.drawdown_pct)
+        by_trade = alive & ~by_dd & (trade_loss >= cfg.trade_loss_pct)
+        scarred = by_dd | by_trade
+        agents = np.flatnonzero(scarred)
+        cause = np.where(by_dd[agents], 0, 1).astype(np.int8)
+        value = np.where(by_dd[agents], drawdown[agents], trade_loss[agents])
+        self.scars[agents] += 1
+        self.floor = np.minimum(cfg.floor_max, cfg.floor_step * self.scars)
+        self._peak[agents] = equity[agents]  # the next drawdown scar needs a fresh fall
+
+        dying = alive & (equity <= self._ruin)
+        dead = np.flatnonzero(dying)
+        self.alive = alive & ~dying
+        self.death_step[dead] = step
+
+        sharpe = self._mean / np.sqrt(self._var + 1e-12)
+        self.trust = np.where(
+            self.alive,
+            cfg.scar_decay**self.scars / (1.0 + np.exp(-cfg.trust_scale * sharpe)),
+            0.0,
+        )
+        self._last_equity = equity.copy()
+        self._last_realized = realized.copy()
+        return LifeEvents(
+            agents.astype(np.int64),
+            cause,
+            value,
+            dead.astype(np.int64),
+            equity[dead].astype(np.int64),
+        )
