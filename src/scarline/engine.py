@@ -4,7 +4,8 @@ Per step t (DESIGN.md, "One step of the kernel"):
 
 1. the bars of row t are journaled (and any operator input, e.g. the kill switch);
 2. the broker executes the orders due at t against bar t; fills are journaled, then booked;
-3. accounts are marked at the close of t; the risk ladder updates from drawdown;
+3. accounts are marked at the close of t; the risk ladder updates from drawdown; losses
+   leave scars and ruin kills (the dead go flat and stay silent);
 4. the population decides on data up to t; the sizer turns exposures into target lots;
 5. targets become order intents; the risk engine approves, scales or rejects each;
 6. the Decision, the RiskChecks and the approved Orders are journaled, then the orders go to
