@@ -1,0 +1,109 @@
+"""DQN for a whole population at once: one loss per agent, one Adam over the stacked weights.
+
+Readable top to bottom in the manner of CleanRL's ``dqn.py``. Agents stay independent while
+sharing tensors and an optimizer because:
+
+- the summed loss ``sum_i loss_i`` has gradient ``d loss_i`` on agent i's rows (the rows are
+  never mixed by the forward pass);
+- gradient clipping is per agent (a global clip would let one agent's huge loss shrink
+  everyone's step);
+- Adam's moments are per element, so agent i's step depends only on agent i's gradients (the
+  step counter and learning rate are shared, which is harmless because all agents update
+  together; no weight decay).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from scarline.agents.learning_config import QNetConfig
+from scarline.agents.qnet import QPopulation
+from scarline.agents.replay import ReplayBuffers, assemble
+
+
+def clip_grad_norm_per_agent_(params: list[Tensor], max_norm: float) -> Tensor:
+    """Scale each agent's gradient slices so that agent's L2 norm is at most ``max_norm``.
+
+    Agent i's norm is taken over row i of every stacked parameter, like
+    ``torch.nn.utils.clip_grad_norm_`` on agent i's own network. Returns the norms before
+    clipping, ``float32[N]``.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    sq = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0)
+    norm = sq.sqrt()
+    scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
+    return norm
+
+
+class DQNLearner:
+    """Trains ``online`` in place; keeps the target network and the optimizer."""
+
+    def __init__(self, online: QPopulation, cfg: QNetConfig) -> None:
+        self.cfg = cfg
+        self.online = online
+        self.target = online.clone()
+        self.optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
+        self.updates = 0
+        self.grad_norm = torch.zeros(online.n_agents)  # per agent, before clipping, last update
+
+    def due(self, step: int) -> bool:
+        """Whether the kernel should train at ``step`` (after warm-up, every ``train_every``)."""
+        return step >= self.cfg.warmup_steps and step % self.cfg.train_every == 0
+
+    def update(
+        self, obs: Tensor, action: Tensor, reward: Tensor, next_obs: Tensor, done: Tensor
+    ) -> Tensor:
+        """One DQN step on ``[N, B, …]`` batches; returns each agent's loss, ``float32[N]``."""
+        cfg = self.cfg
+        with torch.no_grad():
+            target_max = self.target.forward(next_obs).max(dim=2).values
+            not_done = 1.0 - done.to(torch.float32)
+            td_target = reward + cfg.gamma * target_max * not_done
+        q_taken = self.online.forward(obs).gather(2, action.unsqueeze(2)).squeeze(2)
+        loss = F.huber_loss(q_taken, td_target, reduction="none", delta=cfg.huber_delta)
+        loss = loss.mean(dim=1)  # [N]: one loss per agent
+
+        self.optimizer.zero_grad()
+        loss.sum().backward()  # agent i's rows get exactly d loss_i
+        self.grad_norm = clip_grad_norm_per_agent_(self.online.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+
+        self.updates += 1
+        if self.updates % cfg.target_update_every == 0:
+            self.sync_target()
+        return loss.detach()
+
+    def learn(
+        self,
+        buffers: ReplayBuffers,
+        table: Tensor,
+        instrument: Tensor,
+        generator: torch.Generator,
+    ) -> Tensor:
+        """Sample ``batch_size`` transitions per agent, rebuild observations, :meth:`update`."""
+        b = buffers.gather(buffers.sample(self.cfg.batch_size, generator))
+        obs = assemble(table, instrument, b.t, b.private)
+        next_obs = assemble(table, instrument, b.next_t, b.next_private)
+        return self.update(obs, b.action, b.reward, next_obs, b.done)
+
+    def sync_target(self) -> None:
+        self.target.copy_(self.online)
+
+    def reset_rows(self, rows: Tensor) -> None:
+        """After agents ``rows`` got new weights: zero their Adam moments, copy their target.
+
+        Adam's step counter is shared, so bias correction is already ~1 for a reset row and
+        its steps start larger than a fresh optimizer's (up to ~6x lr per element for a
+        steady gradient) until its second moment warms up over ~1/(1-beta2) = 1000 updates.
+        """
+        with torch.no_grad():
+            for p in self.online.parameters():
+                state = self.optimizer.state.get(p, {})
+                for key in ("exp_avg", "exp_avg_sq"):
+                    if key in state:
+                        state[key][rows] = 0.0
+        self.target.replace_rows(rows, self.online, rows)

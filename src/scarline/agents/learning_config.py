@@ -1,0 +1,51 @@
+"""Config of a learning (DQN) agent group: network shape, exploration, replay and optimizer.
+
+One config describes every agent of a group; per-agent differences (epsilon floors from
+scars, mutated weights) live in tensors, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from scarline.strict import Strict
+
+
+class QNetConfig(Strict):
+    """Defaults follow CleanRL's DQN, scaled down to tiny per-agent networks."""
+
+    hidden: list[int] = Field(default_factory=lambda: [32], min_length=1, max_length=2)
+    # Target exposure level of each discrete action, e.g. short / flat / long.
+    actions: list[float] = Field(default_factory=lambda: [-1.0, 0.0, 1.0], min_length=2)
+    epsilon_start: float = Field(default=1.0, ge=0, le=1)
+    epsilon_end: float = Field(default=0.05, ge=0, le=1)
+    epsilon_decay_steps: int = Field(default=2000, ge=1)
+    lr: float = Field(default=1e-3, gt=0)
+    gamma: float = Field(default=0.99, ge=0, le=1)
+    huber_delta: float = Field(default=1.0, gt=0)
+    grad_clip: float = Field(default=10.0, gt=0)  # max gradient L2 norm, per agent
+    batch_size: int = Field(default=32, ge=1)
+    buffer_capacity: int = Field(default=2048, ge=1)
+    train_every: int = Field(default=4, ge=1)
+    target_update_every: int = Field(default=250, ge=1)  # in updates, not steps
+    warmup_steps: int = Field(default=64, ge=0)
+    torch_threads: int = Field(default=1, ge=1)
+    init: Literal["kaiming-uniform"] = "kaiming-uniform"
+
+    @model_validator(mode="after")
+    def _check(self) -> QNetConfig:
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden: every layer needs >= 1 unit, got {self.hidden}")
+        if self.epsilon_end > self.epsilon_start:
+            raise ValueError(
+                f"epsilon_end ({self.epsilon_end}) must be <= epsilon_start ({self.epsilon_start})"
+            )
+        if len(set(self.actions)) != len(self.actions):
+            raise ValueError(f"actions: exposure levels must be distinct, got {self.actions}")
+        return self
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.actions)
