@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from scarline.agents.population import Population
+from scarline.agents.qagents import AgentView
 from scarline.clock import SimClock
 from scarline.events import (
     Array,
@@ -163,6 +164,20 @@ class Kernel:
         life = self.life.update(t, equity, accounts.realized)
         if not life.empty:
             self._journal_life(t, ts, life)
+        if self.population.learners:
+            self.population.observe(
+                t,
+                AgentView(
+                    equity,
+                    accounts.cash,
+                    accounts.position,
+                    accounts.unrealized(),
+                    self.life.scars,
+                    self.life.floor,
+                    self.life.alive,
+                    accounts.last_close * accounts.unit_values,
+                ),
+            )
 
         # 4. decide and size
         exposure = self.population.decide(t)

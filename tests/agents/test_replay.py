@@ -118,5 +118,6 @@ def test_add_rejects_wrong_private_shapes_and_nbytes_counts_every_tensor() -> No
             torch.zeros(3, 2),
             torch.zeros(3, dtype=torch.bool),
         )
-    # per slot: t, next_t shared (8 + 8); per agent: 2 x private 8 B, action 8, reward 4, done 1
-    assert buf.nbytes() == 4 * 16 + 3 * 4 * (16 + 8 + 4 + 1) + 3 * 8
+    # per slot: t, next_t shared (8 + 8 B); per agent and slot: 2 x private, reward, action,
+    # done packed as 2 * 2 + 3 float32; plus the per-agent size counter
+    assert buf.nbytes() == 4 * 16 + 3 * 4 * (2 * 2 + 3) * 4 + 3 * 8

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from scarline.agents.learning_config import QNetConfig
+from scarline.features.config import FeatureConfig
 from scarline.strict import Strict
 
 _Strict = Strict
@@ -54,7 +56,18 @@ class RandomEntryGroup(_Group):
     p_exit: float = Field(default=0.05, ge=0, le=1)
 
 
+class QNetGroup(_Group):
+    """Learning agents: a batched population of small Q-networks (DQN), one instrument each
+    (agent i trades instrument i mod M)."""
+
+    kind: Literal["q-network"] = "q-network"
+    count: int = Field(default=256, ge=1)
+    learn: bool = True
+    qnet: QNetConfig = QNetConfig()
+    features: FeatureConfig = FeatureConfig()
+
+
 AgentGroup = Annotated[
-    SmaGroup | BuyAndHoldGroup | MomentumGroup | MeanReversionGroup | RandomEntryGroup,
+    SmaGroup | BuyAndHoldGroup | MomentumGroup | MeanReversionGroup | RandomEntryGroup | QNetGroup,
     Field(discriminator="kind"),
 ]

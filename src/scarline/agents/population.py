@@ -14,10 +14,12 @@ from scarline.agents.config import (
     BuyAndHoldGroup,
     MeanReversionGroup,
     MomentumGroup,
+    QNetGroup,
     RandomEntryGroup,
     SmaGroup,
 )
 from scarline.agents.policy import Policy
+from scarline.agents.qagents import AgentView, QAgents
 from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
 from scarline.errors import ConfigError
@@ -41,6 +43,8 @@ def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: i
             return Momentum(market, group.lookbacks, group.threshold, group.allow_short)
         case MeanReversionGroup():
             return MeanReversion(market, group.windows, group.z_entry, group.allow_short)
+        case QNetGroup():
+            return QAgents(market, group, seeds, index)
         case RandomEntryGroup():
             rng = seeds.generator(f"agents/{index}/random-entry")
             return RandomEntry(
@@ -61,11 +65,41 @@ class Population:
         self.agent_ids = np.arange(self.n_agents, dtype=np.int64)
         self.labels: list[str] = [label for p in self.groups for label in p.labels]
         self.kinds: list[str] = [p.name for p in self.groups for _ in range(p.n_agents)]
+        one_instrument = [isinstance(p, QAgents) for p in self.groups]
         self.sizer = Sizer(
             np.repeat([MODES[g.sizing.mode] for g in groups], sizes),
             np.repeat([g.sizing.fraction for g in groups], sizes),
             np.repeat([g.sizing.lots for g in groups], sizes),
+            np.repeat([1 if one else market.n_instruments for one in one_instrument], sizes),
         )
+        starts = np.cumsum([0, *sizes])
+        self.learners = [
+            (slice(int(starts[i]), int(starts[i + 1])), p)
+            for i, p in enumerate(self.groups)
+            if isinstance(p, QAgents)
+        ]
+
+    def observe(self, t: int, view: AgentView) -> None:
+        """Show every learning group its own rows (rewards, training) before it decides."""
+        for rows, group in self.learners:
+            group.observe(
+                t,
+                AgentView(
+                    view.equity[rows],
+                    view.cash[rows],
+                    view.position[rows],
+                    view.unrealized[rows],
+                    view.scars[rows],
+                    view.floor[rows],
+                    view.alive[rows],
+                    view.lot_value,
+                ),
+            )
+
+    def freeze_at(self, step: int) -> None:
+        """Learning groups stop learning and exploring from ``step`` (out-of-sample)."""
+        for _, group in self.learners:
+            group.freeze_at(step)
 
     def decide(self, t: int) -> np.ndarray:
         if len(self.groups) == 1:

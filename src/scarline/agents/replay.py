@@ -5,7 +5,8 @@ is ``table[t, instrument[i]]`` of a shared feature table ``float32[T, M, F]`` th
 holds anyway, so a buffer slot keeps only the time index t and the agent's private part
 (position, PnL, scars …). Every agent adds one transition per step together, so the write
 position and the time indices are shared by all agents: ``t`` is stored once per slot
-(``[C]``), everything agent-specific as ``[N, C, …]``. See :func:`assemble`.
+(``[C]``), everything agent-specific in one packed float32 record ``[N, C, 2P + 3]``
+(actions and done flags are small integers, exact in float32). See :func:`assemble`.
 """
 
 from __future__ import annotations
@@ -50,13 +51,12 @@ class ReplayBuffers:
             )
         n, c, p = n_agents, capacity, private_dim
         self.n_agents, self.capacity, self.private_dim = n, c, p
-        self.t = torch.zeros(c, dtype=torch.int64)
+        self.t = torch.zeros(c, dtype=torch.int64)  # shared by every agent
         self.next_t = torch.zeros(c, dtype=torch.int64)
-        self.private = torch.zeros(n, c, p, dtype=torch.float32)
-        self.next_private = torch.zeros(n, c, p, dtype=torch.float32)
-        self.action = torch.zeros(n, c, dtype=torch.int64)
-        self.reward = torch.zeros(n, c, dtype=torch.float32)
-        self.done = torch.zeros(n, c, dtype=torch.bool)
+        # One float32 record per (agent, slot): [private | next_private | reward, action, done].
+        # Sampling is random access into hundreds of MiB: one packed row per transition (one
+        # or two cache lines, one index_select) is ~4x faster than five per-field gathers.
+        self.record = torch.zeros(n, c, 2 * p + 3, dtype=torch.float32)
         self.size = torch.zeros(n, dtype=torch.int64)  # filled slots per agent
         self.pos = 0  # the slot the next add writes (shared)
 
@@ -80,11 +80,8 @@ class ReplayBuffers:
         s = self.pos
         self.t[s] = t
         self.next_t[s] = next_t
-        self.private[:, s] = private
-        self.next_private[:, s] = next_private
-        self.action[:, s] = action
-        self.reward[:, s] = reward
-        self.done[:, s] = done
+        scalars = torch.stack([reward, action.to(torch.float32), done.to(torch.float32)], 1)
+        self.record[:, s] = torch.cat([private, next_private, scalars], 1)
         self.pos = (s + 1) % self.capacity
         self.size.add_(1).clamp_(max=self.capacity)
 
@@ -108,19 +105,20 @@ class ReplayBuffers:
 
     def gather(self, indices: Tensor) -> Transitions:
         """The transitions at ``indices`` (int64[N, B]) of each agent's own buffer."""
-        vec = indices.unsqueeze(-1).expand(-1, -1, self.private_dim)
+        p, (n, c, width) = self.private_dim, self.record.shape
+        flat = indices + torch.arange(n).unsqueeze(1) * c  # rows of the [N * C, width] view
+        rec = self.record.view(n * c, width).index_select(0, flat.flatten()).view(*flat.shape, -1)
         return Transitions(
             t=self.t[indices],
-            private=self.private.gather(1, vec),
-            action=self.action.gather(1, indices),
-            reward=self.reward.gather(1, indices),
+            private=rec[..., :p],
+            action=rec[..., 2 * p + 1].to(torch.int64),
+            reward=rec[..., 2 * p],
             next_t=self.next_t[indices],
-            next_private=self.next_private.gather(1, vec),
-            done=self.done.gather(1, indices),
+            next_private=rec[..., p : 2 * p],
+            done=rec[..., 2 * p + 2] > 0.5,
         )
 
     def nbytes(self) -> int:
         """Bytes held by the buffers (the shared market table is not counted)."""
-        tensors = (self.t, self.next_t, self.private, self.next_private, self.action)
-        tensors += (self.reward, self.done, self.size)
+        tensors = (self.t, self.next_t, self.record, self.size)
         return sum(x.nelement() * x.element_size() for x in tensors)

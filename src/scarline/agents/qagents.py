@@ -1,0 +1,127 @@
+"""Learning agents as a policy group: N Q-networks acting and learning together.
+
+Each step the kernel first calls :meth:`QAgents.observe` with what the agents now see of
+themselves (after the bar's fills and the mark): that closes the previous step's
+transition (reward = log equity change, net of every cost), stores it in the replay
+buffers and trains every ``train_every`` steps. Then :meth:`QAgents.decide` builds each
+agent's observation — its instrument's row of the causal feature table plus its private
+part — and acts epsilon-greedily, with each agent's epsilon floored by its scars.
+
+Randomness comes from two named torch generators of the run's seed tree (acting,
+learning), so a run and its replay draw identical numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from scarline.agents.config import QNetGroup
+from scarline.agents.dqn import DQNLearner
+from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
+from scarline.agents.replay import ReplayBuffers, assemble
+from scarline.features.market import market_features
+from scarline.market.frame import MarketData
+from scarline.rng import SeedTree
+
+PRIVATE = ("exposure", "unrealized", "cash", "scars")
+"""The per-agent part of an observation (fractions of the agent's equity; scars / 10)."""
+
+
+@dataclass(frozen=True, eq=False)
+class AgentView:
+    """What the kernel shows a group about its own rows after the mark (cash units, lots)."""
+
+    equity: np.ndarray  # int64[n]
+    cash: np.ndarray  # int64[n]
+    position: np.ndarray  # int64[n, M]
+    unrealized: np.ndarray  # int64[n]
+    scars: np.ndarray  # int64[n]
+    floor: np.ndarray  # float64[n], exploration floor from scars
+    alive: np.ndarray  # bool[n]
+    lot_value: np.ndarray  # int64[M], cash units of one lot at the last close
+
+
+class QAgents:
+    name = "q-network"
+
+    def __init__(self, market: MarketData, cfg: QNetGroup, seeds: SeedTree, index: int) -> None:
+        configure_torch(cfg.qnet.torch_threads)
+        self.cfg = cfg.qnet
+        self.learning = cfg.learn
+        self.n_agents = cfg.count
+        self.labels = [f"q-network#{i}" for i in range(cfg.count)]
+        m = market.n_instruments
+        self.instrument = np.arange(cfg.count, dtype=np.int64) % m
+        self._inst_t = torch.from_numpy(self.instrument)
+        self.features = market_features(market, cfg.features)
+        self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
+        obs_dim = self.features.n_features + len(PRIVATE)
+        self.net = QPopulation.from_config(
+            cfg.count, obs_dim, self.cfg, seeds.torch_generator(f"agents/{index}/q-init")
+        )
+        self.learner = DQNLearner(self.net, self.cfg)
+        self.buffers = ReplayBuffers(cfg.count, self.cfg.buffer_capacity, len(PRIVATE))
+        self._act_gen = seeds.torch_generator(f"agents/{index}/q-act")
+        self._learn_gen = seeds.torch_generator(f"agents/{index}/q-learn")
+        self._levels = np.asarray(self.cfg.actions, dtype=np.float32)
+        self._m = m
+        self._private = torch.zeros(cfg.count, len(PRIVATE))
+        self._floor = torch.zeros(cfg.count)
+        self._alive = torch.ones(cfg.count, dtype=torch.bool)
+        self._last_equity: np.ndarray | None = None
+        self._prev: tuple[int, torch.Tensor, torch.Tensor] | None = None
+        self.frozen_from: int | None = None  # no learning or exploration from this step on
+        self.losses: list[float] = []  # mean loss of each update, for diagnostics
+
+    def freeze_at(self, step: int) -> None:
+        """Stop learning and exploring from ``step`` (the out-of-sample part of a run)."""
+        self.frozen_from = step
+
+    def _frozen(self, t: int) -> bool:
+        return self.frozen_from is not None and t >= self.frozen_from
+
+    def observe(self, t: int, view: AgentView) -> None:
+        rows = np.arange(self.n_agents)
+        equity = np.maximum(view.equity, 1).astype(np.float64)
+        held = view.position[rows, self.instrument] * view.lot_value[self.instrument]
+        private = np.stack(
+            [
+                held / equity,
+                view.unrealized / equity,
+                view.cash / equity,
+                np.minimum(view.scars, 10) / 10.0,
+            ],
+            axis=1,
+        ).astype(np.float32)
+        private_t = torch.from_numpy(private)
+        if self._prev is not None and self.learning and not self._frozen(t):
+            prev_t, prev_private, prev_action = self._prev
+            reward = np.log(equity / np.maximum(self._last_equity, 1.0)).astype(np.float32)
+            done = torch.from_numpy(~view.alive)
+            self.buffers.add(
+                prev_t, prev_private, prev_action, torch.from_numpy(reward), t, private_t, done
+            )
+            if self.learner.due(t):
+                loss = self.learner.learn(self.buffers, self._table, self._inst_t, self._learn_gen)
+                self.losses.append(float(loss.mean()))
+        self._last_equity = equity
+        self._private = private_t
+        self._floor = torch.from_numpy(view.floor.astype(np.float32))
+        self._alive = torch.from_numpy(view.alive.copy())
+
+    def decide(self, t: int) -> np.ndarray:
+        obs = assemble(self._table, self._inst_t, t, self._private)
+        if self._frozen(t):
+            epsilon = self._floor.clone()
+        else:
+            age = torch.full((self.n_agents,), t, dtype=torch.int64)
+            epsilon = torch.maximum(linear_epsilon(self.cfg, age), self._floor)
+        with torch.no_grad():
+            action = self.net.act(obs, epsilon, self._act_gen)
+        self._prev = (t, self._private, action)
+        exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
+        exposure[np.arange(self.n_agents), self.instrument] = self._levels[action.numpy()]
+        return exposure
