@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(BIN)/scarline run --config configs/default.toml
+	$(BIN)/scarline run --config configs/arena.toml
 
 test: install-dev
 	$(BIN)/python -m pytest -q

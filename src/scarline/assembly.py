@@ -51,6 +51,9 @@ def kernel_for(
 ) -> Kernel:
     seeds = SeedTree(config.seed)
     population = Population(list(config.agents), market, seeds)
+    split = config.evaluation.split_step(market.n_steps)
+    if split is not None:
+        population.freeze_at(split)
     values = unit_values(
         [i.tick_size for i in market.instruments], [i.lot_size for i in market.instruments]
     )

@@ -67,6 +67,20 @@ class AccountsConfig(_Strict):
     )
 
 
+class EvaluationConfig(_Strict):
+    """The time split: learning agents learn and explore on the first part only; the report
+    and ``--json`` compare everyone in-sample and out-of-sample, net of costs."""
+
+    oos_fraction: float = Field(
+        default=0.0, ge=0.0, lt=1.0, description="last share of the steps held out (0: no split)"
+    )
+
+    def split_step(self, n_steps: int) -> int | None:
+        if self.oos_fraction == 0.0:
+            return None
+        return max(1, min(n_steps - 1, round(n_steps * (1.0 - self.oos_fraction))))
+
+
 class RunConfig(_Strict):
     """Everything that decides what a run does."""
 
@@ -82,6 +96,7 @@ class RunConfig(_Strict):
     execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
     scars: ScarConfig = ScarConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     report: bool = Field(default=True, description="write report.html and plots")
 
     def with_overrides(self, **dotted: Any) -> RunConfig:

@@ -10,7 +10,7 @@ from scarline.report.metrics import turnover_ratio
 from scarline.report.results import RiskLog, RunResults, TradeLog, infer_periods_per_year
 
 
-def run_results(kernel: Kernel, meta: dict[str, str]) -> RunResults:
+def run_results(kernel: Kernel, meta: dict[str, str], split_step: int | None = None) -> RunResults:
     market, accounts, recorder = kernel.market, kernel.accounts, kernel.recorder
     if recorder.equity is None:
         raise ValueError("this kernel did not record its equity path (keep_equity=False)")
@@ -47,6 +47,7 @@ def run_results(kernel: Kernel, meta: dict[str, str]) -> RunResults:
         risk_events=RiskLog.from_labels(steps, agents, rules, outcomes),
         periods_per_year=infer_periods_per_year(market.timestamps),
         meta=meta,
+        split_step=split_step,
         scars=kernel.life.scars,
         died_at=kernel.life.death_step,
     )

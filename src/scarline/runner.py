@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
 from scarline.engine import KernelResult, SessionIds
@@ -52,6 +54,34 @@ class RunSummary:
     killed_at: int | None
     report: Path | None
     metrics: AgentMetrics
+    kinds: list[str]  # each agent's policy kind ("q-network", "random-entry", …)
+    split_step: int | None
+
+    def best_agent_id(self) -> int:
+        """The learning agent (or, without any, the agent) with the best *in-sample* return —
+        chosen without looking at the out-of-sample part — or the best return without a split."""
+        m, kinds = self.metrics, np.array(self.kinds)
+        pool = np.flatnonzero(kinds == "q-network")
+        pool = pool if pool.size else np.arange(len(kinds))
+        score = m.is_return if self.split_step is not None else m.total_return
+        return int(m.agent_ids[pool[np.argmax(np.nan_to_num(score[pool], nan=-np.inf))]])
+
+    def oos(self) -> dict[str, object] | None:
+        """Out-of-sample medians net of costs: learning agents, placebos, buy-and-hold."""
+        if self.split_step is None:
+            return None
+        kinds = np.array(self.kinds)
+
+        def median(kind: str) -> float | None:
+            values = self.metrics.oos_return[kinds == kind]
+            return float(np.nanmedian(values)) if values.size else None
+
+        return {
+            "split_step": self.split_step,
+            "ml_median_return": median("q-network"),
+            "placebo_median_return": median("random-entry"),
+            "buy_and_hold_return": median("buy-and-hold"),
+        }
 
     def agents(self) -> list[dict[str, object]]:
         """Per-agent headline metrics (id, policy, final_equity, return, sharpe,
@@ -73,6 +103,8 @@ class RunSummary:
             "killed_at": self.killed_at,
             "report": None if self.report is None else str(self.report),
         }
+        out["best_agent_id"] = self.best_agent_id()
+        out["oos"] = self.oos()
         out["agents"] = self.agents()
         return out
 
@@ -139,7 +171,8 @@ def execute_run(
         "data": market.name,
         "seed": str(config.seed),
     }
-    results = run_results(kernel, meta)
+    split = config.evaluation.split_step(result.steps)
+    results = run_results(kernel, meta, split)
     metrics = agent_metrics(results)
     report = None
     if config.report:
@@ -157,6 +190,8 @@ def execute_run(
         killed_at=result.killed_at,
         report=report,
         metrics=metrics,
+        kinds=kernel.population.kinds,
+        split_step=split,
     )
 
 

@@ -131,6 +131,8 @@ def test_agent_metrics_table_and_records(make_results) -> None:
         "slippage",
         "trades",
         "scars",
+        "is_return",
+        "oos_return",
         "died_at",
     ]
     assert records[0]["scars"] == 0 and records[0]["died_at"] is None  # defaults: unscarred

@@ -23,6 +23,8 @@ def test_table_is_sorted_by_return_and_says_what_is_omitted(make_results) -> Non
         "agent",
         "policy",
         "return",
+        "in-sample",
+        "out-of-sample",
         "sharpe",
         "max drawdown",
         "turnover",

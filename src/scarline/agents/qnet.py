@@ -115,7 +115,7 @@ class QPopulation:
         for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(b, h, w)
             if k < last:
-                h = torch.relu(h)
+                h = h.relu_()  # in place: one [N, B, hidden] buffer less (autograd-safe)
         return h
 
     def q_values(self, obs: Tensor) -> Tensor:

@@ -124,6 +124,8 @@ class AgentMetrics:
     trades: np.ndarray  # int64[N], fills
     scars: np.ndarray  # int64[N]
     died_at: np.ndarray  # int64[N], -1 alive
+    is_return: np.ndarray  # float64[N], return up to the split (NaN without one)
+    oos_return: np.ndarray  # float64[N], return after the split (NaN without one)
 
     def __len__(self) -> int:
         return int(self.agent_ids.shape[0])
@@ -147,6 +149,8 @@ class AgentMetrics:
             "slippage": self.slippage.tolist(),
             "trades": self.trades.tolist(),
             "scars": self.scars.tolist(),
+            "is_return": self.is_return.tolist(),
+            "oos_return": self.oos_return.tolist(),
             "died_at": [None if d < 0 else d for d in self.died_at.tolist()],
         }
         return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
@@ -168,4 +172,21 @@ def agent_metrics(results: RunResults) -> AgentMetrics:
         trades=fill_counts(results.trades, results.n_agents),
         scars=results.scars,
         died_at=results.died_at,
+        **split_returns(results.equity, results.initial_cash, results.split_step),
     )
+
+
+def split_returns(
+    equity: np.ndarray, initial_cash: float, split: int | None
+) -> dict[str, np.ndarray]:
+    """In-sample return (to the close before ``split``) and out-of-sample return (from that
+    close to the end); NaN for both without a split."""
+    n = equity.shape[1]
+    if split is None or split < 1:
+        return {"is_return": np.full(n, np.nan), "oos_return": np.full(n, np.nan)}
+    at_split = equity[split - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "is_return": at_split / initial_cash - 1.0,
+            "oos_return": final_equity(equity) / at_split - 1.0,
+        }
