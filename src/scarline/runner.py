@@ -35,6 +35,7 @@ from scarline.market.stream import normalized
 from scarline.market.subset import subset
 from scarline.operator import LiveOperator
 from scarline.outcome import run_results
+from scarline.policy_store import save_weights
 from scarline.provenance import code_hash, environment
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
@@ -164,7 +165,10 @@ def execute_run(
         result = kernel.run(on_step)
         n_records = wal.next_seq
     n_agents = kernel.population.n_agents
-    data_hash = _write_manifests(run_dir, config, market, ids, result, n_records, n_agents, stamp)
+    artifacts = save_weights(kernel, run_dir)
+    data_hash = _write_manifests(
+        run_dir, config, market, ids, result, n_records, n_agents, stamp, artifacts
+    )
     meta = {
         "config": config.name,
         "config hash": cfg_hash[:16],
@@ -204,6 +208,7 @@ def _write_manifests(
     n_records: int,
     n_agents: int,
     stamp: datetime,
+    artifacts: dict[str, str],
 ) -> str:
     data_hash = market.content_hash()
     start, end = market.time_range()
@@ -251,6 +256,7 @@ def _write_manifests(
             steps=result.steps,
             agents=n_agents,
             data_hash=data_hash,
+            artifacts=artifacts,
             created_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
             environment=environment(),
         ),

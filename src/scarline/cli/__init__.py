@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from scarline import __version__
 from scarline.cli import data as data_cli
+from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import run as run_cli
 from scarline.cli import wal as wal_cli
@@ -67,6 +68,7 @@ def _root(
 app.command("run")(run_cli.run)
 app.command("replay")(run_cli.replay)
 app.command("kill")(kill_cli.kill)
+app.command("export-policy")(export_cli.export_policy)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
 

@@ -43,6 +43,7 @@ class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     agents: int
     data_hash: str
     gate_report_sha256: str | None = None
+    artifacts: dict[str, str] = {}  # relative path -> sha256 (e.g. learned weights)
     created_at: str = ""
     environment: dict[str, str] = {}
 

@@ -1,0 +1,67 @@
+"""export-policy: the ONNX file acts like the agent it came from."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.config import RunConfig
+from scarline.features.market import market_features
+from scarline.policy_store import load_agent
+from scarline.runner import execute_run, load_run_market
+
+runner = CliRunner()
+CFG = RunConfig(
+    seed=4,
+    data={"source": "sp500-20", "start": "2020-06-01"},
+    report=False,
+    agents=[
+        {"kind": "buy-and-hold"},
+        {"kind": "q-network", "count": 8, "qnet": {"warmup_steps": 8, "train_every": 2}},
+    ],
+)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return execute_run(CFG, run_id="export", out_dir=tmp_path_factory.mktemp("runs")).run_dir
+
+
+def test_weights_are_bound_into_the_manifest(run_dir: Path) -> None:
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    ((path, digest),) = manifest["artifacts"].items()
+    assert hashlib.sha256((run_dir / path).read_bytes()).hexdigest() == digest
+
+
+def test_onnxruntime_and_torch_agree_on_the_agents_actions(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agent3.onnx"
+    result = runner.invoke(app, ["export-policy", str(run_dir), "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    pop, row, actions = load_agent(run_dir, 3)  # agent 3 = row 2 of the Q group (after B&H)
+    assert row == 2 and actions == [-1.0, 0.0, 1.0]
+    table = market_features(load_run_market(CFG), CFG.agents[1].features).values
+    inst = (3 - 1) % 20
+    rng = np.random.default_rng(0)
+    private = rng.normal(0, 0.5, size=(len(table), 4)).astype(np.float32)
+    obs = np.concatenate([table[:, inst, :], private], axis=1).astype(np.float32)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    q_onnx = session.run(None, {session.get_inputs()[0].name: obs})[0]
+    with torch.no_grad():
+        batch = torch.from_numpy(obs).unsqueeze(0).expand(pop.n_agents, -1, -1)
+        q_torch = pop.forward(batch)[row].numpy()
+    np.testing.assert_allclose(q_onnx, q_torch, atol=1e-5)
+    assert np.array_equal(q_onnx.argmax(1), q_torch.argmax(1))
+
+
+def test_a_rule_agent_cannot_be_exported(run_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["export-policy", str(run_dir), "0", "--out", str(tmp_path / "x.onnx")]
+    )
+    assert result.exit_code == 1
+    assert "not a learning agent" in result.output
