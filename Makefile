@@ -30,6 +30,7 @@ test: install-dev
 bench: install
 	$(BIN)/python bench/wal.py
 	$(BIN)/python bench/kernel.py
+	$(BIN)/python bench/arena.py --sizes 256,1024,4096
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -1,0 +1,117 @@
+"""Arena throughput: N Q-network agents on real data with risk, broker, accounting and WAL.
+
+    python bench/arena.py --json [--sizes 256,1024,4096] [--steps S] [--loop-agents K]
+
+For each N: ``agent_steps_per_s_inference`` (learning off), ``agent_steps_per_s_learning``
+(DQN on, the config's train_every), and at the largest N ``speedup_vs_loop``: the same
+kernel stepping K agents one population of one at a time (extrapolated per agent-step)
+versus all together; ``peak_rss_mib`` is the process's peak resident memory.
+Only the kernel loop is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from scarline.assembly import kernel_for
+from scarline.config import RunConfig
+from scarline.engine import SessionIds
+from scarline.journal import WalWriter
+from scarline.operator import ReplayOperator
+from scarline.runner import load_run_market
+
+RISK = {
+    "max_drawdown_pct": 80.0,
+    "ladder": {"warn_drawdown_pct": 30.0, "throttle_drawdown_pct": 45.0, "halt_drawdown_pct": 60.0},
+}
+
+
+def _config(n: int, learn: bool, steps_start: str) -> RunConfig:
+    return RunConfig(
+        data={"source": "sp500-20", "start": steps_start},
+        agents=[
+            {
+                "kind": "q-network",
+                "count": n,
+                "learn": learn,
+                "qnet": {"warmup_steps": 16, "train_every": 4},
+            }
+        ],
+        execution={"fees": {"bps": 1.0}, "slippage": {"fixed_bps": 1.0}},
+        risk=RISK,
+        report=False,
+    )
+
+
+def _seconds(cfg: RunConfig) -> tuple[float, int]:
+    market = load_run_market(cfg)
+    with (
+        tempfile.TemporaryDirectory(prefix="scarline-bench-arena-") as tmp,
+        WalWriter(Path(tmp) / "wal", "bench", fsync="batch") as wal,
+    ):
+        kernel = kernel_for(
+            cfg, market, SessionIds("bench", "s"), wal, ReplayOperator([]), keep_equity=False
+        )
+        start = time.perf_counter()
+        kernel.run()
+        return time.perf_counter() - start, market.n_steps
+
+
+def measure(sizes: list[int], start: str, loop_agents: int) -> dict[str, object]:
+    curve = []
+    for n in sizes:
+        t_inf, steps = _seconds(_config(n, False, start))
+        t_learn, _ = _seconds(_config(n, True, start))
+        curve.append(
+            {
+                "n_agents": n,
+                "steps": steps,
+                "agent_steps_per_s_inference": round(n * steps / t_inf),
+                "agent_steps_per_s_learning": round(n * steps / t_learn),
+            }
+        )
+    n_big = sizes[-1]
+    t_one = sum(_seconds(_config(1, False, start))[0] for _ in range(loop_agents))
+    per_agent_loop = t_one / loop_agents
+    big = curve[-1]
+    t_vector = n_big * big["steps"] / big["agent_steps_per_s_inference"]
+    return {
+        "n_agents": n_big,
+        "agent_steps_per_s_inference": big["agent_steps_per_s_inference"],
+        "agent_steps_per_s_learning": big["agent_steps_per_s_learning"],
+        "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "curve": curve,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="4096", help="comma-separated N values")
+    parser.add_argument("--start", default="2021-01-01", help="first date of sp500-20 used")
+    parser.add_argument("--loop-agents", type=int, default=4, help="single-agent runs timed")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    result = measure(sizes, args.start, args.loop_agents)
+    if args.json:
+        print(json.dumps(result))
+        return
+    for row in result["curve"]:  # type: ignore[union-attr]
+        print(
+            f"N = {row['n_agents']:>5}: inference {row['agent_steps_per_s_inference']:>12,}"
+            f"  learning {row['agent_steps_per_s_learning']:>12,} agent-steps/s"
+        )
+    print(
+        f"speedup vs one-by-one: {result['speedup_vs_loop']}x;"
+        f" peak RSS {result['peak_rss_mib']} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
