@@ -1,29 +1,14 @@
-from collections.abc import Iterator
-
-import pytest
 import torch
 import torch.nn.functional as F
+from torch_helpers import gen
 
 from scarline.agents.dqn import DQNLearner, clip_grad_norm_per_agent_
 from scarline.agents.learning_config import QNetConfig
-from scarline.agents.qnet import QPopulation, configure_torch
+from scarline.agents.qnet import QPopulation
 from scarline.agents.replay import ReplayBuffers, assemble
 from scarline.rng import SeedTree
 
 EXPOSURE = torch.tensor([-1.0, 0.0, 1.0])
-
-
-@pytest.fixture(autouse=True)
-def _deterministic_torch() -> Iterator[None]:
-    threads, strict = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    configure_torch(1)
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(strict)
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def bandit_batch(n: int, b: int, d: int, g: torch.Generator) -> tuple[torch.Tensor, ...]:

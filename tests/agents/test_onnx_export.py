@@ -5,13 +5,10 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+from torch_helpers import gen
 
 from scarline.agents.onnx_export import export_agent
 from scarline.agents.qnet import QPopulation
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def session(path: Path) -> ort.InferenceSession:

@@ -1,25 +1,11 @@
-from collections.abc import Iterator
-
 import pytest
 import torch
 import torch.nn.functional as F
 from pydantic import ValidationError
+from torch_helpers import gen
 
 from scarline.agents.learning_config import QNetConfig
 from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
-
-
-@pytest.fixture(autouse=True)
-def _deterministic_torch() -> Iterator[None]:
-    threads, strict = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    configure_torch(1)
-    yield
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(strict)
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def loop_forward(pop: QPopulation, obs: torch.Tensor) -> torch.Tensor:

@@ -2,12 +2,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch_helpers import gen
 
 from scarline.agents.replay import ReplayBuffers, assemble
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def add_step(buf: ReplayBuffers, t: int) -> None:
