@@ -36,10 +36,6 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     def tick_float(self) -> float:
         return float(self.tick)
 
-    @property
-    def lot_float(self) -> float:
-        return float(self.lot)
-
 
 def to_units(text: str, unit: Decimal) -> int:
     """Parse decimal ``text`` into an integer count of ``unit`` (half-even rounding).
@@ -57,10 +53,6 @@ def to_units(text: str, unit: Decimal) -> int:
 
 def price_to_ticks(text: str, spec: InstrumentSpec) -> int:
     return to_units(text, spec.tick)
-
-
-def qty_to_lots(text: str, spec: InstrumentSpec) -> int:
-    return to_units(text, spec.lot)
 
 
 def ticks_to_decimal(ticks: int, spec: InstrumentSpec) -> Decimal:
