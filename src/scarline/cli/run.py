@@ -80,6 +80,19 @@ def run(
             table.add_row(key.replace("_", " "), str(value))
     console.print(table)
     console.print(headline_table(summary.metrics))
+    oos = summary.oos()
+    if oos is not None:
+
+        def pct(x: object) -> str:
+            return "—" if x is None else f"{float(x) * 100:+.2f} %"  # type: ignore[arg-type]
+
+        console.print(
+            f"out-of-sample from step {oos['split_step']} (net of costs): "
+            f"learning agents median {pct(oos['ml_median_return'])}, "
+            f"placebo median {pct(oos['placebo_median_return'])}, "
+            f"buy-and-hold {pct(oos['buy_and_hold_return'])}; "
+            f"best in-sample learning agent: {summary.best_agent_id()}"
+        )
     if summary.killed_at is not None:
         console.print(f"[bold red]kill switch fired at step {summary.killed_at}[/]")
     console.print(f"run directory: [bold]{summary.run_dir}[/]")
