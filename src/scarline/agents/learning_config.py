@@ -24,6 +24,8 @@ class QNetConfig(Strict):
     epsilon_decay_steps: int = Field(default=2000, ge=1)
     lr: float = Field(default=1e-3, gt=0)
     gamma: float = Field(default=0.99, ge=0, le=1)
+    # rewards are per-step log returns (~1e-2); scaling them keeps Q-values near unit size
+    reward_scale: float = Field(default=100.0, gt=0)
     huber_delta: float = Field(default=1.0, gt=0)
     grad_clip: float = Field(default=10.0, gt=0)  # max gradient L2 norm, per agent
     batch_size: int = Field(default=32, ge=1)

@@ -99,7 +99,8 @@ class QAgents:
         private_t = torch.from_numpy(private)
         if self._prev is not None and self.learning and not self._frozen(t):
             prev_t, prev_private, prev_action = self._prev
-            reward = np.log(equity / np.maximum(self._last_equity, 1.0)).astype(np.float32)
+            log_return = np.log(equity / np.maximum(self._last_equity, 1.0))
+            reward = (self.cfg.reward_scale * log_return).astype(np.float32)
             done = torch.from_numpy(~view.alive)
             self.buffers.add(
                 prev_t, prev_private, prev_action, torch.from_numpy(reward), t, private_t, done
