@@ -26,6 +26,7 @@ import numpy as np
 from scarline.agents.population import Population
 from scarline.agents.qagents import AgentView
 from scarline.clock import SimClock
+from scarline.decisions import ChangeTracker
 from scarline.events import (
     Array,
     Deaths,
@@ -111,6 +112,7 @@ class Kernel:
         self.life = life
         self.clock = SimClock(int(market.timestamps[0]) if market.n_steps else 0)
         self.trace = DecisionTrace()
+        self._changes = ChangeTracker(population.agent_ids)
         self.killed_at: int | None = None
         self._start = session_start
         self._emitter = BarEmitter(market, ids.run_id, ids.session_id)
@@ -201,21 +203,7 @@ class Kernel:
                 changed = changed.copy()
                 changed[life.death_agent] = True
         decision_id = f"d{t}"
-        agents = self.population.agent_ids
-        journal.append(
-            Decision(
-                run_id=run_id,
-                session_id=session_id,
-                decision_id=decision_id,
-                step=t,
-                policy=self.population.name,
-                agents=Array.of(agents),
-                actions=Array.of(exposure),
-                target_qty=Array.of(target),
-            ),
-            ts,
-        )
-        self.trace.update(t, agents, exposure, target)
+        self._journal_decision(t, ts, decision_id, exposure, target)
 
         # 5. intents → risk → broker
         if changed.any():
@@ -225,6 +213,27 @@ class Kernel:
             if len(intents):
                 self._route(t, ts, decision_id, intents, pending)
         self.recorder.on_step(t, equity)
+
+    def _journal_decision(
+        self, t: int, ts: int, decision_id: str, exposure: np.ndarray, target: np.ndarray
+    ) -> None:
+        """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
+        c = self._changes.update(exposure, target)
+        self.journal.append(
+            Decision(
+                run_id=self.ids.run_id,
+                session_id=self.ids.session_id,
+                decision_id=decision_id,
+                step=t,
+                policy=self.population.name,
+                agents=Array.of(c.agent),
+                actions=Array.of(c.actions),
+                target_qty=Array.of(c.target_qty),
+                instrument=Array.of(c.instrument),
+            ),
+            ts,
+        )
+        self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
 
     def _route(
         self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray

@@ -23,7 +23,7 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -111,11 +111,16 @@ class Trade(Event, frozen=True, kw_only=True):
 # --- decisions, risk, orders ---------------------------------------------------------------
 
 
-class Decision(Event, frozen=True, kw_only=True):
-    """The decisions of many agents in one step (batch form).
+class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
+    """The decisions of many agents in one step (batch form), in one of two layouts.
 
-    ``agents`` is ``int64[N]``; ``actions`` is ``int8[N, M]`` (policy-specific action codes,
-    e.g. -1/0/+1 for short/flat/long); ``target_qty`` is ``int64[N, M]`` in lots.
+    *Changes* (``instrument`` present; what the kernel writes): the K cells (``agents[k]``,
+    ``instrument[k]``) whose action or target changed since the session's previous Decision
+    (everything is 0 before the first), each ``[K]``; the dense decision of every step
+    follows exactly (see :mod:`scarline.decisions`). At N = 4096 a dense step is ~1 MB.
+    *Dense* (``instrument`` absent): ``agents`` is ``int64[N]``; ``actions`` is ``[N, M]``
+    (policy-specific action codes, e.g. -1/0/+1 for short/flat/long); ``target_qty`` is
+    ``int64[N, M]`` in lots.
     """
 
     decision_id: str
@@ -124,6 +129,7 @@ class Decision(Event, frozen=True, kw_only=True):
     agents: Array
     actions: Array
     target_qty: Array
+    instrument: Array | None = None
 
 
 class RiskCheck(Event, frozen=True, kw_only=True):

@@ -1,8 +1,10 @@
 """The decision trace hash: what replay parity compares.
 
-A running BLAKE2b-256 over every step's decisions — step index, agent ids, actions and
-target quantities as raw little-endian bytes — so two runs agree on it exactly when every
-agent decided the same thing at every step.
+A running BLAKE2b-256 over every step's decisions — the step index, then the changed cells
+(agent ids, instruments, actions, target quantities; see :mod:`scarline.decisions`), each
+as its length and raw little-endian bytes — so two runs agree on it exactly when every
+agent decided the same thing at every step (the changes from the all-zero start determine
+every dense decision).
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ class DecisionTrace:
         self._h = hashlib.blake2b(digest_size=32)
         self.steps = 0
 
-    def update(
-        self, step: int, agents: np.ndarray, actions: np.ndarray, target_qty: np.ndarray
-    ) -> None:
+    def update(self, step: int, *arrays: np.ndarray) -> None:
         h = self._h
         h.update(step.to_bytes(8, "little", signed=True))
-        for a in (agents, actions, target_qty):
+        for a in arrays:  # each prefixed by its length, so the byte stream parses one way
+            h.update(a.size.to_bytes(8, "little"))
             h.update(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
         self.steps += 1
 

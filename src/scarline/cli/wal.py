@@ -103,8 +103,11 @@ def humanize(value: Any) -> Any:
         out: dict[str, Any] = {}
         if config.tag_field is not None:
             out[config.tag_field] = config.tag
-        for field in value.__struct_fields__:
-            out[field] = humanize(getattr(value, field))
+        for field in msgspec.structs.fields(value):
+            item = getattr(value, field.name)
+            if config.omit_defaults and item == field.default:  # as the WAL stores it
+                continue
+            out[field.name] = humanize(item)
         return out
     if isinstance(value, list | tuple):
         return [humanize(item) for item in value]

@@ -1,0 +1,56 @@
+"""A step's decision as the cells that changed: what the WAL's Decision and the trace hold.
+
+At N = 4096 agents × 20 instruments a dense decision (actions and target lots) is ~1 MB per
+step, more than a whole step's budget to encode and hash. The cells whose action or target
+changed since the previous step are few — they are the only ones that can produce orders —
+and from the all-zero start they determine every dense decision exactly. Actions are
+compared bit for bit, so even ``-0.0`` after ``0.0`` counts as a change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Changes:
+    """K changed cells in row-major (agent row, instrument) order, with their new values."""
+
+    agent: np.ndarray  # int64[K], agent ids
+    instrument: np.ndarray  # int64[K]
+    actions: np.ndarray  # [K], the policy's action dtype
+    target_qty: np.ndarray  # int64[K] lots
+
+
+class ChangeTracker:
+    """Holds the last dense decision (all zero at first) and reports what differs from it."""
+
+    def __init__(self, agent_ids: np.ndarray) -> None:
+        self.agent_ids = np.asarray(agent_ids, dtype=np.int64)
+        self._bits: np.ndarray | None = None  # actions' raw bits, [N, M] unsigned ints
+        self._target: np.ndarray | None = None  # int64[N, M]
+
+    def update(self, actions: np.ndarray, target: np.ndarray) -> Changes:
+        """The cells where ``actions`` ([N, M]) or ``target`` (int64[N, M]) changed."""
+        actions = np.ascontiguousarray(actions)
+        bits = actions.view(np.dtype(f"u{actions.dtype.itemsize}"))
+        if self._bits is None or self._target is None:
+            self._bits = np.zeros_like(bits)
+            self._target = np.zeros(target.shape, dtype=np.int64)
+        elif bits.dtype != self._bits.dtype:
+            raise ValueError(f"decision action dtype changed to {actions.dtype}")
+        diff = bits != self._bits
+        diff |= target != self._target
+        cells = np.flatnonzero(diff)
+        new_bits, new_target = bits.ravel()[cells], target.ravel()[cells]
+        self._bits.ravel()[cells] = new_bits
+        self._target.ravel()[cells] = new_target
+        m = target.shape[1]
+        return Changes(
+            agent=self.agent_ids[cells // m],
+            instrument=(cells % m).astype(np.int64),
+            actions=new_bits.view(actions.dtype),
+            target_qty=new_target.astype(np.int64, copy=False),
+        )
