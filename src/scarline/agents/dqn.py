@@ -14,6 +14,8 @@ sharing tensors and an optimizer because:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -39,6 +41,16 @@ def clip_grad_norm_per_agent_(params: list[Tensor], max_norm: float) -> Tensor:
     return norm
 
 
+class Batch(NamedTuple):
+    """``[N, B, …]`` transitions with observations rebuilt from the feature table."""
+
+    obs: Tensor
+    action: Tensor
+    reward: Tensor
+    next_obs: Tensor
+    done: Tensor
+
+
 class DQNLearner:
     """Trains ``online`` in place; keeps the target network and the optimizer."""
 
@@ -59,13 +71,7 @@ class DQNLearner:
     ) -> Tensor:
         """One DQN step on ``[N, B, …]`` batches; returns each agent's loss, ``float32[N]``."""
         cfg = self.cfg
-        with torch.no_grad():
-            target_max = self.target.forward(next_obs).max(dim=2).values
-            not_done = 1.0 - done.to(torch.float32)
-            td_target = reward + cfg.gamma * target_max * not_done
-        q_taken = self.online.forward(obs).gather(2, action.unsqueeze(2)).squeeze(2)
-        loss = F.huber_loss(q_taken, td_target, reduction="none", delta=cfg.huber_delta)
-        loss = loss.mean(dim=1)  # [N]: one loss per agent
+        loss = self.td_loss(self.online, Batch(obs, action, reward, next_obs, done))
 
         self.optimizer.zero_grad()
         loss.sum().backward()  # agent i's rows get exactly d loss_i
@@ -77,6 +83,35 @@ class DQNLearner:
             self.sync_target()
         return loss.detach()
 
+    def td_loss(self, online: QPopulation, batch: Batch) -> Tensor:
+        """Huber TD error of ``online`` against the target network, ``float32[N]``.
+
+        Public so one fixed probe batch can be scored with any weights (before and after
+        training): on markets the logged training loss is dominated by reward noise.
+        """
+        with torch.no_grad():
+            target_max = self.target.forward(batch.next_obs).max(dim=2).values
+            not_done = 1.0 - batch.done.to(torch.float32)
+            td_target = batch.reward + self.cfg.gamma * target_max * not_done
+        q_all = online.forward(batch.obs)
+        q_taken = q_all.gather(2, batch.action.unsqueeze(2)).squeeze(2)
+        loss = F.huber_loss(q_taken, td_target, reduction="none", delta=self.cfg.huber_delta)
+        return loss.mean(dim=1)  # [N]: one loss per agent
+
+    def sample(
+        self,
+        buffers: ReplayBuffers,
+        table: Tensor,
+        instrument: Tensor,
+        generator: torch.Generator,
+        size: int | None = None,
+    ) -> Batch:
+        """``size`` (default ``batch_size``) transitions per agent with rebuilt observations."""
+        b = buffers.gather(buffers.sample(size or self.cfg.batch_size, generator))
+        obs = assemble(table, instrument, b.t, b.private)
+        next_obs = assemble(table, instrument, b.next_t, b.next_private)
+        return Batch(obs, b.action, b.reward, next_obs, b.done)
+
     def learn(
         self,
         buffers: ReplayBuffers,
@@ -84,11 +119,8 @@ class DQNLearner:
         instrument: Tensor,
         generator: torch.Generator,
     ) -> Tensor:
-        """Sample ``batch_size`` transitions per agent, rebuild observations, :meth:`update`."""
-        b = buffers.gather(buffers.sample(self.cfg.batch_size, generator))
-        obs = assemble(table, instrument, b.t, b.private)
-        next_obs = assemble(table, instrument, b.next_t, b.next_private)
-        return self.update(obs, b.action, b.reward, next_obs, b.done)
+        """One :meth:`update` on a freshly sampled batch."""
+        return self.update(*self.sample(buffers, table, instrument, generator))
 
     def sync_target(self) -> None:
         self.target.copy_(self.online)

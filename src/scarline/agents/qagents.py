@@ -5,7 +5,9 @@ themselves (after the bar's fills and the mark): that closes the previous step's
 transition (reward = log equity change, net of every cost), stores it in the replay
 buffers and trains every ``train_every`` steps. Then :meth:`QAgents.decide` builds each
 agent's observation — its instrument's row of the causal feature table plus its private
-part — and acts epsilon-greedily, with each agent's epsilon floored by its scars.
+part — and acts epsilon-greedily, with each agent's epsilon floored by its scars. Once
+frozen (the out-of-sample part) it acts greedily: evaluation measures the policy, not its
+exploration noise.
 
 Randomness comes from two named torch generators of the run's seed tree (acting,
 learning), so a run and its replay draw identical numbers.
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 
 from scarline.agents.config import QNetGroup
-from scarline.agents.dqn import DQNLearner
+from scarline.agents.dqn import Batch, DQNLearner
 from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.agents.replay import ReplayBuffers, assemble
 from scarline.features.market import market_features
@@ -113,10 +115,14 @@ class QAgents:
         self._floor = torch.from_numpy(view.floor.astype(np.float32))
         self._alive = torch.from_numpy(view.alive.copy())
 
+    def probe_batch(self, size: int, generator: torch.Generator) -> Batch:
+        """A replay sample for diagnostics, drawn from ``generator`` (not the run's streams)."""
+        return self.learner.sample(self.buffers, self._table, self._inst_t, generator, size)
+
     def decide(self, t: int) -> np.ndarray:
         obs = assemble(self._table, self._inst_t, t, self._private)
         if self._frozen(t):
-            epsilon = self._floor.clone()
+            epsilon = torch.zeros(self.n_agents)
         else:
             age = torch.full((self.n_agents,), t, dtype=torch.int64)
             epsilon = torch.maximum(linear_epsilon(self.cfg, age), self._floor)
