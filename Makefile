@@ -33,8 +33,8 @@ bench: install
 	$(BIN)/python bench/arena.py --sizes 256,1024,4096
 
 lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
