@@ -50,4 +50,5 @@ def run_results(kernel: Kernel, meta: dict[str, str], split_step: int | None = N
         split_step=split_step,
         scars=kernel.life.scars,
         died_at=kernel.life.death_step,
+        kinds=kernel.population.kinds,
     )

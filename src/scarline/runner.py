@@ -39,6 +39,7 @@ from scarline.policy_store import save_weights
 from scarline.provenance import code_hash, environment
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
+from scarline.report.strategies import strategy_rows
 
 
 @dataclass(frozen=True)
@@ -71,17 +72,12 @@ class RunSummary:
         """Out-of-sample medians net of costs: learning agents, placebos, buy-and-hold."""
         if self.split_step is None:
             return None
-        kinds = np.array(self.kinds)
-
-        def median(kind: str) -> float | None:
-            values = self.metrics.oos_return[kinds == kind]
-            return float(np.nanmedian(values)) if values.size else None
-
+        median = {r.kind: r.median_oos_return for r in strategy_rows(self.metrics, self.kinds)}
         return {
             "split_step": self.split_step,
-            "ml_median_return": median("q-network"),
-            "placebo_median_return": median("random-entry"),
-            "buy_and_hold_return": median("buy-and-hold"),
+            "ml_median_return": median.get("q-network"),
+            "placebo_median_return": median.get("random-entry"),
+            "buy_and_hold_return": median.get("buy-and-hold"),
         }
 
     def agents(self) -> list[dict[str, object]]:

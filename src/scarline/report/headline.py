@@ -21,7 +21,7 @@ def _num(fmt: str) -> Callable[[float], str]:
     return lambda x: "—" if not math.isfinite(x) else format(x, fmt)
 
 
-def _pct(signed: bool) -> Callable[[float], str]:
+def percent(signed: bool) -> Callable[[float], str]:
     fmt = "+.2f" if signed else ".2f"
     return lambda x: "—" if not math.isfinite(x) else f"{x * 100:{fmt}} %"
 
@@ -38,11 +38,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("agent", "agent_ids", str),
     Column("policy", "policies", str, numeric=False),
     Column("final equity", "final_equity", _num(",.2f")),
-    Column("return", "total_return", _pct(signed=True)),
-    Column("in-sample", "is_return", _pct(signed=True)),
-    Column("out-of-sample", "oos_return", _pct(signed=True)),
+    Column("return", "total_return", percent(signed=True)),
+    Column("in-sample", "is_return", percent(signed=True)),
+    Column("out-of-sample", "oos_return", percent(signed=True)),
     Column("sharpe", "sharpe", _num(".2f")),
-    Column("max drawdown", "max_drawdown", _pct(signed=False)),
+    Column("max drawdown", "max_drawdown", percent(signed=False)),
     Column("turnover", "turnover", _num(".2f")),
     Column("fees", "fees", _num(",.2f")),
     Column("slippage", "slippage", _num(",.2f")),

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from scarline.report.headline import Headline, headline
+from scarline.report.headline import Headline, headline, percent
 from scarline.report.metrics import AgentMetrics, agent_metrics, risk_event_counts
 from scarline.report.plots import write_plots
 from scarline.report.results import OUTCOMES, RunResults
+from scarline.report.strategies import strategy_rows
 
 TABLE_ROWS = 50
 MAX_SYMBOLS_SHOWN = 30
@@ -104,6 +105,39 @@ def _agents_table(table: Headline) -> str:
     return f'{note}<table class="agents">\n<tr>{head}</tr>\n{"".join(body)}</table>\n'
 
 
+def _strategies_table(results: RunResults, metrics: AgentMetrics) -> str:
+    pct = percent(signed=True)
+    head = "".join(
+        f'<th class="num">{h}</th>'
+        for h in ("agents", "return", "in-sample", "out-of-sample", "sharpe", "max drawdown")
+    )
+    head = f'<th>strategy</th>{head}<th class="num">fees</th><th class="num">dead</th>'
+    body = []
+    for r in strategy_rows(metrics, results.kinds):
+        cells = [
+            f"{r.agents:,}",
+            pct(r.median_return),
+            pct(r.median_is_return),
+            pct(r.median_oos_return),
+            "—" if not np.isfinite(r.median_sharpe) else f"{r.median_sharpe:.2f}",
+            percent(signed=False)(r.median_max_drawdown),
+            f"{r.fees:,.2f}",
+            f"{r.dead:,}",
+        ]
+        tds = "".join(f'<td class="num">{_e(c)}</td>' for c in cells)
+        body.append(f"<tr><td>{_e(r.kind)}</td>{tds}</tr>\n")
+    if results.split_step is None:
+        split = "no in-sample / out-of-sample split (evaluation.oos_fraction = 0)"
+    else:
+        at = _utc(results.timestamps[results.split_step])
+        split = f"out-of-sample = step {results.split_step:,} ({at}) to the end"
+    note = (
+        f'<p class="note">Medians per strategy, net of fees and slippage; fees are the '
+        f"group's total. {_e(split)}.</p>\n"
+    )
+    return f'{note}<table class="agents strategies">\n<tr>{head}</tr>\n{"".join(body)}</table>\n'
+
+
 def _risk_table(results: RunResults) -> str:
     log = results.risk_events
     if not len(log):
@@ -140,6 +174,7 @@ def render_report(
     if generated_at:
         parts.append(f'<p class="generated">generated at {_e(generated_at)}</p>\n')
     parts += ["<h2>Run</h2>\n", _kv_table(_run_rows(results, metrics))]
+    parts += ["<h2>By strategy</h2>\n", _strategies_table(results, metrics)]
     parts += ["<h2>Agents</h2>\n", _agents_table(headline(metrics, TABLE_ROWS))]
     parts.append("<h2>Plots</h2>\n")
     for name in plot_names:

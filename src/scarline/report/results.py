@@ -157,6 +157,7 @@ class RunResults:
     meta: dict[str, str] = field(default_factory=dict)
     scars: np.ndarray | None = None  # int64[N] permanent loss events (None: zeros)
     died_at: np.ndarray | None = None  # int64[N] step of ruin, -1 alive (None: all alive)
+    kinds: list[str] | None = None  # [N] strategy kind, e.g. "q-network" (None: the policies)
 
     def __post_init__(self) -> None:
         setv = object.__setattr__
@@ -173,13 +174,15 @@ class RunResults:
         setv(self, "died_at", _array("died_at", died, np.int64, 1))
         setv(self, "symbols", [str(s) for s in self.symbols])
         setv(self, "policies", [str(p) for p in self.policies])
+        setv(self, "kinds", [str(k) for k in (self.kinds or self.policies)])
         setv(self, "meta", {str(k): str(v) for k, v in self.meta.items()})
         t_n, n = self.n_steps, self.n_agents
         if t_n == 0:
             raise ValueError("timestamps: a run has at least one step")
         expect = {"close": (t_n, len(self.symbols)), "equity": (t_n, n)}
         expect |= {
-            k: (n,) for k in ("policies", "fees", "slippage", "turnover", "scars", "died_at")
+            k: (n,)
+            for k in ("policies", "kinds", "fees", "slippage", "turnover", "scars", "died_at")
         }
         for name, shape in expect.items():
             got = np.shape(getattr(self, name))

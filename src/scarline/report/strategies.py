@@ -1,0 +1,54 @@
+"""Agents grouped by strategy kind: the comparison a reader wants before any single agent.
+
+Medians, not means, because one ruined or lucky agent should not speak for its group. Every
+figure is net of fees and slippage (it comes from marked equity). The in-sample /
+out-of-sample columns use the run's split (NaN without one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scarline.report.metrics import AgentMetrics
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    kind: str
+    agents: int
+    median_return: float
+    median_is_return: float
+    median_oos_return: float
+    median_sharpe: float
+    median_max_drawdown: float
+    fees: float  # the group's total, currency
+    dead: int
+
+
+def _median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def strategy_rows(metrics: AgentMetrics, kinds: list[str]) -> list[StrategyRow]:
+    """One row per kind, in order of first appearance (the config's group order)."""
+    kind_of = np.asarray(kinds)
+    rows = []
+    for kind in dict.fromkeys(kinds):
+        pick = kind_of == kind
+        rows.append(
+            StrategyRow(
+                kind=kind,
+                agents=int(pick.sum()),
+                median_return=_median(metrics.total_return[pick]),
+                median_is_return=_median(metrics.is_return[pick]),
+                median_oos_return=_median(metrics.oos_return[pick]),
+                median_sharpe=_median(metrics.sharpe[pick]),
+                median_max_drawdown=_median(metrics.max_drawdown[pick]),
+                fees=float(metrics.fees[pick].sum()),
+                dead=int((metrics.died_at[pick] >= 0).sum()),
+            )
+        )
+    return rows
