@@ -184,35 +184,47 @@ class Kernel:
         # 4. decide and size
         exposure = self.population.decide(t)
         pending = self.broker.pending_qty()
-        target = self.population.sizer.targets(
+        target, cells = self._targets(t, exposure, equity, kill is not None, life)
+        decision_id = f"d{t}"
+        self._journal_decision(t, ts, decision_id, exposure, target)
+
+        # 5. intents → risk → broker
+        if cells[0].size:
+            intents = intents_from_targets(
+                target, accounts.position, pending, t, self._next_order_id, cells=cells
+            )
+            if len(intents):
+                self._route(t, ts, decision_id, intents, pending)
+        self.recorder.on_step(t, equity)
+
+    def _targets(
+        self, t: int, exposure: np.ndarray, equity: np.ndarray, kill_now: bool, life: LifeEvents
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Target lots and the cells (rows, instruments; row-major) that may need orders:
+        those whose target the sizer changed, all of a newly dead agent, all at a kill."""
+        accounts, sizer = self.accounts, self.population.sizer
+        target = sizer.targets(
             exposure,
             accounts.cash,
             equity,
             accounts.last_close,
             accounts.unit_values,
-            market.valid[t],
+            self.market.valid[t],
         )
-        changed = self.population.sizer.changed
+        cells = sizer.changed_cells
+        n, m = target.shape
         if self.killed_at is not None:  # killed: everything goes flat, nothing opens again
             target = np.zeros_like(target)
-            changed = np.ones_like(changed) if kill is not None else changed
+            if kill_now:
+                cells = np.divmod(np.arange(n * m), m)
         elif not self.life.alive.all():  # the dead trade no more: flat from their death on
-            dead = ~self.life.alive
-            target = np.where(dead[:, None], 0, target)
+            # zeroed in the sizer's own targets (rows only, not a dense copy): a dead row's
+            # unchanged cells then stay 0, as the override had them, and nobody comes back
+            target[~self.life.alive] = 0
             if life.death_agent.size:
-                changed = changed.copy()
-                changed[life.death_agent] = True
-        decision_id = f"d{t}"
-        self._journal_decision(t, ts, decision_id, exposure, target)
-
-        # 5. intents → risk → broker
-        if changed.any():
-            intents = intents_from_targets(
-                target, accounts.position, pending, t, self._next_order_id, where=changed
-            )
-            if len(intents):
-                self._route(t, ts, decision_id, intents, pending)
-        self.recorder.on_step(t, equity)
+                died = (life.death_agent[:, None] * m + np.arange(m)).ravel()
+                cells = np.divmod(np.union1d(cells[0] * m + cells[1], died), m)
+        return target, cells
 
     def _journal_decision(
         self, t: int, ts: int, decision_id: str, exposure: np.ndarray, target: np.ndarray

@@ -28,3 +28,11 @@ def test_flip_is_split_into_close_then_open() -> None:
     assert orders.qty.tolist() == [5, 3]
     assert orders.reducing.tolist() == [True, False]
     assert orders.side.tolist() == [-1, -1]
+
+
+@given(grids, grids, grids, hnp.arrays(bool, (3, 2)))
+def test_cells_form_equals_the_mask_form(target, position, pending, where) -> None:
+    by_mask = intents_from_targets(target, position, pending, 5, 100, where=where)
+    by_cells = intents_from_targets(target, position, pending, 5, 100, cells=np.nonzero(where))
+    for field in by_mask.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(by_mask, field), getattr(by_cells, field))

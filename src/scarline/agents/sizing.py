@@ -26,7 +26,8 @@ class Sizer:
         self.fraction = fraction.astype(np.float64)  # [N]
         self.lots = lots.astype(np.int64)  # [N]
         self.target: np.ndarray | None = None
-        self.changed: np.ndarray | None = None
+        self.changed: np.ndarray | None = None  # bool[N, M], the cells sized this step
+        self.changed_cells: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 2
         self._exposure: np.ndarray | None = None
 
     def targets(
@@ -38,34 +39,53 @@ class Sizer:
         unit_values: np.ndarray,
         valid: np.ndarray,
     ) -> np.ndarray:
-        """``int64[N, M]`` target lots; ``close`` in ticks, money in cash units."""
+        """``int64[N, M]`` target lots; ``close`` in ticks, money in cash units.
+
+        Only the changed cells are sized (at N = 4096 × M = 20 most cells never change); the
+        target array is updated in place, so a caller keeping it across steps must copy it.
+        """
         n, m = exposure.shape
-        if self.target is None:
+        if self.target is None or self._exposure is None:
             self.target = np.zeros((n, m), dtype=np.int64)
             self._exposure = np.zeros((n, m), dtype=exposure.dtype)
-        changed = (exposure != self._exposure) & valid[None, :]
+        changed = exposure != self._exposure
+        changed &= valid[None, :]
         self.changed = changed
-        if not changed.any():
+        rows, cols = np.nonzero(changed)
+        self.changed_cells = rows, cols
+        if not rows.size:
             return self.target
-        entering = changed & (exposure != 0)
+        e = exposure[rows, cols]
+        self._exposure[rows, cols] = e
+        self.target[rows, cols] = self._size(rows, cols, e, cash, equity, close, unit_values, n)
+        return self.target
+
+    def _size(
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        e: np.ndarray,
+        cash: np.ndarray,
+        equity: np.ndarray,
+        close: np.ndarray,
+        unit_values: np.ndarray,
+        n: int,
+    ) -> np.ndarray:
+        """New targets of the changed cells ``(rows, cols)`` with exposures ``e``."""
+        entering = e != 0
         lot_value = (close * unit_values).astype(np.float64)  # cash units per lot at close
-        lot_value = np.where(lot_value > 0, lot_value, np.inf)
-        n_entering = np.maximum(entering.sum(axis=1, keepdims=True), 1)
+        lot_value = np.where(lot_value > 0, lot_value, np.inf)[cols]
+        n_entering = np.maximum(np.bincount(rows[entering], minlength=n), 1)[rows]
+        mode = self.mode[rows]
         budget = np.select(
-            [self.mode[:, None] == ALL_IN, self.mode[:, None] == FRACTION],
-            [
-                cash[:, None] / n_entering,
-                self.fraction[:, None] * equity[:, None] / self.spread[:, None],
-            ],
+            [mode == ALL_IN, mode == FRACTION],
+            [cash[rows] / n_entering, self.fraction[rows] * equity[rows] / self.spread[rows]],
             default=0.0,
         )
-        magnitude = np.abs(exposure).astype(np.float64)
+        magnitude = np.abs(e).astype(np.float64)
         size = np.where(
-            self.mode[:, None] == FIXED,
-            np.rint(self.lots[:, None] * magnitude),
-            np.floor(np.maximum(budget, 0.0) * magnitude / lot_value[None, :]),
+            mode == FIXED,
+            np.rint(self.lots[rows] * magnitude),
+            np.floor(np.maximum(budget, 0.0) * magnitude / lot_value),
         ).astype(np.int64)
-        new_target = np.where(entering, np.sign(exposure).astype(np.int64) * size, 0)
-        self.target = np.where(changed, new_target, self.target)
-        self._exposure = np.where(valid[None, :], exposure, self._exposure)
-        return self.target
+        return np.where(entering, np.sign(e).astype(np.int64) * size, 0)

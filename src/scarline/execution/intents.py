@@ -18,37 +18,41 @@ def intents_from_targets(
     step: int,
     first_order_id: int,
     where: np.ndarray | None = None,
+    cells: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> OrderBatch:
     """Market orders moving ``position + pending`` to ``target`` (all ``int64[N, M]``),
-    only in the cells ``where`` is True (default: everywhere)."""
-    held = position + pending
-    delta = target - held
-    if where is not None:
-        delta = np.where(where, delta, 0)
-    agent, instrument = np.nonzero(delta)
+    only in the cells ``where`` is True (default: everywhere), or only in ``cells``
+    (agent rows, instruments; unique, in row-major order) — the cheap form when few of the
+    N × M cells can have changed."""
+    if cells is None:
+        mask = target != position + pending
+        if where is not None:
+            mask &= where
+        cells = np.nonzero(mask)
+    agent, instrument = cells
+    h = position[agent, instrument] + pending[agent, instrument]
+    d = target[agent, instrument] - h
+    moving = d != 0
+    if not moving.all():
+        agent, instrument, d, h = agent[moving], instrument[moving], d[moving], h[moving]
     if agent.size == 0:
         return OrderBatch.empty()
-    d = delta[agent, instrument]
-    h = held[agent, instrument]
-    opposite = (h != 0) & (np.sign(d) == -np.sign(h))
+    sign = np.sign(d)
+    opposite = (h != 0) & (sign == -np.sign(h))
     close_qty = np.where(opposite, np.minimum(np.abs(d), np.abs(h)), 0)
     open_qty = np.abs(d) - close_qty
-    # rows: the reducing part first, then the opening part, each (agent, instrument) ordered
-    agents = np.concatenate([agent, agent])
-    instruments = np.concatenate([instrument, instrument])
-    qty = np.concatenate([close_qty, open_qty])
-    reducing = np.concatenate([np.ones_like(d, bool), np.zeros_like(d, bool)])
-    side = np.concatenate([np.sign(d), np.sign(d)]).astype(np.int8)
+    # rows per cell in (agent, instrument) order: the reducing part first, then the opening
+    qty = np.stack([close_qty, open_qty], axis=1).ravel()
     keep = qty > 0
-    key = np.lexsort((~reducing[keep], instruments[keep], agents[keep]))
-    agents, instruments, qty = agents[keep][key], instruments[keep][key], qty[keep][key]
-    side, reducing = side[keep][key], reducing[keep][key]
-    k = agents.size
+    pair = np.repeat(np.arange(agent.size), 2)[keep]
+    qty = qty[keep]
+    reducing = np.tile(np.array([True, False]), agent.size)[keep]
+    k = qty.size
     return OrderBatch(
         order_id=np.arange(first_order_id, first_order_id + k, dtype=np.int64),
-        agent=agents.astype(np.int64),
-        instrument=instruments.astype(np.int64),
-        side=side,
+        agent=agent[pair].astype(np.int64),
+        instrument=instrument[pair].astype(np.int64),
+        side=sign[pair].astype(np.int8),
         qty=qty.astype(np.int64),
         order_type=np.full(k, MARKET, np.int8),
         limit_price=np.zeros(k, np.int64),
