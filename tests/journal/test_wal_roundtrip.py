@@ -6,11 +6,12 @@ import itertools
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wal_events import RUN, bar, stamped
 
-from scarline.events import Event
+from scarline.events import Array, Decision, Event
 from scarline.journal import HashOnlyWal, WalWriter, read_records, segment_infos, verify
 from scarline.journal.format import segment_name
 
@@ -65,6 +66,30 @@ def test_rotation_continues_seq_and_chain(tmp_path: Path) -> None:
     for before, after in itertools.pairwise(infos):
         assert after.first_seq == before.last_seq + 1  # type: ignore[operator]
     assert verify(wal, RUN).head == head
+
+
+def test_big_batch_records_round_trip_and_chain_like_small_ones(tmp_path: Path) -> None:
+    """Records past the writer's no-copy threshold (a whole population's arrays)."""
+    rng = np.random.default_rng(0)
+    big = [
+        Decision(
+            run_id=RUN, session_id="s", decision_id=f"d{i}", step=i, policy="p",
+            agents=Array.of(np.arange(4096)),
+            actions=Array.of(rng.integers(-1, 2, (4096, 4)).astype(np.float32)),
+            target_qty=Array.of(rng.integers(-99, 99, (4096, 4))),
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    items = [(e, i) for i, e in enumerate([bar(0), big[0], big[1], bar(1), big[2], bar(2)])]
+    for segment_bytes in (10**9, 150_000, 1_000):  # no rotation, some, every record
+        wal = tmp_path / f"wal{segment_bytes}"
+        head = _write(wal, items, segment_bytes)
+        assert [(r.data, r.ts) for r in read_records(wal)] == items
+        assert verify(wal, RUN).head == head
+        shadow = HashOnlyWal(RUN)
+        for event, ts in items:
+            shadow.append(event, ts)
+        assert shadow.head == head
 
 
 def test_resume_after_close_continues_seq_and_chain(tmp_path: Path) -> None:

@@ -31,7 +31,12 @@ class HashOnlyWal:
             raise unappendable(event, ts)
         seq = self._seq
         h = self._h0.copy()
-        h.update(self._prev + self._encode(Envelope(seq, ts, cls.__name__, event)))
+        canonical = self._encode(Envelope(seq, ts, cls.__name__, event))
+        if len(canonical) < 1 << 16:
+            h.update(self._prev + canonical)
+        else:  # a whole population's batch record: no copy
+            h.update(self._prev)
+            h.update(canonical)
         self._prev = h.digest()
         self._seq = seq + 1
         return seq
