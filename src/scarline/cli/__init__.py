@@ -12,6 +12,7 @@ from scarline import __version__
 from scarline.cli import data as data_cli
 from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
+from scarline.cli import lineage as lineage_cli
 from scarline.cli import run as run_cli
 from scarline.cli import wal as wal_cli
 from scarline.cli.common import console, err_console
@@ -69,6 +70,7 @@ app.command("run")(run_cli.run)
 app.command("replay")(run_cli.replay)
 app.command("kill")(kill_cli.kill)
 app.command("export-policy")(export_cli.export_policy)
+app.command("lineage")(lineage_cli.lineage)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
 
