@@ -40,7 +40,7 @@ def layout(n_features: int = 3, n_private: int = 2, hidden: tuple[int, ...] = (4
 def population(n: int, lay: GenomeLayout, seed: int = 0) -> tuple[QPopulation, Genes]:
     g = torch.Generator().manual_seed(seed)
     net = QPopulation(n, lay.sizes[0], list(lay.hidden), len(lay.actions), g)
-    return net, Genes.founders(n, len(lay.feature_names), lay.domain)
+    return net, Genes.founders(n, len(lay.feature_names), lay.domain, lr=3e-4)
 
 
 def scramble(genes: Genes, rng: np.random.Generator) -> None:
@@ -56,21 +56,23 @@ def scramble(genes: Genes, rng: np.random.Generator) -> None:
 
 
 def test_domain_defaults_founders_and_errors_name_the_field() -> None:
-    genes = Genes.founders(4, 5, DOMAIN)
+    genes = Genes.founders(4, 5, DOMAIN, lr=3e-4)
     assert genes.lr.dtype == np.float32 and genes.feature_mask.shape == (4, 5)
     assert genes.feature_mask.all() and (genes.entry == 0).all() and (genes.risk == 0).all()
     assert np.all(genes.lr == np.float32(3e-4)) and np.all(genes.sigma == np.float32(0.02))
     assert genes.exposure_cap(DOMAIN).tolist() == [1.0] * 4
     with pytest.raises(ValidationError, match="risk_templates"):
         GeneDomain(risk_templates=[0.5, 0.75])
-    with pytest.raises(ValidationError, match=r"founder\.lr"):
-        GeneDomain(lr_max=1e-4)
+    with pytest.raises(ValidationError, match=r"founder\.sigma"):
+        GeneDomain(sigma_max=1e-2)
+    with pytest.raises(ValueError, match=r"lr = 0\.1 is outside"):
+        Genes.founders(2, 1, DOMAIN, lr=0.1)
     with pytest.raises(ValidationError, match="entries"):
         GeneDomain(entries=["market", "market"])
     with pytest.raises(ValidationError, match="sigma_min"):
         GeneDomain(sigma_min=0.0)
     with pytest.raises(ValueError, match="min_features"):
-        Genes.founders(2, 1, GeneDomain(min_features=2))
+        Genes.founders(2, 1, GeneDomain(min_features=2), lr=3e-4)
 
 
 def test_clip_gene_never_rounds_out_of_the_domain() -> None:
@@ -80,14 +82,15 @@ def test_clip_gene_never_rounds_out_of_the_domain() -> None:
 
 
 def test_put_copies_rows_vectorized() -> None:
-    genes = Genes.founders(4, 3, DOMAIN)
+    genes = Genes.founders(4, 3, DOMAIN, lr=3e-4)
     src = genes.copy()
     scramble(src, np.random.default_rng(1))
     genes.put(np.array([3, 0]), src, np.array([1, 1]))
     for name in ("lr", "sigma", "feature_mask", "entry", "risk"):
         assert np.array_equal(getattr(genes, name)[[3, 0]], getattr(src, name)[[1, 1]])
         assert np.array_equal(
-            getattr(genes, name)[[1, 2]], getattr(Genes.founders(4, 3, DOMAIN), name)[[1, 2]]
+            getattr(genes, name)[[1, 2]],
+            getattr(Genes.founders(4, 3, DOMAIN, lr=3e-4), name)[[1, 2]],
         )
 
 

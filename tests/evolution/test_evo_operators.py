@@ -27,7 +27,7 @@ GENE_FIELDS = (*FLOAT_GENES, "feature_mask", "entry", "risk")
 def random_genes(n: int, n_features: int, seed: int, extreme: bool = False) -> Genes:
     """In-domain genes; ``extreme`` puts the float genes on their bounds."""
     rng = np.random.default_rng(seed)
-    genes = Genes.founders(n, n_features, DOMAIN)
+    genes = Genes.founders(n, n_features, DOMAIN, lr=3e-4)
     for name in FLOAT_GENES:
         lo, hi = DOMAIN.bounds(name)
         values = rng.choice([lo, hi], n) if extreme else rng.uniform(lo, hi, n)
@@ -105,7 +105,7 @@ def test_mutate_weights_changes_only_rows_and_keeps_sigma_in_domain(
 
 def test_mutate_weights_is_deterministic_and_self_adaptive() -> None:
     n = 400
-    genes = Genes.founders(n, 3, DOMAIN)
+    genes = Genes.founders(n, 3, DOMAIN, lr=3e-4)
     nets = [net_of(n), net_of(n)]
     results = []
     for net in nets:
@@ -132,19 +132,19 @@ def test_mutate_weights_is_deterministic_and_self_adaptive() -> None:
 
 
 def test_hyper_is_deterministic_and_moves_every_gene() -> None:
-    a, b = Genes.founders(50, 3, DOMAIN), Genes.founders(50, 3, DOMAIN)
+    a, b = Genes.founders(50, 3, DOMAIN, lr=3e-4), Genes.founders(50, 3, DOMAIN, lr=3e-4)
     a.epsilon_floor[:] = b.epsilon_floor[:] = 0.1
     la = mutate_hyper(a, np.arange(50), DOMAIN, np.random.default_rng(4))
     mutate_hyper(b, np.arange(50), DOMAIN, np.random.default_rng(4))
     assert all(np.array_equal(getattr(a, f), getattr(b, f)) for f in FLOAT_GENES)
     assert la.fields == ("lr", "epsilon_floor", "scar_sensitivity")
     assert np.all(la.before != la.after, axis=0).all()
-    assert np.all(a.sigma == Genes.founders(50, 3, DOMAIN).sigma)
+    assert np.all(a.sigma == Genes.founders(50, 3, DOMAIN, lr=3e-4).sigma)
 
 
 def test_add_and_drop_feature_flip_one_uniformly_chosen_feature() -> None:
     n, f = 3000, 4
-    genes = Genes.founders(n, f, DOMAIN)
+    genes = Genes.founders(n, f, DOMAIN, lr=3e-4)
     genes.feature_mask[:, 2:] = False  # f0, f1 on; f2, f3 off
     genes.feature_mask[0] = True  # row 0: all on, add is a no-op
     log = op_add_feature(genes, np.arange(n), DOMAIN, np.random.default_rng(0))
@@ -161,7 +161,7 @@ def test_add_and_drop_feature_flip_one_uniformly_chosen_feature() -> None:
 
 
 def test_swap_and_tighten() -> None:
-    genes = Genes.founders(3, 2, DOMAIN)
+    genes = Genes.founders(3, 2, DOMAIN, lr=3e-4)
     rows = np.array([0, 2])
     log = op_swap_execution_topology(genes, rows, DOMAIN, np.random.default_rng(0))
     assert genes.entry.tolist() == [1, 0, 1] and log.after[:, 0].tolist() == [1, 1]
@@ -179,7 +179,7 @@ def test_swap_and_tighten() -> None:
 
 
 def test_rows_are_validated() -> None:
-    genes = Genes.founders(3, 2, DOMAIN)
+    genes = Genes.founders(3, 2, DOMAIN, lr=3e-4)
     with pytest.raises(ValueError, match="distinct"):
         op_tighten_risk(genes, np.array([1, 1]), DOMAIN, np.random.default_rng(0))
     with pytest.raises(ValueError, match="in \\[0, 3\\)"):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from scarline.agents.learning_config import QNetConfig
+from scarline.evolution.config import EvolutionConfig
 from scarline.features.config import FeatureConfig
 from scarline.strict import Strict
 
@@ -65,6 +66,7 @@ class QNetGroup(_Group):
     learn: bool = True
     qnet: QNetConfig = QNetConfig()
     features: FeatureConfig = FeatureConfig()
+    evolution: EvolutionConfig = EvolutionConfig()
 
 
 AgentGroup = Annotated[

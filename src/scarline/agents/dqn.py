@@ -61,6 +61,8 @@ class DQNLearner:
         self.optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
         self.updates = 0
         self.grad_norm = torch.zeros(online.n_agents)  # per agent, before clipping, last update
+        # per-agent learning rate as a multiple of cfg.lr (evolved genes); None: all 1
+        self.lr_scale: Tensor | None = None
 
     def due(self, step: int) -> bool:
         """Whether the kernel should train at ``step`` (after warm-up, every ``train_every``)."""
@@ -76,12 +78,27 @@ class DQNLearner:
         self.optimizer.zero_grad()
         loss.sum().backward()  # agent i's rows get exactly d loss_i
         self.grad_norm = clip_grad_norm_per_agent_(self.online.parameters(), cfg.grad_clip)
-        self.optimizer.step()
+        self._step()
 
         self.updates += 1
         if self.updates % cfg.target_update_every == 0:
             self.sync_target()
         return loss.detach()
+
+    def _step(self) -> None:
+        """Adam's step, scaled per agent by ``lr_scale``: without weight decay an Adam step
+        is exactly proportional to the learning rate, so scaling the step of row i by
+        ``lr_i / lr`` is Adam with learning rate ``lr_i`` for agent i."""
+        if self.lr_scale is None:
+            self.optimizer.step()
+            return
+        params = self.online.parameters()
+        before = [p.detach().clone() for p in params]
+        self.optimizer.step()
+        with torch.no_grad():
+            for p, old in zip(params, before, strict=True):
+                scale = self.lr_scale.view(-1, *([1] * (p.dim() - 1)))
+                p.copy_(old + (p - old) * scale)
 
     def td_loss(self, online: QPopulation, batch: Batch) -> Tensor:
         """Huber TD error of ``online`` against the target network, ``float32[N]``.
@@ -105,11 +122,15 @@ class DQNLearner:
         instrument: Tensor,
         generator: torch.Generator,
         size: int | None = None,
+        obs_mask: Tensor | None = None,
     ) -> Batch:
-        """``size`` (default ``batch_size``) transitions per agent with rebuilt observations."""
+        """``size`` (default ``batch_size``) transitions per agent with rebuilt observations,
+        multiplied by ``obs_mask`` ``[N, D]`` when given (features an agent does not use)."""
         b = buffers.gather(buffers.sample(size or self.cfg.batch_size, generator))
         obs = assemble(table, instrument, b.t, b.private)
         next_obs = assemble(table, instrument, b.next_t, b.next_private)
+        if obs_mask is not None:
+            obs, next_obs = obs * obs_mask.unsqueeze(1), next_obs * obs_mask.unsqueeze(1)
         return Batch(obs, b.action, b.reward, next_obs, b.done)
 
     def learn(
@@ -118,9 +139,11 @@ class DQNLearner:
         table: Tensor,
         instrument: Tensor,
         generator: torch.Generator,
+        obs_mask: Tensor | None = None,
     ) -> Tensor:
         """One :meth:`update` on a freshly sampled batch."""
-        return self.update(*self.sample(buffers, table, instrument, generator))
+        batch = self.sample(buffers, table, instrument, generator, obs_mask=obs_mask)
+        return self.update(*batch)
 
     def sync_target(self) -> None:
         self.target.copy_(self.online)

@@ -24,6 +24,7 @@ from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
 from scarline.errors import ConfigError
 from scarline.market.frame import MarketData
+from scarline.report.results import infer_periods_per_year
 from scarline.rng import SeedTree
 
 
@@ -44,7 +45,7 @@ def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: i
         case MeanReversionGroup():
             return MeanReversion(market, group.windows, group.z_entry, group.allow_short)
         case QNetGroup():
-            return QAgents(market, group, seeds, index)
+            return QAgents(market, group, seeds, index, infer_periods_per_year(market.timestamps))
         case RandomEntryGroup():
             rng = seeds.generator(f"agents/{index}/random-entry")
             return RandomEntry(

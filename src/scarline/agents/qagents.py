@@ -24,6 +24,10 @@ from scarline.agents.config import QNetGroup
 from scarline.agents.dqn import Batch, DQNLearner
 from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.agents.replay import ReplayBuffers, assemble
+from scarline.evolution.behaviour import BehaviourTracker
+from scarline.evolution.evolver import Births, Evolver
+from scarline.evolution.genome import Genes, Genome, GenomeLayout, genome_of
+from scarline.evolution.phenotype import phenotype
 from scarline.features.market import market_features
 from scarline.market.frame import MarketData
 from scarline.rng import SeedTree
@@ -49,7 +53,14 @@ class AgentView:
 class QAgents:
     name = "q-network"
 
-    def __init__(self, market: MarketData, cfg: QNetGroup, seeds: SeedTree, index: int) -> None:
+    def __init__(
+        self,
+        market: MarketData,
+        cfg: QNetGroup,
+        seeds: SeedTree,
+        index: int,
+        periods_per_year: float = 252.0,
+    ) -> None:
         configure_torch(cfg.qnet.torch_threads)
         self.cfg = cfg.qnet
         self.learning = cfg.learn
@@ -77,6 +88,28 @@ class QAgents:
         self._prev: tuple[int, torch.Tensor, torch.Tensor] | None = None
         self.frozen_from: int | None = None  # no learning or exploration from this step on
         self.losses: list[float] = []  # mean loss of each update, for diagnostics
+        # genes: founders reproduce the plain learning group exactly (all features, qnet.lr,
+        # no own floor, full exposure, market entry); evolution changes them per agent
+        evo = cfg.evolution
+        self.layout = GenomeLayout(
+            self.features.names, PRIVATE, self.cfg.actions, self.cfg.hidden, evo.domain
+        )
+        self.genes = Genes.founders(cfg.count, self.features.n_features, evo.domain, self.cfg.lr)
+        self._express()
+        self.evolver: Evolver | None = None
+        self.tracker: BehaviourTracker | None = None
+        if evo.enabled:
+            self.evolver = Evolver(evo, cfg.count, periods_per_year, seeds, index)
+        self.births: Births | None = None  # the last life cycle's, until the population takes it
+
+    def _express(self) -> None:
+        """Rebuild the phenotype tensors from the genes (at start and after births)."""
+        self.phenotype = phenotype(self.genes, self.layout.domain, self.cfg.lr, len(PRIVATE))
+        self.learner.lr_scale = self.phenotype.lr_scale
+
+    def genome(self, i: int) -> Genome:
+        """Agent ``i``'s canonical genome now (weights as learned so far)."""
+        return genome_of(i, self.genes, self.net, self.layout)
 
     def freeze_at(self, step: int) -> None:
         """Stop learning and exploring from ``step`` (the out-of-sample part of a run)."""
@@ -108,8 +141,12 @@ class QAgents:
                 prev_t, prev_private, prev_action, torch.from_numpy(reward), t, private_t, done
             )
             if self.learner.due(t):
-                loss = self.learner.learn(self.buffers, self._table, self._inst_t, self._learn_gen)
+                loss = self.learner.learn(
+                    self.buffers, self._table, self._inst_t, self._learn_gen, self._obs_mask()
+                )
                 self.losses.append(float(loss.mean()))
+        if self.evolver is not None:
+            self._evolve(t, view, equity, private[:, 0])
         self._last_equity = equity
         self._private = private_t
         self._floor = torch.from_numpy(view.floor.astype(np.float32))
@@ -119,16 +156,48 @@ class QAgents:
         """A replay sample for diagnostics, drawn from ``generator`` (not the run's streams)."""
         return self.learner.sample(self.buffers, self._table, self._inst_t, generator, size)
 
+    def _evolve(self, t: int, view: AgentView, equity: np.ndarray, exposure: np.ndarray) -> None:
+        """Track behaviour; on a life-cycle step (while learning) breed into the worst slots.
+
+        A newborn keeps its parent's weights (mutated), genes (mutated) and replay memory;
+        its Adam moments start at zero and its target network is a copy of its own weights
+        (a parent's moments describe a different loss surface once the weights moved).
+        """
+        assert self.evolver is not None
+        if self.tracker is None:
+            self.tracker = BehaviourTracker(equity)
+        self.tracker.update(equity, exposure)
+        if not self.evolver.due(t) or self._frozen(t) or not self.learning:
+            return
+        births = self.evolver.cycle(t, self.tracker, view.alive, self.genes, self.net)
+        if births.slots.size:
+            slots, parents = torch.from_numpy(births.slots), torch.from_numpy(births.parents)
+            self.buffers.copy_rows(slots, parents)
+            self.learner.reset_rows(slots)
+            self.tracker.reborn(births.slots, equity)
+            self._express()
+        self.births = births
+
+    def _obs_mask(self) -> torch.Tensor | None:
+        return self.phenotype.obs_mask if self.evolver is not None else None
+
     def decide(self, t: int) -> np.ndarray:
         obs = assemble(self._table, self._inst_t, t, self._private)
+        mask = self._obs_mask()
+        if mask is not None:
+            obs = obs * mask
+        floor = torch.maximum(self._floor, self.phenotype.floor)
         if self._frozen(t):
             epsilon = torch.zeros(self.n_agents)
         else:
             age = torch.full((self.n_agents,), t, dtype=torch.int64)
-            epsilon = torch.maximum(linear_epsilon(self.cfg, age), self._floor)
+            epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
         with torch.no_grad():
             action = self.net.act(obs, epsilon, self._act_gen)
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
-        exposure[np.arange(self.n_agents), self.instrument] = self._levels[action.numpy()]
+        levels = self._levels[action.numpy()]
+        if self.evolver is not None:
+            levels = levels * self.phenotype.cap
+        exposure[np.arange(self.n_agents), self.instrument] = levels
         return exposure

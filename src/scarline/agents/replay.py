@@ -85,6 +85,12 @@ class ReplayBuffers:
         self.pos = (s + 1) % self.capacity
         self.size.add_(1).clamp_(max=self.capacity)
 
+    def copy_rows(self, rows: Tensor, src_rows: Tensor) -> None:
+        """Agents ``rows`` take the memories of agents ``src_rows`` (a newborn inherits its
+        parent's experience; the ring position and time indices are shared, so rows align)."""
+        self.record[rows] = self.record[src_rows]
+        self.size[rows] = self.size[src_rows]
+
     def clear_rows(self, rows: Tensor) -> None:
         """Forget agents ``rows``' transitions (e.g. a newborn in a dead agent's slot)."""
         self.size[rows] = 0

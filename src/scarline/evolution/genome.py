@@ -41,9 +41,9 @@ Entry = Literal["market", "limit"]
 
 
 class FounderGenes(Strict):
-    """The genes every founder starts with (all market features on)."""
+    """The genes every founder starts with (all market features on). Their learning rate is
+    the group's ``qnet.lr``: one knob, not two."""
 
-    lr: float = 3e-4
     epsilon_floor: float = 0.0
     scar_sensitivity: float = 1.0
     sigma: float = 0.02
@@ -85,8 +85,8 @@ class GeneDomain(Strict):
             lo, hi = self.bounds(name)
             if lo > hi:
                 raise ValueError(f"{name}_min ({lo}) must be <= {name}_max ({hi})")
-            value = getattr(self.founder, name)
-            if not lo <= value <= hi:
+            value = getattr(self.founder, name, None)
+            if value is not None and not lo <= value <= hi:
                 raise ValueError(f"founder.{name} = {value} is outside [{lo}, {hi}]")
         caps = self.risk_templates
         if any(not 0 < c <= 1 for c in caps) or any(a <= b for a, b in pairwise(caps)):
@@ -160,16 +160,20 @@ class Genes:
         return self.feature_mask.shape[1]
 
     @classmethod
-    def founders(cls, n: int, n_features: int, domain: GeneDomain) -> Genes:
-        """N founders with the domain's founder genes and every feature on."""
+    def founders(cls, n: int, n_features: int, domain: GeneDomain, lr: float) -> Genes:
+        """N founders with the domain's founder genes, learning rate ``lr``, all features on."""
         if n < 1:
             raise ValueError(f"founders: n must be >= 1, got {n}")
+        lo, hi = domain.bounds("lr")
+        if not lo <= lr <= hi:
+            raise ValueError(f"founders: lr = {lr} is outside the domain [{lo}, {hi}]")
         if n_features < domain.min_features:
             raise ValueError(
                 f"founders: n_features = {n_features} < domain.min_features = {domain.min_features}"
             )
         f = domain.founder
-        floats = {g: clip_gene(np.full(n, getattr(f, g)), *domain.bounds(g)) for g in FLOAT_GENES}
+        start = {g: lr if g == "lr" else getattr(f, g) for g in FLOAT_GENES}
+        floats = {g: clip_gene(np.full(n, start[g]), *domain.bounds(g)) for g in FLOAT_GENES}
         return cls(
             **floats,
             feature_mask=np.ones((n, n_features), dtype=bool),

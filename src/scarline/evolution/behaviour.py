@@ -1,0 +1,69 @@
+"""What each agent has done since its birth: the raw material of fitness and novelty.
+
+Running sums per slot, updated once a step with vectorized arithmetic and reset when a new
+agent is born into the slot, so fitness never mixes an agent with its slot's previous tenant:
+
+* per-step equity returns → Sharpe since birth (risk-adjusted, net of every cost because it
+  is measured on marked equity);
+* the agent's own peak and deepest drawdown since birth;
+* how often its exposure changed (turnover, holding time) and how long it was long.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.evolution.novelty import behaviour_descriptors
+
+
+class BehaviourTracker:
+    def __init__(self, equity: np.ndarray) -> None:
+        n = equity.shape[0]
+        self.age = np.zeros(n, dtype=np.int64)
+        self._sum = np.zeros(n)
+        self._sumsq = np.zeros(n)
+        self._last = equity.astype(np.float64)
+        self._peak = self._last.copy()
+        self._max_dd = np.zeros(n)
+        self._changes = np.zeros(n, dtype=np.int64)
+        self._long = np.zeros(n, dtype=np.int64)
+        self._exposure = np.zeros(n)
+
+    def update(self, equity: np.ndarray, exposure: np.ndarray) -> None:
+        """After the mark of a step: ``equity`` (any unit) and the exposure now held."""
+        eq = equity.astype(np.float64)
+        ret = np.where(self._last > 0, eq / np.maximum(self._last, 1e-12) - 1.0, 0.0)
+        self._sum += ret
+        self._sumsq += ret * ret
+        np.maximum(self._peak, eq, out=self._peak)
+        dd = np.where(self._peak > 0, 1.0 - eq / np.maximum(self._peak, 1e-12), 0.0)
+        np.maximum(self._max_dd, dd, out=self._max_dd)
+        self._changes += exposure != self._exposure
+        self._long += exposure > 0
+        self._exposure = exposure.astype(np.float64)
+        self._last = eq
+        self.age += 1
+
+    def reborn(self, rows: np.ndarray, equity: np.ndarray) -> None:
+        """Slots ``rows`` hold newborns from now on: their history starts again."""
+        for arr in (self.age, self._sum, self._sumsq, self._max_dd, self._changes, self._long):
+            arr[rows] = 0
+        self._last[rows] = equity[rows]
+        self._peak[rows] = equity[rows]
+        self._exposure[rows] = 0.0
+
+    def sharpe(self) -> np.ndarray:
+        """Per-step Sharpe since birth (mean / std of returns); 0 before two steps."""
+        n = np.maximum(self.age, 1)
+        mean = self._sum / n
+        var = np.maximum(self._sumsq / n - mean * mean, 0.0)
+        std = np.sqrt(var)
+        ok = (self.age >= 2) & (std > 1e-12)
+        return np.where(ok, mean / np.where(ok, std, 1.0), 0.0)
+
+    def descriptors(self) -> np.ndarray:
+        """``float64[N, 4]`` behaviour descriptors (see :func:`behaviour_descriptors`)."""
+        age = np.maximum(self.age, 1).astype(np.float64)
+        turnover = self._changes / age
+        holding = age / (self._changes + 1.0)
+        return behaviour_descriptors(turnover, holding, self._long / age, self._max_dd)
