@@ -23,17 +23,26 @@ from scarline.risk.types import RiskContext
 def agent_rounds(agent: np.ndarray) -> list[np.ndarray]:
     """Row indices by rank within agent: round r = every agent's r-th row, in row order."""
     k = len(agent)
-    order = np.argsort(agent, kind="stable")
-    sorted_agent = agent[order]
+    ordered = bool((agent[1:] >= agent[:-1]).all())  # the kernel's intents are, by agent
+    order = np.arange(k) if ordered else np.argsort(agent, kind="stable")
+    sorted_agent = agent if ordered else agent[order]
     first = np.ones(k, dtype=bool)
     first[1:] = sorted_agent[1:] != sorted_agent[:-1]
     if first.all():
         return [np.arange(k)]
     idx = np.arange(k)
-    rank = idx - np.maximum.accumulate(np.where(first, idx, 0))
-    by_rank = order[np.argsort(rank, kind="stable")]
-    bounds = np.cumsum(np.bincount(rank))[:-1]
-    return [np.sort(r) for r in np.split(by_rank, bounds)]
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = idx - np.maximum.accumulate(np.where(first, idx, 0))
+    return [np.flatnonzero(rank == r) for r in range(int(rank.max()) + 1)]
+
+
+def dense_ids(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``, without a sort when already sorted."""
+    if len(values) and (values[1:] >= values[:-1]).all():
+        first = np.ones(len(values), dtype=bool)
+        first[1:] = values[1:] != values[:-1]
+        return values[first], np.cumsum(first) - 1
+    return np.unique(values, return_inverse=True)
 
 
 class BatchBook:
@@ -56,8 +65,8 @@ class BatchBook:
             agents, n_keys = a, len(a)
             self.kid = self.gid = np.arange(len(a))
         else:
-            keys, self.kid = np.unique(a * ctx.last_price.shape[0] + m, return_inverse=True)
-            agents, self.gid = np.unique(a, return_inverse=True)
+            keys, self.kid = dense_ids(a * ctx.last_price.shape[0] + m)
+            agents, self.gid = dense_ids(a)
             n_keys = len(keys)
         self.bought = np.zeros(n_keys, np.int64)
         self.sold = np.zeros(n_keys, np.int64)

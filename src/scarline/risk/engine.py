@@ -152,7 +152,7 @@ class RiskEngine:
             return
         if (intents.qty <= 0).any():
             raise ValueError("order intents must have qty > 0")
-        if not np.isin(intents.side, (-1, 1)).all():
+        if not ((intents.side == 1) | (intents.side == -1)).all():
             raise ValueError("order intents must have side +1 or -1")
         if intents.agent.min() < 0 or intents.agent.max() >= self.n_agents:
             raise ValueError(f"intent agent out of range 0..{self.n_agents - 1}")
