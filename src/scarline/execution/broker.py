@@ -267,7 +267,8 @@ class SimBroker:
             _, n = quote(cut_rows, q)
             return n + self.fees.fee(n)
 
-        filled[cut_rows] = largest_affordable(cost_of, alloc[cut_rows], left[cut])
+        hi_cost = cost[cut]  # what the whole order would have cost
+        filled[cut_rows] = largest_affordable(cost_of, alloc[cut_rows], left[cut], hi_cost)
         return filled
 
     @staticmethod

@@ -45,14 +45,27 @@ def affordable_prefix(
 
 
 def largest_affordable(
-    cost_of: Callable[[np.ndarray], np.ndarray], hi: np.ndarray, left: np.ndarray
+    cost_of: Callable[[np.ndarray], np.ndarray],
+    hi: np.ndarray,
+    left: np.ndarray,
+    hi_cost: np.ndarray | None = None,
 ) -> np.ndarray:
     """``int64[C]``: the largest ``q`` in ``[0, hi)`` with ``cost_of(q) <= left`` (q = 0 is free).
 
-    ``cost_of`` must be non-decreasing in ``q``; ``hi`` is known unaffordable.
+    ``cost_of`` must be non-decreasing in ``q``; ``hi`` is known unaffordable. With
+    ``hi_cost = cost_of(hi)`` the search first tries ``q = left / (cost per lot at hi)``
+    and its neighbour, which settles a nearly linear cost (the usual one) in two calls
+    instead of ~log2(hi); bisection finds the rest. The answer is the same either way.
     """
     lo = np.zeros(hi.shape, dtype=np.int64)
     hi = np.asarray(hi, dtype=np.int64).copy()
+    if hi_cost is not None and hi.size:
+        per_lot = np.maximum(np.asarray(hi_cost, dtype=np.float64), 1.0) / np.maximum(hi, 1)
+        guess = np.clip(np.floor(left / per_lot), 0, np.maximum(hi - 1, 0)).astype(np.int64)
+        ok = cost_of(guess) <= left
+        ok_next = cost_of(guess + 1) <= left
+        lo = np.where(ok, np.where(ok_next, guess + 1, guess), lo)
+        hi = np.where(ok, np.where(ok_next, hi, guess + 1), guess)
     while True:
         open_ = hi - lo > 1
         if not open_.any():
