@@ -171,12 +171,13 @@ class Ladder:
             level = self.level
             # conservative by a hair: borderline cases take the exact path below
             dd_hit = (self.peak - equity) * 100.0 >= self._esc_dd[level] * (self.peak * _HAIR)
-            if dd_hit.any() or (
-                self._breach_on and (self.breaches.totals(step) >= self._esc_breach[level]).any()
-            ):
-                agents = self._agents(drawdown_pct(self.peak, equity), self.breaches.totals(step))
-            else:
-                agents = _EMPTY
+            if self._breach_on:
+                dd_hit |= self.breaches.totals(step) >= self._esc_breach[level]
+            rows = np.flatnonzero(dd_hit)  # only these can move: the others stay where they are
+            agents = _EMPTY
+            if rows.size:
+                dd = drawdown_pct(self.peak[rows], equity[rows])
+                agents = self._agents(dd, self.breaches.totals(step)[rows], rows)
             peak = self._global_peak
             quiet = 100.0 * (peak - total) / peak < self._esc_global[self.global_level]
             if quiet or not self.cfg.ladder.global_drawdown:
@@ -201,8 +202,12 @@ class Ladder:
             limit[back] = recover
         return new, cause, value, limit
 
-    def _agents(self, dd: np.ndarray, count: np.ndarray) -> LadderTransitions:
-        n = self.n
+    def _agents(
+        self, dd: np.ndarray, count: np.ndarray, rows: np.ndarray | None = None
+    ) -> LadderTransitions:
+        """Level changes of the agents ``rows`` (default: all), whose drawdown and breach
+        count are ``dd`` and ``count``."""
+        n = self.n if rows is None else len(rows)
         signals = []
         max_dd = self.cfg.max_drawdown_pct
         if max_dd is not None:
@@ -213,22 +218,23 @@ class Ladder:
         br_level, br_limit = threshold_level(count, self._breach_thresholds)
         signals.append((CAUSE["breaches"], br_level, count.astype(np.float64), br_limit))
         target = _worst(signals, n)
-        old = self.level
+        old = self.level if rows is None else self.level[rows]
         new, cause, value, limit = self._move(old, target, dd)
         changed = np.flatnonzero(new != old)
         if len(changed) == 0:
             return LadderTransitions.empty()
+        agent = changed if rows is None else rows[changed]
         out = LadderTransitions(
-            changed.astype(np.int64),
+            agent.astype(np.int64),
             old[changed].copy(),
             new[changed].astype(np.int8),
             cause[changed],
             value[changed],
             limit[changed],
         )
-        self.level = new.astype(np.int8)
-        self.value[changed] = target.value[changed]
-        self.limit[changed] = target.limit[changed]
+        self.level[agent] = new[changed]
+        self.value[agent] = target.value[changed]
+        self.limit[agent] = target.limit[changed]
         return out
 
     def _global(self, total: float) -> LadderTransitions:

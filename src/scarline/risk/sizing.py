@@ -72,9 +72,15 @@ def size(lim: Limits, o: Opening) -> Sized:
     n = len(q)
     target = np.where(o.throttled, np.floor(q * lim.throttle_scale).astype(np.int64), q)
     caps = _caps(lim, o)
-    if not caps and not o.throttled.any():  # the fast path of a plain backtest
-        zero = np.zeros(n)
-        return Sized(q, np.full(n, PASS, np.int8), np.zeros(n, np.int16), zero, zero)
+    if not caps:  # the fast path of a plain backtest: at most the ladder's throttle binds
+        if not o.throttled.any():
+            zero = np.zeros(n)
+            return Sized(q, np.full(n, PASS, np.int8), np.zeros(n, np.int16), zero, zero)
+        cut = target < q
+        outcome = np.where(target == 0, REJECT, np.where(cut, THROTTLE, PASS)).astype(np.int8)
+        rule = np.where(cut, RULE["ladder_throttle"], RULE["none"]).astype(np.int16)
+        value, limit = np.where(cut, o.trig_value, 0.0), np.where(cut, o.trig_limit, 0.0)
+        return Sized(target, outcome, rule, value, limit)
     stacked = np.vstack([target] + [c.cap for c in caps])
     best = stacked.argmin(axis=0)  # ties go to the first row: the (throttled) request
     col = np.arange(n)
