@@ -9,6 +9,7 @@ from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
 from scarline.engine import Journal, Kernel, OperatorInputs, SessionIds
 from scarline.events import SessionStart
+from scarline.evolution.census import GenomeSink
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
@@ -48,9 +49,10 @@ def kernel_for(
     operator: OperatorInputs,
     *,
     keep_equity: bool = True,
+    genome_sink: GenomeSink | None = None,
 ) -> Kernel:
     seeds = SeedTree(config.seed)
-    population = Population(list(config.agents), market, seeds)
+    population = Population(list(config.agents), market, seeds, genome_sink)
     split = config.evaluation.split_step(market.n_steps)
     if split is not None:
         population.freeze_at(split)

@@ -29,21 +29,24 @@ from scarline.clock import SimClock
 from scarline.decisions import ChangeTracker
 from scarline.events import (
     Array,
+    Births,
     Deaths,
     Decision,
     Event,
     KillSwitch,
+    Mutations,
     Scars,
     SessionEnd,
     SessionStart,
 )
+from scarline.evolution.census import BirthRecord
 from scarline.evolution.scars import CAUSES as CAUSES_LIFE
 from scarline.evolution.scars import LifeEvents, ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
 from scarline.execution.events import fills_event, orders_event, rejects_event
 from scarline.execution.intents import intents_from_targets
-from scarline.execution.types import BarSlice, OrderBatch
+from scarline.execution.types import LIMIT, BarSlice, OrderBatch
 from scarline.execution.volatility import causal_volatility
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
@@ -164,8 +167,11 @@ class Kernel:
         if kill is not None:
             self._fire_kill(t, ts, kill)
         life = self.life.update(t, equity, accounts.realized)
+        census = self.population.census
         if not life.empty:
             self._journal_life(t, ts, life)
+            if census is not None and life.death_agent.size:
+                census.ruined(t, life.death_agent, self.life.scars)
         if self.population.learners:
             self.population.observe(
                 t,
@@ -180,6 +186,9 @@ class Kernel:
                     accounts.last_close * accounts.unit_values,
                 ),
             )
+            if census is not None:
+                for record in census.take_births(self.life.scars):
+                    self._birth(t, ts, record, equity)
 
         # 4. decide and size
         exposure = self.population.decide(t)
@@ -194,8 +203,18 @@ class Kernel:
                 target, accounts.position, pending, t, self._next_order_id, cells=cells
             )
             if len(intents):
+                self._limit_entries(intents)
                 self._route(t, ts, decision_id, intents, pending)
         self.recorder.on_step(t, equity)
+
+    def _limit_entries(self, intents: OrderBatch) -> None:
+        """Agents whose genes say "limit" open positions with a limit order at the last close
+        (joining the book instead of crossing it); reducing orders stay market orders, so
+        risk can always get out."""
+        limit = self.population.limit_entry[intents.agent] & ~intents.reducing
+        if limit.any():
+            intents.order_type[limit] = LIMIT
+            intents.limit_price[limit] = self.accounts.last_close[intents.instrument[limit]]
 
     def _targets(
         self, t: int, exposure: np.ndarray, equity: np.ndarray, kill_now: bool, life: LifeEvents
@@ -321,6 +340,47 @@ class Kernel:
                 ),
                 ts,
             )
+
+    def _birth(self, t: int, ts: int, record: BirthRecord, equity: np.ndarray) -> None:
+        """Newborns take their slots: no scars, a fresh risk state, their genes' traits;
+        journaled as Births and one Mutations event per operator that changed someone."""
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        slots = record.slots
+        self.population.express()
+        self.life.sensitivity[:] = self.population.scar_sensitivity
+        self.life.reborn(slots, equity)
+        reset = self.risk.reset_agents(t, slots, equity[slots])
+        if len(reset):
+            self.journal.append(state_change_event(run_id, session_id, t, reset), ts)
+            self._record_transitions(t, reset)
+        self.journal.append(
+            Births(
+                run_id=run_id,
+                session_id=session_id,
+                step=t,
+                agent=Array.of(slots),
+                agent_id=Array.of(record.agent_ids),
+                parent_id=Array.of(record.parent_ids),
+                genome_hash=record.genome_hashes,
+                culled=Array.of(record.culled_ids),
+            ),
+            ts,
+        )
+        for log in record.births.mutations:
+            if len(log):
+                self.journal.append(
+                    Mutations(
+                        run_id=run_id,
+                        session_id=session_id,
+                        step=t,
+                        operator=log.operator,
+                        agent=Array.of(record.offset + log.rows),
+                        fields=list(log.fields),
+                        before=Array.of(log.before),
+                        after=Array.of(log.after),
+                    ),
+                    ts,
+                )
 
     def _record_transitions(self, t: int, tr: LadderTransitions) -> None:
         """Ladder moves for the report: rule = the cause, outcome = the new level."""

@@ -304,6 +304,32 @@ class Deaths(Event, frozen=True, kw_only=True):
     reason: str = "ruin"
 
 
+class Births(Event, frozen=True, kw_only=True):
+    """Newborns of one life cycle: ``agent`` is the slot (the row decisions refer to),
+    ``agent_id`` the newborn's lineage id, ``parent_id`` its parent's; ``genome_hash`` the
+    policy hash of its genome at birth (after mutation). ``culled`` lists the ids of living
+    agents replaced to make room (the ruined were journaled as Deaths when they fell)."""
+
+    step: int
+    agent: Array
+    agent_id: Array
+    parent_id: Array
+    genome_hash: list[str]
+    culled: Array
+
+
+class Mutations(Event, frozen=True, kw_only=True):
+    """What one operator changed in newborns: ``agent`` slots, ``fields`` the genes it
+    touched, ``before``/``after`` ``float64[K, len(fields)]``."""
+
+    step: int
+    operator: str
+    agent: Array
+    fields: list[str]
+    before: Array
+    after: Array
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     SessionStart,
     SessionEnd,
@@ -324,8 +350,10 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     KillSwitch,
     Scars,
     Deaths,
+    Births,
+    Mutations,
 )
-"""Every event the WAL can hold; later issues append lifecycle events (Birth, Scar, ...)."""
+"""Every event the WAL can hold."""
 
 KINDS: dict[str, type[Event]] = {t.__name__: t for t in EVENT_TYPES}
 
@@ -349,6 +377,8 @@ AnyEvent = (
     | KillSwitch
     | Scars
     | Deaths
+    | Births
+    | Mutations
 )
 
 

@@ -21,6 +21,8 @@ from scarline.config import RunConfig, config_hash, dump_toml
 from scarline.engine import KernelResult, SessionIds
 from scarline.errors import ScarlineError
 from scarline.events import SCHEMA_VERSION
+from scarline.evolution.artifacts import VAULT_DIR, best_policy, finish_lineage
+from scarline.evolution.vault import Vault
 from scarline.journal import WalWriter, segment_infos
 from scarline.journal.manifest import (
     WAL_FORMAT_VERSION,
@@ -58,6 +60,7 @@ class RunSummary:
     metrics: AgentMetrics
     kinds: list[str]  # each agent's policy kind ("q-network", "random-entry", …)
     split_step: int | None
+    best_policy: tuple[int, str] | None = None  # evolution: (lineage id, policy hash)
 
     def best_agent_id(self) -> int:
         """The learning agent (or, without any, the agent) with the best *in-sample* return —
@@ -101,6 +104,8 @@ class RunSummary:
             "report": None if self.report is None else str(self.report),
         }
         out["best_agent_id"] = self.best_agent_id()
+        if self.best_policy is not None:
+            out["best_lineage_id"], out["best_policy_hash"] = self.best_policy
         out["oos"] = self.oos()
         out["agents"] = self.agents()
         return out
@@ -155,13 +160,21 @@ def execute_run(
         operator = LiveOperator(
             run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
         )
-        kernel = kernel_for(config, market, ids, wal, operator)
+        vault = Vault(run_dir / VAULT_DIR)
+        kernel = kernel_for(config, market, ids, wal, operator, genome_sink=vault.put_many)
         if on_start is not None:
             on_start(market.n_steps)
         result = kernel.run(on_step)
         n_records = wal.next_seq
     n_agents = kernel.population.n_agents
     artifacts = save_weights(kernel, run_dir)
+    census, life = kernel.population.census, kernel.life
+    best = None
+    if census is not None:
+        artifacts |= finish_lineage(
+            census, run_dir, vault, result.steps - 1, life.alive, life.scars
+        )
+        best = best_policy(census, life.alive)
     data_hash = _write_manifests(
         run_dir, config, market, ids, result, n_records, n_agents, stamp, artifacts
     )
@@ -192,6 +205,7 @@ def execute_run(
         metrics=metrics,
         kinds=kernel.population.kinds,
         split_step=split,
+        best_policy=best,
     )
 
 

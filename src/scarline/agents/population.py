@@ -23,6 +23,7 @@ from scarline.agents.qagents import AgentView, QAgents
 from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
 from scarline.errors import ConfigError
+from scarline.evolution.census import Census, GenomeSink
 from scarline.market.frame import MarketData
 from scarline.report.results import infer_periods_per_year
 from scarline.rng import SeedTree
@@ -57,7 +58,13 @@ def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: i
 class Population:
     name = "population"
 
-    def __init__(self, groups: list[AgentGroup], market: MarketData, seeds: SeedTree) -> None:
+    def __init__(
+        self,
+        groups: list[AgentGroup],
+        market: MarketData,
+        seeds: SeedTree,
+        genome_sink: GenomeSink | None = None,
+    ) -> None:
         if not groups:
             raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
         self.groups = [build_group(g, market, seeds, i) for i, g in enumerate(groups)]
@@ -79,6 +86,18 @@ class Population:
             for i, p in enumerate(self.groups)
             if isinstance(p, QAgents)
         ]
+        evolving = [(rows, g) for rows, g in self.learners if g.evolver is not None]
+        self.census = Census(self.n_agents, evolving, genome_sink) if evolving else None
+        self.limit_entry = np.zeros(self.n_agents, dtype=bool)
+        self.scar_sensitivity = np.ones(self.n_agents)
+        self.express()
+
+    def express(self) -> None:
+        """Refresh the per-agent traits genes decide outside the agents' own networks (entry
+        style, scar sensitivity) — at start and after births."""
+        for rows, group in self.learners:
+            self.limit_entry[rows] = group.phenotype.limit_entry
+            self.scar_sensitivity[rows] = group.phenotype.scar_sensitivity
 
     def observe(self, t: int, view: AgentView) -> None:
         """Show every learning group its own rows (rewards, training) before it decides."""

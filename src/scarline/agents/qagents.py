@@ -169,14 +169,16 @@ class QAgents:
         self.tracker.update(equity, exposure)
         if not self.evolver.due(t) or self._frozen(t) or not self.learning:
             return
-        births = self.evolver.cycle(t, self.tracker, view.alive, self.genes, self.net)
-        if births.slots.size:
-            slots, parents = torch.from_numpy(births.slots), torch.from_numpy(births.parents)
+        chosen = self.evolver.choose(self.tracker, view.alive)
+        retired = [self.genome(int(i)) for i in chosen.slots[chosen.culled]]
+        logs = self.evolver.breed(chosen, self.genes, self.net)
+        if chosen.slots.size:
+            slots, parents = torch.from_numpy(chosen.slots), torch.from_numpy(chosen.parents)
             self.buffers.copy_rows(slots, parents)
             self.learner.reset_rows(slots)
-            self.tracker.reborn(births.slots, equity)
+            self.tracker.reborn(chosen.slots, equity)
             self._express()
-        self.births = births
+        self.births = Births(t, chosen, logs, retired)
 
     def _obs_mask(self) -> torch.Tensor | None:
         return self.phenotype.obs_mask if self.evolver is not None else None

@@ -26,7 +26,7 @@ from scarline.agents.qnet import QPopulation
 from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.config import EvolutionConfig
 from scarline.evolution.fitness import fitness
-from scarline.evolution.genome import Genes
+from scarline.evolution.genome import Genes, Genome
 from scarline.evolution.novelty import NoveltyArchive
 from scarline.evolution.operators import MutationLog, mutate
 from scarline.evolution.selection import mu_plus_lambda, replacement_rows, tournament
@@ -34,15 +34,24 @@ from scarline.rng import SeedTree
 
 
 @dataclass(frozen=True, eq=False)
+class Selection:
+    """Who is replaced and by whose offspring, in the group's local rows."""
+
+    slots: np.ndarray  # int64[K] rows that receive newborns
+    parents: np.ndarray  # int64[K] the row of each newborn's parent
+    culled: np.ndarray  # bool[K] the slot's agent was alive (culled, not ruined)
+    fitness: np.ndarray  # float64[N] every row's fitness at this cycle (NaN: dead)
+
+
+@dataclass(frozen=True, eq=False)
 class Births:
-    """One cycle's outcome in the group's local rows."""
+    """One cycle's outcome: the selection, what mutation did, and the genomes of the culled
+    as they were when they left (the lineage's final hashes)."""
 
     step: int
-    slots: np.ndarray  # int64[K] rows that now hold newborns
-    parents: np.ndarray  # int64[K] the row of each newborn's parent
-    culled: np.ndarray  # bool[K] the slot's previous agent was alive (culled, not ruined)
-    fitness: np.ndarray  # float64[N] every row's fitness at this cycle (NaN: dead)
+    selection: Selection
     mutations: list[MutationLog]
+    retired: list[Genome]  # one per culled slot, in slot order
 
 
 class Evolver:
@@ -76,27 +85,25 @@ class Evolver:
             self.archive.add(desc, scores, self.rng)
         return fitness(sharpe, novelty, self.cfg.novelty_lambda)
 
-    def cycle(
-        self,
-        step: int,
-        tracker: BehaviourTracker,
-        alive: np.ndarray,
-        genes: Genes,
-        net: QPopulation,
-    ) -> Births:
-        """Replace, breed and mutate in place (``genes`` and ``net``); return who was born."""
+    def choose(self, tracker: BehaviourTracker, alive: np.ndarray) -> Selection:
+        """Score everyone, pick the slots to refill and each newborn's parent."""
         fit = self.fitness(tracker, alive)
         if self.cfg.selection == "tournament":
             slots, parents = self._tournament(fit, tracker.age, alive)
         else:
             slots, parents = self._mu_plus_lambda(fit, alive)
+        return Selection(slots, parents, alive[slots].copy(), fit)
+
+    def breed(self, chosen: Selection, genes: Genes, net: QPopulation) -> list[MutationLog]:
+        """Newborns take their parent's weights and genes, then mutate (in place)."""
+        slots, parents = chosen.slots, chosen.parents
         if slots.size:
             net.replace_rows(torch.from_numpy(slots), net, torch.from_numpy(parents))
             genes.put(slots, genes, parents)
         logs = mutate(genes, net, slots, self.cfg.rates, self.cfg.domain, self.rng, self.torch_gen)
         self.offspring[:] = False
         self.offspring[slots] = True
-        return Births(step, slots, parents, alive[slots].copy(), fit, logs)
+        return logs
 
     def _n_births(self, n: int) -> int:
         return max(1, round(self.cfg.birth_fraction * n))

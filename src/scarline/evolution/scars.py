@@ -59,13 +59,28 @@ class ScarTracker:
         self.alive = np.ones(n_agents, dtype=bool)
         self.death_step = np.full(n_agents, -1, dtype=np.int64)
         self.trust = np.full(n_agents, 0.5)
-        self._ruin = cfg.ruin_fraction * initial_cash
+        self._ruin = np.full(n_agents, cfg.ruin_fraction * initial_cash)  # per slot: rebirths
+        self.sensitivity = np.ones(n_agents)  # divides the scar thresholds (an evolved gene)
         self._peak = np.full(n_agents, initial_cash, dtype=np.int64)
         self._last_equity = np.full(n_agents, initial_cash, dtype=np.int64)
         self._last_realized = np.zeros(n_agents, dtype=np.int64)
         self._alpha = 1.0 - 0.5 ** (1.0 / cfg.trust_halflife)
         self._mean = np.zeros(n_agents)
         self._var = np.zeros(n_agents)
+
+    def reborn(self, rows: np.ndarray, equity: np.ndarray) -> None:
+        """Slots ``rows`` hold newborns: no scars (scars are not inherited; the lineage keeps
+        the ancestors'), alive, a fresh peak, and ruin measured against the capital the
+        newborn starts with (the slot's equity now)."""
+        self.scars[rows] = 0
+        self.floor[rows] = 0.0
+        self.alive[rows] = True
+        self.death_step[rows] = -1
+        self.trust[rows] = 0.5
+        self._peak[rows] = equity[rows]
+        self._ruin[rows] = self.cfg.ruin_fraction * equity[rows]
+        self._mean[rows] = 0.0
+        self._var[rows] = 0.0
 
     def update(self, step: int, equity: np.ndarray, realized: np.ndarray) -> LifeEvents:
         """After marking at the close of ``step``: new scars and deaths of living agents."""
@@ -79,8 +94,8 @@ class ScarTracker:
 
         drawdown = 100.0 * (self._peak - equity) / np.maximum(self._peak, 1)
         trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
-        by_dd = alive & (drawdown >= cfg.drawdown_pct)
-        by_trade = alive & ~by_dd & (trade_loss >= cfg.trade_loss_pct)
+        by_dd = alive & (drawdown * self.sensitivity >= cfg.drawdown_pct)
+        by_trade = alive & ~by_dd & (trade_loss * self.sensitivity >= cfg.trade_loss_pct)
         scarred = by_dd | by_trade
         agents = np.flatnonzero(scarred)
         cause = np.where(by_dd[agents], 0, 1).astype(np.int8)

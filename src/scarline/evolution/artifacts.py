@@ -1,0 +1,45 @@
+"""A finished evolving run's lineage artifacts: ``lineage.parquet`` and the genome vault.
+
+The vault is filled while the run goes (every genome the census hashes); at the end the
+census records the living, the lineage is written, and both go into the manifest's
+artifacts with their sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from scarline.evolution.census import Census
+from scarline.evolution.lineage import LINEAGE_FILE
+from scarline.evolution.vault import Vault
+
+VAULT_DIR = "vault"
+
+
+def finish_lineage(
+    census: Census,
+    run_dir: Path,
+    vault: Vault,
+    last_step: int,
+    alive: np.ndarray,
+    scars: np.ndarray,
+) -> dict[str, str]:
+    """Record the living, write the lineage; ``{relative path: sha256}`` of what was written."""
+    census.finish(last_step, alive, scars)
+    path = census.book.write(run_dir / LINEAGE_FILE)
+    out = {LINEAGE_FILE: hashlib.sha256(path.read_bytes()).hexdigest()}
+    out |= vault.fingerprints(run_dir)
+    return out
+
+
+def best_policy(census: Census, alive: np.ndarray) -> tuple[int, str] | None:
+    """The living evolving agent with the best last fitness (scored in-sample, before any
+    out-of-sample split): its lineage id and policy hash; None if nobody was ever scored."""
+    fitness = np.where(alive, census.fitness, np.nan)
+    if not np.isfinite(fitness).any():
+        return None
+    slot = int(np.nanargmax(fitness))
+    return int(census.agent_ids[slot]), census.final_hash_of_slot(slot)
