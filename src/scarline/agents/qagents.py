@@ -26,7 +26,7 @@ from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.agents.replay import ReplayBuffers, assemble
 from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.evolver import Births, Evolver
-from scarline.evolution.genome import Genes, Genome, GenomeLayout, genome_of
+from scarline.evolution.genome import Genes, Genome, GenomeLayout, genome_of, load_genome
 from scarline.evolution.phenotype import phenotype
 from scarline.features.market import market_features
 from scarline.market.frame import MarketData
@@ -106,6 +106,7 @@ class QAgents:
         """Rebuild the phenotype tensors from the genes (at start and after births)."""
         self.phenotype = phenotype(self.genes, self.layout.domain, self.cfg.lr, len(PRIVATE))
         self.learner.lr_scale = self.phenotype.lr_scale
+        self._all_features = bool(self.genes.feature_mask.all())
 
     def genome(self, i: int) -> Genome:
         """Agent ``i``'s canonical genome now (weights as learned so far)."""
@@ -157,7 +158,7 @@ class QAgents:
         return self.learner.sample(self.buffers, self._table, self._inst_t, generator, size)
 
     def _evolve(self, t: int, view: AgentView, equity: np.ndarray, exposure: np.ndarray) -> None:
-        """Track behaviour; on a life-cycle step (while learning) breed into the worst slots.
+        """Track behaviour; on a life-cycle step (before any freeze) breed into the worst slots.
 
         A newborn keeps its parent's weights (mutated), genes (mutated) and replay memory;
         its Adam moments start at zero and its target network is a copy of its own weights
@@ -167,7 +168,7 @@ class QAgents:
         if self.tracker is None:
             self.tracker = BehaviourTracker(equity)
         self.tracker.update(equity, exposure)
-        if not self.evolver.due(t) or self._frozen(t) or not self.learning:
+        if not self.evolver.due(t) or self._frozen(t):
             return
         chosen = self.evolver.choose(self.tracker, view.alive)
         retired = [self.genome(int(i)) for i in chosen.slots[chosen.culled]]
@@ -181,7 +182,16 @@ class QAgents:
         self.births = Births(t, chosen, logs, retired)
 
     def _obs_mask(self) -> torch.Tensor | None:
-        return self.phenotype.obs_mask if self.evolver is not None else None
+        """None while every feature is on (the common case skips a multiply)."""
+        return None if self._all_features else self.phenotype.obs_mask
+
+    def load_genomes(self, genomes: list[Genome]) -> None:
+        """Rows 0..K-1 take these genomes (weights and genes), e.g. to evaluate policies from
+        a run's vault; the target network follows."""
+        for i, g in enumerate(genomes):
+            load_genome(self.net, self.genes, i, g, self.layout)
+        self.learner.sync_target()
+        self._express()
 
     def decide(self, t: int) -> np.ndarray:
         obs = assemble(self._table, self._inst_t, t, self._private)
@@ -198,8 +208,6 @@ class QAgents:
             action = self.net.act(obs, epsilon, self._act_gen)
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
-        levels = self._levels[action.numpy()]
-        if self.evolver is not None:
-            levels = levels * self.phenotype.cap
+        levels = self._levels[action.numpy()] * self.phenotype.cap
         exposure[np.arange(self.n_agents), self.instrument] = levels
         return exposure
