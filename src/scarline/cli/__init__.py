@@ -6,6 +6,7 @@ import sys
 
 import structlog
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from scarline import __version__
@@ -13,6 +14,7 @@ from scarline.cli import data as data_cli
 from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import lineage as lineage_cli
+from scarline.cli import rebuild_policy as rebuild_cli
 from scarline.cli import run as run_cli
 from scarline.cli import wal as wal_cli
 from scarline.cli.common import console, err_console
@@ -26,7 +28,7 @@ class _ErrorsAsMessages(TyperGroup):
         try:
             return super().invoke(ctx)
         except ScarlineError as err:
-            err_console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(err))}", soft_wrap=True)
             raise typer.Exit(err.exit_code) from None
 
 
@@ -71,6 +73,7 @@ app.command("replay")(run_cli.replay)
 app.command("kill")(kill_cli.kill)
 app.command("export-policy")(export_cli.export_policy)
 app.command("lineage")(lineage_cli.lineage)
+app.command("rebuild-policy")(rebuild_cli.rebuild_policy)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
 

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 import msgspec
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 """Human output (tables, summaries) on stdout; wide when piped, so tables do not wrap."""
@@ -24,9 +25,9 @@ def print_json(obj: Any) -> None:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    err_console.print(f"[bold yellow]warning:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)

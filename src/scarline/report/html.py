@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
 from scarline.report.headline import Headline, headline, percent
 from scarline.report.metrics import AgentMetrics, agent_metrics, risk_event_counts
 from scarline.report.plots import write_plots
@@ -21,6 +22,7 @@ from scarline.report.results import OUTCOMES, RunResults
 from scarline.report.strategies import strategy_rows
 
 TABLE_ROWS = 50
+LINEAGE_PNG = "lineage.png"
 MAX_SYMBOLS_SHOWN = 30
 
 CSS = """
@@ -162,9 +164,14 @@ def _risk_table(results: RunResults) -> str:
 
 
 def render_report(
-    results: RunResults, metrics: AgentMetrics, plot_names: list[str], generated_at: str = ""
+    results: RunResults,
+    metrics: AgentMetrics,
+    plot_names: list[str],
+    generated_at: str = "",
+    lineage_caption: str | None = None,
 ) -> str:
-    """The page as text; ``plot_names`` are file names inside ``plots/``."""
+    """The page as text; ``plot_names`` are file names inside ``plots/``; a Lineage section
+    showing ``plots/lineage.png`` is added when ``lineage_caption`` is given."""
     title = f"scarline run {results.run_id}"
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
@@ -183,19 +190,42 @@ def render_report(
             f'<figure><img src="plots/{_e(name)}" alt="{_e(caption)}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>\n"
         )
+    if lineage_caption is not None:
+        parts += [
+            "<h2>Lineage</h2>\n",
+            f'<figure><img src="plots/{LINEAGE_PNG}" alt="lineage tree">'
+            f"<figcaption>{_e(lineage_caption)}</figcaption></figure>\n",
+        ]
     parts += ["<h2>Risk events</h2>\n", _risk_table(results), "</body>\n</html>\n"]
     return "".join(parts)
 
 
+def _write_lineage(run_dir: Path) -> str | None:
+    """Draw ``run_dir/lineage.parquet`` (an evolving run's) into ``plots/lineage.png``; its
+    caption, or None for a run without a lineage."""
+    source = run_dir / LINEAGE_FILE
+    if not source.is_file():
+        return None
+    # imported here: lineage_plot imports this module's CSS, and only evolving runs need it
+    from scarline.report.lineage_plot import lineage_caption, write_lineage_png
+
+    table = read_lineage(source)
+    write_lineage_png(table, run_dir / "plots" / LINEAGE_PNG)
+    return lineage_caption(table)
+
+
 def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> Path:
     """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path.
+
+    An evolving run's ``lineage.parquet`` (written before the report) adds a Lineage section.
 
     The HTML is written to a temporary file and renamed, so a crash never leaves half a page.
     """
     run_dir = Path(run_dir)
     metrics = agent_metrics(results)
     plots = write_plots(results, run_dir / "plots", metrics)
-    page = render_report(results, metrics, [p.name for p in plots], generated_at)
+    caption = _write_lineage(run_dir)
+    page = render_report(results, metrics, [p.name for p in plots], generated_at, caption)
     path = run_dir / "report.html"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -288,6 +288,22 @@ def _summary_rows(table: pa.Table) -> list[tuple[str, str]]:
     ]
 
 
+def lineage_caption(table: pa.Table) -> str:
+    """One line for the run report: agents, founders, generations, how many died and why."""
+    death = table.column("death_step").to_numpy()
+    causes = np.asarray(table.column("death_cause").to_pylist(), dtype=object)[death >= 0]
+    gens = table.column("generation").to_numpy()
+    founders = int((table.column("parent_id").to_numpy() == NO_PARENT).sum())
+    culled, ruined = int((causes == "culled").sum()), int((causes == RUIN).sum())
+    other = causes.size - culled - ruined
+    died = f"{culled:,} culled, {ruined:,} ruined" + (f", {other:,} other deaths" if other else "")
+    return (
+        f"Lineage: {table.num_rows:,} agents ({founders:,} founders) over "
+        f"{int(gens.max()) + 1 if gens.size else 0} generations; {died}; "
+        f"{int((death < 0).sum()):,} alive at the end."
+    )
+
+
 def _top_table(table: pa.Table) -> str:
     rows = top_agents(table)
     if not rows.size:
