@@ -15,6 +15,17 @@ def test_default_toml_loads_and_flags_are_off() -> None:
     assert not any(cfg.flags.model_dump().values())
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.toml")), ids=lambda p: p.name)
+def test_every_bundled_config_loads_and_round_trips(path: Path) -> None:
+    cfg = load_config(path)
+    assert RunConfig.model_validate(cfg.model_dump()) == cfg
+
+
+def test_evolve_config_turns_evolution_on() -> None:
+    cfg = load_config(ROOT / "configs" / "evolve.toml")
+    assert any(getattr(g, "evolution", None) and g.evolution.enabled for g in cfg.agents)
+
+
 def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[data]\nsorce = "sp500"\n')
