@@ -50,9 +50,11 @@ def kernel_for(
     *,
     keep_equity: bool = True,
     genome_sink: GenomeSink | None = None,
+    island: int = 0,
 ) -> Kernel:
+    """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9."""
     seeds = SeedTree(config.seed)
-    population = Population(list(config.agents), market, seeds, genome_sink)
+    population = Population(list(config.agents), market, seeds, genome_sink, island)
     split = config.evaluation.split_step(market.n_steps)
     if split is not None:
         population.freeze_at(split)

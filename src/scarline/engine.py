@@ -393,13 +393,21 @@ class Kernel:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def run(self, on_step: Callable[[int], None] | None = None) -> KernelResult:
-        """Journal the session start, step through every row, journal the session end."""
+    def begin(self) -> None:
+        """Journal the session start (before the first :meth:`run_steps`)."""
         self.journal.append(self._start, self.clock.now())
-        for t in range(self.market.n_steps):
+
+    def run_steps(
+        self, start: int, stop: int, on_step: Callable[[int], None] | None = None
+    ) -> None:
+        """Step rows ``start .. stop - 1``: a run in segments (islands migrate between them)."""
+        for t in range(start, stop):
             self.step(t)
             if on_step is not None:
                 on_step(t)
+
+    def end(self) -> KernelResult:
+        """Journal the session end with the decision trace hash."""
         digest = self.trace.hexdigest()
         self.journal.append(
             SessionEnd(
@@ -412,3 +420,9 @@ class Kernel:
             self.clock.now(),
         )
         return KernelResult(self.market.n_steps, digest, self.journal.head, self.killed_at)
+
+    def run(self, on_step: Callable[[int], None] | None = None) -> KernelResult:
+        """Journal the session start, step through every row, journal the session end."""
+        self.begin()
+        self.run_steps(0, self.market.n_steps, on_step)
+        return self.end()

@@ -16,6 +16,7 @@ from scarline.config import config_hash, load_config
 from scarline.engine import SessionIds
 from scarline.errors import WalError
 from scarline.events import Bar, KillSwitch, Quote, SessionStart
+from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
 from scarline.journal import HashOnlyWal, read_records, verify
 from scarline.journal.manifest import read_manifest
 from scarline.market.stream import market_from_events
@@ -62,7 +63,12 @@ def replay_run(run_dir: Path) -> ReplayResult:
     market = market_from_events(start, market_events)
     ids = SessionIds(start.run_id, start.session_id)
     sink = HashOnlyWal(manifest.run_id)
-    kernel = kernel_for(config, market, ids, sink, ReplayOperator(kills), keep_equity=False)
+    island, arrivals = recorded_arrivals(run_dir)  # an island of `scarline evolve`
+    kernel = kernel_for(
+        config, market, ids, sink, ReplayOperator(kills), keep_equity=False, island=island
+    )
+    if arrivals and kernel.population.census is not None:
+        admit_recorded(kernel.population.census, arrivals)
     result = kernel.run()
     return ReplayResult(
         parity=result.decision_trace_hash == manifest.decision_trace_hash,

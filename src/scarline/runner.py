@@ -18,7 +18,7 @@ import numpy as np
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
-from scarline.engine import KernelResult, SessionIds
+from scarline.engine import Kernel, KernelResult, SessionIds
 from scarline.errors import ScarlineError
 from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import VAULT_DIR, best_policy, finish_lineage
@@ -128,6 +128,118 @@ def load_run_market(config: RunConfig) -> MarketData:
     return normalized(subset(market, d.start, d.end, d.symbols))
 
 
+@dataclass(eq=False)
+class OpenRun:
+    """A run directory being written: config snapshot and WAL open, kernel built. Step the
+    kernel (whole, or in segments as islands do), then :meth:`close` writes the rest."""
+
+    config: RunConfig
+    market: MarketData
+    run_dir: Path
+    ids: SessionIds
+    stamp: datetime
+    wal: WalWriter
+    vault: Vault
+    kernel: Kernel
+
+    def abort(self) -> None:
+        """Close the WAL after a failure: what was journaled stays, no manifest is written."""
+        self.wal.close()
+
+    def close(self, result: KernelResult) -> RunSummary:
+        """Close the WAL, then write weights, lineage, manifests and the report."""
+        n_records = self.wal.next_seq
+        self.wal.close()
+        config, market, run_dir, kernel = self.config, self.market, self.run_dir, self.kernel
+        n_agents = kernel.population.n_agents
+        artifacts = save_weights(kernel, run_dir)
+        census, life = kernel.population.census, kernel.life
+        best = None
+        if census is not None:
+            artifacts |= finish_lineage(
+                census, run_dir, self.vault, result.steps - 1, life.alive, life.scars
+            )
+            best = best_policy(census, life.alive)
+        data_hash = _write_manifests(
+            run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
+        )
+        cfg_hash = config_hash(config)
+        meta = {
+            "config": config.name,
+            "config hash": cfg_hash[:16],
+            "data": market.name,
+            "seed": str(config.seed),
+        }
+        split = config.evaluation.split_step(result.steps)
+        results = run_results(kernel, meta, split)
+        metrics = agent_metrics(results)
+        report = None
+        if config.report:
+            stamp = self.stamp.strftime("%Y-%m-%d %H:%M UTC")
+            report = write_report(results, run_dir, generated_at=stamp)
+        return RunSummary(
+            run_id=self.ids.run_id,
+            run_dir=run_dir,
+            config_hash=cfg_hash,
+            data_hash=data_hash,
+            steps=result.steps,
+            n_agents=n_agents,
+            wal_records=n_records,
+            decision_trace_hash=result.decision_trace_hash,
+            wal_head=result.wal_head,
+            killed_at=result.killed_at,
+            report=report,
+            metrics=metrics,
+            kinds=kernel.population.kinds,
+            split_step=split,
+            best_policy=best,
+        )
+
+
+def open_run(
+    config: RunConfig,
+    *,
+    run_id: str | None = None,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+    market: MarketData | None = None,
+    dir_name: str | None = None,
+    island: int = 0,
+) -> OpenRun:
+    """Create ``<out_dir>/<dir_name or run_id>/`` with the config snapshot, open its WAL and
+    build the kernel; ``now`` only names the run, ``island`` numbers an island's lineage."""
+    market = market if market is not None else load_run_market(config)
+    stamp = now or datetime.now(UTC)
+    run_id = run_id or make_run_id(stamp, market.name, config_hash(config))
+    root = Path(out_dir or config.out_dir)
+    run_dir = root / (dir_name or run_id)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ScarlineError(f"{run_dir}: run directory already exists and is not empty")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.toml").write_text(dump_toml(config), encoding="utf-8")
+
+    ids = SessionIds(run_id, session_id_for(run_id))
+    wal = WalWriter(
+        run_dir / "wal",
+        run_id,
+        segment_bytes=config.wal.segment_bytes,
+        fsync=config.wal.fsync,
+        fsync_every=config.wal.fsync_every,
+    )
+    try:
+        operator = LiveOperator(
+            run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
+        )
+        vault = Vault(run_dir / VAULT_DIR)
+        kernel = kernel_for(
+            config, market, ids, wal, operator, genome_sink=vault.put_many, island=island
+        )
+    except BaseException:
+        wal.close()
+        raise
+    return OpenRun(config, market, run_dir, ids, stamp, wal, vault, kernel)
+
+
 def execute_run(
     config: RunConfig,
     *,
@@ -138,75 +250,15 @@ def execute_run(
     on_step: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Run ``config`` and write ``<out_dir>/<run_id>/``; ``now`` only names the run."""
-    market = load_run_market(config)
-    cfg_hash = config_hash(config)
-    stamp = now or datetime.now(UTC)
-    run_id = run_id or make_run_id(stamp, market.name, cfg_hash)
-    root = Path(out_dir or config.out_dir)
-    run_dir = root / run_id
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise ScarlineError(f"{run_dir}: run directory already exists and is not empty")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.toml").write_text(dump_toml(config), encoding="utf-8")
-
-    ids = SessionIds(run_id, session_id_for(run_id))
-    with WalWriter(
-        run_dir / "wal",
-        run_id,
-        segment_bytes=config.wal.segment_bytes,
-        fsync=config.wal.fsync,
-        fsync_every=config.wal.fsync_every,
-    ) as wal:
-        operator = LiveOperator(
-            run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
-        )
-        vault = Vault(run_dir / VAULT_DIR)
-        kernel = kernel_for(config, market, ids, wal, operator, genome_sink=vault.put_many)
+    run = open_run(config, run_id=run_id, out_dir=out_dir, now=now)
+    try:
         if on_start is not None:
-            on_start(market.n_steps)
-        result = kernel.run(on_step)
-        n_records = wal.next_seq
-    n_agents = kernel.population.n_agents
-    artifacts = save_weights(kernel, run_dir)
-    census, life = kernel.population.census, kernel.life
-    best = None
-    if census is not None:
-        artifacts |= finish_lineage(
-            census, run_dir, vault, result.steps - 1, life.alive, life.scars
-        )
-        best = best_policy(census, life.alive)
-    data_hash = _write_manifests(
-        run_dir, config, market, ids, result, n_records, n_agents, stamp, artifacts
-    )
-    meta = {
-        "config": config.name,
-        "config hash": cfg_hash[:16],
-        "data": market.name,
-        "seed": str(config.seed),
-    }
-    split = config.evaluation.split_step(result.steps)
-    results = run_results(kernel, meta, split)
-    metrics = agent_metrics(results)
-    report = None
-    if config.report:
-        report = write_report(results, run_dir, generated_at=stamp.strftime("%Y-%m-%d %H:%M UTC"))
-    return RunSummary(
-        run_id=run_id,
-        run_dir=run_dir,
-        config_hash=cfg_hash,
-        data_hash=data_hash,
-        steps=result.steps,
-        n_agents=n_agents,
-        wal_records=n_records,
-        decision_trace_hash=result.decision_trace_hash,
-        wal_head=result.wal_head,
-        killed_at=result.killed_at,
-        report=report,
-        metrics=metrics,
-        kinds=kernel.population.kinds,
-        split_step=split,
-        best_policy=best,
-    )
+            on_start(run.market.n_steps)
+        result = run.kernel.run(on_step)
+    except BaseException:
+        run.abort()
+        raise
+    return run.close(result)
 
 
 def _write_manifests(

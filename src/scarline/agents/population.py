@@ -24,6 +24,7 @@ from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
 from scarline.errors import ConfigError
 from scarline.evolution.census import Census, GenomeSink
+from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.market.frame import MarketData
 from scarline.report.results import infer_periods_per_year
 from scarline.rng import SeedTree
@@ -64,6 +65,7 @@ class Population:
         market: MarketData,
         seeds: SeedTree,
         genome_sink: GenomeSink | None = None,
+        island: int = 0,
     ) -> None:
         if not groups:
             raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
@@ -87,7 +89,15 @@ class Population:
             if isinstance(p, QAgents)
         ]
         evolving = [(rows, g) for rows, g in self.learners if g.evolver is not None]
-        self.census = Census(self.n_agents, evolving, genome_sink) if evolving else None
+        self.census: Census | None = None
+        if evolving:
+            self.census = Census(
+                self.n_agents,
+                evolving,
+                genome_sink,
+                id_base=island * ISLAND_ID_STRIDE,
+                island=island,
+            )
         self.limit_entry = np.zeros(self.n_agents, dtype=bool)
         self.scar_sensitivity = np.ones(self.n_agents)
         self.express()

@@ -26,7 +26,15 @@ from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.agents.replay import ReplayBuffers, assemble
 from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.evolver import Births, Evolver
-from scarline.evolution.genome import Genes, Genome, GenomeLayout, genome_of, load_genome
+from scarline.evolution.genome import (
+    Genes,
+    Genome,
+    GenomeLayout,
+    decode_genome,
+    genome_of,
+    load_genome,
+)
+from scarline.evolution.migration import Arrivals, Immigrant, displaced_rows
 from scarline.evolution.phenotype import phenotype
 from scarline.features.market import market_features
 from scarline.market.frame import MarketData
@@ -101,6 +109,7 @@ class QAgents:
         if evo.enabled:
             self.evolver = Evolver(evo, cfg.count, periods_per_year, seeds, index)
         self.births: Births | None = None  # the last life cycle's, until the population takes it
+        self._immigrants: dict[int, list[Immigrant]] = {}  # by the life-cycle step they arrive
 
     def _express(self) -> None:
         """Rebuild the phenotype tensors from the genes (at start and after births)."""
@@ -179,7 +188,48 @@ class QAgents:
             self.learner.reset_rows(slots)
             self.tracker.reborn(chosen.slots, equity)
             self._express()
-        self.births = Births(t, chosen, logs, retired)
+        arrivals = self._arrive(t, chosen.fitness, view.alive, chosen.slots, equity)
+        self.births = Births(t, chosen, logs, retired, arrivals)
+
+    def admit(self, step: int, immigrants: list[Immigrant]) -> None:
+        """Queue immigrants for the life cycle of ``step`` (a migration between islands)."""
+        if self.evolver is None or not self.evolver.due(step) or self._frozen(step):
+            raise ValueError(f"step {step} is not a life cycle of this group: cannot admit")
+        self._immigrants.setdefault(step, []).extend(immigrants)
+
+    def _arrive(
+        self,
+        t: int,
+        fitness: np.ndarray,
+        alive: np.ndarray,
+        newborn_slots: np.ndarray,
+        equity: np.ndarray,
+    ) -> Arrivals | None:
+        """Immigrants due at ``t`` replace the worst living agents not born in this cycle.
+
+        They arrive as exact copies (no mutation: their offspring here are mutated) and start
+        like newborns: zero Adam moments, target = own weights, behaviour history from now.
+        They keep the slot's replay memory (same instrument, same market): the origin's
+        memory stays on its island.
+        """
+        immigrants = self._immigrants.pop(t, None)
+        if not immigrants:
+            return None
+        newborn = np.zeros(self.n_agents, dtype=bool)
+        newborn[newborn_slots] = True
+        slots = displaced_rows(fitness, alive, newborn, len(immigrants))
+        immigrants = immigrants[: slots.size]
+        if slots.size == 0:
+            return None
+        assert self.evolver is not None and self.tracker is not None
+        retired = [self.genome(int(i)) for i in slots]
+        for i, immigrant in zip(slots.tolist(), immigrants, strict=True):
+            load_genome(self.net, self.genes, i, decode_genome(immigrant.genome), self.layout)
+        self.learner.reset_rows(torch.from_numpy(slots))
+        self.tracker.reborn(slots, equity)
+        self.evolver.offspring[slots] = True
+        self._express()
+        return Arrivals(slots, immigrants, retired)
 
     def _obs_mask(self) -> torch.Tensor | None:
         """None while every feature is on (the common case skips a multiply)."""

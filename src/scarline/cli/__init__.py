@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from scarline import __version__
 from scarline.cli import data as data_cli
+from scarline.cli import evolve as evolve_cli
 from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import lineage as lineage_cli
@@ -69,6 +70,7 @@ def _root(
 
 
 app.command("run")(run_cli.run)
+app.command("evolve")(evolve_cli.evolve)
 app.command("replay")(run_cli.replay)
 app.command("kill")(kill_cli.kill)
 app.command("export-policy")(export_cli.export_policy)

@@ -10,13 +10,14 @@ a sink (the run's vault) so any policy hash in the lineage can be rebuilt.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from scarline.evolution.evolver import Births
 from scarline.evolution.genome import Genome, encode_genome, policy_hash
-from scarline.evolution.lineage import LineageBook
+from scarline.evolution.lineage import LineageBook, LineageError
+from scarline.evolution.migration import Arrivals, Immigrant, emigrant_rows
 
 GenomeSink = Callable[[list[tuple[bytes, str]]], None]
 """Receives ``(canonical bytes, policy hash)`` pairs, e.g. :meth:`Vault.put_many`."""
@@ -28,6 +29,8 @@ class EvolvingGroup:
     births: Births | None
 
     def genome(self, i: int) -> Genome: ...
+
+    def admit(self, step: int, immigrants: list[Immigrant]) -> None: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,22 +48,29 @@ class BirthRecord:
 
 
 class Census:
+    """``id_base`` and ``island`` keep lineage ids unique across islands (founders are
+    ``id_base + slot``) and fill the lineage's ``island`` column."""
+
     def __init__(
         self,
         n_agents: int,
         groups: Sequence[tuple[slice, EvolvingGroup]],
         sink: GenomeSink | None = None,
+        *,
+        id_base: int = 0,
+        island: int = 0,
     ) -> None:
-        self.agent_ids = np.arange(n_agents, dtype=np.int64)
+        self.agent_ids = id_base + np.arange(n_agents, dtype=np.int64)
         self.fitness = np.full(n_agents, np.nan)  # the last life cycle's score per slot
         self.book = LineageBook()
         self.groups = list(groups)
+        self.island = island
         self._sink = sink
-        self._next_id = n_agents
+        self._next_id = id_base + n_agents
         for rows, group in self.groups:
             slots = np.arange(rows.start, rows.stop, dtype=np.int64)
             hashes = self._hash([group.genome(i) for i in range(slots.size)])
-            self.book.found(self.agent_ids[slots], slots, hashes, 0)
+            self.book.found(self.agent_ids[slots], slots, hashes, 0, island)
         self._evolving = np.zeros(n_agents, dtype=bool)
         for rows, _ in self.groups:
             self._evolving[rows] = True
@@ -100,13 +110,90 @@ class Census:
             self.fitness[slots] = np.nan  # newborns are not scored yet
             local = chosen.slots.tolist()
             hashes = self._hash([group.genome(i) for i in local])
-            self.book.born(ids, parent_ids, slots, hashes, births.step)
+            self.book.born(ids, parent_ids, slots, hashes, births.step, self.island)
             records.append(
                 BirthRecord(
                     births.step, rows.start, slots, ids, parent_ids, hashes, culled_ids, births
                 )
             )
+            if births.arrivals is not None:
+                records.append(self._arrive(rows, group, births, births.arrivals, scars))
         return records
+
+    def _arrive(
+        self,
+        rows: slice,
+        group: EvolvingGroup,
+        births: Births,
+        arrivals: Arrivals,
+        scars: np.ndarray,
+    ) -> BirthRecord:
+        """Immigrants as a second birth record of the cycle (no mutations): the displaced
+        die "culled", each immigrant's parent is its origin agent on the other island."""
+        slots = rows.start + arrivals.slots
+        displaced = self.agent_ids[slots].copy()
+        self.book.died(
+            displaced,
+            births.step,
+            "culled",
+            self._hash(arrivals.retired),
+            self.fitness[slots],
+            scars[slots],
+        )
+        ids = np.arange(self._next_id, self._next_id + slots.size, dtype=np.int64)
+        self._next_id += slots.size
+        self.agent_ids[slots] = ids
+        self.fitness[slots] = np.nan
+        hashes = self._hash([group.genome(i) for i in arrivals.slots.tolist()])
+        sent = [m.policy_hash for m in arrivals.immigrants]
+        if hashes != sent:
+            raise LineageError(f"step {births.step}: immigrant genomes changed in transit")
+        origin = np.array([m.origin_id for m in arrivals.immigrants], dtype=np.int64)
+        generation = np.array([m.generation for m in arrivals.immigrants], dtype=np.int64)
+        self.book.arrived(ids, origin, generation, slots, hashes, births.step, self.island)
+        return BirthRecord(
+            births.step,
+            rows.start,
+            slots,
+            ids,
+            origin,
+            hashes,
+            displaced,
+            replace(births, mutations=[]),
+        )
+
+    def emigrants(self, alive: np.ndarray, m: int) -> list[list[Immigrant]]:
+        """Per evolving group, copies of its ``m`` best scored living agents (last fitness;
+        ties by slot), best first."""
+        out = []
+        for rows, group in self.groups:
+            local = emigrant_rows(self.fitness[rows], alive[rows], m)
+            slots = rows.start + local
+            ids = self.agent_ids[slots]
+            generations = self.book.generation_of(ids) if ids.size else ids
+            genomes = [group.genome(i) for i in local.tolist()]
+            out.append(
+                [
+                    Immigrant(
+                        origin_island=self.island,
+                        origin_id=int(ids[j]),
+                        generation=int(generations[j]),
+                        fitness=float(self.fitness[slots[j]]),
+                        genome=encode_genome(g),
+                        policy_hash=policy_hash(g),
+                    )
+                    for j, g in enumerate(genomes)
+                ]
+            )
+        return out
+
+    def admit(self, step: int, parcels: Sequence[list[Immigrant]]) -> None:
+        """Hand each evolving group its immigrants for the life cycle of ``step``."""
+        if len(parcels) != len(self.groups):
+            raise ValueError(f"{len(parcels)} parcels of immigrants for {len(self.groups)} groups")
+        for (_, group), parcel in zip(self.groups, parcels, strict=True):
+            if parcel:
+                group.admit(step, parcel)
 
     def ruined(self, step: int, slots: np.ndarray, scars: np.ndarray) -> None:
         """Close the record of agents of evolving groups ruined at ``step``."""

@@ -27,6 +27,7 @@ from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.config import EvolutionConfig
 from scarline.evolution.fitness import fitness
 from scarline.evolution.genome import Genes, Genome
+from scarline.evolution.migration import Arrivals
 from scarline.evolution.novelty import NoveltyArchive
 from scarline.evolution.operators import MutationLog, mutate
 from scarline.evolution.selection import mu_plus_lambda, replacement_rows, tournament
@@ -46,12 +47,14 @@ class Selection:
 @dataclass(frozen=True, eq=False)
 class Births:
     """One cycle's outcome: the selection, what mutation did, and the genomes of the culled
-    as they were when they left (the lineage's final hashes)."""
+    as they were when they left (the lineage's final hashes); on a migration step also the
+    immigrants placed after the group's own offspring."""
 
     step: int
     selection: Selection
     mutations: list[MutationLog]
     retired: list[Genome]  # one per culled slot, in slot order
+    arrivals: Arrivals | None = None
 
 
 class Evolver:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scarline.errors import ScarlineError
+from scarline.evolution.migration import ISLAND_ID_STRIDE
 
 LINEAGE_FILE = "lineage.parquet"
 NO_PARENT = -1
@@ -165,6 +166,41 @@ class LineageBook:
             )
         gens = (self._cols["generation"][rows] + 1).astype(np.int32)
         self._append(ids, parents, gens, slots, genome_hashes, step, island)
+
+    def arrived(
+        self,
+        agent_ids: np.ndarray,
+        parent_ids: np.ndarray,
+        parent_generations: np.ndarray,
+        slots: np.ndarray,
+        genome_hashes: Sequence[str],
+        step: int,
+        island: int | np.ndarray = 0,
+    ) -> None:
+        """Record immigrants: children of parents that live in *another* book (another
+        island), so this book cannot look them up; their generations are given instead.
+
+        A parent recorded in this book is an error (that is a local birth: :meth:`born`).
+        """
+        ids = _ids("agent_ids", agent_ids)
+        parents = _ids("parent_ids", parent_ids)
+        gens = _ids("parent_generations", parent_generations)
+        _same_length(ids.size, parent_ids=parents, parent_generations=gens)
+        if (parents < 0).any():
+            i = int(np.argmax(parents < 0))
+            raise LineageError(f"agent {ids[i]}: immigrant needs a parent id, got {parents[i]}")
+        if (gens < 0).any():
+            i = int(np.argmax(gens < 0))
+            raise LineageError(f"agent {ids[i]}: negative parent generation {gens[i]}")
+        local = self._lookup(parents)[1]
+        if local.any():
+            i = int(np.argmax(local))
+            raise LineageError(
+                f"agent {ids[i]}: parent {parents[i]} is in this lineage; record it with born()"
+            )
+        self._append(
+            ids, parents, (gens + 1).astype(np.int32), slots, genome_hashes, _step(step), island
+        )
 
     def died(
         self,
@@ -445,17 +481,26 @@ def _validated(table: pa.Table, path: Path) -> pa.Table:
 
 
 def ancestry(table: pa.Table, agent_id: int) -> list[int]:
-    """``[agent, parent, grandparent, …, founder]`` for one agent of a lineage table."""
+    """``[agent, parent, grandparent, …, founder]`` for one agent of a lineage table.
+
+    On one island's table the chain ends at an immigrant whose parent lives on another
+    island (concatenate the islands' tables to follow it further)."""
     ids = table.column("agent_id").to_numpy()
     parents = table.column("parent_id").to_numpy()
     order = np.argsort(ids, kind="stable")
     srt = ids[order]
 
-    def parent_of(a: int) -> int:
+    def row_of(a: int) -> int | None:
         pos = int(np.searchsorted(srt, a))
-        if pos >= srt.size or srt[pos] != a:
+        return None if pos >= srt.size or srt[pos] != a else int(order[pos])
+
+    def parent_of(a: int) -> int:
+        row = row_of(a)
+        if row is None:
             raise LineageError(f"agent {a} is not in the lineage")
-        return int(parents[order[pos]])
+        parent = int(parents[row])  # an id's range names the island it was born on
+        foreign = parent != NO_PARENT and parent // ISLAND_ID_STRIDE != a // ISLAND_ID_STRIDE
+        return NO_PARENT if foreign and row_of(parent) is None else parent
 
     chain = [int(agent_id)]
     parent = parent_of(chain[0])

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from scarline.evolution.lineage import NO_PARENT, LineageError, ancestry
+from scarline.evolution.migration import island_of
 from scarline.report.figure import DPI, show_message
 from scarline.report.html import CSS
 
@@ -40,18 +41,21 @@ CMAP = "viridis"
 
 
 def _parent_rows(table: pa.Table) -> np.ndarray:
-    """Row of each agent's parent (-1 for founders); an unknown parent is an error."""
+    """Row of each agent's parent (-1 for founders, and for immigrants whose parent lives on
+    another island's table); an unknown parent of the agent's own island is an error."""
     ids = table.column("agent_id").to_numpy()
     parents = table.column("parent_id").to_numpy()
     order = np.argsort(ids, kind="stable")
     pos = np.minimum(np.searchsorted(ids[order], parents), max(ids.size - 1, 0))
     rows = order[pos] if ids.size else pos
+    found = (ids[rows] == parents) if ids.size else np.zeros(parents.shape, bool)
     has_parent = parents != NO_PARENT
-    bad = has_parent & (ids[rows] != parents) if ids.size else has_parent
+    foreign = island_of(parents) != island_of(ids)  # ids say where an agent was born
+    bad = has_parent & ~found & ~foreign
     if bad.any():
         i = int(np.argmax(bad))
         raise LineageError(f"agent {ids[i]}: parent {parents[i]} is not in the lineage")
-    return np.where(has_parent, rows, -1)
+    return np.where(has_parent & found, rows, -1)
 
 
 def tidy_rows(table: pa.Table) -> np.ndarray:

@@ -1,0 +1,118 @@
+"""``scarline evolve``: islands of one config with ring migration (see docs/evolution.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scarline.cli.common import console, err_console, print_json
+from scarline.cluster.evolve import EvolveSummary, execute_evolve
+from scarline.config import load_config
+
+
+class ExecutorName(StrEnum):
+    inprocess = "inprocess"
+    ray = "ray"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]evolve[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps × islands"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+
+
+def evolve(
+    config: Annotated[
+        Path,
+        typer.Argument(metavar="CONFIG", help="TOML run config with an evolving q-network group."),
+    ],
+    islands: Annotated[
+        int, typer.Option("--islands", "-k", min=1, help="Number of islands (arenas).")
+    ] = 2,
+    executor: Annotated[
+        ExecutorName,
+        typer.Option(help="inprocess: islands in turn in this process; ray: one actor each."),
+    ] = ExecutorName.inprocess,
+    migrate_every: Annotated[
+        int, typer.Option(min=0, help="Life cycles between ring migrations (0: never).")
+    ] = 1,
+    migrants: Annotated[
+        int, typer.Option(min=1, help="Agents each island sends to the next per migration.")
+    ] = 2,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Parent directory of the evolve directory (default: config out_dir)."),
+    ] = None,
+    evolve_id: Annotated[
+        str | None,
+        typer.Option(help="Name the evolve directory instead of <utc time>-<data>-<hash>-x<K>."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a summary.")
+    ] = False,
+) -> None:
+    """Evolve K islands of CONFIG (own seeds, own run directories) with ring migration.
+
+    Writes OUT/<evolve_id>/island-<k>/ (a normal run directory each) and evolve.json.
+    Exit 2 on bad options or when --executor ray is asked for without Ray installed.
+    """
+    cfg = load_config(config)
+    with _progress() as progress:
+        task = progress.add_task("evolve", total=None)
+        summary = execute_evolve(
+            cfg,
+            islands=islands,
+            executor=executor.value,
+            migrate_every=migrate_every,
+            migrants=migrants,
+            out_dir=out,
+            evolve_id=evolve_id,
+            on_start=lambda n: progress.update(task, total=n),
+            on_advance=lambda n: progress.advance(task, n),
+        )
+    if as_json:
+        print_json(summary.to_json())
+        return
+    _print_summary(summary)
+
+
+def _print_summary(summary: EvolveSummary) -> None:
+    table = Table(title=f"evolve {summary.evolve_id}", title_justify="left")
+    for name in ("island", "seed", "decision trace", "best policy", "best fitness", "immigrants"):
+        table.add_column(name)
+    for r in summary.islands:
+        fitness = "—" if r.best_fitness is None else f"{r.best_fitness:.3f}"
+        table.add_row(
+            str(r.island),
+            str(r.seed),
+            r.decision_trace_hash[:16],
+            (r.best_policy_hash or "—")[:16],
+            fitness,
+            str(len(r.arrivals)),
+        )
+    console.print(table)
+    period = summary.migrate_every * summary.every
+    console.print(
+        f"{len(summary.migrations)} migrations on a ring ({summary.migrants} agents per hop, "
+        f"every {summary.migrate_every} life cycles = {period} steps), executor "
+        f"{summary.executor}"
+    )
+    best = summary.best()
+    if best is not None:
+        console.print(
+            f"best policy: [bold]{best.best_policy_hash}[/] (island {best.island}, "
+            f"agent {best.best_lineage_id}, fitness {best.best_fitness:.3f})"
+        )
+    console.print(f"evolve directory: [bold]{summary.run_dir}[/]")

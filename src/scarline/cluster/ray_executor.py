@@ -1,0 +1,142 @@
+"""The Ray executor: one actor per island, each holding its island's kernel in its own process.
+
+A local Ray cluster is started for the run and shut down at its end, kept small: ``num_cpus``
+(default: min(islands, CPUs)), a 256 MB object store (migrants are a few KB each), no
+dashboard, worker logs not forwarded. Each actor pins torch to one thread before anything is
+built — the islands are the parallelism. Results equal the in-process executor's bit for bit:
+an island is the same pure function of (config, seed, immigrants) wherever it runs.
+
+Ray is an optional extra (``pip install '.[ray]'``); it is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from scarline.cluster.executor import ExecutorError
+from scarline.cluster.island import Island, IslandReport, IslandSpec, Parcel
+from scarline.errors import ScarlineError
+from scarline.market.frame import MarketData
+
+OBJECT_STORE_BYTES = 256 * 1024**2
+INSTALL_HINT = "--executor ray needs Ray, which is not installed: pip install '.[ray]'"
+
+
+class IslandActor:
+    """Holds one :class:`Island` inside a Ray worker (opened by :meth:`open`, so a failure
+    comes back as an ordinary task error instead of a dead actor)."""
+
+    def __init__(self) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        with contextlib.suppress(RuntimeError):  # only if torch already ran parallel work
+            torch.set_num_interop_threads(1)
+        self.island: Island | None = None
+
+    def open(self, spec: IslandSpec) -> int:
+        self.island = Island(spec)
+        return self.island.n_steps
+
+    def advance(self, stop: int) -> int:
+        assert self.island is not None
+        return self.island.advance(stop)
+
+    def emigrants(self, m: int) -> Parcel:
+        assert self.island is not None
+        return self.island.emigrants(m)
+
+    def admit(self, step: int, parcel: Parcel) -> None:
+        assert self.island is not None
+        self.island.admit(step, parcel)
+
+    def finish(self) -> IslandReport:
+        assert self.island is not None
+        return self.island.finish()
+
+    def abort(self) -> None:
+        if self.island is not None:
+            self.island.abort()
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError(INSTALL_HINT) from None
+    return ray
+
+
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, n_islands: int, num_cpus: int | None = None) -> None:
+        self._ray = _import_ray()
+        self.n_islands = n_islands
+        self.num_cpus = num_cpus or max(1, min(n_islands, os.cpu_count() or 1))
+        self._actors: list[Any] = []
+        self._started = False
+
+    def start(self, specs: Sequence[IslandSpec], market: MarketData) -> None:
+        """Start the local cluster and one actor per island (each loads its own market)."""
+        ray = self._ray
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from runs
+        try:
+            ray.init(
+                address="local",
+                num_cpus=self.num_cpus,
+                object_store_memory=OBJECT_STORE_BYTES,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level="ERROR",
+            )
+        except Exception as err:  # Ray raises many kinds; the message is what matters
+            raise ExecutorError(f"could not start a local Ray cluster: {err}") from None
+        self._started = True
+        # fractional CPUs so K islands fit on fewer cores (Ray counts in 1e-4 units)
+        share = math.floor(min(1.0, self.num_cpus / len(specs)) * 10_000) / 10_000
+        actor = ray.remote(IslandActor).options(num_cpus=share)
+        self._actors = [actor.remote() for _ in specs]
+        self._get([a.open.remote(spec) for a, spec in zip(self._actors, specs, strict=True)])
+
+    def advance(self, stop: int) -> None:
+        self._get([a.advance.remote(stop) for a in self._actors])
+
+    def emigrants(self, m: int) -> list[Parcel]:
+        return self._get([a.emigrants.remote(m) for a in self._actors])
+
+    def admit(self, step: int, parcels: Sequence[Parcel]) -> None:
+        refs = [a.admit.remote(step, p) for a, p in zip(self._actors, parcels, strict=True)]
+        self._get(refs)
+
+    def finish(self) -> list[IslandReport]:
+        return self._get([a.finish.remote() for a in self._actors])
+
+    def close(self) -> None:
+        if not self._started:
+            return
+        ray = self._ray
+        try:
+            if self._actors:
+                ray.get([a.abort.remote() for a in self._actors], timeout=60)
+        except Exception:  # closing after a failure: the first error is the one to report
+            pass
+        finally:
+            self._actors = []
+            ray.shutdown()
+            self._started = False
+
+    def _get(self, refs: list[Any]) -> list[Any]:
+        """``ray.get``, re-raising a user error from an actor as itself (one clear line)."""
+        ray = self._ray
+        try:
+            return ray.get(refs)
+        except ray.exceptions.RayTaskError as err:
+            cause = getattr(err, "cause", None)
+            if isinstance(cause, ScarlineError):
+                raise cause from None
+            raise
