@@ -3,7 +3,9 @@
     python bench/arena.py --json [--sizes 256,1024,4096] [--steps S] [--loop-agents K]
 
 For each N: ``agent_steps_per_s_inference`` (learning off), ``agent_steps_per_s_learning``
-(DQN on, the config's train_every), and at the largest N ``speedup_vs_loop``: the same
+(DQN on, the config's train_every), ``agent_steps_per_s_evolution`` (learning plus a life
+cycle every 100 steps, newborn genomes hashed into a vault) with ``evolution_vs_learning``
+(its share of the learning throughput), and at the largest N ``speedup_vs_loop``: the same
 kernel stepping K agents one population of one at a time (extrapolated per agent-step)
 versus all together; ``peak_rss_mib`` is the process's peak resident memory.
 Only the kernel loop is timed.
@@ -21,6 +23,7 @@ from pathlib import Path
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import SessionIds
+from scarline.evolution.vault import Vault
 from scarline.journal import WalWriter
 from scarline.operator import ReplayOperator
 from scarline.runner import load_run_market
@@ -31,7 +34,10 @@ RISK = {
 }
 
 
-def _config(n: int, learn: bool, steps_start: str) -> RunConfig:
+EVOLUTION = {"enabled": True, "every": 100, "min_age": 100}
+
+
+def _config(n: int, learn: bool, steps_start: str, evolve: bool = False) -> RunConfig:
     return RunConfig(
         data={"source": "sp500-20", "start": steps_start},
         agents=[
@@ -40,6 +46,7 @@ def _config(n: int, learn: bool, steps_start: str) -> RunConfig:
                 "count": n,
                 "learn": learn,
                 "qnet": {"warmup_steps": 16, "train_every": 4},
+                "evolution": EVOLUTION if evolve else {},
             }
         ],
         execution={"fees": {"bps": 1.0}, "slippage": {"fixed_bps": 1.0}},
@@ -54,8 +61,15 @@ def _seconds(cfg: RunConfig) -> tuple[float, int]:
         tempfile.TemporaryDirectory(prefix="scarline-bench-arena-") as tmp,
         WalWriter(Path(tmp) / "wal", "bench", fsync="batch") as wal,
     ):
+        vault = Vault(Path(tmp) / "vault")  # an evolving run hashes and stores every newborn
         kernel = kernel_for(
-            cfg, market, SessionIds("bench", "s"), wal, ReplayOperator([]), keep_equity=False
+            cfg,
+            market,
+            SessionIds("bench", "s"),
+            wal,
+            ReplayOperator([]),
+            keep_equity=False,
+            genome_sink=vault.put_many,
         )
         start = time.perf_counter()
         kernel.run()
@@ -67,12 +81,15 @@ def measure(sizes: list[int], start: str, loop_agents: int) -> dict[str, object]
     for n in sizes:
         t_inf, steps = _seconds(_config(n, False, start))
         t_learn, _ = _seconds(_config(n, True, start))
+        t_evolve, _ = _seconds(_config(n, True, start, evolve=True))
         curve.append(
             {
                 "n_agents": n,
                 "steps": steps,
                 "agent_steps_per_s_inference": round(n * steps / t_inf),
                 "agent_steps_per_s_learning": round(n * steps / t_learn),
+                "agent_steps_per_s_evolution": round(n * steps / t_evolve),
+                "evolution_vs_learning": round(t_learn / t_evolve, 3),
             }
         )
     n_big = sizes[-1]
@@ -84,6 +101,8 @@ def measure(sizes: list[int], start: str, loop_agents: int) -> dict[str, object]
         "n_agents": n_big,
         "agent_steps_per_s_inference": big["agent_steps_per_s_inference"],
         "agent_steps_per_s_learning": big["agent_steps_per_s_learning"],
+        "agent_steps_per_s_evolution": big["agent_steps_per_s_evolution"],
+        "evolution_vs_learning": big["evolution_vs_learning"],
         "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "curve": curve,
@@ -105,7 +124,9 @@ def main() -> None:
     for row in result["curve"]:  # type: ignore[union-attr]
         print(
             f"N = {row['n_agents']:>5}: inference {row['agent_steps_per_s_inference']:>12,}"
-            f"  learning {row['agent_steps_per_s_learning']:>12,} agent-steps/s"
+            f"  learning {row['agent_steps_per_s_learning']:>12,}"
+            f"  evolution {row['agent_steps_per_s_evolution']:>12,} agent-steps/s"
+            f" ({row['evolution_vs_learning']:.0%} of learning)"
         )
     print(
         f"speedup vs one-by-one: {result['speedup_vs_loop']}x;"
