@@ -240,9 +240,11 @@ class Kernel:
             # zeroed in the sizer's own targets (rows only, not a dense copy): a dead row's
             # unchanged cells then stay 0, as the override had them, and nobody comes back
             target[~self.life.alive] = 0
-            if life.death_agent.size:
-                died = (life.death_agent[:, None] * m + np.arange(m)).ravel()
-                cells = np.divmod(np.union1d(cells[0] * m + cells[1], died), m)
+            if life.death_agent.size:  # their every cell, merged in as a mask (no sort)
+                hit = np.zeros((n, m), dtype=bool)
+                hit[cells] = True
+                hit[life.death_agent] = True
+                cells = np.divmod(np.flatnonzero(hit), m)
         return target, cells
 
     def _journal_decision(

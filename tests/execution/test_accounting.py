@@ -88,3 +88,4 @@ def test_books_always_balance(batches, close) -> None:
             acc.cash + acc.cost_basis.sum(1), acc.initial_cash + acc.realized - acc.fees
         )
         assert np.array_equal(equity, acc.initial_cash + acc.realized + acc.unrealized() - acc.fees)
+        assert np.array_equal(acc.unrealized(), acc.market_value - acc.cost_basis.sum(1))

@@ -22,6 +22,7 @@ class Accounts:
         self.cash = np.full(n_agents, initial_cash, dtype=np.int64)
         self.position = np.zeros((n_agents, m), dtype=np.int64)
         self.cost_basis = np.zeros((n_agents, m), dtype=np.int64)
+        self._basis_total = np.zeros(n_agents, dtype=np.int64)  # cost_basis.sum(1), kept
         self.realized = np.zeros(n_agents, dtype=np.int64)
         self.fees = np.zeros(n_agents, dtype=np.int64)
         self.slippage = np.zeros(n_agents, dtype=np.int64)
@@ -79,7 +80,9 @@ class Accounts:
         realized = close_value - closed_cost
 
         # (agent, instrument) keys are unique here, agents are not: accumulate with add.at
-        np.put(self.cost_basis, cell, basis - closed_cost + side * opening * unit_price)
+        new_basis = basis - closed_cost + side * opening * unit_price
+        np.put(self.cost_basis, cell, new_basis)
+        np.add.at(self._basis_total, a, new_basis - basis)
         np.put(self.position, cell, pos + signed)
         np.add.at(self.realized, a, realized)
         np.add.at(self.cash, a, -(side * notional + fee))
@@ -103,4 +106,5 @@ class Accounts:
             )
 
     def unrealized(self) -> np.ndarray:
-        return self.market_value - self.cost_basis.sum(axis=1)
+        """``market value − cost basis`` per agent (the basis total is kept as fills book)."""
+        return self.market_value - self._basis_total
