@@ -6,8 +6,8 @@ transition (reward = log equity change, net of every cost), stores it in the rep
 buffers and trains every ``train_every`` steps. Then :meth:`QAgents.decide` builds each
 agent's observation — its instrument's row of the causal feature table plus its private
 part — and acts epsilon-greedily, with each agent's epsilon floored by its scars. Once
-frozen (the out-of-sample part) it acts greedily: evaluation measures the policy, not its
-exploration noise.
+frozen (the out-of-sample part), or when the group does not learn, it acts greedily:
+exploring only serves learning, and evaluation measures the policy, not its noise.
 
 Randomness comes from two named torch generators of the run's seed tree (acting,
 learning), so a run and its replay draw identical numbers.
@@ -249,7 +249,7 @@ class QAgents:
         if mask is not None:
             obs = obs * mask
         floor = torch.maximum(self._floor, self.phenotype.floor)
-        if self._frozen(t):
+        if self._frozen(t) or not self.learning:  # exploring only serves learning
             epsilon = torch.zeros(self.n_agents)
         else:
             age = torch.full((self.n_agents,), t, dtype=torch.int64)
