@@ -3,9 +3,10 @@
     python bench/arena.py --json [--sizes 256,1024,4096] [--steps S] [--loop-agents K]
 
 For each N: ``agent_steps_per_s_inference`` (learning off), ``agent_steps_per_s_learning``
-(DQN on, the config's train_every), ``agent_steps_per_s_evolution`` (learning plus a life
-cycle every 100 steps, newborn genomes hashed into a vault) with ``evolution_vs_learning``
-(its share of the learning throughput), and at the largest N ``speedup_vs_loop``: the same
+(DQN on, the config's train_every), ``agent_steps_per_s_evolution`` (learning plus the
+default evolution: a life cycle every 250 steps, every recorded genome hashed into a vault)
+with ``evolution_vs_learning`` (its share of the learning throughput), and at the largest N
+``speedup_vs_loop``: the same
 kernel stepping K agents one population of one at a time (extrapolated per agent-step)
 versus all together; ``peak_rss_mib`` is the process's peak resident memory.
 Only the kernel loop is timed.
@@ -24,6 +25,7 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import SessionIds
 from scarline.evolution.vault import Vault
+from scarline.evolution.vault_writer import VaultWriter
 from scarline.journal import WalWriter
 from scarline.operator import ReplayOperator
 from scarline.runner import load_run_market
@@ -34,7 +36,7 @@ RISK = {
 }
 
 
-EVOLUTION = {"enabled": True, "every": 100, "min_age": 100}
+EVOLUTION = {"enabled": True}  # the defaults: a life cycle every 250 steps
 
 
 def _config(n: int, learn: bool, steps_start: str, evolve: bool = False) -> RunConfig:
@@ -61,7 +63,8 @@ def _seconds(cfg: RunConfig) -> tuple[float, int]:
         tempfile.TemporaryDirectory(prefix="scarline-bench-arena-") as tmp,
         WalWriter(Path(tmp) / "wal", "bench", fsync="batch") as wal,
     ):
-        vault = Vault(Path(tmp) / "vault")  # an evolving run hashes and stores every newborn
+        # an evolving run hashes and stores every genome it records, as `scarline run` does
+        vault = VaultWriter(Vault(Path(tmp) / "vault"))
         kernel = kernel_for(
             cfg,
             market,
@@ -69,10 +72,11 @@ def _seconds(cfg: RunConfig) -> tuple[float, int]:
             wal,
             ReplayOperator([]),
             keep_equity=False,
-            genome_sink=vault.put_many,
+            genome_sink=vault,
         )
         start = time.perf_counter()
         kernel.run()
+        vault.close()  # timed: the last genomes are on disk
         return time.perf_counter() - start, market.n_steps
 
 

@@ -7,6 +7,7 @@ decision trace hash. A crash mid-run leaves a WAL without a manifest, never the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from scarline.errors import ScarlineError
 from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import VAULT_DIR, best_policy, finish_lineage
 from scarline.evolution.vault import Vault
+from scarline.evolution.vault_writer import VaultWriter
 from scarline.journal import WalWriter, segment_infos
 from scarline.journal.manifest import (
     WAL_FORMAT_VERSION,
@@ -139,12 +141,14 @@ class OpenRun:
     ids: SessionIds
     stamp: datetime
     wal: WalWriter
-    vault: Vault
+    vault: VaultWriter
     kernel: Kernel
 
     def abort(self) -> None:
         """Close the WAL after a failure: what was journaled stays, no manifest is written."""
         self.wal.close()
+        with contextlib.suppress(Exception):  # the failure being handled matters more
+            self.vault.close()
 
     def close(self, result: KernelResult) -> RunSummary:
         """Close the WAL, then write weights, lineage, manifests and the report."""
@@ -160,6 +164,8 @@ class OpenRun:
                 census, run_dir, self.vault, result.steps - 1, life.alive, life.scars
             )
             best = best_policy(census, life.alive)
+        else:
+            self.vault.close()
         data_hash = _write_manifests(
             run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
         )
@@ -230,10 +236,8 @@ def open_run(
         operator = LiveOperator(
             run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
         )
-        vault = Vault(run_dir / VAULT_DIR)
-        kernel = kernel_for(
-            config, market, ids, wal, operator, genome_sink=vault.put_many, island=island
-        )
+        vault = VaultWriter(Vault(run_dir / VAULT_DIR))
+        kernel = kernel_for(config, market, ids, wal, operator, genome_sink=vault, island=island)
     except BaseException:
         wal.close()
         raise

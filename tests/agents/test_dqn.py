@@ -176,3 +176,20 @@ def test_same_seed_gives_bit_identical_actions_losses_and_weights() -> None:
     assert all(torch.equal(x, y) for x, y in zip(l1, l2, strict=True))
     assert torch.equal(w1, w2)
     assert not torch.equal(w1, w3)
+
+
+def test_lr_scale_gives_each_agent_its_own_adam_learning_rate() -> None:
+    """Row i with lr_scale s_i trains like a population of one with learning rate s_i · lr."""
+    cfg = QNetConfig(lr=1e-3)
+    together = learner(2, 4, cfg)
+    together.lr_scale = torch.tensor([1.0, 0.25])
+    alone = [learner(2, 4, cfg), learner(2, 4, QNetConfig(lr=2.5e-4))]
+    g = gen(3)
+    for _ in range(20):
+        batch = bandit_batch(2, 8, 4, g)
+        together.update(*batch)
+        for dqn in alone:
+            dqn.update(*batch)
+    for row, dqn in enumerate(alone):
+        for p, q in zip(together.online.parameters(), dqn.online.parameters(), strict=True):
+            torch.testing.assert_close(p[row], q[row], rtol=1e-5, atol=1e-6)

@@ -98,7 +98,7 @@ class DQNLearner:
         with torch.no_grad():
             for p, old in zip(params, before, strict=True):
                 scale = self.lr_scale.view(-1, *([1] * (p.dim() - 1)))
-                p.copy_(old + (p - old) * scale)
+                p.copy_(old.lerp_(p, scale))  # old + scale * (new - old), in place
 
     def td_loss(self, online: QPopulation, batch: Batch) -> Tensor:
         """Huber TD error of ``online`` against the target network, ``float32[N]``.

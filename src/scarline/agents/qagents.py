@@ -32,6 +32,7 @@ from scarline.evolution.genome import (
     GenomeLayout,
     decode_genome,
     genome_of,
+    genomes_of,
     load_genome,
 )
 from scarline.evolution.migration import Arrivals, Immigrant, displaced_rows
@@ -121,6 +122,10 @@ class QAgents:
         """Agent ``i``'s canonical genome now (weights as learned so far)."""
         return genome_of(i, self.genes, self.net, self.layout)
 
+    def genomes(self, rows: list[int]) -> list[Genome]:
+        """The canonical genomes of agents ``rows`` (one batched gather)."""
+        return genomes_of(rows, self.genes, self.net, self.layout)
+
     def freeze_at(self, step: int) -> None:
         """Stop learning and exploring from ``step`` (the out-of-sample part of a run)."""
         self.frozen_from = step
@@ -180,7 +185,7 @@ class QAgents:
         if not self.evolver.due(t) or self._frozen(t):
             return
         chosen = self.evolver.choose(self.tracker, view.alive)
-        retired = [self.genome(int(i)) for i in chosen.slots[chosen.culled]]
+        retired = self.genomes(chosen.slots[chosen.culled].tolist())
         logs = self.evolver.breed(chosen, self.genes, self.net)
         if chosen.slots.size:
             slots, parents = torch.from_numpy(chosen.slots), torch.from_numpy(chosen.parents)
@@ -222,7 +227,7 @@ class QAgents:
         if slots.size == 0:
             return None
         assert self.evolver is not None and self.tracker is not None
-        retired = [self.genome(int(i)) for i in slots]
+        retired = self.genomes(slots.tolist())
         for i, immigrant in zip(slots.tolist(), immigrants, strict=True):
             load_genome(self.net, self.genes, i, decode_genome(immigrant.genome), self.layout)
         self.learner.reset_rows(torch.from_numpy(slots))

@@ -14,7 +14,7 @@ import numpy as np
 
 from scarline.evolution.census import Census
 from scarline.evolution.lineage import LINEAGE_FILE
-from scarline.evolution.vault import Vault
+from scarline.evolution.vault_writer import VaultWriter
 
 VAULT_DIR = "vault"
 
@@ -22,16 +22,18 @@ VAULT_DIR = "vault"
 def finish_lineage(
     census: Census,
     run_dir: Path,
-    vault: Vault,
+    vault: VaultWriter,
     last_step: int,
     alive: np.ndarray,
     scars: np.ndarray,
 ) -> dict[str, str]:
-    """Record the living, write the lineage; ``{relative path: sha256}`` of what was written."""
+    """Record the living, wait for the vault, write the lineage; ``{relative path: sha256}``
+    of what was written."""
     census.finish(last_step, alive, scars)
+    vault.close()
     path = census.book.write(run_dir / LINEAGE_FILE)
     out = {LINEAGE_FILE: hashlib.sha256(path.read_bytes()).hexdigest()}
-    out |= vault.fingerprints(run_dir)
+    out |= vault.vault.fingerprints(run_dir)
     return out
 
 

@@ -30,6 +30,8 @@ class EvolvingGroup:
 
     def genome(self, i: int) -> Genome: ...
 
+    def genomes(self, rows: list[int]) -> list[Genome]: ...
+
     def admit(self, step: int, immigrants: list[Immigrant]) -> None: ...
 
 
@@ -69,7 +71,7 @@ class Census:
         self._next_id = id_base + n_agents
         for rows, group in self.groups:
             slots = np.arange(rows.start, rows.stop, dtype=np.int64)
-            hashes = self._hash([group.genome(i) for i in range(slots.size)])
+            hashes = self._hash(group.genomes(list(range(slots.size))))
             self.book.found(self.agent_ids[slots], slots, hashes, 0, island)
         self._evolving = np.zeros(n_agents, dtype=bool)
         for rows, _ in self.groups:
@@ -109,7 +111,7 @@ class Census:
             self.agent_ids[slots] = ids
             self.fitness[slots] = np.nan  # newborns are not scored yet
             local = chosen.slots.tolist()
-            hashes = self._hash([group.genome(i) for i in local])
+            hashes = self._hash(group.genomes(local))
             self.book.born(ids, parent_ids, slots, hashes, births.step, self.island)
             records.append(
                 BirthRecord(
@@ -144,7 +146,7 @@ class Census:
         self._next_id += slots.size
         self.agent_ids[slots] = ids
         self.fitness[slots] = np.nan
-        hashes = self._hash([group.genome(i) for i in arrivals.slots.tolist()])
+        hashes = self._hash(group.genomes(arrivals.slots.tolist()))
         sent = [m.policy_hash for m in arrivals.immigrants]
         if hashes != sent:
             raise LineageError(f"step {births.step}: immigrant genomes changed in transit")
@@ -171,7 +173,7 @@ class Census:
             slots = rows.start + local
             ids = self.agent_ids[slots]
             generations = self.book.generation_of(ids) if ids.size else ids
-            genomes = [group.genome(i) for i in local.tolist()]
+            genomes = group.genomes(local.tolist())
             out.append(
                 [
                     Immigrant(

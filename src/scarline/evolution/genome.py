@@ -274,14 +274,30 @@ def _check_population(net: QPopulation, genes: Genes, i: int, layout: GenomeLayo
 
 def genome_of(i: int, genes: Genes, net: QPopulation, layout: GenomeLayout) -> Genome:
     """Agent ``i``'s canonical genome (its genes row and its network row)."""
-    _check_population(net, genes, i, layout)
+    return genomes_of([i], genes, net, layout)[0]
+
+
+def genomes_of(
+    rows: list[int], genes: Genes, net: QPopulation, layout: GenomeLayout
+) -> list[Genome]:
+    """The canonical genomes of agents ``rows``: one gather per tensor for the whole batch
+    (a life cycle records thousands of genomes)."""
+    for i in rows:
+        _check_population(net, genes, i, layout)
+    index = np.asarray(rows, dtype=np.int64)
+    tensors = [
+        t.detach().numpy()[index].astype(np.float32, copy=False)
+        for w, b in zip(net.weights, net.biases, strict=True)
+        for t in (w, b[:, 0])
+    ]
+    return [
+        _genome(i, genes, layout, tuple(Array.of(t[j]) for t in tensors))
+        for j, i in enumerate(rows)
+    ]
+
+
+def _genome(i: int, genes: Genes, layout: GenomeLayout, weights: tuple[Array, ...]) -> Genome:
     domain = layout.domain
-    state = net.agent_state(i)
-    weights = tuple(
-        Array.of(state[f"{kind}{k}"].numpy().astype(np.float32, copy=False))
-        for k in range(len(net.weights))
-        for kind in ("w", "b")
-    )
     risk = int(genes.risk[i])
     return Genome(
         version=GENOME_VERSION,
