@@ -19,25 +19,15 @@ from scarline.runner import execute_run
 pytestmark = pytest.mark.slow
 
 runner = CliRunner()
-CFG = RunConfig(
-    seed=1,
-    data={"source": "sp500-20", "start": "2019-01-01"},
-    agents=[
-        {
-            "kind": "q-network",
-            "count": 16,
-            "qnet": {"warmup_steps": 16, "train_every": 4},
-            "evolution": {"enabled": True, "every": 50, "min_age": 50},
-        }
-    ],
-    evaluation={"oos_fraction": 0.3},
-    report=False,
-)
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    summary = execute_run(CFG, run_id="evo", out_dir=tmp_path_factory.mktemp("runs"))
+def run(
+    tmp_path_factory: pytest.TempPathFactory, small_evolving_config: RunConfig
+) -> tuple[Path, str]:
+    summary = execute_run(
+        small_evolving_config, run_id="evo", out_dir=tmp_path_factory.mktemp("runs")
+    )
     best = summary.to_json()["best_policy_hash"]
     assert isinstance(best, str)
     return summary.run_dir, best

@@ -33,25 +33,12 @@ from scarline.runner import RunSummary, execute_run
 
 pytestmark = pytest.mark.slow
 
-CFG = RunConfig(
-    seed=1,
-    data={"source": "sp500-20", "start": "2019-01-01"},
-    agents=[
-        {
-            "kind": "q-network",
-            "count": 16,
-            "qnet": {"warmup_steps": 16, "train_every": 4},
-            "evolution": {"enabled": True, "every": 50, "min_age": 50},
-        }
-    ],
-    evaluation={"oos_fraction": 0.3},
-    report=False,
-)
-
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
-    return execute_run(CFG, run_id="evo", out_dir=tmp_path_factory.mktemp("rebuild"))
+def run(tmp_path_factory: pytest.TempPathFactory, small_evolving_config: RunConfig) -> RunSummary:
+    return execute_run(
+        small_evolving_config, run_id="evo", out_dir=tmp_path_factory.mktemp("rebuild")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +87,7 @@ def test_policy_json_is_canonical_and_exact(run: RunSummary, best: str, tmp_path
 def test_a_living_agents_policy_is_its_saved_weights(run: RunSummary, tmp_path: Path) -> None:
     lineage = pq.read_table(run.run_dir / LINEAGE_FILE).to_pandas()
     alive = lineage[lineage.death_step == -1].sort_values("agent_id")
-    assert len(alive) == CFG.agents[0].count
+    assert len(alive) == run.n_agents
     gen = torch.Generator().manual_seed(7)
     for _, row in alive.iloc[:3].iterrows():
         out = tmp_path / row.final_hash

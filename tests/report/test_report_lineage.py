@@ -59,21 +59,10 @@ def test_lineage_section_is_deterministic(make_results, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_an_evolving_runs_report_has_its_lineage(tmp_path: Path) -> None:
-    evolution = {"enabled": True, "every": 50, "min_age": 50}
-    cfg = RunConfig(
-        seed=1,
-        data={"source": "sp500-20", "start": "2019-01-01"},
-        agents=[
-            {
-                "kind": "q-network",
-                "count": 16,
-                "qnet": {"warmup_steps": 16, "train_every": 4},
-                "evolution": evolution,
-            }
-        ],
-        evaluation={"oos_fraction": 0.3},
-    )
+def test_an_evolving_runs_report_has_its_lineage(
+    tmp_path: Path, small_evolving_config: RunConfig
+) -> None:
+    cfg = small_evolving_config.model_copy(update={"report": True})
     summary = execute_run(cfg, run_id="evo", out_dir=tmp_path)
     assert summary.report is not None
     page = summary.report.read_text(encoding="utf-8")

@@ -1,0 +1,25 @@
+"""Fixtures shared across test packages."""
+
+import pytest
+
+from scarline.config import RunConfig
+
+
+@pytest.fixture(scope="session")
+def small_evolving_config() -> RunConfig:
+    """16 evolving Q-agents on sp500-20 from 2019 (a life cycle every 50 bars): a run of a
+    few seconds with births, culls, a lineage and a vault."""
+    return RunConfig(
+        seed=1,
+        data={"source": "sp500-20", "start": "2019-01-01"},
+        agents=[
+            {
+                "kind": "q-network",
+                "count": 16,
+                "qnet": {"warmup_steps": 16, "train_every": 4},
+                "evolution": {"enabled": True, "every": 50, "min_age": 50},
+            }
+        ],
+        evaluation={"oos_fraction": 0.3},
+        report=False,
+    )
