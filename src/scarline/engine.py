@@ -29,18 +29,14 @@ from scarline.clock import SimClock
 from scarline.decisions import ChangeTracker
 from scarline.events import (
     Array,
-    Births,
-    Deaths,
     Decision,
     Event,
     KillSwitch,
-    Mutations,
-    Scars,
     SessionEnd,
     SessionStart,
 )
 from scarline.evolution.census import BirthRecord
-from scarline.evolution.scars import CAUSES as CAUSES_LIFE
+from scarline.evolution.events import births_event, deaths_event, mutation_events, scars_event
 from scarline.evolution.scars import LifeEvents, ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
@@ -318,30 +314,9 @@ class Kernel:
     def _journal_life(self, t: int, ts: int, life: LifeEvents) -> None:
         run_id, session_id = self.ids.run_id, self.ids.session_id
         if life.scar_agent.size:
-            self.journal.append(
-                Scars(
-                    run_id=run_id,
-                    session_id=session_id,
-                    step=t,
-                    agent=Array.of(life.scar_agent),
-                    cause=Array.of(life.scar_cause),
-                    value=Array.of(life.scar_value),
-                    total=Array.of(self.life.scars[life.scar_agent]),
-                    causes=list(CAUSES_LIFE),
-                ),
-                ts,
-            )
+            self.journal.append(scars_event(run_id, session_id, t, life, self.life.scars), ts)
         if life.death_agent.size:
-            self.journal.append(
-                Deaths(
-                    run_id=run_id,
-                    session_id=session_id,
-                    step=t,
-                    agent=Array.of(life.death_agent),
-                    equity=Array.of(life.death_equity),
-                ),
-                ts,
-            )
+            self.journal.append(deaths_event(run_id, session_id, t, life), ts)
 
     def _birth(self, t: int, ts: int, record: BirthRecord, equity: np.ndarray) -> None:
         """Newborns take their slots: no scars, a fresh risk state, their genes' traits;
@@ -355,34 +330,9 @@ class Kernel:
         if len(reset):
             self.journal.append(state_change_event(run_id, session_id, t, reset), ts)
             self._record_transitions(t, reset)
-        self.journal.append(
-            Births(
-                run_id=run_id,
-                session_id=session_id,
-                step=t,
-                agent=Array.of(slots),
-                agent_id=Array.of(record.agent_ids),
-                parent_id=Array.of(record.parent_ids),
-                genome_hash=record.genome_hashes,
-                culled=Array.of(record.culled_ids),
-            ),
-            ts,
-        )
-        for log in record.births.mutations:
-            if len(log):
-                self.journal.append(
-                    Mutations(
-                        run_id=run_id,
-                        session_id=session_id,
-                        step=t,
-                        operator=log.operator,
-                        agent=Array.of(record.offset + log.rows),
-                        fields=list(log.fields),
-                        before=Array.of(log.before),
-                        after=Array.of(log.after),
-                    ),
-                    ts,
-                )
+        self.journal.append(births_event(run_id, session_id, t, record), ts)
+        for event in mutation_events(run_id, session_id, t, record):
+            self.journal.append(event, ts)
 
     def _record_transitions(self, t: int, tr: LadderTransitions) -> None:
         """Ladder moves for the report: rule = the cause, outcome = the new level."""
