@@ -290,31 +290,32 @@ def genomes_of(
         for w, b in zip(net.weights, net.biases, strict=True)
         for t in (w, b[:, 0])
     ]
-    return [
-        _genome(i, genes, layout, tuple(Array.of(t[j]) for t in tensors))
-        for j, i in enumerate(rows)
-    ]
-
-
-def _genome(i: int, genes: Genes, layout: GenomeLayout, weights: tuple[Array, ...]) -> Genome:
+    # gene columns to Python values once (float32 .tolist() widens exactly, like float())
+    floats = {g: getattr(genes, g)[index].tolist() for g in FLOAT_GENES}
+    mask = genes.feature_mask[index].tolist()
+    entry = genes.entry[index].tolist()
+    risk = genes.risk[index].tolist()
     domain = layout.domain
-    risk = int(genes.risk[i])
-    return Genome(
-        version=GENOME_VERSION,
-        feature_names=layout.feature_names,
-        private_names=layout.private_names,
-        feature_mask=tuple(bool(b) for b in genes.feature_mask[i]),
-        actions=layout.actions,
-        hidden=layout.hidden,
-        lr=float(genes.lr[i]),
-        epsilon_floor=float(genes.epsilon_floor[i]),
-        scar_sensitivity=float(genes.scar_sensitivity[i]),
-        sigma=float(genes.sigma[i]),
-        entry=domain.entries[int(genes.entry[i])],
-        risk_template=risk,
-        exposure_cap=float(np.float32(domain.risk_templates[risk])),
-        weights=weights,
-    )
+    caps = [float(np.float32(c)) for c in domain.risk_templates]
+    return [
+        Genome(
+            version=GENOME_VERSION,
+            feature_names=layout.feature_names,
+            private_names=layout.private_names,
+            feature_mask=tuple(mask[j]),
+            actions=layout.actions,
+            hidden=layout.hidden,
+            lr=floats["lr"][j],
+            epsilon_floor=floats["epsilon_floor"][j],
+            scar_sensitivity=floats["scar_sensitivity"][j],
+            sigma=floats["sigma"][j],
+            entry=domain.entries[entry[j]],
+            risk_template=risk[j],
+            exposure_cap=caps[risk[j]],
+            weights=tuple(Array.of(t[j]) for t in tensors),
+        )
+        for j in range(len(rows))
+    ]
 
 
 def encode_genome(g: Genome) -> bytes:
