@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -23,7 +24,7 @@ GenomeSink = Callable[[list[tuple[bytes, str]]], None]
 """Receives ``(canonical bytes, policy hash)`` pairs, e.g. :meth:`Vault.put_many`."""
 
 
-class EvolvingGroup:
+class EvolvingGroup(Protocol):
     """What the census needs of an evolving group (QAgents satisfies it)."""
 
     births: Births | None
