@@ -118,3 +118,23 @@ def test_add_rejects_wrong_private_shapes_and_nbytes_counts_every_tensor() -> No
     # per slot: t, next_t shared (8 + 8 B); per agent and slot: 2 x private, reward, action,
     # done packed as 2 * 2 + 3 float32; plus the per-agent size counter
     assert buf.nbytes() == 4 * 16 + 3 * 4 * (2 * 2 + 3) * 4 + 3 * 8
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=st.integers(0, 9), data=st.data())
+def test_copy_rows_gives_a_newborn_exactly_its_parents_memory(
+    steps: int, data: st.DataObject
+) -> None:
+    """Before and after the ring wraps, a copied row samples as its source row did."""
+    buf = ReplayBuffers(n_agents=4, capacity=5, private_dim=2)
+    for t in range(steps):
+        add_step(buf, t)
+    buf.clear_rows(torch.tensor([3]))
+    src = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    rows = data.draw(st.permutations(range(4)))[: len(src)]
+    before = buf.record.clone(), buf.size.clone()
+    buf.copy_rows(torch.tensor(rows), torch.tensor(src))
+    for row, s in zip(rows, src, strict=True):
+        assert torch.equal(buf.record[row], before[0][s]) and buf.size[row] == before[1][s]
+    untouched = sorted(set(range(4)) - set(rows))
+    assert torch.equal(buf.record[untouched], before[0][untouched])

@@ -70,13 +70,15 @@ def test_a_tampered_snapshot_exits_1_naming_it(run: tuple[Path, str], tmp_path: 
     run_dir, best = run
     copy = tmp_path / "run"
     shutil.copytree(run_dir / "vault", copy / "vault")
-    snapshot = copy / "vault" / f"{best}.msgpack"
-    data = bytearray(snapshot.read_bytes())
-    data[len(data) // 2] ^= 0x10
-    snapshot.write_bytes(bytes(data))
+    entry = Vault(copy / "vault").entry(best)
+    assert entry is not None
+    pack = copy / "vault" / entry.pack
+    data = bytearray(pack.read_bytes())
+    data[entry.offset + entry.length // 2] ^= 0x10
+    pack.write_bytes(bytes(data))
     code, stdout, err = _invoke(str(copy), best, "--out", str(tmp_path / "out"))
     assert code == 1 and stdout == ""
-    assert str(snapshot) in _one_error_line(err) and "sha256 differs" in err
+    assert f"{pack}[{best}]" in _one_error_line(err) and "sha256 differs" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def test_ambiguous_unknown_and_short_prefixes(tmp_path: Path) -> None:
     with pytest.raises(PolicyNotFound, match="at least 8 hex digits"):
         rebuild_policy(tmp_path, "deadbee", tmp_path / "out")
     # a unique prefix that is not a genome: decoding fails with the file named
-    with pytest.raises(PolicyError, match=rf"{hashes[3]}\.msgpack: not a valid genome"):
+    with pytest.raises(
+        PolicyError, match=rf"pack-000001\.vpack\[{hashes[3]}\]: not a valid genome"
+    ):
         rebuild_policy(tmp_path, hashes[3][:10], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -139,20 +142,20 @@ def test_missing_run_or_vault(tmp_path: Path) -> None:
 
 def test_a_tampered_snapshot_is_refused(run: RunSummary, best: str, tmp_path: Path) -> None:
     run_dir = _copy_vault(run, tmp_path)
-    snapshot = run_dir / "vault" / f"{best}.msgpack"
-    data = bytearray(snapshot.read_bytes())
-    data[-1] ^= 1  # one bit of the last weight
-    snapshot.write_bytes(bytes(data))
+    vault = Vault(run_dir / "vault")
+    entry = vault.entry(best)
+    assert entry is not None
+    pack = vault.dir / entry.pack
+    blob = bytearray(pack.read_bytes())
+    blob[entry.offset + entry.length - 1] ^= 1  # one bit of the last weight
+    pack.write_bytes(bytes(blob))
+    snapshot = re.escape(f"{pack}[{best}]")
     with pytest.raises(VaultError, match=rf"{snapshot}: sha256 differs"):
         rebuild_policy(run_dir, best, tmp_path / "out")
-    # ... and re-listing its sha256 does not help: the policy hash no longer matches
-    sums = run_dir / "vault" / "SHA256SUMS"
-    digest = hashlib.sha256(bytes(data)).hexdigest()
-    lines = [
-        f"{digest}  {snapshot.name}" if line.endswith(snapshot.name) else line
-        for line in sums.read_text().splitlines()
-    ]
-    sums.write_text("\n".join(lines) + "\n")
+    # ... and re-writing the pack index's sha256 does not help: the policy hash no longer matches
+    altered = bytes(blob[entry.offset : entry.offset + entry.length])
+    old, new = entry.sha256.encode(), hashlib.sha256(altered).hexdigest().encode()
+    pack.write_bytes(bytes(blob).replace(old, new, 1))
     with pytest.raises(PolicyError, match=rf"{snapshot}: decodes to policy hash \w+, not {best}"):
         rebuild_policy(run_dir, best, tmp_path / "out")
     assert not (tmp_path / "out").exists()

@@ -1,4 +1,4 @@
-"""Genome vault: round trip, SHA256SUMS format, idempotent put, tamper detection."""
+"""Genome vault: round trip, pack and SHA256SUMS format, idempotent put, tamper detection."""
 
 from __future__ import annotations
 
@@ -6,94 +6,150 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scarline.errors import ScarlineError
-from scarline.evolution.vault import SUMS_FILE, Vault, VaultError
+from scarline.evolution.vault import SUMS_FILE, Vault, VaultError, read_header
 
 H1, H2, H3 = "aa" * 32, "0b" * 32, "c3" * 32
+PACK1, PACK2 = "pack-000001.vpack", "pack-000002.vpack"
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def test_round_trip_and_sums_file(tmp_path: Path) -> None:
+def _flip_genome_byte(vault: Vault, policy_hash: str) -> Path:
+    """Flip the last byte of ``policy_hash``'s snapshot inside its pack; the pack's path."""
+    entry = vault.entry(policy_hash)
+    assert entry is not None
+    path = vault.dir / entry.pack
+    blob = bytearray(path.read_bytes())
+    blob[entry.offset + entry.length - 1] ^= 1
+    path.write_bytes(bytes(blob))
+    return path
+
+
+def test_round_trip_packs_and_sums_file(tmp_path: Path) -> None:
     vault = Vault(tmp_path / "run" / "vault")
     genome = b"\x81\xa1w\x01"
-    path = vault.put(genome, H1)
-    vault.put(b"second genome", H2)
-    assert path == tmp_path / "run" / "vault" / f"{H1}.msgpack"
-    assert path.read_bytes() == genome
+    vault.put(genome, H1)
+    vault.put_many([(b"second genome", H2), (b"third", H3)])
     assert vault.get(H1) == genome and vault.get(H2) == b"second genome"
-    assert vault.hashes() == sorted([H1, H2])
-    assert H1 in vault and H3 not in vault
+    assert vault.get(H3) == b"third"
+    assert vault.hashes() == sorted([H1, H2, H3])
+    assert H1 in vault and "dd" * 32 not in vault
+    packs = sorted(p.name for p in vault.dir.glob("*.vpack"))
+    assert packs == [PACK1, PACK2]  # one pack per batch
     sums = (vault.dir / SUMS_FILE).read_text()
-    assert sums == (  # sha256sum format, sorted by file name
-        f"{_sha(b'second genome')}  {H2}.msgpack\n{_sha(genome)}  {H1}.msgpack\n"
+    assert sums == "".join(  # sha256sum format, sorted by file name
+        f"{_sha((vault.dir / p).read_bytes())}  {p}\n" for p in packs
     )
+    header = read_header(vault.dir / PACK2)
+    assert {h: (e.sha256, e.length) for h, e in header.items()} == {
+        H2: (_sha(b"second genome"), 13),
+        H3: (_sha(b"third"), 5),
+    }
+    assert vault.location(H2) == f"{vault.dir / PACK2}[{H2}]"
     assert not list(vault.dir.glob("*.tmp"))
 
 
-def test_a_fresh_vault_reads_what_another_wrote(tmp_path: Path) -> None:
-    Vault(tmp_path).put_many([(b"one", H1), (b"two", H2)])
-    again = Vault(tmp_path)
-    assert again.get(H2) == b"two"
-    again.verify()
+@settings(max_examples=25, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(
+            st.tuples(st.binary(max_size=40), st.sampled_from(["ab" * 4, "cd" * 8, "ef" * 32]))
+        ),
+        max_size=4,
+    )
+)
+def test_every_stored_genome_reads_back_from_a_fresh_vault(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[tuple[bytes, str]]]
+) -> None:
+    """The first bytes put under a hash are what a fresh vault returns; later puts of other
+    bytes under it are refused and change nothing."""
+    vault = Vault(tmp_path_factory.mktemp("v"))
+    first: dict[str, bytes] = {}
+    for batch in batches:
+        clash = any(first.get(h, data) != data for data, h in batch) or any(
+            data != other and h == g for data, h in batch for other, g in batch
+        )
+        if clash:
+            with pytest.raises(VaultError, match="different bytes"):
+                vault.put_many(batch)
+            continue
+        vault.put_many(batch)
+        for data, h in batch:
+            first.setdefault(h, data)
+    fresh = Vault(vault.dir)
+    assert {h: fresh.get(h) for h in fresh.hashes()} == first
+    fresh.verify()
 
 
 def test_put_is_idempotent_and_refuses_different_bytes(tmp_path: Path) -> None:
     vault = Vault(tmp_path)
-    first = vault.put(b"genome", H1)
+    vault.put(b"genome", H1)
     sums_before = (tmp_path / SUMS_FILE).read_bytes()
-    assert vault.put(b"genome", H1) == first
+    vault.put(b"genome", H1)  # stored already: no new pack
     assert (tmp_path / SUMS_FILE).read_bytes() == sums_before
-    with pytest.raises(VaultError, match=f"{H1}.msgpack: already holds different bytes"):
+    assert len(list(tmp_path.glob("*.vpack"))) == 1
+    with pytest.raises(VaultError, match=rf"{PACK1}\[{H1}\]: already holds different bytes"):
         vault.put(b"another genome", H1)
-    assert vault.get(H1) == b"genome"
+    with pytest.raises(VaultError, match="already holds different bytes"):
+        vault.put_many([(b"x", H2), (b"y", H2)])
+    assert vault.get(H1) == b"genome" and H2 not in vault
 
 
 def test_tampered_snapshot_is_named(tmp_path: Path) -> None:
     vault = Vault(tmp_path)
-    path = vault.put(b"genome", H1)
-    path.write_bytes(b"genomE")
-    with pytest.raises(VaultError, match=f"{path}: sha256 differs from SHA256SUMS"):
+    vault.put_many([(b"genome", H1), (b"other", H2)])
+    path = _flip_genome_byte(vault, H1)
+    with pytest.raises(VaultError, match=rf"{path}\[{H1}\]: sha256 differs"):
         vault.get(H1)
-    with pytest.raises(VaultError, match="altered"):
+    assert vault.get(H2) == b"other"  # the rest of the pack still reads
+    with pytest.raises(VaultError, match="the pack was altered"):
         Vault(tmp_path).verify()
 
 
 def test_tampered_sums_file_is_seen_by_an_open_vault(tmp_path: Path) -> None:
     vault = Vault(tmp_path)
     vault.put(b"genome", H1)
-    assert vault.get(H1) == b"genome"  # sums now cached
+    assert vault.get(H1) == b"genome"  # the index is now cached
     sums = tmp_path / SUMS_FILE
-    sums.write_text(f"{_sha(b'other')}  {H1}.msgpack\n")
-    with pytest.raises(VaultError, match="sha256 differs"):
-        vault.get(H1)
     sums.write_text("garbage\n")
     with pytest.raises(VaultError, match=f"{sums}:1: not a"):
         vault.get(H1)
+    sums.write_text("")
+    with pytest.raises(VaultError, match="not in the vault"):
+        vault.get(H1)
 
 
-def test_missing_and_unlisted_snapshots(tmp_path: Path) -> None:
+def test_missing_and_unlisted_packs(tmp_path: Path) -> None:
     vault = Vault(tmp_path)
     with pytest.raises(VaultError, match="not in the vault"):
         vault.get(H1)
-    path = vault.put(b"genome", H1)
-    path.unlink()
-    with pytest.raises(VaultError, match="listed in SHA256SUMS but the file is missing"):
-        vault.get(H1)
-    vault.put(b"genome", H1)  # re-put restores it
-    (tmp_path / f"{H2}.msgpack").write_bytes(b"stray")
-    with pytest.raises(VaultError, match=f"{H2}.msgpack: not listed"):
-        vault.verify()
-
-
-def test_file_written_before_a_crash_is_listed_on_the_next_put(tmp_path: Path) -> None:
-    (tmp_path / f"{H1}.msgpack").write_bytes(b"genome")  # the sums rewrite never happened
-    vault = Vault(tmp_path)
     vault.put(b"genome", H1)
-    assert vault.get(H1) == b"genome"
+    (tmp_path / PACK1).unlink()
+    with pytest.raises(VaultError, match="listed in SHA256SUMS but the file is missing"):
+        Vault(tmp_path).get(H1)
+    (tmp_path / PACK1).write_bytes(b"not a pack at all")
+    with pytest.raises(VaultError, match=f"{PACK1}: not a scarline vault pack"):
+        Vault(tmp_path).get(H1)
+
+
+def test_a_pack_written_before_a_crash_is_listed_on_the_next_put(tmp_path: Path) -> None:
+    Vault(tmp_path / "a").put(b"genome", H1)
+    (tmp_path / "b").mkdir()
+    # the pack reached the disk, the sums rewrite never happened
+    (tmp_path / "b" / PACK1).write_bytes((tmp_path / "a" / PACK1).read_bytes())
+    with pytest.raises(VaultError, match=f"{PACK1}: not listed"):
+        Vault(tmp_path / "b").verify()
+    vault = Vault(tmp_path / "b")
+    vault.put(b"second", H2)
+    assert vault.get(H1) == b"genome" and vault.get(H2) == b"second"
+    assert sorted(p.name for p in vault.dir.glob("*.vpack")) == [PACK1, PACK2]
+    vault.verify()
 
 
 def test_bad_hash_and_data(tmp_path: Path) -> None:
@@ -104,14 +160,7 @@ def test_bad_hash_and_data(tmp_path: Path) -> None:
     with pytest.raises(VaultError, match="snapshot must be bytes, got str"):
         vault.put("text", H1)  # type: ignore[arg-type]
     assert issubclass(VaultError, ScarlineError)
-
-
-def test_failed_batch_still_lists_what_it_wrote(tmp_path: Path) -> None:
-    vault = Vault(tmp_path)
-    vault.put(b"old", H2)
-    with pytest.raises(VaultError):
-        vault.put_many([(b"one", H1), (b"new", H2)])
-    assert Vault(tmp_path).get(H1) == b"one"
+    assert not list(tmp_path.iterdir())  # a refused batch writes nothing
 
 
 def test_fingerprints_for_the_run_manifest(tmp_path: Path) -> None:
@@ -121,10 +170,7 @@ def test_fingerprints_for_the_run_manifest(tmp_path: Path) -> None:
     vault.put(b"one", H1)
     vault.put(b"two", H2)
     prints = vault.fingerprints()
-    assert prints == {
-        f"vault/{H2}.msgpack": _sha(b"two"),
-        f"vault/{H1}.msgpack": _sha(b"one"),
-    }
+    assert set(prints) == {f"vault/{PACK1}", f"vault/{PACK2}"}
     for rel, digest in prints.items():  # the manifest's contract: run_dir / path has that sha
         assert _sha((run_dir / rel).read_bytes()) == digest
-    assert set(vault.fingerprints(root=run_dir / "vault")) == {f"{H1}.msgpack", f"{H2}.msgpack"}
+    assert set(vault.fingerprints(root=run_dir / "vault")) == {PACK1, PACK2}

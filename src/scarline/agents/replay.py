@@ -59,6 +59,7 @@ class ReplayBuffers:
         self.record = torch.zeros(n, c, 2 * p + 3, dtype=torch.float32)
         self.size = torch.zeros(n, dtype=torch.int64)  # filled slots per agent
         self.pos = 0  # the slot the next add writes (shared)
+        self.written = 0  # slots ever written (shared): [written, C) is still untouched
 
     def add(
         self,
@@ -83,12 +84,15 @@ class ReplayBuffers:
         scalars = torch.stack([reward, action.to(torch.float32), done.to(torch.float32)], 1)
         self.record[:, s] = torch.cat([private, next_private, scalars], 1)
         self.pos = (s + 1) % self.capacity
+        self.written = min(self.written + 1, self.capacity)
         self.size.add_(1).clamp_(max=self.capacity)
 
     def copy_rows(self, rows: Tensor, src_rows: Tensor) -> None:
         """Agents ``rows`` take the memories of agents ``src_rows`` (a newborn inherits its
-        parent's experience; the ring position and time indices are shared, so rows align)."""
-        self.record[rows] = self.record[src_rows]
+        parent's experience; the ring position and time indices are shared, so rows align).
+        Only written slots are copied: early in a run most of the ring is untouched zeros."""
+        w = self.written
+        self.record[rows, :w] = self.record[src_rows, :w]
         self.size[rows] = self.size[src_rows]
 
     def clear_rows(self, rows: Tensor) -> None:

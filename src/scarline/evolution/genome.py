@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from scarline.agents.qnet import QPopulation
 
 GENOME_VERSION = 1
+WEIGHTS_DTYPE = np.dtype("<f4")  # weights are stored little-endian float32 on every machine
 FLOAT_GENES: tuple[str, ...] = ("lr", "epsilon_floor", "scar_sensitivity", "sigma")
 """The real-valued genes, in the order :meth:`GeneDomain.bounds` knows them."""
 
@@ -286,10 +287,11 @@ def genomes_of(
         _check_population(net, genes, i, layout)
     index = np.asarray(rows, dtype=np.int64)
     tensors = [
-        t.detach().numpy()[index].astype(np.float32, copy=False)
+        np.ascontiguousarray(t.detach().numpy()[index], dtype=WEIGHTS_DTYPE)
         for w, b in zip(net.weights, net.biases, strict=True)
         for t in (w, b[:, 0])
     ]
+    shapes = [list(t.shape[1:]) for t in tensors]  # what Array.of gives, built once
     # gene columns to Python values once (float32 .tolist() widens exactly, like float())
     floats = {g: getattr(genes, g)[index].tolist() for g in FLOAT_GENES}
     mask = genes.feature_mask[index].tolist()
@@ -312,7 +314,10 @@ def genomes_of(
             entry=domain.entries[entry[j]],
             risk_template=risk[j],
             exposure_cap=caps[risk[j]],
-            weights=tuple(Array.of(t[j]) for t in tensors),
+            weights=tuple(
+                Array(WEIGHTS_DTYPE.str, shape, t[j].tobytes())
+                for t, shape in zip(tensors, shapes, strict=True)
+            ),
         )
         for j in range(len(rows))
     ]

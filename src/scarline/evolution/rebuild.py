@@ -1,6 +1,6 @@
 """Rebuild an agent's runtime from a run's genome vault alone: ``policy.json`` + ``weights.npy``.
 
-The vault snapshot is the evidence (its sha256 is checked against ``SHA256SUMS``, its policy
+The vault snapshot is the evidence (its sha256 is checked against its pack's index, its policy
 hash is recomputed after decoding); the two files are a portable, plain form of it that
 needs neither msgpack nor scarline to read. Both are pure functions of the genome, so every
 rebuild on every machine writes the same bytes:
@@ -33,7 +33,7 @@ import numpy as np
 from scarline.errors import ScarlineError
 from scarline.events import Array
 from scarline.evolution.artifacts import VAULT_DIR
-from scarline.evolution.genome import Genome, decode_genome, policy_hash
+from scarline.evolution.genome import WEIGHTS_DTYPE, Genome, decode_genome, policy_hash
 from scarline.evolution.vault import Vault
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ WEIGHTS_FILE = "weights.npy"
 MIN_PREFIX = 8
 """Shortest policy hash prefix accepted (4 bytes: ambiguity stays rare in any real vault)."""
 CANDIDATES_SHOWN = 5
-WEIGHTS_DTYPE = np.dtype("<f4")
 _HEX = re.compile(r"[0-9a-f]+")
 _GENE_FIELDS: tuple[str, ...] = tuple(f for f in Genome.__struct_fields__ if f != "weights")
 _EXTRA_FIELDS = ("policy_hash", "weights_file", "weights_sha256", "weight_shapes")
@@ -97,8 +96,8 @@ def load_genome_from_vault(run_dir: Path | str, policy: str) -> tuple[str, Genom
     """``(full policy hash, genome)``: the snapshot's sha256 and its policy hash both checked."""
     vault = open_vault(run_dir)
     full = resolve_hash(vault, policy)
-    data = vault.get(full)  # VaultError (exit 1) when the bytes differ from SHA256SUMS
-    path = vault.path(full)
+    data = vault.get(full)  # VaultError (exit 1) when the bytes differ from their sha256
+    path = vault.location(full)
     try:
         genome = decode_genome(data)
     except ValueError as exc:
@@ -106,7 +105,7 @@ def load_genome_from_vault(run_dir: Path | str, policy: str) -> tuple[str, Genom
     actual = policy_hash(genome)
     if actual != full:
         raise PolicyError(f"{path}: decodes to policy hash {actual}, not {full}")
-    _check_shapes(genome, str(path))
+    _check_shapes(genome, path)
     return full, genome
 
 
