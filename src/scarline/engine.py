@@ -44,6 +44,7 @@ from scarline.execution.events import fills_event, orders_event, rejects_event
 from scarline.execution.intents import intents_from_targets
 from scarline.execution.types import LIMIT, BarSlice, OrderBatch
 from scarline.execution.volatility import causal_volatility
+from scarline.features.microstructure import microstructure_table
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.recorder import Recorder
@@ -117,6 +118,8 @@ class Kernel:
         self._emitter = BarEmitter(market, ids.run_id, ids.session_id)
         self._timestamps = market.timestamps.tolist()
         self._volatility = causal_volatility(market.prices("close"))
+        micro = risk.cfg.microstructure
+        self._micro = microstructure_table(market, micro) if micro.enabled else None
         self._next_order_id = 0
 
     # -- one step ---------------------------------------------------------------------------
@@ -277,6 +280,8 @@ class Kernel:
                 "ask": q.ask[t],
                 "quote_ts": np.where(market.valid[t], ts, 0).astype(np.int64),
             }
+        if self._micro is not None:  # microstructure measures of bar t (filters on)
+            quotes |= self._micro.row(t)
         ctx = RiskContext(
             position=accounts.position,
             pending=pending,

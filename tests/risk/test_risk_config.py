@@ -14,7 +14,7 @@ from scarline.risk import LadderConfig, RiskConfig
 
 def test_defaults_switch_every_rule_and_threshold_off() -> None:
     cfg = RiskConfig()
-    limits = cfg.model_dump(exclude={"ladder", "kill", "order_window_steps"})
+    limits = cfg.model_dump(exclude={"ladder", "microstructure", "kill", "order_window_steps"})
     assert set(limits.values()) == {None}
     ladder = cfg.ladder.model_dump()
     for key in (

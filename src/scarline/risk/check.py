@@ -2,8 +2,11 @@
 
 Order of precedence (the first rule that refuses binds): kill switch, global halt, hard
 drawdown, the agent's halt — these spare orders that only reduce — then the market and
-sanity rules (no price, quote age, spread, price band) and the order rate, which apply to
-every order, then the sizing of opening orders (:mod:`scarline.risk.sizing`). Whether an
+sanity rules (no price, quote age, spread, price band), which apply to every order, the
+microstructure filters (bad quote, stale quote, spread shock, book imbalance, VPIN-lite
+block and throttle), which spare orders that only reduce, the order rate, then the sizing
+of opening orders (:mod:`scarline.risk.sizing`; a VPIN-throttled order is sized from its
+throttled qty, so a cap below it still binds and names its rule). Whether an
 order only reduces is computed here from position + pending + the batch's approvals
 (:mod:`scarline.risk.batch`), never taken from the intent's ``reducing`` flag.
 """
@@ -109,6 +112,33 @@ def _market_gates(
     return gates
 
 
+def _micro_gates(
+    lim: Limits, intents: OrderBatch, ctx: RiskContext
+) -> tuple[list[tuple[str, rules.Verdict]], rules.Verdict | None]:
+    """The microstructure filters that are on and have their measure in the context: the
+    blocking ones (for opening orders) and the VPIN-lite throttle (``None`` when off)."""
+    mc = lim.micro
+    if mc is None:
+        return [], None
+    m, gates = intents.instrument, []
+    if mc.block_invalid_quotes and ctx.quote_invalid is not None:
+        gates.append(("bad_quote", rules.bad_quote(ctx.quote_invalid[m])))
+    if mc.max_stale_bars is not None and ctx.stale_bars is not None:
+        gates.append(("stale_quote", rules.stale_quote(ctx.stale_bars[m], mc.max_stale_bars)))
+    if mc.spread_shock_z is not None and ctx.spread_z is not None:
+        gates.append(("spread_shock", rules.spread_shock(ctx.spread_z[m], mc.spread_shock_z)))
+    if mc.max_imbalance is not None and ctx.imbalance is not None:
+        side = intents.side.astype(np.float64)
+        gates.append(("imbalance", rules.imbalance(side, ctx.imbalance[m], mc.max_imbalance)))
+    throttle = None
+    if ctx.vpin is not None:
+        if mc.vpin_block is not None:
+            gates.append(("vpin", rules.vpin(ctx.vpin[m], mc.vpin_block)))
+        if mc.vpin_throttle is not None:
+            throttle = rules.vpin(ctx.vpin[m], mc.vpin_throttle)
+    return gates, throttle
+
+
 def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderView) -> Verdicts:
     """Verdict on every intent; pure given its inputs (the engine records the outcome)."""
     k = len(intents)
@@ -129,6 +159,8 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
     trig_value = np.where(by_global, view.global_value, view.value[a])
     trig_limit = np.where(by_global, view.global_limit, view.limit[a])
     gates = _market_gates(lim, intents, ctx, last)
+    micro, slow = _micro_gates(lim, intents, ctx)
+    factor = 1.0 if lim.micro is None else lim.micro.throttle_factor
     rounds = agent_rounds(a)
     book = BatchBook(lim, intents, ctx, view.orders_used, one_per_agent=len(rounds) == 1)
 
@@ -151,6 +183,14 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
             rnd.refuse(halted, HALT, "ladder_halt", view.value[ar], view.limit[ar])
             for name, g in gates:
                 rnd.refuse(~g.ok[rows], REJECT, name, g.value[rows], g.limit[rows])
+            for name, g in micro:  # microstructure filters spare orders that only reduce
+                rnd.refuse(opening & ~g.ok[rows], REJECT, name, g.value[rows], g.limit[rows])
+            req, slowed = q, None
+            if slow is not None:  # VPIN-lite throttle: the opening qty x factor, floored
+                slowed = opening & ~slow.ok[rows]
+                req = np.where(slowed, np.floor(q * factor).astype(np.int64), q)
+                sv, sl = slow.value[rows], slow.limit[rows]
+                rnd.refuse(slowed & (req == 0), REJECT, "vpin", sv, sl)
             if book.used is not None and lim.max_orders is not None:
                 r = rules.order_rate(book.used[book.gid[rows]], lim.max_orders)
                 rnd.refuse(~r.ok, REJECT, "order_rate", r.value, r.limit)
@@ -158,7 +198,7 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
             if len(o):
                 ro, go = rows[o], book.gid[rows[o]]
                 sized = size(lim, Opening(
-                    side=s[o], qty=q[o], exposure=exposure[o],
+                    side=s[o], qty=req[o], exposure=exposure[o],
                     held_abs=np.maximum(np.abs(up[o]), np.abs(dn[o])),
                     other_abs=np.abs(np.where(s[o] > 0, dn[o], up[o])),
                     lot_value=lot_value[ro], lot_cost=lot_cost[ro],
@@ -170,6 +210,11 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
                 approved[o] = sized.approved
                 v.outcome[ro], v.rule[ro] = sized.outcome, sized.rule
                 v.value[ro], v.limit[ro] = sized.value, sized.limit
+                if slowed is not None:  # sizing passed the throttled qty whole: VPIN binds
+                    cut = (sized.outcome == PASS) & slowed[o] & (req[o] < q[o])
+                    rc = ro[cut]
+                    v.outcome[rc], v.rule[rc] = THROTTLE, RULE["vpin"]
+                    v.value[rc], v.limit[rc] = sv[o][cut], sl[o][cut]
         keep = rnd.alive & ~opening
         approved[keep] = q[keep]
         if not view.killed:  # WARN: logged only, on rows that passed in full

@@ -29,6 +29,11 @@ RULES: tuple[str, ...] = (
     "max_gross_notional",  # sum of the agent's notionals above max_gross_notional
     "min_cash",  # a buy would take cash below min_cash
     "ladder_warn",  # passed, but the ladder is at WARN (logged only)
+    "vpin",  # VPIN-lite above vpin_block (reject) or vpin_throttle (throttle): opening only
+    "imbalance",  # book imbalance against the order above max_imbalance: opening only
+    "stale_quote",  # the quote has not changed for more than max_stale_bars: opening only
+    "spread_shock",  # spread z-score vs earlier bars above spread_shock_z: opening only
+    "bad_quote",  # the quote has no bid or ask <= bid (block_invalid_quotes): opening only
 )
 RULE = {name: code for code, name in enumerate(RULES)}
 
@@ -42,7 +47,8 @@ BREACH_RULES: tuple[str, ...] = (
 )
 """Rules whose rejects and throttles count as the agent's *breaches* for the ladder.
 
-Market-state rules (no_price, quote_age, spread) measure the feed, not the agent, and the
+Market-state rules (no_price, quote_age, spread, and the microstructure filters vpin,
+imbalance, stale_quote, spread_shock, bad_quote) measure the feed, not the agent, and the
 ladder/kill rules are consequences of a level already reached, so none of them count.
 """
 

@@ -78,6 +78,69 @@ class LadderConfig(_Strict):
         return self
 
 
+class MicrostructureConfig(_Strict):
+    """Microstructure filters on opening orders (``docs/risk.md``); every threshold off.
+
+    The measures come from :mod:`scarline.features.microstructure`, computed once per run;
+    the quote-based ones need L1 quotes (without them their rules pass). A filter refuses
+    (or, ``vpin_throttle``, scales down) orders that open or add exposure; orders that only
+    reduce always pass, so a position can be closed in any market.
+    """
+
+    vpin_throttle: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="VPIN-lite above it: opening qty x factor"
+    )
+    vpin_block: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="VPIN-lite above it: opening orders refused"
+    )
+    throttle_factor: float = Field(default=0.5, gt=0.0, le=1.0)
+    max_imbalance: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="book imbalance against the order (side x imbalance) above it: refused",
+    )
+    max_stale_bars: int | None = Field(
+        default=None, ge=0, description="bars since the quote last changed above it: refused"
+    )
+    block_invalid_quotes: bool = Field(
+        default=False, description="refuse opening orders on a quote with bid <= 0 or ask <= bid"
+    )
+    spread_shock_z: float | None = Field(
+        default=None, gt=0.0, description="spread z-score vs earlier bars above it: refused"
+    )
+    vpin_window: int = Field(default=50, ge=1, description="bars in the VPIN-lite sum")
+    vol_halflife: float = Field(
+        default=20.0, gt=0.0, description="half-life (bars) of the return sigma of the BVC"
+    )
+    spread_halflife: float = Field(
+        default=50.0, gt=0.0, description="half-life (bars) of the spread mean and std"
+    )
+    warmup: int = Field(
+        default=20, ge=1, description="earlier returns / spreads needed before a value exists"
+    )
+    spread_floor_bps: float = Field(
+        default=0.5, gt=0.0, description="lower bound of the spread std in the z-score, bps"
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """Some filter is on (the kernel only computes the measures then)."""
+        thresholds = (
+            self.vpin_throttle,
+            self.vpin_block,
+            self.max_imbalance,
+            self.max_stale_bars,
+            self.spread_shock_z,
+        )
+        return self.block_invalid_quotes or any(v is not None for v in thresholds)
+
+    @model_validator(mode="after")
+    def _check_order(self) -> MicrostructureConfig:
+        _ordered(("vpin_throttle", "vpin_block"), (self.vpin_throttle, self.vpin_block))
+        return self
+
+
 class RiskConfig(_Strict):
     """Pre-trade limits (each per agent; ``None`` = off), the ladder and the kill switch."""
 
@@ -100,4 +163,5 @@ class RiskConfig(_Strict):
         default=None, gt=0.0, le=100.0, description="hard limit: reaching it halts the agent"
     )
     ladder: LadderConfig = LadderConfig()
+    microstructure: MicrostructureConfig = MicrostructureConfig()
     kill: bool = Field(default=False, description="config kill switch: flatten and halt all")

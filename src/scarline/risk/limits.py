@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scarline.execution.types import CASH_SCALE
-from scarline.risk.config import RiskConfig
+from scarline.risk.config import MicrostructureConfig, RiskConfig
 
 _INT_CAP = 2**62  # money limits beyond this are "no limit" and keep products in int64
 
@@ -39,6 +39,7 @@ class Limits:
     max_spread_bps: float | None
     max_drawdown_pct: float | None
     throttle_scale: float
+    micro: MicrostructureConfig | None = None  # None: every microstructure filter is off
 
     @staticmethod
     def of(cfg: RiskConfig, unit_values: np.ndarray) -> Limits:
@@ -57,4 +58,5 @@ class Limits:
             max_spread_bps=cfg.max_spread_bps,
             max_drawdown_pct=cfg.max_drawdown_pct,
             throttle_scale=cfg.ladder.throttle_scale,
+            micro=cfg.microstructure if cfg.microstructure.enabled else None,
         )

@@ -79,6 +79,45 @@ def drawdown(dd_pct: np.ndarray, max_pct: float) -> Verdict:
     return Verdict(dd_pct < max_pct, dd_pct.astype(np.float64), _full(len(dd_pct), max_pct))
 
 
+# --- microstructure filters (opening orders; an undefined measure passes) -----------------
+
+
+def _at_most(value: np.ndarray, limit: float) -> Verdict:
+    """``value <= limit``; NaN (undefined) passes."""
+    value = np.asarray(value, dtype=np.float64)
+    return Verdict(~(value > limit), value, _full(len(value), limit))
+
+
+def vpin(value: np.ndarray, limit: float) -> Verdict:
+    """VPIN-lite of the order's instrument at most ``limit`` (block or throttle threshold)."""
+    return _at_most(value, limit)
+
+
+def imbalance(side: np.ndarray, book_imbalance: np.ndarray, max_imbalance: float) -> Verdict:
+    """Book imbalance *against* the order, ``side · (b − a) / (b + a)``, at most the limit.
+
+    A buy lifts the ask: it is against it when the ask is the thin side (imbalance > 0); a
+    sell hits the bid: against it when the bid is thin (imbalance < 0).
+    """
+    return _at_most(side * np.asarray(book_imbalance, dtype=np.float64), max_imbalance)
+
+
+def stale_quote(stale_bars: np.ndarray, max_bars: int) -> Verdict:
+    """Bars since the quote last changed at most ``max_bars``; no quote yet (−1) passes."""
+    return _at_most(np.where(stale_bars < 0, np.nan, stale_bars), max_bars)
+
+
+def spread_shock(spread_z: np.ndarray, max_z: float) -> Verdict:
+    """Spread z-score against the earlier bars' spreads at most ``max_z``."""
+    return _at_most(spread_z, max_z)
+
+
+def bad_quote(invalid: np.ndarray) -> Verdict:
+    """The quote is usable: a bid > 0 and ask > bid (value 1 = invalid, limit 0)."""
+    k = len(invalid)
+    return Verdict(~invalid, np.asarray(invalid, dtype=np.float64), _full(k, 0.0))
+
+
 # --- scaling rules (cap the qty, reject when the cap is zero) ------------------------------
 
 

@@ -26,6 +26,12 @@ class RiskContext:
     ask: np.ndarray | None = None  # int64[M] ticks
     quote_ts: np.ndarray | None = None  # int64[M] ns of each instrument's last quote
     now_ts: int = 0  # ns, the clock at the check
+    # microstructure measures of bar t (scarline.features.microstructure), when filters are on
+    vpin: np.ndarray | None = None  # float64[M], VPIN-lite; NaN = undefined
+    imbalance: np.ndarray | None = None  # float64[M], L1 book imbalance; NaN = no size
+    stale_bars: np.ndarray | None = None  # int64[M], bars since the quote changed; -1 = none
+    quote_invalid: np.ndarray | None = None  # bool[M], bid <= 0 or ask <= bid
+    spread_z: np.ndarray | None = None  # float64[M], spread z-score; NaN = undefined
 
     def validate(self, n: int, m: int) -> None:
         """Shape errors are kernel bugs: fail loudly, naming the field."""
@@ -38,6 +44,11 @@ class RiskContext:
             "bid": (m,),
             "ask": (m,),
             "quote_ts": (m,),
+            "vpin": (m,),
+            "imbalance": (m,),
+            "stale_bars": (m,),
+            "quote_invalid": (m,),
+            "spread_z": (m,),
         }
         for name, shape in shapes.items():
             value = getattr(self, name)
