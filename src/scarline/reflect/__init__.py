@@ -1,0 +1,50 @@
+"""Reflection: the drift sentry over every agent's returns and the theory packets it leaves.
+
+(The decision diary, proposals, scheduler and guardian of DESIGN.md will live here too.)
+"""
+
+from scarline.reflect.config import DriftConfig
+from scarline.reflect.drift import (
+    Baseline,
+    Cusum,
+    PageHinkley,
+    baseline_update,
+    cusum_step,
+    cusum_update,
+    page_hinkley_update,
+)
+from scarline.reflect.sentry import CUSUM, DETECTORS, PAGE_HINKLEY, Alarms, DriftSentry
+from scarline.reflect.theory import (
+    Evidence,
+    StepSeqs,
+    TheoryPacket,
+    Window,
+    packet_bytes,
+    packets_from_alarms,
+    read_packet,
+    write_packets,
+)
+
+__all__ = [
+    "CUSUM",
+    "DETECTORS",
+    "PAGE_HINKLEY",
+    "Alarms",
+    "Baseline",
+    "Cusum",
+    "DriftConfig",
+    "DriftSentry",
+    "Evidence",
+    "PageHinkley",
+    "StepSeqs",
+    "TheoryPacket",
+    "Window",
+    "baseline_update",
+    "cusum_step",
+    "cusum_update",
+    "packet_bytes",
+    "packets_from_alarms",
+    "page_hinkley_update",
+    "read_packet",
+    "write_packets",
+]
