@@ -16,6 +16,7 @@ from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import lineage as lineage_cli
 from scarline.cli import rebuild_policy as rebuild_cli
+from scarline.cli import regimes as regimes_cli
 from scarline.cli import run as run_cli
 from scarline.cli import wal as wal_cli
 from scarline.cli.common import console, err_console
@@ -76,6 +77,7 @@ app.command("kill")(kill_cli.kill)
 app.command("export-policy")(export_cli.export_policy)
 app.command("lineage")(lineage_cli.lineage)
 app.command("rebuild-policy")(rebuild_cli.rebuild_policy)
+app.command("regimes")(regimes_cli.regimes)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
 
