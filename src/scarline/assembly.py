@@ -16,6 +16,8 @@ from scarline.execution.broker import SimBroker
 from scarline.execution.types import CASH_SCALE, unit_values
 from scarline.market.frame import MarketData
 from scarline.recorder import Recorder
+from scarline.reflect.sentry import DriftSentry
+from scarline.regime.stage import market_regimes
 from scarline.risk.engine import RiskEngine
 from scarline.rng import SeedTree
 
@@ -74,4 +76,6 @@ def kernel_for(
         operator=operator,
         recorder=Recorder(market.n_steps, n, keep_equity=keep_equity),
         life=ScarTracker(n, config.scars, cash_units(config.accounts.initial_cash)),
+        regimes=market_regimes(market, config.regime),
+        sentry=DriftSentry(n, config.reflect.drift) if config.reflect.drift.enabled else None,
     )

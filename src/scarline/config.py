@@ -21,6 +21,8 @@ from scarline.agents.config import AgentGroup, SmaGroup
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
+from scarline.reflect.config import DriftConfig
+from scarline.regime.stage import RegimeSettings
 from scarline.risk.config import RiskConfig
 from scarline.strict import Strict
 
@@ -81,6 +83,12 @@ class EvaluationConfig(_Strict):
         return max(1, min(n_steps - 1, round(n_steps * (1.0 - self.oos_fraction))))
 
 
+class ReflectConfig(_Strict):
+    """``[reflect]``: the drift sentry (``[reflect.drift]``); see docs/drift.md."""
+
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+
+
 class RunConfig(_Strict):
     """Everything that decides what a run does."""
 
@@ -96,6 +104,8 @@ class RunConfig(_Strict):
     execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
     scars: ScarConfig = ScarConfig()
+    regime: RegimeSettings = Field(default_factory=RegimeSettings)
+    reflect: ReflectConfig = Field(default_factory=ReflectConfig)
     evaluation: EvaluationConfig = EvaluationConfig()
     report: bool = Field(default=True, description="write report.html and plots")
 

@@ -17,6 +17,7 @@ the market and operator inputs come from and where records go.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +29,7 @@ from scarline.agents.qagents import AgentView
 from scarline.clock import SimClock
 from scarline.decisions import ChangeTracker
 from scarline.events import (
+    FORCED_FLAT,
     Array,
     Decision,
     Event,
@@ -48,6 +50,11 @@ from scarline.features.microstructure import microstructure_table
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.recorder import Recorder
+from scarline.reflect.events import drift_alarms_event
+from scarline.reflect.sentry import Alarms, DriftSentry
+from scarline.reflect.theory import StepSeqs, TheoryPacket, packets_from_alarms
+from scarline.regime.events import regime_change_event
+from scarline.regime.stage import MarketRegimes
 from scarline.risk.codes import CAUSES, LEVELS
 from scarline.risk.engine import RiskContext, RiskEngine
 from scarline.risk.events import risk_checks_event, state_change_event
@@ -62,6 +69,23 @@ class Journal(Protocol):
 
     @property
     def head(self) -> str: ...
+
+
+class _SeqJournal:
+    """Forwards to the journal and remembers the last seq written: the drift sentry's theory
+    packets point at the WAL records of the steps they cite."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.inner = journal
+        self.last_seq = -1
+
+    def append(self, event: Event, ts: int) -> int:
+        self.last_seq = self.inner.append(event, ts)
+        return self.last_seq
+
+    @property
+    def head(self) -> str:
+        return self.inner.head
 
 
 class OperatorInputs(Protocol):
@@ -99,13 +123,15 @@ class Kernel:
         operator: OperatorInputs,
         recorder: Recorder,
         life: ScarTracker,
+        regimes: MarketRegimes | None = None,
+        sentry: DriftSentry | None = None,
     ) -> None:
         self.market = market
         self.population = population
         self.broker = broker
         self.risk = risk
         self.accounts = accounts
-        self.journal = journal
+        self.journal = _SeqJournal(journal)
         self.ids = ids
         self.operator = operator
         self.recorder = recorder
@@ -121,6 +147,13 @@ class Kernel:
         micro = risk.cfg.microstructure
         self._micro = microstructure_table(market, micro) if micro.enabled else None
         self._next_order_id = 0
+        self.regimes = regimes or MarketRegimes(None, {}, None, None)
+        self.sentry = sentry
+        self.step_seqs = StepSeqs()
+        self.theory: list[TheoryPacket] = []  # the drift sentry's, written at the run's end
+        self._equity_before: np.ndarray | None = None
+        self._closes = market.close  # what every policy saw, hashed into each Decision
+        self._tables = [g.feature_table for _, g in population.learners]
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -129,6 +162,7 @@ class Kernel:
         self.clock.advance_to(ts)
         run_id, session_id = self.ids.run_id, self.ids.session_id
         journal, market, accounts = self.journal, self.market, self.accounts
+        first_seq = journal.last_seq + 1
         for bar in self._emitter.bars(t):
             journal.append(bar, ts)
         for quote in self._emitter.quotes(t):
@@ -188,9 +222,15 @@ class Kernel:
             if census is not None:
                 for record in census.take_births(self.life.scars):
                     self._birth(t, ts, record, equity)
+        alarms = self._watch_drift(t, ts, equity)
+        change = self.regimes.changes.get(t)
+        if change is not None:
+            journal.append(regime_change_event(run_id, session_id, change), ts)
 
-        # 4. decide and size
-        exposure = self.population.decide(t)
+        # 4. decide (the regime's profile bands it, drift alarms shrink it) and size
+        exposure = self.regimes.shape(t, self.population.decide(t))
+        if self.sentry is not None and self.sentry.size_scale.min() < 1.0:
+            exposure = exposure * self.sentry.size_scale[:, None].astype(exposure.dtype)
         pending = self.broker.pending_qty()
         target, cells = self._targets(t, exposure, equity, kill is not None, life)
         decision_id = f"d{t}"
@@ -203,8 +243,37 @@ class Kernel:
             )
             if len(intents):
                 self._limit_entries(intents)
+                self._profile_entries(t, intents)
                 self._route(t, ts, decision_id, intents, pending)
         self.recorder.on_step(t, equity)
+        self.step_seqs.record(t, first_seq, journal.last_seq)
+        if alarms is not None:
+            actions = self.sentry.cfg.actions if self.sentry is not None else []
+            self.theory += packets_from_alarms(
+                alarms, self.population.agent_ids, self.step_seqs, actions
+            )
+
+    def _watch_drift(self, t: int, ts: int, equity: np.ndarray) -> Alarms | None:
+        """Each living agent's step return to the drift sentry; alarms are journaled and act
+        at once (exploration frozen, size cut) — the theory packets follow at step end."""
+        if self.sentry is None:
+            return None
+        before, self._equity_before = self._equity_before, equity.copy()
+        if before is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            returns = np.log(np.maximum(equity, 1) / np.maximum(before, 1))
+        # only steps that moved the agent's equity: a flat agent's zeros say nothing of its
+        # edge (and a warm-up of zeros would make its first trade look like a drift)
+        alarms = self.sentry.update(t, returns, self.life.alive & (returns != 0))
+        if alarms.empty:
+            return None
+        if "freeze_exploration" in self.sentry.cfg.actions:
+            self.population.freeze_exploration(alarms.rows)
+        self.journal.append(
+            drift_alarms_event(self.ids.run_id, self.ids.session_id, alarms, self.sentry), ts
+        )
+        return alarms
 
     def _limit_entries(self, intents: OrderBatch) -> None:
         """Agents whose genes say "limit" open positions with a limit order at the last close
@@ -214,6 +283,29 @@ class Kernel:
         if limit.any():
             intents.order_type[limit] = LIMIT
             intents.limit_price[limit] = self.accounts.last_close[intents.instrument[limit]]
+
+    def _profile_entries(self, t: int, intents: OrderBatch) -> None:
+        """The router's profile of each instrument shapes opening orders: makers join the book
+        at the last close, aggressive takers pay at most ``bps`` past it (a marketable limit);
+        reducing orders stay as they are, so risk can always get out."""
+        entries = self.regimes.entries(t)
+        if entries is None:
+            return
+        maker, bps = entries
+        opening = ~intents.reducing & (intents.order_type != LIMIT)
+        inst = intents.instrument
+        close = self.accounts.last_close[inst]
+        joins = opening & maker[inst]
+        if joins.any():
+            intents.order_type[joins] = LIMIT
+            intents.limit_price[joins] = close[joins]
+        capped = opening & ~maker[inst] & np.isfinite(bps[inst])
+        if capped.any():
+            side = intents.side[capped].astype(np.float64)
+            edge = close[capped] * (1.0 + side * bps[inst][capped] / 1e4)
+            price = np.where(side > 0, np.ceil(edge), np.floor(edge)).astype(np.int64)
+            intents.order_type[capped] = LIMIT
+            intents.limit_price[capped] = np.maximum(price, 1)
 
     def _targets(
         self, t: int, exposure: np.ndarray, equity: np.ndarray, kill_now: bool, life: LifeEvents
@@ -251,6 +343,10 @@ class Kernel:
     ) -> None:
         """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
         c = self._changes.update(exposure, target)
+        reasons = self.population.reasons()[c.agent]
+        forced = ~self.life.alive[c.agent] if self.killed_at is None else np.ones_like(reasons)
+        reasons[forced.astype(bool)] = FORCED_FLAT
+        profile = self.regimes.profile
         self.journal.append(
             Decision(
                 run_id=self.ids.run_id,
@@ -262,10 +358,22 @@ class Kernel:
                 actions=Array.of(c.actions),
                 target_qty=Array.of(c.target_qty),
                 instrument=Array.of(c.instrument),
+                reasons=Array.of(reasons),
+                regime=self.regimes.regime(t),
+                profiles=None if profile is None else Array.of(profile[t]),
+                features_hash=self._features_hash(t),
             ),
             ts,
         )
         self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
+
+    def _features_hash(self, t: int) -> str:
+        """BLAKE2b-128 of the inputs of step ``t``'s decisions: the closes of bar t and every
+        learning group's feature row t (rules read the closes; features are causal)."""
+        h = hashlib.blake2b(self._closes[t].tobytes(), digest_size=16)
+        for table in self._tables:
+            h.update(table[t].numpy().tobytes())
+        return h.hexdigest()
 
     def _route(
         self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
@@ -329,6 +437,9 @@ class Kernel:
         run_id, session_id = self.ids.run_id, self.ids.session_id
         slots = record.slots
         self.population.express()
+        if self.sentry is not None:  # a newborn's returns are its own: fresh detectors
+            self.sentry.reset_rows(slots)
+            self.population.freeze_exploration(slots, frozen=False)
         self.life.sensitivity[:] = self.population.scar_sensitivity
         self.life.reborn(slots, equity)
         reset = self.risk.reset_agents(t, slots, equity[slots])

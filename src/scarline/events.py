@@ -23,7 +23,7 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -121,6 +121,12 @@ class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
     *Dense* (``instrument`` absent): ``agents`` is ``int64[N]``; ``actions`` is ``[N, M]``
     (policy-specific action codes, e.g. -1/0/+1 for short/flat/long); ``target_qty`` is
     ``int64[N, M]`` in lots.
+
+    Attribution (why, under what market): ``reasons`` ``uint8`` per cell (see
+    :data:`REASONS`); ``regime`` the committed macro regime in force (-1: regimes off);
+    ``profiles`` ``int8[M]`` the router profile in force per instrument (absent: router off);
+    ``features_hash`` BLAKE2b-128 of what the policies saw at this step (the bars' closes and
+    every learning group's feature row), so a diary row can point at its inputs.
     """
 
     decision_id: str
@@ -130,6 +136,16 @@ class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
     actions: Array
     target_qty: Array
     instrument: Array | None = None
+    reasons: Array | None = None
+    regime: int = -1
+    profiles: Array | None = None
+    features_hash: str = ""
+
+
+REASONS = ("unknown", "greedy", "explore", "rule", "random", "forced-flat")
+"""Why a decision cell changed: a Q-agent's argmax or exploration draw, a rule baseline, a
+random-entry placebo, or a forced flat (death, kill switch)."""
+UNKNOWN, GREEDY, EXPLORE, RULE, RANDOM, FORCED_FLAT = range(len(REASONS))
 
 
 class RiskCheck(Event, frozen=True, kw_only=True):
@@ -330,6 +346,30 @@ class Mutations(Event, frozen=True, kw_only=True):
     after: Array
 
 
+class RegimeChange(Event, frozen=True, kw_only=True):
+    """The committed macro regime changed at ``step`` (after the state machine's hysteresis)."""
+
+    step: int
+    from_regime: str
+    to_regime: str
+    confidence: float
+
+
+class DriftAlarms(Event, frozen=True, kw_only=True):
+    """The drift sentry fired for ``agent`` rows at ``step``: ``detector`` indexes
+    ``detectors``; ``change_step`` is the detector's estimate of when the drift began; the
+    ``actions`` listed were applied from this step on (e.g. freeze exploration, halve size)."""
+
+    step: int
+    agent: Array
+    detector: Array
+    statistic: Array
+    change_step: Array
+    size_scale: Array
+    detectors: list[str]
+    actions: list[str]
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     SessionStart,
     SessionEnd,
@@ -352,6 +392,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Deaths,
     Births,
     Mutations,
+    RegimeChange,
+    DriftAlarms,
 )
 """Every event the WAL can hold."""
 
@@ -379,6 +421,8 @@ AnyEvent = (
     | Deaths
     | Births
     | Mutations
+    | RegimeChange
+    | DriftAlarms
 )
 
 

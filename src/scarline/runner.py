@@ -41,6 +41,7 @@ from scarline.operator import LiveOperator
 from scarline.outcome import run_results
 from scarline.policy_store import save_weights
 from scarline.provenance import code_hash, environment
+from scarline.reflect.theory import write_packets
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.strategies import strategy_rows
@@ -130,6 +131,13 @@ def load_run_market(config: RunConfig) -> MarketData:
     return normalized(subset(market, d.start, d.end, d.symbols))
 
 
+THEORY_DIR = "theory"  # the drift sentry's theory packets, one JSON file per alarm
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @dataclass(eq=False)
 class OpenRun:
     """A run directory being written: config snapshot and WAL open, kernel built. Step the
@@ -157,6 +165,8 @@ class OpenRun:
         config, market, run_dir, kernel = self.config, self.market, self.run_dir, self.kernel
         n_agents = kernel.population.n_agents
         artifacts = save_weights(kernel, run_dir)
+        for path in write_packets(run_dir / THEORY_DIR, kernel.theory):  # drift alarms' packets
+            artifacts[path.relative_to(run_dir).as_posix()] = _sha256(path)
         census, life = kernel.population.census, kernel.life
         best = None
         if census is not None:

@@ -23,6 +23,7 @@ from scarline.agents.qagents import AgentView, QAgents
 from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
 from scarline.errors import ConfigError
+from scarline.events import RANDOM, RULE
 from scarline.evolution.census import Census, GenomeSink
 from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.market.frame import MarketData
@@ -54,6 +55,13 @@ def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: i
                 market, group.count, group.p_entry, group.p_exit, rng, group.allow_short
             )
     raise ConfigError(f"agents[{index}]: unknown kind")  # pragma: no cover - pydantic guards
+
+
+def _reasons(group: Policy) -> np.ndarray:
+    if isinstance(group, QAgents):
+        return group.reasons
+    code = RANDOM if isinstance(group, RandomEntry) else RULE
+    return np.full(group.n_agents, code, dtype=np.uint8)
 
 
 class Population:
@@ -125,6 +133,19 @@ class Population:
                     view.lot_value,
                 ),
             )
+
+    def freeze_exploration(self, rows: np.ndarray, frozen: bool = True) -> None:
+        """Learning agents among ``rows`` stop (or resume) exploring; others have nothing to
+        freeze."""
+        for span, group in self.learners:
+            mine = rows[(rows >= span.start) & (rows < span.stop)]
+            if mine.size:
+                group.freeze_exploration(mine - span.start, frozen)
+
+    def reasons(self) -> np.ndarray:
+        """``uint8[N]`` why each agent decided as it did at the last :meth:`decide` (codes of
+        :data:`scarline.events.REASONS`)."""
+        return np.concatenate([_reasons(p) for p in self.groups])
 
     def freeze_at(self, step: int) -> None:
         """Learning groups stop learning and exploring from ``step`` (out-of-sample)."""

@@ -24,6 +24,7 @@ from scarline.agents.config import QNetGroup
 from scarline.agents.dqn import Batch, DQNLearner
 from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.agents.replay import ReplayBuffers, assemble
+from scarline.events import EXPLORE, GREEDY
 from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.evolver import Births, Evolver
 from scarline.evolution.genome import (
@@ -110,6 +111,8 @@ class QAgents:
         if evo.enabled:
             self.evolver = Evolver(evo, cfg.count, periods_per_year, seeds, index)
         self.births: Births | None = None  # the last life cycle's, until the population takes it
+        self.greedy: torch.Tensor | None = None  # bool[N]: exploration frozen by the drift sentry
+        self.reasons = np.full(cfg.count, GREEDY, dtype=np.uint8)  # of the last decide
         self._immigrants: dict[int, list[Immigrant]] = {}  # by the life-cycle step they arrive
 
     def _express(self) -> None:
@@ -129,6 +132,18 @@ class QAgents:
     def freeze_at(self, step: int) -> None:
         """Stop learning and exploring from ``step`` (the out-of-sample part of a run)."""
         self.frozen_from = step
+
+    @property
+    def feature_table(self) -> torch.Tensor:
+        """``float32[T, M, F]``: the market part of every observation (causal features)."""
+        return self._table
+
+    def freeze_exploration(self, rows: np.ndarray, frozen: bool = True) -> None:
+        """Agents ``rows`` act greedily from now on (a drift alarm), or explore again (a
+        newborn in the slot); learning goes on either way."""
+        if self.greedy is None:
+            self.greedy = torch.zeros(self.n_agents, dtype=torch.bool)
+        self.greedy[torch.from_numpy(np.asarray(rows, dtype=np.int64))] = frozen
 
     def _frozen(self, t: int) -> bool:
         return self.frozen_from is not None and t >= self.frozen_from
@@ -259,8 +274,11 @@ class QAgents:
         else:
             age = torch.full((self.n_agents,), t, dtype=torch.int64)
             epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
+            if self.greedy is not None:  # the drift sentry froze their exploration
+                epsilon = epsilon.masked_fill(self.greedy, 0.0)
         with torch.no_grad():
             action = self.net.act(obs, epsilon, self._act_gen)
+        self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
         levels = self._levels[action.numpy()] * self.phenotype.cap

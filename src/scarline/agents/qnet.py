@@ -134,6 +134,7 @@ class QPopulation:
         greedy = self.q_values(obs).argmax(dim=1)
         explore = torch.rand(n, generator=generator) < epsilon
         random_action = torch.randint(self.n_actions, (n,), generator=generator)
+        self.explored = explore  # which agents drew at random (the decision diary's reason)
         return torch.where(explore, random_action, greedy)
 
     # ---- copies (target networks, export, evolution) ---------------------------------------
