@@ -126,6 +126,7 @@ def decaying_market() -> MarketData:
 
 
 DRIFT = {"drift": {"enabled": True}}
+HEADS = {"warmup_steps": 16, "train_every": 4, "regime_heads": True}  # the macro regime's head acts
 LEARNERS = {
     "kind": "q-network",
     "count": 16,
@@ -189,7 +190,7 @@ def test_theory_packets_are_written_and_everything_on_replays(tmp_path: Path) ->
     path = write_market(decaying_market(), tmp_path / "decay.csv")
     cfg = RunConfig(
         data={"source": str(path)},
-        agents=[{"kind": "buy-and-hold"}, {**LEARNERS, "count": 8}],
+        agents=[{"kind": "buy-and-hold"}, {**LEARNERS, "count": 8, "qnet": HEADS}],
         regime={
             "hmm": {"enabled": True, "min_history": 200, "refit_every": 100},
             "router": {"enabled": True},

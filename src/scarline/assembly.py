@@ -56,7 +56,9 @@ def kernel_for(
 ) -> Kernel:
     """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9."""
     seeds = SeedTree(config.seed)
-    population = Population(list(config.agents), market, seeds, genome_sink, island)
+    regimes = market_regimes(market, config.regime)
+    labels = None if regimes.path is None else regimes.path.labels
+    population = Population(list(config.agents), market, seeds, genome_sink, island, labels)
     split = config.evaluation.split_step(market.n_steps)
     if split is not None:
         population.freeze_at(split)
@@ -76,6 +78,6 @@ def kernel_for(
         operator=operator,
         recorder=Recorder(market.n_steps, n, keep_equity=keep_equity),
         life=ScarTracker(n, config.scars, cash_units(config.accounts.initial_cash)),
-        regimes=market_regimes(market, config.regime),
+        regimes=regimes,
         sentry=DriftSentry(n, config.reflect.drift) if config.reflect.drift.enabled else None,
     )

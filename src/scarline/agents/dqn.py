@@ -49,6 +49,16 @@ class Batch(NamedTuple):
     reward: Tensor
     next_obs: Tensor
     done: Tensor
+    head: Tensor | None = None  # int64[N, B]: the regime head of obs (None: one head)
+    next_head: Tensor | None = None
+
+
+def select_head(q: Tensor, head: Tensor, heads: int) -> Tensor:
+    """``q`` ``[N, B, heads * A]`` → ``[N, B, A]``: each sample's own head's action values."""
+    n, b, _ = q.shape
+    blocks = q.view(n, b, heads, -1)
+    index = head.view(n, b, 1, 1).expand(n, b, 1, blocks.shape[3])
+    return blocks.gather(2, index).squeeze(2)
 
 
 class DQNLearner:
@@ -63,17 +73,29 @@ class DQNLearner:
         self.grad_norm = torch.zeros(online.n_agents)  # per agent, before clipping, last update
         # per-agent learning rate as a multiple of cfg.lr (evolved genes); None: all 1
         self.lr_scale: Tensor | None = None
+        # regime heads: the output is `heads` blocks of actions; head_of_t[t] (int64[T]) is
+        # the block that acted at step t, so each transition trains its own regime's head
+        self.heads = 1
+        self.head_of_t: Tensor | None = None
 
     def due(self, step: int) -> bool:
         """Whether the kernel should train at ``step`` (after warm-up, every ``train_every``)."""
         return step >= self.cfg.warmup_steps and step % self.cfg.train_every == 0
 
     def update(
-        self, obs: Tensor, action: Tensor, reward: Tensor, next_obs: Tensor, done: Tensor
+        self,
+        obs: Tensor,
+        action: Tensor,
+        reward: Tensor,
+        next_obs: Tensor,
+        done: Tensor,
+        head: Tensor | None = None,
+        next_head: Tensor | None = None,
     ) -> Tensor:
         """One DQN step on ``[N, B, …]`` batches; returns each agent's loss, ``float32[N]``."""
         cfg = self.cfg
-        loss = self.td_loss(self.online, Batch(obs, action, reward, next_obs, done))
+        batch = Batch(obs, action, reward, next_obs, done, head, next_head)
+        loss = self.td_loss(self.online, batch)
 
         self.optimizer.zero_grad()
         loss.sum().backward()  # agent i's rows get exactly d loss_i
@@ -107,10 +129,15 @@ class DQNLearner:
         training): on markets the logged training loss is dominated by reward noise.
         """
         with torch.no_grad():
-            target_max = self.target.forward(batch.next_obs).max(dim=2).values
+            target_q = self.target.forward(batch.next_obs)
+            if batch.next_head is not None:
+                target_q = select_head(target_q, batch.next_head, self.heads)
+            target_max = target_q.max(dim=2).values
             not_done = 1.0 - batch.done.to(torch.float32)
             td_target = batch.reward + self.cfg.gamma * target_max * not_done
         q_all = online.forward(batch.obs)
+        if batch.head is not None:
+            q_all = select_head(q_all, batch.head, self.heads)
         q_taken = q_all.gather(2, batch.action.unsqueeze(2)).squeeze(2)
         loss = F.huber_loss(q_taken, td_target, reduction="none", delta=self.cfg.huber_delta)
         return loss.mean(dim=1)  # [N]: one loss per agent
@@ -131,7 +158,10 @@ class DQNLearner:
         next_obs = assemble(table, instrument, b.next_t, b.next_private)
         if obs_mask is not None:
             obs, next_obs = obs * obs_mask.unsqueeze(1), next_obs * obs_mask.unsqueeze(1)
-        return Batch(obs, b.action, b.reward, next_obs, b.done)
+        if self.head_of_t is None:
+            return Batch(obs, b.action, b.reward, next_obs, b.done)
+        head, next_head = self.head_of_t[b.t], self.head_of_t[b.next_t]
+        return Batch(obs, b.action, b.reward, next_obs, b.done, head, next_head)
 
     def learn(
         self,

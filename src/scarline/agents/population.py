@@ -31,7 +31,13 @@ from scarline.report.results import infer_periods_per_year
 from scarline.rng import SeedTree
 
 
-def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: int) -> Policy:
+def build_group(
+    group: AgentGroup,
+    market: MarketData,
+    seeds: SeedTree,
+    index: int,
+    regime: np.ndarray | None = None,
+) -> Policy:
     match group:
         case SmaGroup():
             pairs = crossover_pairs(group.fast, group.slow)
@@ -48,7 +54,8 @@ def build_group(group: AgentGroup, market: MarketData, seeds: SeedTree, index: i
         case MeanReversionGroup():
             return MeanReversion(market, group.windows, group.z_entry, group.allow_short)
         case QNetGroup():
-            return QAgents(market, group, seeds, index, infer_periods_per_year(market.timestamps))
+            ppy = infer_periods_per_year(market.timestamps)
+            return QAgents(market, group, seeds, index, ppy, regime)
         case RandomEntryGroup():
             rng = seeds.generator(f"agents/{index}/random-entry")
             return RandomEntry(
@@ -74,10 +81,13 @@ class Population:
         seeds: SeedTree,
         genome_sink: GenomeSink | None = None,
         island: int = 0,
+        regime: np.ndarray | None = None,
     ) -> None:
+        """``regime``: the committed macro regime of every step (``int64[T]``), for groups
+        with regime heads; None when ``[regime.hmm]`` is off."""
         if not groups:
             raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
-        self.groups = [build_group(g, market, seeds, i) for i, g in enumerate(groups)]
+        self.groups = [build_group(g, market, seeds, i, regime) for i, g in enumerate(groups)]
         sizes = [p.n_agents for p in self.groups]
         self.n_agents = sum(sizes)
         self.agent_ids = np.arange(self.n_agents, dtype=np.int64)

@@ -24,6 +24,7 @@ from scarline.agents.config import QNetGroup
 from scarline.agents.dqn import Batch, DQNLearner
 from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.agents.replay import ReplayBuffers, assemble
+from scarline.errors import ConfigError
 from scarline.events import EXPLORE, GREEDY
 from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.evolver import Births, Evolver
@@ -40,6 +41,7 @@ from scarline.evolution.migration import Arrivals, Immigrant, displaced_rows
 from scarline.evolution.phenotype import phenotype
 from scarline.features.market import market_features
 from scarline.market.frame import MarketData
+from scarline.regime.hmm import REGIME_NAMES
 from scarline.rng import SeedTree
 
 PRIVATE = ("exposure", "unrealized", "cash", "scars")
@@ -60,6 +62,24 @@ class AgentView:
     lot_value: np.ndarray  # int64[M], cash units of one lot at the last close
 
 
+def _regime_heads(
+    cfg: QNetGroup, regime: np.ndarray | None, index: int
+) -> tuple[int, np.ndarray | None]:
+    """``(heads, regime labels int64[T])`` of a group: 3 heads with ``qnet.regime_heads``."""
+    if not cfg.qnet.regime_heads:
+        return 1, None
+    if regime is None:
+        raise ConfigError(
+            f"agents[{index}].qnet.regime_heads needs the macro regime: set [regime.hmm] enabled"
+        )
+    if cfg.evolution.enabled:
+        raise ConfigError(
+            f"agents[{index}].qnet.regime_heads: not supported with evolution yet "
+            "(genomes hold one head)"
+        )
+    return len(REGIME_NAMES), np.ascontiguousarray(regime, dtype=np.int64)
+
+
 class QAgents:
     name = "q-network"
 
@@ -70,6 +90,7 @@ class QAgents:
         seeds: SeedTree,
         index: int,
         periods_per_year: float = 252.0,
+        regime: np.ndarray | None = None,
     ) -> None:
         configure_torch(cfg.qnet.torch_threads)
         self.cfg = cfg.qnet
@@ -82,10 +103,18 @@ class QAgents:
         self.features = market_features(market, cfg.features)
         self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
         obs_dim = self.features.n_features + len(PRIVATE)
-        self.net = QPopulation.from_config(
-            cfg.count, obs_dim, self.cfg, seeds.torch_generator(f"agents/{index}/q-init")
+        self.heads, self._regime = _regime_heads(cfg, regime, index)
+        self.net = QPopulation(
+            cfg.count,
+            obs_dim,
+            self.cfg.hidden,
+            self.heads * self.cfg.n_actions,
+            seeds.torch_generator(f"agents/{index}/q-init"),
         )
         self.learner = DQNLearner(self.net, self.cfg)
+        if self._regime is not None:
+            self.learner.heads = self.heads
+            self.learner.head_of_t = torch.from_numpy(self._regime)
         self.buffers = ReplayBuffers(cfg.count, self.cfg.buffer_capacity, len(PRIVATE))
         self._act_gen = seeds.torch_generator(f"agents/{index}/q-act")
         self._learn_gen = seeds.torch_generator(f"agents/{index}/q-learn")
@@ -276,8 +305,9 @@ class QAgents:
             epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
             if self.greedy is not None:  # the drift sentry froze their exploration
                 epsilon = epsilon.masked_fill(self.greedy, 0.0)
+        head = 0 if self._regime is None else int(self._regime[t])
         with torch.no_grad():
-            action = self.net.act(obs, epsilon, self._act_gen)
+            action = self.net.act(obs, epsilon, self._act_gen, self.heads, head)
         self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)

@@ -123,17 +123,29 @@ class QPopulation:
         with torch.no_grad():
             return self.forward(obs.unsqueeze(1)).squeeze(1)
 
-    def act(self, obs: Tensor, epsilon: Tensor, generator: torch.Generator) -> Tensor:
+    def act(
+        self,
+        obs: Tensor,
+        epsilon: Tensor,
+        generator: torch.Generator,
+        heads: int = 1,
+        head: int = 0,
+    ) -> Tensor:
         """Epsilon-greedy actions ``int64[N]`` with a per-agent ``epsilon: float32[N]``.
 
         Both draws are made for every agent on every call, uniform-explore first, then the
         random action, so the generator advances the same way whatever the epsilons are.
         Greedy ties go to the lowest action index (``torch.argmax`` returns the first maximum).
+        With ``heads`` > 1 the outputs are ``heads`` blocks of actions and block ``head`` acts
+        (the macro regime's micro policy head).
         """
         n = obs.shape[0]
-        greedy = self.q_values(obs).argmax(dim=1)
+        q = self.q_values(obs)
+        if heads > 1:
+            q = q.view(n, heads, -1)[:, head]
+        greedy = q.argmax(dim=1)
         explore = torch.rand(n, generator=generator) < epsilon
-        random_action = torch.randint(self.n_actions, (n,), generator=generator)
+        random_action = torch.randint(q.shape[1], (n,), generator=generator)
         self.explored = explore  # which agents drew at random (the decision diary's reason)
         return torch.where(explore, random_action, greedy)
 
