@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import Kernel, SessionIds
 from scarline.events import (
     Deaths,
-    Event,
     Fills,
     KillSwitch,
     Orders,
@@ -22,32 +22,12 @@ from scarline.events import (
     RiskStateChange,
     Scars,
 )
-from scarline.journal import HashOnlyWal
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import KILL_FILE, ReplayOperator
 from scarline.replay import replay_run
 from scarline.risk.codes import OUTCOMES, RULES
 from scarline.runner import execute_run, load_run_market
-
-
-class ListJournal:
-    """Keeps every event in memory (and the chain head), for asserting on what was journaled."""
-
-    def __init__(self, run_id: str) -> None:
-        self.events: list[Event] = []
-        self._chain = HashOnlyWal(run_id)
-
-    def append(self, event: Event, ts: int) -> int:
-        self.events.append(event)
-        return self._chain.append(event, ts)
-
-    @property
-    def head(self) -> str:
-        return self._chain.head
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def _kernel(cfg: RunConfig, market, kills: list[int] = ()) -> tuple[Kernel, ListJournal]:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import Kernel, SessionIds
-from scarline.events import EXPLORE, FORCED_FLAT, Decision, DriftAlarms, Event, Orders, RegimeChange
+from scarline.events import EXPLORE, FORCED_FLAT, Decision, DriftAlarms, Orders, RegimeChange
 from scarline.execution.types import LIMIT
-from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
 from scarline.market.io import write_market
 from scarline.market.stream import normalized
@@ -29,23 +29,6 @@ from scarline.runner import execute_run
 
 STAY = 0.99
 CHANGE = 300  # the bar where the decaying market turns
-
-
-class ListJournal:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._chain = HashOnlyWal("test")
-
-    def append(self, event: Event, ts: int) -> int:
-        self.events.append(event)
-        return self._chain.append(event, ts)
-
-    @property
-    def head(self) -> str:
-        return self._chain.head
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def run(cfg: RunConfig, market: MarketData) -> tuple[Kernel, ListJournal]:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import Kernel, SessionIds
-from scarline.events import Event, Orders, RiskChecks
+from scarline.events import Orders, RiskChecks
 from scarline.features.microstructure import microstructure_table
-from scarline.journal import HashOnlyWal, read_records
+from scarline.journal import read_records
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.io import write_market
 from scarline.market.stream import normalized
@@ -34,23 +35,6 @@ LONG_ONLY = {
     "p_exit": 0.2,
     "sizing": {"mode": "fraction", "fraction": 0.5},
 }
-
-
-class ListJournal:
-    def __init__(self, run_id: str) -> None:
-        self.events: list[Event] = []
-        self._chain = HashOnlyWal(run_id)
-
-    def append(self, event: Event, ts: int) -> int:
-        self.events.append(event)
-        return self._chain.append(event, ts)
-
-    @property
-    def head(self) -> str:
-        return self._chain.head
-
-    def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def shocked_market() -> MarketData:
