@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import structlog
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
@@ -41,6 +42,7 @@ from scarline.operator import LiveOperator
 from scarline.outcome import run_results
 from scarline.policy_store import save_weights
 from scarline.provenance import code_hash, environment
+from scarline.reflect.diary import DIARY_FILE, DiaryStats, build_diary
 from scarline.reflect.theory import write_packets
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
@@ -64,6 +66,7 @@ class RunSummary:
     kinds: list[str]  # each agent's policy kind ("q-network", "random-entry", …)
     split_step: int | None
     best_policy: tuple[int, str] | None = None  # evolution: (lineage id, policy hash)
+    diary: DiaryStats | None = None  # the decision diary's rows and attribution coverage
 
     def best_agent_id(self) -> int:
         """The learning agent (or, without any, the agent) with the best *in-sample* return —
@@ -109,6 +112,9 @@ class RunSummary:
         out["best_agent_id"] = self.best_agent_id()
         if self.best_policy is not None:
             out["best_lineage_id"], out["best_policy_hash"] = self.best_policy
+        if self.diary is not None:
+            out["attribution_orders"] = self.diary.orders
+            out["attribution_coverage"] = self.diary.coverage
         out["oos"] = self.oos()
         out["agents"] = self.agents()
         return out
@@ -176,6 +182,15 @@ class OpenRun:
             best = best_policy(census, life.alive)
         else:
             self.vault.close()
+        # the decision diary, from the closed WAL and the lineage: reads only, so the
+        # decision trace and replay cannot change
+        diary: DiaryStats | None = None
+        try:
+            diary = build_diary(run_dir)
+        except ScarlineError as err:  # never costs the run its manifest; --rebuild retries
+            structlog.get_logger("scarline.runner").warning("diary.skipped", error=str(err))
+        else:
+            artifacts[DIARY_FILE] = _sha256(run_dir / DIARY_FILE)
         data_hash = _write_manifests(
             run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
         )
@@ -209,6 +224,7 @@ class OpenRun:
             kinds=kernel.population.kinds,
             split_step=split,
             best_policy=best,
+            diary=diary,
         )
 
 

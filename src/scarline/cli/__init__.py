@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 
 from scarline import __version__
 from scarline.cli import data as data_cli
+from scarline.cli import diary as diary_cli
 from scarline.cli import evolve as evolve_cli
 from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
@@ -76,6 +77,7 @@ app.command("replay")(run_cli.replay)
 app.command("kill")(kill_cli.kill)
 app.command("export-policy")(export_cli.export_policy)
 app.command("lineage")(lineage_cli.lineage)
+app.command("diary")(diary_cli.diary)
 app.command("rebuild-policy")(rebuild_cli.rebuild_policy)
 app.command("regimes")(regimes_cli.regimes)
 app.add_typer(wal_cli.app, name="wal")

@@ -169,9 +169,11 @@ def render_report(
     plot_names: list[str],
     generated_at: str = "",
     lineage_caption: str | None = None,
+    attribution: str | None = None,
 ) -> str:
     """The page as text; ``plot_names`` are file names inside ``plots/``; a Lineage section
-    showing ``plots/lineage.png`` is added when ``lineage_caption`` is given."""
+    showing ``plots/lineage.png`` is added when ``lineage_caption`` is given, an Attribution
+    line (the decision diary's coverage) when ``attribution`` is."""
     title = f"scarline run {results.run_id}"
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
@@ -181,6 +183,13 @@ def render_report(
     if generated_at:
         parts.append(f'<p class="generated">generated at {_e(generated_at)}</p>\n')
     parts += ["<h2>Run</h2>\n", _kv_table(_run_rows(results, metrics))]
+    if attribution is not None:
+        parts += [
+            "<h2>Attribution</h2>\n",
+            f"<p>{_e(attribution)}</p>\n",
+            '<p class="note">Query every decision with <code>scarline diary RUN_DIR --sql '
+            "&quot;SELECT …&quot;</code> (diary.parquet).</p>\n",
+        ]
     parts += ["<h2>By strategy</h2>\n", _strategies_table(results, metrics)]
     parts += ["<h2>Agents</h2>\n", _agents_table(headline(metrics, TABLE_ROWS))]
     parts.append("<h2>Plots</h2>\n")
@@ -214,10 +223,23 @@ def _write_lineage(run_dir: Path) -> str | None:
     return lineage_caption(table)
 
 
+def _attribution(run_dir: Path) -> str | None:
+    """The attribution line of ``run_dir/diary.parquet`` (written before the report), or
+    None for a run without a diary."""
+    # imported here: the diary module reads configs and WALs, which the report never needs
+    from scarline.reflect.diary import DIARY_FILE, attribution_line, read_coverage
+
+    source = run_dir / DIARY_FILE
+    if not source.is_file():
+        return None
+    return attribution_line(*read_coverage(source))
+
+
 def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> Path:
     """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path.
 
-    An evolving run's ``lineage.parquet`` (written before the report) adds a Lineage section.
+    An evolving run's ``lineage.parquet`` (written before the report) adds a Lineage section,
+    the decision diary ``diary.parquet`` an Attribution line.
 
     The HTML is written to a temporary file and renamed, so a crash never leaves half a page.
     """
@@ -225,7 +247,9 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
     metrics = agent_metrics(results)
     plots = write_plots(results, run_dir / "plots", metrics)
     caption = _write_lineage(run_dir)
-    page = render_report(results, metrics, [p.name for p in plots], generated_at, caption)
+    page = render_report(
+        results, metrics, [p.name for p in plots], generated_at, caption, _attribution(run_dir)
+    )
     path = run_dir / "report.html"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -1,0 +1,138 @@
+"""``scarline diary``: SQL over a run's decision diary (DuckDB), or rebuild it from the WAL."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from scarline.cli.common import console, err_console, print_json, warn
+from scarline.reflect.diary import DEFAULT_HORIZON, DIARY_FILE, DiaryStats, build_diary
+from scarline.reflect.diary_query import DEFAULT_SQL, QueryResult, query_diary
+
+DEFAULT_LIMIT = 100
+
+
+def _cell(value: object) -> Text:
+    if value is None:
+        return Text("NULL", style="dim")
+    if isinstance(value, float):
+        return Text(format(value, ".6g"))
+    return Text(str(value))
+
+
+def _table(result: QueryResult) -> Table:
+    table = Table()
+    for i, name in enumerate(result.columns):
+        table.add_column(name, justify="right" if result.numeric(i) else "left", overflow="fold")
+    for row in result.rows:
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _shown(result: QueryResult) -> str:
+    n = len(result.rows)
+    shown = f"{n:,} row{'' if n == 1 else 's'}"
+    return f"first {shown} (--limit; 0 for all)" if result.truncated else shown
+
+
+def _manifest_sha(run_dir: Path) -> str | None:
+    """The diary's sha256 as the run manifest lists it, if it does."""
+    try:
+        manifest = msgspec.json.decode((run_dir / "manifest.json").read_bytes())
+    except (OSError, msgspec.DecodeError):
+        return None
+    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    sha = artifacts.get(DIARY_FILE) if isinstance(artifacts, dict) else None
+    return sha if isinstance(sha, str) else None
+
+
+def _rebuild(run_dir: Path, horizon: int) -> tuple[DiaryStats, dict[str, object]]:
+    stats = build_diary(run_dir, horizon=horizon)
+    path = run_dir / DIARY_FILE
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    listed = _manifest_sha(run_dir)
+    if listed is not None and listed != sha:
+        warn(
+            f"{path}: rebuilt bytes differ from the sha256 in manifest.json "
+            "(another horizon, or another scarline/pyarrow version)"
+        )
+    info: dict[str, object] = {
+        "path": str(path),
+        "rows": stats.rows,
+        "orders": stats.orders,
+        "coverage": stats.coverage,
+        "seconds": round(stats.seconds, 3),
+        "sha256": sha,
+        "matches_manifest": None if listed is None else listed == sha,
+    }
+    return stats, info
+
+
+def diary(
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="A run directory (holding diary.parquet).")
+    ],
+    sql: Annotated[
+        str | None,
+        typer.Option(
+            "--sql",
+            help="SQL over the view `diary` (default: rows and orders per reason and regime).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the rows as one JSON list of objects.")
+    ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Print at most N rows (0: all).")
+    ] = DEFAULT_LIMIT,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="(Re)build RUN_DIR/diary.parquet from the WAL first (older runs)."
+        ),
+    ] = False,
+    horizon: Annotated[
+        int,
+        typer.Option(
+            "--horizon", min=1, help="With --rebuild: bars ahead the outcome is measured at."
+        ),
+    ] = DEFAULT_HORIZON,
+) -> None:
+    """Query a run's decision diary with DuckDB: one row per agent decision cell, with why
+    (regime, profile, features hash, reason), what risk and the broker made of it, and its
+    outcome. See docs/diary.md for the columns.
+
+    Exit 2 when the run directory or its diary is missing, 1 on a SQL error.
+    """
+    if rebuild:
+        stats, info = _rebuild(run_dir, horizon)
+        if sql is None:
+            if as_json:
+                print_json(info)
+            else:
+                console.print(
+                    f"diary: {info['path']} ({stats.rows:,} rows in {stats.seconds:.2f} s)",
+                    markup=False,
+                    soft_wrap=True,
+                )
+                console.print(stats.line(), markup=False)
+            return
+        err_console.print(
+            f"rebuilt {info['path']} ({stats.rows:,} rows); {stats.line()}",
+            markup=False,
+            soft_wrap=True,
+        )
+    result = query_diary(run_dir, sql or DEFAULT_SQL, limit=limit or None)
+    if as_json:
+        if result.truncated:
+            warn(f"only the first {limit} rows are printed (--limit 0 for all)")
+        print_json(result.records())
+        return
+    console.print(_table(result))
+    console.print(_shown(result), markup=False)

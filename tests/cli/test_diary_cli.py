@@ -1,0 +1,89 @@
+"""``scarline diary RUN_DIR`` as a user meets it: SQL answers, JSON, limits, rebuilds, and
+one-line errors with exit codes instead of tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.reflect.diary import DIARY_FILE
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short real run through ``scarline run`` (SMA baseline on sp500, three months)."""
+    root = tmp_path_factory.mktemp("runs")
+    config = root / "short.toml"
+    config.write_text('report = false\n[data]\nend = "1999-03-31"\n', encoding="utf-8")
+    args = ["run", "-c", str(config), "--out", str(root), "--run-id", "short", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["attribution_orders"] >= 0 and "attribution_coverage" in out
+    return Path(out["run_dir"])
+
+
+def _invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["diary", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_sql_json_answers(run_dir: Path) -> None:
+    code, out, err = _invoke(str(run_dir), "--sql", "SELECT count(*) AS n FROM diary", "--json")
+    assert (code, err) == (0, "")
+    rows = json.loads(out)
+    assert len(rows) == 1 and set(rows[0]) == {"n"} and rows[0]["n"] > 0
+    code, out, _ = _invoke(
+        str(run_dir),
+        "--sql",
+        "SELECT step, ts, instrument, reason, outcome_return FROM diary ORDER BY step",
+        "--json",
+        "--limit",
+        "3",
+    )
+    got = json.loads(out)
+    assert code == 0 and len(got) == 3
+    assert {r["reason"] for r in got} == {"rule"}  # the SMA baseline
+    assert isinstance(got[0]["ts"], str) and got[0]["instrument"]
+
+
+def test_default_is_a_summary_table(run_dir: Path) -> None:
+    code, out, err = _invoke(str(run_dir))
+    assert (code, err) == (0, "")
+    assert "reason" in out and "regime" in out and "rule" in out and "orders" in out
+
+
+def test_limit_says_what_it_cut(run_dir: Path) -> None:
+    code, out, _ = _invoke(str(run_dir), "--sql", "SELECT step FROM diary", "--limit", "2")
+    assert code == 0 and "first 2 rows" in out
+
+
+def test_rebuild_recreates_the_same_diary(run_dir: Path, tmp_path: Path) -> None:
+    path = run_dir / DIARY_FILE
+    before = path.read_bytes()
+    path.unlink()
+    code, _, err = _invoke(str(run_dir))
+    assert code == 2 and err.startswith("error:") and "--rebuild" in err
+    code, out, err = _invoke(str(run_dir), "--rebuild", "--json")
+    assert (code, err) == (0, "")
+    info = json.loads(out)
+    assert info["matches_manifest"] is True and info["rows"] > 0
+    assert path.read_bytes() == before
+    code, out, err = _invoke(str(run_dir), "--rebuild")
+    assert code == 0 and "Attribution coverage:" in out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path, run_dir: Path) -> None:
+    code, out, err = _invoke(str(tmp_path / "missing"))
+    assert code == 2 and out == "" and "no such run directory" in err
+    code, out, err = _invoke(str(run_dir), "--sql", "SELECT nope FROM diary")
+    assert code == 1 and out == ""
+    assert err.startswith("error: SQL: Binder Error") and "Traceback" not in err
+    code, _, err = _invoke(str(tmp_path / "missing"), "--rebuild")
+    assert code == 2 and "no such run directory" in err
