@@ -35,8 +35,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_weights_are_bound_into_the_manifest(run_dir: Path) -> None:
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    ((path, digest),) = manifest["artifacts"].items()
+    artifacts = manifest["artifacts"]
+    ((path, digest),) = [(p, d) for p, d in artifacts.items() if p.startswith("weights/")]
     assert hashlib.sha256((run_dir / path).read_bytes()).hexdigest() == digest
+    for rel, sha in artifacts.items():  # and every other artifact (the diary) is bound too
+        assert hashlib.sha256((run_dir / rel).read_bytes()).hexdigest() == sha
 
 
 def test_onnxruntime_and_torch_agree_on_the_agents_actions(run_dir: Path, tmp_path: Path) -> None:
