@@ -1,6 +1,7 @@
 """The kernel's regime stage and drift sentry, end to end: a regime flip switches the profile
-at that very step, injected alpha decay fires the sentry (freeze + halved size in the WAL, a
-theory packet on disk), and a run with all of it on replays with parity."""
+at that very step (in the WAL and in the decision diary), injected alpha decay fires the
+sentry (freeze + halved size in the WAL, a theory packet on disk), and a run with all of it on
+replays with parity."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from scarline.config import RunConfig
 from scarline.engine import Kernel, SessionIds
 from scarline.events import EXPLORE, FORCED_FLAT, Decision, DriftAlarms, Orders, RegimeChange
 from scarline.execution.types import LIMIT
+from scarline.journal import read_records
 from scarline.market.frame import MarketData
 from scarline.market.io import write_market
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
+from scarline.reflect.diary_query import query_diary
 from scarline.reflect.theory import read_packet
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.replay import replay_run
@@ -191,3 +194,28 @@ def test_theory_packets_are_written_and_everything_on_replays(tmp_path: Path) ->
     assert ev.from_seq <= ev.to_seq and packet.change_step < packet.fired_step
     result = replay_run(summary.run_dir)
     assert result.parity and result.wal_head_replayed == summary.wal_head
+
+
+@pytest.mark.slow
+def test_the_profile_switch_at_a_regime_flip_is_in_the_diary(tmp_path: Path) -> None:
+    path = write_market(sticky_market(), tmp_path / "sticky.csv")
+    cfg = RunConfig(data={"source": str(path)}, agents=[RANDOM], regime=REGIME_ROUTER, report=False)
+    summary = execute_run(cfg, run_id="flip", out_dir=tmp_path / "runs")
+    flips = [rec.data for rec in read_records(summary.run_dir / "wal", kinds=("RegimeChange",))]
+    assert len(flips) >= 5
+    expected = {"calm": "normal", "trend": "trend", "chaos": "defensive"}
+    rows = query_diary(
+        summary.run_dir, "SELECT step, regime, profile FROM diary GROUP BY ALL ORDER BY step"
+    ).rows
+    by_step: dict[int, set[tuple[str, str]]] = {}
+    for step, regime, profile in rows:
+        by_step.setdefault(int(step), set()).add((regime, profile))
+    seen = 0
+    for flip in flips:
+        if flip.step in by_step:  # the diary holds the cells that changed at that step
+            seen += 1
+            assert by_step[flip.step] == {(flip.to_regime, expected[flip.to_regime])}
+        earlier = [s for s in by_step if s < flip.step]
+        assert by_step[max(earlier)] == {(flip.from_regime, expected[flip.from_regime])}
+    assert seen >= 0.8 * len(flips)
+    assert summary.diary is not None and summary.diary.coverage == 1.0
