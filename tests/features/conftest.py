@@ -7,36 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from market_helpers import tiny_market_of
 
-from scarline.instrument import InstrumentSpec
-from scarline.market.frame import NS_PER_DAY, MarketData
-
-
-def _tiny(
-    closes: list[list[float]],
-    valid: np.ndarray | None = None,
-    exog: np.ndarray | None = None,
-    exog_names: tuple[str, ...] = (),
-) -> MarketData:
-    prices = np.asarray(closes, dtype=np.float64)
-    t, m = prices.shape
-    ok = np.ones((t, m), dtype=bool) if valid is None else valid
-    ticks = np.where(ok, np.rint(prices * 100), 0).astype(np.int64)
-    return MarketData(
-        name="tiny",
-        source="test",
-        frequency="1d",
-        timestamps=np.arange(t, dtype=np.int64) * NS_PER_DAY,
-        instruments=tuple(InstrumentSpec(symbol=f"X{i}") for i in range(m)),
-        open=ticks,
-        high=ticks,
-        low=ticks,
-        close=ticks,
-        volume=np.ones((t, m), dtype=np.int64),
-        valid=ok,
-        exog=np.zeros((t, m, 0)) if exog is None else exog,
-        exog_names=exog_names,
-    )
+from scarline.market.frame import MarketData
 
 
 def _with_gaps(market: MarketData, cells: list[tuple[int, int]]) -> MarketData:
@@ -49,7 +22,7 @@ def _with_gaps(market: MarketData, cells: list[tuple[int, int]]) -> MarketData:
 @pytest.fixture
 def tiny_market() -> Callable[..., MarketData]:
     """``tiny_market([[c00, c01], [c10, c11], ...])``: closes in currency units, tick 0.01."""
-    return _tiny
+    return tiny_market_of
 
 
 @pytest.fixture

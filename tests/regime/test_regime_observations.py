@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from market_helpers import tiny_market_of
 
-from scarline.instrument import InstrumentSpec
-from scarline.market.frame import NS_PER_DAY, MarketData
 from scarline.regime.observations import VAR_FLOOR, observations
 
 
-def _market(closes: list[list[float]], valid: np.ndarray | None = None) -> MarketData:
-    prices = np.asarray(closes, dtype=np.float64)
-    t, m = prices.shape
-    ok = np.ones((t, m), dtype=bool) if valid is None else valid
-    ticks = np.where(ok, np.rint(prices * 100), 0).astype(np.int64)
-    return MarketData(
-        name="tiny",
-        source="test",
-        frequency="1d",
-        timestamps=np.arange(t, dtype=np.int64) * NS_PER_DAY,
-        instruments=tuple(InstrumentSpec(symbol=f"X{i}") for i in range(m)),
-        open=ticks,
-        high=ticks,
-        low=ticks,
-        close=ticks,
-        volume=np.ones((t, m), dtype=np.int64),
-        valid=ok,
-        exog=np.zeros((t, m, 0)),
-    )
-
-
-def test_values_on_a_tiny_market() -> None:
+def test_values_on_a_tinytiny_market_of() -> None:
     closes = [[100.0, 50.0], [101.0, 49.0], [99.0, 50.0], [100.0, 51.0]]
-    x, observed = observations(_market(closes), vol_window=2)
+    x, observed = observations(tiny_market_of(closes), vol_window=2)
     r = np.diff(np.log(np.asarray(closes)), axis=0)  # r[t-1] is the return at bar t
     # Bar 0 has no return, bar 1 no earlier volatility to scale by.
     assert observed.tolist() == [False, False, True, True]
@@ -49,7 +27,7 @@ def test_missing_bars_drop_out_and_values_stay_finite() -> None:
     valid = np.ones((6, 2), dtype=bool)
     valid[2] = False  # nobody trades at bar 2
     valid[4, 1] = False  # X1 misses bar 4
-    x, observed = observations(_market(closes, valid), vol_window=3)
+    x, observed = observations(tiny_market_of(closes, valid), vol_window=3)
     assert np.isfinite(x).all()
     # bar 2 has no bar, bar 3 no return (its previous bar is missing) -> unobserved.
     assert observed.tolist() == [False, False, False, False, True, True]
@@ -60,7 +38,7 @@ def test_missing_bars_drop_out_and_values_stay_finite() -> None:
 
 
 def test_unchanged_prices_hit_the_floor_not_minus_infinity() -> None:
-    x, observed = observations(_market([[100.0]] * 10), vol_window=3)
+    x, observed = observations(tiny_market_of([[100.0]] * 10), vol_window=3)
     assert observed[2:].all()
     assert np.allclose(x[2:, 1], 0.5 * np.log(VAR_FLOOR)) and (x[:, 0] == 0).all()
 

@@ -13,7 +13,6 @@ the file footer).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 
 from scarline.errors import ScarlineError
 from scarline.evolution.migration import ISLAND_ID_STRIDE
+from scarline.parquet_io import write_parquet_atomic
 
 LINEAGE_FILE = "lineage.parquet"
 NO_PARENT = -1
@@ -425,22 +425,7 @@ def write_lineage(table: pa.Table, path: Path | str) -> Path:
     """
     path = Path(path)
     table = _validated(table.cast(SCHEMA) if table.schema != SCHEMA else table, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(
-        table,
-        tmp,
-        row_group_size=max(table.num_rows, 1),
-        compression="zstd",
-        compression_level=3,
-        use_dictionary=True,
-        write_statistics=True,
-        store_schema=True,
-        write_page_index=False,
-        write_page_checksum=False,
-    )
-    os.replace(tmp, path)
-    return path
+    return write_parquet_atomic(table, path, row_group_size=max(table.num_rows, 1))
 
 
 def read_lineage(path: Path | str) -> pa.Table:

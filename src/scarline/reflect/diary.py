@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from scarline.evolution.artifacts import VAULT_DIR
 from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
 from scarline.evolution.vault import PACK_SUFFIX, VaultError, read_header
 from scarline.journal import read_records
+from scarline.parquet_io import write_parquet_atomic
 from scarline.regime.hmm import REGIME_NAMES
 
 DIARY_FILE = "diary.parquet"
@@ -170,22 +170,7 @@ def build_diary(run_dir: Path | str, *, horizon: int = DEFAULT_HORIZON) -> Diary
 def write_diary(table: pa.Table, path: Path | str) -> Path:
     """Write a diary table as Parquet, deterministically (fixed options, one row group per
     2^20 rows, no timestamps) and atomically (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(
-        table,
-        tmp,
-        row_group_size=1 << 20,
-        compression="zstd",
-        compression_level=3,
-        use_dictionary=True,
-        write_statistics=True,
-        store_schema=True,
-        write_page_index=False,
-        write_page_checksum=False,
-    )
-    os.replace(tmp, path)
-    return path
+    return write_parquet_atomic(table, path, row_group_size=1 << 20)
 
 
 # -- the run's agents ---------------------------------------------------------------------
