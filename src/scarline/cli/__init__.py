@@ -15,6 +15,7 @@ from scarline.cli import diary as diary_cli
 from scarline.cli import evolve as evolve_cli
 from scarline.cli import export as export_cli
 from scarline.cli import kill as kill_cli
+from scarline.cli import ledger as ledger_cli
 from scarline.cli import lineage as lineage_cli
 from scarline.cli import rebuild_policy as rebuild_cli
 from scarline.cli import regimes as regimes_cli
@@ -82,6 +83,10 @@ app.command("rebuild-policy")(rebuild_cli.rebuild_policy)
 app.command("regimes")(regimes_cli.regimes)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
+app.command("promote")(ledger_cli.promote)
+app.command("approve")(ledger_cli.approve)
+app.command("rollback")(ledger_cli.rollback)
+app.add_typer(ledger_cli.app, name="ledger")
 
 
 def main() -> None:

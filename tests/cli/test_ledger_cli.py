@@ -1,0 +1,120 @@
+"""``scarline promote|approve|rollback`` and ``scarline ledger show|verify`` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.config import RunConfig
+from scarline.market.io import write_market
+from scarline.market.synthetic import SynthSpec, generate
+from scarline.runner import execute_run
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("ledger-cli")
+    data = write_market(generate(SynthSpec(n_steps=200, seed=5)), tmp / "synth.csv")
+    cfg = RunConfig(
+        seed=1,
+        data={"source": str(data)},
+        report=False,
+        agents=[{"kind": "q-network", "count": 4, "qnet": {"warmup_steps": 16}}],
+    )
+    return execute_run(cfg, run_id="cli-tiny", out_dir=tmp / "runs").run_dir
+
+
+def scarline(ledger: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--ledger", str(ledger)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def gates(*agents: str) -> str:
+    ok = {"pass": True}
+    g3 = {"pass": True, "fees_x2": {"sharpe": 1.0}, "regime_sliced": {"bull": 0.2}}
+    verdicts = {"G0": ok, "G1": ok, "G2": ok, "G3": g3, "G4": ok, "pass": True}
+    return json.dumps({"agents": {a: verdicts for a in agents}})
+
+
+def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    gates_file = run_dir / "gates.json"
+    gates_file.unlink(missing_ok=True)
+
+    code, out, _ = scarline(ledger, "promote", "1", "--to", "candidate", "--run", str(run_dir))
+    assert code == 0, out
+    assert "Research -> Candidate" in out
+
+    code, _, err = scarline(ledger, "promote", "1", "--to", "shadow")
+    assert code == 1
+    assert "missing evidence: gate report gates.json" in err
+
+    gates_file.write_text(gates("1"))
+    code, out, err = scarline(ledger, "promote", "1", "--to", "shadow")
+    assert code == 0, err
+
+    code, _, err = scarline(ledger, "promote", "1", "--to", "limited-live")
+    assert code == 1
+    assert "human approval for LimitedLive" in err
+
+    args = ["approve", "1", "--stage", "limited-live", "--by", "ada", "--reason", "shadow ok"]
+    assert scarline(ledger, *args)[0] == 0
+    code, out, err = scarline(ledger, "promote", "1", "--to", "limited-live")
+    assert code == 0, err
+
+    # two candidates; rolling back Candidate restores the earlier one
+    assert scarline(ledger, "promote", "2", "--to", "candidate", "--run", str(run_dir))[0] == 0
+    assert scarline(ledger, "promote", "3", "--to", "candidate", "--run", str(run_dir))[0] == 0
+    code, out, err = scarline(ledger, "rollback", "candidate", "--reason", "regression")
+    assert code == 0, err
+    assert "cli-tiny:3 -> cli-tiny:2" in out
+
+    code, out, _ = scarline(ledger, "ledger", "show", "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["current"]["Candidate"] == "cli-tiny:2"
+    assert shown["current"]["LimitedLive"] == "cli-tiny:1"
+    assert shown["history"][-1]["kind"] == "Rollback"
+    assert shown["policies"]["cli-tiny:3"]["stage"] == "Research"
+
+    code, out, _ = scarline(ledger, "ledger", "show")
+    assert code == 0 and "LimitedLive" in out and "Rollback" in out
+
+    code, out, _ = scarline(ledger, "ledger", "verify")
+    assert code == 0 and "ledger intact" in out
+
+    # one byte changed in an approval record: verify names it
+    segment = ledger / "000000.jsonl"
+    segment.write_bytes(segment.read_bytes().replace(b"shadow ok", b"shadow OK"))
+    code, _, err = scarline(ledger, "ledger", "verify")
+    assert code == 1
+    assert "seq 3 (line 4): hash mismatch" in err
+    code, _, err = scarline(ledger, "rollback", "limited-live")
+    assert code == 1 and "corrupt" in err
+
+
+def test_refusals_are_one_line_errors(run_dir: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    code, _, err = scarline(ledger, "promote", "0", "--to", "shadow", "--run", str(run_dir))
+    assert code == 1
+    assert "one stage at a time (next: Candidate)" in err
+    assert "Traceback" not in err
+    code, _, err = scarline(ledger, "ledger", "verify")
+    assert code == 0  # the registration went in before the refusal
+    code, _, err = scarline(ledger, "rollback", "production")
+    assert code == 1 and "no policy is at Production" in err
+
+
+def test_ledger_dir_from_environment(run_dir: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "env-ledger"
+    env = {"SCARLINE_LEDGER": str(ledger)}
+    result = runner.invoke(app, ["ledger", "register", "0", "--run", str(run_dir)], env=env)
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["ledger", "show", "--json"], env=env)
+    assert json.loads(result.stdout)["policies"]["cli-tiny:0"]["stage"] == "Research"
