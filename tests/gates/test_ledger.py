@@ -186,3 +186,18 @@ def test_torn_tail_is_repaired_on_next_write(run: Path, ledger: Ledger) -> None:
         f.write(b'{"seq":1,"ts":5,"kind":"Appr')  # a crash mid-write
     ledger.approve("0", stage="candidate", by="ada", reason="ok")
     assert ledger.verify().ok and ledger.verify().records == 2
+
+
+def test_rollback_by_policy_voids_its_approval(run: Path, ledger: Ledger) -> None:
+    (run / "gates.json").write_text(json.dumps(passing_gates("0")))
+    ledger.promote("0", "candidate", run_dir=run)
+    ledger.promote("0", "shadow")
+    ledger.approve("0", stage="limited-live", by="ada", reason="ok")
+    ledger.promote("0", "limited-live")
+    back = ledger.rollback("ledger-tiny:0", reason="incident")
+    assert (back.stage, back.to_policy) == ("LimitedLive", None)
+    assert ledger.state().policies["ledger-tiny:0"].stage == "Shadow"
+    with pytest.raises(PromotionRefused, match="human approval for LimitedLive"):
+        ledger.promote("0", "limited-live")
+    with pytest.raises(LedgerError, match="no policy is at LimitedLive"):
+        ledger.rollback("limited-live")

@@ -179,6 +179,8 @@ class LedgerState:
         elif isinstance(data, Rollback):
             below = STAGES[STAGES.index(data.stage) - 1]
             self.policies[data.from_policy].stage = below
+            # the approval it went up with is spent: going back up needs a new one
+            self.approvals.pop((data.from_policy, data.stage), None)
 
     def resolve(self, ref: str) -> str:
         """A registered policy id from an exact id, a unique prefix, or an agent id (``N``
