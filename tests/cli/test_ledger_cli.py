@@ -85,6 +85,7 @@ def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> 
 
     code, out, _ = scarline(ledger, "ledger", "show")
     assert code == 0 and "LimitedLive" in out and "Rollback" in out
+    assert "[manifest, artifacts, replay_parity]" in out
 
     code, out, _ = scarline(ledger, "ledger", "verify")
     assert code == 0 and "ledger intact" in out

@@ -201,3 +201,8 @@ def test_rollback_by_policy_voids_its_approval(run: Path, ledger: Ledger) -> Non
         ledger.promote("0", "limited-live")
     with pytest.raises(LedgerError, match="no policy is at LimitedLive"):
         ledger.rollback("limited-live")
+
+
+def test_unknown_policy_hash_is_refused(run: Path, ledger: Ledger) -> None:
+    with pytest.raises(LedgerError, match=r"not an agent id|policy hashes start with"):
+        ledger.register("abcdef12", run)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from scarline.cli.common import console, fail, print_json
@@ -97,14 +98,14 @@ def show(
     stages.add_column("stage")
     stages.add_column("policy")
     for stage in STAGES[1:]:
-        stages.add_row(stage, state.current(stage) or "-")
+        stages.add_row(stage, escape(state.current(stage) or "-"))
     console.print(stages)
     history = Table(title="history")
     for col in ("seq", "time (UTC)", "kind", "what"):
         history.add_column(col)
     for rec in state.records:
         when = datetime.fromtimestamp(rec.ts / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        history.add_row(str(rec.seq), when, rec.kind, _describe(rec.data))
+        history.add_row(str(rec.seq), when, rec.kind, escape(_describe(rec.data)))
     console.print(history)
 
 
