@@ -31,6 +31,8 @@ bench: install
 	$(BIN)/python bench/wal.py
 	$(BIN)/python bench/kernel.py
 	$(BIN)/python bench/arena.py --sizes 256,1024,4096
+	$(BIN)/python bench/drift.py
+	$(BIN)/python bench/gates.py
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts

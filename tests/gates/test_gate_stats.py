@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from statistics import NormalDist
 
 import numpy as np
@@ -149,12 +148,12 @@ def test_pbo_vectorized_equals_loop():
     np.testing.assert_allclose(a.logits, b.logits)
 
 
-def test_pbo_speed_k100_t2000():
+def test_pbo_at_full_size_k100_t2000():
+    """The full CSCV (C(16, 8) splits) on a realistic size; its time is in bench/gates.py."""
     x = np.random.default_rng(9).normal(0, 0.01, (2000, 100))
-    t0 = time.perf_counter()
     r = pbo_cscv(x, n_blocks=16)
-    assert time.perf_counter() - t0 < 3.0
-    assert r.n_splits == 12870
+    assert r.n_splits == 12870 and r.logits.shape == (12870,)
+    assert np.isfinite(r.logits).all() and 0.0 <= r.pbo <= 1.0
 
 
 @settings(max_examples=30, deadline=None)
