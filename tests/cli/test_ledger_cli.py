@@ -6,40 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
+from ledger_helpers import passing_gates, tiny_q_run
 from typer.testing import CliRunner
 
 from scarline.cli import app
-from scarline.config import RunConfig
-from scarline.market.io import write_market
-from scarline.market.synthetic import SynthSpec, generate
-from scarline.runner import execute_run
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("ledger-cli")
-    data = write_market(generate(SynthSpec(n_steps=200, seed=5)), tmp / "synth.csv")
-    cfg = RunConfig(
-        seed=1,
-        data={"source": str(data)},
-        report=False,
-        agents=[{"kind": "q-network", "count": 4, "qnet": {"warmup_steps": 16}}],
-    )
-    return execute_run(cfg, run_id="cli-tiny", out_dir=tmp / "runs").run_dir
+    return tiny_q_run(tmp_path_factory.mktemp("ledger-cli"), "cli-tiny", seed=5)
 
 
 def scarline(ledger: Path, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, [*args, "--ledger", str(ledger)])
     return result.exit_code, result.stdout, result.stderr
-
-
-def gates(*agents: str) -> str:
-    ok = {"pass": True}
-    g3 = {"pass": True, "fees_x2": {"sharpe": 1.0}, "regime_sliced": {"bull": 0.2}}
-    verdicts = {"G0": ok, "G1": ok, "G2": ok, "G3": g3, "G4": ok, "pass": True}
-    return json.dumps({"agents": {a: verdicts for a in agents}})
 
 
 def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> None:
@@ -55,7 +37,7 @@ def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> 
     assert code == 1
     assert "missing evidence: gate report gates.json" in err
 
-    gates_file.write_text(gates("1"))
+    gates_file.write_text(json.dumps(passing_gates("1")))
     code, out, err = scarline(ledger, "promote", "1", "--to", "shadow")
     assert code == 0, err
 

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from ledger_helpers import passing_gates, tiny_q_run
 
-from scarline.config import RunConfig
 from scarline.gates.ledger import (
     Approval,
     Ledger,
@@ -20,31 +20,11 @@ from scarline.gates.ledger import (
     Rollback,
     parse_stage,
 )
-from scarline.market.io import write_market
-from scarline.market.synthetic import SynthSpec, generate
-from scarline.runner import execute_run
-
-
-def passing_gates(agent: str, **g3: object) -> dict[str, object]:
-    """A hand-written gate report (the gates themselves are another issue)."""
-    figures = {"fees_x2": {"sharpe": 0.9}, "regime_sliced": {"bull": 0.4, "bear": 0.1}} | g3
-    verdicts: dict[str, object] = {g: {"pass": True} for g in ("G0", "G1", "G2", "G4")}
-    verdicts["G3"] = {"pass": True, **{k: v for k, v in figures.items() if v is not None}}
-    verdicts["pass"] = True
-    return {"agents": {agent: verdicts}}
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("ledger-run")
-    data = write_market(generate(SynthSpec(n_steps=200, seed=3)), tmp / "synth.csv")
-    cfg = RunConfig(
-        seed=2,
-        data={"source": str(data)},
-        report=False,
-        agents=[{"kind": "q-network", "count": 4, "qnet": {"warmup_steps": 16}}],
-    )
-    return execute_run(cfg, run_id="ledger-tiny", out_dir=tmp / "runs").run_dir
+    return tiny_q_run(tmp_path_factory.mktemp("ledger-run"), "ledger-tiny", seed=3)
 
 
 @pytest.fixture

@@ -1,0 +1,32 @@
+"""A tiny real run and a hand-written passing gate report, for the ledger's tests (the gates
+themselves are not implemented yet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scarline.config import RunConfig
+from scarline.market.io import write_market
+from scarline.market.synthetic import SynthSpec, generate
+from scarline.runner import execute_run
+
+
+def tiny_q_run(tmp: Path, run_id: str, seed: int) -> Path:
+    """200 synthetic bars, four Q-network agents; the run directory."""
+    data = write_market(generate(SynthSpec(n_steps=200, seed=seed)), tmp / "synth.csv")
+    cfg = RunConfig(
+        seed=seed,
+        data={"source": str(data)},
+        report=False,
+        agents=[{"kind": "q-network", "count": 4, "qnet": {"warmup_steps": 16}}],
+    )
+    return execute_run(cfg, run_id=run_id, out_dir=tmp / "runs").run_dir
+
+
+def passing_gates(agent: str, **g3: object) -> dict[str, object]:
+    """Every gate passes for ``agent``; ``g3`` overrides G3's figures (None drops one)."""
+    figures = {"fees_x2": {"sharpe": 0.9}, "regime_sliced": {"bull": 0.4, "bear": 0.1}} | g3
+    verdicts: dict[str, object] = {g: {"pass": True} for g in ("G0", "G1", "G2", "G4")}
+    verdicts["G3"] = {"pass": True, **{k: v for k, v in figures.items() if v is not None}}
+    verdicts["pass"] = True
+    return {"agents": {agent: verdicts}}
