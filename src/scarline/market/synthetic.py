@@ -1,13 +1,23 @@
-"""Seeded synthetic markets with known truth: regimes, volatility clustering, a planted signal.
+"""Seeded synthetic markets with known truth: regimes, volatility clustering, planted edges.
 
 Real data cannot tell us whether an agent *should* have found an edge; synthetic data can.
 A sticky Markov chain switches between calm / trend / chaos, each with its own drift and
 long-run volatility, and a GARCH(1,1) recursion clusters volatility inside it. A
-``random_walk`` market has no edge at all (the control), and ``planted_ic`` adds a column
-``signal`` whose correlation with the next bar's log return is the requested IC.
+``random_walk`` market has no edge at all (the control). Two kinds of edge can be planted:
+
+* ``planted_ic`` adds a column ``signal`` = a noisy copy of the *next* bar's standardized log
+  return (correlation ≈ IC). It is a look-ahead with no persistence: useful to test plumbing,
+  not to test whether a causal learner can earn.
+* ``drift_ic`` gives each instrument a hidden persistent AR(1) state s_t (unit variance,
+  autocorrelation ``drift_persistence``) that really moves the market: c·s_t is added to the
+  log return from close t to close t+1, with c = ic·σ/sqrt(1-ic²) and σ that bar's volatility,
+  so corr(s_t, r_{t+1}) ≈ ic. The column ``alpha`` = s_t is known at bar t's close (it uses
+  nothing after t): a genuine, causal edge.
 
 Everything comes from one ``SeedSequence(seed)``: each part (regimes, shocks, ranges, volume,
-quotes, signal) draws from its own spawned child, so turning quotes on does not move prices.
+quotes, signal, alpha) draws from its own spawned child, so turning quotes on does not move
+prices. Children are keyed by their index, so new streams are only ever appended: a spec
+without ``drift_ic`` gives byte-identical markets to the ones generated before it existed.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
 
 from scarline.errors import DataError
 from scarline.instrument import InstrumentSpec, to_units
@@ -31,7 +42,8 @@ DAILY_VOL = (0.007, 0.010, 0.025)
 SPREAD_FACTOR = (1.0, 1.5, 4.0)
 VOLUME_FACTOR = (1.0, 1.3, 2.5)
 NS_PER_DAY = 86_400 * 10**9
-_STREAMS = ("regimes", "shocks", "ranges", "volume", "quotes", "signal")
+# Append only: a stream's seed is its index here, so reordering would change every market.
+_STREAMS = ("regimes", "shocks", "ranges", "volume", "quotes", "signal", "alpha")
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,8 @@ class SynthSpec:
     planted_ic: float | None = None
     random_walk: bool = False
     labels: bool = False
+    drift_ic: float | None = None
+    drift_persistence: float = 0.95
 
     def __post_init__(self) -> None:
         problems = []
@@ -74,6 +88,10 @@ class SynthSpec:
             problems.append("correlation must be in [0, 1)")
         if self.planted_ic is not None and not -1 < self.planted_ic < 1:
             problems.append("planted_ic must be in (-1, 1)")
+        if self.drift_ic is not None and not -1 < self.drift_ic < 1:
+            problems.append("drift_ic must be in (-1, 1)")
+        if not 0 <= self.drift_persistence < 1:
+            problems.append("drift_persistence must be in [0, 1)")
         if self.spread_ticks < 1 or self.base_volume < 1:
             problems.append("spread_ticks and base_volume must be >= 1")
         try:
@@ -124,6 +142,11 @@ def generate_with_truth(spec: SynthSpec) -> tuple[MarketData, np.ndarray]:
     else:
         sigma = np.sqrt(garch_variance(z, vol[regimes] ** 2, spec.garch_alpha, spec.garch_beta))
         returns = drift[regimes][:, None] + sigma * z
+    alpha = None
+    if spec.drift_ic is not None:
+        alpha = alpha_state(rng["alpha"], t, m, spec.drift_persistence)
+        c = spec.drift_ic / np.sqrt(1 - spec.drift_ic**2) * sigma[1:]
+        returns[1:] += c * alpha[:-1]  # s_t moves the return from close t to close t+1
     start = to_units(spec.start_price, tick)
     log_level = np.clip(np.log(start) + np.cumsum(returns, axis=0), 0.0, np.log(1e15))
     close = np.maximum(np.rint(np.exp(log_level)), 1).astype(np.int64)
@@ -131,7 +154,7 @@ def generate_with_truth(spec: SynthSpec) -> tuple[MarketData, np.ndarray]:
     high, low = _range(rng["ranges"], open_, close, sigma)
     volume = _volume(rng["volume"], spec.base_volume, z, regimes)
     quotes = _quotes(rng["quotes"], close, regimes, spec) if spec.quotes else None
-    exog, names = _exog(rng["signal"], close, regimes, spec)
+    exog, names = _exog(rng["signal"], close, regimes, alpha, spec)
     step = frequency_ns(spec.freq)
     t0 = pd.Timestamp(spec.start, tz="UTC").as_unit("ns").value
     market = MarketData(
@@ -240,9 +263,14 @@ def _quotes(
 
 
 def _exog(
-    rng: np.random.Generator, close: np.ndarray, regimes: np.ndarray, spec: SynthSpec
+    rng: np.random.Generator,
+    close: np.ndarray,
+    regimes: np.ndarray,
+    alpha: np.ndarray | None,
+    spec: SynthSpec,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    """``signal`` (planted IC on the next return) and ``regime`` (truth labels) columns."""
+    """``signal`` (planted IC on the next return), ``regime`` (truth labels) and ``alpha``
+    (the hidden drift state) columns, in that order so older column indices stay put."""
     t, m = close.shape
     columns, names = [], []
     if spec.planted_ic is not None:
@@ -251,6 +279,9 @@ def _exog(
     if spec.labels:
         columns.append(np.broadcast_to(regimes[:, None].astype(np.float64), (t, m)))
         names.append("regime")
+    if alpha is not None:
+        columns.append(alpha)
+        names.append("alpha")
     exog = np.stack(columns, axis=-1) if columns else np.zeros((t, m, 0))
     return np.ascontiguousarray(exog, dtype=np.float64), tuple(names)
 
@@ -267,3 +298,17 @@ def planted_signal(close: np.ndarray, ic: float, rng: np.random.Generator) -> np
     u = np.zeros(close.shape)
     u[:-1] = (nxt - nxt.mean(axis=0)) / np.where(std > 0, std, 1.0)
     return ic * u + np.sqrt(1 - ic**2) * rng.standard_normal(close.shape)
+
+
+def alpha_state(rng: np.random.Generator, n_steps: int, m: int, rho: float) -> np.ndarray:
+    """Stationary AR(1) per column: s_0 = η_0, s_t = ρ s_{t-1} + sqrt(1-ρ²) η_t, η ~ N(0, 1).
+
+    η is drawn as one row-major ``[T, M]`` block and the filter is causal, so a longer market
+    has the same state on its common prefix (s_t depends on η up to t only).
+    """
+    eta = rng.standard_normal((n_steps, m))
+    out = np.empty_like(eta)
+    out[0] = eta[0]
+    if n_steps > 1:
+        out[1:] = lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], eta[1:], axis=0, zi=rho * eta[:1])[0]
+    return out
