@@ -152,16 +152,25 @@ class DQNLearner:
         obs_mask: Tensor | None = None,
     ) -> Batch:
         """``size`` (default ``batch_size``) transitions per agent with rebuilt observations,
-        multiplied by ``obs_mask`` ``[N, D]`` when given (features an agent does not use)."""
-        b = buffers.gather(buffers.sample(size or self.cfg.batch_size, generator))
+        multiplied by ``obs_mask`` ``[N, D]`` when given (features an agent does not use).
+
+        With ``shuffle_rewards`` (a placebo) the rewards come from a second, independent
+        uniform draw over each agent's own filled slots, made after the batch's draw from
+        the same ``generator``: off, no extra number is drawn.
+        """
+        size = size or self.cfg.batch_size
+        b = buffers.gather(buffers.sample(size, generator))
+        reward = b.reward
+        if self.cfg.shuffle_rewards:
+            reward = buffers.gather(buffers.sample(size, generator)).reward
         obs = assemble(table, instrument, b.t, b.private)
         next_obs = assemble(table, instrument, b.next_t, b.next_private)
         if obs_mask is not None:
             obs, next_obs = obs * obs_mask.unsqueeze(1), next_obs * obs_mask.unsqueeze(1)
         if self.head_of_t is None:
-            return Batch(obs, b.action, b.reward, next_obs, b.done)
+            return Batch(obs, b.action, reward, next_obs, b.done)
         head, next_head = self.head_of_t[b.t], self.head_of_t[b.next_t]
-        return Batch(obs, b.action, b.reward, next_obs, b.done, head, next_head)
+        return Batch(obs, b.action, reward, next_obs, b.done, head, next_head)
 
     def learn(
         self,

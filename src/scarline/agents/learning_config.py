@@ -38,6 +38,15 @@ class QNetConfig(Strict):
     # one block of action values per macro regime (calm / trend / chaos); the regime in force
     # picks the block that acts and each transition trains its own block. Needs [regime.hmm].
     regime_heads: bool = False
+    shuffle_rewards: bool = Field(
+        default=False,
+        description=(
+            "Placebo for the gates' label-shuffle test (never for real runs): each sampled "
+            "batch's rewards are replaced by rewards of other transitions drawn uniformly "
+            "from the same agent's replay buffer (the learner's own generator), so the reward "
+            "distribution is kept but its link to observations and actions is broken."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check(self) -> QNetConfig:
