@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scarline.assembly import kernel_for
-from scarline.config import config_hash, load_config
-from scarline.engine import SessionIds
+from scarline.config import RunConfig, config_hash, load_config
+from scarline.engine import Kernel, SessionIds
 from scarline.errors import WalError
 from scarline.events import Bar, KillSwitch, Quote, SessionStart
 from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
 from scarline.journal import HashOnlyWal, read_records, verify
-from scarline.journal.manifest import read_manifest
+from scarline.journal.manifest import RunManifest, read_manifest
+from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
 from scarline.operator import ReplayOperator
 
@@ -34,7 +35,24 @@ class ReplayResult:
     config_matches_manifest: bool
 
 
+@dataclass(frozen=True, eq=False)
+class Replayed:
+    """A replay with its kernel in its final state (the gates read equity and genomes)."""
+
+    result: ReplayResult
+    kernel: Kernel
+    market: MarketData
+    config: RunConfig
+    manifest: RunManifest
+
+
 def replay_run(run_dir: Path) -> ReplayResult:
+    return replay(run_dir).result
+
+
+def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
+    """Re-execute the run; ``keep_equity`` keeps every agent's equity path in the kernel's
+    recorder."""
     manifest = read_manifest(run_dir)
     wal_dir = run_dir / "wal"
     report = verify(wal_dir, manifest.run_id, expected_head=manifest.wal_head)
@@ -65,12 +83,12 @@ def replay_run(run_dir: Path) -> ReplayResult:
     sink = HashOnlyWal(manifest.run_id)
     island, arrivals = recorded_arrivals(run_dir)  # an island of `scarline evolve`
     kernel = kernel_for(
-        config, market, ids, sink, ReplayOperator(kills), keep_equity=False, island=island
+        config, market, ids, sink, ReplayOperator(kills), keep_equity=keep_equity, island=island
     )
     if arrivals and kernel.population.census is not None:
         admit_recorded(kernel.population.census, arrivals)
     result = kernel.run()
-    return ReplayResult(
+    replayed = ReplayResult(
         parity=result.decision_trace_hash == manifest.decision_trace_hash,
         original=manifest.decision_trace_hash,
         replayed=result.decision_trace_hash,
@@ -79,3 +97,4 @@ def replay_run(run_dir: Path) -> ReplayResult:
         steps=result.steps,
         config_matches_manifest=config_hash(config) == manifest.config_hash,
     )
+    return Replayed(replayed, kernel, market, config, manifest)

@@ -284,13 +284,21 @@ class QAgents:
         """None while every feature is on (the common case skips a multiply)."""
         return None if self._all_features else self.phenotype.obs_mask
 
-    def load_genomes(self, genomes: list[Genome]) -> None:
+    def load_genomes(self, genomes: list[Genome], instruments: np.ndarray | None = None) -> None:
         """Rows 0..K-1 take these genomes (weights and genes), e.g. to evaluate policies from
-        a run's vault; the target network follows."""
+        a run's vault; the target network follows. ``instruments`` (``int64[N]``) reassigns
+        which instrument each row trades (default: row mod M), so a policy can be evaluated
+        on the instrument it learned on."""
         for i, g in enumerate(genomes):
             load_genome(self.net, self.genes, i, g, self.layout)
         self.learner.sync_target()
         self._express()
+        if instruments is not None:
+            inst = np.asarray(instruments, dtype=np.int64)
+            if inst.shape != (self.n_agents,) or inst.min() < 0 or inst.max() >= self._m:
+                raise ValueError(f"instruments must be int64[{self.n_agents}] in [0, {self._m})")
+            self.instrument = inst.copy()
+            self._inst_t = torch.from_numpy(self.instrument)
 
     def decide(self, t: int) -> np.ndarray:
         obs = assemble(self._table, self._inst_t, t, self._private)

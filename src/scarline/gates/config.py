@@ -1,0 +1,128 @@
+"""Gate thresholds: one TOML file (``configs/gates.toml``), separate from the run config.
+
+A run's config decides what the run *does* and is hashed into its identity; how strictly we
+judge a finished run is a different question, so changing a threshold never changes a run.
+The thresholds used (and their sha256) are written into every ``gates.json``. Every field is
+explained in ``docs/gates.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from scarline.config import format_validation_error
+from scarline.errors import ConfigError
+from scarline.strict import Strict
+
+_Strict = Strict
+
+
+class DataTruthThresholds(_Strict):
+    """G0: the run's input source is re-checked; errors fail, warnings are reported."""
+
+    allow_warnings: bool = True
+
+
+class AntiOverfitThresholds(_Strict):
+    """G2: placebos, permutation tests and the overfitting statistics."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1, description="significance level")
+    truncation_cuts: int = Field(default=3, ge=1, description="data cut points (lookahead)")
+    lag_min_retention: float = Field(
+        default=0.25, description="Sharpe with exogenous columns one bar late / Sharpe, at least"
+    )
+    placebo_agents: int = Field(default=100, ge=10, description="random-entry placebos")
+    permutations: int = Field(default=39, ge=1, description="block permutations of returns")
+    permutation_block: int = Field(default=10, ge=1, description="bars per permuted block")
+    label_shuffle: bool = Field(default=True, description="retrain on shuffled rewards")
+    ablation_min_drop: float = Field(
+        default=0.25, description="the most important feature carries this share of the Sharpe"
+    )
+    dsr_min: float = Field(default=0.95, gt=0, lt=1, description="Deflated Sharpe at least")
+    dsr_effective_trials: bool = Field(
+        default=False, description="reduce agents x generations by the trials' correlation"
+    )
+    pbo_max: float = Field(default=0.5, gt=0, le=1, description="PBO (CSCV) at most")
+    pbo_blocks: int = Field(default=16, ge=2, description="CSCV blocks S (even)")
+    spa_reps: int = Field(default=1000, ge=100, description="SPA bootstrap replications")
+
+
+class RobustnessThresholds(_Strict):
+    """G3: walk-forward, costs, regimes and parameter perturbations."""
+
+    walk_forward_folds: int = Field(default=4, ge=1)
+    walk_forward_train_share: float = Field(default=0.5, gt=0, lt=1)
+    walk_forward_min_positive: float = Field(
+        default=0.5, ge=0, le=1, description="share of folds with a positive test return"
+    )
+    fees_factor: float = Field(default=2.0, ge=1)
+    fees_floor_bps: float = Field(
+        default=1.0, ge=0, description="fees x2 is at least this many bps (x2 of 0 is 0)"
+    )
+    slippage_bps: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0], min_length=1)
+    slippage_pass_bps: float = Field(
+        default=5.0, ge=0, description="still profitable with this much extra slippage"
+    )
+    regime_min_bars: int = Field(default=20, ge=2, description="regimes with fewer bars ignored")
+    regime_min_sharpe: float = Field(
+        default=-0.1, description="per-bar Sharpe in the worst regime at least"
+    )
+    perturbations: int = Field(default=16, ge=1)
+    perturbation_scale: float = Field(
+        default=0.05, gt=0, description="weight noise, in units of each tensor's std"
+    )
+    perturbation_min_retention: float = Field(
+        default=0.5, description="median perturbed Sharpe / Sharpe at least"
+    )
+
+
+class DeployabilityThresholds(_Strict):
+    """G4: what a deployed policy must satisfy."""
+
+    onnx_atol: float = Field(default=1e-4, gt=0)
+    latency_p99_us: float = Field(default=1000.0, gt=0, description="DESIGN budget: p99 1 ms")
+    latency_calls: int = Field(default=2000, ge=10)
+    max_model_bytes: int = Field(default=16 * 2**20, ge=1)
+    required_risk_limits: list[str] = Field(
+        default_factory=lambda: [
+            "max_drawdown_pct",
+            "max_position_lots|max_notional|max_gross_notional",
+        ],
+        description="RiskConfig fields that must be set; 'a|b' means one of them",
+    )
+
+
+class GatesConfig(_Strict):
+    """Everything ``scarline gates`` judges by; ``seed`` drives every placebo draw."""
+
+    seed: int = 0
+    G0: DataTruthThresholds = DataTruthThresholds()
+    G2: AntiOverfitThresholds = AntiOverfitThresholds()
+    G3: RobustnessThresholds = RobustnessThresholds()
+    G4: DeployabilityThresholds = DeployabilityThresholds()
+
+    def sha256(self) -> str:
+        raw = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def load_gates_config(path: str | Path | None = None) -> GatesConfig:
+    """Read thresholds from TOML (``None``: the built-in defaults); errors name file and key."""
+    if path is None:
+        return GatesConfig()
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: gates config not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: invalid TOML: {err}") from None
+    try:
+        return GatesConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, str(p))) from None

@@ -1,0 +1,135 @@
+"""What every gate check shares: the run under test, the candidates, the thresholds, the
+frozen evaluation on the real market (computed once) and the baselines.
+
+Each check is a function ``(GateContext) -> list[dict]``: one JSON-ready verdict per
+candidate (figures plus ``"pass"``), in candidate order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from scarline.agents.config import BuyAndHoldGroup, QNetGroup, RandomEntryGroup
+from scarline.assembly import kernel_for
+from scarline.config import RunConfig
+from scarline.engine import Kernel, SessionIds
+from scarline.gates.config import GatesConfig
+from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity, sharpe
+from scarline.gates.subject import RunUnderTest
+from scarline.journal import HashOnlyWal
+from scarline.market.frame import MarketData
+from scarline.operator import ReplayOperator
+
+Verdict = dict[str, object]
+
+
+def run_kernel(config: RunConfig, market: MarketData) -> Kernel:
+    """Run ``config`` on ``market`` without writing anything (a gate's re-run)."""
+    kernel = kernel_for(
+        config, market, SessionIds("gates", "g"), HashOnlyWal("gates"), ReplayOperator([])
+    )
+    kernel.run()
+    return kernel
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """Per candidate source group: buy-and-hold, random-entry placebos and cash (zeros),
+    as per-bar returns over the evaluated bars."""
+
+    buy_and_hold: np.ndarray  # [W]
+    placebos: np.ndarray  # [W, P]
+
+    def matrix(self) -> np.ndarray:
+        """``[W, 3]``: buy-and-hold, the average placebo, cash."""
+        zeros = np.zeros_like(self.buy_and_hold)
+        return np.column_stack([self.buy_and_hold, self.placebos.mean(axis=1), zeros])
+
+
+@dataclass(eq=False)
+class GateContext:
+    run: RunUnderTest
+    candidates: list[Candidate]
+    thresholds: GatesConfig
+    tick: Callable[[str], None] = field(default=lambda _msg: None)
+
+    @property
+    def plays(self) -> list[Play]:
+        return [Play(c) for c in self.candidates]
+
+    @property
+    def config(self) -> RunConfig:
+        return self.run.config
+
+    @property
+    def market(self) -> MarketData:
+        return self.run.market
+
+    @property
+    def start(self) -> int:
+        return self.run.start
+
+    def rng(self, name: str) -> np.random.Generator:
+        """A generator for one check, from the thresholds' seed and the check's name."""
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+        return np.random.default_rng([self.thresholds.seed, key])
+
+    def returns(
+        self,
+        plays: list[Play] | None = None,
+        market: MarketData | None = None,
+        config: RunConfig | None = None,
+        start: int | None = None,
+    ) -> np.ndarray:
+        """``[W, K]`` per-bar returns over the evaluated bars of ``plays`` (default: the
+        candidates) run frozen on ``market`` under ``config`` (defaults: the run's)."""
+        equity = frozen_equity(
+            config or self.config, market or self.market, self.plays if plays is None else plays
+        )
+        return bar_returns(equity, self.start if start is None else start)
+
+    @cached_property
+    def base_equity(self) -> np.ndarray:
+        """``[T, K]`` the candidates frozen on the real market (the reference everywhere)."""
+        self.tick("frozen evaluation")
+        return frozen_equity(self.config, self.market, self.plays)
+
+    @cached_property
+    def base(self) -> np.ndarray:
+        return bar_returns(self.base_equity, self.start)
+
+    @cached_property
+    def base_sharpe(self) -> np.ndarray:
+        return sharpe(self.base)
+
+    @cached_property
+    def _baselines(self) -> dict[int, Baselines]:
+        out: dict[int, Baselines] = {}
+        n = self.thresholds.G2.placebo_agents
+        for group in sorted({c.group for c in self.candidates}):
+            source = self.config.agents[group]
+            # a learned agent with a negative action level can short: so do its placebos
+            shorts = isinstance(source, QNetGroup) and min(source.qnet.actions) < 0
+            style = {"sizing": source.sizing, "allow_short": source.allow_short or shorts}
+            groups = [BuyAndHoldGroup(**style), RandomEntryGroup(count=n, **style)]
+            cfg = self.config.model_copy(
+                update={
+                    "agents": groups,
+                    "evaluation": self.config.evaluation.model_copy(update={"oos_fraction": 0.0}),
+                    "report": False,
+                }
+            )
+            self.tick("baselines")
+            kernel = run_kernel(cfg, self.market)
+            assert kernel.recorder.equity is not None
+            r = bar_returns(kernel.recorder.equity.astype(np.float64), self.start)
+            out[group] = Baselines(buy_and_hold=r[:, 0], placebos=r[:, 1:])
+        return out
+
+    def baselines(self, candidate: Candidate) -> Baselines:
+        return self._baselines[candidate.group]

@@ -1,0 +1,149 @@
+"""Candidates and their frozen evaluation: the one way every gate scores a policy.
+
+A candidate is one agent of a finished run: for a learning agent its final genome (weights
+and genes, taken from the replayed kernel) on the instrument it traded; for a rule agent its
+group and row. :func:`frozen_equity` runs any number of such policies — the same ones on a
+placebo market, with doubled fees, perturbed weights, ablated features — through the full
+kernel (costs, risk, accounting), greedy from the first bar, nothing learning or evolving.
+All learned policies of one source group share one batched network population, so a gate
+costs one kernel run per market or cost variant, not one per agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scarline.agents.config import QNetGroup
+from scarline.agents.qagents import QAgents
+from scarline.assembly import kernel_for
+from scarline.config import RunConfig
+from scarline.engine import SessionIds
+from scarline.evolution.genome import Genome
+from scarline.journal import HashOnlyWal
+from scarline.market.frame import MarketData
+from scarline.operator import ReplayOperator
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Agent ``agent`` of the run: ``group`` (index in ``config.agents``) and ``row`` in it."""
+
+    agent: int
+    kind: str
+    group: int
+    row: int
+    instrument: int | None = None  # learned agents trade one instrument
+    genome: Genome | None = None  # learned agents: the final genome
+    policy_hash: str | None = None
+
+    @property
+    def learned(self) -> bool:
+        return self.genome is not None
+
+
+@dataclass(frozen=True)
+class Play:
+    """One policy to evaluate: a candidate, optionally with another genome (perturbed,
+    ablated, retrained) in place of its own."""
+
+    candidate: Candidate
+    genome: Genome | None = None
+
+    @property
+    def policy(self) -> Genome | None:
+        return self.genome if self.genome is not None else self.candidate.genome
+
+
+def frozen_config(config: RunConfig, plays: list[Play]) -> tuple[RunConfig, list[tuple[int, int]]]:
+    """The evaluation config and, per play, its ``(group, row)`` there.
+
+    Learned plays of one source group become one non-learning, non-evolving group holding
+    exactly them; each rule group a play needs is copied once (rule agents are deterministic
+    functions of the market, so their own rows are reused).
+    """
+    groups: list = []
+    learned: dict[int, int] = {}  # source group -> eval group
+    rules: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    where: list[tuple[int, int]] = []
+    for play in plays:
+        c = play.candidate
+        if play.policy is not None:
+            if c.group not in learned:
+                learned[c.group] = len(groups)
+                groups.append(None)  # filled once the count is known
+                counts[c.group] = 0
+            where.append((learned[c.group], counts[c.group]))
+            counts[c.group] += 1
+        else:
+            if c.group not in rules:
+                rules[c.group] = len(groups)
+                groups.append(config.agents[c.group])
+            where.append((rules[c.group], c.row))
+    for source, index in learned.items():
+        group = config.agents[source]
+        assert isinstance(group, QNetGroup)
+        groups[index] = group.model_copy(
+            update={
+                "count": counts[source],
+                "learn": False,
+                "evolution": group.evolution.model_copy(update={"enabled": False}),
+            }
+        )
+    evaluation = config.evaluation.model_copy(update={"oos_fraction": 0.0})
+    cfg = config.model_copy(update={"agents": groups, "evaluation": evaluation, "report": False})
+    return cfg, where
+
+
+def frozen_equity(config: RunConfig, market: MarketData, plays: list[Play]) -> np.ndarray:
+    """``float64[T, len(plays)]`` equity of every play on ``market`` under ``config``'s
+    execution, risk and regime settings, greedy from bar 0."""
+    if not plays:
+        return np.zeros((market.n_steps, 0))
+    cfg, where = frozen_config(config, plays)
+    kernel = kernel_for(
+        cfg, market, SessionIds("gates", "g"), HashOnlyWal("gates"), ReplayOperator([])
+    )
+    population = kernel.population
+    for index, group in enumerate(population.groups):
+        if not isinstance(group, QAgents):
+            continue
+        mine = [(p, row) for p, (g, row) in zip(plays, where, strict=True) if g == index]
+        mine.sort(key=lambda item: item[1])
+        genomes = [p.policy for p, _ in mine]
+        instruments = np.array([p.candidate.instrument or 0 for p, _ in mine], dtype=np.int64)
+        group.load_genomes([g for g in genomes if g is not None], instruments)
+        group.freeze_at(0)
+    kernel.run()
+    starts = np.cumsum([0, *(g.n_agents for g in population.groups)])
+    columns = [int(starts[g]) + row for g, row in where]
+    assert kernel.recorder.equity is not None
+    return kernel.recorder.equity[:, columns].astype(np.float64)
+
+
+def bar_returns(equity: np.ndarray, start: int) -> np.ndarray:
+    """``float64[T - start, K]`` simple returns of the bars ``start..T-1`` (bar t's return is
+    equity[t] / equity[t-1] - 1; 0 where the previous equity is not positive)."""
+    start = max(start, 1)
+    prev, cur = equity[start - 1 : -1], equity[start:]
+    out = np.zeros(cur.shape)
+    np.divide(cur, prev, out=out, where=prev > 0)
+    return np.where(prev > 0, out - 1.0, 0.0)
+
+
+def sharpe(returns: np.ndarray) -> np.ndarray:
+    """Per-bar Sharpe (mean / std, ddof 1) of each column; 0 without variation."""
+    returns = np.atleast_2d(returns.T).T if returns.ndim == 1 else returns
+    if returns.shape[0] < 2:
+        return np.zeros(returns.shape[1])
+    std = returns.std(axis=0, ddof=1)
+    out = np.zeros(returns.shape[1])
+    np.divide(returns.mean(axis=0), std, out=out, where=std > 1e-12)
+    return out
+
+
+def total_return(returns: np.ndarray) -> np.ndarray:
+    """Compounded return of each column of per-bar returns."""
+    return np.prod(1.0 + returns, axis=0) - 1.0

@@ -1,0 +1,233 @@
+"""G3 Robustness: does the edge survive other periods, higher costs, every regime and small
+changes to the policy itself? ``docs/gates.md`` explains every pass rule."""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from scarline.config import RunConfig
+from scarline.events import Array
+from scarline.evolution.genome import Genome
+from scarline.gates.context import GateContext, Verdict, run_kernel
+from scarline.gates.frozen import Play, bar_returns, sharpe, total_return
+from scarline.regime.hmm import REGIME_NAMES
+from scarline.regime.stage import market_regimes
+
+VOL_NAMES = ("low-vol", "mid-vol", "high-vol")
+VOL_WINDOW = 20
+
+
+def _f(x: float) -> float:
+    return float(round(float(x), 6))
+
+
+def _figures(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return sharpe(returns), total_return(returns)
+
+
+def walk_forward(ctx: GateContext) -> list[Verdict]:
+    """Rolling train/test: re-run the whole run config on a window of ``train`` bars
+    followed by ``test`` bars (learning agents learn and explore on the first part only,
+    as ``evaluation.oos_fraction`` does), sliding by ``test`` bars; each candidate's agent
+    id is scored on every test part."""
+    th = ctx.thresholds.G3
+    t = ctx.market.n_steps
+    train = int(t * th.walk_forward_train_share)
+    test = (t - train) // th.walk_forward_folds
+    if train < 2 or test < 2:
+        return [
+            {"error": f"{t} bars are too few for {th.walk_forward_folds} folds", "pass": False}
+            for _ in ctx.candidates
+        ]
+    agents = [c.agent for c in ctx.candidates]
+    folds: list[dict[str, object]] = []
+    sharpes = np.zeros((th.walk_forward_folds, len(agents)))
+    returns = np.zeros_like(sharpes)
+    for i in range(th.walk_forward_folds):
+        lo = i * test
+        ctx.tick(f"walk-forward fold {i + 1}/{th.walk_forward_folds}")
+        evaluation = ctx.config.evaluation.model_copy(
+            update={"oos_fraction": test / (train + test)}
+        )
+        cfg = ctx.config.model_copy(update={"evaluation": evaluation, "report": False})
+        kernel = run_kernel(cfg, ctx.market.slice(lo, lo + train + test))
+        assert kernel.recorder.equity is not None
+        r = bar_returns(kernel.recorder.equity[:, agents].astype(np.float64), train)
+        sharpes[i], returns[i] = _figures(r)
+        folds.append({"train": [lo, lo + train], "test": [lo + train, lo + train + test]})
+    out: list[Verdict] = []
+    for k in range(len(agents)):
+        positive = float((returns[:, k] > 0).mean())
+        out.append(
+            {
+                "folds": [
+                    f | {"sharpe": _f(sharpes[i, k]), "return": _f(returns[i, k])}
+                    for i, f in enumerate(folds)
+                ],
+                "positive_share": _f(positive),
+                "mean_sharpe": _f(sharpes[:, k].mean()),
+                "pass": bool(positive >= th.walk_forward_min_positive and sharpes[:, k].mean() > 0),
+            }
+        )
+    return out
+
+
+def _with_execution(config: RunConfig, **changes: object) -> RunConfig:
+    execution = config.execution
+    for key, value in changes.items():
+        part = getattr(execution, key)
+        execution = execution.model_copy(update={key: part.model_copy(update=value)})
+    return config.model_copy(update={"execution": execution})
+
+
+def fees_x2(ctx: GateContext) -> list[Verdict]:
+    """Cost sensitivity: fees x ``fees_factor`` (at least ``fees_floor_bps``: doubling zero
+    proves nothing); the candidate must still make money."""
+    th = ctx.thresholds.G3
+    fees = ctx.config.execution.fees
+    bps = max(fees.bps * th.fees_factor, th.fees_floor_bps)
+    cfg = _with_execution(ctx.config, fees={"bps": bps, "minimum": fees.minimum * th.fees_factor})
+    ctx.tick(f"fees x{th.fees_factor:g}")
+    s, r = _figures(ctx.returns(config=cfg))
+    base_s, base_r = _figures(ctx.base)
+    return [
+        {
+            "fee_bps": _f(bps),
+            "run_fee_bps": _f(fees.bps),
+            "sharpe": _f(s[k]),
+            "return": _f(r[k]),
+            "base_sharpe": _f(base_s[k]),
+            "base_return": _f(base_r[k]),
+            "pass": bool(r[k] > 0),
+        }
+        for k in range(len(ctx.candidates))
+    ]
+
+
+def slippage(ctx: GateContext) -> list[Verdict]:
+    """Slippage sweep: +X bps on every fill; still profitable up to ``slippage_pass_bps``."""
+    th = ctx.thresholds.G3
+    base_bps = ctx.config.execution.slippage.fixed_bps
+    sweep: list[tuple[float, np.ndarray, np.ndarray]] = []
+    for extra in th.slippage_bps:
+        ctx.tick(f"slippage +{extra:g} bps")
+        cfg = _with_execution(ctx.config, slippage={"fixed_bps": base_bps + extra})
+        sweep.append((extra, *_figures(ctx.returns(config=cfg))))
+    out: list[Verdict] = []
+    for k in range(len(ctx.candidates)):
+        needed = [r[k] > 0 for extra, _, r in sweep if extra <= th.slippage_pass_bps]
+        out.append(
+            {
+                "sweep": [
+                    {"extra_bps": extra, "sharpe": _f(s[k]), "return": _f(r[k])}
+                    for extra, s, r in sweep
+                ],
+                "pass_bps": th.slippage_pass_bps,
+                "pass": bool(all(needed)),
+            }
+        )
+    return out
+
+
+def _regime_labels(ctx: GateContext) -> tuple[np.ndarray, tuple[str, ...], str]:
+    """Per bar: the run's committed HMM regime when ``[regime.hmm]`` is on, else terciles
+    of the trailing realized volatility of the universe (cut-offs from the bars before
+    the evaluated part, or all bars without a split)."""
+    regimes = market_regimes(ctx.market, ctx.config.regime)
+    if regimes.path is not None:
+        return regimes.path.labels, REGIME_NAMES, "hmm"
+    close = ctx.market.prices("close")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.diff(np.log(close), axis=0, prepend=np.nan)
+    sq = np.where(np.isfinite(r), r**2, 0.0).sum(axis=1) / np.maximum(np.isfinite(r).sum(axis=1), 1)
+    vol = np.sqrt(np.convolve(sq, np.ones(VOL_WINDOW) / VOL_WINDOW)[: sq.size])
+    ref = vol[: ctx.start] if ctx.start > VOL_WINDOW else vol
+    cuts = np.quantile(ref, [1 / 3, 2 / 3])
+    return np.searchsorted(cuts, vol), VOL_NAMES, "realized volatility terciles"
+
+
+def regime_sliced(ctx: GateContext) -> list[Verdict]:
+    """The evaluated returns per regime; the worst regime (with enough bars) keeps a
+    per-bar Sharpe of at least ``regime_min_sharpe``."""
+    th = ctx.thresholds.G3
+    labels, names, source = _regime_labels(ctx)
+    labels = labels[ctx.start : ctx.start + ctx.base.shape[0]]
+    out: list[Verdict] = []
+    for k in range(len(ctx.candidates)):
+        slices: dict[str, object] = {}
+        worst = np.inf
+        for code, name in enumerate(names):
+            r = ctx.base[labels == code, k]
+            s = float(sharpe(r[:, None])[0]) if r.size >= 2 else 0.0
+            slices[name] = {"bars": int(r.size), "sharpe": _f(s), "return": _f(np.prod(1 + r) - 1)}
+            if r.size >= th.regime_min_bars:
+                worst = min(worst, s)
+        out.append(
+            {
+                "source": source,
+                "regimes": slices,
+                "worst_sharpe": _f(worst) if np.isfinite(worst) else None,
+                "pass": bool(not np.isfinite(worst) or worst >= th.regime_min_sharpe),
+            }
+        )
+    return out
+
+
+def perturbed(genome: Genome, scale: float, rng: np.random.Generator) -> Genome:
+    """``genome`` with Gaussian noise of ``scale`` x each weight tensor's std added."""
+    weights = []
+    for array in genome.weights:
+        w = array.numpy()
+        noise = rng.standard_normal(w.shape) * scale * float(w.std())
+        weights.append(Array.of((w + noise).astype(w.dtype)))
+    return msgspec.structs.replace(genome, weights=tuple(weights))
+
+
+def perturbation(ctx: GateContext) -> list[Verdict]:
+    """Learned agents only: the median Sharpe of ``perturbations`` copies with slightly
+    noisy weights keeps ``perturbation_min_retention`` of the Sharpe (an edge on a knife's
+    edge of parameter space is a fitted accident)."""
+    th = ctx.thresholds.G3
+    rng = ctx.rng("perturbation")
+    plays = [
+        Play(c, perturbed(c.genome, th.perturbation_scale, rng))
+        for c in ctx.candidates
+        if c.genome is not None
+        for _ in range(th.perturbations)
+    ]
+    scores = np.zeros(0)
+    if plays:
+        ctx.tick(f"parameter perturbations ({len(plays)} variants)")
+        scores = sharpe(ctx.returns(plays=plays))
+    out: list[Verdict] = []
+    i = 0
+    for k, c in enumerate(ctx.candidates):
+        if c.genome is None:
+            out.append({"n/a": "rule agent: parameters are the config", "pass": True})
+            continue
+        mine, i = scores[i : i + th.perturbations], i + th.perturbations
+        base = float(ctx.base_sharpe[k])
+        retention = float(np.median(mine)) / base if base > 0 else 0.0
+        out.append(
+            {
+                "sharpe": _f(base),
+                "copies": th.perturbations,
+                "scale": th.perturbation_scale,
+                "median_sharpe": _f(np.median(mine)),
+                "positive_share": _f((mine > 0).mean()),
+                "retention": _f(retention),
+                "pass": bool(base > 0 and retention >= th.perturbation_min_retention),
+            }
+        )
+    return out
+
+
+CHECKS = {
+    "walk_forward": walk_forward,
+    "fees_x2": fees_x2,
+    "slippage": slippage,
+    "regime_sliced": regime_sliced,
+    "perturbation": perturbation,
+}
+"""G3's checks, in report order; the gate passes when every one passes."""

@@ -1,0 +1,142 @@
+"""The run under test: replayed once, with every agent's equity, and the agents to judge.
+
+The gates never trust what a run directory says about itself: they re-execute it from its
+WAL (that replay *is* G1) and read the final state of that kernel — learned genomes, equity
+paths, who is alive — instead of files that could have been edited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from scarline.agents.qagents import QAgents
+from scarline.config import RunConfig
+from scarline.errors import ScarlineError
+from scarline.evolution.genome import policy_hash
+from scarline.gates.frozen import Candidate
+from scarline.market.frame import MarketData
+from scarline.replay import Replayed, replay
+
+
+class GateInputError(ScarlineError):
+    """The run or the ``--agents`` selection cannot be gated (the message says why)."""
+
+    exit_code = 2
+
+
+@dataclass(eq=False)
+class RunUnderTest:
+    """A replayed run: its config, the market it saw (from its WAL) and its final kernel."""
+
+    run_dir: Path
+    replayed: Replayed
+
+    @property
+    def config(self) -> RunConfig:
+        return self.replayed.config
+
+    @property
+    def market(self) -> MarketData:
+        return self.replayed.market
+
+    @property
+    def split(self) -> int | None:
+        return self.config.evaluation.split_step(self.replayed.result.steps)
+
+    @property
+    def start(self) -> int:
+        """First evaluated bar: the out-of-sample part, or bar 1 without a split."""
+        return self.split if self.split is not None else 1
+
+    @property
+    def equity(self) -> np.ndarray:
+        """``float64[T, N]`` every agent's equity over the run (cash units)."""
+        equity = self.replayed.kernel.recorder.equity
+        assert equity is not None
+        return equity.astype(np.float64)
+
+    def groups(self) -> list[tuple[slice, object]]:
+        """``(rows, policy group)`` of every configured group, in config order."""
+        population = self.replayed.kernel.population
+        starts = np.cumsum([0, *(g.n_agents for g in population.groups)])
+        return [
+            (slice(int(starts[i]), int(starts[i + 1])), g) for i, g in enumerate(population.groups)
+        ]
+
+    def generations(self, group: int) -> int:
+        """Generations a group lived through: 1 + its life cycles before the split."""
+        _, policy = self.groups()[group]
+        if not isinstance(policy, QAgents) or policy.evolver is None:
+            return 1
+        end = self.split if self.split is not None else self.replayed.result.steps
+        return 1 + sum(1 for t in range(end) if policy.evolver.due(t))
+
+    def candidate(self, agent: int) -> Candidate:
+        n = self.replayed.kernel.population.n_agents
+        if not 0 <= agent < n:
+            raise GateInputError(f"{self.run_dir}: no agent {agent} (the run has {n} agents)")
+        for index, (rows, policy) in enumerate(self.groups()):
+            if rows.start <= agent < rows.stop:
+                row = agent - rows.start
+                if isinstance(policy, QAgents):
+                    genome = policy.genome(row)
+                    return Candidate(
+                        agent=agent,
+                        kind=policy.name,
+                        group=index,
+                        row=row,
+                        instrument=int(policy.instrument[row]),
+                        genome=genome,
+                        policy_hash=policy_hash(genome),
+                    )
+                return Candidate(agent=agent, kind=str(policy.name), group=index, row=row)
+        raise AssertionError("unreachable: agent ids cover the groups")  # pragma: no cover
+
+    def ranking(self) -> np.ndarray:
+        """Living agents, best in-sample return first (learning agents only, if any): the
+        choice a researcher makes without looking at the out-of-sample part."""
+        population = self.replayed.kernel.population
+        kinds = np.array(population.kinds)
+        alive = self.replayed.kernel.life.alive
+        pool = np.flatnonzero((kinds == QAgents.name) & alive)
+        if pool.size == 0:
+            pool = np.flatnonzero(alive)
+        end = (self.split if self.split is not None else self.replayed.result.steps) - 1
+        score = self.equity[end, pool] / np.maximum(self.equity[0, pool], 1.0)
+        return pool[np.argsort(-score, kind="stable")]
+
+
+_TOP = re.compile(r"top:(\d+)")
+
+
+def select(run: RunUnderTest, spec: list[str]) -> list[Candidate]:
+    """``["top:K"]`` or agent ids (``["3", "17"]``) → candidates, in that order."""
+    if not spec:
+        spec = ["top:1"]
+    agents: list[int] = []
+    for item in spec:
+        item = item.strip()
+        if m := _TOP.fullmatch(item):
+            k = int(m.group(1))
+            if k < 1:
+                raise GateInputError("--agents top:K needs K >= 1")
+            agents.extend(int(a) for a in run.ranking()[:k])
+        elif item.isdigit():
+            agents.append(int(item))
+        else:
+            raise GateInputError(f"--agents: {item!r} is neither top:K nor an agent id")
+    seen: set[int] = set()
+    unique = [a for a in agents if not (a in seen or seen.add(a))]
+    return [run.candidate(a) for a in unique]
+
+
+def open_run(run_dir: Path) -> RunUnderTest:
+    """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "manifest.json").is_file():
+        raise GateInputError(f"{run_dir}: no manifest.json (not a finished run directory)")
+    return RunUnderTest(run_dir, replay(run_dir, keep_equity=True))
