@@ -137,6 +137,16 @@ def load_run_market(config: RunConfig) -> MarketData:
     return normalized(subset(market, d.start, d.end, d.symbols))
 
 
+def report_meta(config: RunConfig, market: MarketData) -> dict[str, str]:
+    """The run facts the report's header shows."""
+    return {
+        "config": config.name,
+        "config hash": config_hash(config)[:16],
+        "data": market.name,
+        "seed": str(config.seed),
+    }
+
+
 THEORY_DIR = "theory"  # the drift sentry's theory packets, one JSON file per alarm
 
 
@@ -195,14 +205,8 @@ class OpenRun:
             run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
         )
         cfg_hash = config_hash(config)
-        meta = {
-            "config": config.name,
-            "config hash": cfg_hash[:16],
-            "data": market.name,
-            "seed": str(config.seed),
-        }
         split = config.evaluation.split_step(result.steps)
-        results = run_results(kernel, meta, split)
+        results = run_results(kernel, report_meta(config, market), split)
         metrics = agent_metrics(results)
         report = None
         if config.report:

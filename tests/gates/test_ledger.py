@@ -121,6 +121,12 @@ def test_gate_report_must_match_manifest_binding(run: Path, ledger: Ledger) -> N
     ledger_state = ledger.state().policies["ledger-tiny:0"]
     assert ledger_state.stage == "Candidate"
     (run / "manifest.json").write_text(json.dumps(manifest))
+    # binding a gate report is not a change of the run; a binding that does not match is
+    with pytest.raises(PromotionRefused, match="!= manifest gate_report_sha256") as err:
+        ledger.promote("0", "shadow")
+    assert "changed since registration" not in str(err.value)
+    manifest["steps"] += 1  # any other field is a change of the run
+    (run / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(PromotionRefused, match="changed since registration"):
         ledger.promote("0", "shadow")
 

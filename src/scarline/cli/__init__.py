@@ -14,6 +14,7 @@ from scarline.cli import data as data_cli
 from scarline.cli import diary as diary_cli
 from scarline.cli import evolve as evolve_cli
 from scarline.cli import export as export_cli
+from scarline.cli import gates as gates_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import ledger as ledger_cli
 from scarline.cli import lineage as lineage_cli
@@ -83,6 +84,7 @@ app.command("rebuild-policy")(rebuild_cli.rebuild_policy)
 app.command("regimes")(regimes_cli.regimes)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
+app.command("gates")(gates_cli.gates)
 app.command("promote")(ledger_cli.promote)
 app.command("approve")(ledger_cli.approve)
 app.command("rollback")(ledger_cli.rollback)

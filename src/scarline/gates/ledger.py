@@ -458,7 +458,7 @@ class _Appender:
             policy=pid,
             run_dir=str(run),
             run_id=run_id,
-            manifest_sha256=hashlib.sha256(raw).hexdigest(),
+            manifest_sha256=manifest_sha256(manifest),
             agent=agent,
             policy_hash=policy_hash,
         )
@@ -511,6 +511,13 @@ def _sha256_json(obj: object) -> str:
     return hashlib.sha256(msgspec.json.encode(obj, order="sorted")).hexdigest()
 
 
+def manifest_sha256(manifest: dict[str, Any]) -> str:
+    """sha256 of a run manifest's canonical JSON without ``gate_report_sha256``: the one
+    field written after the run (by ``scarline gates``), itself checked against gates.json,
+    so gating a registered run does not read as the run having changed."""
+    return _sha256_json({k: v for k, v in manifest.items() if k != "gate_report_sha256"})
+
+
 def collect_evidence(
     reg: PolicyRegistered, stage: str, state: LedgerState
 ) -> tuple[list[EvidenceItem], list[str]]:
@@ -524,12 +531,12 @@ def collect_evidence(
     if not manifest_path.is_file():
         missing.append(f"run manifest ({manifest_path} not found)")
     else:
-        raw = manifest_path.read_bytes()
-        sha = hashlib.sha256(raw).hexdigest()
+        decoded = _decode_manifest(manifest_path, manifest_path.read_bytes())
+        sha = manifest_sha256(decoded)
         if sha != reg.manifest_sha256:
             missing.append(f"run manifest ({manifest_path} changed since registration)")
         else:
-            manifest = _decode_manifest(manifest_path, raw)
+            manifest = decoded
             items.append(EvidenceItem(kind="manifest", path="manifest.json", sha256=sha))
     if manifest is not None:
         _artifacts(run, manifest, items, missing)
@@ -636,6 +643,15 @@ def _gates(
         return
     keys = [k for k in (str(reg.agent) if reg.agent is not None else None, reg.policy_hash) if k]
     key = next((k for k in keys if k in agents), None)
+    if key is None and reg.policy_hash is not None:  # gates.json is keyed by agent id
+        key = next(
+            (
+                k
+                for k, v in agents.items()
+                if isinstance(v, dict) and v.get("policy_hash") == reg.policy_hash
+            ),
+            None,
+        )
     if key is None:
         missing.append(f"gate verdicts for {reg.policy} in gates.json (no agent {keys[0]!r})")
         return

@@ -23,18 +23,13 @@ from scarline.gates.config import GatesConfig
 from scarline.gates.context import GateContext, Verdict
 from scarline.gates.deploy import DeployThresholds, deployability, risk_limits
 from scarline.gates.frozen import Candidate
+from scarline.gates.report import GATE_NAMES
 from scarline.gates.subject import RunUnderTest, open_run, select
 from scarline.journal.manifest import read_manifest, write_json
 from scarline.market.checks import check_market_source
 from scarline.runner import load_run_market
 
-GATES: dict[str, str] = {
-    "G0": "DataTruth",
-    "G1": "ReplayParity",
-    "G2": "Anti-overfit",
-    "G3": "Robustness",
-    "G4": "Deployability",
-}
+GATES = GATE_NAMES
 GATES_FILE = "gates.json"
 REPORT_VERSION = 1
 FINDINGS_SHOWN = 5
@@ -143,15 +138,18 @@ def run_gates(
     thresholds: GatesConfig | None = None,
     only: Iterable[str] | None = None,
     tick: Callable[[str], None] | None = None,
+    run: RunUnderTest | None = None,
 ) -> dict[str, object]:
-    """The gate report of ``run_dir`` (JSON-ready); nothing is written."""
+    """The gate report of ``run_dir`` (JSON-ready); nothing is written. ``run``: the run
+    already replayed by :func:`scarline.gates.subject.open_run` (else it is replayed here)."""
     cfg = thresholds or GatesConfig()
     wanted = set(GATES) if only is None else {g.upper() for g in only}
     if unknown := wanted - set(GATES):
         raise ScarlineError(f"--only: unknown gate(s) {', '.join(sorted(unknown))} (G0..G4)")
     say = tick or (lambda _msg: None)
-    say("replaying the run (G1)")
-    run = open_run(run_dir)
+    if run is None:
+        say("replaying the run (G1)")
+        run = open_run(run_dir)
     candidates = select(run, agents or [])
     ctx = GateContext(run, candidates, cfg, say)
     per_gate: dict[str, list[Verdict]] = {}

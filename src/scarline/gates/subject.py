@@ -114,11 +114,12 @@ _TOP = re.compile(r"top:(\d+)")
 
 
 def select(run: RunUnderTest, spec: list[str]) -> list[Candidate]:
-    """``["top:K"]`` or agent ids (``["3", "17"]``) → candidates, in that order."""
+    """``["top:K"]`` or agent ids (``["3", "17"]`` or ``["3,17"]``) → candidates, in that
+    order (duplicates once)."""
     if not spec:
         spec = ["top:1"]
     agents: list[int] = []
-    for item in spec:
+    for item in (part for entry in spec for part in entry.split(",")):
         item = item.strip()
         if m := _TOP.fullmatch(item):
             k = int(m.group(1))

@@ -9,6 +9,7 @@ through ``html.escape``. The page is a pure function of the results plus the opt
 from __future__ import annotations
 
 import html
+import json
 import os
 from pathlib import Path
 
@@ -170,6 +171,7 @@ def render_report(
     generated_at: str = "",
     lineage_caption: str | None = None,
     attribution: str | None = None,
+    gates: str | None = None,
 ) -> str:
     """The page as text; ``plot_names`` are file names inside ``plots/``; a Lineage section
     showing ``plots/lineage.png`` is added when ``lineage_caption`` is given, an Attribution
@@ -190,6 +192,8 @@ def render_report(
             '<p class="note">Query every decision with <code>scarline diary RUN_DIR --sql '
             "&quot;SELECT …&quot;</code> (diary.parquet).</p>\n",
         ]
+    if gates is not None:
+        parts += ["<h2>Gates</h2>\n", gates]
     parts += ["<h2>By strategy</h2>\n", _strategies_table(results, metrics)]
     parts += ["<h2>Agents</h2>\n", _agents_table(headline(metrics, TABLE_ROWS))]
     parts.append("<h2>Plots</h2>\n")
@@ -235,6 +239,16 @@ def _attribution(run_dir: Path) -> str | None:
     return attribution_line(*read_coverage(source))
 
 
+def _gates(run_dir: Path) -> str | None:
+    """The Gates section from ``run_dir/gates.json`` (written by ``scarline gates``)."""
+    from scarline.gates.report import gates_html  # only runs that were gated need it
+
+    source = run_dir / "gates.json"
+    if not source.is_file():
+        return None
+    return gates_html(json.loads(source.read_text(encoding="utf-8")))
+
+
 def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> Path:
     """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path.
 
@@ -248,7 +262,13 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
     plots = write_plots(results, run_dir / "plots", metrics)
     caption = _write_lineage(run_dir)
     page = render_report(
-        results, metrics, [p.name for p in plots], generated_at, caption, _attribution(run_dir)
+        results,
+        metrics,
+        [p.name for p in plots],
+        generated_at,
+        caption,
+        _attribution(run_dir),
+        _gates(run_dir),
     )
     path = run_dir / "report.html"
     tmp = path.with_name(path.name + ".tmp")

@@ -1,0 +1,97 @@
+"""``scarline gates``: judge agents of a finished run (G0–G4) and write ``gates.json``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from scarline.cli.common import console, err_console, print_json
+from scarline.gates.config import load_gates_config
+from scarline.gates.report import gates_table
+from scarline.gates.runner import GATES_FILE, run_gates, write_gate_report
+from scarline.gates.subject import RunUnderTest, open_run
+from scarline.outcome import run_results
+from scarline.report.html import write_report
+from scarline.runner import report_meta
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]gates[/] {task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+
+
+def _refresh_report(run: RunUnderTest) -> Path | None:
+    """Re-write report.html (when the run has one) so it gains the Gates section."""
+    if not (run.run_dir / "report.html").is_file():
+        return None
+    kernel = run.replayed.kernel
+    results = run_results(kernel, report_meta(run.config, run.market), run.split)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return write_report(results, run.run_dir, generated_at=stamp)
+
+
+def gates(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A finished run directory.")],
+    agents: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agents",
+            "-a",
+            help="top:K (best in-sample return first; learning agents if any) or agent "
+            "ids; repeat the option for several. Default top:1.",
+        ),
+    ] = None,
+    thresholds: Annotated[
+        Path | None,
+        typer.Option(
+            "--thresholds",
+            "-t",
+            help="Gates TOML (see configs/gates.toml); default: the built-in thresholds.",
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only these gates (G0..G4; repeat). Others count as failed."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole report as one JSON object.")
+    ] = False,
+) -> None:
+    """Judge agents of RUN_DIR with G0 DataTruth, G1 ReplayParity, G2 Anti-overfit,
+    G3 Robustness and G4 Deployability.
+
+    Writes RUN_DIR/gates.json (its sha256 into manifest.json) and a Gates section in
+    report.html. Exit 0 when every judged agent passes every gate, 1 when any fails,
+    2 on bad input.
+    """
+    cfg = load_gates_config(thresholds)
+    with _progress() as progress:
+        task = progress.add_task("replaying the run (G1)", total=None)
+
+        def tick(message: str) -> None:
+            progress.update(task, description=message)
+
+        run = open_run(run_dir)
+        report = run_gates(run_dir, agents, cfg, only, tick, run=run)
+        tick("writing gates.json and the report")
+        sha = write_gate_report(run_dir, report)
+        html = _refresh_report(run)
+    if as_json:
+        print_json(report)
+    else:
+        console.print(gates_table(report))
+        console.print(f"{GATES_FILE}: {run_dir / GATES_FILE} (sha256 {sha[:16]}…, in manifest)")
+        if html is not None:
+            console.print(f"report: {html}")
+    if not all(entry["pass"] for entry in report["agents"].values()):  # type: ignore[union-attr]
+        raise typer.Exit(1)
