@@ -10,10 +10,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from scarline.cli.common import console, err_console, print_json
+from scarline.errors import ConfigError
 from scarline.gates.config import load_gates_config
 from scarline.gates.report import gates_table
 from scarline.gates.runner import GATES_FILE, run_gates, write_gate_report
-from scarline.gates.subject import RunUnderTest, open_run
+from scarline.gates.subject import GateInputError, RunUnderTest, open_run
 from scarline.outcome import run_results
 from scarline.report.html import write_report
 from scarline.runner import report_meta
@@ -72,9 +73,12 @@ def gates(
 
     Writes RUN_DIR/gates.json (its sha256 into manifest.json) and a Gates section in
     report.html. Exit 0 when every judged agent passes every gate, 1 when any fails,
-    2 on bad input.
+    2 on bad input (run directory, --agents, --only, thresholds file).
     """
-    cfg = load_gates_config(thresholds)
+    try:
+        cfg = load_gates_config(thresholds)
+    except ConfigError as err:  # bad input (exit 2), not a failed gate (exit 1)
+        raise GateInputError(str(err)) from None
     with _progress() as progress:
         task = progress.add_task("replaying the run (G1)", total=None)
 

@@ -24,7 +24,7 @@ from scarline.gates.context import GateContext, Verdict
 from scarline.gates.deploy import DeployThresholds, deployability, risk_limits
 from scarline.gates.frozen import Candidate
 from scarline.gates.report import GATE_NAMES
-from scarline.gates.subject import RunUnderTest, open_run, select
+from scarline.gates.subject import GateInputError, RunUnderTest, open_run, select
 from scarline.journal.manifest import read_manifest, write_json
 from scarline.market.checks import check_market_source
 from scarline.runner import load_run_market
@@ -145,7 +145,7 @@ def run_gates(
     cfg = thresholds or GatesConfig()
     wanted = set(GATES) if only is None else {g.upper() for g in only}
     if unknown := wanted - set(GATES):
-        raise ScarlineError(f"--only: unknown gate(s) {', '.join(sorted(unknown))} (G0..G4)")
+        raise GateInputError(f"--only: unknown gate(s) {', '.join(sorted(unknown))} (G0..G4)")
     say = tick or (lambda _msg: None)
     if run is None:
         say("replaying the run (G1)")

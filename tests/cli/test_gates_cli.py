@@ -1,0 +1,87 @@
+"""``scarline gates`` end to end on a tiny run: files written, manifest bound, report
+section, JSON shape, exit codes and error messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from ledger_helpers import tiny_q_run
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.config import RunConfig
+from scarline.market.io import write_market
+from scarline.market.synthetic import SynthSpec, generate
+from scarline.runner import execute_run
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_q_run(tmp_path_factory.mktemp("gates-cli"), "gates-tiny", seed=3)
+
+
+def test_gates_writes_report_binds_manifest_and_exits_1_on_skipped(run_dir: Path) -> None:
+    result = runner.invoke(app, ["gates", str(run_dir), "--agents", "0,2", "--only", "G1"])
+    assert result.exit_code == 1, result.output  # skipped gates never pass
+    assert "G1 ReplayParity" in result.stdout and "skipped (--only)" in result.stdout
+    raw = (run_dir / "gates.json").read_bytes()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["gate_report_sha256"] == hashlib.sha256(raw).hexdigest()
+    report = json.loads(raw)
+    assert list(report["agents"]) == ["0", "2"]
+    for entry in report["agents"].values():
+        assert entry["G1"]["pass"] is True
+        assert entry["G2"] == {"skipped": True, "pass": False}
+        assert entry["pass"] is False and entry["kind"] == "q-network"
+        assert len(entry["policy_hash"]) == 64
+
+
+def test_gates_json_and_report_section(tmp_path: Path) -> None:
+    data = write_market(generate(SynthSpec(n_steps=120, seed=4)), tmp_path / "synth.csv")
+    cfg = RunConfig(seed=4, data={"source": str(data)}, agents=[{"kind": "buy-and-hold"}])
+    run = execute_run(cfg, run_id="gates-report", out_dir=tmp_path / "runs").run_dir
+    assert "<h2>Gates</h2>" not in (run / "report.html").read_text()
+    result = runner.invoke(app, ["gates", str(run), "--only", "G0", "--only", "G1", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    (agent,) = report["agents"]
+    assert report["agents"][agent]["G0"]["pass"] is True
+    assert report["agents"][agent]["G0"]["input_unchanged"] is True
+    assert report["agents"][agent]["kind"] == "buy-and-hold"
+    page = (run / "report.html").read_text()
+    assert "<h2>Gates</h2>" in page and "G0 DataTruth" in page and "skipped (--only)" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--agents", "top:0"], "top:K needs K >= 1"),
+        (["--agents", "best"], "neither top:K nor an agent id"),
+        (["--agents", "999"], "no agent 999"),
+        (["--only", "G9"], "unknown gate(s) G9"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(run_dir: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["gates", str(run_dir), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_thresholds_file_names_file_and_key(run_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "gates.toml"
+    bad.write_text("[G2]\npermutatons = 5\n")
+    result = runner.invoke(app, ["gates", str(run_dir), "--thresholds", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}: unknown key 'G2.permutatons'" in result.stderr
+
+
+def test_not_a_run_directory(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["gates", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no manifest.json" in result.stderr
