@@ -14,7 +14,7 @@ from scarline.agents.config import QNetGroup
 from scarline.agents.qagents import QAgents
 from scarline.gates.context import GateContext, Verdict, run_kernel
 from scarline.gates.dsr import deflated_sharpe, effective_trials, trial_sharpes_var
-from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity, sharpe
+from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_run, sharpe
 from scarline.gates.pbo import pbo_cscv
 from scarline.gates.spa import spa_pvalue
 from scarline.gates.transforms import block_permuted, lagged_exog, truncated
@@ -26,21 +26,27 @@ def _f(x: float) -> float:
 
 def time_shift(ctx: GateContext) -> list[Verdict]:
     """Lookahead, two ways. *Truncation* (Freqtrade's lookahead analysis): cut the data at
-    a few bars and re-run — a causal policy's equity up to the cut cannot change. *Lag*: make
+    a few bars and re-run — a causal policy's decisions and their inputs (the features
+    hash) before the cut cannot change. *Lag*: make
     every exogenous column arrive one bar late — a real, persistent edge survives in part,
     an edge that lives only in the bar it is "known" (a leaked future column) vanishes."""
     th = ctx.thresholds.G2
-    full, t = ctx.base_equity, ctx.market.n_steps
+    t = ctx.market.n_steps
     cuts = sorted({int(c) for c in np.linspace(ctx.start, t, th.truncation_cuts + 2)[1:-1]})
     cuts = [c for c in cuts if 2 <= c < t]
+    ctx.tick("time shift: full data")
+    full = frozen_run(ctx.config, ctx.market, ctx.plays)
     diverged: list[int | None] = [None] * len(ctx.candidates)
     for cut in cuts:
         ctx.tick(f"time shift: data cut at bar {cut}")
-        cut_equity = frozen_equity(ctx.config, truncated(ctx.market, cut), ctx.plays)
-        same = cut_equity[: cut - 1] == full[: cut - 1]
-        for k in range(len(ctx.candidates)):
-            if not same[:, k].all() and diverged[k] is None:
-                diverged[k] = int(np.argmin(same[:, k]))
+        cut_run = frozen_run(ctx.config, truncated(ctx.market, cut), ctx.plays)
+        inputs = full.log.first_input_difference(cut_run.log, cut)
+        for k, c in enumerate(ctx.candidates):
+            first = full.log.first_difference(cut_run.log, full.rows[k], cut)
+            if c.learned and inputs is not None:  # its features differ (rules read closes)
+                first = inputs if first is None else min(first, inputs)
+            if first is not None and (diverged[k] is None or first < diverged[k]):
+                diverged[k] = first
     lagged: np.ndarray | None = None
     if ctx.market.exog_names:
         ctx.tick("time shift: exogenous columns one bar late")

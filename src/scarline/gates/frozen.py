@@ -20,6 +20,7 @@ from scarline.agents.qagents import QAgents
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import SessionIds
+from scarline.events import Decision, Event
 from scarline.evolution.genome import Genome
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
@@ -97,15 +98,74 @@ def frozen_config(config: RunConfig, plays: list[Play]) -> tuple[RunConfig, list
     return cfg, where
 
 
+class DecisionLog:
+    """A hash-only journal that also keeps, per step, what each agent decided (its changed
+    cells) and the hash of the inputs: the signals and indicator values the truncation test
+    compares."""
+
+    def __init__(self, record: bool = True) -> None:
+        self.record = record
+        self.inner = HashOnlyWal("gates")
+        self.cells: dict[tuple[int, int], bytes] = {}  # (step, agent) -> its changed cells
+        self.inputs: dict[int, str] = {}  # step -> features_hash
+
+    def append(self, event: Event, ts: int) -> int:
+        if self.record and isinstance(event, Decision) and event.instrument is not None:
+            agents, inst = event.agents.numpy(), event.instrument.numpy()
+            actions, targets = event.actions.numpy(), event.target_qty.numpy()
+            for k in np.unique(agents):
+                cells = agents == k
+                key = (event.step, int(k))
+                self.cells[key] = (
+                    inst[cells].tobytes() + actions[cells].tobytes() + targets[cells].tobytes()
+                )
+            self.inputs[event.step] = event.features_hash
+        return self.inner.append(event, ts)
+
+    @property
+    def head(self) -> str:
+        return self.inner.head
+
+    def first_difference(self, other: DecisionLog, agent: int, before: int) -> int | None:
+        """The first step < ``before`` where ``agent``'s decision differs (or, with
+        ``inputs``, the decision inputs do) between the two logs; None if none."""
+        for step in range(before):
+            if self.cells.get((step, agent)) != other.cells.get((step, agent)):
+                return step
+        return None
+
+    def first_input_difference(self, other: DecisionLog, before: int) -> int | None:
+        for step in range(before):
+            if self.inputs.get(step) != other.inputs.get(step):
+                return step
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class FrozenRun:
+    """Equity ``float64[T, len(plays)]``, each play's agent row in the kernel, the log."""
+
+    equity: np.ndarray
+    rows: list[int]
+    log: DecisionLog
+
+
 def frozen_equity(config: RunConfig, market: MarketData, plays: list[Play]) -> np.ndarray:
     """``float64[T, len(plays)]`` equity of every play on ``market`` under ``config``'s
     execution, risk and regime settings, greedy from bar 0."""
     if not plays:
         return np.zeros((market.n_steps, 0))
+    return frozen_run(config, market, plays, record=False).equity
+
+
+def frozen_run(
+    config: RunConfig, market: MarketData, plays: list[Play], record: bool = True
+) -> FrozenRun:
+    """:func:`frozen_equity` with the decision log (for the truncation test; with
+    ``record=False`` the log stays empty: recording costs a little per decided agent)."""
     cfg, where = frozen_config(config, plays)
-    kernel = kernel_for(
-        cfg, market, SessionIds("gates", "g"), HashOnlyWal("gates"), ReplayOperator([])
-    )
+    log = DecisionLog(record)
+    kernel = kernel_for(cfg, market, SessionIds("gates", "g"), log, ReplayOperator([]))
     population = kernel.population
     for index, group in enumerate(population.groups):
         if not isinstance(group, QAgents):
@@ -120,7 +180,7 @@ def frozen_equity(config: RunConfig, market: MarketData, plays: list[Play]) -> n
     starts = np.cumsum([0, *(g.n_agents for g in population.groups)])
     columns = [int(starts[g]) + row for g, row in where]
     assert kernel.recorder.equity is not None
-    return kernel.recorder.equity[:, columns].astype(np.float64)
+    return FrozenRun(kernel.recorder.equity[:, columns].astype(np.float64), columns, log)
 
 
 def bar_returns(equity: np.ndarray, start: int) -> np.ndarray:
