@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/arena.py --sizes 256,1024,4096
 	$(BIN)/python bench/drift.py
 	$(BIN)/python bench/gates.py
+	$(BIN)/python bench/gate_runner.py
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts

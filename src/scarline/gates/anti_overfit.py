@@ -223,6 +223,13 @@ def feature_ablation(ctx: GateContext) -> list[Verdict]:
     return out
 
 
+NO_VARIATION = "no variation in the evaluated returns (the agent did not trade)"
+
+
+def _varies(returns: np.ndarray) -> bool:
+    return bool(returns.size > 2 and returns.std() > 1e-12)
+
+
 def _group_returns(ctx: GateContext, group: int) -> np.ndarray:
     rows, _ = ctx.run.groups()[group]
     return bar_returns(ctx.run.equity[:, rows], ctx.start)
@@ -235,10 +242,16 @@ def deflated(ctx: GateContext) -> list[Verdict]:
     th = ctx.thresholds.G2
     out: list[Verdict] = []
     for k, c in enumerate(ctx.candidates):
+        if not _varies(ctx.base[:, k]):
+            out.append({"sharpe": 0.0, "error": NO_VARIATION, "pass": False})
+            continue
         trials = _group_returns(ctx, c.group)
         generations = ctx.run.generations(c.group)
         raw = trials.shape[1] * generations
-        n = effective_trials(trials) * generations if th.dsr_effective_trials else raw
+        n: float = raw
+        if th.dsr_effective_trials:
+            varying = trials[:, trials.std(axis=0) > 1e-12]
+            n = (effective_trials(varying) if varying.shape[1] > 1 else 1.0) * generations
         var = trial_sharpes_var(trials) if trials.shape[1] > 1 else None
         res = deflated_sharpe(ctx.base[:, k], n_trials=max(n, 1.0), trial_sharpes_var=var)
         out.append(
@@ -288,16 +301,27 @@ def overfit_probability(ctx: GateContext) -> list[Verdict]:
 
 def superior_ability(ctx: GateContext) -> list[Verdict]:
     """Hansen's SPA: the candidate against buy-and-hold, the average random-entry placebo
-    and cash; the largest of the three p-values must be <= alpha."""
+    and cash, each baseline scaled to the candidate's volatility (returns at equal risk: a
+    low-exposure edge is not judged against a lucky full-exposure trend); the largest of
+    the three p-values must be <= alpha."""
     th = ctx.thresholds.G2
+    names = ["buy-and-hold", "random-entry (mean)", "cash"]
     out: list[Verdict] = []
     for k, c in enumerate(ctx.candidates):
+        strategy = ctx.base[:, k]
+        if not _varies(strategy):
+            out.append({"p_value": 1.0, "error": NO_VARIATION, "pass": False})
+            continue
         baselines = ctx.baselines(c).matrix()
-        p = spa_pvalue(ctx.base[:, k], baselines, reps=th.spa_reps, seed=ctx.thresholds.seed)
+        std = baselines.std(axis=0)
+        scale = np.zeros_like(std)
+        np.divide(strategy.std(), std, out=scale, where=std > 1e-12)
+        p = spa_pvalue(strategy, baselines * scale, reps=th.spa_reps, seed=ctx.thresholds.seed)
         out.append(
             {
                 "p_value": _f(p),
-                "baselines": ["buy-and-hold", "random-entry (mean)", "cash"],
+                "baselines": names,
+                "baseline_scale": {n: _f(s) for n, s in zip(names, scale, strict=True)},
                 "pass": bool(p <= th.alpha),
             }
         )

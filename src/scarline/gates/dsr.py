@@ -128,9 +128,12 @@ def effective_trials(returns_matrix: np.ndarray) -> float:
 
 
 def trial_sharpes_var(returns_matrix: np.ndarray) -> float:
-    """Variance (ddof=1) of the per-period Sharpes of the K trials ([T, K])."""
+    """Variance (ddof=1) of the per-period Sharpes of the K trials ([T, K]); a trial with
+    no variation counts as Sharpe 0."""
     x = np.asarray(returns_matrix, dtype=float)
     if x.ndim != 2 or x.shape[1] < 2:
         raise ValueError(f"returns_matrix must be [T, K>=2], got shape {x.shape}")
-    sr = x.mean(axis=0) / x.std(axis=0, ddof=1)
+    std = x.std(axis=0, ddof=1)
+    sr = np.zeros(x.shape[1])  # a trial without variation has Sharpe 0 (never traded)
+    np.divide(x.mean(axis=0), std, out=sr, where=std > 1e-12)
     return float(np.var(sr, ddof=1))
