@@ -140,18 +140,21 @@ def _validate(raw: dict[str, Any], source: str) -> RunConfig:
         raise ConfigError(format_validation_error(err, source)) from None
 
 
+def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:
+    """A TOML file's table; a missing file or bad TOML is a :class:`ConfigError` naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+
+
 def load_config(path: str | Path | None = None) -> RunConfig:
     """Read a TOML config (``None``: the built-in defaults)."""
     if path is None:
         return RunConfig()
-    p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: invalid TOML: {err}") from None
-    return _validate(raw, str(p))
+    return _validate(read_toml(Path(path)), str(path))
 
 
 def canonical_json(config: RunConfig) -> bytes:

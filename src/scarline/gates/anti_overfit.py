@@ -132,19 +132,7 @@ def _retrained_shuffled(ctx: GateContext, group: int) -> np.ndarray:
     kernel = run_kernel(ctx.config.model_copy(update={"agents": [placebo]}), ctx.market)
     agents = kernel.population.groups[0]
     assert isinstance(agents, QAgents)
-    plays = [
-        Play(
-            Candidate(
-                agent=i,
-                kind=agents.name,
-                group=group,
-                row=i,
-                instrument=int(agents.instrument[i]),
-                genome=genome,
-            )
-        )
-        for i, genome in enumerate(agents.genomes(list(range(agents.n_agents))))
-    ]
+    plays = [Play(Candidate.learner(i, group, i, agents)) for i in range(agents.n_agents)]
     ctx.tick("label shuffle: frozen evaluation")
     return sharpe(ctx.returns(plays=plays))
 

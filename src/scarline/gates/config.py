@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from scarline.config import format_validation_error
+from scarline.config import format_validation_error, read_toml
 from scarline.errors import ConfigError
 from scarline.strict import Strict
 
@@ -116,12 +115,7 @@ def load_gates_config(path: str | Path | None = None) -> GatesConfig:
     if path is None:
         return GatesConfig()
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: gates config not found") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: invalid TOML: {err}") from None
+    raw = read_toml(p, "gates config")
     try:
         return GatesConfig.model_validate(raw)
     except ValidationError as err:

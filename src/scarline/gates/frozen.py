@@ -21,7 +21,7 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import SessionIds
 from scarline.events import Decision, Event
-from scarline.evolution.genome import Genome
+from scarline.evolution.genome import Genome, policy_hash
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
 from scarline.operator import ReplayOperator
@@ -42,6 +42,20 @@ class Candidate:
     @property
     def learned(self) -> bool:
         return self.genome is not None
+
+    @classmethod
+    def learner(cls, agent: int, group: int, row: int, agents: QAgents) -> Candidate:
+        """Row ``row`` of a learning group as it is now (its genome and instrument)."""
+        genome = agents.genome(row)
+        return cls(
+            agent=agent,
+            kind=agents.name,
+            group=group,
+            row=row,
+            instrument=int(agents.instrument[row]),
+            genome=genome,
+            policy_hash=policy_hash(genome),
+        )
 
 
 @dataclass(frozen=True)

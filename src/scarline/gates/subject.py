@@ -16,7 +16,6 @@ import numpy as np
 from scarline.agents.qagents import QAgents
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
-from scarline.evolution.genome import policy_hash
 from scarline.gates.frozen import Candidate
 from scarline.market.frame import MarketData
 from scarline.replay import Replayed, replay
@@ -83,16 +82,7 @@ class RunUnderTest:
             if rows.start <= agent < rows.stop:
                 row = agent - rows.start
                 if isinstance(policy, QAgents):
-                    genome = policy.genome(row)
-                    return Candidate(
-                        agent=agent,
-                        kind=policy.name,
-                        group=index,
-                        row=row,
-                        instrument=int(policy.instrument[row]),
-                        genome=genome,
-                        policy_hash=policy_hash(genome),
-                    )
+                    return Candidate.learner(agent, index, row, policy)
                 return Candidate(agent=agent, kind=str(policy.name), group=index, row=row)
         raise AssertionError("unreachable: agent ids cover the groups")  # pragma: no cover
 
