@@ -230,9 +230,6 @@ def deflated(ctx: GateContext) -> list[Verdict]:
     th = ctx.thresholds.G2
     out: list[Verdict] = []
     for k, c in enumerate(ctx.candidates):
-        if not _varies(ctx.base[:, k]):
-            out.append({"sharpe": 0.0, "error": NO_VARIATION, "pass": False})
-            continue
         trials = _group_returns(ctx, c.group)
         generations = ctx.run.generations(c.group)
         raw = trials.shape[1] * generations
@@ -240,6 +237,15 @@ def deflated(ctx: GateContext) -> list[Verdict]:
         if th.dsr_effective_trials:
             varying = trials[:, trials.std(axis=0) > 1e-12]
             n = (effective_trials(varying) if varying.shape[1] > 1 else 1.0) * generations
+        count = {
+            "agents": int(trials.shape[1]),
+            "generations": generations,
+            "trials": _f(n),
+            "trials_raw": raw,
+        }
+        if not _varies(ctx.base[:, k]):
+            out.append({"sharpe": 0.0, "dsr": 0.0, **count, "error": NO_VARIATION, "pass": False})
+            continue
         var = trial_sharpes_var(trials) if trials.shape[1] > 1 else None
         res = deflated_sharpe(ctx.base[:, k], n_trials=max(n, 1.0), trial_sharpes_var=var)
         out.append(
@@ -248,10 +254,7 @@ def deflated(ctx: GateContext) -> list[Verdict]:
                 "sharpe0": _f(res.sharpe0),
                 "dsr": _f(res.dsr),
                 "n_obs": res.n_obs,
-                "agents": int(trials.shape[1]),
-                "generations": generations,
-                "trials": _f(n),
-                "trials_raw": raw,
+                **count,
                 "trials_var": _f(res.trials_var),
                 "skew": _f(res.skew),
                 "kurtosis": _f(res.kurtosis),
