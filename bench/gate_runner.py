@@ -21,8 +21,8 @@ from scarline.runner import execute_run
 def measure(steps: int, permutations: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         spec = SynthSpec(
-            n_steps=steps, n_instruments=2, seed=3, random_walk=True, drift_ic=0.25,
-            drift_persistence=0.8,
+            n_steps=steps, n_instruments=2, seed=3, random_walk=True, drift_ic=0.3,
+            drift_persistence=0.9,
         )  # fmt: skip
         data = write_market(generate(spec), Path(tmp) / "synth.csv")
         cfg = RunConfig(
