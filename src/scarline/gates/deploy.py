@@ -42,6 +42,7 @@ from scarline.evolution.rebuild import (
     policy_files,
 )
 from scarline.evolution.vault import Vault
+from scarline.gates.config import DeployabilityThresholds
 from scarline.risk.config import RiskConfig
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     import onnxruntime as ort
 
     from scarline.agents.qnet import QPopulation
+
+_G4 = DeployabilityThresholds()
 
 WARMUP_CALLS = 50
 """Untimed calls before the latency is measured (first calls allocate and pick kernels)."""
@@ -58,15 +61,17 @@ WARMUP_CALLS = 50
 class DeployThresholds:
     """What a policy must meet to be deployed (the design budgets, not measured habits)."""
 
-    onnx_atol: float = 1e-4  # max |q_onnx - q_torch|
-    latency_p99_us: float = 1000.0  # DESIGN budget: live decision latency p99 <= 1 ms, N=1
-    latency_calls: int = 2000  # single-observation onnxruntime calls timed
-    max_model_bytes: int = 16 * 2**20
-    required_risk_limits: tuple[str, ...] = (
-        "max_drawdown_pct",
-        "max_position_lots|max_notional|max_gross_notional",
-    )
+    # defaults: the [G4] section of configs/gates.toml (one source of truth)
+    onnx_atol: float = _G4.onnx_atol  # max |q_onnx - q_torch|
+    latency_p99_us: float = _G4.latency_p99_us  # DESIGN budget: decision p99 <= 1 ms, N=1
+    latency_calls: int = _G4.latency_calls  # single-observation onnxruntime calls timed
+    max_model_bytes: int = _G4.max_model_bytes
+    required_risk_limits: tuple[str, ...] = tuple(_G4.required_risk_limits)
     # each entry: one RiskConfig field name, or alternatives separated by '|' (one must be set)
+
+    @classmethod
+    def of(cls, g4: DeployabilityThresholds) -> DeployThresholds:
+        return cls(**(g4.model_dump() | {"required_risk_limits": tuple(g4.required_risk_limits)}))
 
     def __post_init__(self) -> None:
         if not self.onnx_atol >= 0 or not self.latency_p99_us >= 0:

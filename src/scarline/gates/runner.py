@@ -91,14 +91,7 @@ def observations(run: RunUnderTest, c: Candidate) -> np.ndarray:
 def deployable(ctx: GateContext) -> list[Verdict]:
     """G4 per candidate; rule agents have no network, so only their risk limits are
     checked."""
-    g4 = ctx.thresholds.G4
-    th = DeployThresholds(
-        onnx_atol=g4.onnx_atol,
-        latency_p99_us=g4.latency_p99_us,
-        latency_calls=g4.latency_calls,
-        max_model_bytes=g4.max_model_bytes,
-        required_risk_limits=tuple(g4.required_risk_limits),
-    )
+    th = DeployThresholds.of(ctx.thresholds.G4)
     vault = ctx.run.run_dir / "vault"
     out: list[Verdict] = []
     for c in ctx.candidates:
