@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +52,10 @@ class RunUnderTest:
         """First evaluated bar: the out-of-sample part, or bar 1 without a split."""
         return self.split if self.split is not None else 1
 
-    @property
+    @cached_property
     def equity(self) -> np.ndarray:
-        """``float64[T, N]`` every agent's equity over the run (cash units)."""
+        """``float64[T, N]`` every agent's equity over the run (cash units; converted once,
+        read by several checks)."""
         equity = self.replayed.kernel.recorder.equity
         assert equity is not None
         return equity.astype(np.float64)
