@@ -8,11 +8,13 @@ from scarline.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_default_toml_loads_and_flags_are_off() -> None:
+def test_default_toml_loads_with_the_default_flags() -> None:
     cfg = load_config(ROOT / "configs" / "default.toml")
     assert cfg.profile == "sim"
     assert cfg.data.source == "sp500"
-    assert not any(cfg.flags.model_dump().values())
+    assert cfg.flags == RunConfig().flags
+    assert cfg.flags.exploration  # learning needs it: on unless a config turns it off
+    assert not any(v for k, v in cfg.flags.model_dump().items() if k != "exploration")
 
 
 RUN_CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.toml") if p.name != "gates.toml")

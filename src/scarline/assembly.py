@@ -58,7 +58,15 @@ def kernel_for(
     seeds = SeedTree(config.seed)
     regimes = market_regimes(market, config.regime)
     labels = None if regimes.path is None else regimes.path.labels
-    population = Population(list(config.agents), market, seeds, genome_sink, island, labels)
+    population = Population(
+        list(config.agents),
+        market,
+        seeds,
+        genome_sink,
+        island,
+        labels,
+        explore=config.flags.exploration,
+    )
     split = config.evaluation.split_step(market.n_steps)
     if split is not None:
         population.freeze_at(split)

@@ -12,10 +12,10 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from scarline.agents.config import AgentGroup, SmaGroup
 from scarline.errors import ConfigError
@@ -33,17 +33,38 @@ FsyncPolicy = Literal["always", "batch", "never"]
 _Strict = Strict
 
 
-class FeatureFlags(_Strict):
-    """Optional behaviours, all off unless the run needs them."""
+NOT_IMPLEMENTED_FLAGS = ("fast_weights", "linear_attention", "auto_governed_feedback")
 
-    exploration: bool = False
+
+class FeatureFlags(_Strict):
+    """Optional behaviours. ``exploration`` lets learning agents (and evolution) try what they
+    have not learned; off means every decision of the run is greedy. The other flags name
+    behaviours that do not exist yet: true is refused rather than silently ignored."""
+
+    exploration: bool = True
     fast_weights: bool = False
     linear_attention: bool = False
     auto_governed_feedback: bool = False
 
+    @field_validator(*NOT_IMPLEMENTED_FLAGS)
+    @classmethod
+    def _not_implemented(cls, value: bool, info: ValidationInfo) -> bool:
+        if value:
+            raise ValueError(
+                f"flags.{info.field_name} = true is not implemented; only false is accepted"
+            )
+        return value
+
+
+MAX_EXOG_LAG = 100_000
+"""Upper bound of ``data.exog_available_after`` (bars): beyond it a lag is surely a typo."""
+
+ExogLag = Annotated[int, Field(ge=0, le=MAX_EXOG_LAG)]
+
 
 class DataConfig(_Strict):
-    """Which market to run on: a bundled dataset name or a CSV/Parquet path."""
+    """Which market to run on: a bundled dataset name or a CSV/Parquet path, and when each
+    exogenous column becomes known (``exog_available_after``, see docs/data.md)."""
 
     source: str = "sp500"
     start: str | None = Field(
@@ -52,6 +73,10 @@ class DataConfig(_Strict):
     end: str | None = Field(default=None, description="last timestamp kept (ISO date), inclusive")
     symbols: list[str] | None = None
     tick_size: str | None = Field(default=None, description="override the inferred tick size")
+    exog_available_after: dict[str, ExogLag] = Field(
+        default_factory=dict,
+        description="bars after its stamp that an exogenous column is known (default 0)",
+    )
 
 
 class WalConfig(_Strict):
@@ -109,6 +134,21 @@ class RunConfig(_Strict):
     evaluation: EvaluationConfig = EvaluationConfig()
     report: bool = Field(default=True, description="write report.html and plots")
 
+    @model_validator(mode="after")
+    def _exploration_everywhere(self) -> RunConfig:
+        """``flags.exploration = false`` means no exploratory step anywhere; evolution's
+        mutation and novelty are exploration, so the two cannot be combined."""
+        if not self.flags.exploration:
+            for i, group in enumerate(self.agents):
+                evolution = getattr(group, "evolution", None)
+                if evolution is not None and evolution.enabled:
+                    raise ValueError(
+                        f"flags.exploration = false, but agents[{i}].evolution explores "
+                        "(mutation, novelty): set flags.exploration = true or "
+                        f"agents[{i}].evolution.enabled = false"
+                    )
+        return self
+
     def with_overrides(self, **dotted: Any) -> RunConfig:
         """A copy with ``{"data.source": "nasdaq", "seed": 3}``-style overrides, re-validated."""
         raw = self.model_dump(mode="json")
@@ -127,6 +167,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
         key = ".".join(str(p) for p in e["loc"]) or "<root>"
         if e["type"] == "extra_forbidden":
             lines.append(f"{source}: unknown key '{key}'")
+        elif not e["loc"]:  # a rule across keys: its message names them (the input is all)
+            lines.append(f"{source}: {e['msg'].removeprefix('Value error, ')}")
         else:
             got = e.get("input")
             lines.append(f"{source}: key '{key}': {e['msg'].lower()} (got {got!r})")

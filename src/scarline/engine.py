@@ -5,8 +5,9 @@ Per step t (DESIGN.md, "One step of the kernel"):
 1. the bars of row t are journaled (and any operator input, e.g. the kill switch);
 2. the broker executes the orders due at t against bar t; fills are journaled, then booked;
 3. accounts are marked at the close of t; the risk ladder updates from drawdown; losses
-   leave scars and ruin kills (the dead go flat and stay silent);
-4. the population decides on data up to t; the sizer turns exposures into target lots;
+   leave scars, trust follows returns and scars, and ruin kills (the dead go flat);
+4. the population decides on data up to t (trust may weigh the exposure, see
+   :mod:`scarline.evolution.trust`); the sizer turns exposures into target lots;
 5. targets become order intents; the risk engine approves, scales or rejects each;
 6. the Decision, the RiskChecks and the approved Orders are journaled, then the orders go to
    the broker — due no earlier than t + 1, so nothing trades on the bar that decided it.
@@ -40,6 +41,7 @@ from scarline.events import (
 from scarline.evolution.census import BirthRecord
 from scarline.evolution.events import births_event, deaths_event, mutation_events, scars_event
 from scarline.evolution.scars import LifeEvents, ScarTracker
+from scarline.evolution.trust import capital_weight, relative_trust, weigh
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
 from scarline.execution.events import fills_event, orders_event, rejects_event
@@ -204,7 +206,10 @@ class Kernel:
         if not life.empty:
             self._journal_life(t, ts, life)
             if census is not None and life.death_agent.size:
-                census.ruined(t, life.death_agent, self.life.scars)
+                census.ruined(t, life.death_agent, self.life.scars, life.death_trust)
+        trust_use = self.life.cfg.trust_weight
+        if trust_use == "selection":  # before observe: life cycles run inside it
+            self.population.prefer(relative_trust(self.life.trust))
         if self.population.learners:
             self.population.observe(
                 t,
@@ -220,7 +225,7 @@ class Kernel:
                 ),
             )
             if census is not None:
-                for record in census.take_births(self.life.scars):
+                for record in census.take_births(self.life.scars, self.life.trust):
                     self._birth(t, ts, record, equity)
         alarms = self._watch_drift(t, ts, equity)
         change = self.regimes.changes.get(t)
@@ -231,6 +236,8 @@ class Kernel:
         exposure = self.regimes.shape(t, self.population.decide(t))
         if self.sentry is not None and self.sentry.size_scale.min() < 1.0:
             exposure = exposure * self.sentry.size_scale[:, None].astype(exposure.dtype)
+        if trust_use == "capital":
+            exposure = weigh(exposure, capital_weight(self.life.trust, self.life.cfg.trust_levels))
         pending = self.broker.pending_qty()
         target, cells = self._targets(t, exposure, equity, kill is not None, life)
         decision_id = f"d{t}"
@@ -362,6 +369,7 @@ class Kernel:
                 regime=self.regimes.regime(t),
                 profiles=None if profile is None else Array.of(profile[t]),
                 features_hash=self._features_hash(t),
+                trust=Array.of(self.life.trust[c.agent]),  # agent ids are rows
             ),
             ts,
         )

@@ -23,7 +23,9 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+"""4: ``flags.exploration`` is enforced (default true) and ``Decision`` carries ``trust``;
+see docs/wal.md, "Schema versions"."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -126,7 +128,9 @@ class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
     :data:`REASONS`); ``regime`` the committed macro regime in force (-1: regimes off);
     ``profiles`` ``int8[M]`` the router profile in force per instrument (absent: router off);
     ``features_hash`` BLAKE2b-128 of what the policies saw at this step (the bars' closes and
-    every learning group's feature row), so a diary row can point at its inputs.
+    every learning group's feature row), so a diary row can point at its inputs; ``trust``
+    ``float64`` per cell, the deciding agent's trust after this step's update (see
+    :mod:`scarline.evolution.scars`; absent in older records).
     """
 
     decision_id: str
@@ -140,6 +144,7 @@ class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
     regime: int = -1
     profiles: Array | None = None
     features_hash: str = ""
+    trust: Array | None = None
 
 
 REASONS = ("unknown", "greedy", "explore", "rule", "random", "forced-flat")

@@ -51,4 +51,5 @@ def run_results(kernel: Kernel, meta: dict[str, str], split_step: int | None = N
         scars=kernel.life.scars,
         died_at=kernel.life.death_step,
         kinds=kernel.population.kinds,
+        trust=kernel.life.trust,
     )

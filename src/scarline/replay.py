@@ -15,7 +15,7 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, load_config
 from scarline.engine import Kernel, SessionIds
 from scarline.errors import WalError
-from scarline.events import Bar, KillSwitch, Quote, SessionStart
+from scarline.events import SCHEMA_VERSION, Bar, KillSwitch, Quote, SessionStart
 from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
 from scarline.journal import HashOnlyWal, read_records, verify
 from scarline.journal.manifest import RunManifest, read_manifest
@@ -46,6 +46,18 @@ class Replayed:
     manifest: RunManifest
 
 
+def check_schema(run_dir: Path, manifest: RunManifest) -> None:
+    """A run is replayed only by code of its event schema: between schemas a config key or
+    an event changed meaning, so re-executing would not be the run that was recorded."""
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise WalError(
+            f"{run_dir}: the event schema changed: this run was written with schema "
+            f"{manifest.schema_version}, this scarline replays schema {SCHEMA_VERSION} "
+            "(see docs/wal.md, 'Schema versions'); re-run its config.toml with this version, "
+            "or replay it with the scarline that wrote it"
+        )
+
+
 def replay_run(run_dir: Path) -> ReplayResult:
     return replay(run_dir).result
 
@@ -54,6 +66,7 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
     """Re-execute the run; ``keep_equity`` keeps every agent's equity path in the kernel's
     recorder."""
     manifest = read_manifest(run_dir)
+    check_schema(run_dir, manifest)
     wal_dir = run_dir / "wal"
     report = verify(wal_dir, manifest.run_id, expected_head=manifest.wal_head)
     if not report.ok:

@@ -34,6 +34,7 @@ from scarline.journal.manifest import (
     SessionManifest,
     write_json,
 )
+from scarline.market.asof import available_after
 from scarline.market.frame import MarketData
 from scarline.market.io import load_market
 from scarline.market.stream import normalized
@@ -46,7 +47,7 @@ from scarline.reflect.diary import DIARY_FILE, DiaryStats, build_diary
 from scarline.reflect.theory import write_packets
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
-from scarline.report.strategies import strategy_rows
+from scarline.report.strategies import StrategyRow, strategy_rows
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,23 @@ class RunSummary:
         return int(m.agent_ids[pool[np.argmax(np.nan_to_num(score[pool], nan=-np.inf))]])
 
     def oos(self) -> dict[str, object] | None:
-        """Out-of-sample medians net of costs: learning agents, placebos, buy-and-hold."""
+        """Out-of-sample figures net of costs: medians of learning agents, placebos and
+        buy-and-hold, and the out-of-sample Sharpe of the best in-sample learning agent (the
+        one a reader would pick without peeking; None without learning agents)."""
         if self.split_step is None:
             return None
-        median = {r.kind: r.median_oos_return for r in strategy_rows(self.metrics, self.kinds)}
+        rows = {r.kind: r for r in strategy_rows(self.metrics, self.kinds)}
+        learners, best = rows.get("q-network"), None
+        if learners is not None:
+            column = int(np.flatnonzero(self.metrics.agent_ids == self.best_agent_id())[0])
+            best = float(self.metrics.oos_sharpe[column])
         return {
             "split_step": self.split_step,
-            "ml_median_return": median.get("q-network"),
-            "placebo_median_return": median.get("random-entry"),
-            "buy_and_hold_return": median.get("buy-and-hold"),
+            "ml_median_return": None if learners is None else learners.median_oos_return,
+            "ml_median_sharpe": None if learners is None else learners.median_oos_sharpe,
+            "best_agent_oos_sharpe": best,
+            "placebo_median_return": _oos_median(rows, "random-entry"),
+            "buy_and_hold_return": _oos_median(rows, "buy-and-hold"),
         }
 
     def agents(self) -> list[dict[str, object]]:
@@ -120,6 +129,10 @@ class RunSummary:
         return out
 
 
+def _oos_median(rows: dict[str, StrategyRow], kind: str) -> float | None:
+    return None if kind not in rows else rows[kind].median_oos_return
+
+
 def session_id_for(run_id: str, index: int = 0) -> str:
     """Deterministic session id: replay re-derives it from the run id."""
     return hashlib.blake2b(f"{run_id}/{index}".encode(), digest_size=6).hexdigest()
@@ -132,8 +145,11 @@ def make_run_id(now: datetime, universe: str, cfg_hash: str) -> str:
 
 
 def load_run_market(config: RunConfig) -> MarketData:
+    """The market a run trades, as run, gates and islands load it: the source with each
+    exogenous column delayed to when it is known (before the date cut, so the first kept
+    rows see real earlier values), then cut and normalized."""
     d = config.data
-    market = load_market(d.source, tick_size=d.tick_size)
+    market = available_after(load_market(d.source, tick_size=d.tick_size), d.exog_available_after)
     return normalized(subset(market, d.start, d.end, d.symbols))
 
 
@@ -187,7 +203,7 @@ class OpenRun:
         best = None
         if census is not None:
             artifacts |= finish_lineage(
-                census, run_dir, self.vault, result.steps - 1, life.alive, life.scars
+                census, run_dir, self.vault, result.steps - 1, life.alive, life.scars, life.trust
             )
             best = best_policy(census, life.alive)
         else:

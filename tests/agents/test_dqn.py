@@ -2,7 +2,7 @@ import torch
 import torch.nn.functional as F
 from torch_helpers import gen
 
-from scarline.agents.dqn import DQNLearner, clip_grad_norm_per_agent_
+from scarline.agents.dqn import Batch, DQNLearner, clip_grad_norm_per_agent_
 from scarline.agents.learning_config import QNetConfig
 from scarline.agents.qnet import QPopulation
 from scarline.agents.replay import ReplayBuffers, assemble
@@ -193,3 +193,25 @@ def test_lr_scale_gives_each_agent_its_own_adam_learning_rate() -> None:
     for row, dqn in enumerate(alone):
         for p, q in zip(together.online.parameters(), dqn.online.parameters(), strict=True):
             torch.testing.assert_close(p[row], q[row], rtol=1e-5, atol=1e-6)
+
+
+def test_double_dqn_values_the_online_argmax_with_the_target_network() -> None:
+    """Double DQN: the next action is the online network's argmax, its value the target's;
+    with the two networks apart, the target differs from plain DQN's max."""
+    cfg = QNetConfig(gamma=0.9, double=True)
+    dqn = learner(2, 4, cfg)
+    with torch.no_grad():  # move the target away from the online network
+        for p in dqn.target.parameters():
+            p.add_(torch.randn(p.shape, generator=gen(7)))
+    obs, action, reward, next_obs, _ = bandit_batch(2, 8, 4, gen(1))
+    done = torch.zeros(2, 8, dtype=torch.bool)
+    with torch.no_grad():
+        best = dqn.online.forward(next_obs).argmax(2, keepdim=True)
+        value = dqn.target.forward(next_obs).gather(2, best).squeeze(2)
+        taken = dqn.online.forward(obs).gather(2, action.unsqueeze(2)).squeeze(2)
+        plain = dqn.target.forward(next_obs).max(2).values
+    expected = F.huber_loss(taken, reward + 0.9 * value, reduction="none").mean(1)
+    not_double = F.huber_loss(taken, reward + 0.9 * plain, reduction="none").mean(1)
+    loss = dqn.td_loss(dqn.online, Batch(obs, action, reward, next_obs, done))
+    torch.testing.assert_close(loss, expected, atol=1e-6, rtol=1e-6)
+    assert not torch.allclose(loss, not_double)

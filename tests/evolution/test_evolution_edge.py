@@ -73,7 +73,7 @@ def test_the_best_lineage_improves_out_of_sample_across_generations() -> None:
     kernel.run()
     census = kernel.population.census
     assert census is not None
-    census.finish(market.n_steps - 1, kernel.life.alive, kernel.life.scars)
+    census.finish(market.n_steps - 1, kernel.life.alive, kernel.life.scars, kernel.life.trust)
     table = census.book.table()
     lineage = table.to_pandas().set_index("agent_id")
     split = cfg.evaluation.split_step(market.n_steps)

@@ -103,7 +103,7 @@ def _limit_share(slippage_bps: float) -> tuple[float, pd.DataFrame]:
     kernel.run()
     census = kernel.population.census
     assert census is not None
-    census.finish(market.n_steps - 1, kernel.life.alive, kernel.life.scars)
+    census.finish(market.n_steps - 1, kernel.life.alive, kernel.life.scars, kernel.life.trust)
     table = census.book.table().to_pandas()
     table["entry"] = [decode_genome(store[h]).entry for h in table.genome_hash]
     entry_of = table.set_index("agent_id").entry

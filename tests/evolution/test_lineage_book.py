@@ -33,6 +33,7 @@ COLUMNS = [
     ("final_hash", pa.string()),
     ("fitness", pa.float64()),
     ("scars", pa.int64()),
+    ("trust", pa.float64()),
 ]
 
 
@@ -46,6 +47,22 @@ def test_schema_is_exactly_the_documented_columns() -> None:
     table = small_book().table()
     assert [(f.name, f.type) for f in table.schema] == COLUMNS
     assert table.schema.equals(SCHEMA)
+
+
+def test_trust_is_recorded_at_death_and_at_the_end(tmp_path: Path) -> None:
+    b = _founders(3)
+    b.died(np.array([1]), 4, "ruin", ["f1"], np.array([0.2]), np.array([2]), np.array([0.3]))
+    b.finish(np.array([0, 2]), 9, ["f0", "f2"], np.zeros(2), np.zeros(2, int), np.array([0.6, 0.4]))
+    assert b.table().column("trust").to_pylist() == [0.6, 0.3, 0.4]
+    unknown = _founders(1)
+    unknown.finish(np.array([0]), 9, ["f0"], np.zeros(1), np.zeros(1, int))  # not given: NaN
+    assert np.isnan(unknown.table().column("trust").to_numpy()).all()
+    # a lineage/1 file (written before trust was recorded) reads back with NaN trust
+    path = tmp_path / "old.parquet"
+    pq.write_table(b.table().drop_columns(["trust"]), path)
+    assert np.isnan(read_lineage(path).column("trust").to_numpy()).all()
+    with pytest.raises(LineageError, match="trust has shape"):
+        _founders(1).finish(np.array([0]), 9, ["f0"], np.zeros(1), np.zeros(1, int), np.zeros(2))
 
 
 def test_small_book_rows() -> None:

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -33,6 +34,7 @@ from scarline.reflect.diary import (
     MissingDiary,
     attribution_line,
     build_diary,
+    coverage_of,
     diary_table,
     read_coverage,
 )
@@ -289,6 +291,29 @@ def test_coverage_counts_order_rows_with_market_features_and_reason(run, tmp_pat
     assert attribution_line(0, None).endswith("no orders to attribute (target ≥ 95 %)")
     table = pq.read_table(run_dir / DIARY_FILE)
     assert table.schema.equals(SCHEMA, check_metadata=True)
+
+
+def test_coverage_is_not_measured_when_the_run_records_no_market(run) -> None:
+    table = diary_table(run[0])
+    blank = pa.nulls(table.num_rows, table.schema.field("regime").type)
+    for name in ("regime", "profile"):  # as in a run with regimes and the router off
+        table = table.set_column(table.schema.get_field_index(name), name, blank)
+    assert coverage_of(table) == (5, None)
+    assert attribution_line(5, None) == (
+        "Attribution coverage: not measured for 5 orders — the run records no regime or "
+        "router profile (regimes and router off)"
+    )
+
+
+def test_trust_comes_from_the_decision_record_and_is_null_before_it(run, tmp_path) -> None:
+    assert {r["trust"] for r in _rows(run[0])} == {None}  # records without trust
+    run_dir = tmp_path / "trusted"
+    run_dir.mkdir()
+    (run_dir / "config.toml").write_text(dump_toml(CONFIG), encoding="utf-8")
+    with WalWriter(run_dir / "wal", RUN, fsync="never") as wal:
+        trust = _a([0.5, 0.125], "<f8")
+        wal.append(_decision(0, [0, 2], [0, 1], [1, -2], trust=trust), T0)
+    assert [r["trust"] for r in _rows(run_dir)] == [0.5, 0.125]
 
 
 def test_same_run_gives_the_same_bytes(run, tmp_path) -> None:

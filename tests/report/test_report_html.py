@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from scarline.report.html import write_report
+from scarline.report.learning import LEARNING_PNG
 from scarline.report.plots import PLOT_FILES
 from scarline.report.results import RiskLog, TradeLog
 
@@ -36,7 +37,7 @@ def test_small_report_has_rows_and_valid_images(make_results, tmp_path: Path) ->
     assert "out-of-sample from" in page
     assert "<script" not in page and "http" not in page  # no JS, no external assets
     images = _images(page)
-    assert images == [f"plots/{name}" for name in PLOT_FILES]
+    assert images == [f"plots/{name}" for name in (LEARNING_PNG, *PLOT_FILES)]
     for src in images:
         assert (path.parent / src).read_bytes()[:8] == PNG_MAGIC
     assert "<th>rule</th>" in page and "<th>total</th>" in page  # risk summary table
@@ -65,7 +66,7 @@ def test_empty_trades_and_risk_events(make_results, tmp_path: Path) -> None:
     assert len(res.trades) == 0 and len(res.risk_events) == 0
     page = write_report(res, tmp_path).read_text(encoding="utf-8")
     assert "no risk events" in page
-    assert len(_images(page)) == len(PLOT_FILES)
+    assert len(_images(page)) == len(PLOT_FILES) + 1  # + the learning curve
     for src in _images(page):
         assert (tmp_path / src).read_bytes()[:8] == PNG_MAGIC
 
@@ -81,7 +82,7 @@ def test_same_results_give_identical_files(make_results, tmp_path: Path) -> None
     a = write_report(res, tmp_path / "a", generated_at="x")
     b = write_report(res, tmp_path / "b", generated_at="x")
     assert a.read_bytes() == b.read_bytes()
-    for name in PLOT_FILES:
+    for name in (LEARNING_PNG, *PLOT_FILES):
         png_a = (tmp_path / "a" / "plots" / name).read_bytes()
         assert png_a == (tmp_path / "b" / "plots" / name).read_bytes(), name
         assert b"Software" not in png_a and b"matplotlib" not in png_a

@@ -133,13 +133,31 @@ def test_agent_metrics_table_and_records(make_results) -> None:
         "scars",
         "is_return",
         "oos_return",
+        "oos_sharpe",
+        "oos_trades",
+        "trust",
         "died_at",
     ]
     assert records[0]["scars"] == 0 and records[0]["died_at"] is None  # defaults: unscarred
+    assert records[0]["oos_trades"] is None and math.isnan(records[0]["oos_sharpe"])  # no split
+    assert math.isnan(records[0]["trust"])  # not recorded by this fixture
     assert records[1]["id"] == 101 and records[1]["policy"] == "random-entry(p=0.1)"
     assert isinstance(records[0]["trades"], int)
     ranked = m.ranking()
     assert (np.diff(m.total_return[ranked]) <= 0).all()
+
+
+def test_out_of_sample_sharpe_and_trades_start_at_the_split(make_results) -> None:
+    res = replace(make_results(n=4, t=60, split_step=40), trust=np.array([0.5, 0.1, 0.0, 0.9]))
+    m = agent_metrics(res)
+    assert m.oos_sharpe == pytest.approx(sharpe_ratio(res.equity[39:], 252.0))
+    assert not np.allclose(m.oos_sharpe, m.sharpe)  # a different window than the whole run
+    late = res.trades.step >= 40
+    assert m.oos_trades.tolist() == np.bincount(res.trades.agent[late], minlength=4).tolist()
+    assert 0 < m.oos_trades.sum() < m.trades.sum()
+    records = m.to_records()
+    assert [r["oos_trades"] for r in records] == m.oos_trades.tolist()
+    assert [r["trust"] for r in records] == [0.5, 0.1, 0.0, 0.9]
 
 
 def test_ranking_is_stable_on_ties_and_puts_nan_last(make_results) -> None:

@@ -132,7 +132,14 @@ class DQNLearner:
             target_q = self.target.forward(batch.next_obs)
             if batch.next_head is not None:
                 target_q = select_head(target_q, batch.next_head, self.heads)
-            target_max = target_q.max(dim=2).values
+            if self.cfg.double:  # Double DQN: the online net picks, the target net values
+                online_q = online.forward(batch.next_obs)
+                if batch.next_head is not None:
+                    online_q = select_head(online_q, batch.next_head, self.heads)
+                best = online_q.argmax(dim=2, keepdim=True)
+                target_max = target_q.gather(2, best).squeeze(2)
+            else:
+                target_max = target_q.max(dim=2).values
             not_done = 1.0 - batch.done.to(torch.float32)
             td_target = batch.reward + self.cfg.gamma * target_max * not_done
         q_all = online.forward(batch.obs)

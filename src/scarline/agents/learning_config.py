@@ -35,6 +35,9 @@ class QNetConfig(Strict):
     warmup_steps: int = Field(default=64, ge=0)
     torch_threads: int = Field(default=1, ge=1)
     init: Literal["kaiming-uniform"] = "kaiming-uniform"
+    # Double DQN (van Hasselt et al. 2016): the online network picks the next action and the
+    # target network values it, so the max over noisy action values does not inflate targets
+    double: bool = False
     # one block of action values per macro regime (calm / trend / chaos); the regime in force
     # picks the block that acts and each transition trains its own block. Needs [regime.hmm].
     regime_heads: bool = False

@@ -82,12 +82,18 @@ class Population:
         genome_sink: GenomeSink | None = None,
         island: int = 0,
         regime: np.ndarray | None = None,
+        *,
+        explore: bool = True,
     ) -> None:
         """``regime``: the committed macro regime of every step (``int64[T]``), for groups
-        with regime heads; None when ``[regime.hmm]`` is off."""
+        with regime heads; None when ``[regime.hmm]`` is off. ``explore``: ``flags.exploration``
+        — False makes every learning group act greedily at every step."""
         if not groups:
             raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
         self.groups = [build_group(g, market, seeds, i, regime) for i, g in enumerate(groups)]
+        for group in self.groups:
+            if isinstance(group, QAgents):
+                group.explore = explore
         sizes = [p.n_agents for p in self.groups]
         self.n_agents = sum(sizes)
         self.agent_ids = np.arange(self.n_agents, dtype=np.int64)
@@ -143,6 +149,13 @@ class Population:
                     view.lot_value,
                 ),
             )
+
+    def prefer(self, relative_trust: np.ndarray) -> None:
+        """Evolving groups select by fitness and ``relative_trust`` (``[N]``, every row's)
+        from now on (``[scars] trust_weight = "selection"``)."""
+        for rows, group in self.learners:
+            if group.evolver is not None:
+                group.evolver.prefer(relative_trust[rows])
 
     def freeze_exploration(self, rows: np.ndarray, frozen: bool = True) -> None:
         """Learning agents among ``rows`` stop (or resume) exploring; others have nothing to

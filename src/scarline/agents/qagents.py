@@ -82,6 +82,7 @@ def _regime_heads(
 
 class QAgents:
     name = "q-network"
+    explore = True  # flags.exploration (set by the population): False = greedy at every step
 
     def __init__(
         self,
@@ -306,7 +307,7 @@ class QAgents:
         if mask is not None:
             obs = obs * mask
         floor = torch.maximum(self._floor, self.phenotype.floor)
-        if self._frozen(t) or not self.learning:  # exploring only serves learning
+        if self._frozen(t) or not self.learning or not self.explore:  # only learning explores
             epsilon = torch.zeros(self.n_agents)
         else:
             age = torch.full((self.n_agents,), t, dtype=torch.int64)

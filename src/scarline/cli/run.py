@@ -13,6 +13,7 @@ from rich.table import Table
 from scarline.cli.common import console, err_console, print_json, warn
 from scarline.config import load_config
 from scarline.replay import replay_run
+from scarline.report.learning import learning_summary
 from scarline.report.terminal import headline_table
 from scarline.runner import execute_run
 
@@ -86,13 +87,20 @@ def run(
         def pct(x: object) -> str:
             return "—" if x is None else f"{float(x) * 100:+.2f} %"  # type: ignore[arg-type]
 
+        def num(x: object) -> str:
+            return "—" if x is None else f"{float(x):.2f}"  # type: ignore[arg-type]
+
         console.print(
             f"out-of-sample from step {oos['split_step']} (net of costs): "
-            f"learning agents median {pct(oos['ml_median_return'])}, "
+            f"learning agents median {pct(oos['ml_median_return'])} "
+            f"(Sharpe {num(oos['ml_median_sharpe'])}), "
             f"placebo median {pct(oos['placebo_median_return'])}, "
             f"buy-and-hold {pct(oos['buy_and_hold_return'])}; "
-            f"best in-sample learning agent: {summary.best_agent_id()}"
+            f"best in-sample learning agent: {summary.best_agent_id()} "
+            f"(out-of-sample Sharpe {num(oos['best_agent_oos_sharpe'])})"
         )
+    for line in learning_summary(summary.kinds, summary.metrics).sentences():
+        console.print(line, markup=False)
     if summary.killed_at is not None:
         console.print(f"[bold red]kill switch fired at step {summary.killed_at}[/]")
     console.print(f"run directory: [bold]{summary.run_dir}[/]")

@@ -26,10 +26,11 @@ def finish_lineage(
     last_step: int,
     alive: np.ndarray,
     scars: np.ndarray,
+    trust: np.ndarray,
 ) -> dict[str, str]:
-    """Record the living, wait for the vault, write the lineage; ``{relative path: sha256}``
-    of what was written."""
-    census.finish(last_step, alive, scars)
+    """Record the living (with their scars and trust), wait for the vault, write the
+    lineage; ``{relative path: sha256}`` of what was written."""
+    census.finish(last_step, alive, scars, trust)
     vault.close()
     path = census.book.write(run_dir / LINEAGE_FILE)
     out = {LINEAGE_FILE: hashlib.sha256(path.read_bytes()).hexdigest()}

@@ -85,8 +85,9 @@ class Census:
             self._sink(list(zip(data, hashes, strict=True)))
         return hashes
 
-    def take_births(self, scars: np.ndarray) -> list[BirthRecord]:
-        """Record every group's pending births (closing the culled) and return them."""
+    def take_births(self, scars: np.ndarray, trust: np.ndarray) -> list[BirthRecord]:
+        """Record every group's pending births (closing the culled with their scars and
+        trust, ``[N]`` each) and return them."""
         records = []
         for rows, group in self.groups:
             births, group.births = group.births, None
@@ -106,6 +107,7 @@ class Census:
                     self._hash(births.retired),
                     self.fitness[culled],
                     scars[culled],
+                    trust[culled],
                 )
             ids = np.arange(self._next_id, self._next_id + slots.size, dtype=np.int64)
             self._next_id += slots.size
@@ -120,7 +122,7 @@ class Census:
                 )
             )
             if births.arrivals is not None:
-                records.append(self._arrive(rows, group, births, births.arrivals, scars))
+                records.append(self._arrive(rows, group, births, births.arrivals, scars, trust))
         return records
 
     def _arrive(
@@ -130,6 +132,7 @@ class Census:
         births: Births,
         arrivals: Arrivals,
         scars: np.ndarray,
+        trust: np.ndarray,
     ) -> BirthRecord:
         """Immigrants as a second birth record of the cycle (no mutations): the displaced
         die "culled", each immigrant's parent is its origin agent on the other island."""
@@ -142,6 +145,7 @@ class Census:
             self._hash(arrivals.retired),
             self.fitness[slots],
             scars[slots],
+            trust[slots],
         )
         ids = np.arange(self._next_id, self._next_id + slots.size, dtype=np.int64)
         self._next_id += slots.size
@@ -198,9 +202,11 @@ class Census:
             if parcel:
                 group.admit(step, parcel)
 
-    def ruined(self, step: int, slots: np.ndarray, scars: np.ndarray) -> None:
-        """Close the record of agents of evolving groups ruined at ``step``."""
-        slots = slots[self._evolving[slots]]
+    def ruined(self, step: int, slots: np.ndarray, scars: np.ndarray, trust: np.ndarray) -> None:
+        """Close the record of agents of evolving groups ruined at ``step``; ``trust[k]`` is
+        slot ``slots[k]``'s trust at its death."""
+        mine = self._evolving[slots]
+        slots, trust = slots[mine], trust[mine]
         if slots.size == 0:
             return
         genomes = [self._genome(int(s)) for s in slots]
@@ -211,14 +217,20 @@ class Census:
             self._hash(genomes),
             self.fitness[slots],
             scars[slots],
+            trust,
         )
 
-    def finish(self, step: int, alive: np.ndarray, scars: np.ndarray) -> None:
-        """Record the living at the run's end with their final genomes."""
+    def finish(self, step: int, alive: np.ndarray, scars: np.ndarray, trust: np.ndarray) -> None:
+        """Record the living at the run's end with their final genomes, scars and trust."""
         slots = np.flatnonzero(alive & self._evolving)
         genomes = [self._genome(int(s)) for s in slots]
         self.book.finish(
-            self.agent_ids[slots], step, self._hash(genomes), self.fitness[slots], scars[slots]
+            self.agent_ids[slots],
+            step,
+            self._hash(genomes),
+            self.fitness[slots],
+            scars[slots],
+            trust[slots],
         )
 
     def final_hash_of_slot(self, slot: int) -> str:

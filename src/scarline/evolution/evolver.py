@@ -4,7 +4,9 @@ Runs every ``every`` steps, vectorized over the group (no loop per agent):
 
 1. **Fitness** = annualized Sharpe since birth (net of costs) + lambda × novelty of the
    agent's behaviour against the population and the archive; NaN for the dead. Annualized
-   so lambda means the same on minute and daily bars.
+   so lambda means the same on minute and daily bars. With ``[scars] trust_weight =
+   "selection"`` steps 2 and 3 rank by fitness rank × relative trust instead (see
+   :mod:`scarline.evolution.trust`); the fitness recorded stays the plain one.
 2. **Replacement**: the dead first, then the worst living agents old enough to be judged
    (tournament mode), or whoever falls outside the mu best of parents ∪ last offspring
    (mu + lambda mode).
@@ -31,6 +33,7 @@ from scarline.evolution.migration import Arrivals
 from scarline.evolution.novelty import NoveltyArchive
 from scarline.evolution.operators import MutationLog, mutate
 from scarline.evolution.selection import mu_plus_lambda, replacement_rows, tournament
+from scarline.evolution.trust import trusted_key
 from scarline.rng import SeedTree
 
 
@@ -72,6 +75,12 @@ class Evolver:
         self.torch_gen = seeds.torch_generator(f"agents/{index}/mutation")
         self.archive = NoveltyArchive(cfg.novelty_k, cfg.archive_capacity, cfg.archive_quota)
         self.offspring = np.zeros(n_agents, dtype=bool)  # born in the last cycle
+        self.trust: np.ndarray | None = None  # relative trust [N] when selection prefers it
+
+    def prefer(self, relative_trust: np.ndarray) -> None:
+        """Let the next life cycles rank by fitness rank × ``relative_trust`` (``[N]`` in
+        [0, 1], updated by the population every step)."""
+        self.trust = np.asarray(relative_trust, dtype=np.float64)
 
     def due(self, step: int) -> bool:
         return step > 0 and step % self.cfg.every == 0
@@ -91,10 +100,11 @@ class Evolver:
     def choose(self, tracker: BehaviourTracker, alive: np.ndarray) -> Selection:
         """Score everyone, pick the slots to refill and each newborn's parent."""
         fit = self.fitness(tracker, alive)
+        key = fit if self.trust is None else trusted_key(fit, self.trust)
         if self.cfg.selection == "tournament":
-            slots, parents = self._tournament(fit, tracker.age, alive)
+            slots, parents = self._tournament(key, tracker.age, alive)
         else:
-            slots, parents = self._mu_plus_lambda(fit, alive)
+            slots, parents = self._mu_plus_lambda(key, alive)
         return Selection(slots, parents, alive[slots].copy(), fit)
 
     def breed(self, chosen: Selection, genes: Genes, net: QPopulation) -> list[MutationLog]:

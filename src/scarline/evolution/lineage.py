@@ -42,10 +42,12 @@ SCHEMA = pa.schema(
         pa.field("final_hash", pa.string(), nullable=False),
         pa.field("fitness", pa.float64(), nullable=False),
         pa.field("scars", pa.int64(), nullable=False),
+        pa.field("trust", pa.float64(), nullable=False),
     ],
-    metadata={"scarline.schema": "lineage/1"},
+    metadata={"scarline.schema": "lineage/2"},
 )
-"""Column names, order and types of ``lineage.parquet`` (``-1``: no parent / alive at end)."""
+"""Column names, order and types of ``lineage.parquet`` (``-1``: no parent / alive at end;
+``trust`` at death or at the run's end, NaN when not recorded, e.g. in lineage/1 files)."""
 
 _INT_COLUMNS: dict[str, type[np.integer]] = {
     "agent_id": np.int64,
@@ -111,6 +113,7 @@ class LineageBook:
         }
         self._cols["cause"] = np.empty(_INITIAL_CAPACITY, np.int16)  # index into _causes
         self._cols["fitness"] = np.empty(_INITIAL_CAPACITY, np.float64)
+        self._cols["trust"] = np.empty(_INITIAL_CAPACITY, np.float64)
         self._cols["closed"] = np.empty(_INITIAL_CAPACITY, bool)  # died or finished
         self._cols["genome_hash"] = np.empty(_INITIAL_CAPACITY, object)
         self._cols["final_hash"] = np.empty(_INITIAL_CAPACITY, object)
@@ -210,8 +213,10 @@ class LineageBook:
         final_hashes: Sequence[str],
         fitness: np.ndarray,
         scars: np.ndarray,
+        trust: np.ndarray | None = None,
     ) -> None:
-        """Close the record of agents that died at ``step`` (cause: "ruin", "culled" …)."""
+        """Close the record of agents that died at ``step`` (cause: "ruin", "culled" …) with
+        their trust then (NaN when not given)."""
         ids = _ids("agent_ids", agent_ids)
         if isinstance(cause, str):
             codes = np.full(ids.shape, self._code(cause), np.int16)
@@ -221,7 +226,7 @@ class LineageBook:
             )
             _same_length(ids.size, cause=inverse)
             codes = np.array([self._code(str(c)) for c in names], np.int16)[inverse]
-        self._close(ids, _step(step), codes, final_hashes, fitness, scars, "die")
+        self._close(ids, _step(step), codes, final_hashes, fitness, scars, trust, "die")
 
     def finish(
         self,
@@ -230,8 +235,10 @@ class LineageBook:
         final_hashes: Sequence[str],
         fitness: np.ndarray,
         scars: np.ndarray,
+        trust: np.ndarray | None = None,
     ) -> None:
-        """Fill in the agents alive at the run's end (``death_step`` stays -1, cause "").
+        """Fill in the agents alive at the run's end (``death_step`` stays -1, cause ""),
+        with their trust at the end (NaN when not given).
 
         Must name exactly the agents that have not died, once: a living agent left out would
         otherwise end the run with no final hash and no fitness.
@@ -246,7 +253,7 @@ class LineageBook:
                 f"finish: {missing.size} living agent(s) not given (e.g. agent {shown})"
             )
         codes = np.zeros(ids.shape, np.int16)
-        self._close(ids, _step(step), codes, final_hashes, fitness, scars, "finish")
+        self._close(ids, _step(step), codes, final_hashes, fitness, scars, trust, "finish")
         self._finished = True
 
     # -- queries --------------------------------------------------------------------------
@@ -269,7 +276,7 @@ class LineageBook:
         # closing rows sets death_step/final_hash/fitness/scars; open rows keep the defaults
         data = {name: c[name] for name in _INT_COLUMNS}
         data["death_cause"] = np.asarray(self._causes, dtype=object)[c["cause"]]
-        data |= {name: c[name] for name in ("genome_hash", "final_hash", "fitness")}
+        data |= {name: c[name] for name in ("genome_hash", "final_hash", "fitness", "trust")}
         return pa.Table.from_pydict({f.name: data[f.name] for f in SCHEMA}, schema=SCHEMA)
 
     def write(self, path: Path | str) -> Path:
@@ -371,6 +378,7 @@ class LineageBook:
         cols["genome_hash"][s] = hashes
         cols["final_hash"][s] = ""
         cols["fitness"][s] = np.nan
+        cols["trust"][s] = np.nan
         cols["scars"][s] = 0
         self._n += k
 
@@ -382,12 +390,14 @@ class LineageBook:
         final_hashes: Sequence[str],
         fitness: np.ndarray,
         scars: np.ndarray,
+        trust: np.ndarray | None,
         verb: str,
     ) -> None:
         k = ids.size
         fit = np.asarray(fitness, dtype=np.float64)
         scar = _ids("scars", scars)
-        _same_length(k, fitness=fit, scars=scar)
+        trusted = np.full(k, np.nan) if trust is None else np.asarray(trust, dtype=np.float64)
+        _same_length(k, fitness=fit, scars=scar, trust=trusted)
         hashes = _strings("final_hashes", final_hashes, k)
         if (scar < 0).any():
             raise LineageError(f"agent {ids[np.argmax(scar < 0)]}: negative scar count")
@@ -414,6 +424,7 @@ class LineageBook:
         cols["cause"][rows] = codes
         cols["final_hash"][rows] = hashes
         cols["fitness"][rows] = fit
+        cols["trust"][rows] = trusted
         cols["scars"][rows] = scar
 
 
@@ -444,6 +455,8 @@ def read_lineage(path: Path | str) -> pa.Table:
 
 
 def _validated(table: pa.Table, path: Path) -> pa.Table:
+    if "trust" not in table.column_names:  # lineage/1 (before trust was recorded)
+        table = table.append_column("trust", pa.array(np.full(table.num_rows, np.nan)))
     for field in SCHEMA:
         if field.name not in table.column_names:
             raise LineageError(f"{path}: missing column {field.name!r} ({field.type})")

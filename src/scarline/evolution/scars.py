@@ -8,9 +8,10 @@
   performance is an EWMA mean / EWMA std of per-step returns (an online Sharpe), scaled by
   ``trust_scale``; a new agent starts at σ(0) = 0.5.
 * **Death**: equity at or below ``ruin_fraction`` × initial cash. A dead agent trades no
-  more (the kernel flattens it) and its scars stay on record.
+  more (the kernel flattens it), its trust is 0 and its scars stay on record.
 
 Every scar and death is returned as data for the kernel to journal (``Scars``/``Deaths``).
+What trust is used for (``trust_weight``) is in :mod:`scarline.evolution.trust`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
+from scarline.evolution.trust import START_TRUST, TrustWeight
 from scarline.strict import Strict
 
 CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
@@ -34,17 +36,25 @@ class ScarConfig(Strict):
     trust_halflife: float = Field(default=60.0, gt=0)
     trust_scale: float = Field(default=10.0, gt=0)
     scar_decay: float = Field(default=0.8, gt=0, le=1)
+    trust_weight: TrustWeight = Field(
+        default="none", description='"none" | "capital" | "selection" (docs/risk.md)'
+    )
+    trust_levels: int = Field(
+        default=4, ge=1, le=1000, description="capital weights are multiples of 1/levels"
+    )
 
 
 @dataclass(frozen=True, eq=False)
 class LifeEvents:
-    """One step's new scars (agent, cause code, measured %) and deaths (agent, equity)."""
+    """One step's new scars (agent, cause code, measured %) and deaths (agent, equity, the
+    trust the step's returns and scars gave them before death set it to 0)."""
 
     scar_agent: np.ndarray
     scar_cause: np.ndarray
     scar_value: np.ndarray
     death_agent: np.ndarray
     death_equity: np.ndarray
+    death_trust: np.ndarray
 
     @property
     def empty(self) -> bool:
@@ -58,7 +68,7 @@ class ScarTracker:
         self.floor = np.zeros(n_agents, dtype=np.float64)
         self.alive = np.ones(n_agents, dtype=bool)
         self.death_step = np.full(n_agents, -1, dtype=np.int64)
-        self.trust = np.full(n_agents, 0.5)
+        self.trust = np.full(n_agents, START_TRUST)
         self._ruin = np.full(n_agents, cfg.ruin_fraction * initial_cash)  # per slot: rebirths
         self.sensitivity = np.ones(n_agents)  # divides the scar thresholds (an evolved gene)
         self._peak = np.full(n_agents, initial_cash, dtype=np.int64)
@@ -76,7 +86,7 @@ class ScarTracker:
         self.floor[rows] = 0.0
         self.alive[rows] = True
         self.death_step[rows] = -1
-        self.trust[rows] = 0.5
+        self.trust[rows] = START_TRUST
         self._peak[rows] = equity[rows]
         self._ruin[rows] = self.cfg.ruin_fraction * equity[rows]
         self._mean[rows] = 0.0
@@ -110,11 +120,8 @@ class ScarTracker:
         self.death_step[dead] = step
 
         sharpe = self._mean / np.sqrt(self._var + 1e-12)
-        self.trust = np.where(
-            self.alive,
-            cfg.scar_decay**self.scars / (1.0 + np.exp(-cfg.trust_scale * sharpe)),
-            0.0,
-        )
+        trust = cfg.scar_decay**self.scars / (1.0 + np.exp(-cfg.trust_scale * sharpe))
+        self.trust = np.where(self.alive, trust, 0.0)
         self._last_equity = equity.copy()
         self._last_realized = realized.copy()
         return LifeEvents(
@@ -123,4 +130,5 @@ class ScarTracker:
             value,
             dead.astype(np.int64),
             equity[dead].astype(np.int64),
+            trust[dead],
         )

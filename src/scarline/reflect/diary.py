@@ -6,7 +6,8 @@ trace or replay, and ``scarline diary RUN_DIR --rebuild`` rebuilds it for older 
 
 A row is one (step, agent, instrument) cell of a ``Decision`` record (the cells whose action
 or target changed; a dense record is reduced to its changes first) with what explains it
-(policy hash, lineage id, regime, router profile, features hash, reason, risk template),
+(policy hash, lineage id, regime, router profile, features hash, reason, the agent's trust,
+risk template),
 what became of it (the order intent, the risk verdict, the fills) and, filled in later, its
 ex-post outcome: the instrument's log return from the close of ``step`` to the close of
 ``step + outcome_horizon``, signed by the direction of the target change (null past the
@@ -76,6 +77,7 @@ SCHEMA = pa.schema(
         pa.field("prev_target_qty", pa.int64(), nullable=False),
         pa.field("target_qty", pa.int64(), nullable=False),
         pa.field("reason", _TEXT, nullable=False),
+        pa.field("trust", pa.float64()),
         pa.field("order_id", pa.int64()),
         pa.field("orders", pa.int32(), nullable=False),
         pa.field("risk_outcome", _TEXT, nullable=False),
@@ -87,7 +89,7 @@ SCHEMA = pa.schema(
         pa.field("outcome_horizon", pa.int32(), nullable=False),
         pa.field("outcome_return", pa.float64()),
     ],
-    metadata={"scarline.schema": "diary/1"},
+    metadata={"scarline.schema": "diary/2"},
 )
 """Columns of ``diary.parquet``, in order (see docs/diary.md)."""
 
@@ -119,8 +121,13 @@ class DiaryStats:
 def attribution_line(orders: int, coverage: float | None) -> str:
     """``Attribution coverage: 97.3 % of 1,234 orders have regime + features + reason …``."""
     target = f"(target ≥ {COVERAGE_TARGET * 100:.0f} %)"
-    if not orders or coverage is None:
+    if not orders:
         return f"Attribution coverage: no orders to attribute {target}"
+    if coverage is None:
+        return (
+            f"Attribution coverage: not measured for {orders:,} orders — the run records no "
+            "regime or router profile (regimes and router off)"
+        )
     return (
         f"Attribution coverage: {coverage * 100:.1f} % of {orders:,} orders have "
         f"regime + features + reason {target}"
@@ -130,12 +137,13 @@ def attribution_line(orders: int, coverage: float | None) -> str:
 def coverage_of(table: pa.Table) -> tuple[int, float | None]:
     """``(order rows, share of them attributed)``: an order row (one with an order intent)
     is attributed when it has a regime or a router profile, a features hash and a reason
-    other than "unknown"."""
+    other than "unknown". None when nothing is to be measured: no orders, or a run that
+    records no market context at all (regimes and router off: 0 % would be no finding)."""
     has_order = pc.is_valid(table.column("order_id"))
     orders = int(pc.sum(has_order).as_py() or 0)
-    if not orders:
-        return 0, None
     market = pc.or_(pc.is_valid(table.column("regime")), pc.is_valid(table.column("profile")))
+    if not orders or not pc.any(market).as_py():
+        return orders, None
     why = pc.and_(
         pc.is_valid(table.column("features_hash")),
         pc.not_equal(table.column("reason"), REASONS[0]),
@@ -330,6 +338,13 @@ def _decision_cells(
     return agents[rows], c.instrument, c.actions.astype(np.float64), c.target_qty, why
 
 
+def _cell_trust(d: Decision, k: int) -> np.ndarray:
+    """The deciding agents' trust per changed cell (NaN: older records, dense layout)."""
+    if d.trust is None or d.instrument is None or d.trust.shape != [k]:
+        return np.full(k, np.nan)
+    return d.trust.numpy().astype(np.float64)
+
+
 def _scan(wal_dir: Path) -> _Scan:
     s = _Scan()
     # compact dtypes while gathering (~2.7 M cells at N = 4096); joins widen what they use
@@ -343,6 +358,7 @@ def _scan(wal_dir: Path) -> _Scan:
         prev=i64,
         reason=i16,
         profile=i16,
+        trust=np.float64,
     )
     risk = _Book(
         step=i32,
@@ -382,6 +398,7 @@ def _scan(wal_dir: Path) -> _Scan:
                 prev=targets.swap(agent, inst, target),
                 reason=reason,
                 profile=profile,
+                trust=_cell_trust(e, k),
             )
             if pending:
                 got = np.array(pending, dtype=np.int64)
@@ -678,6 +695,7 @@ def diary_table(run_dir: Path | str, *, horizon: int = DEFAULT_HORIZON) -> pa.Ta
         "prev_target_qty": pa.array(prev, pa.int64()),
         "target_qty": pa.array(target, pa.int64()),
         "reason": _strings(list(REASONS), reason_code),
+        "trust": _nullable(np.nan_to_num(c["trust"]), np.isfinite(c["trust"]), pa.float64()),
         "order_id": _nullable(per_row(o.order_id), has_order, pa.int64()),
         "orders": pa.array(per_row(o.count).astype(np.int32), pa.int32()),
         "risk_outcome": _strings([NO_ORDER, *s.outcome_names], outcome_code),

@@ -48,6 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("slippage", "slippage", _num(",.2f")),
     Column("trades", "trades", _num(",d")),
     Column("scars", "scars", _num(",d")),
+    Column("trust", "trust", _num(".2f")),
     Column("died at", "died_at", lambda d: "—" if d < 0 else f"step {d:,d}"),
 )
 TERMINAL_FIELDS = (

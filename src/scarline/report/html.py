@@ -17,6 +17,7 @@ import numpy as np
 
 from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
 from scarline.report.headline import Headline, headline, percent
+from scarline.report.learning import LEARNING_PNG, plot_learning, results_learning
 from scarline.report.metrics import AgentMetrics, agent_metrics, risk_event_counts
 from scarline.report.plots import write_plots
 from scarline.report.results import OUTCOMES, RunResults
@@ -172,6 +173,7 @@ def render_report(
     lineage_caption: str | None = None,
     attribution: str | None = None,
     gates: str | None = None,
+    learning: list[str] | None = None,
 ) -> str:
     """The page as text; ``plot_names`` are file names inside ``plots/``; a Lineage section
     showing ``plots/lineage.png`` is added when ``lineage_caption`` is given, an Attribution
@@ -185,6 +187,14 @@ def render_report(
     if generated_at:
         parts.append(f'<p class="generated">generated at {_e(generated_at)}</p>\n')
     parts += ["<h2>Run</h2>\n", _kv_table(_run_rows(results, metrics))]
+    if learning is not None:
+        parts.append('<h2>Learning</h2>\n<div class="learning">\n')
+        parts += [f"<p>{_e(line)}</p>\n" for line in learning]
+        parts.append(
+            f'<figure><img src="plots/{LEARNING_PNG}" alt="learning curve">'
+            "<figcaption>Learning curve: the learners' median cumulative return (10-90 % "
+            "band) beside the placebos' median and buy-and-hold</figcaption></figure>\n</div>\n"
+        )
     if attribution is not None:
         parts += [
             "<h2>Attribution</h2>\n",
@@ -260,6 +270,7 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
     run_dir = Path(run_dir)
     metrics = agent_metrics(results)
     plots = write_plots(results, run_dir / "plots", metrics)
+    plot_learning(results, run_dir / "plots")
     caption = _write_lineage(run_dir)
     page = render_report(
         results,
@@ -269,6 +280,7 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
         caption,
         _attribution(run_dir),
         _gates(run_dir),
+        results_learning(results, metrics).sentences(),
     )
     path = run_dir / "report.html"
     tmp = path.with_name(path.name + ".tmp")

@@ -126,6 +126,9 @@ class AgentMetrics:
     died_at: np.ndarray  # int64[N], -1 alive
     is_return: np.ndarray  # float64[N], return up to the split (NaN without one)
     oos_return: np.ndarray  # float64[N], return after the split (NaN without one)
+    oos_sharpe: np.ndarray  # float64[N], annualized Sharpe after the split (NaN without one)
+    oos_trades: np.ndarray  # int64[N], fills from the split on (-1 without one)
+    trust: np.ndarray  # float64[N], trust at the end (0 dead, NaN not recorded)
 
     def __len__(self) -> int:
         return int(self.agent_ids.shape[0])
@@ -151,6 +154,9 @@ class AgentMetrics:
             "scars": self.scars.tolist(),
             "is_return": self.is_return.tolist(),
             "oos_return": self.oos_return.tolist(),
+            "oos_sharpe": self.oos_sharpe.tolist(),
+            "oos_trades": [None if n < 0 else n for n in self.oos_trades.tolist()],
+            "trust": self.trust.tolist(),
             "died_at": [None if d < 0 else d for d in self.died_at.tolist()],
         }
         return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
@@ -172,7 +178,9 @@ def agent_metrics(results: RunResults) -> AgentMetrics:
         trades=fill_counts(results.trades, results.n_agents),
         scars=results.scars,
         died_at=results.died_at,
+        trust=results.trust,
         **split_returns(results.equity, results.initial_cash, results.split_step),
+        **oos_figures(results),
     )
 
 
@@ -190,3 +198,18 @@ def split_returns(
             "is_return": at_split / initial_cash - 1.0,
             "oos_return": final_equity(equity) / at_split - 1.0,
         }
+
+
+def oos_figures(results: RunResults) -> dict[str, np.ndarray]:
+    """Out-of-sample Sharpe (annualized with the run's periods per year, over the returns
+    from the close before the split, as ``oos_return``) and fills from the split on; NaN and
+    -1 without a split."""
+    n, split = results.n_agents, results.split_step
+    if split is None or split < 1:
+        return {"oos_sharpe": np.full(n, np.nan), "oos_trades": np.full(n, -1, np.int64)}
+    trades = results.trades
+    late = trades.step >= split
+    return {
+        "oos_sharpe": sharpe_ratio(results.equity[split - 1 :], results.periods_per_year),
+        "oos_trades": np.bincount(trades.agent[late], minlength=n).astype(np.int64),
+    }

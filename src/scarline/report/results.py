@@ -158,6 +158,7 @@ class RunResults:
     scars: np.ndarray | None = None  # int64[N] permanent loss events (None: zeros)
     died_at: np.ndarray | None = None  # int64[N] step of ruin, -1 alive (None: all alive)
     kinds: list[str] | None = None  # [N] strategy kind, e.g. "q-network" (None: the policies)
+    trust: np.ndarray | None = None  # float64[N] trust at the end, 0 dead (None: not recorded)
 
     def __post_init__(self) -> None:
         setv = object.__setattr__
@@ -172,6 +173,8 @@ class RunResults:
         died = np.full(n_agents, -1, np.int64) if self.died_at is None else self.died_at
         setv(self, "scars", _array("scars", scars, np.int64, 1))
         setv(self, "died_at", _array("died_at", died, np.int64, 1))
+        trust = np.full(n_agents, np.nan) if self.trust is None else self.trust
+        setv(self, "trust", _array("trust", trust, np.float64, 1))
         setv(self, "symbols", [str(s) for s in self.symbols])
         setv(self, "policies", [str(p) for p in self.policies])
         setv(self, "kinds", [str(k) for k in (self.kinds or self.policies)])
@@ -182,7 +185,16 @@ class RunResults:
         expect = {"close": (t_n, len(self.symbols)), "equity": (t_n, n)}
         expect |= {
             k: (n,)
-            for k in ("policies", "kinds", "fees", "slippage", "turnover", "scars", "died_at")
+            for k in (
+                "policies",
+                "kinds",
+                "fees",
+                "slippage",
+                "turnover",
+                "scars",
+                "died_at",
+                "trust",
+            )
         }
         for name, shape in expect.items():
             got = np.shape(getattr(self, name))

@@ -21,6 +21,7 @@ class StrategyRow:
     median_return: float
     median_is_return: float
     median_oos_return: float
+    median_oos_sharpe: float
     median_sharpe: float
     median_max_drawdown: float
     fees: float  # the group's total, currency
@@ -45,6 +46,7 @@ def strategy_rows(metrics: AgentMetrics, kinds: list[str]) -> list[StrategyRow]:
                 median_return=_median(metrics.total_return[pick]),
                 median_is_return=_median(metrics.is_return[pick]),
                 median_oos_return=_median(metrics.oos_return[pick]),
+                median_oos_sharpe=_median(metrics.oos_sharpe[pick]),
                 median_sharpe=_median(metrics.sharpe[pick]),
                 median_max_drawdown=_median(metrics.max_drawdown[pick]),
                 fees=float(metrics.fees[pick].sum()),
