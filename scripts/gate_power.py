@@ -88,7 +88,8 @@ def one_seed(ic: float, seed: int, agents: int) -> dict[str, object]:
         "rule_sharpe": _rule_sharpe(spec) if ic else None,
         "dsr": dsr.get("dsr"),
         "spa_p": spa.get("p_value"),
-        "failed": sorted(k for k, v in g2.items() if isinstance(v, dict) and not v.get("pass")),
+        "failed": [*g2["contracts"]["failed"], *g2["evidence"]["failed"]],
+        "flags": verdict.get("flags", []),
     }
 
 

@@ -5,7 +5,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from scarline.events import EVENT_TYPES, KINDS, AnyEvent, Array, Decision, Fill, OrderIntent
+from scarline.events import (
+    EVENT_TYPES,
+    KINDS,
+    AnyEvent,
+    Array,
+    Decision,
+    Fills,
+    KillSwitch,
+    Orders,
+    RiskChecks,
+)
 
 
 def test_every_event_carries_run_and_session_ids() -> None:
@@ -14,28 +24,28 @@ def test_every_event_carries_run_and_session_ids() -> None:
     assert set(KINDS) == {c.__name__ for c in EVENT_TYPES}
 
 
-def test_order_events_carry_order_decision_and_agent_ids() -> None:
-    for cls in (OrderIntent, Fill):
-        assert {"order_id", "decision_id", "agent"} <= set(cls.__struct_fields__)
+def test_order_events_carry_order_and_agent_ids() -> None:
+    for cls in (Orders, RiskChecks, Fills):
+        assert {"order_id", "agent"} <= set(cls.__struct_fields__), cls.__name__
+    for cls in (Orders, RiskChecks):  # what the risk engine decided on, per decision
+        assert "decision_id" in cls.__struct_fields__
 
 
 def test_tag_is_the_kind() -> None:
-    fill = Fill(
-        run_id="r",
-        session_id="s",
-        fill_id="f1",
-        order_id="o1",
-        decision_id="d1",
-        agent=3,
-        instrument=0,
-        side="buy",
-        price=10100,
-        qty=5,
-        fee=12,
-    )
-    raw = msgspec.json.encode(fill)
-    assert raw.startswith(b'{"kind":"Fill"')
-    assert msgspec.json.decode(raw, type=AnyEvent) == fill
+    kill = KillSwitch(run_id="r", session_id="s", step=7, reason="stop", source="flag-file")
+    raw = msgspec.json.encode(kill)
+    assert raw.startswith(b'{"kind":"KillSwitch"')
+    assert msgspec.json.decode(raw, type=AnyEvent) == kill
+
+
+@pytest.mark.parametrize(
+    "kind", ["OrderIntent", "OrderAck", "OrderReject", "Fill", "Trade", "RiskCheck"]
+)
+def test_single_order_kinds_nothing_wrote_are_gone(kind: str) -> None:
+    """Removed with schema 4 (docs/wal.md): no version of scarline ever wrote them."""
+    assert kind not in KINDS
+    with pytest.raises(msgspec.ValidationError, match="Invalid value"):
+        msgspec.json.decode(f'{{"kind":"{kind}","run_id":"r","session_id":"s"}}', type=AnyEvent)
 
 
 @given(
@@ -71,6 +81,6 @@ def test_decision_batch_form_holds_many_agents() -> None:
 def test_missing_correlation_id_is_rejected() -> None:
     with pytest.raises(msgspec.ValidationError, match="session_id"):
         msgspec.json.decode(
-            b'{"kind":"OrderAck","run_id":"r","order_id":"o","decision_id":"d","agent":1}',
+            b'{"kind":"KillSwitch","run_id":"r","step":1,"reason":"x","source":"config"}',
             type=AnyEvent,
         )

@@ -1,14 +1,13 @@
 """Clocks: where the kernel's notion of *now* comes from.
 
-Nothing on the run path reads the wall clock. In simulation and replay, time is the
-timestamp of the event being processed (:class:`SimClock`); only the live profiles use
-:class:`LiveClock`, and what it returns is journaled with each record, so replay still
-sees the same times.
+Nothing on the run path reads the wall clock: in simulation and replay, time is the
+timestamp of the event being processed (:class:`SimClock`). :class:`Clock` is the port a
+live session's clock will implement (not built yet); whatever time it gives must be
+journaled with each record, so that replay sees the same times.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 
@@ -31,10 +30,3 @@ class SimClock:
         if ts < self._now:
             raise ValueError(f"clock cannot go back from {self._now} to {ts}")
         self._now = ts
-
-
-class LiveClock:
-    """Wall-clock time for paper/live sessions (never used in sim or replay)."""
-
-    def now(self) -> int:
-        return time.time_ns()

@@ -41,10 +41,14 @@ class FeatureFlags(_Strict):
     have not learned; off means every decision of the run is greedy. The other flags name
     behaviours that do not exist yet: true is refused rather than silently ignored."""
 
-    exploration: bool = True
-    fast_weights: bool = False
-    linear_attention: bool = False
-    auto_governed_feedback: bool = False
+    exploration: bool = Field(
+        default=True, description="learning agents (and evolution) may explore; false: all greedy"
+    )
+    fast_weights: bool = Field(default=False, description="not implemented: true is refused")
+    linear_attention: bool = Field(default=False, description="not implemented: true is refused")
+    auto_governed_feedback: bool = Field(
+        default=False, description="not implemented: true is refused"
+    )
 
     @field_validator(*NOT_IMPLEMENTED_FLAGS)
     @classmethod
@@ -66,12 +70,14 @@ class DataConfig(_Strict):
     """Which market to run on: a bundled dataset name or a CSV/Parquet path, and when each
     exogenous column becomes known (``exog_available_after``, see docs/data.md)."""
 
-    source: str = "sp500"
+    source: str = Field(
+        default="sp500", description="a dataset name (`scarline data list`) or a CSV/Parquet path"
+    )
     start: str | None = Field(
         default=None, description="first timestamp kept (ISO date), inclusive"
     )
     end: str | None = Field(default=None, description="last timestamp kept (ISO date), inclusive")
-    symbols: list[str] | None = None
+    symbols: list[str] | None = Field(default=None, description="symbols kept (unset: all)")
     tick_size: str | None = Field(default=None, description="override the inferred tick size")
     exog_available_after: dict[str, ExogLag] = Field(
         default_factory=dict,
@@ -80,12 +86,18 @@ class DataConfig(_Strict):
 
 
 class WalConfig(_Strict):
-    segment_bytes: int = Field(default=64 * 2**20, gt=1024)
-    fsync: FsyncPolicy = "batch"
-    fsync_every: int = Field(default=4096, ge=1)
+    """The write-ahead log of the run: segment size and fsync policy (docs/wal.md)."""
+
+    segment_bytes: int = Field(
+        default=64 * 2**20, gt=1024, description="bytes per WAL segment before the next one starts"
+    )
+    fsync: FsyncPolicy = Field(default="batch", description="when records are synced to disk")
+    fsync_every: int = Field(default=4096, ge=1, description='records per sync with "batch"')
 
 
 class AccountsConfig(_Strict):
+    """What every agent's account starts with."""
+
     initial_cash: float = Field(
         default=1_000_000.0,
         gt=0,
@@ -111,21 +123,30 @@ class EvaluationConfig(_Strict):
 class ReflectConfig(_Strict):
     """``[reflect]``: the drift sentry (``[reflect.drift]``); see docs/drift.md."""
 
-    drift: DriftConfig = Field(default_factory=DriftConfig)
+    drift: DriftConfig = Field(
+        default_factory=DriftConfig, description="the drift sentry over every agent's returns"
+    )
 
 
 class RunConfig(_Strict):
     """Everything that decides what a run does."""
 
-    name: str = "default"
-    profile: Profile = "sim"
-    seed: int = 0
-    out_dir: str = "runs"
+    name: str = Field(default="default", description="the config's name, shown in the report")
+    profile: Profile = Field(
+        default="sim",
+        description="recorded in the session; every run is a simulation today (paper and "
+        "live-shadow sessions are not built yet)",
+    )
+    seed: int = Field(default=0, description="root of every random stream of the run")
+    out_dir: str = Field(default="runs", description="parent directory of run directories")
     data: DataConfig = DataConfig()
     flags: FeatureFlags = FeatureFlags()
     wal: WalConfig = WalConfig()
     accounts: AccountsConfig = AccountsConfig()
-    agents: list[AgentGroup] = Field(default_factory=lambda: [SmaGroup()])
+    agents: list[AgentGroup] = Field(
+        default_factory=lambda: [SmaGroup()],
+        description="the population, one table per group; agent ids follow this order",
+    )
     execution: ExecutionConfig = ExecutionConfig()
     risk: RiskConfig = RiskConfig()
     scars: ScarConfig = ScarConfig()

@@ -11,7 +11,8 @@ The WAL envelope (``seq``, ``ts``, ``kind``, ``h``) lives in :mod:`scarline.jour
 beyond what their meaning needs.
 
 Adding an event: subclass :class:`Event`, add it to :data:`EVENT_TYPES`; bump
-:data:`SCHEMA_VERSION` when an existing event changes shape.
+:data:`SCHEMA_VERSION` when an existing event changes shape, or when a kind some released
+version wrote is removed (its WALs would no longer decode).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scarline.instrument import InstrumentSpec
 
 SCHEMA_VERSION = 4
 """4: ``flags.exploration`` is enforced (default true) and ``Decision`` carries ``trust``;
-see docs/wal.md, "Schema versions"."""
+six single-order kinds no version ever wrote are gone. See docs/wal.md, "Schema versions"."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -102,15 +103,7 @@ class Quote(Event, frozen=True, kw_only=True):
     ask_size: int
 
 
-class Trade(Event, frozen=True, kw_only=True):
-    instrument: int
-    price: int
-    size: int
-    aggressor: Literal["buy", "sell", "unknown"] = "unknown"
-    trade_id: str = ""
-
-
-# --- decisions, risk, orders ---------------------------------------------------------------
+# --- decisions ---------------------------------------------------------------------------
 
 
 class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
@@ -153,58 +146,7 @@ random-entry placebo, or a forced flat (death, kill switch)."""
 UNKNOWN, GREEDY, EXPLORE, RULE, RANDOM, FORCED_FLAT = range(len(REASONS))
 
 
-class RiskCheck(Event, frozen=True, kw_only=True):
-    """One risk rule's verdict on one (or a batch of) order intents."""
-
-    check_id: str
-    decision_id: str
-    rule: str
-    outcome: Literal["pass", "warn", "throttle", "reject", "halt"]
-    agent: int = -1
-    order_id: str = ""
-    value: float = 0.0
-    limit: float = 0.0
-    detail: str = ""
-
-
-class OrderIntent(Event, frozen=True, kw_only=True):
-    order_id: str
-    decision_id: str
-    agent: int
-    instrument: int
-    side: Literal["buy", "sell"]
-    qty: int
-    order_type: Literal["market", "limit"] = "market"
-    limit_price: int = 0
-
-
-class OrderAck(Event, frozen=True, kw_only=True):
-    order_id: str
-    decision_id: str
-    agent: int
-
-
-class OrderReject(Event, frozen=True, kw_only=True):
-    order_id: str
-    decision_id: str
-    agent: int
-    reason: str
-
-
-class Fill(Event, frozen=True, kw_only=True):
-    fill_id: str
-    order_id: str
-    decision_id: str
-    agent: int
-    instrument: int
-    side: Literal["buy", "sell"]
-    price: int
-    qty: int
-    fee: int = 0
-    liquidity: Literal["maker", "taker"] = "taker"
-
-
-# --- batch forms: one record per step for the whole population ---------------------------
+# --- orders, fills, risk: one record per step for the whole population -------------------
 
 
 class Orders(Event, frozen=True, kw_only=True):
@@ -380,13 +322,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SessionEnd,
     Bar,
     Quote,
-    Trade,
     Decision,
-    RiskCheck,
-    OrderIntent,
-    OrderAck,
-    OrderReject,
-    Fill,
     Orders,
     Fills,
     Rejects,
@@ -409,13 +345,7 @@ AnyEvent = (
     | SessionEnd
     | Bar
     | Quote
-    | Trade
     | Decision
-    | RiskCheck
-    | OrderIntent
-    | OrderAck
-    | OrderReject
-    | Fill
     | Orders
     | Fills
     | Rejects

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -267,27 +268,64 @@ def open_run(
     run_dir = root / (dir_name or run_id)
     if run_dir.exists() and any(run_dir.iterdir()):
         raise ScarlineError(f"{run_dir}: run directory already exists and is not empty")
+    created = _topmost_missing(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.toml").write_text(dump_toml(config), encoding="utf-8")
-
-    ids = SessionIds(run_id, session_id_for(run_id))
-    wal = WalWriter(
-        run_dir / "wal",
-        run_id,
-        segment_bytes=config.wal.segment_bytes,
-        fsync=config.wal.fsync,
-        fsync_every=config.wal.fsync_every,
-    )
+    wal: WalWriter | None = None
+    vault: VaultWriter | None = None
     try:
+        (run_dir / "config.toml").write_text(dump_toml(config), encoding="utf-8")
+        ids = SessionIds(run_id, session_id_for(run_id))
+        wal = WalWriter(
+            run_dir / "wal",
+            run_id,
+            segment_bytes=config.wal.segment_bytes,
+            fsync=config.wal.fsync,
+            fsync_every=config.wal.fsync_every,
+        )
         operator = LiveOperator(
             run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
         )
         vault = VaultWriter(Vault(run_dir / VAULT_DIR))
         kernel = kernel_for(config, market, ids, wal, operator, genome_sink=vault, island=island)
     except BaseException:
-        wal.close()
+        # nothing has run yet (a config that fails validation while the kernel is built):
+        # leave no half-made run directory behind
+        if wal is not None:
+            wal.close()
+        if vault is not None:
+            with contextlib.suppress(Exception):
+                vault.close()
+        _remove_unstarted(run_dir, created)
         raise
     return OpenRun(config, market, run_dir, ids, stamp, wal, vault, kernel)
+
+
+def _topmost_missing(path: Path) -> Path | None:
+    """The outermost directory of ``path`` that does not exist yet (``mkdir`` creates it)."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+def _remove_unstarted(run_dir: Path, created: Path | None) -> None:
+    """Undo :func:`open_run`'s writes: the run directory's contents, the directory itself and
+    any parents the call created (when empty). A directory that existed (empty) stays."""
+    if created is None:  # it existed and was empty: remove only what was written into it
+        for child in run_dir.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        return
+    shutil.rmtree(run_dir, ignore_errors=True)
+    for parent in run_dir.parents:
+        if not parent.is_relative_to(created):
+            break
+        with contextlib.suppress(OSError):  # not empty: someone else wrote there meanwhile
+            parent.rmdir()
 
 
 def execute_run(

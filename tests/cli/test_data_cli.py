@@ -58,7 +58,7 @@ def test_text_in_a_price_column_is_one_error_line_without_traceback(tmp_path: Pa
     body = "".join(f"2020-01-0{d},{d}.25\n" for d in range(1, 6))
     path.write_text("timestamp,close\n" + body + "2020-01-06,abc\n")
     result = runner.invoke(app, ["data", "check", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a file that does not parse is bad input, not a failed check
     assert "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
         f"error: {path}: line 7, column 'close': cannot parse 'abc' as a number"
@@ -73,7 +73,7 @@ def test_check_passes_with_warnings_on_a_real_dataset() -> None:
 
 def test_unknown_source_is_one_error_line() -> None:
     result = runner.invoke(app, ["data", "check", "nope"])
-    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.startswith("error: 'nope' is neither a dataset (sp500")
 
 
@@ -125,5 +125,5 @@ def test_synth_rejects_a_bad_spec_in_one_line(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["data", "synth", "--out", str(tmp_path / "x.csv"), "--planted-ic", "2"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip() == "error: synthetic spec: planted_ic must be in (-1, 1)"

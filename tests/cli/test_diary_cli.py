@@ -83,7 +83,7 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, run_dir: Path) ->
     code, out, err = _invoke(str(tmp_path / "missing"))
     assert code == 2 and out == "" and "no such run directory" in err
     code, out, err = _invoke(str(run_dir), "--sql", "SELECT nope FROM diary")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # bad SQL is bad input
     assert err.startswith("error: SQL: Binder Error") and "Traceback" not in err
     code, _, err = _invoke(str(tmp_path / "missing"), "--rebuild")
     assert code == 2 and "no such run directory" in err

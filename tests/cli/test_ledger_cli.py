@@ -101,3 +101,22 @@ def test_ledger_dir_from_environment(run_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     result = runner.invoke(app, ["ledger", "show", "--json"], env=env)
     assert json.loads(result.stdout)["policies"]["cli-tiny:0"]["stage"] == "Research"
+
+
+def test_approve_with_flag_unblocks_a_flagged_policy(run_dir: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    report = passing_gates("2")
+    report["agents"]["2"]["flags"] = ["implausible_edge"]  # type: ignore[index]
+    (run_dir / "gates.json").write_text(json.dumps(report))
+    assert scarline(ledger, "promote", "2", "--to", "candidate", "--run", str(run_dir))[0] == 0
+    code, _, err = scarline(ledger, "promote", "2", "--to", "shadow")
+    assert code == 1 and "human approval naming flag implausible_edge" in err
+    args = ["approve", "2", "--by", "ada", "--reason", "leak reviewed"]
+    code, _, err = scarline(ledger, *args, "--flag", "implausible")
+    assert code == 1 and "unknown flag(s) implausible" in err
+    code, out, _ = scarline(ledger, *args, "--flag", "implausible_edge")
+    assert code == 0 and "for Shadow by ada (accepts implausible_edge)" in out
+    code, _, err = scarline(ledger, "promote", "2", "--to", "shadow")
+    assert code == 0, err
+    code, out, _ = scarline(ledger, "ledger", "show")
+    assert "[accepts implausible_edge]" in out

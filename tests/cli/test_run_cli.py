@@ -84,7 +84,7 @@ def test_bad_config_is_one_clear_line(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[[agents]]\nkind = "sma-crossover"\nfats = [3]\n')
     result = runner.invoke(app, ["run", "--config", str(cfg), "--out", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an invalid config file is bad input
     assert "unknown key 'agents.0.sma-crossover.fats'" in result.output
     assert str(cfg) in result.output
     assert "Traceback" not in result.output
@@ -126,4 +126,4 @@ def test_kill_cli_writes_and_clears_the_flag(tmp_path: Path) -> None:
     assert killed["killed_at"] == 0
     assert runner.invoke(app, ["kill", "--all", "--runs", str(runs), "--clear"]).exit_code == 0
     assert not (runs / "KILL").exists()
-    assert runner.invoke(app, ["kill"]).exit_code == 1  # neither RUN_DIR nor --all
+    assert runner.invoke(app, ["kill"]).exit_code == 2  # neither RUN_DIR nor --all

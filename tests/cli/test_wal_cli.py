@@ -114,9 +114,9 @@ def test_verify_falls_back_to_session_json(tmp_path: Path, run_dir: Path) -> Non
 
 def test_missing_wal_is_an_error_naming_the_path(tmp_path: Path) -> None:
     code, _, err = _invoke("verify", str(tmp_path))
-    assert code == 1 and f"no WAL directory at {tmp_path / 'wal'}" in err
+    assert code == 2 and f"no WAL directory at {tmp_path / 'wal'}" in err
     code, _, err = _invoke("cat", str(tmp_path / "nope"))
-    assert code == 1 and "no WAL directory" in err
+    assert code == 2 and f"{tmp_path / 'nope'}: no such run directory" in err
 
 
 def test_cat_prints_records_and_arrays_as_lists(run_dir: Path) -> None:
@@ -141,7 +141,7 @@ def test_cat_filters(run_dir: Path) -> None:
     out = _invoke("cat", str(run_dir), "-k", "Bar", "-k", "Decision", "--from-seq", "19")[1]
     assert [json.loads(line)["kind"] for line in out.splitlines()] == ["Bar", "Decision"]
     code, _, err = _invoke("cat", str(run_dir), "--kind", "Nope")
-    assert code == 1 and "unknown event kind Nope" in err
+    assert code == 2 and "unknown event kind Nope" in err
 
 
 def test_recover_truncates_a_torn_tail_then_verify_passes(run_dir: Path) -> None:

@@ -41,7 +41,7 @@ def test_evolve_json_lists_the_islands_and_the_best_policy(tmp_path: Path) -> No
     assert summary["best_policy_hash"] in {i["best_policy_hash"] for i in summary["islands"]}
 
     again = runner.invoke(app, [*args, "--evolve-id", "e2"])
-    assert again.exit_code == 1
+    assert again.exit_code == 2  # bad input (docs/cli.md)
     assert "already exists" in again.stderr and "Traceback" not in again.output
 
 
@@ -86,7 +86,7 @@ def test_bad_options_exit_2(tmp_path: Path, extra: list[str], code: int, message
 def test_a_config_that_does_not_evolve_is_a_clear_error(tmp_path: Path) -> None:
     cfg = _config(tmp_path, agents=[{"kind": "buy-and-hold"}])
     result = runner.invoke(app, ["evolve", str(cfg), "--out", str(tmp_path / "runs")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a config error is bad input (docs/cli.md)
     assert result.stderr.startswith("error: islands need an evolving group")
     missing = runner.invoke(app, ["evolve", str(tmp_path / "nope.toml")])
-    assert missing.exit_code == 1 and "config file not found" in missing.stderr
+    assert missing.exit_code == 2 and "config file not found" in missing.stderr

@@ -29,9 +29,14 @@ def test_a_flat_agent_fails_dsr_and_spa_with_a_reason(tmp_path: Path) -> None:
     assert g2["dsr"] == {
         "sharpe": 0.0,
         "dsr": 0.0,
+        "selection": "population",  # an agent id, not top:K: chosen by anything
         "agents": 1,
         "generations": 1,
-        "trials": 1.0,
+        "clusters": 0,  # agents that never traded are no distinct strategy
+        "flat_agents": 1,
+        "silhouette": 0.0,
+        "trials": 1,
+        "population_trials": 1,
         "trials_raw": 1,
         "error": reason,
         "pass": False,
@@ -39,4 +44,7 @@ def test_a_flat_agent_fails_dsr_and_spa_with_a_reason(tmp_path: Path) -> None:
     assert g2["spa"] == {"p_value": 1.0, "error": reason, "pass": False}
     assert g2["random_entry"]["sharpe"] == 0.0 and g2["random_entry"]["pass"] is False
     assert g2["label_shuffle"]["pass"] is True  # n/a: a rule agent learned nothing
+    assert g2["pbo"]["pass"] is True and g2["pbo"]["strategies"] == 0  # nothing to select
+    assert g2["contracts"] == {"failed": ["random_entry", "block_permutation"], "pass": False}
+    assert g2["evidence"]["failed"] == ["dsr", "spa"] and g2["evidence"]["pass"] is False
     assert g2["pass"] is False

@@ -15,12 +15,11 @@ from scarline.gates.dsr import (
     DSR_PASS,
     deflated_sharpe,
     deflated_sharpe_from_stats,
-    effective_trials,
     expected_max_sharpe,
     trial_sharpes_var,
 )
 from scarline.gates.pbo import mean, pbo_cscv, sharpe
-from scarline.gates.spa import spa_pvalue
+from scarline.gates.spa import market_beta, spa_pvalue, spa_pvalues
 
 _N = NormalDist()
 
@@ -98,18 +97,12 @@ def test_dsr_rejects_bad_input():
         deflated_sharpe(np.random.default_rng(0).normal(size=50), 0.5)
 
 
-def test_effective_trials():
-    rng = np.random.default_rng(5)
-    indep = rng.normal(size=(5000, 10))
-    assert effective_trials(indep) == pytest.approx(10, abs=0.3)
-    common = rng.normal(size=(5000, 1))
-    same = np.repeat(common, 10, axis=1) + 1e-9 * rng.normal(size=(5000, 10))
-    assert effective_trials(same) == pytest.approx(1, abs=1e-3)
-    # equicorrelated at rho = 0.5: N_eff = 0.5 + 0.5 * 10 = 5.5
-    half = np.sqrt(0.5) * common + np.sqrt(0.5) * rng.normal(size=(5000, 10))
-    assert effective_trials(half) == pytest.approx(5.5, abs=0.3)
-    assert effective_trials(indep[:, :1]) == 1.0
+def test_trial_sharpes_var():
+    indep = np.random.default_rng(5).normal(size=(5000, 10))
     assert trial_sharpes_var(indep) == pytest.approx(1 / 4999, rel=0.8)
+    flat = np.column_stack([indep[:, :3], np.zeros(5000)])  # a flat trial counts as Sharpe 0
+    sr = np.append(indep[:, :3].mean(0) / indep[:, :3].std(0, ddof=1), 0.0)
+    assert trial_sharpes_var(flat) == pytest.approx(np.var(sr, ddof=1))
 
 
 # ---------------------------------------------------------------- PBO by CSCV
@@ -229,3 +222,25 @@ def test_spa_deterministic_with_seed_and_checks_shapes():
     assert spa_pvalue(s, b, reps=200, seed=5) == spa_pvalue(s, b, reps=200, seed=5)
     with pytest.raises(ValueError, match="length mismatch"):
         spa_pvalue(s, b[:-1], reps=10)
+
+
+def test_spa_pvalues_per_baseline_and_the_largest():
+    rng = np.random.default_rng(14)
+    good = rng.normal(0.002, 0.01, 1000)
+    base = np.column_stack([rng.normal(0, 0.01, 1000), good + rng.normal(0, 0.001, 1000)])
+    ps = spa_pvalues(good, base, reps=300, seed=2)
+    assert len(ps) == 2 and ps[0] < 0.05 < ps[1]
+    assert spa_pvalue(good, base, reps=300, seed=2) == max(ps)
+
+
+def test_beta_adjusted_benchmark_judges_alpha_not_a_lucky_market():
+    """A candidate that is half in a rallying market plus a small real alpha loses to raw
+    buy-and-hold, but beats buy-and-hold scaled to its own beta (its Jensen's alpha)."""
+    rng = np.random.default_rng(15)
+    market = rng.normal(0.003, 0.01, 1500)  # a strong bull sample
+    cand = 0.5 * market + rng.normal(0.0008, 0.004, 1500)
+    beta = market_beta(cand, market)
+    assert beta == pytest.approx(0.5, abs=0.05)
+    assert market_beta(cand, np.zeros(1500)) == 0.0
+    assert spa_pvalue(cand, market, reps=300, seed=3) > 0.5
+    assert spa_pvalue(cand, beta * market, reps=300, seed=3) < 0.05

@@ -192,3 +192,66 @@ def test_rollback_by_policy_voids_its_approval(run: Path, ledger: Ledger) -> Non
 def test_unknown_policy_hash_is_refused(run: Path, ledger: Ledger) -> None:
     with pytest.raises(LedgerError, match=r"not an agent id|policy hashes start with"):
         ledger.register("abcdef12", run)
+
+
+# --- flags: a flagged policy needs an approval naming the flag from Shadow on --------------
+
+
+def _flagged(agent: str) -> dict[str, object]:
+    report = passing_gates(agent)
+    report["agents"][agent]["flags"] = ["implausible_edge"]  # type: ignore[index]
+    return report
+
+
+def test_a_flag_blocks_shadow_until_an_approval_names_it(run: Path, ledger: Ledger) -> None:
+    (run / "gates.json").write_text(json.dumps(_flagged("0")))
+    ledger.promote("0", "candidate", run_dir=run)  # Candidate needs no gate report
+    with pytest.raises(PromotionRefused) as err:
+        ledger.promote("0", "shadow")
+    message = str(err.value)
+    assert "human approval naming flag implausible_edge" in message
+    assert "--flag implausible_edge" in message and "not passed" not in message
+    # an approval that does not name the flag does not count
+    ledger.approve("0", stage="shadow", by="ada", reason="looks fine")
+    with pytest.raises(PromotionRefused, match="naming flag implausible_edge"):
+        ledger.promote("0", "shadow")
+    with pytest.raises(LedgerError, match=r"unknown flag\(s\) implausible"):
+        ledger.approve("0", stage="shadow", by="ada", reason="typo", flags=["implausible"])
+    ledger.approve(
+        "0", stage="shadow", by="ada", reason="IC 0.5 is a planted leak", flags=["implausible_edge"]
+    )
+    shadow = ledger.promote("0", "shadow")
+    accepted = next(e for e in shadow.evidence if e.kind == "flag_approval")
+    assert accepted.detail == "implausible_edge accepted by ada: IC 0.5 is a planted leak"
+    # the Shadow approval naming the flag still holds for LimitedLive (which needs its own)
+    ledger.approve("0", stage="limited-live", by="bob", reason="shadow P&L ok")
+    live = ledger.promote("0", "limited-live")
+    assert {"approval", "flag_approval"} <= {e.kind for e in live.evidence}
+    # rolled back below Shadow, the flag needs a new approval
+    ledger.rollback("limited-live", reason="r")
+    ledger.rollback("shadow", reason="r")
+    with pytest.raises(PromotionRefused, match="naming flag implausible_edge"):
+        ledger.promote("0", "shadow")
+    assert ledger.verify().ok
+
+
+def test_approvals_without_flags_keep_the_old_record_format(run: Path, ledger: Ledger) -> None:
+    ledger.register("0", run)
+    ledger.approve("0", stage="candidate", by="ada", reason="ok")
+    ledger.approve("0", stage="shadow", by="ada", reason="ok", flags=["implausible_edge"])
+    lines = (ledger.dir / "000000.jsonl").read_text().splitlines()
+    old, new = json.loads(lines[1])["data"], json.loads(lines[2])["data"]
+    assert set(old) == {"kind", "policy", "stage", "by", "reason"}  # as written before flags
+    assert new["flags"] == ["implausible_edge"]
+    records = [r.data for r in ledger.state().records]
+    assert isinstance(records[1], Approval) and records[1].flags == ()
+    assert ledger.verify().ok
+
+
+def test_reports_without_flags_promote_as_before(run: Path, ledger: Ledger) -> None:
+    report = passing_gates("0")
+    report["agents"]["0"]["flags"] = []  # type: ignore[index]
+    (run / "gates.json").write_text(json.dumps(report))
+    ledger.promote("0", "candidate", run_dir=run)
+    kinds = {e.kind for e in ledger.promote("0", "shadow").evidence}
+    assert "flag_approval" not in kinds

@@ -11,9 +11,9 @@ import pytest
 
 import scarline.agents.qagents as qagents
 from scarline.config import RunConfig
-from scarline.gates.anti_overfit import time_shift
 from scarline.gates.config import GatesConfig
 from scarline.gates.context import GateContext
+from scarline.gates.lookahead import half_life, time_shift
 from scarline.gates.subject import open_run, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
@@ -64,3 +64,23 @@ def test_a_feature_that_reads_the_next_bar_is_caught(
         assert v["pass"] is False
         first = int(v["first_divergent_bar"])  # type: ignore[call-overload]
         assert 0 <= first < max(v["cuts"])  # type: ignore[type-var]
+
+
+# --- the lag half-life: a figure ---------------------------------------------------------
+
+
+def test_half_life_interpolates_where_the_sharpe_halves() -> None:
+    # a one-bar signal: gone one bar late -> the Sharpe halves half-way to lag 1
+    assert half_life([0, 1, 2, 4], [0.2, 0.0, 0.01, -0.01]) == pytest.approx(0.5)
+    # geometric decay 0.8 per bar: 0.8, 0.64 at lag 2, 0.41 at lag 4 -> between 2 and 4
+    h = half_life([0, 1, 2, 4], [1.0, 0.8, 0.64, 0.8**4])
+    assert h == pytest.approx(2 + (0.64 - 0.5) / (0.64 - 0.8**4) * 2)
+    assert 3.0 < h < 3.3  # the exact half-life of 0.8^l is 3.1
+    assert half_life([0, 1, 2, 4], [0.3, 0.3, 0.29, 0.2]) is None  # persistent: > 4 bars
+
+
+def test_half_life_needs_an_edge_and_lag_zero() -> None:
+    with pytest.raises(ValueError, match="no edge"):
+        half_life([0, 1], [0.0, 0.1])
+    with pytest.raises(ValueError, match="starting at 0"):
+        half_life([1, 2], [0.1, 0.1])

@@ -14,7 +14,7 @@ from scarline.journal import WalWriter, read_records, segment_infos
 from scarline.journal.segments import list_segments
 
 N = 60
-ITEMS = mixed(N)  # kinds cycle Bar, OrderIntent, Fill, RiskCheck; ts = 1000 * seq
+ITEMS = mixed(N)  # kinds cycle Bar, Quote, KillSwitch, RegimeChange; ts = 1000 * seq
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,8 @@ def test_no_filter_reads_everything_in_order(wal: Path) -> None:
 
 
 def test_kinds(wal: Path) -> None:
-    assert _got(wal, kinds=["Fill", "Bar"]) == _expected(
-        lambda s, e, t: type(e).__name__ in ("Fill", "Bar")
+    assert _got(wal, kinds=["KillSwitch", "Bar"]) == _expected(
+        lambda s, e, t: type(e).__name__ in ("KillSwitch", "Bar")
     )
     assert _got(wal, kinds=[]) == []
 
@@ -63,7 +63,7 @@ def test_ts_range_is_inclusive(wal: Path) -> None:
 def test_limit_and_combined_filters(wal: Path) -> None:
     assert _got(wal, limit=3) == _expected(lambda s, e, t: s < 3)
     assert _got(wal, limit=0) == []
-    combined = _got(wal, kinds={"RiskCheck"}, seq_from=10, ts_to=50_000, limit=4)
+    combined = _got(wal, kinds={"RegimeChange"}, seq_from=10, ts_to=50_000, limit=4)
     assert combined == _expected(lambda s, e, t: s % 4 == 3 and s >= 10 and t <= 50_000)[:4]
 
 

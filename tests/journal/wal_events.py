@@ -11,9 +11,9 @@ from scarline.events import (
     Bar,
     Decision,
     Event,
-    Fill,
-    OrderIntent,
-    RiskCheck,
+    KillSwitch,
+    Quote,
+    RegimeChange,
     SessionStart,
 )
 from scarline.instrument import InstrumentSpec
@@ -26,7 +26,6 @@ texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 int64s = st.integers(-(2**63), 2**63 - 1)
 # NaN/inf have no JSON form (msgspec writes null), so canonical events carry finite floats.
 floats = st.floats(allow_nan=False, allow_infinity=False)
-sides = st.sampled_from(["buy", "sell"])
 
 
 def _ids() -> dict[str, st.SearchStrategy[str]]:
@@ -65,44 +64,29 @@ def decisions(draw: st.DrawFn) -> Decision:
     )
 
 
-order_intents = st.builds(
-    OrderIntent,
+quotes = st.builds(
+    Quote,
     **_ids(),
-    order_id=texts,
-    decision_id=texts,
-    agent=st.integers(0, 10**6),
     instrument=st.integers(0, 64),
-    side=sides,
-    qty=int64s,
-    order_type=st.sampled_from(["market", "limit"]),
-    limit_price=int64s,
+    bid=int64s,
+    ask=int64s,
+    bid_size=int64s,
+    ask_size=int64s,
 )
-fills = st.builds(
-    Fill,
+kill_switches = st.builds(
+    KillSwitch,
     **_ids(),
-    fill_id=texts,
-    order_id=texts,
-    decision_id=texts,
-    agent=st.integers(0, 10**6),
-    instrument=st.integers(0, 64),
-    side=sides,
-    price=int64s,
-    qty=int64s,
-    fee=int64s,
-    liquidity=st.sampled_from(["maker", "taker"]),
+    step=st.integers(0, 10**9),
+    reason=texts,
+    source=st.sampled_from(["config", "flag-file", "cli", "api"]),
 )
-risk_checks = st.builds(
-    RiskCheck,
+regime_changes = st.builds(
+    RegimeChange,
     **_ids(),
-    check_id=texts,
-    decision_id=texts,
-    rule=texts,
-    outcome=st.sampled_from(["pass", "warn", "throttle", "reject", "halt"]),
-    agent=st.integers(-1, 10**6),
-    order_id=texts,
-    value=floats,
-    limit=floats,
-    detail=texts,
+    step=st.integers(0, 10**9),
+    from_regime=texts,
+    to_regime=texts,
+    confidence=floats,
 )
 instrument_specs = st.builds(
     InstrumentSpec, symbol=texts, tick_size=st.sampled_from(["0.01", "1", "0.0001"])
@@ -116,7 +100,7 @@ session_starts = st.builds(
     exog_names=st.lists(texts, max_size=3),
     seed=st.integers(0, 2**63 - 1),
 )
-events = st.one_of(bars, decisions(), order_intents, fills, risk_checks, session_starts)
+events = st.one_of(bars, decisions(), quotes, kill_switches, regime_changes, session_starts)
 stamped = st.tuples(events, st.integers(0, 2**63 - 1))
 
 
@@ -142,34 +126,9 @@ def mixed(n: int) -> list[tuple[Event, int]]:
         if i % 4 == 0:
             return bar(i)
         if i % 4 == 1:
-            return OrderIntent(
-                **ids,
-                order_id=f"o{i}",
-                decision_id=f"d{i}",
-                agent=i,
-                instrument=0,
-                side="buy",
-                qty=i,
-            )
+            return Quote(**ids, instrument=0, bid=100 + i, ask=101 + i, bid_size=i, ask_size=1)
         if i % 4 == 2:
-            return Fill(
-                **ids,
-                fill_id=f"f{i}",
-                order_id=f"o{i}",
-                decision_id=f"d{i}",
-                agent=i,
-                instrument=0,
-                side="sell",
-                price=100 + i,
-                qty=1,
-            )
-        return RiskCheck(
-            **ids,
-            check_id=f"c{i}",
-            decision_id=f"d{i}",
-            rule="max_pos",
-            outcome="pass",
-            value=i / 2,
-        )
+            return KillSwitch(**ids, step=i, reason=f"r{i}", source="flag-file")
+        return RegimeChange(**ids, step=i, from_regime="calm", to_regime="chaos", confidence=i / 2)
 
     return [(make(i), 1_000 * i) for i in range(n)]

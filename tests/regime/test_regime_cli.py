@@ -81,5 +81,5 @@ def test_an_unparsable_file_is_a_clean_error(tmp_path: Path) -> None:
     path.write_text("timestamp,close\n2020-01-01,10\n2020-01-02,abc\n")
     result = _invoke(str(path), "--json")
     assert (
-        result.exit_code == 1 and result.stderr.startswith("error:") and "bad.csv" in result.stderr
+        result.exit_code == 2 and result.stderr.startswith("error:") and "bad.csv" in result.stderr
     )

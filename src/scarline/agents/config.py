@@ -18,55 +18,95 @@ class SizingConfig(_Strict):
     """How many lots an entry buys: ``all-in`` (all cash, split over the instruments entered
     at once), ``fraction`` (of equity per instrument, divided by M) or ``fixed`` lots."""
 
-    mode: Literal["all-in", "fraction", "fixed"] = "fraction"
-    fraction: float = Field(default=1.0, gt=0, le=10)
-    lots: int = Field(default=1, ge=1)
+    mode: Literal["all-in", "fraction", "fixed"] = Field(
+        default="fraction", description="how an entry is sized (see above)"
+    )
+    fraction: float = Field(
+        default=1.0, gt=0, le=10, description='share of equity per entry with mode "fraction"'
+    )
+    lots: int = Field(default=1, ge=1, description='lots per entry with mode "fixed"')
 
 
 class _Group(_Strict):
-    allow_short: bool = False
+    allow_short: bool = Field(
+        default=False,
+        description="rule agents may go short (buy-and-hold ignores it; Q-networks short "
+        "through negative qnet.actions)",
+    )
     sizing: SizingConfig = SizingConfig()
 
 
 class SmaGroup(_Group):
-    kind: Literal["sma-crossover"] = "sma-crossover"
-    fast: list[int] = Field(default_factory=lambda: [10])
-    slow: list[int] = Field(default_factory=lambda: [30])
+    kind: Literal["sma-crossover"] = Field(
+        default="sma-crossover",
+        description="long while the fast SMA is above the slow (short below)",
+    )
+    fast: list[int] = Field(
+        default_factory=lambda: [10], description="fast windows (bars); one agent per pair"
+    )
+    slow: list[int] = Field(
+        default_factory=lambda: [30], description="slow windows (bars); pairs need fast < slow"
+    )
 
 
 class BuyAndHoldGroup(_Group):
-    kind: Literal["buy-and-hold"] = "buy-and-hold"
+    kind: Literal["buy-and-hold"] = Field(
+        default="buy-and-hold", description="one agent, long every instrument from its first bar"
+    )
 
 
 class MomentumGroup(_Group):
-    kind: Literal["momentum"] = "momentum"
-    lookbacks: list[int] = Field(default_factory=lambda: [20, 60, 120])
-    threshold: float = 0.0
+    kind: Literal["momentum"] = Field(
+        default="momentum", description="long while the trailing return beats threshold"
+    )
+    lookbacks: list[int] = Field(
+        default_factory=lambda: [20, 60, 120],
+        description="trailing-return windows (bars), one agent each",
+    )
+    threshold: float = Field(
+        default=0.0, description="return (fraction) to beat; short below -threshold if allowed"
+    )
 
 
 class MeanReversionGroup(_Group):
-    kind: Literal["mean-reversion"] = "mean-reversion"
-    windows: list[int] = Field(default_factory=lambda: [20])
-    z_entry: float = Field(default=1.0, gt=0)
+    kind: Literal["mean-reversion"] = Field(
+        default="mean-reversion", description="long below the mean by z_entry sd, out at the mean"
+    )
+    windows: list[int] = Field(
+        default_factory=lambda: [20], description="mean/sd windows (bars), one agent each"
+    )
+    z_entry: float = Field(default=1.0, gt=0, description="entry distance from the mean, in sd")
 
 
 class RandomEntryGroup(_Group):
-    kind: Literal["random-entry"] = "random-entry"
-    count: int = Field(default=8, ge=1)
-    p_entry: float = Field(default=0.05, ge=0, le=1)
-    p_exit: float = Field(default=0.05, ge=0, le=1)
+    kind: Literal["random-entry"] = Field(
+        default="random-entry", description="the placebo: seeded random entries and exits"
+    )
+    count: int = Field(default=8, ge=1, description="number of placebo agents")
+    p_entry: float = Field(
+        default=0.05, ge=0, le=1, description="chance per bar to enter when flat"
+    )
+    p_exit: float = Field(default=0.05, ge=0, le=1, description="chance per bar to exit")
 
 
 class QNetGroup(_Group):
     """Learning agents: a batched population of small Q-networks (DQN), one instrument each
     (agent i trades instrument i mod M)."""
 
-    kind: Literal["q-network"] = "q-network"
-    count: int = Field(default=256, ge=1)
-    learn: bool = True
-    qnet: QNetConfig = QNetConfig()
-    features: FeatureConfig = FeatureConfig()
-    evolution: EvolutionConfig = EvolutionConfig()
+    kind: Literal["q-network"] = Field(
+        default="q-network", description="learning agents (DQN), see docs/learning.md"
+    )
+    count: int = Field(default=256, ge=1, description="number of agents in the group")
+    learn: bool = Field(default=True, description="false: no training; the agents act greedily")
+    qnet: QNetConfig = Field(
+        default=QNetConfig(), description="network shape, exploration, replay and optimizer"
+    )
+    features: FeatureConfig = Field(
+        default=FeatureConfig(), description="the market features each agent observes"
+    )
+    evolution: EvolutionConfig = Field(
+        default=EvolutionConfig(), description="the group's life cycles (off by default)"
+    )
 
 
 AgentGroup = Annotated[

@@ -16,31 +16,61 @@ from scarline.strict import Strict
 class QNetConfig(Strict):
     """Defaults follow CleanRL's DQN, scaled down to tiny per-agent networks."""
 
-    hidden: list[int] = Field(default_factory=lambda: [32], min_length=1, max_length=2)
-    # Target exposure level of each discrete action, e.g. short / flat / long.
-    actions: list[float] = Field(default_factory=lambda: [-1.0, 0.0, 1.0], min_length=2)
-    epsilon_start: float = Field(default=1.0, ge=0, le=1)
-    epsilon_end: float = Field(default=0.05, ge=0, le=1)
-    epsilon_decay_steps: int = Field(default=2000, ge=1)
-    lr: float = Field(default=1e-3, gt=0)
-    gamma: float = Field(default=0.99, ge=0, le=1)
-    # rewards are per-step log returns (~1e-2); scaling them keeps Q-values near unit size
-    reward_scale: float = Field(default=100.0, gt=0)
-    huber_delta: float = Field(default=1.0, gt=0)
-    grad_clip: float = Field(default=10.0, gt=0)  # max gradient L2 norm, per agent
-    batch_size: int = Field(default=32, ge=1)
-    buffer_capacity: int = Field(default=2048, ge=1)
-    train_every: int = Field(default=4, ge=1)
-    target_update_every: int = Field(default=250, ge=1)  # in updates, not steps
-    warmup_steps: int = Field(default=64, ge=0)
-    torch_threads: int = Field(default=1, ge=1)
-    init: Literal["kaiming-uniform"] = "kaiming-uniform"
-    # Double DQN (van Hasselt et al. 2016): the online network picks the next action and the
-    # target network values it, so the max over noisy action values does not inflate targets
-    double: bool = False
-    # one block of action values per macro regime (calm / trend / chaos); the regime in force
-    # picks the block that acts and each transition trains its own block. Needs [regime.hmm].
-    regime_heads: bool = False
+    hidden: list[int] = Field(
+        default_factory=lambda: [32],
+        min_length=1,
+        max_length=2,
+        description="units of each hidden layer (one or two layers)",
+    )
+    actions: list[float] = Field(
+        default_factory=lambda: [-1.0, 0.0, 1.0],
+        min_length=2,
+        description="target exposure of each discrete action, e.g. short / flat / long",
+    )
+    epsilon_start: float = Field(
+        default=1.0, ge=0, le=1, description="exploration rate at the first step"
+    )
+    epsilon_end: float = Field(
+        default=0.05, ge=0, le=1, description="exploration rate after the decay (<= start)"
+    )
+    epsilon_decay_steps: int = Field(
+        default=2000, ge=1, description="steps of the linear decay from start to end"
+    )
+    lr: float = Field(default=1e-3, gt=0, description="Adam learning rate")
+    gamma: float = Field(default=0.99, ge=0, le=1, description="discount factor")
+    reward_scale: float = Field(
+        default=100.0,
+        gt=0,
+        description="rewards (per-step log returns, ~1e-2) are multiplied by it, keeping "
+        "Q-values near unit size",
+    )
+    huber_delta: float = Field(default=1.0, gt=0, description="Huber loss threshold")
+    grad_clip: float = Field(default=10.0, gt=0, description="max gradient L2 norm, per agent")
+    batch_size: int = Field(default=32, ge=1, description="transitions per update, per agent")
+    buffer_capacity: int = Field(
+        default=2048, ge=1, description="replay buffer size, transitions per agent"
+    )
+    train_every: int = Field(default=4, ge=1, description="steps between updates")
+    target_update_every: int = Field(
+        default=250, ge=1, description="updates (not steps) between target-network copies"
+    )
+    warmup_steps: int = Field(default=64, ge=0, description="no update before this step")
+    torch_threads: int = Field(default=1, ge=1, description="torch CPU threads of the run")
+    init: Literal["kaiming-uniform"] = Field(
+        default="kaiming-uniform", description="weight initialization of the founders"
+    )
+    double: bool = Field(
+        default=False,
+        description="Double DQN (van Hasselt et al. 2016): the online network picks the next "
+        "action and the target network values it, so the max over noisy action values does "
+        "not inflate targets",
+    )
+    regime_heads: bool = Field(
+        default=False,
+        description="one block of action values per macro regime (calm / trend / chaos): the "
+        "regime in force picks the block that acts, each transition trains its own block; "
+        "needs [regime.hmm]",
+    )
     shuffle_rewards: bool = Field(
         default=False,
         description=(

@@ -1,13 +1,16 @@
-"""The ``scarline`` command line (Typer). Each sub-command group lives in its own module."""
+"""The ``scarline`` command line (Typer). Each sub-command group lives in its own module.
+
+Importing this package must stay light (``scarline --version`` and ``--help`` cost well under
+0.5 s of CPU): command modules import numpy, torch, pandas, duckdb and the scarline modules
+that pull them inside their command functions, never at module level (a test checks).
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import structlog
 import typer
-from rich.markup import escape
-from typer.core import TyperGroup
 
 from scarline import __version__
 from scarline.cli import data as data_cli
@@ -22,33 +25,29 @@ from scarline.cli import rebuild_policy as rebuild_cli
 from scarline.cli import regimes as regimes_cli
 from scarline.cli import run as run_cli
 from scarline.cli import wal as wal_cli
-from scarline.cli.common import console, err_console
-from scarline.errors import ScarlineError
+from scarline.cli.common import console
+from scarline.cli.group import ScarlineGroup
+from scarline.cli.help import command
 
-
-class _ErrorsAsMessages(TyperGroup):
-    """Turns a :class:`ScarlineError` anywhere below into one ``error:`` line and its exit code."""
-
-    def invoke(self, ctx):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except ScarlineError as err:
-            err_console.print(f"[bold red]error:[/] {escape(str(err))}", soft_wrap=True)
-            raise typer.Exit(err.exit_code) from None
-
+if TYPE_CHECKING:
+    import structlog
 
 app = typer.Typer(
     name="scarline",
-    cls=_ErrorsAsMessages,
+    cls=ScarlineGroup,
     help="Self-evolving, governed, auditable trading agents.",
+    epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 no replay parity (docs/cli.md).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
 )
 
 
 def _stderr_logger(*_args: object) -> structlog.PrintLogger:
     """Resolve ``sys.stderr`` per call, so a replaced stream (tests, pipes) is never stale."""
+    import structlog
+
     return structlog.PrintLogger(sys.stderr)
 
 
@@ -69,25 +68,27 @@ def _root(
     ),
 ) -> None:
     """Self-evolving, governed, auditable trading agents."""
+    import structlog
+
     # Library warnings (e.g. a truncated torn WAL tail) go to stderr, keeping --json stdout clean.
     structlog.configure(logger_factory=_stderr_logger)
 
 
-app.command("run")(run_cli.run)
-app.command("evolve")(evolve_cli.evolve)
-app.command("replay")(run_cli.replay)
-app.command("kill")(kill_cli.kill)
-app.command("export-policy")(export_cli.export_policy)
-app.command("lineage")(lineage_cli.lineage)
-app.command("diary")(diary_cli.diary)
-app.command("rebuild-policy")(rebuild_cli.rebuild_policy)
-app.command("regimes")(regimes_cli.regimes)
+command(app, "run")(run_cli.run)
+command(app, "evolve")(evolve_cli.evolve)
+command(app, "replay")(run_cli.replay)
+command(app, "kill")(kill_cli.kill)
+command(app, "export-policy")(export_cli.export_policy)
+command(app, "lineage")(lineage_cli.lineage)
+command(app, "diary")(diary_cli.diary)
+command(app, "rebuild-policy")(rebuild_cli.rebuild_policy)
+command(app, "regimes")(regimes_cli.regimes)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
-app.command("gates")(gates_cli.gates)
-app.command("promote")(ledger_cli.promote)
-app.command("approve")(ledger_cli.approve)
-app.command("rollback")(ledger_cli.rollback)
+command(app, "gates")(gates_cli.gates)
+command(app, "promote")(ledger_cli.promote)
+command(app, "approve")(ledger_cli.approve)
+command(app, "rollback")(ledger_cli.rollback)
 app.add_typer(ledger_cli.app, name="ledger")
 
 

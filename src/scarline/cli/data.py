@@ -1,33 +1,37 @@
 """``scarline data``: list the shipped datasets, check data (G0) and synthesize markets.
 
 Bad input raises :class:`~scarline.errors.DataError`; the top-level app prints it as one
-``error:`` line and exits 1, so no traceback reaches the user.
+``error:`` line and exits 2, so no traceback reaches the user. G0 errors in a file that
+parses exit 1 (the check failed).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from scarline.cli.common import console, print_json
-from scarline.market.checks import G0Report, G0Thresholds, check_market_source
-from scarline.market.datasets import list_datasets
-from scarline.market.io import write_market
-from scarline.market.synthetic import SynthSpec, generate
+from scarline.cli.common import EXIT_CHECK_FAILED, EXIT_OK, NA, console, print_json
+from scarline.cli.help import command, group
 
-app = typer.Typer(
-    help="List, check (G0 DataTruth) and synthesize market data.", no_args_is_help=True
-)
+if TYPE_CHECKING:
+    from scarline.market.checks import G0Report
+
+app = group("List, check (G0 DataTruth) and synthesize market data.")
 
 
-@app.command("list")
+@command(app, "list")
 def list_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
 ) -> None:
     """Datasets shipped inside installed packages (loaded at run time, never downloaded)."""
+    from rich.table import Table
+
+    from scarline.market.datasets import list_datasets
+
     infos = list_datasets()
     if json_out:
         print_json([asdict(i) for i in infos])
@@ -41,7 +45,7 @@ def list_cmd(
     console.print(table)
 
 
-@app.command("check")
+@command(app, "check")
 def check_cmd(
     source: str = typer.Argument(..., metavar="NAME|PATH", help="Dataset name or .csv/.parquet."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
@@ -51,22 +55,27 @@ def check_cmd(
     stale_run: int = typer.Option(10, help="Warn on this many equal closes in a row."),
     limit: int = typer.Option(50, help="Findings to print (JSON always has all)."),
 ) -> None:
-    """G0 DataTruth: exit 0 when there is no error (warnings allowed), 1 otherwise."""
+    """G0 DataTruth: exit 0 when there is no error (warnings allowed), 1 otherwise.
+
+    Exit 2 when the source is unknown or a file cannot be parsed at all.
+    """
+    from scarline.market.checks import G0Thresholds, check_market_source
+
     thresholds = G0Thresholds(gap_factor=gap_factor, outlier_k=outlier_k, stale_run=stale_run)
     report = check_market_source(source, thresholds=thresholds, tick_size=tick_size)
     if json_out:
         print_json(report.to_dict())
     else:
         _print_report(report, limit)
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_CHECK_FAILED)
 
 
 def _print_report(report: G0Report, limit: int) -> None:
     for f in report.findings[:limit]:
         style = "bold red" if f.severity == "error" else "yellow"
         console.print(
-            f"[{style}]{f.severity:<7}[/] {f.check:<19} row {f.row:<7} {f.symbol or '-'} "
-            f"{f.column or '-'}: {f.message}",
+            f"[{style}]{f.severity:<7}[/] {f.check:<19} row {f.row:<7} {escape(f.symbol or NA)} "
+            f"{escape(f.column or NA)}: {escape(f.message)}",
             soft_wrap=True,
             markup=True,
         )
@@ -75,13 +84,13 @@ def _print_report(report: G0Report, limit: int) -> None:
         console.print(f"… {hidden} more findings (use --json for all)")
     verdict = "[bold green]OK[/]" if report.ok else "[bold red]FAILED[/]"
     console.print(
-        f"G0 DataTruth {report.source}: {report.rows} rows, {report.symbols} symbols, "
+        f"G0 DataTruth {escape(report.source)}: {report.rows} rows, {report.symbols} symbols, "
         f"{len(report.errors)} errors, {len(report.warnings)} warnings - {verdict}",
         soft_wrap=True,
     )
 
 
-@app.command("synth")
+@command(app, "synth")
 def synth_cmd(
     out: Path = typer.Option(..., "--out", help="Output file (.csv, .parquet or .pq)."),
     steps: int = typer.Option(1000, help="Bars per instrument."),
@@ -99,7 +108,10 @@ def synth_cmd(
     labels: bool = typer.Option(False, "--labels", help="Add the true 'regime' column."),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
-    """Write a seeded synthetic market that ``load_market`` (and ``scarline run``) can read."""
+    """Write a seeded synthetic market that scarline run (and load_market) can read."""
+    from scarline.market.io import write_market
+    from scarline.market.synthetic import SynthSpec, generate
+
     spec = SynthSpec(
         n_steps=steps,
         n_instruments=instruments,

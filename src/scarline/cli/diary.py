@@ -4,21 +4,37 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from scarline.cli.common import console, err_console, print_json, warn
-from scarline.reflect.diary import DEFAULT_HORIZON, DIARY_FILE, DiaryStats, build_diary
-from scarline.reflect.diary_query import DEFAULT_SQL, QueryResult, query_diary
+from scarline.cli.common import (
+    EXIT_BAD_INPUT,
+    console,
+    err_console,
+    fail,
+    print_json,
+    require_run_dir,
+    warn,
+)
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+    from scarline.reflect.diary import DiaryStats
+    from scarline.reflect.diary_query import QueryResult
 
 DEFAULT_LIMIT = 100
+DEFAULT_HORIZON = 5
+"""= ``scarline.reflect.diary.DEFAULT_HORIZON`` (a test keeps them equal); spelled here because
+the option's default is needed when ``--help`` is built, before DuckDB or pyarrow load."""
 
 
 def _cell(value: object) -> Text:
+    from rich.text import Text
+
     if value is None:
         return Text("NULL", style="dim")
     if isinstance(value, float):
@@ -27,6 +43,8 @@ def _cell(value: object) -> Text:
 
 
 def _table(result: QueryResult) -> Table:
+    from rich.table import Table
+
     table = Table()
     for i, name in enumerate(result.columns):
         table.add_column(name, justify="right" if result.numeric(i) else "left", overflow="fold")
@@ -43,6 +61,8 @@ def _shown(result: QueryResult) -> str:
 
 def _manifest_sha(run_dir: Path) -> str | None:
     """The diary's sha256 as the run manifest lists it, if it does."""
+    from scarline.reflect.diary import DIARY_FILE
+
     try:
         manifest = msgspec.json.decode((run_dir / "manifest.json").read_bytes())
     except (OSError, msgspec.DecodeError):
@@ -53,6 +73,8 @@ def _manifest_sha(run_dir: Path) -> str | None:
 
 
 def _rebuild(run_dir: Path, horizon: int) -> tuple[DiaryStats, dict[str, object]]:
+    from scarline.reflect.diary import DIARY_FILE, build_diary
+
     stats = build_diary(run_dir, horizon=horizon)
     path = run_dir / DIARY_FILE
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -104,12 +126,15 @@ def diary(
         ),
     ] = DEFAULT_HORIZON,
 ) -> None:
-    """Query a run's decision diary with DuckDB: one row per agent decision cell, with why
-    (regime, profile, features hash, reason), what risk and the broker made of it, and its
-    outcome. See docs/diary.md for the columns.
+    """Query a run's decision diary with SQL (DuckDB), or rebuild it from the WAL.
 
-    Exit 2 when the run directory or its diary is missing, 1 on a SQL error.
+    The diary has one row per agent decision cell, with why (regime, profile, features hash,
+    reason), what risk and the broker made of it, and its outcome; see docs/diary.md for the
+    columns. Exit 2 when the run directory or its diary is missing, or the SQL is bad.
     """
+    require_run_dir(run_dir)
+    from scarline.reflect.diary_query import DEFAULT_SQL, DiaryQueryError, query_diary
+
     if rebuild:
         stats, info = _rebuild(run_dir, horizon)
         if sql is None:
@@ -128,7 +153,10 @@ def diary(
             markup=False,
             soft_wrap=True,
         )
-    result = query_diary(run_dir, sql or DEFAULT_SQL, limit=limit or None)
+    try:
+        result = query_diary(run_dir, sql or DEFAULT_SQL, limit=limit or None)
+    except DiaryQueryError as err:  # the user's SQL: bad input
+        fail(str(err), EXIT_BAD_INPUT)
     if as_json:
         if result.truncated:
             warn(f"only the first {limit} rows are printed (--limit 0 for all)")

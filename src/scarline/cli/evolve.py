@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from scarline.cli.common import console, err_console, print_json
-from scarline.cluster.evolve import EvolveSummary, execute_evolve
-from scarline.config import load_config
+from scarline.cli.common import NA, console, err_console, print_json, refuse_existing
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from scarline.cluster.evolve import EvolveSummary
 
 
 class ExecutorName(StrEnum):
@@ -21,6 +22,14 @@ class ExecutorName(StrEnum):
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]evolve[/]"),
         BarColumn(),
@@ -66,9 +75,15 @@ def evolve(
     """Evolve K islands of CONFIG (own seeds, own run directories) with ring migration.
 
     Writes OUT/<evolve_id>/island-<k>/ (a normal run directory each) and evolve.json.
-    Exit 2 on bad options or when --executor ray is asked for without Ray installed.
+    Exit 2 on a bad config or options, or when --executor ray is asked for without Ray
+    installed.
     """
+    from scarline.cluster.evolve import execute_evolve
+    from scarline.config import load_config
+
     cfg = load_config(config)
+    if evolve_id is not None:
+        refuse_existing(Path(out or cfg.out_dir) / evolve_id, "evolve")
     with _progress() as progress:
         task = progress.add_task("evolve", total=None)
         summary = execute_evolve(
@@ -89,16 +104,18 @@ def evolve(
 
 
 def _print_summary(summary: EvolveSummary) -> None:
+    from rich.table import Table
+
     table = Table(title=f"evolve {summary.evolve_id}", title_justify="left")
     for name in ("island", "seed", "decision trace", "best policy", "best fitness", "immigrants"):
         table.add_column(name)
     for r in summary.islands:
-        fitness = "—" if r.best_fitness is None else f"{r.best_fitness:.3f}"
+        fitness = NA if r.best_fitness is None else f"{r.best_fitness:.3f}"
         table.add_row(
             str(r.island),
             str(r.seed),
             r.decision_trace_hash[:16],
-            (r.best_policy_hash or "—")[:16],
+            (r.best_policy_hash or NA)[:16],
             fitness,
             str(len(r.arrivals)),
         )

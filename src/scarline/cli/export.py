@@ -2,24 +2,54 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scarline.agents.onnx_export import export_agent
-from scarline.cli.common import console
-from scarline.policy_store import load_agent
+from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, require_run_dir
+from scarline.errors import ScarlineError
 
 
 def export_policy(
     run_dir: Annotated[Path, typer.Argument(help="A finished run directory.")],
     agent_id: Annotated[int, typer.Argument(help="Agent id (see the report or --json agents).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the .onnx file.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: path, sha256, shapes.")
+    ] = False,
 ) -> None:
-    """Write an agent's Q-network (input obs float32[batch, obs_dim] → q[batch, actions])."""
-    pop, row, actions = load_agent(run_dir, agent_id)
+    """Write a learning agent's Q-network as an ONNX file.
+
+    The graph maps obs float32[batch, obs_dim] to q[batch, actions]. Exit 2 when RUN_DIR is
+    missing or AGENT_ID is not one of its learning agents.
+    """
+    require_run_dir(run_dir)
+    from scarline.agents.onnx_export import export_agent
+    from scarline.policy_store import load_agent
+
+    try:
+        pop, row, actions = load_agent(run_dir, agent_id)
+    except ScarlineError as err:  # no weights, or not a learning agent: the input is wrong
+        fail(str(err), EXIT_BAD_INPUT)
     meta = {"run_dir": run_dir.name, "agent_id": str(agent_id), "actions": json.dumps(actions)}
     export_agent(pop, row, out, metadata=meta)
-    console.print(f"wrote {out} (agent {agent_id}, obs {pop.obs_dim} → {pop.n_actions} actions)")
+    if as_json:
+        print_json(
+            {
+                "path": str(out),
+                "agent_id": agent_id,
+                "obs_dim": pop.obs_dim,
+                "n_actions": pop.n_actions,
+                "actions": actions,
+                "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+            }
+        )
+        return
+    console.print(
+        f"wrote {out} (agent {agent_id}, obs {pop.obs_dim} → {pop.n_actions} actions)",
+        markup=False,
+        soft_wrap=True,
+    )

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from scarline.cli.common import console, err_console, print_json
-from scarline.errors import ConfigError
-from scarline.gates.config import load_gates_config
-from scarline.gates.report import gates_table
-from scarline.gates.runner import GATES_FILE, run_gates, write_gate_report
-from scarline.gates.subject import GateInputError, RunUnderTest, open_run
-from scarline.outcome import run_results
-from scarline.report.html import write_report
-from scarline.runner import report_meta
+from scarline.cli.common import (
+    EXIT_CHECK_FAILED,
+    console,
+    err_console,
+    print_json,
+    require_run_dir,
+)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from scarline.gates.subject import RunUnderTest
 
 
 def _progress() -> Progress:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[bold]gates[/] {task.description}"),
@@ -35,6 +39,10 @@ def _refresh_report(run: RunUnderTest) -> Path | None:
     """Re-write report.html (when the run has one) so it gains the Gates section."""
     if not (run.run_dir / "report.html").is_file():
         return None
+    from scarline.outcome import run_results
+    from scarline.report.html import write_report
+    from scarline.runner import report_meta
+
     kernel = run.replayed.kernel
     results = run_results(kernel, report_meta(run.config, run.market), run.split)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -68,13 +76,20 @@ def gates(
         bool, typer.Option("--json", help="Print the whole report as one JSON object.")
     ] = False,
 ) -> None:
-    """Judge agents of RUN_DIR with G0 DataTruth, G1 ReplayParity, G2 Anti-overfit,
-    G3 Robustness and G4 Deployability.
+    """Judge agents of a finished run with the gates G0–G4 and write gates.json.
 
-    Writes RUN_DIR/gates.json (its sha256 into manifest.json) and a Gates section in
-    report.html. Exit 0 when every judged agent passes every gate, 1 when any fails,
-    2 on bad input (run directory, --agents, --only, thresholds file).
+    The gates: G0 DataTruth, G1 ReplayParity, G2 Anti-overfit, G3 Robustness and
+    G4 Deployability. Writes RUN_DIR/gates.json (its sha256 into manifest.json) and a Gates
+    section in report.html. Exit 0 when every judged agent passes every gate, 1 when any
+    fails, 2 on bad input (run directory, --agents, --only, thresholds file).
     """
+    require_run_dir(run_dir)
+    from scarline.errors import ConfigError
+    from scarline.gates.config import load_gates_config
+    from scarline.gates.report import gates_table
+    from scarline.gates.runner import GATES_FILE, run_gates, write_gate_report
+    from scarline.gates.subject import GateInputError, open_run
+
     try:
         cfg = load_gates_config(thresholds)
     except ConfigError as err:  # bad input (exit 2), not a failed gate (exit 1)
@@ -94,8 +109,12 @@ def gates(
         print_json(report)
     else:
         console.print(gates_table(report))
-        console.print(f"{GATES_FILE}: {run_dir / GATES_FILE} (sha256 {sha[:16]}…, in manifest)")
+        console.print(
+            f"{GATES_FILE}: {run_dir / GATES_FILE} (sha256 {sha[:16]}…, in manifest)",
+            markup=False,
+            soft_wrap=True,
+        )
         if html is not None:
-            console.print(f"report: {html}")
+            console.print(f"report: {html}", markup=False, soft_wrap=True)
     if not all(entry["pass"] for entry in report["agents"].values()):  # type: ignore[union-attr]
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)

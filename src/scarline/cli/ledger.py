@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from scarline.cli.common import console, fail, print_json
-from scarline.gates.ledger import (
-    LEDGER_ENV,
-    STAGES,
-    Approval,
-    Ledger,
-    PolicyRegistered,
-    Promotion,
-    Rollback,
-)
+from scarline.cli.common import EXIT_BAD_INPUT, NA, console, fail, print_json, require_run_dir
+from scarline.cli.help import command, group
 
-app = typer.Typer(help="The policy ledger: show and verify it.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from scarline.gates.ledger import Ledger, LedgerState
+
+LEDGER_ENV = "SCARLINE_LEDGER"
+"""= ``scarline.gates.ledger.LEDGER_ENV`` (a test keeps them equal); spelled here because the
+option needs it when ``--help`` is built, before any heavy import."""
+
+app = group("The policy ledger: show, verify and register.")
 
 LedgerDir = Annotated[
     Path | None,
@@ -36,6 +34,15 @@ LedgerDir = Annotated[
 PolicyArg = Annotated[
     str, typer.Argument(help="A policy: agent id or vault policy hash (prefix), or a ledger id.")
 ]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print the ledger record written as one JSON object.")
+]
+
+
+def _ledger(directory: Path | None) -> Ledger:
+    from scarline.gates.ledger import Ledger
+
+    return Ledger(directory)
 
 
 def promote(
@@ -45,14 +52,23 @@ def promote(
         Path | None, typer.Option("--run", help="Run directory the policy comes from (registers).")
     ] = None,
     ledger: LedgerDir = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Promote a policy one stage, re-checking and binding the evidence; refuses naming what
-    is missing."""
-    event = Ledger(ledger).promote(policy, to, run_dir=run)
+    """Promote a policy one stage, re-checking and binding the evidence.
+
+    A refusal (exit 1) names what is missing.
+    """
+    if run is not None:
+        require_run_dir(run)
+    event = _ledger(ledger).promote(policy, to, run_dir=run)
+    if as_json:
+        print_json(event)
+        return
     console.print(
         f"promoted {event.policy}: {event.from_stage} -> {event.to_stage} "
         f"({len(event.evidence)} pieces of evidence bound)",
         soft_wrap=True,
+        markup=False,
     )
 
 
@@ -63,42 +79,73 @@ def approve(
     stage: Annotated[
         str | None, typer.Option("--stage", help="Stage approved (default: the next one).")
     ] = None,
+    flag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--flag",
+            help="A gate-report flag this approval accepts (e.g. implausible_edge); repeat.",
+        ),
+    ] = None,
     ledger: LedgerDir = None,
+    as_json: AsJson = False,
 ) -> None:
-    """Record a human approval (needed for LimitedLive and Production)."""
-    event = Ledger(ledger).approve(policy, stage=stage, by=by, reason=reason)
-    console.print(f"approved {event.policy} for {event.stage} by {event.by}", soft_wrap=True)
+    """Record a human approval of a policy for a stage.
+
+    Needed for LimitedLive and Production, and from Shadow on for a policy whose gate report
+    raised a flag: name the flag with --flag.
+    """
+    event = _ledger(ledger).approve(policy, stage=stage, by=by, reason=reason, flags=flag or ())
+    if as_json:
+        print_json(event)
+        return
+    accepted = f" (accepts {', '.join(event.flags)})" if event.flags else ""
+    console.print(
+        f"approved {event.policy} for {event.stage} by {event.by}{accepted}",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def rollback(
     target: Annotated[str, typer.Argument(help="A stage (e.g. production) or a policy.")],
     reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
     ledger: LedgerDir = None,
+    as_json: AsJson = False,
 ) -> None:
     """Return a stage to the policy promoted there before (a ledger entry itself)."""
-    event = Ledger(ledger).rollback(target, reason=reason)
+    event = _ledger(ledger).rollback(target, reason=reason)
+    if as_json:
+        print_json(event)
+        return
     now = event.to_policy or "nothing (the stage is empty)"
     console.print(
-        f"rolled back {event.stage}: {event.from_policy} -> {now}",
-        soft_wrap=True,
+        f"rolled back {event.stage}: {event.from_policy} -> {now}", soft_wrap=True, markup=False
     )
 
 
-@app.command("show")
+@command(app, "show")
 def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ledger: LedgerDir = None,
 ) -> None:
     """The current policy of each stage and the full history."""
-    state = Ledger(ledger).state()
+    state = _ledger(ledger).state()
     if as_json:
         print_json(state.to_json())
         return
+    _print_state(state)
+
+
+def _print_state(state: LedgerState) -> None:
+    from rich.table import Table
+
+    from scarline.gates.ledger import STAGES
+
     stages = Table(title="current policy per stage")
     stages.add_column("stage")
     stages.add_column("policy")
     for stage in STAGES[1:]:
-        stages.add_row(stage, escape(state.current(stage) or "-"))
+        stages.add_row(stage, escape(state.current(stage) or NA))
     console.print(stages)
     history = Table(title="history")
     for col in ("seq", "time (UTC)", "kind", "what"):
@@ -109,13 +156,19 @@ def show(
     console.print(history)
 
 
-@app.command("verify")
+@command(app, "verify")
 def verify_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ledger: LedgerDir = None,
 ) -> None:
-    """Re-check the hash chain; exit 1 naming the first bad record if the ledger was edited."""
-    report = Ledger(ledger).verify()
+    """Re-check the hash chain; exit 1 naming the first bad record if the ledger was edited.
+
+    Exit 2 when there is no ledger directory.
+    """
+    book = _ledger(ledger)
+    if not book.dir.is_dir():
+        fail(f"no ledger at {book.dir}", EXIT_BAD_INPUT)
+    report = book.verify()
     if as_json:
         print_json(report)
     elif report.ok:
@@ -124,25 +177,33 @@ def verify_cmd(
         fail(report.describe().replace("WAL check", "ledger check"))
 
 
-@app.command("register")
+@command(app, "register")
 def register(
     policy: PolicyArg,
     run: Annotated[Path, typer.Option("--run", help="Run directory the policy comes from.")],
     ledger: LedgerDir = None,
+    as_json: AsJson = False,
 ) -> None:
     """Enter a policy at Research, bound to its run's manifest (promote --run does this too)."""
-    event = Ledger(ledger).register(policy, run)
-    console.print(f"registered {event.policy} from {event.run_dir}", soft_wrap=True)
+    require_run_dir(run)
+    event = _ledger(ledger).register(policy, run)
+    if as_json:
+        print_json(event)
+        return
+    console.print(f"registered {event.policy} from {event.run_dir}", soft_wrap=True, markup=False)
 
 
 def _describe(data: object) -> str:
+    from scarline.gates.ledger import Approval, PolicyRegistered, Promotion, Rollback
+
     if isinstance(data, PolicyRegistered):
         return f"{data.policy} registered from {data.run_dir}"
     if isinstance(data, Approval):
-        return f"{data.policy} approved for {data.stage} by {data.by}: {data.reason}"
+        flags = f" [accepts {', '.join(data.flags)}]" if data.flags else ""
+        return f"{data.policy} approved for {data.stage} by {data.by}{flags}: {data.reason}"
     if isinstance(data, Promotion):
         kinds = ", ".join(e.kind for e in data.evidence)
         return f"{data.policy} {data.from_stage} -> {data.to_stage} [{kinds}]"
     if isinstance(data, Rollback):
-        return f"{data.stage}: {data.from_policy} -> {data.to_policy or '-'} ({data.reason})"
+        return f"{data.stage}: {data.from_policy} -> {data.to_policy or NA} ({data.reason})"
     return str(data)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scarline.cli.common import console, fail
-from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
-from scarline.report.lineage_plot import (
-    write_lineage_graphml,
-    write_lineage_html,
-    write_lineage_png,
-)
+from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, require_run_dir
 
-EXIT_MISSING = 2
-"""Exit code when the run directory or its lineage file does not exist."""
+LINEAGE_FILE = "lineage.parquet"
+"""= ``scarline.evolution.lineage.LINEAGE_FILE`` (a test keeps them equal), spelled here so
+that checking for it needs no pyarrow."""
 
 
 class LineageFormat(StrEnum):
@@ -43,17 +39,27 @@ def lineage(
         Path | None,
         typer.Option("--out", "-o", help="Where to write (default: RUN_DIR/lineage.<format>)."),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print {"path", "format", "agents", "sha256"} as JSON.'),
+    ] = False,
 ) -> None:
     """Draw every agent that lived in a run: who descends from whom, fitness, scars, deaths.
 
     Reads RUN_DIR/lineage.parquet and prints the path written. Exit 2 when the run
     directory or its lineage file is missing, 1 when the file is not a valid lineage.
     """
-    if not run_dir.is_dir():
-        fail(f"{run_dir}: no such run directory", EXIT_MISSING)
+    require_run_dir(run_dir)
     source = run_dir / LINEAGE_FILE
     if not source.is_file():
-        fail(f"{source}: no lineage file in this run directory", EXIT_MISSING)
+        fail(f"{source}: no lineage file in this run directory", EXIT_BAD_INPUT)
+    from scarline.evolution.lineage import read_lineage
+    from scarline.report.lineage_plot import (
+        write_lineage_graphml,
+        write_lineage_html,
+        write_lineage_png,
+    )
+
     table = read_lineage(source)
     target = out if out is not None else run_dir / f"lineage.{fmt.value}"
     if fmt is LineageFormat.png:
@@ -62,4 +68,10 @@ def lineage(
         write_lineage_graphml(table, target)
     else:
         write_lineage_html(table, target, title=f"Lineage of run {run_dir.resolve().name}")
+    if as_json:
+        sha = hashlib.sha256(target.read_bytes()).hexdigest()
+        print_json(
+            {"path": str(target), "format": fmt.value, "agents": table.num_rows, "sha256": sha}
+        )
+        return
     console.print(str(target), soft_wrap=True, markup=False)

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from scarline.cli.common import console, print_json
-from scarline.evolution.rebuild import open_vault, resolve_hash
-from scarline.evolution.rebuild import rebuild_policy as rebuild
+from scarline.cli.common import console, print_json, require_run_dir
 
 
 def rebuild_policy(
@@ -37,6 +35,10 @@ def rebuild_policy(
     on every rebuild. Exit 2 when the run, its vault or the hash is missing (or a prefix is
     ambiguous), 1 when a snapshot was altered or --out is not empty.
     """
+    require_run_dir(run_dir)
+    from scarline.evolution.rebuild import open_vault, resolve_hash
+    from scarline.evolution.rebuild import rebuild_policy as rebuild
+
     full = resolve_hash(open_vault(run_dir), policy_hash)
     paths = rebuild(run_dir, full, out, force=force)
     if as_json:

@@ -7,20 +7,16 @@ app prints as one ``error:`` line with a non-zero exit.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from pydantic import ValidationError
-from rich.table import Table
 
-from scarline.cli.common import console, print_json
+from scarline.cli.common import NA, console, print_json
 from scarline.errors import ConfigError, DataError
-from scarline.market.frame import MarketData
-from scarline.market.io import load_market
-from scarline.market.textfmt import timestamps_text
-from scarline.regime import REGIME_NAMES, RegimeConfig, RegimePath, regime_path
-from scarline.regime.observations import FEATURE_NAMES
+
+if TYPE_CHECKING:
+    from scarline.market.frame import MarketData
+    from scarline.regime import RegimeConfig, RegimePath
 
 _OPTION_OF = {
     "refit_every": "--refit-every",
@@ -55,8 +51,12 @@ def regimes(
 
     Refits every --refit-every bars on the last --window bars; before --min-history bars a
     bar is calm with confidence 0. The committed regime changes after --hysteresis bars in
-    a row with another state's filtered probability >= --confidence.
+    a row with another state's filtered probability >= --confidence. Exit 2 on a bad option
+    or source, or when the market has too few bars.
     """
+    from scarline.market.io import load_market
+    from scarline.regime import regime_path
+
     cfg = _config(
         refit_every=refit_every,
         window=window,
@@ -78,6 +78,10 @@ def regimes(
 
 def _config(**values: Any) -> RegimeConfig:
     """The options as a :class:`RegimeConfig`; a bad value names its option."""
+    from pydantic import ValidationError
+
+    from scarline.regime import RegimeConfig
+
     try:
         return RegimeConfig(enabled=True, **values)
     except ValidationError as err:
@@ -88,6 +92,10 @@ def _config(**values: Any) -> RegimeConfig:
 
 
 def _summary(source: str, market: MarketData, path: RegimePath) -> dict[str, Any]:
+    from scarline.market.textfmt import timestamps_text
+    from scarline.regime import REGIME_NAMES
+    from scarline.regime.observations import FEATURE_NAMES
+
     stamps = timestamps_text(market.timestamps)
     last = path.fits[-1][1].moments() if path.fits else {}
     return {
@@ -112,9 +120,18 @@ def _summary(source: str, market: MarketData, path: RegimePath) -> dict[str, Any
 
 
 def _print_table(source: str, market: MarketData, path: RegimePath) -> None:
+    import numpy as np
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scarline.regime import REGIME_NAMES
+    from scarline.regime.observations import FEATURE_NAMES
+
     counts = np.bincount(path.labels, minlength=len(REGIME_NAMES))
     moments = path.fits[-1][1].moments() if path.fits else {}
-    table = Table(title=f"Regimes of {source} ({market.n_steps} bars, {len(path.fits)} fits)")
+    table = Table(
+        title=f"Regimes of {escape(source)} ({market.n_steps} bars, {len(path.fits)} fits)"
+    )
     table.add_column("regime")
     table.add_column("bars", justify="right")
     table.add_column("share", justify="right")
@@ -125,12 +142,12 @@ def _print_table(source: str, market: MarketData, path: RegimePath) -> None:
         m = moments.get(name)
         for f in range(len(FEATURE_NAMES)):
             cells.append(
-                f"{m['mean'][f]:.3f} ({np.sqrt(m['variance'][f]):.3f})" if m is not None else "-"
+                f"{m['mean'][f]:.3f} ({np.sqrt(m['variance'][f]):.3f})" if m is not None else NA
             )
         table.add_row(*cells)
     console.print(table)
     console.print(
         f"{len(path.transitions())} transitions; moments are the last fit's "
-        f"(bar {path.fits[-1][0] if path.fits else '-'}).",
+        f"(bar {path.fits[-1][0] if path.fits else NA}).",
         soft_wrap=True,
     )

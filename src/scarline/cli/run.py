@@ -4,23 +4,42 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from scarline.cli.common import console, err_console, print_json, warn
-from scarline.config import load_config
-from scarline.replay import replay_run
-from scarline.report.learning import learning_summary
-from scarline.report.terminal import headline_table
-from scarline.runner import execute_run
+from scarline.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_PARITY,
+    NA,
+    console,
+    err_console,
+    fail,
+    print_json,
+    refuse_existing,
+    require_run_dir,
+    shown,
+    warn,
+)
 
-EXIT_NO_PARITY = 3
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from scarline.runner import RunSummary
+
+_NOT_IN_TABLE = ("agents", "report", "run_dir", "oos")
+"""Summary keys printed on their own line (or as their own table), not as table rows."""
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("[bold]run[/]"),
         BarColumn(),
@@ -56,11 +75,20 @@ def run(
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
 ) -> None:
-    """Run a config on market data and write runs/<run_id>/ (config, WAL, manifests)."""
+    """Run a config on market data and write runs/<run_id>/ (config, WAL, manifests).
+
+    Exit 2 on a bad config or data source, or when the named run directory exists. A config
+    that fails validation leaves no run directory behind.
+    """
+    from scarline.config import load_config
+    from scarline.runner import execute_run
+
     cfg = load_config(config)
     overrides = {k: v for k, v in {"data.source": data, "seed": seed}.items() if v is not None}
     if overrides:
         cfg = cfg.with_overrides(**overrides)
+    if run_id is not None:
+        refuse_existing(Path(out or cfg.out_dir) / run_id, "run")
     with _progress() as progress:
         task = progress.add_task("run", total=None)
         summary = execute_run(
@@ -73,31 +101,41 @@ def run(
     if as_json:
         print_json(summary.to_json())
         return
+    _print_summary(summary)
+
+
+def _pct(x: object) -> str:
+    return NA if x is None else f"{float(x) * 100:+.2f} %"  # type: ignore[arg-type]
+
+
+def _num(x: object) -> str:
+    return NA if x is None else f"{float(x):.2f}"  # type: ignore[arg-type]
+
+
+def _print_summary(summary: RunSummary) -> None:
+    from rich.table import Table
+
+    from scarline.report.learning import learning_summary
+    from scarline.report.terminal import headline_table
+
     table = Table(title=f"run {summary.run_id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in summary.to_json().items():
-        if key not in ("agents", "report", "run_dir"):
-            table.add_row(key.replace("_", " "), str(value))
+        if key not in _NOT_IN_TABLE:
+            table.add_row(key.replace("_", " "), shown(value))
     console.print(table)
     console.print(headline_table(summary.metrics))
     oos = summary.oos()
     if oos is not None:
-
-        def pct(x: object) -> str:
-            return "—" if x is None else f"{float(x) * 100:+.2f} %"  # type: ignore[arg-type]
-
-        def num(x: object) -> str:
-            return "—" if x is None else f"{float(x):.2f}"  # type: ignore[arg-type]
-
         console.print(
             f"out-of-sample from step {oos['split_step']} (net of costs): "
-            f"learning agents median {pct(oos['ml_median_return'])} "
-            f"(Sharpe {num(oos['ml_median_sharpe'])}), "
-            f"placebo median {pct(oos['placebo_median_return'])}, "
-            f"buy-and-hold {pct(oos['buy_and_hold_return'])}; "
+            f"learning agents median {_pct(oos['ml_median_return'])} "
+            f"(Sharpe {_num(oos['ml_median_sharpe'])}), "
+            f"placebo median {_pct(oos['placebo_median_return'])}, "
+            f"buy-and-hold {_pct(oos['buy_and_hold_return'])}; "
             f"best in-sample learning agent: {summary.best_agent_id()} "
-            f"(out-of-sample Sharpe {num(oos['best_agent_oos_sharpe'])})"
+            f"(out-of-sample Sharpe {_num(oos['best_agent_oos_sharpe'])})"
         )
     for line in learning_summary(summary.kinds, summary.metrics).sentences():
         console.print(line, markup=False)
@@ -112,7 +150,16 @@ def replay(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `scarline run`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Re-execute a run from its WAL and config snapshot; exit 0 on parity, 3 otherwise."""
+    """Re-execute a run from its WAL and config snapshot; exit 0 on parity, 3 without.
+
+    Exit 1 when the WAL fails verification (the run is not replayed), 2 when RUN_DIR or its
+    manifest is missing.
+    """
+    require_run_dir(run_dir)
+    if not (run_dir / "manifest.json").is_file():
+        fail(f"{run_dir}: no manifest.json (not a finished run)", EXIT_BAD_INPUT)
+    from scarline.replay import replay_run
+
     result = replay_run(run_dir)
     if not result.config_matches_manifest:
         warn(

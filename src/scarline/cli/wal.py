@@ -8,33 +8,49 @@ from typing import Annotated, Any
 import msgspec
 import typer
 
-from scarline.cli.common import console, fail, print_json
-from scarline.errors import WalError
-from scarline.events import KINDS, Array
-from scarline.journal import read_records, recover, verify
+from scarline.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    console,
+    fail,
+    print_json,
+    require_run_dir,
+)
+from scarline.cli.help import command, group
 
-app = typer.Typer(help="Inspect and verify a run's write-ahead log.", no_args_is_help=True)
+app = group("Inspect and verify a run's write-ahead log.")
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory (holds wal/).")]
 
 
-@app.command("verify")
+def _wal_dir(run_dir: Path) -> Path:
+    """``RUN_DIR/wal``, or exit 2 naming what is missing."""
+    wal_dir = require_run_dir(run_dir) / "wal"
+    if not wal_dir.is_dir():
+        fail(f"no WAL directory at {wal_dir}", EXIT_BAD_INPUT)
+    return wal_dir
+
+
+@command(app, "verify")
 def verify_cmd(
     run_dir: RunDir,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Check the hash chain and seq of every record (and the manifest's head); exit 1 if bad."""
+    from scarline.journal import verify
+
+    wal_dir = _wal_dir(run_dir)
     run_id, expected_head = run_identity(run_dir)
-    report = verify(run_dir / "wal", run_id, expected_head=expected_head)
+    report = verify(wal_dir, run_id, expected_head=expected_head)
     if as_json:
         print_json(report)
     elif report.ok:
         console.print(f"ok: {report.records} records, head {report.head}", soft_wrap=True)
     if not report.ok:
-        fail(report.describe())
+        fail(report.describe(), EXIT_CHECK_FAILED)
 
 
-@app.command("cat")
+@command(app, "cat")
 def cat_cmd(
     run_dir: RunDir,
     kind: Annotated[
@@ -43,24 +59,56 @@ def cat_cmd(
     limit: Annotated[int | None, typer.Option(min=0, help="At most this many records.")] = None,
     from_seq: Annotated[int | None, typer.Option(min=0, help="Start at this seq.")] = None,
     raw: Annotated[
-        bool, typer.Option("--raw", help="Arrays as stored ([dtype, shape, base64]).")
+        bool, typer.Option("--raw", help="Arrays as stored: dtype, shape and base64 data.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON list instead of JSON lines.")
     ] = False,
 ) -> None:
     """Print records as JSON lines: seq, ts, kind, data (arrays as nested lists unless --raw)."""
+    from scarline.events import KINDS
+    from scarline.journal import read_records
+
+    wal_dir = _wal_dir(run_dir)
     unknown = sorted(set(kind or ()) - KINDS.keys())
     if unknown:
-        raise WalError(f"unknown event kind {', '.join(unknown)} (known: {', '.join(KINDS)})")
-    records = read_records(run_dir / "wal", kinds=kind or None, seq_from=from_seq, limit=limit)
-    for rec in records:
-        data = rec.data if raw else humanize(rec.data)
-        print_json({"seq": rec.seq, "ts": rec.ts, "kind": rec.kind, "data": data})
+        fail(
+            f"unknown event kind {', '.join(unknown)} (known: {', '.join(KINDS)})",
+            EXIT_BAD_INPUT,
+        )
+    records = read_records(wal_dir, kinds=kind or None, seq_from=from_seq, limit=limit)
+    rows = (
+        {
+            "seq": rec.seq,
+            "ts": rec.ts,
+            "kind": rec.kind,
+            "data": rec.data if raw else humanize(rec.data),
+        }
+        for rec in records
+    )
+    if as_json:
+        print_json(list(rows))
+        return
+    for row in rows:
+        print_json(row)
 
 
-@app.command("recover")
-def recover_cmd(run_dir: RunDir) -> None:
+@command(app, "recover")
+def recover_cmd(
+    run_dir: RunDir,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: what was dropped, if anything.")
+    ] = False,
+) -> None:
     """Truncate a torn last line (a crash mid-write); refuses if anything earlier is bad."""
+    from scarline.journal import recover
+
+    wal_dir = _wal_dir(run_dir)
     run_id, _ = run_identity(run_dir)
-    dropped = recover(run_dir / "wal", run_id)
+    dropped = recover(wal_dir, run_id)
+    if as_json:
+        print_json({"recovered": dropped is not None, "dropped": dropped})
+        return
     if dropped is None:
         console.print("nothing to recover: the last record is intact")
         return
@@ -77,8 +125,7 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
     Taken from ``manifest.json``, else ``session.json``, else the directory name; never from
     the WAL itself, whose first record may be the one that was tampered with.
     """
-    if not run_dir.is_dir():
-        raise WalError(f"no run directory at {run_dir}")
+    require_run_dir(run_dir)
     for name in ("manifest.json", "session.json"):
         path = run_dir / name
         if not path.is_file():
@@ -86,7 +133,7 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
         try:
             doc = msgspec.json.decode(path.read_bytes())
         except msgspec.DecodeError as err:
-            raise WalError(f"{path}: not valid JSON ({err})") from None
+            fail(f"{path}: not valid JSON ({err})", EXIT_BAD_INPUT)
         run_id = doc.get("run_id") if isinstance(doc, dict) else None
         if isinstance(run_id, str) and run_id:
             head = doc.get("wal_head") if name == "manifest.json" else None
@@ -96,7 +143,13 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
 
 def humanize(value: Any) -> Any:
     """``value`` as JSON-ready builtins, with every :class:`Array` as a nested list of numbers."""
-    if isinstance(value, Array):
+    from scarline.events import Array
+
+    return _humanize(value, Array)
+
+
+def _humanize(value: Any, array: type) -> Any:
+    if isinstance(value, array):
         return value.numpy().tolist()
     if isinstance(value, msgspec.Struct):
         config = value.__struct_config__
@@ -107,8 +160,8 @@ def humanize(value: Any) -> Any:
             item = getattr(value, field.name)
             if config.omit_defaults and item == field.default:  # as the WAL stores it
                 continue
-            out[field.name] = humanize(item)
+            out[field.name] = _humanize(item, array)
         return out
     if isinstance(value, list | tuple):
-        return [humanize(item) for item in value]
+        return [_humanize(item, array) for item in value]
     return value

@@ -25,15 +25,27 @@ class EvolutionConfig(Strict):
     its fitness has had that many steps to mean something (the dead are always replaced).
     """
 
-    enabled: bool = False
+    enabled: bool = Field(default=False, description="run life cycles in this group")
     every: int = Field(default=250, ge=1, description="steps between life cycles (G)")
-    birth_fraction: float = Field(default=0.25, gt=0, le=1)
-    min_age: int = Field(default=250, ge=0)
-    selection: Literal["tournament", "mu+lambda"] = "tournament"
-    tournament_k: int = Field(default=4, ge=1)
-    novelty_lambda: float = Field(default=0.1, ge=0)
-    novelty_k: int = Field(default=15, ge=1)
-    archive_capacity: int = Field(default=2048, ge=1)
-    archive_quota: int = Field(default=8, ge=0)
+    birth_fraction: float = Field(
+        default=0.25, gt=0, le=1, description="share of the group replaced per cycle, dead first"
+    )
+    min_age: int = Field(
+        default=250, ge=0, description="steps of its own before an agent can be culled"
+    )
+    selection: Literal["tournament", "mu+lambda"] = Field(
+        default="tournament", description="how survivors and parents are chosen (see above)"
+    )
+    tournament_k: int = Field(default=4, ge=1, description="agents per parent tournament")
+    novelty_lambda: float = Field(
+        default=0.1, ge=0, description="weight of novelty in fitness (Sharpe + lambda x novelty)"
+    )
+    novelty_k: int = Field(default=15, ge=1, description="nearest neighbours that define novelty")
+    archive_capacity: int = Field(
+        default=2048, ge=1, description="past behaviours kept in the novelty archive"
+    )
+    archive_quota: int = Field(
+        default=8, ge=0, description="most novel behaviours archived per cycle"
+    )
     rates: MutationRates = Field(default_factory=MutationRates)
     domain: GeneDomain = Field(default_factory=GeneDomain)

@@ -45,11 +45,15 @@ class FounderGenes(Strict):
     """The genes every founder starts with (all market features on). Their learning rate is
     the group's ``qnet.lr``: one knob, not two."""
 
-    epsilon_floor: float = 0.0
-    scar_sensitivity: float = 1.0
-    sigma: float = 0.02
-    entry: Entry = "market"
-    risk_template: int = Field(default=0, ge=0)
+    epsilon_floor: float = Field(default=0.0, description="the founders' exploration floor")
+    scar_sensitivity: float = Field(
+        default=1.0, description="divides the scar thresholds (2.0: scars at half the loss)"
+    )
+    sigma: float = Field(default=0.02, description="the founders' weight-mutation step")
+    entry: Entry = Field(default="market", description="the founders' entry order type")
+    risk_template: int = Field(
+        default=0, ge=0, description="index into domain.risk_templates (0: the loosest)"
+    )
 
 
 class GeneDomain(Strict):
@@ -61,23 +65,43 @@ class GeneDomain(Strict):
     agent's risk gene indexes them; ``entries`` are the execution styles an agent may use.
     """
 
-    lr_min: float = Field(default=1e-5, gt=0)
-    lr_max: float = Field(default=1e-2, gt=0)
-    epsilon_floor_min: float = Field(default=0.0, ge=0, le=1)
-    epsilon_floor_max: float = Field(default=0.5, ge=0, le=1)
-    scar_sensitivity_min: float = Field(default=0.25, gt=0)
-    scar_sensitivity_max: float = Field(default=4.0, gt=0)
-    sigma_min: float = Field(default=1e-4, gt=0)
-    sigma_max: float = Field(default=0.5, gt=0)
-    min_features: int = Field(default=1, ge=1)
-    risk_templates: list[float] = Field(
-        default_factory=lambda: [1.0, 0.75, 0.5, 0.25], min_length=1, max_length=127
+    lr_min: float = Field(default=1e-5, gt=0, description="learning-rate gene, lower bound")
+    lr_max: float = Field(default=1e-2, gt=0, description="learning-rate gene, upper bound")
+    epsilon_floor_min: float = Field(
+        default=0.0, ge=0, le=1, description="exploration-floor gene, lower bound"
     )
-    entries: list[Entry] = Field(default_factory=lambda: ["market", "limit"], min_length=1)
-    # mutation scales of mutate_hyper: std of the log-normal factor / of the additive step
-    lr_log_step: float = Field(default=0.2, ge=0)
-    epsilon_floor_step: float = Field(default=0.02, ge=0)
-    scar_sensitivity_log_step: float = Field(default=0.1, ge=0)
+    epsilon_floor_max: float = Field(
+        default=0.5, ge=0, le=1, description="exploration-floor gene, upper bound"
+    )
+    scar_sensitivity_min: float = Field(
+        default=0.25, gt=0, description="scar-sensitivity gene, lower bound"
+    )
+    scar_sensitivity_max: float = Field(
+        default=4.0, gt=0, description="scar-sensitivity gene, upper bound"
+    )
+    sigma_min: float = Field(default=1e-4, gt=0, description="mutation-step gene, lower bound")
+    sigma_max: float = Field(default=0.5, gt=0, description="mutation-step gene, upper bound")
+    min_features: int = Field(default=1, ge=1, description="features an agent keeps at least")
+    risk_templates: list[float] = Field(
+        default_factory=lambda: [1.0, 0.75, 0.5, 0.25],
+        min_length=1,
+        max_length=127,
+        description="exposure caps, strictly decreasing in (0, 1]",
+    )
+    entries: list[Entry] = Field(
+        default_factory=lambda: ["market", "limit"],
+        min_length=1,
+        description="entry order types an agent may use",
+    )
+    lr_log_step: float = Field(
+        default=0.2, ge=0, description="std of the log-normal learning-rate mutation"
+    )
+    epsilon_floor_step: float = Field(
+        default=0.02, ge=0, description="std of the additive exploration-floor mutation"
+    )
+    scar_sensitivity_log_step: float = Field(
+        default=0.1, ge=0, description="std of the log-normal scar-sensitivity mutation"
+    )
     founder: FounderGenes = Field(default_factory=FounderGenes)
 
     @model_validator(mode="after")

@@ -240,12 +240,18 @@ MUTATION_ORDER: tuple[str, ...] = ("weights", *OPERATORS)
 class MutationRates(Strict):
     """Probability that each operator is applied to a given offspring row."""
 
-    weights: float = Field(default=1.0, ge=0, le=1)
-    hyper: float = Field(default=0.5, ge=0, le=1)
-    add_feature: float = Field(default=0.05, ge=0, le=1)
-    drop_feature: float = Field(default=0.05, ge=0, le=1)
-    swap_topology: float = Field(default=0.05, ge=0, le=1)
-    tighten_risk: float = Field(default=0.02, ge=0, le=1)
+    weights: float = Field(
+        default=1.0, ge=0, le=1, description="self-adaptive Gaussian noise on the weights"
+    )
+    hyper: float = Field(
+        default=0.5, ge=0, le=1, description="mutate lr, exploration floor, scar sensitivity"
+    )
+    add_feature: float = Field(default=0.05, ge=0, le=1, description="one unused feature on")
+    drop_feature: float = Field(default=0.05, ge=0, le=1, description="one used feature off")
+    swap_topology: float = Field(default=0.05, ge=0, le=1, description="market <-> limit entry")
+    tighten_risk: float = Field(
+        default=0.02, ge=0, le=1, description="one risk template tighter (never looser)"
+    )
 
 
 def mutate(

@@ -28,16 +28,33 @@ CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
 
 
 class ScarConfig(Strict):
-    drawdown_pct: float = Field(default=20.0, gt=0, le=100)
-    trade_loss_pct: float = Field(default=5.0, gt=0, le=100)
-    floor_step: float = Field(default=0.05, ge=0, le=1)
-    floor_max: float = Field(default=0.5, ge=0, le=1)
-    ruin_fraction: float = Field(default=0.5, ge=0, lt=1)
-    trust_halflife: float = Field(default=60.0, gt=0)
-    trust_scale: float = Field(default=10.0, gt=0)
-    scar_decay: float = Field(default=0.8, gt=0, le=1)
+    """What losses do to every agent, rule or learned: scars (permanent exploration floors),
+    trust (recorded always, used only as ``trust_weight`` says) and death at ruin."""
+
+    drawdown_pct: float = Field(
+        default=20.0, gt=0, le=100, description="a fall this far below the peak is a scar, %"
+    )
+    trade_loss_pct: float = Field(
+        default=5.0, gt=0, le=100, description="one step's realized loss this big is a scar, %"
+    )
+    floor_step: float = Field(
+        default=0.05, ge=0, le=1, description="each scar raises the exploration floor by this"
+    )
+    floor_max: float = Field(default=0.5, ge=0, le=1, description="the exploration floor's cap")
+    ruin_fraction: float = Field(
+        default=0.5, ge=0, lt=1, description="death at equity <= this x starting capital"
+    )
+    trust_halflife: float = Field(
+        default=60.0, gt=0, description="half-life (steps) of trust's EWMA return mean and std"
+    )
+    trust_scale: float = Field(
+        default=10.0, gt=0, description="trust = sigmoid(trust_scale x EWMA Sharpe) x decay^scars"
+    )
+    scar_decay: float = Field(default=0.8, gt=0, le=1, description="trust factor per scar")
     trust_weight: TrustWeight = Field(
-        default="none", description='"none" | "capital" | "selection" (docs/risk.md)'
+        default="none",
+        description="what trust is used for: none (recorded only), capital weights or "
+        "evolution's selection (docs/risk.md)",
     )
     trust_levels: int = Field(
         default=4, ge=1, le=1000, description="capital weights are multiples of 1/levels"

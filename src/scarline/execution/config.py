@@ -19,7 +19,7 @@ _Strict = Strict
 class FeeConfig(_Strict):
     """Per fill: ``max(minimum, notional * bps / 1e4)``."""
 
-    kind: Literal["bps-min"] = "bps-min"
+    kind: Literal["bps-min"] = Field(default="bps-min", description="the fee model (one so far)")
     bps: float = Field(default=0.0, ge=0, allow_inf_nan=False, description="fee in basis points")
     minimum: float = Field(
         default=0.0, ge=0, allow_inf_nan=False, description="minimum fee per fill, currency units"
@@ -29,15 +29,21 @@ class FeeConfig(_Strict):
 class SlippageConfig(_Strict):
     """Adverse price move ``fixed_bps / 1e4 + vol_coef * sigma * sqrt(qty / bar volume)``."""
 
-    kind: Literal["fixed-plus-volatility"] = "fixed-plus-volatility"
-    fixed_bps: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    vol_coef: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    kind: Literal["fixed-plus-volatility"] = Field(
+        default="fixed-plus-volatility", description="the slippage model (one so far)"
+    )
+    fixed_bps: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="fixed part, basis points"
+    )
+    vol_coef: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, description="coefficient of the impact term"
+    )
 
 
 class LatencyConfig(_Strict):
     """When a submitted order may first execute: ``steps`` more bars, or ``ns`` nanoseconds."""
 
-    kind: Literal["steps", "ns"] = "steps"
+    kind: Literal["steps", "ns"] = Field(default="steps", description="the unit of the delay")
     steps: int = Field(default=0, ge=0, description="extra bars after the next one (kind=steps)")
     ns: int = Field(default=0, ge=0, description="delay after the submit timestamp (kind=ns)")
 
@@ -62,7 +68,9 @@ class FillConfig(_Strict):
         description="max share of a bar's volume all agents together may take per side "
         "of an instrument (None: no cap)",
     )
-    queue: Literal["risk-averse"] = "risk-averse"
+    queue: Literal["risk-averse"] = Field(
+        default="risk-averse", description="queue model of resting limit orders (docs/execution.md)"
+    )
     touch_share: float = Field(
         default=0.1,
         ge=0,

@@ -16,15 +16,29 @@ Normalization = Literal["ewma", "expanding", "none"]
 class FeatureConfig(Strict):
     """Windows are in bars. ``vol``/``momentum`` need >= 2 bars: one bar gives a constant."""
 
-    return_windows: list[Window] = Field(default_factory=lambda: [1, 5, 20])
-    vol_windows: list[SpanWindow] = Field(default_factory=lambda: [20, 60])
-    momentum_windows: list[SpanWindow] = Field(default_factory=lambda: [20, 60])
-    rsi_windows: list[Window] = Field(default_factory=lambda: [14])
-    include_exog: bool = True
-    normalize: Normalization = "ewma"
-    norm_halflife: int = Field(250, ge=1)
-    norm_warmup: int = Field(20, ge=1)
-    clip: float = Field(5.0, gt=0)
+    return_windows: list[Window] = Field(
+        default_factory=lambda: [1, 5, 20], description="ret_k: log return over k bars"
+    )
+    vol_windows: list[SpanWindow] = Field(
+        default_factory=lambda: [20, 60], description="vol_k: std of the last k one-bar log returns"
+    )
+    momentum_windows: list[SpanWindow] = Field(
+        default_factory=lambda: [20, 60], description="mom_k: close / SMA_k - 1"
+    )
+    rsi_windows: list[Window] = Field(
+        default_factory=lambda: [14], description="rsi_k: Wilder's RSI, scaled to [-1, 1]"
+    )
+    include_exog: bool = Field(
+        default=True, description="also observe the market's exogenous columns"
+    )
+    normalize: Normalization = Field(
+        default="ewma", description="causal z-score: EWMA or expanding moments, or none (clip only)"
+    )
+    norm_halflife: int = Field(250, ge=1, description="half-life (bars) of the EWMA moments")
+    norm_warmup: int = Field(
+        20, ge=1, description="earlier values needed before a normalized value is ready"
+    )
+    clip: float = Field(5.0, gt=0, description="values are clipped to [-clip, clip]")
 
     @field_validator("return_windows", "vol_windows", "momentum_windows", "rsi_windows")
     @classmethod

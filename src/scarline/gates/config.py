@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from scarline.config import format_validation_error, read_toml
 from scarline.errors import ConfigError
@@ -28,27 +28,40 @@ class DataTruthThresholds(_Strict):
 
 
 class AntiOverfitThresholds(_Strict):
-    """G2: placebos, permutation tests and the overfitting statistics."""
+    """G2: contracts (lookahead, placebos), one evidence decision (DSR, SPA, PBO veto) and
+    figures that are reported but decide nothing (lag half-life, feature ablation, flags)."""
 
-    alpha: float = Field(default=0.05, gt=0, lt=1, description="significance level")
+    alpha: float = Field(
+        default=0.05, gt=0, lt=1, description="level of every test; G2's false-pass rate"
+    )
     truncation_cuts: int = Field(default=3, ge=1, description="data cut points (lookahead)")
-    lag_min_retention: float = Field(
-        default=0.25, description="Sharpe with exogenous columns one bar late / Sharpe, at least"
+    lag_bars: list[int] = Field(
+        default_factory=lambda: [1, 2, 4],
+        min_length=1,
+        description="exogenous columns this many bars late: the edge's half-life (a figure)",
     )
     placebo_agents: int = Field(default=100, ge=10, description="random-entry placebos")
     permutations: int = Field(default=39, ge=1, description="block permutations of returns")
     permutation_block: int = Field(default=10, ge=1, description="bars per permuted block")
     label_shuffle: bool = Field(default=True, description="retrain on shuffled rewards")
-    ablation_min_drop: float = Field(
-        default=0.25, description="the most important feature carries this share of the Sharpe"
+    pbo_max: float = Field(
+        default=0.5, gt=0, le=1, description="PBO (CSCV, distinct strategies) at most: a veto"
     )
-    dsr_min: float = Field(default=0.95, gt=0, lt=1, description="Deflated Sharpe at least")
-    dsr_effective_trials: bool = Field(
-        default=False, description="reduce agents x generations by the trials' correlation"
-    )
-    pbo_max: float = Field(default=0.5, gt=0, le=1, description="PBO (CSCV) at most")
     pbo_blocks: int = Field(default=16, ge=2, description="CSCV blocks S (even)")
     spa_reps: int = Field(default=1000, ge=100, description="SPA bootstrap replications")
+    implausible_sharpe: float = Field(
+        default=0.3, gt=0, description="per-bar Sharpe above this flags implausible_edge"
+    )
+    implausible_ic: float = Field(
+        default=0.35, gt=0, le=1, description="|IC| of a column above this flags implausible_edge"
+    )
+
+    @field_validator("lag_bars")
+    @classmethod
+    def _increasing(cls, lags: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip([0, *lags], lags, strict=False)):
+            raise ValueError(f"lag_bars must be positive and increasing, got {lags}")
+        return lags
 
 
 class RobustnessThresholds(_Strict):

@@ -18,8 +18,17 @@ from scarline.agents.config import BuyAndHoldGroup, QNetGroup, RandomEntryGroup
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.engine import Kernel, SessionIds
+from scarline.gates.clusters import Clusters, cluster_trials
 from scarline.gates.config import GatesConfig
-from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity, sharpe
+from scarline.gates.frozen import (
+    Candidate,
+    FrozenRun,
+    Play,
+    bar_returns,
+    frozen_equity,
+    frozen_run,
+    sharpe,
+)
 from scarline.gates.subject import RunUnderTest
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
@@ -57,6 +66,10 @@ class GateContext:
     candidates: list[Candidate]
     thresholds: GatesConfig
     tick: Callable[[str], None] = field(default=lambda _msg: None)
+    # the candidates were chosen on in-sample bars only and are judged on held-out bars:
+    # the only search the evaluated bars saw is the choice among the candidates themselves
+    holdout: bool = False
+    _clusters: dict[int, Clusters] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def plays(self) -> list[Play]:
@@ -94,10 +107,16 @@ class GateContext:
         return bar_returns(equity, self.start if start is None else start)
 
     @cached_property
-    def base_equity(self) -> np.ndarray:
-        """``[T, K]`` the candidates frozen on the real market (the reference everywhere)."""
+    def frozen(self) -> FrozenRun:
+        """The candidates frozen on the real market, with their decision log: the reference
+        everywhere (the truncation test compares its log with the cut runs')."""
         self.tick("frozen evaluation")
-        return frozen_equity(self.config, self.market, self.plays)
+        return frozen_run(self.config, self.market, self.plays)
+
+    @cached_property
+    def base_equity(self) -> np.ndarray:
+        """``[T, K]`` the candidates' equity frozen on the real market."""
+        return self.frozen.equity
 
     @cached_property
     def base(self) -> np.ndarray:
@@ -133,3 +152,12 @@ class GateContext:
 
     def baselines(self, candidate: Candidate) -> Baselines:
         return self._baselines[candidate.group]
+
+    def clusters(self, group: int) -> Clusters:
+        """The distinct strategies among a group's agents, clustered on their evaluated
+        returns (computed once per group; the DSR and PBO share them)."""
+        if group not in self._clusters:
+            rows, _ = self.run.groups()[group]
+            returns = bar_returns(self.run.equity[:, rows], self.start)
+            self._clusters[group] = cluster_trials(returns)
+        return self._clusters[group]

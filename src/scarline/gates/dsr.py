@@ -104,29 +104,6 @@ def deflated_sharpe(
     return deflated_sharpe_from_stats(sr, t, skew, kurt, n_trials, v)
 
 
-def effective_trials(returns_matrix: np.ndarray) -> float:
-    """Effective number of trials of K correlated trials ([T, K] returns).
-
-    N_eff = ρ̄ + (1 - ρ̄) K, with ρ̄ the average off-diagonal Pearson correlation
-    clipped to [0, 1]: K for uncorrelated trials, 1 for identical ones (linear
-    interpolation used with the DSR in practice; see docs/gates.md).
-    """
-    x = np.asarray(returns_matrix, dtype=float)
-    if x.ndim != 2:
-        raise ValueError(f"returns_matrix must be [T, K], got shape {x.shape}")
-    t, k = x.shape
-    if k == 1:
-        return 1.0
-    if t < 3:
-        raise ValueError(f"need at least 3 rows, got {t}")
-    if np.any(x.std(axis=0) == 0):
-        raise ValueError("a trial has zero variance")
-    corr = np.corrcoef(x, rowvar=False)
-    rho = (corr.sum() - np.trace(corr)) / (k * (k - 1))
-    rho = float(np.clip(rho, 0.0, 1.0))
-    return rho + (1.0 - rho) * k
-
-
 def trial_sharpes_var(returns_matrix: np.ndarray) -> float:
     """Variance (ddof=1) of the per-period Sharpes of the K trials ([T, K]); a trial with
     no variation counts as Sharpe 0."""

@@ -28,6 +28,7 @@ from typing import Any
 import msgspec
 
 from scarline.errors import ScarlineError
+from scarline.gates.flags import FLAGGED_FROM, FLAGS, report_flags, unknown_flags
 from scarline.journal.format import H_CLOSE, H_OPEN, TAIL, chain_hash, seal, segment_name
 from scarline.journal.lock import DirLock
 from scarline.journal.recovery import repair
@@ -93,13 +94,16 @@ class PolicyRegistered(LedgerEvent, frozen=True, kw_only=True):
     policy_hash: str | None = None
 
 
-class Approval(LedgerEvent, frozen=True, kw_only=True):
-    """A human's sign-off for moving ``policy`` to ``stage``."""
+class Approval(LedgerEvent, frozen=True, kw_only=True, omit_defaults=True):
+    """A human's sign-off for moving ``policy`` to ``stage``; ``flags``: the gate-report
+    flags (:data:`scarline.gates.flags.FLAGS`) the person looked at and accepts. Without
+    flags the record is byte-for-byte the older format (``omit_defaults``)."""
 
     policy: str
     stage: str
     by: str
     reason: str
+    flags: tuple[str, ...] = ()
 
 
 class Promotion(LedgerEvent, frozen=True, kw_only=True):
@@ -315,18 +319,36 @@ class Ledger:
             return event
 
     def approve(
-        self, policy: str, *, stage: str | None, by: str, reason: str, now: int | None = None
+        self,
+        policy: str,
+        *,
+        stage: str | None,
+        by: str,
+        reason: str,
+        flags: tuple[str, ...] | list[str] = (),
+        now: int | None = None,
     ) -> Approval:
+        """Record a human approval; ``flags`` names the gate-report flags it accepts."""
         if not by.strip():
             raise LedgerError("an approval needs --by NAME (who approves)")
         if not reason.strip():
             raise LedgerError("an approval needs --reason TEXT (why)")
+        if unknown := unknown_flags(tuple(flags)):
+            raise LedgerError(
+                f"unknown flag(s) {', '.join(unknown)} (flags: {', '.join(sorted(FLAGS))})"
+            )
         with self._locked() as app:
             pid = app.state.resolve(policy)
             target = parse_stage(stage) if stage else _next_stage(app.state.policies[pid].stage)
             if target == "Research":
                 raise LedgerError("nothing to approve for Research")
-            event = Approval(policy=pid, stage=target, by=by.strip(), reason=reason.strip())
+            event = Approval(
+                policy=pid,
+                stage=target,
+                by=by.strip(),
+                reason=reason.strip(),
+                flags=tuple(sorted(set(flags))),
+            )
             app.append(event, now)
             return event
 
@@ -542,7 +564,9 @@ def collect_evidence(
         _artifacts(run, manifest, items, missing)
         _replay(run, manifest, items, missing)
     if "gate_report" in need:
-        _gates(run, reg, manifest, items, missing)
+        verdicts = _gates(run, reg, manifest, items, missing)
+        if verdicts is not None:
+            _flag_approvals(reg, stage, report_flags(verdicts), state, items, missing)
     if "approval" in need:
         found = state.approvals.get((reg.policy, stage))
         if not found:
@@ -616,23 +640,59 @@ def _replay(
     )
 
 
+def _flag_approvals(
+    reg: PolicyRegistered,
+    stage: str,
+    flags: list[str],
+    state: LedgerState,
+    items: list[EvidenceItem],
+    missing: list[str],
+) -> None:
+    """Every flag of the policy's gate report needs a human approval naming it, given for a
+    stage from Shadow up to ``stage`` (one given for Shadow still holds further up, until a
+    rollback voids it)."""
+    stages = STAGES[STAGES.index(FLAGGED_FROM) : STAGES.index(stage) + 1]
+    approvals = [rec for s in stages for rec in state.approvals.get((reg.policy, s), [])]
+    for flag in flags:
+        naming = [r for r in approvals if isinstance(r.data, Approval) and flag in r.data.flags]
+        if not naming:
+            missing.append(
+                f"human approval naming flag {flag} (gates.json flags this policy: "
+                f"{FLAGS.get(flag, 'unknown flag')}; `scarline approve {reg.policy} --stage "
+                f"{stage} --flag {flag} --by NAME --reason ...`)"
+            )
+            continue
+        rec = max(naming, key=lambda r: r.seq)
+        assert isinstance(rec.data, Approval)
+        items.append(
+            EvidenceItem(
+                kind="flag_approval",
+                path=f"ledger#seq={rec.seq}",
+                sha256=rec.h,
+                detail=f"{flag} accepted by {rec.data.by}: {rec.data.reason}",
+            )
+        )
+
+
 def _gates(
     run: Path,
     reg: PolicyRegistered,
     manifest: dict[str, Any] | None,
     items: list[EvidenceItem],
     missing: list[str],
-) -> None:
+) -> dict[str, Any] | None:
+    """Check the policy's verdicts in gates.json; they are returned when the report is
+    readable and has them (even when a gate failed), else None."""
     path = run / "gates.json"
     if not path.is_file():
         missing.append(f"gate report gates.json ({path} not found; run `scarline gates`)")
-        return
+        return None
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     bound = (manifest or {}).get("gate_report_sha256")
     if bound and bound != sha:
         missing.append(f"gate report gates.json (sha256 {sha} != manifest gate_report_sha256)")
-        return
+        return None
     try:
         report = msgspec.json.decode(raw)
         agents = report["agents"]
@@ -640,7 +700,7 @@ def _gates(
             raise TypeError
     except (ValueError, KeyError, TypeError):
         missing.append(f"gate report gates.json ({path} has no 'agents' object)")
-        return
+        return None
     keys = [k for k in (str(reg.agent) if reg.agent is not None else None, reg.policy_hash) if k]
     key = next((k for k in keys if k in agents), None)
     if key is None and reg.policy_hash is not None:  # gates.json is keyed by agent id
@@ -654,7 +714,7 @@ def _gates(
         )
     if key is None:
         missing.append(f"gate verdicts for {reg.policy} in gates.json (no agent {keys[0]!r})")
-        return
+        return None
     items.append(
         EvidenceItem(
             kind="gate_report",
@@ -697,3 +757,4 @@ def _gates(
                     sha256=_sha256_json(value),
                 )
             )
+    return verdicts

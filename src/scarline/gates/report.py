@@ -22,11 +22,35 @@ def _num(value: Any, digits: int = 3) -> str:
 
 
 def _failed(verdict: dict[str, Any]) -> list[str]:
+    summary = ("contracts", "evidence", "thresholds")  # G2's summaries name their checks
     return [
         name
         for name, v in verdict.items()
-        if isinstance(v, dict) and v.get("pass") is False and name != "thresholds"
+        if isinstance(v, dict) and v.get("pass") is False and name not in summary
     ]
+
+
+def _g2(verdict: dict[str, Any]) -> str:
+    """Contracts, the evidence decision with its figures, the lag half-life, the flags."""
+    dsr, spa, pbo = verdict.get("dsr", {}), verdict.get("spa", {}), verdict.get("pbo", {})
+    perm = verdict.get("block_permutation", {})
+    contracts = verdict.get("contracts", {})
+    proof = verdict.get("evidence", {})
+    text = [
+        "contracts " + ("hold" if contracts.get("pass") else "broken"),
+        f"evidence {'pass' if proof.get('pass') else 'fail'}: "
+        f"DSR {_num(dsr.get('dsr'))} (N={_num(dsr.get('trials'), 0)} of "
+        f"{_num(dsr.get('trials_raw'), 0)} trials), SPA p {_num(spa.get('p_value'))}, "
+        f"PBO {_num(pbo.get('pbo'))}",
+        f"permutation p {_num(perm.get('p_value'))}",
+    ]
+    lag = verdict.get("time_shift", {}).get("lag")
+    half = lag.get("half_life_bars") if isinstance(lag, dict) else None
+    if isinstance(half, int | float) or str(half).startswith(">"):
+        text.append(f"lag half-life {_num(half, 1)} bars")
+    if verdict.get("flags"):
+        text.append("flags: " + ", ".join(verdict["flags"]))
+    return ", ".join(text)
 
 
 def figures(gate: str, verdict: dict[str, Any]) -> str:
@@ -43,13 +67,7 @@ def figures(gate: str, verdict: dict[str, Any]) -> str:
     elif gate == "G1":
         parts.append("decision trace reproduced" if verdict.get("pass") else "trace differs")
     elif gate == "G2":
-        dsr, spa, pbo = verdict.get("dsr", {}), verdict.get("spa", {}), verdict.get("pbo", {})
-        perm = verdict.get("block_permutation", {})
-        parts.append(
-            f"DSR {_num(dsr.get('dsr'))} (N={_num(dsr.get('trials'), 0)}), "
-            f"SPA p {_num(spa.get('p_value'))}, PBO {_num(pbo.get('pbo'))}, "
-            f"permutation p {_num(perm.get('p_value'))}"
-        )
+        parts.append(_g2(verdict))
     elif gate == "G3":
         fees, wf = verdict.get("fees_x2", {}), verdict.get("walk_forward", {})
         parts.append(
@@ -73,6 +91,13 @@ def figures(gate: str, verdict: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _identity(entry: dict[str, Any]) -> str:
+    """The agent's policy hash (or kind), and the flags raised for it."""
+    text = str(entry.get("policy_hash") or entry["kind"])
+    flags = entry.get("flags") or []
+    return text + (f" — flagged: {', '.join(flags)}" if flags else "")
+
+
 def gates_table(report: dict[str, Any]) -> Table:
     """The terminal table: one row per agent and gate."""
     table = Table(title="Gates", title_justify="left")
@@ -84,9 +109,7 @@ def gates_table(report: dict[str, Any]) -> Table:
             mark = "[green]pass[/]" if v.get("pass") else "[red]FAIL[/]"
             table.add_row(agent, f"{gate} {name}", mark, figures(gate, v))
         overall = "[bold green]PASS[/]" if entry.get("pass") else "[bold red]FAIL[/]"
-        table.add_row(
-            agent, "[bold]all[/]", overall, str(entry.get("policy_hash") or entry["kind"])
-        )
+        table.add_row(agent, "[bold]all[/]", overall, _identity(entry))
     return table
 
 
@@ -105,7 +128,7 @@ def gates_html(report: dict[str, Any]) -> str:
         overall = "PASS" if entry.get("pass") else "FAIL"
         rows.append(
             f"<tr><th>{e(agent)}</th><th>all</th><th>{overall}</th>"
-            f"<td>{e(str(entry.get('policy_hash') or entry['kind']))}</td></tr>\n"
+            f"<td>{e(_identity(entry))}</td></tr>\n"
         )
     head = "<tr><th>agent</th><th>gate</th><th>verdict</th><th>figures</th></tr>\n"
     note = (

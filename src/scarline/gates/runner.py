@@ -1,10 +1,13 @@
 """``scarline gates``: judge agents of a finished run, G0–G4, and write ``gates.json``.
 
 G0 (the input data) and G1 (replay parity) are facts about the run; G2–G4 are judged per
-candidate from its frozen policy (see :mod:`scarline.gates.frozen`). A gate passes only
-when every one of its checks passes, and an agent only when every gate does; a gate left
-out with ``--only`` is recorded as skipped and does not pass. The report's sha256 is bound
-into the run's ``manifest.json`` (``gate_report_sha256``), where the ledger checks it.
+candidate from its frozen policy (see :mod:`scarline.gates.frozen`). G3 and G4 pass only
+when every one of their checks passes; G2 is one decision over contracts and evidence
+(:mod:`scarline.gates.anti_overfit`). An agent passes only when every gate does; a gate left
+out with ``--only`` is recorded as skipped and does not pass. Flags a gate raises (e.g.
+``implausible_edge``) are gathered per agent: they fail nothing, the ledger reads them. The
+report's sha256 is bound into the run's ``manifest.json`` (``gate_report_sha256``), where
+the ledger checks it.
 """
 
 from __future__ import annotations
@@ -24,14 +27,21 @@ from scarline.gates.context import GateContext, Verdict
 from scarline.gates.deploy import DeployThresholds, deployability, risk_limits
 from scarline.gates.frozen import Candidate
 from scarline.gates.report import GATE_NAMES
-from scarline.gates.subject import GateInputError, RunUnderTest, open_run, select
+from scarline.gates.subject import (
+    GateInputError,
+    RunUnderTest,
+    chosen_in_sample,
+    open_run,
+    select,
+)
 from scarline.journal.manifest import read_manifest, write_json
 from scarline.market.checks import check_market_source
 from scarline.runner import load_run_market
 
 GATES = GATE_NAMES
 GATES_FILE = "gates.json"
-REPORT_VERSION = 1
+REPORT_VERSION = 2
+"""2: G2 as contracts + one evidence decision, per-agent ``flags``."""
 FINDINGS_SHOWN = 5
 
 
@@ -125,6 +135,15 @@ def _combine(checks: dict[str, Callable[[GateContext], list[Verdict]]], ctx: Gat
     return out
 
 
+def _flags(verdicts: Iterable[object]) -> list[str]:
+    """Every flag the gates raised for one agent, sorted, once each."""
+    found: set[str] = set()
+    for v in verdicts:
+        flags = v.get("flags") if isinstance(v, dict) else None
+        found.update(str(f) for f in flags or [])
+    return sorted(found)
+
+
 def run_gates(
     run_dir: Path,
     agents: list[str] | None = None,
@@ -144,7 +163,8 @@ def run_gates(
         say("replaying the run (G1)")
         run = open_run(run_dir)
     candidates = select(run, agents or [])
-    ctx = GateContext(run, candidates, cfg, say)
+    holdout = run.split is not None and chosen_in_sample(agents or [])
+    ctx = GateContext(run, candidates, cfg, say, holdout=holdout)
     per_gate: dict[str, list[Verdict]] = {}
     skipped: Verdict = {"skipped": True, "pass": False}
     if "G0" in wanted:
@@ -153,7 +173,7 @@ def run_gates(
     if "G1" in wanted:
         per_gate["G1"] = [replay_parity(run)] * len(candidates)
     if "G2" in wanted:
-        per_gate["G2"] = _combine(anti_overfit.CHECKS, ctx)
+        per_gate["G2"] = anti_overfit.anti_overfit(ctx)
     if "G3" in wanted:
         per_gate["G3"] = _combine(robustness.CHECKS, ctx)
     if "G4" in wanted:
@@ -163,6 +183,7 @@ def run_gates(
         entry: dict[str, object] = {"kind": c.kind, "policy_hash": c.policy_hash}
         for gate in GATES:
             entry[gate] = per_gate[gate][k] if gate in per_gate else dict(skipped)
+        entry["flags"] = _flags(entry[g] for g in GATES)
         entry["pass"] = all(entry[g]["pass"] is True for g in GATES)  # type: ignore[index]
         report_agents[str(c.agent)] = entry
     manifest = run.replayed.manifest

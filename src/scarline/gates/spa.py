@@ -31,6 +31,18 @@ def spa_pvalue(
     ``strategy_returns`` [T] or [T, M]; ``baseline_returns`` [T] or [T, K].
     Small p: the strategy beats every baseline.
     """
+    return max(spa_pvalues(strategy_returns, baseline_returns, reps, seed, block_size, bootstrap))
+
+
+def spa_pvalues(
+    strategy_returns: np.ndarray,
+    baseline_returns: np.ndarray,
+    reps: int = 1000,
+    seed: int | np.random.Generator | None = 0,
+    block_size: int | None = None,
+    bootstrap: str = "stationary",
+) -> list[float]:
+    """One SPA p-value per baseline (column of ``baseline_returns``); see :func:`spa_pvalue`."""
     s = np.asarray(strategy_returns, dtype=float)
     b = np.asarray(baseline_returns, dtype=float)
     if s.ndim == 1:
@@ -51,4 +63,14 @@ def spa_pvalue(
         spa = SPA(-b[:, j], -s, block_size=block_size, reps=reps, bootstrap=bootstrap, seed=rng)
         spa.compute()
         pvals.append(float(spa.pvalues["consistent"]))
-    return max(pvals)
+    return pvals
+
+
+def market_beta(returns: np.ndarray, market: np.ndarray) -> float:
+    """OLS slope of ``returns`` on ``market`` (with an intercept): the passive market exposure
+    a strategy carried; 0 when the market did not move."""
+    r, m = np.asarray(returns, dtype=float), np.asarray(market, dtype=float)
+    var = float(m.var())
+    if var <= 1e-24:
+        return 0.0
+    return float(((r - r.mean()) * (m - m.mean())).mean() / var)

@@ -127,6 +127,14 @@ def select(run: RunUnderTest, spec: list[str]) -> list[Candidate]:
     return [run.candidate(a) for a in unique]
 
 
+def chosen_in_sample(spec: list[str]) -> bool:
+    """Whether every candidate of ``spec`` comes from ``top:K`` (the in-sample ranking):
+    then no out-of-sample figure took part in choosing them. Agent ids may have been picked
+    by looking at anything, the out-of-sample part included."""
+    parts = [part.strip() for entry in spec or ["top:1"] for part in entry.split(",")]
+    return all(_TOP.fullmatch(part) for part in parts if part)
+
+
 def open_run(run_dir: Path) -> RunUnderTest:
     """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error."""
     run_dir = Path(run_dir)

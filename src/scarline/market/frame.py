@@ -129,7 +129,3 @@ class MarketData:
     def time_range(self) -> tuple[np.datetime64, np.datetime64]:
         ts = self.timestamps.astype("datetime64[ns]")
         return ts[0], ts[-1]
-
-
-def empty_exog(n_steps: int, n_instruments: int) -> np.ndarray:
-    return np.zeros((n_steps, n_instruments, 0), dtype=np.float64)

@@ -1,6 +1,12 @@
 """Reflection: the drift sentry over every agent's returns and the theory packets it leaves.
 
-(The decision diary, proposals, scheduler and guardian of DESIGN.md will live here too.)
+What is here: the sentry's config (``config``), its Page-Hinkley and CUSUM detectors
+(``drift``), the vectorized sentry (``sentry``), its ``DriftAlarms`` WAL record (``events``),
+theory packets (``theory``), and the decision diary built from a finished run's WAL
+(``diary``, queried with DuckDB in ``diary_query``; not re-exported here).
+
+Not implemented: the proposals, scheduler and guardian of the source designs. Nothing in
+scarline schedules work or guards a run beyond the risk engine and the drift sentry.
 """
 
 from scarline.reflect.config import DriftConfig

@@ -18,25 +18,31 @@ class DriftConfig(Strict):
     (``z = (r - mu0) / sigma`` over its first ``min_instances`` returns), so every parameter
     below is in units of the agent's own return standard deviation. See docs/drift.md."""
 
-    enabled: bool = False
-    detector: Detector = "both"
-    # which changes of the mean fire: "down" = alpha decay (the default), "up", or "both"
-    direction: Direction = "down"
-    # warm-up length (returns) of the baseline, and river's min_instances for Page-Hinkley
-    min_instances: int = Field(50, ge=2)
-    # Page-Hinkley (river's parameters, on z): tolerated drift per step, lambda, fading
-    delta: float = Field(0.25, ge=0)
-    threshold: float = Field(20.0, gt=0)
-    alpha: float = Field(1 - 0.0001, gt=0, le=1)
-    # CUSUM on z: allowance k (half the shift to detect) and decision interval h
-    cusum_k: float = Field(0.5, ge=0)
-    cusum_h: float = Field(10.0, gt=0)
-    # a warm-up with (nearly) constant returns standardizes by this instead of its sd
-    sigma_floor: float = Field(1e-8, gt=0)
-    actions: list[Action] = Field(default_factory=lambda: ["freeze_exploration", "halve_size"])
-    # "halve_size": size_scale *= size_factor at each alarm, never below size_floor
-    size_factor: float = Field(0.5, gt=0, le=1)
-    size_floor: float = Field(1 / 16, gt=0, le=1)
+    enabled: bool = Field(default=False, description="watch every agent's returns for drift")
+    detector: Detector = Field(default="both", description="Page-Hinkley, CUSUM or both")
+    direction: Direction = Field(
+        default="down",
+        description='which changes of the mean fire: "down" = alpha decay, "up", or "both"',
+    )
+    min_instances: int = Field(
+        50, ge=2, description="warm-up returns of the baseline; river's min_instances for PH"
+    )
+    delta: float = Field(0.25, ge=0, description="Page-Hinkley: tolerated drift per step (on z)")
+    threshold: float = Field(20.0, gt=0, description="Page-Hinkley: alarm threshold lambda")
+    alpha: float = Field(1 - 0.0001, gt=0, le=1, description="Page-Hinkley: fading factor")
+    cusum_k: float = Field(0.5, ge=0, description="CUSUM: allowance k (half the shift to detect)")
+    cusum_h: float = Field(10.0, gt=0, description="CUSUM: decision interval h")
+    sigma_floor: float = Field(
+        1e-8, gt=0, description="divides z instead of a (nearly) constant warm-up's sd"
+    )
+    actions: list[Action] = Field(
+        default_factory=lambda: ["freeze_exploration", "halve_size"],
+        description="what an alarm does to the agent",
+    )
+    size_factor: float = Field(
+        0.5, gt=0, le=1, description='"halve_size": size_scale x this at each alarm'
+    )
+    size_floor: float = Field(1 / 16, gt=0, le=1, description="size_scale never below this")
 
     @field_validator("actions")
     @classmethod

@@ -22,14 +22,16 @@ class RegimeConfig(Strict):
     volatility feature. ``n_iter``/``tol``: EM limits; ``seed``: hmmlearn's random_state.
     """
 
-    enabled: bool = False
-    refit_every: int = Field(250, ge=1)
-    window: int = Field(1000, ge=50)
-    min_history: int = Field(250, ge=50)
-    confidence: float = Field(0.6, gt=0.5, le=1.0)
-    hysteresis: int = Field(3, ge=1)
-    vol_window: int = Field(5, ge=1)
-    covariance_type: CovarianceType = "diag"
-    n_iter: int = Field(100, ge=1)
-    tol: float = Field(1e-4, gt=0)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    enabled: bool = Field(default=False, description="label every bar calm / trend / chaos")
+    refit_every: int = Field(250, ge=1, description="bars between HMM refits")
+    window: int = Field(1000, ge=50, description="a refit uses at most this many earlier bars")
+    min_history: int = Field(250, ge=50, description="bars before the first fit")
+    confidence: float = Field(
+        0.6, gt=0.5, le=1.0, description="filtered probability a new regime needs"
+    )
+    hysteresis: int = Field(3, ge=1, description="bars in a row it needs it before a switch")
+    vol_window: int = Field(5, ge=1, description="bars in the realized volatility observation")
+    covariance_type: CovarianceType = Field(default="diag", description="hmmlearn covariance")
+    n_iter: int = Field(100, ge=1, description="EM iterations at most")
+    tol: float = Field(1e-4, gt=0, description="EM convergence tolerance")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="hmmlearn's random_state")

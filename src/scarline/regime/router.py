@@ -39,6 +39,8 @@ LIQUIDITY = ("thin", "normal")
 
 
 class Profile(Strict):
+    """How the market lets agents trade in a bucket: sizing band, aggressiveness, entry."""
+
     sizing_band: list[float] = Field(
         default_factory=lambda: [0.0, 1.0],
         min_length=2,
@@ -48,7 +50,9 @@ class Profile(Strict):
     max_aggressiveness_bps: float | None = Field(
         None, ge=0.0, description="taker entries: a limit at most this far past the last close"
     )
-    entry: Literal["taker", "maker"] = "taker"
+    entry: Literal["taker", "maker"] = Field(
+        default="taker", description="maker: opening orders are limits at the last close"
+    )
 
     @model_validator(mode="after")
     def _band(self) -> Profile:
@@ -62,11 +66,15 @@ class RouteRule(Strict):
     """Buckets a bar must be in for ``profile``; ``regime`` is the HMM's committed macro
     regime (a rule naming one never matches while ``[regime.hmm]`` is off)."""
 
-    regime: Literal["calm", "trend", "chaos", "any"] = "any"
-    vol: Literal["low", "high", "any"] = "any"
-    trend: Literal["down", "flat", "up", "any"] = "any"
-    liquidity: Literal["thin", "normal", "any"] = "any"
-    profile: str
+    regime: Literal["calm", "trend", "chaos", "any"] = Field(
+        default="any", description="the HMM's committed regime"
+    )
+    vol: Literal["low", "high", "any"] = Field(default="any", description="volatility bucket")
+    trend: Literal["down", "flat", "up", "any"] = Field(default="any", description="trend bucket")
+    liquidity: Literal["thin", "normal", "any"] = Field(
+        default="any", description="liquidity bucket"
+    )
+    profile: str = Field(description="the profile (a key of profiles) this rule picks")
 
     @property
     def catch_all(self) -> bool:
@@ -96,15 +104,20 @@ def _default_rules() -> list[RouteRule]:
 class RouterConfig(Strict):
     """``[regime.router]``: off by default; the defaults below are a sensible start."""
 
-    enabled: bool = False
-    vol_window: int = Field(20, ge=2)
-    vol_ratio: float = Field(1.25, gt=0)
-    trend_window: int = Field(20, ge=2)
-    trend_t: float = Field(1.0, gt=0)
-    liquidity_window: int = Field(20, ge=1)
-    thin_ratio: float = Field(0.5, gt=0)
-    profiles: dict[str, Profile] = Field(default_factory=_default_profiles)
-    rules: list[RouteRule] = Field(default_factory=_default_rules)
+    enabled: bool = Field(default=False, description="route each instrument's bars to profiles")
+    vol_window: int = Field(20, ge=2, description="bars of the realized volatility")
+    vol_ratio: float = Field(1.25, gt=0, description="high: vol above this x its earlier mean")
+    trend_window: int = Field(20, ge=2, description="bars of the trend's log return")
+    trend_t: float = Field(1.0, gt=0, description="up/down: the move beyond this x its noise")
+    liquidity_window: int = Field(20, ge=1, description="bars of the mean volume")
+    thin_ratio: float = Field(0.5, gt=0, description="thin: volume below this x its earlier mean")
+    profiles: dict[str, Profile] = Field(
+        default_factory=_default_profiles, description="how the market lets agents trade, by name"
+    )
+    rules: list[RouteRule] = Field(
+        default_factory=_default_rules,
+        description="the first rule that matches a bar picks its profile; the last matches any",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> RouterConfig:

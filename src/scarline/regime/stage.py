@@ -16,7 +16,6 @@ from pydantic import Field
 from scarline.market.frame import MarketData
 from scarline.regime.causal import RegimePath, regime_path
 from scarline.regime.config import RegimeConfig
-from scarline.regime.hmm import REGIME_NAMES
 from scarline.regime.machine import Transition, transitions
 from scarline.regime.router import ProfileTable, RouterConfig, apply_band, buckets, route
 from scarline.strict import Strict
@@ -25,8 +24,13 @@ from scarline.strict import Strict
 class RegimeSettings(Strict):
     """``[regime]`` of a run: the HMM (``[regime.hmm]``) and the router (``[regime.router]``)."""
 
-    hmm: RegimeConfig = Field(default_factory=RegimeConfig)
-    router: RouterConfig = Field(default_factory=RouterConfig)
+    hmm: RegimeConfig = Field(
+        default_factory=RegimeConfig, description="the causal HMM: calm / trend / chaos per bar"
+    )
+    router: RouterConfig = Field(
+        default_factory=RouterConfig,
+        description="volatility x trend x liquidity buckets to trading profiles",
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,3 @@ def market_regimes(market: MarketData, settings: RegimeSettings) -> MarketRegime
         profile = route(buckets(market, settings.router), settings.router, labels)
         table = ProfileTable.of(settings.router)
     return MarketRegimes(path, changes, profile, table)
-
-
-def regime_name(code: int) -> str:
-    return REGIME_NAMES[code]

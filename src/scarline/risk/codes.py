@@ -9,7 +9,7 @@ lists the names it was written with, so a record decodes on its own.
 from __future__ import annotations
 
 OUTCOMES: tuple[str, ...] = ("pass", "warn", "throttle", "reject", "halt")
-"""Per-intent outcome; the names match :class:`scarline.events.RiskCheck`'s ``outcome``."""
+"""Per-intent outcome (``RiskChecks.outcome`` indexes it; the record lists the names)."""
 PASS, WARN, THROTTLE, REJECT, HALT = range(5)
 
 RULES: tuple[str, ...] = (

@@ -33,15 +33,32 @@ class LadderConfig(_Strict):
     ``recover_below_pct`` (off when ``None``: the ladder then only escalates).
     """
 
-    warn_drawdown_pct: float | None = Field(default=None, gt=0.0, le=100.0)
-    throttle_drawdown_pct: float | None = Field(default=None, gt=0.0, le=100.0)
-    halt_drawdown_pct: float | None = Field(default=None, gt=0.0, le=100.0)
-    throttle_scale: float = Field(default=0.5, gt=0.0, le=1.0)
-    breach_warn: int | None = Field(default=None, ge=1)
-    breach_throttle: int | None = Field(default=None, ge=1)
-    breach_halt: int | None = Field(default=None, ge=1)
-    breach_window_steps: int = Field(default=20, ge=1)
-    recover_below_pct: float | None = Field(default=None, ge=0.0, le=100.0)
+    warn_drawdown_pct: float | None = Field(
+        default=None, gt=0.0, le=100.0, description="drawdown % for WARN (logged only)"
+    )
+    throttle_drawdown_pct: float | None = Field(
+        default=None, gt=0.0, le=100.0, description="drawdown % for THROTTLE"
+    )
+    halt_drawdown_pct: float | None = Field(
+        default=None, gt=0.0, le=100.0, description="drawdown % for HALT (reducing orders only)"
+    )
+    throttle_scale: float = Field(
+        default=0.5, gt=0.0, le=1.0, description="THROTTLE: opening qty x this, rounded down"
+    )
+    breach_warn: int | None = Field(default=None, ge=1, description="breaches in the window: WARN")
+    breach_throttle: int | None = Field(
+        default=None, ge=1, description="breaches in the window: THROTTLE"
+    )
+    breach_halt: int | None = Field(default=None, ge=1, description="breaches in the window: HALT")
+    breach_window_steps: int = Field(
+        default=20, ge=1, description="the breach window: steps (t - W, t]"
+    )
+    recover_below_pct: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=100.0,
+        description="WARN/THROTTLE recover at or below this drawdown % (unset: only escalation)",
+    )
     global_drawdown: bool = Field(
         default=True,
         description="also run the drawdown ladder on the population's summed equity",
@@ -93,7 +110,9 @@ class MicrostructureConfig(_Strict):
     vpin_block: float | None = Field(
         default=None, ge=0.0, le=1.0, description="VPIN-lite above it: opening orders refused"
     )
-    throttle_factor: float = Field(default=0.5, gt=0.0, le=1.0)
+    throttle_factor: float = Field(
+        default=0.5, gt=0.0, le=1.0, description="opening qty x this above vpin_throttle"
+    )
     max_imbalance: float | None = Field(
         default=None,
         ge=0.0,
@@ -144,20 +163,30 @@ class MicrostructureConfig(_Strict):
 class RiskConfig(_Strict):
     """Pre-trade limits (each per agent; ``None`` = off), the ladder and the kill switch."""
 
-    max_position_lots: int | None = Field(default=None, ge=0)
+    max_position_lots: int | None = Field(
+        default=None, ge=0, description="|position + pending + qty| per instrument, lots"
+    )
     max_notional: float | None = Field(
         default=None, ge=0.0, description="per instrument: |exposure| x last price, currency"
     )
     max_gross_notional: float | None = Field(
         default=None, ge=0.0, description="sum over instruments of |exposure| x last price"
     )
-    max_orders_per_window: int | None = Field(default=None, ge=0)
-    order_window_steps: int = Field(default=1, ge=1)
+    max_orders_per_window: int | None = Field(
+        default=None, ge=0, description="approved orders per agent within order_window_steps"
+    )
+    order_window_steps: int = Field(
+        default=1, ge=1, description="the rate window: steps (t - W, t]"
+    )
     price_band_pct: float | None = Field(
         default=None, gt=0.0, description="limit orders: |limit - last| / last, percent"
     )
-    max_quote_age_ns: int | None = Field(default=None, ge=0)
-    max_spread_bps: float | None = Field(default=None, ge=0.0)
+    max_quote_age_ns: int | None = Field(
+        default=None, ge=0, description="quote older than this (ns) refuses orders (needs quotes)"
+    )
+    max_spread_bps: float | None = Field(
+        default=None, ge=0.0, description="(ask - bid) / mid above this refuses orders, bps"
+    )
     min_cash: float | None = Field(default=None, description="currency; buys may not go below")
     max_drawdown_pct: float | None = Field(
         default=None, gt=0.0, le=100.0, description="hard limit: reaching it halts the agent"

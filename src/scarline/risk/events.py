@@ -1,7 +1,7 @@
 """WAL records of the risk engine: builders from engine results to batch events.
 
-One step's verdicts on all its intents are one ``RiskChecks`` record of arrays (not K
-``RiskCheck`` records), a step's level changes one ``RiskStateChange``, a kill one
+One step's verdicts on all its intents are one ``RiskChecks`` record of arrays (not one
+record per intent), a step's level changes one ``RiskStateChange``, a kill one
 ``KillSwitch``. The Struct classes live in :mod:`scarline.events` with every other WAL
 kind (the kernel registered them there first; one definition per tag keeps decoding
 unambiguous) and are re-exported here. Codes index :mod:`scarline.risk.codes`; each

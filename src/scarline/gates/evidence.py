@@ -1,0 +1,203 @@
+"""G2's evidence: DSR, SPA and PBO, combined into one decision with a stated error rate.
+
+``evidence`` passes when DSR >= 1 - alpha and SPA p <= alpha, and PBO (over distinct
+strategies) is at most ``pbo_max``. DSR >= 1 - alpha is a level-alpha test of "the Sharpe
+is no better than the best of N useless trials"; SPA is a level-alpha test of "it does not
+beat every benchmark". Declaring evidence only when *both* reject is an intersection-union
+test (Berger 1982): whichever null is true, the chance that both reject is at most the
+chance that that one does, so the false-pass rate stays <= alpha with no correction. PBO is
+not a p-value; as a veto it can only lower that rate. docs/gates.md gives the full argument.
+
+The number of trials comes from clustering (:mod:`scarline.gates.clusters`): a population
+trained on the same data is counted as the distinct strategies it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scarline.agents.qagents import QAgents
+from scarline.gates.clusters import cluster_trials, representatives
+from scarline.gates.context import GateContext, Verdict
+from scarline.gates.dsr import deflated_sharpe, trial_sharpes_var
+from scarline.gates.frozen import bar_returns
+from scarline.gates.pbo import pbo_cscv
+from scarline.gates.spa import market_beta, spa_pvalues
+
+NO_VARIATION = "no variation in the evaluated returns (the agent did not trade)"
+SPA_BENCHMARKS = ("buy-and-hold (beta-adjusted)", "random-entry mean (beta-adjusted)", "cash")
+
+
+def _f(x: float) -> float:
+    return float(round(float(x), 6))
+
+
+def _varies(returns: np.ndarray) -> bool:
+    return bool(returns.size > 2 and returns.std() > 1e-12)
+
+
+def _holdout_trials(ctx: GateContext) -> tuple[float, float | None]:
+    """``(N, V)`` of the only search the held-out bars saw: the choice among the judged
+    candidates (their distinct strategies, and the variance of their Sharpes)."""
+    varying = ctx.base[:, ctx.base.std(axis=0) > 1e-12]
+    if varying.shape[1] < 2:
+        return 1.0, None
+    clusters = cluster_trials(varying)
+    reps = clusters.varying()
+    return float(max(clusters.n_distinct, 1)), (
+        trial_sharpes_var(reps) if reps.shape[1] > 1 else None
+    )
+
+
+def deflated(ctx: GateContext) -> list[Verdict]:
+    """Deflated Sharpe of each candidate's evaluated returns.
+
+    The trials are the search that the *evaluated bars* took part in. Candidates chosen by
+    ``top:K`` (in-sample return) and judged on the held-out part were picked without those
+    bars: the search the held-out bars saw is the choice among the K candidates, so N = their
+    distinct strategies (1 for ``top:1``). Otherwise (agent ids, which may have been chosen
+    by anything, or no split) N = the distinct strategies of the candidate's group (clusters
+    of the agents' evaluated returns) x the generations they lived, and V = the variance of
+    the clusters' Sharpes. That population deflation is always reported
+    (``dsr_population``). Agents that never traded are left out: a constant Sharpe of 0 is
+    no draw that could be the maximum, and counting it would only distort V."""
+    alpha = ctx.thresholds.G2.alpha
+    out: list[Verdict] = []
+    held_n, held_v = _holdout_trials(ctx) if ctx.holdout else (0.0, None)
+    for k, c in enumerate(ctx.candidates):
+        clusters = ctx.clusters(c.group)
+        generations = ctx.run.generations(c.group)
+        population_n = max(clusters.n_distinct, 1) * generations
+        count: Verdict = {
+            "selection": "in-sample top:K, judged held out" if ctx.holdout else "population",
+            "trials": held_n if ctx.holdout else population_n,
+            "agents": clusters.n_trials,
+            "generations": generations,
+            "clusters": clusters.n_distinct,
+            "flat_agents": clusters.n_flat,
+            "silhouette": _f(clusters.silhouette),
+            "population_trials": population_n,
+            "trials_raw": clusters.n_trials * generations,
+        }
+        if not _varies(ctx.base[:, k]):
+            out.append({"sharpe": 0.0, "dsr": 0.0, **count, "error": NO_VARIATION, "pass": False})
+            continue
+        reps = clusters.varying()
+        population_v = trial_sharpes_var(reps) if reps.shape[1] > 1 else None
+        population = deflated_sharpe(ctx.base[:, k], population_n, population_v)
+        res = (
+            deflated_sharpe(ctx.base[:, k], n_trials=held_n, trial_sharpes_var=held_v)
+            if ctx.holdout
+            else population
+        )
+        out.append(
+            {
+                "sharpe": _f(res.sharpe),
+                "sharpe0": _f(res.sharpe0),
+                "dsr": _f(res.dsr),
+                "dsr_min": _f(1.0 - alpha),
+                "n_obs": res.n_obs,
+                **count,
+                "trials_var": _f(res.trials_var),
+                "dsr_population": _f(population.dsr),
+                "skew": _f(res.skew),
+                "kurtosis": _f(res.kurtosis),
+                "pass": bool(res.dsr >= 1.0 - alpha),
+            }
+        )
+    return out
+
+
+def distinct_strategies(ctx: GateContext) -> tuple[np.ndarray, dict[str, int]]:
+    """``[T - 1, S]`` all-bar returns of the run's distinct strategies, with their count per
+    group. A learning group counts as its clusters (found on the evaluated bars, where the
+    final policies act greedily; in-sample returns carry exploration noise), each the
+    equal-weight average of its members over all bars; every rule agent (the baselines
+    included) is itself. Series that never vary are left out: they have no Sharpe to rank."""
+    columns: list[np.ndarray] = []
+    counts: dict[str, int] = {}
+    for index, (rows, policy) in enumerate(ctx.run.groups()):
+        returns = bar_returns(ctx.run.equity[:, rows], 1)
+        if isinstance(policy, QAgents):
+            returns = representatives(returns, ctx.clusters(index).labels)
+        returns = returns[:, returns.std(axis=0) > 1e-12]
+        counts[f"agents[{index}]"] = int(returns.shape[1])
+        columns.append(returns)
+    return np.concatenate(columns, axis=1), counts
+
+
+def overfit_probability(ctx: GateContext) -> list[Verdict]:
+    """PBO by CSCV over the run's distinct strategies (all bars): does picking the in-sample
+    best pick an out-of-sample loser? One figure for the run; a veto above ``pbo_max``."""
+    th = ctx.thresholds.G2
+    ctx.tick("PBO (CSCV) over distinct strategies")
+    performance, per_group = distinct_strategies(ctx)
+    n_agents = int(ctx.run.equity.shape[1])
+    verdict: Verdict = {"agents": n_agents, "strategies": int(performance.shape[1])}
+    verdict["per_group"] = per_group
+    if performance.shape[1] < 2:
+        verdict |= {"pbo": "n/a: fewer than 2 distinct strategies, nothing was selected"}
+        verdict["pass"] = True
+    elif performance.shape[0] < 2 * th.pbo_blocks:
+        verdict["error"] = f"needs >= {2 * th.pbo_blocks} bars, has {performance.shape[0]}"
+        verdict["pass"] = False
+    else:
+        res = pbo_cscv(performance, n_blocks=th.pbo_blocks)
+        verdict |= {
+            "pbo": _f(res.pbo),
+            "splits": res.n_splits,
+            "blocks": res.n_blocks,
+            "median_logit": _f(np.median(res.logits)),
+            "pass": bool(res.pbo <= th.pbo_max),
+        }
+    return [dict(verdict) for _ in ctx.candidates]
+
+
+def superior_ability(ctx: GateContext) -> list[Verdict]:
+    """Hansen's SPA of the candidate against buy-and-hold and the mean random-entry placebo,
+    both carrying the candidate's own market exposure (beta to buy-and-hold, measured on the
+    evaluated bars), and cash; the largest of the three p-values must be <= alpha."""
+    th = ctx.thresholds.G2
+    out: list[Verdict] = []
+    for k, c in enumerate(ctx.candidates):
+        strategy = ctx.base[:, k]
+        if not _varies(strategy):
+            out.append({"p_value": 1.0, "error": NO_VARIATION, "pass": False})
+            continue
+        base = ctx.baselines(c)
+        market, placebo = base.buy_and_hold, base.placebos.mean(axis=1)
+        beta, beta_placebo = market_beta(strategy, market), market_beta(placebo, market)
+        benchmarks = np.column_stack(
+            [beta * market, placebo + (beta - beta_placebo) * market, np.zeros_like(market)]
+        )
+        ps = spa_pvalues(strategy, benchmarks, reps=th.spa_reps, seed=ctx.thresholds.seed)
+        out.append(
+            {
+                "p_value": _f(max(ps)),
+                "p_values": {n: _f(p) for n, p in zip(SPA_BENCHMARKS, ps, strict=True)},
+                "beta": _f(beta),
+                "placebo_beta": _f(beta_placebo),
+                "pass": bool(max(ps) <= th.alpha),
+            }
+        )
+    return out
+
+
+CHECKS = {"dsr": deflated, "pbo": overfit_probability, "spa": superior_ability}
+"""The evidence checks, in report order."""
+
+
+def decision(dsr: Verdict, pbo: Verdict, spa: Verdict, alpha: float, pbo_max: float) -> Verdict:
+    """The one evidence decision: DSR >= 1 - alpha and SPA p <= alpha (intersection-union,
+    false-pass rate <= alpha), PBO <= ``pbo_max`` a veto."""
+    failed = [name for name, v in (("dsr", dsr), ("spa", spa)) if v.get("pass") is not True]
+    vetoed = pbo.get("pass") is not True
+    return {
+        "rule": f"DSR >= {1 - alpha:g} and SPA p <= {alpha:g}; PBO <= {pbo_max:g} (veto)",
+        "false_pass_rate_at_most": alpha,
+        "dsr": dsr.get("dsr"),
+        "spa_p": spa.get("p_value"),
+        "pbo": pbo.get("pbo"),
+        "failed": [*failed, *(["pbo"] if vetoed else [])],
+        "pass": not failed and not vetoed,
+    }

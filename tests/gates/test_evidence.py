@@ -1,0 +1,34 @@
+"""G2's one evidence decision: DSR and SPA must both reject (intersection-union), PBO vetoes."""
+
+from __future__ import annotations
+
+from scarline.gates.evidence import decision
+
+DSR_OK = {"dsr": 0.99, "pass": True}
+SPA_OK = {"p_value": 0.01, "pass": True}
+PBO_OK = {"pbo": 0.2, "pass": True}
+
+
+def test_evidence_needs_dsr_and_spa_and_no_pbo_veto() -> None:
+    ok = decision(DSR_OK, PBO_OK, SPA_OK, alpha=0.05, pbo_max=0.5)
+    assert ok["pass"] is True and ok["failed"] == []
+    assert ok["rule"] == "DSR >= 0.95 and SPA p <= 0.05; PBO <= 0.5 (veto)"
+    assert ok["false_pass_rate_at_most"] == 0.05
+    assert (ok["dsr"], ok["spa_p"], ok["pbo"]) == (0.99, 0.01, 0.2)
+    no_dsr = decision({"dsr": 0.9, "pass": False}, PBO_OK, SPA_OK, 0.05, 0.5)
+    assert no_dsr["pass"] is False and no_dsr["failed"] == ["dsr"]
+    no_spa = decision(DSR_OK, PBO_OK, {"p_value": 0.2, "pass": False}, 0.05, 0.5)
+    assert no_spa["failed"] == ["spa"]
+    vetoed = decision(DSR_OK, {"pbo": 0.7, "pass": False}, SPA_OK, 0.05, 0.5)
+    assert vetoed["pass"] is False and vetoed["failed"] == ["pbo"]
+    na = decision(DSR_OK, {"pbo": "n/a: fewer than 2", "pass": True}, SPA_OK, 0.05, 0.5)
+    assert na["pass"] is True
+
+
+def test_only_top_k_counts_as_chosen_in_sample() -> None:
+    """Candidates from the in-sample ranking leave the held-out bars unsearched; agent ids
+    may have been picked by looking at them, so they get the population's deflation."""
+    from scarline.gates.subject import chosen_in_sample
+
+    assert chosen_in_sample([]) and chosen_in_sample(["top:3"])
+    assert not chosen_in_sample(["3"]) and not chosen_in_sample(["top:1,7"])
