@@ -20,12 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from scarline.report.figure import decimated_rows, new_figure, save_png, show_message, time_axis
+from scarline.report.headline import percent
 from scarline.report.metrics import AgentMetrics
 from scarline.report.results import RunResults
+from scarline.report.strategies import finite_median
 
 LEARNER, PLACEBO, BENCHMARK = "q-network", "random-entry", "buy-and-hold"
 PLACEBO_QUANTILE = 0.95
 LEARNING_PNG = "learning.png"
+_pct = percent(signed=True)
 
 
 @dataclass(frozen=True)
@@ -88,17 +91,8 @@ class LearningSummary:
         return out
 
 
-def _pct(x: float) -> str:
-    return "—" if not np.isfinite(x) else f"{x * 100:+.2f} %"
-
-
 def _num(x: float) -> str:
     return "—" if not np.isfinite(x) else f"{x:.2f}"
-
-
-def _median(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if finite.size else float("nan")
 
 
 def _kinds(results: RunResults) -> list[str]:
@@ -117,13 +111,13 @@ def learning_summary(kinds: list[str], metrics: AgentMetrics) -> LearningSummary
     trades = metrics.oos_trades[learn].astype(np.float64)
     return LearningSummary(
         learners=int(learn.sum()),
-        median_oos_return=_median(metrics.oos_return[learn]),
-        median_oos_sharpe=_median(metrics.oos_sharpe[learn]),
-        median_oos_trades=_median(np.where(trades < 0, np.nan, trades)),
-        placebo_median_oos_return=_median(metrics.oos_return[placebo]),
+        median_oos_return=finite_median(metrics.oos_return[learn]),
+        median_oos_sharpe=finite_median(metrics.oos_sharpe[learn]),
+        median_oos_trades=finite_median(np.where(trades < 0, np.nan, trades)),
+        placebo_median_oos_return=finite_median(metrics.oos_return[placebo]),
         placebo_oos_sharpe_q95=q95,
-        buy_and_hold_oos_return=_median(metrics.oos_return[bench]),
-        buy_and_hold_oos_sharpe=_median(metrics.oos_sharpe[bench]),
+        buy_and_hold_oos_return=finite_median(metrics.oos_return[bench]),
+        buy_and_hold_oos_sharpe=finite_median(metrics.oos_sharpe[bench]),
         beat_placebos=int((learner_sharpe > q95).sum()) if np.isfinite(q95) else 0,
     )
 

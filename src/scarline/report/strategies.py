@@ -28,7 +28,8 @@ class StrategyRow:
     dead: int
 
 
-def _median(values: np.ndarray) -> float:
+def finite_median(values: np.ndarray) -> float:
+    """Median of the finite values (NaN: not alive or no split); NaN when there are none."""
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if finite.size else float("nan")
 
@@ -43,12 +44,12 @@ def strategy_rows(metrics: AgentMetrics, kinds: list[str]) -> list[StrategyRow]:
             StrategyRow(
                 kind=kind,
                 agents=int(pick.sum()),
-                median_return=_median(metrics.total_return[pick]),
-                median_is_return=_median(metrics.is_return[pick]),
-                median_oos_return=_median(metrics.oos_return[pick]),
-                median_oos_sharpe=_median(metrics.oos_sharpe[pick]),
-                median_sharpe=_median(metrics.sharpe[pick]),
-                median_max_drawdown=_median(metrics.max_drawdown[pick]),
+                median_return=finite_median(metrics.total_return[pick]),
+                median_is_return=finite_median(metrics.is_return[pick]),
+                median_oos_return=finite_median(metrics.oos_return[pick]),
+                median_oos_sharpe=finite_median(metrics.oos_sharpe[pick]),
+                median_sharpe=finite_median(metrics.sharpe[pick]),
+                median_max_drawdown=finite_median(metrics.max_drawdown[pick]),
                 fees=float(metrics.fees[pick].sum()),
                 dead=int((metrics.died_at[pick] >= 0).sum()),
             )
