@@ -4,7 +4,10 @@ One decision, in two parts (docs/gates.md explains every rule):
 
 * **contracts** — hard failures: lookahead in code (:mod:`scarline.gates.lookahead`) and the
   placebos here (random entry, block-permuted returns, retraining on shuffled rewards), each
-  beaten at level ``alpha``;
+  beaten at its ``placebo_quantile`` (the median by default). A placebo contract asks "does
+  it beat what chance typically does?"; it is not a second level-``alpha`` test, because
+  stacking tests buys no error control the evidence decision does not already give and
+  costs power (docs/gates.md);
 * **evidence** — DSR and SPA combined into one level-``alpha`` decision, PBO a veto
   (:mod:`scarline.gates.evidence`).
 
@@ -32,14 +35,20 @@ def _f(x: float) -> float:
     return float(round(float(x), 6))
 
 
+def _beats(candidate: float, quantile: float) -> bool:
+    """Strictly above the placebo quantile. A candidate that never traded (a Sharpe of exactly
+    0: no variation) beats nothing, even placebos whose median loses."""
+    return bool(candidate != 0.0 and candidate > quantile)
+
+
 def random_entry(ctx: GateContext) -> list[Verdict]:
-    """Beat random timing: the candidate's Sharpe must exceed the (1 - alpha) quantile of
+    """Beat random timing: the candidate's Sharpe must exceed the ``placebo_quantile`` of
     random-entry placebos trading the same universe with the same sizing."""
-    alpha = ctx.thresholds.G2.alpha
+    level = ctx.thresholds.G2.placebo_quantile
     out: list[Verdict] = []
     for k, c in enumerate(ctx.candidates):
         placebo = sharpe(ctx.baselines(c).placebos)
-        q = float(np.quantile(placebo, 1 - alpha))
+        q = float(np.quantile(placebo, level))
         base = float(ctx.base_sharpe[k])
         out.append(
             {
@@ -48,15 +57,16 @@ def random_entry(ctx: GateContext) -> list[Verdict]:
                 "placebo_median": _f(np.median(placebo)),
                 "placebo_quantile": _f(q),
                 "percentile": _f((placebo < base).mean()),
-                "pass": bool(base > q),
+                "pass": _beats(base, q),
             }
         )
     return out
 
 
 def block_permutation(ctx: GateContext) -> list[Verdict]:
-    """Permutation test: shuffle blocks of the evaluated bars' returns (exogenous columns
-    stay in place) and re-run; p = (1 + #{permuted Sharpe >= Sharpe}) / (1 + n)."""
+    """Shuffle blocks of the evaluated bars' returns (exogenous columns stay in place) and
+    re-run: the candidate must beat the ``placebo_quantile`` of the permuted Sharpes. The
+    permutation p = (1 + #{permuted Sharpe >= Sharpe}) / (1 + n) is reported beside it."""
     th = ctx.thresholds.G2
     rng = ctx.rng("block-permutation")
     permuted = np.empty((th.permutations, len(ctx.candidates)))
@@ -67,14 +77,16 @@ def block_permutation(ctx: GateContext) -> list[Verdict]:
     out: list[Verdict] = []
     for k, base in enumerate(ctx.base_sharpe):
         p = (1 + int((permuted[:, k] >= base).sum())) / (1 + th.permutations)
+        q = float(np.quantile(permuted[:, k], th.placebo_quantile))
         out.append(
             {
                 "sharpe": _f(base),
                 "permutations": th.permutations,
                 "block": th.permutation_block,
                 "permuted_mean": _f(permuted[:, k].mean()),
+                "permuted_quantile": _f(q),
                 "p_value": _f(p),
-                "pass": bool(p <= th.alpha),
+                "pass": _beats(base, q),
             }
         )
     return out
@@ -99,7 +111,7 @@ def _retrained_shuffled(ctx: GateContext, group: int) -> np.ndarray:
 
 def label_shuffle(ctx: GateContext) -> list[Verdict]:
     """Learned agents only: the same group trained on rewards shuffled across its own
-    transitions learns nothing real; the candidate must beat their (1 - alpha) quantile."""
+    transitions learns nothing real; the candidate must beat their ``placebo_quantile``."""
     th = ctx.thresholds.G2
     shuffled: dict[int, np.ndarray] = {}
     out: list[Verdict] = []
@@ -113,7 +125,7 @@ def label_shuffle(ctx: GateContext) -> list[Verdict]:
         if c.group not in shuffled:
             shuffled[c.group] = _retrained_shuffled(ctx, c.group)
         placebo = shuffled[c.group]
-        q = float(np.quantile(placebo, 1 - th.alpha))
+        q = float(np.quantile(placebo, th.placebo_quantile))
         base = float(ctx.base_sharpe[k])
         out.append(
             {
@@ -121,7 +133,7 @@ def label_shuffle(ctx: GateContext) -> list[Verdict]:
                 "shuffled_agents": int(placebo.size),
                 "shuffled_median": _f(np.median(placebo)),
                 "shuffled_quantile": _f(q),
-                "pass": bool(base > q),
+                "pass": _beats(base, q),
             }
         )
     return out

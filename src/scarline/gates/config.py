@@ -40,6 +40,14 @@ class AntiOverfitThresholds(_Strict):
         min_length=1,
         description="exogenous columns this many bars late: the edge's half-life (a figure)",
     )
+    placebo_quantile: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="contract: the candidate's Sharpe must exceed this quantile of every "
+        "placebo distribution (random entry, block permutations, shuffled labels); the "
+        "level-alpha significance is the evidence decision's, not the placebos'",
+    )
     placebo_agents: int = Field(default=100, ge=10, description="random-entry placebos")
     permutations: int = Field(default=39, ge=1, description="block permutations of returns")
     permutation_block: int = Field(default=10, ge=1, description="bars per permuted block")
