@@ -23,12 +23,12 @@ from pathlib import Path
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.evolution.vault import Vault
 from scarline.evolution.vault_writer import VaultWriter
 from scarline.journal import WalWriter
 from scarline.operator import ReplayOperator
 from scarline.runner import load_run_market
+from scarline.session import SessionIds
 
 RISK = {
     "max_drawdown_pct": 80.0,

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.journal import WalWriter
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 RISK = {
     "max_position_lots": 1_000_000,

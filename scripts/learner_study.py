@@ -2,11 +2,13 @@
 
     python scripts/learner_study.py [--seeds 1,2,3,4,5] [--ic 0.15] [--zero-cost]
                                     [--config configs/arena.toml] [--agents N]
+                                    [--actions=-1,0,1]
 
 The planted market of ``scripts/gate_power.py`` (3000 daily bars, one instrument, a column
 ``signal`` with correlation IC to the next bar's return, last 30 % held out), traded by the
 first learning group of ``--config`` (its qnet, features and sizing; ``--agents`` overrides
-the count) with the config's costs (``configs/arena.toml``: 0.5 bps fee, 1.5 bps half-spread,
+the count; ``--actions`` its action set: the arena is long-only, the planted edge is long
+and short) with the config's costs (``configs/arena.toml``: 0.5 bps fee, 1.5 bps half-spread,
 square-root impact 0.1 x sigma x sqrt(qty / volume)) or none (``--zero-cost``). Printed per
 seed, out of sample, annualized Sharpe (252 bars a year):
 
@@ -30,12 +32,12 @@ import numpy as np
 from scarline.agents.config import QNetGroup
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, load_config
-from scarline.engine import SessionIds
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 STEPS, OOS = 3000, 0.3
 YEAR = np.sqrt(252.0)
@@ -70,11 +72,21 @@ def thresholded_rule(market: MarketData, cfg: RunConfig, split: int) -> tuple[fl
     return best[1], float(_sharpe(best[2][split - 1 :])), float(_sharpe(gross[split - 1 :]))
 
 
-def study_config(base: RunConfig, seed: int, agents: int | None, zero_cost: bool) -> RunConfig:
+def study_config(
+    base: RunConfig,
+    seed: int,
+    agents: int | None,
+    zero_cost: bool,
+    actions: list[float] | None = None,
+) -> RunConfig:
     """``base``'s first learning group alone, with its costs (or none), on the planted market."""
     group = next(g for g in base.agents if isinstance(g, QNetGroup))
     if agents is not None:
         group = group.model_copy(update={"count": agents})
+    if actions is not None:
+        group = group.model_copy(
+            update={"qnet": group.qnet.model_copy(update={"actions": actions})}
+        )
     execution = base.execution
     if zero_cost:
         execution = execution.model_copy(
@@ -126,11 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, default=Path("configs/arena.toml"))
     ap.add_argument("--agents", type=int, help="learners (default: the config's count)")
     ap.add_argument("--zero-cost", action="store_true", help="no fees, no slippage")
+    ap.add_argument("--actions", help="the learners' exposures, e.g. -1,0,1 (default: config)")
     args = ap.parse_args(argv)
     base = load_config(args.config)
+    actions = [float(a) for a in args.actions.split(",")] if args.actions else None
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        rows.append(study(seed, args.ic, study_config(base, seed, args.agents, args.zero_cost)))
+        cfg = study_config(base, seed, args.agents, args.zero_cost, actions)
+        rows.append(study(seed, args.ic, cfg))
         print(json.dumps(rows[-1]), flush=True)
     learned = sum(r["ratio"] >= 0.5 for r in rows)
     print(f"best in-sample learner >= 50 % of sign(signal) out of sample: {learned} of {len(rows)}")

@@ -17,12 +17,12 @@ from scipy import stats
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.journal import HashOnlyWal
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.report.metrics import sharpe_ratio, split_returns
+from scarline.session import SessionIds
 
 N = 64
 COMPACT = {"return_windows": [1], "vol_windows": [20], "momentum_windows": [20]}

@@ -13,10 +13,10 @@ import pytest
 
 from scarline.assembly import kernel_for
 from scarline.config import load_config
-from scarline.engine import SessionIds
 from scarline.journal import HashOnlyWal
 from scarline.operator import ReplayOperator
 from scarline.runner import load_run_market
+from scarline.session import SessionIds
 
 ARENA = Path(__file__).resolve().parents[1] / "configs" / "arena.toml"
 

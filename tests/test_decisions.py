@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.decisions import ChangeTracker
-from scarline.engine import SessionIds
 from scarline.events import Decision
 from scarline.journal import HashOnlyWal
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 
 def _rebuild(dense: np.ndarray, agent: np.ndarray, inst: np.ndarray, values: np.ndarray) -> None:

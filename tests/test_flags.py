@@ -12,7 +12,6 @@ from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import NOT_IMPLEMENTED_FLAGS, RunConfig, load_config
-from scarline.engine import SessionIds
 from scarline.errors import ConfigError, WalError
 from scarline.events import EXPLORE, GREEDY, SCHEMA_VERSION, Decision
 from scarline.market.stream import normalized
@@ -20,6 +19,7 @@ from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.replay import replay_run
 from scarline.runner import execute_run
+from scarline.session import SessionIds
 
 Q = {
     "kind": "q-network",

@@ -7,19 +7,20 @@ from decimal import Decimal
 
 from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
-from scarline.engine import Journal, Kernel, OperatorInputs, SessionIds
 from scarline.events import SessionStart
 from scarline.evolution.census import GenomeSink
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
 from scarline.execution.types import CASH_SCALE, unit_values
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.recorder import Recorder
 from scarline.reflect.sentry import DriftSentry
 from scarline.regime.stage import market_regimes
 from scarline.risk.engine import RiskEngine
 from scarline.rng import SeedTree
+from scarline.session import Journal, OperatorInputs, SessionIds
 
 
 def session_start(config: RunConfig, market: MarketData, ids: SessionIds) -> SessionStart:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scarline.events import KillSwitch
-from scarline.risk.kill import KILL_FILE, kill_file
+from scarline.risk.kill import KILL_FILE, kill_file, kill_reason
 
 __all__ = ["KILL_FILE", "LiveOperator", "ReplayOperator"]
 
@@ -47,7 +47,7 @@ class LiveOperator:
         if step % self._every == 0:
             path = kill_file(self._run_dir, self._runs_root)
             if path is not None:
-                reason = path.read_text(encoding="utf-8").strip() or f"flag file {path}"
+                reason = kill_reason(path)  # a flag that cannot be read still kills
                 return KillSwitch(
                     run_id=run_id,
                     session_id=session_id,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.engine import Kernel
 from scarline.execution.types import CASH_SCALE
+from scarline.kernel import Kernel
+from scarline.market.frequency import infer_periods_per_year
 from scarline.report.metrics import turnover_ratio
-from scarline.report.results import RiskLog, RunResults, TradeLog, infer_periods_per_year
+from scarline.report.results import RiskLog, RunResults, TradeLog
 
 
 def run_results(kernel: Kernel, meta: dict[str, str], split_step: int | None = None) -> RunResults:

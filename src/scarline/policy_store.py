@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from scarline.agents.qnet import QPopulation
-from scarline.engine import Kernel
 from scarline.errors import ScarlineError
+from scarline.kernel import Kernel
+from scarline.learning.qnet import QPopulation
 
 WEIGHTS_DIR = "weights"
 

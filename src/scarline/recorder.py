@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from scarline.execution.types import FillBatch
+from scarline.risk.codes import CAUSES, LEVELS
+from scarline.risk.ladder import LadderTransitions
 
 
 class Recorder:
@@ -29,6 +31,15 @@ class Recorder:
         """Risk events worth showing (anything but a plain pass)."""
         if agents.size:
             self._risk.append((np.full(agents.size, t, np.int64), agents, rules, outcomes))
+
+    def on_transitions(self, t: int, tr: LadderTransitions) -> None:
+        """Risk-ladder moves: rule = the cause, outcome = the new level."""
+        self.on_risk(
+            t,
+            tr.agent,
+            [CAUSES[c] for c in tr.cause.tolist()],
+            [LEVELS[lv].lower() if lv else "pass" for lv in tr.to_level.tolist()],
+        )
 
     def trades(self) -> dict[str, np.ndarray]:
         """All fills as arrays with their step."""

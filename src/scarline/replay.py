@@ -1,9 +1,12 @@
 """``scarline replay``: re-execute a run from its WAL and config snapshot alone.
 
 The dataset is not read again: the market is rebuilt from the WAL's Bar/Quote events.
-The WAL must verify first (a tampered log proves nothing). Parity means the replayed
-decision trace hash equals the manifest's; the replayed WAL head (computed without
-writing) is reported too, and equals the original when every journaled event matches.
+The WAL must verify first (a tampered log proves nothing). Parity means the replayed WAL
+equals the original record by record — the same ``h`` at every seq, so the same head — and
+the replayed decision trace hash equals the manifest's. The trace alone is not enough: an
+edited, re-chained WAL whose edit changes no decision (a fill price, a fee) would pass it.
+The first differing record is named by seq, kind and field. A run sealed after a crash
+(``scarline wal seal``) without a ``SessionEnd`` is compared over its sealed prefix.
 """
 
 from __future__ import annotations
@@ -13,19 +16,25 @@ from pathlib import Path
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, load_config
-from scarline.engine import Kernel, SessionIds
 from scarline.errors import WalError
 from scarline.events import SCHEMA_VERSION, Bar, KillSwitch, Quote, SessionStart
 from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
-from scarline.journal import HashOnlyWal, read_records, verify
+from scarline.journal import read_records, verify
+from scarline.journal.compare import ComparingWal, Mismatch
 from scarline.journal.manifest import RunManifest, read_manifest
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 
 @dataclass(frozen=True)
 class ReplayResult:
+    """``parity``: no record differs and (unless sealed over a prefix) the decision trace
+    is the manifest's. ``records``: original records compared; ``extra_records``: replayed
+    records past a sealed prefix (not compared); ``mismatch``: the first differing record."""
+
     parity: bool
     original: str
     replayed: str
@@ -33,6 +42,19 @@ class ReplayResult:
     wal_head_replayed: str
     steps: int
     config_matches_manifest: bool
+    records: int = 0
+    mismatch: Mismatch | None = None
+    sealed_prefix: bool = False
+    extra_records: int = 0
+
+    def describe(self) -> str:
+        """One line: what parity covered, or the first record that differs."""
+        if self.mismatch is not None:
+            return f"first differing record: {self.mismatch.describe()}"
+        if self.original != self.replayed and not self.sealed_prefix:
+            return f"decision trace {self.replayed} != manifest {self.original}"
+        scope = "the sealed prefix of " if self.sealed_prefix else ""
+        return f"{scope}{self.records} records equal"
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,21 +115,32 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
         raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
     market = market_from_events(start, market_events)
     ids = SessionIds(start.run_id, start.session_id)
-    sink = HashOnlyWal(manifest.run_id)
-    island, arrivals = recorded_arrivals(run_dir)  # an island of `scarline evolve`
-    kernel = kernel_for(
-        config, market, ids, sink, ReplayOperator(kills), keep_equity=keep_equity, island=island
-    )
-    if arrivals and kernel.population.census is not None:
-        admit_recorded(kernel.population.census, arrivals)
-    result = kernel.run()
+    sealed = manifest.sealed_after_crash
+    prefix = sealed is not None and not sealed.session_ended
+    sink = ComparingWal(wal_dir, manifest.run_id, allow_extra=prefix)
+    try:
+        island, arrivals = recorded_arrivals(run_dir)  # an island of `scarline evolve`
+        kernel = kernel_for(
+            config, market, ids, sink, ReplayOperator(kills), keep_equity=keep_equity, island=island
+        )
+        if arrivals and kernel.population.census is not None:
+            admit_recorded(kernel.population.census, arrivals)
+        result = kernel.run()
+        mismatch = sink.finish()
+    finally:
+        sink.close()
+    trace_ok = prefix or result.decision_trace_hash == manifest.decision_trace_hash
     replayed = ReplayResult(
-        parity=result.decision_trace_hash == manifest.decision_trace_hash,
+        parity=mismatch is None and trace_ok,
         original=manifest.decision_trace_hash,
         replayed=result.decision_trace_hash,
         wal_head_original=manifest.wal_head,
-        wal_head_replayed=result.wal_head,
+        wal_head_replayed=sink.compared_head if prefix else result.wal_head,
         steps=result.steps,
         config_matches_manifest=config_hash(config) == manifest.config_hash,
+        records=sink.compared,
+        mismatch=mismatch,
+        sealed_prefix=prefix,
+        extra_records=sink.extra,
     )
     return Replayed(replayed, kernel, market, config, manifest)

@@ -2,7 +2,8 @@
 
 Order matters: the config snapshot is written first, then the WAL as the kernel runs,
 then the session and run manifests, which bind the WAL segments' sha256 and head and the
-decision trace hash. A crash mid-run leaves a WAL without a manifest, never the reverse.
+decision trace hash. A crash mid-run leaves a WAL without a manifest, never the reverse
+(``scarline wal seal`` finishes such a run from its WAL alone: :mod:`scarline.journal.seal`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import structlog
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
-from scarline.engine import Kernel, KernelResult, SessionIds
+from scarline.diary.schema import DIARY_FILE
+from scarline.diary.writer import DiaryStats, build_diary
 from scarline.errors import ScarlineError
 from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import VAULT_DIR, best_policy, finish_lineage
@@ -35,6 +37,7 @@ from scarline.journal.manifest import (
     SessionManifest,
     write_json,
 )
+from scarline.kernel import Kernel, KernelResult
 from scarline.market.asof import available_after
 from scarline.market.frame import MarketData
 from scarline.market.io import load_market
@@ -44,11 +47,11 @@ from scarline.operator import LiveOperator
 from scarline.outcome import run_results
 from scarline.policy_store import save_weights
 from scarline.provenance import code_hash, environment
-from scarline.reflect.diary import DIARY_FILE, DiaryStats, build_diary
 from scarline.reflect.theory import write_packets
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.strategies import StrategyRow, strategy_rows
+from scarline.session import SessionIds
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,7 @@ class OpenRun:
         )
 
 
-def open_run(
+def create_run(
     config: RunConfig,
     *,
     run_id: str | None = None,
@@ -311,7 +314,7 @@ def _topmost_missing(path: Path) -> Path | None:
 
 
 def _remove_unstarted(run_dir: Path, created: Path | None) -> None:
-    """Undo :func:`open_run`'s writes: the run directory's contents, the directory itself and
+    """Undo :func:`create_run`'s writes: the run directory's contents, the directory itself and
     any parents the call created (when empty). A directory that existed (empty) stays."""
     if created is None:  # it existed and was empty: remove only what was written into it
         for child in run_dir.iterdir():
@@ -338,7 +341,7 @@ def execute_run(
     on_step: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Run ``config`` and write ``<out_dir>/<run_id>/``; ``now`` only names the run."""
-    run = open_run(config, run_id=run_id, out_dir=out_dir, now=now)
+    run = create_run(config, run_id=run_id, out_dir=out_dir, now=now)
     try:
         if on_start is not None:
             on_start(run.market.n_steps)

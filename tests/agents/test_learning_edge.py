@@ -19,13 +19,14 @@ from torch_helpers import gen
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import Kernel, SessionIds
 from scarline.journal import HashOnlyWal
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.report.metrics import sharpe_ratio, split_returns
+from scarline.session import SessionIds
 
 pytestmark = pytest.mark.slow
 

@@ -7,13 +7,13 @@ import pytest
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.journal import HashOnlyWal
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.replay import replay_run
 from scarline.runner import execute_run
+from scarline.session import SessionIds
 
 Q = {
     "kind": "q-network",

@@ -9,13 +9,13 @@ import torch
 from torch_helpers import gen
 
 from scarline.agents.config import QNetGroup
-from scarline.agents.dqn import Batch, DQNLearner, select_head
-from scarline.agents.learning_config import QNetConfig
 from scarline.agents.qagents import QAgents
-from scarline.agents.qnet import QPopulation
-from scarline.agents.replay import assemble
 from scarline.config import RunConfig
 from scarline.errors import ConfigError
+from scarline.learning.buffer import assemble
+from scarline.learning.config import QNetConfig
+from scarline.learning.dqn import Batch, DQNLearner, select_head
+from scarline.learning.qnet import QPopulation
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.rng import SeedTree

@@ -10,18 +10,19 @@ import pytest
 import torch
 from torch_helpers import gen
 
-from scarline.agents.dqn import Batch, DQNLearner
-from scarline.agents.learning_config import QNetConfig
-from scarline.agents.qnet import QPopulation
-from scarline.agents.replay import ReplayBuffers
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import Kernel, SessionIds
 from scarline.journal import HashOnlyWal
+from scarline.kernel import Kernel
+from scarline.learning.buffer import ReplayBuffers
+from scarline.learning.config import QNetConfig
+from scarline.learning.dqn import Batch, DQNLearner
+from scarline.learning.qnet import QPopulation
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.report.metrics import split_returns
+from scarline.session import SessionIds
 
 N, T, F = 4, 50, 3
 

@@ -25,6 +25,14 @@ def copy(src: Path, tmp: Path) -> Path:
     return Path(shutil.copytree(src, tmp / f"copy-{src.name}"))
 
 
+def unsealed(src: Path, tmp: Path) -> Path:
+    """A private copy of a run as a crash before its manifest leaves it (same directory
+    name: the run id its WAL verifies against)."""
+    run_dir = Path(shutil.copytree(src, tmp / src.name))
+    (run_dir / "manifest.json").unlink()
+    return run_dir
+
+
 def opts(text: str) -> list[str]:
     """Arguments without spaces, written as one string."""
     return text.split()
@@ -59,6 +67,7 @@ CASES: dict[str, Case] = {
     "wal verify": lambda t, r: ["wal", "verify", str(r.run_dir)],
     "wal cat": lambda t, r: ["wal", "cat", str(r.run_dir), *opts("--kind Decision --limit 2")],
     "wal recover": lambda t, r: ["wal", "recover", str(copy(r.run_dir, t))],
+    "wal seal": lambda t, r: ["wal", "seal", str(unsealed(r.run_dir, t))],
     "data list": lambda t, r: ["data", "list"],
     "data check": lambda t, r: ["data", "check", str(r.data)],
     "data synth": lambda t, r: ["data", "synth", "--out", str(t / "s.csv"), "--steps", "30"],
@@ -92,6 +101,7 @@ RUN_DIR_COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "wal verify": lambda d: ["wal", "verify", str(d)],
     "wal cat": lambda d: ["wal", "cat", str(d)],
     "wal recover": lambda d: ["wal", "recover", str(d)],
+    "wal seal": lambda d: ["wal", "seal", str(d)],
     "ledger register --run": lambda d: [
         *opts("ledger register 1 --run"),
         str(d),

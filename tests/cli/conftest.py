@@ -8,7 +8,7 @@ import tomli_w
 from cli_cases import TinyRun
 
 from scarline.config import load_config
-from scarline.gates.ledger import Ledger
+from scarline.ledger.store import Ledger
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scarline.cli import app
-from scarline.reflect.diary import DIARY_FILE
+from scarline.diary.schema import DIARY_FILE
 
 runner = CliRunner()
 

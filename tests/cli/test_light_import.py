@@ -67,9 +67,9 @@ def test_every_help_page_loads_no_heavy_library() -> None:
 
 
 def test_names_spelled_in_the_cli_match_the_library() -> None:
+    from scarline.diary.schema import DEFAULT_HORIZON
     from scarline.evolution.lineage import LINEAGE_FILE
-    from scarline.gates.ledger import LEDGER_ENV
-    from scarline.reflect.diary import DEFAULT_HORIZON
+    from scarline.ledger.store import LEDGER_ENV
     from scarline.risk.kill import KILL_FILE
 
     assert ledger.LEDGER_ENV == LEDGER_ENV

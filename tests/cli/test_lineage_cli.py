@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from scarline.cli import app
-from scarline.evolution.lineage import LINEAGE_FILE, LineageBook
+from scarline.evolution.lineage import LINEAGE_FILE
+from scarline.evolution.lineage_book import LineageBook
 
 runner = CliRunner()
 

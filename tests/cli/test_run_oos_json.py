@@ -14,11 +14,11 @@ import tomli_w
 from typer.testing import CliRunner
 
 from scarline.cli import app
+from scarline.market.frequency import infer_periods_per_year
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.replay import replay
 from scarline.report.metrics import sharpe_ratio
-from scarline.report.results import infer_periods_per_year
 
 runner = CliRunner()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.evolution.lineage import LineageBook
+from scarline.evolution.lineage_book import LineageBook
 
 
 def hashes(ids: np.ndarray, prefix: str = "g") -> list[str]:

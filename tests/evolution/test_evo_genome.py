@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from scarline.agents.qnet import QPopulation
 from scarline.events import Array
 from scarline.evolution.genome import (
     GeneDomain,
@@ -24,6 +23,7 @@ from scarline.evolution.genome import (
     load_genome,
     policy_hash,
 )
+from scarline.learning.qnet import QPopulation
 
 DOMAIN = GeneDomain()
 

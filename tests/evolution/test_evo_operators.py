@@ -4,7 +4,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scarline.agents.qnet import QPopulation
 from scarline.evolution.genome import FLOAT_GENES, GeneDomain, Genes, clip_gene
 from scarline.evolution.operators import (
     MUTATION_ORDER,
@@ -19,6 +18,7 @@ from scarline.evolution.operators import (
     op_swap_execution_topology,
     op_tighten_risk,
 )
+from scarline.learning.qnet import QPopulation
 
 DOMAIN = GeneDomain(min_features=2)
 GENE_FIELDS = (*FLOAT_GENES, "feature_mask", "entry", "risk")

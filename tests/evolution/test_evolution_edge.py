@@ -1,6 +1,12 @@
 """Evolution on a planted-edge market: the survivors rely on the planted column (destroying
 it, a time permutation with the same values, takes their out-of-sample edge away), and the
-out-of-sample Sharpe rises across generations."""
+out-of-sample Sharpe rises across generations.
+
+Genomes are scored by the gates' frozen evaluation (:mod:`scarline.gates.frozen`): loaded into
+a fresh, non-learning, non-evolving copy of their group and run through the full kernel,
+greedy from the first bar; the score is the per-bar Sharpe from the split on."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,20 +14,57 @@ from scipy import stats
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.evolution.artifacts import best_policy
-from scarline.evolution.evaluate import evaluate_genomes, without_column
-from scarline.evolution.genome import decode_genome
+from scarline.evolution.genome import Genome, decode_genome
 from scarline.evolution.lineage import ancestry
+from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity, sharpe
 from scarline.journal import HashOnlyWal
+from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 pytestmark = pytest.mark.slow
 
 COMPACT = {"return_windows": [1], "vol_windows": [20], "momentum_windows": [20]}
 QNET = {"warmup_steps": 32, "train_every": 2, "gamma": 0.0, "lr": 3e-4}
+
+
+def evaluate_genomes(
+    config: RunConfig,
+    group: int,
+    market: MarketData,
+    genomes: list[Genome],
+    from_step: int,
+    every_instrument: bool = True,
+) -> np.ndarray:
+    """Per-bar Sharpe of each genome from ``from_step`` to the end, ``float64[len(genomes)]``.
+
+    ``group`` is the q-network group of ``config.agents`` the genomes came from. With
+    ``every_instrument`` each genome trades every instrument (one copy each) and scores the
+    mean of its copies: one instrument's luck is noise; else genome i trades instrument
+    i mod M."""
+    m = market.n_instruments
+    copies = m if every_instrument else 1
+    kind = config.agents[group].kind
+    plays = [
+        Play(Candidate(agent=k, kind=kind, group=group, row=k, instrument=k % m, genome=g))
+        for k, g in enumerate(g for g in genomes for _ in range(copies))
+    ]
+    scores = sharpe(bar_returns(frozen_equity(config, market, plays), from_step))
+    return scores.reshape(-1, copies).mean(axis=1)
+
+
+def without_column(market: MarketData, name: str, seed: int = 0) -> MarketData:
+    """``market`` with exogenous column ``name`` permuted in time (per instrument): the same
+    values and distribution, no information about the future left in it."""
+    k = market.exog_names.index(name)
+    rng = np.random.default_rng(seed)
+    exog = market.exog.copy()
+    for i in range(exog.shape[1]):
+        exog[:, i, k] = exog[rng.permutation(exog.shape[0]), i, k]
+    return replace(market, exog=exog)
 
 
 def test_survivors_rely_on_the_planted_column() -> None:

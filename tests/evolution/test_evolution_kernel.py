@@ -6,7 +6,6 @@ import pytest
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.events import Births, Mutations
 from scarline.evolution.genome import decode_genome
 from scarline.evolution.lineage import read_lineage
@@ -17,6 +16,7 @@ from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.replay import replay_run
 from scarline.runner import RunSummary, execute_run
+from scarline.session import SessionIds
 
 pytestmark = pytest.mark.slow
 

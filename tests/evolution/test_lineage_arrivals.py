@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from scarline.evolution.lineage import LineageBook, LineageError, ancestry
+from scarline.evolution.lineage import LineageError, ancestry
+from scarline.evolution.lineage_book import LineageBook
 from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.report.lineage_plot import write_lineage_graphml, write_lineage_png
 

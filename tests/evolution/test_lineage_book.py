@@ -11,14 +11,8 @@ import pytest
 from lineage_helpers import random_book, small_book
 
 from scarline.errors import ScarlineError
-from scarline.evolution.lineage import (
-    SCHEMA,
-    LineageBook,
-    LineageError,
-    ancestry,
-    read_lineage,
-    write_lineage,
-)
+from scarline.evolution.lineage import SCHEMA, LineageError, ancestry, read_lineage, write_lineage
+from scarline.evolution.lineage_book import LineageBook
 
 COLUMNS = [
     ("agent_id", pa.int64()),

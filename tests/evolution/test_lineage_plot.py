@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 from lineage_helpers import random_book, small_book
 
-from scarline.evolution.lineage import LineageBook, LineageError
+from scarline.evolution.lineage import LineageError
+from scarline.evolution.lineage_book import LineageBook
 from scarline.report.lineage_plot import (
     lineage_graph,
     render_lineage_png,

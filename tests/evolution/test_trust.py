@@ -13,21 +13,22 @@ from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import Kernel, SessionIds
+from scarline.diary.schema import DIARY_FILE
 from scarline.events import Decision
 from scarline.evolution.config import EvolutionConfig
 from scarline.evolution.evolver import Evolver
 from scarline.evolution.lineage import read_lineage
 from scarline.evolution.trust import capital_weight, relative_trust, trusted_key, weigh
 from scarline.journal import read_records
+from scarline.kernel import Kernel
 from scarline.market.io import write_market
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.reflect.diary import DIARY_FILE
 from scarline.replay import replay_run
 from scarline.rng import SeedTree
 from scarline.runner import execute_run, load_run_market
+from scarline.session import SessionIds
 
 HOLD = {"kind": "buy-and-hold", "sizing": {"mode": "fraction", "fraction": 1.0}}
 CRASH = {"source": "sp500", "start": "2007-06-01", "end": "2009-06-30"}

@@ -11,9 +11,7 @@ import pytest
 import torch
 
 from scarline.agents.config import QNetGroup
-from scarline.agents.onnx_export import agent_model
 from scarline.agents.qagents import QAgents
-from scarline.agents.replay import assemble
 from scarline.events import Array
 from scarline.evolution.genome import Genome, encode_genome, policy_hash
 from scarline.evolution.vault import Vault
@@ -25,6 +23,8 @@ from scarline.gates.deploy import (
     rebuilt_network,
     risk_limits,
 )
+from scarline.learning.buffer import assemble
+from scarline.learning.onnx_export import agent_model
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.risk.config import RiskConfig

@@ -25,6 +25,17 @@ def test_evidence_needs_dsr_and_spa_and_no_pbo_veto() -> None:
     assert na["pass"] is True
 
 
+def test_pbo_is_a_figure_when_the_candidate_was_judged_held_out() -> None:
+    """Chosen in-sample, judged on unseen bars: the out-of-sample record is the evidence, so
+    a high PBO is reported but vetoes nothing; DSR and SPA still decide."""
+    high = {"pbo": 0.7, "pass": False}
+    held = decision(DSR_OK, high, SPA_OK, 0.05, 0.5, pbo_veto=False)
+    assert held["pass"] is True and held["failed"] == [] and held["pbo"] == 0.7
+    assert held["rule"] == "DSR >= 0.95 and SPA p <= 0.05; PBO reported (judged held out)"
+    weak = decision({"dsr": 0.9, "pass": False}, high, SPA_OK, 0.05, 0.5, pbo_veto=False)
+    assert weak["pass"] is False and weak["failed"] == ["dsr"]
+
+
 def test_only_top_k_counts_as_chosen_in_sample() -> None:
     """Candidates from the in-sample ranking leave the held-out bars unsearched; agent ids
     may have been picked by looking at them, so they get the population's deflation."""

@@ -17,7 +17,7 @@ from scarline.config import RunConfig
 from scarline.errors import ConfigError
 from scarline.gates.config import GatesConfig, load_gates_config
 from scarline.gates.frozen import Play, bar_returns, frozen_equity, sharpe, total_return
-from scarline.gates.subject import GateInputError, RunUnderTest, open_run, select
+from scarline.gates.subject import GateInputError, RunUnderTest, load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run
@@ -44,7 +44,7 @@ def greedy_run(tmp_path_factory: pytest.TempPathFactory) -> RunUnderTest:
         evaluation={"oos_fraction": 0.3},
     )
     summary = execute_run(cfg, run_id="greedy", out_dir=tmp / "runs")
-    return open_run(summary.run_dir)
+    return load_run_under_test(summary.run_dir)
 
 
 def test_frozen_equity_reproduces_a_greedy_run(greedy_run: RunUnderTest) -> None:
@@ -98,9 +98,9 @@ def test_select_top_k_ids_and_bad_input(greedy_run: RunUnderTest) -> None:
             select(greedy_run, bad)
 
 
-def test_open_run_needs_a_manifest(tmp_path: Path) -> None:
+def test_load_run_under_test_needs_a_manifest(tmp_path: Path) -> None:
     with pytest.raises(GateInputError, match=r"no manifest\.json"):
-        open_run(tmp_path)
+        load_run_under_test(tmp_path)
 
 
 positive_equity = arrays(

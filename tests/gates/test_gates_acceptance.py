@@ -25,9 +25,10 @@ from scarline.errors import ScarlineError
 from scarline.gates import anti_overfit, robustness
 from scarline.gates.anti_overfit import CONTRACTS
 from scarline.gates.config import GatesConfig
-from scarline.gates.ledger import Ledger, PromotionRefused
 from scarline.gates.runner import GATES, run_gates, write_gate_report
-from scarline.gates.subject import open_run
+from scarline.gates.subject import load_run_under_test
+from scarline.ledger.records import PromotionRefused
+from scarline.ledger.store import Ledger
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run
@@ -86,7 +87,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
         drift_persistence=0.9,
     )
     run_dir = q_run(tmp, "planted", spec)
-    top = str(int(open_run(run_dir).ranking()[0]))  # what top:1 will pick
+    top = str(int(load_run_under_test(run_dir).ranking()[0]))  # what top:1 will pick
     early = Ledger(tmp / "ledger-early")
     early.register(top, run_dir)
     thresholds = GatesConfig(G2={"permutations": 19}, G4=NO_CLOCK)

@@ -14,7 +14,7 @@ from scarline.config import RunConfig
 from scarline.gates.config import GatesConfig
 from scarline.gates.context import GateContext
 from scarline.gates.lookahead import half_life, time_shift
-from scarline.gates.subject import open_run, select
+from scarline.gates.subject import load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run
@@ -35,7 +35,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _context(run_dir: Path) -> GateContext:
-    run = open_run(run_dir)
+    run = load_run_under_test(run_dir)
     return GateContext(run, select(run, ["0", "1"]), GatesConfig(G2={"truncation_cuts": 2}))
 
 

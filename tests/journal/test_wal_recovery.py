@@ -58,18 +58,33 @@ def test_half_written_last_line_is_truncated_warned_and_appending_resumes(tmp_pa
     assert shadow.head == head
 
 
-def test_complete_last_line_with_bad_hash_is_a_torn_tail(tmp_path: Path) -> None:
+def test_complete_last_line_with_bad_hash_is_tampering_and_kept(tmp_path: Path) -> None:
     wal = tmp_path / "wal"
     _write(wal, 5)
     segment = list_segments(wal)[-1]
     data = bytearray(segment.read_bytes())
-    data[-20] ^= 0x01  # inside the last line's h
+    data[-20] ^= 0x01  # inside the last line's h: a whole line no crash could write
     segment.write_bytes(bytes(data))
-    with capture_logs() as logs:
+    with pytest.raises(WalError, match=r"seq 4 \(line 5\), is complete but fails its check"):
+        recover(wal, RUN)
+    with pytest.raises(WalError, match="seq 4"):
+        WalWriter(wal, RUN)  # resuming refuses too
+    assert segment.read_bytes() == bytes(data)
+
+
+@pytest.mark.parametrize("tail", [b"\x00" * 40 + b"\n", b'{"seq":5,"ts":5,"kind":"Ba\n'])
+def test_an_unparseable_terminated_last_line_is_torn(tmp_path: Path, tail: bytes) -> None:
+    """Zeros (what a crash can leave after a size update) or a JSON fragment that gained a
+    newline: not a record, so it is cut like a torn write."""
+    wal = tmp_path / "wal"
+    _write(wal, 5)
+    segment = list_segments(wal)[-1]
+    intact = segment.read_bytes()
+    segment.write_bytes(intact + tail)
+    with capture_logs():
         dropped = recover(wal, RUN)
-    assert dropped is not None and dropped.seq == 4
-    assert [entry["event"] for entry in logs] == ["wal.torn_tail_truncated"]
-    assert verify(wal, RUN).records == 4 and verify(wal, RUN).ok
+    assert dropped is not None and (dropped.seq, dropped.dropped_bytes) == (5, len(tail))
+    assert segment.read_bytes() == intact
 
 
 def test_torn_line_alone_in_a_new_segment_leaves_it_empty_and_reused(tmp_path: Path) -> None:

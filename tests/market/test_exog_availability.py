@@ -15,7 +15,6 @@ from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.errors import ConfigError
 from scarline.events import Bar
 from scarline.features.config import FeatureConfig
@@ -27,6 +26,7 @@ from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.replay import replay, replay_run
 from scarline.runner import execute_run, load_run_market
+from scarline.session import SessionIds
 
 SPEC = SynthSpec(n_steps=600, n_instruments=1, seed=7, planted_ic=0.5)
 EXOG_ONLY = FeatureConfig(

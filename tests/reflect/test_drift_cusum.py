@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scarline.reflect.drift import Baseline, Cusum, baseline_update, cusum_update
+from scarline.reflect.cusum import Baseline, Cusum, baseline_update, cusum_update
 
 
 class ReferenceCusum:

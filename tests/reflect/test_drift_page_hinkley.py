@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from river.drift import PageHinkley as RiverPageHinkley
 
-from scarline.reflect.drift import PageHinkley, page_hinkley_update
+from scarline.reflect.page_hinkley import PageHinkley, page_hinkley_update
 
 
 def _streams(seed: int, steps: int, n: int, active_rate: float) -> tuple[np.ndarray, np.ndarray]:

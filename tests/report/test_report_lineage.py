@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from scarline.config import RunConfig
-from scarline.evolution.lineage import LINEAGE_FILE, LineageBook
+from scarline.evolution.lineage import LINEAGE_FILE
+from scarline.evolution.lineage_book import LineageBook
 from scarline.report.html import write_report
 from scarline.runner import execute_run
 

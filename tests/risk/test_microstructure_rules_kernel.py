@@ -11,10 +11,10 @@ from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import Kernel, SessionIds
 from scarline.events import Orders, RiskChecks
 from scarline.features.microstructure import microstructure_table
 from scarline.journal import read_records
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.io import write_market
 from scarline.market.stream import normalized
@@ -23,6 +23,7 @@ from scarline.operator import ReplayOperator
 from scarline.replay import replay_run
 from scarline.risk.codes import OUTCOMES, RULES
 from scarline.runner import execute_run
+from scarline.session import SessionIds
 
 SHOCK = (60, 100, 140, 180, 220)  # bars whose spread is widened to 200 ticks
 SHOCK_Z = 25.0

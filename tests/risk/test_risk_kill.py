@@ -10,7 +10,7 @@ from risk_fixtures import context, engine, intents, money, outcomes_of, rules_of
 
 from scarline.risk import LEVELS, STATES, LadderConfig, kill_file
 from scarline.risk.codes import CAUSES, GLOBAL
-from scarline.risk.kill import KillSwitch
+from scarline.risk.kill import KillState
 
 
 def test_after_kill_no_opening_order_passes() -> None:
@@ -49,7 +49,7 @@ def test_kill_wins_over_everything() -> None:
     eng.update(0, np.array([money(100), money(100)]))
     eng.kill(0, "stop", source="cli")
     assert eng.kill(1, "again").agent.size == 0  # idempotent: the first firing stays
-    assert (eng.kill_switch.step, eng.kill_switch.reason, eng.kill_switch.source) == (
+    assert (eng.kill_state.step, eng.kill_state.reason, eng.kill_state.source) == (
         0,
         "stop",
         "cli",
@@ -70,7 +70,7 @@ def test_config_kill_halts_from_the_first_check_and_fires_at_update() -> None:
     assert rules_of(d) == ["kill_switch"]
     t = eng.update(0, np.array([money(1), money(1)]))
     assert {CAUSES[c] for c in t.cause} == {"kill"}
-    assert eng.kill_switch.source == "config"
+    assert eng.kill_state.source == "config"
 
 
 def test_flag_file_is_detected(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_flag_file_is_detected(tmp_path: Path) -> None:
 
 
 def test_kill_switch_fires_once() -> None:
-    switch = KillSwitch()
+    switch = KillState()
     assert switch.fire(4, "first", "api")
     assert not switch.fire(5, "second", "config")
     assert (switch.step, switch.reason, switch.source) == (4, "first", "api")

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from scarline.agents.learning_config import QNetConfig
 from scarline.evolution.config import EvolutionConfig
 from scarline.features.config import FeatureConfig
+from scarline.learning.config import QNetConfig
 from scarline.strict import Strict
 
 _Strict = Strict

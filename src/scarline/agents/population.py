@@ -27,7 +27,7 @@ from scarline.events import RANDOM, RULE
 from scarline.evolution.census import Census, GenomeSink
 from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.market.frame import MarketData
-from scarline.report.results import infer_periods_per_year
+from scarline.market.frequency import infer_periods_per_year
 from scarline.rng import SeedTree
 
 

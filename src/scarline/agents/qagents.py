@@ -21,9 +21,6 @@ import numpy as np
 import torch
 
 from scarline.agents.config import QNetGroup
-from scarline.agents.dqn import Batch, DQNLearner
-from scarline.agents.qnet import QPopulation, configure_torch, linear_epsilon
-from scarline.agents.replay import ReplayBuffers, assemble
 from scarline.errors import ConfigError
 from scarline.events import EXPLORE, GREEDY
 from scarline.evolution.behaviour import BehaviourTracker
@@ -40,6 +37,9 @@ from scarline.evolution.genome import (
 from scarline.evolution.migration import Arrivals, Immigrant, displaced_rows
 from scarline.evolution.phenotype import phenotype
 from scarline.features.market import market_features
+from scarline.learning.buffer import ReplayBuffers, assemble
+from scarline.learning.dqn import Batch, DQNLearner
+from scarline.learning.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.market.frame import MarketData
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.rng import SeedTree

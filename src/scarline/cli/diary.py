@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from scarline.reflect.diary import DiaryStats
-    from scarline.reflect.diary_query import QueryResult
+    from scarline.diary.query import QueryResult
+    from scarline.diary.writer import DiaryStats
 
 DEFAULT_LIMIT = 100
 DEFAULT_HORIZON = 5
-"""= ``scarline.reflect.diary.DEFAULT_HORIZON`` (a test keeps them equal); spelled here because
+"""= ``scarline.diary.schema.DEFAULT_HORIZON`` (a test keeps them equal); spelled here because
 the option's default is needed when ``--help`` is built, before DuckDB or pyarrow load."""
 
 
@@ -61,7 +61,7 @@ def _shown(result: QueryResult) -> str:
 
 def _manifest_sha(run_dir: Path) -> str | None:
     """The diary's sha256 as the run manifest lists it, if it does."""
-    from scarline.reflect.diary import DIARY_FILE
+    from scarline.diary.schema import DIARY_FILE
 
     try:
         manifest = msgspec.json.decode((run_dir / "manifest.json").read_bytes())
@@ -73,7 +73,8 @@ def _manifest_sha(run_dir: Path) -> str | None:
 
 
 def _rebuild(run_dir: Path, horizon: int) -> tuple[DiaryStats, dict[str, object]]:
-    from scarline.reflect.diary import DIARY_FILE, build_diary
+    from scarline.diary.schema import DIARY_FILE
+    from scarline.diary.writer import build_diary
 
     stats = build_diary(run_dir, horizon=horizon)
     path = run_dir / DIARY_FILE
@@ -133,7 +134,7 @@ def diary(
     columns. Exit 2 when the run directory or its diary is missing, or the SQL is bad.
     """
     require_run_dir(run_dir)
-    from scarline.reflect.diary_query import DEFAULT_SQL, DiaryQueryError, query_diary
+    from scarline.diary.query import DEFAULT_SQL, DiaryQueryError, query_diary
 
     if rebuild:
         stats, info = _rebuild(run_dir, horizon)

@@ -27,7 +27,7 @@ def export_policy(
     missing or AGENT_ID is not one of its learning agents.
     """
     require_run_dir(run_dir)
-    from scarline.agents.onnx_export import export_agent
+    from scarline.learning.onnx_export import export_agent
     from scarline.policy_store import load_agent
 
     try:

@@ -86,9 +86,9 @@ def gates(
     require_run_dir(run_dir)
     from scarline.errors import ConfigError
     from scarline.gates.config import load_gates_config
-    from scarline.gates.report import gates_table
     from scarline.gates.runner import GATES_FILE, run_gates, write_gate_report
-    from scarline.gates.subject import GateInputError, open_run
+    from scarline.gates.subject import GateInputError, load_run_under_test
+    from scarline.report.gates_section import gates_table
 
     try:
         cfg = load_gates_config(thresholds)
@@ -100,7 +100,7 @@ def gates(
         def tick(message: str) -> None:
             progress.update(task, description=message)
 
-        run = open_run(run_dir)
+        run = load_run_under_test(run_dir)
         report = run_gates(run_dir, agents, cfg, only, tick, run=run)
         tick("writing gates.json and the report")
         sha = write_gate_report(run_dir, report)

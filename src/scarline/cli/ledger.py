@@ -14,10 +14,11 @@ from scarline.cli.common import EXIT_BAD_INPUT, NA, console, fail, print_json, r
 from scarline.cli.help import command, group
 
 if TYPE_CHECKING:
-    from scarline.gates.ledger import Ledger, LedgerState
+    from scarline.ledger.state import LedgerState
+    from scarline.ledger.store import Ledger
 
 LEDGER_ENV = "SCARLINE_LEDGER"
-"""= ``scarline.gates.ledger.LEDGER_ENV`` (a test keeps them equal); spelled here because the
+"""= ``scarline.ledger.store.LEDGER_ENV`` (a test keeps them equal); spelled here because the
 option needs it when ``--help`` is built, before any heavy import."""
 
 app = group("The policy ledger: show, verify and register.")
@@ -40,7 +41,7 @@ AsJson = Annotated[
 
 
 def _ledger(directory: Path | None) -> Ledger:
-    from scarline.gates.ledger import Ledger
+    from scarline.ledger.store import Ledger
 
     return Ledger(directory)
 
@@ -139,7 +140,7 @@ def show(
 def _print_state(state: LedgerState) -> None:
     from rich.table import Table
 
-    from scarline.gates.ledger import STAGES
+    from scarline.ledger.state import STAGES
 
     stages = Table(title="current policy per stage")
     stages.add_column("stage")
@@ -194,7 +195,7 @@ def register(
 
 
 def _describe(data: object) -> str:
-    from scarline.gates.ledger import Approval, PolicyRegistered, Promotion, Rollback
+    from scarline.ledger.records import Approval, PolicyRegistered, Promotion, Rollback
 
     if isinstance(data, PolicyRegistered):
         return f"{data.policy} registered from {data.run_dir}"

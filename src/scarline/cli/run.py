@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from scarline.cli.common import (
     EXIT_BAD_INPUT,
@@ -21,6 +22,7 @@ from scarline.cli.common import (
     shown,
     warn,
 )
+from scarline.cli.signals import EXIT_INTERRUPTED, signal_name, sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -78,7 +80,8 @@ def run(
     """Run a config on market data and write runs/<run_id>/ (config, WAL, manifests).
 
     Exit 2 on a bad config or data source, or when the named run directory exists. A config
-    that fails validation leaves no run directory behind.
+    that fails validation leaves no run directory behind. Ctrl-C or SIGTERM stops the run
+    with its WAL flushed and no manifest (exit 130); `scarline wal seal` finishes it.
     """
     from scarline.config import load_config
     from scarline.runner import execute_run
@@ -89,14 +92,22 @@ def run(
         cfg = cfg.with_overrides(**overrides)
     if run_id is not None:
         refuse_existing(Path(out or cfg.out_dir) / run_id, "run")
-    with _progress() as progress:
-        task = progress.add_task("run", total=None)
-        summary = execute_run(
-            cfg,
-            run_id=run_id,
-            out_dir=out,
-            on_start=lambda n: progress.update(task, total=n),
-            on_step=lambda t: progress.advance(task) if t % 256 == 255 else None,
+    try:
+        with sigterm_as_interrupt(), _progress() as progress:  # SIGTERM stops like Ctrl-C
+            task = progress.add_task("run", total=None)
+            summary = execute_run(
+                cfg,
+                run_id=run_id,
+                out_dir=out,
+                on_start=lambda n: progress.update(task, total=n),
+                on_step=lambda t: progress.advance(task) if t % 256 == 255 else None,
+            )
+    except KeyboardInterrupt as stop:
+        where = "RUN_DIR" if run_id is None else str(Path(out or cfg.out_dir) / run_id)
+        fail(
+            f"interrupted by {signal_name(stop)}: a started run keeps its flushed WAL and no "
+            f"manifest; `scarline wal seal {where}` finishes it",
+            EXIT_INTERRUPTED,
         )
     if as_json:
         print_json(summary.to_json())
@@ -152,12 +163,19 @@ def replay(
 ) -> None:
     """Re-execute a run from its WAL and config snapshot; exit 0 on parity, 3 without.
 
-    Exit 1 when the WAL fails verification (the run is not replayed), 2 when RUN_DIR or its
-    manifest is missing.
+    Parity: the replayed WAL equals the original record by record, and the decision trace
+    hash is the manifest's; without it, the first differing record is named by seq, kind
+    and field. A run sealed after a crash is compared over its sealed prefix. Exit 1 when
+    the WAL fails verification (the run is not replayed), 2 when RUN_DIR or its manifest is
+    missing.
     """
     require_run_dir(run_dir)
     if not (run_dir / "manifest.json").is_file():
-        fail(f"{run_dir}: no manifest.json (not a finished run)", EXIT_BAD_INPUT)
+        fail(
+            f"{run_dir}: no manifest.json (not a finished run; `scarline wal seal` finishes "
+            "one that crashed)",
+            EXIT_BAD_INPUT,
+        )
     from scarline.replay import replay_run
 
     result = replay_run(run_dir)
@@ -170,10 +188,15 @@ def replay(
         print_json(asdict(result))
     else:
         verdict = "[bold green]parity[/]" if result.parity else "[bold red]NO PARITY[/]"
-        console.print(f"{verdict}  steps={result.steps}")
-        console.print(f"  decision trace  original {result.original}")
+        console.print(f"{verdict}  steps={result.steps}  {escape(result.describe())}")
+        console.print(f"  decision trace  original {result.original or NA}")
         console.print(f"                  replayed {result.replayed}")
         console.print(f"  WAL head        original {result.wal_head_original}")
         console.print(f"                  replayed {result.wal_head_replayed}")
+        if result.sealed_prefix:
+            console.print(
+                f"  sealed after a crash: {result.records} records compared, "
+                f"{result.extra_records} replayed past the sealed prefix"
+            )
     if not result.parity:
-        raise typer.Exit(EXIT_NO_PARITY)
+        fail(f"no replay parity: {result.describe()}", EXIT_NO_PARITY)

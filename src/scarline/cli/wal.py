@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import typer
@@ -17,6 +17,9 @@ from scarline.cli.common import (
     require_run_dir,
 )
 from scarline.cli.help import command, group
+
+if TYPE_CHECKING:
+    from scarline.journal.seal import SealResult
 
 app = group("Inspect and verify a run's write-ahead log.")
 
@@ -100,7 +103,9 @@ def recover_cmd(
         bool, typer.Option("--json", help="Print one JSON object: what was dropped, if anything.")
     ] = False,
 ) -> None:
-    """Truncate a torn last line (a crash mid-write); refuses if anything earlier is bad."""
+    """Truncate a torn last line (a crash mid-write, no newline or not JSON); exit 1 and
+    truncate nothing when anything earlier is bad, or when the last line is complete but
+    fails its check (tampering, named by seq)."""
     from scarline.journal import recover
 
     wal_dir = _wal_dir(run_dir)
@@ -116,6 +121,67 @@ def recover_cmd(
         f"truncated {dropped.segment} at byte {dropped.offset}: dropped {dropped.dropped_bytes} "
         f"bytes (torn record seq {dropped.seq})",
         soft_wrap=True,
+    )
+
+
+@command(app, "seal")
+def seal_cmd(
+    run_dir: RunDir,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            help="The run's id, when the directory is not named after it and has no "
+            "session.json (the WAL only verifies against its own run id).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: what was sealed.")
+    ] = False,
+) -> None:
+    """Finish a run that stopped before writing its manifest: write manifest.json from the WAL.
+
+    Checks the chain, cuts only a torn last line (reported), and writes a manifest marked
+    sealed_after_crash that binds the records kept; `scarline replay` then proves parity over
+    them. Exit 0 when sealed or when the run already has a manifest, 1 when the WAL fails its
+    check (a complete record with a bad hash is tampering, named by seq, and never cut), 2 when
+    RUN_DIR holds nothing to seal (no WAL record, or no market step).
+    """
+    from scarline.journal.seal import seal_run
+
+    require_run_dir(run_dir)
+    result = seal_run(run_dir, run_id or run_identity(run_dir)[0])
+    if as_json:
+        print_json(result)
+    elif result.status == "finished":
+        console.print(f"nothing to seal: {run_dir} already has a manifest", soft_wrap=True)
+    elif result.status == "sealed":
+        _print_sealed(run_dir, result)
+    if result.status == "empty":
+        cut = result.truncated
+        torn = "" if cut is None else f" (a torn record seq {cut.seq} was cut)"
+        fail(f"{run_dir}: empty run, nothing to seal: {result.reason}{torn}", EXIT_BAD_INPUT)
+
+
+def _print_sealed(run_dir: Path, result: SealResult) -> None:
+    """Human output of a seal: what the manifest binds, and what was cut."""
+    cut = result.truncated
+    if cut is not None:
+        console.print(
+            f"truncated {cut.segment} at byte {cut.offset}: dropped {cut.dropped_bytes} bytes "
+            f"(torn record seq {cut.seq})",
+            soft_wrap=True,
+        )
+    scope = (
+        "the session had ended, only the manifest was missing"
+        if result.session_ended
+        else "the WAL stops mid-run: replay compares this prefix"
+    )
+    console.print(
+        f"sealed {run_dir}: {result.records} records, {result.steps} steps, head "
+        f"{result.head} ({scope})",
+        soft_wrap=True,
+        markup=False,
     )
 
 

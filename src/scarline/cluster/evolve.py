@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scarline.agents.config import QNetGroup
-from scarline.cluster.executor import EXECUTORS, IslandExecutor, executor_for
+from scarline.cluster.executor import EXECUTORS, ExecutorError, IslandExecutor
+from scarline.cluster.inprocess import InProcessExecutor
 from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_seed
 from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
@@ -150,6 +151,17 @@ def evolution_every(config: RunConfig, migrants: int) -> int:
             f"--migrants {migrants} must be less than the smallest evolving group ({smallest})"
         )
     return every.pop()
+
+
+def executor_for(name: str, n_islands: int) -> IslandExecutor:
+    """The executor called ``name`` (``inprocess`` or ``ray``)."""
+    if name == "inprocess":
+        return InProcessExecutor()
+    if name == "ray":  # imported only when asked for: Ray is an optional extra
+        from scarline.cluster.ray_executor import RayExecutor
+
+        return RayExecutor(n_islands)
+    raise ExecutorError(f"unknown executor {name!r}, expected one of {', '.join(EXECUTORS)}")
 
 
 def _check_options(islands: int, executor: str, migrate_every: int, migrants: int) -> None:

@@ -1,6 +1,8 @@
 """What the evolve driver needs of an executor: open islands, advance them in lockstep,
 trade migrants, finish. Every call acts on all islands and returns one result per island,
-in island order, so executors differ only in *where* islands run, never in what they do."""
+in island order, so executors differ only in *where* islands run, never in what they do.
+The executors (``inprocess``, ``ray_executor``) implement this protocol; the evolve driver
+chooses one by name (:func:`scarline.cluster.evolve.executor_for`)."""
 
 from __future__ import annotations
 
@@ -36,16 +38,3 @@ class IslandExecutor(Protocol):
     def close(self) -> None:
         """Abort unfinished islands and release resources; safe to call twice."""
         ...
-
-
-def executor_for(name: str, n_islands: int) -> IslandExecutor:
-    """The executor called ``name`` (``inprocess`` or ``ray``)."""
-    if name == "inprocess":
-        from scarline.cluster.inprocess import InProcessExecutor
-
-        return InProcessExecutor()
-    if name == "ray":
-        from scarline.cluster.ray_executor import RayExecutor
-
-        return RayExecutor(n_islands)
-    raise ExecutorError(f"unknown executor {name!r}, expected one of {', '.join(EXECUTORS)}")

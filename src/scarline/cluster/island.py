@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from scarline.config import RunConfig
-from scarline.engine import Kernel
 from scarline.evolution.lineage import NO_PARENT
 from scarline.evolution.migration import Immigrant, island_of
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.rng import SeedTree
-from scarline.runner import OpenRun, RunSummary, open_run
+from scarline.runner import OpenRun, RunSummary, create_run
 
 Parcel = list[list[Immigrant]]
 """One island's migrants: a list per evolving group (groups match across islands)."""
@@ -91,7 +91,7 @@ class Island:
 
     def __init__(self, spec: IslandSpec, market: MarketData | None = None) -> None:
         self.spec = spec
-        self._run: OpenRun = open_run(
+        self._run: OpenRun = create_run(
             spec.config,
             run_id=spec.run_id,
             out_dir=spec.evolve_dir,

@@ -17,7 +17,8 @@ import numpy as np
 
 from scarline.evolution.evolver import Births
 from scarline.evolution.genome import Genome, encode_genome, policy_hash
-from scarline.evolution.lineage import LineageBook, LineageError
+from scarline.evolution.lineage import LineageError
+from scarline.evolution.lineage_book import LineageBook
 from scarline.evolution.migration import Arrivals, Immigrant, emigrant_rows
 
 GenomeSink = Callable[[list[tuple[bytes, str]]], None]

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from scarline.agents.qnet import QPopulation
 from scarline.evolution.behaviour import BehaviourTracker
 from scarline.evolution.config import EvolutionConfig
 from scarline.evolution.fitness import fitness
@@ -34,6 +33,7 @@ from scarline.evolution.novelty import NoveltyArchive
 from scarline.evolution.operators import MutationLog, mutate
 from scarline.evolution.selection import mu_plus_lambda, replacement_rows, tournament
 from scarline.evolution.trust import trusted_key
+from scarline.learning.qnet import QPopulation
 from scarline.rng import SeedTree
 
 

@@ -31,7 +31,7 @@ from scarline.events import Array
 from scarline.strict import Strict
 
 if TYPE_CHECKING:
-    from scarline.agents.qnet import QPopulation
+    from scarline.learning.qnet import QPopulation
 
 GENOME_VERSION = 1
 WEIGHTS_DTYPE = np.dtype("<f4")  # weights are stored little-endian float32 on every machine

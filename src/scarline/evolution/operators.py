@@ -22,8 +22,8 @@ import torch
 from numpy.typing import ArrayLike
 from pydantic import Field
 
-from scarline.agents.qnet import QPopulation
 from scarline.evolution.genome import GeneDomain, Genes, clip_gene
+from scarline.learning.qnet import QPopulation
 from scarline.strict import Strict
 
 

@@ -37,7 +37,7 @@ from scarline.evolution.genome import WEIGHTS_DTYPE, Genome, decode_genome, poli
 from scarline.evolution.vault import Vault
 
 if TYPE_CHECKING:
-    from scarline.agents.qnet import QPopulation
+    from scarline.learning.qnet import QPopulation
 
 POLICY_FILE = "policy.json"
 WEIGHTS_FILE = "weights.npy"
@@ -197,7 +197,7 @@ def load_policy(directory: Path | str) -> tuple[QPopulation, Genome]:
     """
     import torch  # here: writing policies needs no torch
 
-    from scarline.agents.qnet import QPopulation
+    from scarline.learning.qnet import QPopulation
 
     directory = Path(directory)
     config_path = directory / POLICY_FILE

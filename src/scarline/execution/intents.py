@@ -2,13 +2,15 @@
 
 An order that would flip a position (long → short) is split into a reducing part that
 closes it and an opening part, so the risk engine can always let the reducing part through.
+Opening orders may then become limit orders (:func:`limit_entries`, :func:`profile_entries`);
+reducing orders stay market orders, so risk can always get out.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scarline.execution.types import MARKET, OrderBatch
+from scarline.execution.types import LIMIT, MARKET, OrderBatch
 
 
 def intents_from_targets(
@@ -58,3 +60,34 @@ def intents_from_targets(
         decision_step=np.full(k, step, np.int64),
         reducing=(rows & 1) == 0,
     )
+
+
+def limit_entries(intents: OrderBatch, limit_entry: np.ndarray, last_close: np.ndarray) -> None:
+    """Agents whose genes say "limit" (``limit_entry``, ``bool[N]``) open positions with a
+    limit order at the last close (joining the book instead of crossing it), in place."""
+    limit = limit_entry[intents.agent] & ~intents.reducing
+    if limit.any():
+        intents.order_type[limit] = LIMIT
+        intents.limit_price[limit] = last_close[intents.instrument[limit]]
+
+
+def profile_entries(
+    intents: OrderBatch, maker: np.ndarray, bps: np.ndarray, last_close: np.ndarray
+) -> None:
+    """The router's profile of each instrument shapes the opening market orders, in place:
+    makers (``maker``, ``bool[M]``) join the book at the last close, aggressive takers pay at
+    most ``bps`` (``float64[M]``) past it (a marketable limit)."""
+    opening = ~intents.reducing & (intents.order_type != LIMIT)
+    inst = intents.instrument
+    close = last_close[inst]
+    joins = opening & maker[inst]
+    if joins.any():
+        intents.order_type[joins] = LIMIT
+        intents.limit_price[joins] = close[joins]
+    capped = opening & ~maker[inst] & np.isfinite(bps[inst])
+    if capped.any():
+        side = intents.side[capped].astype(np.float64)
+        edge = close[capped] * (1.0 + side * bps[inst][capped] / 1e4)
+        price = np.where(side > 0, np.ceil(edge), np.floor(edge)).astype(np.int64)
+        intents.order_type[capped] = LIMIT
+        intents.limit_price[capped] = np.maximum(price, 1)

@@ -1,25 +1,2 @@
-"""Gates and promotion: the policy ledger (``ledger``); G0–G4 gates are a separate issue."""
-
-from scarline.gates.ledger import (
-    STAGES,
-    Approval,
-    EvidenceItem,
-    Ledger,
-    LedgerError,
-    PolicyRegistered,
-    Promotion,
-    PromotionRefused,
-    Rollback,
-)
-
-__all__ = [
-    "STAGES",
-    "Approval",
-    "EvidenceItem",
-    "Ledger",
-    "LedgerError",
-    "PolicyRegistered",
-    "Promotion",
-    "PromotionRefused",
-    "Rollback",
-]
+"""The gates G0–G4: replay a finished run, then judge its agents as frozen policies (see
+docs/gates.md). The policy ledger that promotions go through is :mod:`scarline.ledger`."""

@@ -205,7 +205,12 @@ def anti_overfit(ctx: GateContext) -> list[Verdict]:
         verdict: Verdict = {name: results[name][k] for name in CHECKS}
         broken = [n for n in CONTRACTS if results[n][k]["pass"] is not True]
         proof = evidence.decision(
-            results["dsr"][k], results["pbo"][k], results["spa"][k], th.alpha, th.pbo_max
+            results["dsr"][k],
+            results["pbo"][k],
+            results["spa"][k],
+            th.alpha,
+            th.pbo_max,
+            pbo_veto=not ctx.holdout,
         )
         flags = results["plausibility"][k]["flags"]
         verdict["contracts"] = {"failed": broken, "pass": not broken}

@@ -17,7 +17,6 @@ import numpy as np
 from scarline.agents.config import BuyAndHoldGroup, QNetGroup, RandomEntryGroup
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import Kernel, SessionIds
 from scarline.gates.clusters import Clusters, cluster_trials
 from scarline.gates.config import GatesConfig
 from scarline.gates.frozen import (
@@ -31,8 +30,10 @@ from scarline.gates.frozen import (
 )
 from scarline.gates.subject import RunUnderTest
 from scarline.journal import HashOnlyWal
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 Verdict = dict[str, object]
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     import onnx
     import onnxruntime as ort
 
-    from scarline.agents.qnet import QPopulation
+    from scarline.learning.qnet import QPopulation
 
 _G4 = DeployabilityThresholds()
 
@@ -135,7 +135,7 @@ def rebuilt_network(genome: Genome) -> tuple[QPopulation, Genome]:
 
 def export_model(genome: Genome) -> onnx.ModelProto:
     """The ONNX model of the rebuilt network (byte-deterministic, see ``onnx_export``)."""
-    from scarline.agents.onnx_export import agent_model
+    from scarline.learning.onnx_export import agent_model
 
     pop, _ = rebuilt_network(genome)
     return agent_model(pop, 0)
@@ -176,7 +176,7 @@ def onnx_parity(
     obs = masked_observations(genome, observations)
     pop, _ = rebuilt_network(genome)
     if model is None:
-        from scarline.agents.onnx_export import agent_model
+        from scarline.learning.onnx_export import agent_model
 
         model = agent_model(pop, 0)
     data = model_bytes(model)

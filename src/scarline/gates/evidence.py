@@ -1,7 +1,8 @@
 """G2's evidence: DSR, SPA and PBO, combined into one decision with a stated error rate.
 
 ``evidence`` passes when DSR >= 1 - alpha and SPA p <= alpha, and PBO (over distinct
-strategies) is at most ``pbo_max``. DSR >= 1 - alpha is a level-alpha test of "the Sharpe
+strategies) is at most ``pbo_max`` (a veto unless the candidates were chosen in-sample and
+judged held out, see :func:`decision`). DSR >= 1 - alpha is a level-alpha test of "the Sharpe
 is no better than the best of N useless trials"; SPA is a level-alpha test of "it does not
 beat every benchmark". Declaring evidence only when *both* reject is an intersection-union
 test (Berger 1982): whichever null is true, the chance that both reject is at most the
@@ -187,13 +188,23 @@ CHECKS = {"dsr": deflated, "pbo": overfit_probability, "spa": superior_ability}
 """The evidence checks, in report order."""
 
 
-def decision(dsr: Verdict, pbo: Verdict, spa: Verdict, alpha: float, pbo_max: float) -> Verdict:
+def decision(
+    dsr: Verdict, pbo: Verdict, spa: Verdict, alpha: float, pbo_max: float, pbo_veto: bool = True
+) -> Verdict:
     """The one evidence decision: DSR >= 1 - alpha and SPA p <= alpha (intersection-union,
-    false-pass rate <= alpha), PBO <= ``pbo_max`` a veto."""
+    false-pass rate <= alpha), PBO <= ``pbo_max`` a veto when ``pbo_veto``.
+
+    ``pbo_veto`` is off when the candidates were chosen in-sample and judged on the held-out
+    bars: PBO estimates how often in-sample selection picks an out-of-sample loser, and here
+    the chosen candidate's out-of-sample record is itself the evidence (an overfit choice
+    fails DSR and SPA with probability >= 1 - alpha). PBO is then a reported figure; as a
+    veto it would fire about half the time on a population that shares one real edge and
+    differs only by noise, whose ranking is random by construction."""
     failed = [name for name, v in (("dsr", dsr), ("spa", spa)) if v.get("pass") is not True]
-    vetoed = pbo.get("pass") is not True
+    vetoed = pbo_veto and pbo.get("pass") is not True
+    pbo_role = f"PBO <= {pbo_max:g} (veto)" if pbo_veto else "PBO reported (judged held out)"
     return {
-        "rule": f"DSR >= {1 - alpha:g} and SPA p <= {alpha:g}; PBO <= {pbo_max:g} (veto)",
+        "rule": f"DSR >= {1 - alpha:g} and SPA p <= {alpha:g}; {pbo_role}",
         "false_pass_rate_at_most": alpha,
         "dsr": dsr.get("dsr"),
         "spa_p": spa.get("p_value"),

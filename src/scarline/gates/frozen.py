@@ -19,12 +19,12 @@ from scarline.agents.config import QNetGroup
 from scarline.agents.qagents import QAgents
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.engine import SessionIds
 from scarline.events import Decision, Event
 from scarline.evolution.genome import Genome, policy_hash
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
 from scarline.operator import ReplayOperator
+from scarline.session import SessionIds
 
 
 @dataclass(frozen=True)

@@ -26,16 +26,16 @@ from scarline.gates.config import GatesConfig
 from scarline.gates.context import GateContext, Verdict
 from scarline.gates.deploy import DeployThresholds, deployability, risk_limits
 from scarline.gates.frozen import Candidate
-from scarline.gates.report import GATE_NAMES
 from scarline.gates.subject import (
     GateInputError,
     RunUnderTest,
     chosen_in_sample,
-    open_run,
+    load_run_under_test,
     select,
 )
 from scarline.journal.manifest import read_manifest, write_json
 from scarline.market.checks import check_market_source
+from scarline.report.gates_section import GATE_NAMES
 from scarline.runner import load_run_market
 
 GATES = GATE_NAMES
@@ -71,13 +71,17 @@ def data_truth(run: RunUnderTest, cfg: GatesConfig) -> Verdict:
 
 
 def replay_parity(run: RunUnderTest) -> Verdict:
-    """G1: the run re-executed from its WAL reproduces its decision trace."""
+    """G1: the run re-executed from its WAL reproduces it record by record (the comparison
+    ``scarline replay`` makes, see :mod:`scarline.replay`) and its decision trace."""
     r = run.replayed.result
     return {
         "decision_trace_hash": r.original,
         "replayed_hash": r.replayed,
         "wal_head": r.wal_head_original,
         "replayed_wal_head": r.wal_head_replayed,
+        "records_compared": r.records,
+        "first_mismatch": None if r.mismatch is None else r.mismatch.describe(),
+        "sealed_prefix": r.sealed_prefix,
         "steps": r.steps,
         "config_matches_manifest": r.config_matches_manifest,
         "pass": bool(r.parity and r.config_matches_manifest),
@@ -153,7 +157,8 @@ def run_gates(
     run: RunUnderTest | None = None,
 ) -> dict[str, object]:
     """The gate report of ``run_dir`` (JSON-ready); nothing is written. ``run``: the run
-    already replayed by :func:`scarline.gates.subject.open_run` (else it is replayed here)."""
+    already replayed by :func:`scarline.gates.subject.load_run_under_test` (else it is
+    replayed here)."""
     cfg = thresholds or GatesConfig()
     wanted = set(GATES) if only is None else {g.upper() for g in only}
     if unknown := wanted - set(GATES):
@@ -161,7 +166,7 @@ def run_gates(
     say = tick or (lambda _msg: None)
     if run is None:
         say("replaying the run (G1)")
-        run = open_run(run_dir)
+        run = load_run_under_test(run_dir)
     candidates = select(run, agents or [])
     holdout = run.split is not None and chosen_in_sample(agents or [])
     ctx = GateContext(run, candidates, cfg, say, holdout=holdout)

@@ -135,7 +135,7 @@ def chosen_in_sample(spec: list[str]) -> bool:
     return all(_TOP.fullmatch(part) for part in parts if part)
 
 
-def open_run(run_dir: Path) -> RunUnderTest:
+def load_run_under_test(run_dir: Path) -> RunUnderTest:
     """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error."""
     run_dir = Path(run_dir)
     if not (run_dir / "manifest.json").is_file():

@@ -27,6 +27,21 @@ class SegmentEntry(msgspec.Struct, frozen=True, kw_only=True):
     last_seq: int
 
 
+class CrashSeal(msgspec.Struct, frozen=True, kw_only=True):
+    """How ``scarline wal seal`` finished a run that stopped before writing its manifest.
+
+    ``session_ended``: the WAL ends with ``SessionEnd`` (the kernel finished; only the
+    manifest was lost), so the decision trace hash is known and replay compares it. Without
+    it the manifest covers a prefix: replay compares that prefix record by record and
+    ``decision_trace_hash`` is empty. ``truncated_*`` describe a torn last line cut off.
+    """
+
+    sealed_at: str
+    session_ended: bool
+    truncated_seq: int | None = None
+    truncated_bytes: int = 0
+
+
 class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     run_id: str
     session_id: str
@@ -46,6 +61,7 @@ class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     artifacts: dict[str, str] = {}  # relative path -> sha256 (e.g. learned weights)
     created_at: str = ""
     environment: dict[str, str] = {}
+    sealed_after_crash: CrashSeal | None = None  # written by `scarline wal seal`, not `run`
 
 
 class SessionManifest(msgspec.Struct, frozen=True, kw_only=True):

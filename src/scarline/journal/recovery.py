@@ -1,7 +1,9 @@
 """Torn-tail recovery: a crash can leave the last line half written; everything before it is kept.
 
-Only the very last line of the last segment may be dropped. A bad record anywhere earlier is
-corruption, and nothing is truncated: the caller gets a :class:`WalError` naming it.
+Only the very last line of the last segment may be dropped, and only when it is incomplete
+(see :func:`torn`). A bad record anywhere earlier, or a complete last record that fails its
+check, is corruption or tampering, and nothing is truncated: the caller gets a
+:class:`WalError` naming it.
 """
 
 from __future__ import annotations
@@ -30,18 +32,39 @@ class Recovery(msgspec.Struct, frozen=True):
 def recover(wal_dir: Path, run_id: str) -> Recovery | None:
     """Truncate a torn last line of ``wal_dir``; ``None`` when the WAL is intact.
 
-    Raises :class:`WalError` when a record before the last line is bad, or when a writer has
-    the WAL open.
+    Raises :class:`WalError` when a record before the last line is bad, when the last line
+    is complete but fails its check (tampering, named by seq), or when a writer has the WAL
+    open.
     """
     path = require_wal_dir(wal_dir)
     with DirLock(path):
         return repair(path, run_id)[1]
 
 
+def torn(segment: Path, offset: int) -> bool:
+    """Whether the last line of ``segment`` (from byte ``offset``) is a torn write: no
+    trailing newline, or not JSON at all (a fragment, or the zeros a crash can leave).
+
+    A complete JSON line with a bad hash is not torn: a crash cannot write it, an edit can,
+    and deleting it would erase the evidence. So it is reported, never truncated.
+    """
+    with segment.open("rb") as f:
+        f.seek(offset)
+        line = f.read()
+    if not line.endswith(b"\n"):
+        return True
+    try:
+        msgspec.json.decode(line)
+    except ValueError:  # msgspec.DecodeError and bad UTF-8
+        return True
+    return False
+
+
 def repair(wal_dir: Path, run_id: str) -> tuple[Scan, Recovery | None]:
     """Check the whole WAL and truncate a torn tail (the caller holds the directory lock).
 
-    Returns the scan (its ``records``/``head`` describe the kept prefix) and what was dropped.
+    Returns the scan (its ``records``/``head`` describe the kept prefix) and what was dropped;
+    raises :class:`WalError` naming the record when the first bad one is not a torn last line.
     """
     found = scan(wal_dir, run_id)
     bad = found.bad
@@ -56,6 +79,12 @@ def repair(wal_dir: Path, run_id: str) -> tuple[Scan, Recovery | None]:
             "so nothing was truncated (see `scarline wal verify`)"
         )
     segment = wal_dir / bad.segment
+    if not torn(segment, found.bad_offset):
+        raise WalError(
+            f"WAL {wal_dir}: the last record, {where}, is complete but fails its check "
+            f"({bad.reason}): that is tampering or corruption, not a torn write, so nothing "
+            "was truncated (see `scarline wal verify`)"
+        )
     with segment.open("r+b") as f:
         size = f.seek(0, os.SEEK_END)
         f.truncate(found.bad_offset)

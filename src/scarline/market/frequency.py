@@ -1,7 +1,9 @@
 """Bar frequencies as text (``"1d"``, ``"1h"``, ``"5min"``) and as integer nanoseconds.
 
 Frequencies are labels on a market and steps for the synthetic clock; keeping both
-directions in one place means a generated file re-imports with the same label.
+directions in one place means a generated file re-imports with the same label. The
+annualization factor of a market's bars (:func:`infer_periods_per_year`) is read from its
+timestamps here too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import re
 import numpy as np
 
 _UNITS_NS = {"d": 86_400 * 10**9, "h": 3_600 * 10**9, "min": 60 * 10**9, "s": 10**9}
+NS_PER_DAY = _UNITS_NS["d"]
+TRADING_DAYS_PER_YEAR = 252.0
 _PATTERN = re.compile(r"^\s*(\d+)\s*(d|h|min|s)\s*$")
 
 
@@ -36,3 +40,21 @@ def infer_frequency(timestamps: np.ndarray) -> str:
     if steps.size == 0:
         return "?"
     return format_frequency(int(np.median(steps)))
+
+
+def infer_periods_per_year(timestamps: np.ndarray, session_hours: float = 6.5) -> float:
+    """Annualization factor from the median bar step, for Sharpe ratios.
+
+    Daily bars → 252; intraday bars → 252 × ``session_hours`` / step (US equities trade
+    6.5 h: 1h → 1638, 1min → 98 280; pass 24 for FX or crypto); bars of two days or more →
+    365.25 calendar days / step (weekly → 52.18). Fewer than two timestamps → 252.
+    """
+    steps = np.diff(np.unique(np.asarray(timestamps, dtype=np.int64)))
+    if steps.size == 0:
+        return TRADING_DAYS_PER_YEAR
+    step = float(np.median(steps))
+    if step < NS_PER_DAY:
+        return TRADING_DAYS_PER_YEAR * session_hours * 3_600e9 / step
+    if step < 2 * NS_PER_DAY:
+        return TRADING_DAYS_PER_YEAR
+    return 365.25 * NS_PER_DAY / step

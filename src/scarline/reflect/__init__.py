@@ -1,24 +1,17 @@
 """Reflection: the drift sentry over every agent's returns and the theory packets it leaves.
 
-What is here: the sentry's config (``config``), its Page-Hinkley and CUSUM detectors
-(``drift``), the vectorized sentry (``sentry``), its ``DriftAlarms`` WAL record (``events``),
-theory packets (``theory``), and the decision diary built from a finished run's WAL
-(``diary``, queried with DuckDB in ``diary_query``; not re-exported here).
+What is here: the sentry's config (``config``), its detectors (``page_hinkley``, ``cusum``,
+over the shared conventions of ``drift``), the vectorized sentry (``sentry``), its
+``DriftAlarms`` WAL record (``events``) and theory packets (``theory``). The decision diary,
+built from a finished run's WAL, is its own package (:mod:`scarline.diary`).
 
 Not implemented: the proposals, scheduler and guardian of the source designs. Nothing in
 scarline schedules work or guards a run beyond the risk engine and the drift sentry.
 """
 
 from scarline.reflect.config import DriftConfig
-from scarline.reflect.drift import (
-    Baseline,
-    Cusum,
-    PageHinkley,
-    baseline_update,
-    cusum_step,
-    cusum_update,
-    page_hinkley_update,
-)
+from scarline.reflect.cusum import Baseline, Cusum, baseline_update, cusum_step, cusum_update
+from scarline.reflect.page_hinkley import PageHinkley, page_hinkley_update
 from scarline.reflect.sentry import CUSUM, DETECTORS, PAGE_HINKLEY, Alarms, DriftSentry
 from scarline.reflect.theory import (
     Evidence,

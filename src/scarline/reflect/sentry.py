@@ -8,7 +8,7 @@ and, when newborns take slots, ``sentry.reset_rows(slots)``. The per-agent effec
 alarms are kept here for the kernel to apply: ``frozen`` (exploration epsilon -> 0 from the
 alarm on) and ``size_scale`` (multiplies the agent's target size).
 
-Per agent, a shared :class:`~scarline.reflect.drift.Baseline` standardizes the returns
+Per agent, a shared :class:`~scarline.reflect.cusum.Baseline` standardizes the returns
 (``z = (r - mu0) / sigma`` from the agent's first ``min_instances`` active returns); both
 detectors watch ``z``. An alarm (from either detector) restarts the agent's baseline and
 both detectors: the agent's returns have a new regime, and its size just changed.
@@ -21,17 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from scarline.reflect.config import DriftConfig
-from scarline.reflect.drift import (
-    UP,
-    Baseline,
-    Cusum,
-    PageHinkley,
-    as_rows,
-    baseline_update,
-    cusum_core,
-    page_hinkley_core,
-    warmup_ended,
-)
+from scarline.reflect.cusum import Baseline, Cusum, baseline_update, cusum_core, warmup_ended
+from scarline.reflect.drift import UP, as_rows
+from scarline.reflect.page_hinkley import PageHinkley, page_hinkley_core
 
 DETECTORS: tuple[str, ...] = ("page-hinkley", "cusum")
 PAGE_HINKLEY, CUSUM = 0, 1

@@ -15,32 +15,22 @@ from pathlib import Path
 
 import numpy as np
 
+from scarline.diary.attribution import attribution_line, read_coverage
+from scarline.diary.schema import DIARY_FILE
 from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
+from scarline.report.gates_section import gates_html
 from scarline.report.headline import Headline, headline, percent
 from scarline.report.learning import LEARNING_PNG, plot_learning, results_learning
 from scarline.report.metrics import AgentMetrics, agent_metrics, risk_event_counts
 from scarline.report.plots import write_plots
 from scarline.report.results import OUTCOMES, RunResults
 from scarline.report.strategies import strategy_rows
+from scarline.report.style import CSS
 
 TABLE_ROWS = 50
 LINEAGE_PNG = "lineage.png"
 MAX_SYMBOLS_SHOWN = 30
 
-CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
-       max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
-th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #eee; text-align: left; }
-th { background: #f4f4f4; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.baseline td { background: #fff8e1; } td.zero { color: #bbb; }
-table.meta th { font-weight: normal; color: #555; background: none; }
-.note, .generated { color: #666; font-size: 0.85em; }
-figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #eee; }
-code { background: #f4f4f4; padding: 0 0.2em; }
-"""
 PLOT_CAPTIONS = {
     "equity.png": "Equity curves (currency). Dotted: initial cash.",
     "drawdown.png": "Drawdown from each agent's running peak (%).",
@@ -229,7 +219,7 @@ def _write_lineage(run_dir: Path) -> str | None:
     source = run_dir / LINEAGE_FILE
     if not source.is_file():
         return None
-    # imported here: lineage_plot imports this module's CSS, and only evolving runs need it
+    # imported here: only evolving runs need it (and networkx)
     from scarline.report.lineage_plot import lineage_caption, write_lineage_png
 
     table = read_lineage(source)
@@ -240,9 +230,6 @@ def _write_lineage(run_dir: Path) -> str | None:
 def _attribution(run_dir: Path) -> str | None:
     """The attribution line of ``run_dir/diary.parquet`` (written before the report), or
     None for a run without a diary."""
-    # imported here: the diary module reads configs and WALs, which the report never needs
-    from scarline.reflect.diary import DIARY_FILE, attribution_line, read_coverage
-
     source = run_dir / DIARY_FILE
     if not source.is_file():
         return None
@@ -251,8 +238,6 @@ def _attribution(run_dir: Path) -> str | None:
 
 def _gates(run_dir: Path) -> str | None:
     """The Gates section from ``run_dir/gates.json`` (written by ``scarline gates``)."""
-    from scarline.gates.report import gates_html  # only runs that were gated need it
-
     source = run_dir / "gates.json"
     if not source.is_file():
         return None

@@ -7,8 +7,9 @@ it in one sentence; :func:`plot_learning` draws the learning curve (each group's
 cumulative return, learners with their 10-90 % band) with the split marked.
 
 The sentence about the gates is a forecast from the same figures, not a gate verdict: G2's
-placebo contract asks a candidate to beat the placebos' 95th percentile out of sample, so the
-share of learners that do is what ``scarline gates`` will mostly find.
+evidence test asks the judged learner to beat, among other benchmarks, the random-entry
+placebo at level 5 % out of sample, so the share of learners above the placebos' 95th
+percentile is about the chance that a top in-sample learner passes it.
 """
 
 from __future__ import annotations
@@ -83,10 +84,10 @@ class LearningSummary:
             share = self.beat_placebos / self.learners
             out.append(
                 f"What the gates would say: {self.beat_placebos:,} of {self.learners:,} "
-                f"learners ({share:.0%}) beat the placebos' 95th percentile out of sample, the "
-                f"first contract of G2; {'expect' if share > 0.5 else 'do not expect'} a "
-                "top in-sample learner to pass it (run `scarline gates RUN_DIR --agents "
-                "top:3` for the verdict)."
+                f"learners ({share:.0%}) beat the placebos' 95th percentile out of sample, "
+                "about what G2's evidence test (SPA against the placebo at 5 %) asks; "
+                f"{'expect' if share > 0.5 else 'do not expect'} a top in-sample learner to "
+                "pass G2 (run `scarline gates RUN_DIR --agents top:3` for the verdict)."
             )
         return out
 

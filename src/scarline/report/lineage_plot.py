@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from scarline.evolution.lineage import NO_PARENT, LineageError, ancestry
 from scarline.evolution.migration import island_of
 from scarline.report.figure import DPI, show_message
-from scarline.report.html import CSS
+from scarline.report.style import CSS
 
 XAxis = Literal["step", "generation"]
 LABELS_MAX = 40

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-NS_PER_DAY = 86_400 * 10**9
-TRADING_DAYS_PER_YEAR = 252.0
-
 OUTCOMES: tuple[str, ...] = ("pass", "warn", "throttle", "reject", "halt", "kill")
 """Risk check outcomes, mildest first; ``RiskLog.outcome`` holds indices into this tuple."""
 
@@ -221,21 +218,3 @@ class RunResults:
     @property
     def n_agents(self) -> int:
         return int(self.agent_ids.shape[0])
-
-
-def infer_periods_per_year(timestamps: np.ndarray, session_hours: float = 6.5) -> float:
-    """Annualization factor from the median bar step, for Sharpe ratios.
-
-    Daily bars → 252; intraday bars → 252 × ``session_hours`` / step (US equities trade
-    6.5 h: 1h → 1638, 1min → 98 280; pass 24 for FX or crypto); bars of two days or more →
-    365.25 calendar days / step (weekly → 52.18). Fewer than two timestamps → 252.
-    """
-    steps = np.diff(np.unique(np.asarray(timestamps, dtype=np.int64)))
-    if steps.size == 0:
-        return TRADING_DAYS_PER_YEAR
-    step = float(np.median(steps))
-    if step < NS_PER_DAY:
-        return TRADING_DAYS_PER_YEAR * session_hours * 3_600e9 / step
-    if step < 2 * NS_PER_DAY:
-        return TRADING_DAYS_PER_YEAR
-    return 365.25 * NS_PER_DAY / step

@@ -8,7 +8,7 @@ order intents, and journals what they return before acting on it.
 from scarline.risk.codes import CAUSES, LEVELS, OUTCOMES, RULES, STATES
 from scarline.risk.config import LadderConfig, RiskConfig
 from scarline.risk.engine import RiskEngine
-from scarline.risk.kill import KillSwitch, kill_file
+from scarline.risk.kill import KillState, kill_file
 from scarline.risk.ladder import LadderTransitions
 from scarline.risk.types import RiskContext, RiskDecision
 
@@ -18,7 +18,7 @@ __all__ = [
     "OUTCOMES",
     "RULES",
     "STATES",
-    "KillSwitch",
+    "KillState",
     "LadderConfig",
     "LadderTransitions",
     "RiskConfig",

@@ -16,7 +16,7 @@ from scarline.execution.types import OrderBatch
 from scarline.risk.check import LadderView, evaluate
 from scarline.risk.codes import ACTIVE, CAUSE, HALT_LEVEL, HALTED, REDUCING
 from scarline.risk.config import RiskConfig
-from scarline.risk.kill import KillSource, KillSwitch
+from scarline.risk.kill import KillSource, KillState
 from scarline.risk.ladder import Ladder, LadderTransitions
 from scarline.risk.limits import Limits
 from scarline.risk.types import RiskContext, RiskDecision
@@ -33,7 +33,7 @@ class RiskEngine:
         self.n_agents = n_agents
         self.limits = Limits.of(cfg, unit_values)
         self.n_instruments = len(self.limits.unit_values)
-        self.kill_switch = KillSwitch()
+        self.kill_state = KillState()
         self._ladder = Ladder(cfg, n_agents)
         self._orders = WindowCounter(n_agents, cfg.order_window_steps)
         self._step: int | None = None
@@ -43,7 +43,7 @@ class RiskEngine:
     @property
     def killed(self) -> bool:
         """The kill switch fired (or the config asks for it and it fires at the next update)."""
-        return self.kill_switch.fired or self.cfg.kill
+        return self.kill_state.fired or self.cfg.kill
 
     @property
     def level(self) -> np.ndarray:
@@ -81,8 +81,8 @@ class RiskEngine:
     def update(self, step: int, equity: np.ndarray) -> LadderTransitions:
         """After marking at the close of ``step``: peaks, drawdowns, breaches → level changes."""
         self._advance(step)
-        if not (self.cfg.kill and not self.kill_switch.fired):
-            return self._ladder.update(step, equity, frozen=self.kill_switch.fired)
+        if not (self.cfg.kill and not self.kill_state.fired):
+            return self._ladder.update(step, equity, frozen=self.kill_state.fired)
         killed = self.kill(step, "config: risk.kill = true", source="config")
         return LadderTransitions.concat([killed, self._ladder.update(step, equity, frozen=True)])
 
@@ -125,7 +125,7 @@ class RiskEngine:
 
     def kill(self, step: int, reason: str, source: KillSource = "api") -> LadderTransitions:
         """Fire the kill switch: every agent and the population to HALT (idempotent)."""
-        if not self.kill_switch.fire(step, reason, source):
+        if not self.kill_state.fire(step, reason, source):
             return LadderTransitions.empty()
         return self._ladder.halt_all(CAUSE["kill"])
 
@@ -137,7 +137,7 @@ class RiskEngine:
         self._advance(step)
         agents = np.asarray(agents, dtype=np.int64)
         self._orders.clear(agents)
-        return self._ladder.reset(agents, equity, frozen=self.kill_switch.fired)
+        return self._ladder.reset(agents, equity, frozen=self.kill_state.fired)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -3,13 +3,14 @@
 It can fire from the config (``risk.kill = true``), from a flag file (``RUN_DIR/KILL`` for
 one run, ``<runs_root>/KILL`` for all runs: what ``scarline kill RUN_DIR|--all`` writes,
 polled by :class:`scarline.operator.LiveOperator`), or from an explicit
-:meth:`KillSwitch.fire`. Flattening is the kernel's: killed agents get zero targets.
+:meth:`KillState.fire`. Flattening is the kernel's: killed agents get zero targets.
 It never un-fires within a run, and the risk engine checks it before any other state, so
 it always wins.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,8 +21,9 @@ KillSource = Literal["config", "flag-file", "cli", "api"]
 
 
 @dataclass
-class KillSwitch:
-    """Whether the switch fired, and when, why and from where (first firing wins)."""
+class KillState:
+    """The kill switch's state: whether it fired, and when, why and from where (first firing
+    wins). The WAL event a kill is journaled as is :class:`scarline.events.KillSwitch`."""
 
     fired: bool = False
     step: int | None = None
@@ -36,9 +38,35 @@ class KillSwitch:
         return True
 
 
+REASON_BYTES = 4096
+"""At most this much of a flag file is read as the kill's reason (it goes into the WAL)."""
+
+
 def kill_file(run_dir: Path, runs_root: Path | None = None) -> Path | None:
-    """The flag file that is present (the run's own first), or ``None``."""
+    """The flag path that is present (the run's own first), or ``None``.
+
+    Anything at the path counts — a directory, a dangling link, a file nobody can read: an
+    operator who made the flag wrongly still meant to kill, and ignoring it is the one
+    outcome that must not happen.
+    """
     candidates = [Path(run_dir) / KILL_FILE]
     if runs_root is not None:
         candidates.append(Path(runs_root) / KILL_FILE)
-    return next((p for p in candidates if p.is_file()), None)
+    return next((p for p in candidates if os.path.lexists(p)), None)
+
+
+def kill_reason(path: Path) -> str:
+    """The reason a flag gives: its text (UTF-8, undecodable bytes replaced), else what is
+    wrong with it. Never raises: a flag that cannot be read still kills, it does not crash
+    the run mid-step."""
+    if os.path.isdir(path):
+        return f"flag {path} (a directory)"
+    try:  # non-blocking: a FIFO without a writer must not stall the kernel
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            raw = os.read(fd, REASON_BYTES)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        return f"flag file {path} (unreadable: {err.strerror or type(err).__name__})"
+    return raw.decode("utf-8", errors="replace").strip() or f"flag file {path}"

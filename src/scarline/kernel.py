@@ -1,0 +1,443 @@
+"""The kernel: one step of the pipeline for N agents × M instruments, and the loop over steps.
+
+Per step t (DESIGN.md, "One step of the kernel"):
+
+1. the bars of row t are journaled (and any operator input, e.g. the kill switch);
+2. the broker executes the orders due at t against bar t; fills are journaled, then booked;
+3. accounts are marked at the close of t; the risk ladder updates from drawdown; losses
+   leave scars, trust follows returns and scars, and ruin kills (the dead go flat);
+4. the population decides on data up to t (trust may weigh the exposure, see
+   :mod:`scarline.evolution.trust`); the sizer turns exposures into target lots;
+5. targets become order intents; the risk engine approves, scales or rejects each;
+6. the Decision, the RiskChecks and the approved Orders are journaled, then the orders go to
+   the broker — due no earlier than t + 1, so nothing trades on the bar that decided it.
+
+Everything is journaled *before* it takes effect. A run and its replay differ only in where
+the market and operator inputs come from and where records go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from scarline.agents.population import Population
+from scarline.agents.qagents import AgentView
+from scarline.clock import SimClock
+from scarline.decisions import ChangeTracker
+from scarline.events import (
+    FORCED_FLAT,
+    Array,
+    Decision,
+    Event,
+    KillSwitch,
+    SessionEnd,
+    SessionStart,
+)
+from scarline.evolution.census import BirthRecord
+from scarline.evolution.events import births_event, deaths_event, mutation_events, scars_event
+from scarline.evolution.scars import LifeEvents, ScarTracker
+from scarline.evolution.trust import capital_weight, relative_trust, weigh
+from scarline.execution.accounting import Accounts
+from scarline.execution.broker import SimBroker
+from scarline.execution.events import fills_event, orders_event, rejects_event
+from scarline.execution.intents import intents_from_targets, limit_entries, profile_entries
+from scarline.execution.types import BarSlice, OrderBatch
+from scarline.execution.volatility import causal_volatility
+from scarline.features.microstructure import microstructure_table
+from scarline.market.frame import MarketData
+from scarline.market.stream import BarEmitter
+from scarline.recorder import Recorder
+from scarline.reflect.events import drift_alarms_event
+from scarline.reflect.sentry import Alarms, DriftSentry
+from scarline.reflect.theory import StepSeqs, TheoryPacket, packets_from_alarms
+from scarline.regime.events import regime_change_event
+from scarline.regime.stage import MarketRegimes
+from scarline.risk.engine import RiskContext, RiskEngine
+from scarline.risk.events import risk_checks_event, state_change_event
+from scarline.session import Journal, OperatorInputs, SessionIds
+from scarline.trace import DecisionTrace
+
+
+class _SeqJournal:
+    """Forwards to the journal and remembers the last seq written: the drift sentry's theory
+    packets point at the WAL records of the steps they cite."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.inner = journal
+        self.last_seq = -1
+
+    def append(self, event: Event, ts: int) -> int:
+        self.last_seq = self.inner.append(event, ts)
+        return self.last_seq
+
+    @property
+    def head(self) -> str:
+        return self.inner.head
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    steps: int
+    decision_trace_hash: str
+    wal_head: str
+    killed_at: int | None
+
+
+class Kernel:
+    def __init__(
+        self,
+        *,
+        market: MarketData,
+        population: Population,
+        broker: SimBroker,
+        risk: RiskEngine,
+        accounts: Accounts,
+        journal: Journal,
+        ids: SessionIds,
+        session_start: SessionStart,
+        operator: OperatorInputs,
+        recorder: Recorder,
+        life: ScarTracker,
+        regimes: MarketRegimes | None = None,
+        sentry: DriftSentry | None = None,
+    ) -> None:
+        self.market = market
+        self.population = population
+        self.broker = broker
+        self.risk = risk
+        self.accounts = accounts
+        self.journal = _SeqJournal(journal)
+        self.ids = ids
+        self.operator = operator
+        self.recorder = recorder
+        self.life = life
+        self.clock = SimClock(int(market.timestamps[0]) if market.n_steps else 0)
+        self.trace = DecisionTrace()
+        self._changes = ChangeTracker(population.agent_ids)
+        self.killed_at: int | None = None
+        self._start = session_start
+        self._emitter = BarEmitter(market, ids.run_id, ids.session_id)
+        self._timestamps = market.timestamps.tolist()
+        self._volatility = causal_volatility(market.prices("close"))
+        micro = risk.cfg.microstructure
+        self._micro = microstructure_table(market, micro) if micro.enabled else None
+        self._next_order_id = 0
+        self.regimes = regimes or MarketRegimes(None, {}, None, None)
+        self.sentry = sentry
+        self.step_seqs = StepSeqs()
+        self.theory: list[TheoryPacket] = []  # the drift sentry's, written at the run's end
+        self._equity_before: np.ndarray | None = None
+        self._closes = market.close  # what every policy saw, hashed into each Decision
+        self._tables = [g.feature_table for _, g in population.learners]
+
+    # -- one step ---------------------------------------------------------------------------
+
+    def step(self, t: int) -> None:
+        ts = self._timestamps[t]
+        self.clock.advance_to(ts)
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        journal, market, accounts = self.journal, self.market, self.accounts
+        first_seq = journal.last_seq + 1
+        for bar in self._emitter.bars(t):
+            journal.append(bar, ts)
+        for quote in self._emitter.quotes(t):
+            journal.append(quote, ts)
+        kill = self.operator.poll(t) if self.killed_at is None else None
+        if kill is not None:
+            journal.append(kill, ts)
+
+        # 2. execute what is due at this bar
+        bar = BarSlice(
+            t,
+            ts,
+            market.open[t],
+            market.high[t],
+            market.low[t],
+            market.close[t],
+            market.volume[t],
+            market.valid[t],
+            self._volatility[t],
+        )
+        fills, rejects = self.broker.execute(bar, accounts.cash)
+        if len(fills):
+            journal.append(fills_event(run_id, session_id, t, fills), ts)
+            accounts.apply(fills)
+            self.recorder.on_fills(t, fills)
+        if len(rejects):
+            journal.append(rejects_event(run_id, session_id, t, rejects), ts)
+
+        # 3. mark, then let the ladder react to the new equity
+        equity = accounts.mark(market.close[t], market.valid[t])
+        transitions = self.risk.update(t, equity)
+        if len(transitions):
+            journal.append(state_change_event(run_id, session_id, t, transitions), ts)
+            self.recorder.on_transitions(t, transitions)
+        if kill is not None:
+            self._fire_kill(t, ts, kill)
+        life = self.life.update(t, equity, accounts.realized)
+        census = self.population.census
+        if not life.empty:
+            self._journal_life(t, ts, life)
+            if census is not None and life.death_agent.size:
+                census.ruined(t, life.death_agent, self.life.scars, life.death_trust)
+        trust_use = self.life.cfg.trust_weight
+        if trust_use == "selection":  # before observe: life cycles run inside it
+            self.population.prefer(relative_trust(self.life.trust))
+        if self.population.learners:
+            self.population.observe(
+                t,
+                AgentView(
+                    equity,
+                    accounts.cash,
+                    accounts.position,
+                    accounts.unrealized(),
+                    self.life.scars,
+                    self.life.floor,
+                    self.life.alive,
+                    accounts.last_close * accounts.unit_values,
+                ),
+            )
+            if census is not None:
+                for record in census.take_births(self.life.scars, self.life.trust):
+                    self._birth(t, ts, record, equity)
+        alarms = self._watch_drift(t, ts, equity)
+        change = self.regimes.changes.get(t)
+        if change is not None:
+            journal.append(regime_change_event(run_id, session_id, change), ts)
+
+        # 4. decide (the regime's profile bands it, drift alarms shrink it) and size
+        exposure = self.regimes.shape(t, self.population.decide(t))
+        if self.sentry is not None and self.sentry.size_scale.min() < 1.0:
+            exposure = exposure * self.sentry.size_scale[:, None].astype(exposure.dtype)
+        if trust_use == "capital":
+            exposure = weigh(exposure, capital_weight(self.life.trust, self.life.cfg.trust_levels))
+        pending = self.broker.pending_qty()
+        target, cells = self._targets(t, exposure, equity, kill is not None, life)
+        decision_id = f"d{t}"
+        self._journal_decision(t, ts, decision_id, exposure, target)
+
+        # 5. intents → risk → broker
+        if cells[0].size:
+            intents = intents_from_targets(
+                target, accounts.position, pending, t, self._next_order_id, cells=cells
+            )
+            if len(intents):
+                last_close = accounts.last_close
+                limit_entries(intents, self.population.limit_entry, last_close)
+                entries = self.regimes.entries(t)
+                if entries is not None:
+                    profile_entries(intents, *entries, last_close)
+                self._route(t, ts, decision_id, intents, pending)
+        self.recorder.on_step(t, equity)
+        self.step_seqs.record(t, first_seq, journal.last_seq)
+        if alarms is not None:
+            actions = self.sentry.cfg.actions if self.sentry is not None else []
+            self.theory += packets_from_alarms(
+                alarms, self.population.agent_ids, self.step_seqs, actions
+            )
+
+    def _watch_drift(self, t: int, ts: int, equity: np.ndarray) -> Alarms | None:
+        """Each living agent's step return to the drift sentry; alarms are journaled and act
+        at once (exploration frozen, size cut) — the theory packets follow at step end."""
+        if self.sentry is None:
+            return None
+        before, self._equity_before = self._equity_before, equity.copy()
+        if before is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            returns = np.log(np.maximum(equity, 1) / np.maximum(before, 1))
+        # only steps that moved the agent's equity: a flat agent's zeros say nothing of its
+        # edge (and a warm-up of zeros would make its first trade look like a drift)
+        alarms = self.sentry.update(t, returns, self.life.alive & (returns != 0))
+        if alarms.empty:
+            return None
+        if "freeze_exploration" in self.sentry.cfg.actions:
+            self.population.freeze_exploration(alarms.rows)
+        self.journal.append(
+            drift_alarms_event(self.ids.run_id, self.ids.session_id, alarms, self.sentry), ts
+        )
+        return alarms
+
+    def _targets(
+        self, t: int, exposure: np.ndarray, equity: np.ndarray, kill_now: bool, life: LifeEvents
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Target lots and the cells (rows, instruments; row-major) that may need orders:
+        those whose target the sizer changed, all of a newly dead agent, all at a kill."""
+        accounts, sizer = self.accounts, self.population.sizer
+        target = sizer.targets(
+            exposure,
+            accounts.cash,
+            equity,
+            accounts.last_close,
+            accounts.unit_values,
+            self.market.valid[t],
+        )
+        cells = sizer.changed_cells
+        n, m = target.shape
+        if self.killed_at is not None:  # killed: everything goes flat, nothing opens again
+            target = np.zeros_like(target)
+            if kill_now:
+                cells = np.divmod(np.arange(n * m), m)
+        elif not self.life.alive.all():  # the dead trade no more: flat from their death on
+            # zeroed in the sizer's own targets (rows only, not a dense copy): a dead row's
+            # unchanged cells then stay 0, as the override had them, and nobody comes back
+            target[~self.life.alive] = 0
+            if life.death_agent.size:  # their every cell, merged in as a mask (no sort)
+                hit = np.zeros((n, m), dtype=bool)
+                hit[cells] = True
+                hit[life.death_agent] = True
+                cells = np.divmod(np.flatnonzero(hit), m)
+        return target, cells
+
+    def _journal_decision(
+        self, t: int, ts: int, decision_id: str, exposure: np.ndarray, target: np.ndarray
+    ) -> None:
+        """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
+        c = self._changes.update(exposure, target)
+        reasons = self.population.reasons()[c.agent]
+        forced = ~self.life.alive[c.agent] if self.killed_at is None else np.ones_like(reasons)
+        reasons[forced.astype(bool)] = FORCED_FLAT
+        profile = self.regimes.profile
+        self.journal.append(
+            Decision(
+                run_id=self.ids.run_id,
+                session_id=self.ids.session_id,
+                decision_id=decision_id,
+                step=t,
+                policy=self.population.name,
+                agents=Array.of(c.agent),
+                actions=Array.of(c.actions),
+                target_qty=Array.of(c.target_qty),
+                instrument=Array.of(c.instrument),
+                reasons=Array.of(reasons),
+                regime=self.regimes.regime(t),
+                profiles=None if profile is None else Array.of(profile[t]),
+                features_hash=self._features_hash(t),
+                trust=Array.of(self.life.trust[c.agent]),  # agent ids are rows
+            ),
+            ts,
+        )
+        self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
+
+    def _features_hash(self, t: int) -> str:
+        """BLAKE2b-128 of the inputs of step ``t``'s decisions: the closes of bar t and every
+        learning group's feature row t (rules read the closes; features are causal)."""
+        h = hashlib.blake2b(self._closes[t].tobytes(), digest_size=16)
+        for table in self._tables:
+            h.update(table[t].numpy().tobytes())
+        return h.hexdigest()
+
+    def _route(
+        self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
+    ) -> None:
+        self._next_order_id += len(intents)
+        accounts, market = self.accounts, self.market
+        quotes = {}
+        if market.quotes is not None:  # L1 quotes of this bar: spread and quote-age rules
+            q = market.quotes
+            quotes = {
+                "bid": q.bid[t],
+                "ask": q.ask[t],
+                "quote_ts": np.where(market.valid[t], ts, 0).astype(np.int64),
+            }
+        if self._micro is not None:  # microstructure measures of bar t (filters on)
+            quotes |= self._micro.row(t)
+        ctx = RiskContext(
+            position=accounts.position,
+            pending=pending,
+            cash=accounts.cash,
+            equity=accounts.equity,
+            last_price=accounts.last_close,
+            now_ts=ts,
+            **quotes,
+        )
+        decision = self.risk.check(t, intents, ctx)
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        event, shown = risk_checks_event(run_id, session_id, decision_id, t, intents, decision)
+        self.journal.append(event, ts)
+        self.recorder.on_risk(t, *shown)
+        approved = decision.approved
+        if len(approved):
+            self.journal.append(orders_event(run_id, session_id, decision_id, t, approved), ts)
+            self.broker.submit(approved, t, ts, market.volume[t])
+
+    def _fire_kill(self, t: int, ts: int, kill: KillSwitch) -> None:
+        """Kill switch: cancel everything pending, halt all agents; flattening follows as
+        reducing market orders from the zero targets of this very step."""
+        self.killed_at = t
+        halted = self.risk.kill(t, kill.reason, source=kill.source)
+        if len(halted):
+            self.journal.append(
+                state_change_event(self.ids.run_id, self.ids.session_id, t, halted), ts
+            )
+        cancelled = self.broker.cancel(np.ones(self.accounts.n_agents, dtype=bool))
+        if len(cancelled):
+            self.journal.append(
+                rejects_event(self.ids.run_id, self.ids.session_id, t, cancelled), ts
+            )
+
+    def _journal_life(self, t: int, ts: int, life: LifeEvents) -> None:
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        if life.scar_agent.size:
+            self.journal.append(scars_event(run_id, session_id, t, life, self.life.scars), ts)
+        if life.death_agent.size:
+            self.journal.append(deaths_event(run_id, session_id, t, life), ts)
+
+    def _birth(self, t: int, ts: int, record: BirthRecord, equity: np.ndarray) -> None:
+        """Newborns take their slots: no scars, a fresh risk state, their genes' traits;
+        journaled as Births and one Mutations event per operator that changed someone."""
+        run_id, session_id = self.ids.run_id, self.ids.session_id
+        slots = record.slots
+        self.population.express()
+        if self.sentry is not None:  # a newborn's returns are its own: fresh detectors
+            self.sentry.reset_rows(slots)
+            self.population.freeze_exploration(slots, frozen=False)
+        self.life.sensitivity[:] = self.population.scar_sensitivity
+        self.life.reborn(slots, equity)
+        reset = self.risk.reset_agents(t, slots, equity[slots])
+        if len(reset):
+            self.journal.append(state_change_event(run_id, session_id, t, reset), ts)
+            self.recorder.on_transitions(t, reset)
+        self.journal.append(births_event(run_id, session_id, t, record), ts)
+        for event in mutation_events(run_id, session_id, t, record):
+            self.journal.append(event, ts)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Journal the session start (before the first :meth:`run_steps`)."""
+        self.journal.append(self._start, self.clock.now())
+
+    def run_steps(
+        self, start: int, stop: int, on_step: Callable[[int], None] | None = None
+    ) -> None:
+        """Step rows ``start .. stop - 1``: a run in segments (islands migrate between them)."""
+        for t in range(start, stop):
+            self.step(t)
+            if on_step is not None:
+                on_step(t)
+
+    def end(self) -> KernelResult:
+        """Journal the session end with the decision trace hash."""
+        digest = self.trace.hexdigest()
+        self.journal.append(
+            SessionEnd(
+                run_id=self.ids.run_id,
+                session_id=self.ids.session_id,
+                steps=self.market.n_steps,
+                decision_trace_hash=digest,
+                reason="killed" if self.killed_at is not None else "completed",
+            ),
+            self.clock.now(),
+        )
+        return KernelResult(self.market.n_steps, digest, self.journal.head, self.killed_at)
+
+    def run(self, on_step: Callable[[int], None] | None = None) -> KernelResult:
+        """Journal the session start, step through every row, journal the session end."""
+        self.begin()
+        self.run_steps(0, self.market.n_steps, on_step)
+        return self.end()

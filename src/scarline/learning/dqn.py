@@ -1,0 +1,210 @@
+"""DQN for a whole population at once: one loss per agent, one Adam over the stacked weights.
+
+Readable top to bottom in the manner of CleanRL's ``dqn.py``. Agents stay independent while
+sharing tensors and an optimizer because:
+
+- the summed loss ``sum_i loss_i`` has gradient ``d loss_i`` on agent i's rows (the rows are
+  never mixed by the forward pass);
+- gradient clipping is per agent (a global clip would let one agent's huge loss shrink
+  everyone's step);
+- Adam's moments are per element, so agent i's step depends only on agent i's gradients (the
+  step counter and learning rate are shared, which is harmless because all agents update
+  together; no weight decay).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from scarline.learning.buffer import ReplayBuffers, assemble
+from scarline.learning.config import QNetConfig
+from scarline.learning.qnet import QPopulation
+
+
+def clip_grad_norm_per_agent_(params: list[Tensor], max_norm: float) -> Tensor:
+    """Scale each agent's gradient slices so that agent's L2 norm is at most ``max_norm``.
+
+    Agent i's norm is taken over row i of every stacked parameter, like
+    ``torch.nn.utils.clip_grad_norm_`` on agent i's own network. Returns the norms before
+    clipping, ``float32[N]``.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    sq = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0)
+    norm = sq.sqrt()
+    scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
+    return norm
+
+
+class Batch(NamedTuple):
+    """``[N, B, …]`` transitions with observations rebuilt from the feature table."""
+
+    obs: Tensor
+    action: Tensor
+    reward: Tensor
+    next_obs: Tensor
+    done: Tensor
+    head: Tensor | None = None  # int64[N, B]: the regime head of obs (None: one head)
+    next_head: Tensor | None = None
+
+
+def select_head(q: Tensor, head: Tensor, heads: int) -> Tensor:
+    """``q`` ``[N, B, heads * A]`` → ``[N, B, A]``: each sample's own head's action values."""
+    n, b, _ = q.shape
+    blocks = q.view(n, b, heads, -1)
+    index = head.view(n, b, 1, 1).expand(n, b, 1, blocks.shape[3])
+    return blocks.gather(2, index).squeeze(2)
+
+
+class DQNLearner:
+    """Trains ``online`` in place; keeps the target network and the optimizer."""
+
+    def __init__(self, online: QPopulation, cfg: QNetConfig) -> None:
+        self.cfg = cfg
+        self.online = online
+        self.target = online.clone()
+        self.optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
+        self.updates = 0
+        self.grad_norm = torch.zeros(online.n_agents)  # per agent, before clipping, last update
+        # per-agent learning rate as a multiple of cfg.lr (evolved genes); None: all 1
+        self.lr_scale: Tensor | None = None
+        # regime heads: the output is `heads` blocks of actions; head_of_t[t] (int64[T]) is
+        # the block that acted at step t, so each transition trains its own regime's head
+        self.heads = 1
+        self.head_of_t: Tensor | None = None
+
+    def due(self, step: int) -> bool:
+        """Whether the kernel should train at ``step`` (after warm-up, every ``train_every``)."""
+        return step >= self.cfg.warmup_steps and step % self.cfg.train_every == 0
+
+    def update(
+        self,
+        obs: Tensor,
+        action: Tensor,
+        reward: Tensor,
+        next_obs: Tensor,
+        done: Tensor,
+        head: Tensor | None = None,
+        next_head: Tensor | None = None,
+    ) -> Tensor:
+        """One DQN step on ``[N, B, …]`` batches; returns each agent's loss, ``float32[N]``."""
+        cfg = self.cfg
+        batch = Batch(obs, action, reward, next_obs, done, head, next_head)
+        loss = self.td_loss(self.online, batch)
+
+        self.optimizer.zero_grad()
+        loss.sum().backward()  # agent i's rows get exactly d loss_i
+        self.grad_norm = clip_grad_norm_per_agent_(self.online.parameters(), cfg.grad_clip)
+        self._step()
+
+        self.updates += 1
+        if self.updates % cfg.target_update_every == 0:
+            self.sync_target()
+        return loss.detach()
+
+    def _step(self) -> None:
+        """Adam's step, scaled per agent by ``lr_scale``: without weight decay an Adam step
+        is exactly proportional to the learning rate, so scaling the step of row i by
+        ``lr_i / lr`` is Adam with learning rate ``lr_i`` for agent i."""
+        if self.lr_scale is None:
+            self.optimizer.step()
+            return
+        params = self.online.parameters()
+        before = [p.detach().clone() for p in params]
+        self.optimizer.step()
+        with torch.no_grad():
+            for p, old in zip(params, before, strict=True):
+                scale = self.lr_scale.view(-1, *([1] * (p.dim() - 1)))
+                p.copy_(old.lerp_(p, scale))  # old + scale * (new - old), in place
+
+    def td_loss(self, online: QPopulation, batch: Batch) -> Tensor:
+        """Huber TD error of ``online`` against the target network, ``float32[N]``.
+
+        Public so one fixed probe batch can be scored with any weights (before and after
+        training): on markets the logged training loss is dominated by reward noise.
+        """
+        with torch.no_grad():
+            target_q = self.target.forward(batch.next_obs)
+            if batch.next_head is not None:
+                target_q = select_head(target_q, batch.next_head, self.heads)
+            if self.cfg.double:  # Double DQN: the online net picks, the target net values
+                online_q = online.forward(batch.next_obs)
+                if batch.next_head is not None:
+                    online_q = select_head(online_q, batch.next_head, self.heads)
+                best = online_q.argmax(dim=2, keepdim=True)
+                target_max = target_q.gather(2, best).squeeze(2)
+            else:
+                target_max = target_q.max(dim=2).values
+            not_done = 1.0 - batch.done.to(torch.float32)
+            td_target = batch.reward + self.cfg.gamma * target_max * not_done
+        q_all = online.forward(batch.obs)
+        if batch.head is not None:
+            q_all = select_head(q_all, batch.head, self.heads)
+        q_taken = q_all.gather(2, batch.action.unsqueeze(2)).squeeze(2)
+        loss = F.huber_loss(q_taken, td_target, reduction="none", delta=self.cfg.huber_delta)
+        return loss.mean(dim=1)  # [N]: one loss per agent
+
+    def sample(
+        self,
+        buffers: ReplayBuffers,
+        table: Tensor,
+        instrument: Tensor,
+        generator: torch.Generator,
+        size: int | None = None,
+        obs_mask: Tensor | None = None,
+    ) -> Batch:
+        """``size`` (default ``batch_size``) transitions per agent with rebuilt observations,
+        multiplied by ``obs_mask`` ``[N, D]`` when given (features an agent does not use).
+
+        With ``shuffle_rewards`` (a placebo) the rewards come from a second, independent
+        uniform draw over each agent's own filled slots, made after the batch's draw from
+        the same ``generator``: off, no extra number is drawn.
+        """
+        size = size or self.cfg.batch_size
+        b = buffers.gather(buffers.sample(size, generator))
+        reward = b.reward
+        if self.cfg.shuffle_rewards:
+            reward = buffers.gather(buffers.sample(size, generator)).reward
+        obs = assemble(table, instrument, b.t, b.private)
+        next_obs = assemble(table, instrument, b.next_t, b.next_private)
+        if obs_mask is not None:
+            obs, next_obs = obs * obs_mask.unsqueeze(1), next_obs * obs_mask.unsqueeze(1)
+        if self.head_of_t is None:
+            return Batch(obs, b.action, reward, next_obs, b.done)
+        head, next_head = self.head_of_t[b.t], self.head_of_t[b.next_t]
+        return Batch(obs, b.action, reward, next_obs, b.done, head, next_head)
+
+    def learn(
+        self,
+        buffers: ReplayBuffers,
+        table: Tensor,
+        instrument: Tensor,
+        generator: torch.Generator,
+        obs_mask: Tensor | None = None,
+    ) -> Tensor:
+        """One :meth:`update` on a freshly sampled batch."""
+        batch = self.sample(buffers, table, instrument, generator, obs_mask=obs_mask)
+        return self.update(*batch)
+
+    def sync_target(self) -> None:
+        self.target.copy_(self.online)
+
+    def reset_rows(self, rows: Tensor) -> None:
+        """After agents ``rows`` got new weights: zero their Adam moments, copy their target.
+
+        Adam's step counter is shared, so bias correction is already ~1 for a reset row and
+        its steps start larger than a fresh optimizer's (up to ~6x lr per element for a
+        steady gradient) until its second moment warms up over ~1/(1-beta2) = 1000 updates.
+        """
+        with torch.no_grad():
+            for p in self.online.parameters():
+                state = self.optimizer.state.get(p, {})
+                for key in ("exp_avg", "exp_avg_sq"):
+                    if key in state:
+                        state[key][rows] = 0.0
+        self.target.replace_rows(rows, self.online, rows)

@@ -1,0 +1,212 @@
+"""The Q-network population: N independent MLPs held as stacked tensors, stepped in one call.
+
+Layer k of every agent lives in one tensor ``W_k[N, in, out]`` and ``b_k[N, 1, out]``, so a
+forward pass for all agents is one ``torch.baddbmm`` per layer (no Python loop over agents).
+Agent i's network is row i of every tensor and no operation mixes rows, which is what keeps
+agents independent when they are trained together (see :mod:`scarline.learning.dqn`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
+import torch
+from torch import Tensor
+
+from scarline.learning.config import QNetConfig
+
+
+def configure_torch(threads: int) -> None:
+    """Pin the torch settings a replayable run needs (call once, before building networks).
+
+    Bit-for-bit reproducibility on CPU needs: the same torch build and CPU instruction set
+    (oneDNN/MKL pick kernels by CPU features), the same intra-op thread count (set here;
+    some reductions split their work by thread), float32 everywhere, every random draw from
+    a seeded ``torch.Generator`` in a fixed order, and deterministic algorithms (set here; on
+    CPU almost every op already is, and this makes any that is not raise instead of drifting).
+    """
+    if threads < 1:
+        raise ValueError(f"torch_threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def linear_epsilon(cfg: QNetConfig, age: Tensor) -> Tensor:
+    """Per-agent epsilon from each agent's age in steps: linear from start to end, then flat.
+
+    Scars raise an agent's floor on top of this: ``torch.maximum(linear_epsilon(...), floor)``.
+    """
+    frac = (age.to(torch.float32) / cfg.epsilon_decay_steps).clamp(0.0, 1.0)
+    return cfg.epsilon_start + frac * (cfg.epsilon_end - cfg.epsilon_start)
+
+
+class QPopulation:
+    """N MLPs ``obs_dim → hidden… → n_actions`` with ReLU, as stacked float32 tensors."""
+
+    def __init__(
+        self,
+        n_agents: int,
+        obs_dim: int,
+        hidden: Sequence[int],
+        n_actions: int,
+        generator: torch.Generator,
+        requires_grad: bool = True,
+    ) -> None:
+        if n_agents < 1 or obs_dim < 1 or n_actions < 1 or any(h < 1 for h in hidden):
+            raise ValueError(
+                f"QPopulation needs positive sizes, got n_agents={n_agents}, "
+                f"obs_dim={obs_dim}, hidden={list(hidden)}, n_actions={n_actions}"
+            )
+        sizes = [obs_dim, *hidden, n_actions]
+        weights, biases = [], []
+        for fan_in, fan_out in pairwise(sizes):
+            # torch.nn.Linear's default (kaiming_uniform_ with a=sqrt(5)): U(±1/sqrt(fan_in)).
+            bound = 1.0 / math.sqrt(fan_in)
+            weights.append(_uniform((n_agents, fan_in, fan_out), bound, generator))
+            biases.append(_uniform((n_agents, 1, fan_out), bound, generator))
+        self._set(weights, biases, requires_grad)
+
+    @classmethod
+    def from_config(
+        cls, n_agents: int, obs_dim: int, cfg: QNetConfig, generator: torch.Generator
+    ) -> QPopulation:
+        return cls(n_agents, obs_dim, cfg.hidden, cfg.n_actions, generator)
+
+    @classmethod
+    def _from_tensors(
+        cls, weights: list[Tensor], biases: list[Tensor], requires_grad: bool
+    ) -> QPopulation:
+        pop = cls.__new__(cls)
+        pop._set(weights, biases, requires_grad)
+        return pop
+
+    def _set(self, weights: list[Tensor], biases: list[Tensor], requires_grad: bool) -> None:
+        self.weights = [w.requires_grad_(requires_grad) for w in weights]
+        self.biases = [b.requires_grad_(requires_grad) for b in biases]
+
+    @property
+    def n_agents(self) -> int:
+        return self.weights[0].shape[0]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.weights[0].shape[1], *(w.shape[2] for w in self.weights)]
+
+    @property
+    def obs_dim(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def n_actions(self) -> int:
+        return self.weights[-1].shape[2]
+
+    def parameters(self) -> list[Tensor]:
+        """``[W0, b0, W1, b1, …]``: the stacked tensors one optimizer trains for every agent."""
+        return [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
+
+    # ---- inference -------------------------------------------------------------------------
+
+    def forward(self, obs: Tensor) -> Tensor:
+        """``float32[N, B, obs_dim] → float32[N, B, n_actions]`` (differentiable)."""
+        h = obs
+        last = len(self.weights) - 1
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = torch.baddbmm(b, h, w)
+            if k < last:
+                h = h.relu_()  # in place: one [N, B, hidden] buffer less (autograd-safe)
+        return h
+
+    def q_values(self, obs: Tensor) -> Tensor:
+        """``float32[N, obs_dim] → float32[N, n_actions]``: one observation per agent, no grad."""
+        with torch.no_grad():
+            return self.forward(obs.unsqueeze(1)).squeeze(1)
+
+    def act(
+        self,
+        obs: Tensor,
+        epsilon: Tensor,
+        generator: torch.Generator,
+        heads: int = 1,
+        head: int = 0,
+    ) -> Tensor:
+        """Epsilon-greedy actions ``int64[N]`` with a per-agent ``epsilon: float32[N]``.
+
+        Both draws are made for every agent on every call, uniform-explore first, then the
+        random action, so the generator advances the same way whatever the epsilons are.
+        Greedy ties go to the lowest action index (``torch.argmax`` returns the first maximum).
+        With ``heads`` > 1 the outputs are ``heads`` blocks of actions and block ``head`` acts
+        (the macro regime's micro policy head).
+        """
+        n = obs.shape[0]
+        q = self.q_values(obs)
+        if heads > 1:
+            q = q.view(n, heads, -1)[:, head]
+        greedy = q.argmax(dim=1)
+        explore = torch.rand(n, generator=generator) < epsilon
+        random_action = torch.randint(q.shape[1], (n,), generator=generator)
+        self.explored = explore  # which agents drew at random (the decision diary's reason)
+        return torch.where(explore, random_action, greedy)
+
+    # ---- copies (target networks, export, evolution) ---------------------------------------
+
+    def copy_(self, other: QPopulation) -> QPopulation:
+        """Overwrite every weight in place with ``other``'s (e.g. a target-network sync)."""
+        with torch.no_grad():
+            for p, q in zip(self.parameters(), other.parameters(), strict=True):
+                p.copy_(q)
+        return self
+
+    def clone(self) -> QPopulation:
+        """A detached copy that does not require grad (what a target network is)."""
+        return self._from_tensors(
+            [w.detach().clone() for w in self.weights],
+            [b.detach().clone() for b in self.biases],
+            requires_grad=False,
+        )
+
+    def agent_state(self, i: int) -> dict[str, Tensor]:
+        """One agent's weights as ``{"w0": [in, out], "b0": [out], "w1": …}`` (copies)."""
+        state: dict[str, Tensor] = {}
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            state[f"w{k}"] = w[i].detach().clone()
+            state[f"b{k}"] = b[i, 0].detach().clone()
+        return state
+
+    def set_agent_state(self, i: int, state: dict[str, Tensor]) -> None:
+        """Load one agent's weights, in the layout :meth:`agent_state` returns."""
+        mine = self.agent_state(i)
+        if set(state) != set(mine):
+            raise ValueError(f"agent state keys {sorted(state)} != expected {sorted(mine)}")
+        for key, value in state.items():
+            if tuple(value.shape) != tuple(mine[key].shape):
+                raise ValueError(
+                    f"agent state '{key}': shape {tuple(value.shape)} != {tuple(mine[key].shape)}"
+                )
+        with torch.no_grad():
+            for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+                w[i].copy_(state[f"w{k}"])
+                b[i, 0].copy_(state[f"b{k}"])
+
+    def index_select(self, rows: Tensor) -> QPopulation:
+        """A detached population of the agents ``rows`` (int64[K]), in that order."""
+        return self._from_tensors(
+            [w.detach().index_select(0, rows) for w in self.weights],
+            [b.detach().index_select(0, rows) for b in self.biases],
+            requires_grad=False,
+        )
+
+    def replace_rows(self, rows: Tensor, other: QPopulation, src_rows: Tensor) -> None:
+        """Agents ``rows`` take the weights of ``other``'s agents ``src_rows`` (e.g. births).
+
+        Only weights move; a learner must also reset those rows' optimizer moments and target
+        weights (:meth:`scarline.learning.dqn.DQNLearner.reset_rows`).
+        """
+        with torch.no_grad():
+            for p, q in zip(self.parameters(), other.parameters(), strict=True):
+                p.index_copy_(0, rows, q.detach().index_select(0, src_rows))
+
+
+def _uniform(shape: tuple[int, ...], bound: float, generator: torch.Generator) -> Tensor:
+    return (torch.rand(shape, generator=generator) * 2.0 - 1.0) * bound

@@ -1,0 +1,95 @@
+"""Ledger records: their own msgspec structs (not run events), tagged by class name, in the
+journal's envelope layout so the journal's scan and verify read the ledger unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+from scarline.errors import ScarlineError
+
+LEDGER_ID = "scarline-policy-ledger"
+"""The chain's genesis is BLAKE2b-256 of this (a run's WAL starts from its run id instead)."""
+
+
+class LedgerError(ScarlineError):
+    """The ledger is missing, tampered with, or a command names an unknown policy/stage."""
+
+
+class PromotionRefused(LedgerError):
+    """A promotion lacks evidence or approval (the message names what is missing)."""
+
+
+class LedgerEvent(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):
+    """Base of every ledger record."""
+
+
+class EvidenceItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One piece of evidence a promotion checked: what, where, its sha256 (and a note)."""
+
+    kind: str
+    path: str
+    sha256: str
+    detail: str = ""
+
+
+class PolicyRegistered(LedgerEvent, frozen=True, kw_only=True):
+    """A policy enters the ledger at Research, bound to the run (and manifest) it came from."""
+
+    policy: str
+    run_dir: str
+    run_id: str
+    manifest_sha256: str
+    agent: int | None = None
+    policy_hash: str | None = None
+
+
+class Approval(LedgerEvent, frozen=True, kw_only=True, omit_defaults=True):
+    """A human's sign-off for moving ``policy`` to ``stage``; ``flags``: the gate-report
+    flags (:data:`scarline.gates.flags.FLAGS`) the person looked at and accepts. Without
+    flags the record is byte-for-byte the older format (``omit_defaults``)."""
+
+    policy: str
+    stage: str
+    by: str
+    reason: str
+    flags: tuple[str, ...] = ()
+
+
+class Promotion(LedgerEvent, frozen=True, kw_only=True):
+    policy: str
+    from_stage: str
+    to_stage: str
+    evidence: list[EvidenceItem]
+
+
+class Rollback(LedgerEvent, frozen=True, kw_only=True):
+    """``from_policy`` leaves ``stage`` (back to the stage below); ``to_policy`` (the one
+    promoted there before, if any) is current there again."""
+
+    stage: str
+    from_policy: str
+    to_policy: str | None
+    reason: str
+
+
+LedgerRecordData = PolicyRegistered | Approval | Promotion | Rollback
+
+
+class Envelope(msgspec.Struct):
+    """Same layout as the journal's envelope, so the journal's scan/verify apply unchanged."""
+
+    seq: int
+    ts: int
+    kind: str
+    data: LedgerRecordData
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    seq: int
+    ts: int
+    kind: str
+    data: LedgerRecordData
+    h: str

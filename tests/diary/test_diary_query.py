@@ -1,0 +1,96 @@
+"""SQL over ``diary.parquet`` with DuckDB: the view, limits, JSON-safe records, one-line errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from scarline.diary.query import DiaryQueryError, json_safe, query_diary
+from scarline.diary.schema import DIARY_FILE, DiaryError, MissingDiary
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    """A directory (with a quote in its name) holding a five-row diary-shaped file."""
+    path = tmp_path / "it's a run"
+    path.mkdir()
+    table = pa.table(
+        {
+            "step": [0, 0, 1, 2, 2],
+            "reason": ["greedy", "explore", "greedy", "greedy", "rule"],
+            "regime": ["calm", "calm", None, "chaos", "calm"],
+            "order_id": pa.array([0, None, 1, 2, 3], pa.int64()),
+            "outcome_return": [0.01, float("nan"), -0.02, 0.03, None],
+            "ts": pa.array([0, 0, 86_400 * 10**9, 2 * 86_400 * 10**9, 0], pa.timestamp("ns")),
+        }
+    )
+    pq.write_table(table, path / DIARY_FILE)
+    return path
+
+
+def test_default_sql_summarises_rows_per_reason_and_regime(run_dir: Path) -> None:
+    result = query_diary(run_dir)
+    assert result.columns == ["reason", "regime", "rows", "orders", "mean_outcome_return"]
+    assert [r[:4] for r in result.rows] == [
+        ("explore", "calm", 1, 0),
+        ("greedy", None, 1, 1),
+        ("greedy", "calm", 1, 1),
+        ("greedy", "chaos", 1, 1),
+        ("rule", "calm", 1, 1),
+    ]
+    assert not result.truncated
+    assert [result.numeric(i) for i in range(5)] == [False, False, True, True, True]
+
+
+def test_limit_and_json_safe_records(run_dir: Path) -> None:
+    sql = "SELECT step, ts, outcome_return, 1.5::DECIMAL(4, 2) AS d FROM diary ORDER BY step"
+    cut = query_diary(run_dir, sql, limit=2)
+    assert cut.truncated and len(cut.rows) == 2
+    everything = query_diary(run_dir, sql)
+    assert not everything.truncated and len(everything.rows) == 5
+    records = everything.records()
+    assert records[0] == {"step": 0, "ts": "1970-01-01T00:00:00", "outcome_return": 0.01, "d": 1.5}
+    assert [r["outcome_return"] for r in records[:2]] == [0.01, None]  # NaN has no JSON form
+    msgspec.json.encode(records)  # every value encodes
+
+
+def test_json_safe_values() -> None:
+    assert json_safe(float("inf")) is None
+    assert json_safe(Decimal("2.25")) == 2.25
+    assert json_safe(dt.date(2020, 1, 2)) == "2020-01-02"
+    assert json_safe(dt.timedelta(minutes=1)) == 60.0
+    assert json_safe(b"\x01\xff") == "01ff"
+    assert json_safe({"a": [1, float("nan")], 3: (True,)}) == {"a": [1, None], "3": [True]}
+
+
+def test_several_statements_answer_with_the_last(run_dir: Path) -> None:
+    sql = "CREATE TABLE t AS SELECT * FROM diary WHERE step = 0; SELECT count(*) AS n FROM t"
+    result = query_diary(run_dir, sql)
+    assert (result.columns, result.rows) == (["n"], [(2,)])
+
+
+def test_sql_errors_are_one_line_with_duckdbs_message(run_dir: Path) -> None:
+    with pytest.raises(DiaryQueryError) as err:
+        query_diary(run_dir, "SELECT no_such_column FROM diary")
+    message = str(err.value)
+    assert message.startswith("SQL: Binder Error:") and "no_such_column" in message
+    assert "\n" not in message
+    with pytest.raises(DiaryQueryError, match="Parser Error"):
+        query_diary(run_dir, "SELEC 1")
+
+
+def test_missing_or_broken_diary(tmp_path: Path, run_dir: Path) -> None:
+    with pytest.raises(MissingDiary, match="no such run directory"):
+        query_diary(tmp_path / "nope")
+    (tmp_path / "bare").mkdir()
+    with pytest.raises(MissingDiary, match="--rebuild"):
+        query_diary(tmp_path / "bare")
+    (run_dir / DIARY_FILE).write_bytes(b"not parquet at all")
+    with pytest.raises(DiaryError, match="not a readable diary"):
+        query_diary(run_dir)

@@ -1,0 +1,140 @@
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch_helpers import gen
+
+from scarline.learning.buffer import ReplayBuffers, assemble
+
+
+def add_step(buf: ReplayBuffers, t: int) -> None:
+    """One transition per agent whose every field encodes (agent, t)."""
+    n, p = buf.n_agents, buf.private_dim
+    agent = torch.arange(n, dtype=torch.float32)
+    private = (agent * 1000 + t).unsqueeze(1).expand(n, p).contiguous()
+    buf.add(
+        t=t,
+        private=private,
+        action=torch.full((n,), t % 3, dtype=torch.int64),
+        reward=agent * 1000 + t,
+        next_t=t + 1,
+        next_private=private + 1,
+        done=torch.full((n,), t % 2 == 1),
+    )
+
+
+def test_ring_wraps_around_and_keeps_the_latest_capacity_transitions() -> None:
+    buf = ReplayBuffers(n_agents=3, capacity=4, private_dim=2)
+    for t in range(6):
+        add_step(buf, t)
+    assert buf.size.tolist() == [4, 4, 4] and buf.pos == 2
+    assert buf.t.tolist() == [4, 5, 2, 3]  # slots 0, 1 overwritten by t = 4, 5
+    batch = buf.gather(buf.sample(200, gen()))
+    assert set(batch.t.flatten().tolist()) == {2, 3, 4, 5}
+    assert batch.t.shape == (3, 200) and batch.private.shape == (3, 200, 2)
+    agent = torch.arange(3).unsqueeze(1)
+    # each agent sees its own rows, consistent across fields
+    torch.testing.assert_close(batch.reward, (agent * 1000 + batch.t).float())
+    torch.testing.assert_close(batch.private[..., 1], batch.reward)
+    torch.testing.assert_close(batch.next_private[..., 0], batch.reward + 1)
+    assert torch.equal(batch.next_t, batch.t + 1)
+    assert torch.equal(batch.action, batch.t % 3)
+    assert torch.equal(batch.done, batch.t % 2 == 1)
+    assert batch.action.dtype == torch.int64 and batch.done.dtype == torch.bool
+
+
+def test_sampling_uses_only_each_agents_filled_slots() -> None:
+    buf = ReplayBuffers(n_agents=2, capacity=8, private_dim=1)
+    for t in range(3):
+        add_step(buf, t)
+    idx = buf.sample(500, gen())
+    assert set(idx.flatten().tolist()) == {0, 1, 2}  # never the empty slots 3..7
+    buf.clear_rows(torch.tensor([1]))
+    with pytest.raises(ValueError, match="no transitions"):
+        buf.sample(4, gen())
+    add_step(buf, 3)
+    add_step(buf, 4)
+    assert buf.size.tolist() == [5, 2]
+    t = buf.gather(buf.sample(500, gen())).t
+    assert set(t[0].tolist()) == {0, 1, 2, 3, 4}
+    assert set(t[1].tolist()) == {3, 4}  # a cleared row forgets what came before
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    capacity=st.integers(1, 9),
+    steps=st.integers(1, 30),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_samples_always_come_from_the_latest_transitions(
+    capacity: int, steps: int, seed: int
+) -> None:
+    buf = ReplayBuffers(n_agents=2, capacity=capacity, private_dim=1)
+    for t in range(steps):
+        add_step(buf, t)
+    filled = min(steps, capacity)
+    assert buf.size.tolist() == [filled, filled]
+    t = buf.gather(buf.sample(64, gen(seed))).t
+    assert t.min() >= steps - filled and t.max() <= steps - 1
+
+
+def test_sampling_is_deterministic_given_the_generator() -> None:
+    buf = ReplayBuffers(n_agents=4, capacity=16, private_dim=1)
+    for t in range(20):
+        add_step(buf, t)
+    assert torch.equal(buf.sample(32, gen(7)), buf.sample(32, gen(7)))
+    assert not torch.equal(buf.sample(32, gen(7)), buf.sample(32, gen(8)))
+
+
+def test_assemble_looks_up_each_agents_instrument_in_the_shared_table() -> None:
+    t_n, m, f, n, p = 5, 3, 2, 4, 1
+    table = torch.arange(t_n * m * f, dtype=torch.float32).reshape(t_n, m, f)
+    instrument = torch.tensor([2, 0, 1, 2])
+    private = torch.full((n, p), -1.0)
+    obs = assemble(table, instrument, 3, private)  # acting: one time index for all
+    assert obs.shape == (n, f + p)
+    torch.testing.assert_close(obs[:, :f], table[3, instrument])
+    t_idx = torch.tensor([[0, 4], [1, 1], [2, 3], [4, 0]])
+    batch = assemble(table, instrument, t_idx, private.unsqueeze(1).expand(n, 2, p))
+    assert batch.shape == (n, 2, f + p)
+    for i in range(n):
+        for b in range(2):
+            torch.testing.assert_close(batch[i, b, :f], table[t_idx[i, b], instrument[i]])
+    assert torch.all(batch[..., f:] == -1.0)
+
+
+def test_add_rejects_wrong_private_shapes_and_nbytes_counts_every_tensor() -> None:
+    buf = ReplayBuffers(n_agents=3, capacity=4, private_dim=2)
+    with pytest.raises(ValueError, match="private"):
+        buf.add(
+            0,
+            torch.zeros(2),
+            torch.zeros(3, dtype=torch.int64),
+            torch.zeros(3),
+            1,
+            torch.zeros(3, 2),
+            torch.zeros(3, dtype=torch.bool),
+        )
+    # per slot: t, next_t shared (8 + 8 B); per agent and slot: 2 x private, reward, action,
+    # done packed as 2 * 2 + 3 float32; plus the per-agent size counter
+    assert buf.nbytes() == 4 * 16 + 3 * 4 * (2 * 2 + 3) * 4 + 3 * 8
+
+
+@settings(max_examples=30, deadline=None)
+@given(steps=st.integers(0, 9), data=st.data())
+def test_copy_rows_gives_a_newborn_exactly_its_parents_memory(
+    steps: int, data: st.DataObject
+) -> None:
+    """Before and after the ring wraps, a copied row samples as its source row did."""
+    buf = ReplayBuffers(n_agents=4, capacity=5, private_dim=2)
+    for t in range(steps):
+        add_step(buf, t)
+    buf.clear_rows(torch.tensor([3]))
+    src = data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    rows = data.draw(st.permutations(range(4)))[: len(src)]
+    before = buf.record.clone(), buf.size.clone()
+    buf.copy_rows(torch.tensor(rows), torch.tensor(src))
+    for row, s in zip(rows, src, strict=True):
+        assert torch.equal(buf.record[row], before[0][s]) and buf.size[row] == before[1][s]
+    untouched = sorted(set(range(4)) - set(rows))
+    assert torch.equal(buf.record[untouched], before[0][untouched])
