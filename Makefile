@@ -35,9 +35,11 @@ bench: install
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/gate_runner.py
 
+# ruff (lint + format) on all Python, mypy on src/ (its settings: [tool.mypy] in pyproject.toml)
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -56,7 +56,7 @@ def measure(steps: int, permutations: int) -> dict[str, object]:
         )
         gates_s = time.perf_counter() - start
         tick("end")
-    ((agent, entry),) = report["agents"].items()  # type: ignore[union-attr]
+    ((agent, entry),) = report.agents.items()
     return {
         "steps": steps,
         "permutations": permutations,
@@ -66,8 +66,8 @@ def measure(steps: int, permutations: int) -> dict[str, object]:
             k: round(v, 2) for k, v in sorted(steps_s.items(), key=lambda kv: -kv[1])
         },
         "agent": agent,
-        "verdicts": {g: entry[g]["pass"] for g in ("G0", "G1", "G2", "G3", "G4")},
-        "pass": entry["pass"],
+        "verdicts": {g: v is not None and v.passed for g, v in entry.verdicts().items()},
+        "pass": entry.passed,
     }
 
 

@@ -32,6 +32,7 @@ from scarline.gates.runner import run_gates
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run
+from scarline.stats import sharpe
 
 STEPS = 3000
 OOS = 0.3
@@ -51,7 +52,7 @@ def _rule_sharpe(spec: SynthSpec) -> float:
     pnl = np.sign(signal[:-1]) * np.diff(np.log(close))
     split = round(STEPS * (1 - OOS))
     oos = pnl[split - 1 :]
-    return float(oos.mean() / oos.std())
+    return float(sharpe(oos, ddof=0)[0])
 
 
 def one_seed(ic: float, seed: int, agents: int) -> dict[str, object]:
@@ -75,21 +76,20 @@ def one_seed(ic: float, seed: int, agents: int) -> dict[str, object]:
         )
         run = execute_run(cfg, run_id=f"power-{ic}-{seed}", out_dir=Path(tmp) / "runs")
         report = run_gates(run.run_dir, ["top:1"], only=["G2"])
-    agents_report = report["agents"]
-    assert isinstance(agents_report, dict)
-    verdict = next(iter(agents_report.values()))
-    g2 = verdict["G2"]
-    dsr, spa = g2.get("dsr", {}), g2.get("spa", {})
+    verdict = next(iter(report.agents.values()))
+    g2 = verdict.G2
+    assert g2 is not None
+    dsr, spa = g2.dsr or {}, g2.spa or {}
     return {
         "ic": ic,
         "seed": seed,
-        "pass": bool(g2["pass"]),
+        "pass": g2.passed,
         "sharpe": dsr.get("sharpe"),
         "rule_sharpe": _rule_sharpe(spec) if ic else None,
         "dsr": dsr.get("dsr"),
         "spa_p": spa.get("p_value"),
-        "failed": [*g2["contracts"]["failed"], *g2["evidence"]["failed"]],
-        "flags": verdict.get("flags", []),
+        "failed": [*(g2.contracts or {})["failed"], *(g2.evidence or {})["failed"]],
+        "flags": verdict.flags,
     }
 
 

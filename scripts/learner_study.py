@@ -30,21 +30,20 @@ from pathlib import Path
 import numpy as np
 
 from scarline.agents.config import QNetGroup
-from scarline.assembly import kernel_for
 from scarline.config import RunConfig, load_config
-from scarline.journal import HashOnlyWal
+from scarline.gates.frozen import run_kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.operator import ReplayOperator
-from scarline.session import SessionIds
+from scarline.stats import sharpe
 
 STEPS, OOS = 3000, 0.3
-YEAR = np.sqrt(252.0)
+YEAR = 252.0
 
 
 def _sharpe(x: np.ndarray) -> np.ndarray:
-    return x.mean(0) / np.maximum(x.std(0), 1e-12) * YEAR
+    """Annualized Sharpe of each column (population std, as this study has always used)."""
+    return sharpe(x, ddof=0, periods_per_year=YEAR)
 
 
 def thresholded_rule(market: MarketData, cfg: RunConfig, split: int) -> tuple[float, float, float]:
@@ -65,11 +64,11 @@ def thresholded_rule(market: MarketData, cfg: RunConfig, split: int) -> tuple[fl
         qty = turn * cash / close[:-1]
         impact = vol_coef * sigma[1:] * np.sqrt(qty / np.maximum(volume[1:], 1.0))
         net = pos * r - turn * (fixed + impact)
-        s_in = float(_sharpe(net[: split - 1]))
+        s_in = float(_sharpe(net[: split - 1])[0])
         if s_in > best[0]:
             best = (s_in, float(k), net)
     gross = np.sign(z) * r
-    return best[1], float(_sharpe(best[2][split - 1 :])), float(_sharpe(gross[split - 1 :]))
+    return best[1], float(_sharpe(best[2][split - 1 :])[0]), float(_sharpe(gross[split - 1 :])[0])
 
 
 def study_config(
@@ -109,22 +108,21 @@ def study_config(
 
 def study(seed: int, ic: float, cfg: RunConfig) -> dict[str, float | int]:
     market = normalized(generate(SynthSpec(n_steps=STEPS, seed=seed, planted_ic=ic)))
-    kernel = kernel_for(cfg, market, SessionIds("cost", "s"), HashOnlyWal("c"), ReplayOperator([]))
-    kernel.run()
+    kernel = run_kernel(cfg, market)
     split = cfg.evaluation.split_step(market.n_steps)
     assert split is not None
     log_eq = np.log(kernel.recorder.equity.astype(np.float64))
     ret = np.diff(log_eq, axis=0)
     oos = ret[split - 1 :]
     best = int(np.argmax(log_eq[split - 1] - log_eq[0]))
-    sharpe = _sharpe(oos)
+    sharpes = _sharpe(oos)
     k, rule_k, rule_0 = thresholded_rule(market, cfg, split)
     return {
         "seed": seed,
-        "best": round(float(sharpe[best]), 3),
-        "median": round(float(np.median(sharpe)), 3),
+        "best": round(float(sharpes[best]), 3),
+        "median": round(float(np.median(sharpes)), 3),
         "rule_0": round(rule_0, 3),
-        "ratio": round(float(sharpe[best]) / rule_0, 2) if rule_0 > 0 else float("nan"),
+        "ratio": round(float(sharpes[best]) / rule_0, 2) if rule_0 > 0 else float("nan"),
         "rule_k": round(rule_k, 3),
         "k": k,
         "flat": round(float((oos.std(0) < 1e-12).mean()), 2),

@@ -15,14 +15,11 @@ import argparse
 import numpy as np
 from scipy import stats
 
-from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.journal import HashOnlyWal
+from scarline.gates.frozen import run_kernel
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.operator import ReplayOperator
 from scarline.report.metrics import sharpe_ratio, split_returns
-from scarline.session import SessionIds
 
 N = 64
 COMPACT = {"return_windows": [1], "vol_windows": [20], "momentum_windows": [20]}
@@ -46,10 +43,7 @@ def study(seed: int, random_walk: bool) -> str:
         ],
         evaluation={"oos_fraction": 0.3},
     )
-    kernel = kernel_for(
-        cfg, market, SessionIds("edge", "s"), HashOnlyWal("edge"), ReplayOperator([])
-    )
-    kernel.run()
+    kernel = run_kernel(cfg, market)
     split = cfg.evaluation.split_step(market.n_steps)
     assert split is not None
     equity = kernel.recorder.equity.astype(np.float64)

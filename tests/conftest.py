@@ -1,8 +1,24 @@
 """Fixtures shared across test packages."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from scarline.config import RunConfig
+from scarline.signing import KEY_ENV, KEYS_ENV, KeyStore
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A throwaway key store for the whole session, never ``~/.config``: its ``default``
+    key signs runs, gate reports and ledger writes, as after ``scarline keys init``."""
+    keys = tmp_path_factory.mktemp("keys")
+    KeyStore(keys).init("default")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEYS_ENV, str(keys))
+        patch.delenv(KEY_ENV, raising=False)
+        yield keys
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
+
 from scarline.config import RunConfig
 from scarline.gates.config import GatesConfig
 from scarline.gates.runner import run_gates
@@ -47,8 +49,9 @@ def noise_run(tmp: Path, seed: int) -> Path:
 
 
 def noise_verdict(tmp: str, seed: int) -> dict[str, object]:
-    """The G2-only gate report entry of the top in-sample agent of seed ``seed``'s run."""
+    """The G2-only gate report entry of the top in-sample agent of seed ``seed``'s run, as
+    ``gates.json`` holds it."""
     report = run_gates(noise_run(Path(tmp), seed), ["top:1"], NOISE_G2, only=["G2"])
-    agents = report["agents"]
+    agents = msgspec.to_builtins(report)["agents"]
     assert isinstance(agents, dict) and len(agents) == 1
     return next(iter(agents.values()))

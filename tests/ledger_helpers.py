@@ -1,14 +1,17 @@
-"""A tiny real run and a hand-written passing gate report, for the ledger's tests (the gates
-themselves are not implemented yet)."""
+"""A tiny real run and a hand-written passing gate report, for the ledger's tests (signed
+with the session's test key, as ``scarline gates`` signs the reports it writes)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from scarline.config import RunConfig
+from scarline.journal.signature import sign_gate_report
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run
+from scarline.signing import KeyStore
 
 
 def tiny_q_run(tmp: Path, run_id: str, seed: int) -> Path:
@@ -30,3 +33,12 @@ def passing_gates(agent: str, **g3: object) -> dict[str, object]:
     verdicts["G3"] = {"pass": True, **{k: v for k, v in figures.items() if v is not None}}
     verdicts["pass"] = True
     return {"agents": {agent: verdicts}}
+
+
+def write_gates(run_dir: Path, report: dict[str, object], key: str = "default") -> Path:
+    """Write ``report`` as ``run_dir/gates.json`` and sign it (``gates.sig``) with ``key``
+    of the session's key store: a report a trusted gate key vouches for."""
+    path = run_dir / "gates.json"
+    path.write_text(json.dumps(report))
+    sign_gate_report(run_dir, KeyStore().load(key))
+    return path

@@ -13,7 +13,7 @@ from list_journal import ListJournal
 from scarline.assembly import kernel_for
 from scarline.config import NOT_IMPLEMENTED_FLAGS, RunConfig, load_config
 from scarline.errors import ConfigError, WalError
-from scarline.events import EXPLORE, GREEDY, SCHEMA_VERSION, Decision
+from scarline.events import EXPLORE, GREEDY, REPLAYABLE_SCHEMAS, SCHEMA_VERSION, Decision
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
@@ -92,10 +92,11 @@ def test_replay_refuses_a_run_of_another_schema_and_says_so(tmp_path: Path) -> N
     path = summary.run_dir / "manifest.json"
     manifest = msgspec.json.decode(path.read_bytes())
     assert manifest["schema_version"] == SCHEMA_VERSION
-    manifest["schema_version"] = SCHEMA_VERSION - 1
+    old = min(REPLAYABLE_SCHEMAS) - 1  # schemas in REPLAYABLE_SCHEMAS only added kinds
+    manifest["schema_version"] = old
     path.write_bytes(msgspec.json.encode(manifest))
     with pytest.raises(WalError) as err:
         replay_run(summary.run_dir)
     message = str(err.value)
     assert "event schema changed" in message
-    assert f"schema {SCHEMA_VERSION - 1}" in message and f"schema {SCHEMA_VERSION}" in message
+    assert f"schema {old}" in message and f"schema {SCHEMA_VERSION}" in message

@@ -24,9 +24,10 @@ from scarline.events import (
 from scarline.kernel import Kernel
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.operator import KILL_FILE, ReplayOperator
+from scarline.operator import ReplayOperator
 from scarline.replay import replay_run
 from scarline.risk.codes import OUTCOMES, RULES
+from scarline.rundir import RunDir
 from scarline.runner import execute_run, load_run_market
 from scarline.session import SessionIds
 
@@ -186,7 +187,7 @@ def test_replay_parity_with_everything_on(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kill_flag_file_is_journaled_and_replays(tmp_path: Path) -> None:
-    (tmp_path / KILL_FILE).write_text("operator test")
+    (tmp_path / RunDir.KILL).write_text("operator test")
     cfg = RunConfig(data={"source": "sp500", "end": "2000-12-31"}, agents=[RANDOM])
     summary = execute_run(cfg, run_id="killed", out_dir=tmp_path)
     assert summary.killed_at == 0

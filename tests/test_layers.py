@@ -35,6 +35,10 @@ LAYERS: list[tuple[str, list[str]]] = [
             "trace",
             "parquet_io",
             "session",
+            "stats",
+            "digest",
+            "rundir",
+            "signing",  # Ed25519 keys and signed sidecars (docs/security.md)
         ],
     ),
     # data: markets, the features agents observe, the WAL and the run manifest
@@ -45,7 +49,10 @@ LAYERS: list[tuple[str, list[str]]] = [
         ["execution", "risk", "regime", "learning", "evolution", "agents", "reflect"],
     ),
     # kernel: the run config, the kernel and the one place it is assembled
-    ("kernel", ["config", "recorder", "kernel", "assembly", "operator", "policy_store"]),
+    (
+        "kernel",
+        ["config", "admission", "recorder", "kernel", "assembly", "operator", "policy_store"],
+    ),
     # run artifacts: what a run writes as it closes (below runner on purpose: the run writes
     # its diary and report; they only read files and results and never execute a run)
     ("run artifacts", ["diary", "report", "outcome"]),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from scarline.agents.memory import check_memory
 from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
-from scarline.events import SessionStart
+from scarline.events import SCHEMA_VERSION, DataWarnings, SessionStart
 from scarline.evolution.census import GenomeSink
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
@@ -23,7 +24,11 @@ from scarline.rng import SeedTree
 from scarline.session import Journal, OperatorInputs, SessionIds
 
 
-def session_start(config: RunConfig, market: MarketData, ids: SessionIds) -> SessionStart:
+def session_start(
+    config: RunConfig, market: MarketData, ids: SessionIds, schema_version: int = SCHEMA_VERSION
+) -> SessionStart:
+    """``schema_version``: the schema a replayed run was written with (see
+    ``events.REPLAYABLE_SCHEMAS``); a new run writes the current one."""
     return SessionStart(
         run_id=ids.run_id,
         session_id=ids.session_id,
@@ -36,6 +41,7 @@ def session_start(config: RunConfig, market: MarketData, ids: SessionIds) -> Ses
         frequency=market.frequency,
         config_hash=config_hash(config),
         seed=config.seed,
+        schema_version=schema_version,
     )
 
 
@@ -54,8 +60,14 @@ def kernel_for(
     keep_equity: bool = True,
     genome_sink: GenomeSink | None = None,
     island: int = 0,
+    data_warnings: DataWarnings | None = None,
+    schema_version: int = SCHEMA_VERSION,
 ) -> Kernel:
-    """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9."""
+    """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9;
+    ``data_warnings`` are journaled after the session start; ``schema_version`` is the
+    SessionStart's (a replay passes the recorded one). The population's memory is checked
+    against what the machine has before anything is allocated."""
+    check_memory(config.agents, market, keep_equity=keep_equity)
     seeds = SeedTree(config.seed)
     regimes = market_regimes(market, config.regime)
     labels = None if regimes.path is None else regimes.path.labels
@@ -83,10 +95,11 @@ def kernel_for(
         accounts=Accounts(n, values, cash_units(config.accounts.initial_cash)),
         journal=journal,
         ids=ids,
-        session_start=session_start(config, market, ids),
+        session_start=session_start(config, market, ids, schema_version),
         operator=operator,
         recorder=Recorder(market.n_steps, n, keep_equity=keep_equity),
         life=ScarTracker(n, config.scars, cash_units(config.accounts.initial_cash)),
         regimes=regimes,
         sentry=DriftSentry(n, config.reflect.drift) if config.reflect.drift.enabled else None,
+        data_warnings=data_warnings,
     )

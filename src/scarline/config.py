@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,16 +22,15 @@ from scarline.agents.config import AgentGroup, SmaGroup
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
+from scarline.execution.types import CASH_SCALE
+from scarline.market.subset import date_ns
 from scarline.reflect.config import DriftConfig
 from scarline.regime.stage import RegimeSettings
 from scarline.risk.config import RiskConfig
-from scarline.strict import Strict
+from scarline.strict import Strict as _Strict
 
 Profile = Literal["sim", "paper", "live-shadow"]
 FsyncPolicy = Literal["always", "batch", "never"]
-
-
-_Strict = Strict
 
 
 NOT_IMPLEMENTED_FLAGS = ("fast_weights", "linear_attention", "auto_governed_feedback")
@@ -65,24 +65,110 @@ MAX_EXOG_LAG = 100_000
 
 ExogLag = Annotated[int, Field(ge=0, le=MAX_EXOG_LAG)]
 
+MAX_TICK = Decimal(10**6)
+"""The largest tick size (currency units): one lot moving one tick must fit int64 cash."""
+
+MAX_CASH = 1e12
+"""Money of a config (currency units) is at most this: cash is int64 micro-units
+(``CASH_SCALE``), whose limit is about 9.2e12 currency units."""
+
+WarningCheck = Literal["gap", "outlier", "stale_close"]
+
+
+def check_tick_size(text: str) -> str:
+    """``text`` if it is a tick the accounts can represent: a positive decimal, at most
+    :data:`MAX_TICK`, and a whole number of cash units (a multiple of 1 / ``CASH_SCALE``)."""
+    try:
+        tick = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"tick size {text!r} is not a decimal number") from None
+    if not tick.is_finite() or tick <= 0:
+        raise ValueError(f"tick size {text!r} is not a positive decimal")
+    if tick > MAX_TICK:
+        raise ValueError(f"tick size {text!r} is larger than {MAX_TICK}")
+    units = tick * CASH_SCALE
+    if units != units.to_integral_value():
+        raise ValueError(
+            f"tick size {text!r} is finer than one cash unit: a tick must be a multiple of "
+            f"{Decimal(1) / CASH_SCALE:f} (cash is held in units of 1/{CASH_SCALE})"
+        )
+    return text.strip()
+
+
+class G0Settings(_Strict):
+    """G0 DataTruth on the rows a run trades, before its first step (docs/data.md). Errors
+    always refuse the run; warnings are journaled (``DataWarnings``) and printed, and refuse
+    the run only when their check is listed in ``refuse_warnings`` (``scarline run
+    --allow-data-warnings`` then lets it start anyway)."""
+
+    gap_factor: float = Field(
+        default=5.0, gt=1.0, le=1e6, description="warn on steps > this x the median step"
+    )
+    outlier_k: float = Field(
+        default=12.0, gt=0.0, le=1e6, description="warn on |log return| > k x rolling MAD scale"
+    )
+    stale_run: int = Field(
+        default=10, ge=2, le=10**9, description="warn on this many equal closes in a row"
+    )
+    refuse_warnings: list[WarningCheck] = Field(
+        default_factory=list,
+        description="warning checks that refuse the run (unless --allow-data-warnings)",
+    )
+
 
 class DataConfig(_Strict):
     """Which market to run on: a bundled dataset name or a CSV/Parquet path, and when each
     exogenous column becomes known (``exog_available_after``, see docs/data.md)."""
 
     source: str = Field(
-        default="sp500", description="a dataset name (`scarline data list`) or a CSV/Parquet path"
+        default="sp500",
+        min_length=1,
+        description="a dataset name (`scarline data list`) or a CSV/Parquet path",
     )
     start: str | None = Field(
-        default=None, description="first timestamp kept (ISO date), inclusive"
+        default=None,
+        description="first timestamp kept (ISO date, 1677-09-22 .. 2262-04-10), inclusive",
     )
-    end: str | None = Field(default=None, description="last timestamp kept (ISO date), inclusive")
-    symbols: list[str] | None = Field(default=None, description="symbols kept (unset: all)")
-    tick_size: str | None = Field(default=None, description="override the inferred tick size")
+    end: str | None = Field(
+        default=None,
+        description="last timestamp kept (ISO date, 1677-09-22 .. 2262-04-10), inclusive",
+    )
+    symbols: list[str] | None = Field(
+        default=None, min_length=1, description="symbols kept (unset: all)"
+    )
+    tick_size: str | None = Field(
+        default=None,
+        description="override the inferred tick size (a multiple of 0.000001, at most 1e6)",
+    )
     exog_available_after: dict[str, ExogLag] = Field(
         default_factory=dict,
         description="bars after its stamp that an exogenous column is known (default 0)",
     )
+    g0: G0Settings = Field(
+        default_factory=G0Settings, description="G0 DataTruth on the run's rows before it starts"
+    )
+
+    @field_validator("start", "end")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        if value is not None:
+            date_ns(value)  # ValueError: unparsable, or outside the supported range
+        return value
+
+    @field_validator("tick_size")
+    @classmethod
+    def _tick(cls, value: str | None) -> str | None:
+        return None if value is None else check_tick_size(value)
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if any(not s.strip() for s in value):
+                raise ValueError("symbols: an empty symbol")
+            if len(set(value)) != len(value):
+                raise ValueError(f"symbols must be unique, got {value}")
+        return value
 
 
 class WalConfig(_Strict):
@@ -101,6 +187,7 @@ class AccountsConfig(_Strict):
     initial_cash: float = Field(
         default=1_000_000.0,
         gt=0,
+        le=MAX_CASH,
         allow_inf_nan=False,
         description="starting cash of every agent, currency units",
     )
@@ -128,6 +215,10 @@ class ReflectConfig(_Strict):
     )
 
 
+def _default_agents() -> list[AgentGroup]:
+    return [SmaGroup()]
+
+
 class RunConfig(_Strict):
     """Everything that decides what a run does."""
 
@@ -137,14 +228,16 @@ class RunConfig(_Strict):
         description="recorded in the session; every run is a simulation today (paper and "
         "live-shadow sessions are not built yet)",
     )
-    seed: int = Field(default=0, description="root of every random stream of the run")
+    seed: int = Field(
+        default=0, ge=0, le=2**63 - 1, description="root of every random stream of the run"
+    )
     out_dir: str = Field(default="runs", description="parent directory of run directories")
     data: DataConfig = DataConfig()
     flags: FeatureFlags = FeatureFlags()
     wal: WalConfig = WalConfig()
     accounts: AccountsConfig = AccountsConfig()
     agents: list[AgentGroup] = Field(
-        default_factory=lambda: [SmaGroup()],
+        default_factory=_default_agents,
         description="the population, one table per group; agent ids follow this order",
     )
     execution: ExecutionConfig = ExecutionConfig()
@@ -209,6 +302,16 @@ def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a {what}") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied (the {what} cannot be read)") from None
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {err.object[err.start]:#04x} at line {line}); "
+            f"a {what} is UTF-8 TOML"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
 

@@ -366,9 +366,12 @@ the default shown (only a key marked *required* must be given); *unset* means th
 left out (`None`), which switches its feature off. An unknown key, a wrong type or a value
 out of bounds is an error that names the key and the file; rules across keys (for example
 `epsilon_end <= epsilon_start`, or ladder thresholds that must not decrease from WARN to
-HALT) are checked too, and their errors name the keys. The resolved config is hashed into
-the run's identity (`config_hash`). Gate thresholds are a separate file:
-[gates-config.md](gates-config.md).
+HALT) are checked too, and their errors name the keys. Every number must be usable: floats
+are finite (`inf` and `nan` are refused everywhere) and integers fit in 64 bits; money is at
+most 1e12 currency units (cash is int64 micro-units). Whether the agents fit in memory (their
+networks, Adam state and replay buffers) is checked against the machine's available memory
+before anything is allocated. The resolved config is hashed into the run's identity
+(`config_hash`). Gate thresholds are a separate file: [gates-config.md](gates-config.md).
 """
 
 GATES_PREAMBLE = """\

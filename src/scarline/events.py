@@ -10,23 +10,28 @@ The WAL envelope (``seq``, ``ts``, ``kind``, ``h``) lives in :mod:`scarline.jour
 ``kind`` there is the event's tag, so events themselves carry no timestamp of their own
 beyond what their meaning needs.
 
-Adding an event: subclass :class:`Event`, add it to :data:`EVENT_TYPES`; bump
+Adding an event: subclass :class:`Event`, add it to the :data:`AnyEvent` union; bump
 :data:`SCHEMA_VERSION` when an existing event changes shape, or when a kind some released
 version wrote is removed (its WALs would no longer decode).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 4
-"""4: ``flags.exploration`` is enforced (default true) and ``Decision`` carries ``trust``;
-six single-order kinds no version ever wrote are gone. See docs/wal.md, "Schema versions"."""
+SCHEMA_VERSION = 5
+"""5: ``DataWarnings`` (G0 warnings journaled at the session's start). 4: ``flags.exploration``
+is enforced (default true) and ``Decision`` carries ``trust``; six single-order kinds no
+version ever wrote are gone. See docs/wal.md, "Schema versions"."""
+
+REPLAYABLE_SCHEMAS = (4, 5)
+"""Schemas this code re-executes: 5 only added a kind (a schema-4 WAL has none and decodes
+as before), so a schema-4 run replays unchanged, its SessionStart keeping schema 4."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -70,6 +75,23 @@ class SessionStart(Event, frozen=True, kw_only=True):
     config_hash: str = ""
     seed: int = 0
     schema_version: int = SCHEMA_VERSION
+
+
+class DataWarnings(Event, frozen=True, kw_only=True):
+    """G0 DataTruth warnings on the rows the run trades, journaled right after
+    ``SessionStart``: one entry per finding (``row`` is the 1-based source row, ``line`` its
+    file line or 0, ``symbol``/``column`` "" when none), in the report's order. ``allowed``
+    names the checks the config refuses that ``--allow-data-warnings`` let through. An
+    operator input like a kill: replay reads it from the WAL and journals it again."""
+
+    source: str
+    check: list[str]
+    row: list[int]
+    line: list[int]
+    symbol: list[str]
+    column: list[str]
+    message: list[str]
+    allowed: list[str] = []
 
 
 class SessionEnd(Event, frozen=True, kw_only=True):
@@ -317,31 +339,9 @@ class DriftAlarms(Event, frozen=True, kw_only=True):
     actions: list[str]
 
 
-EVENT_TYPES: tuple[type[Event], ...] = (
-    SessionStart,
-    SessionEnd,
-    Bar,
-    Quote,
-    Decision,
-    Orders,
-    Fills,
-    Rejects,
-    RiskChecks,
-    RiskStateChange,
-    KillSwitch,
-    Scars,
-    Deaths,
-    Births,
-    Mutations,
-    RegimeChange,
-    DriftAlarms,
-)
-"""Every event the WAL can hold."""
-
-KINDS: dict[str, type[Event]] = {t.__name__: t for t in EVENT_TYPES}
-
 AnyEvent = (
     SessionStart
+    | DataWarnings
     | SessionEnd
     | Bar
     | Quote
@@ -359,6 +359,13 @@ AnyEvent = (
     | RegimeChange
     | DriftAlarms
 )
+"""Every event the WAL can hold: the one list, which the WAL reader decodes with."""
+
+EVENT_TYPES: tuple[type[Event], ...] = get_args(AnyEvent)
+"""The classes of :data:`AnyEvent`, in its order."""
+
+KINDS: dict[str, type[Event]] = {t.__name__: t for t in EVENT_TYPES}
+"""Event classes by kind (the WAL envelope's ``kind``, each class's tag)."""
 
 
 def kind_of(event: Event) -> str:

@@ -31,6 +31,7 @@ from scarline.decisions import ChangeTracker
 from scarline.events import (
     FORCED_FLAT,
     Array,
+    DataWarnings,
     Decision,
     Event,
     KillSwitch,
@@ -104,6 +105,7 @@ class Kernel:
         life: ScarTracker,
         regimes: MarketRegimes | None = None,
         sentry: DriftSentry | None = None,
+        data_warnings: DataWarnings | None = None,
     ) -> None:
         self.market = market
         self.population = population
@@ -120,7 +122,8 @@ class Kernel:
         self._changes = ChangeTracker(population.agent_ids)
         self.killed_at: int | None = None
         self._start = session_start
-        self._emitter = BarEmitter(market, ids.run_id, ids.session_id)
+        self._data_warnings = data_warnings  # journaled right after the session start
+        self._emitter = BarEmitter(market, ids)
         self._timestamps = market.timestamps.tolist()
         self._volatility = causal_volatility(market.prices("close"))
         micro = risk.cfg.microstructure
@@ -139,11 +142,11 @@ class Kernel:
     def step(self, t: int) -> None:
         ts = self._timestamps[t]
         self.clock.advance_to(ts)
-        run_id, session_id = self.ids.run_id, self.ids.session_id
+        ids = self.ids
         journal, market, accounts = self.journal, self.market, self.accounts
         first_seq = journal.last_seq + 1
-        for bar in self._emitter.bars(t):
-            journal.append(bar, ts)
+        for bar_event in self._emitter.bars(t):
+            journal.append(bar_event, ts)
         for quote in self._emitter.quotes(t):
             journal.append(quote, ts)
         kill = self.operator.poll(t) if self.killed_at is None else None
@@ -164,17 +167,17 @@ class Kernel:
         )
         fills, rejects = self.broker.execute(bar, accounts.cash)
         if len(fills):
-            journal.append(fills_event(run_id, session_id, t, fills), ts)
+            journal.append(fills_event(ids, t, fills), ts)
             accounts.apply(fills)
             self.recorder.on_fills(t, fills)
         if len(rejects):
-            journal.append(rejects_event(run_id, session_id, t, rejects), ts)
+            journal.append(rejects_event(ids, t, rejects), ts)
 
         # 3. mark, then let the ladder react to the new equity
         equity = accounts.mark(market.close[t], market.valid[t])
         transitions = self.risk.update(t, equity)
         if len(transitions):
-            journal.append(state_change_event(run_id, session_id, t, transitions), ts)
+            journal.append(state_change_event(ids, t, transitions), ts)
             self.recorder.on_transitions(t, transitions)
         if kill is not None:
             self._fire_kill(t, ts, kill)
@@ -207,7 +210,7 @@ class Kernel:
         alarms = self._watch_drift(t, ts, equity)
         change = self.regimes.changes.get(t)
         if change is not None:
-            journal.append(regime_change_event(run_id, session_id, change), ts)
+            journal.append(regime_change_event(ids, change), ts)
 
         # 4. decide (the regime's profile bands it, drift alarms shrink it) and size
         exposure = self.regimes.shape(t, self.population.decide(t))
@@ -257,9 +260,7 @@ class Kernel:
             return None
         if "freeze_exploration" in self.sentry.cfg.actions:
             self.population.freeze_exploration(alarms.rows)
-        self.journal.append(
-            drift_alarms_event(self.ids.run_id, self.ids.session_id, alarms, self.sentry), ts
-        )
+        self.journal.append(drift_alarms_event(self.ids, alarms, self.sentry), ts)
         return alarms
 
     def _targets(
@@ -356,13 +357,12 @@ class Kernel:
             **quotes,
         )
         decision = self.risk.check(t, intents, ctx)
-        run_id, session_id = self.ids.run_id, self.ids.session_id
-        event, shown = risk_checks_event(run_id, session_id, decision_id, t, intents, decision)
+        event, shown = risk_checks_event(self.ids, decision_id, t, intents, decision)
         self.journal.append(event, ts)
         self.recorder.on_risk(t, *shown)
         approved = decision.approved
         if len(approved):
-            self.journal.append(orders_event(run_id, session_id, decision_id, t, approved), ts)
+            self.journal.append(orders_event(self.ids, decision_id, t, approved), ts)
             self.broker.submit(approved, t, ts, market.volume[t])
 
     def _fire_kill(self, t: int, ts: int, kill: KillSwitch) -> None:
@@ -371,26 +371,20 @@ class Kernel:
         self.killed_at = t
         halted = self.risk.kill(t, kill.reason, source=kill.source)
         if len(halted):
-            self.journal.append(
-                state_change_event(self.ids.run_id, self.ids.session_id, t, halted), ts
-            )
+            self.journal.append(state_change_event(self.ids, t, halted), ts)
         cancelled = self.broker.cancel(np.ones(self.accounts.n_agents, dtype=bool))
         if len(cancelled):
-            self.journal.append(
-                rejects_event(self.ids.run_id, self.ids.session_id, t, cancelled), ts
-            )
+            self.journal.append(rejects_event(self.ids, t, cancelled), ts)
 
     def _journal_life(self, t: int, ts: int, life: LifeEvents) -> None:
-        run_id, session_id = self.ids.run_id, self.ids.session_id
         if life.scar_agent.size:
-            self.journal.append(scars_event(run_id, session_id, t, life, self.life.scars), ts)
+            self.journal.append(scars_event(self.ids, t, life, self.life.scars), ts)
         if life.death_agent.size:
-            self.journal.append(deaths_event(run_id, session_id, t, life), ts)
+            self.journal.append(deaths_event(self.ids, t, life), ts)
 
     def _birth(self, t: int, ts: int, record: BirthRecord, equity: np.ndarray) -> None:
         """Newborns take their slots: no scars, a fresh risk state, their genes' traits;
         journaled as Births and one Mutations event per operator that changed someone."""
-        run_id, session_id = self.ids.run_id, self.ids.session_id
         slots = record.slots
         self.population.express()
         if self.sentry is not None:  # a newborn's returns are its own: fresh detectors
@@ -400,17 +394,20 @@ class Kernel:
         self.life.reborn(slots, equity)
         reset = self.risk.reset_agents(t, slots, equity[slots])
         if len(reset):
-            self.journal.append(state_change_event(run_id, session_id, t, reset), ts)
+            self.journal.append(state_change_event(self.ids, t, reset), ts)
             self.recorder.on_transitions(t, reset)
-        self.journal.append(births_event(run_id, session_id, t, record), ts)
-        for event in mutation_events(run_id, session_id, t, record):
+        self.journal.append(births_event(self.ids, t, record), ts)
+        for event in mutation_events(self.ids, t, record):
             self.journal.append(event, ts)
 
     # -- the loop ---------------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Journal the session start (before the first :meth:`run_steps`)."""
+        """Journal the session start and the input's G0 warnings (before the first
+        :meth:`run_steps`)."""
         self.journal.append(self._start, self.clock.now())
+        if self._data_warnings is not None:
+            self.journal.append(self._data_warnings, self.clock.now())
 
     def run_steps(
         self, start: int, stop: int, on_step: Callable[[int], None] | None = None

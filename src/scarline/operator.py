@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from scarline.events import KillSwitch
-from scarline.risk.kill import KILL_FILE, kill_file, kill_reason
+from scarline.risk.kill import kill_file, kill_reason
+from scarline.session import SessionIds
 
-__all__ = ["KILL_FILE", "LiveOperator", "ReplayOperator"]
+__all__ = ["LiveOperator", "ReplayOperator"]
 
 
 class LiveOperator:
@@ -21,25 +22,24 @@ class LiveOperator:
 
     def __init__(
         self,
-        run_id: str,
-        session_id: str,
+        ids: SessionIds,
         *,
         config_kill: bool,
         run_dir: Path,
         runs_root: Path | None,
         every: int = 64,
     ) -> None:
-        self._ids = (run_id, session_id)
+        self._ids = ids
         self._config_kill = config_kill
         self._run_dir, self._runs_root = run_dir, runs_root
         self._every = every
 
     def poll(self, step: int) -> KillSwitch | None:
-        run_id, session_id = self._ids
+        ids = self._ids
         if self._config_kill:
             return KillSwitch(
-                run_id=run_id,
-                session_id=session_id,
+                run_id=ids.run_id,
+                session_id=ids.session_id,
                 step=step,
                 reason="risk.kill = true in config",
                 source="config",
@@ -49,8 +49,8 @@ class LiveOperator:
             if path is not None:
                 reason = kill_reason(path)  # a flag that cannot be read still kills
                 return KillSwitch(
-                    run_id=run_id,
-                    session_id=session_id,
+                    run_id=ids.run_id,
+                    session_id=ids.session_id,
                     step=step,
                     reason=reason,
                     source="flag-file",

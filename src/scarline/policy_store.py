@@ -7,38 +7,37 @@ the id of its first agent; the manifest records each file's sha256.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
 from scarline.kernel import Kernel
 from scarline.learning.qnet import QPopulation
-
-WEIGHTS_DIR = "weights"
+from scarline.rundir import RunDir
 
 
 def save_weights(kernel: Kernel, run_dir: Path) -> dict[str, str]:
     """Write every learning group's weights; returns ``{relative path: sha256}``."""
     out: dict[str, str] = {}
     for k, (rows, group) in enumerate(kernel.population.learners):
-        path = run_dir / WEIGHTS_DIR / f"group{k}.npz"
+        path = RunDir(run_dir).group_weights(k)
         path.parent.mkdir(exist_ok=True)
         arrays = {f"w{i}": w.detach().numpy() for i, w in enumerate(group.net.weights)}
         arrays |= {f"b{i}": b.detach().numpy() for i, b in enumerate(group.net.biases)}
         arrays["first_agent"] = np.array(rows.start)
         arrays["actions"] = np.asarray(group.cfg.actions, dtype=np.float64)
         with path.open("wb") as fh:
-            np.savez(fh, **arrays)
-        out[path.relative_to(run_dir).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+            np.savez(fh, allow_pickle=False, **arrays)  # plain arrays only
+        out[RunDir(run_dir).relative(path)] = file_sha256(path)
     return out
 
 
 def load_agent(run_dir: Path, agent_id: int) -> tuple[QPopulation, int, list[float]]:
     """The population holding ``agent_id``, its row in it, and the action levels."""
-    files = sorted((run_dir / WEIGHTS_DIR).glob("group*.npz"))
+    files = sorted(RunDir(run_dir).weights.glob("group*.npz"))
     if not files:
         raise ScarlineError(f"{run_dir}: no learning agents' weights (weights/*.npz) in this run")
     for path in files:

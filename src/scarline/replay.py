@@ -17,7 +17,15 @@ from pathlib import Path
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, load_config
 from scarline.errors import WalError
-from scarline.events import SCHEMA_VERSION, Bar, KillSwitch, Quote, SessionStart
+from scarline.events import (
+    REPLAYABLE_SCHEMAS,
+    SCHEMA_VERSION,
+    Bar,
+    DataWarnings,
+    KillSwitch,
+    Quote,
+    SessionStart,
+)
 from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
 from scarline.journal import read_records, verify
 from scarline.journal.compare import ComparingWal, Mismatch
@@ -26,6 +34,7 @@ from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
 from scarline.operator import ReplayOperator
+from scarline.rundir import RunDir
 from scarline.session import SessionIds
 
 
@@ -69,12 +78,15 @@ class Replayed:
 
 
 def check_schema(run_dir: Path, manifest: RunManifest) -> None:
-    """A run is replayed only by code of its event schema: between schemas a config key or
-    an event changed meaning, so re-executing would not be the run that was recorded."""
-    if manifest.schema_version != SCHEMA_VERSION:
+    """A run is replayed only by code of its event schema (or one that only added kinds,
+    ``REPLAYABLE_SCHEMAS``): otherwise a config key or an event changed meaning, and
+    re-executing would not be the run that was recorded."""
+    if manifest.schema_version not in REPLAYABLE_SCHEMAS:
+        older = ", ".join(str(v) for v in REPLAYABLE_SCHEMAS if v != SCHEMA_VERSION)
         raise WalError(
             f"{run_dir}: the event schema changed: this run was written with schema "
             f"{manifest.schema_version}, this scarline replays schema {SCHEMA_VERSION} "
+            f"(and {older}) "
             "(see docs/wal.md, 'Schema versions'); re-run its config.toml with this version, "
             "or replay it with the scarline that wrote it"
         )
@@ -89,7 +101,8 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
     recorder."""
     manifest = read_manifest(run_dir)
     check_schema(run_dir, manifest)
-    wal_dir = run_dir / "wal"
+    paths = RunDir(run_dir)
+    wal_dir = paths.wal
     report = verify(wal_dir, manifest.run_id, expected_head=manifest.wal_head)
     if not report.ok:
         bad = report.first_bad
@@ -97,19 +110,23 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
             f"segment {bad.segment}, seq {bad.seq} (line {bad.line}): {bad.reason}" if bad else ""
         )
         raise WalError(f"refusing to replay {run_dir}: WAL check failed at {where}")
-    config = load_config(run_dir / "config.toml")
+    config = load_config(paths.config)
 
     start: SessionStart | None = None
     market_events: list[tuple[int, Bar | Quote]] = []
     kills: list[KillSwitch] = []
-    for rec in read_records(wal_dir, kinds=("SessionStart", "Bar", "Quote", "KillSwitch")):
+    warned: DataWarnings | None = None  # the input's G0 warnings: journaled again as recorded
+    kinds = ("SessionStart", "DataWarnings", "Bar", "Quote", "KillSwitch")
+    for rec in read_records(wal_dir, kinds=kinds):
         if isinstance(rec.data, SessionStart):
             if start is not None:
                 break  # one session per run for now
             start = rec.data
         elif isinstance(rec.data, KillSwitch):
             kills.append(rec.data)
-        else:
+        elif isinstance(rec.data, DataWarnings):
+            warned = warned or rec.data
+        elif isinstance(rec.data, Bar | Quote):  # the only other kinds read
             market_events.append((rec.ts, rec.data))
     if start is None:
         raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
@@ -121,7 +138,15 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
     try:
         island, arrivals = recorded_arrivals(run_dir)  # an island of `scarline evolve`
         kernel = kernel_for(
-            config, market, ids, sink, ReplayOperator(kills), keep_equity=keep_equity, island=island
+            config,
+            market,
+            ids,
+            sink,
+            ReplayOperator(kills),
+            keep_equity=keep_equity,
+            island=island,
+            data_warnings=warned,
+            schema_version=start.schema_version,
         )
         if arrivals and kernel.population.census is not None:
             admit_recorded(kernel.population.census, arrivals)

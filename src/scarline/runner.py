@@ -20,24 +20,27 @@ from pathlib import Path
 import numpy as np
 import structlog
 
+from scarline.admission import admit_run_input, check_market
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
-from scarline.diary.schema import DIARY_FILE
 from scarline.diary.writer import DiaryStats, build_diary
+from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
 from scarline.events import SCHEMA_VERSION
-from scarline.evolution.artifacts import VAULT_DIR, best_policy, finish_lineage
+from scarline.evolution.artifacts import best_policy, finish_lineage
 from scarline.evolution.vault import Vault
 from scarline.evolution.vault_writer import VaultWriter
-from scarline.journal import WalWriter, segment_infos
+from scarline.journal import WalWriter
 from scarline.journal.manifest import (
     WAL_FORMAT_VERSION,
     RunManifest,
-    SegmentEntry,
     SessionManifest,
+    segment_entries,
     write_json,
 )
+from scarline.journal.signature import sign_run_files
 from scarline.kernel import Kernel, KernelResult
+from scarline.market.admit import Admission, warnings_event
 from scarline.market.asof import available_after
 from scarline.market.frame import MarketData
 from scarline.market.io import load_market
@@ -51,7 +54,8 @@ from scarline.reflect.theory import write_packets
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.strategies import StrategyRow, strategy_rows
-from scarline.session import SessionIds
+from scarline.rundir import RunDir
+from scarline.session import SessionIds, run_dir_in
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def session_id_for(run_id: str, index: int = 0) -> str:
 
 def make_run_id(now: datetime, universe: str, cfg_hash: str) -> str:
     """``20261123T085600Z-sp500-1a2b3c4d``: sortable by time, names the data and config."""
-    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(universe).stem).strip("-") or "data"
+    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(universe).stem).strip("-")[:64] or "data"
     return f"{now:%Y%m%dT%H%M%SZ}-{tag}-{cfg_hash[:8]}"
 
 
@@ -154,7 +158,7 @@ def load_run_market(config: RunConfig) -> MarketData:
     rows see real earlier values), then cut and normalized."""
     d = config.data
     market = available_after(load_market(d.source, tick_size=d.tick_size), d.exog_available_after)
-    return normalized(subset(market, d.start, d.end, d.symbols))
+    return check_market(normalized(subset(market, d.start, d.end, d.symbols)), d.source)
 
 
 def report_meta(config: RunConfig, market: MarketData) -> dict[str, str]:
@@ -165,13 +169,6 @@ def report_meta(config: RunConfig, market: MarketData) -> dict[str, str]:
         "data": market.name,
         "seed": str(config.seed),
     }
-
-
-THEORY_DIR = "theory"  # the drift sentry's theory packets, one JSON file per alarm
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass(eq=False)
@@ -201,8 +198,9 @@ class OpenRun:
         config, market, run_dir, kernel = self.config, self.market, self.run_dir, self.kernel
         n_agents = kernel.population.n_agents
         artifacts = save_weights(kernel, run_dir)
-        for path in write_packets(run_dir / THEORY_DIR, kernel.theory):  # drift alarms' packets
-            artifacts[path.relative_to(run_dir).as_posix()] = _sha256(path)
+        paths = RunDir(run_dir)
+        for path in write_packets(paths.theory, kernel.theory):  # drift alarms' packets
+            artifacts[paths.relative(path)] = file_sha256(path)
         census, life = kernel.population.census, kernel.life
         best = None
         if census is not None:
@@ -220,10 +218,11 @@ class OpenRun:
         except ScarlineError as err:  # never costs the run its manifest; --rebuild retries
             structlog.get_logger("scarline.runner").warning("diary.skipped", error=str(err))
         else:
-            artifacts[DIARY_FILE] = _sha256(run_dir / DIARY_FILE)
+            artifacts[RunDir.DIARY] = file_sha256(paths.diary)
         data_hash = _write_manifests(
             run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
         )
+        sign_run_files(run_dir)  # manifest.sig with the user's key; unsigned (warned) if none
         cfg_hash = config_hash(config)
         split = config.evaluation.split_step(result.steps)
         results = run_results(kernel, report_meta(config, market), split)
@@ -261,14 +260,21 @@ def create_run(
     market: MarketData | None = None,
     dir_name: str | None = None,
     island: int = 0,
+    admission: Admission | None = None,
 ) -> OpenRun:
     """Create ``<out_dir>/<dir_name or run_id>/`` with the config snapshot, open its WAL and
-    build the kernel; ``now`` only names the run, ``island`` numbers an island's lineage."""
+    build the kernel; ``now`` only names the run, ``island`` numbers an island's lineage,
+    ``admission`` (G0 of the input) has the warnings journaled after the session start. A
+    run id that is not a safe directory name (``session.RUN_ID_PATTERN``) is refused before
+    anything is written."""
+    root = Path(out_dir or config.out_dir)
+    for name in (run_id, dir_name):
+        if name is not None:
+            run_dir_in(root, name)
     market = market if market is not None else load_run_market(config)
     stamp = now or datetime.now(UTC)
     run_id = run_id or make_run_id(stamp, market.name, config_hash(config))
-    root = Path(out_dir or config.out_dir)
-    run_dir = root / (dir_name or run_id)
+    run_dir = run_dir_in(root, dir_name or run_id)
     if run_dir.exists() and any(run_dir.iterdir()):
         raise ScarlineError(f"{run_dir}: run directory already exists and is not empty")
     created = _topmost_missing(run_dir)
@@ -276,20 +282,28 @@ def create_run(
     wal: WalWriter | None = None
     vault: VaultWriter | None = None
     try:
-        (run_dir / "config.toml").write_text(dump_toml(config), encoding="utf-8")
+        RunDir(run_dir).config.write_text(dump_toml(config), encoding="utf-8")
         ids = SessionIds(run_id, session_id_for(run_id))
         wal = WalWriter(
-            run_dir / "wal",
+            RunDir(run_dir).wal,
             run_id,
             segment_bytes=config.wal.segment_bytes,
             fsync=config.wal.fsync,
             fsync_every=config.wal.fsync_every,
         )
-        operator = LiveOperator(
-            run_id, ids.session_id, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root
+        operator = LiveOperator(ids, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root)
+        vault = VaultWriter(Vault(RunDir(run_dir).vault))
+        warned = None if admission is None else warnings_event(admission, ids)
+        kernel = kernel_for(
+            config,
+            market,
+            ids,
+            wal,
+            operator,
+            genome_sink=vault,
+            island=island,
+            data_warnings=warned,
         )
-        vault = VaultWriter(Vault(run_dir / VAULT_DIR))
-        kernel = kernel_for(config, market, ids, wal, operator, genome_sink=vault, island=island)
     except BaseException:
         # nothing has run yet (a config that fails validation while the kernel is built):
         # leave no half-made run directory behind
@@ -339,9 +353,22 @@ def execute_run(
     now: datetime | None = None,
     on_start: Callable[[int], None] | None = None,
     on_step: Callable[[int], None] | None = None,
+    allow_data_warnings: bool = False,
+    on_admitted: Callable[[Admission], None] | None = None,
+    on_open: Callable[[Path], None] | None = None,
 ) -> RunSummary:
-    """Run ``config`` and write ``<out_dir>/<run_id>/``; ``now`` only names the run."""
-    run = create_run(config, run_id=run_id, out_dir=out_dir, now=now)
+    """Run ``config`` and write ``<out_dir>/<run_id>/``; ``now`` only names the run.
+
+    The input passes G0 first (:func:`admit_run_input`, before the run directory exists);
+    ``on_admitted`` sees its report, ``on_open`` the run directory once it is created."""
+    if run_id is not None:
+        run_dir_in(Path(out_dir or config.out_dir), run_id)
+    admission = admit_run_input(config, allow_warnings=allow_data_warnings)
+    if on_admitted is not None:
+        on_admitted(admission)
+    run = create_run(config, run_id=run_id, out_dir=out_dir, now=now, admission=admission)
+    if on_open is not None:
+        on_open(run.run_dir)
     try:
         if on_start is not None:
             on_start(run.market.n_steps)
@@ -365,8 +392,9 @@ def _write_manifests(
 ) -> str:
     data_hash = market.content_hash()
     start, end = market.time_range()
+    paths = RunDir(run_dir)
     write_json(
-        run_dir / "session.json",
+        paths.session,
         SessionManifest(
             run_id=ids.run_id,
             session_id=ids.session_id,
@@ -383,19 +411,9 @@ def _write_manifests(
             schema_versions={"events": SCHEMA_VERSION, "wal": WAL_FORMAT_VERSION},
         ),
     )
-    segments = [
-        SegmentEntry(
-            name=s.name,
-            records=s.records,
-            bytes=s.bytes,
-            sha256=s.sha256,
-            first_seq=s.first_seq,
-            last_seq=s.last_seq,
-        )
-        for s in segment_infos(run_dir / "wal")
-    ]
+    segments = segment_entries(paths.wal)
     write_json(
-        run_dir / "manifest.json",
+        paths.manifest,
         RunManifest(
             run_id=ids.run_id,
             session_id=ids.session_id,

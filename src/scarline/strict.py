@@ -1,9 +1,39 @@
-"""The base of every config model: unknown keys and wrong types are errors; values are frozen."""
+"""The base of every config model: unknown keys and wrong types are errors; values are frozen.
+
+Every number must be usable: floats are finite (no ``inf``/``nan``, which TOML can spell)
+and integers fit in 64 bits (TOML integers are 64-bit, but Python's TOML reader accepts
+any size, and numpy and torch would overflow or refuse them later, far from the key).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+INT64_LIMIT = 2**63
+"""Integers of a config are in ``[-2**63, 2**63)``."""
+
+
+def _check_ints(value: Any) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -INT64_LIMIT <= value < INT64_LIMIT:
+            raise ValueError(f"{value} does not fit in a 64-bit integer (|x| < 2**63)")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_ints(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_ints(item)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _int64(cls, value: Any) -> Any:
+        _check_ints(value)
+        return value

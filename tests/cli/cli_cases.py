@@ -38,6 +38,19 @@ def opts(text: str) -> list[str]:
     return text.split()
 
 
+def fake_venue_url() -> str:
+    """A fake binance on 127.0.0.1 for ``data fetch`` (tests/feed_venue.py), one per process."""
+    from feed_venue import history_venue
+
+    global _VENUE
+    if _VENUE is None:
+        _VENUE = history_venue(24)
+    return _VENUE.url
+
+
+_VENUE = None
+
+
 Case = Callable[[Path, TinyRun], list[str]]
 """(a fresh temporary directory, the tiny run) -> the arguments after ``scarline``."""
 
@@ -71,6 +84,12 @@ CASES: dict[str, Case] = {
     "data list": lambda t, r: ["data", "list"],
     "data check": lambda t, r: ["data", "check", str(r.data)],
     "data synth": lambda t, r: ["data", "synth", "--out", str(t / "s.csv"), "--steps", "30"],
+    "data fetch": lambda t, r: [
+        *opts("data fetch --exchange binance --symbols BTC/USDT --since 2024-01-01 --out"),
+        str(t / "f.parquet"),
+        "--base-url",
+        fake_venue_url(),
+    ],
     "ledger show": lambda t, r: ["ledger", "show", "--ledger", str(r.ledger)],
     "ledger verify": lambda t, r: ["ledger", "verify", "--ledger", str(r.ledger)],
     "ledger register": lambda t, r: [
@@ -79,6 +98,10 @@ CASES: dict[str, Case] = {
         "--ledger",
         str(t / "l"),
     ],
+    "ledger anchor": lambda t, r: ["ledger", "anchor", "--ledger", str(copy(r.ledger, t))],
+    "keys init": lambda t, r: ["keys", "init", "--name", "k", "--keys-dir", str(t / "keys")],
+    "keys list": lambda t, r: ["keys", "list"],
+    "keys export": lambda t, r: ["keys", "export", "default"],
 }
 
 EXIT = {"gates": 1}

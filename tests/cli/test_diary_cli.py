@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scarline.cli import app
-from scarline.diary.schema import DIARY_FILE
+from scarline.rundir import RunDir
 
 runner = CliRunner()
 
@@ -65,7 +65,7 @@ def test_limit_says_what_it_cut(run_dir: Path) -> None:
 
 
 def test_rebuild_recreates_the_same_diary(run_dir: Path, tmp_path: Path) -> None:
-    path = run_dir / DIARY_FILE
+    path = run_dir / RunDir.DIARY
     before = path.read_bytes()
     path.unlink()
     code, _, err = _invoke(str(run_dir))

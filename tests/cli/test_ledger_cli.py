@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ledger_helpers import passing_gates, tiny_q_run
+from ledger_helpers import passing_gates, tiny_q_run, write_gates
 from typer.testing import CliRunner
 
 from scarline.cli import app
@@ -37,7 +37,11 @@ def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> 
     assert code == 1
     assert "missing evidence: gate report gates.json" in err
 
-    gates_file.write_text(json.dumps(passing_gates("1")))
+    gates_file.write_text(json.dumps(passing_gates("1")))  # by hand: not signed
+    code, _, err = scarline(ledger, "promote", "1", "--to", "shadow")
+    assert code == 1
+    assert "signed gate report (gates.json is not signed (no gates.sig))" in err
+    write_gates(run_dir, passing_gates("1"))  # signed by the gate key
     code, out, err = scarline(ledger, "promote", "1", "--to", "shadow")
     assert code == 0, err
 
@@ -67,7 +71,7 @@ def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> 
 
     code, out, _ = scarline(ledger, "ledger", "show")
     assert code == 0 and "LimitedLive" in out and "Rollback" in out
-    assert "[manifest, artifacts, replay_parity]" in out
+    assert "[manifest, manifest_signature, artifacts, replay_parity]" in out
 
     code, out, _ = scarline(ledger, "ledger", "verify")
     assert code == 0 and "ledger intact" in out
@@ -77,7 +81,7 @@ def test_promote_approve_rollback_show_verify(run_dir: Path, tmp_path: Path) -> 
     segment.write_bytes(segment.read_bytes().replace(b"shadow ok", b"shadow OK"))
     code, _, err = scarline(ledger, "ledger", "verify")
     assert code == 1
-    assert "seq 3 (line 4): hash mismatch" in err
+    assert "seq 4 (line 5): hash mismatch" in err  # seq 0 is the ledger's policy
     code, _, err = scarline(ledger, "rollback", "limited-live")
     assert code == 1 and "corrupt" in err
 
@@ -107,7 +111,7 @@ def test_approve_with_flag_unblocks_a_flagged_policy(run_dir: Path, tmp_path: Pa
     ledger = tmp_path / "ledger"
     report = passing_gates("2")
     report["agents"]["2"]["flags"] = ["implausible_edge"]  # type: ignore[index]
-    (run_dir / "gates.json").write_text(json.dumps(report))
+    write_gates(run_dir, report)
     assert scarline(ledger, "promote", "2", "--to", "candidate", "--run", str(run_dir))[0] == 0
     code, _, err = scarline(ledger, "promote", "2", "--to", "shadow")
     assert code == 1 and "human approval naming flag implausible_edge" in err

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from scarline.cli import diary, kill, ledger, lineage
+from scarline.cli import diary, ledger
 
 HEAVY = (
     "torch",
@@ -68,11 +68,7 @@ def test_every_help_page_loads_no_heavy_library() -> None:
 
 def test_names_spelled_in_the_cli_match_the_library() -> None:
     from scarline.diary.schema import DEFAULT_HORIZON
-    from scarline.evolution.lineage import LINEAGE_FILE
     from scarline.ledger.store import LEDGER_ENV
-    from scarline.risk.kill import KILL_FILE
 
     assert ledger.LEDGER_ENV == LEDGER_ENV
-    assert kill.KILL_FILE == KILL_FILE
-    assert lineage.LINEAGE_FILE == LINEAGE_FILE
     assert diary.DEFAULT_HORIZON == DEFAULT_HORIZON

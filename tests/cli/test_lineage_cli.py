@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from scarline.cli import app
-from scarline.evolution.lineage import LINEAGE_FILE
 from scarline.evolution.lineage_book import LineageBook
+from scarline.rundir import RunDir
 
 runner = CliRunner()
 
@@ -27,7 +27,7 @@ def run_dir(tmp_path: Path) -> Path:
     alive = book.alive_ids()
     book.finish(alive, 9, ["f"] * alive.size, np.arange(alive.size, dtype=float), alive % 2)
     path = tmp_path / "run-1"
-    book.write(path / LINEAGE_FILE)
+    book.write(path / RunDir.LINEAGE)
     return path
 
 
@@ -66,15 +66,16 @@ def test_missing_run_dir(tmp_path: Path) -> None:
 def test_missing_lineage_file(tmp_path: Path) -> None:
     code, _, err = _invoke(str(tmp_path))
     assert code == 2
-    assert err.strip() == f"error: {tmp_path / LINEAGE_FILE}: no lineage file in this run directory"
+    missing = RunDir(tmp_path).lineage
+    assert err.strip() == f"error: {missing}: no lineage file in this run directory"
     assert "Traceback" not in err
 
 
 def test_corrupt_lineage_file_is_one_error_line(run_dir: Path) -> None:
-    (run_dir / LINEAGE_FILE).write_bytes(b"PAR1 but not really")
+    (run_dir / RunDir.LINEAGE).write_bytes(b"PAR1 but not really")
     code, _, err = _invoke(str(run_dir))
     assert code == 1
-    assert err.startswith(f"error: {run_dir / LINEAGE_FILE}: not a readable Parquet file")
+    assert err.startswith(f"error: {run_dir / RunDir.LINEAGE}: not a readable Parquet file")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 

@@ -14,6 +14,7 @@ import tomli_w
 from typer.testing import CliRunner
 
 from scarline.cli import app
+from scarline.events import REPLAYABLE_SCHEMAS
 from scarline.market.frequency import infer_periods_per_year
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
@@ -72,7 +73,7 @@ def test_oos_summary_has_the_learning_agents_median_and_the_best_ones_sharpe(out
 def test_replay_of_another_schema_exits_1_with_the_reason(out: dict, tmp_path: Path) -> None:
     old = Path(shutil.copytree(out["run_dir"], tmp_path / "old"))
     manifest = msgspec.json.decode((old / "manifest.json").read_bytes())
-    manifest["schema_version"] -= 1
+    manifest["schema_version"] = min(REPLAYABLE_SCHEMAS) - 1
     (old / "manifest.json").write_bytes(msgspec.json.encode(manifest))
     result = runner.invoke(app, ["replay", str(old)])
     assert result.exit_code == 1

@@ -17,7 +17,7 @@ import pytest
 from scarline.config import RunConfig, dump_toml
 from scarline.diary.attribution import attribution_line, coverage_of, read_coverage
 from scarline.diary.builder import diary_table
-from scarline.diary.schema import DIARY_FILE, SCHEMA, DiaryError, MissingDiary
+from scarline.diary.schema import SCHEMA, DiaryError, MissingDiary
 from scarline.diary.writer import build_diary
 from scarline.events import (
     RANDOM,
@@ -32,6 +32,7 @@ from scarline.events import (
 from scarline.instrument import InstrumentSpec
 from scarline.journal import WalWriter
 from scarline.risk.codes import OUTCOMES, RULES
+from scarline.rundir import RunDir
 
 RUN, SESSION = "synthetic", "s0"
 CONFIG = RunConfig(
@@ -277,12 +278,12 @@ def test_coverage_counts_order_rows_with_market_features_and_reason(run, tmp_pat
     assert (stats.rows, stats.orders) == (6, 5)
     assert stats.coverage == pytest.approx(3 / 5)
     assert stats.seconds > 0
-    assert read_coverage(run_dir / DIARY_FILE) == (5, pytest.approx(0.6))
+    assert read_coverage(run_dir / RunDir.DIARY) == (5, pytest.approx(0.6))
     assert stats.line() == (
         "Attribution coverage: 60.0 % of 5 orders have regime + features + reason (target ≥ 95 %)"
     )
     assert attribution_line(0, None).endswith("no orders to attribute (target ≥ 95 %)")
-    table = pq.read_table(run_dir / DIARY_FILE)
+    table = pq.read_table(run_dir / RunDir.DIARY)
     assert table.schema.equals(SCHEMA, check_metadata=True)
 
 
@@ -316,9 +317,9 @@ def test_same_run_gives_the_same_bytes(run, tmp_path) -> None:
         shutil.copytree(run[0], run_dir)
         build_diary(run_dir)
         build_diary(run_dir)  # a rebuild over an existing diary
-        digests.append(hashlib.sha256((run_dir / DIARY_FILE).read_bytes()).hexdigest())
+        digests.append(hashlib.sha256((run_dir / RunDir.DIARY).read_bytes()).hexdigest())
     assert digests[0] == digests[1]
-    meta = pq.read_metadata(tmp_path / "a" / DIARY_FILE)
+    meta = pq.read_metadata(tmp_path / "a" / RunDir.DIARY)
     assert b"scarline.schema" in meta.metadata and meta.num_rows == 6
 
 
@@ -358,7 +359,7 @@ def test_a_run_without_decisions_has_an_empty_diary(tmp_path) -> None:
         )
     stats = build_diary(run_dir)
     assert (stats.rows, stats.orders, stats.coverage) == (0, 0, None)
-    assert pq.read_table(run_dir / DIARY_FILE).schema.equals(SCHEMA)
+    assert pq.read_table(run_dir / RunDir.DIARY).schema.equals(SCHEMA)
 
 
 def test_errors_name_what_is_missing(tmp_path) -> None:
@@ -373,5 +374,5 @@ def test_errors_name_what_is_missing(tmp_path) -> None:
     with pytest.raises(DiaryError, match="horizon"):
         diary_table(tmp_path / "empty", horizon=0)
     with pytest.raises(MissingDiary, match="--rebuild"):
-        read_coverage(tmp_path / "empty" / DIARY_FILE)
+        read_coverage(tmp_path / "empty" / RunDir.DIARY)
     assert MissingDiary.exit_code == 2

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from scarline.diary.query import DiaryQueryError, json_safe, query_diary
-from scarline.diary.schema import DIARY_FILE, DiaryError, MissingDiary
+from scarline.diary.schema import DiaryError, MissingDiary
+from scarline.rundir import RunDir
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def run_dir(tmp_path: Path) -> Path:
             "ts": pa.array([0, 0, 86_400 * 10**9, 2 * 86_400 * 10**9, 0], pa.timestamp("ns")),
         }
     )
-    pq.write_table(table, path / DIARY_FILE)
+    pq.write_table(table, path / RunDir.DIARY)
     return path
 
 
@@ -69,10 +70,10 @@ def test_json_safe_values() -> None:
     assert json_safe({"a": [1, float("nan")], 3: (True,)}) == {"a": [1, None], "3": [True]}
 
 
-def test_several_statements_answer_with_the_last(run_dir: Path) -> None:
+def test_several_statements_are_refused(run_dir: Path) -> None:
     sql = "CREATE TABLE t AS SELECT * FROM diary WHERE step = 0; SELECT count(*) AS n FROM t"
-    result = query_diary(run_dir, sql)
-    assert (result.columns, result.rows) == (["n"], [(2,)])
+    with pytest.raises(DiaryQueryError, match="2 statements"):
+        query_diary(run_dir, sql)
 
 
 def test_sql_errors_are_one_line_with_duckdbs_message(run_dir: Path) -> None:
@@ -91,6 +92,6 @@ def test_missing_or_broken_diary(tmp_path: Path, run_dir: Path) -> None:
     (tmp_path / "bare").mkdir()
     with pytest.raises(MissingDiary, match="--rebuild"):
         query_diary(tmp_path / "bare")
-    (run_dir / DIARY_FILE).write_bytes(b"not parquet at all")
+    (run_dir / RunDir.DIARY).write_bytes(b"not parquet at all")
     with pytest.raises(DiaryError, match="not a readable diary"):
         query_diary(run_dir)

@@ -12,10 +12,10 @@ import pytest
 
 from scarline.config import RunConfig
 from scarline.diary.query import query_diary
-from scarline.diary.schema import DIARY_FILE
 from scarline.diary.writer import build_diary
 from scarline.journal import read_records
 from scarline.replay import replay_run
+from scarline.rundir import RunDir
 from scarline.runner import RunSummary, execute_run
 
 
@@ -35,9 +35,9 @@ def _one(run_dir: Path, sql: str) -> object:
 
 def test_diary_is_written_bound_and_reported(summary: RunSummary) -> None:
     run_dir = summary.run_dir
-    path = run_dir / DIARY_FILE
+    path = run_dir / RunDir.DIARY
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["artifacts"][DIARY_FILE] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert manifest["artifacts"][RunDir.DIARY] == hashlib.sha256(path.read_bytes()).hexdigest()
     stats = summary.diary
     assert stats is not None and stats.rows == _one(run_dir, "SELECT count(*) FROM diary")
     # the kernel journals regime, features and reason for every decision: full attribution
@@ -69,12 +69,11 @@ def test_one_row_per_decision_cell_of_the_wal(summary: RunSummary) -> None:
 
 def test_policy_hash_follows_the_lineage(summary: RunSummary) -> None:
     run_dir = summary.run_dir
-    lineage = str(run_dir / "lineage.parquet")
     total = _one(run_dir, "SELECT count(*) FROM diary")
     assert _one(run_dir, "SELECT count(lineage_id) FROM diary") == total  # all are evolving
-    consistent = _one(
+    consistent = _one(  # lineage.parquet is the view `lineage`
         run_dir,
-        f"""SELECT count(*) FROM diary d JOIN read_parquet('{lineage}') l
+        """SELECT count(*) FROM diary d JOIN lineage l
             ON d.lineage_id = l.agent_id
             WHERE d.agent = l.slot AND l.birth_step <= d.step
               AND (l.death_step = -1 OR d.step <= l.death_step)
@@ -112,9 +111,9 @@ def test_outcomes_are_filled_in_up_to_the_horizon(summary: RunSummary) -> None:
 
 def test_rebuild_gives_the_same_bytes_and_replay_is_untouched(summary: RunSummary) -> None:
     run_dir = summary.run_dir
-    before = (run_dir / DIARY_FILE).read_bytes()
+    before = (run_dir / RunDir.DIARY).read_bytes()
     stats = build_diary(run_dir)
-    assert (run_dir / DIARY_FILE).read_bytes() == before
+    assert (run_dir / RunDir.DIARY).read_bytes() == before
     assert summary.diary is not None and stats.rows == summary.diary.rows
     result = replay_run(run_dir)
     assert result.parity and result.original == summary.decision_trace_hash

@@ -17,13 +17,14 @@ from scarline.config import RunConfig
 from scarline.evolution.artifacts import best_policy
 from scarline.evolution.genome import Genome, decode_genome
 from scarline.evolution.lineage import ancestry
-from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity, sharpe
+from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.session import SessionIds
+from scarline.stats import sharpe
 
 pytestmark = pytest.mark.slow
 

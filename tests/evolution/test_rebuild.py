@@ -17,7 +17,6 @@ import torch
 
 from scarline.config import RunConfig
 from scarline.evolution.genome import decode_genome, encode_genome
-from scarline.evolution.lineage import LINEAGE_FILE
 from scarline.evolution.rebuild import (
     POLICY_FILE,
     WEIGHTS_FILE,
@@ -30,6 +29,7 @@ from scarline.evolution.rebuild import (
 )
 from scarline.evolution.vault import Vault, VaultError
 from scarline.policy_store import load_agent
+from scarline.rundir import RunDir
 from scarline.runner import RunSummary, execute_run
 
 pytestmark = pytest.mark.slow
@@ -86,7 +86,7 @@ def test_policy_json_is_canonical_and_exact(run: RunSummary, best: str, tmp_path
 
 
 def test_a_living_agents_policy_is_its_saved_weights(run: RunSummary, tmp_path: Path) -> None:
-    lineage = pq.read_table(run.run_dir / LINEAGE_FILE).to_pandas()
+    lineage = pq.read_table(run.run_dir / RunDir.LINEAGE).to_pandas()
     alive = lineage[lineage.death_step == -1].sort_values("agent_id")
     assert len(alive) == run.n_agents
     gen = torch.Generator().manual_seed(7)

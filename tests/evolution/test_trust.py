@@ -13,7 +13,6 @@ from list_journal import ListJournal
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.diary.schema import DIARY_FILE
 from scarline.events import Decision
 from scarline.evolution.config import EvolutionConfig
 from scarline.evolution.evolver import Evolver
@@ -27,6 +26,7 @@ from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.replay import replay_run
 from scarline.rng import SeedTree
+from scarline.rundir import RunDir
 from scarline.runner import execute_run, load_run_market
 from scarline.session import SessionIds
 
@@ -125,7 +125,7 @@ def test_trust_is_in_the_wal_the_diary_the_lineage_and_the_agents(evolving) -> N
     run_dir = evolving.run_dir
     wal = [r.data.trust.numpy() for r in read_records(run_dir / "wal", kinds=("Decision",))]
     wal_trust = np.concatenate([t for t in wal if t.size])
-    diary = pq.read_table(run_dir / DIARY_FILE, columns=["trust"]).column("trust").to_numpy()
+    diary = pq.read_table(run_dir / RunDir.DIARY, columns=["trust"]).column("trust").to_numpy()
     assert np.array_equal(np.sort(diary), np.sort(wal_trust))
     lineage = read_lineage(run_dir / "lineage.parquet").to_pandas()
     assert lineage.trust.between(0, 1).all() and (lineage.death_step >= 0).any()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
+
 from scarline.config import RunConfig
 from scarline.gates.config import GatesConfig
 from scarline.gates.runner import run_gates
@@ -24,7 +26,7 @@ def test_a_flat_agent_fails_dsr_and_spa_with_a_reason(tmp_path: Path) -> None:
     )
     run = execute_run(cfg, run_id="flat", out_dir=tmp_path / "runs").run_dir
     report = run_gates(run, ["0"], GatesConfig(G2={"permutations": 19}), only=["G2"])
-    g2 = report["agents"]["0"]["G2"]  # type: ignore[index]
+    g2 = msgspec.to_builtins(report.agents["0"].G2)  # as gates.json holds it
     reason = "no variation in the evaluated returns (the agent did not trade)"
     assert g2["dsr"] == {
         "sharpe": 0.0,

@@ -16,11 +16,12 @@ from hypothesis.extra.numpy import arrays
 from scarline.config import RunConfig
 from scarline.errors import ConfigError
 from scarline.gates.config import GatesConfig, load_gates_config
-from scarline.gates.frozen import Play, bar_returns, frozen_equity, sharpe, total_return
+from scarline.gates.frozen import Play, bar_returns, frozen_equity, total_return
 from scarline.gates.subject import GateInputError, RunUnderTest, load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run
+from scarline.stats import sharpe
 
 N_Q = 6  # q-network agents 0..5, then the sma-crossover agents
 

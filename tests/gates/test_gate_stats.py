@@ -18,8 +18,9 @@ from scarline.gates.dsr import (
     expected_max_sharpe,
     trial_sharpes_var,
 )
-from scarline.gates.pbo import mean, pbo_cscv, sharpe
+from scarline.gates.pbo import mean, pbo_cscv
 from scarline.gates.spa import market_beta, spa_pvalue, spa_pvalues
+from scarline.stats import sharpe
 
 _N = NormalDist()
 

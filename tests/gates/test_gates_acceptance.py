@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import pytest
 from gates_helpers import NOISE_AGENTS, NOISE_EVERY, NOISE_G2, NOISE_STEPS, RISK, noise_verdict
 
@@ -25,15 +26,25 @@ from scarline.errors import ScarlineError
 from scarline.gates import anti_overfit, robustness
 from scarline.gates.anti_overfit import CONTRACTS
 from scarline.gates.config import GatesConfig
-from scarline.gates.runner import GATES, run_gates, write_gate_report
+from scarline.gates.runner import run_gates, write_gate_report
 from scarline.gates.subject import load_run_under_test
 from scarline.ledger.records import PromotionRefused
 from scarline.ledger.store import Ledger
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
+from scarline.report import gate_report
+from scarline.report.gate_report import GateReport, decode_gate_report, encode_gate_report
 from scarline.runner import execute_run
 
-GATE_NAMES = tuple(GATES)
+GATE_NAMES = tuple(gate_report.GATE_NAMES)
+
+
+def as_json(report: GateReport) -> dict:
+    """The report as ``gates.json`` holds it (what the assertions below read)."""
+    assert isinstance(report, GateReport)
+    return msgspec.json.decode(encode_gate_report(report))
+
+
 Q_AGENTS = 16
 # The latency budget is a wall-clock figure: a loaded CI machine must not decide whether an
 # edge is real, so the deployability checks here keep every threshold but that one.
@@ -57,8 +68,8 @@ def q_run(tmp: Path, run_id: str, spec: SynthSpec, seed: int = 1) -> Path:
     return execute_run(cfg, run_id=run_id, out_dir=tmp / "runs").run_dir
 
 
-def only_agent(report: dict[str, object]) -> tuple[str, dict]:
-    agents = report["agents"]
+def only_agent(report: GateReport) -> tuple[str, dict]:
+    agents = as_json(report)["agents"]
     assert isinstance(agents, dict) and len(agents) == 1
     return next(iter(agents.items()))
 
@@ -70,7 +81,7 @@ def only_agent(report: dict[str, object]) -> tuple[str, dict]:
 class Planted:
     run_dir: Path
     agent: str
-    report: dict[str, object]
+    report: GateReport
     sha: str
     early_ledger: Ledger  # the agent registered before the gates ran
 
@@ -104,8 +115,8 @@ def test_planted_edge_passes_every_gate(planted: Planted) -> None:
     assert {g: verdicts[g]["pass"] for g in GATE_NAMES} == dict.fromkeys(GATE_NAMES, True)
     assert verdicts["pass"] is True
     g2, g3, g4 = verdicts["G2"], verdicts["G3"], verdicts["G4"]
-    assert list(g2) == [*anti_overfit.CHECKS, *anti_overfit.SUMMARY]
-    assert list(g3) == [*robustness.CHECKS, "pass"]
+    assert list(g2) == ["pass", *anti_overfit.CHECKS, *anti_overfit.SUMMARY]
+    assert list(g3) == ["pass", *robustness.CHECKS]
     lag = g2["time_shift"]["lag"]
     print(
         f"planted agent {agent}: sharpe {g2['dsr']['sharpe']} dsr {g2['dsr']['dsr']} "
@@ -139,9 +150,7 @@ def test_planted_edge_passes_every_gate(planted: Planted) -> None:
     assert g3["regime_sliced"]["worst_sharpe"] is not None
     assert g4["onnx_parity"]["pass"] is True
     assert g4["risk_limits"]["pass"] is True
-    assert (
-        planted.report["thresholds_sha256"] == GatesConfig(**planted.report["thresholds"]).sha256()
-    )
+    assert planted.report.thresholds_sha256 == GatesConfig(**planted.report.thresholds).sha256()
 
 
 @pytest.mark.slow
@@ -150,7 +159,8 @@ def test_gate_report_is_bound_into_the_manifest(planted: Planted) -> None:
     assert hashlib.sha256(raw).hexdigest() == planted.sha
     manifest = json.loads((planted.run_dir / "manifest.json").read_text())
     assert manifest["gate_report_sha256"] == planted.sha
-    assert json.loads(raw) == json.loads(json.dumps(planted.report))
+    assert decode_gate_report(raw) == planted.report
+    assert json.loads(raw) == as_json(planted.report)
 
 
 @pytest.mark.slow
@@ -290,8 +300,8 @@ def test_rule_agent_gets_na_for_learned_only_checks(rule_run: Path) -> None:
     assert all(isinstance(verdicts[g]["pass"], bool) for g in GATE_NAMES)
     assert "skipped" not in json.dumps(verdicts)
     g2, g3, g4 = verdicts["G2"], verdicts["G3"], verdicts["G4"]
-    assert list(g2) == [*anti_overfit.CHECKS, *anti_overfit.SUMMARY]
-    assert list(g3) == [*robustness.CHECKS, "pass"]
+    assert list(g2) == ["pass", *anti_overfit.CHECKS, *anti_overfit.SUMMARY]
+    assert list(g3) == ["pass", *robustness.CHECKS]
     for check in (g2["label_shuffle"], g3["perturbation"]):
         assert check["n/a"].startswith("rule agent") and check["pass"] is True
     assert g2["feature_ablation"]["n/a"].startswith("rule agent")  # informative: no pass
@@ -302,16 +312,17 @@ def test_rule_agent_gets_na_for_learned_only_checks(rule_run: Path) -> None:
     assert g4["pass"] is True
     assert g2["dsr"]["trials_raw"] == 2 and g2["dsr"]["generations"] == 1
     assert verdicts["G0"]["pass"] is True and verdicts["G1"]["pass"] is True
-    assert report["only"] == list(GATE_NAMES)
-    assert report["evaluated_bars"] == [report["split_step"], 400]
-    json.dumps(report)  # JSON-ready as returned
+    assert report.only == list(GATE_NAMES)
+    assert report.evaluated_bars == [report.split_step, 400]
+    assert report.agents[agent].passed is verdicts["pass"]
+    json.dumps(as_json(report))  # JSON-ready as returned
 
 
 def test_only_records_skipped_gates_and_fails_the_agent(rule_run: Path) -> None:
     report = run_gates(rule_run, ["top:2"], only=["g1"])
-    assert report["only"] == ["G1"]
-    assert set(report["agents"]) == {"0", "1"}
-    for verdicts in report["agents"].values():
+    assert report.only == ["G1"]
+    assert set(report.agents) == {"0", "1"}
+    for verdicts in as_json(report)["agents"].values():
         assert verdicts["G1"]["pass"] is True
         for gate in ("G0", "G2", "G3", "G4"):
             assert verdicts[gate] == {"skipped": True, "pass": False}

@@ -7,13 +7,16 @@ import json
 import shutil
 from pathlib import Path
 
+import msgspec
 import pytest
-from ledger_helpers import passing_gates, tiny_q_run
+from ledger_helpers import passing_gates, tiny_q_run, write_gates
 
 from scarline.ledger.records import (
     Approval,
+    Envelope,
     LedgerError,
     PolicyRegistered,
+    PolicySet,
     Promotion,
     PromotionRefused,
     Rollback,
@@ -48,28 +51,26 @@ def test_stage_names() -> None:
 def test_full_path_with_evidence_approvals_and_rollback(run: Path, ledger: Ledger) -> None:
     promo = ledger.promote("1", "candidate", run_dir=run)
     assert (promo.from_stage, promo.to_stage) == ("Research", "Candidate")
-    assert {e.kind for e in promo.evidence} == {"manifest", "artifacts", "replay_parity"}
+    kinds = {e.kind for e in promo.evidence}
+    assert kinds == {"manifest", "manifest_signature", "artifacts", "replay_parity"}
     pid = promo.policy
     assert pid == "ledger-tiny:1"
 
     with pytest.raises(PromotionRefused, match=r"missing evidence: gate report gates\.json"):
         ledger.promote(pid, "shadow")
-    (run / "gates.json").write_text(json.dumps(passing_gates("1")))
+    write_gates(run, {"agents": passing_gates("1")["agents"] | passing_gates("2")["agents"]})
     shadow = ledger.promote("1", "shadow")  # agent id resolves to the registered policy
     kinds = {e.kind for e in shadow.evidence}
-    assert {"gate_report", "gates_pass", "fees_x2", "regime_sliced"} <= kinds
+    assert {"gate_report", "gates_signature", "gates_pass", "fees_x2", "regime_sliced"} <= kinds
 
     with pytest.raises(PromotionRefused, match="human approval for LimitedLive"):
         ledger.promote(pid, "limited-live")
     ledger.approve(pid, stage="limited-live", by="ada", reason="shadow P&L matches sim")
     live = ledger.promote(pid, "limited-live")
     approval = next(e for e in live.evidence if e.kind == "approval")
-    assert approval.detail.startswith("by ada")
+    assert approval.detail.startswith("by ada, signed by default (")
 
     # a second policy takes LimitedLive over; rollback brings the first one back
-    (run / "gates.json").write_text(
-        json.dumps({"agents": passing_gates("1")["agents"] | passing_gates("2")["agents"]})
-    )
     ledger.promote("2", "candidate", run_dir=run)
     ledger.promote("2", "shadow")
     ledger.approve("2", stage=None, by="ada", reason="better")  # default: the next stage
@@ -83,9 +84,11 @@ def test_full_path_with_evidence_approvals_and_rollback(run: Path, ledger: Ledge
     assert state.policies["ledger-tiny:2"].stage == "Shadow"
     assert isinstance(state.records[-1].data, Rollback)
     kinds_seen = [type(r.data) for r in state.records]
+    assert kinds_seen[0] is PolicySet  # the first write records the ledger's policy
     assert kinds_seen.count(PolicyRegistered) == 2 and kinds_seen.count(Approval) == 2
     assert kinds_seen.count(Promotion) == 6
-    assert ledger.verify().ok
+    report = ledger.verify()
+    assert report.ok, report.problems
 
 
 def test_refuses_skipping_a_stage(run: Path, ledger: Ledger) -> None:
@@ -98,7 +101,7 @@ def test_failing_gate_and_missing_g3_figures_are_named(run: Path, ledger: Ledger
     ledger.promote("0", "candidate", run_dir=run)
     report = passing_gates("0", regime_sliced=None)
     report["agents"]["0"]["G2"] = {"pass": False}  # type: ignore[index]
-    (run / "gates.json").write_text(json.dumps(report))
+    write_gates(run, report)
     with pytest.raises(PromotionRefused) as err:
         ledger.promote("0", "shadow")
     assert "not passed: G2" in str(err.value)
@@ -115,7 +118,7 @@ def test_tampered_artifact_refuses_candidate(run: Path, ledger: Ledger) -> None:
 
 def test_gate_report_must_match_manifest_binding(run: Path, ledger: Ledger) -> None:
     ledger.promote("0", "candidate", run_dir=run)
-    (run / "gates.json").write_text(json.dumps(passing_gates("0")))
+    write_gates(run, passing_gates("0"))
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["gate_report_sha256"] = "0" * 64
     ledger_state = ledger.state().policies["ledger-tiny:0"]
@@ -127,8 +130,9 @@ def test_gate_report_must_match_manifest_binding(run: Path, ledger: Ledger) -> N
     assert "changed since registration" not in str(err.value)
     manifest["steps"] += 1  # any other field is a change of the run
     (run / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(PromotionRefused, match="changed since registration"):
+    with pytest.raises(PromotionRefused, match="changed since registration") as err:
         ledger.promote("0", "shadow")
+    assert "signed run manifest (manifest.json changed after key" in str(err.value)
 
 
 def test_unknown_policy_and_bad_agent(run: Path, ledger: Ledger) -> None:
@@ -147,8 +151,8 @@ def test_editing_a_record_is_detected(run: Path, ledger: Ledger) -> None:
     segment.write_bytes(text.replace(b'"by":"ada"', b'"by":"eve"'))
     report = ledger.verify()
     assert not report.ok
-    assert report.first_bad is not None and report.first_bad.seq == 1
-    with pytest.raises(LedgerError, match=r"fails verification at segment 000000\.jsonl, seq 1"):
+    assert report.first_bad is not None and report.first_bad.seq == 2  # seq 0: the policy
+    with pytest.raises(LedgerError, match=r"fails verification at segment 000000\.jsonl, seq 2"):
         ledger.state()
     with pytest.raises(LedgerError, match="corrupt"):
         ledger.register("2", run)
@@ -160,22 +164,27 @@ def test_edited_last_record_is_not_truncated_away(run: Path, ledger: Ledger) -> 
     segment = ledger.dir / "000000.jsonl"
     before = segment.read_bytes().replace(b'"by":"ada"', b'"by":"eve"')
     segment.write_bytes(before)
-    with pytest.raises(LedgerError, match=r"corrupt at segment 000000\.jsonl, seq 1"):
+    with pytest.raises(LedgerError, match=r"corrupt at segment 000000\.jsonl, seq 2"):
         ledger.approve("0", stage="candidate", by="bob", reason="again")
     assert segment.read_bytes() == before
 
 
-def test_torn_tail_is_repaired_on_next_write(run: Path, ledger: Ledger) -> None:
+def test_a_torn_tail_the_anchor_does_not_explain_is_never_trimmed(
+    run: Path, ledger: Ledger
+) -> None:
     ledger.register("0", run)
     segment = ledger.dir / "000000.jsonl"
     with segment.open("ab") as f:
-        f.write(b'{"seq":1,"ts":5,"kind":"Appr')  # a crash mid-write
-    ledger.approve("0", stage="candidate", by="ada", reason="ok")
-    assert ledger.verify().ok and ledger.verify().records == 2
+        f.write(b'{"seq":2,"ts":5,"kind":"Appr')  # bytes no ledger write started
+    before = segment.read_bytes()
+    with pytest.raises(LedgerError, match="a partial record no ledger write started"):
+        ledger.approve("0", stage="candidate", by="ada", reason="ok")
+    assert segment.read_bytes() == before
+    assert not ledger.verify().ok
 
 
 def test_rollback_by_policy_voids_its_approval(run: Path, ledger: Ledger) -> None:
-    (run / "gates.json").write_text(json.dumps(passing_gates("0")))
+    write_gates(run, passing_gates("0"))
     ledger.promote("0", "candidate", run_dir=run)
     ledger.promote("0", "shadow")
     ledger.approve("0", stage="limited-live", by="ada", reason="ok")
@@ -204,7 +213,7 @@ def _flagged(agent: str) -> dict[str, object]:
 
 
 def test_a_flag_blocks_shadow_until_an_approval_names_it(run: Path, ledger: Ledger) -> None:
-    (run / "gates.json").write_text(json.dumps(_flagged("0")))
+    write_gates(run, _flagged("0"))
     ledger.promote("0", "candidate", run_dir=run)  # Candidate needs no gate report
     with pytest.raises(PromotionRefused) as err:
         ledger.promote("0", "shadow")
@@ -223,6 +232,7 @@ def test_a_flag_blocks_shadow_until_an_approval_names_it(run: Path, ledger: Ledg
     shadow = ledger.promote("0", "shadow")
     accepted = next(e for e in shadow.evidence if e.kind == "flag_approval")
     assert accepted.detail == "implausible_edge accepted by ada: IC 0.5 is a planted leak"
+    assert accepted.sha256 == ledger.state().records[-2].h  # bound to that approval record
     # the Shadow approval naming the flag still holds for LimitedLive (which needs its own)
     ledger.approve("0", stage="limited-live", by="bob", reason="shadow P&L ok")
     live = ledger.promote("0", "limited-live")
@@ -238,20 +248,27 @@ def test_a_flag_blocks_shadow_until_an_approval_names_it(run: Path, ledger: Ledg
 def test_approvals_without_flags_keep_the_old_record_format(run: Path, ledger: Ledger) -> None:
     ledger.register("0", run)
     ledger.approve("0", stage="candidate", by="ada", reason="ok")
+    ledger.promote("0", "candidate")
     ledger.approve("0", stage="shadow", by="ada", reason="ok", flags=["implausible_edge"])
     lines = (ledger.dir / "000000.jsonl").read_text().splitlines()
-    old, new = json.loads(lines[1])["data"], json.loads(lines[2])["data"]
-    assert set(old) == {"kind", "policy", "stage", "by", "reason"}  # as written before flags
-    assert new["flags"] == ["implausible_edge"]
+    plain, flagged = json.loads(lines[2])["data"], json.loads(lines[4])["data"]
+    signature = {"public_key", "signature"}
+    assert set(plain) == {"kind", "policy", "stage", "by", "reason"} | signature
+    assert flagged["flags"] == ["implausible_edge"]
     records = [r.data for r in ledger.state().records]
-    assert isinstance(records[1], Approval) and records[1].flags == ()
+    assert isinstance(records[2], Approval) and records[2].flags == ()
     assert ledger.verify().ok
+    # a record written before flags and signatures still decodes (it cannot satisfy a rule)
+    old = b'{"seq":1,"ts":5,"kind":"Approval","data":{"kind":"Approval","policy":"r:0",'
+    old += b'"stage":"Candidate","by":"ada","reason":"ok"}}'
+    decoded = msgspec.json.decode(old, type=Envelope).data
+    assert isinstance(decoded, Approval) and (decoded.flags, decoded.signature) == ((), "")
 
 
 def test_reports_without_flags_promote_as_before(run: Path, ledger: Ledger) -> None:
     report = passing_gates("0")
     report["agents"]["0"]["flags"] = []  # type: ignore[index]
-    (run / "gates.json").write_text(json.dumps(report))
+    write_gates(run, report)
     ledger.promote("0", "candidate", run_dir=run)
     kinds = {e.kind for e in ledger.promote("0", "shadow").evidence}
     assert "flag_approval" not in kinds

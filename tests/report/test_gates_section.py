@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import msgspec
+
+from scarline.report.gate_report import AntiOverfit, GateReport
 from scarline.report.gates_section import figures, gates_html
 
 G2 = {
@@ -20,15 +23,15 @@ G2 = {
 
 
 def test_g2_figures_show_contracts_evidence_half_life_and_flags() -> None:
-    text = figures("G2", G2)
+    text = figures(msgspec.convert(G2, type=AntiOverfit))
     assert text.startswith("contracts hold, evidence fail: DSR 0.999 (N=2 of 16 trials)")
     assert "lag half-life 0.5 bars" in text and "flags: implausible_edge" in text
     assert text.endswith("failed: spa")  # the check, not the summary that repeats it
     lagless = G2 | {"time_shift": {"lag": "n/a: no exogenous columns", "pass": True}}
-    assert "half-life" not in figures("G2", lagless)
+    assert "half-life" not in figures(msgspec.convert(lagless, type=AntiOverfit))
 
 
 def test_flagged_agent_row_names_the_flag() -> None:
     entry = {"kind": "q-network", "policy_hash": "ab12", "G2": G2, "flags": ["implausible_edge"]}
-    page = gates_html({"agents": {"3": entry | {"pass": False}}})
+    page = gates_html(msgspec.convert({"agents": {"3": entry | {"pass": False}}}, type=GateReport))
     assert "ab12 — flagged: implausible_edge" in page

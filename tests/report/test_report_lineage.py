@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from scarline.config import RunConfig
-from scarline.evolution.lineage import LINEAGE_FILE
 from scarline.evolution.lineage_book import LineageBook
 from scarline.report.html import write_report
+from scarline.rundir import RunDir
 from scarline.runner import execute_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -28,7 +28,7 @@ def _write_lineage(run_dir: Path) -> None:
     book.born(np.array([4]), np.array([3]), np.array([1]), ["g4"], step=6)
     alive = book.alive_ids()
     book.finish(alive, 9, ["f"] * alive.size, np.arange(alive.size, dtype=float), alive % 2)
-    book.write(run_dir / LINEAGE_FILE)
+    book.write(run_dir / RunDir.LINEAGE)
 
 
 def test_no_lineage_no_section(make_results, tmp_path: Path) -> None:
@@ -71,6 +71,6 @@ def test_an_evolving_runs_report_has_its_lineage(
     assert (summary.run_dir / "plots" / "lineage.png").read_bytes()[:8] == PNG_MAGIC
     # the report comes after the manifest: every artifact it lists still has its sha256
     manifest = json.loads((summary.run_dir / "manifest.json").read_text())
-    assert LINEAGE_FILE in manifest["artifacts"]
+    assert RunDir.LINEAGE in manifest["artifacts"]
     for rel, digest in manifest["artifacts"].items():
         assert hashlib.sha256((summary.run_dir / rel).read_bytes()).hexdigest() == digest

@@ -11,10 +11,8 @@ import pytest
 
 from scarline.report.metrics import (
     agent_metrics,
-    drawdowns,
     fill_counts,
     final_equity,
-    max_drawdown,
     period_returns,
     risk_event_counts,
     sharpe_ratio,
@@ -22,6 +20,7 @@ from scarline.report.metrics import (
     turnover_ratio,
 )
 from scarline.report.results import RiskLog, TradeLog
+from scarline.stats import drawdowns, max_drawdown
 
 # columns: up-then-down, flat, constant growth, born late, ruined
 EQUITY = np.array(

@@ -14,9 +14,11 @@ from scarline.events import KillSwitch
 from scarline.journal import read_records
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.operator import KILL_FILE, LiveOperator
+from scarline.operator import LiveOperator
 from scarline.risk.kill import kill_file, kill_reason
+from scarline.rundir import RunDir
 from scarline.runner import execute_run
+from scarline.session import SessionIds
 
 
 def _directory(path: Path) -> None:
@@ -46,17 +48,18 @@ FLAGS: dict[str, tuple[Callable[[Path], None], str]] = {
 @pytest.mark.parametrize("name", sorted(FLAGS))
 def test_a_bad_flag_is_found_and_gives_a_reason(tmp_path: Path, name: str) -> None:
     make, reason = FLAGS[name]
-    make(tmp_path / KILL_FILE)
+    make(tmp_path / RunDir.KILL)
     flag = kill_file(tmp_path)
-    assert flag == tmp_path / KILL_FILE
+    assert flag == tmp_path / RunDir.KILL
     assert reason in kill_reason(flag)
-    kill = LiveOperator("r", "s", config_kill=False, run_dir=tmp_path, runs_root=None).poll(0)
+    ids = SessionIds("r", "s")
+    kill = LiveOperator(ids, config_kill=False, run_dir=tmp_path, runs_root=None).poll(0)
     assert isinstance(kill, KillSwitch) and kill.source == "flag-file" and reason in kill.reason
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
 def test_a_flag_file_without_read_permission_kills(tmp_path: Path) -> None:
-    flag = tmp_path / KILL_FILE
+    flag = tmp_path / RunDir.KILL
     flag.write_text("secret")
     flag.chmod(0)
     assert "(unreadable: Permission denied)" in kill_reason(flag)
@@ -69,7 +72,7 @@ def test_a_run_under_a_bad_flag_is_killed_and_flattened(tmp_path: Path, name: st
     data = write_market(generate(SynthSpec(n_steps=80, seed=2)), tmp_path / "synth.csv")
     runs = tmp_path / "runs"
     runs.mkdir()
-    FLAGS[name][0](runs / KILL_FILE)
+    FLAGS[name][0](runs / RunDir.KILL)
     cfg = RunConfig(data={"source": str(data)}, agents=[{"kind": "buy-and-hold"}], report=False)
     summary = execute_run(cfg, run_id="flagged", out_dir=runs)
     assert summary.killed_at == 0

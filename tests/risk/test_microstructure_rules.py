@@ -16,6 +16,7 @@ from scarline.risk.codes import BREACH_RULES
 from scarline.risk.config import MicrostructureConfig
 from scarline.risk.events import risk_checks_event
 from scarline.risk.limits import Limits
+from scarline.session import SessionIds
 
 
 def micro(n: int = 2, m: int = 1, **cfg: object) -> RiskEngine:
@@ -186,7 +187,8 @@ def test_rejects_and_throttles_are_in_the_wal_record() -> None:
     ctx = context(m=2, position=[[0, 0], [0, 0]], spread_z=arr(5.0, 0.0), vpin=arr(0.1, 0.9))
     it = intents([0, 1], [1, 1], [6, 6], instrument=[0, 1])
     d = eng.check(0, it, ctx)
-    event, (agents, rule_names, outcome_names) = risk_checks_event("r", "s", "d0", 0, it, d)
+    ids = SessionIds("r", "s")
+    event, (agents, rule_names, outcome_names) = risk_checks_event(ids, "d0", 0, it, d)
     codes = event.rule.numpy()
     assert [event.rules[c] for c in codes] == ["spread_shock", "vpin"]
     assert [event.outcomes[c] for c in event.outcome.numpy()] == ["reject", "throttle"]

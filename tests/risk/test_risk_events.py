@@ -9,6 +9,7 @@ from risk_fixtures import context, engine, intents, money
 from scarline.events import AnyEvent, RiskChecks, RiskStateChange
 from scarline.risk import OUTCOMES, RULES, LadderConfig
 from scarline.risk.events import risk_checks_event, state_change_event
+from scarline.session import SessionIds
 
 
 def roundtrip(event: object) -> object:
@@ -19,7 +20,7 @@ def test_risk_checks_record_every_verdict() -> None:
     eng = engine(max_position_lots=10)
     batch = intents([0, 1, 1], [1, 1, -1], [4, 20, 2], first_id=7)
     d = eng.check(0, batch, context(position=[[0], [5]]))
-    event, (agents, rules, outcomes) = risk_checks_event("r", "s", "d0", 0, batch, d)
+    event, (agents, rules, outcomes) = risk_checks_event(SessionIds("r", "s"), "d0", 0, batch, d)
     assert isinstance(event, RiskChecks)
     back = roundtrip(event)
     assert back == event
@@ -38,7 +39,7 @@ def test_state_change_record() -> None:
     eng = engine(ladder=LadderConfig(warn_drawdown_pct=10.0))
     eng.update(0, np.array([money(100), money(100)]))
     t = eng.update(1, np.array([money(80), money(100)]))
-    event = state_change_event("r", "s", 1, t)
+    event = state_change_event(SessionIds("r", "s"), 1, t)
     assert isinstance(event, RiskStateChange)
     back = roundtrip(event)
     assert back == event

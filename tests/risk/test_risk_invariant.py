@@ -18,6 +18,9 @@ from scarline.execution.types import LIMIT
 from scarline.risk import RiskConfig, RiskEngine
 from scarline.risk.codes import HALT, PASS, REJECT, THROTTLE, WARN
 from scarline.risk.events import risk_checks_event
+from scarline.session import SessionIds
+
+IDS = SessionIds("r", "s")
 
 N, M = 3, 2
 
@@ -156,8 +159,8 @@ def test_verdicts_are_deterministic(s: dict) -> None:
         for f in ("outcome", "rule", "value", "limit", "requested", "approved_qty"):
             np.testing.assert_array_equal(getattr(x, f), getattr(y, f))
         if len(x):
-            ex, _ = risk_checks_event("r", "s", "d", 0, x.intents, x)
-            ey, _ = risk_checks_event("r", "s", "d", 0, y.intents, y)
+            ex, _ = risk_checks_event(IDS, "d", 0, x.intents, x)
+            ey, _ = risk_checks_event(IDS, "d", 0, y.intents, y)
             raw = msgspec.json.encode(ex)
             assert raw == msgspec.json.encode(ey)
             assert msgspec.json.decode(raw, type=AnyEvent) == ex

@@ -1,15 +1,25 @@
 """Rule baselines every learned agent is compared against.
 
 Each class is a vectorized group of agents (one per parameter value) following the
-:class:`~scarline.agents.policy.Policy` port. Indicators are causal tables computed once.
+:class:`~scarline.agents.policy.Policy` port. Indicators are causal tables computed once
+(row t uses rows <= t only); trailing means and standard deviations are
+:mod:`scarline.features.window`'s.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scarline.agents.indicators import rolling_mean, rolling_std, trailing_return
+from scarline.features.window import window_mean, window_std
 from scarline.market.frame import MarketData
+
+
+def trailing_return(x: np.ndarray, lookback: int) -> np.ndarray:
+    """``x[t] / x[t - lookback] - 1``; NaN for the first ``lookback`` rows."""
+    out = np.full(x.shape, np.nan)
+    if lookback < x.shape[0]:
+        out[lookback:] = x[lookback:] / x[:-lookback] - 1.0
+    return out
 
 
 class BuyAndHold:
@@ -66,9 +76,11 @@ class MeanReversion:
         close = market.prices("close")
         z = []
         for w in windows:
-            std = rolling_std(close, w)
+            # running sums: the arithmetic its journaled decisions were made with
+            std = window_std(close, w, running=True)
+            mean = window_mean(close, w, running=True)
             with np.errstate(invalid="ignore", divide="ignore"):
-                z.append((close - rolling_mean(close, w)) / np.where(std > 0, std, np.nan))
+                z.append((close - mean) / np.where(std > 0, std, np.nan))
         self._z = np.stack(z, 1)  # [T, n, M]
         self._entry = z_entry
         self._short = allow_short

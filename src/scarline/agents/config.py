@@ -9,9 +9,16 @@ from pydantic import Field
 from scarline.evolution.config import EvolutionConfig
 from scarline.features.config import FeatureConfig
 from scarline.learning.config import QNetConfig
-from scarline.strict import Strict
+from scarline.strict import Strict as _Strict
 
-_Strict = Strict
+MAX_WINDOW = 1_000_000
+"""Rule windows are in bars: at least 1, at most a million (beyond that, surely a typo)."""
+
+Window = Annotated[int, Field(ge=1, le=MAX_WINDOW)]
+
+MAX_AGENTS = 2**31 - 1
+"""The largest group count (agent ids are int64, but tensors index with int32 in places);
+whether the machine can hold that many is checked against its memory before allocation."""
 
 
 class SizingConfig(_Strict):
@@ -24,7 +31,7 @@ class SizingConfig(_Strict):
     fraction: float = Field(
         default=1.0, gt=0, le=10, description='share of equity per entry with mode "fraction"'
     )
-    lots: int = Field(default=1, ge=1, description='lots per entry with mode "fixed"')
+    lots: int = Field(default=1, ge=1, le=10**9, description='lots per entry with mode "fixed"')
 
 
 class _Group(_Strict):
@@ -41,10 +48,10 @@ class SmaGroup(_Group):
         default="sma-crossover",
         description="long while the fast SMA is above the slow (short below)",
     )
-    fast: list[int] = Field(
+    fast: list[Window] = Field(
         default_factory=lambda: [10], description="fast windows (bars); one agent per pair"
     )
-    slow: list[int] = Field(
+    slow: list[Window] = Field(
         default_factory=lambda: [30], description="slow windows (bars); pairs need fast < slow"
     )
 
@@ -59,12 +66,15 @@ class MomentumGroup(_Group):
     kind: Literal["momentum"] = Field(
         default="momentum", description="long while the trailing return beats threshold"
     )
-    lookbacks: list[int] = Field(
+    lookbacks: list[Window] = Field(
         default_factory=lambda: [20, 60, 120],
         description="trailing-return windows (bars), one agent each",
     )
     threshold: float = Field(
-        default=0.0, description="return (fraction) to beat; short below -threshold if allowed"
+        default=0.0,
+        ge=-1e6,
+        le=1e6,
+        description="return (fraction) to beat; short below -threshold if allowed",
     )
 
 
@@ -72,17 +82,19 @@ class MeanReversionGroup(_Group):
     kind: Literal["mean-reversion"] = Field(
         default="mean-reversion", description="long below the mean by z_entry sd, out at the mean"
     )
-    windows: list[int] = Field(
+    windows: list[Window] = Field(
         default_factory=lambda: [20], description="mean/sd windows (bars), one agent each"
     )
-    z_entry: float = Field(default=1.0, gt=0, description="entry distance from the mean, in sd")
+    z_entry: float = Field(
+        default=1.0, gt=0, le=1e6, description="entry distance from the mean, in sd"
+    )
 
 
 class RandomEntryGroup(_Group):
     kind: Literal["random-entry"] = Field(
         default="random-entry", description="the placebo: seeded random entries and exits"
     )
-    count: int = Field(default=8, ge=1, description="number of placebo agents")
+    count: int = Field(default=8, ge=1, le=MAX_AGENTS, description="number of placebo agents")
     p_entry: float = Field(
         default=0.05, ge=0, le=1, description="chance per bar to enter when flat"
     )
@@ -96,7 +108,9 @@ class QNetGroup(_Group):
     kind: Literal["q-network"] = Field(
         default="q-network", description="learning agents (DQN), see docs/learning.md"
     )
-    count: int = Field(default=256, ge=1, description="number of agents in the group")
+    count: int = Field(
+        default=256, ge=1, le=MAX_AGENTS, description="number of agents in the group"
+    )
     learn: bool = Field(default=True, description="false: no training; the agents act greedily")
     qnet: QNetConfig = Field(
         default=QNetConfig(), description="network shape, exploration, replay and optimizer"

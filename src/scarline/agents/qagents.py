@@ -132,7 +132,11 @@ class QAgents:
         # no own floor, full exposure, market entry); evolution changes them per agent
         evo = cfg.evolution
         self.layout = GenomeLayout(
-            self.features.names, PRIVATE, self.cfg.actions, self.cfg.hidden, evo.domain
+            tuple(self.features.names),
+            PRIVATE,
+            tuple(self.cfg.actions),
+            tuple(self.cfg.hidden),
+            evo.domain,
         )
         self.genes = Genes.founders(cfg.count, self.features.n_features, evo.domain, self.cfg.lr)
         self._express()
@@ -192,9 +196,15 @@ class QAgents:
             axis=1,
         ).astype(np.float32)
         private_t = torch.from_numpy(private)
-        if self._prev is not None and self.learning and not self._frozen(t):
+        last_equity = self._last_equity  # set with _prev, at the previous step
+        if (
+            self._prev is not None
+            and last_equity is not None
+            and self.learning
+            and not self._frozen(t)
+        ):
             prev_t, prev_private, prev_action = self._prev
-            log_return = np.log(equity / np.maximum(self._last_equity, 1.0))
+            log_return = np.log(equity / np.maximum(last_equity, 1.0))
             reward = (self.cfg.reward_scale * log_return).astype(np.float32)
             done = torch.from_numpy(~view.alive)
             self.buffers.add(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scarline.features.window import window_sum
 from scarline.market.frame import MarketData
 
 
@@ -19,18 +20,11 @@ def crossover_pairs(fast: list[int], slow: list[int]) -> list[tuple[int, int]]:
 
 
 def rolling_sum_ticks(close: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
-    """``int64[T, M]`` sum of the last ``window`` closes; -1 until full or if a bar is missing."""
-    t_n, m = close.shape
-    out = np.full((t_n, m), -1, dtype=np.int64)
-    if window > t_n:
-        return out
-    zeros = np.zeros((1, m), dtype=np.int64)
-    csum = np.concatenate([zeros, np.cumsum(np.where(valid, close, 0), axis=0)])
-    cmiss = np.concatenate([zeros, np.cumsum(~valid, axis=0)])
-    sums = csum[window:] - csum[:-window]
-    full = (cmiss[window:] - cmiss[:-window]) == 0
-    out[window - 1 :] = np.where(full, sums, -1)
-    return out
+    """``int64[T, M]`` sum of the last ``window`` closes; -1 until full or if a bar is missing
+    (:func:`~scarline.features.window.window_sum` in exact integer arithmetic)."""
+    sums = window_sum(np.where(valid, close, 0).astype(np.int64), window, fill=-1)
+    missing = window_sum((~valid).astype(np.int64), window, fill=-1)
+    return np.where(missing == 0, sums, -1)
 
 
 class SmaCrossover:

@@ -18,6 +18,7 @@ from scarline.cli import diary as diary_cli
 from scarline.cli import evolve as evolve_cli
 from scarline.cli import export as export_cli
 from scarline.cli import gates as gates_cli
+from scarline.cli import keys as keys_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import ledger as ledger_cli
 from scarline.cli import lineage as lineage_cli
@@ -90,6 +91,7 @@ command(app, "promote")(ledger_cli.promote)
 command(app, "approve")(ledger_cli.approve)
 command(app, "rollback")(ledger_cli.rollback)
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(keys_cli.app, name="keys")
 
 
 def main() -> None:

@@ -6,15 +6,19 @@ here may import numpy, torch, pandas, duckdb or a scarline module that does.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import msgspec
 from rich.console import Console
 from rich.markup import escape
 
 from scarline.errors import ConfigError, DataError, ScarlineError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 EXIT_OK = 0
 """The command did what was asked (a check it ran passed)."""
@@ -36,6 +40,29 @@ err_console = Console(stderr=True, highlight=False)
 """Warnings, progress bars and errors on stderr, so ``--json`` stdout stays one JSON object."""
 
 
+def step_progress(command: str, unit: str) -> Progress:
+    """A long command's progress bar on stderr: ``command``, the bar, done/total ``unit``,
+    time left; gone when done, off when stderr is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn(f"[bold]{command}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+
+
 class CliError(ScarlineError):
     """A failure the CLI finds itself (a missing directory, a bad combination of options),
     carrying its exit code."""
@@ -46,14 +73,27 @@ class CliError(ScarlineError):
 
 
 class _Output:
-    """Whether this invocation already printed its JSON document (there is only one)."""
+    """Whether this invocation already printed its JSON document (there is only one), and
+    the run directory it is writing (where an unexpected error leaves its traceback)."""
 
     json_printed = False
+    run_dir: Path | None = None
 
 
 def reset_output() -> None:
     """Forget earlier output: called when an invocation starts (tests run many in-process)."""
     _Output.json_printed = False
+    _Output.run_dir = None
+
+
+def note_run_dir(run_dir: Path) -> None:
+    """This invocation writes ``run_dir``: an unexpected error's traceback goes to
+    ``run_dir/error.log`` (if the directory still exists then)."""
+    _Output.run_dir = run_dir
+
+
+def noted_run_dir() -> Path | None:
+    return _Output.run_dir
 
 
 def json_printed() -> bool:
@@ -92,9 +132,71 @@ def warn(message: str) -> None:
 
 def require_run_dir(run_dir: Path) -> Path:
     """``run_dir``, or exit 2 naming it: the same message from every command."""
-    if not run_dir.is_dir():
-        fail(f"{run_dir}: no such run directory", EXIT_BAD_INPUT)
-    return run_dir
+    return require_dir(run_dir, "run directory")
+
+
+def require_dir(path: Path, what: str) -> Path:
+    """``path`` if it is a readable directory, else exit 2 saying what it is instead."""
+    if not path.is_dir():
+        if path.exists() or path.is_symlink():
+            fail(f"{path}: not a directory (a {what} is expected)", EXIT_BAD_INPUT)
+        fail(f"{path}: no such {what}", EXIT_BAD_INPUT)
+    if not os.access(path, os.R_OK | os.X_OK):
+        fail(f"{path}: permission denied (the {what} cannot be read)", EXIT_BAD_INPUT)
+    return path
+
+
+def require_file(path: Path, what: str) -> Path:
+    """``path`` if it is a readable file, else exit 2 (``{path}: {what} not found`` …)."""
+    if not path.exists():
+        fail(f"{path}: {what} not found", EXIT_BAD_INPUT)
+    if path.is_dir():
+        fail(f"{path}: is a directory, not a {what}", EXIT_BAD_INPUT)
+    if not os.access(path, os.R_OK):
+        fail(f"{path}: permission denied (the {what} cannot be read)", EXIT_BAD_INPUT)
+    return path
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for candidate in (path, *path.absolute().parents):
+        if candidate.exists():
+            return candidate
+    return Path("/")
+
+
+def require_output_file(path: Path, what: str) -> Path:
+    """``path`` if a file can be written there: not a directory, in an existing writable
+    directory on a real file system (exit 2 otherwise; nothing is created)."""
+    if path.is_dir():
+        fail(f"{path}: is a directory ({what} must be a file)", EXIT_BAD_INPUT)
+    parent = path.parent
+    if not parent.is_dir():
+        state = "is not a directory" if parent.exists() else "does not exist"
+        fail(f"{path}: {parent} {state} ({what})", EXIT_BAD_INPUT)
+    require_writable_dir(parent, what)
+    return path
+
+
+def require_writable_dir(path: Path, what: str) -> Path:
+    """``path`` if it is, or can be made, a directory we can write: exit 2 when it (or the
+    nearest existing parent) is a file, is not writable, or is on a read-only or virtual
+    file system (``/proc``, ``/sys``). Nothing is created."""
+    if path.exists() and not path.is_dir():
+        fail(f"{path}: not a directory ({what} must be a directory)", EXIT_BAD_INPUT)
+    base = _existing_ancestor(path)
+    if not base.is_dir():
+        fail(f"{path}: {base} is not a directory ({what})", EXIT_BAD_INPUT)
+    if not os.access(base, os.W_OK | os.X_OK):
+        fail(f"{path}: {base} is not writable ({what})", EXIT_BAD_INPUT)
+    try:
+        fs = os.statvfs(base)
+    except OSError:
+        return path
+    if fs.f_flag & os.ST_RDONLY:
+        fail(f"{path}: {base} is on a read-only file system ({what})", EXIT_BAD_INPUT)
+    if fs.f_blocks == 0:  # proc, sysfs and the like: nothing can be created there
+        fail(f"{path}: {base} is on a virtual file system ({what})", EXIT_BAD_INPUT)
+    return path
 
 
 def refuse_existing(directory: Path, what: str) -> None:

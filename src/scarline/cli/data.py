@@ -1,4 +1,5 @@
-"""``scarline data``: list the shipped datasets, check data (G0) and synthesize markets.
+"""``scarline data``: list the shipped datasets, check data (G0), synthesize markets and fetch
+a venue's candles.
 
 Bad input raises :class:`~scarline.errors.DataError`; the top-level app prints it as one
 ``error:`` line and exits 2, so no traceback reaches the user. G0 errors in a file that
@@ -9,18 +10,26 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import typer
 from rich.markup import escape
 
-from scarline.cli.common import EXIT_CHECK_FAILED, EXIT_OK, NA, console, print_json
+from scarline.cli.common import (
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    NA,
+    console,
+    err_console,
+    print_json,
+    require_output_file,
+)
 from scarline.cli.help import command, group
 
 if TYPE_CHECKING:
     from scarline.market.checks import G0Report
 
-app = group("List, check (G0 DataTruth) and synthesize market data.")
+app = group("List, check (G0 DataTruth), synthesize and fetch market data.")
 
 
 @command(app, "list")
@@ -38,7 +47,7 @@ def list_cmd(
         return
     table = Table(title="Datasets shipped in installed packages")
     for col in ("name", "rows", "symbols", "start", "end", "frequency", "source"):
-        justify = "right" if col in ("rows", "symbols") else "left"
+        justify: Literal["right", "left"] = "right" if col in ("rows", "symbols") else "left"
         table.add_column(col, justify=justify, overflow="fold", no_wrap=col != "source")
     for i in infos:
         table.add_row(i.name, str(i.rows), str(i.symbols), i.start, i.end, i.frequency, i.source)
@@ -125,8 +134,10 @@ def synth_cmd(
         random_walk=random_walk,
         labels=labels,
     )
+    require_output_file(out, "--out")
     market = generate(spec)
     path = write_market(market, out)
+    data_hash = market.content_hash()
     summary = {
         "path": str(path),
         "rows": market.n_steps,
@@ -135,7 +146,7 @@ def synth_cmd(
         "seed": seed,
         "exog": list(market.exog_names),
         "quotes": market.quotes is not None,
-        "data_hash": market.content_hash(),
+        "data_hash": data_hash,
     }
     if json_out:
         print_json(summary)
@@ -144,6 +155,65 @@ def synth_cmd(
     console.print(
         f"wrote {path}: {market.n_steps} bars x {market.n_instruments} instruments "
         f"({market.frequency}, seed {seed}{', ' + extras if extras else ''}), "
-        f"data hash {summary['data_hash'][:16]}",
+        f"data hash {data_hash[:16]}",
         soft_wrap=True,
     )
+
+
+@command(app, "fetch")
+def fetch_cmd(
+    exchange: str = typer.Option(..., "--exchange", help="A ccxt exchange id, e.g. binance."),
+    symbols: str = typer.Option(..., "--symbols", help="Comma-separated, e.g. BTC/USDT,ETH/USDT."),
+    timeframe: str = typer.Option("1h", "--timeframe", help="Bar length: 1s, 1m, 1h, 1d …"),
+    since: str = typer.Option(..., "--since", help="First bar (ISO date or time, UTC)."),
+    until: str | None = typer.Option(None, "--until", help="Last bar (default: the last closed)."),
+    out: Path = typer.Option(..., "--out", help="Output file (.parquet, .pq or .csv)."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Replace the scheme and host of every REST URL (a proxy)."
+    ),
+    timeout: float = typer.Option(10.0, "--timeout", help="Seconds per request."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Download closed candles from an exchange (ccxt REST) into a market file.
+
+    Resumable: when OUT exists, each symbol continues after its last bar. Rows are
+    deduplicated by (symbol, timestamp) and the file passes scarline data check. Failed
+    requests are retried with backoff; if they keep failing, what was fetched is written
+    and the command exits 2, so a rerun resumes.
+    """
+    from scarline.market.feeds.download import fetch_to_file
+
+    def progress(symbol: str, count: int, ts: int) -> None:
+        if not json_out:
+            err_console.print(f"{escape(symbol)}: {count} bars", soft_wrap=True)
+
+    def retrying(attempt: int, err: Exception, wait: float) -> None:
+        err_console.print(
+            f"[yellow]retry {attempt}[/] in {wait:.1f} s: {escape(str(err))}", soft_wrap=True
+        )
+
+    names = [s.strip() for s in symbols.split(",") if s.strip()]
+    report = fetch_to_file(
+        exchange,
+        names,
+        timeframe,
+        since,
+        out,
+        until=until,
+        base_url=base_url,
+        timeout_seconds=timeout,
+        on_page=progress,
+        on_retry=retrying,
+    )
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        added = ", ".join(f"{escape(s)} +{n}" for s, n in report.fetched.items())
+        console.print(
+            f"wrote {escape(report.path)}: {report.rows} rows ({added}; "
+            f"{report.duplicates} duplicates dropped), {escape(report.first or NA)} .. "
+            f"{escape(report.last or NA)}, G0 {'OK' if report.g0_ok else 'FAILED'} "
+            f"({report.g0_errors} errors, {report.g0_warnings} warnings)",
+            soft_wrap=True,
+        )
+    raise typer.Exit(EXIT_OK if report.g0_ok else EXIT_CHECK_FAILED)

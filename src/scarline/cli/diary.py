@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +17,8 @@ from scarline.cli.common import (
     require_run_dir,
     warn,
 )
+from scarline.digest import file_sha256
+from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -61,24 +62,21 @@ def _shown(result: QueryResult) -> str:
 
 def _manifest_sha(run_dir: Path) -> str | None:
     """The diary's sha256 as the run manifest lists it, if it does."""
-    from scarline.diary.schema import DIARY_FILE
-
     try:
-        manifest = msgspec.json.decode((run_dir / "manifest.json").read_bytes())
+        manifest = msgspec.json.decode(RunDir(run_dir).manifest.read_bytes())
     except (OSError, msgspec.DecodeError):
         return None
     artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    sha = artifacts.get(DIARY_FILE) if isinstance(artifacts, dict) else None
+    sha = artifacts.get(RunDir.DIARY) if isinstance(artifacts, dict) else None
     return sha if isinstance(sha, str) else None
 
 
 def _rebuild(run_dir: Path, horizon: int) -> tuple[DiaryStats, dict[str, object]]:
-    from scarline.diary.schema import DIARY_FILE
     from scarline.diary.writer import build_diary
 
     stats = build_diary(run_dir, horizon=horizon)
-    path = run_dir / DIARY_FILE
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    path = RunDir(run_dir).diary
+    sha = file_sha256(path)
     listed = _manifest_sha(run_dir)
     if listed is not None and listed != sha:
         warn(

@@ -8,38 +8,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scarline.cli.common import NA, console, err_console, print_json, refuse_existing
+from scarline.cli.common import (
+    NA,
+    console,
+    print_json,
+    refuse_existing,
+    require_writable_dir,
+    step_progress,
+)
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from scarline.cluster.evolve import EvolveSummary
 
 
 class ExecutorName(StrEnum):
     inprocess = "inprocess"
     ray = "ray"
-
-
-def _progress() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[bold]evolve[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps × islands"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
 
 
 def evolve(
@@ -80,11 +64,14 @@ def evolve(
     """
     from scarline.cluster.evolve import execute_evolve
     from scarline.config import load_config
+    from scarline.session import run_dir_in
 
     cfg = load_config(config)
+    root = Path(out or cfg.out_dir)
+    require_writable_dir(root, "--out" if out is not None else "out_dir")
     if evolve_id is not None:
-        refuse_existing(Path(out or cfg.out_dir) / evolve_id, "evolve")
-    with _progress() as progress:
+        refuse_existing(run_dir_in(root, evolve_id), "evolve")
+    with step_progress("evolve", "steps × islands") as progress:
         task = progress.add_task("evolve", total=None)
         summary = execute_evolve(
             cfg,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 
 from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, require_run_dir
+from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
 
 
@@ -44,7 +44,7 @@ def export_policy(
                 "obs_dim": pop.obs_dim,
                 "n_actions": pop.n_actions,
                 "actions": actions,
-                "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+                "sha256": file_sha256(out),
             }
         )
         return

@@ -15,6 +15,7 @@ from scarline.cli.common import (
     print_json,
     require_run_dir,
 )
+from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -37,7 +38,7 @@ def _progress() -> Progress:
 
 def _refresh_report(run: RunUnderTest) -> Path | None:
     """Re-write report.html (when the run has one) so it gains the Gates section."""
-    if not (run.run_dir / "report.html").is_file():
+    if not RunDir(run.run_dir).report.is_file():
         return None
     from scarline.outcome import run_results
     from scarline.report.html import write_report
@@ -86,7 +87,7 @@ def gates(
     require_run_dir(run_dir)
     from scarline.errors import ConfigError
     from scarline.gates.config import load_gates_config
-    from scarline.gates.runner import GATES_FILE, run_gates, write_gate_report
+    from scarline.gates.runner import run_gates, write_gate_report
     from scarline.gates.subject import GateInputError, load_run_under_test
     from scarline.report.gates_section import gates_table
 
@@ -110,11 +111,11 @@ def gates(
     else:
         console.print(gates_table(report))
         console.print(
-            f"{GATES_FILE}: {run_dir / GATES_FILE} (sha256 {sha[:16]}…, in manifest)",
+            f"{RunDir.GATES}: {RunDir(run_dir).gates} (sha256 {sha[:16]}…, in manifest)",
             markup=False,
             soft_wrap=True,
         )
         if html is not None:
             console.print(f"report: {html}", markup=False, soft_wrap=True)
-    if not all(entry["pass"] for entry in report["agents"].values()):  # type: ignore[union-attr]
+    if not report.passed():
         raise typer.Exit(EXIT_CHECK_FAILED)

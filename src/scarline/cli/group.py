@@ -1,23 +1,40 @@
 """The root command group: every error below it becomes one ``error:`` line on stderr (plus,
-with ``--json``, one ``{"error": ...}`` document on stdout) and its documented exit code."""
+with ``--json``, one ``{"error": ...}`` document on stdout) and its documented exit code.
+
+This is the one place an exception reaches the user. Errors a user can fix (a
+:class:`ScarlineError`, an unusable path) are their message; anything else is a bug or an
+input no check caught: one ``error: internal error …`` line, exit 1, and the full traceback
+in ``RUN_DIR/error.log`` (the run directory this invocation was writing) or, without one,
+in a ``scarline-error-*.log`` file in the temporary directory — never on the terminal.
+"""
 
 from __future__ import annotations
 
+import tempfile
+import traceback
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from scarline.cli.common import (
     EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    CliError,
     error_line,
     exit_code_of,
     json_printed,
+    noted_run_dir,
     print_json,
     reset_output,
 )
 from scarline.errors import ScarlineError
+from scarline.rundir import RunDir
+
+if TYPE_CHECKING:
+    from typer._click import Context as ClickContext  # what TyperGroup's methods take
 
 JSON_MODE = "scarline.json"
 """``ctx.meta`` key: whether the command line asked for ``--json``."""
@@ -27,9 +44,6 @@ ClickException: type[Exception] = next(
 )
 """Click's usage-error base: found through a public class, because newer Typer vendors click
 (``typer._click``) and older Typer uses the click package."""
-
-_BAD_PATH = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
-"""OS errors that mean the user named an unusable path (bad input, not a bug)."""
 
 
 def wants_json(args: Sequence[str]) -> bool:
@@ -43,6 +57,40 @@ def _path_message(err: OSError) -> str:
     if err.filename is None:
         return str(err)
     return f"{err.filename}: {(err.strerror or str(err)).lower()}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def write_traceback(err: BaseException) -> Path | None:
+    """The traceback of ``err`` in ``RUN_DIR/error.log`` (appended) if this invocation noted a
+    run directory that still exists, else in a new temporary file; None if neither works."""
+    text = "".join(traceback.format_exception(err))
+    run_dir = noted_run_dir()
+    try:
+        if run_dir is not None and run_dir.is_dir():
+            path = RunDir(run_dir).error_log
+            with path.open("a", encoding="utf-8") as out:
+                out.write(text)
+            return path
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="scarline-error-", suffix=".log", delete=False, encoding="utf-8"
+        ) as tmp:
+            tmp.write(text)
+        return Path(tmp.name)
+    except OSError:
+        return None
+
+
+def internal_error_message(err: BaseException, log: Path | None) -> str:
+    """``internal error (ValueError: …); traceback in …``, on one line."""
+    what = _one_line(str(err))
+    kind = type(err).__name__
+    if isinstance(err, MemoryError):
+        kind, what = "out of memory", what or "MemoryError"
+    where = f"; traceback in {log}" if log is not None else ""
+    return f"internal error ({kind}{': ' + what if what else ''}){where}"
 
 
 def report_error(message: str, code: int, json_mode: bool) -> None:
@@ -59,24 +107,28 @@ class ScarlineGroup(TyperGroup):
         self,
         info_name: str | None,
         args: list[str],
-        parent: typer.Context | None = None,
+        parent: ClickContext | None = None,
         **extra: Any,
-    ) -> typer.Context:
+    ) -> ClickContext:
         reset_output()
         json_mode = wants_json(args)  # before parsing, which consumes ``args``
         ctx = super().make_context(info_name, args, parent=parent, **extra)
         ctx.meta[JSON_MODE] = json_mode
         return ctx
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         json_mode = bool(ctx.meta.get(JSON_MODE, False))
         try:
             return super().invoke(ctx)
         except ScarlineError as err:
             code = exit_code_of(err)
+            if not isinstance(err, CliError) and noted_run_dir() is not None:
+                write_traceback(err)  # a run directory was written: keep the details there
             report_error(str(err), code, json_mode)
             raise typer.Exit(code) from None
-        except _BAD_PATH as err:
+        except OSError as err:
+            if err.filename is None:  # not about a path the user named: unexpected
+                self._internal(err, json_mode)
             report_error(_path_message(err), EXIT_BAD_INPUT, json_mode)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except ClickException as err:  # usage errors: click prints them on stderr, exit 2
@@ -84,3 +136,14 @@ class ScarlineGroup(TyperGroup):
                 message = getattr(err, "format_message", err.__str__)()
                 print_json({"error": message, "exit_code": getattr(err, "exit_code", 2)})
             raise
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as err:  # the one place every other error is caught
+            self._internal(err, json_mode)
+
+    @staticmethod
+    def _internal(err: BaseException, json_mode: bool) -> NoReturn:
+        """An unexpected error: one line, exit 1, the traceback in a file."""
+        log = write_traceback(err)
+        report_error(internal_error_message(err, log), EXIT_CHECK_FAILED, json_mode)
+        raise typer.Exit(EXIT_CHECK_FAILED) from None

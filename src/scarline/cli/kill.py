@@ -9,10 +9,7 @@ import typer
 from rich.markup import escape
 
 from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json
-
-KILL_FILE = "KILL"
-"""The flag file's name (= ``scarline.risk.kill.KILL_FILE``; a test keeps them equal):
-spelled here so that ``scarline kill`` needs no numpy."""
+from scarline.rundir import RunDir
 
 
 def kill(
@@ -36,7 +33,7 @@ def kill(
         fail("give either a RUN_DIR or --all", EXIT_BAD_INPUT)
     target_dir = runs if all_runs else run_dir
     assert target_dir is not None
-    flag = target_dir / KILL_FILE
+    flag = RunDir(target_dir).kill
     if not target_dir.is_dir():
         what = "runs directory" if all_runs else "run directory"
         fail(f"{target_dir}: no such {what}", EXIT_BAD_INPUT)

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from scarline.cli.common import EXIT_BAD_INPUT, NA, console, fail, print_json, require_run_dir
+from scarline.cli.common import (
+    EXIT_BAD_INPUT,
+    NA,
+    console,
+    fail,
+    print_json,
+    require_dir,
+    require_run_dir,
+    warn,
+)
 from scarline.cli.help import command, group
 
 if TYPE_CHECKING:
@@ -38,12 +47,23 @@ PolicyArg = Annotated[
 AsJson = Annotated[
     bool, typer.Option("--json", help="Print the ledger record written as one JSON object.")
 ]
+KeyName = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        envvar="SCARLINE_KEY",
+        help="Your key that signs this ledger write (default: default, or $SCARLINE_KEY).",
+        show_default=False,
+    ),
+]
 
 
-def _ledger(directory: Path | None) -> Ledger:
+def _ledger(directory: Path | None, key: str | None = None) -> Ledger:
     from scarline.ledger.store import Ledger
 
-    return Ledger(directory)
+    if directory is not None and (directory.exists() or directory.is_symlink()):
+        require_dir(directory, "ledger directory")  # a file is bad input, not an empty ledger
+    return Ledger(directory, key=key)
 
 
 def promote(
@@ -53,15 +73,19 @@ def promote(
         Path | None, typer.Option("--run", help="Run directory the policy comes from (registers).")
     ] = None,
     ledger: LedgerDir = None,
+    key: KeyName = None,
     as_json: AsJson = False,
 ) -> None:
     """Promote a policy one stage, re-checking and binding the evidence.
 
-    A refusal (exit 1) names what is missing.
+    Every signature is checked: the run's manifest.sig, the gate report's gates.sig and the
+    approvals'. A refusal (exit 1) names what is missing or what was changed. POLICY is a
+    ledger id, an agent id (never a prefix) or a policy hash prefix; one that names several
+    policies exits 2, listing them.
     """
     if run is not None:
         require_run_dir(run)
-    event = _ledger(ledger).promote(policy, to, run_dir=run)
+    event = _ledger(ledger, key).promote(policy, to, run_dir=run)
     if as_json:
         print_json(event)
         return
@@ -88,14 +112,17 @@ def approve(
         ),
     ] = None,
     ledger: LedgerDir = None,
+    key: KeyName = None,
     as_json: AsJson = False,
 ) -> None:
-    """Record a human approval of a policy for a stage.
+    """Record a human approval of a policy for a stage, signed with your key.
 
     Needed for LimitedLive and Production, and from Shadow on for a policy whose gate report
-    raised a flag: name the flag with --flag.
+    raised a flag: name the flag with --flag. An approval for a stage is given while the
+    policy is at the stage below it, by a key the ledger policy lets approve that stage.
     """
-    event = _ledger(ledger).approve(policy, stage=stage, by=by, reason=reason, flags=flag or ())
+    book = _ledger(ledger, key)
+    event = book.approve(policy, stage=stage, by=by, reason=reason, flags=flag or ())
     if as_json:
         print_json(event)
         return
@@ -111,10 +138,11 @@ def rollback(
     target: Annotated[str, typer.Argument(help="A stage (e.g. production) or a policy.")],
     reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
     ledger: LedgerDir = None,
+    key: KeyName = None,
     as_json: AsJson = False,
 ) -> None:
     """Return a stage to the policy promoted there before (a ledger entry itself)."""
-    event = _ledger(ledger).rollback(target, reason=reason)
+    event = _ledger(ledger, key).rollback(target, reason=reason)
     if as_json:
         print_json(event)
         return
@@ -161,21 +189,59 @@ def _print_state(state: LedgerState) -> None:
 def verify_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ledger: LedgerDir = None,
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            "--evidence",
+            help="Also re-run each policy's run-directory evidence checks (artifacts, replay).",
+        ),
+    ] = False,
 ) -> None:
-    """Re-check the hash chain; exit 1 naming the first bad record if the ledger was edited.
+    """Check the ledger: its hash chain, its signed anchor and every signature.
 
-    Exit 2 when there is no ledger directory.
+    A deleted, cut or added record, an edited record, policy.toml or anchor, an approval or
+    policy version not signed by a key allowed to, and a registered run's manifest or gate
+    report changed since it was signed: each exits 1, naming it. Exit 2 when there is no
+    ledger directory.
     """
     book = _ledger(ledger)
     if not book.dir.is_dir():
         fail(f"no ledger at {book.dir}", EXIT_BAD_INPUT)
-    report = book.verify()
+    report = book.verify(evidence=evidence)
     if as_json:
         print_json(report)
-    elif report.ok:
-        console.print(f"ledger intact: {report.records} records, head {report.head}")
+    else:
+        for note in report.notes:
+            warn(note)
+        if report.ok:
+            console.print(report.describe(), markup=False)
     if not report.ok:
-        fail(report.describe().replace("WAL check", "ledger check"))
+        fail(report.describe())
+
+
+@command(app, "anchor")
+def anchor_cmd(
+    ledger: LedgerDir = None,
+    key: KeyName = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Sign the ledger's anchor: adopt an unanchored ledger, or record an edited policy.toml.
+
+    A ledger without an anchor.json is taken as it is (check it first) and policy.toml, or a
+    default policy trusting your key, becomes its first recorded policy. An edited
+    policy.toml is recorded as the policy in force, signed by your key, which the policy in
+    force must let write the ledger. A cut or edited ledger is refused, never re-anchored.
+    """
+    result = _ledger(ledger, key).anchor()
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"ledger {result['ledger']}: {result['status']} ({result['records']} records, "
+        f"policy sha256 {str(result['policy_sha256'])[:16]}…, key {result['key_id']})",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 @command(app, "register")
@@ -183,11 +249,12 @@ def register(
     policy: PolicyArg,
     run: Annotated[Path, typer.Option("--run", help="Run directory the policy comes from.")],
     ledger: LedgerDir = None,
+    key: KeyName = None,
     as_json: AsJson = False,
 ) -> None:
     """Enter a policy at Research, bound to its run's manifest (promote --run does this too)."""
     require_run_dir(run)
-    event = _ledger(ledger).register(policy, run)
+    event = _ledger(ledger, key).register(policy, run)
     if as_json:
         print_json(event)
         return
@@ -195,16 +262,19 @@ def register(
 
 
 def _describe(data: object) -> str:
-    from scarline.ledger.records import Approval, PolicyRegistered, Promotion, Rollback
+    from scarline.ledger.records import Approval, PolicyRegistered, PolicySet, Promotion, Rollback
 
     if isinstance(data, PolicyRegistered):
         return f"{data.policy} registered from {data.run_dir}"
     if isinstance(data, Approval):
         flags = f" [accepts {', '.join(data.flags)}]" if data.flags else ""
-        return f"{data.policy} approved for {data.stage} by {data.by}{flags}: {data.reason}"
+        signed = "" if data.signature else " (unsigned)"
+        return f"{data.policy} approved for {data.stage} by {data.by}{signed}{flags}: {data.reason}"
     if isinstance(data, Promotion):
         kinds = ", ".join(e.kind for e in data.evidence)
         return f"{data.policy} {data.from_stage} -> {data.to_stage} [{kinds}]"
     if isinstance(data, Rollback):
         return f"{data.stage}: {data.from_policy} -> {data.to_policy or NA} ({data.reason})"
+    if isinstance(data, PolicySet):
+        return f"policy.toml {data.sha256[:16]}… in force"
     return str(data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,10 +9,8 @@ from typing import Annotated
 import typer
 
 from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, require_run_dir
-
-LINEAGE_FILE = "lineage.parquet"
-"""= ``scarline.evolution.lineage.LINEAGE_FILE`` (a test keeps them equal), spelled here so
-that checking for it needs no pyarrow."""
+from scarline.digest import file_sha256
+from scarline.rundir import RunDir
 
 
 class LineageFormat(StrEnum):
@@ -50,7 +47,7 @@ def lineage(
     directory or its lineage file is missing, 1 when the file is not a valid lineage.
     """
     require_run_dir(run_dir)
-    source = run_dir / LINEAGE_FILE
+    source = RunDir(run_dir).lineage
     if not source.is_file():
         fail(f"{source}: no lineage file in this run directory", EXIT_BAD_INPUT)
     from scarline.evolution.lineage import read_lineage
@@ -69,7 +66,7 @@ def lineage(
     else:
         write_lineage_html(table, target, title=f"Lineage of run {run_dir.resolve().name}")
     if as_json:
-        sha = hashlib.sha256(target.read_bytes()).hexdigest()
+        sha = file_sha256(target)
         print_json(
             {"path": str(target), "format": fmt.value, "agents": table.num_rows, "sha256": sha}
         )

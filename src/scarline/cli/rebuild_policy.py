@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from scarline.cli.common import console, print_json, require_run_dir
+from scarline.digest import file_sha256
 
 
 def rebuild_policy(
@@ -42,7 +42,7 @@ def rebuild_policy(
     full = resolve_hash(open_vault(run_dir), policy_hash)
     paths = rebuild(run_dir, full, out, force=force)
     if as_json:
-        files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+        files = {p.name: file_sha256(p) for p in paths}
         print_json({"policy_hash": full, "files": files})
         return
     for path in paths:

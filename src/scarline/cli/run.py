@@ -14,44 +14,29 @@ from scarline.cli.common import (
     EXIT_NO_PARITY,
     NA,
     console,
-    err_console,
     fail,
+    note_run_dir,
     print_json,
     refuse_existing,
+    require_file,
     require_run_dir,
+    require_writable_dir,
     shown,
+    step_progress,
     warn,
 )
 from scarline.cli.signals import EXIT_INTERRUPTED, signal_name, sigterm_as_interrupt
+from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
+    from scarline.market.admit import Admission
     from scarline.runner import RunSummary
 
 _NOT_IN_TABLE = ("agents", "report", "run_dir", "oos")
 """Summary keys printed on their own line (or as their own table), not as table rows."""
 
-
-def _progress() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[bold]run[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
+_WARNINGS_SHOWN = 5
+"""G0 warnings printed in full before a run (all are journaled)."""
 
 
 def run(
@@ -76,24 +61,45 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
+    allow_data_warnings: Annotated[
+        bool,
+        typer.Option(
+            "--allow-data-warnings",
+            help="Start even when a G0 warning check listed in data.g0.refuse_warnings fires "
+            "(the warnings are journaled). There is no switch for G0 errors.",
+        ),
+    ] = False,
 ) -> None:
     """Run a config on market data and write runs/<run_id>/ (config, WAL, manifests).
 
-    Exit 2 on a bad config or data source, or when the named run directory exists. A config
-    that fails validation leaves no run directory behind. Ctrl-C or SIGTERM stops the run
-    with its WAL flushed and no manifest (exit 130); `scarline wal seal` finishes it.
+    The rows the run trades pass G0 DataTruth (the rules of `scarline data check`) before
+    the first step: an error refuses the run with its findings (file, line, column, rule),
+    exit 2, and no run directory; warnings are printed and journaled (`DataWarnings`).
+
+    Exit 2 on a bad config or data source, an unsafe --run-id, an --out that is not a
+    writable directory, or when the named run directory exists. A config that fails
+    validation leaves no run directory behind. Ctrl-C or SIGTERM stops the run with its WAL
+    flushed and no manifest (exit 130); `scarline wal seal` finishes it.
     """
+    if config is not None:
+        require_file(config, "config file")
     from scarline.config import load_config
     from scarline.runner import execute_run
+    from scarline.session import run_dir_in
 
     cfg = load_config(config)
     overrides = {k: v for k, v in {"data.source": data, "seed": seed}.items() if v is not None}
     if overrides:
         cfg = cfg.with_overrides(**overrides)
+    root = Path(out or cfg.out_dir)
+    require_writable_dir(root, "--out" if out is not None else "out_dir")
     if run_id is not None:
-        refuse_existing(Path(out or cfg.out_dir) / run_id, "run")
+        refuse_existing(run_dir_in(root, run_id), "run")
     try:
-        with sigterm_as_interrupt(), _progress() as progress:  # SIGTERM stops like Ctrl-C
+        with (
+            sigterm_as_interrupt(),  # SIGTERM stops like Ctrl-C
+            step_progress("run", "steps") as progress,
+        ):
             task = progress.add_task("run", total=None)
             summary = execute_run(
                 cfg,
@@ -101,6 +107,9 @@ def run(
                 out_dir=out,
                 on_start=lambda n: progress.update(task, total=n),
                 on_step=lambda t: progress.advance(task) if t % 256 == 255 else None,
+                allow_data_warnings=allow_data_warnings,
+                on_admitted=_print_data_warnings,
+                on_open=note_run_dir,
             )
     except KeyboardInterrupt as stop:
         where = "RUN_DIR" if run_id is None else str(Path(out or cfg.out_dir) / run_id)
@@ -113,6 +122,24 @@ def run(
         print_json(summary.to_json())
         return
     _print_summary(summary)
+
+
+def _print_data_warnings(admission: Admission) -> None:
+    """G0 warnings of the run's input on stderr: a count per check, the first few in full."""
+    from scarline.market.admit import finding_line, summary
+
+    found = admission.warnings
+    if not found:
+        return
+    allowed = f"; allowed by --allow-data-warnings: {', '.join(admission.allowed)}"
+    warn(
+        f"{admission.report.source}: G0 DataTruth: {summary(found, 'warning')}, journaled in the "
+        f"run's DataWarnings record{allowed if admission.allowed else ''}"
+    )
+    for finding in found[:_WARNINGS_SHOWN]:
+        warn(f"  {finding_line(finding)}")
+    if len(found) > _WARNINGS_SHOWN:
+        warn(f"  … and {len(found) - _WARNINGS_SHOWN} more (`scarline data check` lists them)")
 
 
 def _pct(x: object) -> str:
@@ -170,9 +197,9 @@ def replay(
     missing.
     """
     require_run_dir(run_dir)
-    if not (run_dir / "manifest.json").is_file():
+    if not RunDir(run_dir).manifest.is_file():
         fail(
-            f"{run_dir}: no manifest.json (not a finished run; `scarline wal seal` finishes "
+            f"{run_dir}: no {RunDir.MANIFEST} (not a finished run; `scarline wal seal` finishes "
             "one that crashed)",
             EXIT_BAD_INPUT,
         )
@@ -181,7 +208,7 @@ def replay(
     result = replay_run(run_dir)
     if not result.config_matches_manifest:
         warn(
-            f"{run_dir / 'config.toml'}: hash differs from manifest.json config_hash "
+            f"{RunDir(run_dir).config}: hash differs from {RunDir.MANIFEST} config_hash "
             "(the snapshot was edited after the run)"
         )
     if as_json:

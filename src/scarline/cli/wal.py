@@ -17,18 +17,20 @@ from scarline.cli.common import (
     require_run_dir,
 )
 from scarline.cli.help import command, group
+from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
+    from scarline.events import Array
     from scarline.journal.seal import SealResult
 
 app = group("Inspect and verify a run's write-ahead log.")
 
-RunDir = Annotated[Path, typer.Argument(help="A run directory (holds wal/).")]
+RunDirArg = Annotated[Path, typer.Argument(help="A run directory (holds wal/).")]
 
 
 def _wal_dir(run_dir: Path) -> Path:
     """``RUN_DIR/wal``, or exit 2 naming what is missing."""
-    wal_dir = require_run_dir(run_dir) / "wal"
+    wal_dir = RunDir(require_run_dir(run_dir)).wal
     if not wal_dir.is_dir():
         fail(f"no WAL directory at {wal_dir}", EXIT_BAD_INPUT)
     return wal_dir
@@ -36,7 +38,7 @@ def _wal_dir(run_dir: Path) -> Path:
 
 @command(app, "verify")
 def verify_cmd(
-    run_dir: RunDir,
+    run_dir: RunDirArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Check the hash chain and seq of every record (and the manifest's head); exit 1 if bad."""
@@ -55,7 +57,7 @@ def verify_cmd(
 
 @command(app, "cat")
 def cat_cmd(
-    run_dir: RunDir,
+    run_dir: RunDirArg,
     kind: Annotated[
         list[str] | None, typer.Option("--kind", "-k", help="Only this event kind (repeatable).")
     ] = None,
@@ -98,7 +100,7 @@ def cat_cmd(
 
 @command(app, "recover")
 def recover_cmd(
-    run_dir: RunDir,
+    run_dir: RunDirArg,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object: what was dropped, if anything.")
     ] = False,
@@ -126,7 +128,7 @@ def recover_cmd(
 
 @command(app, "seal")
 def seal_cmd(
-    run_dir: RunDir,
+    run_dir: RunDirArg,
     run_id: Annotated[
         str | None,
         typer.Option(
@@ -192,7 +194,7 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
     the WAL itself, whose first record may be the one that was tampered with.
     """
     require_run_dir(run_dir)
-    for name in ("manifest.json", "session.json"):
+    for name in (RunDir.MANIFEST, RunDir.SESSION):
         path = run_dir / name
         if not path.is_file():
             continue
@@ -202,7 +204,7 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
             fail(f"{path}: not valid JSON ({err})", EXIT_BAD_INPUT)
         run_id = doc.get("run_id") if isinstance(doc, dict) else None
         if isinstance(run_id, str) and run_id:
-            head = doc.get("wal_head") if name == "manifest.json" else None
+            head = doc.get("wal_head") if name == RunDir.MANIFEST else None
             return run_id, head if isinstance(head, str) and head else None
     return run_dir.resolve().name, None
 
@@ -214,7 +216,7 @@ def humanize(value: Any) -> Any:
     return _humanize(value, Array)
 
 
-def _humanize(value: Any, array: type) -> Any:
+def _humanize(value: Any, array: type[Array]) -> Any:
     if isinstance(value, array):
         return value.numpy().tolist()
     if isinstance(value, msgspec.Struct):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scarline.admission import admit_run_input
 from scarline.agents.config import QNetGroup
 from scarline.cluster.executor import EXECUTORS, ExecutorError, IslandExecutor
 from scarline.cluster.inprocess import InProcessExecutor
@@ -25,6 +26,7 @@ from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
 from scarline.runner import load_run_market, make_run_id
+from scarline.session import run_dir_in
 
 EVOLVE_FILE = "evolve.json"
 
@@ -197,13 +199,16 @@ def execute_evolve(
         islands, executor if isinstance(executor, str) else executor.name, migrate_every, migrants
     )
     every = evolution_every(config, migrants)
+    if evolve_id is not None:
+        run_dir_in(Path(out_dir or config.out_dir), evolve_id)
+    admit_run_input(config)  # G0 errors (and refused warnings) stop it before any directory
     market = load_run_market(config)
     cfg_hash = config_hash(config)
     stamp = now or datetime.now(UTC)
     evolve_id = evolve_id or f"{make_run_id(stamp, market.name, cfg_hash)}-x{islands}"
     # an unusable executor (Ray missing) fails before anything is written
     runner = executor_for(executor, islands) if isinstance(executor, str) else executor
-    evolve_dir = Path(out_dir or config.out_dir) / evolve_id
+    evolve_dir = run_dir_in(Path(out_dir or config.out_dir), evolve_id)
     if evolve_dir.exists() and any(evolve_dir.iterdir()):
         raise ScarlineError(f"{evolve_dir}: evolve directory already exists and is not empty")
     evolve_dir.mkdir(parents=True, exist_ok=True)

@@ -26,11 +26,12 @@ from scarline.diary.schema import (
     DiaryError,
     MissingDiary,
 )
+from scarline.digest import sha256_hex
 from scarline.events import REASONS
-from scarline.evolution.artifacts import VAULT_DIR
-from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
+from scarline.evolution.lineage import read_lineage
 from scarline.evolution.vault import PACK_SUFFIX, VaultError, read_header
 from scarline.regime.hmm import REGIME_NAMES
+from scarline.rundir import RunDir
 
 # -- the run's agents ---------------------------------------------------------------------
 
@@ -39,14 +40,14 @@ def _group_size(group: AgentGroup) -> int:
     """Agents a group contributes (the same counts the population builds)."""
     match group.kind:
         case "sma-crossover":
-            return len(crossover_pairs(group.fast, group.slow))  # type: ignore[union-attr]
+            return len(crossover_pairs(group.fast, group.slow))
         case "buy-and-hold":
             return 1
         case "momentum":
-            return len(group.lookbacks)  # type: ignore[union-attr]
+            return len(group.lookbacks)
         case "mean-reversion":
-            return len(group.windows)  # type: ignore[union-attr]
-    return int(group.count)  # type: ignore[union-attr]
+            return len(group.windows)
+    return int(group.count)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,11 @@ class _Groups:
 
 
 def _groups(config: RunConfig) -> _Groups:
-    names, kinds, hashes, evolving, sizes = [], [], [], [], []
+    names: list[str] = []
+    kinds: list[str] = []
+    hashes: list[str] = []
+    evolving: list[bool] = []
+    sizes: list[int] = []
     for i, group in enumerate(config.agents):
         canonical = json.dumps(group.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         names.append(f"agents[{i}]")
@@ -95,7 +100,7 @@ class _RiskGenes(msgspec.Struct):
 def _risk_templates(run_dir: Path, hashes: set[str]) -> dict[str, str]:
     """``{policy hash: "template k (cap c)"}`` of the genomes found in the run's vault
     (each read once from its pack and checked against the pack's sha256)."""
-    directory = run_dir / VAULT_DIR
+    directory = RunDir(run_dir).vault
     if not hashes or not directory.is_dir():
         return {}
     decode = msgspec.msgpack.Decoder(_RiskGenes).decode
@@ -110,7 +115,7 @@ def _risk_templates(run_dir: Path, hashes: set[str]) -> dict[str, str]:
         blob = path.read_bytes()
         for h, entry in wanted.items():
             data = blob[entry.offset : entry.offset + entry.length]
-            if hashlib.sha256(data).hexdigest() != entry.sha256:
+            if sha256_hex(data) != entry.sha256:
                 raise DiaryError(f"{path}[{h}]: sha256 differs from the pack's index")
             genes = decode(data)
             if genes.risk_template >= 0:
@@ -141,9 +146,9 @@ def _nullable(values: np.ndarray, valid: np.ndarray, kind: pa.DataType) -> pa.Ar
 def _load(run_dir: Path) -> RunConfig:
     if not run_dir.is_dir():
         raise MissingDiary(f"{run_dir}: no such run directory")
-    if not (run_dir / "wal").is_dir():
+    if not RunDir(run_dir).wal.is_dir():
         raise MissingDiary(f"{run_dir}: no wal/ in this directory (not a run directory?)")
-    path = run_dir / "config.toml"
+    path = RunDir(run_dir).config
     if not path.is_file():
         raise MissingDiary(f"{path}: no config snapshot in this run directory")
     return load_config(path)
@@ -156,7 +161,7 @@ def diary_table(run_dir: Path | str, *, horizon: int = DEFAULT_HORIZON) -> pa.Ta
         raise DiaryError(f"outcome horizon must be >= 1 bar, got {horizon}")
     run_dir = Path(run_dir)
     config = _load(run_dir)
-    s = scan_wal(run_dir / "wal")
+    s = scan_wal(RunDir(run_dir).wal)
     c = s.cells
     record, agent, inst = c["record"], c["agent"].astype(np.int64), c["inst"].astype(np.int64)
     target, prev = c["target"], c["prev"]
@@ -177,7 +182,7 @@ def diary_table(run_dir: Path | str, *, horizon: int = DEFAULT_HORIZON) -> pa.Ta
     template_code = np.zeros(n_rows, dtype=np.int64)
     lineage_id = np.zeros(n_rows, dtype=np.int64)
     in_lineage = np.zeros(n_rows, dtype=bool)
-    lineage_path = run_dir / LINEAGE_FILE
+    lineage_path = RunDir(run_dir).lineage
     evolving = groups.evolving[g]
     if evolving.any() and lineage_path.is_file():
         lin = read_lineage(lineage_path)

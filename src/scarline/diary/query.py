@@ -1,7 +1,8 @@
 """SQL over a run's decision diary: DuckDB in memory, the file as the view ``diary``.
 
 Nothing is copied or imported: DuckDB scans ``RUN_DIR/diary.parquet`` where it lies, reading
-only the columns and row groups a query needs.
+only the columns and row groups a query needs. The diary is read-only: one SELECT, WITH or
+DESCRIBE statement, on a DuckDB without external access (:mod:`scarline.diary.guard`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from scarline.diary.schema import DIARY_FILE, DiaryError, MissingDiary
+from scarline.diary.guard import DiaryQueryError, check_sql, locked_connection, quoted
+from scarline.diary.schema import DiaryError, MissingDiary
+from scarline.rundir import RunDir
 
 DEFAULT_SQL = """\
 SELECT reason, regime, count(*) AS rows, count(order_id) AS orders,
@@ -25,12 +28,12 @@ GROUP BY reason, regime
 ORDER BY reason, regime NULLS FIRST"""
 """What ``scarline diary RUN_DIR`` shows without ``--sql``: rows per reason and regime."""
 
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT")
+_NUMERIC: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_NUMERIC += ("UTINYINT", "USMALLINT")
 _NUMERIC += ("UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
-class DiaryQueryError(DiaryError):
-    """The SQL failed; the message is DuckDB's, on one line."""
+__all__ = ["DEFAULT_SQL", "DiaryQueryError", "QueryResult", "json_safe", "query_diary"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def diary_path(run_dir: Path | str) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise MissingDiary(f"{run_dir}: no such run directory")
-    path = run_dir / DIARY_FILE
+    path = RunDir(run_dir).diary
     if not path.is_file():
         raise MissingDiary(
             f"{path}: no diary in this run directory (build it: scarline diary {run_dir} --rebuild)"
@@ -99,12 +102,16 @@ def query_diary(
     run_dir: Path | str, sql: str = DEFAULT_SQL, *, limit: int | None = None
 ) -> QueryResult:
     """Run ``sql`` against the view ``diary`` of ``run_dir``; at most ``limit`` rows
-    (``None``: all). Several statements (``;``-separated) answer with the last one's rows."""
-    path = diary_path(run_dir)
-    quoted = str(path.resolve()).replace("'", "''")
-    with duckdb.connect(":memory:") as con:
+    (``None``: all). Only one read-only query is accepted (``guard.check_sql``); an
+    evolving run's ``lineage.parquet`` is the view ``lineage``."""
+    path = diary_path(run_dir).resolve()
+    check_sql(sql)
+    lineage = RunDir(Path(run_dir)).lineage.resolve()  # an evolving run's family tree
+    views = {"diary": path, **({"lineage": lineage} if lineage.is_file() else {})}
+    with locked_connection(*views.values()) as con:
         try:
-            con.execute(f"CREATE VIEW diary AS SELECT * FROM read_parquet('{quoted}')")
+            for name, file in views.items():
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({quoted(file)})")
         except duckdb.Error as err:
             raise DiaryError(f"{path}: not a readable diary ({_one_line(err)})") from None
         try:

@@ -99,10 +99,11 @@ def _decision_cells(
         return agents, inst, action, target, reasons
     # dense layout: reduce to the cells that changed, as the kernel's change layout does
     actions, dense_target = d.actions.numpy(), d.target_qty.numpy().astype(np.int64)
-    if dense[0] is None:
-        dense[0] = ChangeTracker(np.arange(agents.size, dtype=np.int64))
+    tracker = dense[0]
+    if tracker is None:
+        tracker = dense[0] = ChangeTracker(np.arange(agents.size, dtype=np.int64))
     try:
-        c = dense[0].update(actions, dense_target)
+        c = tracker.update(actions, dense_target)
     except ValueError as err:
         raise DiaryError(f"Decision {d.decision_id}: {err}") from None
     rows = c.agent

@@ -1,4 +1,5 @@
-"""The diary's columns (:data:`SCHEMA`, see docs/diary.md), its file name and its errors."""
+"""The diary's columns (:data:`SCHEMA`, see docs/diary.md) and its errors (its file is
+:attr:`scarline.rundir.RunDir.diary`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import pyarrow as pa
 
 from scarline.errors import ScarlineError
 
-DIARY_FILE = "diary.parquet"
 DEFAULT_HORIZON = 5
 """Bars between a decision's close and the close its outcome is measured at."""
 COVERAGE_TARGET = 0.95

@@ -11,8 +11,9 @@ import pyarrow as pa
 
 from scarline.diary.attribution import attribution_line, coverage_of
 from scarline.diary.builder import diary_table
-from scarline.diary.schema import DEFAULT_HORIZON, DIARY_FILE
+from scarline.diary.schema import DEFAULT_HORIZON
 from scarline.parquet_io import write_parquet_atomic
+from scarline.rundir import RunDir
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def build_diary(run_dir: Path | str, *, horizon: int = DEFAULT_HORIZON) -> Diary
     start = time.perf_counter()
     run_dir = Path(run_dir)
     table = diary_table(run_dir, horizon=horizon)
-    write_diary(table, run_dir / DIARY_FILE)
+    write_diary(table, RunDir(run_dir).diary)
     orders, coverage = coverage_of(table)
     return DiaryStats(table.num_rows, orders, coverage, time.perf_counter() - start)
 

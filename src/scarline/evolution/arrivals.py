@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from scarline.evolution.artifacts import VAULT_DIR
 from scarline.evolution.census import Census
-from scarline.evolution.lineage import LINEAGE_FILE, NO_PARENT, read_lineage
+from scarline.evolution.lineage import NO_PARENT, read_lineage
 from scarline.evolution.migration import Immigrant, island_of
 from scarline.evolution.vault import Vault
+from scarline.rundir import RunDir
 
 Recorded = dict[int, list[tuple[int, Immigrant]]]
 """Per migration step, ``(slot, immigrant)`` in arrival order."""
@@ -26,7 +26,7 @@ Recorded = dict[int, list[tuple[int, Immigrant]]]
 
 def recorded_arrivals(run_dir: Path) -> tuple[int, Recorded]:
     """The run's island (0 without a lineage) and the immigrants it received."""
-    path = run_dir / LINEAGE_FILE
+    path = RunDir(run_dir).lineage
     if not path.is_file():
         return 0, {}
     table = read_lineage(path)
@@ -43,7 +43,7 @@ def recorded_arrivals(run_dir: Path) -> tuple[int, Recorded]:
     slots = table.column("slot").to_numpy()
     generations = table.column("generation").to_numpy()
     hashes = table.column("genome_hash").to_pylist()
-    vault = Vault(run_dir / VAULT_DIR)
+    vault = Vault(RunDir(run_dir).vault)
     out: Recorded = {}
     for i in rows.tolist():
         immigrant = Immigrant(

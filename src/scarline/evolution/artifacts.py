@@ -7,16 +7,14 @@ artifacts with their sha256.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
+from scarline.digest import file_sha256
 from scarline.evolution.census import Census
-from scarline.evolution.lineage import LINEAGE_FILE
 from scarline.evolution.vault_writer import VaultWriter
-
-VAULT_DIR = "vault"
+from scarline.rundir import RunDir
 
 
 def finish_lineage(
@@ -32,8 +30,8 @@ def finish_lineage(
     lineage; ``{relative path: sha256}`` of what was written."""
     census.finish(last_step, alive, scars, trust)
     vault.close()
-    path = census.book.write(run_dir / LINEAGE_FILE)
-    out = {LINEAGE_FILE: hashlib.sha256(path.read_bytes()).hexdigest()}
+    path = census.book.write(RunDir(run_dir).lineage)
+    out = {RunDir.LINEAGE: file_sha256(path)}
     out |= vault.vault.fingerprints(run_dir)
     return out
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from scarline.evolution.novelty import behaviour_descriptors
+from scarline.stats import drawdown, sharpe_from_sums
 
 
 class BehaviourTracker:
@@ -36,8 +37,7 @@ class BehaviourTracker:
         self._sum += ret
         self._sumsq += ret * ret
         np.maximum(self._peak, eq, out=self._peak)
-        dd = np.where(self._peak > 0, 1.0 - eq / np.maximum(self._peak, 1e-12), 0.0)
-        np.maximum(self._max_dd, dd, out=self._max_dd)
+        np.maximum(self._max_dd, drawdown(self._peak, eq, undefined=0.0), out=self._max_dd)
         self._changes += exposure != self._exposure
         self._long += exposure > 0
         self._exposure = exposure.astype(np.float64)
@@ -53,13 +53,9 @@ class BehaviourTracker:
         self._exposure[rows] = 0.0
 
     def sharpe(self) -> np.ndarray:
-        """Per-step Sharpe since birth (mean / std of returns); 0 before two steps."""
-        n = np.maximum(self.age, 1)
-        mean = self._sum / n
-        var = np.maximum(self._sumsq / n - mean * mean, 0.0)
-        std = np.sqrt(var)
-        ok = (self.age >= 2) & (std > 1e-12)
-        return np.where(ok, mean / np.where(ok, std, 1.0), 0.0)
+        """Per-step Sharpe since birth; 0 before two steps. The standard deviation is the
+        population one (``ddof=0``): selections are journaled, so this arithmetic is fixed."""
+        return sharpe_from_sums(self._sum, self._sumsq, self.age, ddof=0)
 
     def descriptors(self) -> np.ndarray:
         """``float64[N, 4]`` behaviour descriptors (see :func:`behaviour_descriptors`)."""

@@ -9,15 +9,14 @@ import numpy as np
 from scarline.events import Array, Births, Deaths, Mutations, Scars
 from scarline.evolution.census import BirthRecord
 from scarline.evolution.scars import CAUSES, LifeEvents
+from scarline.session import SessionIds
 
 
-def scars_event(
-    run_id: str, session_id: str, step: int, life: LifeEvents, totals: np.ndarray
-) -> Scars:
+def scars_event(ids: SessionIds, step: int, life: LifeEvents, totals: np.ndarray) -> Scars:
     """``totals``: every agent's scar count after this step (the scarred rows are taken)."""
     return Scars(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=step,
         agent=Array.of(life.scar_agent),
         cause=Array.of(life.scar_cause),
@@ -27,20 +26,20 @@ def scars_event(
     )
 
 
-def deaths_event(run_id: str, session_id: str, step: int, life: LifeEvents) -> Deaths:
+def deaths_event(ids: SessionIds, step: int, life: LifeEvents) -> Deaths:
     return Deaths(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=step,
         agent=Array.of(life.death_agent),
         equity=Array.of(life.death_equity),
     )
 
 
-def births_event(run_id: str, session_id: str, step: int, record: BirthRecord) -> Births:
+def births_event(ids: SessionIds, step: int, record: BirthRecord) -> Births:
     return Births(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=step,
         agent=Array.of(record.slots),
         agent_id=Array.of(record.agent_ids),
@@ -50,14 +49,12 @@ def births_event(run_id: str, session_id: str, step: int, record: BirthRecord) -
     )
 
 
-def mutation_events(
-    run_id: str, session_id: str, step: int, record: BirthRecord
-) -> list[Mutations]:
+def mutation_events(ids: SessionIds, step: int, record: BirthRecord) -> list[Mutations]:
     """One event per operator that changed at least one newborn (slots are global rows)."""
     return [
         Mutations(
-            run_id=run_id,
-            session_id=session_id,
+            run_id=ids.run_id,
+            session_id=ids.session_id,
             step=step,
             operator=log.operator,
             agent=Array.of(record.offset + log.rows),

@@ -39,6 +39,7 @@ FLOAT_GENES: tuple[str, ...] = ("lr", "epsilon_floor", "scar_sensitivity", "sigm
 """The real-valued genes, in the order :meth:`GeneDomain.bounds` knows them."""
 
 Entry = Literal["market", "limit"]
+ENTRIES: tuple[Entry, ...] = ("market", "limit")
 
 
 class FounderGenes(Strict):
@@ -89,7 +90,7 @@ class GeneDomain(Strict):
         description="exposure caps, strictly decreasing in (0, 1]",
     )
     entries: list[Entry] = Field(
-        default_factory=lambda: ["market", "limit"],
+        default_factory=lambda: list(ENTRIES),
         min_length=1,
         description="entry order types an agent may use",
     )

@@ -21,7 +21,6 @@ from scarline.errors import ScarlineError
 from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.parquet_io import write_parquet_atomic
 
-LINEAGE_FILE = "lineage.parquet"
 NO_PARENT = -1
 ALIVE = -1
 

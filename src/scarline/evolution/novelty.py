@@ -124,8 +124,9 @@ class NoveltyArchive:
         for start in range(0, n, _CHUNK):
             stop = min(start + _CHUNK, n)
             # exact differences (no |x|^2 + |y|^2 - 2xy): a duplicate is at distance 0 exactly
-            d = torch.cdist(z[a + start : a + stop], z, compute_mode="donot_use_mm_for_euclid_dist")
-            d = d.numpy()
+            d = torch.cdist(
+                z[a + start : a + stop], z, compute_mode="donot_use_mm_for_euclid_dist"
+            ).numpy()
             d[np.arange(stop - start), a + np.arange(start, stop)] = np.inf  # not itself
             nearest = np.sort(np.partition(d, k - 1, axis=1)[:, :k], axis=1)
             out[start:stop] = nearest.mean(axis=1)

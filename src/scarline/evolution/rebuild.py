@@ -17,7 +17,6 @@ provably the genome the lineage names.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -30,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import numpy as np
 
+from scarline.digest import sha256_hex
 from scarline.errors import ScarlineError
 from scarline.events import Array
-from scarline.evolution.artifacts import VAULT_DIR
 from scarline.evolution.genome import WEIGHTS_DTYPE, Genome, decode_genome, policy_hash
 from scarline.evolution.vault import Vault
+from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
     from scarline.learning.qnet import QPopulation
@@ -64,7 +64,7 @@ def open_vault(run_dir: Path | str) -> Vault:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise PolicyNotFound(f"{run_dir}: no such run directory")
-    vault = Vault(run_dir / VAULT_DIR)
+    vault = Vault(RunDir(run_dir).vault)
     if not vault.sums_path.is_file():
         raise PolicyNotFound(
             f"{vault.sums_path}: no genome vault in this run (was [agents.evolution] enabled?)"
@@ -148,7 +148,7 @@ def policy_files(genome: Genome, full_hash: str) -> dict[str, bytes]:
     config |= {
         "policy_hash": full_hash,
         "weights_file": WEIGHTS_FILE,
-        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "weights_sha256": sha256_hex(weights),
         "weight_shapes": weight_shapes(genome),
     }
     return {POLICY_FILE: canonical_json(config), WEIGHTS_FILE: weights}
@@ -218,7 +218,7 @@ def load_policy(directory: Path | str) -> tuple[QPopulation, Genome]:
         raw = weights_path.read_bytes()
     except FileNotFoundError:
         raise PolicyNotFound(f"{weights_path}: no such file") from None
-    if hashlib.sha256(raw).hexdigest() != config["weights_sha256"]:
+    if sha256_hex(raw) != config["weights_sha256"]:
         raise PolicyError(f"{weights_path}: sha256 differs from weights_sha256 in {POLICY_FILE}")
     try:
         flat = np.load(io.BytesIO(raw), allow_pickle=False)

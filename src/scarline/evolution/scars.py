@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from scarline.evolution.trust import START_TRUST, TrustWeight
+from scarline.stats import smooth_sharpe
 from scarline.strict import Strict
 
 CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
@@ -136,8 +137,8 @@ class ScarTracker:
         self.alive = alive & ~dying
         self.death_step[dead] = step
 
-        sharpe = self._mean / np.sqrt(self._var + 1e-12)
-        trust = cfg.scar_decay**self.scars / (1.0 + np.exp(-cfg.trust_scale * sharpe))
+        score = smooth_sharpe(self._mean, self._var)
+        trust = cfg.scar_decay**self.scars / (1.0 + np.exp(-cfg.trust_scale * score))
         self.trust = np.where(self.alive, trust, 0.0)
         self._last_equity = equity.copy()
         self._last_realized = realized.copy()

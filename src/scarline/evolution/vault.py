@@ -25,7 +25,6 @@ file) is checked and listed by the next write.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import struct
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import msgspec
 
+from scarline.digest import file_sha256, sha256_hex
 from scarline.errors import ScarlineError
 
 SUMS_FILE = "SHA256SUMS"
@@ -60,10 +60,6 @@ class Entry:
     sha256: str
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -74,7 +70,7 @@ def pack_bytes(items: list[tuple[bytes, str]]) -> bytes:
     """One pack holding ``items`` (``(canonical bytes, policy hash)``) in the given order."""
     header, offset = [], 0
     for data, policy_hash in items:
-        header.append([policy_hash, _sha256(data), offset, len(data)])
+        header.append([policy_hash, sha256_hex(data), offset, len(data)])
         offset += len(data)
     head = msgspec.msgpack.encode(header)
     return b"".join([MAGIC, _LEN.pack(len(head)), head, *(data for data, _ in items)])
@@ -148,7 +144,7 @@ class Vault:
             data = bytes(data)
             known = index.get(policy_hash)
             earlier = fresh.get(policy_hash)
-            if (known is not None and known.sha256 != _sha256(data)) or (
+            if (known is not None and known.sha256 != sha256_hex(data)) or (
                 earlier is not None and earlier != data
             ):
                 where = self.location(policy_hash) if known else f"{self.dir}[{policy_hash}]"
@@ -161,7 +157,7 @@ class Vault:
         path = self.dir / f"pack-{self._next_pack():06d}{PACK_SUFFIX}"
         blob = pack_bytes([(data, h) for h, data in fresh.items()])
         _write_atomic(path, blob)
-        sums[path.name] = _sha256(blob)
+        sums[path.name] = sha256_hex(blob)
         text = self._store_sums(sums)
         # the new pack's entries join the index without re-reading the other headers
         self._index = index | read_header(path)
@@ -180,7 +176,7 @@ class Vault:
                 data = f.read(entry.length)
         except FileNotFoundError:
             raise VaultError(f"{path}: listed in {SUMS_FILE} but the file is missing") from None
-        if _sha256(data) != entry.sha256:
+        if sha256_hex(data) != entry.sha256:
             raise VaultError(
                 f"{path}[{policy_hash}]: sha256 differs from the pack's index "
                 "(the snapshot was altered)"
@@ -212,7 +208,7 @@ class Vault:
             path = self.dir / name
             if not path.is_file():
                 raise VaultError(f"{path}: listed in {SUMS_FILE} but the file is missing")
-            if _sha256(path.read_bytes()) != digest:
+            if file_sha256(path) != digest:
                 raise VaultError(f"{path}: sha256 differs from {SUMS_FILE} (the pack was altered)")
         for policy_hash in self.hashes():
             self.get(policy_hash)
@@ -256,9 +252,9 @@ class Vault:
             blob = path.read_bytes()
             for policy_hash, entry in read_header(path).items():
                 data = blob[entry.offset : entry.offset + entry.length]
-                if _sha256(data) != entry.sha256:
+                if sha256_hex(data) != entry.sha256:
                     raise VaultError(f"{path}[{policy_hash}]: unlisted pack with a bad genome")
-            sums[path.name] = _sha256(blob)
+            sums[path.name] = sha256_hex(blob)
         if orphans:
             self._store_sums(sums)
         return sums

@@ -281,10 +281,11 @@ class SimBroker:
         uv: np.ndarray,
         market: np.ndarray,
     ) -> FillBatch:
-        rows = filled > 0
-        if rows.all():
+        hit = filled > 0
+        rows: np.ndarray | slice = hit
+        if hit.all():
             rows = slice(None)
-        elif not rows.any():
+        elif not hit.any():
             return FillBatch.empty()
         q, p, r = filled[rows], price[rows], ref[rows]
         slip = slippage_cost(p, r, q, uv[rows])

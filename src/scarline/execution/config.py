@@ -11,18 +11,22 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from scarline.strict import Strict
-
-_Strict = Strict
+from scarline.strict import Strict as _Strict
 
 
 class FeeConfig(_Strict):
     """Per fill: ``max(minimum, notional * bps / 1e4)``."""
 
     kind: Literal["bps-min"] = Field(default="bps-min", description="the fee model (one so far)")
-    bps: float = Field(default=0.0, ge=0, allow_inf_nan=False, description="fee in basis points")
+    bps: float = Field(
+        default=0.0, ge=0, le=10_000, allow_inf_nan=False, description="fee in basis points"
+    )
     minimum: float = Field(
-        default=0.0, ge=0, allow_inf_nan=False, description="minimum fee per fill, currency units"
+        default=0.0,
+        ge=0,
+        le=1e12,
+        allow_inf_nan=False,
+        description="minimum fee per fill, currency units",
     )
 
 
@@ -33,10 +37,10 @@ class SlippageConfig(_Strict):
         default="fixed-plus-volatility", description="the slippage model (one so far)"
     )
     fixed_bps: float = Field(
-        default=0.0, ge=0, allow_inf_nan=False, description="fixed part, basis points"
+        default=0.0, ge=0, le=10_000, allow_inf_nan=False, description="fixed part, basis points"
     )
     vol_coef: float = Field(
-        default=0.0, ge=0, allow_inf_nan=False, description="coefficient of the impact term"
+        default=0.0, ge=0, le=1e6, allow_inf_nan=False, description="coefficient of the impact term"
     )
 
 
@@ -44,8 +48,15 @@ class LatencyConfig(_Strict):
     """When a submitted order may first execute: ``steps`` more bars, or ``ns`` nanoseconds."""
 
     kind: Literal["steps", "ns"] = Field(default="steps", description="the unit of the delay")
-    steps: int = Field(default=0, ge=0, description="extra bars after the next one (kind=steps)")
-    ns: int = Field(default=0, ge=0, description="delay after the submit timestamp (kind=ns)")
+    steps: int = Field(
+        default=0, ge=0, le=10**6, description="extra bars after the next one (kind=steps)"
+    )
+    ns: int = Field(
+        default=0,
+        ge=0,
+        le=366 * 86_400 * 10**9,
+        description="delay after the submit timestamp (kind=ns), at most a year",
+    )
 
     @model_validator(mode="after")
     def _one_unit(self) -> LatencyConfig:
@@ -81,11 +92,12 @@ class FillConfig(_Strict):
     queue_ahead_share: float = Field(
         default=0.5,
         ge=0,
+        le=1e6,
         allow_inf_nan=False,
         description="queue ahead of a new limit order, as a share of its submit bar's volume",
     )
     limit_tif_steps: int = Field(
-        default=10, ge=0, description="bars a limit order rests after its first due bar"
+        default=10, ge=0, le=10**6, description="bars a limit order rests after its first due bar"
     )
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from scarline.events import Array, Fills, Orders, Rejects
 from scarline.execution.types import REJECT_REASONS, FillBatch, OrderBatch, RejectBatch
+from scarline.session import SessionIds
 
 
-def orders_event(
-    run_id: str, session_id: str, decision_id: str, step: int, o: OrderBatch
-) -> Orders:
+def orders_event(ids: SessionIds, decision_id: str, step: int, o: OrderBatch) -> Orders:
     return Orders(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         decision_id=decision_id,
         step=step,
         order_id=Array.of(o.order_id),
@@ -24,10 +23,10 @@ def orders_event(
     )
 
 
-def fills_event(run_id: str, session_id: str, step: int, f: FillBatch) -> Fills:
+def fills_event(ids: SessionIds, step: int, f: FillBatch) -> Fills:
     return Fills(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=step,
         order_id=Array.of(f.order_id),
         agent=Array.of(f.agent),
@@ -42,10 +41,10 @@ def fills_event(run_id: str, session_id: str, step: int, f: FillBatch) -> Fills:
     )
 
 
-def rejects_event(run_id: str, session_id: str, step: int, r: RejectBatch) -> Rejects:
+def rejects_event(ids: SessionIds, step: int, r: RejectBatch) -> Rejects:
     return Rejects(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=step,
         order_id=Array.of(r.order_id),
         agent=Array.of(r.agent),

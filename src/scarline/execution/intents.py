@@ -30,8 +30,9 @@ def intents_from_targets(
         mask = target != position + pending
         if where is not None:
             mask &= where
-        cells = np.nonzero(mask)
-    agent, instrument = cells
+        agent, instrument = np.nonzero(mask)
+    else:
+        agent, instrument = cells
     flat = agent * target.shape[1] + instrument  # flat gathers: ~4x faster than [a, i]
     h = position.take(flat) + pending.take(flat)
     d = target.take(flat) - h

@@ -8,8 +8,10 @@ from pydantic import Field, field_validator
 
 from scarline.strict import Strict
 
-Window = Annotated[int, Field(ge=1)]
-SpanWindow = Annotated[int, Field(ge=2)]
+MAX_WINDOW = 1_000_000
+"""Feature windows are at most a million bars (beyond that, surely a typo)."""
+Window = Annotated[int, Field(ge=1, le=MAX_WINDOW)]
+SpanWindow = Annotated[int, Field(ge=2, le=MAX_WINDOW)]
 Normalization = Literal["ewma", "expanding", "none"]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from scarline.features.ewma import ew_sum
-from scarline.features.window import window_std, window_sum
+from scarline.features.window import window_mean, window_std
 
 
 def log_prices(close: np.ndarray) -> np.ndarray:
@@ -33,7 +33,7 @@ def volatility(log_price: np.ndarray, window: int) -> np.ndarray:
 
 def momentum(close: np.ndarray, window: int) -> np.ndarray:
     """``mom_k``: ``c_t / SMA_k(c)_t - 1``, the SMA over bars t-k+1 … t."""
-    return close / (window_sum(close, window) / window) - 1.0
+    return close / window_mean(close, window) - 1.0
 
 
 def rsi(close: np.ndarray, window: int) -> np.ndarray:

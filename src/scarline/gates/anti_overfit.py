@@ -24,11 +24,13 @@ import numpy as np
 from scarline.agents.config import QNetGroup
 from scarline.agents.qagents import QAgents
 from scarline.gates import evidence
-from scarline.gates.context import GateContext, Verdict, run_kernel
-from scarline.gates.frozen import Candidate, Play, sharpe
+from scarline.gates.context import GateContext, Verdict
+from scarline.gates.frozen import Candidate, Play, run_kernel
 from scarline.gates.lookahead import time_shift
 from scarline.gates.plausibility import plausibility
 from scarline.gates.transforms import block_permuted
+from scarline.report.gate_report import AntiOverfit
+from scarline.stats import sharpe
 
 
 def _f(x: float) -> float:
@@ -191,16 +193,16 @@ INFORMATIVE = {"feature_ablation": feature_ablation, "plausibility": plausibilit
 """Reported figures; they carry no ``pass``."""
 CHECKS = {**CONTRACTS, **evidence.CHECKS, **INFORMATIVE}
 """G2's checks, in report order."""
-SUMMARY = ("contracts", "evidence", "flags", "pass")
-"""Keys after the checks in a G2 verdict."""
+SUMMARY = ("contracts", "evidence", "flags")
+"""Keys after the checks in a G2 verdict (``pass`` comes first, as in every gate's)."""
 
 
-def anti_overfit(ctx: GateContext) -> list[Verdict]:
+def anti_overfit(ctx: GateContext) -> list[AntiOverfit]:
     """G2 per candidate: every check's figures, then ``contracts`` (all contracts pass),
     ``evidence`` (the one statistical decision), the flags raised, and ``pass`` = both."""
     results = {name: check(ctx) for name, check in CHECKS.items()}
     th = ctx.thresholds.G2
-    out: list[Verdict] = []
+    out: list[AntiOverfit] = []
     for k in range(len(ctx.candidates)):
         verdict: Verdict = {name: results[name][k] for name in CHECKS}
         broken = [n for n in CONTRACTS if results[n][k]["pass"] is not True]
@@ -217,5 +219,5 @@ def anti_overfit(ctx: GateContext) -> list[Verdict]:
         verdict["evidence"] = proof
         verdict["flags"] = list(flags)  # type: ignore[call-overload]
         verdict["pass"] = bool(not broken and proof["pass"])
-        out.append(verdict)
+        out.append(msgspec.convert(verdict, type=AntiOverfit))
     return out

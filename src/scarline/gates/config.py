@@ -16,9 +16,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from scarline.config import format_validation_error, read_toml
 from scarline.errors import ConfigError
-from scarline.strict import Strict
-
-_Strict = Strict
+from scarline.strict import Strict as _Strict
 
 
 class DataTruthThresholds(_Strict):

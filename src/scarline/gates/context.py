@@ -15,7 +15,6 @@ from functools import cached_property
 import numpy as np
 
 from scarline.agents.config import BuyAndHoldGroup, QNetGroup, RandomEntryGroup
-from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.gates.clusters import Clusters, cluster_trials
 from scarline.gates.config import GatesConfig
@@ -26,25 +25,13 @@ from scarline.gates.frozen import (
     bar_returns,
     frozen_equity,
     frozen_run,
-    sharpe,
+    run_kernel,
 )
 from scarline.gates.subject import RunUnderTest
-from scarline.journal import HashOnlyWal
-from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
-from scarline.operator import ReplayOperator
-from scarline.session import SessionIds
+from scarline.stats import sharpe
 
 Verdict = dict[str, object]
-
-
-def run_kernel(config: RunConfig, market: MarketData) -> Kernel:
-    """Run ``config`` on ``market`` without writing anything (a gate's re-run)."""
-    kernel = kernel_for(
-        config, market, SessionIds("gates", "g"), HashOnlyWal("gates"), ReplayOperator([])
-    )
-    kernel.run()
-    return kernel
 
 
 @dataclass(frozen=True)
@@ -135,8 +122,11 @@ class GateContext:
             source = self.config.agents[group]
             # a learned agent with a negative action level can short: so do its placebos
             shorts = isinstance(source, QNetGroup) and min(source.qnet.actions) < 0
-            style = {"sizing": source.sizing, "allow_short": source.allow_short or shorts}
-            groups = [BuyAndHoldGroup(**style), RandomEntryGroup(count=n, **style)]
+            sizing, allow_short = source.sizing, source.allow_short or shorts
+            groups = [
+                BuyAndHoldGroup(sizing=sizing, allow_short=allow_short),
+                RandomEntryGroup(count=n, sizing=sizing, allow_short=allow_short),
+            ]
             cfg = self.config.model_copy(
                 update={
                     "agents": groups,

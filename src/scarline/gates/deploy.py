@@ -20,7 +20,6 @@ checks need a rebuilt network and let such an error propagate.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import resource
 import sys
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scarline.digest import sha256_hex
 from scarline.errors import ScarlineError
 from scarline.evolution.genome import Genome, decode_genome, policy_hash
 from scarline.evolution.rebuild import (
@@ -192,7 +192,7 @@ def onnx_parity(
         "max_abs_diff": diff,
         "atol": float(atol),
         "action_agreement": agreement,
-        "onnx_sha256": hashlib.sha256(data).hexdigest(),
+        "onnx_sha256": sha256_hex(data),
         "onnx_bytes": len(data),
         "pass": bool(diff <= atol and agreement == 1.0),
     }
@@ -266,8 +266,8 @@ def rebuild_check(genome: Genome, vault_dir: Path | None = None) -> dict[str, ob
                 identical, error = False, str(exc)
     result: dict[str, object] = {
         "policy_hash": full,
-        "policy_json_sha256": hashlib.sha256(files[POLICY_FILE]).hexdigest(),
-        "weights_sha256": hashlib.sha256(files[WEIGHTS_FILE]).hexdigest(),
+        "policy_json_sha256": sha256_hex(files[POLICY_FILE]),
+        "weights_sha256": sha256_hex(files[WEIGHTS_FILE]),
         "reloaded_hash": reloaded,
         "from_vault": from_vault,
         "identical": bool(identical),

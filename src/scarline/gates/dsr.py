@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from scarline.stats import sharpe
+
 EULER_GAMMA = 0.5772156649015329
 DSR_PASS = 0.95  # gate G2 passes at DSR >= DSR_PASS
 
@@ -92,10 +94,9 @@ def deflated_sharpe(
     t = r.size
     if t < 3:
         raise ValueError(f"need at least 3 returns, got {t}")
-    sd = r.std(ddof=1)
-    if sd == 0:
+    if r.std(ddof=1) == 0:
         raise ValueError("returns have zero variance")
-    sr = r.mean() / sd
+    sr = float(sharpe(r)[0])
     c = r - r.mean()
     m2 = np.mean(c**2)
     skew = np.mean(c**3) / m2**1.5
@@ -110,7 +111,4 @@ def trial_sharpes_var(returns_matrix: np.ndarray) -> float:
     x = np.asarray(returns_matrix, dtype=float)
     if x.ndim != 2 or x.shape[1] < 2:
         raise ValueError(f"returns_matrix must be [T, K>=2], got shape {x.shape}")
-    std = x.std(axis=0, ddof=1)
-    sr = np.zeros(x.shape[1])  # a trial without variation has Sharpe 0 (never traded)
-    np.divide(x.mean(axis=0), std, out=sr, where=std > 1e-12)
-    return float(np.var(sr, ddof=1))
+    return float(np.var(sharpe(x), ddof=1))

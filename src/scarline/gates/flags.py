@@ -22,16 +22,6 @@ FLAGGED_FROM = "Shadow"
 """The first stage a flagged policy needs an approval naming the flag for."""
 
 
-def report_flags(verdicts: object) -> list[str]:
-    """The flags of one agent's entry in ``gates.json`` (none when absent: older reports)."""
-    if not isinstance(verdicts, dict):
-        return []
-    flags = verdicts.get("flags")
-    if not isinstance(flags, list):
-        return []
-    return sorted({str(f) for f in flags})
-
-
 def unknown_flags(names: list[str] | tuple[str, ...]) -> list[str]:
     """The names that are not flags a gate report can raise."""
     return sorted(set(names) - set(FLAGS))

@@ -1,4 +1,5 @@
-"""Candidates and their frozen evaluation: the one way every gate scores a policy.
+"""Candidates and their frozen evaluation: the one way every gate scores a policy, and the
+one harness that runs a kernel without writing anything (:func:`run_kernel`).
 
 A candidate is one agent of a finished run: for a learning agent its final genome (weights
 and genes, taken from the replayed kernel) on the instrument it traded; for a rule agent its
@@ -22,9 +23,10 @@ from scarline.config import RunConfig
 from scarline.events import Decision, Event
 from scarline.evolution.genome import Genome, policy_hash
 from scarline.journal import HashOnlyWal
+from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.operator import ReplayOperator
-from scarline.session import SessionIds
+from scarline.session import Journal, SessionIds
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,27 @@ class Play:
     @property
     def policy(self) -> Genome | None:
         return self.genome if self.genome is not None else self.candidate.genome
+
+
+EVALUATION_IDS = SessionIds("gates", "g")
+"""The ids of every kernel run here (nothing is written, so they only need to be fixed)."""
+
+
+def unrecorded_kernel(
+    config: RunConfig, market: MarketData, journal: Journal | None = None
+) -> Kernel:
+    """A kernel for ``config`` on ``market`` that writes nothing: its journal only hashes
+    (``journal``, default a :class:`HashOnlyWal`), no operator input ever kills it."""
+    sink = journal if journal is not None else HashOnlyWal(EVALUATION_IDS.run_id)
+    return kernel_for(config, market, EVALUATION_IDS, sink, ReplayOperator([]))
+
+
+def run_kernel(config: RunConfig, market: MarketData) -> Kernel:
+    """Run ``config`` on ``market`` without writing anything (a gate's re-run, a study's
+    run): learning, evolution and all, as ``scarline run`` would, minus the files."""
+    kernel = unrecorded_kernel(config, market)
+    kernel.run()
+    return kernel
 
 
 def frozen_config(config: RunConfig, plays: list[Play]) -> tuple[RunConfig, list[tuple[int, int]]]:
@@ -179,7 +202,7 @@ def frozen_run(
     ``record=False`` the log stays empty: recording costs a little per decided agent)."""
     cfg, where = frozen_config(config, plays)
     log = DecisionLog(record)
-    kernel = kernel_for(cfg, market, SessionIds("gates", "g"), log, ReplayOperator([]))
+    kernel = unrecorded_kernel(cfg, market, log)
     population = kernel.population
     for index, group in enumerate(population.groups):
         if not isinstance(group, QAgents):
@@ -205,17 +228,6 @@ def bar_returns(equity: np.ndarray, start: int) -> np.ndarray:
     out = np.zeros(cur.shape)
     np.divide(cur, prev, out=out, where=prev > 0)
     return np.where(prev > 0, out - 1.0, 0.0)
-
-
-def sharpe(returns: np.ndarray) -> np.ndarray:
-    """Per-bar Sharpe (mean / std, ddof 1) of each column; 0 without variation."""
-    returns = np.atleast_2d(returns.T).T if returns.ndim == 1 else returns
-    if returns.shape[0] < 2:
-        return np.zeros(returns.shape[1])
-    std = returns.std(axis=0, ddof=1)
-    out = np.zeros(returns.shape[1])
-    np.divide(returns.mean(axis=0), std, out=out, where=std > 1e-12)
-    return out
 
 
 def total_return(returns: np.ndarray) -> np.ndarray:

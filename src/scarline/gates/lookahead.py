@@ -18,8 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from scarline.gates.context import GateContext, Verdict
-from scarline.gates.frozen import frozen_run, sharpe
+from scarline.gates.frozen import frozen_run
 from scarline.gates.transforms import lagged_exog, truncated
+from scarline.stats import sharpe
 
 
 def _f(x: float) -> float:
@@ -60,7 +61,8 @@ def _truncation(ctx: GateContext) -> tuple[list[int], list[int | None]]:
             first = full.log.first_difference(cut_run.log, full.rows[k], cut)
             if c.learned and inputs is not None:  # its features differ (rules read closes)
                 first = inputs if first is None else min(first, inputs)
-            if first is not None and (diverged[k] is None or first < diverged[k]):
+            earlier = diverged[k]
+            if first is not None and (earlier is None or first < earlier):
                 diverged[k] = first
     return cuts, diverged
 

@@ -7,9 +7,9 @@ in-sample winner's out-of-sample relative rank ω̄ = rank / (K + 1) (rank 1 =
 worst, ties averaged) gives the logit λ = log(ω̄ / (1 - ω̄)); PBO is the share
 of splits with λ ≤ 0 (winner at or below the out-of-sample median).
 
-The built-in metrics ``sharpe`` and ``mean`` are vectorized over all splits
-through per-block sums; any other callable ``[rows, K] -> [K]`` is evaluated
-split by split (slow).
+The built-in metrics (:func:`scarline.stats.sharpe`, per period, ``ddof=1``, 0 without
+variation; and ``mean``) are vectorized over all splits through per-block sums; any other
+callable ``[rows, K] -> [K]`` is evaluated split by split (slow).
 """
 
 from __future__ import annotations
@@ -21,12 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scarline.stats import sharpe, sharpe_from_moments
+
 Metric = Callable[[np.ndarray], np.ndarray]
-
-
-def sharpe(x: np.ndarray) -> np.ndarray:
-    """Per-period Sharpe (ddof=1) of each column of ``x`` [rows, K]."""
-    return x.mean(axis=0) / x.std(axis=0, ddof=1)
 
 
 def mean(x: np.ndarray) -> np.ndarray:
@@ -67,8 +64,7 @@ def _vectorized(blocks: list[np.ndarray], mask: np.ndarray, metric: Metric) -> t
             out.append(dev + c)
             continue
         var = ((w @ s2) - cnt * dev**2) / (cnt - 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out.append((dev + c) / np.sqrt(np.maximum(var, 0.0)))
+        out.append(sharpe_from_moments(dev + c, np.sqrt(np.maximum(var, 0.0)), cnt))
     return out[0], out[1]
 
 
@@ -98,7 +94,7 @@ def pbo_cscv(performance: np.ndarray, n_blocks: int = 16, metric: Metric = sharp
     mask = _splits(n_blocks)
     fast = metric is sharpe or metric is mean
     perf_is, perf_oos = (_vectorized if fast else _looped)(blocks, mask, metric)
-    # NaN (zero-variance) metrics never win and rank lowest.
+    # NaN metrics (a custom metric's undefined values) never win and rank lowest.
     perf_is = np.where(np.isnan(perf_is), -np.inf, perf_is)
     perf_oos = np.where(np.isnan(perf_oos), -np.inf, perf_oos)
     idx = np.arange(mask.shape[0])

@@ -9,10 +9,11 @@ import numpy as np
 from scarline.config import RunConfig
 from scarline.events import Array
 from scarline.evolution.genome import Genome
-from scarline.gates.context import GateContext, Verdict, run_kernel
-from scarline.gates.frozen import Play, bar_returns, sharpe, total_return
+from scarline.gates.context import GateContext, Verdict
+from scarline.gates.frozen import Play, bar_returns, run_kernel, total_return
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.regime.stage import market_regimes
+from scarline.stats import sharpe
 
 VOL_NAMES = ("low-vol", "mid-vol", "high-vol")
 VOL_WINDOW = 20

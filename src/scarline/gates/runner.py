@@ -12,14 +12,15 @@ the ledger checks it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 import numpy as np
 
 from scarline.agents.qagents import PRIVATE, QAgents
+from scarline.digest import sha256_hex
 from scarline.errors import ScarlineError
 from scarline.gates import anti_overfit, robustness
 from scarline.gates.config import GatesConfig
@@ -34,58 +35,67 @@ from scarline.gates.subject import (
     select,
 )
 from scarline.journal.manifest import read_manifest, write_json
+from scarline.journal.signature import sign_gate_report
 from scarline.market.checks import check_market_source
-from scarline.report.gates_section import GATE_NAMES
+from scarline.report.gate_report import (
+    GATE_NAMES,
+    REPORT_VERSION,
+    AgentGates,
+    AntiOverfit,
+    DataTruth,
+    Deployability,
+    GateReport,
+    ReplayParity,
+    Robustness,
+    VerdictBase,
+    encode_gate_report,
+)
+from scarline.rundir import RunDir
 from scarline.runner import load_run_market
 
-GATES = GATE_NAMES
-GATES_FILE = "gates.json"
-REPORT_VERSION = 2
-"""2: G2 as contracts + one evidence decision, per-agent ``flags``."""
 FINDINGS_SHOWN = 5
 
 
-def data_truth(run: RunUnderTest, cfg: GatesConfig) -> Verdict:
+def data_truth(run: RunUnderTest, cfg: GatesConfig) -> DataTruth:
     """G0 on the run's input as it is now: the source passes the data checks and still
     yields exactly the market the run saw (its content hash is the manifest's)."""
     data = run.config.data
-    verdict: Verdict = {"source": data.source}
     try:
         report = check_market_source(data.source, tick_size=data.tick_size)
         current = load_run_market(run.config).content_hash()
     except ScarlineError as err:
-        return verdict | {"error": str(err), "pass": False}
+        return DataTruth(source=data.source, error=str(err), passed=False)
     expected = run.replayed.manifest.data_hash
     warnings_ok = cfg.G0.allow_warnings or not report.warnings
-    verdict |= {
-        "rows": report.rows,
-        "symbols": report.symbols,
-        "errors": len(report.errors),
-        "warnings": len(report.warnings),
-        "findings": [f.message for f in report.findings[:FINDINGS_SHOWN]],
-        "data_hash": current,
-        "input_unchanged": current == expected,
-        "pass": bool(report.ok and warnings_ok and current == expected),
-    }
-    return verdict
+    return DataTruth(
+        source=data.source,
+        rows=int(report.rows),
+        symbols=int(report.symbols),
+        errors=len(report.errors),
+        warnings=len(report.warnings),
+        findings=[f.message for f in report.findings[:FINDINGS_SHOWN]],
+        data_hash=current,
+        input_unchanged=current == expected,
+        passed=bool(report.ok and warnings_ok and current == expected),
+    )
 
 
-def replay_parity(run: RunUnderTest) -> Verdict:
+def replay_parity(run: RunUnderTest) -> ReplayParity:
     """G1: the run re-executed from its WAL reproduces it record by record (the comparison
     ``scarline replay`` makes, see :mod:`scarline.replay`) and its decision trace."""
     r = run.replayed.result
-    return {
-        "decision_trace_hash": r.original,
-        "replayed_hash": r.replayed,
-        "wal_head": r.wal_head_original,
-        "replayed_wal_head": r.wal_head_replayed,
-        "records_compared": r.records,
-        "first_mismatch": None if r.mismatch is None else r.mismatch.describe(),
-        "sealed_prefix": r.sealed_prefix,
-        "steps": r.steps,
-        "config_matches_manifest": r.config_matches_manifest,
-        "pass": bool(r.parity and r.config_matches_manifest),
-    }
+    return ReplayParity(
+        decision_trace_hash=r.original,
+        replayed_hash=r.replayed,
+        wal_head=r.wal_head_original,
+        replayed_wal_head=r.wal_head_replayed,
+        records_compared=r.records,
+        first_mismatch=None if r.mismatch is None else r.mismatch.describe(),
+        sealed_prefix=r.sealed_prefix,
+        steps=r.steps,
+        config_matches_manifest=r.config_matches_manifest,
+        passed=bool(r.parity and r.config_matches_manifest),
+    )
 
 
 def observations(run: RunUnderTest, c: Candidate) -> np.ndarray:
@@ -102,11 +112,11 @@ def observations(run: RunUnderTest, c: Candidate) -> np.ndarray:
     return np.concatenate([market, private], axis=1).astype(np.float32)
 
 
-def deployable(ctx: GateContext) -> list[Verdict]:
+def deployable(ctx: GateContext) -> list[Deployability]:
     """G4 per candidate; rule agents have no network, so only their risk limits are
     checked."""
     th = DeployThresholds.of(ctx.thresholds.G4)
-    vault = ctx.run.run_dir / "vault"
+    vault = RunDir(ctx.run.run_dir).vault
     out: list[Verdict] = []
     for c in ctx.candidates:
         if c.genome is None:
@@ -125,27 +135,28 @@ def deployable(ctx: GateContext) -> list[Verdict]:
                 vault if vault.is_dir() else None,
             )
         )
-    return out
+    return [msgspec.convert(v, type=Deployability) for v in out]
 
 
-def _combine(checks: dict[str, Callable[[GateContext], list[Verdict]]], ctx: GateContext):
-    """Run a gate's checks; one ``{check: verdict, ..., "pass"}`` per candidate."""
-    results = {name: check(ctx) for name, check in checks.items()}
-    out: list[Verdict] = []
+def robust(ctx: GateContext) -> list[Robustness]:
+    """G3 per candidate: every check of :data:`robustness.CHECKS`; passes when all do."""
+    results = {name: check(ctx) for name, check in robustness.CHECKS.items()}
+    out: list[Robustness] = []
     for k in range(len(ctx.candidates)):
-        verdict: Verdict = {name: results[name][k] for name in checks}
-        verdict["pass"] = all(v["pass"] is True for v in verdict.values())  # type: ignore[index]
-        out.append(verdict)
+        verdict = {name: results[name][k] for name in robustness.CHECKS}
+        passed = all(v["pass"] is True for v in verdict.values())
+        out.append(msgspec.convert(verdict | {"pass": passed}, type=Robustness))
     return out
 
 
-def _flags(verdicts: Iterable[object]) -> list[str]:
-    """Every flag the gates raised for one agent, sorted, once each."""
-    found: set[str] = set()
-    for v in verdicts:
-        flags = v.get("flags") if isinstance(v, dict) else None
-        found.update(str(f) for f in flags or [])
-    return sorted(found)
+V = TypeVar("V", bound=VerdictBase)
+
+
+def _judged(
+    gate: str, wanted: set[str], n: int, kind: type[V], judge: Callable[[], list[V]]
+) -> list[V]:
+    """``judge()`` (one verdict per candidate) when ``gate`` is wanted, else skipped ones."""
+    return judge() if gate in wanted else [kind.skip()] * n
 
 
 def run_gates(
@@ -155,13 +166,13 @@ def run_gates(
     only: Iterable[str] | None = None,
     tick: Callable[[str], None] | None = None,
     run: RunUnderTest | None = None,
-) -> dict[str, object]:
-    """The gate report of ``run_dir`` (JSON-ready); nothing is written. ``run``: the run
+) -> GateReport:
+    """The gate report of ``run_dir``; nothing is written. ``run``: the run
     already replayed by :func:`scarline.gates.subject.load_run_under_test` (else it is
     replayed here)."""
     cfg = thresholds or GatesConfig()
-    wanted = set(GATES) if only is None else {g.upper() for g in only}
-    if unknown := wanted - set(GATES):
+    wanted = set(GATE_NAMES) if only is None else {g.upper() for g in only}
+    if unknown := wanted - set(GATE_NAMES):
         raise GateInputError(f"--only: unknown gate(s) {', '.join(sorted(unknown))} (G0..G4)")
     say = tick or (lambda _msg: None)
     if run is None:
@@ -170,51 +181,58 @@ def run_gates(
     candidates = select(run, agents or [])
     holdout = run.split is not None and chosen_in_sample(agents or [])
     ctx = GateContext(run, candidates, cfg, say, holdout=holdout)
-    per_gate: dict[str, list[Verdict]] = {}
-    skipped: Verdict = {"skipped": True, "pass": False}
-    if "G0" in wanted:
+    n = len(candidates)
+
+    def truth() -> list[DataTruth]:
         say("data truth (G0)")
-        per_gate["G0"] = [data_truth(run, cfg)] * len(candidates)
-    if "G1" in wanted:
-        per_gate["G1"] = [replay_parity(run)] * len(candidates)
-    if "G2" in wanted:
-        per_gate["G2"] = anti_overfit.anti_overfit(ctx)
-    if "G3" in wanted:
-        per_gate["G3"] = _combine(robustness.CHECKS, ctx)
-    if "G4" in wanted:
-        per_gate["G4"] = deployable(ctx)
-    report_agents: dict[str, object] = {}
+        return [data_truth(run, cfg)] * n
+
+    g0 = _judged("G0", wanted, n, DataTruth, truth)
+    g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(run)] * n)
+    g2 = _judged("G2", wanted, n, AntiOverfit, lambda: anti_overfit.anti_overfit(ctx))
+    g3 = _judged("G3", wanted, n, Robustness, lambda: robust(ctx))
+    g4 = _judged("G4", wanted, n, Deployability, lambda: deployable(ctx))
+    report_agents: dict[str, AgentGates] = {}
     for k, c in enumerate(candidates):
-        entry: dict[str, object] = {"kind": c.kind, "policy_hash": c.policy_hash}
-        for gate in GATES:
-            entry[gate] = per_gate[gate][k] if gate in per_gate else dict(skipped)
-        entry["flags"] = _flags(entry[g] for g in GATES)
-        entry["pass"] = all(entry[g]["pass"] is True for g in GATES)  # type: ignore[index]
-        report_agents[str(c.agent)] = entry
+        verdicts = (g0[k], g1[k], g2[k], g3[k], g4[k])
+        report_agents[str(c.agent)] = AgentGates(
+            kind=c.kind,
+            policy_hash=c.policy_hash,
+            G0=g0[k],
+            G1=g1[k],
+            G2=g2[k],
+            G3=g3[k],
+            G4=g4[k],
+            flags=sorted(set(g2[k].flags or [])),  # only G2 raises flags today
+            passed=all(v.passed is True for v in verdicts),
+        )
     manifest = run.replayed.manifest
-    return {
-        "version": REPORT_VERSION,
-        "run_id": manifest.run_id,
-        "decision_trace_hash": manifest.decision_trace_hash,
-        "evaluated_bars": [run.start, run.market.n_steps],
-        "split_step": run.split,
-        "gates": GATES,
-        "only": sorted(wanted),
-        "thresholds": cfg.model_dump(mode="json"),
-        "thresholds_sha256": cfg.sha256(),
-        "agents": report_agents,
-    }
+    return GateReport(
+        version=REPORT_VERSION,
+        run_id=manifest.run_id,
+        decision_trace_hash=manifest.decision_trace_hash,
+        evaluated_bars=[run.start, run.market.n_steps],
+        split_step=run.split,
+        gates=dict(GATE_NAMES),
+        only=sorted(wanted),
+        thresholds=cfg.model_dump(mode="json"),
+        thresholds_sha256=cfg.sha256(),
+        agents=report_agents,
+    )
 
 
-def write_gate_report(run_dir: Path, report: dict[str, object]) -> str:
-    """Write ``gates.json`` and bind its sha256 into ``manifest.json``; the sha256."""
+def write_gate_report(run_dir: Path, report: GateReport) -> str:
+    """Write ``gates.json``, bind its sha256 into ``manifest.json`` and sign the report with
+    the user's key (``gates.sig``: unsigned, with a warning, without one); the sha256. The
+    manifest's own signature leaves that one field out, so it still holds."""
     run_dir = Path(run_dir)
-    raw = msgspec.json.format(msgspec.json.encode(report), indent=2) + b"\n"
-    path = run_dir / GATES_FILE
+    raw = encode_gate_report(report)
+    path = RunDir(run_dir).gates
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(raw)
     tmp.replace(path)
-    sha = hashlib.sha256(raw).hexdigest()
+    sha = sha256_hex(raw)
     manifest = read_manifest(run_dir)
-    write_json(run_dir / "manifest.json", msgspec.structs.replace(manifest, gate_report_sha256=sha))
+    write_json(RunDir(run_dir).manifest, msgspec.structs.replace(manifest, gate_report_sha256=sha))
+    sign_gate_report(run_dir)  # gates.sig: the report and the run it judged, by the gate key
     return sha

@@ -14,8 +14,13 @@ search over the M candidates (White's reality check with Hansen's SPA).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from arch.bootstrap import SPA
+
+Bootstrap = Literal["stationary", "sb", "circular", "cbb", "moving block", "mbb"]
+"""The block bootstraps ``arch``'s SPA offers."""
 
 
 def spa_pvalue(
@@ -24,7 +29,7 @@ def spa_pvalue(
     reps: int = 1000,
     seed: int | np.random.Generator | None = 0,
     block_size: int | None = None,
-    bootstrap: str = "stationary",
+    bootstrap: Bootstrap = "stationary",
 ) -> float:
     """SPA p-value ('consistent') of H0 "the strategy does not beat every baseline".
 
@@ -40,7 +45,7 @@ def spa_pvalues(
     reps: int = 1000,
     seed: int | np.random.Generator | None = 0,
     block_size: int | None = None,
-    bootstrap: str = "stationary",
+    bootstrap: Bootstrap = "stationary",
 ) -> list[float]:
     """One SPA p-value per baseline (column of ``baseline_returns``); see :func:`spa_pvalue`."""
     s = np.asarray(strategy_returns, dtype=float)

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from scarline.agents.policy import Policy
 from scarline.agents.qagents import QAgents
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
 from scarline.gates.frozen import Candidate
 from scarline.market.frame import MarketData
 from scarline.replay import Replayed, replay
+from scarline.rundir import RunDir
 
 
 class GateInputError(ScarlineError):
@@ -60,7 +62,7 @@ class RunUnderTest:
         assert equity is not None
         return equity.astype(np.float64)
 
-    def groups(self) -> list[tuple[slice, object]]:
+    def groups(self) -> list[tuple[slice, Policy]]:
         """``(rows, policy group)`` of every configured group, in config order."""
         population = self.replayed.kernel.population
         starts = np.cumsum([0, *(g.n_agents for g in population.groups)])
@@ -122,9 +124,7 @@ def select(run: RunUnderTest, spec: list[str]) -> list[Candidate]:
             agents.append(int(item))
         else:
             raise GateInputError(f"--agents: {item!r} is neither top:K nor an agent id")
-    seen: set[int] = set()
-    unique = [a for a in agents if not (a in seen or seen.add(a))]
-    return [run.candidate(a) for a in unique]
+    return [run.candidate(a) for a in dict.fromkeys(agents)]  # first mention wins
 
 
 def chosen_in_sample(spec: list[str]) -> bool:
@@ -138,6 +138,6 @@ def chosen_in_sample(spec: list[str]) -> bool:
 def load_run_under_test(run_dir: Path) -> RunUnderTest:
     """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error."""
     run_dir = Path(run_dir)
-    if not (run_dir / "manifest.json").is_file():
-        raise GateInputError(f"{run_dir}: no manifest.json (not a finished run directory)")
+    if not RunDir(run_dir).manifest.is_file():
+        raise GateInputError(f"{run_dir}: no {RunDir.MANIFEST} (not a finished run directory)")
     return RunUnderTest(run_dir, replay(run_dir, keep_equity=True))

@@ -93,7 +93,16 @@ def block_permuted(
             bid_size=_spliced(quotes.bid_size, quotes.bid_size[src], start, missing),
             ask_size=_spliced(quotes.ask_size, quotes.ask_size[src], start, missing),
         )
-    return replace(market, quotes=quotes, valid=valid.copy(), **out)
+    return replace(
+        market,
+        quotes=quotes,
+        valid=valid.copy(),
+        open=out["open"],
+        high=out["high"],
+        low=out["low"],
+        close=out["close"],
+        volume=out["volume"],
+    )
 
 
 def lagged_exog(market: MarketData, lag: int = 1) -> MarketData:
@@ -123,7 +132,7 @@ def _carried_close(close: np.ndarray, valid: np.ndarray) -> np.ndarray:
     last = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
     idx = np.where(last >= 0, last, valid.argmax(axis=0)[None, :])
     ref = np.take_along_axis(close, idx, axis=0).astype(np.float64)
-    return np.where(valid.any(axis=0)[None, :], np.maximum(ref, 1.0), 1.0)
+    return np.where(valid.any(axis=0, keepdims=True), np.maximum(ref, 1.0), 1.0)
 
 
 def _spliced(

@@ -8,7 +8,7 @@ from types import TracebackType
 import msgspec
 
 from scarline.events import Event
-from scarline.journal.format import CANONICAL, Envelope, genesis, unappendable
+from scarline.journal.format import Envelope, genesis, is_canonical, unappendable
 
 
 class HashOnlyWal:
@@ -26,9 +26,9 @@ class HashOnlyWal:
         self._seq = 0
 
     def append(self, event: Event, ts: int) -> int:
-        cls = type(event)
-        if cls not in CANONICAL or type(ts) is not int:
+        if not is_canonical(event) or type(ts) is not int:
             raise unappendable(event, ts)
+        cls = type(event)
         seq = self._seq
         h = self._h0.copy()
         canonical = self._encode(Envelope(seq, ts, cls.__name__, event))

@@ -11,7 +11,7 @@ are decoded and walked to name the first differing field (``data.price[0]``).
 from __future__ import annotations
 
 from binascii import hexlify
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import numpy as np
 
 from scarline.events import Array, Event
 from scarline.journal.chain import HashOnlyWal
-from scarline.journal.format import H_CLOSE, TAIL, Envelope, canonical_of
+from scarline.journal.format import H_CLOSE, TAIL, Envelope, canonical_of, is_canonical
 from scarline.journal.segments import list_segments, require_wal_dir
 
 _HEX = slice(-(TAIL + 1) + len(b',"h":"'), -(len(H_CLOSE) + 1))
@@ -90,6 +90,7 @@ class ComparingWal(HashOnlyWal):
         self._original += 1
         self._at_last = self._prev
         if self.mismatch is None and hexlify(self._prev) != line[_HEX]:
+            assert is_canonical(event)  # super().append refuses any other event
             replayed = self._encode(Envelope(seq, ts, type(event).__name__, event))
             self.mismatch = first_difference(seq, canonical_of(line[:-1]), replayed)
         return seq
@@ -118,7 +119,7 @@ class ComparingWal(HashOnlyWal):
         self._lines.close()
 
 
-def _lines(wal_dir: Path) -> Iterator[bytes]:
+def _lines(wal_dir: Path) -> Generator[bytes, None, None]:
     """Every complete line of every segment, in order (a verified WAL has no other)."""
     for path in list_segments(wal_dir):
         with path.open("rb") as f:

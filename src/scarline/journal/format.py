@@ -9,12 +9,12 @@ chain can be checked on raw bytes, without decoding JSON.
 from __future__ import annotations
 
 import hashlib
-from typing import get_args
+from typing import TypeGuard
 
 import msgspec
 
 from scarline.errors import WalError
-from scarline.events import AnyEvent
+from scarline.events import EVENT_TYPES, AnyEvent, Event
 
 TAIL = 72
 """Bytes after the canonical body in a line (newline excluded): ``,"h":"`` + 64 hex + ``"}``."""
@@ -23,7 +23,7 @@ H_OPEN = b',"h":"'
 H_CLOSE = b'"}'
 SEQ_OPEN = b'{"seq":'
 
-CANONICAL: frozenset[type] = frozenset(get_args(AnyEvent))
+CANONICAL: frozenset[type] = frozenset(EVENT_TYPES)
 """Event classes a WAL may hold: exactly those the reader can decode (``AnyEvent``)."""
 
 
@@ -67,6 +67,11 @@ def canonical_of(line: bytes) -> bytes:
 
 def segment_name(index: int) -> str:
     return f"{index:06d}.jsonl"
+
+
+def is_canonical(event: Event) -> TypeGuard[AnyEvent]:
+    """Whether ``event`` is of a kind the WAL can hold (one of :data:`AnyEvent`'s classes)."""
+    return type(event) in CANONICAL
 
 
 def unappendable(event: object, ts: object) -> WalError:

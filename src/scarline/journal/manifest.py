@@ -14,6 +14,8 @@ import msgspec
 from scarline.errors import WalError
 from scarline.events import SCHEMA_VERSION
 from scarline.instrument import InstrumentSpec
+from scarline.journal.segments import segment_infos
+from scarline.rundir import RunDir
 
 WAL_FORMAT_VERSION = 1
 
@@ -25,6 +27,23 @@ class SegmentEntry(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str
     first_seq: int
     last_seq: int
+
+
+def segment_entries(wal_dir: Path) -> list[SegmentEntry]:
+    """The manifest's segment list, re-read from ``wal_dir``; an empty segment (a crash right
+    after rotating, or a torn line cut from a fresh segment) holds no record and is left out."""
+    return [
+        SegmentEntry(
+            name=s.name,
+            records=s.records,
+            bytes=s.bytes,
+            sha256=s.sha256,
+            first_seq=s.first_seq,
+            last_seq=s.last_seq,
+        )
+        for s in segment_infos(wal_dir)
+        if s.first_seq is not None and s.last_seq is not None
+    ]
 
 
 class CrashSeal(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,7 +107,7 @@ def write_json(path: Path, obj: msgspec.Struct) -> None:
 
 
 def read_manifest(run_dir: Path) -> RunManifest:
-    path = run_dir / "manifest.json"
+    path = RunDir(run_dir).manifest
     try:
         return msgspec.json.decode(path.read_bytes(), type=RunManifest)
     except FileNotFoundError:

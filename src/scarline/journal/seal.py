@@ -18,13 +18,15 @@ from typing import Literal
 from scarline.errors import WalError
 from scarline.events import Bar, Quote, SessionEnd, SessionStart
 from scarline.journal.lock import DirLock
-from scarline.journal.manifest import CrashSeal, RunManifest, SegmentEntry, write_json
+from scarline.journal.manifest import CrashSeal, RunManifest, segment_entries, write_json
 from scarline.journal.reader import read_records
 from scarline.journal.recovery import Recovery, repair
-from scarline.journal.segments import list_segments, segment_infos
+from scarline.journal.segments import list_segments
+from scarline.journal.signature import sign_run_files
 from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
 from scarline.provenance import code_hash, environment
+from scarline.rundir import RunDir
 
 SealStatus = Literal["sealed", "finished", "empty"]
 
@@ -53,9 +55,10 @@ def seal_run(run_dir: Path, run_id: str, *, now: datetime | None = None) -> Seal
     writer (the run is alive).
     """
     where = str(run_dir)
-    if (run_dir / "manifest.json").is_file():
+    paths = RunDir(run_dir)
+    if paths.manifest.is_file():
         return SealResult("finished", where, run_id, reason="the run already has a manifest")
-    wal_dir = run_dir / "wal"
+    wal_dir = paths.wal
     if not wal_dir.is_dir() or not list_segments(wal_dir):
         return SealResult("empty", where, run_id, reason="no WAL segment: nothing was journaled")
     with DirLock(wal_dir):
@@ -73,7 +76,7 @@ def seal_run(run_dir: Path, run_id: str, *, now: datetime | None = None) -> Seal
             code_hash=code_hash(),
             seed=start.seed,
             schema_version=start.schema_version,
-            wal_segments=_segments(wal_dir),
+            wal_segments=segment_entries(wal_dir),
             wal_head=found.head.hex(),
             wal_records=found.records,
             decision_trace_hash=end.decision_trace_hash if end is not None else "",
@@ -89,7 +92,8 @@ def seal_run(run_dir: Path, run_id: str, *, now: datetime | None = None) -> Seal
                 truncated_bytes=0 if dropped is None else dropped.dropped_bytes,
             ),
         )
-        write_json(run_dir / "manifest.json", manifest)
+        write_json(paths.manifest, manifest)
+        sign_run_files(run_dir)  # sealed manifests are signed too (and refused by the ledger)
     return SealResult(
         "sealed",
         where,
@@ -128,20 +132,3 @@ def _session(wal_dir: Path) -> tuple[SessionStart, SessionEnd | None, MarketData
     if not any(isinstance(e, Bar) for _, e in market_events):
         return start, end, None
     return start, end, market_from_events(start, market_events)
-
-
-def _segments(wal_dir: Path) -> list[SegmentEntry]:
-    """The manifest's segment list; an empty segment (a crash right after rotating, or a
-    torn line cut from a fresh segment) holds no record and is left out."""
-    return [
-        SegmentEntry(
-            name=s.name,
-            records=s.records,
-            bytes=s.bytes,
-            sha256=s.sha256,
-            first_seq=s.first_seq,
-            last_seq=s.last_seq,
-        )
-        for s in segment_infos(wal_dir)
-        if s.first_seq is not None and s.last_seq is not None
-    ]

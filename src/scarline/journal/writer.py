@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import sys
 from binascii import hexlify
@@ -11,13 +10,13 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import msgspec
 
 from scarline.errors import WalError
 from scarline.events import Event
-from scarline.journal.format import CANONICAL, Envelope, segment_name, unappendable
+from scarline.journal.format import Envelope, is_canonical, segment_name, unappendable
 from scarline.journal.lock import DirLock
 from scarline.journal.recovery import Recovery, repair
 from scarline.journal.segments import segment_index
@@ -110,9 +109,9 @@ class WalWriter:
 
     def append(self, event: Event, ts: int) -> int:
         """Write ``event`` at time ``ts`` (int ns) as the next record; returns its seq."""
-        cls = type(event)
-        if cls not in CANONICAL or type(ts) is not int:
+        if not is_canonical(event) or type(ts) is not int:
             raise unappendable(event, ts)
+        cls = type(event)
         self._check_open()
         seq = self._seq
         canonical = self._encode(Envelope(seq, ts, cls.__name__, event))
@@ -345,14 +344,14 @@ class _Segments:
             self._write(part)
         return sum(len(part) for part in parts)
 
-    def _open_segment(self, *, new: bool) -> io.BufferedWriter:
+    def _open_segment(self, *, new: bool) -> BinaryIO:
         path = self._wal_dir / segment_name(self._index)
         fh = path.open("xb" if new else "ab", buffering=_WRITE_BUFFER)
         if new and self._durable:
             _fsync_dir(self._wal_dir)
         return fh
 
-    def _closed_write(self, line: bytes | memoryview) -> int:
+    def _closed_write(self, line: object) -> int:
         raise WalError(f"WAL writer for {self._wal_dir} is closed")
 
 

@@ -6,7 +6,7 @@ scars, mutated weights) live in tensors, not here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -22,9 +22,10 @@ class QNetConfig(Strict):
         max_length=2,
         description="units of each hidden layer (one or two layers)",
     )
-    actions: list[float] = Field(
+    actions: list[Annotated[float, Field(ge=-10.0, le=10.0)]] = Field(
         default_factory=lambda: [-1.0, 0.0, 1.0],
         min_length=2,
+        max_length=1024,
         description="target exposure of each discrete action, e.g. short / flat / long",
     )
     epsilon_start: float = Field(
@@ -55,7 +56,7 @@ class QNetConfig(Strict):
         default=250, ge=1, description="updates (not steps) between target-network copies"
     )
     warmup_steps: int = Field(default=64, ge=0, description="no update before this step")
-    torch_threads: int = Field(default=1, ge=1, description="torch CPU threads of the run")
+    torch_threads: int = Field(default=1, ge=1, le=1024, description="torch CPU threads of the run")
     init: Literal["kaiming-uniform"] = Field(
         default="kaiming-uniform", description="weight initialization of the founders"
     )

@@ -3,26 +3,51 @@ promotion history, the approvals given."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from scarline.ledger.anchor import GENESIS_HEAD
+from scarline.ledger.policy import LedgerPolicy, parse_policy
 from scarline.ledger.records import (
+    AmbiguousPolicy,
     Approval,
     LedgerError,
     LedgerRecord,
     PolicyRegistered,
+    PolicySet,
     Promotion,
     Rollback,
+    UnknownPolicy,
 )
 
 STAGES: tuple[str, ...] = ("Research", "Candidate", "Shadow", "LimitedLive", "Production")
 APPROVAL_STAGES: frozenset[str] = frozenset({"LimitedLive", "Production"})
+HASH_PREFIX_MIN = 6
+"""A policy hash prefix names a policy only from this many hex digits on; shorter digit
+strings are agent ids (``promote 2`` is agent 2, never a run id starting with 2…)."""
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass
 class PolicyState:
     registered: PolicyRegistered
     stage: str = "Research"
+    since: int = 0
+    """Seq of the record that put the policy at ``stage`` (an approval for the next stage
+    counts only when given after it)."""
+    gate_report_sha256: str | None = None
+    """The gates.json sha256 bound at registration or by the Shadow promotion."""
+
+
+@dataclass(frozen=True)
+class ApprovalContext:
+    """Where an approval was given: the policy's stage then, the ledger head it was appended
+    to (part of what the approver signed) and the ledger policy in force."""
+
+    given_at: str
+    prev: str
+    policy: LedgerPolicy | None
 
 
 @dataclass
@@ -33,6 +58,15 @@ class LedgerState:
     history: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in STAGES})
     approvals: dict[tuple[str, str], list[LedgerRecord]] = field(default_factory=dict)
     records: list[LedgerRecord] = field(default_factory=list)
+    policy: LedgerPolicy | None = None
+    """The ledger policy in force (the last ``PolicySet``); ``None`` before the first."""
+    policy_seq: int | None = None
+    context: dict[int, ApprovalContext] = field(default_factory=dict)
+    """Per approval seq: where it was given."""
+
+    @property
+    def head(self) -> str:
+        return self.records[-1].h if self.records else GENESIS_HEAD
 
     def current(self, stage: str) -> str | None:
         """The policy most recently promoted to ``stage`` that is still there."""
@@ -43,37 +77,69 @@ class LedgerState:
 
     def apply(self, rec: LedgerRecord) -> None:
         data = rec.data
+        prev = self.head
         self.records.append(rec)
         if isinstance(data, PolicyRegistered):
-            self.policies[data.policy] = PolicyState(data)
+            self.policies[data.policy] = PolicyState(
+                data, since=rec.seq, gate_report_sha256=data.gate_report_sha256
+            )
             self.history["Research"].append(data.policy)
         elif isinstance(data, Approval):
             self.approvals.setdefault((data.policy, data.stage), []).append(rec)
+            st = self.policies.get(data.policy)
+            given_at = st.stage if st is not None else "Research"
+            self.context[rec.seq] = ApprovalContext(given_at, prev, self.policy)
         elif isinstance(data, Promotion):
-            self.policies[data.policy].stage = data.to_stage
+            st = self.policies[data.policy]
+            st.stage, st.since = data.to_stage, rec.seq
             self.history[data.to_stage].append(data.policy)
+            bound = next((e.sha256 for e in data.evidence if e.kind == "gate_report"), None)
+            st.gate_report_sha256 = st.gate_report_sha256 or bound
         elif isinstance(data, Rollback):
             below = STAGES[STAGES.index(data.stage) - 1]
-            self.policies[data.from_policy].stage = below
+            st = self.policies[data.from_policy]
+            st.stage, st.since = below, rec.seq
             # the approval it went up with is spent: going back up needs a new one
             self.approvals.pop((data.from_policy, data.stage), None)
+            if STAGES.index(below) < STAGES.index("Shadow"):  # re-gating is allowed again
+                st.gate_report_sha256 = st.registered.gate_report_sha256
+        elif isinstance(data, PolicySet):
+            self.policy = parse_policy(data.text, f"policy at ledger seq {rec.seq}")
+            self.policy_seq = rec.seq
 
-    def resolve(self, ref: str) -> str:
-        """A registered policy id from an exact id, a unique prefix, or an agent id (``N``
-        matching ``<run_id>:N``)."""
-        if ref in self.policies:
+    def resolve(self, ref: str, run_dir: str | None = None) -> str:
+        """A registered policy id from, in this order: the exact ledger id; an agent id
+        (``N``: exactly ``<run_id>:N``, never a prefix); a policy hash prefix of at least
+        :data:`HASH_PREFIX_MIN` hex digits. ``run_dir`` (absolute) keeps only the policies
+        registered from that run. None found: :class:`UnknownPolicy`; more than one:
+        :class:`AmbiguousPolicy`, listing them (both exit 2)."""
+        if ref in self.policies and (run_dir is None or self._from(ref, run_dir)):
             return ref
-        found = [p for p in self.policies if p.startswith(ref)]
-        if not found and ref.isdigit():
-            found = [p for p in self.policies if p.endswith(f":{ref}")]
+        pool = [p for p in self.policies if run_dir is None or self._from(p, run_dir)]
+        found: list[str] = []
+        if ref.isdigit():
+            found = [p for p in pool if self.policies[p].registered.agent == int(ref)]
+            found = [p for p in found if str(self.policies[p].registered.agent) == ref]
+        key = ref.lower()
+        if not found and len(key) >= HASH_PREFIX_MIN and _HEX.fullmatch(key):
+            found = [
+                p for p in pool if (self.policies[p].registered.policy_hash or "").startswith(key)
+            ]
         if len(found) == 1:
             return found[0]
         if not found:
-            raise LedgerError(
-                f"policy {ref!r} is not in the ledger (register it: "
+            where = f" from {run_dir}" if run_dir else ""
+            raise UnknownPolicy(
+                f"policy {ref!r}{where} is not in the ledger (register it: "
                 f"`scarline promote {ref} --to candidate --run RUN_DIR`)"
             )
-        raise LedgerError(f"policy {ref!r} is ambiguous: {', '.join(sorted(found))}")
+        raise AmbiguousPolicy(
+            f"policy {ref!r} is ambiguous: it names {', '.join(sorted(found))} "
+            "(give the ledger id, or --run RUN_DIR)"
+        )
+
+    def _from(self, policy: str, run_dir: str) -> bool:
+        return self.policies[policy].registered.run_dir == run_dir
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,37 +1,55 @@
-"""The ledger directory: its state read back (after checking the whole chain) and records
-appended under the directory lock, in the journal's format and chain (``docs/wal.md``)."""
+"""The ledger directory: its state read back (after checking the whole chain and the
+anchor) and records appended under the directory lock, in the journal's format and chain
+(``docs/wal.md``), each append signed into the anchor by the writer's key.
+
+No write ever trims or rewrites a record. A torn last line is set aside (moved to
+``<segment>.torn-<ns>``) only when the anchor shows a write of exactly that record was
+interrupted; any other difference between the records and the anchor refuses every write.
+"""
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
+import structlog
 
+from scarline.digest import file_sha256
 from scarline.gates.flags import FLAGS, unknown_flags
-from scarline.journal.format import H_CLOSE, H_OPEN, TAIL, chain_hash, seal, segment_name
+from scarline.journal.format import H_CLOSE, H_OPEN, TAIL, segment_name
 from scarline.journal.lock import DirLock
-from scarline.journal.recovery import repair
 from scarline.journal.scan import scan
 from scarline.journal.segments import list_segments
-from scarline.journal.verify import VerifyReport, verify
-from scarline.ledger.checks import collect_evidence, decode_manifest, manifest_sha256
+from scarline.ledger.anchor import compare, read_anchor
+from scarline.ledger.appender import Appender, set_aside, write_text
+from scarline.ledger.audit import LedgerReport, audit, torn_tail
+from scarline.ledger.checks import (
+    collect_evidence,
+)
+from scarline.ledger.policy import POLICY_FILE, default_policy_text, parse_policy
 from scarline.ledger.records import (
     LEDGER_ID,
     Approval,
     Envelope,
     LedgerError,
     LedgerRecord,
-    LedgerRecordData,
     PolicyRegistered,
+    PolicySet,
     Promotion,
     PromotionRefused,
     Rollback,
+    UnknownPolicy,
 )
 from scarline.ledger.state import STAGES, LedgerState, next_stage, parse_stage
+from scarline.signing import (
+    KeyStore,
+    KeyStoreError,
+    SigningKey,
+    key_name,
+)
 
 LEDGER_ENV = "SCARLINE_LEDGER"
 DEFAULT_LEDGER = Path("ledger")
@@ -44,30 +62,47 @@ def default_ledger_dir() -> Path:
 class Ledger:
     """The ledger directory: read its state, append records under the directory lock."""
 
-    def __init__(self, directory: Path | str | None = None) -> None:
+    def __init__(self, directory: Path | str | None = None, *, key: str | None = None) -> None:
         self.dir = Path(directory) if directory is not None else default_ledger_dir()
+        self.key_name = key or key_name()
+        """The key that signs what this process writes (``$SCARLINE_KEY``, else default)."""
         self._decode = msgspec.json.Decoder(Envelope).decode
         self._encode = msgspec.json.Encoder().encode
 
     # reading
 
-    def verify(self) -> VerifyReport:
+    def verify(self, *, evidence: bool = False) -> LedgerReport:
+        """The chain, the anchor, the policy, every signature (approvals, each policy's run
+        manifest and gate report); ``evidence``: also re-run each policy's run-directory
+        evidence checks (artifacts, replay)."""
         if not self.dir.is_dir():
             raise LedgerError(f"no ledger at {self.dir}")
-        return verify(self.dir, LEDGER_ID)
+        return audit(self.dir, self._read_upto, evidence=evidence)
 
     def records(self) -> list[LedgerRecord]:
-        """Every record, after checking the whole chain (a tampered ledger proves nothing)."""
+        """Every record, after checking the whole chain and the anchor (a tampered or cut
+        ledger proves nothing)."""
         if not self.dir.is_dir():
             return []
         found = scan(self.dir, LEDGER_ID)
-        if found.bad is not None:
-            bad = found.bad
+        torn_bytes = torn_tail(
+            self.dir, found.bad, found.bad_is_tail, found.bad_offset, "fails verification"
+        )
+        records = self._read_upto(found.records)
+        anchor = read_anchor(self.dir)
+        if anchor is not None:
+            check = compare(anchor, [r.h for r in records], torn_bytes)
+            problem = check.problem
+            if anchor.signer() is None:
+                problem = "anchor.json: the signature does not verify (forged or edited)"
+            if problem:
+                raise LedgerError(f"ledger {self.dir} fails verification: {problem}")
+        elif torn_bytes:
             raise LedgerError(
-                f"ledger {self.dir} fails verification at segment {bad.segment}, seq {bad.seq} "
-                f"(line {bad.line}): {bad.reason}"
+                f"ledger {self.dir} fails verification: its last line is torn and there is "
+                "no anchor to tell an interrupted write from a cut record"
             )
-        return self._read()
+        return records
 
     def state(self) -> LedgerState:
         st = LedgerState()
@@ -75,12 +110,13 @@ class Ledger:
             st.apply(rec)
         return st
 
-    def _read(self) -> list[LedgerRecord]:
+    def _read_upto(self, limit: int | None = None) -> list[LedgerRecord]:
+        """The complete records (the first ``limit``), decoded; the chain is checked apart."""
         out: list[LedgerRecord] = []
         for path in list_segments(self.dir):
             with path.open("rb") as f:
                 for n, line in enumerate(f, 1):
-                    if not line.endswith(b"\n"):
+                    if not line.endswith(b"\n") or (limit is not None and len(out) >= limit):
                         break
                     body = line[:-1]
                     try:
@@ -93,26 +129,134 @@ class Ledger:
 
     # writing
 
+    def _signing_key(self) -> SigningKey:
+        try:
+            return KeyStore().load(self.key_name)
+        except KeyStoreError as err:
+            raise KeyStoreError(f"the ledger signs every write with your key: {err}") from None
+
     @contextmanager
-    def _locked(self) -> Iterator[_Appender]:
+    def _locked(self, *, adopt: bool = False) -> Iterator[Appender]:
+        """Check the ledger against its anchor and policy, then hand out an appender.
+        ``adopt`` (``scarline ledger anchor``): accept a ledger without an anchor or a
+        policy, or an edited policy.toml, so the appender can record them."""
+        key = self._signing_key()  # before anything is created: a refused write leaves nothing
         self.dir.mkdir(parents=True, exist_ok=True)
+        where = f"ledger {self.dir}"
         with DirLock(self.dir):
-            bad = scan(self.dir, LEDGER_ID).bad
-            if bad is not None and not bad.reason.startswith("line has no newline"):
-                # Only a torn (unterminated) last line is repaired; an edited record, even the
-                # last one, is tampering and blocks every write until someone looks.
+            found = scan(self.dir, LEDGER_ID)
+            try:
+                torn_bytes = torn_tail(self.dir, found.bad, found.bad_is_tail, found.bad_offset)
+            except LedgerError as err:
+                # an edited record, even the last one, is tampering: it blocks every write
                 raise LedgerError(
-                    f"ledger {self.dir} is corrupt at segment {bad.segment}, seq {bad.seq} "
-                    f"(line {bad.line}): {bad.reason}; refusing to write (see `scarline ledger "
-                    "verify`)"
-                )
-            found, _ = repair(self.dir, LEDGER_ID)
+                    f"{err}; refusing to write (see `scarline ledger verify`)"
+                ) from None
             st = LedgerState()
-            for rec in self._read():
+            for rec in self._read_upto(found.records):
                 st.apply(rec)
-            segments = found.segments
+            anchor = read_anchor(self.dir)
+            if anchor is None:
+                if (st.records or torn_bytes) and not adopt:
+                    raise LedgerError(
+                        f"{where} holds {len(st.records)} records but no anchor.json, so its "
+                        "length cannot be checked (written before anchors, or the anchor was "
+                        "deleted); if you trust it as it is, `scarline ledger anchor` anchors it"
+                    )
+                if torn_bytes:
+                    set_aside(self.dir, found)
+            else:
+                signer = anchor.signer()
+                if signer is None:
+                    raise LedgerError(
+                        f"{where}: anchor.json's signature does not verify (forged or edited); "
+                        "refusing to write"
+                    )
+                if st.policy is not None and not st.policy.may("ledger", signer):
+                    raise LedgerError(
+                        f"{where}: anchor.json is signed by key {signer.key_id}, which the "
+                        "ledger policy does not let write the ledger; refusing to write"
+                    )
+                check = compare(anchor, [r.h for r in st.records], torn_bytes)
+                if check.problem:
+                    raise LedgerError(
+                        f"{where}: {check.problem}; refusing to write (see `scarline ledger "
+                        "verify`)"
+                    )
+                if check.torn_is_interrupted_write:
+                    set_aside(self.dir, found)
+            if st.policy is not None:
+                if not st.policy.may("ledger", key.public):
+                    raise LedgerError(
+                        f"your key {key.name!r} ({key.public.key_id}) may not write {where} "
+                        f"(policy roles.ledger: {st.policy.holders('ledger')}); a holder adds "
+                        "it to policy.toml and records that with `scarline ledger anchor`"
+                    )
+                self._check_policy_file(st, adopt)
+            segments = list_segments(self.dir)
             path = segments[-1] if segments else self.dir / segment_name(0)
-            yield _Appender(self, st, path, found.head, found.records)
+            app = Appender(self.dir, st, path, key)
+            if st.policy is None and not adopt:
+                app.set_policy(self._first_policy(key))
+            yield app
+
+    def _check_policy_file(self, st: LedgerState, adopt: bool) -> None:
+        """policy.toml must be the policy in force; a missing file is restored from it."""
+        path = self.dir / POLICY_FILE
+        assert st.policy_seq is not None
+        recorded = st.records[st.policy_seq].data
+        assert isinstance(recorded, PolicySet)
+        if not path.is_file():
+            write_text(path, recorded.text)
+        elif file_sha256(path) != recorded.sha256 and not adopt:
+            raise LedgerError(
+                f"{path} differs from the policy in force (recorded at seq {st.policy_seq}): "
+                "record the change with `scarline ledger anchor`, or restore the file; "
+                "refusing to write"
+            )
+
+    def _first_policy(self, key: SigningKey) -> str:
+        """policy.toml if someone wrote one, else the default: ``key`` holds every role."""
+        path = self.dir / POLICY_FILE
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        text = default_policy_text(key.name, key.public)
+        structlog.get_logger("scarline.ledger").warning(
+            "ledger.policy_created",
+            path=str(path),
+            key=key.name,
+            key_id=key.public.key_id,
+            note="this key may sign runs and gate reports, write and approve; edit policy.toml "
+            "and run `scarline ledger anchor` to change that",
+        )
+        return text
+
+    def anchor(self, *, now: int | None = None) -> dict[str, object]:
+        """``scarline ledger anchor``: anchor a ledger written before anchors (recording
+        policy.toml, or a default one, as its first policy), record an edited policy.toml,
+        or re-sign the anchor of an intact ledger. Never accepts a cut or edited ledger."""
+        with self._locked(adopt=True) as app:
+            st = app.state
+            path = self.dir / POLICY_FILE
+            text = path.read_text(encoding="utf-8") if path.is_file() else None
+            if st.policy is None:
+                status = "adopted" if st.records else "created"
+                app.set_policy(text or self._first_policy(app.key), now)
+            elif text is not None and parse_policy(text, str(path)).sha256 != st.policy.sha256:
+                app.set_policy(text, now)
+                status = "policy recorded"
+            else:
+                self._check_policy_file(st, adopt=False)
+                app.reanchor()
+                status = "anchored"
+            return {
+                "status": status,
+                "ledger": str(self.dir),
+                "records": len(st.records),
+                "head": st.head,
+                "policy_sha256": st.policy.sha256 if st.policy else None,
+                "key_id": app.key.public.key_id,
+            }
 
     def register(self, policy: str, run_dir: Path, *, now: int | None = None) -> PolicyRegistered:
         with self._locked() as app:
@@ -141,15 +285,31 @@ class Ledger:
             )
         with self._locked() as app:
             pid = app.state.resolve(policy)
-            target = parse_stage(stage) if stage else next_stage(app.state.policies[pid].stage)
+            here = app.state.policies[pid].stage
+            target = parse_stage(stage) if stage else next_stage(here)
             if target == "Research":
                 raise LedgerError("nothing to approve for Research")
-            event = Approval(
-                policy=pid,
-                stage=target,
-                by=by.strip(),
-                reason=reason.strip(),
-                flags=tuple(sorted(set(flags))),
+            below = STAGES[STAGES.index(target) - 1]
+            if here != below:
+                raise LedgerError(
+                    f"an approval for {target} is given while the policy is at {below}; "
+                    f"{pid} is at {here}"
+                )
+            policy_in_force = app.state.policy
+            assert policy_in_force is not None  # _locked records one before any other record
+            if not policy_in_force.may_approve(target, app.key.public):
+                raise LedgerError(
+                    f"your key {app.key.name!r} ({app.key.public.key_id}) may not approve "
+                    f"{target} (policy approvers.{target}: {policy_in_force.holders(target)})"
+                )
+            event = app.signed(
+                Approval(
+                    policy=pid,
+                    stage=target,
+                    by=by.strip(),
+                    reason=reason.strip(),
+                    flags=tuple(sorted(set(flags))),
+                )
             )
             app.append(event, now)
             return event
@@ -165,19 +325,21 @@ class Ledger:
         """Move ``policy`` up one stage, re-checking (and binding) every piece of evidence."""
         target = parse_stage(to)
         with self._locked() as app:
-            try:
-                pid = app.state.resolve(policy)
-            except LedgerError:
+            run = str(Path(run_dir).resolve()) if run_dir is not None else None
+            known = app.state.policies.get(policy)
+            if run is not None and known is not None and known.registered.run_dir != run:
+                raise LedgerError(
+                    f"policy {policy} was registered from {known.registered.run_dir}, not {run_dir}"
+                )
+            try:  # with --run, an agent id names that run's agent, never another run's
+                pid = app.state.resolve(policy, run)
+            except UnknownPolicy:
                 if run_dir is None:
                     raise
                 reg = app.register(policy, run_dir)
                 app.append(reg, now)
                 pid = reg.policy
             st = app.state.policies[pid]
-            if run_dir is not None and Path(run_dir).resolve() != Path(st.registered.run_dir):
-                raise LedgerError(
-                    f"policy {pid} was registered from {st.registered.run_dir}, not {run_dir}"
-                )
             here = st.stage
             if target == "Research" or STAGES.index(target) != STAGES.index(here) + 1:
                 nxt = next_stage(here) if here != STAGES[-1] else None
@@ -228,76 +390,3 @@ class Ledger:
             )
             app.append(event, now)
             return event
-
-
-class _Appender:
-    """Inside the lock: the folded state and the chain head; appends one record at a time."""
-
-    def __init__(
-        self, ledger: Ledger, state: LedgerState, path: Path, head: bytes, seq: int
-    ) -> None:
-        self.ledger = ledger
-        self.state = state
-        self._path = path
-        self._head = head
-        self._seq = seq
-
-    def append(self, event: LedgerRecordData, now: int | None) -> LedgerRecord:
-        ts = time.time_ns() if now is None else now
-        kind = type(event).__name__
-        canonical = self.ledger._encode(Envelope(self._seq, ts, kind, event))
-        digest = chain_hash(self._head, canonical)
-        with self._path.open("ab") as f:
-            f.write(seal(canonical, digest))
-            f.flush()
-            os.fsync(f.fileno())
-        rec = LedgerRecord(self._seq, ts, kind, event, digest.hex())
-        self.state.apply(rec)
-        self._head = digest
-        self._seq += 1
-        return rec
-
-    def register(self, policy: str, run_dir: Path) -> PolicyRegistered:
-        run = Path(run_dir).resolve()
-        manifest_path = run / "manifest.json"
-        if not manifest_path.is_file():
-            raise LedgerError(f"{manifest_path}: no run manifest; cannot register {policy}")
-        raw = manifest_path.read_bytes()
-        manifest = decode_manifest(manifest_path, raw)
-        run_id = str(manifest.get("run_id", run.name))
-        agent: int | None = None
-        policy_hash: str | None = None
-        if policy.isdigit():
-            agent = int(policy)
-            n_agents = int(manifest.get("agents", 0))
-            if agent >= n_agents:
-                raise LedgerError(f"{run}: no agent {agent} (the run has {n_agents} agents)")
-            pid = f"{run_id}:{agent}"
-        else:
-            policy_hash = _vault_hash(run, policy)
-            pid = policy_hash
-        if pid in self.state.policies:
-            raise LedgerError(f"policy {pid} is already registered")
-        return PolicyRegistered(
-            policy=pid,
-            run_dir=str(run),
-            run_id=run_id,
-            manifest_sha256=manifest_sha256(manifest),
-            agent=agent,
-            policy_hash=policy_hash,
-        )
-
-
-def _vault_hash(run: Path, prefix: str) -> str:
-    from scarline.evolution.vault import Vault  # only needed for vault policies
-
-    vault_dir = run / "vault"
-    if not vault_dir.is_dir():
-        raise LedgerError(
-            f"{run}: {prefix!r} is not an agent id and the run has no vault/ of policy hashes"
-        )
-    found = [h for h in Vault(vault_dir).hashes() if h.startswith(prefix.lower())]
-    if len(found) != 1:
-        what = "no" if not found else f"{len(found)}"
-        raise LedgerError(f"{vault_dir}: {what} policy hashes start with {prefix!r}")
-    return found[0]

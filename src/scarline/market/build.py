@@ -61,7 +61,10 @@ def raw_from_frame(
     if n == 0:
         raise DataError(f"{source}: no data rows")
 
-    stamps, bad = timestamps_ns(frame["timestamp"])
+    try:
+        stamps, bad = timestamps_ns(frame["timestamp"])
+    except CellError as err:
+        raise fail(err.index, "timestamp", str(err)) from None
     if bad is not None:
         text = frame["timestamp"].iloc[bad]
         raise fail(bad, "timestamp", f"cannot parse {str(text)!r} as an ISO 8601 timestamp")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -192,7 +193,7 @@ def _check_order(raw: RawTable, out: _Collector) -> None:
     )
     by = np.argsort(sym, kind="stable")
     back = (sym[by][1:] == sym[by][:-1]) & (ts[by][1:] < ts[by][:-1]) & ~dup[by][1:]
-    prev = dict(zip(by[1:][back].tolist(), by[:-1][back].tolist(), strict=True))
+    prev: dict[int, int] = dict(zip(by[1:][back].tolist(), by[:-1][back].tolist(), strict=True))
     out.add(
         "error",
         "out_of_order",
@@ -205,6 +206,18 @@ def _check_order(raw: RawTable, out: _Collector) -> None:
     )
 
 
+def _missing_message(col: str, codes: np.ndarray, i: int) -> str:
+    return f"{MISSING_LABELS[codes[i]]} value in '{col}'"
+
+
+def _non_positive_message(raw: RawTable, col: str, i: int) -> str:
+    return f"{col} {_price(raw, col, i)} is not positive"
+
+
+def _negative_message(col: str, lots: np.ndarray, i: int) -> str:
+    return f"{col} {int(lots[i])} is negative"
+
+
 def _check_values(raw: RawTable, out: _Collector) -> None:
     """Missing values, non-positive prices, negative sizes, OHLC bounds, crossed quotes."""
     present = {c: m == OK for c, m in raw.missing.items()}
@@ -214,7 +227,7 @@ def _check_values(raw: RawTable, out: _Collector) -> None:
             "missing_value",
             np.flatnonzero(codes != OK),
             col,
-            lambda i, c=col, m=codes: f"{MISSING_LABELS[m[i]]} value in '{c}'",
+            partial(_missing_message, col, codes),
         )
     for col, units in raw.prices.items():
         out.add(
@@ -222,7 +235,7 @@ def _check_values(raw: RawTable, out: _Collector) -> None:
             "non_positive_price",
             np.flatnonzero(present[col] & (units <= 0)),
             col,
-            lambda i, c=col: f"{c} {_price(raw, c, i)} is not positive",
+            partial(_non_positive_message, raw, col),
         )
     for col, lots in raw.sizes.items():
         out.add(
@@ -230,7 +243,7 @@ def _check_values(raw: RawTable, out: _Collector) -> None:
             "negative_size",
             np.flatnonzero(present[col] & (lots < 0)),
             col,
-            lambda i, c=col, v=lots: f"{c} {int(v[i])} is negative",
+            partial(_negative_message, col, lots),
         )
     if raw.has_ohlc:
         o, h, lo, c = (raw.prices[k] for k in ("open", "high", "low", "close"))

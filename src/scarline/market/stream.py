@@ -11,12 +11,24 @@ from dataclasses import replace
 
 import numpy as np
 
+from scarline.errors import WalError
 from scarline.events import Bar, Quote, SessionStart
 from scarline.market.frame import MarketData, Quotes
+from scarline.session import SessionIds
 
 
 def normalized(market: MarketData) -> MarketData:
-    """Zero every field where no bar exists, so a market equals its own WAL round trip."""
+    """Zero every field where no bar exists and drop the time rows where no instrument has
+    a bar, so a market equals its own WAL round trip.
+
+    A step journals a ``Bar`` per valid cell and replay rebuilds the time axis from them: a
+    row without any bar (a file's only row at a time with a missing price, or the times of
+    symbols ``data.symbols`` left out) would be stepped by the run but not by the replay,
+    shifting every later record. Run and replay both step only rows with a bar.
+    """
+    rows = np.flatnonzero(market.valid.any(axis=1))
+    if rows.size < market.n_steps:
+        market = _rows(market, rows)
     invalid = ~market.valid
 
     def clean(a: np.ndarray) -> np.ndarray:
@@ -43,11 +55,29 @@ def normalized(market: MarketData) -> MarketData:
     )
 
 
+def _rows(market: MarketData, rows: np.ndarray) -> MarketData:
+    q = market.quotes
+    return replace(
+        market,
+        timestamps=market.timestamps[rows],
+        open=market.open[rows],
+        high=market.high[rows],
+        low=market.low[rows],
+        close=market.close[rows],
+        volume=market.volume[rows],
+        valid=market.valid[rows],
+        exog=market.exog[rows],
+        quotes=None
+        if q is None
+        else Quotes(q.bid[rows], q.ask[rows], q.bid_size[rows], q.ask_size[rows]),
+    )
+
+
 class BarEmitter:
     """Builds the Bar/Quote events of step ``t``; arrays are turned into Python lists once."""
 
-    def __init__(self, market: MarketData, run_id: str, session_id: str) -> None:
-        self._run_id, self._session_id = run_id, session_id
+    def __init__(self, market: MarketData, ids: SessionIds) -> None:
+        self._run_id, self._session_id = ids.run_id, ids.session_id
         self._cols = [
             a.tolist() for a in (market.open, market.high, market.low, market.close, market.volume)
         ]
@@ -95,17 +125,51 @@ class BarEmitter:
         ]
 
 
+def _check_event(ts: int, event: Bar | Quote, m_n: int, k_n: int) -> None:
+    """A record the market cannot hold (a chain-valid WAL can still say anything) is a
+    :class:`WalError` naming it, not an IndexError deep in numpy."""
+    kind = type(event).__name__
+    if not 0 <= event.instrument < m_n:
+        raise WalError(
+            f"the WAL's {kind} at ts {ts} names instrument {event.instrument}, but its "
+            f"SessionStart lists {m_n} instrument(s) (0..{m_n - 1})"
+        )
+    fields: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+    if isinstance(event, Quote):
+        fields = ("bid", "ask", "bid_size", "ask_size")
+    for name in fields:
+        value = getattr(event, name)
+        if not -(2**63) <= value < 2**63:
+            raise WalError(
+                f"the WAL's {kind} of instrument {event.instrument} at ts {ts} has {name} "
+                f"{value}, outside int64"
+            )
+    if isinstance(event, Bar) and len(event.exog) != k_n:
+        raise WalError(
+            f"the WAL's Bar of instrument {event.instrument} at ts {ts} has "
+            f"{len(event.exog)} exogenous values, its SessionStart names {k_n}"
+        )
+
+
 def market_from_events(
     start: SessionStart, records: Iterable[tuple[int, Bar | Quote]]
 ) -> MarketData:
     """Rebuild a session's market from its SessionStart and its (ts, Bar | Quote) stream."""
     bars: list[tuple[int, Bar]] = []
     quotes: list[tuple[int, Quote]] = []
+    m_n, k_n = len(start.instruments), len(start.exog_names)
     for ts, event in records:
-        (bars if isinstance(event, Bar) else quotes).append((ts, event))
+        _check_event(ts, event, m_n, k_n)
+        if isinstance(event, Bar):
+            bars.append((ts, event))
+        else:
+            quotes.append((ts, event))
     timestamps = np.array(sorted({ts for ts, _ in bars}), dtype=np.int64)
     row = {int(ts): i for i, ts in enumerate(timestamps)}
-    t_n, m_n, k_n = len(timestamps), len(start.instruments), len(start.exog_names)
+    t_n = len(timestamps)
+    for ts, e in quotes:
+        if ts not in row:
+            raise WalError(f"the WAL's Quote of instrument {e.instrument} at ts {ts} has no Bar")
     ohlcv = np.zeros((5, t_n, m_n), dtype=np.int64)
     valid = np.zeros((t_n, m_n), dtype=bool)
     exog = np.zeros((t_n, m_n, k_n), dtype=np.float64)

@@ -9,12 +9,44 @@ import numpy as np
 from scarline.errors import ConfigError
 from scarline.market.frame import MarketData, Quotes
 
+FIRST_DATE = np.datetime64("1677-09-22", "D")
+LAST_DATE = np.datetime64("2262-04-10", "D")
+"""Dates and times of a config are within these days (int64 nanoseconds since 1970)."""
+
+
+def date_ns(text: str) -> int:
+    """``text`` (an ISO 8601 date or date-time) in ns since 1970; ``ValueError`` naming the
+    supported range for year 1 or year 3000 (numpy would silently wrap them around)."""
+    try:
+        value = np.datetime64(text.strip())
+    except ValueError:
+        raise ValueError(f"cannot parse {text!r} as an ISO 8601 date") from None
+    if np.isnat(value):
+        raise ValueError(f"cannot parse {text!r} as an ISO 8601 date")
+    if not FIRST_DATE <= value.astype("datetime64[D]") <= LAST_DATE:
+        raise ValueError(
+            f"{text!r} is outside the supported range {FIRST_DATE} .. {LAST_DATE} "
+            "(int64 nanoseconds since 1970)"
+        )
+    return int(value.astype("datetime64[ns]").astype(np.int64))
+
 
 def _ns(date: str, field: str) -> int:
     try:
-        return int(np.datetime64(date, "ns").astype(np.int64))
-    except ValueError:
-        raise ConfigError(f"data.{field}: cannot parse {date!r} as a date") from None
+        return date_ns(date)
+    except ValueError as err:
+        raise ConfigError(f"data.{field}: {err}") from None
+
+
+def window_ns(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    """``[start, end]`` in ns, inclusive (a date ``end`` includes its whole day); None: open."""
+    first = None if start is None else _ns(start, "start")
+    last = None
+    if end is not None:
+        last = _ns(end, "end")
+        if len(end.strip()) <= 10:  # a date: include that whole day
+            last += 86_400 * 10**9 - 1
+    return first, last
 
 
 def subset(
@@ -25,14 +57,9 @@ def subset(
 ) -> MarketData:
     """Rows in ``[start, end]`` (a date ``end`` includes its whole day) and the named symbols."""
     ts = market.timestamps
-    lo = 0 if start is None else int(np.searchsorted(ts, _ns(start, "start"), "left"))
-    if end is None:
-        hi = len(ts)
-    else:
-        end_ns = _ns(end, "end")
-        if len(end) <= 10:  # a date: include that whole day
-            end_ns += 86_400 * 10**9 - 1
-        hi = int(np.searchsorted(ts, end_ns, "right"))
+    first, last = window_ns(start, end)
+    lo = 0 if first is None else int(np.searchsorted(ts, first, "left"))
+    hi = len(ts) if last is None else int(np.searchsorted(ts, last, "right"))
     if hi <= lo:
         raise ConfigError(f"data: no rows of {market.name!r} between {start} and {end}")
     out = market.slice(lo, hi)

@@ -8,8 +8,10 @@ so a price is the integer ``ticks * m`` scaled by ``10**e``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 NS_PER_SECOND = 10**9
@@ -51,8 +53,8 @@ def units_text(units: np.ndarray, ticks: np.ndarray) -> np.ndarray:
 
 def timestamps_text(stamps: np.ndarray) -> np.ndarray:
     """ISO 8601 UTC text: ``2020-01-02`` for whole days, else ``2020-01-02T09:30:00Z``."""
-    as_dt = stamps.astype("datetime64[ns]")
+    as_dt: npt.NDArray[np.datetime64] = stamps.astype("datetime64[ns]")
     if np.all(stamps % NS_PER_DAY == 0):
         return np.datetime_as_string(as_dt, unit="D").astype(object)
-    unit = "s" if np.all(stamps % NS_PER_SECOND == 0) else "ns"
+    unit: Literal["s", "ns"] = "s" if np.all(stamps % NS_PER_SECOND == 0) else "ns"
     return np.datetime_as_string(as_dt, unit=unit).astype(object) + "Z"

@@ -11,6 +11,7 @@ from scarline.strict import Strict
 Detector = Literal["page-hinkley", "cusum", "both"]
 Direction = Literal["up", "down", "both"]
 Action = Literal["freeze_exploration", "halve_size"]
+DEFAULT_ACTIONS: tuple[Action, ...] = ("freeze_exploration", "halve_size")
 
 
 class DriftConfig(Strict):
@@ -36,7 +37,7 @@ class DriftConfig(Strict):
         1e-8, gt=0, description="divides z instead of a (nearly) constant warm-up's sd"
     )
     actions: list[Action] = Field(
-        default_factory=lambda: ["freeze_exploration", "halve_size"],
+        default_factory=lambda: list(DEFAULT_ACTIONS),
         description="what an alarm does to the agent",
     )
     size_factor: float = Field(

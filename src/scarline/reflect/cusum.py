@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scarline.reflect.drift import Mode, as_rows, check_mode, fired_sides, idle_rows
+from scarline.reflect.drift import Mode, as_rows, check_mode, fired_sides, update_active
 
 _BASE_ROWS = ("count", "w_mean", "w_m2")
 
@@ -187,16 +187,7 @@ def cusum_step(
     if started is not None and len(started := as_rows(started)):
         c.up_step[started] = step
         c.down_step[started] = step
-    idle = idle_rows(ready)
-    if idle is None:
-        fired = cusum_core(c, z, step)
-    else:
-        saved = c.live[:, idle]
-        fired = cusum_core(c, np.where(ready, z, 0.0), step)
-        c.live[:, idle] = saved
-        fired[idle] = False
-    c.detected = fired
-    return fired.copy()
+    return update_active(c, z, ready, step, cusum_core)
 
 
 def cusum_core(c: Cusum, z: np.ndarray, step: int) -> np.ndarray:

@@ -32,7 +32,8 @@ This module holds what the detectors share (modes, sides, row selection); the de
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -55,6 +56,36 @@ def as_rows(rows: np.ndarray) -> np.ndarray:
 def idle_rows(active: np.ndarray) -> np.ndarray | None:
     """The rows that are not active, or ``None`` when all are (the usual case)."""
     return None if active.all() else np.flatnonzero(~active)
+
+
+class Detector(Protocol):
+    live: np.ndarray  # float64[K, N]: the rows an update changes
+    detected: np.ndarray  # bool[N]: fired at the last update
+
+
+D = TypeVar("D", bound=Detector)
+
+
+def update_active(
+    state: D,
+    x: np.ndarray,
+    active: np.ndarray,
+    step: int,
+    core: Callable[[D, np.ndarray, int], np.ndarray],
+) -> np.ndarray:
+    """Run a detector's ``core`` arithmetic for the ``active`` rows: on all rows (``x`` zeroed
+    where idle), then the idle rows' state is put back and they do not fire. Returns
+    ``fired: bool[N]`` (a copy; ``state.detected`` keeps it)."""
+    idle = idle_rows(active)
+    if idle is None:
+        fired = core(state, x, step)
+    else:
+        saved = state.live[:, idle]
+        fired = core(state, np.where(active, x, 0.0), step)
+        state.live[:, idle] = saved
+        fired[idle] = False
+    state.detected = fired
+    return fired.copy()
 
 
 def fired_sides(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from scarline.events import Array, DriftAlarms
 from scarline.reflect.sentry import DETECTORS, Alarms, DriftSentry
+from scarline.session import SessionIds
 
 
-def drift_alarms_event(
-    run_id: str, session_id: str, alarms: Alarms, sentry: DriftSentry
-) -> DriftAlarms:
+def drift_alarms_event(ids: SessionIds, alarms: Alarms, sentry: DriftSentry) -> DriftAlarms:
     """One row per alarm; ``size_scale`` is each agent's size multiple from now on."""
     return DriftAlarms(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=alarms.step,
         agent=Array.of(alarms.row),
         detector=Array.of(alarms.detector),

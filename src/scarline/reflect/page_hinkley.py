@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scarline.reflect.drift import Mode, as_rows, check_mode, fired_sides, idle_rows
+from scarline.reflect.drift import Mode, as_rows, check_mode, fired_sides, update_active
 
 _PH_ROWS = (  # the watched sides' rows are contiguous: up = [0:8], down = [6:14]
     "sum_up",  # river's _sum_increase
@@ -123,16 +123,7 @@ def page_hinkley_update(
     :func:`page_hinkley_core` runs on the active rows."""
     if s.detected.any():  # river resets a detector at the update after it fired
         s.reset(s.detected)
-    idle = idle_rows(active)
-    if idle is None:
-        fired = page_hinkley_core(s, x, step)
-    else:
-        saved = s.live[:, idle]
-        fired = page_hinkley_core(s, np.where(active, x, 0.0), step)
-        s.live[:, idle] = saved
-        fired[idle] = False
-    s.detected = fired
-    return fired.copy()
+    return update_active(s, x, active, step, page_hinkley_core)
 
 
 def page_hinkley_core(s: PageHinkley, x: np.ndarray, step: int) -> np.ndarray:

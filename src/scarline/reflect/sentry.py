@@ -64,7 +64,7 @@ class Alarms:
 
 
 def _empty(dtype: type) -> np.ndarray:
-    a = np.empty(0, dtype=dtype)
+    a: np.ndarray = np.empty(0, dtype=dtype)
     a.flags.writeable = False
     return a
 

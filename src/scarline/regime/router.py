@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from scarline.features.price import log_prices, log_return
-from scarline.features.window import window_std, window_sum
+from scarline.features.window import window_mean, window_std
 from scarline.market.frame import MarketData
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.strict import Strict
@@ -167,7 +167,7 @@ def buckets(market: MarketData, cfg: RouterConfig) -> Buckets:
         noise = window_std(log_return(lp, 1), cfg.trend_window) * np.sqrt(cfg.trend_window)
         t_stat = move / np.where(noise > 0, noise, np.nan)
         volume = np.where(market.valid, market.volume, np.nan).astype(np.float64)
-        level = window_sum(volume, cfg.liquidity_window) / cfg.liquidity_window
+        level = window_mean(volume, cfg.liquidity_window)
         thin = level < cfg.thin_ratio * _earlier_mean(level)
     trend = np.ones(close.shape, dtype=np.int8)
     trend[t_stat > cfg.trend_t] = 2

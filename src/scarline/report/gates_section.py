@@ -1,7 +1,7 @@
 """The gate report for people: one line per agent and gate, each verdict with the figures
 that decided it and the checks that failed — the Gates section of report.html and the table
-``scarline gates`` prints. It reads ``gates.json`` as written (plain JSON), so the report
-never imports the gates."""
+``scarline gates`` prints. It renders the :class:`~scarline.report.gate_report.GateReport`
+as written in ``gates.json``, so the report never imports the gates."""
 
 from __future__ import annotations
 
@@ -10,34 +10,29 @@ from typing import Any
 
 from rich.table import Table
 
-GATE_NAMES = {
-    "G0": "DataTruth",
-    "G1": "ReplayParity",
-    "G2": "Anti-overfit",
-    "G3": "Robustness",
-    "G4": "Deployability",
-}
+from scarline.report.gate_report import (
+    GATE_NAMES,
+    AgentGates,
+    AntiOverfit,
+    DataTruth,
+    Deployability,
+    GateReport,
+    GateVerdict,
+    ReplayParity,
+    Robustness,
+)
 
 
 def _num(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) else str(value)
 
 
-def _failed(verdict: dict[str, Any]) -> list[str]:
-    summary = ("contracts", "evidence", "thresholds")  # G2's summaries name their checks
-    return [
-        name
-        for name, v in verdict.items()
-        if isinstance(v, dict) and v.get("pass") is False and name not in summary
-    ]
-
-
-def _g2(verdict: dict[str, Any]) -> str:
+def _g2(verdict: AntiOverfit) -> str:
     """Contracts, the evidence decision with its figures, the lag half-life, the flags."""
-    dsr, spa, pbo = verdict.get("dsr", {}), verdict.get("spa", {}), verdict.get("pbo", {})
-    perm = verdict.get("block_permutation", {})
-    contracts = verdict.get("contracts", {})
-    proof = verdict.get("evidence", {})
+    dsr, spa, pbo = verdict.dsr or {}, verdict.spa or {}, verdict.pbo or {}
+    perm = verdict.block_permutation or {}
+    contracts = verdict.contracts or {}
+    proof = verdict.evidence or {}
     text = [
         "contracts " + ("hold" if contracts.get("pass") else "broken"),
         f"evidence {'pass' if proof.get('pass') else 'fail'}: "
@@ -46,96 +41,102 @@ def _g2(verdict: dict[str, Any]) -> str:
         f"PBO {_num(pbo.get('pbo'))}",
         f"permutation p {_num(perm.get('p_value'))}",
     ]
-    lag = verdict.get("time_shift", {}).get("lag")
+    lag = (verdict.time_shift or {}).get("lag")
     half = lag.get("half_life_bars") if isinstance(lag, dict) else None
     if isinstance(half, int | float) or str(half).startswith(">"):
         text.append(f"lag half-life {_num(half, 1)} bars")
-    if verdict.get("flags"):
-        text.append("flags: " + ", ".join(verdict["flags"]))
+    if verdict.flags:
+        text.append("flags: " + ", ".join(verdict.flags))
     return ", ".join(text)
 
 
-def figures(gate: str, verdict: dict[str, Any]) -> str:
+def _g1(verdict: ReplayParity) -> str:
+    if verdict.passed:
+        return "WAL and decision trace reproduced"
+    if verdict.first_mismatch:  # absent in reports written before it
+        return f"differs at {verdict.first_mismatch}"
+    if verdict.config_matches_manifest is False:
+        return "config snapshot differs from the manifest"
+    return "decision trace differs"
+
+
+def _g4(verdict: Deployability) -> str:
+    if verdict.network is not None:
+        return verdict.network
+    lat, parity = verdict.latency or {}, verdict.onnx_parity or {}
+    diff = parity.get("max_abs_diff")
+    if not isinstance(diff, float):
+        return "no ONNX figures"
+    return f"ONNX max diff {diff:.1e}, p99 {_num(lat.get('p99_us'), 1)} µs"
+
+
+def figures(verdict: GateVerdict | None) -> str:
     """A short account of one gate's verdict: its key figures, then what failed."""
-    if verdict.get("skipped"):
+    if verdict is None:
+        return "not in the report"
+    if verdict.skipped:
         return "skipped (--only)"
-    if "error" in verdict:
-        return f"error: {verdict['error']}"
+    if verdict.error is not None:
+        return f"error: {verdict.error}"
     parts: list[str] = []
-    if gate == "G0":
-        parts.append(f"{verdict.get('errors')} errors, {verdict.get('warnings')} warnings")
-        if verdict.get("input_unchanged") is False:
+    if isinstance(verdict, DataTruth):
+        parts.append(f"{verdict.errors} errors, {verdict.warnings} warnings")
+        if verdict.input_unchanged is False:
             parts.append("input changed since the run")
-    elif gate == "G1":
-        mismatch = verdict.get("first_mismatch")  # absent in reports written before it
-        if verdict.get("pass"):
-            parts.append("WAL and decision trace reproduced")
-        elif mismatch:
-            parts.append(f"differs at {mismatch}")
-        elif verdict.get("config_matches_manifest") is False:
-            parts.append("config snapshot differs from the manifest")
-        else:
-            parts.append("decision trace differs")
-    elif gate == "G2":
+    elif isinstance(verdict, ReplayParity):
+        parts.append(_g1(verdict))
+    elif isinstance(verdict, AntiOverfit):
         parts.append(_g2(verdict))
-    elif gate == "G3":
-        fees, wf = verdict.get("fees_x2", {}), verdict.get("walk_forward", {})
+    elif isinstance(verdict, Robustness):
+        fees, wf = verdict.fees_x2 or {}, verdict.walk_forward or {}
         parts.append(
             f"fees x2 return {_num(fees.get('return'))}, "
             f"walk-forward positive {_num(wf.get('positive_share'), 2)}"
         )
-    elif gate == "G4":
-        if "network" in verdict:
-            parts.append(str(verdict["network"]))
-        else:
-            lat, parity = verdict.get("latency", {}), verdict.get("onnx_parity", {})
-            parts.append(
-                f"ONNX max diff {parity.get('max_abs_diff', '?'):.1e}, "
-                f"p99 {_num(lat.get('p99_us'), 1)} µs"
-                if isinstance(parity.get("max_abs_diff"), float)
-                else "no ONNX figures"
-            )
-    failed = _failed(verdict)
+    elif isinstance(verdict, Deployability):
+        parts.append(_g4(verdict))
+    failed = verdict.failed()
     if failed:
         parts.append("failed: " + ", ".join(failed))
     return "; ".join(parts)
 
 
-def identity(entry: dict[str, Any]) -> str:
+def identity(entry: AgentGates) -> str:
     """The agent's policy hash (or kind), and the flags raised for it."""
-    text = str(entry.get("policy_hash") or entry["kind"])
-    flags = entry.get("flags") or []
-    return text + (f" — flagged: {', '.join(flags)}" if flags else "")
+    text = str(entry.policy_hash or entry.kind)
+    return text + (f" — flagged: {', '.join(entry.flags)}" if entry.flags else "")
 
 
-def gates_table(report: dict[str, Any]) -> Table:
+def _passed(verdict: GateVerdict | None) -> bool:
+    return verdict is not None and verdict.passed is True
+
+
+def gates_table(report: GateReport) -> Table:
     """The terminal table: one row per agent and gate."""
     table = Table(title="Gates", title_justify="left")
     for col in ("agent", "gate", "verdict", "figures"):
         table.add_column(col, overflow="fold")
-    for agent, entry in report["agents"].items():
-        for gate, name in GATE_NAMES.items():
-            v = entry.get(gate, {})
-            mark = "[green]pass[/]" if v.get("pass") else "[red]FAIL[/]"
-            table.add_row(agent, f"{gate} {name}", mark, figures(gate, v))
-        overall = "[bold green]PASS[/]" if entry.get("pass") else "[bold red]FAIL[/]"
+    for agent, entry in report.agents.items():
+        for gate, v in entry.verdicts().items():
+            mark = "[green]pass[/]" if _passed(v) else "[red]FAIL[/]"
+            table.add_row(agent, f"{gate} {GATE_NAMES[gate]}", mark, figures(v))
+        overall = "[bold green]PASS[/]" if entry.passed else "[bold red]FAIL[/]"
         table.add_row(agent, "[bold]all[/]", overall, identity(entry))
     return table
 
 
-def gates_html(report: dict[str, Any]) -> str:
+def gates_html(report: GateReport) -> str:
     """The report.html section (same content as :func:`gates_table`)."""
     e = html.escape
     rows = []
-    for agent, entry in report["agents"].items():
-        for gate, name in GATE_NAMES.items():
-            v = entry.get(gate, {})
-            verdict = "pass" if v.get("pass") else "FAIL"
+    for agent, entry in report.agents.items():
+        for gate, v in entry.verdicts().items():
+            verdict = "pass" if _passed(v) else "FAIL"
             rows.append(
-                f"<tr><td>{e(agent)}</td><td>{gate} {name}</td><td>{verdict}</td>"
-                f"<td>{e(figures(gate, v))}</td></tr>\n"
+                f"<tr><td>{e(agent)}</td><td>{gate} {GATE_NAMES[gate]}</td><td>{verdict}</td>"
+                f"<td>{e(figures(v))}</td></tr>\n"
             )
-        overall = "PASS" if entry.get("pass") else "FAIL"
+        overall = "PASS" if entry.passed else "FAIL"
         rows.append(
             f"<tr><th>{e(agent)}</th><th>all</th><th>{overall}</th>"
             f"<td>{e(identity(entry))}</td></tr>\n"

@@ -9,15 +9,14 @@ through ``html.escape``. The page is a pure function of the results plus the opt
 from __future__ import annotations
 
 import html
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from scarline.diary.attribution import attribution_line, read_coverage
-from scarline.diary.schema import DIARY_FILE
-from scarline.evolution.lineage import LINEAGE_FILE, read_lineage
+from scarline.evolution.lineage import read_lineage
+from scarline.report.gate_report import read_gate_report
 from scarline.report.gates_section import gates_html
 from scarline.report.headline import Headline, headline, percent
 from scarline.report.learning import LEARNING_PNG, plot_learning, results_learning
@@ -26,6 +25,7 @@ from scarline.report.plots import write_plots
 from scarline.report.results import OUTCOMES, RunResults
 from scarline.report.strategies import strategy_rows
 from scarline.report.style import CSS
+from scarline.rundir import RunDir
 
 TABLE_ROWS = 50
 LINEAGE_PNG = "lineage.png"
@@ -107,6 +107,7 @@ def _strategies_table(results: RunResults, metrics: AgentMetrics) -> str:
     )
     head = f'<th>strategy</th>{head}<th class="num">fees</th><th class="num">dead</th>'
     body = []
+    assert results.kinds is not None  # RunResults fills it in (the policies when not given)
     for r in strategy_rows(metrics, results.kinds):
         cells = [
             f"{r.agents:,}",
@@ -181,7 +182,7 @@ def render_report(
         parts.append('<h2>Learning</h2>\n<div class="learning">\n')
         parts += [f"<p>{_e(line)}</p>\n" for line in learning]
         parts.append(
-            f'<figure><img src="plots/{LEARNING_PNG}" alt="learning curve">'
+            f'<figure><img src="{RunDir.PLOTS}/{LEARNING_PNG}" alt="learning curve">'
             "<figcaption>Learning curve: the learners' median cumulative return (10-90 % "
             "band) beside the placebos' median and buy-and-hold</figcaption></figure>\n</div>\n"
         )
@@ -200,13 +201,13 @@ def render_report(
     for name in plot_names:
         caption = PLOT_CAPTIONS.get(name, name)
         parts.append(
-            f'<figure><img src="plots/{_e(name)}" alt="{_e(caption)}">'
+            f'<figure><img src="{RunDir.PLOTS}/{_e(name)}" alt="{_e(caption)}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>\n"
         )
     if lineage_caption is not None:
         parts += [
             "<h2>Lineage</h2>\n",
-            f'<figure><img src="plots/{LINEAGE_PNG}" alt="lineage tree">'
+            f'<figure><img src="{RunDir.PLOTS}/{LINEAGE_PNG}" alt="lineage tree">'
             f"<figcaption>{_e(lineage_caption)}</figcaption></figure>\n",
         ]
     parts += ["<h2>Risk events</h2>\n", _risk_table(results), "</body>\n</html>\n"]
@@ -216,21 +217,22 @@ def render_report(
 def _write_lineage(run_dir: Path) -> str | None:
     """Draw ``run_dir/lineage.parquet`` (an evolving run's) into ``plots/lineage.png``; its
     caption, or None for a run without a lineage."""
-    source = run_dir / LINEAGE_FILE
+    paths = RunDir(run_dir)
+    source = paths.lineage
     if not source.is_file():
         return None
     # imported here: only evolving runs need it (and networkx)
     from scarline.report.lineage_plot import lineage_caption, write_lineage_png
 
     table = read_lineage(source)
-    write_lineage_png(table, run_dir / "plots" / LINEAGE_PNG)
+    write_lineage_png(table, paths.plots / LINEAGE_PNG)
     return lineage_caption(table)
 
 
 def _attribution(run_dir: Path) -> str | None:
     """The attribution line of ``run_dir/diary.parquet`` (written before the report), or
     None for a run without a diary."""
-    source = run_dir / DIARY_FILE
+    source = RunDir(run_dir).diary
     if not source.is_file():
         return None
     return attribution_line(*read_coverage(source))
@@ -238,10 +240,10 @@ def _attribution(run_dir: Path) -> str | None:
 
 def _gates(run_dir: Path) -> str | None:
     """The Gates section from ``run_dir/gates.json`` (written by ``scarline gates``)."""
-    source = run_dir / "gates.json"
+    source = RunDir(run_dir).gates
     if not source.is_file():
         return None
-    return gates_html(json.loads(source.read_text(encoding="utf-8")))
+    return gates_html(read_gate_report(source))
 
 
 def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> Path:
@@ -252,22 +254,22 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
 
     The HTML is written to a temporary file and renamed, so a crash never leaves half a page.
     """
-    run_dir = Path(run_dir)
+    paths = RunDir(Path(run_dir))
     metrics = agent_metrics(results)
-    plots = write_plots(results, run_dir / "plots", metrics)
-    plot_learning(results, run_dir / "plots")
-    caption = _write_lineage(run_dir)
+    plots = write_plots(results, paths.plots, metrics)
+    plot_learning(results, paths.plots)
+    caption = _write_lineage(paths.root)
     page = render_report(
         results,
         metrics,
         [p.name for p in plots],
         generated_at,
         caption,
-        _attribution(run_dir),
-        _gates(run_dir),
+        _attribution(paths.root),
+        _gates(paths.root),
         results_learning(results, metrics).sentences(),
     )
-    path = run_dir / "report.html"
+    path = paths.report
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, path)

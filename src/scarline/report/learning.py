@@ -103,8 +103,8 @@ def _kinds(results: RunResults) -> list[str]:
 def learning_summary(kinds: list[str], metrics: AgentMetrics) -> LearningSummary:
     """The learners' out-of-sample medians beside the placebos' and buy-and-hold's;
     ``kinds`` is each agent's strategy kind (``RunResults.kinds``)."""
-    kinds = np.asarray(kinds)
-    learn, placebo, bench = (kinds == LEARNER), (kinds == PLACEBO), (kinds == BENCHMARK)
+    labels = np.asarray(kinds)
+    learn, placebo, bench = (labels == LEARNER), (labels == PLACEBO), (labels == BENCHMARK)
     placebo_sharpe = metrics.oos_sharpe[placebo]
     placebo_sharpe = placebo_sharpe[np.isfinite(placebo_sharpe)]
     q95 = float(np.quantile(placebo_sharpe, PLACEBO_QUANTILE)) if placebo_sharpe.size else np.nan

@@ -19,10 +19,12 @@ import networkx as nx
 import numpy as np
 import pyarrow as pa
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.typing import ColorType
 
 from scarline.evolution.lineage import NO_PARENT, LineageError, ancestry
 from scarline.evolution.migration import island_of
@@ -118,7 +120,7 @@ def render_lineage_png(table: pa.Table, x_axis: XAxis = "step") -> bytes:
     return buf.getvalue()
 
 
-def _draw(fig: Figure, ax, table: pa.Table, x_axis: XAxis) -> None:  # type: ignore[no-untyped-def]
+def _draw(fig: Figure, ax: Axes, table: pa.Table, x_axis: XAxis) -> None:
     c = _columns(table)
     n = table.num_rows
     y = tidy_rows(table)
@@ -135,7 +137,7 @@ def _draw(fig: Figure, ax, table: pa.Table, x_axis: XAxis) -> None:  # type: ign
         end_of_run = float(max(c["birth_step"].max(), c["death_step"].max()))
         end = np.where(dead, c["death_step"], end_of_run).astype(np.float64)
         lines = np.stack([np.c_[x, y], np.c_[end, y]], axis=1)
-        ax.add_collection(LineCollection(lines, colors="#c8c8c8", linewidths=width, zorder=1))
+        ax.add_collection(LineCollection(list(lines), colors="#c8c8c8", linewidths=width, zorder=1))
     kids = np.flatnonzero(parent >= 0)
     if kids.size:  # connector: down from the parent at the branch point, across to the child
         branch = x[kids] if by_step else x[parent[kids]]
@@ -143,7 +145,9 @@ def _draw(fig: Figure, ax, table: pa.Table, x_axis: XAxis) -> None:  # type: ign
             [np.c_[branch, y[parent[kids]]], np.c_[branch, y[kids]], np.c_[x[kids], y[kids]]],
             axis=1,
         )
-        ax.add_collection(LineCollection(elbows, colors="#8c8c8c", linewidths=width, zorder=2))
+        ax.add_collection(
+            LineCollection(list(elbows), colors="#8c8c8c", linewidths=width, zorder=2)
+        )
 
     handles: list[Line2D] = []
     fit = c["fitness"]
@@ -204,7 +208,7 @@ def _draw(fig: Figure, ax, table: pa.Table, x_axis: XAxis) -> None:  # type: ign
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncols=3, fontsize=8)
 
 
-def _marker(marker: str, colour: object, label: str, edge: str | None = None) -> Line2D:
+def _marker(marker: str, colour: ColorType, label: str, edge: str | None = None) -> Line2D:
     return Line2D(
         [], [], linestyle="none", marker=marker, markersize=7, label=label,
         markerfacecolor=colour, markeredgecolor=edge or colour, color=colour,

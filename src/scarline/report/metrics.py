@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 
 from scarline.report.results import OUTCOMES, RiskLog, RunResults, TradeLog
-
-STD_EPSILON = 1e-12
-"""Per-period return std at or below this is "no variation": Sharpe is 0, not ±huge."""
+from scarline.stats import max_drawdown, sharpe
 
 
 def period_returns(equity: np.ndarray) -> np.ndarray:
@@ -28,37 +26,9 @@ def period_returns(equity: np.ndarray) -> np.ndarray:
 
 
 def sharpe_ratio(equity: np.ndarray, periods_per_year: float) -> np.ndarray:
-    """Annualized Sharpe (risk-free 0): mean / sample std (ddof 1) × √periods_per_year.
-
-    0 for agents with fewer than two valid returns or a std ≤ :data:`STD_EPSILON`.
-    """
-    r = period_returns(equity)
-    valid = np.isfinite(r)
-    count = valid.sum(axis=0)
-    mean = np.where(valid, r, 0.0).sum(axis=0) / np.maximum(count, 1)
-    sq = np.where(valid, r - mean, 0.0) ** 2
-    std = np.sqrt(sq.sum(axis=0) / np.maximum(count - 1, 1))
-    ok = (count >= 2) & (std > STD_EPSILON)
-    out = np.zeros(mean.shape)
-    np.divide(mean, std, out=out, where=ok)
-    return out * np.sqrt(periods_per_year)
-
-
-def drawdowns(equity: np.ndarray) -> np.ndarray:
-    """``float64[T, N]`` fall from the running peak as a positive fraction (0 at a new high).
-
-    NaN where equity is NaN or no positive peak has been seen yet.
-    """
-    peak = np.fmax.accumulate(equity, axis=0)  # fmax skips NaN
-    ok = np.isfinite(equity) & (peak > 0)
-    out = np.full(equity.shape, np.nan)
-    np.divide(equity, peak, out=out, where=ok)
-    return np.subtract(1.0, out, out=out)
-
-
-def max_drawdown(equity: np.ndarray) -> np.ndarray:
-    """``float64[N]`` largest peak-to-trough fall, a positive fraction (0.25 = −25 %)."""
-    return np.fmax.reduce(drawdowns(equity), axis=0, initial=0.0)
+    """Annualized Sharpe of each agent's equity path: :func:`scarline.stats.sharpe` (sample
+    std, 0 without two valid returns or without variation) of its :func:`period_returns`."""
+    return sharpe(period_returns(equity), periods_per_year=periods_per_year)
 
 
 def final_equity(equity: np.ndarray) -> np.ndarray:
@@ -165,6 +135,9 @@ class AgentMetrics:
 def agent_metrics(results: RunResults) -> AgentMetrics:
     """The per-agent table of a run (fees, slippage and turnover are taken as given)."""
     final = final_equity(results.equity)
+    # RunResults fills these in when it is built (zeros, all alive, NaN when not given)
+    assert results.scars is not None and results.died_at is not None
+    assert results.trust is not None
     return AgentMetrics(
         agent_ids=results.agent_ids,
         policies=list(results.policies),

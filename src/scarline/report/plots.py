@@ -15,9 +15,10 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from scarline.report.figure import decimated_rows, new_figure, save_png, show_message, time_axis
-from scarline.report.metrics import AgentMetrics, agent_metrics, drawdowns
+from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.results import OUTCOMES, RunResults
 from scarline.report.selection import baseline_mask, select_agents
+from scarline.stats import drawdowns
 
 ALL_LINES_MAX = 12
 TOP_LINES = 5
@@ -54,8 +55,8 @@ def draw_population(ax: Axes, x: np.ndarray, values: np.ndarray, metrics: AgentM
     if n <= ALL_LINES_MAX:
         base = baseline_mask(metrics.policies)
         for col in metrics.ranking():
-            style = "--" if base[col] else "-"
-            ax.plot(x, values[:, col], style, linewidth=1.2, label=_label(metrics, col))
+            fmt = "--" if base[col] else "-"
+            ax.plot(x, values[:, col], fmt, linewidth=1.2, label=_label(metrics, col))
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no agent alive)
@@ -65,9 +66,12 @@ def draw_population(ax: Axes, x: np.ndarray, values: np.ndarray, metrics: AgentM
     )
     ax.plot(x, mid, color="#08519c", linewidth=1.6, label="median")
     picked, is_base = select_agents(metrics, TOP_LINES, BASELINE_LINES)
-    for col, base in zip(picked.tolist(), is_base.tolist(), strict=True):
-        style = dict(color="#333333", linestyle="--") if base else dict(linestyle="-")
-        ax.plot(x, values[:, col], linewidth=1.1, label=_label(metrics, col), **style)
+    for col, baseline in zip(picked.tolist(), is_base.tolist(), strict=True):
+        label = _label(metrics, col)
+        if baseline:  # baselines grey and dashed, the others in the colour cycle
+            ax.plot(x, values[:, col], "--", color="#333333", linewidth=1.1, label=label)
+        else:
+            ax.plot(x, values[:, col], "-", linewidth=1.1, label=label)
 
 
 def _legend(ax: Axes) -> None:

@@ -21,7 +21,7 @@ GLOBAL_AGENT = -1
 
 
 def _array(name: str, value: object, dtype: type, ndim: int) -> np.ndarray:
-    out = np.asarray(value, dtype=dtype)
+    out: np.ndarray = np.asarray(value, dtype=dtype)
     if out.ndim != ndim:
         raise ValueError(f"{name}: expected {ndim}-d array, got shape {out.shape}")
     return out
@@ -108,7 +108,8 @@ class RiskLog:
 
     @staticmethod
     def empty() -> RiskLog:
-        return RiskLog(*([np.zeros(0)] * 4))
+        none = np.zeros(0)
+        return RiskLog(none, none, none, none)
 
     @staticmethod
     def from_labels(
@@ -124,7 +125,9 @@ class RiskLog:
         if unknown:
             raise ValueError(f"RiskLog.outcome: unknown {unknown}, expected one of {OUTCOMES}")
         codes = np.array([lookup[o] for o in outcomes], dtype=np.int8)
-        return RiskLog(step, agent, rule_codes, codes, tuple(str(n) for n in names))
+        return RiskLog(
+            np.asarray(step), np.asarray(agent), rule_codes, codes, tuple(str(n) for n in names)
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +182,10 @@ class RunResults:
         t_n, n = self.n_steps, self.n_agents
         if t_n == 0:
             raise ValueError("timestamps: a run has at least one step")
-        expect = {"close": (t_n, len(self.symbols)), "equity": (t_n, n)}
+        expect: dict[str, tuple[int, ...]] = {
+            "close": (t_n, len(self.symbols)),
+            "equity": (t_n, n),
+        }
         expect |= {
             k: (n,)
             for k in (

@@ -14,6 +14,9 @@ from pydantic import Field, model_validator
 
 from scarline.strict import Strict as _Strict
 
+MAX_MONEY = 1e12
+"""Money limits are at most this (currency units): cash is int64 micro-units inside."""
+
 
 def _ordered(names: tuple[str, ...], values: tuple[float | int | None, ...]) -> None:
     """Thresholds that are set must not decrease from WARN to THROTTLE to HALT."""
@@ -167,10 +170,16 @@ class RiskConfig(_Strict):
         default=None, ge=0, description="|position + pending + qty| per instrument, lots"
     )
     max_notional: float | None = Field(
-        default=None, ge=0.0, description="per instrument: |exposure| x last price, currency"
+        default=None,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="per instrument: |exposure| x last price, currency",
     )
     max_gross_notional: float | None = Field(
-        default=None, ge=0.0, description="sum over instruments of |exposure| x last price"
+        default=None,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="sum over instruments of |exposure| x last price",
     )
     max_orders_per_window: int | None = Field(
         default=None, ge=0, description="approved orders per agent within order_window_steps"
@@ -187,7 +196,12 @@ class RiskConfig(_Strict):
     max_spread_bps: float | None = Field(
         default=None, ge=0.0, description="(ask - bid) / mid above this refuses orders, bps"
     )
-    min_cash: float | None = Field(default=None, description="currency; buys may not go below")
+    min_cash: float | None = Field(
+        default=None,
+        ge=-MAX_MONEY,
+        le=MAX_MONEY,
+        description="currency; buys may not go below",
+    )
     max_drawdown_pct: float | None = Field(
         default=None, gt=0.0, le=100.0, description="hard limit: reaching it halts the agent"
     )

@@ -18,6 +18,7 @@ from scarline.execution.types import OrderBatch
 from scarline.risk.codes import CAUSES, LEVELS, OUTCOMES, PASS, RULES
 from scarline.risk.ladder import LadderTransitions
 from scarline.risk.types import RiskDecision
+from scarline.session import SessionIds
 
 RISK_EVENT_TYPES = (RiskChecks, RiskStateChange, KillSwitch)
 
@@ -26,8 +27,7 @@ Shown = tuple[np.ndarray, list[str], list[str]]
 
 
 def risk_checks_event(
-    run_id: str,
-    session_id: str,
+    ids: SessionIds,
     decision_id: str,
     step: int,
     intents: OrderBatch,
@@ -35,8 +35,8 @@ def risk_checks_event(
 ) -> tuple[RiskChecks, Shown]:
     """The step's record, plus the non-pass verdicts for the run report."""
     event = RiskChecks(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         decision_id=decision_id,
         step=step,
         order_id=Array.of(intents.order_id),
@@ -61,13 +61,13 @@ def risk_checks_event(
 
 
 def state_change_event(
-    run_id: str, session_id: str, step: int, transitions: LadderTransitions
+    ids: SessionIds, step: int, transitions: LadderTransitions
 ) -> RiskStateChange:
     """The record of a step's ladder transitions (agent -1 = the global level)."""
     t = transitions
     return RiskStateChange(
-        run_id=run_id,
-        session_id=session_id,
+        run_id=ids.run_id,
+        session_id=ids.session_id,
         step=step,
         agent=Array.of(t.agent),
         from_level=Array.of(t.from_level),

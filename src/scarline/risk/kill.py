@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-KILL_FILE = "KILL"
+from scarline.rundir import RunDir
+
 KillSource = Literal["config", "flag-file", "cli", "api"]
 """Where a kill came from (the same names as :class:`scarline.events.KillSwitch`)."""
 
@@ -49,9 +50,9 @@ def kill_file(run_dir: Path, runs_root: Path | None = None) -> Path | None:
     operator who made the flag wrongly still meant to kill, and ignoring it is the one
     outcome that must not happen.
     """
-    candidates = [Path(run_dir) / KILL_FILE]
+    candidates = [RunDir(Path(run_dir)).kill]
     if runs_root is not None:
-        candidates.append(Path(runs_root) / KILL_FILE)
+        candidates.append(Path(runs_root) / RunDir.KILL)  # every run under the root
     return next((p for p in candidates if os.path.lexists(p)), None)
 
 

@@ -1,0 +1,104 @@
+"""The key store (``scarline keys``) and signed sidecars: keys are created 0600 in a 0700
+directory, never printed, and a signature binds exactly the file, its purpose and its key."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.cli import keys as keys_cli
+from scarline.signing import (
+    GATES_PURPOSE,
+    KEYS_ENV,
+    MANIFEST_PURPOSE,
+    KeyStore,
+    KeyStoreError,
+    PublicKey,
+    check_file,
+    sign_file,
+    signing_key,
+)
+
+runner = CliRunner()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_list_export_and_permissions(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys")
+    info = store.init("ada")
+    private = Path(info.path)
+    assert _mode(private) == 0o600 and _mode(store.dir) == 0o700
+    public = PublicKey.parse(info.public_key)
+    assert info.key_id == public.key_id and len(info.key_id) == 16
+    assert store.public("ada") == public == store.load("ada").public
+    assert [k.name for k in store.list()] == ["ada"]
+    with pytest.raises(KeyStoreError, match="already exists"):
+        store.init("ada")
+    with pytest.raises(KeyStoreError, match="bad key name"):
+        store.init("../escape")
+    with pytest.raises(KeyStoreError, match="no key 'bob'"):
+        store.load("bob")
+    private.chmod(0o644)
+    with pytest.raises(KeyStoreError, match="permissions 0644 let others read"):
+        store.load("ada")
+    assert "PRIVATE" not in repr(store.public("ada"))
+
+
+def test_the_cli_never_prints_a_private_key(tmp_path: Path) -> None:
+    assert keys_cli.KEYS_ENV == KEYS_ENV
+    where = ["--keys-dir", str(tmp_path / "k")]
+    made = runner.invoke(app, ["keys", "init", "--name", "ci", *where, "--json"])
+    assert made.exit_code == 0, made.output
+    info = json.loads(made.stdout)
+    pem = Path(info["path"]).read_text()
+    body = "".join(pem.splitlines()[1:-1])
+    again = runner.invoke(app, ["keys", "init", "--name", "ci", *where])
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    listed = runner.invoke(app, ["keys", "list", *where])
+    exported = runner.invoke(app, ["keys", "export", "ci", *where])
+    assert exported.stdout.strip() == info["public_key"]
+    for out in (made.output, again.output, listed.output, exported.output):
+        assert body not in out and "PRIVATE KEY" not in out
+    missing = runner.invoke(app, ["keys", "export", "nobody", *where])
+    assert missing.exit_code == 2 and "no key 'nobody'" in missing.stderr
+
+
+def test_a_sidecar_binds_file_purpose_and_key(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys")
+    store.init("ada")
+    key = store.load("ada")
+    path = tmp_path / "manifest.json"
+    path.write_text('{"wal_head": "aa"}')
+    assert (
+        check_file(path, MANIFEST_PURPOSE).problem
+        == "manifest.json is not signed (no manifest.sig)"
+    )
+    sign_file(path, key, MANIFEST_PURPOSE)
+    ok = check_file(path, MANIFEST_PURPOSE)
+    assert ok.ok and ok.public_key == key.public
+    # the same bytes offered as another kind of document
+    assert "as a run-manifest, not" in check_file(path, GATES_PURPOSE).problem
+    # the file edited after signing
+    path.write_text('{"wal_head": "bb"}')
+    assert check_file(path, MANIFEST_PURPOSE).problem.startswith(
+        f"manifest.json changed after key {key.public.key_id} signed it"
+    )
+    # the sidecar's hash edited to match: the signature no longer verifies
+    sig = json.loads((tmp_path / "manifest.sig").read_text())
+    sig["sha256"] = check_file(path, MANIFEST_PURPOSE).sha256
+    (tmp_path / "manifest.sig").write_text(json.dumps(sig))
+    assert "the signature does not verify" in check_file(path, MANIFEST_PURPOSE).problem
+
+
+def test_no_key_store_means_unsigned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEYS_ENV, str(tmp_path / "none"))
+    key, why = signing_key()
+    assert key is None and "no key 'default'" in why and "scarline keys init" in why
