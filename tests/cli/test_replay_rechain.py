@@ -18,10 +18,11 @@ import msgspec
 from cli_cases import TinyRun, copy
 from ledger_helpers import passing_gates, write_gates
 from typer.testing import CliRunner
+from wal_attack import rechain
 
 from scarline.cli import app
 from scarline.events import Array, Fills
-from scarline.journal.format import Envelope, RawEnvelope, canonical_of, chain_hash, genesis, seal
+from scarline.journal.format import Envelope, RawEnvelope, canonical_of, chain_hash, seal
 from scarline.journal.segments import list_segments
 from scarline.ledger.records import Approval, approval_payload
 from scarline.ledger.records import Envelope as LedgerEnvelope
@@ -29,27 +30,6 @@ from scarline.ledger.store import Ledger
 from scarline.signing import APPROVAL_PURPOSE, KeyStore
 
 runner = CliRunner()
-
-
-def rechain(run_dir: Path, edit_seq: int, edited: bytes) -> None:
-    """What an attacker does: put ``edited`` (canonical bytes) at ``edit_seq``, re-chain
-    every record from the genesis of the run id, and rewrite the manifest to match."""
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    prev = genesis(manifest["run_id"])
-    seq = 0
-    for path in list_segments(run_dir / "wal"):
-        out = []
-        for line in path.read_bytes().splitlines():
-            canonical = edited if seq == edit_seq else canonical_of(line)
-            prev = chain_hash(prev, canonical)
-            out.append(seal(canonical, prev))
-            seq += 1
-        path.write_bytes(b"".join(out))
-    manifest["wal_head"] = prev.hex()
-    for entry in manifest["wal_segments"]:
-        data = (run_dir / "wal" / entry["name"]).read_bytes()
-        entry["sha256"], entry["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def _first_fill(run_dir: Path) -> tuple[int, Envelope]:

@@ -4,7 +4,6 @@ traceback in RUN_DIR/error.log). Issue 15, findings 5 to 7."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import msgspec
 import pytest
 import tomli_w
 from typer.testing import CliRunner
+from wal_attack import rechain
 
 from scarline.agents.memory import PRIVATE_FEATURES, check_memory
 from scarline.cli import app
@@ -19,8 +19,7 @@ from scarline.config import RunConfig, load_config
 from scarline.errors import ConfigError, WalError
 from scarline.events import Bar, DataWarnings
 from scarline.journal import read_records
-from scarline.journal.format import Envelope, canonical_of, chain_hash, genesis, seal
-from scarline.journal.segments import list_segments
+from scarline.journal.format import Envelope
 from scarline.market.admit import G0Refused
 from scarline.market.io import load_market
 from scarline.replay import replay_run
@@ -307,29 +306,10 @@ def test_a_chain_valid_wal_with_an_instrument_out_of_range_is_a_clear_error(
     assert isinstance(first_bar.data, Bar)
     forged = msgspec.structs.replace(first_bar.data, instrument=7)
     edited = msgspec.json.encode(Envelope(first_bar.seq, first_bar.ts, "Bar", forged))
-    _rechain(run_dir, first_bar.seq, edited)
+    rechain(run_dir, first_bar.seq, edited)
     assert runner.invoke(app, ["wal", "verify", str(run_dir)]).exit_code == 0
     with pytest.raises(WalError, match="names instrument 7, but its SessionStart lists 1"):
         replay_run(run_dir)
     result = runner.invoke(app, ["replay", str(run_dir)])
     assert result.exit_code == 1 and "names instrument 7" in result.stderr
     assert "Traceback" not in result.output and "internal error" not in result.output
-
-
-def _rechain(run_dir: Path, edit_seq: int, edited: bytes) -> None:
-    """Put ``edited`` at ``edit_seq`` and recompute the chain and the manifest's head."""
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    prev, seq = genesis(manifest["run_id"]), 0
-    for path in list_segments(run_dir / "wal"):
-        out = []
-        for line in path.read_bytes().splitlines():
-            canonical = edited if seq == edit_seq else canonical_of(line)
-            prev = chain_hash(prev, canonical)
-            out.append(seal(canonical, prev))
-            seq += 1
-        path.write_bytes(b"".join(out))
-    manifest["wal_head"] = prev.hex()
-    for entry in manifest["wal_segments"]:
-        data = (run_dir / "wal" / entry["name"]).read_bytes()
-        entry["sha256"], entry["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))

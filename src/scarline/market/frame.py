@@ -7,6 +7,7 @@ volumes int64 lots, so the same market always hashes and replays the same.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from dataclasses import dataclass, field
 
@@ -79,7 +80,10 @@ class MarketData:
 
     def slice(self, start: int, stop: int) -> MarketData:
         """Rows ``start:stop`` as a new market (used for in/out-of-sample splits)."""
-        s = slice(start, stop)
+        return self.rows(slice(start, stop))
+
+    def rows(self, s: builtins.slice | np.ndarray) -> MarketData:
+        """The rows ``s`` selects (a slice, an index array or a boolean mask) as a new market."""
         quotes = None
         if self.quotes is not None:
             q = self.quotes

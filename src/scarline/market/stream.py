@@ -28,7 +28,7 @@ def normalized(market: MarketData) -> MarketData:
     """
     rows = np.flatnonzero(market.valid.any(axis=1))
     if rows.size < market.n_steps:
-        market = _rows(market, rows)
+        market = market.rows(rows)
     invalid = ~market.valid
 
     def clean(a: np.ndarray) -> np.ndarray:
@@ -52,24 +52,6 @@ def normalized(market: MarketData) -> MarketData:
         volume=clean(market.volume),
         exog=exog,
         quotes=quotes,
-    )
-
-
-def _rows(market: MarketData, rows: np.ndarray) -> MarketData:
-    q = market.quotes
-    return replace(
-        market,
-        timestamps=market.timestamps[rows],
-        open=market.open[rows],
-        high=market.high[rows],
-        low=market.low[rows],
-        close=market.close[rows],
-        volume=market.volume[rows],
-        valid=market.valid[rows],
-        exog=market.exog[rows],
-        quotes=None
-        if q is None
-        else Quotes(q.bid[rows], q.ask[rows], q.bid_size[rows], q.ask_size[rows]),
     )
 
 
