@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test bench lint install install-dev clean
+.PHONY: run paper test bench lint install install-dev clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/scarline run --config configs/arena.toml
 
+# a live paper session on Binance's public market data (network); Ctrl-C closes the run
+paper: install
+	$(BIN)/scarline paper --config configs/paper.toml
+
 test: install-dev
 	$(BIN)/python -m pytest -q
 
@@ -34,6 +38,7 @@ bench: install
 	$(BIN)/python bench/drift.py
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/gate_runner.py
+	$(BIN)/python bench/soak.py
 
 # ruff (lint + format) on all Python, mypy on src/ (its settings: [tool.mypy] in pyproject.toml)
 lint: install-dev

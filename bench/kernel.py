@@ -28,7 +28,7 @@ from scarline.session import SessionIds
 
 RISK = {
     "max_position_lots": 1_000_000,
-    "max_gross_notional": 1e12,
+    "max_gross_notional": 1e10,
     "min_cash": 0.0,
     "ladder": {"warn_drawdown_pct": 20.0, "throttle_drawdown_pct": 40.0, "halt_drawdown_pct": 60.0},
 }

@@ -13,13 +13,17 @@ Retry-After) or ``"timeout"`` (the handler sleeps longer than the client waits).
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 NS = 10**9
 MS = 10**6
@@ -338,3 +342,42 @@ def history_venue(hours: int = 100) -> FakeVenue:
             "ETHUSDT": script(JAN_2024, hours, HOUR, price="2300.00", seed=4),
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every connection of a feed test goes to 127.0.0.1: the internet is never reached (an
+    attempt is refused, and fails the test even where a feed turns it into an outage)."""
+    connect = socket.socket.connect
+    attempts: list[Any] = []
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1"):
+            attempts.append(address)
+            raise ConnectionRefusedError(f"a feed test tried to reach {address!r}")
+        return connect(self, address)
+
+    resolve = socket.getaddrinfo
+
+    def guarded_resolve(host: Any, *args: Any, **kw: Any) -> Any:
+        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1"):
+            attempts.append(host)
+            raise socket.gaierror(f"a feed test tried to resolve {host!r}")
+        return resolve(host, *args, **kw)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_resolve)
+    yield
+    assert attempts == [], f"a feed test tried to reach {attempts}"
+
+
+class ScaledClock:
+    """Fake time that runs ``speed`` times faster than the wall clock from ``t0`` at wall
+    time ``r0`` (ns): processes that share the three numbers share the clock."""
+
+    def __init__(self, t0: int, r0: int, speed: float) -> None:
+        self.t0, self.r0, self.speed = t0, r0, speed
+
+    def now(self) -> int:
+        return self.t0 + round((time.time_ns() - self.r0) * self.speed)

@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     # kernel: the run config, the kernel and the one place it is assembled
     (
         "kernel",
-        ["config", "admission", "recorder", "kernel", "assembly", "operator", "policy_store"],
+        ["config", "admission", "recorder", "operator", "kernel", "assembly", "policy_store"],
     ),
     # run artifacts: what a run writes as it closes (below runner on purpose: the run writes
     # its diary and report; they only read files and results and never execute a run)
@@ -60,6 +60,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("run", ["runner", "replay"]),
     # post-run: judge finished runs, record policies
     ("post-run", ["gates", "ledger"]),
+    # live: a paper session (runs the ledger's policies, so above it)
+    ("live", ["paper"]),
     # top: islands, generated docs, the command line
     ("top", ["cluster", "config_docs", "cli"]),
 ]

@@ -7,13 +7,13 @@ import pytest
 
 from scarline.config import load_config
 from scarline.events import Fills
-from scarline.execution.types import CASH_SCALE
+from scarline.execution.types import CASH_SCALE, unit_values
 from scarline.journal import read_records
 from scarline.market.datasets import load_dataset
 from scarline.runner import execute_run
 
 ROOT = Path(__file__).resolve().parents[1]
-UV = 10_000  # sp500: tick 0.01 x lot 1 = 10_000 micro-dollars
+UV = int(unit_values(["0.01"], ["1"])[0])  # sp500: tick 0.01 x lot 1, in cash units
 
 
 def reference_loop(o: list[int], c: list[int], cash: int) -> tuple[list[tuple], int]:

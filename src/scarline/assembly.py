@@ -16,12 +16,14 @@ from scarline.execution.broker import SimBroker
 from scarline.execution.types import CASH_SCALE, unit_values
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
+from scarline.operator import OperatorInputs
 from scarline.recorder import Recorder
 from scarline.reflect.sentry import DriftSentry
 from scarline.regime.stage import market_regimes
 from scarline.risk.engine import RiskEngine
+from scarline.risk.limits import VenueMinimums
 from scarline.rng import SeedTree
-from scarline.session import Journal, OperatorInputs, SessionIds
+from scarline.session import Journal, SessionIds
 
 
 def session_start(
@@ -91,7 +93,7 @@ def kernel_for(
         market=market,
         population=population,
         broker=SimBroker.from_config(config.execution, n, values),
-        risk=RiskEngine(config.risk, n, values),
+        risk=RiskEngine(config.risk, n, values, VenueMinimums.of(market.instruments)),
         accounts=Accounts(n, values, cash_units(config.accounts.initial_cash)),
         journal=journal,
         ids=ids,

@@ -22,7 +22,9 @@ from scarline.agents.config import AgentGroup, SmaGroup
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
-from scarline.execution.types import CASH_SCALE
+from scarline.execution.types import CASH_SCALE, MAX_MONEY
+from scarline.market.feeds.config import LiveConfig
+from scarline.market.frequency import Calendar
 from scarline.market.subset import date_ns
 from scarline.reflect.config import DriftConfig
 from scarline.regime.stage import RegimeSettings
@@ -68,9 +70,8 @@ ExogLag = Annotated[int, Field(ge=0, le=MAX_EXOG_LAG)]
 MAX_TICK = Decimal(10**6)
 """The largest tick size (currency units): one lot moving one tick must fit int64 cash."""
 
-MAX_CASH = 1e12
-"""Money of a config (currency units) is at most this: cash is int64 micro-units
-(``CASH_SCALE``), whose limit is about 9.2e12 currency units."""
+MAX_CASH = MAX_MONEY
+"""Money of a config (currency units) is at most this (``execution.types.MAX_MONEY``)."""
 
 WarningCheck = Literal["gap", "outlier", "stale_close"]
 
@@ -147,6 +148,16 @@ class DataConfig(_Strict):
     g0: G0Settings = Field(
         default_factory=G0Settings, description="G0 DataTruth on the run's rows before it starts"
     )
+    lot_sizes: dict[str, str] = Field(
+        default_factory=dict,
+        description='lot size per symbol, e.g. {"BTC/USDT" = "0.00001"} (default one unit): '
+        "what quantities and volumes count in",
+    )
+    calendar: Calendar = Field(
+        default="exchange",
+        description='when the market trades, for annualizing: "exchange" (252 days of 6.5 h) '
+        'or "24/7" (crypto: 365 days of 24 h)',
+    )
 
     @field_validator("start", "end")
     @classmethod
@@ -159,6 +170,18 @@ class DataConfig(_Strict):
     @classmethod
     def _tick(cls, value: str | None) -> str | None:
         return None if value is None else check_tick_size(value)
+
+    @field_validator("lot_sizes")
+    @classmethod
+    def _lots(cls, value: dict[str, str]) -> dict[str, str]:
+        for symbol, text in value.items():
+            try:
+                ok = Decimal(text).is_finite() and Decimal(text) > 0
+            except InvalidOperation:
+                ok = False
+            if not ok:
+                raise ValueError(f"lot size {text!r} of {symbol!r} is not a positive decimal")
+        return value
 
     @field_validator("symbols")
     @classmethod
@@ -225,8 +248,8 @@ class RunConfig(_Strict):
     name: str = Field(default="default", description="the config's name, shown in the report")
     profile: Profile = Field(
         default="sim",
-        description="recorded in the session; every run is a simulation today (paper and "
-        "live-shadow sessions are not built yet)",
+        description="recorded in the session: sim (a backtest) or paper (`scarline paper` "
+        "sets it); live-shadow is not built yet",
     )
     seed: int = Field(
         default=0, ge=0, le=2**63 - 1, description="root of every random stream of the run"
@@ -246,7 +269,16 @@ class RunConfig(_Strict):
     regime: RegimeSettings = Field(default_factory=RegimeSettings)
     reflect: ReflectConfig = Field(default_factory=ReflectConfig)
     evaluation: EvaluationConfig = EvaluationConfig()
+    live: LiveConfig | None = Field(
+        default=None,
+        description="the live feed of a paper session (`scarline paper`; docs/paper.md)",
+    )
     report: bool = Field(default=True, description="write report.html and plots")
+
+    @property
+    def calendar(self) -> Calendar:
+        """The market's calendar: a live (crypto) feed trades 24/7; files say in [data]."""
+        return "24/7" if self.live is not None else self.data.calendar
 
     @model_validator(mode="after")
     def _exploration_everywhere(self) -> RunConfig:

@@ -24,14 +24,18 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 5
-"""5: ``DataWarnings`` (G0 warnings journaled at the session's start). 4: ``flags.exploration``
+SCHEMA_VERSION = 6
+"""6: one period return, one drawdown, one rolling window (``scarline.stats``,
+``features.window``): the mean-reversion baseline's decisions, the scars' drawdown % and
+trust, and the evolution's fitness and drawdown descriptor are computed with new arithmetic.
+5: ``DataWarnings`` (G0 warnings journaled at the session's start). 4: ``flags.exploration``
 is enforced (default true) and ``Decision`` carries ``trust``; six single-order kinds no
 version ever wrote are gone. See docs/wal.md, "Schema versions"."""
 
-REPLAYABLE_SCHEMAS = (4, 5)
-"""Schemas this code re-executes: 5 only added a kind (a schema-4 WAL has none and decodes
-as before), so a schema-4 run replays unchanged, its SessionStart keeping schema 4."""
+REPLAYABLE_SCHEMAS = (6,)
+"""Schemas this code re-executes. Only 6: schemas 4 and 5 decode, but their journaled
+decisions, scars, trust and selections came from the arithmetic schema 6 replaced, so
+re-executing them would not be the runs that were recorded."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -339,6 +343,76 @@ class DriftAlarms(Event, frozen=True, kw_only=True):
     actions: list[str]
 
 
+# --- live feed: inputs a paper session journals next to its bars -----------------------------
+
+
+class DataFault(Event, frozen=True, kw_only=True):
+    """A live bar that failed the live G0 checks (a bad print, a stale or malformed bar):
+    journaled instead of a ``Bar``, never traded on. ``step`` is the step it was journaled
+    at (before that step's bars; the session's step count when journaled at its end);
+    ``bar_ts`` the bar's venue open time (ns); prices are the venue's decimal text."""
+
+    step: int
+    instrument: int
+    symbol: str
+    bar_ts: int
+    rule: str
+    message: str
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+
+
+class FeedGap(Event, frozen=True, kw_only=True):
+    """Bars ``[start, end)`` (venue open times, ns) of one instrument that will not come:
+    the venue has none (``venue``) or no observation fell in them (``no_observation``)."""
+
+    step: int
+    instrument: int
+    symbol: str
+    start: int
+    end: int
+    bars: int
+    reason: str
+
+
+class FeedOutage(Event, frozen=True, kw_only=True):
+    """The feed was down from ``start`` to ``end`` (wall time, ns; the stop time when
+    ``ongoing``): ``failures`` failed requests, ``bars_missed`` bar closes per symbol in it,
+    ``kinds`` why (``rate_limit``, ``server``, ``timeout``, ``network`` …)."""
+
+    step: int
+    start: int
+    end: int
+    failures: int
+    bars_missed: int
+    kinds: list[str]
+    last_error: str
+    ongoing: bool = False
+
+
+class PolicySwap(Event, frozen=True, kw_only=True):
+    """Rows ``rows`` of agent group ``group`` act with policy ``policy_hash`` (a genome in the
+    run's vault; "" parks them flat) from ``step`` on: a live session follows the ledger's
+    ``stage``. ``policy`` is the ledger's id, ``reason`` why, ``ledger_head`` the ledger's
+    head when read. An input: replay swaps again (docs/paper.md)."""
+
+    step: int
+    group: int
+    rows: list[int]
+    policy: str
+    policy_hash: str
+    stage: str
+    reason: str
+    ledger_head: str
+
+
+FeedInput = DataFault | FeedGap | FeedOutage
+"""What a live session journals about its feed at a step's start; replay journals it again."""
+
+
 AnyEvent = (
     SessionStart
     | DataWarnings
@@ -358,6 +432,10 @@ AnyEvent = (
     | Mutations
     | RegimeChange
     | DriftAlarms
+    | DataFault
+    | FeedGap
+    | FeedOutage
+    | PolicySwap
 )
 """Every event the WAL can hold: the one list, which the WAL reader decodes with."""
 

@@ -16,13 +16,16 @@ import numpy as np
 
 
 class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
-    """What one traded instrument is: its symbol and the size of one price tick and one lot."""
+    """What one traded instrument is: its symbol, the size of one price tick and one lot, and
+    the venue's smallest order (quantity and value) where it has one."""
 
     symbol: str
     tick_size: str = "0.01"
     lot_size: str = "1"
     currency: str = "USD"
     venue: str = "SIM"
+    min_qty: str | None = None  # the venue's smallest order quantity (None: one lot)
+    min_notional: str | None = None  # the venue's smallest order value, in the currency
 
     @property
     def tick(self) -> Decimal:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,7 +32,6 @@ from scarline.events import (
     Array,
     DataWarnings,
     Decision,
-    Event,
     KillSwitch,
     SessionEnd,
     SessionStart,
@@ -51,6 +49,7 @@ from scarline.execution.volatility import causal_volatility
 from scarline.features.microstructure import microstructure_table
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
+from scarline.operator import OperatorInputs
 from scarline.recorder import Recorder
 from scarline.reflect.events import drift_alarms_event
 from scarline.reflect.sentry import Alarms, DriftSentry
@@ -59,33 +58,9 @@ from scarline.regime.events import regime_change_event
 from scarline.regime.stage import MarketRegimes
 from scarline.risk.engine import RiskContext, RiskEngine
 from scarline.risk.events import risk_checks_event, state_change_event
-from scarline.session import Journal, OperatorInputs, SessionIds
+from scarline.session import Journal, KernelResult, SeqJournal, SessionIds, StageMarks
+from scarline.stats import log_return
 from scarline.trace import DecisionTrace
-
-
-class _SeqJournal:
-    """Forwards to the journal and remembers the last seq written: the drift sentry's theory
-    packets point at the WAL records of the steps they cite."""
-
-    def __init__(self, journal: Journal) -> None:
-        self.inner = journal
-        self.last_seq = -1
-
-    def append(self, event: Event, ts: int) -> int:
-        self.last_seq = self.inner.append(event, ts)
-        return self.last_seq
-
-    @property
-    def head(self) -> str:
-        return self.inner.head
-
-
-@dataclass(frozen=True)
-class KernelResult:
-    steps: int
-    decision_trace_hash: str
-    wal_head: str
-    killed_at: int | None
 
 
 class Kernel:
@@ -112,7 +87,7 @@ class Kernel:
         self.broker = broker
         self.risk = risk
         self.accounts = accounts
-        self.journal = _SeqJournal(journal)
+        self.journal = SeqJournal(journal)
         self.ids = ids
         self.operator = operator
         self.recorder = recorder
@@ -136,6 +111,7 @@ class Kernel:
         self._equity_before: np.ndarray | None = None
         self._closes = market.close  # what every policy saw, hashed into each Decision
         self._tables = [g.feature_table for _, g in population.learners]
+        self.stages: StageMarks | None = None  # a live session's step latencies
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -145,6 +121,11 @@ class Kernel:
         ids = self.ids
         journal, market, accounts = self.journal, self.market, self.accounts
         first_seq = journal.last_seq + 1
+        for fed in self.operator.feed_inputs(t):  # a live feed's faults, gaps, outages
+            journal.append(fed, ts)
+        for swap, genome in self.operator.policy_swaps(t):  # the ledger moved a policy
+            journal.append(swap, ts)
+            self.population.install(swap.group, swap.rows, genome)
         for bar_event in self._emitter.bars(t):
             journal.append(bar_event, ts)
         for quote in self._emitter.quotes(t):
@@ -152,6 +133,7 @@ class Kernel:
         kill = self.operator.poll(t) if self.killed_at is None else None
         if kill is not None:
             journal.append(kill, ts)
+        stages = self.stages
 
         # 2. execute what is due at this bar
         bar = BarSlice(
@@ -218,6 +200,8 @@ class Kernel:
             exposure = exposure * self.sentry.size_scale[:, None].astype(exposure.dtype)
         if trust_use == "capital":
             exposure = weigh(exposure, capital_weight(self.life.trust, self.life.cfg.trust_levels))
+        if stages is not None:
+            stages.mark("signal")
         pending = self.broker.pending_qty()
         target, cells = self._targets(t, exposure, equity, kill is not None, life)
         decision_id = f"d{t}"
@@ -251,8 +235,7 @@ class Kernel:
         before, self._equity_before = self._equity_before, equity.copy()
         if before is None:
             return None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            returns = np.log(np.maximum(equity, 1) / np.maximum(before, 1))
+        returns = log_return(before, equity)
         # only steps that moved the agent's equity: a flat agent's zeros say nothing of its
         # edge (and a warm-up of zeros would make its first trade look like a drift)
         alarms = self.sentry.update(t, returns, self.life.alive & (returns != 0))
@@ -357,6 +340,8 @@ class Kernel:
             **quotes,
         )
         decision = self.risk.check(t, intents, ctx)
+        if self.stages is not None:
+            self.stages.mark("risk")
         event, shown = risk_checks_event(self.ids, decision_id, t, intents, decision)
         self.journal.append(event, ts)
         self.recorder.on_risk(t, *shown)
@@ -400,6 +385,23 @@ class Kernel:
         for event in mutation_events(self.ids, t, record):
             self.journal.append(event, ts)
 
+    def extend(self, market: MarketData) -> None:
+        """A live session's market grew by rows: every table derived from it is rebuilt, all
+        state carries on. The tables are causal and prefix-invariant, so a replay building
+        them once from the whole market sees the same values (tests/test_kernel_extend.py)."""
+        if market.instruments != self.market.instruments:
+            raise ValueError("a market may grow by rows only, not change its instruments")
+        self.market = market
+        self._emitter.extend(market)
+        self._timestamps.extend(market.timestamps[len(self._timestamps) :].tolist())
+        self._volatility = causal_volatility(market.prices("close"))
+        if self._micro is not None:
+            self._micro = microstructure_table(market, self.risk.cfg.microstructure)
+        self._closes = market.close
+        self.population.extend(market)
+        self._tables = [g.feature_table for _, g in self.population.learners]
+        self.recorder.grow(market.n_steps)
+
     # -- the loop ---------------------------------------------------------------------------
 
     def begin(self) -> None:
@@ -421,6 +423,9 @@ class Kernel:
     def end(self) -> KernelResult:
         """Journal the session end with the decision trace hash."""
         digest = self.trace.hexdigest()
+        for fed in self.operator.feed_inputs(self.market.n_steps):
+            self.journal.append(fed, self.clock.now())
+        self.recorder.trim(self.market.n_steps)
         self.journal.append(
             SessionEnd(
                 run_id=self.ids.run_id,

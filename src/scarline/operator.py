@@ -1,4 +1,5 @@
-"""Operator inputs: the kill switch as the kernel sees it.
+"""Operator inputs: what the kernel polls besides the bars — the kill switch, a live feed's
+records, policy swaps.
 
 In a run, the switch is read from the config and from flag files (``RUN_DIR/KILL`` or
 ``<runs root>/KILL``, written by ``scarline kill``); whatever fires is journaled as a
@@ -8,17 +9,69 @@ events are read back from the WAL and fire at the same steps — so a kill repla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-from scarline.events import KillSwitch
+from scarline.events import FeedInput, KillSwitch, PolicySwap
+from scarline.evolution.genome import Genome
 from scarline.risk.kill import kill_file, kill_reason
 from scarline.session import SessionIds
 
-__all__ = ["LiveOperator", "ReplayOperator"]
+__all__ = ["FeedQueue", "LiveOperator", "OperatorInputs", "ReplayOperator", "Swap"]
+
+Swap = tuple[PolicySwap, Genome | None]
+"""A policy swap and the genome it installs (None: the rows go flat), already verified."""
+
+
+class OperatorInputs(Protocol):
+    """Inputs that are not bars, polled once per step: the kill switch, what a live
+    session's feed reported (faulted bars, gaps, outages) and the policy swaps it follows
+    from the ledger (none in a backtest)."""
+
+    def poll(self, step: int) -> KillSwitch | None: ...
+
+    def feed_inputs(self, step: int) -> Sequence[FeedInput]:
+        """Feed records to journal at the start of ``step`` (``step`` = the step count: at
+        the session's end)."""
+        ...
+
+    def policy_swaps(self, step: int) -> Sequence[Swap]:
+        """Swaps to journal and apply at the start of ``step``, before anyone decides."""
+        ...
+
+
+class FeedQueue:
+    """What a live session saw between two steps — its feed's records (faulted bars, gaps,
+    outages) and the policy swaps it read from the ledger — waiting to be journaled at the
+    start of the step each names."""
+
+    def __init__(self) -> None:
+        self._records: list[FeedInput] = []
+        self._swaps: list[Swap] = []
+
+    def add(self, record: FeedInput) -> None:
+        self._records.append(record)
+
+    def add_swap(self, swap: Swap) -> None:
+        self._swaps.append(swap)
+
+    def take(self, step: int) -> list[FeedInput]:
+        """The records of ``step``, in the order they were added (removed from the queue)."""
+        due = [r for r in self._records if r.step == step]
+        self._records = [r for r in self._records if r.step != step]
+        return due
+
+    def take_swaps(self, step: int) -> list[Swap]:
+        due = [s for s in self._swaps if s[0].step == step]
+        self._swaps = [s for s in self._swaps if s[0].step != step]
+        return due
 
 
 class LiveOperator:
-    """Kill from config at step 0, or from a flag file, polled every ``every`` steps."""
+    """Kill from config at step 0, or from a flag file, polled every ``every`` steps (a
+    paper session: every step, so a kill acts within one bar); ``feed``: a live session's
+    feed records."""
 
     def __init__(
         self,
@@ -28,11 +81,13 @@ class LiveOperator:
         run_dir: Path,
         runs_root: Path | None,
         every: int = 64,
+        feed: FeedQueue | None = None,
     ) -> None:
         self._ids = ids
         self._config_kill = config_kill
         self._run_dir, self._runs_root = run_dir, runs_root
         self._every = every
+        self._feed = feed
 
     def poll(self, step: int) -> KillSwitch | None:
         ids = self._ids
@@ -57,12 +112,38 @@ class LiveOperator:
                 )
         return None
 
+    def feed_inputs(self, step: int) -> Sequence[FeedInput]:
+        """The live feed's records of ``step`` (a backtest has no feed: none)."""
+        return () if self._feed is None else self._feed.take(step)
+
+    def policy_swaps(self, step: int) -> Sequence[Swap]:
+        return () if self._feed is None else self._feed.take_swaps(step)
+
 
 class ReplayOperator:
-    """Fires the KillSwitch events recorded in the WAL at their steps."""
+    """Fires the KillSwitch events recorded in the WAL at their steps, and gives back the
+    feed records and policy swaps a live session journaled, at the steps they were
+    journaled at (the swaps' genomes loaded from the run's vault)."""
 
-    def __init__(self, kills: list[KillSwitch]) -> None:
+    def __init__(
+        self,
+        kills: list[KillSwitch],
+        feed: Sequence[FeedInput] = (),
+        swaps: Sequence[Swap] = (),
+    ) -> None:
         self._by_step = {k.step: k for k in kills}
+        self._feed: dict[int, list[FeedInput]] = {}
+        for record in feed:
+            self._feed.setdefault(record.step, []).append(record)
+        self._swaps: dict[int, list[Swap]] = {}
+        for swap in swaps:
+            self._swaps.setdefault(swap[0].step, []).append(swap)
 
     def poll(self, step: int) -> KillSwitch | None:
         return self._by_step.get(step)
+
+    def feed_inputs(self, step: int) -> Sequence[FeedInput]:
+        return self._feed.get(step, ())
+
+    def policy_swaps(self, step: int) -> Sequence[Swap]:
+        return self._swaps.get(step, ())

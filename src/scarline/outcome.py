@@ -6,7 +6,7 @@ import numpy as np
 
 from scarline.execution.types import CASH_SCALE
 from scarline.kernel import Kernel
-from scarline.market.frequency import infer_periods_per_year
+from scarline.market.frequency import periods_per_year
 from scarline.report.metrics import turnover_ratio
 from scarline.report.results import RiskLog, RunResults, TradeLog
 
@@ -46,7 +46,7 @@ def run_results(kernel: Kernel, meta: dict[str, str], split_step: int | None = N
         turnover=turnover_ratio(accounts.traded / CASH_SCALE, equity),
         trades=trade_log,
         risk_events=RiskLog.from_labels(steps, agents, rules, outcomes),
-        periods_per_year=infer_periods_per_year(market.timestamps),
+        periods_per_year=periods_per_year(market.frequency, market.timestamps, market.calendar),
         meta=meta,
         split_step=split_step,
         scars=kernel.life.scars,

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import torch
 
+from scarline.agents.config import QNetGroup
+from scarline.agents.qagents import PRIVATE
+from scarline.config import load_config
 from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
+from scarline.evolution.genome import Genes, Genome, GenomeLayout, genome_of
+from scarline.features.market import feature_names
+from scarline.journal.manifest import SessionManifest, read_manifest
 from scarline.kernel import Kernel
 from scarline.learning.qnet import QPopulation
 from scarline.rundir import RunDir
@@ -49,4 +56,41 @@ def load_agent(run_dir: Path, agent_id: int) -> tuple[QPopulation, int, list[flo
             actions = data["actions"].tolist()
         if first <= agent_id < first + weights[0].shape[0]:
             return QPopulation._from_tensors(weights, biases, False), agent_id - first, actions
+    raise ScarlineError(f"{run_dir}: agent {agent_id} is not a learning agent of this run")
+
+
+def genome_of_agent(run_dir: Path, agent_id: int) -> Genome:
+    """The final genome of learning agent ``agent_id`` of a finished run, rebuilt from its
+    saved weights (checked against the manifest's sha256) and its group's config: the
+    layout (feature names with the run's exogenous columns, actions, hidden sizes) and
+    founder genes. A group that evolved has genes of its own per agent: its policies are
+    taken from the vault by policy hash instead (a ScarlineError says so)."""
+    paths = RunDir(run_dir)
+    manifest = read_manifest(run_dir)
+    for k, path in enumerate(sorted(paths.weights.glob("group*.npz"))):
+        with np.load(path) as data:
+            first, rows = int(data["first_agent"]), int(data["w0"].shape[0])
+        if not first <= agent_id < first + rows:
+            continue
+        recorded = manifest.artifacts.get(paths.relative(path))
+        if recorded != file_sha256(path):
+            raise ScarlineError(f"{path}: sha256 differs from the manifest's (edited weights?)")
+        config = load_config(paths.config)
+        group = [g for g in config.agents if isinstance(g, QNetGroup)][k]
+        if group.evolution.enabled:
+            raise ScarlineError(
+                f"{run_dir}: agent {agent_id} evolved; take its policy from the vault by hash"
+            )
+        session = msgspec.json.decode(paths.session.read_bytes(), type=SessionManifest)
+        names = feature_names(group.features, session.exog_names)
+        layout = GenomeLayout(
+            tuple(names),
+            PRIVATE,
+            tuple(group.qnet.actions),
+            tuple(group.qnet.hidden),
+            group.evolution.domain,
+        )
+        genes = Genes.founders(rows, len(names), group.evolution.domain, group.qnet.lr)
+        net, row, _ = load_agent(run_dir, agent_id)
+        return genome_of(row, genes, net, layout)
     raise ScarlineError(f"{run_dir}: agent {agent_id} is not a learning agent of this run")

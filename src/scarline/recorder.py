@@ -19,6 +19,20 @@ class Recorder:
         self._fills: list[tuple[int, FillBatch]] = []
         self._risk: list[tuple[np.ndarray, np.ndarray, list[str], list[str]]] = []
 
+    def grow(self, n_steps: int) -> None:
+        """Room for ``n_steps`` rows of equity (a live session's market grows as it runs;
+        capacity doubles, so growing a row at a time costs amortized O(1) per row)."""
+        if self.equity is None or n_steps <= len(self.equity):
+            return
+        grown = np.zeros((max(n_steps, 2 * len(self.equity)), self.equity.shape[1]), np.int64)
+        grown[: len(self.equity)] = self.equity
+        self.equity = grown
+
+    def trim(self, n_steps: int) -> None:
+        """Drop the room :meth:`grow` left beyond ``n_steps`` rows (at the session's end)."""
+        if self.equity is not None and len(self.equity) > n_steps:
+            self.equity = self.equity[:n_steps].copy()
+
     def on_step(self, t: int, equity: np.ndarray) -> None:
         if self.equity is not None:
             self.equity[t] = equity

@@ -11,7 +11,7 @@ The first differing record is named by seq, kind and field. A run sealed after a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scarline.assembly import kernel_for
@@ -21,21 +21,37 @@ from scarline.events import (
     REPLAYABLE_SCHEMAS,
     SCHEMA_VERSION,
     Bar,
+    DataFault,
     DataWarnings,
+    FeedGap,
+    FeedInput,
+    FeedOutage,
     KillSwitch,
+    PolicySwap,
     Quote,
     SessionStart,
 )
 from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
+from scarline.evolution.genome import Genome
+from scarline.evolution.rebuild import load_genome_from_vault
 from scarline.journal import read_records, verify
 from scarline.journal.compare import ComparingWal, Mismatch
 from scarline.journal.manifest import RunManifest, read_manifest
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
-from scarline.operator import ReplayOperator
+from scarline.operator import ReplayOperator, Swap
 from scarline.rundir import RunDir
 from scarline.session import SessionIds
+
+FEED_KINDS = ("DataFault", "FeedGap", "FeedOutage", "PolicySwap")
+
+
+def swapped_genome(run_dir: Path, swap: PolicySwap) -> Genome | None:
+    """The genome a policy swap installed, from the run's vault (checked by sha256)."""
+    if not swap.policy_hash:
+        return None
+    return load_genome_from_vault(run_dir, swap.policy_hash)[1]
 
 
 @dataclass(frozen=True)
@@ -79,14 +95,14 @@ class Replayed:
 
 def check_schema(run_dir: Path, manifest: RunManifest) -> None:
     """A run is replayed only by code of its event schema (or one that only added kinds,
-    ``REPLAYABLE_SCHEMAS``): otherwise a config key or an event changed meaning, and
-    re-executing would not be the run that was recorded."""
+    ``REPLAYABLE_SCHEMAS``): otherwise a config key, an event or the arithmetic behind a
+    journaled figure changed, and re-executing would not be the run that was recorded."""
     if manifest.schema_version not in REPLAYABLE_SCHEMAS:
         older = ", ".join(str(v) for v in REPLAYABLE_SCHEMAS if v != SCHEMA_VERSION)
+        also = f" (and {older})" if older else ""
         raise WalError(
             f"{run_dir}: the event schema changed: this run was written with schema "
-            f"{manifest.schema_version}, this scarline replays schema {SCHEMA_VERSION} "
-            f"(and {older}) "
+            f"{manifest.schema_version}, this scarline replays schema {SCHEMA_VERSION}{also} "
             "(see docs/wal.md, 'Schema versions'); re-run its config.toml with this version, "
             "or replay it with the scarline that wrote it"
         )
@@ -115,8 +131,10 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
     start: SessionStart | None = None
     market_events: list[tuple[int, Bar | Quote]] = []
     kills: list[KillSwitch] = []
+    feed: list[FeedInput] = []  # a live session's faults, gaps, outages: journaled again
+    swaps: list[Swap] = []  # a live session's policy swaps: applied again
     warned: DataWarnings | None = None  # the input's G0 warnings: journaled again as recorded
-    kinds = ("SessionStart", "DataWarnings", "Bar", "Quote", "KillSwitch")
+    kinds = ("SessionStart", "DataWarnings", "Bar", "Quote", "KillSwitch", *FEED_KINDS)
     for rec in read_records(wal_dir, kinds=kinds):
         if isinstance(rec.data, SessionStart):
             if start is not None:
@@ -124,13 +142,17 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
             start = rec.data
         elif isinstance(rec.data, KillSwitch):
             kills.append(rec.data)
+        elif isinstance(rec.data, DataFault | FeedGap | FeedOutage):
+            feed.append(rec.data)
+        elif isinstance(rec.data, PolicySwap):
+            swaps.append((rec.data, swapped_genome(run_dir, rec.data)))
         elif isinstance(rec.data, DataWarnings):
             warned = warned or rec.data
         elif isinstance(rec.data, Bar | Quote):  # the only other kinds read
             market_events.append((rec.ts, rec.data))
     if start is None:
         raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
-    market = market_from_events(start, market_events)
+    market = replace(market_from_events(start, market_events), calendar=config.calendar)
     ids = SessionIds(start.run_id, start.session_id)
     sealed = manifest.sealed_after_crash
     prefix = sealed is not None and not sealed.session_ended
@@ -142,7 +164,7 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
             market,
             ids,
             sink,
-            ReplayOperator(kills),
+            ReplayOperator(kills, feed, swaps),
             keep_equity=keep_equity,
             island=island,
             data_warnings=warned,

@@ -9,11 +9,9 @@ decision trace hash. A crash mid-run leaves a WAL without a manifest, never the 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
 from scarline.diary.writer import DiaryStats, build_diary
 from scarline.digest import file_sha256
-from scarline.errors import ScarlineError
+from scarline.errors import ConfigError, ScarlineError
 from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import best_policy, finish_lineage
 from scarline.evolution.vault import Vault
@@ -39,14 +37,14 @@ from scarline.journal.manifest import (
     write_json,
 )
 from scarline.journal.signature import sign_run_files
-from scarline.kernel import Kernel, KernelResult
+from scarline.kernel import Kernel
 from scarline.market.admit import Admission, warnings_event
 from scarline.market.asof import available_after
 from scarline.market.frame import MarketData
 from scarline.market.io import load_market
 from scarline.market.stream import normalized
 from scarline.market.subset import subset
-from scarline.operator import LiveOperator
+from scarline.operator import FeedQueue, LiveOperator
 from scarline.outcome import run_results
 from scarline.policy_store import save_weights
 from scarline.provenance import code_hash, environment
@@ -55,7 +53,7 @@ from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.strategies import StrategyRow, strategy_rows
 from scarline.rundir import RunDir
-from scarline.session import SessionIds, run_dir_in
+from scarline.session import KernelResult, SessionIds, make_run_id, run_dir_in, session_id_for
 
 
 @dataclass(frozen=True)
@@ -141,23 +139,17 @@ def _oos_median(rows: dict[str, StrategyRow], kind: str) -> float | None:
     return None if kind not in rows else rows[kind].median_oos_return
 
 
-def session_id_for(run_id: str, index: int = 0) -> str:
-    """Deterministic session id: replay re-derives it from the run id."""
-    return hashlib.blake2b(f"{run_id}/{index}".encode(), digest_size=6).hexdigest()
-
-
-def make_run_id(now: datetime, universe: str, cfg_hash: str) -> str:
-    """``20261123T085600Z-sp500-1a2b3c4d``: sortable by time, names the data and config."""
-    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(universe).stem).strip("-")[:64] or "data"
-    return f"{now:%Y%m%dT%H%M%SZ}-{tag}-{cfg_hash[:8]}"
-
-
 def load_run_market(config: RunConfig) -> MarketData:
     """The market a run trades, as run, gates and islands load it: the source with each
     exogenous column delayed to when it is known (before the date cut, so the first kept
     rows see real earlier values), then cut and normalized."""
     d = config.data
-    market = available_after(load_market(d.source, tick_size=d.tick_size), d.exog_available_after)
+    source = load_market(d.source, tick_size=d.tick_size, lot_sizes=d.lot_sizes)
+    unknown = sorted(set(d.lot_sizes) - set(source.symbols))
+    if unknown:
+        raise ConfigError(f"data.lot_sizes: {', '.join(unknown)} not in {d.source}")
+    market = available_after(source, d.exog_available_after)
+    market = replace(market, calendar=config.calendar)
     return check_market(normalized(subset(market, d.start, d.end, d.symbols)), d.source)
 
 
@@ -261,10 +253,13 @@ def create_run(
     dir_name: str | None = None,
     island: int = 0,
     admission: Admission | None = None,
+    feed: FeedQueue | None = None,
 ) -> OpenRun:
     """Create ``<out_dir>/<dir_name or run_id>/`` with the config snapshot, open its WAL and
     build the kernel; ``now`` only names the run, ``island`` numbers an island's lineage,
-    ``admission`` (G0 of the input) has the warnings journaled after the session start. A
+    ``admission`` (G0 of the input) has the warnings journaled after the session start;
+    ``feed`` makes it a live session (:mod:`scarline.paper`): the kill flag is polled every
+    step and the feed's records are journaled at the steps they name. A
     run id that is not a safe directory name (``session.RUN_ID_PATTERN``) is refused before
     anything is written."""
     root = Path(out_dir or config.out_dir)
@@ -291,7 +286,14 @@ def create_run(
             fsync=config.wal.fsync,
             fsync_every=config.wal.fsync_every,
         )
-        operator = LiveOperator(ids, config_kill=config.risk.kill, run_dir=run_dir, runs_root=root)
+        operator = LiveOperator(
+            ids,
+            config_kill=config.risk.kill,
+            run_dir=run_dir,
+            runs_root=root,
+            every=64 if feed is None else 1,
+            feed=feed,
+        )
         vault = VaultWriter(Vault(RunDir(run_dir).vault))
         warned = None if admission is None else warnings_event(admission, ids)
         kernel = kernel_for(
@@ -409,6 +411,10 @@ def _write_manifests(
             end=str(end),
             data_hash=data_hash,
             schema_versions={"events": SCHEMA_VERSION, "wal": WAL_FORMAT_VERSION},
+            calendar=market.calendar,
+            has_volume=market.has_volume,
+            participation_cap=config.execution.fill.participation_rate is not None,
+            feed=market.meta.get("feed", ""),
         ),
     )
     segments = segment_entries(paths.wal)

@@ -1,16 +1,19 @@
-"""What a kernel session is bound to: its ids, the journal it appends every event to, and
-the operator inputs it polls. The kernel and everything that builds one (run, replay, the
-gates' frozen evaluation, islands) meet here, below all of them."""
+"""What a kernel session is bound to: its ids and the journal it appends every event to
+(the operator inputs it polls are :mod:`scarline.operator`'s). The kernel and everything
+that builds one (run, replay, the gates' frozen evaluation, islands) meet here, below all
+of them."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from scarline.errors import ScarlineError
-from scarline.events import Event, KillSwitch
+from scarline.events import Event
 
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """A run id names a directory: a letter or digit, then at most 127 letters, digits, ``.``,
@@ -47,6 +50,17 @@ def run_dir_in(root: Path, run_id: str) -> Path:
     return run_dir
 
 
+def session_id_for(run_id: str, index: int = 0) -> str:
+    """Deterministic session id: replay re-derives it from the run id."""
+    return hashlib.blake2b(f"{run_id}/{index}".encode(), digest_size=6).hexdigest()
+
+
+def make_run_id(now: datetime, universe: str, cfg_hash: str) -> str:
+    """``20261123T085600Z-sp500-1a2b3c4d``: sortable by time, names the data and config."""
+    tag = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(universe).stem).strip("-")[:64] or "data"
+    return f"{now:%Y%m%dT%H%M%SZ}-{tag}-{cfg_hash[:8]}"
+
+
 @dataclass(frozen=True)
 class SessionIds:
     run_id: str
@@ -62,7 +76,32 @@ class Journal(Protocol):
     def head(self) -> str: ...
 
 
-class OperatorInputs(Protocol):
-    """Inputs that are not market data (today: the kill switch), polled once per step."""
+class StageMarks(Protocol):
+    """Where a live session times the stages of a step (:mod:`scarline.paper.heartbeat`)."""
 
-    def poll(self, step: int) -> KillSwitch | None: ...
+    def mark(self, stage: str) -> None: ...
+
+
+class SeqJournal:
+    """Forwards to the journal and remembers the last seq written: the drift sentry's theory
+    packets point at the WAL records of the steps they cite."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.inner = journal
+        self.last_seq = -1
+
+    def append(self, event: Event, ts: int) -> int:
+        self.last_seq = self.inner.append(event, ts)
+        return self.last_seq
+
+    @property
+    def head(self) -> str:
+        return self.inner.head
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    steps: int
+    decision_trace_hash: str
+    wal_head: str
+    killed_at: int | None

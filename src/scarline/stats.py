@@ -1,9 +1,18 @@
-"""The performance statistics every layer shares: one Sharpe ratio, one drawdown.
+"""The performance statistics every layer shares: one period return, one Sharpe ratio, one
+drawdown.
 
 Pure array functions, column-wise over ``[T, N]`` (N agents, strategies or trials at once).
 There is one definition of each figure; where a caller needs another convention it passes a
 parameter instead of writing its own:
 
+* **Period return**: the simple (not log) return ``(equity[t] − equity[t−1]) /
+  equity[t−1]``: the difference first, in the inputs' own type (exact for integer cash at
+  any size), then one float64 division. It is defined only where the previous equity is
+  positive and both are finite; a step from zero, negative or NaN equity, or to NaN equity,
+  has no return and gets the caller's ``undefined``: NaN (the default) where a figure skips
+  such steps (the report: an agent not alive there), 0 where a number is needed (running
+  sums, compounding: a step from nothing earns nothing). :func:`period_return` takes the
+  two equities of one step, :func:`period_returns` a whole path.
 * **Sharpe**: mean / standard deviation of per-period returns, risk-free 0, sample standard
   deviation (``ddof=1``) unless the caller says otherwise, per period unless
   ``periods_per_year`` annualizes it (× √periods_per_year). It is 0, never ±huge, for a
@@ -13,13 +22,19 @@ parameter instead of writing its own:
   a mean and a standard deviation computed elsewhere (PBO's per-split block sums): all three
   end in the same ratio and the same guard. :func:`smooth_sharpe` is the one variant
   without the cut-off, for exponentially weighted moments (the scars' trust score).
-* **Drawdown**: the fall from the running peak as a positive fraction, ``1 − equity / peak``
-  (0 at a new high); :func:`max_drawdown` is its largest value over a path.
+* **Drawdown**: the fall from the running peak as a positive fraction,
+  ``(peak − equity) / peak`` (the difference first, as for returns), 0 at or above the peak;
+  undefined without a positive peak or a finite equity. :func:`max_drawdown` is its largest
+  value over a path. :func:`drawdown_pct` is the same figure in percent for the callers that
+  journal it and need a number everywhere (the risk ladder, the scars): 100 × the fraction,
+  and without a positive peak 100 below the peak and 0 at or above it (a fall from nothing
+  is total).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 STD_EPSILON = 1e-12
 """Per-period return std at or below this is "no variation": Sharpe is 0, not ±huge."""
@@ -75,14 +90,63 @@ def smooth_sharpe(mean: np.ndarray, var: np.ndarray) -> np.ndarray:
     return mean / np.sqrt(var + STD_EPSILON)
 
 
-def drawdown(peak: np.ndarray, equity: np.ndarray, *, undefined: float = np.nan) -> np.ndarray:
-    """Fall from ``peak`` as a positive fraction, ``1 − equity / peak`` (0 at the peak);
-    ``undefined`` where the peak is not positive or the equity is not finite."""
-    peak, equity = np.asarray(peak, dtype=np.float64), np.asarray(equity, dtype=np.float64)
-    ok = np.isfinite(equity) & (peak > 0)
-    out = np.full(np.broadcast(peak, equity).shape, undefined)
-    np.divide(equity, peak, out=out, where=ok)
-    np.subtract(1.0, out, out=out, where=ok)
+def period_return(
+    prev: npt.ArrayLike, cur: npt.ArrayLike, *, undefined: float = np.nan
+) -> np.ndarray:
+    """Simple return of one step, ``(cur − prev) / prev``; ``undefined`` unless ``prev > 0``
+    and both are finite (see the module docstring for which ``undefined`` to pass)."""
+    prev, cur = np.asarray(prev), np.asarray(cur)
+    ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0)
+    return _relative(cur, prev, prev, ok, undefined)
+
+
+def log_return(prev: npt.ArrayLike, cur: npt.ArrayLike) -> np.ndarray:
+    """``log(cur / prev)`` with both floored at 1 (one cash unit): a ruined account still
+    has a finite log return, what an online learner's reward and the drift sentry need at
+    every step (:func:`period_return` leaves such steps undefined instead)."""
+    a = np.maximum(np.asarray(prev), 1).astype(np.float64)
+    b = np.maximum(np.asarray(cur), 1).astype(np.float64)
+    return np.log(b / a)
+
+
+def period_returns(equity: np.ndarray, *, undefined: float = np.nan) -> np.ndarray:
+    """``float64[T-1, ...]`` :func:`period_return` of every step of the path ``equity[T, ...]``
+    (row t is the return from row t to row t+1)."""
+    equity = np.asarray(equity)
+    return period_return(equity[:-1], equity[1:], undefined=undefined)
+
+
+def drawdown(
+    peak: npt.ArrayLike, equity: npt.ArrayLike, *, undefined: float = np.nan
+) -> np.ndarray:
+    """Fall from ``peak`` as a positive fraction, ``(peak − equity) / peak``, 0 at or above
+    the peak; ``undefined`` where the peak is not positive or either is not finite."""
+    peak, equity = np.asarray(peak), np.asarray(equity)
+    ok = np.isfinite(equity) & np.isfinite(peak) & (peak > 0)
+    out = _relative(peak, equity, peak, ok, undefined)
+    np.maximum(out, 0.0, out=out, where=ok)
+    return out
+
+
+def drawdown_pct(peak: npt.ArrayLike, equity: npt.ArrayLike) -> np.ndarray:
+    """:func:`drawdown` in percent, a number for every finite input: 100 × the fraction, and
+    where the peak is not positive 100 below it and 0 at or above it (NaN for a NaN equity
+    under a positive peak). The risk ladder and the scars journal it: this arithmetic is
+    fixed."""
+    peak, equity = np.asarray(peak), np.asarray(equity)
+    return np.where(peak > 0, 100.0 * drawdown(peak, equity), np.where(equity < peak, 100.0, 0.0))
+
+
+def _relative(
+    a: np.ndarray, b: np.ndarray, base: np.ndarray, ok: np.ndarray, undefined: float
+) -> np.ndarray:
+    """``float64`` ``(a − b) / base`` where ``ok``, else ``undefined``. The difference is
+    taken in the inputs' own type, so integer cash subtracts exactly (at any size, not only
+    below 2**53), and then divided once in float64."""
+    diff = np.zeros(ok.shape, np.result_type(a, b))
+    np.subtract(a, b, out=diff, where=ok)
+    out = np.full(ok.shape, undefined)
+    np.divide(diff, base, out=out, where=ok)
     return out
 
 

@@ -51,6 +51,13 @@ def fake_venue_url() -> str:
 _VENUE = None
 
 
+def paper_config(tmp: Path) -> Path:
+    """A paper config replaying a recorded feed (tests/paper_recording.py)."""
+    from paper_recording import write_paper_config
+
+    return write_paper_config(tmp)
+
+
 Case = Callable[[Path, TinyRun], list[str]]
 """(a fresh temporary directory, the tiny run) -> the arguments after ``scarline``."""
 
@@ -59,6 +66,9 @@ CASES: dict[str, Case] = {
     "run": lambda t, r: ["run", "-c", str(r.config), "--out", str(t), "--run-id", "again"],
     "evolve": lambda t, r: ["evolve", str(r.config), "-k", "2", "--out", str(t)],
     "replay": lambda t, r: ["replay", str(r.run_dir)],
+    "paper": lambda t, r: [
+        *opts(f"paper -c {paper_config(t)} --out {t} --run-id p --max-steps 12"),
+    ],
     "kill": lambda t, r: ["kill", str(t), "--reason", "drill"],
     "export-policy": lambda t, r: ["export-policy", str(r.run_dir), "1", "-o", str(t / "a.onnx")],
     "lineage": lambda t, r: ["lineage", str(r.run_dir), "-f", "graphml", "-o", str(t / "l.xml")],

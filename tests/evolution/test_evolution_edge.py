@@ -6,6 +6,7 @@ Genomes are scored by the gates' frozen evaluation (:mod:`scarline.gates.frozen`
 a fresh, non-learning, non-evolving copy of their group and run through the full kernel,
 greedy from the first bar; the score is the per-bar Sharpe from the split on."""
 
+import functools
 from dataclasses import replace
 
 import numpy as np
@@ -68,14 +69,18 @@ def without_column(market: MarketData, name: str, seed: int = 0) -> MarketData:
     return replace(market, exog=exog)
 
 
-def test_survivors_rely_on_the_planted_column() -> None:
-    # no drift: an edge can only come from the signal, not from being long
-    spec = SynthSpec(n_steps=3000, n_instruments=8, seed=3, planted_ic=0.1, drift=(0.0, 0.0, 0.0))
+def survivors_with_and_without(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-sample per-bar Sharpe of a learning, evolving population's survivors on a
+    planted market (IC 0.1, no drift: an edge can only come from the signal), with the
+    planted column and with it permuted away."""
+    spec = SynthSpec(
+        n_steps=3000, n_instruments=8, seed=seed, planted_ic=0.1, drift=(0.0, 0.0, 0.0)
+    )
     market = normalized(generate(spec))
     evolution = {"enabled": True, "every": 150, "min_age": 150}
     group = {"kind": "q-network", "count": 64, "qnet": QNET, "features": COMPACT}
     cfg = RunConfig(
-        seed=3, agents=[group | {"evolution": evolution}], evaluation={"oos_fraction": 0.3}
+        seed=seed, agents=[group | {"evolution": evolution}], evaluation={"oos_fraction": 0.3}
     )
     kernel = kernel_for(cfg, market, SessionIds("e", "s"), HashOnlyWal("e"), ReplayOperator([]))
     kernel.run()
@@ -86,16 +91,30 @@ def test_survivors_rely_on_the_planted_column() -> None:
     with_signal = evaluate_genomes(cfg, 0, market, survivors, split, every_instrument=False)
     ablated = without_column(market, "signal")
     without = evaluate_genomes(cfg, 0, ablated, survivors, split, every_instrument=False)
-    assert np.median(with_signal) > 0.02  # per-bar Sharpe over the last 900 bars
-    assert np.median(with_signal) > np.median(without) + 0.02
-    assert stats.wilcoxon(with_signal, without, alternative="greater").pvalue < 0.01
+    return with_signal, without
 
 
-def test_the_best_lineage_improves_out_of_sample_across_generations() -> None:
-    """Evolution alone (no gradient learning, greedy agents) on a planted-edge market (IC 0.3,
-    no drift): random founders have no edge; generation by generation the birth genomes'
-    out-of-sample Sharpe rises, and the best agent's lineage ends above where it started."""
-    spec = SynthSpec(n_steps=3000, n_instruments=8, seed=3, planted_ic=0.3, drift=(0.0, 0.0, 0.0))
+def test_survivors_rely_on_the_planted_column() -> None:
+    """On two markets: each seed's survivors lose their edge without the column (a paired
+    test), and over both the median edge is clear (one market's survivors are one draw of a
+    chaotic process: any change of arithmetic reshuffles them)."""
+    pairs = [survivors_with_and_without(seed) for seed in (3, 4)]
+    for with_signal, without in pairs:
+        assert np.median(with_signal) > np.median(without)
+        assert stats.wilcoxon(with_signal, without, alternative="greater").pvalue < 0.01
+    with_all = np.concatenate([w for w, _ in pairs])
+    without_all = np.concatenate([wo for _, wo in pairs])
+    assert np.median(with_all) > 0.02  # per-bar Sharpe over the last 900 bars
+    assert np.median(with_all) > np.median(without_all) + 0.02
+
+
+@functools.cache  # seed 3 serves both lineage tests
+def evolve_without_learning(seed: int) -> tuple[RunConfig, MarketData, object, dict, object]:
+    """Evolution alone (no gradient learning, greedy agents) on a planted market (IC 0.3, no
+    drift): ``(config, market, census, genome store, kernel)`` after the run."""
+    spec = SynthSpec(
+        n_steps=3000, n_instruments=8, seed=seed, planted_ic=0.3, drift=(0.0, 0.0, 0.0)
+    )
     market = normalized(generate(spec))
     evolution = {
         "enabled": True,
@@ -105,7 +124,7 @@ def test_the_best_lineage_improves_out_of_sample_across_generations() -> None:
     }
     group = {"kind": "q-network", "count": 64, "learn": False, "qnet": QNET, "features": COMPACT}
     cfg = RunConfig(
-        seed=3, agents=[group | {"evolution": evolution}], evaluation={"oos_fraction": 0.3}
+        seed=seed, agents=[group | {"evolution": evolution}], evaluation={"oos_fraction": 0.3}
     )
     store: dict[str, bytes] = {}
 
@@ -118,6 +137,28 @@ def test_the_best_lineage_improves_out_of_sample_across_generations() -> None:
     census = kernel.population.census
     assert census is not None
     census.finish(market.n_steps - 1, kernel.life.alive, kernel.life.scars, kernel.life.trust)
+    return cfg, market, census, store, kernel
+
+
+def best_lineage_sharpe(seed: int) -> np.ndarray:
+    """Out-of-sample Sharpe along the best agent's lineage: founder's birth genome → … → the
+    best's final genome (each on every instrument)."""
+    cfg, market, census, store, kernel = evolve_without_learning(seed)
+    table = census.book.table()
+    lineage = table.to_pandas().set_index("agent_id")
+    best_id, best_hash = best_policy(census, kernel.life.alive)
+    chain = ancestry(table, best_id)[::-1]
+    genomes = [decode_genome(store[lineage.loc[a].genome_hash]) for a in chain]
+    genomes.append(decode_genome(store[best_hash]))
+    split = cfg.evaluation.split_step(market.n_steps)
+    assert split is not None and len(chain) >= 4
+    return evaluate_genomes(cfg, 0, market, genomes, split)
+
+
+def test_the_best_lineage_improves_out_of_sample_across_generations() -> None:
+    """Random founders have no edge; generation by generation the birth genomes'
+    out-of-sample Sharpe rises (seed 3)."""
+    cfg, market, census, store, _ = evolve_without_learning(3)
     table = census.book.table()
     lineage = table.to_pandas().set_index("agent_id")
     split = cfg.evaluation.split_step(market.n_steps)
@@ -143,11 +184,10 @@ def test_the_best_lineage_improves_out_of_sample_across_generations() -> None:
     assert stats.spearmanr(gens, medians).statistic > 0.5
     assert np.mean(medians[len(medians) // 2 :]) > 0.05
 
-    # the best agent's lineage: founder's birth genome → … → the best's final genome
-    best_id, best_hash = best_policy(census, kernel.life.alive)
-    chain = ancestry(table, best_id)[::-1]
-    genomes = [decode_genome(store[lineage.loc[a].genome_hash]) for a in chain]
-    genomes.append(decode_genome(store[best_hash]))
-    chain_sharpe = evaluate_genomes(cfg, 0, market, genomes, split)
-    assert len(chain) >= 4
-    assert chain_sharpe[-1] > chain_sharpe[0]
+
+def test_the_best_lineage_mostly_ends_above_its_founder() -> None:
+    """The best agent's lineage ends above where it started on most of three markets (one
+    lineage is one path of a chaotic process: a single market can go either way)."""
+    ends = [best_lineage_sharpe(seed) for seed in (3, 4, 5)]
+    assert sum(chain[-1] > chain[0] for chain in ends) >= 2
+    assert np.mean([chain[-1] - chain[0] for chain in ends]) > 0

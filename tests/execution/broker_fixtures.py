@@ -6,10 +6,18 @@ import numpy as np
 
 from scarline.execution.broker import SimBroker
 from scarline.execution.config import ExecutionConfig
-from scarline.execution.types import BUY, LIMIT, MARKET, BarSlice, OrderBatch
+from scarline.execution.types import (
+    BUY,
+    CASH_SCALE,
+    LIMIT,
+    MARKET,
+    BarSlice,
+    OrderBatch,
+    unit_values,
+)
 
-UV = 10_000  # cash units per lot per tick: tick 0.01, lot 1
-RICH = 10**15  # cash that never binds
+UV = int(unit_values(["0.01"], ["1"])[0])  # cash units per lot per tick: tick 0.01, lot 1
+RICH = 10**9 * CASH_SCALE  # cash that never binds
 
 
 def orders(

@@ -3,7 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scarline.execution.accounting import Accounts
-from scarline.execution.types import CASH_SCALE, FillBatch
+from scarline.execution.types import CASH_SCALE, FillBatch, unit_values
 
 
 def _fills(rows: list[tuple[int, int, int, int, int, int]]) -> FillBatch:
@@ -24,14 +24,14 @@ def _fills(rows: list[tuple[int, int, int, int, int, int]]) -> FillBatch:
     )
 
 
-UV = np.array([10_000, 1_000], dtype=np.int64)  # tick 0.01 and 0.001, lot 1
+UV = unit_values(["0.01", "0.001"], ["1", "1"])  # tick 0.01 and 0.001, lot 1
 
 
 def test_round_trip_realizes_the_price_difference() -> None:
     acc = Accounts(1, UV, 1_000 * CASH_SCALE)
     acc.apply(_fills([(0, 0, 1, 10, 10_000, 0)]))  # buy 10 @ 100.00
     acc.mark(np.array([10_500, 0]), np.array([True, False]))
-    assert acc.unrealized()[0] == 10 * 500 * 10_000  # +50.00 on paper
+    assert acc.unrealized()[0] == 10 * 500 * UV[0] == 50 * CASH_SCALE  # +50.00 on paper
     assert acc.avg_price()[0, 0] == 10_000 and np.isnan(acc.avg_price()[0, 1])
     acc.apply(_fills([(0, 0, -1, 10, 10_200, 2 * CASH_SCALE)]))  # sell 10 @ 102.00, fee 2
     acc.mark(np.array([10_500, 0]), np.array([True, False]))
@@ -45,8 +45,8 @@ def test_flip_from_long_to_short_splits_close_and_open() -> None:
     acc.apply(_fills([(0, 0, 1, 5, 10_000, 0)]))
     acc.apply(_fills([(0, 0, -1, 8, 11_000, 0)]))
     assert acc.position[0, 0] == -3
-    assert acc.realized[0] == 5 * 1_000 * 10_000  # closed 5 at +10.00
-    assert acc.cost_basis[0, 0] == -3 * 11_000 * 10_000
+    assert acc.realized[0] == 5 * 1_000 * UV[0] == 50 * CASH_SCALE  # closed 5 at +10.00
+    assert acc.cost_basis[0, 0] == -3 * 11_000 * UV[0]
 
 
 def test_same_agent_on_two_instruments_and_repeated_keys_accumulate() -> None:
@@ -54,7 +54,7 @@ def test_same_agent_on_two_instruments_and_repeated_keys_accumulate() -> None:
     acc.apply(_fills([(0, 0, 1, 1, 100, 1), (0, 1, 1, 2, 100, 1), (0, 0, 1, 3, 100, 1)]))
     assert acc.position[0].tolist() == [4, 2]
     assert acc.fees[0] == 3 and acc.trades[0] == 3
-    assert acc.cash[0] == -(4 * 100 * 10_000 + 2 * 100 * 1_000) - 3
+    assert acc.cash[0] == -(4 * 100 * UV[0] + 2 * 100 * UV[1]) - 3
 
 
 fill_rows = st.lists(

@@ -14,6 +14,7 @@ from scarline.execution.fees import BpsMinFee, build_fee_model
 from scarline.execution.latency import NsLatency, StepsLatency, build_latency_model
 from scarline.execution.queue import RiskAverseBarQueue, build_queue_model
 from scarline.execution.slippage import FixedPlusVolatility, build_slippage_model
+from scarline.execution.types import CASH_SCALE
 
 
 def test_defaults_are_the_frictionless_textbook_broker() -> None:
@@ -79,7 +80,7 @@ def test_factories_build_the_configured_kind() -> None:
         }
     )
     fee = build_fee_model(cfg.fees)
-    assert isinstance(fee, BpsMinFee) and fee.minimum_units == 500_000
+    assert isinstance(fee, BpsMinFee) and fee.minimum_units == CASH_SCALE // 2
     slip = build_slippage_model(cfg.slippage)
     assert isinstance(slip, FixedPlusVolatility) and slip.vol_coef == 0.3
     lat = build_latency_model(cfg.latency)

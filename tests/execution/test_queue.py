@@ -1,7 +1,7 @@
 """The limit-order queue model, alone and inside the broker."""
 
 import numpy as np
-from broker_fixtures import bar, broker, cash, orders
+from broker_fixtures import UV, bar, broker, cash, orders
 
 from scarline.execution.queue import RiskAverseBarQueue, limit_fill_price
 from scarline.execution.types import REJECT_REASONS, SELL
@@ -62,7 +62,7 @@ def test_resting_buy_waits_out_its_queue_then_fills_on_touch_and_through() -> No
     fills, _ = b.execute(bar(3, low=9_950, volume=3_000), c)
     assert fills.qty.tolist() == [100] and fills.price.tolist() == [9_950]
     assert fills.maker.tolist() == [True] and fills.slippage.tolist() == [0]
-    assert fills.fee.tolist() == [round(100 * 9_950 * 10_000 * 10 / 1e4)]
+    assert fills.fee.tolist() == [round(100 * 9_950 * UV * 10 / 1e4)]
     assert b.pending().qty.tolist() == [50]
     assert b.pending_qty().tolist() == [[50]]
     # bar 4 trades through: the rest fills at the limit

@@ -13,14 +13,13 @@ from scarline.report.metrics import (
     agent_metrics,
     fill_counts,
     final_equity,
-    period_returns,
     risk_event_counts,
     sharpe_ratio,
     traded_notional,
     turnover_ratio,
 )
 from scarline.report.results import RiskLog, TradeLog
-from scarline.stats import drawdowns, max_drawdown
+from scarline.stats import drawdowns, max_drawdown, period_returns
 
 # columns: up-then-down, flat, constant growth, born late, ruined
 EQUITY = np.array(

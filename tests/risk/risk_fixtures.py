@@ -1,4 +1,4 @@
-"""Builders for risk tests: one instrument unit = tick 0.01 × lot 1 (10 000 cash units)."""
+"""Builders for risk tests: one instrument unit = tick 0.01 × lot 1 (:data:`UV` cash units)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scarline.execution.types import CASH_SCALE, LIMIT, MARKET, OrderBatch
+from scarline.execution.types import CASH_SCALE, LIMIT, MARKET, OrderBatch, unit_values
 from scarline.risk import RULES, RiskConfig, RiskContext, RiskDecision, RiskEngine
 from scarline.risk.codes import OUTCOMES
 
-UV = 10_000  # cash units per lot per tick (tick 0.01, lot 1)
+UV = int(unit_values(["0.01"], ["1"])[0])  # cash units per lot per tick (tick 0.01, lot 1)
 PRICE = 10_000  # ticks: 100.00 per lot
 
 

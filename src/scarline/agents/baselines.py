@@ -32,6 +32,9 @@ class BuyAndHold:
         self.labels = ["buy-and-hold"]
         self._valid = market.valid
 
+    def extend(self, market: MarketData) -> None:
+        self._valid = market.valid
+
     def decide(self, t: int) -> np.ndarray:
         return self._valid[t][None, :].astype(np.int8)
 
@@ -48,12 +51,17 @@ class Momentum:
         threshold: float = 0.0,
         allow_short: bool = False,
     ) -> None:
-        close = market.prices("close")
-        self._table = np.stack([trailing_return(close, k) for k in lookbacks], 1)  # [T, n, M]
+        self._lookbacks = lookbacks
         self._threshold = threshold
         self._short = allow_short
         self.n_agents = len(lookbacks)
         self.labels = [f"momentum({k})" for k in lookbacks]
+        self.extend(market)
+
+    def extend(self, market: MarketData) -> None:
+        """(Re)build the trailing-return table ``[T, n, M]`` (a live market grows)."""
+        close = market.prices("close")
+        self._table = np.stack([trailing_return(close, k) for k in self._lookbacks], 1)
 
     def decide(self, t: int) -> np.ndarray:
         r = self._table[t]
@@ -73,20 +81,24 @@ class MeanReversion:
         z_entry: float = 1.0,
         allow_short: bool = False,
     ) -> None:
-        close = market.prices("close")
-        z = []
-        for w in windows:
-            # running sums: the arithmetic its journaled decisions were made with
-            std = window_std(close, w, running=True)
-            mean = window_mean(close, w, running=True)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                z.append((close - mean) / np.where(std > 0, std, np.nan))
-        self._z = np.stack(z, 1)  # [T, n, M]
+        self._windows = windows
         self._entry = z_entry
         self._short = allow_short
         self.n_agents = len(windows)
         self.labels = [f"mean-reversion({w})" for w in windows]
         self._state = np.zeros((self.n_agents, market.n_instruments), dtype=np.int8)
+        self.extend(market)
+
+    def extend(self, market: MarketData) -> None:
+        """(Re)build the z-score table ``[T, n, M]`` (a live market grows)."""
+        close = market.prices("close")
+        z = []
+        for w in self._windows:
+            std = window_std(close, w)
+            mean = window_mean(close, w)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z.append((close - mean) / np.where(std > 0, std, np.nan))
+        self._z = np.stack(z, 1)
 
     def decide(self, t: int) -> np.ndarray:
         z = self._z[t]
@@ -121,6 +133,9 @@ class RandomEntry:
         self._short = allow_short
         self._valid = market.valid
         self._state = np.zeros(self._shape, dtype=np.int8)
+
+    def extend(self, market: MarketData) -> None:
+        self._valid = market.valid
 
     def decide(self, t: int) -> np.ndarray:
         u = self._rng.random((2, *self._shape))

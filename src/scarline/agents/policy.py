@@ -6,6 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
+from scarline.market.frame import MarketData
+
 
 class Policy(Protocol):
     """A group of n agents deciding together, one call per step (batch-first).
@@ -20,3 +22,8 @@ class Policy(Protocol):
     labels: list[str]  # one per agent, e.g. 'sma(10,30)'
 
     def decide(self, t: int) -> np.ndarray: ...
+
+    def extend(self, market: MarketData) -> None:
+        """The market grew by rows (a live session): rebuild every table derived from it,
+        causally (row t from rows <= t only), keeping all state."""
+        ...

@@ -25,9 +25,10 @@ from scarline.agents.sma import SmaCrossover, crossover_pairs
 from scarline.errors import ConfigError
 from scarline.events import RANDOM, RULE
 from scarline.evolution.census import Census, GenomeSink
+from scarline.evolution.genome import Genome
 from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.market.frame import MarketData
-from scarline.market.frequency import infer_periods_per_year
+from scarline.market.frequency import periods_per_year
 from scarline.rng import SeedTree
 
 
@@ -54,7 +55,7 @@ def build_group(
         case MeanReversionGroup():
             return MeanReversion(market, group.windows, group.z_entry, group.allow_short)
         case QNetGroup():
-            ppy = infer_periods_per_year(market.timestamps)
+            ppy = periods_per_year(market.frequency, market.timestamps, market.calendar)
             return QAgents(market, group, seeds, index, ppy, regime)
         case RandomEntryGroup():
             rng = seeds.generator(f"agents/{index}/random-entry")
@@ -174,6 +175,20 @@ class Population:
         """Learning groups stop learning and exploring from ``step`` (out-of-sample)."""
         for _, group in self.learners:
             group.freeze_at(step)
+
+    def install(self, group: int, rows: list[int], genome: Genome | None) -> None:
+        """Rows ``rows`` of learning group ``group`` act with ``genome`` from now on (a
+        live session's policy swap), or flat with None."""
+        policy = self.groups[group]
+        if not isinstance(policy, QAgents):
+            raise ValueError(f"agents[{group}] is not a q-network group: no policy to swap")
+        policy.install(rows, genome)
+
+    def extend(self, market: MarketData) -> None:
+        """The market grew by rows (a live session): every group rebuilds its causal
+        tables from it; decisions so far and all state carry on."""
+        for group in self.groups:
+            group.extend(market)
 
     def decide(self, t: int) -> np.ndarray:
         if len(self.groups) == 1:

@@ -43,6 +43,7 @@ from scarline.learning.qnet import QPopulation, configure_torch, linear_epsilon
 from scarline.market.frame import MarketData
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.rng import SeedTree
+from scarline.stats import log_return
 
 PRIVATE = ("exposure", "unrealized", "cash", "scars")
 """The per-agent part of an observation (fractions of the agent's equity; scars / 10)."""
@@ -101,6 +102,7 @@ class QAgents:
         m = market.n_instruments
         self.instrument = np.arange(cfg.count, dtype=np.int64) % m
         self._inst_t = torch.from_numpy(self.instrument)
+        self.features_cfg = cfg.features
         self.features = market_features(market, cfg.features)
         self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
         obs_dim = self.features.n_features + len(PRIVATE)
@@ -148,6 +150,7 @@ class QAgents:
         self.greedy: torch.Tensor | None = None  # bool[N]: exploration frozen by the drift sentry
         self.reasons = np.full(cfg.count, GREEDY, dtype=np.uint8)  # of the last decide
         self._immigrants: dict[int, list[Immigrant]] = {}  # by the life-cycle step they arrive
+        self.parked: np.ndarray | None = None  # bool[N]: rows with no policy, held flat
 
     def _express(self) -> None:
         """Rebuild the phenotype tensors from the genes (at start and after births)."""
@@ -166,6 +169,11 @@ class QAgents:
     def freeze_at(self, step: int) -> None:
         """Stop learning and exploring from ``step`` (the out-of-sample part of a run)."""
         self.frozen_from = step
+
+    def extend(self, market: MarketData) -> None:
+        """The market grew by rows (a live session): rebuild the causal feature table."""
+        self.features = market_features(market, self.features_cfg)
+        self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
 
     @property
     def feature_table(self) -> torch.Tensor:
@@ -204,8 +212,8 @@ class QAgents:
             and not self._frozen(t)
         ):
             prev_t, prev_private, prev_action = self._prev
-            log_return = np.log(equity / np.maximum(last_equity, 1.0))
-            reward = (self.cfg.reward_scale * log_return).astype(np.float32)
+            step_return = log_return(last_equity, equity)
+            reward = (self.cfg.reward_scale * step_return).astype(np.float32)
             done = torch.from_numpy(~view.alive)
             self.buffers.add(
                 prev_t, prev_private, prev_action, torch.from_numpy(reward), t, private_t, done
@@ -295,6 +303,18 @@ class QAgents:
         """None while every feature is on (the common case skips a multiply)."""
         return None if self._all_features else self.phenotype.obs_mask
 
+    def install(self, rows: list[int], genome: Genome | None) -> None:
+        """Rows ``rows`` act with ``genome`` from now on (weights and genes; a live
+        session's policy swap), or stay flat with None (nothing to run there)."""
+        if self.parked is None:
+            self.parked = np.zeros(self.n_agents, dtype=bool)
+        self.parked[rows] = genome is None
+        if genome is not None:
+            for i in rows:
+                load_genome(self.net, self.genes, i, genome, self.layout)
+            self.learner.sync_target()
+            self._express()
+
     def load_genomes(self, genomes: list[Genome], instruments: np.ndarray | None = None) -> None:
         """Rows 0..K-1 take these genomes (weights and genes), e.g. to evaluate policies from
         a run's vault; the target network follows. ``instruments`` (``int64[N]``) reassigns
@@ -332,4 +352,6 @@ class QAgents:
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
         levels = self._levels[action.numpy()] * self.phenotype.cap
         exposure[np.arange(self.n_agents), self.instrument] = levels
+        if self.parked is not None:  # rows without a policy (a live session's empty slots)
+            exposure[self.parked] = 0.0
         return exposure

@@ -36,10 +36,8 @@ class SmaCrossover:
         if not pairs:
             raise ValueError("sma-crossover needs at least one (fast, slow) pair with fast < slow")
         windows = sorted({w for pair in pairs for w in pair})
-        # [T, W, M]: row t holds every window's rolling sum at t (-1: not available)
-        self._sums = np.ascontiguousarray(
-            np.stack([rolling_sum_ticks(market.close, market.valid, w) for w in windows], 1)
-        )
+        self._windows = windows
+        self.extend(market)
         index = {w: i for i, w in enumerate(windows)}
         self._fast = np.array([index[f] for f, _ in pairs])
         self._slow = np.array([index[s] for _, s in pairs])
@@ -49,6 +47,13 @@ class SmaCrossover:
         self.pairs = pairs
         self.n_agents = len(pairs)
         self.labels = [f"sma({f},{s})" for f, s in pairs]
+
+    def extend(self, market: MarketData) -> None:
+        """(Re)build the sums table (a live market grows): ``[T, W, M]``, row t holding every
+        window's rolling sum at t (-1: not available)."""
+        self._sums = np.ascontiguousarray(
+            np.stack([rolling_sum_ticks(market.close, market.valid, w) for w in self._windows], 1)
+        )
 
     def decide(self, t: int) -> np.ndarray:
         row = self._sums[t]

@@ -22,6 +22,7 @@ from scarline.cli import keys as keys_cli
 from scarline.cli import kill as kill_cli
 from scarline.cli import ledger as ledger_cli
 from scarline.cli import lineage as lineage_cli
+from scarline.cli import paper as paper_cli
 from scarline.cli import rebuild_policy as rebuild_cli
 from scarline.cli import regimes as regimes_cli
 from scarline.cli import run as run_cli
@@ -77,6 +78,7 @@ def _root(
 
 command(app, "run")(run_cli.run)
 command(app, "evolve")(evolve_cli.evolve)
+command(app, "paper")(paper_cli.paper)
 command(app, "replay")(run_cli.replay)
 command(app, "kill")(kill_cli.kill)
 command(app, "export-policy")(export_cli.export_policy)

@@ -48,3 +48,26 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_set(stop: threading.Event) -> Iterator[None]:
+    """While active, SIGINT and SIGTERM set ``stop`` instead of raising: a long-running
+    session (``scarline paper``) finishes its step and closes the run cleanly. A second
+    signal raises :class:`KeyboardInterrupt` (the user insists: the WAL is still flushed,
+    and the run can be resumed). Outside the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

@@ -25,8 +25,8 @@ from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_see
 from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
-from scarline.runner import load_run_market, make_run_id
-from scarline.session import run_dir_in
+from scarline.runner import load_run_market
+from scarline.session import make_run_id, run_dir_in
 
 EVOLVE_FILE = "evolve.json"
 

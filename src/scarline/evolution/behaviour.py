@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from scarline.evolution.novelty import behaviour_descriptors
-from scarline.stats import drawdown, sharpe_from_sums
+from scarline.stats import drawdown, period_return, sharpe_from_sums
 
 
 class BehaviourTracker:
@@ -33,7 +33,7 @@ class BehaviourTracker:
     def update(self, equity: np.ndarray, exposure: np.ndarray) -> None:
         """After the mark of a step: ``equity`` (any unit) and the exposure now held."""
         eq = equity.astype(np.float64)
-        ret = np.where(self._last > 0, eq / np.maximum(self._last, 1e-12) - 1.0, 0.0)
+        ret = period_return(self._last, eq, undefined=0.0)
         self._sum += ret
         self._sumsq += ret * ret
         np.maximum(self._peak, eq, out=self._peak)

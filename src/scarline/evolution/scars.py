@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from scarline.evolution.trust import START_TRUST, TrustWeight
-from scarline.stats import smooth_sharpe
+from scarline.stats import drawdown_pct, period_return, smooth_sharpe
 from scarline.strict import Strict
 
 CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
@@ -114,13 +114,13 @@ class ScarTracker:
         """After marking at the close of ``step``: new scars and deaths of living agents."""
         cfg, alive = self.cfg, self.alive
         prev = self._last_equity
-        ret = np.where(prev > 0, (equity - prev) / np.maximum(prev, 1), 0.0)
+        ret = period_return(prev, equity, undefined=0.0)
         a = self._alpha
         self._mean = (1 - a) * self._mean + a * ret
         self._var = (1 - a) * self._var + a * (ret - self._mean) ** 2
         np.maximum(self._peak, equity, out=self._peak)
 
-        drawdown = 100.0 * (self._peak - equity) / np.maximum(self._peak, 1)
+        drawdown = drawdown_pct(self._peak, equity)
         trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
         by_dd = alive & (drawdown * self.sensitivity >= cfg.drawdown_pct)
         by_trade = alive & ~by_dd & (trade_loss * self.sensitivity >= cfg.trade_loss_pct)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from scarline.execution.types import MAX_MONEY
 from scarline.strict import Strict as _Strict
 
 
@@ -24,7 +25,7 @@ class FeeConfig(_Strict):
     minimum: float = Field(
         default=0.0,
         ge=0,
-        le=1e12,
+        le=MAX_MONEY,
         allow_inf_nan=False,
         description="minimum fee per fill, currency units",
     )

@@ -15,8 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CASH_SCALE = 1_000_000
-"""Cash units per currency unit (micro-dollars): fees and notionals are exact int64."""
+CASH_SCALE = 100_000_000
+"""Cash units per currency unit (10⁻⁸): fees and notionals are exact int64. Fine enough that
+one lot moving one tick is a whole number of units for crypto lots (BTC/USDT: 0.00001 BTC ×
+0.01 USDT = 10 units); the largest amount a config may name is :data:`MAX_MONEY`."""
+
+MAX_MONEY = 1e10
+"""The largest amount of money a config may name (currency units): 10¹⁸ cash units, so
+int64 accounts keep headroom for gains."""
 
 MARKET, LIMIT = 0, 1
 BUY, SELL = 1, -1
@@ -31,7 +37,8 @@ def unit_values(tick_sizes: list[str], lot_sizes: list[str]) -> np.ndarray:
         value = Decimal(tick) * Decimal(lot) * CASH_SCALE
         if value != value.to_integral_value() or value <= 0:
             raise ValueError(
-                f"tick {tick} x lot {lot} is finer than one cash unit (1/{CASH_SCALE})"
+                f"tick {tick} x lot {lot} is finer than one cash unit (1/{CASH_SCALE} of the "
+                "currency): use a coarser lot size or tick size for this instrument"
             )
         out.append(int(value))
     return np.array(out, dtype=np.int64)

@@ -29,11 +29,14 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from scarline.stats import STD_EPSILON
+
 UNCORRELATED = float(np.sqrt(0.5))
 """Correlation distance of two uncorrelated return series."""
 MIN_SILHOUETTE = 0.25
 """Kaufman & Rousseeuw: a mean silhouette at or below 0.25 shows no substantial structure."""
-FLAT_STD = 1e-12
+FLAT_STD = STD_EPSILON
+"""A return series whose std is at or below this does not vary (the Sharpe guard's)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from scarline.gates.dsr import deflated_sharpe, trial_sharpes_var
 from scarline.gates.frozen import bar_returns
 from scarline.gates.pbo import pbo_cscv
 from scarline.gates.spa import market_beta, spa_pvalues
+from scarline.stats import STD_EPSILON
 
 NO_VARIATION = "no variation in the evaluated returns (the agent did not trade)"
 SPA_BENCHMARKS = ("buy-and-hold (beta-adjusted)", "random-entry mean (beta-adjusted)", "cash")
@@ -34,13 +35,13 @@ def _f(x: float) -> float:
 
 
 def _varies(returns: np.ndarray) -> bool:
-    return bool(returns.size > 2 and returns.std() > 1e-12)
+    return bool(returns.size > 2 and returns.std() > STD_EPSILON)
 
 
 def _holdout_trials(ctx: GateContext) -> tuple[float, float | None]:
     """``(N, V)`` of the only search the held-out bars saw: the choice among the judged
     candidates (their distinct strategies, and the variance of their Sharpes)."""
-    varying = ctx.base[:, ctx.base.std(axis=0) > 1e-12]
+    varying = ctx.base[:, ctx.base.std(axis=0) > STD_EPSILON]
     if varying.shape[1] < 2:
         return 1.0, None
     clusters = cluster_trials(varying)
@@ -121,7 +122,7 @@ def distinct_strategies(ctx: GateContext) -> tuple[np.ndarray, dict[str, int]]:
         returns = bar_returns(ctx.run.equity[:, rows], 1)
         if isinstance(policy, QAgents):
             returns = representatives(returns, ctx.clusters(index).labels)
-        returns = returns[:, returns.std(axis=0) > 1e-12]
+        returns = returns[:, returns.std(axis=0) > STD_EPSILON]
         counts[f"agents[{index}]"] = int(returns.shape[1])
         columns.append(returns)
     return np.concatenate(columns, axis=1), counts

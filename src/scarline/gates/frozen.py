@@ -27,6 +27,7 @@ from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.operator import ReplayOperator
 from scarline.session import Journal, SessionIds
+from scarline.stats import period_returns
 
 
 @dataclass(frozen=True)
@@ -221,13 +222,11 @@ def frozen_run(
 
 
 def bar_returns(equity: np.ndarray, start: int) -> np.ndarray:
-    """``float64[T - start, K]`` simple returns of the bars ``start..T-1`` (bar t's return is
-    equity[t] / equity[t-1] - 1; 0 where the previous equity is not positive)."""
+    """``float64[T - start, K]`` returns of the bars ``start..T-1`` (bar t's return is
+    :func:`scarline.stats.period_return` from bar t-1; 0 where undefined, e.g. after ruin,
+    so the gates' series compound and have no gaps)."""
     start = max(start, 1)
-    prev, cur = equity[start - 1 : -1], equity[start:]
-    out = np.zeros(cur.shape)
-    np.divide(cur, prev, out=out, where=prev > 0)
-    return np.where(prev > 0, out - 1.0, 0.0)
+    return period_returns(equity[start - 1 :], undefined=0.0)
 
 
 def total_return(returns: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ import numpy as np
 from scarline.config import RunConfig
 from scarline.events import Array
 from scarline.evolution.genome import Genome
+from scarline.features.price import log_prices, log_return
+from scarline.features.window import window_mean
 from scarline.gates.context import GateContext, Verdict
 from scarline.gates.frozen import Play, bar_returns, run_kernel, total_return
 from scarline.regime.hmm import REGIME_NAMES
@@ -138,11 +140,11 @@ def _regime_labels(ctx: GateContext) -> tuple[np.ndarray, tuple[str, ...], str]:
     regimes = market_regimes(ctx.market, ctx.config.regime)
     if regimes.path is not None:
         return regimes.path.labels, REGIME_NAMES, "hmm"
-    close = ctx.market.prices("close")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.diff(np.log(close), axis=0, prepend=np.nan)
+    r = log_return(log_prices(ctx.market.prices("close")), 1)
     sq = np.where(np.isfinite(r), r**2, 0.0).sum(axis=1) / np.maximum(np.isfinite(r).sum(axis=1), 1)
-    vol = np.sqrt(np.convolve(sq, np.ones(VOL_WINDOW) / VOL_WINDOW)[: sq.size])
+    # trailing mean over VOL_WINDOW bars; the first bars' windows are padded with zeros
+    padded = np.concatenate([np.zeros(VOL_WINDOW - 1), sq])
+    vol = np.sqrt(window_mean(padded, VOL_WINDOW)[VOL_WINDOW - 1 :])
     ref = vol[: ctx.start] if ctx.start > VOL_WINDOW else vol
     cuts = np.quantile(ref, [1 / 3, 2 / 3])
     return np.searchsorted(cuts, vol), VOL_NAMES, "realized volatility terciles"

@@ -97,6 +97,10 @@ class SessionManifest(msgspec.Struct, frozen=True, kw_only=True):
     end: str
     data_hash: str
     schema_versions: dict[str, int]
+    calendar: str = "exchange"  # "24/7": annualized on 365 days of 24 h
+    has_volume: bool = True  # False: the bars carry no usable volume
+    participation_cap: bool = False  # a cap on each bar's volume applied to fills
+    feed: str = ""  # a live session's feed ("ccxt:binance", "coingecko", "replay")
 
 
 def write_json(path: Path, obj: msgspec.Struct) -> None:

@@ -8,7 +8,7 @@ row) and the column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -38,8 +38,10 @@ def raw_from_frame(
     default_symbol: str = "ASSET",
     rows: np.ndarray | None = None,
     lines: np.ndarray | None = None,
+    lot_sizes: Mapping[str, str] | None = None,
 ) -> RawTable:
-    """Convert ``frame`` exactly; ``tick_size`` None infers it per symbol from the price text."""
+    """Convert ``frame`` exactly; ``tick_size`` None infers it per symbol from the price text;
+    ``lot_sizes`` (by symbol, default one unit) is what volumes are counted in."""
     n = len(frame)
     rows = np.arange(1, n + 1, dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
 
@@ -84,9 +86,11 @@ def raw_from_frame(
         if not _positive_decimal(tick):
             raise DataError(f"{source}: tick size {tick!r} is not a positive decimal")
     prices = {c: _units_by_tick(cells[c], ticks, codes, source, c) for c in price_cols}
-    sizes = {
-        c: _units_by_tick(cells[c], ("1",) * len(symbols), codes, source, c) for c in size_cols
-    }
+    lots = tuple((lot_sizes or {}).get(s, "1") for s in symbols)
+    for symbol, lot in zip(symbols, lots, strict=True):
+        if not _positive_decimal(lot):
+            raise DataError(f"{source}: lot size {lot!r} of {symbol!r} is not a positive decimal")
+    sizes = {c: _units_by_tick(cells[c], lots, codes, source, c) for c in size_cols}
     exog, ignored = _exog(frame)
     meta = {"ignored_columns": ",".join(ignored)} if ignored else {}
     return RawTable(
@@ -104,6 +108,7 @@ def raw_from_frame(
         has_ohlc=has_ohlc,
         has_volume="volume" in columns,
         meta=meta,
+        lot_sizes=lots if lot_sizes else (),
     )
 
 

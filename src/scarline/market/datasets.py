@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -186,21 +186,33 @@ def is_dataset(name: str) -> bool:
     return name in known_names()
 
 
-def dataset_raw(name: str, tick_size: str | None = None) -> RawTable:
+def dataset_raw(
+    name: str, tick_size: str | None = None, lot_sizes: Mapping[str, str] | None = None
+) -> RawTable:
     """The dataset as source rows (what G0 checks); ``row`` numbers the package's rows."""
     spec = dataset_spec(name)
     frame, rows = spec.reader(spec)
     ticks = tick_size or spec.tick_size
     return raw_from_frame(
-        frame, source=spec.name, tick_size=ticks, default_symbol=spec.symbol, rows=rows
+        frame,
+        source=spec.name,
+        tick_size=ticks,
+        default_symbol=spec.symbol,
+        rows=rows,
+        lot_sizes=lot_sizes,
     )
 
 
-def load_dataset(name: str, tick_size: str | None = None) -> MarketData:
+def load_dataset(
+    name: str, tick_size: str | None = None, lot_sizes: Mapping[str, str] | None = None
+) -> MarketData:
     """Load a shipped dataset as ticks (tick size from the registry unless given)."""
     spec = dataset_spec(name)
     market = to_market(
-        dataset_raw(name, tick_size), name=spec.name, source=spec.source, frequency=spec.frequency
+        dataset_raw(name, tick_size, lot_sizes),
+        name=spec.name,
+        source=spec.source,
+        frequency=spec.frequency,
     )
     market.meta["description"] = spec.description
     return market

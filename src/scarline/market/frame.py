@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scarline.instrument import InstrumentSpec
+from scarline.market.frequency import Calendar
 
 NS_PER_DAY = 86_400 * 10**9
 
@@ -54,6 +55,7 @@ class MarketData:
     has_volume: bool = True
     quotes: Quotes | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    calendar: Calendar = "exchange"  # how many bars a year holds: see periods_per_year
 
     @property
     def n_steps(self) -> int:
@@ -106,6 +108,7 @@ class MarketData:
             has_volume=self.has_volume,
             quotes=quotes,
             meta=dict(self.meta),
+            calendar=self.calendar,
         )
 
     def content_hash(self) -> str:

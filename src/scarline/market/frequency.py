@@ -9,8 +9,13 @@ timestamps here too.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import numpy as np
+
+Calendar = Literal["exchange", "24/7"]
+"""When a market trades: ``exchange`` (US equities: 252 days of 6.5 h; daily bars count
+trading days) or ``24/7`` (crypto: 365 days of 24 h, e.g. 525 600 one-minute bars a year)."""
 
 _UNITS_NS = {"d": 86_400 * 10**9, "h": 3_600 * 10**9, "min": 60 * 10**9, "s": 10**9}
 NS_PER_DAY = _UNITS_NS["d"]
@@ -58,3 +63,20 @@ def infer_periods_per_year(timestamps: np.ndarray, session_hours: float = 6.5) -
     if step < 2 * NS_PER_DAY:
         return TRADING_DAYS_PER_YEAR
     return 365.25 * NS_PER_DAY / step
+
+
+def periods_per_year(frequency: str, timestamps: np.ndarray, calendar: Calendar) -> float:
+    """Bars a year for Sharpe ratios: ``24/7`` counts 365 days of 24 h of the market's bar
+    length (its ``frequency`` label, or the median step when the label is not one), so it is
+    the same from a live session's first bar on; ``exchange`` is
+    :func:`infer_periods_per_year` of the timestamps."""
+    if calendar == "exchange":
+        return infer_periods_per_year(timestamps)
+    try:
+        step = float(frequency_ns(frequency))
+    except ValueError:
+        steps = np.diff(np.unique(np.asarray(timestamps, dtype=np.int64)))
+        if steps.size == 0:
+            return 365.0
+        step = float(np.median(steps))
+    return 365.0 * NS_PER_DAY / step

@@ -9,6 +9,7 @@ an exogenous feature. CSV cells are read as text and become ticks through ``Deci
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -26,33 +27,47 @@ from scarline.market.textfmt import tick_places, timestamps_text, units_text
 
 CSV_SUFFIXES = frozenset({".csv"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+RECORDING_SUFFIXES = frozenset({".jsonl"})
+"""A live feed recording (``scarline-feed`` JSON Lines): ``data check`` reads it."""
 TICKS_KEY = b"scarline.tick_sizes"
 CANONICAL_ORDER = (*PRICE_COLUMNS, "volume", *QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS)
 _ALIASES = {"date": "timestamp", "datetime": "timestamp", "time": "timestamp", "ticker": "symbol"}
 
 
 def read_raw(
-    path: str | Path, *, tick_size: str | None = None, symbol: str | None = None
+    path: str | Path,
+    *,
+    tick_size: str | None = None,
+    symbol: str | None = None,
+    lot_sizes: Mapping[str, str] | None = None,
 ) -> RawTable:
     """Read a .csv/.parquet file into source rows (no pivot yet; G0 runs on this)."""
     path = Path(path)
     source = str(path)
     suffix = path.suffix.lower()
-    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
+    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES | RECORDING_SUFFIXES:
         raise DataError(f"{source}: unsupported file type (use .csv, .parquet or .pq)")
     if not path.is_file():
         raise DataError(f"{source}: no such file")
     default_symbol = symbol or path.stem
     ticks: str | dict[str, str] | None = tick_size
     lines = None
-    if suffix in CSV_SUFFIXES:
+    if suffix in RECORDING_SUFFIXES:
+        frame, lines, venue_ticks = _read_recording(path)
+        ticks = tick_size or venue_ticks
+    elif suffix in CSV_SUFFIXES:
         frame, lines = _read_csv(path)
     else:
         frame = _read_parquet(path)
         ticks = tick_size or _parquet_ticks(path)
     frame = _canonical_columns(frame, source)
     return raw_from_frame(
-        frame, source=source, tick_size=ticks, default_symbol=default_symbol, lines=lines
+        frame,
+        source=source,
+        tick_size=ticks,
+        default_symbol=default_symbol,
+        lines=lines,
+        lot_sizes=lot_sizes,
     )
 
 
@@ -62,21 +77,26 @@ def load_file(
     tick_size: str | None = None,
     symbol: str | None = None,
     frequency: str | None = None,
+    lot_sizes: Mapping[str, str] | None = None,
 ) -> MarketData:
     """Read and pivot a market file; the frequency is inferred from the median step if not given."""
     path = Path(path)
-    raw = read_raw(path, tick_size=tick_size, symbol=symbol)
+    raw = read_raw(path, tick_size=tick_size, symbol=symbol, lot_sizes=lot_sizes)
     return to_market(raw, name=path.stem, source=str(path), frequency=frequency)
 
 
 def read_source(
-    name_or_path: str | Path, *, tick_size: str | None = None, symbol: str | None = None
+    name_or_path: str | Path,
+    *,
+    tick_size: str | None = None,
+    symbol: str | None = None,
+    lot_sizes: Mapping[str, str] | None = None,
 ) -> RawTable:
     """Source rows of a registered dataset name or a market file."""
     if isinstance(name_or_path, str) and is_dataset(name_or_path):
-        return dataset_raw(name_or_path, tick_size)
+        return dataset_raw(name_or_path, tick_size, lot_sizes)
     _require_file_like(name_or_path)
-    return read_raw(name_or_path, tick_size=tick_size, symbol=symbol)
+    return read_raw(name_or_path, tick_size=tick_size, symbol=symbol, lot_sizes=lot_sizes)
 
 
 def load_market(
@@ -85,16 +105,20 @@ def load_market(
     tick_size: str | None = None,
     symbol: str | None = None,
     frequency: str | None = None,
+    lot_sizes: Mapping[str, str] | None = None,
 ) -> MarketData:
     """A registered dataset by name, else a .csv/.parquet/.pq file by path.
 
-    ``tick_size`` overrides the registry / inferred tick; ``symbol`` (the symbol of a file
-    without a ``symbol`` column) and ``frequency`` apply to files only.
+    ``tick_size`` overrides the registry / inferred tick; ``lot_sizes`` (by symbol, default
+    one unit) is each instrument's lot; ``symbol`` (the symbol of a file without a
+    ``symbol`` column) and ``frequency`` apply to files only.
     """
     if isinstance(name_or_path, str) and is_dataset(name_or_path):
-        return load_dataset(name_or_path, tick_size)
+        return load_dataset(name_or_path, tick_size, lot_sizes)
     _require_file_like(name_or_path)
-    return load_file(name_or_path, tick_size=tick_size, symbol=symbol, frequency=frequency)
+    return load_file(
+        name_or_path, tick_size=tick_size, symbol=symbol, frequency=frequency, lot_sizes=lot_sizes
+    )
 
 
 def write_market(market: MarketData, path: str | Path) -> Path:
@@ -128,9 +152,35 @@ def write_parquet(market: MarketData, path: str | Path) -> Path:
     return path
 
 
+def _read_recording(path: Path) -> tuple[pd.DataFrame, np.ndarray, dict[str, str]]:
+    """A live feed recording (``scarline-feed`` JSON Lines, e.g. a paper session's
+    feed.jsonl) as text rows: its candles with their file lines, and the venue's ticks."""
+    from scarline.market.feeds.replay_feed import read_recording
+
+    header, candles, _, _ = read_recording(path)
+    frame = pd.DataFrame(
+        {
+            "timestamp": [pd.Timestamp(c.ts, unit="ns").isoformat() for c in candles],
+            "symbol": [c.symbol for c in candles],
+            **{f: [getattr(c, f) for c in candles] for f in ("open", "high", "low", "close")},
+            "volume": [c.volume for c in candles],
+        },
+        dtype=str,
+    )
+    lines = np.array(_candle_lines(path), dtype=np.int64)
+    ticks = {i.symbol: i.tick_size for i in header.instruments if i.tick_size}
+    return frame, lines, ticks
+
+
+def _candle_lines(path: Path) -> list[int]:
+    """The file line of each candle record, in order."""
+    with path.open("rb") as handle:
+        return [n for n, line in enumerate(handle, start=1) if b'"kind":"candle"' in line]
+
+
 def _require_file_like(name_or_path: str | Path) -> None:
     suffix = Path(name_or_path).suffix.lower()
-    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES:
+    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES | RECORDING_SUFFIXES:
         raise DataError(
             f"{str(name_or_path)!r} is neither a dataset ({', '.join(known_names())}) "
             "nor a .csv/.parquet/.pq file"

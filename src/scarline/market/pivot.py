@@ -55,8 +55,8 @@ def to_market(raw: RawTable, *, name: str, source: str, frequency: str | None = 
     for k, col in enumerate(names):
         exog[t_idx, s_idx, k] = raw.exog[col][keep]
     instruments = tuple(
-        InstrumentSpec(symbol=s, tick_size=t)
-        for s, t in zip(raw.symbols, raw.tick_sizes, strict=True)
+        InstrumentSpec(symbol=s, tick_size=t, lot_size=raw.lot_of(k))
+        for k, (s, t) in enumerate(zip(raw.symbols, raw.tick_sizes, strict=True))
     )
     return MarketData(
         name=name,

@@ -29,7 +29,9 @@ class RawTable:
     ``prices`` holds ``int64[n]`` ticks for each present price column (open/high/low/close,
     bid/ask), ``sizes`` ``int64[n]`` lots (volume, bid_size, ask_size), ``missing`` an
     ``int8[n]`` code per numeric column (:data:`EMPTY`, :data:`NAN`, :data:`INF`; value 0
-    there), ``exog`` ``float64[n]`` further numeric columns. ``rows`` are 1-based source row
+    there), ``exog`` ``float64[n]`` further numeric columns; ``lot_sizes`` the lot of each
+    symbol (``[data] lot_sizes``: fractional crypto lots; one unit where not given), which
+    sizes count. ``rows`` are 1-based source row
     numbers and ``lines`` the file line of each row (CSV only; the header is line 1).
     """
 
@@ -47,6 +49,11 @@ class RawTable:
     has_ohlc: bool = True
     has_volume: bool = True
     meta: dict[str, str] = field(default_factory=dict)
+    lot_sizes: tuple[str, ...] = ()  # per symbol; empty: one unit each
+
+    def lot_of(self, code: int) -> str:
+        """The lot size of symbol ``code`` (sizes are counted in it)."""
+        return self.lot_sizes[code] if self.lot_sizes else "1"
 
     @property
     def n_rows(self) -> int:

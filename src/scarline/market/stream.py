@@ -60,15 +60,27 @@ class BarEmitter:
 
     def __init__(self, market: MarketData, ids: SessionIds) -> None:
         self._run_id, self._session_id = ids.run_id, ids.session_id
-        self._cols = [
-            a.tolist() for a in (market.open, market.high, market.low, market.close, market.volume)
-        ]
-        self._valid = market.valid.tolist()
-        self._exog = market.exog.tolist()
+        self._cols: list[list[list[int]]] = [[] for _ in range(5)]
+        self._valid: list[list[bool]] = []
+        self._exog: list[list[list[float]]] = []
+        self._quotes: list[list[list[int]]] | None = None
+        self.extend(market)
+
+    def extend(self, market: MarketData) -> None:
+        """Take the rows ``market`` has beyond those already held (a live market grows: only
+        the new rows become lists, so a long session does not rebuild them every bar)."""
+        new = slice(len(self._valid), market.n_steps)
+        columns = (market.open, market.high, market.low, market.close, market.volume)
+        for held, a in zip(self._cols, columns, strict=True):
+            held.extend(a[new].tolist())
+        self._valid.extend(market.valid[new].tolist())
+        self._exog.extend(market.exog[new].tolist())
         q = market.quotes
-        self._quotes = (
-            None if q is None else [a.tolist() for a in (q.bid, q.ask, q.bid_size, q.ask_size)]
-        )
+        if q is not None:
+            if self._quotes is None:
+                self._quotes = [[] for _ in range(4)]
+            for held, a in zip(self._quotes, (q.bid, q.ask, q.bid_size, q.ask_size), strict=True):
+                held.extend(a[new].tolist())
 
     def bars(self, t: int) -> list[Bar]:
         o, h, lo, c, v = (col[t] for col in self._cols)

@@ -13,21 +13,13 @@ from typing import Any
 import numpy as np
 
 from scarline.report.results import OUTCOMES, RiskLog, RunResults, TradeLog
-from scarline.stats import max_drawdown, sharpe
-
-
-def period_returns(equity: np.ndarray) -> np.ndarray:
-    """``float64[T-1, N]`` simple returns e[t]/e[t-1] − 1; NaN unless e[t-1] > 0 and both finite."""
-    prev, cur = equity[:-1], equity[1:]
-    ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0)
-    out = np.full(cur.shape, np.nan)
-    np.divide(cur, prev, out=out, where=ok)
-    return np.subtract(out, 1.0, out=out)
+from scarline.stats import max_drawdown, period_returns, sharpe
 
 
 def sharpe_ratio(equity: np.ndarray, periods_per_year: float) -> np.ndarray:
     """Annualized Sharpe of each agent's equity path: :func:`scarline.stats.sharpe` (sample
-    std, 0 without two valid returns or without variation) of its :func:`period_returns`."""
+    std, 0 without two valid returns or without variation) of its
+    :func:`scarline.stats.period_returns` (NaN, i.e. skipped, where undefined)."""
     return sharpe(period_returns(equity), periods_per_year=periods_per_year)
 
 

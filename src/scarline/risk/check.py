@@ -32,7 +32,7 @@ from scarline.risk.codes import (
     WARN,
     WARN_LEVEL,
 )
-from scarline.risk.limits import Limits
+from scarline.risk.limits import Limits, VenueMinimums
 from scarline.risk.sizing import Opening, size
 from scarline.risk.types import RiskContext
 
@@ -139,6 +139,13 @@ def _micro_gates(
     return gates, throttle
 
 
+def _below_venue_minimum(
+    venue: VenueMinimums, inst: np.ndarray, qty: np.ndarray, lot_cost: np.ndarray
+) -> np.ndarray:
+    """Rows whose (approved, nonzero) qty is under the venue's smallest quantity or value."""
+    return (qty > 0) & ((qty < venue.qty[inst]) | (qty * lot_cost < venue.notional[inst]))
+
+
 def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderView) -> Verdicts:
     """Verdict on every intent; pure given its inputs (the engine records the outcome)."""
     k = len(intents)
@@ -210,6 +217,14 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
                 approved[o] = sized.approved
                 v.outcome[ro], v.rule[ro] = sized.outcome, sized.rule
                 v.value[ro], v.limit[ro] = sized.value, sized.limit
+                if lim.venue_min is not None:  # what is left must be an order the venue takes
+                    small = _below_venue_minimum(lim.venue_min, m[ro], approved[o], lot_cost[ro])
+                    if small.any():  # value and limit: the order's and the venue's value
+                        rs = ro[small]
+                        v.value[rs] = (approved[o[small]] * lot_cost[rs]).astype(np.float64)
+                        v.limit[rs] = lim.venue_min.notional[m[rs]].astype(np.float64)
+                        v.outcome[rs], v.rule[rs] = REJECT, RULE["venue_minimum"]
+                        approved[o[small]] = 0
                 if slowed is not None:  # sizing passed the throttled qty whole: VPIN binds
                     cut = (sized.outcome == PASS) & slowed[o] & (req[o] < q[o])
                     rc = ro[cut]

@@ -34,6 +34,7 @@ RULES: tuple[str, ...] = (
     "stale_quote",  # the quote has not changed for more than max_stale_bars: opening only
     "spread_shock",  # spread z-score vs earlier bars above spread_shock_z: opening only
     "bad_quote",  # the quote has no bid or ask <= bid (block_invalid_quotes): opening only
+    "venue_minimum",  # below the venue's smallest order (quantity or value): opening only
 )
 RULE = {name: code for code, name in enumerate(RULES)}
 

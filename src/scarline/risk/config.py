@@ -12,10 +12,8 @@ from itertools import pairwise
 
 from pydantic import Field, model_validator
 
+from scarline.execution.types import MAX_MONEY
 from scarline.strict import Strict as _Strict
-
-MAX_MONEY = 1e12
-"""Money limits are at most this (currency units): cash is int64 micro-units inside."""
 
 
 def _ordered(names: tuple[str, ...], values: tuple[float | int | None, ...]) -> None:

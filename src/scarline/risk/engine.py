@@ -18,7 +18,7 @@ from scarline.risk.codes import ACTIVE, CAUSE, HALT_LEVEL, HALTED, REDUCING
 from scarline.risk.config import RiskConfig
 from scarline.risk.kill import KillSource, KillState
 from scarline.risk.ladder import Ladder, LadderTransitions
-from scarline.risk.limits import Limits
+from scarline.risk.limits import Limits, VenueMinimums
 from scarline.risk.types import RiskContext, RiskDecision
 from scarline.risk.window import WindowCounter
 
@@ -26,12 +26,19 @@ from scarline.risk.window import WindowCounter
 class RiskEngine:
     """Pre-trade checks, the WARN → THROTTLE → HALT ladder and the kill switch for N agents."""
 
-    def __init__(self, cfg: RiskConfig, n_agents: int, unit_values: np.ndarray) -> None:
+    def __init__(
+        self,
+        cfg: RiskConfig,
+        n_agents: int,
+        unit_values: np.ndarray,
+        venue_min: VenueMinimums | None = None,
+    ) -> None:
+        """``venue_min``: the venue's smallest order per instrument (a live session's)."""
         if n_agents < 1:
             raise ValueError(f"n_agents must be >= 1, got {n_agents}")
         self.cfg = cfg
         self.n_agents = n_agents
-        self.limits = Limits.of(cfg, unit_values)
+        self.limits = Limits.of(cfg, unit_values, venue_min)
         self.n_instruments = len(self.limits.unit_values)
         self.kill_state = KillState()
         self._ladder = Ladder(cfg, n_agents)

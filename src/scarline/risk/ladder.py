@@ -18,6 +18,7 @@ import numpy as np
 from scarline.risk.codes import CAUSE, GLOBAL, HALT_LEVEL, NORMAL
 from scarline.risk.config import RiskConfig
 from scarline.risk.window import WindowCounter
+from scarline.stats import drawdown_pct
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,15 +54,6 @@ class LadderTransitions:
             return LadderTransitions.empty()
         fields = LadderTransitions.__dataclass_fields__
         return LadderTransitions(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
-
-
-def drawdown_pct(peak: np.ndarray, equity: np.ndarray) -> np.ndarray:
-    """100 × (peak − equity) / peak; with a non-positive peak, 100 below it and 0 at it."""
-    peak = np.asarray(peak, dtype=np.float64)
-    equity = np.asarray(equity, dtype=np.float64)
-    safe = np.where(peak > 0, peak, 1.0)
-    dd = np.where(peak > 0, (peak - equity) / safe * 100.0, np.where(equity < peak, 100.0, 0.0))
-    return np.maximum(dd, 0.0)
 
 
 def threshold_level(
@@ -178,10 +170,10 @@ class Ladder:
             if rows.size:
                 dd = drawdown_pct(self.peak[rows], equity[rows])
                 agents = self._agents(dd, self.breaches.totals(step)[rows], rows)
-            peak = self._global_peak
-            quiet = 100.0 * (peak - total) / peak < self._esc_global[self.global_level]
-            if quiet or not self.cfg.ladder.global_drawdown:
+            if not self.cfg.ladder.global_drawdown:
                 return agents
+            if drawdown_pct(self._global_peak, total) < self._esc_global[self.global_level]:
+                return agents  # the population's drawdown is below its next threshold
         else:
             agents = self._agents(drawdown_pct(self.peak, equity), self.breaches.totals(step))
         glob = self._global(total)

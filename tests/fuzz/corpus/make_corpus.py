@@ -296,7 +296,7 @@ CONFIG_CASES: dict[str, str] = {
     "unknown_agent_kind": _agent("", "oracle"),
     "agent_without_kind": "report = false\n[[agents]]\nfast = [3]\n",
     # the data section
-    "tick_1e-8": BASE_TOML + "[data]\ntick_size = '0.00000001'\n",
+    "tick_1e-9": BASE_TOML + "[data]\ntick_size = '0.000000001'\n",
     "tick_negative": BASE_TOML + "[data]\ntick_size = '-0.01'\n",
     "tick_zero": BASE_TOML + "[data]\ntick_size = '0'\n",
     "tick_text": BASE_TOML + "[data]\ntick_size = 'cent'\n",

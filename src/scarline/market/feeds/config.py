@@ -122,6 +122,22 @@ class LiveConfig(Strict):
         description='recorded time per wall time, > 0, or "max": as fast as polled',
     )
     retry: RetryConfig = Field(default_factory=RetryConfig, description="backoff after failures")
+    policies: str | None = Field(
+        default=None,
+        description='run the ledger\'s learned policies at a stage: "ledger:Shadow" (each on '
+        "every symbol; docs/paper.md)",
+    )
+    ledger_dir: str | None = Field(
+        default=None, description="the ledger (unset: $SCARLINE_LEDGER_DIR or the default)"
+    )
+    policy_slots: int = Field(
+        default=1, ge=1, le=64, description="how many of the stage's policies run at once"
+    )
+    policy_group: int | None = Field(
+        default=None,
+        ge=0,
+        description="set by the session: the agents group that holds the ledger's policies",
+    )
 
     @field_validator("timeframe")
     @classmethod

@@ -122,6 +122,8 @@ class VenueInstrument(msgspec.Struct, frozen=True, kw_only=True):
             lot_size=self.lot_size or lot_size,
             currency=self.quote or "USD",
             venue=self.venue,
+            min_qty=self.min_qty,
+            min_notional=self.min_notional,
         )
 
 

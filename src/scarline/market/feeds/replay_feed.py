@@ -120,6 +120,8 @@ class FeedRecorder:
     def __init__(self, path: str | Path, header: Header) -> None:
         self.path = Path(path)
         fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if not fresh:
+            _drop_torn_line(self.path)  # a crash mid-write: the next record starts clean
         self._file = self.path.open("ab")
         if fresh:
             self._file.write(_encoder.encode(header) + b"\n")
@@ -149,6 +151,19 @@ class FeedRecorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _drop_torn_line(path: Path) -> None:
+    """Cut a last line without its newline (written only in part when the writer died)."""
+    with path.open("r+b") as f:
+        size = f.seek(0, 2)
+        back = min(size, 1 << 16)
+        f.seek(size - back)
+        tail = f.read(back)
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        f.truncate(size - back + cut + 1 if cut >= 0 else 0)
 
 
 def write_recording(

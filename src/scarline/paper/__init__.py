@@ -1,0 +1,1 @@
+"""Live paper sessions: the kernel of ``run`` on a live feed (``scarline paper``)."""
