@@ -198,9 +198,9 @@ def test_a_run_dir_that_links_outside_out_is_refused(tmp_path: Path) -> None:
     [
         ("seed", -1, "greater than or equal to 0"),
         ("seed", 2**63, "less than or equal to 9223372036854775807"),
-        ("accounts.initial_cash", 1e300, "less than or equal to 1000000000000"),
+        ("accounts.initial_cash", 1e300, "less than or equal to 10000000000"),
         ("accounts.initial_cash", float("inf"), "finite number"),
-        ("data.tick_size", "0.00000001", "finer than one cash unit"),
+        ("data.tick_size", "0.000000001", "finer than one cash unit"),
         ("data.start", "3000-01-01", "outside the supported range"),
         ("data.end", "0001-01-01", "outside the supported range"),
         ("execution.fees.minimum", 1e300, "less than or equal to"),
@@ -222,7 +222,7 @@ def test_config_numbers_are_bounded(key: str, value: object, message: str) -> No
 def test_prices_finer_than_a_cash_unit_need_a_tick_size(tmp_path: Path) -> None:
     rows = _rows()
     for row in rows:
-        row[2:6] = [f"{float(x) + 0.00000001:.8f}" for x in row[2:6]]
+        row[2:6] = [f"{float(x) + 0.000000001:.9f}" for x in row[2:6]]
     data = _csv(tmp_path / "fine.csv", rows)
     code, _, err = _run(_config(tmp_path, data), tmp_path / "runs", "--run-id", "fine")
     assert code == 2 and "finer than one cash unit" in err and "data.tick_size" in err, err

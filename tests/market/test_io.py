@@ -137,7 +137,9 @@ def test_tick_size_is_inferred_from_the_written_decimals_or_given(write_text: Wr
     given = load_market(path, tick_size="0.05")
     assert given.instruments[0].tick_size == "0.05" and given.close[:, 0].tolist() == [2002, 2004]
     deep = write_text("d.csv", "timestamp,close\n2020-01-01,0.1234567891234\n")
-    assert load_market(deep).instruments[0].tick_size == "0.00000001"  # capped at 8 places
+    with pytest.raises(DataError, match="13 decimal places, finer than one cash unit"):
+        load_market(deep)  # written digits are never rounded silently
+    assert load_market(deep, tick_size="0.00000001").close[0, 0] == 12345679
 
 
 def test_text_in_a_price_column_names_file_line_and_column(

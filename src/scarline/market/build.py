@@ -28,6 +28,10 @@ RESERVED = frozenset(
     {"timestamp", "symbol", *PRICE_COLUMNS, "volume", *QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS}
 )
 MAX_DECIMALS = 8
+"""The finest inferred tick, 10⁻⁸: one cash unit (``execution.types.CASH_SCALE``) per lot of
+one. Prices written as text with more decimal places need a ``data.tick_size`` (written
+digits are never rounded silently); floats (no written precision: ``0.1 + 0.2`` is
+``0.30000000000000004``) are rounded at it."""
 
 
 def raw_from_frame(
@@ -81,7 +85,7 @@ def raw_from_frame(
         except CellError as err:
             raise fail(err.index, col, str(err)) from None
 
-    ticks = _tick_sizes(tick_size, symbols, codes, [cells[c] for c in price_cols])
+    ticks = _tick_sizes(tick_size, symbols, codes, [cells[c] for c in price_cols], source)
     for tick in dict.fromkeys(ticks):
         if not _positive_decimal(tick):
             raise DataError(f"{source}: tick size {tick!r} is not a positive decimal")
@@ -131,12 +135,25 @@ def _tick_sizes(
     symbols: tuple[str, ...],
     codes: np.ndarray,
     price_cells: list[Cells],
+    source: str,
 ) -> tuple[str, ...]:
     if isinstance(given, str):
         return (given,) * len(symbols)
     places = np.zeros(len(symbols), dtype=np.int64)
+    written = np.zeros(len(symbols), dtype=np.int64)  # of text cells: what the file says
     for cells in price_cells:
-        places = np.maximum(places, cells.decimals(codes, len(symbols), cap=MAX_DECIMALS))
+        found = cells.decimals(codes, len(symbols), cap=64)
+        places = np.maximum(places, np.minimum(found, MAX_DECIMALS))
+        if cells.floats is None:
+            written = np.maximum(written, found)
+    for symbol, p in zip(symbols, written.tolist(), strict=True):
+        named = isinstance(given, dict) and symbol in given
+        if p > MAX_DECIMALS and not named:  # a tick that fine is finer than one cash unit
+            raise DataError(
+                f"{source}: prices of {symbol!r} are written with {p} decimal places, finer "
+                f"than one cash unit (at most {MAX_DECIMALS}): set data.tick_size to the tick "
+                "they trade in (written digits are never rounded silently)"
+            )
     return tuple(
         given[s] if isinstance(given, dict) and s in given else tick_for_decimals(int(p))
         for s, p in zip(symbols, places, strict=True)
