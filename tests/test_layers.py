@@ -51,7 +51,17 @@ LAYERS: list[tuple[str, list[str]]] = [
     # kernel: the run config, the kernel and the one place it is assembled
     (
         "kernel",
-        ["config", "admission", "recorder", "operator", "kernel", "assembly", "policy_store"],
+        [
+            "ops_config",  # [service]: below config, which holds it
+            "alerts_config",  # [alerts]: likewise
+            "config",
+            "admission",
+            "recorder",
+            "operator",
+            "kernel",
+            "assembly",
+            "policy_store",
+        ],
     ),
     # run artifacts: what a run writes as it closes (below runner on purpose: the run writes
     # its diary and report; they only read files and results and never execute a run)
@@ -60,6 +70,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("run", ["runner", "replay"]),
     # post-run: judge finished runs, record policies
     ("post-run", ["gates", "ledger"]),
+    # service: the operations API over a session's snapshots and a run's files (the paper
+    # session, above it, serves it)
+    ("service", ["service"]),
     # live: a paper session (runs the ledger's policies, so above it)
     ("live", ["paper"]),
     # top: islands, generated docs, the command line

@@ -19,6 +19,7 @@ import tomli_w
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from scarline.agents.config import AgentGroup, SmaGroup
+from scarline.alerts_config import AlertsConfig
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
@@ -26,6 +27,7 @@ from scarline.execution.types import CASH_SCALE, MAX_MONEY
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.frequency import Calendar
 from scarline.market.subset import date_ns
+from scarline.ops_config import ServiceConfig
 from scarline.reflect.config import DriftConfig
 from scarline.regime.stage import RegimeSettings
 from scarline.risk.config import RiskConfig
@@ -273,6 +275,8 @@ class RunConfig(_Strict):
         default=None,
         description="the live feed of a paper session (`scarline paper`; docs/paper.md)",
     )
+    service: ServiceConfig = ServiceConfig()
+    alerts: AlertsConfig = AlertsConfig()
     report: bool = Field(default=True, description="write report.html and plots")
 
     @property

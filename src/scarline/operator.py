@@ -49,6 +49,16 @@ class FeedQueue:
     def __init__(self) -> None:
         self._records: list[FeedInput] = []
         self._swaps: list[Swap] = []
+        self._kill: tuple[str, str] | None = None
+
+    def request_kill(self, reason: str, key_id: str) -> None:
+        """A kill asked through the operations API: journaled at the next step with source
+        ``api`` and the caller's key id (first request wins)."""
+        self._kill = self._kill or (reason, key_id)
+
+    def take_kill(self) -> tuple[str, str] | None:
+        kill, self._kill = self._kill, None
+        return kill
 
     def add(self, record: FeedInput) -> None:
         self._records.append(record)
@@ -91,6 +101,16 @@ class LiveOperator:
 
     def poll(self, step: int) -> KillSwitch | None:
         ids = self._ids
+        api = None if self._feed is None else self._feed.take_kill()
+        if api is not None:
+            reason, key_id = api
+            return KillSwitch(
+                run_id=ids.run_id,
+                session_id=ids.session_id,
+                step=step,
+                reason=f"{reason} (API key {key_id})",
+                source="api",
+            )
         if self._config_kill:
             return KillSwitch(
                 run_id=ids.run_id,

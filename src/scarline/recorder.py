@@ -68,6 +68,16 @@ class Recorder:
             out[key] = np.concatenate([getattr(f, key) for _, f in self._fills])
         return out
 
+    def risk_since(self, index: int) -> tuple[int, list[tuple[str, str]]]:
+        """``(next index, [(rule, outcome), …])`` of the risk events recorded from entry
+        ``index`` on (a live session's cumulative guardrail counts, read incrementally)."""
+        found = [
+            (rule, outcome)
+            for _, _, rules, outcomes in self._risk[index:]
+            for rule, outcome in zip(rules, outcomes, strict=True)
+        ]
+        return len(self._risk), found
+
     def risk_events(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
         if not self._risk:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), [], []

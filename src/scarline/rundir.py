@@ -43,6 +43,7 @@ class RunDir:
     WAL: ClassVar[str] = "wal"
     SESSION: ClassVar[str] = "session.json"
     MANIFEST: ClassVar[str] = "manifest.json"
+    SUMMARY: ClassVar[str] = "summary.json"
     WEIGHTS: ClassVar[str] = "weights"
     THEORY: ClassVar[str] = "theory"
     LINEAGE: ClassVar[str] = "lineage.parquet"
@@ -71,6 +72,12 @@ class RunDir:
     @property
     def manifest(self) -> Path:
         return self.root / self.MANIFEST
+
+    @property
+    def summary(self) -> Path:
+        """``run --json``'s object, written last (what ``scarline serve`` shows; not evidence:
+        the manifest does not bind it)."""
+        return self.root / self.SUMMARY
 
     @property
     def weights(self) -> Path:

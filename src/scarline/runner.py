@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import structlog
 
@@ -223,7 +224,7 @@ class OpenRun:
         if config.report:
             stamp = self.stamp.strftime("%Y-%m-%d %H:%M UTC")
             report = write_report(results, run_dir, generated_at=stamp)
-        return RunSummary(
+        summary = RunSummary(
             run_id=self.ids.run_id,
             run_dir=run_dir,
             config_hash=cfg_hash,
@@ -241,6 +242,8 @@ class OpenRun:
             best_policy=best,
             diary=diary,
         )
+        paths.summary.write_bytes(msgspec.json.encode(summary.to_json()) + b"\n")
+        return summary
 
 
 def create_run(

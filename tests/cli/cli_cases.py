@@ -69,6 +69,7 @@ CASES: dict[str, Case] = {
     "paper": lambda t, r: [
         *opts(f"paper -c {paper_config(t)} --out {t} --run-id p --max-steps 12"),
     ],
+    "serve": lambda t, r: ["serve", "--runs", str(r.run_dir.parent), "--once"],
     "kill": lambda t, r: ["kill", str(t), "--reason", "drill"],
     "export-policy": lambda t, r: ["export-policy", str(r.run_dir), "1", "-o", str(t / "a.onnx")],
     "lineage": lambda t, r: ["lineage", str(r.run_dir), "-f", "graphml", "-o", str(t / "l.xml")],

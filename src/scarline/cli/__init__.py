@@ -26,6 +26,7 @@ from scarline.cli import paper as paper_cli
 from scarline.cli import rebuild_policy as rebuild_cli
 from scarline.cli import regimes as regimes_cli
 from scarline.cli import run as run_cli
+from scarline.cli import serve as serve_cli
 from scarline.cli import wal as wal_cli
 from scarline.cli.common import console
 from scarline.cli.group import ScarlineGroup
@@ -79,6 +80,7 @@ def _root(
 command(app, "run")(run_cli.run)
 command(app, "evolve")(evolve_cli.evolve)
 command(app, "paper")(paper_cli.paper)
+command(app, "serve")(serve_cli.serve)
 command(app, "replay")(run_cli.replay)
 command(app, "kill")(kill_cli.kill)
 command(app, "export-policy")(export_cli.export_policy)

@@ -36,6 +36,7 @@ from scarline.operator import Swap
 from scarline.policy_store import genome_of_agent
 from scarline.report.gate_report import read_gate_report
 from scarline.rundir import RunDir
+from scarline.service.view import PolicySlot
 from scarline.session import SessionIds
 
 _SPEC = re.compile(r"ledger:(?P<stage>[A-Za-z_-]+)")
@@ -163,12 +164,21 @@ class LedgerPolicies:
         self.ids = ids
         self.vault = Vault(run_vault)
         self.running: list[str] = [""] * self.slots  # the policy of each slot ("" = none)
+        self._hashes: dict[str, str] = {}
         self._seen: tuple[tuple[str, int, int], ...] | None = None
+
+    def slots_now(self) -> list[PolicySlot]:
+        """What each slot runs now (the operations service's /status)."""
+        return [
+            PolicySlot(slot=i, policy=p, policy_hash=self._hashes.get(p, ""), stage=self.stage)
+            for i, p in enumerate(self.running)
+        ]
 
     def restore(self, swaps: list[PolicySwap]) -> None:
         """A resumed session's slots, as its journaled swaps left them."""
         for swap in swaps:
             self.running[swap.rows[0] // self.m] = swap.policy if swap.policy_hash else ""
+            self._hashes[swap.policy] = swap.policy_hash
         self._seen = None
 
     def poll(self, step: int) -> list[Swap]:
@@ -210,6 +220,7 @@ class LedgerPolicies:
                     if digest not in self.vault:
                         self.vault.put(encode_genome(genome), digest)
         self.running[slot] = policy
+        self._hashes[policy] = digest
         event = PolicySwap(
             run_id=self.ids.run_id,
             session_id=self.ids.session_id,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -31,6 +32,7 @@ from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
 from scarline.events import DataFault, FeedGap, FeedOutage
 from scarline.instrument import InstrumentSpec
+from scarline.kernel import Kernel
 from scarline.market.feeds.bars import LiveChecks, Verdict, timeframe_text
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.feeds.factory import make_checks, make_feed
@@ -44,6 +46,9 @@ from scarline.paper.policies import LedgerPolicies, with_policy_group
 from scarline.rundir import RunDir
 from scarline.runner import OpenRun, RunSummary, create_run
 from scarline.session import SessionIds, make_run_id, run_dir_in, session_id_for
+
+if TYPE_CHECKING:
+    from scarline.paper.ops import LiveOps
 
 NS = 1_000_000_000
 
@@ -166,6 +171,7 @@ class PaperSession:
         self._timer = StageTimer()
         self._early: list[FeedBatch] = []  # batches before the run directory exists
         self.policies: LedgerPolicies | None = None
+        self.ops: LiveOps | None = None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -271,6 +277,10 @@ class PaperSession:
         if self.policies is not None:  # the ledger moved: swap at this bar, before deciding
             for swap in self.policies.poll(t):
                 self.queue.add_swap(swap)
+        if self.ops is not None:  # a kill asked through the API: journaled at this bar
+            asked = self.ops.take_kill()
+            if asked is not None:
+                self.queue.request_kill(*asked)
         kernel.step(t)
         self._timer.mark("order")
         run.wal.flush()
@@ -286,8 +296,27 @@ class PaperSession:
                 killed=kernel.killed_at is not None,
                 polled_ns=polled_ns,
             )
+        if self.ops is not None:
+            self._publish(kernel, t, run.wal.next_seq)
         if self.options.on_step is not None:
             self.options.on_step(t)
+
+    def _publish(self, kernel: Kernel, t: int, wal_records: int) -> None:
+        """Hand the step to the operations service (snapshot, metrics, alerts)."""
+        assert self.ops is not None
+        if self._heartbeat is not None:
+            self.ops.latencies(self._heartbeat.quantiles())
+        down = self._down
+        running = [] if self.policies is None else self.policies.slots_now()
+        self.ops.after_step(
+            kernel,
+            t,
+            self._timer.seconds,
+            feed_up=down is None,
+            feed_down_seconds=0.0 if down is None else (self.feed.clock.now() - down.start) / NS,
+            policies=running,
+            wal_records=wal_records,
+        )
 
     # -- the run directory ------------------------------------------------------------------
 
@@ -307,6 +336,11 @@ class PaperSession:
         self.run = run
         run.kernel.stages = self._timer
         paths = RunDir(run.run_dir)
+        if self.config.service.enabled:  # the API, metrics and alerts (docs/service.md)
+            from scarline.paper.ops import LiveOps
+
+            self.ops = LiveOps(self.config, run.run_dir, self.feed.info.step / NS)
+            self.ops.start()
         if self.config.live is not None and self.config.live.policy_group is not None:
             self.policies = LedgerPolicies(
                 self.config, self.ids, len(self.book.instruments), paths.vault
@@ -343,6 +377,8 @@ class PaperSession:
         )
 
     def _abort(self) -> None:
+        if self.ops is not None:
+            self.ops.close()
         self.feed.close()
         if self._recorder is not None:
             self._recorder.close()
@@ -350,6 +386,8 @@ class PaperSession:
             self.run.abort()
 
     def _close(self) -> RunSummary:
+        if self.ops is not None:
+            self.ops.close()
         self.feed.close()
         if self._recorder is not None:
             self._recorder.close()

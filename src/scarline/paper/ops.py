@@ -1,0 +1,244 @@
+"""A paper session's operations service (``[service] enabled = true``): the API, metrics and
+alerts of :mod:`scarline.service`, fed by the session after every step.
+
+Nothing here changes what the kernel decides except a kill asked through the API, which the
+session journals as a ``KillSwitch`` with source ``api`` at the next bar (the caller's key id,
+never the token, in its reason) — so replay stays exact. Snapshots, metrics and alerts are
+observability: computed from the kernel's state after the step, never journaled in the WAL
+(alerts go to ``alerts.jsonl``). Serving runs on its own thread; a slow client or a failing
+alert sink never holds the trading loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from scarline.config import RunConfig
+from scarline.execution.types import CASH_SCALE
+from scarline.kernel import Kernel
+from scarline.ledger.store import default_ledger_dir
+from scarline.risk.codes import LEVELS
+from scarline.service.alerts import AlertBook, AlertInputs, AlertRules, Dispatcher
+from scarline.service.app import create_app
+from scarline.service.auth import Auth
+from scarline.service.metrics import ServiceMetrics
+from scarline.service.server import Server
+from scarline.service.source import SessionSource
+from scarline.service.view import AgentRow, Ladder, PolicySlot, Quantiles, SessionView, Snapshot
+from scarline.stats import drawdown_pct, period_returns, sharpe
+
+
+class BookAlerts:
+    """The alert book as the API wants it (dicts; ack → False for an unknown id)."""
+
+    def __init__(self, book: AlertBook) -> None:
+        self.book = book
+
+    def list(self) -> list[dict[str, object]]:
+        import msgspec
+
+        return [msgspec.to_builtins(a) for a in self.book.list()]
+
+    def ack(self, alert_id: str, key_id: str) -> bool:
+        try:
+            self.book.ack(alert_id, key_id)
+        except KeyError:
+            return False
+        return True
+
+
+class LiveOps:
+    """The service of one session: started when its run directory exists, fed per step."""
+
+    def __init__(self, config: RunConfig, run_dir: Path, bar_seconds: float) -> None:
+        cfg = config.service
+        self.config = config
+        self.bar_seconds = bar_seconds
+        self.view = SessionView()
+        self.metrics = ServiceMetrics(top_k=cfg.top_k)
+        auth = Auth.from_config(cfg)
+        live = config.live
+        ledger = Path(live.ledger_dir) if live and live.ledger_dir else default_ledger_dir()
+        alerts_cfg = config.alerts.effective(bar_seconds=bar_seconds)
+        self.rules = AlertRules(alerts_cfg, bar_seconds=bar_seconds)
+        self.book = AlertBook(run_dir / "alerts.jsonl")
+        self.dispatcher = Dispatcher.from_config(alerts_cfg) if alerts_cfg.sinks else None
+        app = create_app(
+            SessionSource(self.view, run_dir, ledger),
+            auth,
+            self.metrics,
+            read_only=False,
+            rate_limit_per_minute=cfg.rate_limit_per_minute,
+            alerts=BookAlerts(self.book),
+            cors_origins=cfg.cors_origins,
+        )
+        self.server = Server(app, auth, host=cfg.host, port=cfg.port)
+        self._peak: np.ndarray | None = None
+        self._max_dd: np.ndarray | None = None
+        self._levels: np.ndarray | None = None
+        self._global = 0
+        self._guards: Counter[str] = Counter()
+        self._risk_seen = 0
+        self._quantiles: dict[str, dict[str, float]] = {}
+        self._drawdown_now: np.ndarray | None = None
+        self._population_drawdown: float | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> None:
+        self.server.start()
+
+    def take_kill(self) -> tuple[str, str] | None:
+        """A kill asked through the API since the last bar: ``(reason, key id)``."""
+        return self.view.take_kill()
+
+    def after_step(
+        self,
+        kernel: Kernel,
+        t: int,
+        seconds: dict[str, float],
+        *,
+        feed_up: bool,
+        feed_down_seconds: float,
+        policies: list[PolicySlot],
+        wal_records: int,
+    ) -> None:
+        """Publish the step: snapshot, metrics, alerts (never raises into the loop)."""
+        snapshot = self._snapshot(kernel, t, feed_up, policies, wal_records)
+        self.view.publish(snapshot)
+        self.metrics.observe_step(seconds)
+        self.metrics.update(snapshot)
+        transitions = self._transitions(kernel)
+        p99 = snapshot.latency.get("signal")
+        inputs = AlertInputs(
+            step=t,
+            bar_ts=snapshot.bar_ts,
+            wall_ns=snapshot.wall_ns,
+            agent_ids=[str(a) for a in kernel.population.agent_ids.tolist()],
+            agent_drawdown_pct=self._drawdown_now,
+            population_drawdown_pct=self._population_drawdown,
+            ladder=transitions,
+            killed_now=kernel.killed_at == t,
+            kill_reason=kernel.risk.kill_state.reason,
+            kill_source=kernel.risk.kill_state.source or "",
+            feed_up=feed_up,
+            feed_down_seconds=feed_down_seconds,
+            p99_latency_seconds=None if p99 is None else p99.p99,
+        )
+        for alert in self.book.add(self.rules.evaluate(inputs)):
+            self.metrics.alert()
+            if self.dispatcher is not None:
+                self.dispatcher.submit(alert)
+
+    def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+        self.book.close()
+        self.server.stop()
+
+    # -- the snapshot -----------------------------------------------------------------------
+
+    def _snapshot(
+        self,
+        kernel: Kernel,
+        t: int,
+        feed_up: bool,
+        policies: list[PolicySlot],
+        wal_records: int,
+    ) -> Snapshot:
+        acc, pop, life = kernel.accounts, kernel.population, kernel.life
+        equity = acc.equity
+        if self._peak is None:
+            self._peak = equity.copy()
+            self._max_dd = np.zeros(len(equity))
+        assert self._max_dd is not None
+        self._peak = np.maximum(self._peak, equity)
+        dd = drawdown_pct(self._peak, equity)
+        self._drawdown_now = dd
+        self._max_dd = np.maximum(self._max_dd, dd / 100.0)
+        total_peak = float(self._peak.sum())
+        self._population_drawdown = float(drawdown_pct(total_peak, float(equity.sum())))
+        ratios = self._sharpes(kernel, t)
+        initial = acc.initial_cash
+        rows = [
+            AgentRow(
+                id=int(a),
+                policy=pop.labels[i],
+                kind=pop.kinds[i],
+                equity=float(equity[i]) / CASH_SCALE,
+                position=[float(q) for q in acc.position[i].tolist()],
+                ret=float(equity[i]) / initial - 1.0,
+                sharpe=None if not np.isfinite(ratios[i]) else float(ratios[i]),
+                max_drawdown=float(self._max_dd[i]),
+                trust=float(life.trust[i]),
+                scars=int(life.scars[i]),
+                alive=bool(life.alive[i]),
+                pnl_realized=float(acc.realized[i]) / CASH_SCALE,
+            )
+            for i, a in enumerate(pop.agent_ids.tolist())
+        ]
+        levels = kernel.risk.level
+        return Snapshot(
+            run_id=kernel.ids.run_id,
+            profile=self.config.profile,
+            step=t,
+            bar_ts=int(kernel.market.timestamps[t]),
+            wall_ns=time.time_ns(),
+            bar_seconds=self.bar_seconds,
+            ladder=Ladder(
+                level=LEVELS[kernel.risk.global_level],
+                agents={i: LEVELS[v] for i, v in enumerate(levels.tolist()) if v},
+            ),
+            killed=kernel.killed_at is not None,
+            kill_reason=kernel.risk.kill_state.reason,
+            feed="up" if feed_up else "down",
+            policies=policies,
+            agents=rows,
+            latency=self._latency(),
+            wal_records=wal_records,
+            instruments=[s.symbol for s in kernel.market.instruments],
+            guardrails=dict(self._guardrails(kernel)),
+        )
+
+    def _sharpes(self, kernel: Kernel, t: int) -> np.ndarray:
+        """Each agent's per-bar Sharpe so far, annualized 24/7 (NaN until two returns)."""
+        equity = kernel.recorder.equity
+        if equity is None or t < 2:
+            return np.full(kernel.population.n_agents, np.nan)
+        returns = period_returns(equity[: t + 1].astype(np.float64), undefined=0.0)
+        year = 365.0 * 86_400.0 / max(self.bar_seconds, 1e-9)
+        return sharpe(returns, periods_per_year=year)
+
+    def _latency(self) -> dict[str, Quantiles]:
+        return {
+            stage: Quantiles(p50=q["p50"], p99=q["p99"], p999=q["p999"])
+            for stage, q in self._quantiles.items()
+        }
+
+    def latencies(self, quantiles: dict[str, dict[str, float]]) -> None:
+        """The heartbeat's rolling quantiles, shown in /status."""
+        self._quantiles = quantiles
+
+    def _guardrails(self, kernel: Kernel) -> Counter[str]:
+        """Cumulative risk refusals and ladder moves by rule (from the recorder's log)."""
+        self._risk_seen, found = kernel.recorder.risk_since(self._risk_seen)
+        self._guards.update(rule for rule, outcome in found if outcome not in ("pass", "warn"))
+        return self._guards
+
+    def _transitions(self, kernel: Kernel) -> list[tuple[int, str]]:
+        """Ladder levels that changed at this step: ``(row, level)``, row -1 the population."""
+        levels = kernel.risk.level
+        moved: list[tuple[int, str]] = []
+        if self._levels is not None:
+            for row in np.flatnonzero(levels != self._levels).tolist():
+                moved.append((row, LEVELS[int(levels[row])]))
+        if kernel.risk.global_level != self._global:
+            moved.append((-1, LEVELS[kernel.risk.global_level]))
+        self._levels, self._global = levels, kernel.risk.global_level
+        return moved

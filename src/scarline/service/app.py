@@ -1,0 +1,420 @@
+"""The operations API (FastAPI): read a session or a finished run, and act on a session.
+
+Reads come from the :class:`~scarline.service.source.Source`: the live snapshot, the WAL and
+the run's files. Acts never touch the kernel: ``POST /kill`` and ``POST /flags`` queue
+requests on the :class:`~scarline.service.view.SessionView`, which the session takes once
+per bar and journals (a kill with source ``api`` and the caller's key id). Every endpoint
+but ``/healthz`` (and the OpenAPI pages) needs a bearer token (see :mod:`.guards`); bad
+input is always a 4xx naming what was wrong, never a 500.
+
+``GET /events`` also takes the token as ``?token=``: a browser's ``EventSource`` cannot set
+headers. The trade-off: a URL can end up in browser history or a proxy's log, so the read
+token (not the operate token) is the one a dashboard should use there; this app's own access
+log never records query strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+import msgspec
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
+from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from scarline import __version__
+from scarline.errors import ScarlineError
+from scarline.service import runs as run_files
+from scarline.service.auth import Auth, Principal
+from scarline.service.guards import PRINCIPAL, AccessLog, Authenticate, BodyLimit, RateLimiter
+from scarline.service.metrics import ServiceMetrics
+from scarline.service.run_snapshot import snapshot_of_run
+from scarline.service.source import RUN_ID, Source, UnknownRun
+from scarline.service.view import RUNTIME_FLAGS, SessionView, Snapshot
+
+PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc")
+"""Paths served without a token."""
+ALERT_ID = r"^[A-Za-z0-9_-]{1,64}$"
+STALE_BARS = 3
+"""``/healthz`` answers 503 when the last step is older than this many bars."""
+KEEPALIVE_SECONDS = 15.0
+
+
+class Alerts(Protocol):
+    """The alerts engine as the API sees it (``scarline.service.alerts`` provides one)."""
+
+    def list(self) -> list[dict[str, Any]]: ...
+
+    def ack(self, alert_id: str, key_id: str) -> bool:
+        """Acknowledge alert ``alert_id``; False when there is no such alert."""
+        ...
+
+
+class MsgspecJSON(JSONResponse):
+    """JSON via msgspec: NaN and infinities become null instead of failing the response."""
+
+    def render(self, content: Any) -> bytes:
+        return msgspec.json.encode(content)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class KillBody(Body):
+    reason: str = Field(min_length=1, max_length=200, description="why, for the journal")
+
+
+class FlagsBody(Body):
+    """Runtime-safe flags to change (see ``scarline.service.view.RUNTIME_FLAGS``); at least
+    one. Any other key is refused (422 naming it)."""
+
+    freeze_exploration: StrictBool | None = Field(
+        default=None, description="true: no exploratory actions from the next bar on"
+    )
+
+    @model_validator(mode="after")
+    def _some(self) -> FlagsBody:
+        if not self.model_fields_set:
+            raise ValueError(f"name at least one flag ({', '.join(RUNTIME_FLAGS)})")
+        return self
+
+
+bearer = HTTPBearer(auto_error=False, description="the read or operate token")
+
+
+def _principal(
+    request: Request, _: HTTPAuthorizationCredentials | None = Security(bearer)
+) -> Principal:
+    principal = request.scope.get("state", {}).get(PRINCIPAL)
+    if not isinstance(principal, Principal):  # only public paths lack one
+        raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _known_query(request: Request) -> None:
+    """Unknown query parameters are an error (422 naming them), not silently ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _query_names(route.dependant)
+    unknown = [k for k in request.query_params if k not in allowed]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", k), "msg": "unknown query parameter"}
+                for k in unknown
+            ]
+        )
+
+
+def _operator(request: Request, who: Annotated[Principal, Depends(_principal)]) -> Principal:
+    """The caller, if it may act now: operate role (403), a live app (409), under its rate
+    limit (429 with Retry-After)."""
+    if not who.can_operate:
+        raise HTTPException(403, "this key may only read (use the operate token)")
+    if request.app.state.read_only:
+        raise HTTPException(409, "read-only: this server shows finished runs")
+    wait = request.app.state.limiter.acquire(who.key_id)
+    if wait > 0:
+        retry = str(max(1, math.ceil(wait)))
+        raise HTTPException(429, "too many requests: slow down", {"Retry-After": retry})
+    return who
+
+
+Reader = Annotated[Principal, Depends(_principal)]
+Operator = Annotated[Principal, Depends(_operator)]
+RunParam = Annotated[
+    str | None,
+    Query(pattern=RUN_ID.pattern, max_length=128, description="run id (default: the newest)"),
+]
+Limit = Annotated[int, Query(ge=1, le=run_files.MAX_LIMIT, description="rows at most")]
+
+
+def create_app(
+    source: Source,
+    auth: Auth,
+    metrics: ServiceMetrics,
+    *,
+    read_only: bool,
+    rate_limit_per_minute: int = 60,
+    alerts: Alerts | None = None,
+    cors_origins: list[str] | tuple[str, ...] = (),
+    now_ns: Callable[[], int] = time.time_ns,
+    accept_flags: bool = False,
+) -> FastAPI:
+    """The app over ``source``. ``read_only`` refuses acts (409): ``scarline serve`` over
+    finished runs. ``alerts`` is the alerts engine (None: ``/alerts`` is empty).
+    ``accept_flags``: queue ``POST /flags`` for the session; off (501), the default, while no
+    session applies runtime flags — a flag change alters decisions, so it has to be a
+    journaled input first (not built yet), and an accepted change with no effect would lie."""
+    app = FastAPI(
+        title="scarline",
+        version=__version__,
+        summary="Operations API of a scarline session or of finished runs",
+        default_response_class=MsgspecJSON,
+        dependencies=[Depends(_known_query)],
+    )
+    app.state.read_only = read_only
+    app.state.limiter = RateLimiter(rate_limit_per_minute)
+    snapshots: dict[Path, tuple[tuple[int, ...], Snapshot]] = {}
+
+    app.add_middleware(BodyLimit)
+    app.add_middleware(Authenticate, auth=auth, public=PUBLIC, query_token_paths=("/events",))
+    app.add_middleware(AccessLog)
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> Response:
+        # each error names its field (loc); the offending input is not echoed back (it may
+        # be large, not JSON-encodable like 1e999, or something the caller should not resend)
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in err.errors()]
+        return MsgspecJSON({"detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(UnknownRun)
+    async def _unknown_run(_: Request, err: UnknownRun) -> Response:
+        return MsgspecJSON({"detail": str(err)}, status_code=404)
+
+    @app.exception_handler(ScarlineError)
+    async def _unreadable(_: Request, err: ScarlineError) -> Response:
+        # the run's or ledger's files cannot be read (torn, tampered): not the caller's fault
+        return MsgspecJSON({"detail": str(err)}, status_code=503)
+
+    def snapshot(run: str | None) -> Snapshot:
+        view = source.view()
+        if view is not None:
+            source.run_dir(run)  # an id other than the session's is 404
+            snap = view.current()
+            if snap is None:
+                raise HTTPException(503, "the session has not finished a step yet")
+            return snap
+        run_dir = source.run_dir(run)
+        stamp = _stamp(run_dir)
+        cached = snapshots.get(run_dir)
+        if cached is None or cached[0] != stamp:
+            snapshots[run_dir] = cached = (stamp, snapshot_of_run(run_dir))
+        return cached[1]
+
+    @app.get("/healthz", tags=["read"])
+    def healthz() -> Response:
+        """200 while the session steps (or for finished runs); 503 before its first step or
+        when its heartbeat is older than 3 bars."""
+        view = source.view()
+        if view is None:
+            return MsgspecJSON({"status": "ok", "mode": "runs"})
+        snap = view.current()
+        if snap is None:
+            return MsgspecJSON({"status": "starting"}, status_code=503)
+        age = max(0.0, (now_ns() - snap.wall_ns) / 1e9)
+        stale = snap.bar_seconds > 0 and age > STALE_BARS * snap.bar_seconds
+        body = {"status": "stale" if stale else "ok", "step": snap.step, "age_seconds": age}
+        return MsgspecJSON(body, status_code=503 if stale else 200)
+
+    @app.get("/runs", tags=["read"])
+    def list_runs(_: Reader) -> dict[str, Any]:
+        """The runs served, newest first."""
+        return {"runs": [r.to_json() for r in source.runs()], "live": source.view() is not None}
+
+    @app.get("/status", tags=["read"])
+    def status(_: Reader, run: RunParam = None) -> dict[str, Any]:
+        """Run id, profile, step, last bar time, ladder, kill and feed state, policies and
+        their stages, stage latencies (p50/p99/p99.9, seconds)."""
+        snap = snapshot(run)
+        body = snap.to_json()
+        body.pop("agents", None)
+        body["read_only"] = read_only
+        body["live"] = source.view() is not None
+        return body
+
+    @app.get("/agents", tags=["read"])
+    def agents(_: Reader, run: RunParam = None) -> dict[str, Any]:
+        """Each agent: equity, position (lots per instrument), return, Sharpe, drawdown,
+        trust, scars, alive."""
+        snap = snapshot(run)
+        rows = [msgspec.to_builtins(a) for a in snap.agents]
+        return {"step": snap.step, "instruments": snap.instruments, "agents": rows}
+
+    @app.get("/decisions", tags=["read"])
+    def decisions(
+        _: Reader,
+        run: RunParam = None,
+        agent: Annotated[int | None, Query(ge=0, le=2**62, description="one agent's cells")] = None,
+        since: Annotated[int | None, Query(ge=0, le=2**62, description="from this step")] = None,
+        limit: Limit = 100,
+        cursor: Annotated[
+            int | None, Query(ge=0, le=2**62, description="`next` of the previous page")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Decisions from the WAL, oldest first, paginated: pass `next` back as `cursor`."""
+        return run_files.decisions(
+            source.run_dir(run), agent=agent, since=since, limit=limit, cursor=cursor
+        )
+
+    @app.get("/risk", tags=["read"])
+    def risk(_: Reader, run: RunParam = None, limit: Limit = 200) -> dict[str, Any]:
+        """The last non-pass risk checks, ladder transitions and rejects; triggers by rule."""
+        return run_files.risk(source.run_dir(run), limit=limit)
+
+    @app.get("/regimes", tags=["read"])
+    def regimes(_: Reader, run: RunParam = None, limit: Limit = 200) -> dict[str, Any]:
+        """The last regime changes."""
+        return run_files.regimes(source.run_dir(run), limit=limit)
+
+    @app.get("/lineage", tags=["read"])
+    def lineage(_: Reader, run: RunParam = None, limit: Limit = 200) -> dict[str, Any]:
+        """The run's family tree (an evolving run), last rows."""
+        return run_files.lineage(source.run_dir(run), limit=limit)
+
+    @app.get("/ledger", tags=["read"])
+    def ledger(_: Reader, limit: Limit = 100) -> dict[str, Any]:
+        """The policy ledger: current policy per stage, each policy's stage, last records."""
+        return run_files.ledger(source.ledger_dir(), limit=limit)
+
+    @app.get("/alerts", tags=["read"])
+    def list_alerts(_: Reader) -> dict[str, Any]:
+        """Alerts raised (empty without an alerts engine)."""
+        return {"alerts": [] if alerts is None else alerts.list()}
+
+    @app.get("/metrics", tags=["read"])
+    def prometheus(_: Reader, run: RunParam = None) -> Response:
+        """Prometheus text exposition (``scarline_*``)."""
+        view = source.view()
+        target = metrics if view is not None else ServiceMetrics(top_k=metrics.top_k)
+        try:
+            target.update(snapshot(run))
+        except HTTPException as err:
+            if err.status_code != 503:  # no step yet: serve what there is
+                raise
+        return Response(target.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/kill", tags=["act"], status_code=202)
+    def kill(body: KillBody, who: Operator) -> dict[str, Any]:
+        """Fire the kill switch: the session flattens and halts within one bar and journals
+        it with source ``api`` and the caller's key id."""
+        view = source.view()
+        if view is None:
+            raise HTTPException(409, "no running session to kill")
+        view.request_kill(body.reason, who.key_id)
+        return {"accepted": True, "reason": body.reason, "key_id": who.key_id}
+
+    @app.post("/flags", tags=["act"], status_code=202)
+    def flags(body: FlagsBody, who: Operator) -> dict[str, Any]:
+        """Change runtime-safe flags (journaled by the session from the next bar)."""
+        view = source.view()
+        if view is None:
+            raise HTTPException(409, "no running session")
+        if not accept_flags:
+            raise HTTPException(501, "runtime flags are not applied by sessions yet")
+        changed = body.model_dump(exclude_unset=True)
+        for name, value in changed.items():
+            view.set_flag(name, value, who.key_id)
+        return {"accepted": changed, "key_id": who.key_id}
+
+    @app.post("/alerts/{alert_id}/ack", tags=["act"])
+    def ack(
+        alert_id: Annotated[str, PathParam(pattern=ALERT_ID, max_length=64)], who: Operator
+    ) -> dict[str, Any]:
+        """Acknowledge an alert."""
+        if alerts is None or not alerts.ack(alert_id, who.key_id):
+            raise HTTPException(404, f"no alert {alert_id!r}")
+        return {"acked": alert_id, "key_id": who.key_id}
+
+    @app.get("/events", tags=["read"])
+    async def events(
+        _: Reader,
+        run: RunParam = None,
+        token: Annotated[
+            str | None,
+            Query(max_length=512, description="the token, for EventSource (no headers)"),
+        ] = None,
+        limit: Annotated[
+            int | None, Query(ge=1, le=1_000_000, description="close after this many events")
+        ] = None,
+    ) -> StreamingResponse:
+        """Server-sent events: a ``snapshot`` event per step (the current one first)."""
+        view = source.view()
+        if view is None:
+            stream = _once(snapshot(run))
+        else:
+            source.run_dir(run)  # an id other than the session's is 404
+            stream = _live(view, limit)
+        return StreamingResponse(
+            stream,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return app
+
+
+def _sse(snap: Snapshot) -> bytes:
+    return b"event: snapshot\nid: %d\ndata: %s\n\n" % (snap.step, msgspec.json.encode(snap))
+
+
+async def _once(snap: Snapshot) -> AsyncIterator[bytes]:
+    """A finished run: its one state."""
+    yield _sse(snap)
+
+
+async def _live(view: SessionView, limit: int | None) -> AsyncIterator[bytes]:
+    """The current snapshot, then each one published, until ``limit`` events. Subscribing
+    before reading the current one means a step in between is sent twice, never missed."""
+    sub = view.subscribe()
+    sent = 0
+    try:
+        first = view.current()
+        if first is not None:
+            yield _sse(first)
+            sent += 1
+        while limit is None or sent < limit:
+            try:
+                snap = await asyncio.wait_for(sub.get(), timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            yield _sse(snap)
+            sent += 1
+    finally:
+        view.unsubscribe(sub)
+
+
+def _stamp(run_dir: Path) -> tuple[int, ...]:
+    """Changes when any file a run snapshot reads changes (mtime and size)."""
+    out: list[int] = []
+    for name in ("summary.json", "manifest.json", "heartbeat.json", "session.json", "wal"):
+        path = run_dir / name
+        paths = sorted(path.iterdir()) if path.is_dir() else [path]
+        for p in paths:
+            try:
+                st = p.stat()
+            except OSError:
+                out += [0, 0]
+                continue
+            out += [st.st_mtime_ns, st.st_size]
+    return tuple(out)

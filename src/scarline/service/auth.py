@@ -1,0 +1,129 @@
+"""Who may call the API: two bearer tokens, two roles, and where the server may listen.
+
+The operate token reads and acts (kill, flags, acks); the read token only reads. Tokens come
+from ``$SCARLINE_API_TOKEN`` / ``$SCARLINE_API_READ_TOKEN`` or the files ``[service]``
+names. They are compared in constant time, and the only trace of a token that is ever
+logged, journaled or returned is its *key id*: the first 12 hex digits of its sha256, enough
+to tell keys apart in an audit, useless to call the API with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from scarline.errors import ScarlineError
+from scarline.ops_config import ServiceConfig
+
+Role = Literal["read", "operate"]
+OPERATE_ENV = "SCARLINE_API_TOKEN"
+READ_ENV = "SCARLINE_API_READ_TOKEN"
+LOOPBACK_NAMES = ("localhost",)
+
+
+class ServiceError(ScarlineError):
+    """The service cannot start as configured (a token file, an unsafe bind)."""
+
+    exit_code = 2
+
+
+def key_id(token: str) -> str:
+    """The short public name of a token: 12 hex digits of its sha256."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: its role and its key id (never the token)."""
+
+    role: Role
+    key_id: str
+
+    @property
+    def can_operate(self) -> bool:
+        return self.role == "operate"
+
+
+class Auth:
+    """The configured tokens; :meth:`authenticate` maps a presented token to a caller."""
+
+    def __init__(self, *, operate: str | None = None, read: str | None = None) -> None:
+        self._tokens: list[tuple[bytes, Principal]] = []
+        pairs: tuple[tuple[str | None, Role], ...] = ((operate, "operate"), (read, "read"))
+        for token, role in pairs:
+            if token:
+                self._tokens.append((token.encode("utf-8"), Principal(role, key_id(token))))
+
+    @classmethod
+    def from_config(cls, config: ServiceConfig, env: Mapping[str, str] | None = None) -> Auth:
+        """Tokens from the environment, else from the files ``config`` names (a named file
+        that is missing or empty is an error naming it)."""
+        env = os.environ if env is None else env
+        return cls(
+            operate=env.get(OPERATE_ENV) or _token_file(config.token_file, "service.token_file"),
+            read=env.get(READ_ENV)
+            or _token_file(config.read_token_file, "service.read_token_file"),
+        )
+
+    @property
+    def configured(self) -> bool:
+        """Whether any token is set (without one, every authenticated endpoint answers 401)."""
+        return bool(self._tokens)
+
+    @property
+    def key_ids(self) -> dict[str, str]:
+        """Role -> key id of the configured tokens (safe to log)."""
+        return {p.role: p.key_id for _, p in self._tokens}
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        """The caller ``token`` belongs to, or None. Every configured token is compared (in
+        constant time), so the time taken does not tell which one nearly matched."""
+        if not token:
+            return None
+        presented = token.encode("utf-8")
+        found: Principal | None = None
+        for secret, principal in self._tokens:
+            if hmac.compare_digest(presented, secret) and found is None:
+                found = principal
+        return found
+
+
+def _token_file(name: str | None, key: str) -> str | None:
+    if name is None:
+        return None
+    path = Path(name).expanduser()
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise ServiceError(f"{key}: cannot read {path}: {err.strerror or err}") from None
+    if not token:
+        raise ServiceError(f"{key}: {path} is empty")
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, auth: Auth) -> None:
+    """Refuse to listen beyond this machine with no token: anyone on the network could
+    otherwise reach the API (with no token it would answer 401 to all, but an operator who
+    binds 0.0.0.0 surely meant to configure one)."""
+    if not is_loopback(host) and not auth.configured:
+        raise ServiceError(
+            f"refusing to bind {host}: a non-loopback address needs a token "
+            f"(${OPERATE_ENV}, ${READ_ENV}, or service.token_file / service.read_token_file); "
+            "bind 127.0.0.1 to serve this machine only"
+        )

@@ -1,0 +1,225 @@
+"""What the read endpoints show from a run directory: decisions, risk, regimes, lineage, ledger.
+
+Everything comes from files the run already keeps — the WAL above all, which holds every
+decision and risk verdict — so a finished run and a running session are read the same way.
+Answers are plain JSON types and bounded (``limit``, a cell budget per page): a dashboard
+polling a long session must not pull the whole WAL over the wire.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scarline.events import REASONS, Decision, RegimeChange, Rejects, RiskChecks, RiskStateChange
+from scarline.journal import read_records
+from scarline.rundir import RunDir
+
+MAX_LIMIT = 1000
+"""The largest ``limit`` an endpoint takes."""
+MAX_CELLS = 5000
+"""Decision cells in one page at most (a page ends early, with a cursor, when reached)."""
+
+Json = dict[str, Any]
+
+
+def _tolist(values: np.ndarray) -> list[Any]:
+    out: list[Any] = values.tolist()
+    return out
+
+
+def decision_cells(d: Decision) -> list[Json]:
+    """The cells of one Decision (changes or dense layout) as rows: agent, instrument, action,
+    target lots, reason name and trust (None when not recorded)."""
+    agents = d.agents.numpy().astype(np.int64)
+    actions = d.actions.numpy()
+    target = d.target_qty.numpy()
+    if d.instrument is None:  # dense: [N] agents, [N, M] cells
+        m = actions.shape[1] if actions.ndim == 2 else 1
+        agents = np.repeat(agents, m)
+        instrument = np.tile(np.arange(m, dtype=np.int64), max(len(agents) // max(m, 1), 0))
+    else:
+        instrument = d.instrument.numpy().astype(np.int64)
+    actions, target = actions.ravel(), target.ravel()
+    k = len(agents)
+    reasons = d.reasons.numpy().ravel() if d.reasons is not None else np.zeros(k, np.uint8)
+    trust = d.trust.numpy().ravel() if d.trust is not None else None
+    names = [REASONS[r] if r < len(REASONS) else str(r) for r in reasons.tolist()]
+    return [
+        {
+            "agent": a,
+            "instrument": i,
+            "action": act,
+            "target_qty": t,
+            "reason": names[j],
+            "trust": None if trust is None else float(trust[j]),
+        }
+        for j, (a, i, act, t) in enumerate(
+            zip(
+                _tolist(agents), _tolist(instrument), _tolist(actions), _tolist(target), strict=True
+            )
+        )
+    ]
+
+
+def decisions(
+    run_dir: Path,
+    *,
+    agent: int | None = None,
+    since: int | None = None,
+    limit: int = 100,
+    cursor: int | None = None,
+) -> Json:
+    """Decision records from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
+    restricted to ``agent``'s cells: at most ``limit`` records and :data:`MAX_CELLS` cells.
+    ``next`` is the cursor of the following page (None at the end of the WAL so far)."""
+    items: list[Json] = []
+    cells_sent = 0
+    next_seq: int | None = None
+    for rec in read_records(RunDir(run_dir).wal, kinds=("Decision",), seq_from=cursor):
+        d = rec.data
+        assert isinstance(d, Decision)
+        if since is not None and d.step < since:
+            continue
+        cells = decision_cells(d)
+        if agent is not None:
+            cells = [c for c in cells if c["agent"] == agent]
+            if not cells:
+                continue
+        if len(items) >= limit or (items and cells_sent + len(cells) > MAX_CELLS):
+            next_seq = rec.seq
+            break
+        cells_sent += len(cells)
+        items.append(
+            {
+                "seq": rec.seq,
+                "ts": rec.ts,
+                "step": d.step,
+                "decision_id": d.decision_id,
+                "policy": d.policy,
+                "regime": d.regime,
+                "cells": cells,
+            }
+        )
+    return {"items": items, "next": next_seq}
+
+
+def _named(codes: np.ndarray, names: list[str]) -> list[str]:
+    return [names[c] if 0 <= c < len(names) else str(c) for c in codes.tolist()]
+
+
+def risk(run_dir: Path, *, limit: int = 200) -> Json:
+    """The last ``limit`` non-pass risk verdicts, ladder transitions and rejects, with the
+    number of triggers by rule over the whole run."""
+    checks: deque[Json] = deque(maxlen=limit)
+    transitions: deque[Json] = deque(maxlen=limit)
+    rejects: deque[Json] = deque(maxlen=limit)
+    triggers: Counter[str] = Counter()
+    kinds = ("RiskChecks", "RiskStateChange", "Rejects")
+    for rec in read_records(RunDir(run_dir).wal, kinds=kinds):
+        e = rec.data
+        if isinstance(e, RiskChecks):
+            outcome = e.outcome.numpy()
+            passed = e.outcomes.index("pass") if "pass" in e.outcomes else -1
+            rows = np.flatnonzero(outcome != passed)
+            if rows.size == 0:
+                continue
+            rules = _named(e.rule.numpy()[rows], e.rules)
+            triggers.update(rules)
+            outcomes = _named(outcome[rows], e.outcomes)
+            for j, r in enumerate(rows.tolist()):
+                checks.append(
+                    {
+                        "step": e.step,
+                        "agent": int(e.agent.numpy()[r]),
+                        "instrument": int(e.instrument.numpy()[r]),
+                        "outcome": outcomes[j],
+                        "rule": rules[j],
+                        "value": float(e.value.numpy()[r]),
+                        "limit": float(e.limit.numpy()[r]),
+                        "requested": int(e.requested.numpy()[r]),
+                        "approved": int(e.approved.numpy()[r]),
+                    }
+                )
+        elif isinstance(e, RiskStateChange):
+            src, dst = _named(e.from_level.numpy(), e.levels), _named(e.to_level.numpy(), e.levels)
+            causes = _named(e.cause.numpy(), e.causes)
+            value, lim = _tolist(e.value.numpy()), _tolist(e.limit.numpy())
+            for j, a in enumerate(_tolist(e.agent.numpy())):
+                transitions.append(
+                    {
+                        "step": e.step,
+                        "agent": a,
+                        "from": src[j],
+                        "to": dst[j],
+                        "cause": causes[j],
+                        "value": value[j],
+                        "limit": lim[j],
+                    }
+                )
+        elif isinstance(e, Rejects):
+            reasons = _named(e.reason.numpy(), e.reasons)
+            qty, order = _tolist(e.qty.numpy()), _tolist(e.order_id.numpy())
+            for j, a in enumerate(_tolist(e.agent.numpy())):
+                rejects.append(
+                    {
+                        "step": e.step,
+                        "agent": a,
+                        "order_id": order[j],
+                        "qty": qty[j],
+                        "reason": reasons[j],
+                    }
+                )
+    return {
+        "checks": list(checks),
+        "transitions": list(transitions),
+        "rejects": list(rejects),
+        "triggers": dict(sorted(triggers.items())),
+    }
+
+
+def regimes(run_dir: Path, *, limit: int = 200) -> Json:
+    """The last ``limit`` regime changes."""
+    rows: deque[Json] = deque(maxlen=limit)
+    for rec in read_records(RunDir(run_dir).wal, kinds=("RegimeChange",)):
+        e = rec.data
+        assert isinstance(e, RegimeChange)
+        rows.append(
+            {
+                "step": e.step,
+                "ts": rec.ts,
+                "from": e.from_regime,
+                "to": e.to_regime,
+                "confidence": e.confidence,
+            }
+        )
+    return {"changes": list(rows)}
+
+
+def lineage(run_dir: Path, *, limit: int = 200) -> Json:
+    """The last ``limit`` rows of the run's family tree (``available`` false when the run
+    did not evolve)."""
+    path = RunDir(run_dir).lineage
+    if not path.is_file():
+        return {"available": False, "rows": [], "total": 0}
+    from scarline.evolution.lineage import read_lineage
+
+    table = read_lineage(path)
+    start = max(table.num_rows - limit, 0)
+    rows: list[Json] = table.slice(start).to_pylist()
+    return {"available": True, "rows": rows, "total": table.num_rows}
+
+
+def ledger(ledger_dir: Path, *, limit: int = 100) -> Json:
+    """The policy ledger's state: each stage's current policy, every policy's stage, and the
+    last ``limit`` records (checked against the chain and anchor, as ``ledger show`` does)."""
+    from scarline.ledger.store import Ledger
+
+    state = Ledger(ledger_dir).state().to_json()
+    history = state.get("history", [])
+    state["history"] = history[-limit:] if limit else []
+    state["records"] = len(history)
+    return state

@@ -1,0 +1,120 @@
+"""Where the API's data comes from: a live session, or a directory of finished runs.
+
+The app only sees the :class:`Source` protocol. A paper session passes a
+:class:`SessionSource` (its :class:`~scarline.service.view.SessionView`, its one run
+directory); ``scarline serve`` passes a :class:`RunsSource` over a runs directory, read-only,
+where ``?run=ID`` picks a run (default: the newest). A run id from a request is looked up
+among the directories listed, never joined onto a path, so no id can reach outside the root.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from scarline.rundir import RunDir
+from scarline.service.view import SessionView
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+"""What a run id in a request may look like (the app answers 422 otherwise)."""
+
+
+class UnknownRun(LookupError):
+    """No run of that id here; ``str(err)`` says which."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    path: Path
+    modified_ns: int
+    sealed: bool  # has its manifest (closed cleanly or sealed)
+
+    def to_json(self) -> dict[str, object]:
+        return {"run_id": self.run_id, "modified_ns": self.modified_ns, "sealed": self.sealed}
+
+
+class Source(Protocol):
+    """What the app reads from."""
+
+    def view(self) -> SessionView | None:
+        """The live session's view; None for finished runs."""
+        ...
+
+    def run_dir(self, run: str | None = None) -> Path:
+        """The directory of run ``run`` (None: the default run); :class:`UnknownRun`."""
+        ...
+
+    def ledger_dir(self) -> Path:
+        """The policy ledger's directory."""
+        ...
+
+    def runs(self) -> list[RunInfo]:
+        """The runs this source serves, newest first."""
+        ...
+
+
+def _info(path: Path) -> RunInfo:
+    rd = RunDir(path)
+    marker = rd.manifest if rd.manifest.is_file() else path
+    return RunInfo(path.name, path, marker.stat().st_mtime_ns, rd.manifest.is_file())
+
+
+class SessionSource:
+    """A running session: its view, its run directory, its ledger."""
+
+    def __init__(self, view: SessionView, run_dir: Path, ledger_dir: Path) -> None:
+        self._view, self._run_dir, self._ledger_dir = view, Path(run_dir), Path(ledger_dir)
+
+    def view(self) -> SessionView | None:
+        return self._view
+
+    def run_dir(self, run: str | None = None) -> Path:
+        if run is not None and run != self._run_dir.name:
+            raise UnknownRun(f"this session serves run {self._run_dir.name!r}, not {run!r}")
+        return self._run_dir
+
+    def ledger_dir(self) -> Path:
+        return self._ledger_dir
+
+    def runs(self) -> list[RunInfo]:
+        return [_info(self._run_dir)] if self._run_dir.is_dir() else []
+
+
+class RunsSource:
+    """Finished runs under ``root`` (each sub-directory with a WAL or a manifest)."""
+
+    def __init__(self, root: Path, ledger_dir: Path) -> None:
+        self.root, self._ledger_dir = Path(root), Path(ledger_dir)
+
+    def view(self) -> SessionView | None:
+        return None
+
+    def runs(self) -> list[RunInfo]:
+        found = []
+        if self.root.is_dir():
+            for path in self.root.iterdir():
+                rd = RunDir(path)
+                if (
+                    path.is_dir()
+                    and not path.name.startswith(".")
+                    and (rd.manifest.is_file() or rd.wal.is_dir())
+                ):
+                    found.append(_info(path))
+        return sorted(found, key=lambda r: (r.modified_ns, r.run_id), reverse=True)
+
+    def run_dir(self, run: str | None = None) -> Path:
+        runs = self.runs()
+        if not runs:
+            raise UnknownRun(f"no runs in {self.root}")
+        if run is None:
+            return runs[0].path
+        for info in runs:
+            if info.run_id == run:
+                return info.path
+        raise UnknownRun(f"no run {run!r} in {self.root}")
+
+    def ledger_dir(self) -> Path:
+        return self._ledger_dir

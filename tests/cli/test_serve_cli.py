@@ -1,0 +1,36 @@
+"""``scarline serve``: starts over a runs directory and answers, refuses an open bind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scarline.cli import app
+from scarline.service.auth import OPERATE_ENV, READ_ENV
+
+runner = CliRunner()
+
+
+def test_once_answers_healthz_and_names_keys_by_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(READ_ENV, "read-secret-token")
+    result = runner.invoke(app, ["serve", "--runs", str(tmp_path), "--once", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["healthz"] == {"status": 200, "body": {"status": "ok", "mode": "runs"}}
+    assert doc["url"].startswith("http://127.0.0.1:") and doc["read_only"] is True
+    assert "read-secret-token" not in result.output and list(doc["keys"]) == ["read"]
+
+
+def test_a_non_loopback_bind_without_a_token_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(OPERATE_ENV, raising=False)
+    monkeypatch.delenv(READ_ENV, raising=False)
+    result = runner.invoke(app, ["serve", "--runs", str(tmp_path), "--host", "0.0.0.0", "--once"])
+    assert result.exit_code == 2
+    assert "refusing to bind 0.0.0.0" in result.output
