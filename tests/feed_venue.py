@@ -381,3 +381,18 @@ class ScaledClock:
 
     def now(self) -> int:
         return self.t0 + round((time.time_ns() - self.r0) * self.speed)
+
+
+def two_symbols(clock: FakeClock) -> FakeVenue:
+    """1-second BTC/USDT (lot 0.00001) and ETH/USDT (lot 0.0001) candles from 10 s before T0
+    to 200 s after: the feed and paper tests' venue (use it as a context manager)."""
+    btc, eth = Market("BTC/USDT"), Market("ETH/USDT", lot="0.0001", min_notional="10")
+    return FakeVenue(
+        clock,
+        NS,
+        markets=[btc, eth],
+        candles={
+            "BTCUSDT": script(T0 - 10 * NS, 210, NS, price="30000.00", seed=1),
+            "ETHUSDT": script(T0 - 10 * NS, 210, NS, price="2000.00", seed=2),
+        },
+    )

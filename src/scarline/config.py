@@ -32,6 +32,7 @@ from scarline.reflect.config import DriftConfig
 from scarline.regime.stage import RegimeSettings
 from scarline.risk.config import RiskConfig
 from scarline.strict import Strict as _Strict
+from scarline.strict import positive_decimals
 
 Profile = Literal["sim", "paper", "live-shadow"]
 FsyncPolicy = Literal["always", "batch", "never"]
@@ -176,14 +177,7 @@ class DataConfig(_Strict):
     @field_validator("lot_sizes")
     @classmethod
     def _lots(cls, value: dict[str, str]) -> dict[str, str]:
-        for symbol, text in value.items():
-            try:
-                ok = Decimal(text).is_finite() and Decimal(text) > 0
-            except InvalidOperation:
-                ok = False
-            if not ok:
-                raise ValueError(f"lot size {text!r} of {symbol!r} is not a positive decimal")
-        return value
+        return positive_decimals(value)
 
     @field_validator("symbols")
     @classmethod

@@ -7,6 +7,7 @@ any size, and numpy and torch would overflow or refuse them later, far from the 
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -27,6 +28,19 @@ def _check_ints(value: Any) -> None:
     elif isinstance(value, dict):
         for item in value.values():
             _check_ints(item)
+
+
+def positive_decimals(value: dict[str, str]) -> dict[str, str]:
+    """A ``{symbol: "0.00001"}`` table of tick or lot sizes: each a positive decimal (the
+    error names the symbol), kept as text so it becomes units exactly."""
+    for symbol, text in value.items():
+        try:
+            ok = Decimal(text).is_finite() and Decimal(text) > 0
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ValueError(f"size {text!r} of {symbol!r} is not a positive decimal")
+    return value
 
 
 class Strict(BaseModel):

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import fast_feeds
 from feed_venue import ScaledClock
+from paper_helpers import fast_feeds
 
 from scarline.config import RunConfig
 from scarline.paper.resume import resume_session

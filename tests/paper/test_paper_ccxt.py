@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PaperRunner, ccxt_live, paper_config
 from feed_venue import NS, T0, FakeVenue
+from paper_helpers import PaperRunner, ccxt_live, paper_config
 
 from scarline.events import Bar, SessionStart
 from scarline.instrument import price_to_ticks, to_units

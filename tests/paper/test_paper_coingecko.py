@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import PaperRunner, paper_config
 from feed_venue import NS, T0, FakeClock, FakeVenue, Observation
+from paper_helpers import PaperRunner, paper_config
 
 from scarline.events import Bar, SessionStart
 from scarline.instrument import price_to_ticks

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AGENTS
 from feed_venue import NS, FakeVenue, Market, ScaledClock, script
+from paper_helpers import AGENTS
 
 from scarline.events import Bar, DataFault, SessionEnd
 from scarline.journal import read_records, verify

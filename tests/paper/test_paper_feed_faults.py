@@ -9,8 +9,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import PaperRunner, ccxt_live, paper_config
 from feed_venue import NS, T0, FakeVenue, Fault
+from paper_helpers import PaperRunner, ccxt_live, paper_config
 from typer.testing import CliRunner
 
 from scarline.cli import app

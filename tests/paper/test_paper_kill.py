@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import PaperRunner, ccxt_live, paper_config
 from feed_venue import FakeVenue
+from paper_helpers import PaperRunner, ccxt_live, paper_config
 from typer.testing import CliRunner
 
 from scarline.cli import app

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PaperRunner, ccxt_live, paper_config
 from feed_venue import FakeVenue
 from ledger_helpers import passing_gates, tiny_q_run, write_gates
+from paper_helpers import PaperRunner, ccxt_live, paper_config
 
 from scarline.events import Decision, PolicySwap
 from scarline.evolution.genome import policy_hash

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scarline.service.alerts import Alert, AlertBook, AlertJournalError, alert_id, verify_alerts
+from scarline.service.alert_book import AlertBook, AlertJournalError, verify_alerts
+from scarline.service.alerts import Alert, alert_id
 
 S = 1_000_000_000
 

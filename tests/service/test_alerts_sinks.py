@@ -13,7 +13,9 @@ from alert_catcher import AlertCatcher
 from structlog.testing import capture_logs
 
 from scarline.alerts_config import AlertRetryConfig, AlertsConfig, SinkConfig
-from scarline.service.alerts import Alert, AlertBook, AlertInputs, AlertRules, Dispatcher
+from scarline.service.alert_book import AlertBook
+from scarline.service.alerts import Alert, AlertInputs, AlertRules
+from scarline.service.dispatch import Dispatcher
 from scarline.service.sinks import (
     DISCORD_CONTENT_MAX,
     Sink,

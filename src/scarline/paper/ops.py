@@ -22,9 +22,11 @@ from scarline.execution.types import CASH_SCALE
 from scarline.kernel import Kernel
 from scarline.ledger.store import default_ledger_dir
 from scarline.risk.codes import LEVELS
-from scarline.service.alerts import AlertBook, AlertInputs, AlertRules, Dispatcher
+from scarline.service.alert_book import AlertBook
+from scarline.service.alerts import AlertInputs, AlertRules
 from scarline.service.app import create_app
 from scarline.service.auth import Auth
+from scarline.service.dispatch import Dispatcher
 from scarline.service.metrics import ServiceMetrics
 from scarline.service.server import Server
 from scarline.service.source import SessionSource

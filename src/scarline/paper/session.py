@@ -36,7 +36,7 @@ from scarline.kernel import Kernel
 from scarline.market.feeds.bars import LiveChecks, Verdict, timeframe_text
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.feeds.factory import make_checks, make_feed
-from scarline.market.feeds.port import Candle, Clock, Feed, FeedBatch, OutageStarted
+from scarline.market.feeds.port import Candle, Clock, Feed, FeedBatch, Outage, OutageStarted
 from scarline.market.feeds.replay_feed import FeedRecorder, header_of
 from scarline.market.frame import MarketData
 from scarline.operator import FeedQueue
@@ -211,21 +211,8 @@ class PaperSession:
         if batch.outage_started is not None:
             self._down = batch.outage_started
         if batch.outage_ended is not None:
-            o = batch.outage_ended
             self._down = None
-            self.queue.add(
-                FeedOutage(
-                    run_id=self.ids.run_id,
-                    session_id=self.ids.session_id,
-                    step=step,
-                    start=o.start,
-                    end=o.end,
-                    failures=o.failures,
-                    bars_missed=o.bars_missed,
-                    kinds=list(o.kinds),
-                    last_error=o.last_error,
-                )
-            )
+            self.queue.add(self._outage(step, batch.outage_ended))
         for gap in batch.gaps:
             self.queue.add(
                 FeedGap(
@@ -359,6 +346,20 @@ class PaperSession:
         elif batch.candles or batch.outage_ended is not None:
             self._early.append(batch)
 
+    def _outage(self, step: int, o: Outage, *, ongoing: bool = False) -> FeedOutage:
+        return FeedOutage(
+            run_id=self.ids.run_id,
+            session_id=self.ids.session_id,
+            step=step,
+            start=o.start,
+            end=o.end,
+            failures=o.failures,
+            bars_missed=o.bars_missed,
+            kinds=list(o.kinds),
+            last_error=o.last_error,
+            ongoing=ongoing,
+        )
+
     def _fault(self, step: int, candle: Candle, verdict: Verdict) -> DataFault:
         return DataFault(
             run_id=self.ids.run_id,
@@ -398,21 +399,15 @@ class PaperSession:
             )
         if self._down is not None:  # stopped while the feed was down: the outage so far
             d = self._down
-            now = self.feed.clock.now()
-            self.queue.add(
-                FeedOutage(
-                    run_id=self.ids.run_id,
-                    session_id=self.ids.session_id,
-                    step=self.steps,
-                    start=d.start,
-                    end=now,
-                    failures=1,
-                    bars_missed=0,
-                    kinds=[d.kind],
-                    last_error=d.error,
-                    ongoing=True,
-                )
+            so_far = Outage(
+                start=d.start,
+                end=self.feed.clock.now(),
+                failures=1,
+                bars_missed=0,
+                kinds=(d.kind,),
+                last_error=d.error,
             )
+            self.queue.add(self._outage(self.steps, so_far, ongoing=True))
         result = run.kernel.end()
         return run.close(result)
 

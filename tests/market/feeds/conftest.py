@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from feed_venue import NS, T0, FakeClock, FakeVenue, Market, loopback_only, script
+from feed_venue import T0, FakeClock, FakeVenue, loopback_only, two_symbols
 
 __all__ = ["loopback_only"]  # autouse: every test here stays on 127.0.0.1
 
@@ -18,14 +18,5 @@ def clock() -> FakeClock:
 @pytest.fixture
 def venue(clock: FakeClock) -> Iterator[FakeVenue]:
     """1-second BTC/USDT and ETH/USDT candles from 10 s before T0 to 200 s after."""
-    btc, eth = Market("BTC/USDT"), Market("ETH/USDT", lot="0.0001", min_notional="10")
-    with FakeVenue(
-        clock,
-        NS,
-        markets=[btc, eth],
-        candles={
-            "BTCUSDT": script(T0 - 10 * NS, 210, NS, price="30000.00", seed=1),
-            "ETHUSDT": script(T0 - 10 * NS, 210, NS, price="2000.00", seed=2),
-        },
-    ) as fake:
+    with two_symbols(clock) as fake:
         yield fake

@@ -8,14 +8,13 @@ See docs/feeds.md.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from scarline.market.feeds.bars import timeframe_ns, timeframe_text
-from scarline.strict import Strict
+from scarline.strict import Strict, positive_decimals
 
 FeedKind = Literal["ccxt", "coingecko", "replay"]
 POLL_DEFAULTS: dict[str, float] = {"ccxt": 5.0, "coingecko": 30.0, "replay": 1.0}
@@ -177,14 +176,7 @@ class LiveConfig(Strict):
     @field_validator("tick_sizes", "lot_sizes")
     @classmethod
     def _sizes(cls, value: dict[str, str]) -> dict[str, str]:
-        for symbol, text in value.items():
-            try:
-                ok = Decimal(text).is_finite() and Decimal(text) > 0
-            except InvalidOperation:
-                ok = False
-            if not ok:
-                raise ValueError(f"size {text!r} of {symbol!r} is not a positive decimal")
-        return value
+        return positive_decimals(value)
 
     @model_validator(mode="after")
     def _replay_needs_a_file(self) -> LiveConfig:
