@@ -8,7 +8,7 @@ from pathlib import Path
 from feed_venue import NS, T0, FakeVenue
 from paper_helpers import PaperRunner, ccxt_live, paper_config
 
-from scarline.events import Bar, SessionStart
+from scarline.events import Bar, Quote, SessionStart
 from scarline.instrument import price_to_ticks, to_units
 from scarline.journal import read_records, verify
 from scarline.replay import replay_run
@@ -43,6 +43,9 @@ def test_sixty_one_second_bars_are_journaled_once_each_and_replay(
                 price_to_ticks(getattr(row, f), spec) for f in ("open", "high", "low", "close")
             )
             assert bar.volume == to_units(row.volume, spec.lot)
+    # the venue's best bid/ask rides with every bar (Quote records, replayed like the bars)
+    quotes = [r.data for r in records if isinstance(r.data, Quote)]
+    assert len(quotes) == len(bars) and all(0 < q.bid < q.ask for q in quotes)
     assert verify(RunDir(run_dir).wal, summary.run_id, expected_head=summary.wal_head).ok
     replayed = replay_run(run_dir)
     assert replayed.parity, replayed.describe()

@@ -14,12 +14,13 @@ session's kernel and a replay's see the same market.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 import numpy as np
 
 from scarline.instrument import InstrumentSpec, price_to_ticks, to_units
-from scarline.market.feeds.port import Candle
-from scarline.market.frame import MarketData
+from scarline.market.feeds.port import Candle, Quote
+from scarline.market.frame import MarketData, Quotes
 from scarline.market.frequency import Calendar
 
 _FIELDS = ("open", "high", "low", "close", "volume")
@@ -36,6 +37,7 @@ class LiveBook:
         frequency: str,
         calendar: Calendar = "24/7",
         has_volume: bool = True,
+        has_quotes: bool = False,
         meta: dict[str, str] | None = None,
         capacity: int = 256,
     ) -> None:
@@ -49,6 +51,9 @@ class LiveBook:
         self._ts = np.zeros(capacity, dtype=np.int64)
         self._ohlcv = np.zeros((5, capacity, m), dtype=np.int64)
         self._valid = np.zeros((capacity, m), dtype=bool)
+        # best bid/ask and sizes (ticks, lots) of each row: the feed's latest quote per symbol
+        # when the row closed, 0 where it has none yet; None: the feed gives no quotes
+        self._quotes = np.zeros((4, capacity, m), dtype=np.int64) if has_quotes else None
 
     @property
     def n_rows(self) -> int:
@@ -67,9 +72,28 @@ class LiveBook:
         volume = to_units(candle.volume, spec.lot) if self.has_volume else 0
         return o, h, lo, c, volume
 
-    def append(self, ts: int, candles: Mapping[int, Candle]) -> MarketData:
-        """Add the row at venue time ``ts`` from ``candles`` by instrument; the market so
-        far. Rows must come in increasing time."""
+    def quote_units(self, quote: Quote) -> tuple[int, int, int, int]:
+        """``(bid, ask)`` in ticks and ``(bid_size, ask_size)`` in lots (0 where missing)."""
+        spec = self.instruments[self.index[quote.symbol]]
+
+        def units(text: str | None, unit: Decimal) -> int:
+            return 0 if text is None else to_units(text, unit)
+
+        return (
+            units(quote.bid, spec.tick),
+            units(quote.ask, spec.tick),
+            units(quote.bid_size, spec.lot),
+            units(quote.ask_size, spec.lot),
+        )
+
+    def append(
+        self,
+        ts: int,
+        candles: Mapping[int, Candle],
+        quotes: Mapping[int, tuple[int, int, int, int]] | None = None,
+    ) -> MarketData:
+        """Add the row at venue time ``ts`` from ``candles`` by instrument (and the latest
+        ``quotes``, in units, by instrument); the market so far. Rows come in time order."""
         last = self.last_ts
         if last is not None and ts <= last:
             raise ValueError(f"row at {ts} is not after the last row at {last}")
@@ -80,6 +104,8 @@ class LiveBook:
         for m, candle in candles.items():
             self._ohlcv[:, t, m] = self.units(candle)
             self._valid[t, m] = True
+            if self._quotes is not None and quotes is not None and m in quotes:
+                self._quotes[:, t, m] = quotes[m]
         self._n += 1
         return self.market()
 
@@ -95,6 +121,10 @@ class LiveBook:
         for i, name in enumerate(_FIELDS):
             self._ohlcv[i, :n] = getattr(market, name)
         self._valid[:n] = market.valid
+        if self._quotes is not None and market.quotes is not None:
+            q = market.quotes
+            for i, a in enumerate((q.bid, q.ask, q.bid_size, q.ask_size)):
+                self._quotes[i, :n] = a
         self._n = n
 
     def market(self) -> MarketData:
@@ -115,6 +145,7 @@ class LiveBook:
             valid=self._valid[:n],
             exog=np.zeros((n, m, 0), dtype=np.float64),
             has_volume=self.has_volume,
+            quotes=None if self._quotes is None else Quotes(*(q[:n] for q in self._quotes)),
             meta=dict(self.meta),
             calendar=self.calendar,
         )
@@ -128,3 +159,7 @@ class LiveBook:
         valid = np.zeros((size, len(self.instruments)), dtype=bool)
         valid[: self._n] = self._valid[: self._n]
         self._ts, self._ohlcv, self._valid = ts, ohlcv, valid
+        if self._quotes is not None:
+            quotes = np.zeros((4, size, len(self.instruments)), dtype=np.int64)
+            quotes[:, : self._n] = self._quotes[:, : self._n]
+            self._quotes = quotes

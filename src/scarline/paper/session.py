@@ -152,6 +152,7 @@ class PaperSession:
             name=f"{info.feed}-{info.venue}".replace("/", "-"),
             frequency=timeframe_text(info.step),
             has_volume=info.has_volume,
+            has_quotes=info.has_quotes,
             meta={"feed": f"{info.feed}:{info.venue}"},
         )
         self.queue = FeedQueue()
@@ -170,6 +171,7 @@ class PaperSession:
         self._heartbeat: Heartbeat | None = None
         self._timer = StageTimer()
         self._early: list[FeedBatch] = []  # batches before the run directory exists
+        self._quotes: dict[int, tuple[int, int, int, int]] = {}  # latest, by instrument
         self.policies: LedgerPolicies | None = None
         self.ops: LiveOps | None = None
 
@@ -208,6 +210,11 @@ class PaperSession:
         """Journal what ``batch`` reported and step every new row of good bars."""
         self._record(batch)
         step = self.steps
+        for quote in batch.quotes:  # the latest best bid/ask per symbol (journaled per row)
+            try:
+                self._quotes[self.book.index[quote.symbol]] = self.book.quote_units(quote)
+            except (KeyError, ValueError):
+                continue  # a quote of another symbol, or not a number: not used
         if batch.outage_started is not None:
             self._down = batch.outage_started
         if batch.outage_ended is not None:
@@ -248,7 +255,7 @@ class PaperSession:
             self._step(ts, rows[ts], batch.polled_ns)
 
     def _step(self, ts: int, candles: dict[int, Candle], polled_ns: int) -> None:
-        market = self.book.append(ts, candles)
+        market = self.book.append(ts, candles, self._quotes)
         close_ns = ts + self.feed.info.step + round(self.live.grace * NS)
         clock = self.feed.clock.now()
         self._timer.start((clock - close_ns) / NS)
