@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from scarline.config import RunConfig
@@ -41,8 +42,6 @@ class BookAlerts:
         self.book = book
 
     def list(self) -> list[dict[str, object]]:
-        import msgspec
-
         return [msgspec.to_builtins(a) for a in self.book.list()]
 
     def ack(self, alert_id: str, key_id: str) -> bool:
