@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/gate_runner.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/service.py
 
 # ruff (lint + format) on all Python, mypy on src/ (its settings: [tool.mypy] in pyproject.toml)
 lint: install-dev
