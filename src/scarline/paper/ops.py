@@ -32,7 +32,7 @@ from scarline.service.metrics import ServiceMetrics
 from scarline.service.server import Server
 from scarline.service.source import SessionSource
 from scarline.service.view import AgentRow, Ladder, PolicySlot, Quantiles, SessionView, Snapshot
-from scarline.stats import drawdown_pct, period_returns, sharpe
+from scarline.stats import drawdown_pct, period_return, sharpe_from_sums
 
 
 class BookAlerts:
@@ -85,6 +85,10 @@ class LiveOps:
         self._guards: Counter[str] = Counter()
         self._risk_seen = 0
         self._quantiles: dict[str, dict[str, float]] = {}
+        self._last_equity: np.ndarray | None = None  # running sums of step returns: Sharpe
+        self._sums = np.zeros(0)
+        self._sums_sq = np.zeros(0)
+        self._count = 0
         self._drawdown_now: np.ndarray | None = None
         self._population_drawdown: float | None = None
 
@@ -165,7 +169,7 @@ class LiveOps:
         self._max_dd = np.maximum(self._max_dd, dd / 100.0)
         total_peak = float(self._peak.sum())
         self._population_drawdown = float(drawdown_pct(total_peak, float(equity.sum())))
-        ratios = self._sharpes(kernel, t)
+        ratios = self._sharpes(equity)
         initial = acc.initial_cash
         rows = [
             AgentRow(
@@ -207,14 +211,21 @@ class LiveOps:
             guardrails=dict(self._guardrails(kernel)),
         )
 
-    def _sharpes(self, kernel: Kernel, t: int) -> np.ndarray:
-        """Each agent's per-bar Sharpe so far, annualized 24/7 (NaN until two returns)."""
-        equity = kernel.recorder.equity
-        if equity is None or t < 2:
-            return np.full(kernel.population.n_agents, np.nan)
-        returns = period_returns(equity[: t + 1].astype(np.float64), undefined=0.0)
-        year = 365.0 * 86_400.0 / max(self.bar_seconds, 1e-9)
-        return sharpe(returns, periods_per_year=year)
+    def _sharpes(self, equity: np.ndarray) -> np.ndarray:
+        """Each agent's Sharpe so far, annualized 24/7 (NaN until two returns), from running
+        sums of its step returns: O(agents) a step, not a pass over the whole history."""
+        if self._last_equity is None:
+            self._sums, self._sums_sq = np.zeros(len(equity)), np.zeros(len(equity))
+        else:
+            r = period_return(self._last_equity, equity, undefined=0.0)
+            self._sums += r
+            self._sums_sq += r * r
+            self._count += 1
+        self._last_equity = equity.copy()
+        if self._count < 2:
+            return np.full(len(equity), np.nan)
+        per_bar = sharpe_from_sums(self._sums, self._sums_sq, np.full(len(equity), self._count))
+        return per_bar * np.sqrt(365.0 * 86_400.0 / max(self.bar_seconds, 1e-9))
 
     def _latency(self) -> dict[str, Quantiles]:
         return {

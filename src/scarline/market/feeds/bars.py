@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from scarline.market.feeds.port import Candle, Gap, GapReason
 from scarline.market.frequency import format_frequency, frequency_ns
@@ -177,15 +177,8 @@ Rule = Literal[
 ]
 """The live G0 rules, in the order they are checked (names shared with ``data check``)."""
 
-RULES: tuple[Rule, ...] = (
-    "out_of_order",
-    "duplicate_timestamp",
-    "missing_value",
-    "non_positive_price",
-    "ohlc_inconsistent",
-    "price_jump",
-    "stale",
-)
+RULES: tuple[Rule, ...] = get_args(Rule)[1:]
+"""The failing rules (every :data:`Rule` but ``ok``), in check order."""
 
 
 @dataclass(frozen=True)
