@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run paper test bench lint install install-dev clean
+.PHONY: run paper test bench lint install install-dev browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,21 @@ run: install
 paper: install
 	$(BIN)/scarline paper --config configs/paper.toml
 
-test: install-dev
+# the dashboard's browser test drives Debian's chromium (Playwright, executable_path): installed
+# here with apt when missing and run as root; otherwise that one test is skipped and says why
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt) for the dashboard's browser test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	    || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; } \
+	    || echo "WARNING: chromium could not be installed: the dashboard browser test will be SKIPPED"; \
+	  else \
+	    echo "WARNING: chromium is missing and this is not root: the dashboard browser test will be SKIPPED"; \
+	  fi; \
+	fi
+
+test: install-dev browser
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -24,16 +24,19 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 6
-"""6: one period return, one drawdown, one rolling window (``scarline.stats``,
+SCHEMA_VERSION = 7
+"""7: ``OperatorFlag`` (a runtime flag an operator set through the API, journaled at the
+step it acts from); nothing else changed, so schema 6 runs replay as they were.
+6: one period return, one drawdown, one rolling window (``scarline.stats``,
 ``features.window``): the mean-reversion baseline's decisions, the scars' drawdown % and
 trust, and the evolution's fitness and drawdown descriptor are computed with new arithmetic.
 5: ``DataWarnings`` (G0 warnings journaled at the session's start). 4: ``flags.exploration``
 is enforced (default true) and ``Decision`` carries ``trust``; six single-order kinds no
 version ever wrote are gone. See docs/wal.md, "Schema versions"."""
 
-REPLAYABLE_SCHEMAS = (6,)
-"""Schemas this code re-executes. Only 6: schemas 4 and 5 decode, but their journaled
+REPLAYABLE_SCHEMAS = (6, 7)
+"""Schemas this code re-executes: 6 and 7 (7 only added a kind). Schemas 4 and 5 decode, but
+their journaled
 decisions, scars, trust and selections came from the arithmetic schema 6 replaced, so
 re-executing them would not be the runs that were recorded."""
 
@@ -409,8 +412,21 @@ class PolicySwap(Event, frozen=True, kw_only=True):
     ledger_head: str
 
 
-FeedInput = DataFault | FeedGap | FeedOutage
-"""What a live session journals about its feed at a step's start; replay journals it again."""
+class OperatorFlag(Event, frozen=True, kw_only=True):
+    """An operator set runtime flag ``name`` to ``value`` from ``step`` on (``source`` the
+    channel, e.g. ``api``; ``key_id`` the caller's key id, never the token). An input: replay
+    journals and applies it again (see ``scarline.service.view.RUNTIME_FLAGS``)."""
+
+    step: int
+    name: str
+    value: bool
+    source: str
+    key_id: str
+
+
+FeedInput = DataFault | FeedGap | FeedOutage | OperatorFlag
+"""What a live session journals at a step's start besides bars: its feed's records and the
+operator's flag changes; replay journals them again."""
 
 
 AnyEvent = (
@@ -436,6 +452,7 @@ AnyEvent = (
     | FeedGap
     | FeedOutage
     | PolicySwap
+    | OperatorFlag
 )
 """Every event the WAL can hold: the one list, which the WAL reader decodes with."""
 

@@ -33,6 +33,7 @@ from scarline.events import (
     DataWarnings,
     Decision,
     KillSwitch,
+    OperatorFlag,
     SessionEnd,
     SessionStart,
 )
@@ -121,8 +122,10 @@ class Kernel:
         ids = self.ids
         journal, market, accounts = self.journal, self.market, self.accounts
         first_seq = journal.last_seq + 1
-        for fed in self.operator.feed_inputs(t):  # a live feed's faults, gaps, outages
+        for fed in self.operator.feed_inputs(t):  # a feed's faults, gaps, outages; flags
             journal.append(fed, ts)
+            if isinstance(fed, OperatorFlag):
+                self._set_flag(fed)
         for swap, genome in self.operator.policy_swaps(t):  # the ledger moved a policy
             journal.append(swap, ts)
             self.population.install(swap.group, swap.rows, genome)
@@ -226,6 +229,13 @@ class Kernel:
             self.theory += packets_from_alarms(
                 alarms, self.population.agent_ids, self.step_seqs, actions
             )
+
+    def _set_flag(self, flag: OperatorFlag) -> None:
+        """Apply an operator's runtime flag (journaled just before, so replay applies it at the
+        same step)."""
+        if flag.name != "freeze_exploration":  # the one flag of operator.RUNTIME_FLAGS
+            raise ValueError(f"step {flag.step}: unknown runtime flag {flag.name!r}")
+        self.population.hold_exploration(flag.value)
 
     def _watch_drift(self, t: int, ts: int, equity: np.ndarray) -> Alarms | None:
         """Each living agent's step return to the drift sentry; alarms are journaled and act

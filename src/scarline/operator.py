@@ -18,7 +18,23 @@ from scarline.evolution.genome import Genome
 from scarline.risk.kill import kill_file, kill_reason
 from scarline.session import SessionIds
 
-__all__ = ["FeedQueue", "LiveOperator", "OperatorInputs", "ReplayOperator", "Swap"]
+__all__ = [
+    "RUNTIME_FLAGS",
+    "FeedQueue",
+    "LiveOperator",
+    "OperatorInputs",
+    "ReplayOperator",
+    "Swap",
+]
+
+RUNTIME_FLAGS: tuple[str, ...] = ("freeze_exploration",)
+"""Flags an operator may change while a session runs, each journaled as an
+:class:`~scarline.events.OperatorFlag` at the step it acts from.
+
+``freeze_exploration``: true stops exploratory actions (the epsilon draws of learning agents)
+from that step on; false resumes them (where ``flags.exploration`` and the drift sentry allow).
+It only narrows what agents may do, never loosens a risk limit: safe to change at run time.
+"""
 
 Swap = tuple[PolicySwap, Genome | None]
 """A policy swap and the genome it installs (None: the rows go flat), already verified."""

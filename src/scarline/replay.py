@@ -27,6 +27,7 @@ from scarline.events import (
     FeedInput,
     FeedOutage,
     KillSwitch,
+    OperatorFlag,
     PolicySwap,
     Quote,
     SessionStart,
@@ -44,7 +45,7 @@ from scarline.operator import ReplayOperator, Swap
 from scarline.rundir import RunDir
 from scarline.session import SessionIds
 
-FEED_KINDS = ("DataFault", "FeedGap", "FeedOutage", "PolicySwap")
+FEED_KINDS = ("DataFault", "FeedGap", "FeedOutage", "OperatorFlag", "PolicySwap")
 
 
 def swapped_genome(run_dir: Path, swap: PolicySwap) -> Genome | None:
@@ -142,7 +143,7 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
             start = rec.data
         elif isinstance(rec.data, KillSwitch):
             kills.append(rec.data)
-        elif isinstance(rec.data, DataFault | FeedGap | FeedOutage):
+        elif isinstance(rec.data, DataFault | FeedGap | FeedOutage | OperatorFlag):
             feed.append(rec.data)
         elif isinstance(rec.data, PolicySwap):
             swaps.append((rec.data, swapped_genome(run_dir, rec.data)))

@@ -49,6 +49,7 @@ class RunDir:
     LINEAGE: ClassVar[str] = "lineage.parquet"
     VAULT: ClassVar[str] = "vault"
     DIARY: ClassVar[str] = "diary.parquet"
+    EQUITY: ClassVar[str] = "equity.parquet"
     REPORT: ClassVar[str] = "report.html"
     PLOTS: ClassVar[str] = "plots"
     GATES: ClassVar[str] = "gates.json"
@@ -102,6 +103,12 @@ class RunDir:
     @property
     def diary(self) -> Path:
         return self.root / self.DIARY
+
+    @property
+    def equity(self) -> Path:
+        """Every agent's equity at every step (``scarline.equity_file``), bound in the
+        manifest."""
+        return self.root / self.EQUITY
 
     @property
     def report(self) -> Path:

@@ -24,6 +24,7 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
 from scarline.diary.writer import DiaryStats, build_diary
 from scarline.digest import file_sha256
+from scarline.equity_file import write_equity
 from scarline.errors import ConfigError, ScarlineError
 from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import best_policy, finish_lineage
@@ -106,10 +107,15 @@ class RunSummary:
         }
 
     def agents(self) -> list[dict[str, object]]:
-        """Per-agent headline metrics (id, policy, final_equity, return, sharpe,
+        """Per-agent headline metrics (id, policy, kind, final_equity, return, sharpe,
         max_drawdown, trades, fees, …), best return first."""
         records = self.metrics.to_records()
-        return [records[i] for i in self.metrics.ranking()]
+        rows = [records[i] for i in self.metrics.ranking()]
+        for row in rows:
+            agent = row.get("id")
+            if isinstance(agent, int) and 0 <= agent < len(self.kinds):
+                row.setdefault("kind", self.kinds[agent])
+        return rows
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -212,6 +218,11 @@ class OpenRun:
             structlog.get_logger("scarline.runner").warning("diary.skipped", error=str(err))
         else:
             artifacts[RunDir.DIARY] = file_sha256(paths.diary)
+        recorded = kernel.recorder.equity
+        if recorded is not None:  # the curves, readable without a replay (bound below)
+            steps = recorded[: result.steps]
+            write_equity(paths.equity, market.timestamps, kernel.population.agent_ids, steps)
+            artifacts[RunDir.EQUITY] = file_sha256(paths.equity)
         data_hash = _write_manifests(
             run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
         )

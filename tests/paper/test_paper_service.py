@@ -13,7 +13,7 @@ from paper_recording import write_paper_config
 from prometheus_client.parser import text_string_to_metric_families
 
 from scarline.config import load_config
-from scarline.events import KillSwitch
+from scarline.events import EXPLORE, Decision, KillSwitch, OperatorFlag
 from scarline.journal import read_records
 from scarline.paper.session import PaperOptions, PaperSession
 from scarline.replay import replay_run
@@ -84,3 +84,48 @@ def test_the_api_reads_acts_and_kills_a_running_session(
     latency = families["scarline_stage_latency_seconds"]
     counts = [s.value for s in latency.samples if s.name.endswith("_count")]
     assert counts and all(c == KILL_AT + 1 for c in counts)  # one observation per step
+
+
+def test_a_runtime_flag_set_through_the_api_is_journaled_applied_and_replayed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCARLINE_API_TOKEN", OPERATE)
+    path = write_paper_config(tmp_path, bars=30)
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '\n[[agents]]\nkind = "q-network"\ncount = 4\n'
+        + "qnet = { hidden = [8], epsilon_start = 1.0, epsilon_decay_steps = 1000 }\n",
+        encoding="utf-8",
+    )
+    config = load_config(path).with_overrides(**{"service.enabled": True, "service.port": 0})
+    answers: list[int] = []
+    session: PaperSession
+
+    def on_step(t: int) -> None:
+        if t == 9:
+            assert session.ops is not None
+            with httpx.Client(base_url=session.ops.url, timeout=5.0) as client:
+                answer = client.post(
+                    "/flags",
+                    json={"freeze_exploration": True},
+                    headers={"Authorization": f"Bearer {OPERATE}"},
+                )
+                answers.append(answer.status_code)
+
+    session = PaperSession(
+        config, PaperOptions(out_dir=tmp_path / "runs", run_id="flag", on_step=on_step)
+    )
+    summary = session.run_session()
+    assert answers == [202]
+    wal = RunDir(summary.run_dir).wal
+    flags = [r.data for r in read_records(wal, kinds=("OperatorFlag",))]
+    assert len(flags) == 1 and isinstance(flags[0], OperatorFlag)
+    assert (flags[0].step, flags[0].name, flags[0].value) == (10, "freeze_exploration", True)
+    assert flags[0].source == "api" and flags[0].key_id == key_id(OPERATE)
+    explored = {False: 0, True: 0}
+    for rec in read_records(wal, kinds=("Decision",)):
+        d = rec.data
+        assert isinstance(d, Decision)
+        explored[d.step >= 10] += int((d.reasons.numpy() == EXPLORE).sum())
+    assert explored[False] > 0 and explored[True] == 0  # epsilon near 1 before, none after
+    assert replay_run(summary.run_dir).parity

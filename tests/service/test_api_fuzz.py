@@ -74,7 +74,10 @@ def _case(rng: random.Random) -> tuple[str, str, dict[str, str], bytes | None]:
     if kind == 4:
         return "GET", f"{rng.choice(READ_PATHS)}?{rng.choice(QUERIES)}", headers, None
     method = rng.choice(["GET", "POST", "PUT", "DELETE"])
-    return method, rng.choice(["/kill", "/nope", "/decisions/..", "/status/1"]), headers, None
+    # dot segments percent-encoded: a client normalizes a bare "/decisions/.." to "/", the
+    # dashboard's public page
+    paths = ["/kill", "/nope", "/decisions/%2e%2e", "/status/%2e%2e%2f%2e%2e%2fetc", "/status/1"]
+    return method, rng.choice(paths), headers, None
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,8 @@ READS = [
     "/runs",
     "/metrics",
     "/events?limit=1",
+    "/equity",
+    "/whoami",
 ]
 
 

@@ -166,6 +166,12 @@ class Population:
             if mine.size:
                 group.freeze_exploration(mine - span.start, frozen)
 
+    def hold_exploration(self, held: bool) -> None:
+        """Every learning agent acts greedily (``held``) or explores again as configured: the
+        operator's runtime flag ``freeze_exploration``."""
+        for _, group in self.learners:
+            group.exploration_held = held
+
     def reasons(self) -> np.ndarray:
         """``uint8[N]`` why each agent decided as it did at the last :meth:`decide` (codes of
         :data:`scarline.events.REASONS`)."""

@@ -84,6 +84,9 @@ def _regime_heads(
 class QAgents:
     name = "q-network"
     explore = True  # flags.exploration (set by the population): False = greedy at every step
+    exploration_held = (
+        False  # the operator's runtime flag freeze_exploration: True = greedy from now on
+    )
 
     def __init__(
         self,
@@ -337,7 +340,7 @@ class QAgents:
         if mask is not None:
             obs = obs * mask
         floor = torch.maximum(self._floor, self.phenotype.floor)
-        if self._frozen(t) or not self.learning or not self.explore:  # only learning explores
+        if self._frozen(t) or not self.learning or not self.explore or self.exploration_held:
             epsilon = torch.zeros(self.n_agents)
         else:
             age = torch.full((self.n_agents,), t, dtype=torch.int64)

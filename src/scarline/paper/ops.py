@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 import numpy as np
 
 from scarline.config import RunConfig
+from scarline.events import OperatorFlag
 from scarline.execution.types import CASH_SCALE
 from scarline.kernel import Kernel
 from scarline.ledger.store import default_ledger_dir
 from scarline.risk.codes import LEVELS
 from scarline.service.alert_book import AlertBook
-from scarline.service.alerts import AlertInputs, AlertRules
+from scarline.service.alerts import Alert, AlertInputs, AlertRules
 from scarline.service.app import create_app
 from scarline.service.auth import Auth
 from scarline.service.dispatch import Dispatcher
@@ -32,6 +34,8 @@ from scarline.service.metrics import ServiceMetrics
 from scarline.service.server import Server
 from scarline.service.source import SessionSource
 from scarline.service.view import AgentRow, Ladder, PolicySlot, Quantiles, SessionView, Snapshot
+from scarline.service.watchdog import Watchdog, period_for
+from scarline.session import SessionIds
 from scarline.stats import drawdown_pct, period_return, sharpe_from_sums
 
 
@@ -55,7 +59,17 @@ class BookAlerts:
 class LiveOps:
     """The service of one session: started when its run directory exists, fed per step."""
 
-    def __init__(self, config: RunConfig, run_dir: Path, bar_seconds: float) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: Path,
+        bar_seconds: float,
+        *,
+        feed_down_since: Callable[[], int | None] = lambda: None,
+        now_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        """``feed_down_since``: when the feed went down (ns, on the feed's clock ``now_ns``),
+        None while it is up — what the watchdog reads between steps."""
         cfg = config.service
         self.config = config
         self.bar_seconds = bar_seconds
@@ -76,8 +90,11 @@ class LiveOps:
             rate_limit_per_minute=cfg.rate_limit_per_minute,
             alerts=BookAlerts(self.book),
             cors_origins=cfg.cors_origins,
+            accept_flags=True,  # journaled as OperatorFlag at the next bar (take_flags)
         )
         self.server = Server(app, auth, host=cfg.host, port=cfg.port)
+        self._feed_down_since, self._now_ns = feed_down_since, now_ns
+        self.watchdog = Watchdog(self.check_between_steps, period_for(bar_seconds))
         self._peak: np.ndarray | None = None
         self._max_dd: np.ndarray | None = None
         self._levels: np.ndarray | None = None
@@ -98,10 +115,44 @@ class LiveOps:
 
     def start(self) -> None:
         self.server.start()
+        self.watchdog.start()
+
+    def check_between_steps(self) -> None:
+        """The wall-clock rules (stale heartbeat, feed down) now, step or no step: the
+        watchdog's check. The heartbeat's age is on the wall clock (the snapshot's), the
+        outage's length on the feed's clock."""
+        snap = self.view.current()
+        if snap is None:
+            return
+        since, now = self._feed_down_since(), self._now_ns()
+        inputs = AlertInputs(
+            step=snap.step,
+            bar_ts=snap.bar_ts,
+            wall_ns=time.time_ns(),
+            feed_up=since is None,
+            feed_down_seconds=0.0 if since is None else max(0.0, (now - since) / 1e9),
+            heartbeat_age_seconds=max(0.0, (time.time_ns() - snap.wall_ns) / 1e9),
+        )
+        self._raise(self.rules.evaluate(inputs))
 
     def take_kill(self) -> tuple[str, str] | None:
         """A kill asked through the API since the last bar: ``(reason, key id)``."""
         return self.view.take_kill()
+
+    def take_flags(self, ids: SessionIds, step: int) -> list[OperatorFlag]:
+        """Runtime flags set through the API since the last bar, to journal at ``step``."""
+        return [
+            OperatorFlag(
+                run_id=ids.run_id,
+                session_id=ids.session_id,
+                step=step,
+                name=f.name,
+                value=f.value,
+                source="api",
+                key_id=f.key_id,
+            )
+            for f in self.view.take_flags()
+        ]
 
     def after_step(
         self,
@@ -136,12 +187,17 @@ class LiveOps:
             feed_down_seconds=feed_down_seconds,
             p99_latency_seconds=None if p99 is None else p99.p99,
         )
-        for alert in self.book.add(self.rules.evaluate(inputs)):
+        self._raise(self.rules.evaluate(inputs))
+
+    def _raise(self, alerts: list[Alert]) -> None:
+        """Keep the new ones (the book is thread-safe), count and send them."""
+        for alert in self.book.add(alerts):
             self.metrics.alert()
             if self.dispatcher is not None:
                 self.dispatcher.submit(alert)
 
     def close(self) -> None:
+        self.watchdog.stop()
         if self.dispatcher is not None:
             self.dispatcher.close()
         self.book.close()

@@ -27,6 +27,7 @@ from scarline.events import (
     FeedInput,
     FeedOutage,
     KillSwitch,
+    OperatorFlag,
     PolicySwap,
     Quote,
     SessionEnd,
@@ -53,6 +54,7 @@ _KINDS = (
     "Quote",
     "KillSwitch",
     "DataFault",
+    "OperatorFlag",
     "FeedGap",
     "FeedOutage",
     "PolicySwap",
@@ -127,7 +129,7 @@ def _rebuild(
             market_events.append((rec.ts, data))
         elif isinstance(data, KillSwitch):
             kills.append(data)
-        elif isinstance(data, DataFault | FeedGap | FeedOutage):
+        elif isinstance(data, DataFault | FeedGap | FeedOutage | OperatorFlag):
             feed.append(data)
         elif isinstance(data, PolicySwap):
             swaps.append(data)

@@ -271,10 +271,12 @@ class PaperSession:
         if self.policies is not None:  # the ledger moved: swap at this bar, before deciding
             for swap in self.policies.poll(t):
                 self.queue.add_swap(swap)
-        if self.ops is not None:  # a kill asked through the API: journaled at this bar
+        if self.ops is not None:  # a kill or flags asked through the API: journaled here
             asked = self.ops.take_kill()
             if asked is not None:
                 self.queue.request_kill(*asked)
+            for flag in self.ops.take_flags(run.ids, t):
+                self.queue.add(flag)
         kernel.step(t)
         self._timer.mark("order")
         run.wal.flush()
@@ -333,7 +335,13 @@ class PaperSession:
         if self.config.service.enabled:  # the API, metrics and alerts (docs/service.md)
             from scarline.paper.ops import LiveOps
 
-            self.ops = LiveOps(self.config, run.run_dir, self.feed.info.step / NS)
+            self.ops = LiveOps(
+                self.config,
+                run.run_dir,
+                self.feed.info.step / NS,
+                feed_down_since=lambda: None if self._down is None else self._down.start,
+                now_ns=self.feed.clock.now,
+            )
             self.ops.start()
         if self.config.live is not None and self.config.live.policy_group is not None:
             self.policies = LedgerPolicies(

@@ -15,14 +15,14 @@ log never records query strings.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import msgspec
+import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
@@ -34,21 +34,25 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from scarline import __version__
+from scarline.equity_file import read_equity
 from scarline.errors import ScarlineError
+from scarline.rundir import RunDir
 from scarline.service import runs as run_files
 from scarline.service.auth import Auth, Principal
+from scarline.service.dashboard import DASHBOARD_PATHS, mount_dashboard
+from scarline.service.equity import chart_series
 from scarline.service.guards import PRINCIPAL, AccessLog, Authenticate, BodyLimit, RateLimiter
 from scarline.service.metrics import ServiceMetrics
 from scarline.service.run_snapshot import snapshot_of_run
 from scarline.service.source import RUN_ID, Source, UnknownRun
-from scarline.service.view import RUNTIME_FLAGS, SessionView, Snapshot
+from scarline.service.sse import live, once
+from scarline.service.view import RUNTIME_FLAGS, Snapshot
 
-PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc")
+PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", *DASHBOARD_PATHS)
 """Paths served without a token."""
 ALERT_ID = r"^[A-Za-z0-9_-]{1,64}$"
 STALE_BARS = 3
 """``/healthz`` answers 503 when the last step is older than this many bars."""
-KEEPALIVE_SECONDS = 15.0
 
 
 class Alerts(Protocol):
@@ -163,9 +167,9 @@ def create_app(
 ) -> FastAPI:
     """The app over ``source``. ``read_only`` refuses acts (409): ``scarline serve`` over
     finished runs. ``alerts`` is the alerts engine (None: ``/alerts`` is empty).
-    ``accept_flags``: queue ``POST /flags`` for the session; off (501), the default, while no
-    session applies runtime flags — a flag change alters decisions, so it has to be a
-    journaled input first (not built yet), and an accepted change with no effect would lie."""
+    ``accept_flags``: queue ``POST /flags`` for the session, which journals each change as an
+    ``OperatorFlag`` at its next bar and applies it (a paper session turns it on). Off (501)
+    where nothing would apply them: an accepted change with no effect would lie."""
     app = FastAPI(
         title="scarline",
         version=__version__,
@@ -220,6 +224,8 @@ def create_app(
         if cached is None or cached[0] != stamp:
             snapshots[run_dir] = cached = (stamp, snapshot_of_run(run_dir))
         return cached[1]
+
+    mount_dashboard(app)
 
     @app.get("/healthz", tags=["read"])
     def healthz() -> Response:
@@ -301,6 +307,39 @@ def create_app(
         """Alerts raised (empty without an alerts engine)."""
         return {"alerts": [] if alerts is None else alerts.list()}
 
+    @app.get("/whoami", tags=["read"])
+    def whoami(who: Reader) -> dict[str, Any]:
+        """The caller's role and key id (the dashboard shows acts only to the operate role)."""
+        return {"role": who.role, "key_id": who.key_id, "read_only": read_only}
+
+    @app.get("/equity", tags=["read"])
+    def equity(
+        _: Reader,
+        run: RunParam = None,
+        top: Annotated[int, Query(ge=0, le=100, description="best agents drawn")] = 10,
+        points: Annotated[int, Query(ge=2, le=10_000, description="points per curve")] = 1000,
+    ) -> dict[str, Any]:
+        """Equity curves: buy-and-hold, placebos and the ``top`` other agents by last equity
+        (a session's thinned history; a run's ``equity.parquet``)."""
+        snap = snapshot(run)
+        kinds = {a.id: a.kind for a in snap.agents}
+        labels = {a.id: f"{a.id} {a.policy}" for a in snap.agents}
+        view = source.view()
+        if view is not None:
+            ts, ids, values = view.equity_history()
+            return chart_series(ts, ids, values, kinds, top=top, points=points, labels=labels)
+        path = source.run_dir(run) / RunDir.EQUITY
+        if not path.is_file():
+            return {"ts": [], "series": [], "agents_total": len(kinds), "note": "no equity.parquet"}
+        stamps, curves = read_equity(path)
+        agent_ids = list(curves)
+        matrix = (
+            np.column_stack([curves[a] for a in agent_ids])
+            if agent_ids
+            else np.zeros((len(stamps), 0))
+        )
+        return chart_series(stamps, agent_ids, matrix, kinds, top=top, points=points, labels=labels)
+
     @app.get("/metrics", tags=["read"])
     def prometheus(_: Reader, run: RunParam = None) -> Response:
         """Prometheus text exposition (``scarline_*``)."""
@@ -330,7 +369,7 @@ def create_app(
         if view is None:
             raise HTTPException(409, "no running session")
         if not accept_flags:
-            raise HTTPException(501, "runtime flags are not applied by sessions yet")
+            raise HTTPException(501, "this server's session does not apply runtime flags")
         changed = body.model_dump(exclude_unset=True)
         for name, value in changed.items():
             view.set_flag(name, value, who.key_id)
@@ -360,10 +399,10 @@ def create_app(
         """Server-sent events: a ``snapshot`` event per step (the current one first)."""
         view = source.view()
         if view is None:
-            stream = _once(snapshot(run))
+            stream = once(snapshot(run))
         else:
             source.run_dir(run)  # an id other than the session's is 404
-            stream = _live(view, limit)
+            stream = live(view, limit)
         return StreamingResponse(
             stream,
             media_type="text/event-stream",
@@ -371,37 +410,6 @@ def create_app(
         )
 
     return app
-
-
-def _sse(snap: Snapshot) -> bytes:
-    return b"event: snapshot\nid: %d\ndata: %s\n\n" % (snap.step, msgspec.json.encode(snap))
-
-
-async def _once(snap: Snapshot) -> AsyncIterator[bytes]:
-    """A finished run: its one state."""
-    yield _sse(snap)
-
-
-async def _live(view: SessionView, limit: int | None) -> AsyncIterator[bytes]:
-    """The current snapshot, then each one published, until ``limit`` events. Subscribing
-    before reading the current one means a step in between is sent twice, never missed."""
-    sub = view.subscribe()
-    sent = 0
-    try:
-        first = view.current()
-        if first is not None:
-            yield _sse(first)
-            sent += 1
-        while limit is None or sent < limit:
-            try:
-                snap = await asyncio.wait_for(sub.get(), timeout=KEEPALIVE_SECONDS)
-            except TimeoutError:
-                yield b": keep-alive\n\n"
-                continue
-            yield _sse(snap)
-            sent += 1
-    finally:
-        view.unsubscribe(sub)
 
 
 def _stamp(run_dir: Path) -> tuple[int, ...]:

@@ -16,14 +16,10 @@ import threading
 from typing import Literal
 
 import msgspec
+import numpy as np
 
-RUNTIME_FLAGS: tuple[str, ...] = ("freeze_exploration",)
-"""Flags an operator may change while a session runs; each is journaled by the session.
-
-``freeze_exploration``: true stops exploratory actions (epsilon draws, random entries of
-learning agents) from the next bar on; false resumes them. It only narrows what agents may
-do, never loosens a risk limit, which is why it is safe to change at run time.
-"""
+from scarline.operator import RUNTIME_FLAGS
+from scarline.service.equity import EquityHistory
 
 FeedState = Literal["up", "down", "none"]
 
@@ -155,18 +151,23 @@ class SessionView:
     blocks on I/O, so the session's step is never held up by a client.
     """
 
-    def __init__(self, *, queue_size: int = 16) -> None:
+    def __init__(self, *, queue_size: int = 16, history_points: int = 2000) -> None:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._history = EquityHistory(history_points)
         self._kill: tuple[str, str] | None = None
         self._flags: list[FlagChange] = []
         self._subscribers: set[Subscription] = set()
         self._queue_size = queue_size
 
     def publish(self, snapshot: Snapshot) -> None:
-        """Make ``snapshot`` current and push it to every live-event client."""
+        """Make ``snapshot`` current, add it to the equity history and push it to every
+        live-event client."""
+        ids = tuple(a.id for a in snapshot.agents)
+        equity = np.array([a.equity for a in snapshot.agents], dtype=np.float64)
         with self._lock:
             self._snapshot = snapshot
+            self._history.append(snapshot.bar_ts, ids, equity)
             subscribers = list(self._subscribers)
         gone = [s for s in subscribers if not s.offer(snapshot)]
         if gone:
@@ -176,6 +177,12 @@ class SessionView:
     def current(self) -> Snapshot | None:
         with self._lock:
             return self._snapshot
+
+    def equity_history(self) -> tuple[np.ndarray, tuple[int, ...], np.ndarray]:
+        """``(ts, agent ids, equity[P, N])`` of the steps published so far (thinned, see
+        :class:`~scarline.service.equity.EquityHistory`)."""
+        with self._lock:
+            return self._history.curves()
 
     def request_kill(self, reason: str, key_id: str) -> None:
         """Ask the session to fire the kill switch; the first request wins until taken (a
