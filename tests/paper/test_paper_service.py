@@ -22,6 +22,21 @@ from scarline.service.auth import key_id
 
 OPERATE, READ = "operate-token-for-tests", "read-token-for-tests"
 KILL_AT = 12
+READS = [
+    "/status",
+    "/agents",
+    "/decisions",
+    "/risk",
+    "/regimes",
+    "/lineage",
+    "/ledger",
+    "/alerts",
+    "/metrics",
+    "/equity",
+    "/whoami",
+    "/runs",
+    "/events?limit=1",
+]
 
 
 def test_the_api_reads_acts_and_kills_a_running_session(
@@ -40,6 +55,9 @@ def test_the_api_reads_acts_and_kills_a_running_session(
         url = session.ops.url
         with httpx.Client(base_url=url, timeout=5.0) as client:
             if t == 3:
+                for path in READS:  # every read endpoint: 200 with a token, 401 without
+                    with_token = client.get(path, headers={"Authorization": f"Bearer {READ}"})
+                    seen[f"read {path}"] = with_token.status_code, client.get(path).status_code
                 seen["healthz"] = client.get("/healthz").status_code
                 seen["anonymous"] = client.get("/status").status_code
                 status = client.get("/status", headers={"Authorization": f"Bearer {READ}"})
@@ -65,6 +83,7 @@ def test_the_api_reads_acts_and_kills_a_running_session(
     )
     summary = session.run_session()
 
+    assert all(seen[f"read {path}"] == (200, 401) for path in READS), seen
     assert seen["healthz"] == 200 and seen["anonymous"] == 401
     code, status = seen["status"]  # type: ignore[misc]
     assert code == 200 and status["run_id"] == "ops" and status["step"] == 3
