@@ -45,15 +45,10 @@ browser:
 test: install-dev browser
 	$(BIN)/python -m pytest -q
 
+# every benchmark, one JSON summary (bench/results/latest.json); a slowdown against the saved
+# baseline shows with: python bench/compare.py bench/baseline.json bench/results/latest.json
 bench: install
-	$(BIN)/python bench/wal.py
-	$(BIN)/python bench/kernel.py
-	$(BIN)/python bench/arena.py --sizes 256,1024,4096
-	$(BIN)/python bench/drift.py
-	$(BIN)/python bench/gates.py
-	$(BIN)/python bench/gate_runner.py
-	$(BIN)/python bench/soak.py
-	$(BIN)/python bench/service.py
+	$(BIN)/python bench/all.py
 
 # ruff (lint + format) on all Python, mypy on src/ (its settings: [tool.mypy] in pyproject.toml)
 lint: install-dev

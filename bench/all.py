@@ -1,0 +1,101 @@
+"""`make bench`: every benchmark, one JSON summary.
+
+    python bench/all.py [--out bench/results/latest.json] [--only kernel,arena] [--quick]
+
+Each benchmark runs in its own process (so one's memory or threads cannot colour the next)
+with its JSON output; the summary adds the machine, the commit and the wall time of each, and
+is printed and written to ``--out``. Compare two summaries with ``bench/compare.py`` so a
+slowdown is seen in review: ``python bench/compare.py bench/baseline.json
+bench/results/latest.json``. ``--quick`` shrinks every benchmark (a smoke run, not figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES: dict[str, tuple[list[str], list[str]]] = {
+    # name: (full arguments, --quick arguments)
+    "wal": (["--json"], ["--json", "--records", "20000", "--repeat", "1"]),
+    "kernel": (["--json"], ["--json", "--bars", "20000", "--agent-bars", "200", "--repeat", "1"]),
+    "arena": (["--json", "--sizes", "256,1024,4096"], ["--json", "--sizes", "256"]),
+    "drift": ([], ["--steps", "200", "--repeat", "1"]),
+    "gates": ([], ["--t", "500", "--k", "20"]),
+    "gate_runner": ([], ["--steps", "600", "--permutations", "3"]),
+    "soak": (["--json"], ["--json", "--bars", "120"]),
+    "service": (["--json"], ["--json", "--bars", "300"]),
+}
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def run_one(name: str, args: list[str]) -> dict[str, object]:
+    """The benchmark's JSON (its last stdout line), or an ``error`` naming why not."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(HERE / f"{name}.py"), *args], capture_output=True, text=True
+    )
+    seconds = round(time.perf_counter() - start, 1)
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail}", "wall_s": seconds}
+    try:
+        result = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return {"error": f"not JSON: {lines[-1][:200]}", "wall_s": seconds}
+    return {"result": result, "wall_s": seconds}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
+    ap.add_argument("--only", default="", help="comma-separated names: " + ", ".join(BENCHES))
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, not figures")
+    args = ap.parse_args(argv)
+    names = [n for n in args.only.split(",") if n] or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        ap.error(f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(BENCHES)})")
+    summary: dict[str, object] = {
+        "commit": _commit(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "quick": args.quick,
+        "benches": {},
+    }
+    benches: dict[str, object] = {}
+    for i, name in enumerate(names, 1):
+        full, quick = BENCHES[name]
+        print(f"[{i}/{len(names)}] {name} …", file=sys.stderr, flush=True)
+        benches[name] = run_one(name, quick if args.quick else full)
+    summary["benches"] = benches
+    text = json.dumps(summary, indent=2, sort_keys=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"written to {args.out}", file=sys.stderr)
+    failed = [n for n, r in benches.items() if isinstance(r, dict) and "error" in r]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

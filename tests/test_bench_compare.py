@@ -1,0 +1,36 @@
+"""``bench/compare.py`` flags a figure that got worse beyond the tolerance, in the right
+direction for its kind (throughput up, time down), and ignores the sizes a bench ran at."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "bench" / "compare.py")
+assert spec is not None and spec.loader is not None
+compare_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(compare_module)
+
+
+def _summary(per_s: float, p99_ms: float, bars: int) -> dict[str, object]:
+    kernel = {"bars_per_s_single": per_s, "bars_single": bars}
+    service = {"api_p99_ms": p99_ms}
+    return {"commit": "x", "benches": {"kernel": {"result": kernel, "wall_s": 3.0},
+                                       "service": {"result": service, "wall_s": 9.0}}}  # fmt: skip
+
+
+def test_slower_throughput_and_higher_latency_regress(tmp_path: Path) -> None:
+    rows = compare_module.compare(_summary(100.0, 5.0, 10), _summary(80.0, 6.0, 99), 10.0)
+    by = {r["figure"]: r for r in rows}
+    assert by["kernel.result.bars_per_s_single"]["regressed"]
+    assert by["service.result.api_p99_ms"]["regressed"]
+    assert "kernel.result.bars_single" not in by and "kernel.wall_s" not in by  # settings
+    better = compare_module.compare(_summary(100.0, 5.0, 10), _summary(150.0, 4.0, 10), 10.0)
+    assert not any(r["regressed"] for r in better)
+    base, current = tmp_path / "a.json", tmp_path / "b.json"
+    base.write_text(json.dumps(_summary(100.0, 5.0, 10)))
+    current.write_text(json.dumps(_summary(95.0, 5.2, 10)))
+    assert compare_module.main([str(base), str(current)]) == 0  # within 10 %
+    assert compare_module.main([str(base), str(current), "--tolerance", "1"]) == 1
