@@ -175,7 +175,7 @@ class Kernel:
         trust_use = self.life.cfg.trust_weight
         if trust_use == "selection":  # before observe: life cycles run inside it
             self.population.prefer(relative_trust(self.life.trust))
-        if self.population.learners:
+        if self.population.watchers:
             self.population.observe(
                 t,
                 AgentView(

@@ -24,6 +24,17 @@ def code_hash() -> str:
     return h.hexdigest()
 
 
+def run_code_hash(strategy_sources: dict[str, str]) -> str:
+    """The code a run ran: scarline's :func:`code_hash`, and with user strategies the
+    sha256 of each strategy file too (so editing a strategy changes the run's code hash)."""
+    if not strategy_sources:
+        return code_hash()
+    h = hashlib.sha256(code_hash().encode())
+    for file, digest in sorted(strategy_sources.items()):
+        h.update(b"\0" + file.encode() + b"\0" + digest.encode())
+    return h.hexdigest()
+
+
 def environment() -> dict[str, str]:
     env = {"python": platform.python_version(), "scarline": scarline.__version__}
     for name in _PACKAGES:

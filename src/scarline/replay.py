@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from scarline.agents.strategy_loader import changed_sources
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, load_config
 from scarline.errors import WalError
@@ -128,6 +129,12 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
         )
         raise WalError(f"refusing to replay {run_dir}: WAL check failed at {where}")
     config = load_config(paths.config)
+    changed = changed_sources(manifest.strategy_sources)
+    if changed is not None:
+        raise WalError(
+            f"refusing to replay {run_dir}: {changed}; replay re-imports user strategies, so "
+            "it would not re-execute the run that was recorded (restore the file, or re-run)"
+        )
 
     start: SessionStart | None = None
     market_events: list[tuple[int, Bar | Quote]] = []

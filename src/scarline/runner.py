@@ -20,6 +20,7 @@ import numpy as np
 import structlog
 
 from scarline.admission import admit_run_input, check_market
+from scarline.agents.strategy_loader import strategy_sources
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, config_hash, dump_toml
 from scarline.diary.writer import DiaryStats, build_diary
@@ -49,7 +50,7 @@ from scarline.market.subset import subset
 from scarline.operator import FeedQueue, LiveOperator
 from scarline.outcome import run_results
 from scarline.policy_store import save_weights
-from scarline.provenance import code_hash, environment
+from scarline.provenance import environment, run_code_hash
 from scarline.reflect.theory import write_packets
 from scarline.report.html import write_report
 from scarline.report.metrics import AgentMetrics, agent_metrics
@@ -432,13 +433,14 @@ def _write_manifests(
         ),
     )
     segments = segment_entries(paths.wal)
+    sources = strategy_sources(config.agents)
     write_json(
         paths.manifest,
         RunManifest(
             run_id=ids.run_id,
             session_id=ids.session_id,
             config_hash=config_hash(config),
-            code_hash=code_hash(),
+            code_hash=run_code_hash(sources),
             seed=config.seed,
             wal_segments=segments,
             wal_head=result.wal_head,
@@ -449,6 +451,7 @@ def _write_manifests(
             data_hash=data_hash,
             artifacts=artifacts,
             created_at=stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            strategy_sources=sources,
             environment=environment(),
         ),
     )

@@ -123,7 +123,56 @@ class QNetGroup(_Group):
     )
 
 
+ParamValue = int | float | str | bool
+MAX_GRID = 100_000
+"""The most agents one python group's grid may expand to."""
+
+
+class PythonGroup(_Group):
+    """Your own strategy (``scarline.Strategy`` subclass): one agent per parameter set, the
+    ``grid``'s product over ``params`` (see docs/strategies.md)."""
+
+    kind: Literal["python"] = Field(default="python", description="a user strategy")
+    strategy: str = Field(
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        max_length=300,
+        description="the class, as module:Class",
+    )
+    path: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="the .py file defining it (else the module is imported from PYTHONPATH)",
+    )
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="keyword arguments of every agent's strategy"
+    )
+    grid: dict[str, list[ParamValue]] = Field(
+        default_factory=dict,
+        description="parameters to sweep: one agent per combination (over params)",
+    )
+    allow_short: bool = Field(
+        default=True, description="negative exposures go short (false: they are flat)"
+    )
+
+    def param_sets(self) -> list[dict[str, ParamValue]]:
+        """Every agent's keyword arguments, in grid order (the last key varies fastest)."""
+        sets: list[dict[str, ParamValue]] = [dict(self.params)]
+        for key, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid.{key}: give at least one value")
+            sets = [s | {key: v} for s in sets for v in values]
+            if len(sets) > MAX_GRID:
+                raise ValueError(f"grid: more than {MAX_GRID} combinations")
+        return sets
+
+
 AgentGroup = Annotated[
-    SmaGroup | BuyAndHoldGroup | MomentumGroup | MeanReversionGroup | RandomEntryGroup | QNetGroup,
+    SmaGroup
+    | BuyAndHoldGroup
+    | MomentumGroup
+    | MeanReversionGroup
+    | RandomEntryGroup
+    | QNetGroup
+    | PythonGroup,
     Field(discriminator="kind"),
 ]

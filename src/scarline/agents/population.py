@@ -14,6 +14,7 @@ from scarline.agents.config import (
     BuyAndHoldGroup,
     MeanReversionGroup,
     MomentumGroup,
+    PythonGroup,
     QNetGroup,
     RandomEntryGroup,
     SmaGroup,
@@ -22,6 +23,8 @@ from scarline.agents.policy import Policy
 from scarline.agents.qagents import AgentView, QAgents
 from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
+from scarline.agents.strategy_loader import load_strategy_class
+from scarline.agents.user import UserStrategies
 from scarline.errors import ConfigError
 from scarline.events import RANDOM, RULE
 from scarline.evolution.census import Census, GenomeSink
@@ -57,6 +60,18 @@ def build_group(
         case QNetGroup():
             ppy = periods_per_year(market.frequency, market.timestamps, market.calendar)
             return QAgents(market, group, seeds, index, ppy, regime)
+        case PythonGroup():
+            try:
+                sets = group.param_sets()
+            except ValueError as err:
+                raise ConfigError(f"agents[{index}].{err}") from err
+            cls = load_strategy_class(group.strategy, group.path)
+            try:
+                form = cls.form()
+                strategies = [cls(**params) for params in sets]
+            except (TypeError, ValueError) as err:
+                raise ConfigError(f"agents[{index}] ({group.strategy}): {err}") from err
+            return UserStrategies(market, strategies, form, group.allow_short)
         case RandomEntryGroup():
             rng = seeds.generator(f"agents/{index}/random-entry")
             return RandomEntry(
@@ -100,7 +115,9 @@ class Population:
         self.agent_ids = np.arange(self.n_agents, dtype=np.int64)
         self.labels: list[str] = [label for p in self.groups for label in p.labels]
         self.kinds: list[str] = [p.name for p in self.groups for _ in range(p.n_agents)]
-        one_instrument = [isinstance(p, QAgents) for p in self.groups]
+        # learners trade one instrument; a user's exposure is already a share of equity per
+        # symbol: neither divides its fraction of equity over the M instruments
+        one_instrument = [isinstance(p, QAgents | UserStrategies) for p in self.groups]
         self.sizer = Sizer(
             np.repeat([MODES[g.sizing.mode] for g in groups], sizes),
             np.repeat([g.sizing.fraction for g in groups], sizes),
@@ -112,6 +129,11 @@ class Population:
             (slice(int(starts[i]), int(starts[i + 1])), p)
             for i, p in enumerate(self.groups)
             if isinstance(p, QAgents)
+        ]
+        self.watchers = [
+            (slice(int(starts[i]), int(starts[i + 1])), p)
+            for i, p in enumerate(self.groups)
+            if isinstance(p, QAgents) or (isinstance(p, UserStrategies) and not p.vectorized)
         ]
         evolving = [(rows, g) for rows, g in self.learners if g.evolver is not None]
         self.census: Census | None = None
@@ -135,8 +157,9 @@ class Population:
             self.scar_sensitivity[rows] = group.phenotype.scar_sensitivity
 
     def observe(self, t: int, view: AgentView) -> None:
-        """Show every learning group its own rows (rewards, training) before it decides."""
-        for rows, group in self.learners:
+        """Show every learning group (rewards, training) and event-driven user strategy its
+        own rows before it decides."""
+        for rows, group in self.watchers:
             group.observe(
                 t,
                 AgentView(

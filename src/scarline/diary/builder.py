@@ -47,6 +47,8 @@ def _group_size(group: AgentGroup) -> int:
             return len(group.lookbacks)
         case "mean-reversion":
             return len(group.windows)
+        case "python":
+            return len(group.param_sets())
     return int(group.count)
 
 

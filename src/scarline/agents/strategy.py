@@ -1,0 +1,83 @@
+"""Your own strategy, in one of two forms, traded under the same risk engine, broker and WAL
+as every built-in agent.
+
+* **Vectorized**: implement ``signals(self, data) -> DataFrame``. ``data`` is the whole
+  history, columns ``(field, symbol)`` (``data["close"]`` is time × symbol, prices in currency
+  units, NaN where a symbol has no bar). Return target exposures in [-1, 1] of equity, same
+  index, one column per symbol. An exposure decided on bar t's close executes at t+1, as for
+  every agent. Before trading, scarline recomputes ``signals`` on truncated histories and
+  refuses a strategy whose past values change (lookahead).
+* **Event-driven**: implement ``decide(self, obs) -> array`` for stateful logic; ``obs`` is an
+  :class:`Observation` of the history up to the current bar, positions and equity.
+
+Parameters are the keyword arguments of ``__init__`` (kept in ``self.params``), so a grid of
+them (``scarline.grid``) becomes a population of agents in one kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+ParamValue = int | float | str | bool
+
+
+class Strategy:
+    """Base class of user strategies: override :meth:`signals` *or* :meth:`decide`."""
+
+    def __init__(self, **params: ParamValue) -> None:
+        for key, value in params.items():
+            if not isinstance(value, int | float | str | bool):
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {key!r} must be a number, text or "
+                    f"bool (it is recorded in the run's config), got {type(value).__name__}"
+                )
+        self.params: dict[str, ParamValue] = dict(params)
+        for key, value in params.items():
+            setattr(self, key, value)
+
+    @property
+    def label(self) -> str:
+        """The agent's label: the class and its parameters, e.g. ``SmaCross(fast=10,slow=30)``."""
+        inner = ",".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{type(self).__name__}({inner})"
+
+    def signals(self, data: Any) -> Any:
+        """Target exposures (time × symbol DataFrame in [-1, 1]) from the whole history."""
+        raise NotImplementedError
+
+    def decide(self, obs: Observation) -> np.ndarray:
+        """Target exposure per symbol (``float[M]`` in [-1, 1]) at ``obs.t``'s close."""
+        raise NotImplementedError
+
+    @classmethod
+    def form(cls) -> str:
+        """``vectorized`` or ``event-driven``: which method the class overrides."""
+        vectorized = cls.signals is not Strategy.signals
+        event = cls.decide is not Strategy.decide
+        if vectorized == event:
+            raise TypeError(
+                f"{cls.__name__}: override exactly one of signals(self, data) (vectorized) "
+                "or decide(self, obs) (event-driven)"
+            )
+        return "vectorized" if vectorized else "event-driven"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What an event-driven strategy sees at bar ``t``: arrays of rows ``0..t`` (views, do
+    not write), its position (lots) and equity (currency) after bar t's fills."""
+
+    t: int
+    timestamps: np.ndarray  # int64[t + 1], ns since the epoch
+    symbols: tuple[str, ...]
+    open: np.ndarray  # float64[t + 1, M], currency units, NaN where no bar
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    position: np.ndarray  # float64[M], lots
+    equity: float
+    cash: float

@@ -1,0 +1,115 @@
+"""Find a user's strategy class (``module:Class``, optionally from a file) and the source file
+replay must find unchanged.
+
+A strategy is code outside scarline, so a run records the sha256 of the file that defines
+it (the manifest's ``strategy_sources``); replay re-imports it and refuses, naming the file,
+when that file changed. Classes defined in ``__main__`` (a notebook cell, ``python -c``) have
+no file to re-import, so they are refused with the fix: move the class into a module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scarline.agents.config import PythonGroup
+from scarline.agents.strategy import Strategy
+from scarline.errors import ConfigError
+
+
+def _from_file(path: Path, module: str) -> object:
+    """Import ``path`` once per content (a module name unique to its bytes)."""
+    data = path.read_bytes()
+    name = f"scarline_user_{module.replace('.', '_')}_{hashlib.sha256(data).hexdigest()[:12]}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{path}: cannot be imported as a Python module")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded  # before exec: dataclasses and pickling look it up
+    try:
+        spec.loader.exec_module(loaded)
+    except Exception as err:
+        del sys.modules[name]
+        raise ConfigError(f"{path}: importing it failed: {type(err).__name__}: {err}") from err
+    return loaded
+
+
+def load_strategy_class(spec: str, path: str | None = None) -> type[Strategy]:
+    """The class ``spec`` (``module:Class``) names, imported from ``path`` when given."""
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise ConfigError(f"strategy {spec!r}: expected 'module:Class'")
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"strategy {spec!r}: no file {file}")
+        module = _from_file(file.resolve(), module_name)
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            raise ConfigError(
+                f"strategy {spec!r}: cannot import {module_name!r} ({err}); give its file "
+                "with path = '...', or put it on PYTHONPATH"
+            ) from err
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type) or not issubclass(cls, Strategy):
+        raise ConfigError(f"strategy {spec!r}: {class_name!r} is not a scarline.Strategy subclass")
+    return cls
+
+
+def source_file(cls: type) -> Path:
+    """The file defining ``cls``; a class without one (``__main__``) is refused."""
+    if cls.__module__ == "__main__":
+        raise ConfigError(
+            f"strategy {cls.__name__}: defined in __main__ (a notebook or script), so replay "
+            "could not re-import it; move the class into a .py module and import it from there"
+        )
+    try:
+        found = inspect.getsourcefile(cls)
+    except TypeError:
+        found = None
+    if found is None or not Path(found).is_file():
+        raise ConfigError(f"strategy {cls.__name__}: its source file cannot be found")
+    return Path(found).resolve()
+
+
+def spec_of(cls: type) -> str:
+    """``module:Class`` of a class (what a config records)."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def strategy_sources(groups: Sequence[object]) -> dict[str, str]:
+    """``{file: sha256}`` of the files defining the python groups' strategies."""
+    out: dict[str, str] = {}
+    for group in groups:
+        if not isinstance(group, PythonGroup):
+            continue
+        if group.path:
+            file = Path(group.path).resolve()
+        else:
+            file = source_file(load_strategy_class(group.strategy))
+        out[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return dict(sorted(out.items()))
+
+
+def changed_sources(recorded: dict[str, str]) -> str | None:
+    """Why the recorded strategy files no longer match (naming the first), or None."""
+    for file, digest in sorted(recorded.items()):
+        path = Path(file)
+        if not path.is_file():
+            return f"the strategy file {file} is gone"
+        now = hashlib.sha256(path.read_bytes()).hexdigest()
+        if now != digest:
+            return (
+                f"the strategy file {file} changed since the run (sha256 {digest[:12]}… then, "
+                f"{now[:12]}… now)"
+            )
+    return None

@@ -1,0 +1,171 @@
+"""User strategies as a policy group: the kernel asks them like any other agents.
+
+Vectorized strategies are asked once for the whole history (``signals``), checked for
+lookahead, and read row by row; event-driven ones are asked at every bar (``decide``) with an
+:class:`~scarline.agents.strategy.Observation`. Exposures are clipped to [-1, 1] (a fraction of
+equity per symbol) and NaN is flat; they are float32 like a learner's, so they journal the
+same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scarline.agents.qagents import AgentView
+from scarline.agents.strategy import Observation, Strategy
+from scarline.errors import ConfigError
+from scarline.execution.types import CASH_SCALE
+from scarline.market.frame import MarketData
+
+FIELDS = ("open", "high", "low", "close", "volume")
+CUTS = (0.25, 0.5, 0.75, 0.9)
+"""Where the lookahead check truncates the history (shares of it), besides one bar short."""
+
+
+class LookaheadError(ConfigError):
+    """A strategy's past signals change when later bars are removed."""
+
+
+def history_frame(market: MarketData) -> pd.DataFrame:
+    """The market as a DataFrame: UTC time index, columns ``(field, symbol)``, prices in
+    currency units (NaN where a symbol has no bar), volume in lots."""
+    index = pd.DatetimeIndex(pd.to_datetime(market.timestamps, unit="ns", utc=True), name="time")
+    parts = {}
+    for field in FIELDS:
+        values = market.prices(field) if field != "volume" else market.volume.astype(np.float64)
+        if field == "volume":
+            values = np.where(market.valid, values, np.nan)
+        parts[field] = pd.DataFrame(values, index=index, columns=list(market.symbols))
+    return pd.concat(parts, axis=1, names=["field", "symbol"])
+
+
+def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> np.ndarray:
+    """``float64[T, M]`` from ``strategy.signals(data)``: checked shape, [-1, 1], NaN → 0."""
+    name = strategy.label
+    try:
+        out = strategy.signals(data)
+    except Exception as err:
+        raise ConfigError(f"{name}.signals failed: {type(err).__name__}: {err}") from err
+    if isinstance(out, pd.Series):
+        out = out.to_frame(symbols[0] if len(symbols) == 1 else out.name)
+    if isinstance(out, pd.DataFrame):
+        missing = [s for s in symbols if s not in out.columns]
+        if missing:
+            raise ConfigError(f"{name}.signals: no column for symbol(s) {', '.join(missing)}")
+        if len(out.index) != len(data.index) or not out.index.equals(data.index):
+            raise ConfigError(f"{name}.signals: the index must be the data's ({len(data)} rows)")
+        values = out[symbols].to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = np.asarray(out, dtype=np.float64)
+        if values.ndim == 1 and len(symbols) == 1:
+            values = values[:, None]
+        if values.shape != (len(data), len(symbols)):
+            raise ConfigError(
+                f"{name}.signals: expected {len(data)} rows × {len(symbols)} symbols, "
+                f"got shape {values.shape}"
+            )
+    return np.clip(np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+
+
+def check_lookahead(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) -> None:
+    """Recompute on histories cut at several points: a past value that changes means the
+    strategy used a later bar (as Freqtrade's lookahead analysis does). The error names the
+    first bar and symbol that changed."""
+    n = len(data)
+    cuts = sorted({int(n * c) for c in CUTS} | {n - 1})
+    symbols = list(data["close"].columns)
+    for cut in cuts:
+        if cut < 2:
+            continue
+        part = exposures_of(strategy, data.iloc[:cut], symbols)
+        differs = ~np.isclose(part, full[:cut], rtol=1e-9, atol=1e-12)
+        if differs.any():
+            row, col = np.argwhere(differs)[0]
+            raise LookaheadError(
+                f"{strategy.label}: lookahead — its signal at bar {row} "
+                f"({data.index[row].isoformat()}), symbol {symbols[col]}, is "
+                f"{full[row, col]:g} with the whole history but {part[row, col]:g} when "
+                f"the history ends at bar {cut}; a signal may only use bars up to its own"
+            )
+
+
+class UserStrategies:
+    """A group of user strategies (one agent each, all of one class)."""
+
+    name = "python"
+
+    def __init__(
+        self, market: MarketData, strategies: list[Strategy], kind: str, allow_short: bool = True
+    ) -> None:
+        if not strategies:
+            raise ConfigError("a python group needs at least one strategy")
+        self.strategies = strategies
+        self.n_agents = len(strategies)
+        self.labels = [s.label for s in strategies]
+        self.vectorized = kind == "vectorized"
+        self._low = -1.0 if allow_short else 0.0  # no shorts: a negative exposure is flat
+        self._table: np.ndarray | None = None
+        self._view: AgentView | None = None
+        self.extend(market)
+
+    def extend(self, market: MarketData) -> None:
+        """(Re)build from ``market``; a live market that grew must not change past signals."""
+        self._market = market
+        self._m = market.n_instruments
+        if not self.vectorized:
+            self._prices = {f: market.prices(f) for f in FIELDS[:4]}
+            self._volume = np.where(market.valid, market.volume.astype(np.float64), np.nan)
+            return
+        data = history_frame(market)
+        symbols = list(market.symbols)
+        columns = []
+        for strategy in self.strategies:
+            full = exposures_of(strategy, data, symbols)
+            check_lookahead(strategy, data, full)
+            columns.append(full)
+        table = np.stack(columns, axis=1).astype(np.float32)  # [T, n, M]
+        old = self._table
+        if old is not None and not np.array_equal(table[: len(old)], old):
+            raise LookaheadError("a strategy's past signals changed as the market grew")
+        self._table = table
+
+    def observe(self, t: int, view: AgentView) -> None:
+        self._view = view
+
+    def decide(self, t: int) -> np.ndarray:
+        if self.vectorized:
+            assert self._table is not None
+            row = self._table[t]
+        else:
+            row = np.stack([self._ask(k, t) for k in range(self.n_agents)]).astype(np.float32)
+        return row if self._low < 0 else np.maximum(row, np.float32(0.0))
+
+    def _ask(self, k: int, t: int) -> np.ndarray:
+        strategy, view = self.strategies[k], self._view
+        assert view is not None
+        p = self._prices
+        obs = Observation(
+            t=t,
+            timestamps=self._market.timestamps[: t + 1],
+            symbols=tuple(self._market.symbols),
+            open=p["open"][: t + 1],
+            high=p["high"][: t + 1],
+            low=p["low"][: t + 1],
+            close=p["close"][: t + 1],
+            volume=self._volume[: t + 1],
+            position=view.position[k].astype(np.float64),
+            equity=float(view.equity[k]) / CASH_SCALE,
+            cash=float(view.cash[k]) / CASH_SCALE,
+        )
+        try:
+            out = np.asarray(strategy.decide(obs), dtype=np.float64).reshape(-1)
+        except Exception as err:
+            raise ConfigError(
+                f"{strategy.label}.decide failed at bar {t}: {type(err).__name__}: {err}"
+            ) from err
+        if out.shape != (self._m,):
+            raise ConfigError(
+                f"{strategy.label}.decide at bar {t}: expected {self._m} exposures, got {out.size}"
+            )
+        return np.clip(np.nan_to_num(out, nan=0.0), -1.0, 1.0)
