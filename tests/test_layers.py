@@ -65,7 +65,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ),
     # run artifacts: what a run writes as it closes (below runner on purpose: the run writes
     # its diary and report; they only read files and results and never execute a run)
-    ("run artifacts", ["diary", "report", "outcome", "equity_file"]),
+    ("run artifacts", ["diary", "report", "outcome", "equity_file", "trades_file"]),
     # run: execute a config, replay a run
     ("run", ["runner", "replay"]),
     # post-run: judge finished runs, record policies

@@ -50,6 +50,7 @@ class RunDir:
     VAULT: ClassVar[str] = "vault"
     DIARY: ClassVar[str] = "diary.parquet"
     EQUITY: ClassVar[str] = "equity.parquet"
+    TRADES: ClassVar[str] = "trades.parquet"
     REPORT: ClassVar[str] = "report.html"
     PLOTS: ClassVar[str] = "plots"
     GATES: ClassVar[str] = "gates.json"
@@ -109,6 +110,11 @@ class RunDir:
         """Every agent's equity at every step (``scarline.equity_file``), bound in the
         manifest."""
         return self.root / self.EQUITY
+
+    @property
+    def trades(self) -> Path:
+        """Every agent's round trips (``scarline.trades_file``), bound in the manifest."""
+        return self.root / self.TRADES
 
     @property
     def report(self) -> Path:

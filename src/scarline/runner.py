@@ -57,6 +57,7 @@ from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.strategies import StrategyRow, strategy_rows
 from scarline.rundir import RunDir
 from scarline.session import KernelResult, SessionIds, make_run_id, run_dir_in, session_id_for
+from scarline.trades_file import trades_table, write_trades
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,17 @@ class OpenRun:
             steps = recorded[: result.steps]
             write_equity(paths.equity, market.timestamps, kernel.population.agent_ids, steps)
             artifacts[RunDir.EQUITY] = file_sha256(paths.equity)
+        accounts = kernel.accounts
+        trades = trades_table(
+            kernel.recorder.trades(),
+            accounts.unit_values,
+            accounts.last_close,
+            market.timestamps[: result.steps],
+            list(market.symbols),
+            market.tick_sizes(),
+        )
+        write_trades(paths.trades, trades)  # round trips, reconciled with the fills
+        artifacts[RunDir.TRADES] = file_sha256(paths.trades)
         data_hash = _write_manifests(
             run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
         )
