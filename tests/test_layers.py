@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "digest",
             "rundir",
             "signing",  # Ed25519 keys and signed sidecars (docs/security.md)
+            "performance",  # per-agent statistics (numpy, pandas only)
         ],
     ),
     # data: markets, the features agents observe, the WAL and the run manifest

@@ -1,0 +1,85 @@
+"""The statistics follow quantstats' conventions: equal to quantstats (where it installs) and
+to an independent reference written here, to 1e-9, on the same equity curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scarline.performance import COLUMNS, performance_table, return_stats
+
+PPY = 252.0
+
+
+def _curve(seed: int, n: int = 500) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    r = rng.normal(0.0004, 0.012, n)
+    index = pd.date_range("2020-01-01", periods=n + 1, freq="B", tz="UTC")
+    return pd.Series(1_000_000.0 * np.cumprod(np.concatenate([[1.0], 1 + r])), index=index)
+
+
+def _reference(equity: np.ndarray) -> dict[str, float]:
+    """Written from the textbook definitions, loop by loop, independent of the module."""
+    r = [equity[i] / equity[i - 1] - 1 for i in range(1, len(equity))]
+    n = len(r)
+    mean = sum(r) / n
+    std = (sum((x - mean) ** 2 for x in r) / (n - 1)) ** 0.5
+    down = (sum(x * x for x in r if x < 0) / n) ** 0.5
+    peak, worst = equity[0], 0.0
+    for e in equity:
+        peak = max(peak, e)
+        worst = min(worst, e / peak - 1)
+    total = equity[-1] / equity[0] - 1
+    return {
+        "sharpe": mean / std * PPY**0.5,
+        "sortino": mean / down * PPY**0.5,
+        "max_drawdown": worst,
+        "cagr": (1 + total) ** (PPY / n) - 1,
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(30, 600))
+def test_the_stats_equal_an_independent_reference(seed: int, n: int) -> None:
+    equity = _curve(seed, n).to_numpy()
+    mine, ref = return_stats(equity, PPY), _reference(equity)
+    for key, value in ref.items():
+        assert mine[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+    assert mine["calmar"] == pytest.approx(mine["cagr"] / abs(mine["max_drawdown"]), rel=1e-12)
+
+
+def test_the_stats_equal_quantstats_where_it_installs() -> None:
+    qs = pytest.importorskip("quantstats")
+    for seed in range(5):
+        equity = _curve(seed)
+        returns = equity.pct_change().iloc[1:]
+        mine = return_stats(equity.to_numpy(), PPY)
+        assert mine["sharpe"] == pytest.approx(qs.stats.sharpe(returns, periods=252), rel=1e-9)
+        assert mine["sortino"] == pytest.approx(qs.stats.sortino(returns, periods=252), rel=1e-9)
+        assert mine["cagr"] == pytest.approx(qs.stats.cagr(returns, periods=252), rel=1e-9)
+        assert mine["max_drawdown"] == pytest.approx(qs.stats.max_drawdown(equity), rel=1e-9)
+
+
+def test_flat_curves_and_trades_give_defined_figures() -> None:
+    index = pd.RangeIndex(5)
+    equity = pd.DataFrame({0: [100.0] * 5, 1: [100.0, 110.0, 99.0, 120.0, 130.0]}, index=index)
+    trades = pd.DataFrame(
+        {
+            "agent": [1, 1, 1],
+            "entry_step": [0, 2, 3],
+            "exit_step": [1, 3, 4],
+            "pnl": [10.0, -5.0, 7.0],
+            "fees": [0.1, 0.1, 0.1],
+            "open": [False, False, True],
+        }
+    )
+    table = performance_table(equity, trades, PPY, turnover={0: 0.0, 1: 2.5})
+    assert list(table.columns) == list(COLUMNS)
+    flat, active = table.loc[0], table.loc[1]
+    assert np.isnan(flat["sharpe"]) and flat["max_drawdown"] == 0.0 and flat["trades"] == 0
+    assert active["win_rate"] == 0.5 and active["profit_factor"] == 2.0
+    assert active["trades"] == 3 and active["exposure"] == 0.8  # flat at step 1 only
+    assert active["fees"] == pytest.approx(0.3) and active["turnover"] == 2.5
