@@ -37,7 +37,7 @@ from scarline.events import Bar  # noqa: E402
 from scarline.journal import read_records, verify  # noqa: E402
 from scarline.market.feeds.factory import make_feed  # noqa: E402
 from scarline.paper.session import PaperOptions, PaperSession  # noqa: E402
-from scarline.replay import replay  # noqa: E402
+from scarline.replayer import replay  # noqa: E402
 from scarline.rundir import RunDir  # noqa: E402
 
 MINUTE = 60 * NS

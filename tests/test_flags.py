@@ -17,7 +17,7 @@ from scarline.events import EXPLORE, GREEDY, REPLAYABLE_SCHEMAS, SCHEMA_VERSION,
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import execute_run
 from scarline.session import SessionIds
 

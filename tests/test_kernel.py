@@ -25,7 +25,7 @@ from scarline.kernel import Kernel
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.risk.codes import OUTCOMES, RULES
 from scarline.rundir import RunDir
 from scarline.runner import execute_run, load_run_market

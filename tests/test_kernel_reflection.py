@@ -27,7 +27,7 @@ from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.reflect.theory import read_packet
 from scarline.regime.hmm import REGIME_NAMES
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import execute_run
 from scarline.session import SessionIds
 

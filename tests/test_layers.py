@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     (
         "core",
         [
-            "__init__",  # the package root: __version__ only
+            "_version",  # __version__, which every layer may read
             "errors",
             "strict",
             "rng",
@@ -68,7 +68,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     # its diary and report; they only read files and results and never execute a run)
     ("run artifacts", ["diary", "report", "outcome", "equity_file", "trades_file"]),
     # run: execute a config, replay a run
-    ("run", ["runner", "replay"]),
+    ("run", ["runner", "replayer"]),
     # post-run: judge finished runs, record policies
     ("post-run", ["gates", "ledger"]),
     # service: the operations API over a session's snapshots and a run's files (the paper
@@ -76,8 +76,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("service", ["service"]),
     # live: a paper session (runs the ledger's policies, so above it)
     ("live", ["paper"]),
-    # top: islands, generated docs, the command line
-    ("top", ["cluster", "config_docs", "cli"]),
+    # top: islands, generated docs, the command line, the Python API and the package root
+    # that re-exports it (lazily: ``import scarline.x`` does not load the API)
+    ("top", ["cluster", "config_docs", "cli", "api", "__init__"]),
 ]
 ORDER = [unit for _, units in LAYERS for unit in units]
 RANK = {unit: i for i, unit in enumerate(ORDER)}

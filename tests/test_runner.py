@@ -10,7 +10,7 @@ from scarline.errors import ScarlineError
 from scarline.journal import read_records, verify
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import execute_run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,3 +1,50 @@
-"""scarline: self-evolving, governed, auditable trading agents."""
+"""scarline: self-evolving, governed, auditable trading agents.
 
-__version__ = "0.1.0"
+``import scarline as sl`` gives the researcher's API (docs/api.md): ``sl.backtest``,
+``sl.Strategy``, ``sl.grid``, ``sl.load_run``, ``sl.replay``, ``sl.gates``. It is loaded on
+first use, so ``import scarline.events`` (and the CLI's start-up) stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scarline._version import __version__
+
+if TYPE_CHECKING:
+    from scarline.api import (
+        GateReport,
+        Grid,
+        Observation,
+        ReplayResult,
+        Result,
+        Strategy,
+        backtest,
+        gates,
+        grid,
+        load_run,
+        replay,
+    )
+
+__all__ = [
+    "GateReport",
+    "Grid",
+    "Observation",
+    "ReplayResult",
+    "Result",
+    "Strategy",
+    "__version__",
+    "backtest",
+    "gates",
+    "grid",
+    "load_run",
+    "replay",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from scarline import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'scarline' has no attribute {name!r}")

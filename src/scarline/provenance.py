@@ -8,7 +8,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-import scarline
+from scarline._version import __version__
 
 _PACKAGES = ("numpy", "pandas", "msgspec", "pydantic", "torch")
 
@@ -16,7 +16,7 @@ _PACKAGES = ("numpy", "pandas", "msgspec", "pydantic", "torch")
 @cache
 def code_hash() -> str:
     """sha256 over every ``.py`` file of the installed scarline package (path and bytes)."""
-    root = Path(scarline.__file__).parent
+    root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -36,7 +36,7 @@ def run_code_hash(strategy_sources: dict[str, str]) -> str:
 
 
 def environment() -> dict[str, str]:
-    env = {"python": platform.python_version(), "scarline": scarline.__version__}
+    env = {"python": platform.python_version(), "scarline": __version__}
     for name in _PACKAGES:
         try:
             env[name] = metadata.version(name)

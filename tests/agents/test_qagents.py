@@ -11,7 +11,7 @@ from scarline.journal import HashOnlyWal
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import execute_run
 from scarline.session import SessionIds
 

@@ -13,7 +13,7 @@ import pytest
 from scarline.config import RunConfig
 from scarline.equity_file import read_equity
 from scarline.errors import ConfigError, WalError
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import RunSummary, execute_run
 
 STRATEGIES = """

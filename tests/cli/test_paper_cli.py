@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from scarline.cli import app
 from scarline.config import load_config
 from scarline.paper.session import PaperOptions, PaperSession
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rundir import RunDir
 
 runner = CliRunner()

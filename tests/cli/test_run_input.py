@@ -22,7 +22,7 @@ from scarline.journal import read_records
 from scarline.journal.format import Envelope
 from scarline.market.admit import G0Refused
 from scarline.market.io import load_market
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import create_run, execute_run
 from scarline.session import RunIdError
 

@@ -18,7 +18,7 @@ from scarline.events import REPLAYABLE_SCHEMAS
 from scarline.market.frequency import infer_periods_per_year
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.replay import replay
+from scarline.replayer import replay
 from scarline.report.metrics import sharpe_ratio
 
 runner = CliRunner()

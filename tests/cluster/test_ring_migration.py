@@ -15,7 +15,7 @@ from scarline.evolution.lineage import ancestry, read_lineage
 from scarline.evolution.migration import ISLAND_ID_STRIDE
 from scarline.evolution.vault import Vault
 from scarline.journal import read_records
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from scarline.config import RunConfig
 from scarline.diary.query import query_diary
 from scarline.diary.writer import build_diary
 from scarline.journal import read_records
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rundir import RunDir
 from scarline.runner import RunSummary, execute_run
 

@@ -14,7 +14,7 @@ from scarline.journal import HashOnlyWal, read_records
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.runner import RunSummary, execute_run
 from scarline.session import SessionIds
 

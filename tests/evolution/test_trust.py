@@ -24,7 +24,7 @@ from scarline.market.io import write_market
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rng import SeedTree
 from scarline.rundir import RunDir
 from scarline.runner import execute_run, load_run_market

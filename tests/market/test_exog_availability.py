@@ -24,7 +24,7 @@ from scarline.market.frame import MarketData
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay, replay_run
+from scarline.replayer import replay, replay_run
 from scarline.runner import execute_run, load_run_market
 from scarline.session import SessionIds
 

@@ -11,7 +11,7 @@ from paper_helpers import PaperRunner, ccxt_live, paper_config
 from scarline.events import Bar, Quote, SessionStart
 from scarline.instrument import price_to_ticks, to_units
 from scarline.journal import read_records, verify
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rundir import RunDir
 
 

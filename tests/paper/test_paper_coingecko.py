@@ -12,7 +12,7 @@ from paper_helpers import PaperRunner, paper_config
 from scarline.events import Bar, SessionStart
 from scarline.instrument import price_to_ticks
 from scarline.journal import read_records, verify
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rundir import RunDir
 
 STEP = 5 * NS

@@ -20,7 +20,7 @@ from paper_helpers import AGENTS
 from scarline.events import Bar, DataFault, SessionEnd
 from scarline.journal import read_records, verify
 from scarline.journal.manifest import read_manifest
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rundir import RunDir
 
 SPEED = 10.0  # fake seconds per wall second: 1-second bars arrive 10 a second

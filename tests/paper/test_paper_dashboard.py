@@ -25,7 +25,7 @@ from scarline.config import load_config
 from scarline.events import KillSwitch
 from scarline.journal import read_records
 from scarline.paper.session import PaperOptions, PaperSession
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.rundir import RunDir
 from scarline.runner import RunSummary
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from scarline.cli import app
 from scarline.events import Fills, KillSwitch, Orders, SessionEnd
 from scarline.journal import read_records
-from scarline.replay import replay, replay_run
+from scarline.replayer import replay, replay_run
 from scarline.rundir import RunDir
 
 KILL_AFTER = 15

@@ -15,7 +15,7 @@ from scarline.evolution.genome import policy_hash
 from scarline.journal import read_records
 from scarline.ledger.store import Ledger
 from scarline.policy_store import genome_of_agent
-from scarline.replay import replay, replay_run
+from scarline.replayer import replay, replay_run
 from scarline.rundir import RunDir
 
 ROLLBACK_AFTER = 20

@@ -20,7 +20,7 @@ from scarline.market.io import write_market
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
-from scarline.replay import replay_run
+from scarline.replayer import replay_run
 from scarline.risk.codes import OUTCOMES, RULES
 from scarline.runner import execute_run
 from scarline.session import SessionIds

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from scarline import __version__
+from scarline._version import __version__
 from scarline.cli import data as data_cli
 from scarline.cli import diary as diary_cli
 from scarline.cli import evolve as evolve_cli

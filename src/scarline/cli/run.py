@@ -203,7 +203,7 @@ def replay(
             "one that crashed)",
             EXIT_BAD_INPUT,
         )
-    from scarline.replay import replay_run
+    from scarline.replayer import replay_run
 
     result = replay_run(run_dir)
     if not result.config_matches_manifest:

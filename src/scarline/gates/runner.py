@@ -82,7 +82,7 @@ def data_truth(run: RunUnderTest, cfg: GatesConfig) -> DataTruth:
 
 def replay_parity(run: RunUnderTest) -> ReplayParity:
     """G1: the run re-executed from its WAL reproduces it record by record (the comparison
-    ``scarline replay`` makes, see :mod:`scarline.replay`) and its decision trace."""
+    ``scarline replay`` makes, see :mod:`scarline.replayer`) and its decision trace."""
     r = run.replayed.result
     return ReplayParity(
         decision_trace_hash=r.original,

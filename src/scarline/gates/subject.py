@@ -20,7 +20,7 @@ from scarline.config import RunConfig
 from scarline.errors import ScarlineError
 from scarline.gates.frozen import Candidate
 from scarline.market.frame import MarketData
-from scarline.replay import Replayed, replay
+from scarline.replayer import Replayed, replay
 from scarline.rundir import RunDir
 
 

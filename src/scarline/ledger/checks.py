@@ -200,7 +200,7 @@ def _artifacts(
 def _replay(
     run: Path, manifest: dict[str, Any], items: list[EvidenceItem], missing: list[str]
 ) -> None:
-    from scarline.replay import replay_run  # the kernel: imported only when promoting
+    from scarline.replayer import replay_run  # the kernel: imported only when promoting
 
     try:
         result = replay_run(run)

@@ -42,7 +42,7 @@ from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
 from scarline.operator import LiveOperator, ReplayOperator, Swap
 from scarline.paper.session import PaperError, PaperOptions, PaperSession
-from scarline.replay import swapped_genome
+from scarline.replayer import swapped_genome
 from scarline.rundir import RunDir
 from scarline.runner import OpenRun
 from scarline.session import SessionIds

@@ -33,7 +33,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from scarline import __version__
+from scarline._version import __version__
 from scarline.equity_file import read_equity
 from scarline.errors import ScarlineError
 from scarline.rundir import RunDir

@@ -17,7 +17,7 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from scarline import __version__
+from scarline._version import __version__
 
 ASSETS = {
     "/": ("dashboard.html", "text/html; charset=utf-8"),

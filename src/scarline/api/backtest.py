@@ -1,0 +1,119 @@
+"""``scarline.backtest``: your strategies (and any configured agents) in one normal run.
+
+Every keyword wins over ``config``; the run is a normal run directory (WAL, manifest,
+equity.parquet, trades.parquet), so ``replay``, ``gates`` and the ledger work on it. Each
+strategy instance (or :class:`Grid`) becomes a ``kind = "python"`` group naming the class and
+the file that defines it, which the run records and replay re-imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scarline.agents.strategy import ParamValue, Strategy
+from scarline.agents.strategy_loader import source_file
+from scarline.api.data_input import frame_source
+from scarline.api.result import Result
+from scarline.config import RunConfig, load_config
+from scarline.errors import ConfigError
+from scarline.runner import execute_run
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A parameter grid of one strategy class: one agent per combination, in one kernel."""
+
+    strategy: type[Strategy]
+    grid: dict[str, list[ParamValue]]
+    params: dict[str, ParamValue] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for values in self.grid.values():
+            n *= len(values)
+        return n
+
+
+def grid(strategy: type[Strategy], **values: Sequence[ParamValue] | ParamValue) -> Grid:
+    """``grid(SmaCross, fast=[5, 10], slow=[30, 50])``: 4 agents; a scalar is a fixed param."""
+    lists = {k: list(v) for k, v in values.items() if isinstance(v, list | tuple)}
+    fixed = {k: v for k, v in values.items() if not isinstance(v, list | tuple)}
+    return Grid(strategy, lists, fixed)  # type: ignore[arg-type]
+
+
+def _group(item: Strategy | Grid, where: str) -> dict[str, Any]:
+    cls = item.strategy if isinstance(item, Grid) else type(item)
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise ConfigError(f"{where}: expected a scarline.Strategy instance or grid(...)")
+    cls.form()  # exactly one of signals / decide
+    group: dict[str, Any] = {
+        "kind": "python",
+        "strategy": f"{cls.__module__}:{cls.__qualname__}",
+        "path": str(source_file(cls)),
+    }
+    if isinstance(item, Grid):
+        group |= {"params": dict(item.params), "grid": dict(item.grid)}
+    else:
+        group["params"] = dict(item.params)
+    return group
+
+
+def _base_config(config: str | Path | dict[str, Any] | RunConfig | None) -> RunConfig:
+    if config is None:
+        return RunConfig(report=False)
+    if isinstance(config, RunConfig):
+        return config
+    if isinstance(config, dict):
+        return RunConfig.model_validate(config)
+    return load_config(config)
+
+
+def backtest(
+    data: pd.DataFrame | str | Path,
+    strategies: Sequence[Strategy | Grid] = (),
+    config: str | Path | dict[str, Any] | RunConfig | None = None,
+    *,
+    cash: float | None = None,
+    fees_bps: float | None = None,
+    slippage_bps: float | None = None,
+    out_dir: str | Path = "runs",
+    run_id: str | None = None,
+    seed: int | None = None,
+    report: bool | None = None,
+) -> Result:
+    """Run ``strategies`` on ``data`` (a DataFrame, a file path or a dataset name such as
+    ``"sp500"``) and return the :class:`~scarline.api.result.Result`.
+
+    ``strategies`` replace the config's agents when given (else the config's run);
+    ``cash``, ``fees_bps``, ``slippage_bps``, ``seed`` and ``report`` override the config.
+    """
+    cfg = _base_config(config)
+    out = Path(out_dir)
+    source = str(frame_source(data, out)) if isinstance(data, pd.DataFrame) else str(data)
+    overrides: dict[str, Any] = {"data.source": source}
+    if isinstance(data, pd.DataFrame):
+        overrides |= {"data.start": None, "data.end": None}
+    if cash is not None:
+        overrides["accounts.initial_cash"] = cash
+    if fees_bps is not None:
+        overrides["execution.fees.bps"] = fees_bps
+    if slippage_bps is not None:
+        overrides["execution.slippage.fixed_bps"] = slippage_bps
+    if seed is not None:
+        overrides["seed"] = seed
+    if report is not None:
+        overrides["report"] = report
+    cfg = cfg.with_overrides(**overrides)
+    if strategies:
+        groups = [_group(s, f"strategies[{i}]") for i, s in enumerate(strategies)]
+        raw = cfg.model_dump(mode="json")
+        raw["agents"] = groups
+        cfg = RunConfig.model_validate(raw)
+    summary = execute_run(cfg, run_id=run_id, out_dir=out)
+    return Result(summary.run_dir)

@@ -1,0 +1,150 @@
+"""A finished run as DataFrames: what ``backtest`` and ``load_run`` return.
+
+Everything is read back from the run directory (``equity.parquet``, ``trades.parquet``,
+``summary.json``, ``session.json``), so a result loaded tomorrow is the result returned today,
+and the directory stays a normal run: ``scarline replay``, ``gates`` and ``ledger`` work on it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from scarline.equity_file import read_equity
+from scarline.errors import ScarlineError
+from scarline.market.frequency import periods_per_year
+from scarline.performance import performance_table
+from scarline.rundir import RunDir
+
+BENCHMARK, PLACEBO = "buy-and-hold", "random-entry"
+
+
+class ResultError(ScarlineError):
+    """A run directory lacks what a result reads; ``str(err)`` names the file."""
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        out = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ResultError(f"{path}: cannot be read ({err})") from err
+    return out if isinstance(out, dict) else {}
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """One run: ``equity`` (time × agent id, currency), ``trades`` (one row per round trip),
+    ``stats`` (agent × figures, see :mod:`scarline.performance`), ``agents`` (id, policy,
+    kind), ``summary`` (``scarline run --json``'s object) and ``run_dir``."""
+
+    run_dir: Path
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        return _json(RunDir(self.run_dir).summary)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.summary.get("run_id", self.run_dir.name))
+
+    @cached_property
+    def agents(self) -> pd.DataFrame:
+        rows = self.summary.get("agents") or []
+        frame = pd.DataFrame(
+            [
+                {"agent": r["id"], "policy": r.get("policy", ""), "kind": r.get("kind", "")}
+                for r in rows
+            ]
+        )
+        return frame.set_index("agent").sort_index() if len(frame) else frame
+
+    @cached_property
+    def equity(self) -> pd.DataFrame:
+        path = RunDir(self.run_dir).equity
+        if not path.is_file():
+            raise ResultError(f"{path}: missing (runs before equity.parquet existed: replay)")
+        ts, curves = read_equity(path)
+        index = pd.DatetimeIndex(pd.to_datetime(ts, unit="ns", utc=True), name="time")
+        frame = pd.DataFrame(curves, index=index)
+        frame.columns.name = "agent"
+        return frame
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        path = RunDir(self.run_dir).trades
+        if not path.is_file():
+            raise ResultError(f"{path}: missing (runs before trades.parquet existed)")
+        return pq.read_table(path).to_pandas()
+
+    @cached_property
+    def periods_per_year(self) -> float:
+        session = _json(RunDir(self.run_dir).session)
+        ts = self.equity.index.asi8
+        return periods_per_year(
+            str(session.get("frequency", "")), ts, session.get("calendar", "exchange")
+        )
+
+    @cached_property
+    def stats(self) -> pd.DataFrame:
+        turnover = {
+            int(r["id"]): float(r["turnover"])
+            for r in self.summary.get("agents") or []
+            if isinstance(r.get("turnover"), int | float)
+        }
+        table = performance_table(self.equity, self.trades, self.periods_per_year, turnover)
+        if len(self.agents):
+            table = self.agents.join(table, how="right")
+        return table
+
+    def plot(self, top: int = 10) -> Any:
+        """An interactive plotly figure of the equity curves: buy-and-hold thick and dashed,
+        placebos faint and labelled, the ``top`` other agents by final equity in colour."""
+        import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+        kinds = self.agents["kind"].to_dict() if len(self.agents) else {}
+        labels = self.agents["policy"].to_dict() if len(self.agents) else {}
+        last = self.equity.iloc[-1]
+        others = [a for a in self.equity.columns if kinds.get(a) not in (BENCHMARK, PLACEBO)]
+        best = sorted(others, key=lambda a: -np.nan_to_num(last[a], nan=-np.inf))[:top]
+        fig = go.Figure()
+        for agent in self.equity.columns:
+            kind = kinds.get(agent, "")
+            if kind == PLACEBO:
+                line, name = {"color": "#b0bec5", "width": 1, "dash": "dot"}, "placebo"
+            elif kind == BENCHMARK:
+                line, name = {"color": "#111111", "width": 3, "dash": "dash"}, "benchmark"
+            elif agent in best:
+                line, name = {"width": 2}, "agent"
+            else:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=self.equity.index,
+                    y=self.equity[agent],
+                    mode="lines",
+                    line=line,
+                    name=f"{agent} {labels.get(agent, '')} ({name})",
+                )
+            )
+        fig.update_layout(title=f"equity — {self.run_id}", hovermode="x unified")
+        return fig
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(run_id={self.run_id!r}, agents={len(self.agents)}, run_dir='{self.run_dir}')"
+        )
+
+
+def load_run(run_dir: str | Path) -> Result:
+    """The result of the run in ``run_dir`` (a finished ``scarline run`` / ``backtest``)."""
+    path = Path(run_dir)
+    if not RunDir(path).manifest.is_file():
+        raise ResultError(f"{path}: not a finished run (no manifest.json)")
+    return Result(path)
