@@ -121,13 +121,13 @@ class G0Settings(_Strict):
 
 
 class DataConfig(_Strict):
-    """Which market to run on: a bundled dataset name or a CSV/Parquet path, and when each
+    """Which market to run on: a bundled dataset name or a CSV/Parquet/Feather path, and when each
     exogenous column becomes known (``exog_available_after``, see docs/data.md)."""
 
     source: str = Field(
         default="sp500",
         min_length=1,
-        description="a dataset name (`scarline data list`) or a CSV/Parquet path",
+        description="a dataset name (`scarline data list`) or a CSV/Parquet/Feather path",
     )
     start: str | None = Field(
         default=None,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from typer.testing import CliRunner
 
 from scarline.cli import app
@@ -127,3 +128,61 @@ def test_synth_rejects_a_bad_spec_in_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert result.output.strip() == "error: synthetic spec: planted_ic must be in (-1, 1)"
+
+
+def test_check_states_the_detected_epoch_unit_of_a_ccxt_csv(tmp_path: Path) -> None:
+    path = tmp_path / "ohlcv.csv"
+    ms = [1_704_067_200_000 + k * 3_600_000 for k in range(30)]
+    path.write_text(
+        "timestamp,open,high,low,close,volume\n"
+        + "".join(f"{t},42000.5,42010,41990,42001.25,1.5\n" for t in ms)
+    )
+    result = runner.invoke(app, ["data", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "format: csv" in result.stdout
+    assert "timestamps: epoch milliseconds (column timestamp)" in result.stdout
+    report = json.loads(runner.invoke(app, ["data", "check", str(path), "--json"]).stdout)
+    assert report["detected"]["timestamps"] == "epoch milliseconds"
+    assert report["detected"]["time_column"] == "timestamp"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,close\n1704067200000,1.5\n1704067200,1.6\n")
+    result = runner.invoke(app, ["data", "check", str(bad)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith(f"error: {bad}: line 3, column 'time': ambiguous epoch unit")
+
+
+def test_check_and_run_a_freqtrade_feather_file(tmp_path: Path) -> None:
+    n = 40
+    close = 42000 + np.arange(n) * 3.5 + (np.arange(n) % 5) * 20.0
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC"),
+            "open": close,
+            "high": close + 25,
+            "low": close - 25,
+            "close": close,
+            "volume": np.full(n, 2.5),
+        }
+    )
+    path = tmp_path / "BTC_USDT-1h.feather"
+    frame.to_feather(path)
+    result = runner.invoke(app, ["data", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "format: feather" in result.stdout
+    assert "timestamps: UTC datetimes (column date)" in result.stdout
+    assert "symbol: BTC/USDT (from the Freqtrade file name BTC_USDT-1h.feather" in result.stdout
+    detected = json.loads(runner.invoke(app, ["data", "check", str(path), "--json"]).stdout)[
+        "detected"
+    ]
+    assert detected["symbol"] == "BTC/USDT" and detected["format"] == "feather"
+    config = tmp_path / "run.toml"
+    config.write_text(
+        "report = false\n[data]\n"
+        f'source = "{path}"\ncalendar = "24/7"\nlot_sizes = {{ "BTC/USDT" = "0.001" }}\n'
+        '[[agents]]\nkind = "buy-and-hold"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "runs"
+    result = runner.invoke(app, ["run", "-c", str(config), "--out", str(out), "--run-id", "ft"])
+    assert result.exit_code == 0, result.output
+    assert (out / "ft" / "wal").is_dir()

@@ -56,7 +56,9 @@ def list_cmd(
 
 @command(app, "check")
 def check_cmd(
-    source: str = typer.Argument(..., metavar="NAME|PATH", help="Dataset name or .csv/.parquet."),
+    source: str = typer.Argument(
+        ..., metavar="NAME|PATH", help="Dataset name or .csv/.parquet/.feather file."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
     tick_size: str | None = typer.Option(None, help="Tick size (default: inferred from text)."),
     gap_factor: float = typer.Option(5.0, help="Warn on steps > this x the median step."),
@@ -66,7 +68,8 @@ def check_cmd(
 ) -> None:
     """G0 DataTruth: exit 0 when there is no error (warnings allowed), 1 otherwise.
 
-    Exit 2 when the source is unknown or a file cannot be parsed at all.
+    States what it detected (format, how timestamps are written, the symbol of a one-symbol
+    file). Exit 2 when the source is unknown or a file cannot be parsed at all.
     """
     from scarline.market.checks import G0Thresholds, check_market_source
 
@@ -91,12 +94,26 @@ def _print_report(report: G0Report, limit: int) -> None:
     hidden = len(report.findings) - limit
     if hidden > 0:
         console.print(f"… {hidden} more findings (use --json for all)")
+    for line in _detected_lines(report.detected):
+        console.print(escape(line), soft_wrap=True)
     verdict = "[bold green]OK[/]" if report.ok else "[bold red]FAILED[/]"
     console.print(
         f"G0 DataTruth {escape(report.source)}: {report.rows} rows, {report.symbols} symbols, "
         f"{len(report.errors)} errors, {len(report.warnings)} warnings - {verdict}",
         soft_wrap=True,
     )
+
+
+def _detected_lines(detected: dict[str, str]) -> list[str]:
+    """``timestamps: epoch milliseconds (column timestamp)`` and the like."""
+    lines = [f"format: {detected['format']}"] if "format" in detected else []
+    if "timestamps" in detected:
+        column = detected.get("time_column", "timestamp")
+        lines.append(f"timestamps: {detected['timestamps']} (column {column})")
+    if "symbol" in detected:
+        origin = detected.get("symbol_from", "the file name")
+        lines.append(f"symbol: {detected['symbol']} (from {origin}; the file has no symbol column)")
+    return lines
 
 
 @command(app, "synth")

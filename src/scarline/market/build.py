@@ -16,13 +16,14 @@ import pandas as pd
 
 from scarline.errors import DataError
 from scarline.instrument import tick_for_decimals
-from scarline.market.parse import CellError, Cells, column_cells, timestamps_ns
+from scarline.market.parse import CellError, Cells, column_cells
 from scarline.market.raw import (
     PRICE_COLUMNS,
     QUOTE_PRICE_COLUMNS,
     QUOTE_SIZE_COLUMNS,
     RawTable,
 )
+from scarline.market.timestamps import parse_timestamps
 
 RESERVED = frozenset(
     {"timestamp", "symbol", *PRICE_COLUMNS, "volume", *QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS}
@@ -43,9 +44,12 @@ def raw_from_frame(
     rows: np.ndarray | None = None,
     lines: np.ndarray | None = None,
     lot_sizes: Mapping[str, str] | None = None,
+    time_column: str = "timestamp",
 ) -> RawTable:
     """Convert ``frame`` exactly; ``tick_size`` None infers it per symbol from the price text;
-    ``lot_sizes`` (by symbol, default one unit) is what volumes are counted in."""
+    ``lot_sizes`` (by symbol, default one unit) is what volumes are counted in;
+    ``time_column`` is the source's name of ``timestamp`` (named in errors and the meta, with
+    the detected encoding: ``meta["timestamps"]``)."""
     n = len(frame)
     rows = np.arange(1, n + 1, dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
 
@@ -68,12 +72,9 @@ def raw_from_frame(
         raise DataError(f"{source}: no data rows")
 
     try:
-        stamps, bad = timestamps_ns(frame["timestamp"])
+        time = parse_timestamps(frame["timestamp"])
     except CellError as err:
-        raise fail(err.index, "timestamp", str(err)) from None
-    if bad is not None:
-        text = frame["timestamp"].iloc[bad]
-        raise fail(bad, "timestamp", f"cannot parse {str(text)!r} as an ISO 8601 timestamp")
+        raise fail(err.index, time_column, str(err)) from None
     codes, symbols = _symbols(frame, default_symbol, fail)
 
     price_cols = [c for c in (*PRICE_COLUMNS, *QUOTE_PRICE_COLUMNS) if c in columns]
@@ -96,10 +97,12 @@ def raw_from_frame(
             raise DataError(f"{source}: lot size {lot!r} of {symbol!r} is not a positive decimal")
     sizes = {c: _units_by_tick(cells[c], lots, codes, source, c) for c in size_cols}
     exog, ignored = _exog(frame)
-    meta = {"ignored_columns": ",".join(ignored)} if ignored else {}
+    meta = {"timestamps": time.encoding, "time_column": time_column}
+    if ignored:
+        meta["ignored_columns"] = ",".join(ignored)
     return RawTable(
         source=source,
-        timestamps=stamps,
+        timestamps=time.ns,
         symbol_codes=codes,
         symbols=symbols,
         tick_sizes=ticks,

@@ -26,6 +26,8 @@ from scarline.market.textfmt import units_text
 Severity = Literal["error", "warning"]
 MAD_TO_SIGMA = 1.4826
 """sigma of a normal variable per unit of its median absolute value."""
+DETECTED = ("format", "timestamps", "time_column", "symbol", "symbol_from")
+"""Keys of a source's ``meta`` that say how it was read (stated by ``data check``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,9 @@ class G0Thresholds:
 
 @dataclass(frozen=True)
 class G0Report:
-    """All findings of one source; ``ok`` is True when there is no error (warnings allowed)."""
+    """All findings of one source; ``ok`` is True when there is no error (warnings allowed).
+    ``detected``: how the source was read (:data:`DETECTED`: format, timestamp encoding and
+    column, the symbol of a one-symbol file), so a guess is never silent."""
 
     source: str
     findings: list[Finding]
@@ -63,6 +67,7 @@ class G0Report:
     symbols: int
     ok: bool
     thresholds: G0Thresholds = field(default_factory=G0Thresholds)
+    detected: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -81,6 +86,7 @@ class G0Report:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "thresholds": asdict(self.thresholds),
+            "detected": dict(self.detected),
             "findings": [asdict(f) for f in self.findings],
         }
 
@@ -126,6 +132,7 @@ def check_raw(raw: RawTable, thresholds: G0Thresholds | None = None) -> G0Report
         symbols=len(raw.symbols),
         ok=ok,
         thresholds=th,
+        detected={k: raw.meta[k] for k in DETECTED if k in raw.meta},
     )
 
 

@@ -193,7 +193,7 @@ def dataset_raw(
     spec = dataset_spec(name)
     frame, rows = spec.reader(spec)
     ticks = tick_size or spec.tick_size
-    return raw_from_frame(
+    raw = raw_from_frame(
         frame,
         source=spec.name,
         tick_size=ticks,
@@ -201,6 +201,8 @@ def dataset_raw(
         rows=rows,
         lot_sizes=lot_sizes,
     )
+    raw.meta["format"] = f"dataset ({spec.source})"
+    return raw
 
 
 def load_dataset(

@@ -1,25 +1,30 @@
-"""CSV and Parquet market files: read them exactly, write them back exactly.
+"""CSV, Parquet and Feather market files: read them exactly, write them back exactly.
 
 Canonical columns are ``timestamp, [symbol,] open, high, low, close, volume`` (names are
-case-insensitive, ``Date`` is accepted for ``timestamp``); close-only files are allowed,
-``bid, ask, bid_size, ask_size`` become L1 quotes and any further numeric column is kept as
-an exogenous feature. CSV cells are read as text and become ticks through ``Decimal``.
+case-insensitive, ``date``/``datetime``/``time`` are accepted for ``timestamp``, so
+Freqtrade's and ccxt's files read as they are); close-only files are allowed, ``bid, ask,
+bid_size, ask_size`` become L1 quotes and any further numeric column is kept as an exogenous
+feature. CSV cells are read as text and become ticks through ``Decimal``. What was detected
+(format, timestamp encoding, where the symbol came from) is in the rows' ``meta``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from scarline.errors import DataError
 from scarline.market.build import raw_from_frame
 from scarline.market.datasets import dataset_raw, is_dataset, known_names, load_dataset
+from scarline.market.filenames import freqtrade_symbol
 from scarline.market.frame import MarketData
 from scarline.market.pivot import from_market, to_market
 from scarline.market.raw import PRICE_COLUMNS, QUOTE_PRICE_COLUMNS, QUOTE_SIZE_COLUMNS, RawTable
@@ -27,8 +32,12 @@ from scarline.market.textfmt import tick_places, timestamps_text, units_text
 
 CSV_SUFFIXES = frozenset({".csv"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+FEATHER_SUFFIXES = frozenset({".feather"})
+"""Arrow IPC files, as Freqtrade stores candles (``BTC_USDT-1h.feather``)."""
 RECORDING_SUFFIXES = frozenset({".jsonl"})
 """A live feed recording (``scarline-feed`` JSON Lines): ``data check`` reads it."""
+INPUT_SUFFIXES = CSV_SUFFIXES | PARQUET_SUFFIXES | FEATHER_SUFFIXES | RECORDING_SUFFIXES
+INPUT_TYPES = ".csv, .parquet, .pq or .feather"
 TICKS_KEY = b"scarline.tick_sizes"
 CANONICAL_ORDER = (*PRICE_COLUMNS, "volume", *QUOTE_PRICE_COLUMNS, *QUOTE_SIZE_COLUMNS)
 _ALIASES = {"date": "timestamp", "datetime": "timestamp", "time": "timestamp", "ticker": "symbol"}
@@ -41,34 +50,58 @@ def read_raw(
     symbol: str | None = None,
     lot_sizes: Mapping[str, str] | None = None,
 ) -> RawTable:
-    """Read a .csv/.parquet file into source rows (no pivot yet; G0 runs on this)."""
+    """Read a .csv/.parquet/.feather file into source rows (no pivot yet; G0 runs on this).
+
+    A file without a ``symbol`` column holds ``symbol``, else the pair of a Freqtrade file
+    name (``BTC_USDT-1h.feather`` → ``BTC/USDT``), else the file stem.
+    """
     path = Path(path)
     source = str(path)
     suffix = path.suffix.lower()
-    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES | RECORDING_SUFFIXES:
-        raise DataError(f"{source}: unsupported file type (use .csv, .parquet or .pq)")
+    if suffix not in INPUT_SUFFIXES:
+        raise DataError(f"{source}: unsupported file type (use {INPUT_TYPES})")
     if not path.is_file():
         raise DataError(f"{source}: no such file")
-    default_symbol = symbol or path.stem
     ticks: str | dict[str, str] | None = tick_size
     lines = None
     if suffix in RECORDING_SUFFIXES:
         frame, lines, venue_ticks = _read_recording(path)
         ticks = tick_size or venue_ticks
+        kind = "scarline-feed recording"
     elif suffix in CSV_SUFFIXES:
         frame, lines = _read_csv(path)
+        kind = "csv"
     else:
-        frame = _read_parquet(path)
-        ticks = tick_size or _parquet_ticks(path)
-    frame = _canonical_columns(frame, source)
-    return raw_from_frame(
+        kind = "feather" if suffix in FEATHER_SUFFIXES else "parquet"
+        frame, file_ticks = _read_arrow(path, kind)
+        ticks = tick_size or file_ticks
+    frame, time_column = _canonical_columns(frame, source)
+    default_symbol, origin = _default_symbol(path, symbol)
+    raw = raw_from_frame(
         frame,
         source=source,
         tick_size=ticks,
         default_symbol=default_symbol,
         lines=lines,
         lot_sizes=lot_sizes,
+        time_column=time_column,
     )
+    meta = {"format": kind, **raw.meta}
+    if "symbol" not in frame.columns:
+        meta |= {"symbol": default_symbol, "symbol_from": origin}
+    if suffix in RECORDING_SUFFIXES:
+        meta["timestamps"] = "epoch nanoseconds"
+    return replace(raw, meta=meta)
+
+
+def _default_symbol(path: Path, given: str | None) -> tuple[str, str]:
+    """The symbol of a file without a symbol column, and where it came from."""
+    if given:
+        return given, "the symbol option"
+    pair = freqtrade_symbol(path.stem)
+    if pair is not None:
+        return pair, f"the Freqtrade file name {path.name}"
+    return path.stem, "the file name"
 
 
 def load_file(
@@ -107,7 +140,7 @@ def load_market(
     frequency: str | None = None,
     lot_sizes: Mapping[str, str] | None = None,
 ) -> MarketData:
-    """A registered dataset by name, else a .csv/.parquet/.pq file by path.
+    """A registered dataset by name, else a .csv/.parquet/.pq/.feather file by path.
 
     ``tick_size`` overrides the registry / inferred tick; ``lot_sizes`` (by symbol, default
     one unit) is each instrument's lot; ``symbol`` (the symbol of a file without a
@@ -128,7 +161,7 @@ def write_market(market: MarketData, path: str | Path) -> Path:
         return write_csv(market, path)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return write_parquet(market, path)
-    raise DataError(f"{path}: unsupported file type (use .csv, .parquet or .pq)")
+    raise DataError(f"{path}: unsupported file type to write (use .csv, .parquet or .pq)")
 
 
 def write_csv(market: MarketData, path: str | Path) -> Path:
@@ -180,10 +213,10 @@ def _candle_lines(path: Path) -> list[int]:
 
 def _require_file_like(name_or_path: str | Path) -> None:
     suffix = Path(name_or_path).suffix.lower()
-    if suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES | RECORDING_SUFFIXES:
+    if suffix not in INPUT_SUFFIXES:
         raise DataError(
             f"{str(name_or_path)!r} is neither a dataset ({', '.join(known_names())}) "
-            "nor a .csv/.parquet/.pq file"
+            "nor a .csv/.parquet/.pq/.feather file"
         )
 
 
@@ -199,32 +232,35 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     return frame.loc[~blank].reset_index(drop=True), lines.astype(np.int64)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | None]:
+    """A Parquet or Feather file as typed columns (an index becomes a column), and the tick
+    sizes :func:`write_parquet` stores in the schema metadata."""
     try:
-        frame = pd.read_parquet(path)
+        table = feather.read_table(path) if kind == "feather" else pq.read_table(path)
+        frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError) as err:
-        raise DataError(f"{path}: cannot read as Parquet ({err})") from None
+        raise DataError(f"{path}: cannot read as {kind.capitalize()} ({err})") from None
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()
-    return frame
+    metadata = table.schema.metadata or {}
+    return frame, json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None
 
 
-def _parquet_ticks(path: Path) -> dict[str, str] | None:
-    metadata = pq.read_schema(path).metadata or {}
-    return json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None
-
-
-def _canonical_columns(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Lower-case, stripped column names with ``date``/``ticker`` aliases; no duplicates."""
+def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str]:
+    """Lower-case, stripped column names with ``date``/``ticker`` aliases; no duplicates.
+    Also the source's name of the time column (``timestamp`` if there is none)."""
     names = [str(c).strip().lower() for c in frame.columns]
     present = set(names)
     names = [_ALIASES[n] if n in _ALIASES and _ALIASES[n] not in present else n for n in names]
     seen: set[str] = set()
+    time_column = "timestamp"
     for original, name in zip(frame.columns, names, strict=True):
         if name in seen:
             raise DataError(f"{source}: duplicate column {str(original)!r} (as {name!r})")
         seen.add(name)
-    return frame.set_axis(names, axis=1)
+        if name == "timestamp":
+            time_column = str(original)
+    return frame.set_axis(names, axis=1), time_column
 
 
 def _long_frame(market: MarketData, *, as_text: bool) -> pd.DataFrame:

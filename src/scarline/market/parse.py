@@ -17,11 +17,6 @@ import pandas as pd
 from scarline.instrument import floats_to_units, texts_to_units
 from scarline.market.raw import EMPTY, INF, NAN, OK
 
-FIRST_TIMESTAMP = pd.Timestamp("1677-09-22", tz="UTC")
-LAST_TIMESTAMP = pd.Timestamp("2262-04-10 23:59:59.999999999", tz="UTC")
-SUPPORTED_RANGE = "1677-09-22 .. 2262-04-10"
-"""Timestamps are int64 nanoseconds since 1970 (UTC): whole days of that range only."""
-
 _NAN_TEXTS = frozenset({"nan", "-nan", "+nan", "na", "n/a", "null", "none", "snan"})
 _INF_TEXTS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 
@@ -126,30 +121,3 @@ def column_cells(series: pd.Series) -> Cells:
         return text_cells(series.astype("int64").astype(str).to_numpy(dtype=object))
     texts = series.astype(object).where(series.notna(), "").astype(str)
     return text_cells(texts.to_numpy(dtype=object))
-
-
-def timestamps_ns(series: pd.Series) -> tuple[np.ndarray, int | None]:
-    """``int64`` ns UTC of a date/time column, and the index of the first unparsable cell.
-
-    Naive times are taken as UTC; text must be ISO 8601 (``2020-01-02``, ``2020-01-02T09:30Z``).
-    A time outside :data:`SUPPORTED_RANGE` (year 1, year 3000) raises :class:`CellError`.
-    """
-    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
-        series.dtype
-    ):
-        parsed = pd.to_datetime(series, utc=True)
-    else:
-        texts = series.astype(object).where(series.notna(), "").astype(str).str.strip()
-        parsed = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        return np.zeros(len(series), dtype=np.int64), int(np.argmax(bad))
-    outside = ((parsed < FIRST_TIMESTAMP) | (parsed > LAST_TIMESTAMP)).to_numpy()
-    if outside.any():
-        i = int(np.argmax(outside))
-        raise CellError(
-            i,
-            f"timestamp {str(series.iloc[i]).strip()!r} is outside the supported range "
-            f"{SUPPORTED_RANGE} (int64 nanoseconds since 1970)",
-        )
-    return parsed.dt.as_unit("ns").astype("int64").to_numpy(), None
