@@ -74,6 +74,8 @@ CASES: dict[str, Case] = {
     "export-policy": lambda t, r: ["export-policy", str(r.run_dir), "1", "-o", str(t / "a.onnx")],
     "lineage": lambda t, r: ["lineage", str(r.run_dir), "-f", "graphml", "-o", str(t / "l.xml")],
     "diary": lambda t, r: ["diary", str(r.run_dir)],
+    "trades": lambda t, r: ["trades", str(r.run_dir), "--limit", "5"],
+    "stats": lambda t, r: ["stats", str(r.run_dir)],
     "rebuild-policy": lambda t, r: ["rebuild-policy", str(r.run_dir), r.best_policy, "-o", str(t)],
     "regimes": lambda t, r: ["regimes", str(r.data), *opts("--min-history 60 --window 120")],
     "gates": lambda t, r: ["gates", str(copy(r.run_dir, t)), *opts("--only G0 --only G1")],
@@ -124,6 +126,8 @@ RUN_DIR_COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "export-policy": lambda d: ["export-policy", str(d), "1", "-o", str(d / "a.onnx")],
     "lineage": lambda d: ["lineage", str(d)],
     "diary": lambda d: ["diary", str(d)],
+    "trades": lambda d: ["trades", str(d)],
+    "stats": lambda d: ["stats", str(d)],
     "rebuild-policy": lambda d: ["rebuild-policy", str(d), "deadbeef", "-o", str(d / "p")],
     "gates": lambda d: ["gates", str(d)],
     "promote --run": lambda d: [

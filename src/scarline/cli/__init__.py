@@ -25,6 +25,7 @@ from scarline.cli import lineage as lineage_cli
 from scarline.cli import paper as paper_cli
 from scarline.cli import rebuild_policy as rebuild_cli
 from scarline.cli import regimes as regimes_cli
+from scarline.cli import results as results_cli
 from scarline.cli import run as run_cli
 from scarline.cli import serve as serve_cli
 from scarline.cli import wal as wal_cli
@@ -88,6 +89,8 @@ command(app, "lineage")(lineage_cli.lineage)
 command(app, "diary")(diary_cli.diary)
 command(app, "rebuild-policy")(rebuild_cli.rebuild_policy)
 command(app, "regimes")(regimes_cli.regimes)
+command(app, "trades")(results_cli.trades)
+command(app, "stats")(results_cli.stats)
 app.add_typer(wal_cli.app, name="wal")
 app.add_typer(data_cli.app, name="data")
 command(app, "gates")(gates_cli.gates)
