@@ -17,7 +17,7 @@ from scarline.events import Fills
 from scarline.execution.types import CASH_SCALE
 from scarline.journal import read_records
 from scarline.runner import execute_run
-from scarline.trades_file import round_trips
+from scarline.trades_file import round_trips, trips
 
 
 def test_trades_reconcile_with_the_fills_and_the_equity(tmp_path: Path) -> None:
@@ -89,3 +89,56 @@ def test_round_trips_sum_to_the_books_cash_flow(
     assert sum(is_open for *_, is_open in trips) == (position != 0)
     for trade, *_ in trips:
         assert trade.entry_qty >= trade.exit_qty  # a trade never reverses inside itself
+
+
+many_fills = st.lists(
+    st.tuples(
+        st.integers(0, 2),  # agent
+        st.integers(0, 1),  # instrument
+        st.sampled_from([-1, 1]),
+        st.integers(1, 9),
+        st.integers(90, 110),
+        st.integers(0, 5),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@given(many_fills, st.integers(90, 110))
+@settings(max_examples=300, deadline=None)
+def test_the_vectorized_trips_equal_the_reference(
+    rows: list[tuple[int, int, int, int, int, int]], last: int
+) -> None:
+    n = len(rows)
+    fills = {
+        "step": np.arange(n, dtype=np.int64) // 2,  # two fills may share a step
+        "agent": np.array([r[0] for r in rows], dtype=np.int64),
+        "instrument": np.array([r[1] for r in rows], dtype=np.int64),
+        "side": np.array([r[2] for r in rows], dtype=np.int8),
+        "qty": np.array([r[3] for r in rows], dtype=np.int64),
+        "price": np.array([r[4] for r in rows], dtype=np.int64),
+        "fee": np.array([r[5] for r in rows], dtype=np.int64),
+    }
+    unit, close = np.array([7, 3], dtype=np.int64), np.array([last, last + 1])
+    ref = round_trips(fills, unit, close, n)
+    got = trips(fills, unit, close, n)
+    assert len(ref) == got.agent.size
+    for k, (trade, exit_step, mark, is_open) in enumerate(ref):
+        assert (trade.agent, trade.instrument, trade.side) == (
+            got.agent[k],
+            got.instrument[k],
+            got.side[k],
+        )
+        assert (trade.entry_step, exit_step, is_open) == (
+            got.entry_step[k],
+            got.exit_step[k],
+            got.is_open[k],
+        )
+        assert (trade.entry_qty, trade.entry_value, trade.exit_qty, trade.exit_value) == (
+            got.entry_qty[k],
+            got.entry_value[k],
+            got.exit_qty[k],
+            got.exit_value[k],
+        )
+        assert (trade.fees, trade.flow + mark) == (got.fees[k], got.pnl[k])

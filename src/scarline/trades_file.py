@@ -45,7 +45,10 @@ def round_trips(
     n_steps: int,
 ) -> list[tuple[_Open, int, int, bool]]:
     """The trades of ``fills`` (the recorder's, in fill order): ``(trade, exit step, mark,
-    open)``; ``mark`` is an open trade's position value at ``last_close`` (cash units)."""
+    open)``; ``mark`` is an open trade's position value at ``last_close`` (cash units).
+
+    The reference: one fill at a time, as a person would book them. :func:`trips` is the
+    vectorized version the runner uses; tests hold the two equal."""
     rows: list[tuple[_Open, int, int, bool]] = []
     live: dict[tuple[int, int], _Open] = {}
     position: dict[tuple[int, int], int] = {}
@@ -87,6 +90,99 @@ def round_trips(
     return rows
 
 
+@dataclass(frozen=True, eq=False)
+class Trips:
+    """The round trips as arrays (one entry per trade; cash units, lots, steps)."""
+
+    agent: np.ndarray
+    instrument: np.ndarray
+    side: np.ndarray
+    entry_step: np.ndarray
+    exit_step: np.ndarray
+    entry_qty: np.ndarray
+    entry_value: np.ndarray
+    exit_qty: np.ndarray
+    exit_value: np.ndarray
+    fees: np.ndarray
+    pnl: np.ndarray  # flow + mark
+    is_open: np.ndarray
+
+
+def trips(
+    fills: dict[str, np.ndarray], unit_values: np.ndarray, last_close: np.ndarray, n_steps: int
+) -> Trips:
+    """:func:`round_trips`, vectorized (a run has ~10^6 fills): sort the fills by (agent,
+    instrument), split the fills that cross zero in two, number the trades where the position
+    leaves zero, and sum each trade's contiguous rows exactly in int64."""
+    m = max(int(unit_values.shape[0]), 1)
+    key = fills["agent"].astype(np.int64) * m + fills["instrument"].astype(np.int64)
+    order = np.argsort(key, kind="stable")  # fill order kept within a key
+    key = key[order]
+    side = fills["side"][order].astype(np.int64)
+    qty = fills["qty"][order].astype(np.int64)
+    fee = fills["fee"][order].astype(np.int64)
+    step = fills["step"][order].astype(np.int64)
+    inst = fills["instrument"][order].astype(np.int64)
+    unit = fills["price"][order].astype(np.int64) * unit_values.astype(np.int64)[inst]
+    before = _position_before(key, side * qty)
+    after = before + side * qty
+    crossing = (before != 0) & (after != 0) & (np.sign(after) != np.sign(before))
+    # split each crossing fill: the lots that close (|before|) and the rest, which open
+    reps = np.where(crossing, 2, 1)
+    rows = np.repeat(np.arange(key.size), reps)
+    second = np.zeros(rows.size, dtype=bool)
+    second[np.cumsum(reps)[crossing] - 1] = True
+    closing = np.abs(before)[rows]
+    split = crossing[rows]
+    first_lots = np.where(split, closing, qty[rows])
+    lots = np.where(second, qty[rows] - closing, first_lots)
+    fee_close = fee[rows] * closing // np.maximum(qty[rows], 1)
+    fees = np.where(split, np.where(second, fee[rows] - fee_close, fee_close), fee[rows])
+    key, side, step, inst, unit = key[rows], side[rows], step[rows], inst[rows], unit[rows]
+    before = _position_before(key, side * lots)
+    after = before + side * lots
+    starts = np.flatnonzero(before == 0)  # a trade begins where the position leaves zero
+    trade_side = np.repeat(side[starts], np.diff(np.append(starts, key.size)))
+    entering = side == trade_side
+    notional = lots * unit
+    flow = -(side * notional + fees)
+    ends = np.append(starts[1:], key.size) - 1
+    closed = after[ends] == 0
+    agent, instrument = key[starts] // m, key[starts] % m
+    mark = np.where(closed, 0, after[ends] * last_close.astype(np.int64)[instrument]
+                    * unit_values.astype(np.int64)[instrument])  # fmt: skip
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts) if starts.size else values[:0]
+
+    out = Trips(
+        agent=agent,
+        instrument=instrument,
+        side=side[starts],
+        entry_step=step[starts],
+        exit_step=np.where(closed, step[ends], n_steps - 1),
+        entry_qty=total(np.where(entering, lots, 0)),
+        entry_value=total(np.where(entering, notional, 0)),
+        exit_qty=total(np.where(entering, 0, lots)),
+        exit_value=total(np.where(entering, 0, notional)),
+        fees=total(fees),
+        pnl=total(flow) + mark,
+        is_open=~closed,
+    )
+    by = np.lexsort((out.instrument, out.entry_step, out.agent))
+    return Trips(*(getattr(out, f)[by] for f in Trips.__dataclass_fields__))
+
+
+def _position_before(key: np.ndarray, signed: np.ndarray) -> np.ndarray:
+    """The position of each row's (agent, instrument) before it (rows sorted by key)."""
+    running = np.cumsum(signed)
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    base = np.maximum.accumulate(np.where(first, np.arange(key.size), 0))
+    offset = running[base] - signed[base]  # the running sum before each key's first row
+    return running - signed - offset
+
+
 def trades_table(
     fills: dict[str, np.ndarray],
     unit_values: np.ndarray,
@@ -96,42 +192,34 @@ def trades_table(
     tick_sizes: np.ndarray,
 ) -> pa.Table:
     """The round trips as a table (currency units; prices per unit of the instrument)."""
-    n_steps = len(timestamps)
-    trips = round_trips(fills, unit_values, last_close, n_steps)
-    per_tick = {i: float(tick_sizes[i]) / float(unit_values[i]) for i in range(len(symbols))}
-
-    def price(value: int, qty: int, inst: int) -> float:
-        return float("nan") if qty == 0 else value / qty * per_tick[inst]
-
-    columns: dict[str, list] = {k: [] for k in _SCHEMA.names}
-    for trade, exit_step, mark, is_open in trips:
-        pnl = trade.flow + mark
-        exit_price = (
-            price(trade.exit_value, trade.exit_qty, trade.instrument)
-            if not is_open
-            else float(last_close[trade.instrument]) * float(tick_sizes[trade.instrument])
-        )
-        row = {
-            "agent": trade.agent,
-            "instrument": symbols[trade.instrument],
-            "side": "long" if trade.side > 0 else "short",
-            "qty": trade.entry_qty,
-            "exit_qty": trade.exit_qty,
-            "entry_step": trade.entry_step,
-            "exit_step": exit_step,
-            "entry_time": int(timestamps[trade.entry_step]),
-            "exit_time": int(timestamps[exit_step]),
-            "entry_price": price(trade.entry_value, trade.entry_qty, trade.instrument),
-            "exit_price": exit_price,
-            "pnl": pnl / CASH_SCALE,
-            "fees": trade.fees / CASH_SCALE,
-            "return_pct": 100.0 * pnl / trade.entry_value if trade.entry_value else 0.0,
-            "bars_held": exit_step - trade.entry_step,
-            "open": is_open,
-        }
-        for k, v in row.items():
-            columns[k].append(v)
-    return pa.table(columns, schema=_SCHEMA)
+    t = trips(fills, unit_values, last_close, len(timestamps))
+    per_tick = np.asarray(tick_sizes, dtype=np.float64) / unit_values.astype(np.float64)
+    scale = per_tick[t.instrument]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        entry_price = np.where(t.entry_qty > 0, t.entry_value / t.entry_qty * scale, np.nan)
+        exit_price = np.where(t.exit_qty > 0, t.exit_value / t.exit_qty * scale, np.nan)
+        ret = np.where(t.entry_value > 0, 100.0 * t.pnl / t.entry_value, 0.0)
+    marked = last_close.astype(np.float64)[t.instrument] * np.asarray(tick_sizes)[t.instrument]
+    columns = {
+        "agent": t.agent,
+        "instrument": np.asarray(symbols, dtype=object)[t.instrument],
+        "side": np.where(t.side > 0, "long", "short"),
+        "qty": t.entry_qty,
+        "exit_qty": t.exit_qty,
+        "entry_step": t.entry_step,
+        "exit_step": t.exit_step,
+        "entry_time": np.asarray(timestamps, dtype=np.int64)[t.entry_step],
+        "exit_time": np.asarray(timestamps, dtype=np.int64)[t.exit_step],
+        "entry_price": entry_price,
+        "exit_price": np.where(t.is_open, marked, exit_price),
+        "pnl": t.pnl / CASH_SCALE,
+        "fees": t.fees / CASH_SCALE,
+        "return_pct": ret,
+        "bars_held": t.exit_step - t.entry_step,
+        "open": t.is_open,
+    }
+    arrays = [pa.array(columns[f.name], type=f.type) for f in _SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=_SCHEMA)
 
 
 _SCHEMA = pa.schema(
