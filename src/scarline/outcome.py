@@ -54,3 +54,13 @@ def run_results(kernel: Kernel, meta: dict[str, str], split_step: int | None = N
         kinds=kernel.population.kinds,
         trust=kernel.life.trust,
     )
+
+
+def regime_labels_of(kernel: Kernel) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """The run's committed HMM regime per bar and the regime names (None: the HMM is off)."""
+    path = kernel.regimes.path
+    if path is None:
+        return None
+    from scarline.regime.hmm import REGIME_NAMES
+
+    return path.labels, tuple(REGIME_NAMES)

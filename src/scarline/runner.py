@@ -48,7 +48,7 @@ from scarline.market.io import load_market
 from scarline.market.stream import normalized
 from scarline.market.subset import subset
 from scarline.operator import FeedQueue, LiveOperator
-from scarline.outcome import run_results
+from scarline.outcome import regime_labels_of, run_results
 from scarline.policy_store import save_weights
 from scarline.provenance import environment, run_code_hash
 from scarline.reflect.theory import write_packets
@@ -247,7 +247,9 @@ class OpenRun:
         report = None
         if config.report:
             stamp = self.stamp.strftime("%Y-%m-%d %H:%M UTC")
-            report = write_report(results, run_dir, generated_at=stamp)
+            report = write_report(
+                results, run_dir, generated_at=stamp, regimes=regime_labels_of(kernel)
+            )
         summary = RunSummary(
             run_id=self.ids.run_id,
             run_dir=run_dir,

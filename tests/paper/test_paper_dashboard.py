@@ -11,14 +11,11 @@ can be had the test is skipped with the reason — never silently passed.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, sync_playwright, wait_for
 from paper_recording import write_paper_config
 
 from scarline.config import load_config
@@ -31,21 +28,7 @@ from scarline.runner import RunSummary
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = os.environ.get("SCARLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OPERATE, READ = "dashboard-operate-token", "dashboard-read-token"
-ARTIFACTS = Path(
-    os.environ.get("SCARLINE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / ".artifacts")
-)
 AGENTS = """
 [[agents]]
 kind = "random-entry"
@@ -58,29 +41,6 @@ kind = "q-network"
 count = 3
 qnet = { hidden = [8], epsilon_decay_steps = 20 }
 """
-
-
-def _browser() -> Any:
-    """Playwright's sync API, or a skip naming what is missing."""
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).is_file():
-        pytest.skip(
-            f"NO BROWSER: {CHROMIUM} is missing (make test installs Debian's chromium as root)"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("NO BROWSER DRIVER: playwright is not installed (pip install -e '.[dev]')")
-    return sync_playwright
-
-
-def _wait(page: Any, expression: str, timeout: float = 15.0) -> None:
-    """Poll ``expression`` until true. (Playwright's ``wait_for_function`` evaluates a string
-    inside the page, which the dashboard's Content-Security-Policy rightly refuses.)"""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {expression}")
-        time.sleep(0.05)
 
 
 class Session(threading.Thread):
@@ -125,16 +85,15 @@ class Session(threading.Thread):
 def test_the_dashboard_shows_a_live_session_and_its_kill_button_halts_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sync_playwright = _browser()
+    start_playwright = sync_playwright()
     monkeypatch.setenv("SCARLINE_API_TOKEN", OPERATE)
     monkeypatch.setenv("SCARLINE_API_READ_TOKEN", READ)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     session = Session(tmp_path)
     session.start()
     assert session.started.wait(60) and session.error is None
     console: list[str] = []
     try:
-        with sync_playwright() as pw:
+        with start_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
@@ -145,7 +104,9 @@ def test_the_dashboard_shows_a_live_session_and_its_kill_button_halts_it(
             page.wait_for_selector("#board", state="visible", timeout=15_000)
 
             # the equity chart has drawn points, the agents table has rows
-            _wait(page, "Number(document.getElementById('equity-chart').dataset.points || 0) > 0")
+            wait_for(
+                page, "Number(document.getElementById('equity-chart').dataset.points || 0) > 0"
+            )
             rows = page.locator("#agents-table tbody tr")
             assert rows.count() == 2 + 3 + 3  # buy-and-hold, sma-crossover, placebos, learners
             kinds = page.locator("#agents-table tbody tr td:nth-child(3)").all_inner_texts()
@@ -155,12 +116,11 @@ def test_the_dashboard_shows_a_live_session_and_its_kill_button_halts_it(
             # a live update arrives: the page's step moves on and is at most 2 bars behind
             shown = int(page.evaluate("document.body.dataset.step"))
             points = int(page.evaluate("document.getElementById('equity-chart').dataset.points"))
-            _wait(page, f"Number(document.body.dataset.step) > {shown}")
+            wait_for(page, f"Number(document.body.dataset.step) > {shown}")
             now_shown = int(page.evaluate("document.body.dataset.step"))
             assert session.steps[-1] - now_shown <= 2
-            _wait(
-                page, f"Number(document.getElementById('equity-chart').dataset.points) > {points}"
-            )
+            drawn = "Number(document.getElementById('equity-chart').dataset.points)"
+            wait_for(page, f"{drawn} > {points}")
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
             # the kill button asks for a confirmation, then halts the session
@@ -168,8 +128,10 @@ def test_the_dashboard_shows_a_live_session_and_its_kill_button_halts_it(
             assert page.locator("#kill-confirm").is_visible()
             page.fill("#kill-reason", "browser drill")
             page.click("#kill-confirm-button")
-            _wait(page, "document.getElementById('kill-result').textContent.includes('accepted')")
-            _wait(page, "document.body.dataset.killed === 'true'")
+            wait_for(
+                page, "document.getElementById('kill-result').textContent.includes('accepted')"
+            )
+            wait_for(page, "document.body.dataset.killed === 'true'")
             page.screenshot(path=str(ARTIFACTS / "dashboard-killed.png"), full_page=True)
             browser.close()
     finally:

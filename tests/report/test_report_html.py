@@ -35,7 +35,11 @@ def test_small_report_has_rows_and_valid_images(make_results, tmp_path: Path) ->
     assert "generated at 2026-01-02 03:04 UTC" in page
     assert "<th>config_hash</th><td>abc123</td>" in page
     assert "out-of-sample from" in page
-    assert "<script" not in page and "http" not in page  # no JS, no external assets
+    # one script file, plotly's, copied into the run directory: nothing from a CDN
+    assert re.findall(r'<script src="([^"]+)"', page) == ["plots/plotly.min.js"]
+    assert (path.parent / "plots" / "plotly.min.js").stat().st_size > 1_000_000
+    assert not re.search(r"""(src|href)=["']https?:""", page)
+    assert 'id="equity-chart"' in page and 'id="drawdown-chart"' in page  # interactive
     images = _images(page)
     assert images == [f"plots/{name}" for name in (LEARNING_PNG, *PLOT_FILES)]
     for src in images:
@@ -96,7 +100,7 @@ def test_all_text_is_escaped(make_results, tmp_path: Path) -> None:
         res, run_id=f"run{evil}", meta={evil: evil}, risk_events=rules, trades=TradeLog.empty()
     )
     page = write_report(res, tmp_path, generated_at=evil).read_text(encoding="utf-8")
-    assert "<script" not in page
+    assert evil not in page and "</script><script>alert" not in page  # never a live tag
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<td>x&amp;y</td>" in page
 

@@ -8,14 +8,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from scarline.report.figure import new_figure
 from scarline.report.metrics import agent_metrics
 from scarline.report.plots import (
     PLOT_FILES,
-    TOP_LINES,
-    draw_population,
-    plot_drawdowns,
-    plot_equity,
     plot_risk_events,
     plot_trades,
     trade_plot_agent,
@@ -33,12 +28,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 def test_each_plot_function_returns_its_png(make_results, tmp_path: Path) -> None:
     res = make_results(n=5, t=40)
     metrics = agent_metrics(res)
-    paths = [
-        plot_equity(res, tmp_path, metrics),
-        plot_drawdowns(res, tmp_path),
-        plot_trades(res, tmp_path, metrics),
-        plot_risk_events(res, tmp_path),
-    ]
+    paths = [plot_trades(res, tmp_path, metrics), plot_risk_events(res, tmp_path)]
     assert [p.name for p in paths] == list(PLOT_FILES)
     assert all(p.parent == tmp_path for p in paths)
     assert _png_size(paths[0]) == (1000, 450)
@@ -61,16 +51,3 @@ def test_no_instruments_no_trades_no_risk_events(make_results, tmp_path: Path) -
     res = replace(res, symbols=[], close=np.zeros((10, 0)))
     for path in write_plots(res, tmp_path):
         assert _png_size(path)[0] == 1000
-
-
-def test_large_population_draws_band_and_highlights_not_every_line(make_results) -> None:
-    for n, lines, bands in ((3, 3, 0), (500, 1 + TOP_LINES + 2, 1)):
-        res = make_results(n=n, t=30)
-        metrics = agent_metrics(res)
-        _, ax = new_figure()
-        draw_population(ax, np.arange(30), res.equity, metrics)
-        # small N: every agent; large N: median + top 5 + the 2 baselines, over one 10–90 % band
-        assert len(ax.lines) == lines
-        assert len(ax.collections) == bands
-        labels = [line.get_label() for line in ax.lines]
-        assert any("buy-and-hold" in label for label in labels)

@@ -40,14 +40,15 @@ def _refresh_report(run: RunUnderTest) -> Path | None:
     """Re-write report.html (when the run has one) so it gains the Gates section."""
     if not RunDir(run.run_dir).report.is_file():
         return None
-    from scarline.outcome import run_results
+    from scarline.outcome import regime_labels_of, run_results
     from scarline.report.html import write_report
     from scarline.runner import report_meta
 
     kernel = run.replayed.kernel
     results = run_results(kernel, report_meta(run.config, run.market), run.split)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return write_report(results, run.run_dir, generated_at=stamp)
+    regimes = regime_labels_of(kernel)
+    return write_report(results, run.run_dir, generated_at=stamp, regimes=regimes)
 
 
 def gates(

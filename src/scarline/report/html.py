@@ -1,8 +1,9 @@
-"""``RUN_DIR/report.html``: one self-contained page a human reads after a run.
+"""``RUN_DIR/report.html``: the page a human reads after a run — a tearsheet.
 
-Inline CSS, no scripts, no external assets; PNGs are referenced relatively from
-``plots/``, so the run directory can be moved or archived as a whole. All text passes
-through ``html.escape``. The page is a pure function of the results plus the optional
+Inline CSS; the interactive charts use plotly's bundled script, copied to
+``plots/plotly.min.js``; PNGs are referenced relatively from ``plots/`` too, so the run
+directory can be moved or archived as a whole (no CDN, nothing fetched). All text passes
+through ``html.escape``. The page is a pure function of the run plus the optional
 ``generated_at`` line, so the same run gives the same bytes.
 """
 
@@ -13,6 +14,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 
 from scarline.diary.attribution import attribution_line, read_coverage
 from scarline.evolution.lineage import read_lineage
@@ -25,15 +28,22 @@ from scarline.report.plots import write_plots
 from scarline.report.results import OUTCOMES, RunResults
 from scarline.report.strategies import strategy_rows
 from scarline.report.style import CSS
+from scarline.report.tearsheet import (
+    VOL_NAMES,
+    Sheet,
+    copy_plotly,
+    tearsheet_html,
+    volatility_terciles,
+)
 from scarline.rundir import RunDir
 
 TABLE_ROWS = 50
 LINEAGE_PNG = "lineage.png"
 MAX_SYMBOLS_SHOWN = 30
 
+INTERACTIVE = ("equity.png", "drawdown.png")
+"""Drawn by the tearsheet as zoomable charts instead."""
 PLOT_CAPTIONS = {
-    "equity.png": "Equity curves (currency). Dotted: initial cash.",
-    "drawdown.png": "Drawdown from each agent's running peak (%).",
     "trades.png": "Fills on the first instrument (▲ buy, ▼ sell).",
     "risk_events.png": "Risk check outcomes over time, per rule.",
 }
@@ -165,6 +175,8 @@ def render_report(
     attribution: str | None = None,
     gates: str | None = None,
     learning: list[str] | None = None,
+    tearsheet: str = "",
+    script: str | None = None,
 ) -> str:
     """The page as text; ``plot_names`` are file names inside ``plots/``; a Lineage section
     showing ``plots/lineage.png`` is added when ``lineage_caption`` is given, an Attribution
@@ -172,7 +184,9 @@ def render_report(
     title = f"scarline run {results.run_id}"
     parts = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
-        f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n",
+        "" if script is None else f'<script src="{_e(script)}" charset="utf-8"></script>\n',
+        "</head>\n<body>\n",
         f"<h1>Run <code>{_e(results.run_id)}</code></h1>\n",
     ]
     if generated_at:
@@ -195,10 +209,11 @@ def render_report(
         ]
     if gates is not None:
         parts += ["<h2>Gates</h2>\n", gates]
+    parts.append(tearsheet)
     parts += ["<h2>By strategy</h2>\n", _strategies_table(results, metrics)]
     parts += ["<h2>Agents</h2>\n", _agents_table(headline(metrics, TABLE_ROWS))]
     parts.append("<h2>Plots</h2>\n")
-    for name in plot_names:
+    for name in [n for n in plot_names if n not in INTERACTIVE]:
         caption = PLOT_CAPTIONS.get(name, name)
         parts.append(
             f'<figure><img src="{RunDir.PLOTS}/{_e(name)}" alt="{_e(caption)}">'
@@ -246,7 +261,39 @@ def _gates(run_dir: Path) -> str | None:
     return gates_html(read_gate_report(source))
 
 
-def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> Path:
+def _sheet(
+    results: RunResults, run_dir: Path, regimes: tuple[np.ndarray, tuple[str, ...]] | None
+) -> Sheet:
+    index = pd.DatetimeIndex(pd.to_datetime(results.timestamps, unit="ns", utc=True))
+    equity = pd.DataFrame(results.equity, index=index, columns=results.agent_ids.tolist())
+    path = RunDir(run_dir).trades
+    trades = pq.read_table(path).to_pandas() if path.is_file() else _no_trades()
+    if regimes is None:
+        regimes = (volatility_terciles(results.close), VOL_NAMES)
+    ids = results.agent_ids.tolist()
+    kinds = results.kinds or results.policies
+    return Sheet(
+        equity=equity,
+        trades=trades,
+        kinds=dict(zip(ids, kinds, strict=True)),
+        labels=dict(zip(ids, results.policies, strict=True)),
+        periods_per_year=results.periods_per_year,
+        regimes=regimes[0],
+        regime_names=regimes[1],
+    )
+
+
+def _no_trades() -> pd.DataFrame:
+    columns = ["agent", "entry_step", "exit_step", "pnl", "fees", "open"]
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+
+
+def write_report(
+    results: RunResults,
+    run_dir: Path,
+    generated_at: str = "",
+    regimes: tuple[np.ndarray, tuple[str, ...]] | None = None,
+) -> Path:
     """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path.
 
     An evolving run's ``lineage.parquet`` (written before the report) adds a Lineage section,
@@ -258,6 +305,9 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
     metrics = agent_metrics(results)
     plots = write_plots(results, paths.plots, metrics)
     plot_learning(results, paths.plots)
+    script = copy_plotly(paths.plots)
+    turnover = dict(zip(results.agent_ids.tolist(), results.turnover.tolist(), strict=True))
+    sheet = tearsheet_html(_sheet(results, paths.root, regimes), turnover)
     caption = _write_lineage(paths.root)
     page = render_report(
         results,
@@ -268,6 +318,8 @@ def write_report(results: RunResults, run_dir: Path, generated_at: str = "") -> 
         _attribution(paths.root),
         _gates(paths.root),
         results_learning(results, metrics).sentences(),
+        sheet,
+        script,
     )
     path = paths.report
     tmp = path.with_name(path.name + ".tmp")

@@ -1,28 +1,20 @@
-"""The report's PNGs: equity, drawdowns, trade markers, risk-event timeline.
+"""The report's PNGs: trade markers and the risk-event timeline (the equity and drawdown
+charts are the tearsheet's interactive ones, :mod:`scarline.report.tearsheet`).
 
-Each function draws one figure into ``plots_dir`` and returns its path. Up to
-:data:`ALL_LINES_MAX` agents every curve is drawn; beyond that the population is a median
-line inside its 10–90 % band, with the top agents and the baselines drawn on top, so the
-plot stays readable at N = 4096.
+Each function draws one figure into ``plots_dir`` and returns its path.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
 
-from scarline.report.figure import decimated_rows, new_figure, save_png, show_message, time_axis
+from scarline.report.figure import new_figure, save_png, show_message, time_axis
 from scarline.report.metrics import AgentMetrics, agent_metrics
 from scarline.report.results import OUTCOMES, RunResults
-from scarline.report.selection import baseline_mask, select_agents
-from scarline.stats import drawdowns
 
-ALL_LINES_MAX = 12
-TOP_LINES = 5
-BASELINE_LINES = 5
 OUTCOME_COLOURS = {
     "pass": "#b0b0b0",
     "warn": "#e6b422",
@@ -31,7 +23,7 @@ OUTCOME_COLOURS = {
     "halt": "#7b3fb5",
     "kill": "#000000",
 }
-PLOT_FILES = ("equity.png", "drawdown.png", "trades.png", "risk_events.png")
+PLOT_FILES = ("trades.png", "risk_events.png")
 
 
 def _label(metrics: AgentMetrics, col: int) -> str:
@@ -49,65 +41,8 @@ def _split_line(ax: Axes, x: np.ndarray, split_step: int | None) -> None:
         )
 
 
-def draw_population(ax: Axes, x: np.ndarray, values: np.ndarray, metrics: AgentMetrics) -> None:
-    """Every agent's line (small N), or band + median + highlighted agents (large N)."""
-    n = values.shape[1]
-    if n <= ALL_LINES_MAX:
-        base = baseline_mask(metrics.policies)
-        for col in metrics.ranking():
-            fmt = "--" if base[col] else "-"
-            ax.plot(x, values[:, col], fmt, linewidth=1.2, label=_label(metrics, col))
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows (no agent alive)
-        lo, mid, hi = np.nanpercentile(values, [10, 50, 90], axis=1)
-    ax.fill_between(
-        x, lo, hi, color="#9ecae1", alpha=0.5, linewidth=0, label=f"10–90 % of {n} agents"
-    )
-    ax.plot(x, mid, color="#08519c", linewidth=1.6, label="median")
-    picked, is_base = select_agents(metrics, TOP_LINES, BASELINE_LINES)
-    for col, baseline in zip(picked.tolist(), is_base.tolist(), strict=True):
-        label = _label(metrics, col)
-        if baseline:  # baselines grey and dashed, the others in the colour cycle
-            ax.plot(x, values[:, col], "--", color="#333333", linewidth=1.1, label=label)
-        else:
-            ax.plot(x, values[:, col], "-", linewidth=1.1, label=label)
-
-
 def _legend(ax: Axes) -> None:
     ax.legend(loc="upper left", fontsize=7, framealpha=0.85, ncols=2)
-
-
-def plot_equity(results: RunResults, plots_dir: Path, metrics: AgentMetrics | None = None) -> Path:
-    """Equity curves in currency, with the initial cash as a dotted line."""
-    metrics = metrics if metrics is not None else agent_metrics(results)
-    fig, ax = new_figure()
-    x = time_axis(ax, results.timestamps)
-    rows = decimated_rows(results.n_steps)
-    draw_population(ax, x[rows], results.equity[rows], metrics)
-    ax.axhline(results.initial_cash, color="#888888", linestyle=":", linewidth=1)
-    _split_line(ax, x, results.split_step)
-    ax.set_title(f"Equity — {results.run_id}")
-    ax.set_ylabel("equity")
-    _legend(ax)
-    return save_png(fig, plots_dir / "equity.png")
-
-
-def plot_drawdowns(
-    results: RunResults, plots_dir: Path, metrics: AgentMetrics | None = None
-) -> Path:
-    """Fall from the running peak, in percent (0 at a new high, negative below)."""
-    metrics = metrics if metrics is not None else agent_metrics(results)
-    fig, ax = new_figure()
-    x = time_axis(ax, results.timestamps)
-    rows = decimated_rows(results.n_steps)
-    # drawdowns need every row (a peak may fall between kept rows), then keep the plotted rows
-    draw_population(ax, x[rows], -100.0 * drawdowns(results.equity)[rows], metrics)
-    _split_line(ax, x, results.split_step)
-    ax.set_title("Drawdown from running peak")
-    ax.set_ylabel("drawdown (%)")
-    _legend(ax)
-    return save_png(fig, plots_dir / "drawdown.png")
 
 
 def trade_plot_agent(results: RunResults, metrics: AgentMetrics) -> int | None:
@@ -203,8 +138,6 @@ def write_plots(
     """All report PNGs, in :data:`PLOT_FILES` order."""
     metrics = metrics if metrics is not None else agent_metrics(results)
     return [
-        plot_equity(results, plots_dir, metrics),
-        plot_drawdowns(results, plots_dir, metrics),
         plot_trades(results, plots_dir, metrics),
         plot_risk_events(results, plots_dir),
     ]

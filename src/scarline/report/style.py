@@ -14,4 +14,12 @@ table.meta th { font-weight: normal; color: #555; background: none; }
 .note, .generated { color: #666; font-size: 0.85em; }
 figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #eee; }
 code { background: #f4f4f4; padding: 0 0.2em; }
+table.agents, table.fit { display: block; max-width: 100%; overflow-x: auto; }
+td.agent { max-width: 22em; white-space: normal; overflow-wrap: anywhere; }
+tr.benchmark td { background: #eceff1; font-weight: 600; }
+tr.placebo td { color: #78909c; }
+tr.learner td.agent, tr.rule td.agent { font-weight: 600; }
+td.pos { color: #2e7d32; } td.neg { color: #c62828; }
+tr.trade.open td { font-style: italic; }
+.plotly-graph-div { margin: 1em 0; }
 """
