@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,8 @@ def test_an_evolving_runs_report_has_its_lineage(
     page = summary.report.read_text(encoding="utf-8")
     assert "<h2>Lineage</h2>" in page and "16 founders" in page
     assert (summary.run_dir / "plots" / "lineage.png").read_bytes()[:8] == PNG_MAGIC
+    # the tables name slots (agent ids), the lineage individuals: the page shows both
+    assert re.search(r"#\d+ q-network#\d+ \(lineage id \d+\)", page)
     # the report comes after the manifest: every artifact it lists still has its sha256
     manifest = json.loads((summary.run_dir / "manifest.json").read_text())
     assert RunDir.LINEAGE in manifest["artifacts"]

@@ -272,15 +272,32 @@ def _sheet(
         regimes = (volatility_terciles(results.close), VOL_NAMES)
     ids = results.agent_ids.tolist()
     kinds = results.kinds or results.policies
+    labels = dict(zip(ids, results.policies, strict=True))
+    for slot, lineage_id in _occupants(run_dir).items():  # an evolving run's slots
+        if slot in labels:
+            labels[slot] += f" (lineage id {lineage_id})"
     return Sheet(
         equity=equity,
         trades=trades,
         kinds=dict(zip(ids, kinds, strict=True)),
-        labels=dict(zip(ids, results.policies, strict=True)),
+        labels=labels,
         periods_per_year=results.periods_per_year,
         regimes=regimes[0],
         regime_names=regimes[1],
     )
+
+
+def _occupants(run_dir: Path) -> dict[int, int]:
+    """Agent id (slot) → lineage id of who holds it at the end, in an evolving run: the
+    tables name slots, the lineage names individuals, and the page shows both."""
+    path = RunDir(run_dir).lineage
+    if not path.is_file():
+        return {}
+    table = read_lineage(path)
+    alive = table.column("death_step").to_numpy() < 0
+    slots = table.column("slot").to_numpy()[alive]
+    ids = table.column("agent_id").to_numpy()[alive]
+    return {int(s): int(i) for s, i in zip(slots, ids, strict=True)}
 
 
 def _no_trades() -> pd.DataFrame:
