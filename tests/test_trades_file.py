@@ -142,3 +142,11 @@ def test_the_vectorized_trips_equal_the_reference(
             got.exit_value[k],
         )
         assert (trade.fees, trade.flow + mark) == (got.fees[k], got.pnl[k])
+
+
+def test_no_fills_no_trades() -> None:
+    empty = {k: np.zeros(0, dtype=np.int64) for k in ("step", "agent", "instrument", "qty")}
+    empty |= {"side": np.zeros(0, np.int8), "price": np.zeros(0, np.int64)}
+    empty["fee"] = np.zeros(0, np.int64)
+    got = trips(empty, np.array([5]), np.array([100]), 10)
+    assert got.agent.size == 0 and got.pnl.size == 0

@@ -398,7 +398,8 @@ class Kernel:
     def extend(self, market: MarketData) -> None:
         """A live session's market grew by rows: every table derived from it is rebuilt, all
         state carries on. The tables are causal and prefix-invariant, so a replay building
-        them once from the whole market sees the same values (tests/test_kernel_extend.py)."""
+        them once from the whole market sees the same values (tests/test_kernel_extend.py);
+        regimes too (the gates grow one prefix into many markets, gates/prefix.py)."""
         if market.instruments != self.market.instruments:
             raise ValueError("a market may grow by rows only, not change its instruments")
         self.market = market
@@ -408,7 +409,8 @@ class Kernel:
         if self._micro is not None:
             self._micro = microstructure_table(market, self.risk.cfg.microstructure)
         self._closes = market.close
-        self.population.extend(market)
+        self.regimes = regimes = self.regimes.extend(market)
+        self.population.extend(market, None if regimes.path is None else regimes.path.labels)
         self._tables = [g.feature_table for _, g in self.population.learners]
         self.recorder.grow(market.n_steps)
 

@@ -29,3 +29,9 @@ class DecisionTrace:
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> DecisionTrace:
+        """A copy that goes on from the same running hash (hash objects do not pickle)."""
+        out = DecisionTrace.__new__(DecisionTrace)
+        out._h, out.steps = self._h.copy(), self.steps
+        return out

@@ -146,7 +146,7 @@ def trips(
     entering = side == trade_side
     notional = lots * unit
     flow = -(side * notional + fees)
-    ends = np.append(starts[1:], key.size) - 1
+    ends = np.append(starts[1:], key.size)[: starts.size] - 1  # none without fills
     closed = after[ends] == 0
     agent, instrument = key[starts] // m, key[starts] % m
     mark = np.where(closed, 0, after[ends] * last_close.astype(np.int64)[instrument]

@@ -213,11 +213,15 @@ class Population:
             raise ValueError(f"agents[{group}] is not a q-network group: no policy to swap")
         policy.install(rows, genome)
 
-    def extend(self, market: MarketData) -> None:
+    def extend(self, market: MarketData, regime: np.ndarray | None = None) -> None:
         """The market grew by rows (a live session): every group rebuilds its causal
-        tables from it; decisions so far and all state carry on."""
+        tables from it (``regime``: the grown market's macro regime, for regime heads);
+        decisions so far and all state carry on."""
         for group in self.groups:
-            group.extend(market)
+            if isinstance(group, QAgents):
+                group.extend(market, regime)
+            else:
+                group.extend(market)
 
     def decide(self, t: int) -> np.ndarray:
         if len(self.groups) == 1:

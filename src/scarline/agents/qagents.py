@@ -173,10 +173,14 @@ class QAgents:
         """Stop learning and exploring from ``step`` (the out-of-sample part of a run)."""
         self.frozen_from = step
 
-    def extend(self, market: MarketData) -> None:
-        """The market grew by rows (a live session): rebuild the causal feature table."""
+    def extend(self, market: MarketData, regime: np.ndarray | None = None) -> None:
+        """The market grew by rows (a live session): rebuild the causal feature table, and
+        with regime heads take the macro regime of the grown market (``regime``)."""
         self.features = market_features(market, self.features_cfg)
         self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
+        if self._regime is not None and regime is not None:
+            self._regime = np.ascontiguousarray(regime, dtype=np.int64)
+            self.learner.head_of_t = torch.from_numpy(self._regime)
 
     @property
     def feature_table(self) -> torch.Tensor:

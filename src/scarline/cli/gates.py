@@ -77,17 +77,36 @@ def gates(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the whole report as one JSON object.")
     ] = False,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="Where the independent re-runs (permutations, folds, cost variants, cuts, "
+            "lags) execute: serial, process (local worker processes) or ray. The report is "
+            "the same on every executor.",
+        ),
+    ] = "process",
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes (default: the machine's cores)."),
+    ] = None,
 ) -> None:
     """Judge agents of a finished run with the gates G0–G4 and write gates.json.
 
     The gates: G0 DataTruth, G1 ReplayParity, G2 Anti-overfit, G3 Robustness and
     G4 Deployability. Writes RUN_DIR/gates.json (its sha256 into manifest.json) and a Gates
     section in report.html. Exit 0 when every judged agent passes every gate, 1 when any
-    fails, 2 on bad input (run directory, --agents, --only, thresholds file).
+    fails, 2 on bad input (run directory, --agents, --only, thresholds file, --executor).
+
+    The re-runs the gates make (block permutations, walk-forward folds, cost variants,
+    data cuts, lags) are independent: by default they run in parallel on local worker
+    processes, one per core (--executor process); --executor serial runs them one after
+    another, --executor ray on Ray.
     """
     require_run_dir(run_dir)
     from scarline.errors import ConfigError
     from scarline.gates.config import load_gates_config
+    from scarline.gates.executor import executor_for
     from scarline.gates.runner import run_gates, write_gate_report
     from scarline.gates.subject import GateInputError, load_run_under_test
     from scarline.report.gates_section import gates_table
@@ -96,6 +115,7 @@ def gates(
         cfg = load_gates_config(thresholds)
     except ConfigError as err:  # bad input (exit 2), not a failed gate (exit 1)
         raise GateInputError(str(err)) from None
+    pool = executor_for(executor, workers)  # a bad name fails here, before the replay
     with _progress() as progress:
         task = progress.add_task("replaying the run (G1)", total=None)
 
@@ -103,7 +123,7 @@ def gates(
             progress.update(task, description=message)
 
         run = load_run_under_test(run_dir)
-        report = run_gates(run_dir, agents, cfg, only, tick, run=run)
+        report = run_gates(run_dir, agents, cfg, only, tick, run=run, executor=pool)
         tick("writing gates.json and the report")
         sha = write_gate_report(run_dir, report)
         html = _refresh_report(run)

@@ -22,13 +22,14 @@ import msgspec
 import numpy as np
 
 from scarline.agents.config import QNetGroup
-from scarline.agents.qagents import QAgents
-from scarline.gates import evidence
+from scarline.gates import evidence, prefix
 from scarline.gates.context import GateContext, Verdict
-from scarline.gates.frozen import Candidate, Play, run_kernel
+from scarline.gates.frozen import Play, bar_returns
+from scarline.gates.jobs import FrozenJob, RetrainJob
 from scarline.gates.lookahead import time_shift
 from scarline.gates.plausibility import plausibility
-from scarline.gates.transforms import block_permuted
+from scarline.gates.prefix import PermutedJob, prefix_key
+from scarline.gates.transforms import block_order
 from scarline.report.gate_report import AntiOverfit
 from scarline.stats import sharpe
 
@@ -65,17 +66,39 @@ def random_entry(ctx: GateContext) -> list[Verdict]:
     return out
 
 
+def permutation_jobs(ctx: GateContext, reuse: bool = True) -> dict[str, PermutedJob]:
+    """One job per block permutation, in draw order; all share the real market's rows
+    before ``start``, stepped once per process (:mod:`scarline.gates.prefix`)."""
+    th = ctx.thresholds.G2
+    rng = ctx.rng("block-permutation")
+    plays = tuple(ctx.plays)
+    key = prefix_key(ctx.config, ctx.market, ctx.plays, ctx.start)
+    block = th.permutation_block
+    return {
+        f"permutation:{i}": PermutedJob(
+            key,
+            ctx.config,
+            ctx.market,
+            plays,
+            ctx.start,
+            block,
+            block_order(ctx.market, block, rng, ctx.start),
+            reuse,
+        )
+        for i in range(th.permutations)
+    }
+
+
 def block_permutation(ctx: GateContext) -> list[Verdict]:
     """Shuffle blocks of the evaluated bars' returns (exogenous columns stay in place) and
     re-run: the candidate must beat the ``placebo_quantile`` of the permuted Sharpes. The
     permutation p = (1 + #{permuted Sharpe >= Sharpe}) / (1 + n) is reported beside it."""
     th = ctx.thresholds.G2
-    rng = ctx.rng("block-permutation")
-    permuted = np.empty((th.permutations, len(ctx.candidates)))
-    for i in range(th.permutations):
-        ctx.tick(f"block permutation {i + 1}/{th.permutations}")
-        market = block_permuted(ctx.market, th.permutation_block, rng, start=ctx.start)
-        permuted[i] = sharpe(ctx.returns(market=market))
+    jobs = permutation_jobs(ctx)
+    note = f"block permutations ({th.permutations}, {ctx.executor.name} x{ctx.executor.workers})"
+    runs = ctx.results(jobs, note)
+    prefix.forget()  # this process's copy of the shared prefix, if it stepped one
+    permuted = np.stack([sharpe(bar_returns(runs[name], ctx.start)) for name in jobs])
     out: list[Verdict] = []
     for k, base in enumerate(ctx.base_sharpe):
         p = (1 + int((permuted[:, k] >= base).sum())) / (1 + th.permutations)
@@ -94,21 +117,33 @@ def block_permutation(ctx: GateContext) -> list[Verdict]:
     return out
 
 
+def shuffle_jobs(ctx: GateContext) -> dict[str, RetrainJob]:
+    """Per learned candidate group (when enabled): the whole group re-trained on shuffled
+    rewards."""
+    if not ctx.thresholds.G2.label_shuffle:
+        return {}
+    jobs: dict[str, RetrainJob] = {}
+    for group in sorted({c.group for c in ctx.candidates if c.learned}):
+        source = ctx.config.agents[group]
+        assert isinstance(source, QNetGroup)
+        placebo = source.model_copy(
+            update={"qnet": source.qnet.model_copy(update={"shuffle_rewards": True})}
+        )
+        config = ctx.config.model_copy(update={"agents": [placebo]})
+        jobs[f"shuffled:{group}"] = RetrainJob(config, ctx.market, group)
+    return jobs
+
+
 def _retrained_shuffled(ctx: GateContext, group: int) -> np.ndarray:
     """Per-bar Sharpes of a whole learning group re-trained on shuffled rewards, then
     evaluated frozen exactly like the candidates."""
-    source = ctx.config.agents[group]
-    assert isinstance(source, QNetGroup)
-    placebo = source.model_copy(
-        update={"qnet": source.qnet.model_copy(update={"shuffle_rewards": True})}
-    )
-    ctx.tick(f"label shuffle: retraining agents[{group}] on shuffled rewards")
-    kernel = run_kernel(ctx.config.model_copy(update={"agents": [placebo]}), ctx.market)
-    agents = kernel.population.groups[0]
-    assert isinstance(agents, QAgents)
-    plays = [Play(Candidate.learner(i, group, i, agents)) for i in range(agents.n_agents)]
-    ctx.tick("label shuffle: frozen evaluation")
-    return sharpe(ctx.returns(plays=plays))
+    name = f"shuffled:{group}"
+    note = f"label shuffle: retraining agents[{group}] on shuffled rewards"
+    agents = ctx.results({name: shuffle_jobs(ctx)[name]}, note)[name]
+    plays = [Play(c) for c in agents]
+    job = {f"{name}:frozen": ctx.frozen_job(plays=plays)}
+    (returns,) = ctx.frozen_returns(job, "label shuffle: frozen evaluation").values()
+    return sharpe(returns)
 
 
 def label_shuffle(ctx: GateContext) -> list[Verdict]:
@@ -141,10 +176,9 @@ def label_shuffle(ctx: GateContext) -> list[Verdict]:
     return out
 
 
-def feature_ablation(ctx: GateContext) -> list[Verdict]:
-    """Learned agents only: switch each used feature off (its genome mask bit) and re-run.
-    Informative: which feature carries the edge (the largest drop in Sharpe), and how much
-    of it."""
+def _ablated(ctx: GateContext) -> tuple[list[Play], list[tuple[int, str]]]:
+    """Every used feature of every learned candidate switched off in turn: the plays and,
+    per play, its candidate and feature."""
     plays: list[Play] = []
     owners: list[tuple[int, str]] = []
     for k, c in enumerate(ctx.candidates):
@@ -157,10 +191,24 @@ def feature_ablation(ctx: GateContext) -> list[Verdict]:
                 mask = tuple(m and i != f for i, m in enumerate(c.genome.feature_mask))
                 plays.append(Play(c, msgspec.structs.replace(c.genome, feature_mask=mask)))
                 owners.append((k, name))
+    return plays, owners
+
+
+def ablation_jobs(ctx: GateContext) -> dict[str, FrozenJob]:
+    """One batched frozen run of every ablated variant (none without learned candidates)."""
+    plays, _ = _ablated(ctx)
+    return {"ablation": ctx.frozen_job(plays=plays)} if plays else {}
+
+
+def feature_ablation(ctx: GateContext) -> list[Verdict]:
+    """Learned agents only: switch each used feature off (its genome mask bit) and re-run.
+    Informative: which feature carries the edge (the largest drop in Sharpe), and how much
+    of it."""
+    plays, owners = _ablated(ctx)
     ablated = np.zeros(0)
     if plays:
-        ctx.tick(f"feature ablation ({len(plays)} variants)")
-        ablated = sharpe(ctx.returns(plays=plays))
+        note = f"feature ablation ({len(plays)} variants)"
+        ablated = sharpe(ctx.frozen_returns(ablation_jobs(ctx), note)["ablation"])
     out: list[Verdict] = []
     for k, c in enumerate(ctx.candidates):
         if c.genome is None:

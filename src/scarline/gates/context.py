@@ -2,15 +2,19 @@
 frozen evaluation on the real market (computed once) and the baselines.
 
 Each check is a function ``(GateContext) -> list[dict]``: one JSON-ready verdict per
-candidate (figures plus ``"pass"``), in candidate order.
+candidate (figures plus ``"pass"``), in candidate order. The kernel runs a check needs are
+named jobs (:mod:`scarline.gates.jobs`) run through the context's executor and kept by name,
+so the runner can start every independent run of the wanted gates in one batch
+(:mod:`scarline.gates.plan`) and each check then finds its results ready.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -18,15 +22,9 @@ from scarline.agents.config import BuyAndHoldGroup, QNetGroup, RandomEntryGroup
 from scarline.config import RunConfig
 from scarline.gates.clusters import Clusters, cluster_trials
 from scarline.gates.config import GatesConfig
-from scarline.gates.frozen import (
-    Candidate,
-    FrozenRun,
-    Play,
-    bar_returns,
-    frozen_equity,
-    frozen_run,
-    run_kernel,
-)
+from scarline.gates.executor import GateExecutor, SerialExecutor
+from scarline.gates.frozen import Candidate, FrozenRun, Play, bar_returns, frozen_equity
+from scarline.gates.jobs import FrozenJob, Job, KernelJob, run_job
 from scarline.gates.subject import RunUnderTest
 from scarline.market.frame import MarketData
 from scarline.stats import sharpe
@@ -57,7 +55,9 @@ class GateContext:
     # the candidates were chosen on in-sample bars only and are judged on held-out bars:
     # the only search the evaluated bars saw is the choice among the candidates themselves
     holdout: bool = False
+    executor: GateExecutor = field(default_factory=SerialExecutor)
     _clusters: dict[int, Clusters] = field(default_factory=dict, init=False, repr=False)
+    _results: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def plays(self) -> list[Play]:
@@ -80,6 +80,40 @@ class GateContext:
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
         return np.random.default_rng([self.thresholds.seed, key])
 
+    def results(self, jobs: Mapping[str, Job], note: str | None = None) -> dict[str, Any]:
+        """Each named job's result: those not run yet run now, together, on the executor
+        (``note``: the progress message; default one naming the batch)."""
+        missing = {name: job for name, job in jobs.items() if name not in self._results}
+        if missing:
+            ex = self.executor
+            self.tick(note or f"{len(missing)} independent runs ({ex.name} x{ex.workers})")
+            done = ex.map(run_job, list(missing.values()))
+            self._results.update(zip(missing, done, strict=True))
+        return {name: self._results[name] for name in jobs}
+
+    def frozen_job(
+        self,
+        plays: list[Play] | None = None,
+        market: MarketData | None = None,
+        config: RunConfig | None = None,
+        log: bool = False,
+    ) -> FrozenJob:
+        """The frozen run of ``plays`` (default: the candidates) on ``market`` under
+        ``config`` (defaults: the run's)."""
+        return FrozenJob(
+            config or self.config,
+            market or self.market,
+            tuple(self.plays if plays is None else plays),
+            log,
+        )
+
+    def frozen_returns(
+        self, jobs: dict[str, FrozenJob], note: str | None = None
+    ) -> dict[str, np.ndarray]:
+        """``[W, K]`` per-bar returns over the evaluated bars of each named frozen job."""
+        runs = self.results(jobs, note)
+        return {name: bar_returns(run.equity, self.start) for name, run in runs.items()}
+
     def returns(
         self,
         plays: list[Play] | None = None,
@@ -98,8 +132,7 @@ class GateContext:
     def frozen(self) -> FrozenRun:
         """The candidates frozen on the real market, with their decision log: the reference
         everywhere (the truncation test compares its log with the cut runs')."""
-        self.tick("frozen evaluation")
-        return frozen_run(self.config, self.market, self.plays)
+        return self.results({"frozen": self.frozen_job(log=True)}, "frozen evaluation")["frozen"]
 
     @cached_property
     def base_equity(self) -> np.ndarray:
@@ -114,9 +147,10 @@ class GateContext:
     def base_sharpe(self) -> np.ndarray:
         return sharpe(self.base)
 
-    @cached_property
-    def _baselines(self) -> dict[int, Baselines]:
-        out: dict[int, Baselines] = {}
+    def baseline_jobs(self) -> dict[str, Job]:
+        """Per candidate source group: one run of buy-and-hold and the random-entry placebos
+        trading its universe with its sizing."""
+        jobs: dict[str, Job] = {}
         n = self.thresholds.G2.placebo_agents
         for group in sorted({c.group for c in self.candidates}):
             source = self.config.agents[group]
@@ -134,11 +168,15 @@ class GateContext:
                     "report": False,
                 }
             )
-            self.tick("baselines")
-            kernel = run_kernel(cfg, self.market)
-            assert kernel.recorder.equity is not None
-            r = bar_returns(kernel.recorder.equity.astype(np.float64), self.start)
-            out[group] = Baselines(buy_and_hold=r[:, 0], placebos=r[:, 1:])
+            jobs[f"baselines:{group}"] = KernelJob(cfg, self.market)
+        return jobs
+
+    @cached_property
+    def _baselines(self) -> dict[int, Baselines]:
+        out: dict[int, Baselines] = {}
+        for name, equity in self.results(self.baseline_jobs(), "baselines").items():
+            r = bar_returns(equity, self.start)
+            out[int(name.split(":")[1])] = Baselines(buy_and_hold=r[:, 0], placebos=r[:, 1:])
         return out
 
     def baselines(self, candidate: Candidate) -> Baselines:

@@ -22,7 +22,6 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.events import Decision, Event
 from scarline.evolution.genome import Genome, policy_hash
-from scarline.journal import HashOnlyWal
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.operator import ReplayOperator
@@ -78,13 +77,45 @@ EVALUATION_IDS = SessionIds("gates", "g")
 """The ids of every kernel run here (nothing is written, so they only need to be fixed)."""
 
 
+class CountingJournal:
+    """A journal that only numbers records: no gate reads a re-run's WAL head, so nothing is
+    encoded or hashed (that cost ~8 % of a frozen run). Its head is empty."""
+
+    __slots__ = ("next_seq",)
+
+    def __init__(self) -> None:
+        self.next_seq = 0
+
+    def append(self, event: Event, ts: int) -> int:
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        return seq
+
+    @property
+    def head(self) -> str:
+        return ""
+
+
+def traded_regimes(config: RunConfig) -> RunConfig:
+    """``config`` with the HMM off when nothing trades on it (no group has regime heads and
+    the router is off): then the regime only labels journal records no gate reads, and its
+    rolling refits (seconds per run) change no equity."""
+    regime = config.regime
+    heads = any(isinstance(g, QNetGroup) and g.qnet.regime_heads for g in config.agents)
+    if not regime.hmm.enabled or heads or regime.router.enabled:
+        return config
+    hmm = regime.hmm.model_copy(update={"enabled": False})
+    return config.model_copy(update={"regime": regime.model_copy(update={"hmm": hmm})})
+
+
 def unrecorded_kernel(
     config: RunConfig, market: MarketData, journal: Journal | None = None
 ) -> Kernel:
-    """A kernel for ``config`` on ``market`` that writes nothing: its journal only hashes
-    (``journal``, default a :class:`HashOnlyWal`), no operator input ever kills it."""
-    sink = journal if journal is not None else HashOnlyWal(EVALUATION_IDS.run_id)
-    return kernel_for(config, market, EVALUATION_IDS, sink, ReplayOperator([]))
+    """A kernel for ``config`` on ``market`` that writes nothing (``journal``, default a
+    :class:`CountingJournal`), computes no regime nothing trades on (:func:`traded_regimes`),
+    and that no operator input ever kills."""
+    sink = journal if journal is not None else CountingJournal()
+    return kernel_for(traded_regimes(config), market, EVALUATION_IDS, sink, ReplayOperator([]))
 
 
 def run_kernel(config: RunConfig, market: MarketData) -> Kernel:
@@ -137,13 +168,13 @@ def frozen_config(config: RunConfig, plays: list[Play]) -> tuple[RunConfig, list
 
 
 class DecisionLog:
-    """A hash-only journal that also keeps, per step, what each agent decided (its changed
+    """A counting journal that also keeps, per step, what each agent decided (its changed
     cells) and the hash of the inputs: the signals and indicator values the truncation test
     compares."""
 
     def __init__(self, record: bool = True) -> None:
         self.record = record
-        self.inner = HashOnlyWal("gates")
+        self.inner = CountingJournal()
         self.cells: dict[tuple[int, int], bytes] = {}  # (step, agent) -> its changed cells
         self.inputs: dict[int, str] = {}  # step -> features_hash
 
@@ -196,14 +227,13 @@ def frozen_equity(config: RunConfig, market: MarketData, plays: list[Play]) -> n
     return frozen_run(config, market, plays, record=False).equity
 
 
-def frozen_run(
-    config: RunConfig, market: MarketData, plays: list[Play], record: bool = True
-) -> FrozenRun:
-    """:func:`frozen_equity` with the decision log (for the truncation test; with
-    ``record=False`` the log stays empty: recording costs a little per decided agent)."""
+def frozen_kernel(
+    config: RunConfig, market: MarketData, plays: list[Play], journal: Journal | None = None
+) -> tuple[Kernel, list[int]]:
+    """The frozen kernel of ``plays`` on ``market`` (not yet run) and each play's agent row
+    in it."""
     cfg, where = frozen_config(config, plays)
-    log = DecisionLog(record)
-    kernel = unrecorded_kernel(cfg, market, log)
+    kernel = unrecorded_kernel(cfg, market, journal)
     population = kernel.population
     for index, group in enumerate(population.groups):
         if not isinstance(group, QAgents):
@@ -214,11 +244,25 @@ def frozen_run(
         instruments = np.array([p.candidate.instrument or 0 for p, _ in mine], dtype=np.int64)
         group.load_genomes([g for g in genomes if g is not None], instruments)
         group.freeze_at(0)
-    kernel.run()
     starts = np.cumsum([0, *(g.n_agents for g in population.groups)])
-    columns = [int(starts[g]) + row for g, row in where]
+    return kernel, [int(starts[g]) + row for g, row in where]
+
+
+def play_equity(kernel: Kernel, columns: list[int]) -> np.ndarray:
+    """``float64[T, K]``: the equity of a finished frozen kernel's play rows."""
     assert kernel.recorder.equity is not None
-    return FrozenRun(kernel.recorder.equity[:, columns].astype(np.float64), columns, log)
+    return kernel.recorder.equity[:, columns].astype(np.float64)
+
+
+def frozen_run(
+    config: RunConfig, market: MarketData, plays: list[Play], record: bool = True
+) -> FrozenRun:
+    """:func:`frozen_equity` with the decision log (for the truncation test; with
+    ``record=False`` the log stays empty: recording costs a little per decided agent)."""
+    log = DecisionLog(record)
+    kernel, columns = frozen_kernel(config, market, plays, log if record else log.inner)
+    kernel.run()
+    return FrozenRun(play_equity(kernel, columns), columns, log)
 
 
 def bar_returns(equity: np.ndarray, start: int) -> np.ndarray:

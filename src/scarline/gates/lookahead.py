@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scarline.gates.context import GateContext, Verdict
-from scarline.gates.frozen import frozen_run
+from scarline.gates.jobs import FrozenJob
 from scarline.gates.transforms import lagged_exog, truncated
 from scarline.stats import sharpe
 
@@ -44,18 +44,42 @@ def half_life(lags: Sequence[int], sharpes: Sequence[float]) -> float | None:
     return None
 
 
-def _truncation(ctx: GateContext) -> tuple[list[int], list[int | None]]:
-    """The cut points and, per candidate, the first bar whose decision (or, for learned
-    agents, the decision inputs) changed when the data was cut; None: none changed."""
+def _cuts(ctx: GateContext) -> list[int]:
     t = ctx.market.n_steps
     n_cuts = ctx.thresholds.G2.truncation_cuts
     cuts = sorted({int(c) for c in np.linspace(ctx.start, t, n_cuts + 2)[1:-1]})
-    cuts = [c for c in cuts if 2 <= c < t]
+    return [c for c in cuts if 2 <= c < t]
+
+
+def truncation_jobs(ctx: GateContext) -> dict[str, FrozenJob]:
+    """The candidates frozen, with their decision logs, on the data cut at each cut point
+    (and on the whole data: the reference)."""
+    jobs = {"frozen": ctx.frozen_job(log=True)}
+    for cut in _cuts(ctx):
+        jobs[f"cut:{cut}"] = ctx.frozen_job(market=truncated(ctx.market, cut), log=True)
+    return jobs
+
+
+def lag_jobs(ctx: GateContext) -> dict[str, FrozenJob]:
+    """One batched frozen run per lag with every exogenous column late; none without
+    exogenous columns."""
+    if not ctx.market.exog_names:
+        return {}
+    return {
+        f"lag:{lag}": ctx.frozen_job(market=lagged_exog(ctx.market, lag))
+        for lag in ctx.thresholds.G2.lag_bars
+    }
+
+
+def _truncation(ctx: GateContext) -> tuple[list[int], list[int | None]]:
+    """The cut points and, per candidate, the first bar whose decision (or, for learned
+    agents, the decision inputs) changed when the data was cut; None: none changed."""
+    cuts = _cuts(ctx)
+    runs = ctx.results(truncation_jobs(ctx), "time shift: data cuts")
     full = ctx.frozen
     diverged: list[int | None] = [None] * len(ctx.candidates)
     for cut in cuts:
-        ctx.tick(f"time shift: data cut at bar {cut}")
-        cut_run = frozen_run(ctx.config, truncated(ctx.market, cut), ctx.plays)
+        cut_run = runs[f"cut:{cut}"]
         inputs = full.log.first_input_difference(cut_run.log, cut)
         for k, c in enumerate(ctx.candidates):
             first = full.log.first_difference(cut_run.log, full.rows[k], cut)
@@ -68,15 +92,13 @@ def _truncation(ctx: GateContext) -> tuple[list[int], list[int | None]]:
 
 
 def _lagged_sharpes(ctx: GateContext) -> np.ndarray | None:
-    """``[len(lag_bars), K]`` Sharpes with every exogenous column late (one batched frozen
-    run per lag); None without exogenous columns."""
-    if not ctx.market.exog_names:
+    """``[len(lag_bars), K]`` Sharpes with every exogenous column late; None without
+    exogenous columns."""
+    jobs = lag_jobs(ctx)
+    if not jobs:
         return None
-    out = []
-    for lag in ctx.thresholds.G2.lag_bars:
-        ctx.tick(f"time shift: exogenous columns {lag} bar(s) late")
-        out.append(sharpe(ctx.returns(market=lagged_exog(ctx.market, lag))))
-    return np.asarray(out)
+    returns = ctx.frozen_returns(jobs)
+    return np.asarray([sharpe(returns[name]) for name in jobs])
 
 
 def _lag_figures(lags: list[int], sharpes: np.ndarray) -> Verdict:

@@ -12,7 +12,8 @@ from scarline.evolution.genome import Genome
 from scarline.features.price import log_prices, log_return
 from scarline.features.window import window_mean
 from scarline.gates.context import GateContext, Verdict
-from scarline.gates.frozen import Play, bar_returns, run_kernel, total_return
+from scarline.gates.frozen import Play, bar_returns, total_return
+from scarline.gates.jobs import FrozenJob, KernelJob
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.regime.stage import market_regimes
 from scarline.stats import sharpe
@@ -29,6 +30,28 @@ def _figures(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sharpe(returns), total_return(returns)
 
 
+def _folds(ctx: GateContext) -> tuple[int, int]:
+    """``(train, test)`` bars of each walk-forward fold."""
+    th = ctx.thresholds.G3
+    t = ctx.market.n_steps
+    train = int(t * th.walk_forward_train_share)
+    return train, (t - train) // th.walk_forward_folds
+
+
+def fold_jobs(ctx: GateContext) -> dict[str, KernelJob]:
+    """One whole run per walk-forward fold (none when the bars are too few)."""
+    train, test = _folds(ctx)
+    if train < 2 or test < 2:
+        return {}
+    evaluation = ctx.config.evaluation.model_copy(update={"oos_fraction": test / (train + test)})
+    cfg = ctx.config.model_copy(update={"evaluation": evaluation, "report": False})
+    agents = tuple(c.agent for c in ctx.candidates)
+    return {
+        f"fold:{i}": KernelJob(cfg, ctx.market.slice(i * test, i * test + train + test), agents)
+        for i in range(ctx.thresholds.G3.walk_forward_folds)
+    }
+
+
 def walk_forward(ctx: GateContext) -> list[Verdict]:
     """Rolling train/test: re-run the whole run config on a window of ``train`` bars
     followed by ``test`` bars (learning agents learn and explore on the first part only,
@@ -36,28 +59,21 @@ def walk_forward(ctx: GateContext) -> list[Verdict]:
     id is scored on every test part."""
     th = ctx.thresholds.G3
     t = ctx.market.n_steps
-    train = int(t * th.walk_forward_train_share)
-    test = (t - train) // th.walk_forward_folds
-    if train < 2 or test < 2:
+    train, test = _folds(ctx)
+    jobs = fold_jobs(ctx)
+    if not jobs:
         return [
             {"error": f"{t} bars are too few for {th.walk_forward_folds} folds", "pass": False}
             for _ in ctx.candidates
         ]
     agents = [c.agent for c in ctx.candidates]
+    runs = ctx.results(jobs, f"walk-forward folds ({th.walk_forward_folds})")
     folds: list[dict[str, object]] = []
     sharpes = np.zeros((th.walk_forward_folds, len(agents)))
     returns = np.zeros_like(sharpes)
     for i in range(th.walk_forward_folds):
         lo = i * test
-        ctx.tick(f"walk-forward fold {i + 1}/{th.walk_forward_folds}")
-        evaluation = ctx.config.evaluation.model_copy(
-            update={"oos_fraction": test / (train + test)}
-        )
-        cfg = ctx.config.model_copy(update={"evaluation": evaluation, "report": False})
-        kernel = run_kernel(cfg, ctx.market.slice(lo, lo + train + test))
-        assert kernel.recorder.equity is not None
-        r = bar_returns(kernel.recorder.equity[:, agents].astype(np.float64), train)
-        sharpes[i], returns[i] = _figures(r)
+        sharpes[i], returns[i] = _figures(bar_returns(runs[f"fold:{i}"], train))
         folds.append({"train": [lo, lo + train], "test": [lo + train, lo + train + test]})
     out: list[Verdict] = []
     for k in range(len(agents)):
@@ -84,15 +100,32 @@ def _with_execution(config: RunConfig, **changes: object) -> RunConfig:
     return config.model_copy(update={"execution": execution})
 
 
+def _fee_bps(ctx: GateContext) -> float:
+    th = ctx.thresholds.G3
+    return max(ctx.config.execution.fees.bps * th.fees_factor, th.fees_floor_bps)
+
+
+def cost_jobs(ctx: GateContext) -> dict[str, FrozenJob]:
+    """The candidates frozen under higher fees and under each extra slippage."""
+    th = ctx.thresholds.G3
+    fees = ctx.config.execution.fees
+    changed = {"bps": _fee_bps(ctx), "minimum": fees.minimum * th.fees_factor}
+    jobs = {"fees": ctx.frozen_job(config=_with_execution(ctx.config, fees=changed))}
+    base_bps = ctx.config.execution.slippage.fixed_bps
+    for extra in th.slippage_bps:
+        cfg = _with_execution(ctx.config, slippage={"fixed_bps": base_bps + extra})
+        jobs[f"slippage:{extra!r}"] = ctx.frozen_job(config=cfg)
+    return jobs
+
+
 def fees_x2(ctx: GateContext) -> list[Verdict]:
     """Cost sensitivity: fees x ``fees_factor`` (at least ``fees_floor_bps``: doubling zero
     proves nothing); the candidate must still make money."""
     th = ctx.thresholds.G3
     fees = ctx.config.execution.fees
-    bps = max(fees.bps * th.fees_factor, th.fees_floor_bps)
-    cfg = _with_execution(ctx.config, fees={"bps": bps, "minimum": fees.minimum * th.fees_factor})
-    ctx.tick(f"fees x{th.fees_factor:g}")
-    s, r = _figures(ctx.returns(config=cfg))
+    bps = _fee_bps(ctx)
+    returns = ctx.frozen_returns(cost_jobs(ctx), f"fees x{th.fees_factor:g} and slippage")
+    s, r = _figures(returns["fees"])
     base_s, base_r = _figures(ctx.base)
     return [
         {
@@ -111,12 +144,8 @@ def fees_x2(ctx: GateContext) -> list[Verdict]:
 def slippage(ctx: GateContext) -> list[Verdict]:
     """Slippage sweep: +X bps on every fill; still profitable up to ``slippage_pass_bps``."""
     th = ctx.thresholds.G3
-    base_bps = ctx.config.execution.slippage.fixed_bps
-    sweep: list[tuple[float, np.ndarray, np.ndarray]] = []
-    for extra in th.slippage_bps:
-        ctx.tick(f"slippage +{extra:g} bps")
-        cfg = _with_execution(ctx.config, slippage={"fixed_bps": base_bps + extra})
-        sweep.append((extra, *_figures(ctx.returns(config=cfg))))
+    returns = ctx.frozen_returns(cost_jobs(ctx), "slippage sweep")
+    sweep = [(extra, *_figures(returns[f"slippage:{extra!r}"])) for extra in th.slippage_bps]
     out: list[Verdict] = []
     for k in range(len(ctx.candidates)):
         needed = [r[k] > 0 for extra, _, r in sweep if extra <= th.slippage_pass_bps]
@@ -187,10 +216,9 @@ def perturbed(genome: Genome, scale: float, rng: np.random.Generator) -> Genome:
     return msgspec.structs.replace(genome, weights=tuple(weights))
 
 
-def perturbation(ctx: GateContext) -> list[Verdict]:
-    """Learned agents only: the median Sharpe of ``perturbations`` copies with slightly
-    noisy weights keeps ``perturbation_min_retention`` of the Sharpe (an edge on a knife's
-    edge of parameter space is a fitted accident)."""
+def perturbation_jobs(ctx: GateContext) -> dict[str, FrozenJob]:
+    """One batched frozen run of ``perturbations`` noisy copies of each learned candidate
+    (drawn from the check's own generator: the same copies every time)."""
     th = ctx.thresholds.G3
     rng = ctx.rng("perturbation")
     plays = [
@@ -199,10 +227,20 @@ def perturbation(ctx: GateContext) -> list[Verdict]:
         if c.genome is not None
         for _ in range(th.perturbations)
     ]
+    return {"perturbation": ctx.frozen_job(plays=plays)} if plays else {}
+
+
+def perturbation(ctx: GateContext) -> list[Verdict]:
+    """Learned agents only: the median Sharpe of ``perturbations`` copies with slightly
+    noisy weights keeps ``perturbation_min_retention`` of the Sharpe (an edge on a knife's
+    edge of parameter space is a fitted accident)."""
+    th = ctx.thresholds.G3
+    jobs = perturbation_jobs(ctx)
     scores = np.zeros(0)
-    if plays:
-        ctx.tick(f"parameter perturbations ({len(plays)} variants)")
-        scores = sharpe(ctx.returns(plays=plays))
+    if jobs:
+        n = len(jobs["perturbation"].plays)
+        note = f"parameter perturbations ({n} variants)"
+        scores = sharpe(ctx.frozen_returns(jobs, note)["perturbation"])
     out: list[Verdict] = []
     i = 0
     for k, c in enumerate(ctx.candidates):

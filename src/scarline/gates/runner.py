@@ -26,7 +26,9 @@ from scarline.gates import anti_overfit, robustness
 from scarline.gates.config import GatesConfig
 from scarline.gates.context import GateContext, Verdict
 from scarline.gates.deploy import DeployThresholds, deployability, risk_limits
+from scarline.gates.executor import GateExecutor, SerialExecutor
 from scarline.gates.frozen import Candidate
+from scarline.gates.plan import run_ahead
 from scarline.gates.subject import (
     GateInputError,
     RunUnderTest,
@@ -166,10 +168,12 @@ def run_gates(
     only: Iterable[str] | None = None,
     tick: Callable[[str], None] | None = None,
     run: RunUnderTest | None = None,
+    executor: GateExecutor | None = None,
 ) -> GateReport:
     """The gate report of ``run_dir``; nothing is written. ``run``: the run
     already replayed by :func:`scarline.gates.subject.load_run_under_test` (else it is
-    replayed here)."""
+    replayed here). ``executor``: where the independent re-runs go (default: here, one after
+    another; the report is the same on any executor); it is closed at the end."""
     cfg = thresholds or GatesConfig()
     wanted = set(GATE_NAMES) if only is None else {g.upper() for g in only}
     if unknown := wanted - set(GATE_NAMES):
@@ -180,18 +184,23 @@ def run_gates(
         run = load_run_under_test(run_dir)
     candidates = select(run, agents or [])
     holdout = run.split is not None and chosen_in_sample(agents or [])
-    ctx = GateContext(run, candidates, cfg, say, holdout=holdout)
+    ex = executor or SerialExecutor()
+    ctx = GateContext(run, candidates, cfg, say, holdout=holdout, executor=ex)
     n = len(candidates)
 
     def truth() -> list[DataTruth]:
         say("data truth (G0)")
         return [data_truth(run, cfg)] * n
 
-    g0 = _judged("G0", wanted, n, DataTruth, truth)
-    g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(run)] * n)
-    g2 = _judged("G2", wanted, n, AntiOverfit, lambda: anti_overfit.anti_overfit(ctx))
-    g3 = _judged("G3", wanted, n, Robustness, lambda: robust(ctx))
-    g4 = _judged("G4", wanted, n, Deployability, lambda: deployable(ctx))
+    try:
+        run_ahead(ctx, wanted)  # every independent re-run of G2 and G3, in one batch
+        g0 = _judged("G0", wanted, n, DataTruth, truth)
+        g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(run)] * n)
+        g2 = _judged("G2", wanted, n, AntiOverfit, lambda: anti_overfit.anti_overfit(ctx))
+        g3 = _judged("G3", wanted, n, Robustness, lambda: robust(ctx))
+        g4 = _judged("G4", wanted, n, Deployability, lambda: deployable(ctx))
+    finally:
+        ex.close()
     report_agents: dict[str, AgentGates] = {}
     for k, c in enumerate(candidates):
         verdicts = (g0[k], g1[k], g2[k], g3[k], g4[k])

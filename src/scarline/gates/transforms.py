@@ -44,14 +44,27 @@ def block_permuted(
     source spread stays >= 1 tick) after rounding. One ``rng.permutation`` call is the only
     randomness, so the same generator state gives the same market.
     """
+    return blocks_moved(market, block, block_order(market, block, rng, start), start)
+
+
+def block_order(
+    market: MarketData, block: int, rng: np.random.Generator, start: int = 0
+) -> np.ndarray:
+    """The one draw of :func:`block_permuted`: the shuffled block indices (so a permuted
+    market can be rebuilt elsewhere from them, :func:`blocks_moved`)."""
     t_n = market.n_steps
     if block < 1:
         raise ValueError(f"block must be >= 1, got {block}")
     if not 0 <= start < t_n:
         raise ValueError(f"start must be in [0, {t_n}), got {start}")
+    return rng.permutation(-(-(t_n - start) // block))
+
+
+def blocks_moved(market: MarketData, block: int, order: np.ndarray, start: int) -> MarketData:
+    """:func:`block_permuted` with its draw ``order`` given."""
+    t_n = market.n_steps
     n = t_n - start
-    n_blocks = -(-n // block)
-    rank = np.argsort(rng.permutation(n_blocks))  # new position of each old block
+    rank = np.argsort(order)  # new position of each old block
     src = start + np.argsort(rank[np.arange(n) // block], kind="stable")  # old row of new row
 
     valid = market.valid

@@ -2,6 +2,8 @@
 
 Refit points are ``min_history, min_history + refit_every, …``; the fit at step s uses the
 observed bars in ``[s - window, s)`` only, and its parameters serve bars ``s … next refit - 1``.
+Fits are memoized by their exact inputs (:mod:`scarline.regime.memo`): markets that share
+their first rows share those fits.
 The filter state carries over a refit (only the parameters change); the first model is warmed
 up on its own training window. Before the first model every bar is Calm (0) with confidence
 0 and probabilities 1/3 each: the kernel needs an int label at every bar.
@@ -16,8 +18,9 @@ import numpy as np
 from scarline.market.frame import MarketData
 from scarline.regime.config import RegimeConfig
 from scarline.regime.filtering import forward_filter
-from scarline.regime.hmm import N_STATES, RegimeFitError, RegimeModel, fit_regime_model
+from scarline.regime.hmm import N_STATES, RegimeFitError, RegimeModel
 from scarline.regime.machine import Transition, commit, transitions
+from scarline.regime.memo import fit_memoized
 from scarline.regime.observations import observations
 
 
@@ -61,14 +64,7 @@ def regime_path(market: MarketData, cfg: RegimeConfig) -> RegimePath:
     for s, stop in zip(starts, stops, strict=True):
         lo = max(0, s - cfg.window)
         try:
-            new = fit_regime_model(
-                x[lo:s][observed[lo:s]],
-                covariance_type=cfg.covariance_type,
-                n_iter=cfg.n_iter,
-                tol=cfg.tol,
-                seed=cfg.seed,
-                start=model,
-            )
+            new = fit_memoized(x[lo:s][observed[lo:s]], cfg, model)
         except RegimeFitError:
             new = None  # keep the previous model (or stay "unknown") until the next refit
         if new is not None:

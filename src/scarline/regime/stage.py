@@ -41,6 +41,12 @@ class MarketRegimes:
     changes: dict[int, Transition]  # step → committed transition at that step
     profile: np.ndarray | None  # int8[T, M] profile index
     table: ProfileTable | None
+    settings: RegimeSettings | None = None  # what built them, when anything is on
+
+    def extend(self, market: MarketData) -> MarketRegimes:
+        """The regimes of a market grown by rows (or continued differently from a row on):
+        causal, so the rows already stepped keep their values."""
+        return self if self.settings is None else market_regimes(market, self.settings)
 
     def regime(self, t: int) -> int:
         """The committed macro regime at ``t`` (-1 when the HMM is off)."""
@@ -71,4 +77,5 @@ def market_regimes(market: MarketData, settings: RegimeSettings) -> MarketRegime
         labels = None if path is None else path.labels
         profile = route(buckets(market, settings.router), settings.router, labels)
         table = ProfileTable.of(settings.router)
-    return MarketRegimes(path, changes, profile, table)
+    on = settings.hmm.enabled or settings.router.enabled
+    return MarketRegimes(path, changes, profile, table, settings if on else None)

@@ -1,0 +1,178 @@
+"""Where the gates' independent runs execute: one call maps a job function over its jobs and
+returns the results in job order, so executors differ only in *where* the runs happen, never
+in what they compute (a block permutation, a walk-forward fold or a slippage variant is a
+pure function of its job).
+
+* ``serial``: here, one after another;
+* ``process``: a pool of local worker processes (``forkserver``, or ``spawn`` where that is
+  not available: never ``fork``, torch is loaded), each pinned to one torch thread;
+* ``ray``: Ray tasks on a local cluster (or the one ``RAY_ADDRESS`` names); Ray is imported
+  only when asked for.
+
+Jobs are module-level functions and picklable data (configs, markets, plays); a worker may
+keep what several jobs share in a module-level cache (:mod:`scarline.gates.prefix`).
+The same gates.json comes out whatever the executor and the worker count
+(tests/gates/test_gate_executor.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from scarline.errors import ScarlineError
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+EXECUTORS = ("serial", "process", "ray")
+RAY_HINT = "--executor ray needs Ray, which is not installed: pip install '.[ray]'"
+RAY_OBJECT_STORE_BYTES = 512 * 1024**2
+
+
+class GateExecutorError(ScarlineError):
+    """The chosen executor cannot run here (e.g. Ray is not installed)."""
+
+    exit_code = 2
+
+
+class GateExecutor(Protocol):
+    name: str
+    workers: int
+
+    def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
+        """``[fn(job) for job in jobs]``, wherever the executor runs them."""
+        ...
+
+    def close(self) -> None:
+        """Release workers; safe to call twice."""
+        ...
+
+
+def pin_threads() -> None:
+    """One torch thread per worker: the workers are the parallelism."""
+    import torch
+
+    torch.set_num_threads(1)
+    with contextlib.suppress(RuntimeError):  # only if torch already ran parallel work
+        torch.set_num_interop_threads(1)
+
+
+class SerialExecutor:
+    name = "serial"
+    workers = 1
+
+    def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
+        return [fn(job) for job in jobs]
+
+    def close(self) -> None:
+        pass
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class ProcessExecutor:
+    """A local process pool, started at the first map and kept for the next ones (a worker
+    imports torch once and keeps its caches)."""
+
+    name = "process"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
+        if len(jobs) <= 1:  # nothing to overlap: no pool for one job
+            return [fn(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=_context(), initializer=pin_threads
+            )
+        return list(self._pool.map(fn, jobs))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _ray_call(fn: Callable[[Any], Any], job: Any) -> Any:
+    """A Ray task: pin torch, then run the job (a task may land in any pooled worker)."""
+    pin_threads()
+    return fn(job)
+
+
+class RayExecutor:
+    """Ray tasks, one per job; a local cluster of ``workers`` CPUs is started at the first
+    map (unless Ray is already initialized, e.g. connected to a cluster) and shut down by
+    :meth:`close`."""
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise GateExecutorError(RAY_HINT) from None
+        self._ray = ray
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._owned = False
+        self._task: Any = None
+
+    def _start(self) -> None:
+        ray = self._ray
+        if not ray.is_initialized():
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            try:
+                ray.init(
+                    num_cpus=self.workers,
+                    object_store_memory=RAY_OBJECT_STORE_BYTES,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level="ERROR",
+                )
+            except Exception as err:  # Ray raises many kinds; the message is what matters
+                raise GateExecutorError(f"could not start a local Ray cluster: {err}") from None
+            self._owned = True
+        self._task = ray.remote(num_cpus=1)(_ray_call)
+
+    def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
+        if not jobs:
+            return []
+        if self._task is None:
+            self._start()
+        ray = self._ray
+        fn_ref = ray.put(fn)
+        refs = [self._task.remote(fn_ref, job) for job in jobs]
+        try:
+            return list(ray.get(refs))
+        except ray.exceptions.RayTaskError as err:
+            cause = getattr(err, "cause", None)
+            if isinstance(cause, ScarlineError):
+                raise cause from None
+            raise
+
+    def close(self) -> None:
+        if self._owned:
+            self._ray.shutdown()
+            self._owned = False
+        self._task = None
+
+
+def executor_for(name: str, workers: int | None = None) -> GateExecutor:
+    """The executor called ``name`` (one of :data:`EXECUTORS`) with ``workers`` workers
+    (default: the machine's cores)."""
+    if name == "serial":
+        return SerialExecutor()
+    if name == "process":
+        return ProcessExecutor(workers)
+    if name == "ray":
+        return RayExecutor(workers)
+    raise GateExecutorError(f"--executor: unknown executor {name!r} ({', '.join(EXECUTORS)})")

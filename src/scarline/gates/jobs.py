@@ -1,0 +1,76 @@
+"""The gates' independent kernel runs as picklable jobs: plain data with a ``run`` method,
+run through the module-level :func:`run_job`, so any executor
+(:mod:`scarline.gates.executor`) can run them where it likes and the results are the same
+wherever they ran."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from scarline.agents.qagents import QAgents
+from scarline.config import RunConfig
+from scarline.gates.frozen import Candidate, DecisionLog, FrozenRun, Play, frozen_run, run_kernel
+from scarline.market.frame import MarketData
+
+
+class Job(Protocol):
+    def run(self) -> Any: ...
+
+
+def run_job(job: Job) -> Any:
+    """What every executor maps: the job's own run."""
+    return job.run()
+
+
+@dataclass(frozen=True, eq=False)
+class FrozenJob:
+    """``plays`` frozen on ``market`` under ``config`` (:mod:`scarline.gates.frozen`);
+    ``log``: keep the decision log (the truncation test)."""
+
+    config: RunConfig
+    market: MarketData
+    plays: tuple[Play, ...]
+    log: bool = False
+
+    def run(self) -> FrozenRun:
+        if not self.plays:
+            empty = np.zeros((self.market.n_steps, 0))
+            return FrozenRun(empty, [], DecisionLog(False))
+        return frozen_run(self.config, self.market, list(self.plays), record=self.log)
+
+
+@dataclass(frozen=True, eq=False)
+class KernelJob:
+    """A whole run of ``config`` on ``market`` (learning and all); ``columns``: the agent
+    rows whose equity comes back (``float64[T, K]``; None: every agent's)."""
+
+    config: RunConfig
+    market: MarketData
+    columns: tuple[int, ...] | None = None
+
+    def run(self) -> np.ndarray:
+        kernel = run_kernel(self.config, self.market)
+        equity = kernel.recorder.equity
+        assert equity is not None
+        return (equity if self.columns is None else equity[:, list(self.columns)]).astype(
+            np.float64
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class RetrainJob:
+    """A whole run of ``config``, whose only group is a learning one standing in for the
+    run's group ``group``; its agents as they end, as candidates of that group."""
+
+    config: RunConfig
+    market: MarketData
+    group: int
+
+    def run(self) -> list[Candidate]:
+        kernel = run_kernel(self.config, self.market)
+        agents = kernel.population.groups[0]
+        assert isinstance(agents, QAgents)
+        return [Candidate.learner(i, self.group, i, agents) for i in range(agents.n_agents)]

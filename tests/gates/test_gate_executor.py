@@ -1,0 +1,78 @@
+"""The gates' report is the same whatever executes their re-runs: serial, two local worker
+processes (each stepping its own copy of the permutations' shared prefix) or Ray."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from scarline.config import RunConfig
+from scarline.gates.config import GatesConfig
+from scarline.gates.executor import ProcessExecutor, SerialExecutor, executor_for
+from scarline.gates.runner import run_gates
+from scarline.market.io import write_market
+from scarline.market.synthetic import SynthSpec, generate
+from scarline.report.gate_report import encode_gate_report
+from scarline.runner import execute_run
+
+# every G2 and G3 check runs, each cut down to a few re-runs
+SMALL = GatesConfig(
+    G2={"permutations": 5, "placebo_agents": 10, "spa_reps": 100, "lag_bars": [1, 2]},
+    G3={"walk_forward_folds": 2, "perturbations": 2, "slippage_bps": [2.0, 5.0]},
+)
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Learning Q-agents and a rule group on 360 bars with an exogenous column, the HMM on."""
+    tmp = tmp_path_factory.mktemp("executor")
+    spec = SynthSpec(n_steps=360, n_instruments=2, seed=5, random_walk=True, drift_ic=0.2)
+    data = write_market(generate(spec), tmp / "synth.csv")
+    cfg = RunConfig(
+        seed=2,
+        data={"source": str(data)},
+        report=False,
+        agents=[
+            {"kind": "q-network", "count": 4, "qnet": {"hidden": [8], "warmup_steps": 32}},
+            {"kind": "sma-crossover", "fast": [5], "slow": [20]},
+        ],
+        evaluation={"oos_fraction": 0.3},
+        regime={"hmm": {"enabled": True, "min_history": 60, "refit_every": 50, "window": 150}},
+        risk={"max_drawdown_pct": 50.0, "max_position_lots": 100000},
+    )
+    return execute_run(cfg, run_id="executor", out_dir=tmp / "runs").run_dir
+
+
+def _report(run_dir: Path, executor: object) -> bytes:
+    report = run_gates(
+        run_dir,
+        ["top:1", "4"],
+        SMALL,
+        only=["G2", "G3"],
+        executor=executor,  # type: ignore[arg-type]
+    )
+    return encode_gate_report(report)
+
+
+def test_serial_and_two_processes_give_the_same_report(small_run: Path) -> None:
+    serial = _report(small_run, SerialExecutor())
+    pool = ProcessExecutor(2)
+    parallel = _report(small_run, pool)
+    assert pool._pool is None  # closed at the end
+    assert parallel == serial
+    checks = msgspec.json.decode(serial)["agents"]
+    assert len(checks) == 2  # a learned candidate and a rule agent
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_report(small_run: Path) -> None:
+    ray = pytest.importorskip("ray")
+    assert _report(small_run, executor_for("ray", 2)) == _report(small_run, SerialExecutor())
+    assert not ray.is_initialized()
+
+
+def test_unknown_executor() -> None:
+    with pytest.raises(Exception, match="unknown executor"):
+        executor_for("threads")
