@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from scarline.config import RunConfig
-from scarline.gates.config import GatesConfig
-from scarline.gates.executor import executor_for
-from scarline.gates.runner import run_gates
+from scarline.gating.config import GatesConfig
+from scarline.gating.executor import executor_for
+from scarline.gating.runner import run_gates
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run

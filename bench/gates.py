@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from scarline.gates.pbo import pbo_cscv
-from scarline.gates.spa import spa_pvalue
+from scarline.gating.pbo import pbo_cscv
+from scarline.gating.spa import spa_pvalue
 
 
 def measure(t: int, k: int) -> dict[str, float]:

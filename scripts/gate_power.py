@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from scarline.config import RunConfig
-from scarline.gates.runner import run_gates
+from scarline.gating.runner import run_gates
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run

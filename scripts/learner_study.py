@@ -31,7 +31,7 @@ import numpy as np
 
 from scarline.agents.config import QNetGroup
 from scarline.config import RunConfig, load_config
-from scarline.gates.frozen import run_kernel
+from scarline.gating.frozen import run_kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate

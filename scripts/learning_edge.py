@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from scarline.config import RunConfig
-from scarline.gates.frozen import run_kernel
+from scarline.gating.frozen import run_kernel
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.report.metrics import sharpe_ratio, split_returns

@@ -12,7 +12,7 @@ from scarline.config import RunConfig
 from scarline.digest import file_sha256
 from scarline.equity_file import EquityFileError, read_equity, write_equity
 from scarline.execution.types import CASH_SCALE
-from scarline.gates.subject import load_run_under_test
+from scarline.gating.subject import load_run_under_test
 from scarline.replayer import replay_run
 from scarline.runner import execute_run
 

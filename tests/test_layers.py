@@ -70,7 +70,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     # run: execute a config, replay a run
     ("run", ["runner", "replayer"]),
     # post-run: judge finished runs, record policies
-    ("post-run", ["gates", "ledger"]),
+    ("post-run", ["gating", "ledger"]),
     # service: the operations API over a session's snapshots and a run's files (the paper
     # session, above it, serves it)
     ("service", ["service"]),
@@ -233,7 +233,7 @@ def test_function_level_and_relative_imports_count() -> None:
     code = "def f():\n    from scarline.runner import execute_run\n"
     tree = ast.parse(code)
     node = next(n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom))
-    assert _resolve("scarline.gates.runner", node) == "scarline.runner"
+    assert _resolve("scarline.gating.runner", node) == "scarline.runner"
     rel = ast.parse("from ..journal import verify\n").body[0]
     assert isinstance(rel, ast.ImportFrom)
-    assert _resolve("scarline.gates.runner", rel) == "scarline.journal"
+    assert _resolve("scarline.gating.runner", rel) == "scarline.journal"

@@ -25,7 +25,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from scarline.config import RunConfig
-from scarline.gates.config import GatesConfig
+from scarline.gating.config import GatesConfig
 
 ROOT = "top level"
 """Header of the root table (TOML gives it no header)."""
@@ -379,7 +379,7 @@ GATES_PREAMBLE = """\
 
 Every key of the gates thresholds file (`scarline gates RUN_DIR --thresholds FILE`;
 `configs/gates.toml` spells out the defaults), generated from
-`scarline.gates.config.GatesConfig`. It is not part of the run config: changing a threshold
+`scarline.gating.config.GatesConfig`. It is not part of the run config: changing a threshold
 never changes a run, and `gates.json` records the thresholds used and their sha256. What each
 gate does with its keys is explained in [gates.md](gates.md).
 """

@@ -399,7 +399,7 @@ class Kernel:
         """A live session's market grew by rows: every table derived from it is rebuilt, all
         state carries on. The tables are causal and prefix-invariant, so a replay building
         them once from the whole market sees the same values (tests/test_kernel_extend.py);
-        regimes too (the gates grow one prefix into many markets, gates/prefix.py)."""
+        regimes too (the gates grow one prefix into many markets, gating/prefix.py)."""
         if market.instruments != self.market.instruments:
             raise ValueError("a market may grow by rows only, not change its instruments")
         self.market = market

@@ -2,7 +2,7 @@
 it, a time permutation with the same values, takes their out-of-sample edge away), and the
 out-of-sample Sharpe rises across generations.
 
-Genomes are scored by the gates' frozen evaluation (:mod:`scarline.gates.frozen`): loaded into
+Genomes are scored by the gates' frozen evaluation (:mod:`scarline.gating.frozen`): loaded into
 a fresh, non-learning, non-evolving copy of their group and run through the full kernel,
 greedy from the first bar; the score is the per-bar Sharpe from the split on."""
 
@@ -18,7 +18,7 @@ from scarline.config import RunConfig
 from scarline.evolution.artifacts import best_policy
 from scarline.evolution.genome import Genome, decode_genome
 from scarline.evolution.lineage import ancestry
-from scarline.gates.frozen import Candidate, Play, bar_returns, frozen_equity
+from scarline.gating.frozen import Candidate, Play, bar_returns, frozen_equity
 from scarline.journal import HashOnlyWal
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized

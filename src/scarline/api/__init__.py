@@ -23,7 +23,7 @@ def gates(
 ) -> GateReport:
     """Judge agents of a run (G0–G4) and return the typed report. Nothing is written:
     ``scarline gates RUN`` records and signs it as the run's ``gates.json``."""
-    from scarline.gates.runner import run_gates
+    from scarline.gating.runner import run_gates
 
     spec = [agents] if isinstance(agents, str) else list(agents)
     return run_gates(Path(run_dir), spec, only=only)

@@ -20,7 +20,7 @@ from scarline.rundir import RunDir
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from scarline.gates.subject import RunUnderTest
+    from scarline.gating.subject import RunUnderTest
 
 
 def _progress() -> Progress:
@@ -105,10 +105,10 @@ def gates(
     """
     require_run_dir(run_dir)
     from scarline.errors import ConfigError
-    from scarline.gates.config import load_gates_config
-    from scarline.gates.executor import executor_for
-    from scarline.gates.runner import run_gates, write_gate_report
-    from scarline.gates.subject import GateInputError, load_run_under_test
+    from scarline.gating.config import load_gates_config
+    from scarline.gating.executor import executor_for
+    from scarline.gating.runner import run_gates, write_gate_report
+    from scarline.gating.subject import GateInputError, load_run_under_test
     from scarline.report.gates_section import gates_table
 
     try:

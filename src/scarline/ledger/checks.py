@@ -12,7 +12,7 @@ import msgspec
 
 from scarline.digest import file_sha256, sha256_hex
 from scarline.errors import ScarlineError
-from scarline.gates.flags import FLAGGED_FROM, FLAGS
+from scarline.gating.flags import FLAGGED_FROM, FLAGS
 from scarline.journal.signature import manifest_digest
 from scarline.ledger.records import Approval, EvidenceItem, LedgerError, PolicyRegistered
 from scarline.ledger.signed import approval_problem, approver, file_signature

@@ -63,7 +63,7 @@ class PolicyRegistered(LedgerEvent, frozen=True, kw_only=True):
 
 class Approval(LedgerEvent, frozen=True, kw_only=True, omit_defaults=True):
     """A human's sign-off for moving ``policy`` to ``stage``; ``flags``: the gate-report
-    flags (:data:`scarline.gates.flags.FLAGS`) the person looked at and accepts. Without
+    flags (:data:`scarline.gating.flags.FLAGS`) the person looked at and accepts. Without
     flags the record is byte-for-byte the older format (``omit_defaults``).
 
     ``public_key`` and ``signature``: the approver's key and its signature over

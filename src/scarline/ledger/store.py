@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from scarline.digest import file_sha256
-from scarline.gates.flags import FLAGS, unknown_flags
+from scarline.gating.flags import FLAGS, unknown_flags
 from scarline.journal.format import H_CLOSE, H_OPEN, TAIL, segment_name
 from scarline.journal.lock import DirLock
 from scarline.journal.scan import scan

@@ -93,7 +93,7 @@ class ReplayParity(VerdictBase, kw_only=True, omit_defaults=True):
 
 class AntiOverfit(VerdictBase, kw_only=True, omit_defaults=True):
     """G2: the contracts (each must pass), the evidence checks and their one decision, the
-    informative figures and the flags raised (:mod:`scarline.gates.anti_overfit`)."""
+    informative figures and the flags raised (:mod:`scarline.gating.anti_overfit`)."""
 
     time_shift: Figures | None = None
     random_entry: Figures | None = None
@@ -115,7 +115,7 @@ class AntiOverfit(VerdictBase, kw_only=True, omit_defaults=True):
 
 class Robustness(VerdictBase, kw_only=True, omit_defaults=True):
     """G3: other periods, higher costs, every regime, a perturbed policy; every check must
-    pass (:mod:`scarline.gates.robustness`)."""
+    pass (:mod:`scarline.gating.robustness`)."""
 
     walk_forward: Figures | None = None
     fees_x2: Figures | None = None
@@ -125,7 +125,7 @@ class Robustness(VerdictBase, kw_only=True, omit_defaults=True):
 
 
 class Deployability(VerdictBase, kw_only=True, omit_defaults=True):
-    """G4: the policy as it would be deployed (:mod:`scarline.gates.deploy`); a rule agent
+    """G4: the policy as it would be deployed (:mod:`scarline.gating.deploy`); a rule agent
     has no network (``network`` says so) and only its risk limits are checked."""
 
     network: str | None = None

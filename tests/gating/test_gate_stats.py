@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scarline.gates.dsr import (
+from scarline.gating.dsr import (
     DSR_PASS,
     deflated_sharpe,
     deflated_sharpe_from_stats,
     expected_max_sharpe,
     trial_sharpes_var,
 )
-from scarline.gates.pbo import mean, pbo_cscv
-from scarline.gates.spa import market_beta, spa_pvalue, spa_pvalues
+from scarline.gating.pbo import mean, pbo_cscv
+from scarline.gating.spa import market_beta, spa_pvalue, spa_pvalues
 from scarline.stats import sharpe
 
 _N = NormalDist()

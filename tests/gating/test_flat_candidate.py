@@ -8,8 +8,8 @@ from pathlib import Path
 import msgspec
 
 from scarline.config import RunConfig
-from scarline.gates.config import GatesConfig
-from scarline.gates.runner import run_gates
+from scarline.gating.config import GatesConfig
+from scarline.gating.runner import run_gates
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run

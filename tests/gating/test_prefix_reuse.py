@@ -1,4 +1,4 @@
-"""Block permutations continue one stepped prefix (scarline.gates.prefix): the equity must
+"""Block permutations continue one stepped prefix (scarline.gating.prefix): the equity must
 equal a full frozen run on the same permuted market bit for bit, with the router trading on
 the HMM regime path that the permutation changes (its default rules turn defensive in
 chaos; regime heads cannot be judged: their genomes hold one head); and gate re-runs
@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from scarline.config import RunConfig
-from scarline.gates import anti_overfit, prefix
-from scarline.gates.config import GatesConfig
-from scarline.gates.context import GateContext
-from scarline.gates.frozen import Play, frozen_equity
-from scarline.gates.subject import RunUnderTest, load_run_under_test
-from scarline.gates.transforms import blocks_moved
+from scarline.gating import anti_overfit, prefix
+from scarline.gating.config import GatesConfig
+from scarline.gating.context import GateContext
+from scarline.gating.frozen import Play, frozen_equity
+from scarline.gating.subject import RunUnderTest, load_run_under_test
+from scarline.gating.transforms import blocks_moved
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.regime import memo

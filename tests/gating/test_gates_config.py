@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scarline.gates.config import GatesConfig, load_gates_config
+from scarline.gating.config import GatesConfig, load_gates_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

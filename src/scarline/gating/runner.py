@@ -1,9 +1,9 @@
 """``scarline gates``: judge agents of a finished run, G0–G4, and write ``gates.json``.
 
 G0 (the input data) and G1 (replay parity) are facts about the run; G2–G4 are judged per
-candidate from its frozen policy (see :mod:`scarline.gates.frozen`). G3 and G4 pass only
+candidate from its frozen policy (see :mod:`scarline.gating.frozen`). G3 and G4 pass only
 when every one of their checks passes; G2 is one decision over contracts and evidence
-(:mod:`scarline.gates.anti_overfit`). An agent passes only when every gate does; a gate left
+(:mod:`scarline.gating.anti_overfit`). An agent passes only when every gate does; a gate left
 out with ``--only`` is recorded as skipped and does not pass. Flags a gate raises (e.g.
 ``implausible_edge``) are gathered per agent: they fail nothing, the ledger reads them. The
 report's sha256 is bound into the run's ``manifest.json`` (``gate_report_sha256``), where
@@ -22,14 +22,14 @@ import numpy as np
 from scarline.agents.qagents import PRIVATE, QAgents
 from scarline.digest import sha256_hex
 from scarline.errors import ScarlineError
-from scarline.gates import anti_overfit, robustness
-from scarline.gates.config import GatesConfig
-from scarline.gates.context import GateContext, Verdict
-from scarline.gates.deploy import DeployThresholds, deployability, risk_limits
-from scarline.gates.executor import GateExecutor, SerialExecutor
-from scarline.gates.frozen import Candidate
-from scarline.gates.plan import run_ahead
-from scarline.gates.subject import (
+from scarline.gating import anti_overfit, robustness
+from scarline.gating.config import GatesConfig
+from scarline.gating.context import GateContext, Verdict
+from scarline.gating.deploy import DeployThresholds, deployability, risk_limits
+from scarline.gating.executor import GateExecutor, SerialExecutor
+from scarline.gating.frozen import Candidate
+from scarline.gating.plan import run_ahead
+from scarline.gating.subject import (
     GateInputError,
     RunUnderTest,
     chosen_in_sample,
@@ -171,7 +171,7 @@ def run_gates(
     executor: GateExecutor | None = None,
 ) -> GateReport:
     """The gate report of ``run_dir``; nothing is written. ``run``: the run
-    already replayed by :func:`scarline.gates.subject.load_run_under_test` (else it is
+    already replayed by :func:`scarline.gating.subject.load_run_under_test` (else it is
     replayed here). ``executor``: where the independent re-runs go (default: here, one after
     another; the report is the same on any executor); it is closed at the end."""
     cfg = thresholds or GatesConfig()

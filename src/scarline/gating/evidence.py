@@ -9,7 +9,7 @@ test (Berger 1982): whichever null is true, the chance that both reject is at mo
 chance that that one does, so the false-pass rate stays <= alpha with no correction. PBO is
 not a p-value; as a veto it can only lower that rate. docs/gates.md gives the full argument.
 
-The number of trials comes from clustering (:mod:`scarline.gates.clusters`): a population
+The number of trials comes from clustering (:mod:`scarline.gating.clusters`): a population
 trained on the same data is counted as the distinct strategies it holds.
 """
 
@@ -18,12 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from scarline.agents.qagents import QAgents
-from scarline.gates.clusters import cluster_trials, representatives
-from scarline.gates.context import GateContext, Verdict
-from scarline.gates.dsr import deflated_sharpe, trial_sharpes_var
-from scarline.gates.frozen import bar_returns
-from scarline.gates.pbo import pbo_cscv
-from scarline.gates.spa import market_beta, spa_pvalues
+from scarline.gating.clusters import cluster_trials, representatives
+from scarline.gating.context import GateContext, Verdict
+from scarline.gating.dsr import deflated_sharpe, trial_sharpes_var
+from scarline.gating.frozen import bar_returns
+from scarline.gating.pbo import pbo_cscv
+from scarline.gating.spa import market_beta, spa_pvalues
 from scarline.stats import STD_EPSILON
 
 NO_VARIATION = "no variation in the evaluated returns (the agent did not trade)"

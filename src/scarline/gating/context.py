@@ -3,9 +3,9 @@ frozen evaluation on the real market (computed once) and the baselines.
 
 Each check is a function ``(GateContext) -> list[dict]``: one JSON-ready verdict per
 candidate (figures plus ``"pass"``), in candidate order. The kernel runs a check needs are
-named jobs (:mod:`scarline.gates.jobs`) run through the context's executor and kept by name,
+named jobs (:mod:`scarline.gating.jobs`) run through the context's executor and kept by name,
 so the runner can start every independent run of the wanted gates in one batch
-(:mod:`scarline.gates.plan`) and each check then finds its results ready.
+(:mod:`scarline.gating.plan`) and each check then finds its results ready.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import numpy as np
 
 from scarline.agents.config import BuyAndHoldGroup, QNetGroup, RandomEntryGroup
 from scarline.config import RunConfig
-from scarline.gates.clusters import Clusters, cluster_trials
-from scarline.gates.config import GatesConfig
-from scarline.gates.executor import GateExecutor, SerialExecutor
-from scarline.gates.frozen import Candidate, FrozenRun, Play, bar_returns, frozen_equity
-from scarline.gates.jobs import FrozenJob, Job, KernelJob, run_job
-from scarline.gates.subject import RunUnderTest
+from scarline.gating.clusters import Clusters, cluster_trials
+from scarline.gating.config import GatesConfig
+from scarline.gating.executor import GateExecutor, SerialExecutor
+from scarline.gating.frozen import Candidate, FrozenRun, Play, bar_returns, frozen_equity
+from scarline.gating.jobs import FrozenJob, Job, KernelJob, run_job
+from scarline.gating.subject import RunUnderTest
 from scarline.market.frame import MarketData
 from scarline.stats import sharpe
 

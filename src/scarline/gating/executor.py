@@ -10,9 +10,9 @@ pure function of its job).
   only when asked for.
 
 Jobs are module-level functions and picklable data (configs, markets, plays); a worker may
-keep what several jobs share in a module-level cache (:mod:`scarline.gates.prefix`).
+keep what several jobs share in a module-level cache (:mod:`scarline.gating.prefix`).
 The same gates.json comes out whatever the executor and the worker count
-(tests/gates/test_gate_executor.py).
+(tests/gating/test_gate_executor.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scarline.gates.transforms import block_permuted, lagged_exog, truncated
+from scarline.gating.transforms import block_permuted, lagged_exog, truncated
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate

@@ -3,15 +3,15 @@
 Run one after another, a gate's runs leave workers idle at the end of every check (three
 slippage variants on two workers, then one fee run...). Named up front, they go to the
 executor together, longest first, and each check then finds its results by name
-(:meth:`scarline.gates.context.GateContext.results`): the same results, in less time.
+(:meth:`scarline.gating.context.GateContext.results`): the same results, in less time.
 Only the frozen evaluation of the shuffled-reward agents waits, for their retraining.
 """
 
 from __future__ import annotations
 
-from scarline.gates import anti_overfit, lookahead, robustness
-from scarline.gates.context import GateContext
-from scarline.gates.jobs import Job
+from scarline.gating import anti_overfit, lookahead, robustness
+from scarline.gating.context import GateContext
+from scarline.gating.jobs import Job
 
 
 def independent_runs(ctx: GateContext, wanted: set[str]) -> dict[str, Job]:

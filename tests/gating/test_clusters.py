@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scarline.gates.clusters import (
+from scarline.gating.clusters import (
     UNCORRELATED,
     cluster_trials,
     correlation_distance,

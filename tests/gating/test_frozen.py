@@ -15,9 +15,9 @@ from hypothesis.extra.numpy import arrays
 
 from scarline.config import RunConfig
 from scarline.errors import ConfigError
-from scarline.gates.config import GatesConfig, load_gates_config
-from scarline.gates.frozen import Play, bar_returns, frozen_equity, total_return
-from scarline.gates.subject import GateInputError, RunUnderTest, load_run_under_test, select
+from scarline.gating.config import GatesConfig, load_gates_config
+from scarline.gating.frozen import Play, bar_returns, frozen_equity, total_return
+from scarline.gating.subject import GateInputError, RunUnderTest, load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run

@@ -23,11 +23,11 @@ from gates_helpers import NOISE_AGENTS, NOISE_EVERY, NOISE_G2, NOISE_STEPS, RISK
 
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
-from scarline.gates import anti_overfit, robustness
-from scarline.gates.anti_overfit import CONTRACTS
-from scarline.gates.config import GatesConfig
-from scarline.gates.runner import run_gates, write_gate_report
-from scarline.gates.subject import load_run_under_test
+from scarline.gating import anti_overfit, robustness
+from scarline.gating.anti_overfit import CONTRACTS
+from scarline.gating.config import GatesConfig
+from scarline.gating.runner import run_gates, write_gate_report
+from scarline.gating.subject import load_run_under_test
 from scarline.ledger.records import PromotionRefused
 from scarline.ledger.store import Ledger
 from scarline.market.io import write_market

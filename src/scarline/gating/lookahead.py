@@ -8,7 +8,7 @@ The lag half-life re-runs the candidate with every exogenous column ``lag_bars``
 A one-bar signal known at its bar's close (a legitimate fast predictor) and a leaked copy of
 the next return both vanish one bar late, so the lag cannot tell them apart and never fails
 anyone; it says how persistent the edge is. Implausibly strong edges are flagged elsewhere
-(:mod:`scarline.gates.plausibility`).
+(:mod:`scarline.gating.plausibility`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scarline.gates.context import GateContext, Verdict
-from scarline.gates.jobs import FrozenJob
-from scarline.gates.transforms import lagged_exog, truncated
+from scarline.gating.context import GateContext, Verdict
+from scarline.gating.jobs import FrozenJob
+from scarline.gating.transforms import lagged_exog, truncated
 from scarline.stats import sharpe
 
 

@@ -18,7 +18,7 @@ from scarline.agents.policy import Policy
 from scarline.agents.qagents import QAgents
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
-from scarline.gates.frozen import Candidate
+from scarline.gating.frozen import Candidate
 from scarline.market.frame import MarketData
 from scarline.replayer import Replayed, replay
 from scarline.rundir import RunDir

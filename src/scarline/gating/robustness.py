@@ -11,9 +11,9 @@ from scarline.events import Array
 from scarline.evolution.genome import Genome
 from scarline.features.price import log_prices, log_return
 from scarline.features.window import window_mean
-from scarline.gates.context import GateContext, Verdict
-from scarline.gates.frozen import Play, bar_returns, total_return
-from scarline.gates.jobs import FrozenJob, KernelJob
+from scarline.gating.context import GateContext, Verdict
+from scarline.gating.frozen import Play, bar_returns, total_return
+from scarline.gating.jobs import FrozenJob, KernelJob
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.regime.stage import market_regimes
 from scarline.stats import sharpe

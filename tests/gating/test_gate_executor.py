@@ -9,9 +9,9 @@ import msgspec
 import pytest
 
 from scarline.config import RunConfig
-from scarline.gates.config import GatesConfig
-from scarline.gates.executor import ProcessExecutor, SerialExecutor, executor_for
-from scarline.gates.runner import run_gates
+from scarline.gating.config import GatesConfig
+from scarline.gating.executor import ProcessExecutor, SerialExecutor, executor_for
+from scarline.gating.runner import run_gates
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.report.gate_report import encode_gate_report

@@ -11,10 +11,10 @@ import pytest
 
 import scarline.agents.qagents as qagents
 from scarline.config import RunConfig
-from scarline.gates.config import GatesConfig
-from scarline.gates.context import GateContext
-from scarline.gates.lookahead import half_life, time_shift
-from scarline.gates.subject import load_run_under_test, select
+from scarline.gating.config import GatesConfig
+from scarline.gating.context import GateContext
+from scarline.gating.lookahead import half_life, time_shift
+from scarline.gating.subject import load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.runner import execute_run

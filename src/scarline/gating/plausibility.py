@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.gates.context import GateContext, Verdict
-from scarline.gates.flags import IMPLAUSIBLE_EDGE
+from scarline.gating.context import GateContext, Verdict
+from scarline.gating.flags import IMPLAUSIBLE_EDGE
 
 
 def _f(x: float) -> float:

@@ -42,7 +42,7 @@ from scarline.evolution.rebuild import (
     policy_files,
 )
 from scarline.evolution.vault import Vault
-from scarline.gates.config import DeployabilityThresholds
+from scarline.gating.config import DeployabilityThresholds
 from scarline.risk.config import RiskConfig
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The gates' independent kernel runs as picklable jobs: plain data with a ``run`` method,
 run through the module-level :func:`run_job`, so any executor
-(:mod:`scarline.gates.executor`) can run them where it likes and the results are the same
+(:mod:`scarline.gating.executor`) can run them where it likes and the results are the same
 wherever they ran."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from scarline.agents.qagents import QAgents
 from scarline.config import RunConfig
-from scarline.gates.frozen import Candidate, DecisionLog, FrozenRun, Play, frozen_run, run_kernel
+from scarline.gating.frozen import Candidate, DecisionLog, FrozenRun, Play, frozen_run, run_kernel
 from scarline.market.frame import MarketData
 
 
@@ -27,7 +27,7 @@ def run_job(job: Job) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class FrozenJob:
-    """``plays`` frozen on ``market`` under ``config`` (:mod:`scarline.gates.frozen`);
+    """``plays`` frozen on ``market`` under ``config`` (:mod:`scarline.gating.frozen`);
     ``log``: keep the decision log (the truncation test)."""
 
     config: RunConfig

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scarline.gates.config import GatesConfig
-from scarline.gates.plausibility import next_bar_ic
+from scarline.gating.config import GatesConfig
+from scarline.gating.plausibility import next_bar_ic
 from scarline.market.synthetic import SynthSpec, generate
 
 IMPLAUSIBLE_IC = GatesConfig().G2.implausible_ic

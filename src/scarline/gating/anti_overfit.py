@@ -2,17 +2,17 @@
 
 One decision, in two parts (docs/gates.md explains every rule):
 
-* **contracts** — hard failures: lookahead in code (:mod:`scarline.gates.lookahead`) and the
+* **contracts** — hard failures: lookahead in code (:mod:`scarline.gating.lookahead`) and the
   placebos here (random entry, block-permuted returns, retraining on shuffled rewards), each
   beaten at its ``placebo_quantile`` (the median by default). A placebo contract asks "does
   it beat what chance typically does?"; it is not a second level-``alpha`` test, because
   stacking tests buys no error control the evidence decision does not already give and
   costs power (docs/gates.md);
 * **evidence** — DSR and SPA combined into one level-``alpha`` decision, PBO a veto
-  (:mod:`scarline.gates.evidence`).
+  (:mod:`scarline.gating.evidence`).
 
 Feature ablation, the lag half-life and the plausibility flags are reported and decide
-nothing. Placebo checks re-run the candidates frozen (:mod:`scarline.gates.frozen`) on
+nothing. Placebo checks re-run the candidates frozen (:mod:`scarline.gating.frozen`) on
 markets where the information they could exploit is destroyed.
 """
 
@@ -22,14 +22,14 @@ import msgspec
 import numpy as np
 
 from scarline.agents.config import QNetGroup
-from scarline.gates import evidence, prefix
-from scarline.gates.context import GateContext, Verdict
-from scarline.gates.frozen import Play, bar_returns
-from scarline.gates.jobs import FrozenJob, RetrainJob
-from scarline.gates.lookahead import time_shift
-from scarline.gates.plausibility import plausibility
-from scarline.gates.prefix import PermutedJob, prefix_key
-from scarline.gates.transforms import block_order
+from scarline.gating import evidence, prefix
+from scarline.gating.context import GateContext, Verdict
+from scarline.gating.frozen import Play, bar_returns
+from scarline.gating.jobs import FrozenJob, RetrainJob
+from scarline.gating.lookahead import time_shift
+from scarline.gating.plausibility import plausibility
+from scarline.gating.prefix import PermutedJob, prefix_key
+from scarline.gating.transforms import block_order
 from scarline.report.gate_report import AntiOverfit
 from scarline.stats import sharpe
 
@@ -68,7 +68,7 @@ def random_entry(ctx: GateContext) -> list[Verdict]:
 
 def permutation_jobs(ctx: GateContext, reuse: bool = True) -> dict[str, PermutedJob]:
     """One job per block permutation, in draw order; all share the real market's rows
-    before ``start``, stepped once per process (:mod:`scarline.gates.prefix`)."""
+    before ``start``, stepped once per process (:mod:`scarline.gating.prefix`)."""
     th = ctx.thresholds.G2
     rng = ctx.rng("block-permutation")
     plays = tuple(ctx.plays)

@@ -1,6 +1,6 @@
 """Block permutations step the real market's prefix once.
 
-A block-permuted placebo (:func:`scarline.gates.transforms.block_permuted`) keeps every row
+A block-permuted placebo (:func:`scarline.gating.transforms.block_permuted`) keeps every row
 before the evaluated bars. Frozen agents learn nothing, and every table the kernel derives
 from the market is causal and prefix-invariant (tests/test_kernel_extend.py), so on those
 rows every permutation's kernel goes through exactly the same states. The prefix is stepped
@@ -9,7 +9,7 @@ by what it depends on) and, per permutation, deep-copied and grown into the perm
 (:meth:`scarline.kernel.Kernel.extend`, which rebuilds the features, the regime path and the
 profiles) for the remaining rows. The regime refits before ``start`` are then lookups
 (:mod:`scarline.regime.memo`). The equity equals a full frozen run on the permuted market,
-bit for bit (tests/gates/test_prefix_reuse.py).
+bit for bit (tests/gating/test_prefix_reuse.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 
 from scarline.config import RunConfig, config_hash
 from scarline.evolution.genome import policy_hash
-from scarline.gates.frozen import Play, frozen_equity, frozen_kernel, play_equity
-from scarline.gates.transforms import blocks_moved
+from scarline.gating.frozen import Play, frozen_equity, frozen_kernel, play_equity
+from scarline.gating.transforms import blocks_moved
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 
@@ -34,7 +34,7 @@ MIN_PREFIX = 2
 @dataclass(frozen=True, eq=False)
 class PermutedJob:
     """``plays`` frozen on ``market`` with the rows from ``start`` shuffled in blocks of
-    ``block`` by ``order`` (the draw of :func:`scarline.gates.transforms.block_order`);
+    ``block`` by ``order`` (the draw of :func:`scarline.gating.transforms.block_order`);
     ``key`` names the shared prefix (:func:`prefix_key`)."""
 
     key: str

@@ -15,7 +15,7 @@ from scarline.agents.qagents import QAgents
 from scarline.events import Array
 from scarline.evolution.genome import Genome, encode_genome, policy_hash
 from scarline.evolution.vault import Vault
-from scarline.gates.deploy import (
+from scarline.gating.deploy import (
     DeployThresholds,
     deployability,
     onnx_parity,

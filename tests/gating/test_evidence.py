@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scarline.gates.evidence import decision
+from scarline.gating.evidence import decision
 
 DSR_OK = {"dsr": 0.99, "pass": True}
 SPA_OK = {"p_value": 0.01, "pass": True}
@@ -39,7 +39,7 @@ def test_pbo_is_a_figure_when_the_candidate_was_judged_held_out() -> None:
 def test_only_top_k_counts_as_chosen_in_sample() -> None:
     """Candidates from the in-sample ranking leave the held-out bars unsearched; agent ids
     may have been picked by looking at them, so they get the population's deflation."""
-    from scarline.gates.subject import chosen_in_sample
+    from scarline.gating.subject import chosen_in_sample
 
     assert chosen_in_sample([]) and chosen_in_sample(["top:3"])
     assert not chosen_in_sample(["3"]) and not chosen_in_sample(["top:1,7"])
