@@ -111,3 +111,18 @@ def test_a_grid_is_one_population_and_an_edited_file_stops_replay(tmp_path: Path
     path.write_text(STRATEGIES.replace("rolling(self.fast)", "rolling(self.fast + 1)"))
     with pytest.raises(WalError, match=r"my_strategies\.py changed"):
         replay_run(summary.run_dir)
+
+
+def test_parameters_may_not_hide_the_strategys_methods() -> None:
+    from scarline.agents.strategy import Strategy
+
+    class Plain(Strategy):
+        def signals(self, data: object) -> object:
+            return data
+
+    assert Plain(fast=3).params == {"fast": 3} and Plain(fast=3).label == "Plain(fast=3)"
+    for bad in ({"signals": 1}, {"label": "x"}, {"_private": 2}):
+        with pytest.raises(TypeError, match="would hide"):
+            Plain(**bad)
+    with pytest.raises(TypeError, match="must be a number"):
+        Plain(window=[1, 2])  # type: ignore[arg-type]

@@ -28,6 +28,12 @@ class Strategy:
     """Base class of user strategies: override :meth:`signals` *or* :meth:`decide`."""
 
     def __init__(self, **params: ParamValue) -> None:
+        taken = [k for k in params if k.startswith("_") or hasattr(Strategy, k)]
+        if taken:
+            raise TypeError(
+                f"{type(self).__name__}: parameter name(s) {', '.join(taken)} would hide an "
+                "attribute of Strategy; choose other names"
+            )
         for key, value in params.items():
             if not isinstance(value, int | float | str | bool):
                 raise TypeError(
