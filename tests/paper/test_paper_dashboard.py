@@ -1,6 +1,6 @@
 """The dashboard in a real browser: headless Chromium (Debian's ``chromium``, driven by
-Playwright with ``executable_path``) opens ``/`` of a running paper session (replay feed, two
-bars a second, no network), logs in with the operate token, and sees the equity chart drawn,
+Playwright with ``executable_path``) opens ``/`` of a running paper session (replay feed, one
+bar a second, no network), logs in with the operate token, and sees the equity chart drawn,
 the agents table filled, live updates over SSE at most two bars behind, and the kill button
 halting the session (journaled with source ``api``; replay parity). A screenshot is kept in
 ``$SCARLINE_TEST_ARTIFACTS`` (default ``.artifacts/`` at the repository root).
@@ -50,7 +50,7 @@ class Session(threading.Thread):
         super().__init__(daemon=True)
         path = write_paper_config(tmp_path, bars=400)
         path.write_text(
-            path.read_text(encoding="utf-8").replace('replay_speed = "max"', "replay_speed = 120")
+            path.read_text(encoding="utf-8").replace('replay_speed = "max"', "replay_speed = 60")
             + AGENTS,
             encoding="utf-8",
         )
@@ -107,8 +107,8 @@ def test_the_dashboard_shows_a_live_session_and_its_kill_button_halts_it(
             wait_for(
                 page, "Number(document.getElementById('equity-chart').dataset.points || 0) > 0"
             )
-            rows = page.locator("#agents-table tbody tr")
-            assert rows.count() == 2 + 3 + 3  # buy-and-hold, sma-crossover, placebos, learners
+            # buy-and-hold, sma-crossover, 3 placebos, 3 learners
+            wait_for(page, "document.querySelectorAll('#agents-table tbody tr').length === 8")
             kinds = page.locator("#agents-table tbody tr td:nth-child(3)").all_inner_texts()
             assert any("placebo" in k for k in kinds) and any("q-network" in k for k in kinds)
             assert page.locator("#equity-chart polyline.placebo").count() == 3

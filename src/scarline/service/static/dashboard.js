@@ -135,6 +135,14 @@ function onSnapshot(snap) {
   extendChart(snap);
 }
 
+async function loadAgents() {
+  const body = await api("/agents");
+  if (state.events > 0) return; // a snapshot already arrived: it is newer
+  state.agents = body.agents;
+  showAgents();
+  showPositions({ agents: body.agents, instruments: body.instruments });
+}
+
 // --- the equity chart -------------------------------------------------------------------
 
 function extendChart(snap) {
@@ -322,6 +330,7 @@ async function start() {
     $("logout").hidden = false;
     $("kill-panel").hidden = !(who.role === "operate" && !who.read_only);
     await loadChart().catch((err) => { $("equity-legend").textContent = `no equity yet (${err.message})`; });
+    await loadAgents().catch(() => {}); // the table at once; the stream keeps it current
     follow();
     await refreshSlowPanels();
     state.timer = setInterval(refreshSlowPanels, SLOW_PANELS_MS);
