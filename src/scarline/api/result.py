@@ -13,7 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -21,9 +20,8 @@ from scarline.equity_file import read_equity
 from scarline.errors import ScarlineError
 from scarline.market.frequency import periods_per_year
 from scarline.performance import performance_table
+from scarline.report.tearsheet import Sheet, figures
 from scarline.rundir import RunDir
-
-BENCHMARK, PLACEBO = "buy-and-hold", "random-entry"
 
 
 class ResultError(ScarlineError):
@@ -103,38 +101,21 @@ class Result:
             table = self.agents.join(table, how="right")
         return table
 
-    def plot(self, top: int = 10) -> Any:
-        """An interactive plotly figure of the equity curves: buy-and-hold thick and dashed,
-        placebos faint and labelled, the ``top`` other agents by final equity in colour."""
-        import plotly.graph_objects as go  # type: ignore[import-untyped]
-
-        kinds = self.agents["kind"].to_dict() if len(self.agents) else {}
-        labels = self.agents["policy"].to_dict() if len(self.agents) else {}
-        last = self.equity.iloc[-1]
-        others = [a for a in self.equity.columns if kinds.get(a) not in (BENCHMARK, PLACEBO)]
-        best = sorted(others, key=lambda a: -np.nan_to_num(last[a], nan=-np.inf))[:top]
-        fig = go.Figure()
-        for agent in self.equity.columns:
-            kind = kinds.get(agent, "")
-            if kind == PLACEBO:
-                line, name = {"color": "#b0bec5", "width": 1, "dash": "dot"}, "placebo"
-            elif kind == BENCHMARK:
-                line, name = {"color": "#111111", "width": 3, "dash": "dash"}, "benchmark"
-            elif agent in best:
-                line, name = {"width": 2}, "agent"
-            else:
-                continue
-            fig.add_trace(
-                go.Scatter(
-                    x=self.equity.index,
-                    y=self.equity[agent],
-                    mode="lines",
-                    line=line,
-                    name=f"{agent} {labels.get(agent, '')} ({name})",
-                )
-            )
-        fig.update_layout(title=f"equity — {self.run_id}", hovermode="x unified")
-        return fig
+    def plot(self) -> Any:
+        """An interactive plotly figure of the equity curves, as the report draws them:
+        buy-and-hold thick and dashed, placebos faint and labelled, the best agents (★) in
+        colour."""
+        agents = self.agents
+        sheet = Sheet(
+            equity=self.equity,
+            trades=self.trades,
+            kinds=agents["kind"].to_dict() if len(agents) else {},
+            labels=agents["policy"].to_dict() if len(agents) else {},
+            periods_per_year=self.periods_per_year,
+        )
+        equity, _ = figures(sheet)
+        equity.update_layout(title=f"equity — {self.run_id}")
+        return equity
 
     def __repr__(self) -> str:
         return (

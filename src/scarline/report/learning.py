@@ -22,11 +22,11 @@ import numpy as np
 
 from scarline.report.figure import decimated_rows, new_figure, save_png, show_message, time_axis
 from scarline.report.headline import percent
+from scarline.report.kinds import BENCHMARK, LEARNER, PLACEBO
 from scarline.report.metrics import AgentMetrics
 from scarline.report.results import RunResults
 from scarline.report.strategies import finite_median
 
-LEARNER, PLACEBO, BENCHMARK = "q-network", "random-entry", "buy-and-hold"
 PLACEBO_QUANTILE = 0.95
 LEARNING_PNG = "learning.png"
 _pct = percent(signed=True)

@@ -14,14 +14,15 @@ import html
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scarline.performance import performance_table
+from scarline.report.kinds import BENCHMARK, LEARNER, PLACEBO
 
 PLOTLY_JS = "plotly.min.js"
-BENCHMARK, PLACEBO, LEARNER = "buy-and-hold", "random-entry", "q-network"
 TOP = 5
 MAX_POINTS = 1500
 TRADES_SHOWN = 40
@@ -113,8 +114,9 @@ def _figure_html(fig: object, div_id: str) -> str:
     return html_text
 
 
-def charts(sheet: Sheet) -> str:
-    """The equity and drawdown figures as two plotly divs."""
+def figures(sheet: Sheet) -> tuple[Any, Any]:
+    """The equity and drawdown figures (plotly): what the report embeds and
+    ``Result.plot`` returns."""
     import plotly.graph_objects as go  # type: ignore[import-untyped]
 
     shown = _thin(sheet.equity[sheet.shown])
@@ -129,6 +131,12 @@ def charts(sheet: Sheet) -> str:
     equity.update_layout(title="Equity (currency): zoom with a drag, double-click to reset",
                          **layout)  # fmt: skip
     drawdown.update_layout(title="Drawdown from the running peak (%)", **layout)
+    return equity, drawdown
+
+
+def charts(sheet: Sheet) -> str:
+    """The equity and drawdown figures as two plotly divs."""
+    equity, drawdown = figures(sheet)
     return _figure_html(equity, "equity-chart") + _figure_html(drawdown, "drawdown-chart")
 
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-BENCHMARK_KINDS = ("buy-and-hold", "random-entry")
+from scarline.report.kinds import BENCHMARK, PLACEBO
+
+BENCHMARK_KINDS = (BENCHMARK, PLACEBO)
 """Drawn whatever their rank: the yardsticks a learner's curve is read against."""
 MAX_PLACEBOS = 8
 """At most this many placebo curves (they are drawn faint; more only add ink)."""
@@ -87,8 +89,8 @@ def chart_series(
     last = equity[-1] if len(equity) else np.zeros(len(ids))
     others = [k for k, a in enumerate(ids) if kinds.get(a, "") not in BENCHMARK_KINDS]
     others.sort(key=lambda k: (-np.nan_to_num(last[k], nan=-np.inf), ids[k]))
-    placebos = [k for k, a in enumerate(ids) if kinds.get(a) == "random-entry"][:MAX_PLACEBOS]
-    bench = [k for k, a in enumerate(ids) if kinds.get(a) == "buy-and-hold"]
+    placebos = [k for k, a in enumerate(ids) if kinds.get(a) == PLACEBO][:MAX_PLACEBOS]
+    bench = [k for k, a in enumerate(ids) if kinds.get(a) == BENCHMARK]
     chosen = others[:top] + bench + placebos
     series = [
         {
