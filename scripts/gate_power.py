@@ -79,7 +79,7 @@ def one_seed(ic: float, seed: int, agents: int) -> dict[str, object]:
     verdict = next(iter(report.agents.values()))
     g2 = verdict.G2
     assert g2 is not None
-    dsr, spa = g2.dsr or {}, g2.spa or {}
+    dsr, spa, evidence = g2.dsr or {}, g2.spa or {}, g2.evidence or {}
     return {
         "ic": ic,
         "seed": seed,
@@ -88,6 +88,8 @@ def one_seed(ic: float, seed: int, agents: int) -> dict[str, object]:
         "rule_sharpe": _rule_sharpe(spec) if ic else None,
         "dsr": dsr.get("dsr"),
         "spa_p": spa.get("p_value"),
+        "dsr_combined_p": evidence.get("dsr_combined_p"),
+        "spa_combined_p": evidence.get("spa_combined_p"),
         "failed": [*(g2.contracts or {})["failed"], *(g2.evidence or {})["failed"]],
         "flags": verdict.flags,
     }
@@ -101,8 +103,9 @@ def _median(rows: list[dict[str, object]], key: str) -> float:
 def table(rows: list[dict[str, object]]) -> str:
     lines = [
         "| market | seeds | G2 pass rate | judged agent's OOS Sharpe (median, per bar) "
-        "| sign(signal) OOS Sharpe | median DSR | median SPA p |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| sign(signal) OOS Sharpe | median DSR | median SPA p "
+        "| median p with the in-sample record (DSR / SPA) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for ic in sorted({float(r["ic"]) for r in rows}):  # type: ignore[arg-type]
         group = [r for r in rows if r["ic"] == ic]
@@ -111,7 +114,8 @@ def table(rows: list[dict[str, object]]) -> str:
         lines.append(
             f"| {name} | {len(group)} | {rate:.0%} | {_median(group, 'sharpe'):.3f} "
             f"| {_median(group, 'rule_sharpe'):.3f} | {_median(group, 'dsr'):.3f} "
-            f"| {_median(group, 'spa_p'):.3f} |"
+            f"| {_median(group, 'spa_p'):.3f} "
+            f"| {_median(group, 'dsr_combined_p'):.3f} / {_median(group, 'spa_combined_p'):.3f} |"
         )
     return "\n".join(lines)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from scarline.gating.evidence import decision
+from statistics import NormalDist
+
+import numpy as np
+
+from scarline.gating.evidence import _combined, decision, joined_pass
 
 DSR_OK = {"dsr": 0.99, "pass": True}
 SPA_OK = {"p_value": 0.01, "pass": True}
@@ -43,3 +47,34 @@ def test_only_top_k_counts_as_chosen_in_sample() -> None:
 
     assert chosen_in_sample([]) and chosen_in_sample(["top:3"])
     assert not chosen_in_sample(["3"]) and not chosen_in_sample(["top:1,7"])
+
+
+def test_the_in_sample_record_joins_dsr_and_spa() -> None:
+    """A top:K candidate judged held out: DSR and SPA pass on their combined p-values (set by
+    the checks), and the decision says so."""
+    dsr = {"dsr": 0.9, "combined_p": 0.01, "pass": True}
+    spa = {"p_value": 0.08, "combined_p": 0.02, "pass": True}
+    held = decision(dsr, {"pbo": 0.7, "pass": False}, spa, 0.05, 0.5, pbo_veto=False)
+    assert held["pass"] is True and (held["dsr_combined_p"], held["spa_combined_p"]) == (
+        0.01,
+        0.02,
+    )
+    assert held["rule"].startswith("DSR and SPA, each with the in-sample record (Stouffer)")
+
+
+def test_stouffer_weights_bars_and_keeps_the_level() -> None:
+    assert abs(_combined(0.5, 2000, 0.5, 900) - 0.5) < 1e-12
+    assert abs(_combined(0.05, 100, 0.5, 0) - 0.05) < 1e-9  # no bars after: the first p
+    # equal evidence per bar on 2100 + 900 bars: the p of the pooled t
+    z_is, z_oos = 0.04 * np.sqrt(2100), 0.04 * np.sqrt(900)
+    pooled = NormalDist().cdf(-0.04 * np.sqrt(3000))
+    p = _combined(NormalDist().cdf(-z_is), 2100, NormalDist().cdf(-z_oos), 900)
+    assert abs(p - pooled) < 1e-9
+    assert _combined(1.0, 2100, 0.0, 900) < 1.0  # certain p-values stay finite
+
+
+def test_the_in_sample_record_cannot_rescue_a_held_out_loss() -> None:
+    assert joined_pass(0.01, 0.05, 0.02)
+    assert not joined_pass(0.01, 0.05, 0.0)  # no held-out edge: the record cannot pass it
+    assert not joined_pass(0.01, 0.05, -0.03)
+    assert not joined_pass(0.06, 0.05, 0.2)

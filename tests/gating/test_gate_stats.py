@@ -19,7 +19,7 @@ from scarline.gating.dsr import (
     trial_sharpes_var,
 )
 from scarline.gating.pbo import mean, pbo_cscv
-from scarline.gating.spa import market_beta, spa_pvalue, spa_pvalues
+from scarline.gating.spa import market_beta, max_t_pvalue, spa_pvalue, spa_pvalues
 from scarline.stats import sharpe
 
 _N = NormalDist()
@@ -245,3 +245,30 @@ def test_beta_adjusted_benchmark_judges_alpha_not_a_lucky_market():
     assert market_beta(cand, np.zeros(1500)) == 0.0
     assert spa_pvalue(cand, market, reps=300, seed=3) > 0.5
     assert spa_pvalue(cand, beta * market, reps=300, seed=3) < 0.05
+
+
+def test_max_t_holds_its_level_for_the_best_of_many_noise_columns():
+    # The top column of 30 noise strategies: a plain t-test would reject often (its
+    # p-value is the smallest of 30); the max-t p-value is uniform-or-larger.
+    ps = []
+    for seed in range(200):
+        x = np.random.default_rng(300 + seed).normal(0, 0.01, (250, 30))
+        ps.append(max_t_pvalue(x, int(np.argmax(x.sum(axis=0))), reps=200, seed=seed))
+    assert np.mean(np.array(ps) <= 0.05) <= 0.08  # 5 % + 2 binomial sd at n = 200
+    assert float(np.median(ps)) > 0.3
+
+
+def test_max_t_finds_a_planted_edge_and_counts_correlated_columns_as_few():
+    # the same edged strategy (t about 3) among 39 near-copies of itself without the edge, or
+    # among 39 independent strategies: the copies are one trial, the independent ones 39
+    rng = np.random.default_rng(15)
+    edged = rng.normal(0.0008, 0.01, 1000)
+    copies = edged[:, None] - 0.0008 + rng.normal(0, 0.001, (1000, 39))
+    independent = rng.normal(0, 0.01, (1000, 39))
+    p_copies = max_t_pvalue(np.column_stack([edged, copies]), 0, reps=300, seed=1)
+    p_independent = max_t_pvalue(np.column_stack([edged, independent]), 0, reps=300, seed=1)
+    assert p_copies < 0.01 and p_independent < 0.05
+    assert p_independent > 3 * p_copies
+    flat = np.column_stack([edged, np.zeros(1000)])
+    assert max_t_pvalue(flat, 1, reps=50) == 1.0  # a strategy that never traded
+    assert max_t_pvalue(flat, 0, reps=100, seed=3) == max_t_pvalue(flat, 0, reps=100, seed=3)

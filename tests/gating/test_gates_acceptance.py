@@ -247,6 +247,8 @@ def test_edges_evolved_on_a_random_walk_fail_g2(tmp_path: Path) -> None:
         population = max(g2["dsr"]["clusters"], 1) * g2["dsr"]["generations"]
         assert g2["dsr"]["population_trials"] == population
         assert g2["dsr"]["trials"] == 1  # top:1, chosen in-sample, judged on held-out bars
+        # an evolved pool brings no in-sample record (evidence.in_sample says why)
+        assert "in_sample" not in g2["dsr"] and "combined_p" not in g2["spa"]
         generations.add(g2["dsr"]["generations"])
         failed = [*g2["contracts"]["failed"], *(["evidence"] if not g2["evidence"]["pass"] else [])]
         assert g2["pass"] is (not failed)

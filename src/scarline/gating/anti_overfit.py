@@ -9,7 +9,8 @@ One decision, in two parts (docs/gates.md explains every rule):
   stacking tests buys no error control the evidence decision does not already give and
   costs power (docs/gates.md);
 * **evidence** — DSR and SPA combined into one level-``alpha`` decision, PBO a veto
-  (:mod:`scarline.gating.evidence`).
+  (:mod:`scarline.gating.evidence`); a ``top:K`` candidate judged held out adds its
+  in-sample record to both, corrected for the choice that picked it (an unevolved pool).
 
 Feature ablation, the lag half-life and the plausibility flags are reported and decide
 nothing. Placebo checks re-run the candidates frozen (:mod:`scarline.gating.frozen`) on

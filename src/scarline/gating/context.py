@@ -35,10 +35,13 @@ Verdict = dict[str, object]
 @dataclass(frozen=True)
 class Baselines:
     """Per candidate source group: buy-and-hold, random-entry placebos and cash (zeros),
-    as per-bar returns over the evaluated bars."""
+    as per-bar returns over the evaluated bars, and the same over the bars before them
+    (bars 1 .. start - 1: the in-sample part of a run with a split)."""
 
     buy_and_hold: np.ndarray  # [W]
     placebos: np.ndarray  # [W, P]
+    buy_and_hold_before: np.ndarray  # [start - 1]
+    placebos_before: np.ndarray  # [start - 1, P]
 
     def matrix(self) -> np.ndarray:
         """``[W, 3]``: buy-and-hold, the average placebo, cash."""
@@ -58,6 +61,8 @@ class GateContext:
     executor: GateExecutor = field(default_factory=SerialExecutor)
     _clusters: dict[int, Clusters] = field(default_factory=dict, init=False, repr=False)
     _results: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    # per candidate index: its in-sample evidence (scarline.gating.evidence.in_sample)
+    _in_sample: dict[int, object] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def plays(self) -> list[Play]:
@@ -174,9 +179,15 @@ class GateContext:
     @cached_property
     def _baselines(self) -> dict[int, Baselines]:
         out: dict[int, Baselines] = {}
+        cut = max(self.start, 1) - 1  # row of the first evaluated bar
         for name, equity in self.results(self.baseline_jobs(), "baselines").items():
-            r = bar_returns(equity, self.start)
-            out[int(name.split(":")[1])] = Baselines(buy_and_hold=r[:, 0], placebos=r[:, 1:])
+            r = bar_returns(equity, 1)
+            out[int(name.split(":")[1])] = Baselines(
+                buy_and_hold=r[cut:, 0],
+                placebos=r[cut:, 1:],
+                buy_and_hold_before=r[:cut, 0],
+                placebos_before=r[:cut, 1:],
+            )
         return out
 
     def baselines(self, candidate: Candidate) -> Baselines:

@@ -78,6 +78,15 @@ class RunUnderTest:
         end = self.split if self.split is not None else self.replayed.result.steps
         return 1 + sum(1 for t in range(end) if policy.evolver.due(t))
 
+    def evolved(self, agents: np.ndarray) -> bool:
+        """Whether any of ``agents``' groups went through a life cycle before the split."""
+        groups = self.groups()
+        return any(
+            self.generations(i) > 1
+            for i, (rows, _) in enumerate(groups)
+            if ((agents >= rows.start) & (agents < rows.stop)).any()
+        )
+
     def candidate(self, agent: int) -> Candidate:
         n = self.replayed.kernel.population.n_agents
         if not 0 <= agent < n:
@@ -90,15 +99,18 @@ class RunUnderTest:
                 return Candidate(agent=agent, kind=str(policy.name), group=index, row=row)
         raise AssertionError("unreachable: agent ids cover the groups")  # pragma: no cover
 
+    def pool(self) -> np.ndarray:
+        """The agents :meth:`ranking` chooses among: the living learning agents, or every
+        living agent when no learner lives."""
+        kinds = np.array(self.replayed.kernel.population.kinds)
+        alive = self.replayed.kernel.life.alive
+        pool = np.flatnonzero((kinds == QAgents.name) & alive)
+        return pool if pool.size else np.flatnonzero(alive)
+
     def ranking(self) -> np.ndarray:
         """Living agents, best in-sample return first (learning agents only, if any): the
         choice a researcher makes without looking at the out-of-sample part."""
-        population = self.replayed.kernel.population
-        kinds = np.array(population.kinds)
-        alive = self.replayed.kernel.life.alive
-        pool = np.flatnonzero((kinds == QAgents.name) & alive)
-        if pool.size == 0:
-            pool = np.flatnonzero(alive)
+        pool = self.pool()
         end = (self.split if self.split is not None else self.replayed.result.steps) - 1
         score = self.equity[end, pool] / np.maximum(self.equity[0, pool], 1.0)
         return pool[np.argsort(-score, kind="stable")]
