@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
 from scarline.session import SessionIds
+from scarline.trace import DecisionTrace
 
 
 def _rebuild(dense: np.ndarray, agent: np.ndarray, inst: np.ndarray, values: np.ndarray) -> None:
@@ -44,6 +47,39 @@ def test_nothing_changed_is_an_empty_decision() -> None:
     assert tracker.update(ones, np.ones((2, 2), np.int64)).agent.size == 4
     c = tracker.update(ones, np.ones((2, 2), np.int64))
     assert c.agent.size == c.instrument.size == c.actions.size == c.target_qty.size == 0
+    # the dtypes the changed cells have: what the WAL's Decision and the trace hash encode
+    dtypes = [a.dtype for a in (c.agent, c.instrument, c.actions, c.target_qty)]
+    assert dtypes == [np.int64, np.int64, np.float32, np.int64]
+
+
+def _sequential_trace(steps: list[tuple[int, list[np.ndarray]]]) -> str:
+    """The trace hash fed piece by piece (how DecisionTrace.update used to feed it)."""
+    h = hashlib.blake2b(digest_size=32)
+    for step, arrays in steps:
+        h.update(step.to_bytes(8, "little", signed=True))
+        for a in arrays:
+            h.update(a.size.to_bytes(8, "little"))
+            h.update(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
+    return h.hexdigest()
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 10_000), steps=st.integers(1, 6))
+def test_the_trace_hashes_the_same_bytes_as_piece_by_piece(seed: int, steps: int) -> None:
+    rng = np.random.default_rng(seed)
+    fed = []
+    trace = DecisionTrace()
+    for t in range(steps):
+        k = int(rng.integers(0, 3))  # most steps change nothing: empty arrays
+        arrays = [
+            rng.integers(0, 9, k).astype(np.int64),
+            rng.integers(0, 3, k).astype(np.int64),
+            rng.choice(np.array([0.0, -0.0, 1.0], np.float32), k),
+            rng.integers(-5, 5, k).astype(">i8"),  # a foreign byte order is hashed little
+        ]
+        trace.update(t, *arrays)
+        fed.append((t, arrays))
+    assert trace.hexdigest() == _sequential_trace(fed)
 
 
 def test_kernel_decisions_rebuild_the_sizer_targets() -> None:

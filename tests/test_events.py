@@ -61,6 +61,22 @@ def test_array_round_trips_exactly(values: np.ndarray) -> None:
     np.testing.assert_array_equal(back, values)
 
 
+@given(
+    hnp.arrays(
+        dtype=st.sampled_from(["<i8", ">i8", "<f4", ">f8", "|u1", "|b1", "=i2"]),
+        shape=hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=3),
+    )
+)
+def test_array_of_encodes_what_it_always_did(values: np.ndarray) -> None:
+    """Zero-length arrays come from a per-dtype cache; every array encodes as the plain
+    formula does: little-endian dtype string, shape, raw bytes."""
+    a = values.astype(values.dtype.newbyteorder("<")) if values.dtype.byteorder == ">" else values
+    plain = Array(a.dtype.str, list(a.shape), np.ascontiguousarray(a).tobytes())
+    packed = Array.of(values)
+    assert msgspec.json.encode(packed) == msgspec.json.encode(plain)
+    assert Array.of(values) == plain
+
+
 def test_decision_batch_form_holds_many_agents() -> None:
     n, m = 1000, 3
     d = Decision(

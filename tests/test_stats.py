@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from scarline.features.window import window_mean, window_std, window_sum
 from scarline.stats import (
+    _relative,
     drawdown,
     drawdown_pct,
     drawdowns,
@@ -155,6 +156,55 @@ def test_drawdown_is_a_fraction_and_its_percent_is_in_0_100(
 def test_period_returns_compound_back_to_the_equity(equity: np.ndarray) -> None:
     r = period_returns(equity)
     np.testing.assert_allclose(np.cumprod(1 + r, axis=0) * equity[0], equity[1:], rtol=1e-9)
+
+
+def _masked_period_return(prev: np.ndarray, cur: np.ndarray, undefined: float) -> np.ndarray:
+    """period_return's general, masked arithmetic (what integer inputs used to take)."""
+    ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0)
+    return _relative(cur, prev, prev, ok, undefined)
+
+
+def _masked_drawdown_pct(peak: np.ndarray, equity: np.ndarray) -> np.ndarray:
+    """drawdown_pct's general, masked arithmetic (what integer inputs used to take)."""
+    ok = np.isfinite(equity) & np.isfinite(peak) & (peak > 0)
+    fall = _relative(peak, equity, peak, ok, np.nan)
+    np.maximum(fall, 0.0, out=fall, where=ok)
+    return np.where(peak > 0, 100.0 * fall, np.where(equity < peak, 100.0, 0.0))
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+INTS = st.sampled_from([np.int8, np.int32, np.int64, np.uint8, np.uint32, np.uint64])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.data(), base_type=INTS, other_type=INTS, n=st.integers(1, 12), low=st.integers(-3, 1)
+)
+def test_integer_inputs_skip_the_masks_with_the_same_bits(
+    data: st.DataObject, base_type: type, other_type: type, n: int, low: int
+) -> None:
+    """Integer equities (the kernel's cash, every step) take an unmasked path when every base
+    is positive: the same operations on the same types, so the same bits, overflow included."""
+
+    def ints(dtype: type, floor: int) -> np.ndarray:
+        info = np.iinfo(dtype)
+        values = st.integers(max(floor, int(info.min)), int(info.max))
+        return data.draw(arrays(dtype, n, elements=values))
+
+    base, other = ints(base_type, low), ints(other_type, int(np.iinfo(other_type).min))
+    for undefined in (np.nan, 0.0):
+        assert _same_bits(
+            period_return(base, other, undefined=undefined),
+            _masked_period_return(base, other, undefined),
+        )
+    assert _same_bits(drawdown_pct(base, other), _masked_drawdown_pct(base, other))
+    ok = base > 0
+    fall = _relative(base, other, base, ok, np.nan)
+    np.maximum(fall, 0.0, out=fall, where=ok)
+    assert _same_bits(drawdown(base, other), fall)
 
 
 def test_windows_are_direct_sums_of_their_own_rows() -> None:

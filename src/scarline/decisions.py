@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # raw bits by item size
+
 
 @dataclass(frozen=True, eq=False)
 class Changes:
@@ -31,11 +33,21 @@ class ChangeTracker:
         self.agent_ids = np.asarray(agent_ids, dtype=np.int64)
         self._bits: np.ndarray | None = None  # actions' raw bits, [N, M] unsigned ints
         self._target: np.ndarray | None = None  # int64[N, M]
+        self._none: dict[np.dtype, Changes] = {}  # no change, per action dtype
+
+    def _unchanged(self, dtype: np.dtype) -> Changes:
+        """No changed cell: built once per action dtype (zero-length arrays are safe to share)."""
+        none = self._none.get(dtype)
+        if none is None:
+            empty = np.zeros(0, np.int64)
+            none = Changes(empty, empty, np.zeros(0, dtype), empty)
+            self._none[dtype] = none
+        return none
 
     def update(self, actions: np.ndarray, target: np.ndarray) -> Changes:
         """The cells where ``actions`` ([N, M]) or ``target`` (int64[N, M]) changed."""
         actions = np.ascontiguousarray(actions)
-        bits = actions.view(np.dtype(f"u{actions.dtype.itemsize}"))
+        bits = actions.view(_UNSIGNED[actions.dtype.itemsize])
         if self._bits is None or self._target is None:
             self._bits = np.zeros_like(bits)
             self._target = np.zeros(target.shape, dtype=np.int64)
@@ -43,6 +55,8 @@ class ChangeTracker:
             raise ValueError(f"decision action dtype changed to {actions.dtype}")
         diff = bits != self._bits
         diff |= target != self._target
+        if not np.count_nonzero(diff):  # the usual step: nothing changed
+            return self._unchanged(actions.dtype)
         cells = np.flatnonzero(diff)
         new_bits, new_target = bits.ravel()[cells], target.ravel()[cells]
         self._bits.ravel()[cells] = new_bits

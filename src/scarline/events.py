@@ -51,12 +51,25 @@ class Array(msgspec.Struct, frozen=True, array_like=True):
     @classmethod
     def of(cls, values: np.ndarray) -> Array:
         a = np.ascontiguousarray(values)
-        le = a.dtype.newbyteorder("<") if a.dtype.byteorder not in ("|", "<", "=") else a.dtype
-        a = a.astype(le, copy=False)
+        if a.shape == (0,):  # most of a step's decision arrays: built once per dtype
+            empty = _EMPTY_ARRAYS.get(a.dtype)
+            if empty is None:
+                empty = _EMPTY_ARRAYS[a.dtype] = cls(_little(a.dtype).str, [0], b"")
+            return empty
+        if a.dtype.byteorder == ">":
+            a = a.astype(_little(a.dtype))
         return cls(a.dtype.str, list(a.shape), a.tobytes())
 
     def numpy(self) -> np.ndarray:
         return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
+
+
+_EMPTY_ARRAYS: dict[np.dtype, Array] = {}  # Array.of a zero-length 1-D array, per dtype
+
+
+def _little(dtype: np.dtype) -> np.dtype:
+    """``dtype`` in little-endian order (">" is the only order that is not little or native)."""
+    return dtype.newbyteorder("<") if dtype.byteorder == ">" else dtype
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="kind"):

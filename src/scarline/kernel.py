@@ -63,6 +63,8 @@ from scarline.session import Journal, KernelResult, SeqJournal, SessionIds, Stag
 from scarline.stats import log_return
 from scarline.trace import DecisionTrace
 
+_NO_REASONS = np.zeros(0, np.uint8)
+
 
 class Kernel:
     def __init__(
@@ -138,25 +140,9 @@ class Kernel:
             journal.append(kill, ts)
         stages = self.stages
 
-        # 2. execute what is due at this bar
-        bar = BarSlice(
-            t,
-            ts,
-            market.open[t],
-            market.high[t],
-            market.low[t],
-            market.close[t],
-            market.volume[t],
-            market.valid[t],
-            self._volatility[t],
-        )
-        fills, rejects = self.broker.execute(bar, accounts.cash)
-        if len(fills):
-            journal.append(fills_event(ids, t, fills), ts)
-            accounts.apply(fills)
-            self.recorder.on_fills(t, fills)
-        if len(rejects):
-            journal.append(rejects_event(ids, t, rejects), ts)
+        # 2. execute what is due at this bar (most steps of a few agents have nothing pending)
+        if not self.broker.idle:
+            self._execute(t, ts)
 
         # 3. mark, then let the ladder react to the new equity
         equity = accounts.mark(market.close[t], market.valid[t])
@@ -230,6 +216,28 @@ class Kernel:
                 alarms, self.population.agent_ids, self.step_seqs, actions
             )
 
+    def _execute(self, t: int, ts: int) -> None:
+        """The broker executes the orders due at bar ``t``; fills are journaled, then booked."""
+        market, accounts = self.market, self.accounts
+        bar = BarSlice(
+            t,
+            ts,
+            market.open[t],
+            market.high[t],
+            market.low[t],
+            market.close[t],
+            market.volume[t],
+            market.valid[t],
+            self._volatility[t],
+        )
+        fills, rejects = self.broker.execute(bar, accounts.cash)
+        if len(fills):
+            self.journal.append(fills_event(self.ids, t, fills), ts)
+            accounts.apply(fills)
+            self.recorder.on_fills(t, fills)
+        if len(rejects):
+            self.journal.append(rejects_event(self.ids, t, rejects), ts)
+
     def _set_flag(self, flag: OperatorFlag) -> None:
         """Apply an operator's runtime flag (journaled just before, so replay applies it at the
         same step)."""
@@ -292,9 +300,7 @@ class Kernel:
     ) -> None:
         """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
         c = self._changes.update(exposure, target)
-        reasons = self.population.reasons()[c.agent]
-        forced = ~self.life.alive[c.agent] if self.killed_at is None else np.ones_like(reasons)
-        reasons[forced.astype(bool)] = FORCED_FLAT
+        reasons = self._reasons(c.agent)
         profile = self.regimes.profile
         self.journal.append(
             Decision(
@@ -316,6 +322,16 @@ class Kernel:
             ts,
         )
         self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
+
+    def _reasons(self, agents: np.ndarray) -> np.ndarray:
+        """``uint8`` reason codes of ``agents`` (those with a changed cell): the dead, and
+        everyone after a kill, are forced flat."""
+        if not agents.size:  # the usual step: no group's reasons to gather
+            return _NO_REASONS
+        reasons = self.population.reasons()[agents]
+        forced = ~self.life.alive[agents] if self.killed_at is None else np.ones_like(reasons)
+        reasons[forced.astype(bool)] = FORCED_FLAT
+        return reasons
 
     def _features_hash(self, t: int) -> str:
         """BLAKE2b-128 of the inputs of step ``t``'s decisions: the closes of bar t and every

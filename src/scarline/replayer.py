@@ -11,6 +11,7 @@ The first differing record is named by seq, kind and field. A run sealed after a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -114,9 +115,14 @@ def replay_run(run_dir: Path) -> ReplayResult:
     return replay(run_dir).result
 
 
-def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
+def replay(
+    run_dir: Path,
+    keep_equity: bool = False,
+    on_market: Callable[[RunConfig, MarketData], None] | None = None,
+) -> Replayed:
     """Re-execute the run; ``keep_equity`` keeps every agent's equity path in the kernel's
-    recorder."""
+    recorder. ``on_market`` is told the config and the market rebuilt from the WAL before
+    the kernel runs (the gates start re-runs that need nothing else meanwhile)."""
     manifest = read_manifest(run_dir)
     check_schema(run_dir, manifest)
     paths = RunDir(run_dir)
@@ -161,6 +167,8 @@ def replay(run_dir: Path, keep_equity: bool = False) -> Replayed:
     if start is None:
         raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
     market = replace(market_from_events(start, market_events), calendar=config.calendar)
+    if on_market is not None:
+        on_market(config, market)
     ids = SessionIds(start.run_id, start.session_id)
     sealed = manifest.sealed_after_crash
     prefix = sealed is not None and not sealed.session_ended

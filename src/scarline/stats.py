@@ -96,6 +96,8 @@ def period_return(
     """Simple return of one step, ``(cur − prev) / prev``; ``undefined`` unless ``prev > 0``
     and both are finite (see the module docstring for which ``undefined`` to pass)."""
     prev, cur = np.asarray(prev), np.asarray(cur)
+    if _positive_ints(prev, cur):  # every return defined: no masks (the kernel's cash, per step)
+        return np.subtract(cur, prev) / prev
     ok = np.isfinite(prev) & np.isfinite(cur) & (prev > 0)
     return _relative(cur, prev, prev, ok, undefined)
 
@@ -122,6 +124,8 @@ def drawdown(
     """Fall from ``peak`` as a positive fraction, ``(peak − equity) / peak``, 0 at or above
     the peak; ``undefined`` where the peak is not positive or either is not finite."""
     peak, equity = np.asarray(peak), np.asarray(equity)
+    if _positive_ints(peak, equity):
+        return _fall(peak, equity)
     ok = np.isfinite(equity) & np.isfinite(peak) & (peak > 0)
     out = _relative(peak, equity, peak, ok, undefined)
     np.maximum(out, 0.0, out=out, where=ok)
@@ -134,7 +138,31 @@ def drawdown_pct(peak: npt.ArrayLike, equity: npt.ArrayLike) -> np.ndarray:
     under a positive peak). The risk ladder and the scars journal it: this arithmetic is
     fixed."""
     peak, equity = np.asarray(peak), np.asarray(equity)
+    if _positive_ints(peak, equity):
+        return 100.0 * _fall(peak, equity)
     return np.where(peak > 0, 100.0 * drawdown(peak, equity), np.where(equity < peak, 100.0, 0.0))
+
+
+def _positive_ints(base: np.ndarray, other: np.ndarray) -> bool:
+    """Integer arrays (finite by type) whose ``base`` is positive everywhere: every mask of
+    :func:`_relative` is true, so the difference and the division can run unmasked, with the
+    same operations on the same types and so the same bits (tests/test_stats.py). This is the
+    kernel's case, once or twice per step on every agent's cash equity; 0-d inputs keep the
+    general path (it returns arrays, the unmasked arithmetic scalars)."""
+    return (
+        base.dtype.kind in "iu"
+        and other.dtype.kind in "iu"
+        and base.ndim > 0
+        and other.ndim > 0
+        and not np.count_nonzero(base <= 0)
+    )
+
+
+def _fall(peak: np.ndarray, equity: np.ndarray) -> np.ndarray:
+    """:func:`drawdown` where :func:`_positive_ints` holds: ``(peak − equity) / peak``, ≥ 0."""
+    out = np.subtract(peak, equity) / peak
+    np.maximum(out, 0.0, out=out)
+    return out
 
 
 def _relative(

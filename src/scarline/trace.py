@@ -20,11 +20,12 @@ class DecisionTrace:
         self.steps = 0
 
     def update(self, step: int, *arrays: np.ndarray) -> None:
-        h = self._h
-        h.update(step.to_bytes(8, "little", signed=True))
+        parts = [step.to_bytes(8, "little", signed=True)]
         for a in arrays:  # each prefixed by its length, so the byte stream parses one way
-            h.update(a.size.to_bytes(8, "little"))
-            h.update(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
+            parts.append(a.size.to_bytes(8, "little"))
+            if a.size:
+                parts.append(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
+        self._h.update(b"".join(parts))  # one update of the same bytes: the same hash
         self.steps += 1
 
     def hexdigest(self) -> str:

@@ -24,6 +24,18 @@ def test_decision_on_a_close_fills_at_the_next_open_never_the_decision_bar() -> 
     assert prices == [(1, 10_200), (2, 9_900), (3, 10_400)]
 
 
+def test_an_idle_broker_has_nothing_to_execute() -> None:
+    """The kernel skips executing while the broker is idle: then execute would do nothing."""
+    b = broker(1)
+    assert b.idle
+    fills, rejects = b.execute(bar(0, open_=10_000, close=10_000), cash(1))
+    assert len(fills) == len(rejects) == 0 and b.idle
+    b.submit(orders([0], [1], first_id=0, step=0), step=0, ts=0)
+    assert not b.idle
+    fills, _ = b.execute(bar(1, open_=10_000, close=10_000), cash(1))
+    assert len(fills) == 1 and b.idle  # filled in full: nothing pending
+
+
 def test_frictionless_fill_is_exactly_the_open_with_no_costs() -> None:
     b = broker(2)
     b.submit(orders([0, 1], [7, 3], side=[1, SELL]), 0, 0)

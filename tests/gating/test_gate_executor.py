@@ -1,17 +1,25 @@
 """The gates' report is the same whatever executes their re-runs: serial, two local worker
-processes (each stepping its own copy of the permutations' shared prefix) or Ray."""
+processes (each stepping its own copy of the permutations' shared prefix) or Ray; and
+whether or not the walk-forward folds started while the run was replayed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import pytest
 
 from scarline.config import RunConfig
+from scarline.gating import anti_overfit
 from scarline.gating.config import GatesConfig
+from scarline.gating.context import GateContext
 from scarline.gating.executor import ProcessExecutor, SerialExecutor, executor_for
+from scarline.gating.frozen import Play
+from scarline.gating.jobs import FrozenJob
+from scarline.gating.plan import replay_starting
 from scarline.gating.runner import run_gates
+from scarline.gating.subject import load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.report.gate_report import encode_gate_report
@@ -45,15 +53,52 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return execute_run(cfg, run_id="executor", out_dir=tmp / "runs").run_dir
 
 
+AGENTS = ["top:1", "4"]
+
+
 def _report(run_dir: Path, executor: object) -> bytes:
     report = run_gates(
         run_dir,
-        ["top:1", "4"],
+        AGENTS,
         SMALL,
         only=["G2", "G3"],
         executor=executor,  # type: ignore[arg-type]
     )
     return encode_gate_report(report)
+
+
+def test_runs_started_during_the_replay_change_nothing(small_run: Path) -> None:
+    """The folds started while the run is replayed (two workers) give the report of a
+    serial batch that started nothing early."""
+    reference = run_gates(
+        small_run,
+        AGENTS,
+        SMALL,
+        only=["G2", "G3"],
+        run=load_run_under_test(small_run),
+        executor=SerialExecutor(),
+    )
+    pool = ProcessExecutor(2)
+    run, started = replay_starting(small_run, SMALL, {"G2", "G3"}, pool)
+    assert sorted(started) == ["fold:0", "fold:1"]
+    assert pool._pool is not None  # running before any check asked for them
+    early = run_gates(
+        small_run, AGENTS, SMALL, only=["G2", "G3"], run=run, executor=pool, started=started
+    )
+    assert pool._pool is None
+    assert encode_gate_report(early) == encode_gate_report(reference)
+
+
+def test_label_shuffle_job_evaluates_as_a_frozen_job(small_run: Path) -> None:
+    """The retraining job's own frozen evaluation is the frozen job of its agents."""
+    run = load_run_under_test(small_run)
+    ctx = GateContext(run, select(run, ["top:1"]), SMALL)
+    (job,) = anti_overfit.shuffle_jobs(ctx).values()
+    plays = tuple(Play(c) for c in job.retrain())
+    separate = FrozenJob(ctx.config, ctx.market, plays).run()
+    chained = job.run()
+    assert chained.rows == separate.rows
+    np.testing.assert_array_equal(chained.equity, separate.equity)
 
 
 def test_serial_and_two_processes_give_the_same_report(small_run: Path) -> None:

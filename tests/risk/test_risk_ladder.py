@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from risk_fixtures import context, engine, intents, money, outcomes_of, rules_of
 
 from scarline.risk import LEVELS, STATES, LadderConfig, RiskConfig
 from scarline.risk.codes import CAUSES
+from scarline.risk.ladder import Ladder, LadderTransitions
 
 LADDER = LadderConfig(
     warn_drawdown_pct=10.0,
@@ -181,3 +184,52 @@ def test_reset_gives_a_newborn_agent_a_fresh_ladder() -> None:
     assert names(eng.level) == ["NORMAL", "NORMAL"]
     eng.update(2, eq(40, 100))  # 40 is the new peak, not a 60 % drawdown
     assert names(eng.level) == ["NORMAL", "NORMAL"]
+
+
+class _Exact(Ladder):
+    """The ladder without its fast path: every step computes every drawdown exactly."""
+
+    def _peaks_positive(self) -> bool:
+        return False
+
+
+def _bits(t: LadderTransitions) -> list[tuple[str, bytes]]:
+    return [(a.dtype.str, a.tobytes()) for a in (getattr(t, f) for f in t.__dataclass_fields__)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 5),
+    steps=st.integers(1, 60),
+    hard=st.sampled_from([None, 25.0]),
+    breaches=st.booleans(),
+)
+def test_the_fast_path_moves_levels_exactly_like_the_full_computation(
+    seed: int, n: int, steps: int, hard: float | None, breaches: bool
+) -> None:
+    """Walks that land on the thresholds exactly (and a unit either side), for the agents and
+    the population: the same transitions, bit for bit, as computing every drawdown."""
+    rng = np.random.default_rng(seed)
+    ladder = LADDER.model_copy(
+        update={"global_drawdown": True}
+        | ({"breach_warn": 2, "breach_halt": 4} if breaches else {})
+    )
+    cfg = RiskConfig(ladder=ladder, max_drawdown_pct=hard)
+    fast, exact = Ladder(cfg, n), _Exact(cfg, n)
+    peak = np.full(n, 10**9, np.int64)
+    for t in range(steps):
+        cut = rng.choice([0.0, 10.0, 20.0, 25.0, 30.0, 5.0], n)
+        on_edge = np.rint(peak * (1.0 - cut / 100.0)).astype(np.int64) + rng.integers(-1, 2, n)
+        walk = (peak * rng.uniform(0.6, 1.1, n)).astype(np.int64)
+        equity = np.where(rng.random(n) < 0.5, on_edge, walk)
+        peak = np.maximum(peak, equity)
+        if breaches:
+            counts = rng.integers(0, 2, n)
+            fast.breaches.add(t, counts)
+            exact.breaches.add(t, counts)
+        assert _bits(fast.update(t, equity, frozen=False)) == _bits(
+            exact.update(t, equity, frozen=False)
+        )
+        assert fast.level.tolist() == exact.level.tolist()
+        assert fast.global_level == exact.global_level

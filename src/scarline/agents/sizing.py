@@ -13,6 +13,7 @@ import numpy as np
 
 ALL_IN, FRACTION, FIXED = 0, 1, 2
 MODES = {"all-in": ALL_IN, "fraction": FRACTION, "fixed": FIXED}
+_NO_CELLS = (np.zeros(0, np.int64),) * 2  # (rows, instruments) of no cell
 
 
 class Sizer:
@@ -27,7 +28,7 @@ class Sizer:
         self.lots = lots.astype(np.int64)  # [N]
         self.target: np.ndarray | None = None
         self.changed: np.ndarray | None = None  # bool[N, M], the cells sized this step
-        self.changed_cells: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 2
+        self.changed_cells: tuple[np.ndarray, np.ndarray] = _NO_CELLS
         self._exposure: np.ndarray | None = None
 
     def targets(
@@ -51,10 +52,11 @@ class Sizer:
         changed = exposure != self._exposure
         changed &= valid[None, :]
         self.changed = changed
+        if not np.count_nonzero(changed):  # the usual step: nothing to size
+            self.changed_cells = _NO_CELLS
+            return self.target
         rows, cols = np.divmod(np.flatnonzero(changed), m)  # ~10x faster than 2-D nonzero
         self.changed_cells = rows, cols
-        if not rows.size:
-            return self.target
         e = exposure[rows, cols]
         self._exposure[rows, cols] = e
         self.target[rows, cols] = self._size(rows, cols, e, cash, equity, close, unit_values, n)

@@ -107,23 +107,27 @@ def gates(
     from scarline.errors import ConfigError
     from scarline.gating.config import load_gates_config
     from scarline.gating.executor import executor_for
-    from scarline.gating.runner import run_gates, write_gate_report
-    from scarline.gating.subject import GateInputError, load_run_under_test
+    from scarline.gating.plan import replay_starting
+    from scarline.gating.runner import run_gates, wanted_gates, write_gate_report
+    from scarline.gating.subject import GateInputError
     from scarline.report.gates_section import gates_table
 
     try:
         cfg = load_gates_config(thresholds)
     except ConfigError as err:  # bad input (exit 2), not a failed gate (exit 1)
         raise GateInputError(str(err)) from None
-    pool = executor_for(executor, workers)  # a bad name fails here, before the replay
+    wanted = wanted_gates(only)  # bad input fails here, before the replay
+    pool = executor_for(executor, workers)
     with _progress() as progress:
         task = progress.add_task("replaying the run (G1)", total=None)
 
         def tick(message: str) -> None:
             progress.update(task, description=message)
 
-        run = load_run_under_test(run_dir)
-        report = run_gates(run_dir, agents, cfg, only, tick, run=run, executor=pool)
+        run, started = replay_starting(run_dir, cfg, wanted, pool)
+        report = run_gates(
+            run_dir, agents, cfg, only, tick, run=run, executor=pool, started=started
+        )
         tick("writing gates.json and the report")
         sha = write_gate_report(run_dir, report)
         html = _refresh_report(run)

@@ -27,6 +27,10 @@ from scarline.strict import Strict
 
 CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
 
+_NONE = np.zeros(0, np.int64)
+_NO_CAUSE = np.zeros(0, np.int8)
+_NO_VALUE = np.zeros(0, np.float64)
+
 
 class ScarConfig(Strict):
     """What losses do to every agent, rule or learned: scars (permanent exploration floors),
@@ -79,6 +83,9 @@ class LifeEvents:
         return self.scar_agent.size == 0 and self.death_agent.size == 0
 
 
+_NO_EVENTS = LifeEvents(_NONE, _NO_CAUSE, _NO_VALUE, _NONE, _NONE, _NO_VALUE)
+
+
 class ScarTracker:
     def __init__(self, n_agents: int, cfg: ScarConfig, initial_cash: int) -> None:
         self.cfg = cfg
@@ -95,13 +102,13 @@ class ScarTracker:
         self._alpha = 1.0 - 0.5 ** (1.0 / cfg.trust_halflife)
         self._mean = np.zeros(n_agents)
         self._var = np.zeros(n_agents)
+        self._scars_changed()  # floor and trust's scar factor, kept while no scar changes them
 
     def reborn(self, rows: np.ndarray, equity: np.ndarray) -> None:
         """Slots ``rows`` hold newborns: no scars (scars are not inherited; the lineage keeps
         the ancestors'), alive, a fresh peak, and ruin measured against the capital the
         newborn starts with (the slot's equity now)."""
         self.scars[rows] = 0
-        self.floor[rows] = 0.0
         self.alive[rows] = True
         self.death_step[rows] = -1
         self.trust[rows] = START_TRUST
@@ -109,44 +116,86 @@ class ScarTracker:
         self._ruin[rows] = self.cfg.ruin_fraction * equity[rows]
         self._mean[rows] = 0.0
         self._var[rows] = 0.0
+        self._scars_changed()
 
     def update(self, step: int, equity: np.ndarray, realized: np.ndarray) -> LifeEvents:
-        """After marking at the close of ``step``: new scars and deaths of living agents."""
+        """After marking at the close of ``step``: new scars and deaths of living agents.
+
+        Trust's moments move every step; scars and deaths are rare, so their bookkeeping
+        runs only on a step that has some, and a step without a closed trade skips the
+        trade-loss measure (no realized change, no trade-loss scar). Masks are tested with
+        ``np.count_nonzero``, a microsecond cheaper per call than ``ndarray.any``."""
         cfg, alive = self.cfg, self.alive
         prev = self._last_equity
         ret = period_return(prev, equity, undefined=0.0)
-        a = self._alpha
-        self._mean = (1 - a) * self._mean + a * ret
-        self._var = (1 - a) * self._var + a * (ret - self._mean) ** 2
+        a, mean, var = self._alpha, self._mean, self._var
+        # mean = (1 - a) * mean + a * ret; var = (1 - a) * var + a * (ret - mean) ** 2, in place
+        mean *= 1 - a
+        mean += a * ret
+        ret -= mean  # ret is ours (a new array): it becomes a * (ret - mean) ** 2
+        np.square(ret, out=ret)
+        ret *= a
+        var *= 1 - a
+        var += ret
         np.maximum(self._peak, equity, out=self._peak)
 
         drawdown = drawdown_pct(self._peak, equity)
-        trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
-        by_dd = alive & (drawdown * self.sensitivity >= cfg.drawdown_pct)
-        by_trade = alive & ~by_dd & (trade_loss * self.sensitivity >= cfg.trade_loss_pct)
-        scarred = by_dd | by_trade
-        agents = np.flatnonzero(scarred)
-        cause = np.where(by_dd[agents], 0, 1).astype(np.int8)
-        value = np.where(by_dd[agents], drawdown[agents], trade_loss[agents])
-        self.scars[agents] += 1
-        self.floor = np.minimum(cfg.floor_max, cfg.floor_step * self.scars)
-        self._peak[agents] = equity[agents]  # the next drawdown scar needs a fresh fall
-
+        scarred = by_dd = alive & (drawdown * self.sensitivity >= cfg.drawdown_pct)
+        trade_loss = None
+        if np.count_nonzero(realized != self._last_realized):
+            trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
+            by_trade = alive & ~by_dd & (trade_loss * self.sensitivity >= cfg.trade_loss_pct)
+            scarred = by_dd | by_trade
         dying = alive & (equity <= self._ruin)
-        dead = np.flatnonzero(dying)
-        self.alive = alive & ~dying
-        self.death_step[dead] = step
+        scar_events = self._scar(equity, scarred, by_dd, drawdown, trade_loss)
+        dead = _NONE
+        if np.count_nonzero(dying):
+            dead = np.flatnonzero(dying)
+            self.alive = alive & ~dying
+            self.death_step[dead] = step
 
-        score = smooth_sharpe(self._mean, self._var)
-        trust = cfg.scar_decay**self.scars / (1.0 + np.exp(-cfg.trust_scale * score))
+        # trust = decay**scars / (1 + exp(-trust_scale * score)), in the score's array
+        score = smooth_sharpe(mean, var)
+        score *= -cfg.trust_scale
+        np.exp(score, out=score)
+        score += 1.0
+        trust = np.divide(self._decay, score, out=score)
         self.trust = np.where(self.alive, trust, 0.0)
         self._last_equity = equity.copy()
         self._last_realized = realized.copy()
-        return LifeEvents(
-            agents.astype(np.int64),
-            cause,
-            value,
-            dead.astype(np.int64),
-            equity[dead].astype(np.int64),
-            trust[dead],
+        if scar_events is None and not dead.size:
+            return _NO_EVENTS
+        agents, cause, value = scar_events or (_NONE, _NO_CAUSE, _NO_VALUE)
+        return LifeEvents(agents, cause, value, dead, equity[dead].astype(np.int64), trust[dead])
+
+    def _scar(
+        self,
+        equity: np.ndarray,
+        scarred: np.ndarray,
+        by_dd: np.ndarray,
+        drawdown: np.ndarray,
+        trade_loss: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Scar the ``scarred`` agents (cause 0 drawdown, 1 trade loss; the measured %);
+        ``None`` when nobody is. ``trade_loss`` is None on a step without a closed trade:
+        every scar is then a drawdown's."""
+        if not np.count_nonzero(scarred):
+            return None
+        agents = np.flatnonzero(scarred)
+        dd = by_dd[agents]
+        cause = np.where(dd, 0, 1).astype(np.int8)
+        value = (
+            drawdown[agents]
+            if trade_loss is None
+            else np.where(dd, drawdown[agents], trade_loss[agents])
         )
+        self.scars[agents] += 1
+        self._scars_changed()
+        self._peak[agents] = equity[agents]  # the next drawdown scar needs a fresh fall
+        return agents.astype(np.int64), cause, value
+
+    def _scars_changed(self) -> None:
+        """The exploration floor and trust's scar factor follow the scar counts."""
+        cfg = self.cfg
+        self.floor = np.minimum(cfg.floor_max, cfg.floor_step * self.scars)
+        self._decay = cfg.scar_decay**self.scars

@@ -147,6 +147,11 @@ class SimBroker:
         """The resting orders, ``qty`` being what is left of each."""
         return self._book.orders
 
+    @property
+    def idle(self) -> bool:
+        """No order is pending: :meth:`execute` has nothing to fill or reject."""
+        return not len(self._book)
+
     def pending_qty(self) -> np.ndarray:
         """``int64[N, M]`` signed lots still pending per agent and instrument."""
         o = self._book.orders

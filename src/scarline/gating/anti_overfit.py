@@ -131,19 +131,16 @@ def shuffle_jobs(ctx: GateContext) -> dict[str, RetrainJob]:
             update={"qnet": source.qnet.model_copy(update={"shuffle_rewards": True})}
         )
         config = ctx.config.model_copy(update={"agents": [placebo]})
-        jobs[f"shuffled:{group}"] = RetrainJob(config, ctx.market, group)
+        jobs[f"shuffled:{group}"] = RetrainJob(config, ctx.market, group, ctx.config)
     return jobs
 
 
 def _retrained_shuffled(ctx: GateContext, group: int) -> np.ndarray:
     """Per-bar Sharpes of a whole learning group re-trained on shuffled rewards, then
-    evaluated frozen exactly like the candidates."""
+    evaluated frozen exactly like the candidates (both in one job)."""
     name = f"shuffled:{group}"
     note = f"label shuffle: retraining agents[{group}] on shuffled rewards"
-    agents = ctx.results({name: shuffle_jobs(ctx)[name]}, note)[name]
-    plays = [Play(c) for c in agents]
-    job = {f"{name}:frozen": ctx.frozen_job(plays=plays)}
-    (returns,) = ctx.frozen_returns(job, "label shuffle: frozen evaluation").values()
+    (returns,) = ctx.frozen_returns({name: shuffle_jobs(ctx)[name]}, note).values()
     return sharpe(returns)
 
 

@@ -61,6 +61,7 @@ class GateContext:
     executor: GateExecutor = field(default_factory=SerialExecutor)
     _clusters: dict[int, Clusters] = field(default_factory=dict, init=False, repr=False)
     _results: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _started: dict[str, Callable[[], Any]] = field(default_factory=dict, init=False, repr=False)
     # per candidate index: its in-sample evidence (scarline.gating.evidence.in_sample)
     _in_sample: dict[int, object] = field(default_factory=dict, init=False, repr=False)
 
@@ -92,9 +93,19 @@ class GateContext:
         if missing:
             ex = self.executor
             self.tick(note or f"{len(missing)} independent runs ({ex.name} x{ex.workers})")
-            done = ex.map(run_job, list(missing.values()))
-            self._results.update(zip(missing, done, strict=True))
+            rest = {name: job for name, job in missing.items() if name not in self._started}
+            done = ex.map(run_job, list(rest.values()))
+            self._results.update(zip(rest, done, strict=True))
+            for name in missing:
+                if name not in rest:
+                    self._results[name] = self._started.pop(name)()
         return {name: self._results[name] for name in jobs}
+
+    def adopt(self, started: Mapping[str, Callable[[], Any]]) -> None:
+        """Runs started before this context existed (:func:`scarline.gating.plan.replay_starting`:
+        while the run was replayed), by the names their jobs have here; :meth:`results`
+        takes their results instead of running them again."""
+        self._started.update(started)
 
     def frozen_job(
         self,
@@ -113,9 +124,10 @@ class GateContext:
         )
 
     def frozen_returns(
-        self, jobs: dict[str, FrozenJob], note: str | None = None
+        self, jobs: Mapping[str, Job], note: str | None = None
     ) -> dict[str, np.ndarray]:
-        """``[W, K]`` per-bar returns over the evaluated bars of each named frozen job."""
+        """``[W, K]`` per-bar returns over the evaluated bars of each named job whose result
+        is a :class:`FrozenRun` (a frozen job, or a retraining then evaluated frozen)."""
         runs = self.results(jobs, note)
         return {name: bar_returns(run.equity, self.start) for name, run in runs.items()}
 

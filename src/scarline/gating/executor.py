@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from scarline.errors import ScarlineError
@@ -48,6 +49,12 @@ class GateExecutor(Protocol):
         """``[fn(job) for job in jobs]``, wherever the executor runs them."""
         ...
 
+    def submit(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[Callable[[], R]]:
+        """Start ``fn`` on each job without waiting (an executor with workers starts them
+        now; ``serial`` runs each when its result is asked for); per job, a call that
+        returns its result."""
+        ...
+
     def close(self) -> None:
         """Release workers; safe to call twice."""
         ...
@@ -69,6 +76,9 @@ class SerialExecutor:
     def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
         return [fn(job) for job in jobs]
 
+    def submit(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[Callable[[], R]]:
+        return [partial(fn, job) for job in jobs]  # run here, when asked for
+
     def close(self) -> None:
         pass
 
@@ -88,14 +98,21 @@ class ProcessExecutor:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
-        if len(jobs) <= 1:  # nothing to overlap: no pool for one job
-            return [fn(job) for job in jobs]
+    def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=_context(), initializer=pin_threads
             )
-        return list(self._pool.map(fn, jobs))
+        return self._pool
+
+    def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
+        if len(jobs) <= 1:  # nothing to overlap: no pool for one job
+            return [fn(job) for job in jobs]
+        return list(self._started().map(fn, jobs))
+
+    def submit(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[Callable[[], R]]:
+        pool = self._started()
+        return [pool.submit(fn, job).result for job in jobs]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -146,13 +163,25 @@ class RayExecutor:
     def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
         if not jobs:
             return []
+        return list(self._get(self._refs(fn, jobs)))
+
+    def submit(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[Callable[[], R]]:
+        if not jobs:
+            return []
+        return [partial(self._get, ref) for ref in self._refs(fn, jobs)]
+
+    def _refs(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
+        """One started task per job."""
         if self._task is None:
             self._start()
+        fn_ref = self._ray.put(fn)
+        return [self._task.remote(fn_ref, job) for job in jobs]
+
+    def _get(self, refs: Any) -> Any:
+        """``ray.get``, raising a task's own :class:`ScarlineError` as is."""
         ray = self._ray
-        fn_ref = ray.put(fn)
-        refs = [self._task.remote(fn_ref, job) for job in jobs]
         try:
-            return list(ray.get(refs))
+            return ray.get(refs)
         except ray.exceptions.RayTaskError as err:
             cause = getattr(err, "cause", None)
             if isinstance(cause, ScarlineError):

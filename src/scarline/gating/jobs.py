@@ -63,14 +63,26 @@ class KernelJob:
 @dataclass(frozen=True, eq=False)
 class RetrainJob:
     """A whole run of ``config``, whose only group is a learning one standing in for the
-    run's group ``group``; its agents as they end, as candidates of that group."""
+    run's group ``group``; its agents as they end, as candidates of that group, then run
+    frozen on ``market`` under ``evaluation`` (the run's config) exactly as
+    :meth:`scarline.gating.context.GateContext.frozen_job` would.
+
+    The frozen evaluation needs the retrained agents, so it is part of this job rather than
+    a job of its own: run after the batch it would leave every other worker idle (one run
+    of a whole group), in this job it overlaps the batch's other runs."""
 
     config: RunConfig
     market: MarketData
     group: int
+    evaluation: RunConfig
 
-    def run(self) -> list[Candidate]:
+    def retrain(self) -> list[Candidate]:
+        """The retrained agents as candidates of the run's group ``group``."""
         kernel = run_kernel(self.config, self.market)
         agents = kernel.population.groups[0]
         assert isinstance(agents, QAgents)
         return [Candidate.learner(i, self.group, i, agents) for i in range(agents.n_agents)]
+
+    def run(self) -> FrozenRun:
+        plays = tuple(Play(c) for c in self.retrain())
+        return FrozenJob(self.evaluation, self.market, plays).run()

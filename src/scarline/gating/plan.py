@@ -4,14 +4,29 @@ Run one after another, a gate's runs leave workers idle at the end of every chec
 slippage variants on two workers, then one fee run...). Named up front, they go to the
 executor together, longest first, and each check then finds its results by name
 (:meth:`scarline.gating.context.GateContext.results`): the same results, in less time.
-Only the frozen evaluation of the shuffled-reward agents waits, for their retraining.
+The label shuffle's frozen evaluation rides in its retraining job (it needs the retrained
+agents), so nothing waits for the batch. The walk-forward folds need neither the replayed
+kernel nor the candidates: :func:`replay_starting` starts them while the run is replayed
+(G1), on an executor with workers, so the replay no longer leaves them idle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from scarline.config import RunConfig
 from scarline.gating import anti_overfit, lookahead, robustness
+from scarline.gating.config import GatesConfig
 from scarline.gating.context import GateContext
-from scarline.gating.jobs import Job
+from scarline.gating.executor import GateExecutor
+from scarline.gating.jobs import Job, run_job
+from scarline.gating.subject import RunUnderTest, load_run_under_test
+from scarline.market.frame import MarketData
+
+Started = dict[str, Callable[[], Any]]
+"""Runs already started, by job name: each call returns its result."""
 
 
 def independent_runs(ctx: GateContext, wanted: set[str]) -> dict[str, Job]:
@@ -43,3 +58,26 @@ def run_ahead(ctx: GateContext, wanted: set[str]) -> None:
     if jobs:
         ex = ctx.executor
         ctx.results(jobs, f"{len(jobs)} independent runs ({ex.name} x{ex.workers})")
+
+
+def replay_starting(
+    run_dir: Path, thresholds: GatesConfig, wanted: set[str], executor: GateExecutor
+) -> tuple[RunUnderTest, Started]:
+    """Replay the run (G1) and, once its config and market are read from the WAL and before
+    its kernel runs, start the runs that need nothing else (the walk-forward folds, when G3
+    is wanted) on ``executor``. The runs are the very jobs the checks name, built from the
+    replay's own config and market, so their results are the ones the batch would compute
+    (:meth:`GateContext.adopt`); on ``serial`` they run when asked for, as before."""
+    started: Started = {}
+
+    def start(config: RunConfig, market: MarketData) -> None:
+        if "G3" in wanted:
+            jobs = robustness.fold_jobs_of(config, market, thresholds.G3)
+            calls = executor.submit(run_job, list(jobs.values()))
+            started.update(zip(jobs, calls, strict=True))
+
+    try:
+        return load_run_under_test(run_dir, on_market=start), started
+    except BaseException:
+        executor.close()  # nothing will collect the started runs
+        raise

@@ -11,9 +11,11 @@ from scarline.events import Array
 from scarline.evolution.genome import Genome
 from scarline.features.price import log_prices, log_return
 from scarline.features.window import window_mean
+from scarline.gating.config import RobustnessThresholds
 from scarline.gating.context import GateContext, Verdict
 from scarline.gating.frozen import Play, bar_returns, total_return
 from scarline.gating.jobs import FrozenJob, KernelJob
+from scarline.market.frame import MarketData
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.regime.stage import market_regimes
 from scarline.stats import sharpe
@@ -30,26 +32,32 @@ def _figures(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sharpe(returns), total_return(returns)
 
 
-def _folds(ctx: GateContext) -> tuple[int, int]:
-    """``(train, test)`` bars of each walk-forward fold."""
-    th = ctx.thresholds.G3
-    t = ctx.market.n_steps
+def _folds(th: RobustnessThresholds, t: int) -> tuple[int, int]:
+    """``(train, test)`` bars of each walk-forward fold of ``t`` bars."""
     train = int(t * th.walk_forward_train_share)
     return train, (t - train) // th.walk_forward_folds
 
 
-def fold_jobs(ctx: GateContext) -> dict[str, KernelJob]:
-    """One whole run per walk-forward fold (none when the bars are too few)."""
-    train, test = _folds(ctx)
+def fold_jobs_of(
+    config: RunConfig, market: MarketData, th: RobustnessThresholds
+) -> dict[str, KernelJob]:
+    """One whole run per walk-forward fold (none when the bars are too few), each keeping
+    every agent's equity: nothing here depends on the candidates, so the folds can start
+    while the run is still being replayed (:func:`scarline.gating.plan.replay_starting`)."""
+    train, test = _folds(th, market.n_steps)
     if train < 2 or test < 2:
         return {}
-    evaluation = ctx.config.evaluation.model_copy(update={"oos_fraction": test / (train + test)})
-    cfg = ctx.config.model_copy(update={"evaluation": evaluation, "report": False})
-    agents = tuple(c.agent for c in ctx.candidates)
+    evaluation = config.evaluation.model_copy(update={"oos_fraction": test / (train + test)})
+    cfg = config.model_copy(update={"evaluation": evaluation, "report": False})
     return {
-        f"fold:{i}": KernelJob(cfg, ctx.market.slice(i * test, i * test + train + test), agents)
-        for i in range(ctx.thresholds.G3.walk_forward_folds)
+        f"fold:{i}": KernelJob(cfg, market.slice(i * test, i * test + train + test))
+        for i in range(th.walk_forward_folds)
     }
+
+
+def fold_jobs(ctx: GateContext) -> dict[str, KernelJob]:
+    """:func:`fold_jobs_of` the run under test."""
+    return fold_jobs_of(ctx.config, ctx.market, ctx.thresholds.G3)
 
 
 def walk_forward(ctx: GateContext) -> list[Verdict]:
@@ -59,7 +67,7 @@ def walk_forward(ctx: GateContext) -> list[Verdict]:
     id is scored on every test part."""
     th = ctx.thresholds.G3
     t = ctx.market.n_steps
-    train, test = _folds(ctx)
+    train, test = _folds(th, t)
     jobs = fold_jobs(ctx)
     if not jobs:
         return [
@@ -73,7 +81,7 @@ def walk_forward(ctx: GateContext) -> list[Verdict]:
     returns = np.zeros_like(sharpes)
     for i in range(th.walk_forward_folds):
         lo = i * test
-        sharpes[i], returns[i] = _figures(bar_returns(runs[f"fold:{i}"], train))
+        sharpes[i], returns[i] = _figures(bar_returns(runs[f"fold:{i}"][:, agents], train))
         folds.append({"train": [lo, lo + train], "test": [lo + train, lo + train + test]})
     out: list[Verdict] = []
     for k in range(len(agents)):

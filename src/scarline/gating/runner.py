@@ -28,12 +28,11 @@ from scarline.gating.context import GateContext, Verdict
 from scarline.gating.deploy import DeployThresholds, deployability, risk_limits
 from scarline.gating.executor import GateExecutor, SerialExecutor
 from scarline.gating.frozen import Candidate
-from scarline.gating.plan import run_ahead
+from scarline.gating.plan import Started, replay_starting, run_ahead
 from scarline.gating.subject import (
     GateInputError,
     RunUnderTest,
     chosen_in_sample,
-    load_run_under_test,
     select,
 )
 from scarline.journal.manifest import read_manifest, write_json
@@ -154,6 +153,14 @@ def robust(ctx: GateContext) -> list[Robustness]:
 V = TypeVar("V", bound=VerdictBase)
 
 
+def wanted_gates(only: Iterable[str] | None) -> set[str]:
+    """The gates ``--only`` names (all without it); an unknown name is bad input."""
+    wanted = set(GATE_NAMES) if only is None else {g.upper() for g in only}
+    if unknown := wanted - set(GATE_NAMES):
+        raise GateInputError(f"--only: unknown gate(s) {', '.join(sorted(unknown))} (G0..G4)")
+    return wanted
+
+
 def _judged(
     gate: str, wanted: set[str], n: int, kind: type[V], judge: Callable[[], list[V]]
 ) -> list[V]:
@@ -169,33 +176,35 @@ def run_gates(
     tick: Callable[[str], None] | None = None,
     run: RunUnderTest | None = None,
     executor: GateExecutor | None = None,
+    started: Started | None = None,
 ) -> GateReport:
     """The gate report of ``run_dir``; nothing is written. ``run``: the run
-    already replayed by :func:`scarline.gating.subject.load_run_under_test` (else it is
-    replayed here). ``executor``: where the independent re-runs go (default: here, one after
-    another; the report is the same on any executor); it is closed at the end."""
+    already replayed by :func:`scarline.gating.plan.replay_starting` (else it is replayed
+    here), with the runs it ``started``. ``executor``: where the independent re-runs go
+    (default: here, one after another; the report is the same on any executor); it is
+    closed at the end."""
     cfg = thresholds or GatesConfig()
-    wanted = set(GATE_NAMES) if only is None else {g.upper() for g in only}
-    if unknown := wanted - set(GATE_NAMES):
-        raise GateInputError(f"--only: unknown gate(s) {', '.join(sorted(unknown))} (G0..G4)")
+    wanted = wanted_gates(only)
     say = tick or (lambda _msg: None)
-    if run is None:
-        say("replaying the run (G1)")
-        run = load_run_under_test(run_dir)
-    candidates = select(run, agents or [])
-    holdout = run.split is not None and chosen_in_sample(agents or [])
     ex = executor or SerialExecutor()
-    ctx = GateContext(run, candidates, cfg, say, holdout=holdout, executor=ex)
-    n = len(candidates)
+    try:  # closed on every way out: runs may have started during the replay
+        if run is None:
+            say("replaying the run (G1)")
+            run, started = replay_starting(run_dir, cfg, wanted, ex)
+        subject = run
+        candidates = select(subject, agents or [])
+        holdout = subject.split is not None and chosen_in_sample(agents or [])
+        ctx = GateContext(subject, candidates, cfg, say, holdout=holdout, executor=ex)
+        ctx.adopt(started or {})
+        n = len(candidates)
 
-    def truth() -> list[DataTruth]:
-        say("data truth (G0)")
-        return [data_truth(run, cfg)] * n
+        def truth() -> list[DataTruth]:
+            say("data truth (G0)")
+            return [data_truth(subject, cfg)] * n
 
-    try:
         run_ahead(ctx, wanted)  # every independent re-run of G2 and G3, in one batch
         g0 = _judged("G0", wanted, n, DataTruth, truth)
-        g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(run)] * n)
+        g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(subject)] * n)
         g2 = _judged("G2", wanted, n, AntiOverfit, lambda: anti_overfit.anti_overfit(ctx))
         g3 = _judged("G3", wanted, n, Robustness, lambda: robust(ctx))
         g4 = _judged("G4", wanted, n, Deployability, lambda: deployable(ctx))
@@ -215,13 +224,13 @@ def run_gates(
             flags=sorted(set(g2[k].flags or [])),  # only G2 raises flags today
             passed=all(v.passed is True for v in verdicts),
         )
-    manifest = run.replayed.manifest
+    manifest = subject.replayed.manifest
     return GateReport(
         version=REPORT_VERSION,
         run_id=manifest.run_id,
         decision_trace_hash=manifest.decision_trace_hash,
-        evaluated_bars=[run.start, run.market.n_steps],
-        split_step=run.split,
+        evaluated_bars=[subject.start, subject.market.n_steps],
+        split_step=subject.split,
         gates=dict(GATE_NAMES),
         only=sorted(wanted),
         thresholds=cfg.model_dump(mode="json"),

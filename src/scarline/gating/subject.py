@@ -8,6 +8,7 @@ paths, who is alive — instead of files that could have been edited.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -147,9 +148,12 @@ def chosen_in_sample(spec: list[str]) -> bool:
     return all(_TOP.fullmatch(part) for part in parts if part)
 
 
-def load_run_under_test(run_dir: Path) -> RunUnderTest:
-    """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error."""
+def load_run_under_test(
+    run_dir: Path, on_market: Callable[[RunConfig, MarketData], None] | None = None
+) -> RunUnderTest:
+    """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error.
+    ``on_market``: see :func:`scarline.replayer.replay`."""
     run_dir = Path(run_dir)
     if not RunDir(run_dir).manifest.is_file():
         raise GateInputError(f"{run_dir}: no {RunDir.MANIFEST} (not a finished run directory)")
-    return RunUnderTest(run_dir, replay(run_dir, keep_equity=True))
+    return RunUnderTest(run_dir, replay(run_dir, keep_equity=True, on_market=on_market))

@@ -56,34 +56,36 @@ def normalized(market: MarketData) -> MarketData:
 
 
 class BarEmitter:
-    """Builds the Bar/Quote events of step ``t``; arrays are turned into Python lists once."""
+    """Builds the Bar/Quote events of step ``t`` from the market's arrays, a row at a time.
+
+    Rows become Python lists only when their step is emitted: converting the whole market
+    up front cost more than every step's share of it (an empty ``exog`` alone became a list
+    per cell), and a gate re-run deep-copies a stepped prefix kernel per block permutation
+    (:mod:`scarline.gating.prefix`), where held lists were most of what got copied."""
 
     def __init__(self, market: MarketData, ids: SessionIds) -> None:
         self._run_id, self._session_id = ids.run_id, ids.session_id
-        self._cols: list[list[list[int]]] = [[] for _ in range(5)]
-        self._valid: list[list[bool]] = []
-        self._exog: list[list[list[float]]] = []
-        self._quotes: list[list[list[int]]] | None = None
         self.extend(market)
 
     def extend(self, market: MarketData) -> None:
-        """Take the rows ``market`` has beyond those already held (a live market grows: only
-        the new rows become lists, so a long session does not rebuild them every bar)."""
-        new = slice(len(self._valid), market.n_steps)
-        columns = (market.open, market.high, market.low, market.close, market.volume)
-        for held, a in zip(self._cols, columns, strict=True):
-            held.extend(a[new].tolist())
-        self._valid.extend(market.valid[new].tolist())
-        self._exog.extend(market.exog[new].tolist())
+        """Emit from ``market`` from now on (a live market grows by rows; the rows already
+        emitted are the same in it)."""
+        self._cols = (market.open, market.high, market.low, market.close, market.volume)
+        self._valid = market.valid
+        self._exog = market.exog
         q = market.quotes
-        if q is not None:
-            if self._quotes is None:
-                self._quotes = [[] for _ in range(4)]
-            for held, a in zip(self._quotes, (q.bid, q.ask, q.bid_size, q.ask_size), strict=True):
-                held.extend(a[new].tolist())
+        self._quotes = None if q is None else (q.bid, q.ask, q.bid_size, q.ask_size)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> BarEmitter:
+        """A copy reading the same arrays: the emitter never writes them (a market is
+        replaced by :meth:`extend`, never changed in place)."""
+        out = BarEmitter.__new__(BarEmitter)
+        out.__dict__.update(self.__dict__)
+        return out
 
     def bars(self, t: int) -> list[Bar]:
-        o, h, lo, c, v = (col[t] for col in self._cols)
+        o, h, lo, c, v = (col[t].tolist() for col in self._cols)
+        exog = self._exog[t].tolist()
         return [
             Bar(
                 run_id=self._run_id,
@@ -94,16 +96,16 @@ class BarEmitter:
                 low=lo[m],
                 close=c[m],
                 volume=v[m],
-                exog=self._exog[t][m],
+                exog=exog[m],
             )
-            for m, ok in enumerate(self._valid[t])
+            for m, ok in enumerate(self._valid[t].tolist())
             if ok
         ]
 
     def quotes(self, t: int) -> list[Quote]:
         if self._quotes is None:
             return []
-        bid, ask, bsz, asz = (col[t] for col in self._quotes)
+        bid, ask, bsz, asz = (col[t].tolist() for col in self._quotes)
         return [
             Quote(
                 run_id=self._run_id,
@@ -114,7 +116,7 @@ class BarEmitter:
                 bid_size=bsz[m],
                 ask_size=asz[m],
             )
-            for m, ok in enumerate(self._valid[t])
+            for m, ok in enumerate(self._valid[t].tolist())
             if ok
         ]
 

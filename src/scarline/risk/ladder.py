@@ -165,15 +165,17 @@ class Ladder:
             dd_hit = (self.peak - equity) * 100.0 >= self._esc_dd[level] * (self.peak * _HAIR)
             if self._breach_on:
                 dd_hit |= self.breaches.totals(step) >= self._esc_breach[level]
-            rows = np.flatnonzero(dd_hit)  # only these can move: the others stay where they are
             agents = _EMPTY
-            if rows.size:
+            if np.count_nonzero(dd_hit):  # only these rows can move: the others stay
+                rows = np.flatnonzero(dd_hit)
                 dd = drawdown_pct(self.peak[rows], equity[rows])
                 agents = self._agents(dd, self.breaches.totals(step)[rows], rows)
             if not self.cfg.ladder.global_drawdown:
                 return agents
-            if drawdown_pct(self._global_peak, total) < self._esc_global[self.global_level]:
-                return agents  # the population's drawdown is below its next threshold
+            # the population's drawdown is below its next threshold (the same hair's test)
+            peak = self._global_peak
+            if (peak - total) * 100.0 < self._esc_global[self.global_level] * (peak * _HAIR):
+                return agents
         else:
             agents = self._agents(drawdown_pct(self.peak, equity), self.breaches.totals(step))
         glob = self._global(total)
