@@ -1,5 +1,7 @@
 """End-to-end: run writes the run directory; replay reproduces it from the WAL alone."""
 
+import hashlib
+import json
 from pathlib import Path
 
 import msgspec
@@ -111,3 +113,45 @@ def test_replay_has_parity_on_twenty_stocks(tmp_path: Path) -> None:
     cfg = RunConfig().with_overrides(**{"data.source": "sp500-20", "data.start": "2015-01-01"})
     summary = execute_run(cfg, run_id="twenty", out_dir=tmp_path)
     assert replay_run(summary.run_dir).parity
+
+
+def test_replay_survives_a_config_model_that_grew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later version adds a config field whose default keeps the old behaviour: today's
+    canonical form of the recorded config changes, its decisions do not. The replay still
+    has parity (it journals the recorded config hash) and the snapshot still matches (the
+    run kept the canonical bytes it hashed, config.json)."""
+    import scarline.config as config_module
+
+    data = write_market(
+        generate(SynthSpec(n_steps=120, n_instruments=2, seed=4)), tmp_path / "m.csv"
+    )
+    cfg = RunConfig(data={"source": str(data)}, report=False)
+    run = execute_run(cfg, run_id="grown", out_dir=tmp_path / "runs")
+    recorded = (run.run_dir / "config.json").read_bytes()
+    assert config_hash(cfg) == run.config_hash == hashlib.sha256(recorded).hexdigest()
+
+    original = config_module.canonical_json
+
+    def grown(config: RunConfig) -> bytes:  # the same config, one new defaulted field
+        return json.dumps(
+            {**json.loads(original(config)), "new_field": 1}, sort_keys=True, separators=(",", ":")
+        ).encode()
+
+    monkeypatch.setattr(config_module, "canonical_json", grown)
+    assert config_hash(cfg) != run.config_hash  # today's form of the same config moved
+    result = replay_run(run.run_dir)
+    assert result.parity and result.config_matches_manifest, result.describe()
+
+    # an edited snapshot is caught even when the edit changes no decision
+    snapshot = run.run_dir / "config.toml"
+    snapshot.write_text(snapshot.read_text().replace("report = false", "report = true"))
+    edited = replay_run(run.run_dir)
+    assert edited.parity and not edited.config_matches_manifest
+    # and a run without config.json (written before it existed) falls back to today's form
+    snapshot.write_text(snapshot.read_text().replace("report = true", "report = false"))
+    (run.run_dir / "config.json").unlink()
+    assert not replay_run(run.run_dir).config_matches_manifest
+    monkeypatch.setattr(config_module, "canonical_json", original)
+    assert replay_run(run.run_dir).config_matches_manifest

@@ -27,10 +27,18 @@ from scarline.session import Journal, SessionIds
 
 
 def session_start(
-    config: RunConfig, market: MarketData, ids: SessionIds, schema_version: int = SCHEMA_VERSION
+    config: RunConfig,
+    market: MarketData,
+    ids: SessionIds,
+    schema_version: int = SCHEMA_VERSION,
+    recorded_config_hash: str | None = None,
 ) -> SessionStart:
     """``schema_version``: the schema a replayed run was written with (see
-    ``events.REPLAYABLE_SCHEMAS``); a new run writes the current one."""
+    ``events.REPLAYABLE_SCHEMAS``); a new run writes the current one. A replay also passes
+    the config hash the run recorded: today's canonical form of the same config differs once
+    the config model grew fields (whose defaults keep the old behaviour), and the replay
+    re-executes the recorded run, not a new one (whether the snapshot is that config is
+    :func:`scarline.config.snapshot_matches`' question)."""
     return SessionStart(
         run_id=ids.run_id,
         session_id=ids.session_id,
@@ -41,7 +49,7 @@ def session_start(
         has_ohlc=market.has_ohlc,
         has_volume=market.has_volume,
         frequency=market.frequency,
-        config_hash=config_hash(config),
+        config_hash=recorded_config_hash or config_hash(config),
         seed=config.seed,
         schema_version=schema_version,
     )
@@ -64,11 +72,13 @@ def kernel_for(
     island: int = 0,
     data_warnings: DataWarnings | None = None,
     schema_version: int = SCHEMA_VERSION,
+    recorded_config_hash: str | None = None,
 ) -> Kernel:
     """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9;
     ``data_warnings`` are journaled after the session start; ``schema_version`` is the
-    SessionStart's (a replay passes the recorded one). The population's memory is checked
-    against what the machine has before anything is allocated."""
+    SessionStart's (a replay passes the recorded one, and ``recorded_config_hash``). The
+    population's memory is checked against what the machine has before anything is
+    allocated."""
     check_memory(config.agents, market, keep_equity=keep_equity)
     seeds = SeedTree(config.seed)
     regimes = market_regimes(market, config.regime)
@@ -97,7 +107,7 @@ def kernel_for(
         accounts=Accounts(n, values, cash_units(config.accounts.initial_cash)),
         journal=journal,
         ids=ids,
-        session_start=session_start(config, market, ids, schema_version),
+        session_start=session_start(config, market, ids, schema_version, recorded_config_hash),
         operator=operator,
         recorder=Recorder(market.n_steps, n, keep_equity=keep_equity),
         life=ScarTracker(n, config.scars, cash_units(config.accounts.initial_cash)),

@@ -364,6 +364,27 @@ def config_hash(config: RunConfig) -> str:
     return hashlib.sha256(canonical_json(config)).hexdigest()
 
 
+def snapshot_matches(config: RunConfig, recorded_json: bytes | None, recorded_hash: str) -> bool:
+    """Whether ``config`` (read from a run's ``config.toml``) is the config the run recorded
+    as ``recorded_hash``.
+
+    A run written since ``config.json`` exists kept the canonical bytes it hashed, so the
+    check survives a config model that grew new fields (their defaults keep old behaviour,
+    but change today's canonical form): those bytes must hash to ``recorded_hash`` and read
+    back, under today's model, as the same config as the TOML. Without them (older runs)
+    today's canonical form must hash to ``recorded_hash``, which fails once fields were
+    added since the run."""
+    if recorded_json is None:
+        return config_hash(config) == recorded_hash
+    if hashlib.sha256(recorded_json).hexdigest() != recorded_hash:
+        return False
+    try:
+        recorded = RunConfig.model_validate(json.loads(recorded_json))
+    except (ValueError, TypeError):
+        return False
+    return canonical_json(recorded) == canonical_json(config)
+
+
 def dump_toml(config: RunConfig) -> str:
     """The resolved config as TOML (``None`` values are left out: they are the defaults)."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scarline.agents.strategy_loader import changed_sources
 from scarline.assembly import kernel_for
-from scarline.config import RunConfig, config_hash, load_config
+from scarline.config import RunConfig, load_config, snapshot_matches
 from scarline.errors import WalError
 from scarline.events import (
     REPLAYABLE_SCHEMAS,
@@ -185,6 +185,7 @@ def replay(
             island=island,
             data_warnings=warned,
             schema_version=start.schema_version,
+            recorded_config_hash=start.config_hash,
         )
         if arrivals and kernel.population.census is not None:
             admit_recorded(kernel.population.census, arrivals)
@@ -200,7 +201,11 @@ def replay(
         wal_head_original=manifest.wal_head,
         wal_head_replayed=sink.compared_head if prefix else result.wal_head,
         steps=result.steps,
-        config_matches_manifest=config_hash(config) == manifest.config_hash,
+        config_matches_manifest=snapshot_matches(
+            config,
+            paths.config_json.read_bytes() if paths.config_json.is_file() else None,
+            manifest.config_hash,
+        ),
         records=sink.compared,
         mismatch=mismatch,
         sealed_prefix=prefix,

@@ -40,6 +40,7 @@ class RunDir:
     root: Path
 
     CONFIG: ClassVar[str] = "config.toml"
+    CONFIG_JSON: ClassVar[str] = "config.json"
     WAL: ClassVar[str] = "wal"
     SESSION: ClassVar[str] = "session.json"
     MANIFEST: ClassVar[str] = "manifest.json"
@@ -62,6 +63,10 @@ class RunDir:
     @property
     def config(self) -> Path:
         return self.root / self.CONFIG
+
+    @property
+    def config_json(self) -> Path:
+        return self.root / self.CONFIG_JSON
 
     @property
     def wal(self) -> Path:

@@ -22,7 +22,7 @@ import structlog
 from scarline.admission import admit_run_input, check_market
 from scarline.agents.strategy_loader import strategy_sources
 from scarline.assembly import kernel_for
-from scarline.config import RunConfig, config_hash, dump_toml
+from scarline.config import RunConfig, canonical_json, config_hash, dump_toml
 from scarline.diary.writer import DiaryStats, build_diary
 from scarline.digest import file_sha256
 from scarline.equity_file import write_equity
@@ -307,6 +307,8 @@ def create_run(
     vault: VaultWriter | None = None
     try:
         RunDir(run_dir).config.write_text(dump_toml(config), encoding="utf-8")
+        # the bytes config_hash is the sha256 of: still checkable once the config model grew
+        RunDir(run_dir).config_json.write_bytes(canonical_json(config))
         ids = SessionIds(run_id, session_id_for(run_id))
         wal = WalWriter(
             RunDir(run_dir).wal,

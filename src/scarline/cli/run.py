@@ -188,7 +188,8 @@ def replay(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `scarline run`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Re-execute a run from its WAL and config snapshot; exit 0 on parity, 3 without.
+    """Re-execute a run from its WAL and config snapshot; exit 0 on parity, 3 without (or
+    when the snapshot is not the config the run recorded).
 
     Parity: the replayed WAL equals the original record by record, and the decision trace
     hash is the manifest's; without it, the first differing record is named by seq, kind
@@ -207,9 +208,16 @@ def replay(
 
     result = replay_run(run_dir)
     if not result.config_matches_manifest:
+        legacy = not RunDir(run_dir).config_json.is_file()
         warn(
-            f"{RunDir(run_dir).config}: hash differs from {RunDir.MANIFEST} config_hash "
-            "(the snapshot was edited after the run)"
+            f"{RunDir(run_dir).config}: not the config {RunDir.MANIFEST} config_hash "
+            "recorded (the snapshot was edited after the run"
+            + (
+                ", or the run predates config.json and the config model gained fields since"
+                if legacy
+                else ""
+            )
+            + ")"
         )
     if as_json:
         print_json(asdict(result))
@@ -227,3 +235,5 @@ def replay(
             )
     if not result.parity:
         fail(f"no replay parity: {result.describe()}", EXIT_NO_PARITY)
+    if not result.config_matches_manifest:
+        fail("the records replay, but not from the config the run recorded", EXIT_NO_PARITY)
