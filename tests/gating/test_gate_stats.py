@@ -19,7 +19,13 @@ from scarline.gating.dsr import (
     trial_sharpes_var,
 )
 from scarline.gating.pbo import mean, pbo_cscv
-from scarline.gating.spa import market_beta, max_t_pvalue, spa_pvalue, spa_pvalues
+from scarline.gating.spa import (
+    market_beta,
+    max_t_pvalue,
+    max_t_pvalues,
+    spa_pvalue,
+    spa_pvalues,
+)
 from scarline.stats import sharpe
 
 _N = NormalDist()
@@ -272,3 +278,14 @@ def test_max_t_finds_a_planted_edge_and_counts_correlated_columns_as_few():
     flat = np.column_stack([edged, np.zeros(1000)])
     assert max_t_pvalue(flat, 1, reps=50) == 1.0  # a strategy that never traded
     assert max_t_pvalue(flat, 0, reps=100, seed=3) == max_t_pvalue(flat, 0, reps=100, seed=3)
+
+
+def test_max_t_of_several_columns_is_each_columns_own():
+    # one bootstrap of the maximum serves several candidates of one pool: the same p each
+    rng = np.random.default_rng(8)
+    x = rng.normal(0.0003, 0.01, (400, 12))
+    x[:, 5] = 0.0  # a flat column keeps p = 1
+    columns = [0, 3, 5, 11]
+    together = max_t_pvalues(x, columns, reps=200, seed=4)
+    assert together == [max_t_pvalue(x, c, reps=200, seed=4) for c in columns]
+    assert together[2] == 1.0

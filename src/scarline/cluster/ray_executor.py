@@ -20,6 +20,7 @@ from typing import Any
 from scarline.cluster.executor import ExecutorError
 from scarline.cluster.island import Island, IslandReport, IslandSpec, Parcel
 from scarline.errors import ScarlineError
+from scarline.gating.executor import init_local_ray
 from scarline.market.frame import MarketData
 
 OBJECT_STORE_BYTES = 256 * 1024**2
@@ -84,18 +85,7 @@ class RayExecutor:
     def start(self, specs: Sequence[IslandSpec], market: MarketData) -> None:
         """Start the local cluster and one actor per island (each loads its own market)."""
         ray = self._ray
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report from runs
-        try:
-            ray.init(
-                address="local",
-                num_cpus=self.num_cpus,
-                object_store_memory=OBJECT_STORE_BYTES,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level="ERROR",
-            )
-        except Exception as err:  # Ray raises many kinds; the message is what matters
-            raise ExecutorError(f"could not start a local Ray cluster: {err}") from None
+        init_local_ray(ray, self.num_cpus, OBJECT_STORE_BYTES, ExecutorError, address="local")
         self._started = True
         # fractional CPUs so K islands fit on fewer cores (Ray counts in 1e-4 units)
         share = math.floor(min(1.0, self.num_cpus / len(specs)) * 10_000) / 10_000

@@ -24,7 +24,7 @@ import numpy as np
 
 from scarline.agents.config import QNetGroup
 from scarline.gating import evidence, prefix
-from scarline.gating.context import GateContext, Verdict
+from scarline.gating.context import GateContext, Verdict, figure
 from scarline.gating.frozen import Play, bar_returns
 from scarline.gating.jobs import FrozenJob, RetrainJob
 from scarline.gating.lookahead import time_shift
@@ -33,10 +33,6 @@ from scarline.gating.prefix import PermutedJob, prefix_key
 from scarline.gating.transforms import block_order
 from scarline.report.gate_report import AntiOverfit
 from scarline.stats import sharpe
-
-
-def _f(x: float) -> float:
-    return float(round(float(x), 6))
 
 
 def _beats(candidate: float, quantile: float) -> bool:
@@ -56,11 +52,11 @@ def random_entry(ctx: GateContext) -> list[Verdict]:
         base = float(ctx.base_sharpe[k])
         out.append(
             {
-                "sharpe": _f(base),
+                "sharpe": figure(base),
                 "placebos": int(placebo.size),
-                "placebo_median": _f(np.median(placebo)),
-                "placebo_quantile": _f(q),
-                "percentile": _f((placebo < base).mean()),
+                "placebo_median": figure(np.median(placebo)),
+                "placebo_quantile": figure(q),
+                "percentile": figure((placebo < base).mean()),
                 "pass": _beats(base, q),
             }
         )
@@ -106,12 +102,12 @@ def block_permutation(ctx: GateContext) -> list[Verdict]:
         q = float(np.quantile(permuted[:, k], th.placebo_quantile))
         out.append(
             {
-                "sharpe": _f(base),
+                "sharpe": figure(base),
                 "permutations": th.permutations,
                 "block": th.permutation_block,
-                "permuted_mean": _f(permuted[:, k].mean()),
-                "permuted_quantile": _f(q),
-                "p_value": _f(p),
+                "permuted_mean": figure(permuted[:, k].mean()),
+                "permuted_quantile": figure(q),
+                "p_value": figure(p),
                 "pass": _beats(base, q),
             }
         )
@@ -164,10 +160,10 @@ def label_shuffle(ctx: GateContext) -> list[Verdict]:
         base = float(ctx.base_sharpe[k])
         out.append(
             {
-                "sharpe": _f(base),
+                "sharpe": figure(base),
                 "shuffled_agents": int(placebo.size),
-                "shuffled_median": _f(np.median(placebo)),
-                "shuffled_quantile": _f(q),
+                "shuffled_median": figure(np.median(placebo)),
+                "shuffled_quantile": figure(q),
                 "pass": _beats(base, q),
             }
         )
@@ -217,11 +213,11 @@ def feature_ablation(ctx: GateContext) -> list[Verdict]:
             name: base - float(s) for (o, name), s in zip(owners, ablated, strict=True) if o == k
         }
         top = sorted(drops.items(), key=lambda item: -item[1])[:5]
-        verdict: Verdict = {"sharpe": _f(base), "features": len(drops)}
-        verdict["top_drops"] = {name: _f(d) for name, d in top}
+        verdict: Verdict = {"sharpe": figure(base), "features": len(drops)}
+        verdict["top_drops"] = {name: figure(d) for name, d in top}
         if top and base > 0 and top[0][1] > 0:
             verdict["carrier"] = top[0][0]
-            verdict["carrier_share"] = _f(top[0][1] / base)
+            verdict["carrier_share"] = figure(top[0][1] / base)
         else:
             verdict["carrier"] = "n/a: no positive edge that a single feature carries"
         out.append(verdict)

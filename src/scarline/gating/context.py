@@ -32,6 +32,11 @@ from scarline.stats import sharpe
 Verdict = dict[str, object]
 
 
+def figure(x: float) -> float:
+    """A figure as ``gates.json`` records it: a plain float, 6 decimals."""
+    return float(round(float(x), 6))
+
+
 @dataclass(frozen=True)
 class Baselines:
     """Per candidate source group: buy-and-hold, random-entry placebos and cash (zeros),
@@ -49,6 +54,23 @@ class Baselines:
         return np.column_stack([self.buy_and_hold, self.placebos.mean(axis=1), zeros])
 
 
+@dataclass(frozen=True)
+class InSample:
+    """A candidate's in-sample record as evidence (:func:`scarline.gating.evidence.in_sample`):
+    bars ``first..last``, the pool it was chosen among, its Sharpe there and one p-value per
+    SPA benchmark, each corrected for the ``top:K`` choice."""
+
+    first: int
+    last: int
+    pool: int
+    sharpe: float
+    p_values: tuple[float, ...]
+
+    @property
+    def n_obs(self) -> int:
+        return self.last - self.first + 1
+
+
 @dataclass(eq=False)
 class GateContext:
     run: RunUnderTest
@@ -62,8 +84,8 @@ class GateContext:
     _clusters: dict[int, Clusters] = field(default_factory=dict, init=False, repr=False)
     _results: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _started: dict[str, Callable[[], Any]] = field(default_factory=dict, init=False, repr=False)
-    # per candidate index: its in-sample evidence (scarline.gating.evidence.in_sample)
-    _in_sample: dict[int, object] = field(default_factory=dict, init=False, repr=False)
+    # per source group, by agent id: candidates' in-sample records (evidence.in_sample)
+    _in_sample: dict[int, dict[int, InSample]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def plays(self) -> list[Play]:

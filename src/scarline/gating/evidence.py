@@ -25,26 +25,20 @@ why).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.stats import norm
 
 from scarline.agents.qagents import QAgents
 from scarline.gating.clusters import cluster_trials, representatives
-from scarline.gating.context import GateContext, Verdict
+from scarline.gating.context import GateContext, InSample, Verdict, figure
 from scarline.gating.dsr import deflated_sharpe, trial_sharpes_var
-from scarline.gating.frozen import Candidate, bar_returns
+from scarline.gating.frozen import bar_returns
 from scarline.gating.pbo import pbo_cscv
-from scarline.gating.spa import market_beta, max_t_pvalue, spa_pvalues
+from scarline.gating.spa import market_beta, max_t_pvalues, spa_pvalues
 from scarline.stats import STD_EPSILON, sharpe
 
 NO_VARIATION = "no variation in the evaluated returns (the agent did not trade)"
 SPA_BENCHMARKS = ("buy-and-hold (beta-adjusted)", "random-entry mean (beta-adjusted)", "cash")
-
-
-def _f(x: float) -> float:
-    return float(round(float(x), 6))
 
 
 def _varies(returns: np.ndarray) -> bool:
@@ -66,28 +60,13 @@ def joined_pass(combined_p: float, alpha: float, held_out_sharpe: float) -> bool
     return bool(combined_p <= alpha and held_out_sharpe > 0.0)
 
 
-@dataclass(frozen=True)
-class InSample:
-    """A candidate's in-sample record as evidence: bars ``first..last``, its Sharpe there and
-    one p-value per SPA benchmark (same order), each corrected for the ``top:K`` choice."""
-
-    first: int
-    last: int
-    pool: int  # agents the choice was made among
-    sharpe: float
-    p_values: tuple[float, ...]
-
-    @property
-    def n_obs(self) -> int:
-        return self.last - self.first + 1
-
-    def figures(self) -> Verdict:
-        return {
-            "bars": [self.first, self.last],
-            "pool": self.pool,
-            "sharpe": _f(self.sharpe),
-            "p_values": {n: _f(p) for n, p in zip(SPA_BENCHMARKS, self.p_values, strict=True)},
-        }
+def _in_sample_figures(record: InSample) -> Verdict:
+    return {
+        "bars": [record.first, record.last],
+        "pool": record.pool,
+        "sharpe": figure(record.sharpe),
+        "p_values": {n: figure(p) for n, p in zip(SPA_BENCHMARKS, record.p_values, strict=True)},
+    }
 
 
 def in_sample(ctx: GateContext, k: int) -> InSample | None:
@@ -107,19 +86,24 @@ def in_sample(ctx: GateContext, k: int) -> InSample | None:
     cash) had a median of 0.31 and was below 0.1 five times, where over the 20 unevolved
     random walks of ``scripts/gate_power.py`` its median was 0.52 and it was below 0.1 once
     (uniform: 0.5 and twice). Such a candidate is judged on its held-out record alone."""
-    if k not in ctx._in_sample:
-        ctx._in_sample[k] = _in_sample(ctx, ctx.candidates[k]) if ctx.holdout else None
-    found = ctx._in_sample[k]
-    return found if isinstance(found, InSample) else None
-
-
-def _in_sample(ctx: GateContext, c: Candidate) -> InSample | None:
-    pool, last = ctx.run.pool(), ctx.start - 1
-    if c.agent not in pool or last < 10 or ctx.run.evolved(pool):
+    if not ctx.holdout:
         return None
-    column = int(np.flatnonzero(pool == c.agent)[0])
+    c = ctx.candidates[k]
+    if c.group not in ctx._in_sample:
+        ctx._in_sample[c.group] = _in_sample_of_group(ctx, c.group)
+    return ctx._in_sample[c.group].get(c.agent)
+
+
+def _in_sample_of_group(ctx: GateContext, group: int) -> dict[int, InSample]:
+    """The in-sample records of every candidate of source group ``group`` (they share the
+    benchmarks, so one bootstrap of the pool's maximum serves them all), by agent id."""
+    pool, last = ctx.run.pool(), ctx.start - 1
+    chosen = [c for c in ctx.candidates if c.group == group and c.agent in pool]
+    if not chosen or last < 10 or ctx.run.evolved(pool):
+        return {}
+    columns = [int(np.flatnonzero(pool == c.agent)[0]) for c in chosen]
     returns = bar_returns(ctx.run.equity[: ctx.start, pool], 1)  # bars 1 .. start - 1
-    base = ctx.baselines(c)
+    base = ctx.baselines(chosen[0])
     market, placebo = base.buy_and_hold_before, base.placebos_before.mean(axis=1)
     betas = np.array([market_beta(r, market) for r in returns.T])
     excess = [  # as superior_ability's benchmarks, each agent at its own beta
@@ -128,12 +112,16 @@ def _in_sample(ctx: GateContext, c: Candidate) -> InSample | None:
         returns,
     ]
     reps = ctx.thresholds.G2.spa_reps
-    ps = tuple(
-        max_t_pvalue(x, column, reps, ctx.rng(f"in-sample max-t {name}"))
+    ps = [
+        max_t_pvalues(x, columns, reps, ctx.rng(f"in-sample max-t {name}"))
         for name, x in zip(SPA_BENCHMARKS, excess, strict=True)
-    )
-    own = returns[:, column]
-    return InSample(1, last, int(pool.size), float(sharpe(own)[0]), ps)
+    ]
+    return {
+        c.agent: InSample(
+            1, last, int(pool.size), float(sharpe(returns[:, col])[0]), tuple(p[i] for p in ps)
+        )
+        for i, (c, col) in enumerate(zip(chosen, columns, strict=True))
+    }
 
 
 def _holdout_trials(ctx: GateContext) -> tuple[float, float | None]:
@@ -175,7 +163,7 @@ def deflated(ctx: GateContext) -> list[Verdict]:
             "generations": generations,
             "clusters": clusters.n_distinct,
             "flat_agents": clusters.n_flat,
-            "silhouette": _f(clusters.silhouette),
+            "silhouette": figure(clusters.silhouette),
             "population_trials": population_n,
             "trials_raw": clusters.n_trials * generations,
         }
@@ -191,23 +179,23 @@ def deflated(ctx: GateContext) -> list[Verdict]:
             else population
         )
         verdict: Verdict = {
-            "sharpe": _f(res.sharpe),
-            "sharpe0": _f(res.sharpe0),
-            "dsr": _f(res.dsr),
-            "dsr_min": _f(1.0 - alpha),
+            "sharpe": figure(res.sharpe),
+            "sharpe0": figure(res.sharpe0),
+            "dsr": figure(res.dsr),
+            "dsr_min": figure(1.0 - alpha),
             "n_obs": res.n_obs,
             **count,
-            "trials_var": _f(res.trials_var),
-            "dsr_population": _f(population.dsr),
-            "skew": _f(res.skew),
-            "kurtosis": _f(res.kurtosis),
+            "trials_var": figure(res.trials_var),
+            "dsr_population": figure(population.dsr),
+            "skew": figure(res.skew),
+            "kurtosis": figure(res.kurtosis),
             "pass": bool(res.dsr >= 1.0 - alpha),
         }
         if (before := in_sample(ctx, k)) is not None:  # 1 - DSR: the held-out one-sided p
             p = _combined(before.p_values[-1], before.n_obs, 1.0 - res.dsr, res.n_obs)
             verdict |= {
-                "in_sample": before.figures(),
-                "combined_p": _f(p),
+                "in_sample": _in_sample_figures(before),
+                "combined_p": figure(p),
                 "pass": joined_pass(p, alpha, res.sharpe),
             }
         out.append(verdict)
@@ -250,10 +238,10 @@ def overfit_probability(ctx: GateContext) -> list[Verdict]:
     else:
         res = pbo_cscv(performance, n_blocks=th.pbo_blocks)
         verdict |= {
-            "pbo": _f(res.pbo),
+            "pbo": figure(res.pbo),
             "splits": res.n_splits,
             "blocks": res.n_blocks,
-            "median_logit": _f(np.median(res.logits)),
+            "median_logit": figure(np.median(res.logits)),
             "pass": bool(res.pbo <= th.pbo_max),
         }
     return [dict(verdict) for _ in ctx.candidates]
@@ -278,10 +266,10 @@ def superior_ability(ctx: GateContext) -> list[Verdict]:
         )
         ps = spa_pvalues(strategy, benchmarks, reps=th.spa_reps, seed=ctx.thresholds.seed)
         verdict: Verdict = {
-            "p_value": _f(max(ps)),
-            "p_values": {n: _f(p) for n, p in zip(SPA_BENCHMARKS, ps, strict=True)},
-            "beta": _f(beta),
-            "placebo_beta": _f(beta_placebo),
+            "p_value": figure(max(ps)),
+            "p_values": {n: figure(p) for n, p in zip(SPA_BENCHMARKS, ps, strict=True)},
+            "beta": figure(beta),
+            "placebo_beta": figure(beta_placebo),
             "pass": bool(max(ps) <= th.alpha),
         }
         if (before := in_sample(ctx, k)) is not None:
@@ -290,11 +278,11 @@ def superior_ability(ctx: GateContext) -> list[Verdict]:
                 for q, p in zip(before.p_values, ps, strict=True)
             ]
             verdict |= {
-                "in_sample_p_values": before.figures()["p_values"],
+                "in_sample_p_values": _in_sample_figures(before)["p_values"],
                 "combined_p_values": {
-                    n: _f(p) for n, p in zip(SPA_BENCHMARKS, combined, strict=True)
+                    n: figure(p) for n, p in zip(SPA_BENCHMARKS, combined, strict=True)
                 },
-                "combined_p": _f(max(combined)),
+                "combined_p": figure(max(combined)),
                 "pass": bool(max(combined) <= th.alpha),
             }
         out.append(verdict)

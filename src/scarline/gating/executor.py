@@ -126,6 +126,26 @@ def _ray_call(fn: Callable[[Any], Any], job: Any) -> Any:
     return fn(job)
 
 
+def init_local_ray(
+    ray: Any, num_cpus: int, object_store_bytes: int, error: type[ScarlineError], **options: Any
+) -> None:
+    """Start a local Ray cluster quietly: no usage report, dashboard or driver logs. Ray
+    raises many kinds of exception; each becomes ``error`` with its message (the islands of
+    ``scarline evolve`` start theirs here too)."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        ray.init(
+            num_cpus=num_cpus,
+            object_store_memory=object_store_bytes,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+            **options,
+        )
+    except Exception as err:  # Ray raises many kinds; the message is what matters
+        raise error(f"could not start a local Ray cluster: {err}") from None
+
+
 class RayExecutor:
     """Ray tasks, one per job; a local cluster of ``workers`` CPUs is started at the first
     map (unless Ray is already initialized, e.g. connected to a cluster) and shut down by
@@ -146,17 +166,7 @@ class RayExecutor:
     def _start(self) -> None:
         ray = self._ray
         if not ray.is_initialized():
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            try:
-                ray.init(
-                    num_cpus=self.workers,
-                    object_store_memory=RAY_OBJECT_STORE_BYTES,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    logging_level="ERROR",
-                )
-            except Exception as err:  # Ray raises many kinds; the message is what matters
-                raise GateExecutorError(f"could not start a local Ray cluster: {err}") from None
+            init_local_ray(ray, self.workers, RAY_OBJECT_STORE_BYTES, GateExecutorError)
             self._owned = True
         self._task = ray.remote(num_cpus=1)(_ray_call)
 

@@ -17,14 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scarline.gating.context import GateContext, Verdict
+from scarline.gating.context import GateContext, Verdict, figure
 from scarline.gating.jobs import FrozenJob
 from scarline.gating.transforms import lagged_exog, truncated
 from scarline.stats import sharpe
-
-
-def _f(x: float) -> float:
-    return float(round(float(x), 6))
 
 
 def half_life(lags: Sequence[int], sharpes: Sequence[float]) -> float | None:
@@ -105,14 +101,14 @@ def _lag_figures(lags: list[int], sharpes: np.ndarray) -> Verdict:
     """The reported lag figures of one candidate (lag 0 first)."""
     verdict: Verdict = {
         "bars": lags,
-        "sharpe": [_f(s) for s in sharpes],
+        "sharpe": [figure(s) for s in sharpes],
     }
     if sharpes[0] <= 0:
         verdict["half_life_bars"] = "n/a: no edge to shift"
         return verdict
-    verdict["retention"] = [_f(s / sharpes[0]) for s in sharpes]
+    verdict["retention"] = [figure(s / sharpes[0]) for s in sharpes]
     h = half_life(lags, list(sharpes))
-    verdict["half_life_bars"] = _f(h) if h is not None else f"> {lags[-1]}"
+    verdict["half_life_bars"] = figure(h) if h is not None else f"> {lags[-1]}"
     return verdict
 
 

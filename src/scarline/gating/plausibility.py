@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.gating.context import GateContext, Verdict
+from scarline.gating.context import GateContext, Verdict, figure
 from scarline.gating.flags import IMPLAUSIBLE_EDGE
-
-
-def _f(x: float) -> float:
-    return float(round(float(x), 6))
 
 
 def next_bar_ic(exog: np.ndarray, close: np.ndarray, valid: np.ndarray, start: int) -> np.ndarray:
@@ -53,7 +49,7 @@ def plausibility(ctx: GateContext) -> list[Verdict]:
         reasons: list[str] = []
         if base > th.implausible_sharpe:
             reasons.append(f"per-bar Sharpe {base:.3f} > {th.implausible_sharpe}")
-        verdict: Verdict = {"sharpe": _f(base), "implausible_sharpe": th.implausible_sharpe}
+        verdict: Verdict = {"sharpe": figure(base), "implausible_sharpe": th.implausible_sharpe}
         if not c.learned:
             verdict["ic"] = "n/a: rule agents read prices only"
         elif not market.exog_names:
@@ -62,8 +58,8 @@ def plausibility(ctx: GateContext) -> list[Verdict]:
             i = c.instrument or 0
             exog, close, valid = market.exog[:, i, :], market.close[:, i], market.valid[:, i]
             ic = next_bar_ic(exog, close, valid, ctx.start)
-            verdict["ic"] = {n: _f(v) for n, v in zip(market.exog_names, ic, strict=True)}
-            verdict["max_abs_ic"] = _f(np.abs(ic).max())
+            verdict["ic"] = {n: figure(v) for n, v in zip(market.exog_names, ic, strict=True)}
+            verdict["max_abs_ic"] = figure(np.abs(ic).max())
             reasons += [
                 f"|IC| of {n} {abs(v):.3f} > {th.implausible_ic}"
                 for n, v in zip(market.exog_names, ic, strict=True)

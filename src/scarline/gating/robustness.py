@@ -12,7 +12,7 @@ from scarline.evolution.genome import Genome
 from scarline.features.price import log_prices, log_return
 from scarline.features.window import window_mean
 from scarline.gating.config import RobustnessThresholds
-from scarline.gating.context import GateContext, Verdict
+from scarline.gating.context import GateContext, Verdict, figure
 from scarline.gating.frozen import Play, bar_returns, total_return
 from scarline.gating.jobs import FrozenJob, KernelJob
 from scarline.market.frame import MarketData
@@ -22,10 +22,6 @@ from scarline.stats import sharpe
 
 VOL_NAMES = ("low-vol", "mid-vol", "high-vol")
 VOL_WINDOW = 20
-
-
-def _f(x: float) -> float:
-    return float(round(float(x), 6))
 
 
 def _figures(returns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,11 +85,11 @@ def walk_forward(ctx: GateContext) -> list[Verdict]:
         out.append(
             {
                 "folds": [
-                    f | {"sharpe": _f(sharpes[i, k]), "return": _f(returns[i, k])}
+                    f | {"sharpe": figure(sharpes[i, k]), "return": figure(returns[i, k])}
                     for i, f in enumerate(folds)
                 ],
-                "positive_share": _f(positive),
-                "mean_sharpe": _f(sharpes[:, k].mean()),
+                "positive_share": figure(positive),
+                "mean_sharpe": figure(sharpes[:, k].mean()),
                 "pass": bool(positive >= th.walk_forward_min_positive and sharpes[:, k].mean() > 0),
             }
         )
@@ -137,12 +133,12 @@ def fees_x2(ctx: GateContext) -> list[Verdict]:
     base_s, base_r = _figures(ctx.base)
     return [
         {
-            "fee_bps": _f(bps),
-            "run_fee_bps": _f(fees.bps),
-            "sharpe": _f(s[k]),
-            "return": _f(r[k]),
-            "base_sharpe": _f(base_s[k]),
-            "base_return": _f(base_r[k]),
+            "fee_bps": figure(bps),
+            "run_fee_bps": figure(fees.bps),
+            "sharpe": figure(s[k]),
+            "return": figure(r[k]),
+            "base_sharpe": figure(base_s[k]),
+            "base_return": figure(base_r[k]),
             "pass": bool(r[k] > 0),
         }
         for k in range(len(ctx.candidates))
@@ -160,7 +156,7 @@ def slippage(ctx: GateContext) -> list[Verdict]:
         out.append(
             {
                 "sweep": [
-                    {"extra_bps": extra, "sharpe": _f(s[k]), "return": _f(r[k])}
+                    {"extra_bps": extra, "sharpe": figure(s[k]), "return": figure(r[k])}
                     for extra, s, r in sweep
                 ],
                 "pass_bps": th.slippage_pass_bps,
@@ -200,14 +196,18 @@ def regime_sliced(ctx: GateContext) -> list[Verdict]:
         for code, name in enumerate(names):
             r = ctx.base[labels == code, k]
             s = float(sharpe(r[:, None])[0]) if r.size >= 2 else 0.0
-            slices[name] = {"bars": int(r.size), "sharpe": _f(s), "return": _f(np.prod(1 + r) - 1)}
+            slices[name] = {
+                "bars": int(r.size),
+                "sharpe": figure(s),
+                "return": figure(np.prod(1 + r) - 1),
+            }
             if r.size >= th.regime_min_bars:
                 worst = min(worst, s)
         out.append(
             {
                 "source": source,
                 "regimes": slices,
-                "worst_sharpe": _f(worst) if np.isfinite(worst) else None,
+                "worst_sharpe": figure(worst) if np.isfinite(worst) else None,
                 "pass": bool(not np.isfinite(worst) or worst >= th.regime_min_sharpe),
             }
         )
@@ -260,12 +260,12 @@ def perturbation(ctx: GateContext) -> list[Verdict]:
         retention = float(np.median(mine)) / base if base > 0 else 0.0
         out.append(
             {
-                "sharpe": _f(base),
+                "sharpe": figure(base),
                 "copies": th.perturbations,
                 "scale": th.perturbation_scale,
-                "median_sharpe": _f(np.median(mine)),
-                "positive_share": _f((mine > 0).mean()),
-                "retention": _f(retention),
+                "median_sharpe": figure(np.median(mine)),
+                "positive_share": figure((mine > 0).mean()),
+                "retention": figure(retention),
                 "pass": bool(base > 0 and retention >= th.perturbation_min_retention),
             }
         )

@@ -17,6 +17,7 @@ K: its p-value is read off the bootstrap law of the largest of the K t-statistic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -108,23 +109,39 @@ def max_t_pvalue(
     than dividing by the sample's); a column that does not vary within a resample has no t
     there. Columns that never vary are left out; a flat ``column`` gets p = 1.
     """
+    return max_t_pvalues(returns, [column], reps, seed, block_size, studentize=studentize)[0]
+
+
+def max_t_pvalues(
+    returns: np.ndarray,
+    columns: Sequence[int],
+    reps: int = 1000,
+    seed: int | np.random.Generator | None = 0,
+    block_size: int | None = None,
+    *,
+    studentize: bool = True,
+) -> list[float]:
+    """:func:`max_t_pvalue` of each of ``columns``, from one bootstrap of the maximum (the
+    law does not depend on the column judged: several candidates of one pool share it)."""
     x = np.asarray(returns, dtype=float)
     if x.ndim != 2 or x.shape[0] < 10:
         raise ValueError(f"returns must be [T >= 10, K], got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("returns contain NaN or inf")
     sd = x.std(axis=0, ddof=1)
-    if sd[column] <= STD_EPSILON:
-        return 1.0
-    own = x[:, column].mean() / sd[column]
-    x, sd = x[:, sd > STD_EPSILON], sd[sd > STD_EPSILON]
+    flat = sd <= STD_EPSILON
+    if all(flat[c] for c in columns):
+        return [1.0] * len(columns)
+    own = np.array([-np.inf if flat[c] else x[:, c].mean() / sd[c] for c in columns])
+    x, sd = x[:, ~flat], sd[~flat]
     mean, t = x.mean(axis=0), x.shape[0]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     boot = StationaryBootstrap(block_size or int(np.sqrt(t)), np.arange(t), seed=rng)
-    exceed = 0
+    exceed = np.zeros(len(own), dtype=np.int64)
     for (index,), _ in boot.bootstrap(reps):
         sample = x[index]
         scale = sample.std(axis=0, ddof=1) if studentize else sd
         t_star = np.where(scale > STD_EPSILON, (sample.mean(axis=0) - mean) / scale, -np.inf)
-        exceed += int(np.max(t_star) >= own)
-    return (1 + exceed) / (1 + reps)
+        exceed += np.max(t_star) >= own
+    p = (1 + exceed) / (1 + reps)
+    return [1.0 if flat[c] else float(q) for c, q in zip(columns, p, strict=True)]
