@@ -64,6 +64,7 @@ from scarline.stats import log_return
 from scarline.trace import DecisionTrace
 
 _NO_REASONS = np.zeros(0, np.uint8)
+_NO_TRUST = np.zeros(0, np.float64)  # agent ids are rows: trust[agents], none changed
 
 
 class Kernel:
@@ -317,7 +318,7 @@ class Kernel:
                 regime=self.regimes.regime(t),
                 profiles=None if profile is None else Array.of(profile[t]),
                 features_hash=self._features_hash(t),
-                trust=Array.of(self.life.trust[c.agent]),  # agent ids are rows
+                trust=Array.of(self.life.trust[c.agent] if c.agent.size else _NO_TRUST),
             ),
             ts,
         )

@@ -151,3 +151,4 @@ def test_the_fast_path_is_the_plain_arithmetic_bit_for_bit(seed: int, n: int, st
             equity[rows] = CASH
             tracker.reborn(rows, equity)
             ref.reborn(rows, equity)
+            assert _bits(tracker.trust) == _bits(ref.trust)  # computed on read, after a birth

@@ -215,3 +215,18 @@ def test_double_dqn_values_the_online_argmax_with_the_target_network() -> None:
     loss = dqn.td_loss(dqn.online, Batch(obs, action, reward, next_obs, done))
     torch.testing.assert_close(loss, expected, atol=1e-6, rtol=1e-6)
     assert not torch.allclose(loss, not_double)
+
+
+def test_the_multi_tensor_adam_is_bit_identical_to_the_per_parameter_loop() -> None:
+    """Runs recorded with torch's per-parameter Adam replay under ``foreach=True``."""
+    cfg = QNetConfig(hidden=[16, 8])
+    fast = learner(64, 5, cfg)
+    slow = learner(64, 5, cfg)
+    slow.optimizer = torch.optim.Adam(slow.online.parameters(), lr=cfg.lr, foreach=False)
+    g = gen(5)
+    for _ in range(30):
+        batch = bandit_batch(64, 8, 5, g)
+        fast.update(*batch)
+        slow.update(*batch)
+    for p, q in zip(fast.online.parameters(), slow.online.parameters(), strict=True):
+        assert torch.equal(p, q)

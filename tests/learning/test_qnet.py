@@ -149,8 +149,11 @@ def test_configure_torch_sets_threads_and_determinism() -> None:
     configure_torch(1)
     assert torch.get_num_threads() == 1
     assert torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(2)
+    configure_torch(0)  # 0: the process's setting stays
+    assert torch.get_num_threads() == 2
     with pytest.raises(ValueError):
-        configure_torch(0)
+        configure_torch(-1)
 
 
 def test_config_validation() -> None:

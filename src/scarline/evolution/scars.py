@@ -93,7 +93,7 @@ class ScarTracker:
         self.floor = np.zeros(n_agents, dtype=np.float64)
         self.alive = np.ones(n_agents, dtype=bool)
         self.death_step = np.full(n_agents, -1, dtype=np.int64)
-        self.trust = np.full(n_agents, START_TRUST)
+        self._trust: np.ndarray | None = np.full(n_agents, START_TRUST)
         self._ruin = np.full(n_agents, cfg.ruin_fraction * initial_cash)  # per slot: rebirths
         self.sensitivity = np.ones(n_agents)  # divides the scar thresholds (an evolved gene)
         self._peak = np.full(n_agents, initial_cash, dtype=np.int64)
@@ -111,7 +111,7 @@ class ScarTracker:
         self.scars[rows] = 0
         self.alive[rows] = True
         self.death_step[rows] = -1
-        self.trust[rows] = START_TRUST
+        self._trust = None  # the newborns' moments are 0 again: trust σ(0) = START_TRUST
         self._peak[rows] = equity[rows]
         self._ruin[rows] = self.cfg.ruin_fraction * equity[rows]
         self._mean[rows] = 0.0
@@ -154,19 +154,32 @@ class ScarTracker:
             self.alive = alive & ~dying
             self.death_step[dead] = step
 
-        # trust = decay**scars / (1 + exp(-trust_scale * score)), in the score's array
-        score = smooth_sharpe(mean, var)
-        score *= -cfg.trust_scale
-        np.exp(score, out=score)
-        score += 1.0
-        trust = np.divide(self._decay, score, out=score)
-        self.trust = np.where(self.alive, trust, 0.0)
+        self._trust = None  # computed when read: most steps nobody reads it
         self._last_equity = equity.copy()
         self._last_realized = realized.copy()
         if scar_events is None and not dead.size:
             return _NO_EVENTS
         agents, cause, value = scar_events or (_NONE, _NO_CAUSE, _NO_VALUE)
-        return LifeEvents(agents, cause, value, dead, equity[dead].astype(np.int64), trust[dead])
+        death_trust = self._sigmoid_trust()[dead] if dead.size else _NO_VALUE
+        return LifeEvents(agents, cause, value, dead, equity[dead].astype(np.int64), death_trust)
+
+    @property
+    def trust(self) -> np.ndarray:
+        """``float64[N]`` trust after the last update: 0 for the dead, else
+        ``decay**scars · σ(trust_scale · EWMA Sharpe)``. Computed on first read after an
+        update or a birth (the Decision journals it only for agents whose cells changed) from
+        the state the update left, so it is the same array an eager update computed."""
+        if self._trust is None:
+            self._trust = np.where(self.alive, self._sigmoid_trust(), 0.0)
+        return self._trust
+
+    def _sigmoid_trust(self) -> np.ndarray:
+        """``decay**scars / (1 + exp(-trust_scale · score))`` for every row, alive or not."""
+        score = smooth_sharpe(self._mean, self._var)
+        score *= -self.cfg.trust_scale
+        np.exp(score, out=score)
+        score += 1.0
+        return np.divide(self._decay, score, out=score)
 
     def _scar(
         self,

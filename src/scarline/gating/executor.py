@@ -100,6 +100,7 @@ class ProcessExecutor:
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            pin_threads()  # this process replays G1 beside the workers: one thread each
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=_context(), initializer=pin_threads
             )

@@ -56,7 +56,14 @@ class QNetConfig(Strict):
         default=250, ge=1, description="updates (not steps) between target-network copies"
     )
     warmup_steps: int = Field(default=64, ge=0, description="no update before this step")
-    torch_threads: int = Field(default=1, ge=1, le=1024, description="torch CPU threads of the run")
+    torch_threads: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="torch CPU threads; 0 keeps the process's setting (torch's default: the "
+        "machine's cores; gate and island workers pin one). A speed knob only: results do not "
+        "depend on it (docs/learning.md, Determinism)",
+    )
     init: Literal["kaiming-uniform"] = Field(
         default="kaiming-uniform", description="weight initialization of the founders"
     )

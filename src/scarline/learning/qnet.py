@@ -22,14 +22,22 @@ def configure_torch(threads: int) -> None:
     """Pin the torch settings a replayable run needs (call once, before building networks).
 
     Bit-for-bit reproducibility on CPU needs: the same torch build and CPU instruction set
-    (oneDNN/MKL pick kernels by CPU features), the same intra-op thread count (set here;
-    some reductions split their work by thread), float32 everywhere, every random draw from
-    a seeded ``torch.Generator`` in a fixed order, and deterministic algorithms (set here; on
+    (oneDNN/MKL pick kernels by CPU features), float32 everywhere, every random draw from a
+    seeded ``torch.Generator`` in a fixed order, and deterministic algorithms (set here; on
     CPU almost every op already is, and this makes any that is not raise instead of drifting).
+
+    The intra-op thread count is not among them, so ``threads`` is a speed knob (0 leaves the
+    process's setting alone): every op on the acting and learning path either works row by
+    row (batched products split their batch across threads, one agent's matrices on one
+    thread) or is a reduction with many outputs, which torch splits by output, never inside
+    one sum. The only whole-tensor sum, the diagnostic mean loss, is not journaled.
+    ``tests/learning/test_threads.py`` runs a learning run at 1, 2 and 3 threads and compares
+    weights and WAL.
     """
-    if threads < 1:
-        raise ValueError(f"torch_threads must be >= 1, got {threads}")
-    torch.set_num_threads(threads)
+    if threads < 0:
+        raise ValueError(f"torch_threads must be >= 0, got {threads}")
+    if threads:
+        torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
 
 
