@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
+from scarline.evolution.scar_step import scar_step, warm_up
 from scarline.evolution.trust import START_TRUST, TrustWeight
 from scarline.stats import drawdown_pct, period_return, smooth_sharpe
 from scarline.strict import Strict
@@ -86,6 +87,26 @@ class LifeEvents:
 _NO_EVENTS = LifeEvents(_NONE, _NO_CAUSE, _NO_VALUE, _NONE, _NONE, _NO_VALUE)
 
 
+@dataclass(frozen=True, eq=False)
+class _Measured:
+    """One step's measures: drawdown % and trade-loss % (None: no realized PnL changed) of
+    every agent, the drawdown-scar, scar and ruin masks, and how many scars and deaths."""
+
+    drawdown: np.ndarray
+    trade_loss: np.ndarray | None
+    by_dd: np.ndarray
+    scarred: np.ndarray
+    dying: np.ndarray
+    scars: int = 0
+    deaths: int = 0
+
+    @classmethod
+    def empty(cls, n: int) -> _Measured:
+        """Buffers the compiled pass fills each step (nothing keeps them: events copy)."""
+        f, b = np.zeros(n), np.zeros(n, dtype=bool)
+        return cls(f, f.copy(), b, b.copy(), b.copy())
+
+
 class ScarTracker:
     def __init__(self, n_agents: int, cfg: ScarConfig, initial_cash: int) -> None:
         self.cfg = cfg
@@ -102,6 +123,8 @@ class ScarTracker:
         self._alpha = 1.0 - 0.5 ** (1.0 / cfg.trust_halflife)
         self._mean = np.zeros(n_agents)
         self._var = np.zeros(n_agents)
+        self._buffers: _Measured | None = None  # the compiled pass's outputs, reused
+        warm_up()  # load the compiled pass now (~0.3 s once per process), not on step 0
         self._scars_changed()  # floor and trust's scar factor, kept while no scar changes them
 
     def reborn(self, rows: np.ndarray, equity: np.ndarray) -> None:
@@ -122,38 +145,17 @@ class ScarTracker:
         """After marking at the close of ``step``: new scars and deaths of living agents.
 
         Trust's moments move every step; scars and deaths are rare, so their bookkeeping
-        runs only on a step that has some, and a step without a closed trade skips the
-        trade-loss measure (no realized change, no trade-loss scar). Masks are tested with
-        ``np.count_nonzero``, a microsecond cheaper per call than ``ndarray.any``."""
-        cfg, alive = self.cfg, self.alive
-        prev = self._last_equity
-        ret = period_return(prev, equity, undefined=0.0)
-        a, mean, var = self._alpha, self._mean, self._var
-        # mean = (1 - a) * mean + a * ret; var = (1 - a) * var + a * (ret - mean) ** 2, in place
-        mean *= 1 - a
-        mean += a * ret
-        ret -= mean  # ret is ours (a new array): it becomes a * (ret - mean) ** 2
-        np.square(ret, out=ret)
-        ret *= a
-        var *= 1 - a
-        var += ret
-        np.maximum(self._peak, equity, out=self._peak)
-
-        drawdown = drawdown_pct(self._peak, equity)
-        scarred = by_dd = alive & (drawdown * self.sensitivity >= cfg.drawdown_pct)
-        trade_loss = None
-        if np.count_nonzero(realized != self._last_realized):
-            trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
-            by_trade = alive & ~by_dd & (trade_loss * self.sensitivity >= cfg.trade_loss_pct)
-            scarred = by_dd | by_trade
-        dying = alive & (equity <= self._ruin)
-        scar_events = self._scar(equity, scarred, by_dd, drawdown, trade_loss)
+        runs only on a step that has some (:meth:`_measure` finds them)."""
+        prev, alive = self._last_equity, self.alive
+        m = self._measure(prev, equity, realized)
+        scar_events = None
+        if m.scars:
+            scar_events = self._scar(equity, m.scarred, m.by_dd, m.drawdown, m.trade_loss)
         dead = _NONE
-        if np.count_nonzero(dying):
-            dead = np.flatnonzero(dying)
-            self.alive = alive & ~dying
+        if m.deaths:
+            dead = np.flatnonzero(m.dying)
+            self.alive = alive & ~m.dying
             self.death_step[dead] = step
-
         self._trust = None  # computed when read: most steps nobody reads it
         self._last_equity = equity.copy()
         self._last_realized = realized.copy()
@@ -181,6 +183,68 @@ class ScarTracker:
         score += 1.0
         return np.divide(self._decay, score, out=score)
 
+    def _measure(self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray) -> _Measured:
+        """Move trust's moments and the peaks; the step's drawdowns, scar and ruin masks.
+        int64 cash (the kernel's) takes the compiled pass, anything else the numpy one: the
+        same arithmetic, bit for bit (``tests/evolution/test_scar_step.py``)."""
+        if not (equity.dtype == realized.dtype == prev.dtype == np.int64):
+            return self._measure_numpy(prev, equity, realized)
+        b = self._buffers
+        if b is None or b.drawdown.shape != equity.shape:
+            b = self._buffers = _Measured.empty(equity.shape[0])
+        cfg, loss = self.cfg, b.trade_loss
+        assert loss is not None  # the buffers always hold one
+        scars, deaths, traded = scar_step(
+            prev, equity, realized, self._last_realized, self.alive, self.sensitivity,
+            self._ruin, self._peak, self._mean, self._var, self._alpha,
+            cfg.drawdown_pct, cfg.trade_loss_pct,
+            b.drawdown, loss, b.by_dd, b.scarred, b.dying,
+        )  # fmt: skip
+        return _Measured(
+            b.drawdown,
+            loss if traded else None,
+            b.by_dd,
+            b.scarred,
+            b.dying,
+            scars,
+            deaths,
+        )
+
+    def _measure_numpy(
+        self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray
+    ) -> _Measured:
+        """:meth:`_measure` in numpy: the reference the compiled pass is tested against.
+        Masks are counted with ``np.count_nonzero``, a microsecond cheaper than ``any``."""
+        cfg, alive = self.cfg, self.alive
+        ret = period_return(prev, equity, undefined=0.0)
+        a, mean, var = self._alpha, self._mean, self._var
+        # mean = (1 - a) * mean + a * ret; var = (1 - a) * var + a * (ret - mean) ** 2, in place
+        mean *= 1 - a
+        mean += a * ret
+        ret -= mean  # ret is ours (a new array): it becomes a * (ret - mean) ** 2
+        np.square(ret, out=ret)
+        ret *= a
+        var *= 1 - a
+        var += ret
+        np.maximum(self._peak, equity, out=self._peak)
+        drawdown = drawdown_pct(self._peak, equity)
+        scarred = by_dd = alive & (drawdown * self.sensitivity >= cfg.drawdown_pct)
+        trade_loss = None
+        if np.count_nonzero(realized != self._last_realized):
+            trade_loss = 100.0 * -(realized - self._last_realized) / np.maximum(prev, 1)
+            by_trade = alive & ~by_dd & (trade_loss * self.sensitivity >= cfg.trade_loss_pct)
+            scarred = by_dd | by_trade
+        dying = alive & (equity <= self._ruin)
+        return _Measured(
+            drawdown,
+            trade_loss,
+            by_dd,
+            scarred,
+            dying,
+            int(np.count_nonzero(scarred)),
+            int(np.count_nonzero(dying)),
+        )
+
     def _scar(
         self,
         equity: np.ndarray,
@@ -188,12 +252,10 @@ class ScarTracker:
         by_dd: np.ndarray,
         drawdown: np.ndarray,
         trade_loss: np.ndarray | None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Scar the ``scarred`` agents (cause 0 drawdown, 1 trade loss; the measured %);
-        ``None`` when nobody is. ``trade_loss`` is None on a step without a closed trade:
-        every scar is then a drawdown's."""
-        if not np.count_nonzero(scarred):
-            return None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scar the ``scarred`` agents, at least one (cause 0 drawdown, 1 trade loss; the
+        measured %). ``trade_loss`` is None on a step without a closed trade: every scar is
+        then a drawdown's."""
         agents = np.flatnonzero(scarred)
         dd = by_dd[agents]
         cause = np.where(dd, 0, 1).astype(np.int8)
