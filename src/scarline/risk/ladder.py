@@ -17,6 +17,7 @@ import numpy as np
 
 from scarline.risk.codes import CAUSE, GLOBAL, HALT_LEVEL, NORMAL
 from scarline.risk.config import RiskConfig
+from scarline.risk.ladder_screen import peaks_and_screen, warm_up
 from scarline.risk.window import WindowCounter
 from scarline.stats import drawdown_pct
 
@@ -136,6 +137,8 @@ class Ladder:
         self._esc_breach = _escalation_table(self._breach_thresholds)
         self._breach_on = bool(np.isfinite(self._esc_breach).any())
         self._all_positive = False
+        self._hit = np.zeros(n_agents, dtype=bool)  # the compiled screen's mask, reused
+        warm_up()
 
     def _peaks_positive(self) -> bool:
         """Peaks only rise, so once all are positive they stay so (checked until then)."""
@@ -152,21 +155,28 @@ class Ladder:
         equity = np.asarray(equity, dtype=np.int64)
         if equity.shape != (self.n,):
             raise ValueError(f"equity must have shape ({self.n},), got {equity.shape}")
-        np.maximum(self.peak, equity, out=self.peak)
+        rising = self.cfg.ladder.recover_below_pct is None
+        if rising and not frozen and self._all_positive:  # peaks stay positive: compiled
+            dd_hit = self._hit
+            hits = peaks_and_screen(self.peak, equity, self._esc_dd, self.level, _HAIR, dd_hit)
+        else:
+            np.maximum(self.peak, equity, out=self.peak)
+            hits = -1  # not screened yet
         total = float(equity.sum(dtype=np.float64))
         self._global_peak = max(self._global_peak, total)
         if frozen:
             self.breaches.advance(step)
             return LadderTransitions.empty()
-        if self.cfg.ladder.recover_below_pct is None and self._peaks_positive():
+        if rising and self._peaks_positive():
             # levels only rise: skip unless someone reached the next threshold (usual case)
             level = self.level
-            # conservative by a hair: borderline cases take the exact path below
-            dd_hit = (self.peak - equity) * 100.0 >= self._esc_dd[level] * (self.peak * _HAIR)
+            if hits < 0:  # conservative by a hair: borderline cases take the exact path below
+                dd_hit = (self.peak - equity) * 100.0 >= self._esc_dd[level] * (self.peak * _HAIR)
             if self._breach_on:
                 dd_hit |= self.breaches.totals(step) >= self._esc_breach[level]
             agents = _EMPTY
-            if np.count_nonzero(dd_hit):  # only these rows can move: the others stay
+            nobody = hits == 0 and not self._breach_on  # the compiled screen counted them
+            if not nobody and np.count_nonzero(dd_hit):  # only these rows can move
                 rows = np.flatnonzero(dd_hit)
                 dd = drawdown_pct(self.peak[rows], equity[rows])
                 agents = self._agents(dd, self.breaches.totals(step)[rows], rows)
