@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scarline.execution.book_fills import book_fills, warm_up
 from scarline.execution.types import FillBatch
 
 
@@ -31,6 +32,7 @@ class Accounts:
         self.market_value = np.zeros(n_agents, dtype=np.int64)
         self.last_close = np.zeros(m, dtype=np.int64)  # ticks; holds through missing bars
         self.equity = np.full(n_agents, initial_cash, dtype=np.int64)
+        warm_up()
 
     @property
     def n_agents(self) -> int:
@@ -38,6 +40,18 @@ class Accounts:
 
     def apply(self, fills: FillBatch) -> None:
         """Book fills. Several fills of one (agent, instrument) are applied in row order."""
+        if not len(fills):
+            return
+        f = fills
+        book_fills(
+            f.agent, f.instrument, f.side, f.qty, f.price, f.fee, f.slippage, self.unit_values,
+            self.position, self.cost_basis, self._basis_total, self.realized, self.cash,
+            self.fees, self.slippage, self.traded, self.trades,
+        )  # fmt: skip
+
+    def _apply_numpy(self, fills: FillBatch) -> None:
+        """:meth:`apply` in numpy, by occurrence rank of each cell: the reference the
+        compiled booking is tested against."""
         if not len(fills):
             return
         m = self.position.shape[1]

@@ -1,0 +1,60 @@
+"""Booking fills into the accounts, compiled: one loop over the fills in row order.
+
+The numpy reference (``Accounts._apply_numpy``) books fills in passes — one per occurrence
+rank of an (agent, instrument) cell, each a dozen array ops and seven ``np.add.at`` — which
+at a few thousand fills a step is ~35 µs of dispatch. Every quantity here is an int64 of
+cash units, lots or ticks, so the loop is exact by construction: products and sums are the
+same integers in any order (wrapping identically, if ever), the floor division of the closed
+cost takes the same operands, and a cell's fills apply in row order as in the reference.
+``tests/execution/test_book_fills.py`` compares every account array on random fills.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def book_fills(
+    agent: np.ndarray, instrument: np.ndarray, side: np.ndarray, qty: np.ndarray,
+    price: np.ndarray, fee: np.ndarray, slippage: np.ndarray, unit_values: np.ndarray,
+    position: np.ndarray, cost_basis: np.ndarray, basis_total: np.ndarray,
+    realized: np.ndarray, cash: np.ndarray, fees: np.ndarray, slippage_paid: np.ndarray,
+    traded: np.ndarray, trades: np.ndarray,
+) -> None:  # fmt: skip
+    """Average-cost booking of each fill, in place (see :mod:`scarline.execution.accounting`)."""
+    for r in range(agent.shape[0]):
+        a, i = agent[r], instrument[r]
+        s, q = np.int64(side[r]), qty[r]
+        unit_price = price[r] * unit_values[i]
+        notional = q * price[r] * unit_values[i]
+        pos, basis = position[a, i], cost_basis[a, i]
+        signed = s * q
+        # lots that close existing exposure (opposite sign), and lots that open new exposure
+        closing = min(abs(pos), q) if pos * signed < 0 else np.int64(0)
+        opening = q - closing
+        closed_cost = basis * closing // abs(pos) if closing > 0 else np.int64(0)
+        gain = -s * closing * unit_price - closed_cost  # closing proceeds − closed cost
+        new_basis = basis - closed_cost + s * opening * unit_price
+        cost_basis[a, i] = new_basis
+        basis_total[a] += new_basis - basis
+        position[a, i] = pos + signed
+        realized[a] += gain
+        cash[a] += -(s * notional + fee[r])
+        fees[a] += fee[r]
+        slippage_paid[a] += slippage[r]
+        traded[a] += notional
+        trades[a] += 1
+
+
+def warm_up() -> None:
+    """Load the compiled booking (~0.3 s once per process) when accounts are built."""
+    if book_fills.signatures:
+        return
+    one, ones = np.zeros(1, np.int64), np.ones((1, 1), np.int64)
+    book_fills(
+        one, one, np.ones(1, np.int8), one + 1, one + 1, one, one, one + 1,
+        ones.copy(), ones.copy(), one.copy(), one.copy(), one.copy(), one.copy(), one.copy(),
+        one.copy(), one.copy(),
+    )  # fmt: skip
