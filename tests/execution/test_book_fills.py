@@ -10,6 +10,9 @@ from scarline.execution.types import FillBatch, unit_values
 
 UV = unit_values(["0.01", "0.001", "1"], ["1", "10", "0.5"])
 ARRAYS = (
+    "last_close",
+    "market_value",
+    "equity",
     "cash",
     "position",
     "cost_basis",
@@ -57,5 +60,8 @@ def test_compiled_booking_equals_the_numpy_reference(
         fills = _random_fills(rng, n, int(rng.integers(0, 3 * n + 2)), big)
         fast.apply(fills)
         ref._apply_numpy(fills)
+        close = rng.integers(1, 10**6, 3)
+        valid = rng.random(3) < 0.7  # a missing bar keeps the last mark
+        assert np.array_equal(fast.mark(close, valid), ref._mark_numpy(close, valid))
         for name in ARRAYS:
             assert np.array_equal(getattr(fast, name), getattr(ref, name)), name

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.execution.book_fills import book_fills, warm_up
+from scarline.execution.book_fills import book_fills, mark_to_close, warm_up
 from scarline.execution.types import FillBatch
 
 
@@ -106,7 +106,20 @@ class Accounts:
         np.add.at(self.trades, a, 1)
 
     def mark(self, close: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """Mark positions at ``close`` ticks (``int64[M]``); where no bar, the last mark holds."""
+        """Mark positions at ``close`` ticks (``int64[M]``); where no bar, the last mark holds.
+        New arrays each step (callers keep the previous step's equity)."""
+        last_close = self.last_close.copy()
+        market_value = np.empty_like(self.cash)
+        equity = np.empty_like(self.cash)
+        mark_to_close(
+            self.position, close, valid, last_close, self.unit_values, self.cash,
+            market_value, equity,
+        )  # fmt: skip
+        self.last_close, self.market_value, self.equity = last_close, market_value, equity
+        return equity
+
+    def _mark_numpy(self, close: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """:meth:`mark` in numpy: the reference the compiled marking is tested against."""
         self.last_close = np.where(valid, close, self.last_close)
         self.market_value = self.position @ (self.last_close * self.unit_values)
         self.equity = self.cash + self.market_value
