@@ -20,6 +20,7 @@ from scarline.execution.cash import affordable_prefix, largest_affordable
 from scarline.execution.config import ExecutionConfig, FillConfig
 from scarline.execution.fees import FeeModel, build_fee_model
 from scarline.execution.latency import LatencyModel, build_latency_model
+from scarline.execution.order_check import FIELDS, invalid_fields, warm_up
 from scarline.execution.participation import pro_rata, share_lots
 from scarline.execution.queue import QueueModel, build_queue_model, limit_fill_price
 from scarline.execution.slippage import SlippageModel, build_slippage_model, slippage_cost
@@ -76,6 +77,7 @@ class SimBroker:
         self._last_id = -1
         self._no_pending = np.zeros((self.n_agents, self.n_instruments), dtype=np.int64)
         self._no_pending.flags.writeable = False
+        warm_up()
 
     @classmethod
     def from_config(cls, cfg: ExecutionConfig, n_agents: int, unit_values: np.ndarray) -> SimBroker:
@@ -118,6 +120,16 @@ class SimBroker:
         self._last_id = int(orders.order_id[-1])
 
     def _check(self, o: OrderBatch) -> None:
+        bad = invalid_fields(
+            o.order_id, self._last_id, o.agent, self.n_agents, o.instrument,
+            self.n_instruments, o.side, o.qty, o.order_type, o.limit_price,
+        )  # fmt: skip
+        if bad:
+            names = [name for k, name in enumerate(FIELDS) if bad >> k & 1]
+            raise ValueError(f"submit: invalid order field(s) {', '.join(names)}")
+
+    def _check_numpy(self, o: OrderBatch) -> list[str]:
+        """The fields :meth:`_check` refuses, in numpy: the reference it is tested against."""
         ids = o.order_id
         problems = [
             ("order_id", ids[0] <= self._last_id or (np.diff(ids) <= 0).any()),
@@ -128,9 +140,7 @@ class SimBroker:
             ("order_type", ((o.order_type != MARKET) & (o.order_type != LIMIT)).any()),
             ("limit_price", ((o.order_type == LIMIT) & (o.limit_price <= 0)).any()),
         ]
-        bad = [name for name, failed in problems if failed]
-        if bad:
-            raise ValueError(f"submit: invalid order field(s) {', '.join(bad)}")
+        return [name for name, failed in problems if failed]
 
     def cancel(self, mask_agents: np.ndarray) -> RejectBatch:
         """Drop every pending order of the agents in ``mask_agents`` (``bool[N]``)."""
