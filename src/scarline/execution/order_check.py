@@ -23,8 +23,8 @@ def invalid_fields(
     order_type: np.ndarray, limit_price: np.ndarray,
 ) -> int:  # fmt: skip
     """Bit k set when field ``FIELDS[k]`` fails for some order: ids not increasing past
-    ``last_id``, an agent or instrument out of range, a side neither BUY nor SELL, qty ≤ 0, an unknown
-    order type, a limit order without a positive limit price."""
+    ``last_id``, an agent or instrument out of range, a side neither BUY nor SELL, qty ≤ 0,
+    an unknown order type, a limit order without a positive limit price."""
     bad = 0
     prev = last_id
     for r in range(order_id.shape[0]):
