@@ -48,6 +48,7 @@ test: install-dev browser
 # every benchmark, one JSON summary (bench/results/latest.json); a slowdown against the saved
 # baseline shows with: python bench/compare.py bench/baseline.json bench/results/latest.json
 bench: install
+	$(PIP) -e '.[bench]'
 	$(BIN)/python bench/all.py
 
 # ruff (lint + format) on all Python, mypy on src/ (its settings: [tool.mypy] in pyproject.toml)

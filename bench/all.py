@@ -25,6 +25,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     # name: (full arguments, --quick arguments)
     "wal": (["--json"], ["--json", "--records", "20000", "--repeat", "1"]),
     "kernel": (["--json"], ["--json", "--bars", "20000", "--agent-bars", "200", "--repeat", "1"]),
+    "peers": (["--json"], ["--json", "--bars", "20000", "--repeat", "1"]),
     "arena": (["--json", "--sizes", "256,1024,4096"], ["--json", "--sizes", "256"]),
     "drift": ([], ["--steps", "200", "--repeat", "1"]),
     "gates": ([], ["--t", "500", "--k", "20"]),

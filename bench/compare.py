@@ -3,11 +3,11 @@ got worse by more than the tolerance.
 
     python bench/compare.py BASELINE.json CURRENT.json [--tolerance 10] [--json]
 
-Which way is better is read from the figure's name: throughputs (``per_s``, ``speedup``,
-``ratio``, ``rate``) should rise; times, latencies and sizes (``_s``, ``_ms``, ``seconds``,
-``latency``, ``p50``/``p99``, ``rss``, ``mb``, ``bytes``) should fall; anything else is shown
-without a verdict. Exit 1 when a figure regressed beyond ``--tolerance`` percent, so CI or a
-reviewer sees a slowdown.
+Which way is better is read from the figure's name: throughputs and multiples (``per_s``,
+``speedup``, ``_vs_``, ``ratio``, ``rate``) should rise; times, latencies and sizes (``_s``,
+``_ms``, ``seconds``, ``latency``, ``p50``/``p99``, ``rss``, ``mb``, ``bytes``) should fall;
+anything else is shown without a verdict. Exit 1 when a figure regressed beyond
+``--tolerance`` percent, so CI or a reviewer sees a slowdown.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-HIGHER = ("per_s", "speedup", "ratio", "rate", "throughput")
+HIGHER = ("per_s", "speedup", "ratio", "rate", "throughput", "_vs_")
 LOWER = ("_s", "_ms", "seconds", "latency", "p50", "p99", "rss", "_mb", "bytes", "_gib")
 SKIP = ("wall_s", "repeat", "bars", "agents", "steps", "sizes", "seed", "count")
 

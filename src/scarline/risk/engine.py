@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from scarline.execution.types import OrderBatch
+from scarline.risk import check_compiled
 from scarline.risk.check import LadderView, evaluate
 from scarline.risk.codes import ACTIVE, CAUSE, HALT_LEVEL, HALTED, REDUCING
 from scarline.risk.config import RiskConfig
@@ -112,7 +113,10 @@ class RiskEngine:
             else ladder.drawdown(np.asarray(ctx.equity, dtype=np.int64)),
             orders_used=self._orders.totals(step),
         )
-        v = evaluate(self.limits, intents, ctx, view)
+        # the compiled check where it covers the config, else the reference: same verdicts
+        v = check_compiled.try_evaluate(self.limits, intents, ctx, view)
+        if v is None:
+            v = evaluate(self.limits, intents, ctx, view)
         n = self.n_agents
         sent = v.approved > 0
         if len(intents):
