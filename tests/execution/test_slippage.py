@@ -1,6 +1,8 @@
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scarline.execution.slippage import FixedPlusVolatility, slippage_cost
 
@@ -69,3 +71,26 @@ def test_slippage_cost_is_ticks_times_lots_times_unit_value() -> None:
         np.array([10_000, 10_000]),
     )
     assert cost.tolist() == [10 * 3 * 10_000, 10 * 4 * 10_000]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(0, 40),
+    fixed_bps=st.sampled_from([0.0, 1.0, 2.5, 50.0]),
+    vol_coef=st.sampled_from([0.0, 0.1, 1.0, 3.7]),
+)
+def test_compiled_prices_equal_the_numpy_reference(
+    seed: int, k: int, fixed_bps: float, vol_coef: float
+) -> None:
+    """Prices up to 2**40 ticks, sizes past the bar's volume, no volume, NaN volatility."""
+    rng = np.random.default_rng(seed)
+    model = FixedPlusVolatility(fixed_bps, vol_coef)
+    ref = rng.integers(0, 2**40, k)
+    side = rng.choice(np.array([-1, 1], np.int8), k)
+    qty = rng.integers(1, 10**6, k)
+    volume = rng.integers(0, 10**6, k) * (rng.random(k) < 0.9)
+    sigma = np.where(rng.random(k) < 0.1, np.nan, rng.exponential(0.02, k))
+    got = model.price(ref, side, qty, volume, sigma)
+    want = model._price_numpy(ref, side, qty, volume, sigma)
+    assert got.dtype == want.dtype and np.array_equal(got, want)

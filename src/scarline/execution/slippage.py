@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from scarline.execution.config import SlippageConfig
+from scarline.execution.slippage_compiled import fixed_plus_volatility_price, warm_up
 
 
 class SlippageModel(Protocol):
@@ -47,6 +48,7 @@ class FixedPlusVolatility:
             raise ValueError("slippage fixed_bps and vol_coef must be >= 0")
         self.fixed = float(fixed_bps) / 1e4
         self.vol_coef = float(vol_coef)
+        warm_up()
 
     def slip(self, qty: np.ndarray, volume: np.ndarray, sigma: np.ndarray) -> np.ndarray:
         """``float64[F]`` slip fraction; a missing (NaN) volatility counts as 0."""
@@ -58,6 +60,24 @@ class FixedPlusVolatility:
         return slip
 
     def price(
+        self,
+        ref: np.ndarray,
+        side: np.ndarray,
+        qty: np.ndarray,
+        volume: np.ndarray,
+        sigma: np.ndarray,
+    ) -> np.ndarray:
+        """Compiled (:mod:`scarline.execution.slippage_compiled`); :meth:`_price_numpy`
+        is the reference it equals."""
+        ref = np.asarray(ref, dtype=np.int64)
+        out = np.empty(ref.shape, dtype=np.int64)
+        fixed_plus_volatility_price(
+            ref, side, qty, volume, np.asarray(sigma, dtype=np.float64), self.fixed,
+            self.vol_coef, out,
+        )  # fmt: skip
+        return out
+
+    def _price_numpy(
         self,
         ref: np.ndarray,
         side: np.ndarray,
