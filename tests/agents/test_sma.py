@@ -59,3 +59,18 @@ def test_agents_are_vectorized_and_follow_the_rule() -> None:
     assert policy.decide(0).tolist() == [[0], [0]]  # averages not yet full: flat
     flat = np.full((40, 1), 500, np.int64)
     assert SmaCrossover(market_of(flat), [(2, 5)]).decide(39).tolist() == [[0]]  # exact tie
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans())
+def test_the_compiled_crossover_equals_the_numpy_rule(seed: int, allow_short: bool) -> None:
+    """Random walks with ties (flat stretches) and missing bars, three instruments."""
+    rng = np.random.default_rng(seed)
+    close = 10_000 + np.cumsum(rng.integers(-3, 4, size=(80, 3)), axis=0)
+    valid = rng.random((80, 3)) > 0.03
+    policy = SmaCrossover(
+        market_of(close, valid), crossover_pairs([1, 2, 3, 5], [4, 8, 13]), allow_short
+    )
+    for t in range(80):
+        got, want = policy.decide(t), policy._decide_numpy(t)
+        assert got.dtype == want.dtype and np.array_equal(got, want), t

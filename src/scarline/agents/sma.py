@@ -9,6 +9,7 @@ pair at each step: N agents cost one gather, not N loops.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from scarline.features.window import window_sum
 from scarline.market.frame import MarketData
@@ -25,6 +26,29 @@ def rolling_sum_ticks(close: np.ndarray, valid: np.ndarray, window: int) -> np.n
     sums = window_sum(np.where(valid, close, 0).astype(np.int64), window, fill=-1)
     missing = window_sum((~valid).astype(np.int64), window, fill=-1)
     return np.where(missing == 0, sums, -1)
+
+
+@njit(cache=True)
+def crossover(
+    row: np.ndarray, fast: np.ndarray, slow: np.ndarray, fast_w: np.ndarray,
+    slow_w: np.ndarray, allow_short: bool, out: np.ndarray,
+) -> None:  # fmt: skip
+    """``out[i, m]``: +1 when agent i's fast average is above its slow one on instrument m,
+    -1 below (with ``allow_short``), else 0; no signal until both sums exist. ``row`` is
+    the ``[W, M]`` sums at t. The same int64 products as the numpy reference, one pass
+    (~25 → ~5 µs per step at N = 4096)."""
+    for i in range(out.shape[0]):
+        fw, sw = fast_w[i, 0], slow_w[i, 0]
+        for m in range(out.shape[1]):
+            f, s = row[fast[i], m], row[slow[i], m]
+            signal = 0
+            if f >= 0 and s >= 0:
+                lhs, rhs = f * sw, s * fw
+                if lhs > rhs:
+                    signal = 1
+                elif allow_short and lhs < rhs:
+                    signal = -1
+            out[i, m] = signal
 
 
 class SmaCrossover:
@@ -47,6 +71,8 @@ class SmaCrossover:
         self.pairs = pairs
         self.n_agents = len(pairs)
         self.labels = [f"sma({f},{s})" for f, s in pairs]
+        if len(self._sums):
+            self.decide(0)  # load the compiled crossover now (~0.3 s a process), not on step 0
 
     def extend(self, market: MarketData) -> None:
         """(Re)build the sums table (a live market grows): ``[T, W, M]``, row t holding every
@@ -56,6 +82,13 @@ class SmaCrossover:
         )
 
     def decide(self, t: int) -> np.ndarray:
+        out = np.empty((self.n_agents, self._sums.shape[2]), dtype=np.int8)
+        crossover(self._sums[t], self._fast, self._slow, self._fast_w, self._slow_w,
+                  self._short, out)  # fmt: skip
+        return out
+
+    def _decide_numpy(self, t: int) -> np.ndarray:
+        """:meth:`decide` in numpy: the reference the compiled crossover equals."""
         row = self._sums[t]
         fast, slow = row[self._fast], row[self._slow]
         ready = (fast >= 0) & (slow >= 0)

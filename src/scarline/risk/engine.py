@@ -119,8 +119,10 @@ class RiskEngine:
             v = evaluate(self.limits, intents, ctx, view)
         n = self.n_agents
         sent = v.approved > 0
-        if len(intents):
+        # a window counts nothing new on a step without approvals or breaches (the usual)
+        if np.count_nonzero(sent):
             self._orders.add(step, np.bincount(intents.agent[sent], minlength=n))
+        if np.count_nonzero(v.breach):
             ladder.breaches.add(step, np.bincount(intents.agent[v.breach], minlength=n))
         return RiskDecision(
             intents=intents,
