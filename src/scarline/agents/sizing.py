@@ -10,6 +10,7 @@ only those produce orders.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 ALL_IN, FRACTION, FIXED = 0, 1, 2
 MODES = {"all-in": ALL_IN, "fraction": FRACTION, "fixed": FIXED}
@@ -30,6 +31,7 @@ class Sizer:
         self.changed: np.ndarray | None = None  # bool[N, M], the cells sized this step
         self.changed_cells: tuple[np.ndarray, np.ndarray] = _NO_CELLS
         self._exposure: np.ndarray | None = None
+        self._entering = np.zeros(0, dtype=np.int64)  # per agent, the compiled pass's counts
 
     def targets(
         self,
@@ -49,6 +51,31 @@ class Sizer:
         if self.target is None or self._exposure is None:
             self.target = np.zeros((n, m), dtype=np.int64)
             self._exposure = np.zeros((n, m), dtype=exposure.dtype)
+            self._entering = np.zeros(n, dtype=np.int64)
+        if exposure.dtype != self._exposure.dtype or not exposure.flags.c_contiguous:
+            return self._targets_numpy(exposure, cash, equity, close, unit_values, valid)
+        changed = np.empty((n, m), dtype=bool)
+        self.changed = changed
+        hits = size_changed_cells(
+            exposure, self._exposure, valid, self.mode, self.fraction, self.lots, self.spread,
+            cash, equity, close, unit_values, self.target, changed, self._entering,
+        )  # fmt: skip
+        self.changed_cells = np.divmod(np.flatnonzero(changed), m) if hits else _NO_CELLS
+        return self.target
+
+    def _targets_numpy(
+        self,
+        exposure: np.ndarray,
+        cash: np.ndarray,
+        equity: np.ndarray,
+        close: np.ndarray,
+        unit_values: np.ndarray,
+        valid: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`targets` in numpy: the reference the compiled pass is tested against, and
+        the path for exposures of another dtype than the first step's."""
+        n, m = exposure.shape
+        assert self.target is not None and self._exposure is not None
         changed = exposure != self._exposure
         changed &= valid[None, :]
         self.changed = changed
@@ -91,3 +118,56 @@ class Sizer:
             np.floor(np.maximum(budget, 0.0) * magnitude / lot_value),
         ).astype(np.int64)
         return np.where(entering, np.sign(e).astype(np.int64) * size, 0)
+
+
+@njit(cache=True)
+def size_changed_cells(
+    exposure: np.ndarray, prev: np.ndarray, valid: np.ndarray, mode: np.ndarray,
+    fraction: np.ndarray, lots: np.ndarray, spread: np.ndarray, cash: np.ndarray,
+    equity: np.ndarray, close: np.ndarray, unit_values: np.ndarray, target: np.ndarray,
+    changed: np.ndarray, entering: np.ndarray,
+) -> int:  # fmt: skip
+    """:meth:`Sizer.targets` in two passes over the cells (which changed, how many entries
+    each agent splits its cash over; then each changed cell's target), in place. Every
+    float is the numpy formula's operation on the same operands (int64 → float64, one IEEE
+    step at a time), so the targets are the same integers (``tests/agents/test_sizing.py``).
+    Returns how many cells changed."""
+    n, m = exposure.shape
+    hits = 0
+    for i in range(n):
+        entering[i] = 0
+        for j in range(m):
+            c = valid[j] and exposure[i, j] != prev[i, j]
+            changed[i, j] = c
+            if c:
+                hits += 1
+                if exposure[i, j] != 0:
+                    entering[i] += 1
+    if hits == 0:
+        return 0
+    for i in range(n):
+        for j in range(m):
+            if not changed[i, j]:
+                continue
+            e = exposure[i, j]
+            prev[i, j] = e
+            if e == 0:
+                target[i, j] = 0
+                continue
+            lot_value = float(close[j] * unit_values[j])
+            if not lot_value > 0:
+                lot_value = np.inf
+            k = mode[i]
+            if k == ALL_IN:
+                budget = cash[i] / max(entering[i], 1)
+            elif k == FRACTION:
+                budget = fraction[i] * equity[i] / spread[i]
+            else:
+                budget = 0.0
+            magnitude = np.float64(abs(e))
+            if k == FIXED:
+                size = np.int64(np.rint(lots[i] * magnitude))
+            else:
+                size = np.int64(np.floor(max(budget, 0.0) * magnitude / lot_value))
+            target[i, j] = size if e > 0 else -size
+    return hits
