@@ -85,7 +85,13 @@ class SerialExecutor:
 
 def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # the server imports the jobs' modules (torch, numba, the kernel) once, before it starts
+    # any thread; each worker forks from it with them loaded instead of importing them again
+    ctx.set_forkserver_preload(["scarline.gating.jobs"])
+    return ctx
 
 
 class ProcessExecutor:
