@@ -31,7 +31,6 @@ here too and passed in.
 from __future__ import annotations
 
 import os
-import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -142,7 +141,7 @@ class _Params(NamedTuple):
     now_ts: int
 
 
-def _limit_vectors(lim: Limits) -> tuple[np.ndarray, np.ndarray] | None:
+def limit_vectors(lim: Limits) -> tuple[np.ndarray, np.ndarray] | None:
     """The limits' part of :class:`_Params` as ``(int64[16], float64[7])``; ``None`` when
     an integer limit does not fit int64 (the check is then left to the reference).
 
@@ -172,21 +171,6 @@ def _limit_vectors(lim: Limits) -> tuple[np.ndarray, np.ndarray] | None:
         return np.array(ints, np.int64), np.array(floats, np.float64)
     except OverflowError:
         return None
-
-
-_VECTORS: weakref.WeakKeyDictionary[Limits, tuple[np.ndarray, np.ndarray] | None] = (
-    weakref.WeakKeyDictionary()
-)
-""":func:`_limit_vectors` of each live :class:`Limits` (an engine's never change)."""
-
-
-def _cached_limit_vectors(lim: Limits) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_limit_vectors`, made once per :class:`Limits` (a dict hit per check)."""
-    try:
-        return _VECTORS[lim]
-    except KeyError:
-        found = _VECTORS[lim] = _limit_vectors(lim)
-        return found
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -574,15 +558,20 @@ def covers(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderView)
 
 
 def try_evaluate(
-    lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderView
+    lim: Limits,
+    intents: OrderBatch,
+    ctx: RiskContext,
+    view: LadderView,
+    vectors: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Verdicts | None:
     """The compiled check's verdicts, or ``None`` where :func:`check.evaluate` must decide
     (outside the covered subset, see the module docstring; the reference's verdicts are
-    the same wherever both run)."""
+    the same wherever both run). ``vectors``: :func:`limit_vectors` of ``lim``, which an
+    engine makes once (its limits never change); made here when not given."""
     k = len(intents)
     if not ENABLED or k < MIN_ROWS or not covers(lim, intents, ctx, view):
         return None
-    vectors = _cached_limit_vectors(lim)
+    vectors = vectors if vectors is not None else limit_vectors(lim)
     if vectors is None:
         return None
     v = Verdicts(

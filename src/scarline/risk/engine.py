@@ -40,6 +40,8 @@ class RiskEngine:
         self.cfg = cfg
         self.n_agents = n_agents
         self.limits = Limits.of(cfg, unit_values, venue_min)
+        # the compiled check's view of the limits (None: a limit beyond int64, reference only)
+        self._limit_vectors = check_compiled.limit_vectors(self.limits)
         self.n_instruments = len(self.limits.unit_values)
         self.kill_state = KillState()
         self._ladder = Ladder(cfg, n_agents)
@@ -114,7 +116,9 @@ class RiskEngine:
             orders_used=self._orders.totals(step),
         )
         # the compiled check where it covers the config, else the reference: same verdicts
-        v = check_compiled.try_evaluate(self.limits, intents, ctx, view)
+        v = None
+        if self._limit_vectors is not None:
+            v = check_compiled.try_evaluate(self.limits, intents, ctx, view, self._limit_vectors)
         if v is None:
             v = evaluate(self.limits, intents, ctx, view)
         n = self.n_agents
