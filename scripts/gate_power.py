@@ -41,6 +41,7 @@ QNET = {
     "actions": [-1.0, 0.0, 1.0],  # the planted edge is symmetric: long and short
     "epsilon_decay_steps": 500,
     "double": True,
+    "torch_threads": 1,  # seeds run side by side, one per core (results do not depend on it)
 }
 
 

@@ -87,7 +87,10 @@ class Accounts:
         closing = np.where(pos * signed < 0, np.minimum(np.abs(pos), qty), 0)
         opening = qty - closing
         safe_pos = np.where(pos == 0, 1, np.abs(pos))
-        closed_cost = np.where(closing > 0, basis * closing // safe_pos, 0)  # signed, like basis
+        whole = basis // safe_pos  # floor(basis * closing / held), never the int64 product
+        closed_cost = np.where(
+            closing > 0, whole * closing + (basis - whole * safe_pos) * closing // safe_pos, 0
+        )  # signed, like basis (book_fills.prorated says why)
         unit_price = f.price[rows] * self.unit_values[i]
         # closing proceeds (signed like the position): sell closes long → +, buy closes short → -
         close_value = -side * closing * unit_price

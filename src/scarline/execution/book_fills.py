@@ -7,12 +7,30 @@ cash units, lots or ticks, so the loop is exact by construction: products and su
 same integers in any order (wrapping identically, if ever), the floor division of the closed
 cost takes the same operands, and a cell's fills apply in row order as in the reference.
 ``tests/execution/test_book_fills.py`` compares every account array on random fills.
+
+The closed cost is ``floor(basis × closing / held)``. Computed as written, ``basis ×
+closing`` overflows int64 once a position's cost (cash units: 1e-6 of the currency) times
+its lots passes 9.2e18 — a 300 M position of 30 000 lots — and the basis of a closed
+position was left at garbage (found in the gates' power study: a learner's "unrealized"
+input at 50× its equity, and 127 fake trade-loss scars). :func:`prorated` splits the
+product so it cannot overflow, and equals the plain formula wherever that did not.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+@njit(cache=True)
+def prorated(basis: np.int64, closing: np.int64, held: np.int64) -> np.int64:
+    """``floor(basis * closing / held)`` without the int64 product: with ``basis = k *
+    held + rest`` (floor division, ``0 <= rest < held``) it is ``k * closing + floor(rest *
+    closing / held)``, whose products stay below ``held * closing`` and ``|basis| *
+    closing / held``. ``0 < closing <= held``."""
+    k = basis // held
+    rest = basis - k * held
+    return k * closing + rest * closing // held
 
 
 @njit(cache=True)
@@ -34,7 +52,7 @@ def book_fills(
         # lots that close existing exposure (opposite sign), and lots that open new exposure
         closing = min(abs(pos), q) if pos * signed < 0 else np.int64(0)
         opening = q - closing
-        closed_cost = basis * closing // abs(pos) if closing > 0 else np.int64(0)
+        closed_cost = prorated(basis, closing, abs(pos)) if closing > 0 else np.int64(0)
         gain = -s * closing * unit_price - closed_cost  # closing proceeds − closed cost
         new_basis = basis - closed_cost + s * opening * unit_price
         cost_basis[a, i] = new_basis
