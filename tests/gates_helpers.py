@@ -21,7 +21,7 @@ NOISE_STEPS = 600
 NOISE_AGENTS = 12
 NOISE_EVERY = 100
 RISK = {"max_drawdown_pct": 50.0, "max_position_lots": 100000}
-# cheaper than the defaults, never toothless: the smallest permutation p is 1/20 = alpha
+# cheaper than the defaults (the permutations are a median contract, not a level-alpha test)
 NOISE_G2 = GatesConfig(G2={"permutations": 19, "placebo_agents": 50, "spa_reps": 500})
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from gates_helpers import NOISE_AGENTS, NOISE_EVERY, NOISE_G2, NOISE_STEPS, RISK, noise_verdict
+from gates_helpers import NOISE_AGENTS, NOISE_EVERY, NOISE_STEPS, RISK, noise_verdict
 
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
@@ -234,7 +234,6 @@ NOISE_SEEDS = list(range(101, 121))
 
 @pytest.mark.slow
 def test_edges_evolved_on_a_random_walk_fail_g2(tmp_path: Path) -> None:
-    assert NOISE_G2.G2.permutations + 1 >= 1 / NOISE_G2.G2.alpha  # p can reach alpha
     failures: dict[int, list[str]] = {}
     generations: set[int] = set()
     workers = min(2, os.cpu_count() or 1)  # independent seeds, side by side
@@ -263,11 +262,11 @@ def test_edges_evolved_on_a_random_walk_fail_g2(tmp_path: Path) -> None:
     passed = [seed for seed, failed in failures.items() if not failed]
     counts = {n: sum(n in f for f in failures.values()) for n in [*CONTRACTS, "evidence"]}
     print(f"G2 failures over {len(NOISE_SEEDS)} seeds: {counts}")
-    assert len(passed) <= len(NOISE_SEEDS) // 20, f"noise passed G2 for seeds {passed}"
+    assert not passed, f"noise passed G2 for seeds {passed}"  # issue 13: never a seed here
     # the split (bar 420) lies after 4 life cycles: every run searched 5 generations
     assert generations == {1 + (int(NOISE_STEPS * 0.7) - 1) // NOISE_EVERY}
     # the statistics alone (one level-alpha decision) refuse noise too
-    assert counts["evidence"] >= len(NOISE_SEEDS) - len(NOISE_SEEDS) // 20
+    assert counts["evidence"] == len(NOISE_SEEDS)
 
 
 # --- 4./5. a rule agent's full report shape, and --only ------------------------------------

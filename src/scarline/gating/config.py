@@ -30,7 +30,10 @@ class AntiOverfitThresholds(_Strict):
     figures that are reported but decide nothing (lag half-life, feature ablation, flags)."""
 
     alpha: float = Field(
-        default=0.05, gt=0, lt=1, description="level of every test; G2's false-pass rate"
+        default=0.02,
+        gt=0,
+        lt=1,
+        description="level of every test; G2's false-pass rate (docs/gates.md: why 2 %)",
     )
     truncation_cuts: int = Field(default=3, ge=1, description="data cut points (lookahead)")
     lag_bars: list[int] = Field(

@@ -8,8 +8,9 @@ cumulative return, learners with their 10-90 % band) with the split marked.
 
 The sentence about the gates is a forecast from the same figures, not a gate verdict: G2's
 evidence test asks the judged learner to beat, among other benchmarks, the random-entry
-placebo at level 5 % out of sample, so the share of learners above the placebos' 95th
-percentile is about the chance that a top in-sample learner passes it.
+placebo out of sample (at level 2 % by default, with its in-sample record joined), so the
+share of learners above the placebos' 95th percentile is a rough guide to the chance that a
+top in-sample learner passes it.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class LearningSummary:
             out.append(
                 f"What the gates would say: {self.beat_placebos:,} of {self.learners:,} "
                 f"learners ({share:.0%}) beat the placebos' 95th percentile out of sample, "
-                "about what G2's evidence test (SPA against the placebo at 5 %) asks; "
+                "roughly what G2's evidence test (SPA against the placebo) asks; "
                 f"{'expect' if share > 0.5 else 'do not expect'} a top in-sample learner to "
                 "pass G2 (run `scarline gates RUN_DIR --agents top:3` for the verdict)."
             )
