@@ -67,23 +67,32 @@ def _report(run_dir: Path, executor: object) -> bytes:
     return encode_gate_report(report)
 
 
-def test_runs_started_during_the_replay_change_nothing(small_run: Path) -> None:
-    """The folds started while the run is replayed (two workers) give the report of a
+@pytest.mark.parametrize(
+    ("agents", "early_runs"),
+    [
+        (AGENTS, ["fold:0", "fold:1"]),  # an agent id: the shuffle's group is not known yet
+        (["top:1"], ["fold:0", "fold:1", "shuffled:0"]),  # the one learning group
+    ],
+)
+def test_runs_started_during_the_replay_change_nothing(
+    small_run: Path, agents: list[str], early_runs: list[str]
+) -> None:
+    """The runs started while the run is replayed (two workers) give the report of a
     serial batch that started nothing early."""
     reference = run_gates(
         small_run,
-        AGENTS,
+        agents,
         SMALL,
         only=["G2", "G3"],
         run=load_run_under_test(small_run),
         executor=SerialExecutor(),
     )
     pool = ProcessExecutor(2)
-    run, started = replay_starting(small_run, SMALL, {"G2", "G3"}, pool)
-    assert sorted(started) == ["fold:0", "fold:1"]
+    run, started = replay_starting(small_run, SMALL, {"G2", "G3"}, pool, agents)
+    assert sorted(started) == early_runs
     assert pool._pool is not None  # running before any check asked for them
     early = run_gates(
-        small_run, AGENTS, SMALL, only=["G2", "G3"], run=run, executor=pool, started=started
+        small_run, agents, SMALL, only=["G2", "G3"], run=run, executor=pool, started=started
     )
     assert pool._pool is None
     assert encode_gate_report(early) == encode_gate_report(reference)

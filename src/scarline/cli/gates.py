@@ -124,7 +124,7 @@ def gates(
         def tick(message: str) -> None:
             progress.update(task, description=message)
 
-        run, started = replay_starting(run_dir, cfg, wanted, pool)
+        run, started = replay_starting(run_dir, cfg, wanted, pool, agents)
         report = run_gates(
             run_dir, agents, cfg, only, tick, run=run, executor=pool, started=started
         )

@@ -19,11 +19,15 @@ markets where the information they could exploit is destroyed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import msgspec
 import numpy as np
 
 from scarline.agents.config import QNetGroup
+from scarline.config import RunConfig
 from scarline.gating import evidence, prefix
+from scarline.gating.config import AntiOverfitThresholds
 from scarline.gating.context import GateContext, Verdict, figure
 from scarline.gating.frozen import Play, bar_returns
 from scarline.gating.jobs import FrozenJob, RetrainJob
@@ -31,6 +35,7 @@ from scarline.gating.lookahead import time_shift
 from scarline.gating.plausibility import plausibility
 from scarline.gating.prefix import PermutedJob, prefix_key
 from scarline.gating.transforms import block_order
+from scarline.market.frame import MarketData
 from scarline.report.gate_report import AntiOverfit
 from scarline.stats import sharpe
 
@@ -117,17 +122,27 @@ def block_permutation(ctx: GateContext) -> list[Verdict]:
 def shuffle_jobs(ctx: GateContext) -> dict[str, RetrainJob]:
     """Per learned candidate group (when enabled): the whole group re-trained on shuffled
     rewards."""
-    if not ctx.thresholds.G2.label_shuffle:
+    groups = {c.group for c in ctx.candidates if c.learned}
+    return shuffle_jobs_of(ctx.config, ctx.market, groups, ctx.thresholds.G2)
+
+
+def shuffle_jobs_of(
+    config: RunConfig, market: MarketData, groups: Iterable[int], th: AntiOverfitThresholds
+) -> dict[str, RetrainJob]:
+    """:func:`shuffle_jobs` of the learning groups ``groups`` of ``config``: they need no
+    candidate, only which groups the candidates come from, so they too can start while the
+    run is replayed (:func:`scarline.gating.plan.replay_starting`)."""
+    if not th.label_shuffle:
         return {}
     jobs: dict[str, RetrainJob] = {}
-    for group in sorted({c.group for c in ctx.candidates if c.learned}):
-        source = ctx.config.agents[group]
+    for group in sorted(groups):
+        source = config.agents[group]
         assert isinstance(source, QNetGroup)
         placebo = source.model_copy(
             update={"qnet": source.qnet.model_copy(update={"shuffle_rewards": True})}
         )
-        config = ctx.config.model_copy(update={"agents": [placebo]})
-        jobs[f"shuffled:{group}"] = RetrainJob(config, ctx.market, group, ctx.config)
+        shuffled = config.model_copy(update={"agents": [placebo]})
+        jobs[f"shuffled:{group}"] = RetrainJob(shuffled, market, group, config)
     return jobs
 
 

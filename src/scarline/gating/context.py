@@ -123,6 +123,15 @@ class GateContext:
                     self._results[name] = self._started.pop(name)()
         return {name: self._results[name] for name in jobs}
 
+    def start_runs(self, jobs: Mapping[str, Job], note: str) -> None:
+        """Start the named jobs not run or started yet on the executor and return at once;
+        :meth:`results` collects them (``serial`` runs each then)."""
+        fresh = {n: j for n, j in jobs.items() if n not in self._results and n not in self._started}
+        if fresh:
+            self.tick(note)
+            calls = self.executor.submit(run_job, list(fresh.values()))
+            self._started.update(zip(fresh, calls, strict=True))
+
     def adopt(self, started: Mapping[str, Callable[[], Any]]) -> None:
         """Runs started before this context existed (:func:`scarline.gating.plan.replay_starting`:
         while the run was replayed), by the names their jobs have here; :meth:`results`

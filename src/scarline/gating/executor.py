@@ -55,6 +55,11 @@ class GateExecutor(Protocol):
         returns its result."""
         ...
 
+    def start(self) -> None:
+        """Start the workers now, so they load their modules while the caller works on
+        (the first map or submit would start them anyway); nothing for ``serial``."""
+        ...
+
     def close(self) -> None:
         """Release workers; safe to call twice."""
         ...
@@ -78,6 +83,9 @@ class SerialExecutor:
 
     def submit(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[Callable[[], R]]:
         return [partial(fn, job) for job in jobs]  # run here, when asked for
+
+    def start(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -120,6 +128,9 @@ class ProcessExecutor:
     def submit(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[Callable[[], R]]:
         pool = self._started()
         return [pool.submit(fn, job).result for job in jobs]
+
+    def start(self) -> None:
+        self._started().submit(os.getpid)  # a pool forks its workers at the first submit
 
     def close(self) -> None:
         if self._pool is not None:
@@ -186,6 +197,10 @@ class RayExecutor:
         if not jobs:
             return []
         return [partial(self._get, ref) for ref in self._refs(fn, jobs)]
+
+    def start(self) -> None:
+        if self._task is None:
+            self._start()
 
     def _refs(self, fn: Callable[[Any], Any], jobs: Sequence[Any]) -> list[Any]:
         """One started task per job."""

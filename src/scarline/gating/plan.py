@@ -5,9 +5,10 @@ slippage variants on two workers, then one fee run...). Named up front, they go 
 executor together, longest first, and each check then finds its results by name
 (:meth:`scarline.gating.context.GateContext.results`): the same results, in less time.
 The label shuffle's frozen evaluation rides in its retraining job (it needs the retrained
-agents), so nothing waits for the batch. The walk-forward folds need neither the replayed
-kernel nor the candidates: :func:`replay_starting` starts them while the run is replayed
-(G1), on an executor with workers, so the replay no longer leaves them idle.
+agents), so nothing waits for the batch. The walk-forward folds and the label shuffle's
+retraining need neither the replayed kernel nor the candidates: :func:`replay_starting`
+starts them while the run is replayed (G1), on an executor with workers, so the replay no
+longer leaves them idle.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scarline.agents.config import QNetGroup
 from scarline.config import RunConfig
 from scarline.gating import anti_overfit, lookahead, robustness
 from scarline.gating.config import GatesConfig
 from scarline.gating.context import GateContext
 from scarline.gating.executor import GateExecutor
 from scarline.gating.jobs import Job, run_job
-from scarline.gating.subject import RunUnderTest, load_run_under_test
+from scarline.gating.subject import RunUnderTest, chosen_in_sample, load_run_under_test
 from scarline.market.frame import MarketData
 
 Started = dict[str, Callable[[], Any]]
@@ -53,30 +55,45 @@ def independent_runs(ctx: GateContext, wanted: set[str]) -> dict[str, Job]:
 
 
 def run_ahead(ctx: GateContext, wanted: set[str]) -> None:
-    """Run :func:`independent_runs` in one batch on the context's executor."""
+    """Start :func:`independent_runs` in one batch on the context's executor; the checks
+    collect them, and this process is free meanwhile (G0 reads the data then)."""
+    ex = ctx.executor
     jobs = independent_runs(ctx, wanted)
-    if jobs:
-        ex = ctx.executor
-        ctx.results(jobs, f"{len(jobs)} independent runs ({ex.name} x{ex.workers})")
+    ctx.start_runs(jobs, f"{len(jobs)} independent runs ({ex.name} x{ex.workers})")
 
 
 def replay_starting(
-    run_dir: Path, thresholds: GatesConfig, wanted: set[str], executor: GateExecutor
+    run_dir: Path,
+    thresholds: GatesConfig,
+    wanted: set[str],
+    executor: GateExecutor,
+    agents: list[str] | None = None,
 ) -> tuple[RunUnderTest, Started]:
     """Replay the run (G1) and, once its config and market are read from the WAL and before
-    its kernel runs, start the runs that need nothing else (the walk-forward folds, when G3
-    is wanted) on ``executor``. The runs are the very jobs the checks name, built from the
-    replay's own config and market, so their results are the ones the batch would compute
-    (:meth:`GateContext.adopt`); on ``serial`` they run when asked for, as before."""
+    its kernel runs, start the runs that need nothing else on ``executor``: the walk-forward
+    folds (G3), and the label shuffle's retraining (G2) when the candidates ``agents`` will
+    come from the one learning group there is (every item ``top:K``: the ranking's pool is
+    the living learners; were none alive, the run started is not used). The runs are the
+    very jobs the checks name, built from the replay's own config and market, so their
+    results are the ones the batch would compute (:meth:`GateContext.adopt`); on ``serial``
+    they run when asked for, as before."""
     started: Started = {}
 
     def start(config: RunConfig, market: MarketData) -> None:
+        jobs: dict[str, Job] = {}
+        if "G2" in wanted and chosen_in_sample(agents or []):
+            learners = [i for i, g in enumerate(config.agents) if isinstance(g, QNetGroup)]
+            if len(learners) == 1:  # the longest run first
+                jobs |= anti_overfit.shuffle_jobs_of(config, market, learners, thresholds.G2)
         if "G3" in wanted:
-            jobs = robustness.fold_jobs_of(config, market, thresholds.G3)
+            jobs |= robustness.fold_jobs_of(config, market, thresholds.G3)
+        if jobs:
             calls = executor.submit(run_job, list(jobs.values()))
             started.update(zip(jobs, calls, strict=True))
 
     try:
+        if wanted & {"G2", "G3"}:
+            executor.start()  # its workers load their modules while the WAL is read
         return load_run_under_test(run_dir, on_market=start), started
     except BaseException:
         executor.close()  # nothing will collect the started runs

@@ -190,7 +190,7 @@ def run_gates(
     try:  # closed on every way out: runs may have started during the replay
         if run is None:
             say("replaying the run (G1)")
-            run, started = replay_starting(run_dir, cfg, wanted, ex)
+            run, started = replay_starting(run_dir, cfg, wanted, ex, agents)
         subject = run
         candidates = select(subject, agents or [])
         holdout = subject.split is not None and chosen_in_sample(agents or [])
@@ -202,7 +202,7 @@ def run_gates(
             say("data truth (G0)")
             return [data_truth(subject, cfg)] * n
 
-        run_ahead(ctx, wanted)  # every independent re-run of G2 and G3, in one batch
+        run_ahead(ctx, wanted)  # every independent re-run of G2 and G3, started in one batch
         g0 = _judged("G0", wanted, n, DataTruth, truth)
         g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(subject)] * n)
         g2 = _judged("G2", wanted, n, AntiOverfit, lambda: anti_overfit.anti_overfit(ctx))

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 from arch.bootstrap import SPA, StationaryBootstrap
 
+from scarline.gating.max_t_compiled import MIN_COLUMNS, max_resampled_t
 from scarline.stats import STD_EPSILON
 
 Bootstrap = Literal["stationary", "sb", "circular", "cbb", "moving block", "mbb"]
@@ -133,15 +134,29 @@ def max_t_pvalues(
     if all(flat[c] for c in columns):
         return [1.0] * len(columns)
     own = np.array([-np.inf if flat[c] else x[:, c].mean() / sd[c] for c in columns])
-    x, sd = x[:, ~flat], sd[~flat]
+    x, sd = np.ascontiguousarray(x[:, ~flat]), sd[~flat]  # C order: the sum order below
     mean, t = x.mean(axis=0), x.shape[0]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     boot = StationaryBootstrap(block_size or int(np.sqrt(t)), np.arange(t), seed=rng)
     exceed = np.zeros(len(own), dtype=np.int64)
+    compiled = x.shape[1] >= MIN_COLUMNS
     for (index,), _ in boot.bootstrap(reps):
-        sample = x[index]
-        scale = sample.std(axis=0, ddof=1) if studentize else sd
-        t_star = np.where(scale > STD_EPSILON, (sample.mean(axis=0) - mean) / scale, -np.inf)
-        exceed += np.max(t_star) >= own
+        if compiled:
+            top = max_resampled_t(x, index, mean, sd, studentize, STD_EPSILON)
+        else:
+            top = _max_resampled_t(x[index], mean, sd, studentize)
+        exceed += top >= own
     p = (1 + exceed) / (1 + reps)
     return [1.0 if flat[c] else float(q) for c, q in zip(columns, p, strict=True)]
+
+
+def _max_resampled_t(
+    sample: np.ndarray, mean: np.ndarray, sd: np.ndarray, studentize: bool
+) -> float:
+    """The reference of :func:`scarline.gating.max_t_compiled.max_resampled_t` (and the
+    path of a single column): the largest recentred t of one resample."""
+    scale = sample.std(axis=0, ddof=1) if studentize else sd
+    live = scale > STD_EPSILON  # a resample can be flat where the sample is not
+    t_star = np.full(scale.shape, -np.inf)
+    t_star[live] = (sample.mean(axis=0)[live] - mean[live]) / scale[live]
+    return float(np.max(t_star))
