@@ -58,7 +58,7 @@ from scarline.reflect.theory import StepSeqs, TheoryPacket, packets_from_alarms
 from scarline.regime.events import regime_change_event
 from scarline.regime.stage import MarketRegimes
 from scarline.risk.engine import RiskContext, RiskEngine
-from scarline.risk.events import risk_checks_event, state_change_event
+from scarline.risk.events import notable_verdicts, risk_checks_event, state_change_event
 from scarline.session import Journal, KernelResult, SeqJournal, SessionIds, StageMarks
 from scarline.stats import log_return
 from scarline.trace import DecisionTrace
@@ -92,6 +92,9 @@ class Kernel:
         self.risk = risk
         self.accounts = accounts
         self.journal = SeqJournal(journal)
+        # a journal that drops every record (a gate's re-run) is not handed the per-step
+        # records: building them was ~20 % of a small frozen run's step (see session.py)
+        self._detail = not getattr(journal, "discards_records", False)
         self.ids = ids
         self.operator = operator
         self.recorder = recorder
@@ -132,10 +135,11 @@ class Kernel:
         for swap, genome in self.operator.policy_swaps(t):  # the ledger moved a policy
             journal.append(swap, ts)
             self.population.install(swap.group, swap.rows, genome)
-        for bar_event in self._emitter.bars(t):
-            journal.append(bar_event, ts)
-        for quote in self._emitter.quotes(t):
-            journal.append(quote, ts)
+        if self._detail:
+            for bar_event in self._emitter.bars(t):
+                journal.append(bar_event, ts)
+            for quote in self._emitter.quotes(t):
+                journal.append(quote, ts)
         kill = self.operator.poll(t) if self.killed_at is None else None
         if kill is not None:
             journal.append(kill, ts)
@@ -195,7 +199,8 @@ class Kernel:
         pending = self.broker.pending_qty()
         target, cells = self._targets(t, exposure, equity, kill is not None, life)
         decision_id = f"d{t}"
-        self._journal_decision(t, ts, decision_id, exposure, target)
+        if self._detail:
+            self._journal_decision(t, ts, decision_id, exposure, target)
 
         # 5. intents → risk → broker
         if cells[0].size:
@@ -210,6 +215,8 @@ class Kernel:
                     profile_entries(intents, *entries, last_close)
                 self._route(t, ts, decision_id, intents, pending)
         self.recorder.on_step(t, equity)
+        if not self._detail:  # no records to point at: the alarms acted, nothing to cite
+            return
         self.step_seqs.record(t, first_seq, journal.last_seq)
         if alarms is not None:
             actions = self.sentry.cfg.actions if self.sentry is not None else []
@@ -233,10 +240,11 @@ class Kernel:
         )
         fills, rejects = self.broker.execute(bar, accounts.cash)
         if len(fills):
-            self.journal.append(fills_event(self.ids, t, fills), ts)
+            if self._detail:
+                self.journal.append(fills_event(self.ids, t, fills), ts)
             accounts.apply(fills)
             self.recorder.on_fills(t, fills)
-        if len(rejects):
+        if len(rejects) and self._detail:
             self.journal.append(rejects_event(self.ids, t, rejects), ts)
 
     def _set_flag(self, flag: OperatorFlag) -> None:
@@ -369,12 +377,16 @@ class Kernel:
         decision = self.risk.check(t, intents, ctx)
         if self.stages is not None:
             self.stages.mark("risk")
-        event, shown = risk_checks_event(self.ids, decision_id, t, intents, decision)
-        self.journal.append(event, ts)
+        if self._detail:
+            event, shown = risk_checks_event(self.ids, decision_id, t, intents, decision)
+            self.journal.append(event, ts)
+        else:
+            shown = notable_verdicts(intents, decision)
         self.recorder.on_risk(t, *shown)
         approved = decision.approved
         if len(approved):
-            self.journal.append(orders_event(self.ids, decision_id, t, approved), ts)
+            if self._detail:
+                self.journal.append(orders_event(self.ids, decision_id, t, approved), ts)
             self.broker.submit(approved, t, ts, market.volume[t])
 
     def _fire_kill(self, t: int, ts: int, kill: KillSwitch) -> None:

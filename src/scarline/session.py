@@ -68,7 +68,12 @@ class SessionIds:
 
 
 class Journal(Protocol):
-    """Where the kernel appends records: a WAL on disk or a hash-only sink for replay."""
+    """Where the kernel appends records: a WAL on disk or a hash-only sink for replay.
+
+    A journal with a true ``discards_records`` attribute (a gate's re-run, which reads only
+    equity) is not handed the per-step records (bars, quotes, decisions, risk checks,
+    orders, fills, rejects), and the decision trace is not kept: nothing it could change is
+    read, and what the kernel computes is the same either way."""
 
     def append(self, event: Event, ts: int) -> int: ...
 

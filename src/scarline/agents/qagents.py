@@ -127,6 +127,8 @@ class QAgents:
         self._levels = np.asarray(self.cfg.actions, dtype=np.float32)
         self._m = m
         self._private = torch.zeros(cfg.count, len(PRIVATE))
+        self._rows = np.arange(cfg.count)
+        self._no_exploration = torch.zeros(cfg.count)  # read, never written
         self._floor = torch.zeros(cfg.count)
         self._alive = torch.ones(cfg.count, dtype=torch.bool)
         self._last_equity: np.ndarray | None = None
@@ -198,7 +200,7 @@ class QAgents:
         return self.frozen_from is not None and t >= self.frozen_from
 
     def observe(self, t: int, view: AgentView) -> None:
-        rows = np.arange(self.n_agents)
+        rows = self._rows
         equity = np.maximum(view.equity, 1).astype(np.float64)
         held = view.position[rows, self.instrument] * view.lot_value[self.instrument]
         private = np.stack(
@@ -343,10 +345,10 @@ class QAgents:
         mask = self._obs_mask()
         if mask is not None:
             obs = obs * mask
-        floor = torch.maximum(self._floor, self.phenotype.floor)
         if self._frozen(t) or not self.learning or not self.explore or self.exploration_held:
-            epsilon = torch.zeros(self.n_agents)
+            epsilon = self._no_exploration
         else:
+            floor = torch.maximum(self._floor, self.phenotype.floor)
             age = torch.full((self.n_agents,), t, dtype=torch.int64)
             epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
             if self.greedy is not None:  # the drift sentry froze their exploration
@@ -358,7 +360,7 @@ class QAgents:
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
         levels = self._levels[action.numpy()] * self.phenotype.cap
-        exposure[np.arange(self.n_agents), self.instrument] = levels
+        exposure[self._rows, self.instrument] = levels
         if self.parked is not None:  # rows without a policy (a live session's empty slots)
             exposure[self.parked] = 0.0
         return exposure

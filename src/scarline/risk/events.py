@@ -51,13 +51,17 @@ def risk_checks_event(
         outcomes=list(OUTCOMES),
         rules=list(RULES),
     )
+    return event, notable_verdicts(intents, decision)
+
+
+def notable_verdicts(intents: OrderBatch, decision: RiskDecision) -> Shown:
+    """The verdicts other than a plain pass, for the run report."""
     notable = np.flatnonzero(decision.outcome != PASS)
-    shown = (
+    return (
         intents.agent[notable],
         [RULES[c] for c in decision.rule[notable].tolist()],
         [OUTCOMES[c] for c in decision.outcome[notable].tolist()],
     )
-    return event, shown
 
 
 def state_change_event(
