@@ -37,7 +37,7 @@ def max_resampled_t(
         for j in range(k):
             total[j] += row[j]
     centre = total / t
-    scale = sd.copy()
+    scale = sd
     if studentize:
         square = np.zeros(k)
         for i in range(t):
