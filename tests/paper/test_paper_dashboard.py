@@ -114,6 +114,8 @@ def test_the_dashboard_shows_a_live_session_and_its_kill_button_halts_it(
             assert page.locator("#equity-chart polyline.placebo").count() == 3
 
             # a live update arrives: the page's step moves on and is at most 2 bars behind
+            # (the table is filled by /agents before the stream's first snapshot sets the step)
+            wait_for(page, "document.body.dataset.step !== undefined")
             shown = int(page.evaluate("document.body.dataset.step"))
             points = int(page.evaluate("document.getElementById('equity-chart').dataset.points"))
             wait_for(page, f"Number(document.body.dataset.step) > {shown}")
