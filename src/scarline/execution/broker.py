@@ -18,12 +18,19 @@ import numpy as np
 from scarline.execution.book import PendingBook
 from scarline.execution.cash import affordable_prefix, largest_affordable
 from scarline.execution.config import ExecutionConfig, FillConfig
-from scarline.execution.fees import FeeModel, build_fee_model
+from scarline.execution.fees import BpsMinFee, FeeModel, build_fee_model
 from scarline.execution.latency import LatencyModel, build_latency_model
+from scarline.execution.market_fill_compiled import execute_market
+from scarline.execution.market_fill_compiled import warm_up as warm_up_market
 from scarline.execution.order_check import FIELDS, invalid_fields, warm_up
 from scarline.execution.participation import pro_rata, share_lots
 from scarline.execution.queue import QueueModel, build_queue_model, limit_fill_price
-from scarline.execution.slippage import SlippageModel, build_slippage_model, slippage_cost
+from scarline.execution.slippage import (
+    FixedPlusVolatility,
+    SlippageModel,
+    build_slippage_model,
+    slippage_cost,
+)
 from scarline.execution.types import (
     BUY,
     LIMIT,
@@ -52,7 +59,9 @@ _NO_REJECTS = RejectBatch.empty()
 class SimBroker:
     """Fills the orders of N agents on M instruments against bars; holds no cash itself.
 
-    ``unit_values``: ``int64[M]`` cash units of one lot moving one tick.
+    ``unit_values``: ``int64[M]`` cash units of one lot moving one tick. ``compiled``: a
+    bar of market orders goes through :mod:`~scarline.execution.market_fill_compiled` where
+    the models allow it (same fills and rejects; ``False`` keeps the numpy path, its reference).
     """
 
     def __init__(
@@ -64,6 +73,7 @@ class SimBroker:
         latency: LatencyModel,
         fill_cfg: FillConfig,
         queue: QueueModel | None = None,
+        compiled: bool = True,
     ) -> None:
         self.n_agents = int(n_agents)
         self.unit_values = np.asarray(unit_values, dtype=np.int64)
@@ -77,7 +87,15 @@ class SimBroker:
         self._last_id = -1
         self._no_pending = np.zeros((self.n_agents, self.n_instruments), dtype=np.int64)
         self._no_pending.flags.writeable = False
+        self._market_kernel = (
+            compiled
+            and isinstance(fees, BpsMinFee)
+            and isinstance(slippage, FixedPlusVolatility)
+            and fill_cfg.participation_rate is None
+        )
         warm_up()
+        if self._market_kernel:
+            warm_up_market()
 
     @classmethod
     def from_config(cls, cfg: ExecutionConfig, n_agents: int, unit_values: np.ndarray) -> SimBroker:
@@ -193,6 +211,9 @@ class SimBroker:
             d_first, d_queue = first_due[idx], book.queue[idx]
         else:
             return _NO_FILLS, _NO_REJECTS
+        if self._market_kernel and not d.order_type.any():  # MARKET is 0: market orders only
+            self._book = PendingBook.empty() if idx is None else book.take(~due)
+            return self._execute_market(d, bar, cash)
 
         inst, side, qty = d.instrument, d.side, d.qty
         valid = bar.valid[inst]
@@ -249,6 +270,38 @@ class SimBroker:
         )
         self._rest(book, idx, keep, remaining, first_due, queue_after)
         return fills, rejects
+
+    def _execute_market(
+        self, d: OrderBatch, bar: BarSlice, cash: np.ndarray
+    ) -> tuple[FillBatch, RejectBatch]:
+        """Due market orders, compiled: they fill or are refused now, none keeps resting."""
+        k = len(d)
+        filled, price, fee, lots = (np.empty(k, dtype=np.int64) for _ in range(4))
+        reason = np.empty(k, dtype=np.int8)
+        fees, slippage = self.fees, self.slippage
+        assert isinstance(fees, BpsMinFee) and isinstance(slippage, FixedPlusVolatility)
+        execute_market(
+            d.agent, d.instrument, d.side, d.qty, bar.open, bar.volume, bar.valid,
+            bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64),
+            slippage.fixed, slippage.vol_coef, fees.bps, fees.minimum_units,
+            filled, price, fee, lots, reason,
+        )  # fmt: skip
+        hit = filled > 0
+        fills = _NO_FILLS
+        if hit.any():
+            inst, q, p = d.instrument[hit], filled[hit], price[hit]
+            ref = bar.open[inst]
+            slip = slippage_cost(p, ref, q, self.unit_values[inst])
+            fills = FillBatch(
+                d.order_id[hit], d.agent[hit], inst, d.side[hit], q, p, ref, fee[hit], slip,
+                np.zeros(inst.shape[0], dtype=bool),
+            )  # fmt: skip
+        refused = reason >= 0
+        if not refused.any():
+            return fills, _NO_REJECTS
+        return fills, RejectBatch(
+            d.order_id[refused], d.agent[refused], lots[refused], reason[refused]
+        )
 
     def _cash_cap(
         self,

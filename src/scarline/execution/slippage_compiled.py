@@ -17,30 +17,36 @@ _MAX = np.finfo(np.float64).max
 
 
 @njit(cache=True)
+def price_one(
+    ref: int, side: int, qty: int, volume: int, sigma: float, fixed: float, vol_coef: float
+) -> int:
+    """``ref`` moved by ``fixed + vol_coef · σ · √(qty / volume)`` (σ NaN → 0, ±inf → ±max
+    float, as ``np.nan_to_num``; no volume → no impact), ceil for a buy, floor (at least 0)
+    for a sell; exactly ``ref`` when the slip is 0."""
+    slip = fixed
+    if vol_coef:
+        size = np.sqrt(qty / max(volume, 1)) if volume > 0 else 0.0
+        s = sigma
+        if np.isnan(s):
+            s = 0.0
+        elif np.isinf(s):
+            s = _MAX if s > 0 else -_MAX
+        slip = slip + vol_coef * s * size
+    if slip == 0:
+        return ref
+    if side > 0:
+        return np.int64(np.ceil(ref * (1.0 + slip)))
+    return np.int64(max(np.floor(ref * (1.0 - slip)), 0.0))
+
+
+@njit(cache=True)
 def fixed_plus_volatility_price(
     ref: np.ndarray, side: np.ndarray, qty: np.ndarray, volume: np.ndarray, sigma: np.ndarray,
     fixed: float, vol_coef: float, out: np.ndarray,
 ) -> None:  # fmt: skip
-    """``out[i]``: ``ref`` moved by ``fixed + vol_coef · σ · √(qty / volume)`` (σ NaN → 0,
-    ±inf → ±max float, as ``np.nan_to_num``; no volume → no impact), ceil for buys, floor
-    (at least 0) for sells; exactly ``ref`` when the slip is 0."""
+    """``out[i] = price_one(...)`` of every fill."""
     for i in range(ref.shape[0]):
-        slip = fixed
-        if vol_coef:
-            v = volume[i]
-            size = np.sqrt(qty[i] / max(v, 1)) if v > 0 else 0.0
-            s = sigma[i]
-            if np.isnan(s):
-                s = 0.0
-            elif np.isinf(s):
-                s = _MAX if s > 0 else -_MAX
-            slip = slip + vol_coef * s * size
-        if slip == 0:
-            out[i] = ref[i]
-        elif side[i] > 0:
-            out[i] = np.int64(np.ceil(ref[i] * (1.0 + slip)))
-        else:
-            out[i] = np.int64(max(np.floor(ref[i] * (1.0 - slip)), 0.0))
+        out[i] = price_one(ref[i], side[i], qty[i], volume[i], sigma[i], fixed, vol_coef)
 
 
 def warm_up() -> None:

@@ -1,0 +1,162 @@
+"""A bar of market orders executed in one compiled pass: the broker's usual case.
+
+:meth:`SimBroker.execute` is a few dozen numpy calls per bar, ~150 µs whatever the number of
+orders: that is most of a step for the small populations the gates re-run (three agents,
+tens of thousands of steps) and for N = 1. When every due order is a market order, there
+is no participation cap and the fee and slippage models are the built-in ones (``BpsMinFee``,
+``FixedPlusVolatility``), the whole bar is this loop instead; any other case takes the numpy
+path, which stays the reference (``tests/execution/test_market_fill_compiled.py`` runs both
+on random bars).
+
+Exactness: no ``fastmath``; every float is computed from the same operands in the same order
+as the numpy path (int64 → float64, then one IEEE operation at a time, ``rint`` for the fee);
+integer sums wrap exactly as numpy's do. The cash cap follows
+:func:`~scarline.execution.cash.affordable_prefix` and
+:func:`~scarline.execution.cash.largest_affordable` row by row: each row's bisection is
+independent of the others, so a loop per row takes the same steps as the vectorized search.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from scarline.execution.slippage_compiled import price_one
+
+_NO_BAR, _INSUFFICIENT_CASH = 0, 1
+"""REJECT_REASONS indices, literal so the numba cache depends on this file only;
+``tests/execution/test_market_fill_compiled.py`` compares them with REJECT_REASONS."""
+
+
+@njit(cache=True)
+def _fee(notional: int, bps: float, minimum: int) -> int:
+    """``BpsMinFee.fee`` of one notional."""
+    if notional <= 0:
+        return 0
+    return max(np.int64(np.rint(notional * bps / 1e4)), minimum)
+
+
+@njit(cache=True)
+def _cost(
+    q: int, open_: int, side: int, volume: int, sigma: float, uv: int,
+    fixed: float, vol_coef: float, bps: float, minimum: int,
+) -> tuple[int, int, int]:  # fmt: skip
+    """``(price, notional, fee)`` of one market fill of ``q`` lots."""
+    price = price_one(open_, side, q, volume, sigma, fixed, vol_coef)
+    notional = q * price * uv
+    return price, notional, _fee(notional, bps, minimum)
+
+
+@njit(cache=True)
+def execute_market(
+    agent: np.ndarray, inst: np.ndarray, side: np.ndarray, qty: np.ndarray,
+    bar_open: np.ndarray, bar_volume: np.ndarray, bar_valid: np.ndarray,
+    bar_sigma: np.ndarray, unit_values: np.ndarray, cash: np.ndarray,
+    fixed: float, vol_coef: float, bps: float, minimum: int,
+    filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
+    reject_lots: np.ndarray, reject_reason: np.ndarray,
+) -> None:  # fmt: skip
+    """Fill the K due market orders (rows in order_id order) at this bar.
+
+    Writes per row: ``filled`` lots, ``price`` (at the filled qty), ``fee`` and the refused
+    remainder (``reject_lots`` > 0 with ``reject_reason`` no bar or insufficient cash;
+    ``reject_reason`` -1 when none). The slippage cost stays with the caller, in numpy: an
+    absurd price (σ = -inf) overflows ``|price - open|``, and only numpy's wrap is the
+    reference's.
+    """
+    k = agent.shape[0]
+    alloc = np.empty(k, np.int64)
+    notional = np.empty(k, np.int64)
+    avail = cash.copy()
+    is_buy = np.zeros(k, np.bool_)
+    for r in range(k):
+        m = inst[r]
+        alloc[r] = qty[r] if bar_valid[m] else 0
+        filled[r] = alloc[r]
+        price[r], notional[r], fee[r] = _cost(
+            alloc[r], bar_open[m], side[r], bar_volume[m], bar_sigma[m], unit_values[m],
+            fixed, vol_coef, bps, minimum,
+        )  # fmt: skip
+        if side[r] < 0 and alloc[r] > 0:  # sells settle first
+            avail[agent[r]] += notional[r] - fee[r]
+        is_buy[r] = side[r] > 0 and alloc[r] > 0
+    # cash.affordable_prefix: each agent's buys in order_id order, running cost against cash
+    buy_rows = np.flatnonzero(is_buy)
+    buy_rows = buy_rows[np.argsort(agent[buy_rows], kind="mergesort")]
+    before = 0
+    prev_full = True
+    for b in range(buy_rows.shape[0]):
+        r = buy_rows[b]
+        m = inst[r]
+        first = b == 0 or agent[r] != agent[buy_rows[b - 1]]
+        if first:
+            before = 0
+        cost = notional[r] + fee[r]
+        budget = avail[agent[r]]
+        full = before + cost <= budget
+        if not full:
+            if first or prev_full:  # the cut row: the largest qty its cash pays for
+                filled[r] = _largest_affordable(
+                    alloc[r], budget - before, cost, bar_open[m], side[r], bar_volume[m],
+                    bar_sigma[m], unit_values[m], fixed, vol_coef, bps, minimum,
+                )  # fmt: skip
+            else:
+                filled[r] = 0
+        before += cost
+        prev_full = full
+    for r in range(k):
+        m = inst[r]
+        if filled[r] < alloc[r]:  # re-priced at what fills (0 lots: no notional, no fee)
+            price[r], _, fee[r] = _cost(
+                filled[r], bar_open[m], side[r], bar_volume[m], bar_sigma[m],
+                unit_values[m], fixed, vol_coef, bps, minimum,
+            )  # fmt: skip
+        if not bar_valid[m]:
+            reject_lots[r], reject_reason[r] = qty[r], _NO_BAR
+        elif filled[r] < alloc[r]:
+            reject_lots[r], reject_reason[r] = alloc[r] - filled[r], _INSUFFICIENT_CASH
+        else:
+            reject_lots[r], reject_reason[r] = 0, -1
+
+
+@njit(cache=True)
+def _largest_affordable(
+    hi: int, left: int, hi_cost: int, open_: int, side: int, volume: int, sigma: float,
+    uv: int, fixed: float, vol_coef: float, bps: float, minimum: int,
+) -> int:  # fmt: skip
+    """:func:`~scarline.execution.cash.largest_affordable` for one row: the guess from the
+    cost per lot at ``hi``, its neighbour, then bisection."""
+
+    def affordable(q: int) -> bool:
+        _, n, f = _cost(q, open_, side, volume, sigma, uv, fixed, vol_coef, bps, minimum)
+        return n + f <= left
+
+    per_lot = max(np.float64(hi_cost), 1.0) / np.float64(max(hi, 1))
+    guess = np.int64(min(max(np.floor(left / per_lot), 0.0), np.float64(max(hi - 1, 0))))
+    lo = 0
+    if affordable(guess):
+        if affordable(guess + 1):
+            lo = guess + 1
+        else:
+            lo, hi = guess, guess + 1
+    else:
+        hi = guess
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if affordable(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def warm_up() -> None:
+    """Load the compiled bar (~0.5 s once per process) when a broker is built."""
+    if execute_market.signatures:
+        return
+    i64, one = np.ones(1, np.int64), np.ones(1)
+    i8 = np.ones(1, np.int8)
+    execute_market(
+        i64 - 1, i64 - 1, i8, i64, i64, i64, np.ones(1, bool), one, i64, i64 * 10**9,
+        1e-4, 0.1, 1.0, 0, i64.copy(), i64.copy(), i64.copy(), i64.copy(), i8.copy(),
+    )  # fmt: skip

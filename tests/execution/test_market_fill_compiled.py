@@ -1,0 +1,164 @@
+"""The compiled bar of market orders equals the broker's numpy path, field for field."""
+
+import numpy as np
+from broker_fixtures import UV, bar, orders
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scarline.execution import market_fill_compiled
+from scarline.execution.broker import SimBroker
+from scarline.execution.config import ExecutionConfig
+from scarline.execution.types import CASH_SCALE, REJECT_REASONS, FillBatch, RejectBatch
+
+
+def test_reject_codes_match_the_reject_reasons() -> None:
+    assert market_fill_compiled._NO_BAR == REJECT_REASONS.index("no_bar")
+    assert market_fill_compiled._INSUFFICIENT_CASH == REJECT_REASONS.index("insufficient_cash")
+
+
+def brokers(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBroker, SimBroker]:
+    config = ExecutionConfig.model_validate(cfg)
+    values = np.full(m, uv, dtype=np.int64)
+    ref = SimBroker.from_config(config, n, values)
+    ref._market_kernel = False  # the numpy path, the reference
+    fast = SimBroker.from_config(config, n, values)
+    assert fast._market_kernel
+    return ref, fast
+
+
+def same(a: FillBatch | RejectBatch, b: FillBatch | RejectBatch) -> None:
+    for field in a.__dataclass_fields__:
+        x, y = getattr(a, field), getattr(b, field)
+        assert x.dtype == y.dtype, field
+        np.testing.assert_array_equal(x, y, err_msg=field)
+
+
+SIGMA = st.one_of(
+    st.floats(0, 0.2), st.just(float("nan")), st.just(float("inf")), st.just(-float("inf"))
+)
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> dict:
+    """A few bars of market orders from a few agents; cash from ample to nearly nothing."""
+    n, m, bars = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    ints = lambda lo, hi, size: draw(st.lists(st.integers(lo, hi), min_size=size, max_size=size))  # noqa: E731
+    steps = []
+    for _ in range(bars):
+        k = draw(st.integers(0, 12))
+        steps.append(
+            {
+                "agent": sorted(ints(0, n - 1, k)) if draw(st.booleans()) else ints(0, n - 1, k),
+                "instrument": ints(0, m - 1, k),
+                "side": [1 if s else -1 for s in ints(0, 1, k)],
+                "qty": ints(1, 10 ** draw(st.integers(1, 7)), k),
+                "open": ints(1, 20_000, m),
+                "volume": ints(0, 10**6, m),
+                "valid": [bool(v) for v in ints(0, 4, m)],
+                "sigma": draw(st.lists(SIGMA, min_size=m, max_size=m)),
+            }
+        )
+    uv = draw(st.sampled_from([1, 7, 10, 1_000, UV]))  # crypto lots to stock lots
+    return {
+        "n": n,
+        "m": m,
+        "uv": uv,
+        "cash": [c * uv * 10 for c in ints(0, 10_000_000, n)],
+        "steps": steps,
+        "cfg": {
+            "fees": {
+                "bps": draw(st.sampled_from([0.0, 0.5, 7.0, 100.0])),
+                "minimum": draw(st.sampled_from([0.0, 0.5, 20.0])),
+            },
+            "slippage": {
+                "fixed_bps": draw(st.sampled_from([0.0, 1.5, 30.0])),
+                "vol_coef": draw(st.sampled_from([0.0, 0.1, 0.8])),
+            },
+            "latency": {"steps": draw(st.integers(0, 2))},
+        },
+    }
+
+
+def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
+    out, next_id = [], 0
+    cash = np.array(s["cash"], dtype=np.int64)
+    for t, step in enumerate(s["steps"]):
+        b = bar(
+            t,
+            open_=step["open"],
+            volume=step["volume"],
+            valid=step["valid"],
+            volatility=step["sigma"],
+            m=s["m"],
+        )
+        fills, rejects = broker.execute(b, cash)
+        out.append((fills, rejects))
+        spent = np.zeros_like(cash)
+        notional = fills.qty * fills.price * s["uv"]
+        np.add.at(spent, fills.agent, np.where(fills.side > 0, notional, -notional) + fills.fee)
+        cash = cash - spent
+        k = len(step["agent"])
+        if k:
+            o = orders(
+                step["agent"], step["qty"], step["side"], step["instrument"], first_id=next_id
+            )
+            broker.submit(o, t, b.ts)
+            next_id += k
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(sessions())
+def test_the_compiled_bar_equals_the_numpy_path(s: dict) -> None:
+    ref, fast = brokers(s["n"], s["m"], s["cfg"], s["uv"])
+    for (f_ref, r_ref), (f_fast, r_fast) in zip(play(ref, s), play(fast, s), strict=True):
+        same(f_ref, f_fast)
+        same(r_ref, r_fast)
+    same(ref.pending(), fast.pending())
+
+
+def test_a_cash_cut_buy_fills_the_largest_affordable_qty() -> None:
+    """One agent, two buys it cannot both pay: the first is cut, the second gets nothing."""
+    cfg = {"fees": {"bps": 7.0, "minimum": 0.5}, "slippage": {"fixed_bps": 3.0, "vol_coef": 0.8}}
+    ref, fast = brokers(1, 1, cfg)
+    s = {
+        "n": 1,
+        "m": 1,
+        "uv": UV,
+        "cash": [5_000 * CASH_SCALE],
+        "steps": [
+            {"agent": [0, 0], "instrument": [0, 0], "side": [1, 1], "qty": [900, 50],
+             "open": [10_000], "volume": [10_000], "valid": [True], "sigma": [0.02]},
+            {"agent": [], "instrument": [], "side": [], "qty": [],
+             "open": [10_000], "volume": [10_000], "valid": [True], "sigma": [0.02]},
+        ],
+    }  # fmt: skip
+    got = play(fast, s)
+    fills, rejects = got[1]
+    assert 0 < fills.qty[0] < 900 and len(fills) == 1
+    assert REJECT_REASONS[rejects.reason[0]] == "insufficient_cash" and len(rejects) == 2
+    cost = fills.qty[0] * fills.price[0] * UV + fills.fee[0]
+    assert cost <= 5_000 * CASH_SCALE
+    for (f_ref, r_ref), (f_fast, r_fast) in zip(play(ref, s), got, strict=True):
+        same(f_ref, f_fast)
+        same(r_ref, r_fast)
+
+
+def test_limit_orders_or_a_participation_cap_keep_the_numpy_path() -> None:
+    config = ExecutionConfig.model_validate({"fill": {"participation_rate": 0.1}})
+    assert not SimBroker.from_config(config, 1, np.full(1, UV))._market_kernel
+    assert not SimBroker(1, np.full(1, UV), *_models(), compiled=False)._market_kernel
+
+
+def _models() -> tuple:
+    from scarline.execution.fees import BpsMinFee
+    from scarline.execution.latency import build_latency_model
+    from scarline.execution.slippage import FixedPlusVolatility
+
+    config = ExecutionConfig()
+    return (
+        BpsMinFee(1.0, 0.0),
+        FixedPlusVolatility(1.0, 0.1),
+        build_latency_model(config.latency),
+        config.fill,
+    )
