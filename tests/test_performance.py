@@ -83,3 +83,49 @@ def test_flat_curves_and_trades_give_defined_figures() -> None:
     assert active["win_rate"] == 0.5 and active["profit_factor"] == 2.0
     assert active["trades"] == 3 and active["exposure"] == 0.8  # flat at step 1 only
     assert active["fees"] == pytest.approx(0.3) and active["turnover"] == 2.5
+
+
+def _pandas_trade_stats(trades: pd.DataFrame, n_steps: int) -> dict[str, float]:
+    """One agent's trade figures with pandas, a bar at a time: the reference."""
+    closed = trades[~trades["open"]]
+    wins = closed["pnl"][closed["pnl"] > 0].sum()
+    losses = -closed["pnl"][closed["pnl"] < 0].sum()
+    held = np.zeros(max(n_steps, 1), dtype=bool)
+    for entry, exit_, is_open in trades[["entry_step", "exit_step", "open"]].itertuples(
+        index=False
+    ):
+        held[int(entry) : int(exit_) + (1 if is_open else 0)] = True
+    n = len(trades)
+    return {
+        "win_rate": float((closed["pnl"] > 0).sum()) / len(closed) if len(closed) else np.nan,
+        "profit_factor": float(wins / losses) if losses > 0 else np.nan,
+        "exposure": float(held.mean()) if n else 0.0,
+        "trades": float(n),
+        "fees": float(trades["fees"].sum()) if n else 0.0,
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.lists(
+        st.tuples(
+            st.integers(0, 4), st.integers(0, 45), st.integers(0, 12), st.booleans(),
+            st.one_of(st.floats(-1e6, 1e6), st.just(float("nan"))), st.floats(0, 50),
+        ),
+        max_size=40,
+    ),
+)  # fmt: skip
+def test_trade_figures_equal_a_per_agent_pandas_loop(n_steps: int, rows: list) -> None:
+    """The table groups the trades by agent once; every figure is the per-agent one, bit for bit."""
+    trades = pd.DataFrame(
+        [(a, e, e + d, o, p, f) for a, e, d, o, p, f in rows],
+        columns=["agent", "entry_step", "exit_step", "open", "pnl", "fees"],
+    ).astype({"agent": "int64", "entry_step": "int64", "exit_step": "int64", "open": bool})
+    equity = pd.DataFrame({a: np.linspace(100.0, 120.0, n_steps) for a in range(5)})
+    table = performance_table(equity, trades, PPY)
+    for agent in range(5):
+        want = _pandas_trade_stats(trades[trades["agent"] == agent], n_steps)
+        for key, value in want.items():
+            got = table.loc[agent, key]
+            assert got == value or (np.isnan(got) and np.isnan(value)), (agent, key, got, value)

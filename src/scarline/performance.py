@@ -68,20 +68,44 @@ def return_stats(equity: np.ndarray, periods_per_year: float) -> dict[str, float
 
 def trade_stats(trades: pd.DataFrame, n_steps: int) -> dict[str, float]:
     """The trade-based figures of one agent's rows of ``trades.parquet``."""
-    closed = trades[~trades["open"]] if len(trades) else trades
-    wins = closed["pnl"][closed["pnl"] > 0].sum() if len(closed) else 0.0
-    losses = -closed["pnl"][closed["pnl"] < 0].sum() if len(closed) else 0.0
-    held = np.zeros(max(n_steps, 1), dtype=bool)
-    for entry, exit_, is_open in trades[["entry_step", "exit_step", "open"]].itertuples(
-        index=False
-    ):
-        held[int(entry) : int(exit_) + (1 if is_open else 0)] = True
+    return _trade_figures(_trade_columns(trades), n_steps)
+
+
+_TRADE_COLUMNS = ("open", "pnl", "entry_step", "exit_step", "fees")
+
+
+def _trade_columns(trades: pd.DataFrame) -> dict[str, np.ndarray]:
+    if not len(trades):
+        return {c: np.zeros(0, dtype=bool if c == "open" else np.float64) for c in _TRADE_COLUMNS}
+    return {c: trades[c].to_numpy() for c in _TRADE_COLUMNS}
+
+
+def _trade_figures(t: dict[str, np.ndarray], n_steps: int) -> dict[str, float]:
+    """Figures of one agent's trades (columns as arrays, in the file's row order).
+
+    Sums skip NaN and run over the same values in the same order as pandas' ``Series.sum``.
+    A bar is held when a trade covers it: ``[entry_step, exit_step)``, the exit bar too
+    while the trade is open (step indices are >= 0).
+    """
+    n_trades = t["pnl"].shape[0]
+    closed = ~t["open"].astype(bool)
+    pnl = t["pnl"][closed]
+    n = max(n_steps, 1)
+    if n_trades:
+        stop = t["exit_step"].astype(np.int64) + t["open"].astype(np.int64)
+        lo = np.clip(t["entry_step"].astype(np.int64), 0, n)
+        hi = np.clip(stop, 0, n)
+        edges = np.zeros(n + 1, dtype=np.int64)
+        keep = lo < hi
+        np.add.at(edges, lo[keep], 1)
+        np.add.at(edges, hi[keep], -1)
+        exposure = float((np.cumsum(edges[:n]) > 0).mean())
     return {
-        "win_rate": _ratio(float((closed["pnl"] > 0).sum()), float(len(closed))),
-        "profit_factor": _ratio(float(wins), float(losses)),
-        "exposure": float(held.mean()) if len(trades) else 0.0,
-        "trades": float(len(trades)),
-        "fees": float(trades["fees"].sum()) if len(trades) else 0.0,
+        "win_rate": _ratio(float((pnl > 0).sum()), float(pnl.shape[0])),
+        "profit_factor": _ratio(float(np.nansum(pnl[pnl > 0])), float(-np.nansum(pnl[pnl < 0]))),
+        "exposure": exposure if n_trades else 0.0,
+        "trades": float(n_trades),
+        "fees": float(np.nansum(t["fees"])) if n_trades else 0.0,
     }
 
 
@@ -93,12 +117,28 @@ def performance_table(
 ) -> pd.DataFrame:
     """``agent × COLUMNS`` for every column of ``equity`` (time × agent id)."""
     rows = {}
+    by_agent = _by_agent(trades)
+    empty = _trade_columns(trades.iloc[:0])
     for agent in equity.columns:
-        mine = trades[trades["agent"] == agent] if len(trades) else trades
         row = return_stats(equity[agent].to_numpy(), periods_per_year)
-        row |= trade_stats(mine, len(equity))
+        row |= _trade_figures(by_agent.get(int(agent), empty), len(equity))
         row["turnover"] = float("nan") if turnover is None else turnover.get(int(agent), np.nan)
         rows[agent] = row
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     table.index.name = "agent"
     return table.astype({"trades": "int64"})
+
+
+def _by_agent(trades: pd.DataFrame) -> dict[int, dict[str, np.ndarray]]:
+    """Each agent's trade columns, rows in file order: one sort, not a scan per agent."""
+    if not len(trades):
+        return {}
+    agent = trades["agent"].to_numpy()
+    order = np.argsort(agent, kind="stable")
+    ids, starts = np.unique(agent[order], return_index=True)
+    columns = {c: trades[c].to_numpy()[order] for c in _TRADE_COLUMNS}
+    bounds = [*starts.tolist(), len(order)]
+    return {
+        int(a): {c: v[bounds[i] : bounds[i + 1]] for c, v in columns.items()}
+        for i, a in enumerate(ids.tolist())
+    }
