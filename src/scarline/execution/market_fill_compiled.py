@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from scarline.execution.slippage_compiled import price_one
+from scarline.execution.slippage_compiled import Int, price_one
 
 _NO_BAR, _INSUFFICIENT_CASH = 0, 1
 """REJECT_REASONS indices, literal so the numba cache depends on this file only;
@@ -29,18 +29,19 @@ _NO_BAR, _INSUFFICIENT_CASH = 0, 1
 
 
 @njit(cache=True)
-def _fee(notional: int, bps: float, minimum: int) -> int:
+def _fee(notional: Int, bps: float, minimum: int) -> Int:
     """``BpsMinFee.fee`` of one notional."""
     if notional <= 0:
         return 0
-    return max(np.int64(np.rint(notional * bps / 1e4)), minimum)
+    fee = np.int64(np.rint(notional * bps / 1e4))
+    return fee if fee > minimum else minimum
 
 
 @njit(cache=True)
 def _cost(
-    q: int, open_: int, side: int, volume: int, sigma: float, uv: int,
+    q: Int, open_: Int, side: Int, volume: Int, sigma: float, uv: Int,
     fixed: float, vol_coef: float, bps: float, minimum: int,
-) -> tuple[int, int, int]:  # fmt: skip
+) -> tuple[Int, Int, Int]:  # fmt: skip
     """``(price, notional, fee)`` of one market fill of ``q`` lots."""
     price = price_one(open_, side, q, volume, sigma, fixed, vol_coef)
     notional = q * price * uv
@@ -121,19 +122,19 @@ def execute_market(
 
 @njit(cache=True)
 def _largest_affordable(
-    hi: int, left: int, hi_cost: int, open_: int, side: int, volume: int, sigma: float,
-    uv: int, fixed: float, vol_coef: float, bps: float, minimum: int,
-) -> int:  # fmt: skip
+    hi: Int, left: Int, hi_cost: Int, open_: Int, side: Int, volume: Int, sigma: float,
+    uv: Int, fixed: float, vol_coef: float, bps: float, minimum: int,
+) -> Int:  # fmt: skip
     """:func:`~scarline.execution.cash.largest_affordable` for one row: the guess from the
     cost per lot at ``hi``, its neighbour, then bisection."""
 
-    def affordable(q: int) -> bool:
+    def affordable(q: Int) -> bool | np.bool_:
         _, n, f = _cost(q, open_, side, volume, sigma, uv, fixed, vol_coef, bps, minimum)
         return n + f <= left
 
     per_lot = max(np.float64(hi_cost), 1.0) / np.float64(max(hi, 1))
     guess = np.int64(min(max(np.floor(left / per_lot), 0.0), np.float64(max(hi - 1, 0))))
-    lo = 0
+    lo: Int = 0
     if affordable(guess):
         if affordable(guess + 1):
             lo = guess + 1

@@ -16,10 +16,14 @@ from numba import njit
 _MAX = np.finfo(np.float64).max
 
 
+Int = int | np.integer
+"""A scalar integer as numba sees it: a Python int or a numpy one (mypy only)."""
+
+
 @njit(cache=True)
 def price_one(
-    ref: int, side: int, qty: int, volume: int, sigma: float, fixed: float, vol_coef: float
-) -> int:
+    ref: Int, side: Int, qty: Int, volume: Int, sigma: float, fixed: float, vol_coef: float
+) -> Int:
     """``ref`` moved by ``fixed + vol_coef · σ · √(qty / volume)`` (σ NaN → 0, ±inf → ±max
     float, as ``np.nan_to_num``; no volume → no impact), ceil for a buy, floor (at least 0)
     for a sell; exactly ``ref`` when the slip is 0."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,10 @@ class Sheet:
         star = "★ " if agent in self.top else ""
         return f"{star}#{agent} {self.labels.get(agent, '')}{tag}"
 
-    @property
+    @cached_property
     def top(self) -> list[int]:
-        """The best non-benchmark, non-placebo agents by final equity (learners first)."""
+        """The best non-benchmark, non-placebo agents by final equity (learners first); every
+        agent's name asks, so it is sorted once."""
         last = self.equity.iloc[-1]
         pool = [a for a in self.equity.columns if self.role(a) in ("learner", "rule")]
         learners = [a for a in pool if self.role(a) == "learner"] or pool
