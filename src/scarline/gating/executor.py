@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -104,21 +105,47 @@ def _context() -> multiprocessing.context.BaseContext:
 
 class ProcessExecutor:
     """A local process pool, started at the first map and kept for the next ones (a worker
-    imports torch once and keeps its caches)."""
+    imports torch once and keeps its caches).
+
+    Threading: :meth:`start` launches the pool from a helper thread, because the first
+    worker waits for the forkserver to import the jobs' modules (~3 s) and the caller has
+    its own work meanwhile (reading the WAL); every other call is made from the caller's
+    thread and waits for that start under a lock. Torch's thread count is pinned in the
+    caller's thread (an OpenMP setting belongs to the thread that makes it).
+    """
 
     name = "process"
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     def _started(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            pin_threads()  # this process replays G1 beside the workers: one thread each
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=_context(), initializer=pin_threads
-            )
-        return self._pool
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._start_error is not None:
+            raise self._start_error
+        pin_threads()  # this process replays G1 beside the workers: one thread each
+        return self._launched()
+
+    def _launched(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=_context(), initializer=pin_threads
+                )
+                self._pool.submit(os.getpid)  # a pool forks its first worker at a submit
+            return self._pool
+
+    def _launch_in_background(self) -> None:
+        try:
+            self._launched()
+        except BaseException as err:  # raised again by the caller's next call
+            self._start_error = err
 
     def map(self, fn: Callable[[J], R], jobs: Sequence[J]) -> list[R]:
         if len(jobs) <= 1:  # nothing to overlap: no pool for one job
@@ -130,9 +157,17 @@ class ProcessExecutor:
         return [pool.submit(fn, job).result for job in jobs]
 
     def start(self) -> None:
-        self._started().submit(os.getpid)  # a pool forks its workers at the first submit
+        if self._pool is None and self._starter is None:
+            self._starter = threading.Thread(
+                target=self._launch_in_background, name="scarline-pool-start", daemon=True
+            )
+            self._starter.start()
+        pin_threads()
 
     def close(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
