@@ -63,6 +63,19 @@ def test_epsilon_zero_is_greedy_and_ties_go_to_the_lowest_action() -> None:
     assert torch.equal(pop.act(obs, torch.zeros(64), gen(2)), torch.zeros(64, dtype=torch.int64))
 
 
+@pytest.mark.parametrize("heads", [1, 2])
+def test_greedy_acts_as_epsilon_zero_without_drawing(heads: int) -> None:
+    pop = QPopulation(64, 6, [8], 3 * heads, gen())
+    obs = torch.randn(64, 6, generator=gen(1))
+    for head in range(heads):
+        actions = pop.greedy(obs, heads, head)
+        assert torch.equal(actions, pop.act(obs, torch.zeros(64), gen(2), heads, head))
+        assert not pop.explored.any()
+    for p in pop.parameters():
+        p.data.zero_()  # ties: the lowest action, as act
+    assert torch.equal(pop.greedy(obs), torch.zeros(64, dtype=torch.int64))
+
+
 def test_epsilon_one_is_uniform_and_per_agent_epsilons_are_respected() -> None:
     n, a = 6000, 3
     pop = QPopulation(n, 4, [8], a, gen())

@@ -129,6 +129,8 @@ class QAgents:
         self._private = torch.zeros(cfg.count, len(PRIVATE))
         self._rows = np.arange(cfg.count)
         self._no_exploration = torch.zeros(cfg.count)  # read, never written
+        self._all_greedy = np.full(cfg.count, GREEDY, dtype=np.uint8)
+        self._all_greedy.flags.writeable = False  # handed out as reasons: read, never written
         self._floor = torch.zeros(cfg.count)
         self._alive = torch.ones(cfg.count, dtype=torch.bool)
         self._last_equity: np.ndarray | None = None
@@ -345,18 +347,23 @@ class QAgents:
         mask = self._obs_mask()
         if mask is not None:
             obs = obs * mask
-        if self._frozen(t) or not self.learning or not self.explore or self.exploration_held:
-            epsilon = self._no_exploration
-        else:
-            floor = torch.maximum(self._floor, self.phenotype.floor)
-            age = torch.full((self.n_agents,), t, dtype=torch.int64)
-            epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
-            if self.greedy is not None:  # the drift sentry froze their exploration
-                epsilon = epsilon.masked_fill(self.greedy, 0.0)
         head = 0 if self._regime is None else int(self._regime[t])
-        with torch.no_grad():
-            action = self.net.act(obs, epsilon, self._act_gen, self.heads, head)
-        self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
+        if self._frozen(t) or not self.learning or not self.explore:
+            # greedy for good: no later step reads the exploration draws, so none are made
+            action = self.net.greedy(obs, self.heads, head)
+            self.reasons = self._all_greedy
+        else:
+            if self.exploration_held:  # the operator's flag, which may be lifted: draw on
+                epsilon = self._no_exploration
+            else:
+                floor = torch.maximum(self._floor, self.phenotype.floor)
+                age = torch.full((self.n_agents,), t, dtype=torch.int64)
+                epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
+                if self.greedy is not None:  # the drift sentry froze their exploration
+                    epsilon = epsilon.masked_fill(self.greedy, 0.0)
+            with torch.no_grad():
+                action = self.net.act(obs, epsilon, self._act_gen, self.heads, head)
+            self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
         levels = self._levels[action.numpy()] * self.phenotype.cap

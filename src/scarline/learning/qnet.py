@@ -157,6 +157,17 @@ class QPopulation:
         self.explored = explore  # which agents drew at random (the decision diary's reason)
         return torch.where(explore, random_action, greedy)
 
+    def greedy(self, obs: Tensor, heads: int = 1, head: int = 0) -> Tensor:
+        """:meth:`act` at epsilon 0 without its two draws: for a group that never explores
+        again (frozen, not learning, or exploration off), whose generator no later step
+        reads. The actions are the same (the lowest index on ties)."""
+        n = obs.shape[0]
+        q = self.q_values(obs)
+        if heads > 1:
+            q = q.view(n, heads, -1)[:, head]
+        self.explored = torch.zeros(n, dtype=torch.bool)
+        return q.argmax(dim=1)
+
     # ---- copies (target networks, export, evolution) ---------------------------------------
 
     def copy_(self, other: QPopulation) -> QPopulation:
