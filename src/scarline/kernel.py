@@ -44,7 +44,12 @@ from scarline.evolution.trust import capital_weight, relative_trust, weigh
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker
 from scarline.execution.events import fills_event, orders_event, rejects_event
-from scarline.execution.intents import intents_from_targets, limit_entries, profile_entries
+from scarline.execution.intents import (
+    intents_from_targets,
+    limit_entries,
+    profile_entries,
+)
+from scarline.execution.intents import warm_up as warm_up_intents
 from scarline.execution.types import BarSlice, OrderBatch
 from scarline.execution.volatility import causal_volatility
 from scarline.features.microstructure import microstructure_table
@@ -111,6 +116,7 @@ class Kernel:
         micro = risk.cfg.microstructure
         self._micro = microstructure_table(market, micro) if micro.enabled else None
         self._next_order_id = 0
+        warm_up_intents()
         self.regimes = regimes or MarketRegimes(None, {}, None, None)
         self.sentry = sentry
         self.step_seqs = StepSeqs()
