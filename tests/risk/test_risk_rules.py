@@ -177,6 +177,13 @@ def test_malformed_intents_fail_loudly() -> None:
         eng.check(0, intents([0], [1], [0]), context())
     with pytest.raises(ValueError, match="agent out of range"):
         eng.check(0, intents([5], [1], [1]), context())
+    with pytest.raises(ValueError, match="side"):
+        eng.check(0, intents([0, 1], [1, 0], [1, 1]), context())
+    with pytest.raises(ValueError, match="instrument out of range"):
+        eng.check(0, intents([0], [1], [1], instrument=[-1]), context())
+    ids_out_of_order = intents([0, 1], [1, 1], [1, 1])
+    ids_out_of_order.order_id[:] = [5, 3]  # not the risk engine's concern (the broker's)
+    eng.check(0, ids_out_of_order, context())
     with pytest.raises(ValueError, match="position must have shape"):
         eng.check(0, intents([0], [1], [1]), context(n=3))
 

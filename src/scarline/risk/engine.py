@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scarline.execution.order_check import FIELDS, invalid_fields
 from scarline.execution.types import OrderBatch
 from scarline.risk import check_compiled
 from scarline.risk.check import LadderView, evaluate
@@ -128,9 +129,13 @@ class RiskEngine:
             self._orders.add(step, np.bincount(intents.agent[sent], minlength=n))
         if np.count_nonzero(v.breach):
             ladder.breaches.add(step, np.bincount(intents.agent[v.breach], minlength=n))
+        if sent.all():  # the usual step: every intent goes out, no row to drop
+            approved = intents.with_qty(v.approved.copy())
+        else:
+            approved = intents.take(sent).with_qty(v.approved[sent])
         return RiskDecision(
             intents=intents,
-            approved=intents.take(sent).with_qty(v.approved[sent]),
+            approved=approved,
             outcome=v.outcome,
             rule=v.rule,
             value=v.value,
@@ -167,11 +172,19 @@ class RiskEngine:
         """Malformed intents are kernel bugs: refuse the whole batch loudly."""
         if not len(intents):
             return
-        if (intents.qty <= 0).any():
+        i = intents
+        bad = invalid_fields(
+            i.order_id, i.order_id[0] - 1, i.agent, self.n_agents, i.instrument,
+            self.n_instruments, i.side, i.qty, i.order_type, i.limit_price,
+        )  # fmt: skip
+        if not bad:
+            return
+        failed = {name for k, name in enumerate(FIELDS) if bad >> k & 1}
+        if "qty" in failed:
             raise ValueError("order intents must have qty > 0")
-        if not ((intents.side == 1) | (intents.side == -1)).all():
+        if "side" in failed:
             raise ValueError("order intents must have side +1 or -1")
-        if intents.agent.min() < 0 or intents.agent.max() >= self.n_agents:
+        if "agent" in failed:
             raise ValueError(f"intent agent out of range 0..{self.n_agents - 1}")
-        if intents.instrument.min() < 0 or intents.instrument.max() >= self.n_instruments:
+        if "instrument" in failed:
             raise ValueError(f"intent instrument out of range 0..{self.n_instruments - 1}")

@@ -35,27 +35,23 @@ class RiskContext:
 
     def validate(self, n: int, m: int) -> None:
         """Shape errors are kernel bugs: fail loudly, naming the field."""
-        shapes = {
-            "position": (n, m),
-            "pending": (n, m),
-            "cash": (n,),
-            "equity": (n,),
-            "last_price": (m,),
-            "bid": (m,),
-            "ask": (m,),
-            "quote_ts": (m,),
-            "vpin": (m,),
-            "imbalance": (m,),
-            "stale_bars": (m,),
-            "quote_invalid": (m,),
-            "spread_z": (m,),
-        }
-        for name, shape in shapes.items():
+        for name, per in _SHAPES:
             value = getattr(self, name)
-            if value is not None and np.shape(value) != shape:
+            if value is None:
+                continue
+            shape = (n, m) if per == "nm" else (n,) if per == "n" else (m,)
+            if np.shape(value) != shape:
                 raise ValueError(
                     f"RiskContext.{name} must have shape {shape}, got {np.shape(value)}"
                 )
+
+
+_SHAPES = (
+    ("position", "nm"), ("pending", "nm"), ("cash", "n"), ("equity", "n"),
+    ("last_price", "m"), ("bid", "m"), ("ask", "m"), ("quote_ts", "m"), ("vpin", "m"),
+    ("imbalance", "m"), ("stale_bars", "m"), ("quote_invalid", "m"), ("spread_z", "m"),
+)  # fmt: skip
+"""Each field's shape: per agent and instrument, per agent, or per instrument."""
 
 
 @dataclass(frozen=True, eq=False)
