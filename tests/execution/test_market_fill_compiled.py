@@ -12,8 +12,8 @@ from scarline.execution.types import CASH_SCALE, REJECT_REASONS, FillBatch, Reje
 
 
 def test_reject_codes_match_the_reject_reasons() -> None:
-    assert market_fill_compiled._NO_BAR == REJECT_REASONS.index("no_bar")
-    assert market_fill_compiled._INSUFFICIENT_CASH == REJECT_REASONS.index("insufficient_cash")
+    assert REJECT_REASONS.index("no_bar") == market_fill_compiled._NO_BAR
+    assert REJECT_REASONS.index("insufficient_cash") == market_fill_compiled._INSUFFICIENT_CASH
 
 
 def brokers(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBroker, SimBroker]:
