@@ -20,9 +20,9 @@ def brokers(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBroker, SimBrok
     config = ExecutionConfig.model_validate(cfg)
     values = np.full(m, uv, dtype=np.int64)
     ref = SimBroker.from_config(config, n, values)
-    ref._market_kernel = False  # the numpy path, the reference
+    ref._market_params = None  # the numpy path, the reference
     fast = SimBroker.from_config(config, n, values)
-    assert fast._market_kernel
+    assert fast._market_params is not None
     return ref, fast
 
 
@@ -146,8 +146,8 @@ def test_a_cash_cut_buy_fills_the_largest_affordable_qty() -> None:
 
 def test_limit_orders_or_a_participation_cap_keep_the_numpy_path() -> None:
     config = ExecutionConfig.model_validate({"fill": {"participation_rate": 0.1}})
-    assert not SimBroker.from_config(config, 1, np.full(1, UV))._market_kernel
-    assert not SimBroker(1, np.full(1, UV), *_models(), compiled=False)._market_kernel
+    assert SimBroker.from_config(config, 1, np.full(1, UV))._market_params is None
+    assert SimBroker(1, np.full(1, UV), *_models(), compiled=False)._market_params is None
 
 
 def _models() -> tuple:

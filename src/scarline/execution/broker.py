@@ -87,15 +87,18 @@ class SimBroker:
         self._last_id = -1
         self._no_pending = np.zeros((self.n_agents, self.n_instruments), dtype=np.int64)
         self._no_pending.flags.writeable = False
-        self._market_kernel = (
+        # the compiled bar's model parameters (fixed, vol_coef, bps, minimum), or None where
+        # the models or the participation cap need the numpy path
+        self._market_params: tuple[float, float, float, int] | None = None
+        if (
             compiled
             and isinstance(fees, BpsMinFee)
             and isinstance(slippage, FixedPlusVolatility)
             and fill_cfg.participation_rate is None
-        )
-        warm_up()
-        if self._market_kernel:
+        ):
+            self._market_params = (slippage.fixed, slippage.vol_coef, fees.bps, fees.minimum_units)
             warm_up_market()
+        warm_up()
 
     @classmethod
     def from_config(cls, cfg: ExecutionConfig, n_agents: int, unit_values: np.ndarray) -> SimBroker:
@@ -211,9 +214,9 @@ class SimBroker:
             d_first, d_queue = first_due[idx], book.queue[idx]
         else:
             return _NO_FILLS, _NO_REJECTS
-        if self._market_kernel and not d.order_type.any():  # MARKET is 0: market orders only
+        if self._market_params is not None and not d.order_type.any():  # MARKET is 0
             self._book = PendingBook.empty() if idx is None else book.take(~due)
-            return self._execute_market(d, bar, cash)
+            return self._execute_market(d, bar, cash, self._market_params)
 
         inst, side, qty = d.instrument, d.side, d.qty
         valid = bar.valid[inst]
@@ -272,18 +275,19 @@ class SimBroker:
         return fills, rejects
 
     def _execute_market(
-        self, d: OrderBatch, bar: BarSlice, cash: np.ndarray
+        self,
+        d: OrderBatch,
+        bar: BarSlice,
+        cash: np.ndarray,
+        params: tuple[float, float, float, int],
     ) -> tuple[FillBatch, RejectBatch]:
         """Due market orders, compiled: they fill or are refused now, none keeps resting."""
         k = len(d)
         filled, price, fee, lots = (np.empty(k, dtype=np.int64) for _ in range(4))
         reason = np.empty(k, dtype=np.int8)
-        fees, slippage = self.fees, self.slippage
-        assert isinstance(fees, BpsMinFee) and isinstance(slippage, FixedPlusVolatility)
         execute_market(
             d.agent, d.instrument, d.side, d.qty, bar.open, bar.volume, bar.valid,
-            bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64),
-            slippage.fixed, slippage.vol_coef, fees.bps, fees.minimum_units,
+            bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64), *params,
             filled, price, fee, lots, reason,
         )  # fmt: skip
         hit = filled > 0

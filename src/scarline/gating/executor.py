@@ -129,7 +129,8 @@ class ProcessExecutor:
             self._starter = None
         if self._start_error is not None:
             raise self._start_error
-        pin_threads()  # this process replays G1 beside the workers: one thread each
+        if self._pool is None:  # not started: pin here (start() pinned already)
+            pin_threads()  # this process replays G1 beside the workers: one thread each
         return self._launched()
 
     def _launched(self) -> ProcessPoolExecutor:
