@@ -78,7 +78,8 @@ def test_runs_started_during_the_replay_change_nothing(
     small_run: Path, agents: list[str], early_runs: list[str]
 ) -> None:
     """The runs started while the run is replayed (two workers) give the report of a
-    serial batch that started nothing early."""
+    serial batch that started nothing early; the caller's own work (``meanwhile``) runs
+    once, on the replayed run, while the batch is out."""
     reference = run_gates(
         small_run,
         agents,
@@ -91,9 +92,23 @@ def test_runs_started_during_the_replay_change_nothing(
     run, started = replay_starting(small_run, SMALL, {"G2", "G3"}, pool, agents)
     assert sorted(started) == early_runs
     assert pool._pool is not None  # running before any check asked for them
+    seen: list[object] = []
+
+    def meanwhile(subject: object) -> None:
+        assert pool._pool is not None  # the re-runs are out
+        seen.append(subject)
+
     early = run_gates(
-        small_run, agents, SMALL, only=["G2", "G3"], run=run, executor=pool, started=started
+        small_run,
+        agents,
+        SMALL,
+        only=["G2", "G3"],
+        run=run,
+        executor=pool,
+        started=started,
+        meanwhile=meanwhile,
     )
+    assert seen == [run]
     assert pool._pool is None
     assert encode_gate_report(early) == encode_gate_report(reference)
 

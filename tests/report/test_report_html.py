@@ -125,3 +125,22 @@ def test_risk_summary_lists_only_rules_that_occur(make_results, tmp_path: Path) 
     # price_band: 2 reject + 1 warn; min_cash: 1 halt
     assert '<td>price_band</td><td class="num zero">0</td><td class="num">1</td>' in summary
     assert (tmp_path / "plots" / "risk_events.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_a_draft_written_later_reads_the_gates_then(make_results, tmp_path: Path) -> None:
+    """`scarline gates` drafts the page while its re-runs run; the Gates section comes from
+    gates.json as it is at write time, and the page is write_report's, byte for byte."""
+    import msgspec
+
+    from scarline.report.gate_report import GateReport, encode_gate_report
+    from scarline.report.html import draft_report
+
+    res = make_results(n=3, t=50, split_step=30)
+    draft = draft_report(res, tmp_path / "run")
+    assert "Gates" not in draft.write("x").read_text(encoding="utf-8")
+    entry = {"kind": "q-network", "policy_hash": "feed01", "pass": False}
+    report = msgspec.convert({"agents": {"0": entry}}, type=GateReport)
+    (tmp_path / "run" / "gates.json").write_bytes(encode_gate_report(report))
+    drafted = draft.write("x").read_bytes()
+    assert b"feed01" in drafted
+    assert drafted == write_report(res, tmp_path / "run", generated_at="x").read_bytes()

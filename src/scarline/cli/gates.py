@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from scarline.gating.subject import RunUnderTest
+    from scarline.report.html import ReportDraft
 
 
 def _progress() -> Progress:
@@ -36,19 +37,18 @@ def _progress() -> Progress:
     )
 
 
-def _refresh_report(run: RunUnderTest) -> Path | None:
-    """Re-write report.html (when the run has one) so it gains the Gates section."""
+def _draft_report(run: RunUnderTest) -> ReportDraft | None:
+    """report.html but its Gates section (when the run has a report), drafted while the
+    gates' re-runs run: after them only the Gates section is left to render."""
     if not RunDir(run.run_dir).report.is_file():
         return None
     from scarline.outcome import regime_labels_of, run_results
-    from scarline.report.html import write_report
+    from scarline.report.html import draft_report
     from scarline.runner import report_meta
 
     kernel = run.replayed.kernel
     results = run_results(kernel, report_meta(run.config, run.market), run.split)
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    regimes = regime_labels_of(kernel)
-    return write_report(results, run.run_dir, generated_at=stamp, regimes=regimes)
+    return draft_report(results, run.run_dir, regimes=regime_labels_of(kernel))
 
 
 def gates(
@@ -125,12 +125,27 @@ def gates(
             progress.update(task, description=message)
 
         run, started = replay_starting(run_dir, cfg, wanted, pool, agents)
+        drafts: list[ReportDraft | None] = []
+
+        def draft(subject: RunUnderTest) -> None:
+            tick("drafting the report while the re-runs run")
+            drafts.append(_draft_report(subject))
+
         report = run_gates(
-            run_dir, agents, cfg, only, tick, run=run, executor=pool, started=started
+            run_dir,
+            agents,
+            cfg,
+            only,
+            tick,
+            run=run,
+            executor=pool,
+            started=started,
+            meanwhile=draft,
         )
         tick("writing gates.json and the report")
         sha = write_gate_report(run_dir, report)
-        html = _refresh_report(run)
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        html = drafts[0].write(stamp) if drafts and drafts[0] is not None else None
     if as_json:
         print_json(report)
     else:

@@ -177,12 +177,14 @@ def run_gates(
     run: RunUnderTest | None = None,
     executor: GateExecutor | None = None,
     started: Started | None = None,
+    meanwhile: Callable[[RunUnderTest], object] | None = None,
 ) -> GateReport:
     """The gate report of ``run_dir``; nothing is written. ``run``: the run
     already replayed by :func:`scarline.gating.plan.replay_starting` (else it is replayed
     here), with the runs it ``started``. ``executor``: where the independent re-runs go
     (default: here, one after another; the report is the same on any executor); it is
-    closed at the end."""
+    closed at the end. ``meanwhile``: this process's own work on the replayed run, done
+    once the re-runs are started, while they run (the CLI drafts report.html then)."""
     cfg = thresholds or GatesConfig()
     wanted = wanted_gates(only)
     say = tick or (lambda _msg: None)
@@ -203,6 +205,8 @@ def run_gates(
             return [data_truth(subject, cfg)] * n
 
         run_ahead(ctx, wanted)  # every independent re-run of G2 and G3, started in one batch
+        if meanwhile is not None:
+            meanwhile(subject)
         g0 = _judged("G0", wanted, n, DataTruth, truth)
         g1 = _judged("G1", wanted, n, ReplayParity, lambda: [replay_parity(subject)] * n)
         g2 = _judged("G2", wanted, n, AntiOverfit, lambda: anti_overfit.anti_overfit(ctx))

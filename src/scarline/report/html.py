@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -305,18 +306,53 @@ def _no_trades() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
 
 
-def write_report(
+@dataclass(frozen=True)
+class ReportDraft:
+    """report.html but its Gates section: the plots (on disk), the tearsheet and every
+    table, which take seconds. ``scarline gates`` drafts it while its re-runs run and
+    :meth:`write` s it once gates.json exists, so only the small Gates section waits."""
+
+    results: RunResults
+    paths: RunDir
+    metrics: AgentMetrics
+    plots: list[str]
+    caption: str | None
+    attribution: str | None
+    learning: list[str]
+    sheet: str
+    script: str
+
+    def write(self, generated_at: str = "") -> Path:
+        """Render with the run's gates.json as it is now; written to a temporary file and
+        renamed, so a crash never leaves half a page."""
+        page = render_report(
+            self.results,
+            self.metrics,
+            self.plots,
+            generated_at,
+            self.caption,
+            self.attribution,
+            _gates(self.paths.root),
+            self.learning,
+            self.sheet,
+            self.script,
+        )
+        path = self.paths.report
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def draft_report(
     results: RunResults,
     run_dir: Path,
-    generated_at: str = "",
     regimes: tuple[np.ndarray, tuple[str, ...]] | None = None,
-) -> Path:
-    """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path.
+) -> ReportDraft:
+    """Write ``run_dir/plots/*.png`` and everything of the page that the gates leave alone.
 
     An evolving run's ``lineage.parquet`` (written before the report) adds a Lineage section,
     the decision diary ``diary.parquet`` an Attribution line.
-
-    The HTML is written to a temporary file and renamed, so a crash never leaves half a page.
     """
     paths = RunDir(Path(run_dir))
     metrics = agent_metrics(results)
@@ -324,22 +360,25 @@ def write_report(
     plot_learning(results, paths.plots)
     script = copy_plotly(paths.plots)
     turnover = dict(zip(results.agent_ids.tolist(), results.turnover.tolist(), strict=True))
-    sheet = tearsheet_html(_sheet(results, paths.root, regimes), turnover)
-    caption = _write_lineage(paths.root)
-    page = render_report(
+    return ReportDraft(
         results,
+        paths,
         metrics,
         [p.name for p in plots],
-        generated_at,
-        caption,
+        _write_lineage(paths.root),
         _attribution(paths.root),
-        _gates(paths.root),
         results_learning(results, metrics).sentences(),
-        sheet,
+        tearsheet_html(_sheet(results, paths.root, regimes), turnover),
         script,
     )
-    path = paths.report
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+
+
+def write_report(
+    results: RunResults,
+    run_dir: Path,
+    generated_at: str = "",
+    regimes: tuple[np.ndarray, tuple[str, ...]] | None = None,
+) -> Path:
+    """Write ``run_dir/plots/*.png`` and ``run_dir/report.html``; return the HTML path
+    (:func:`draft_report`, then :meth:`ReportDraft.write`)."""
+    return draft_report(results, run_dir, regimes).write(generated_at)
