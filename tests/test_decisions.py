@@ -41,6 +41,39 @@ def test_changes_rebuild_every_dense_step(seed: int, steps: int) -> None:
         np.testing.assert_array_equal(target, new_t)
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), steps=st.integers(1, 10))
+def test_small_trackers_quiet_check_agrees_with_the_element_wise_one(
+    seed: int, steps: int
+) -> None:
+    """Up to 64 cells a quiet step is found by comparing bytes; padded past 64 the same
+    decisions take the element-wise path: the same changes every step (-0.0 after 0.0 and a
+    NaN of other bits are changes, a repeat is not)."""
+    rng = np.random.default_rng(seed)
+    n, m, pad = 3, 2, 40  # 6 cells; padded: 46 rows x 2 = 92 cells
+    small, large = ChangeTracker(np.arange(n)), ChangeTracker(np.arange(n + pad))
+    nan_b = np.frombuffer(np.uint32(0x7FC00001).tobytes(), np.float32)[0]
+    values = np.array([0.0, -0.0, 1.0, np.nan, nan_b], np.float32)
+    actions, target = np.zeros((n, m), np.float32), np.zeros((n, m), np.int64)
+    for _ in range(steps):
+        draw = rng.random()  # new actions, new targets, or the same decision again
+        if draw < 1 / 3:
+            actions = actions.copy()
+            actions[rng.integers(n), rng.integers(m)] = rng.choice(values)
+        elif draw < 2 / 3:
+            target = target.copy()
+            target[rng.integers(n), rng.integers(m)] += int(rng.integers(-1, 2))
+        a = small.update(actions, target)
+        b = large.update(
+            np.vstack([actions, np.zeros((pad, m), np.float32)]),
+            np.vstack([target, np.zeros((pad, m), np.int64)]),
+        )
+        for x, y in ((a.agent, b.agent), (a.instrument, b.instrument)):
+            np.testing.assert_array_equal(x, y)
+        assert a.actions.tobytes() == b.actions.tobytes()
+        np.testing.assert_array_equal(a.target_qty, b.target_qty)
+
+
 def test_nothing_changed_is_an_empty_decision() -> None:
     tracker = ChangeTracker(np.arange(2))
     ones = np.ones((2, 2), np.float32)

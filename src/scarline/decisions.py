@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 _UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # raw bits by item size
+_SMALL = 64
+"""Up to this many cells a quiet step is recognized by comparing raw bytes (~0.2 µs, where
+the element-wise comparison costs ~3 µs of numpy calls on arrays of one): the same answer,
+since the same dtype and shape give equal bytes exactly when every element's bits are."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +57,14 @@ class ChangeTracker:
             self._target = np.zeros(target.shape, dtype=np.int64)
         elif bits.dtype != self._bits.dtype:
             raise ValueError(f"decision action dtype changed to {actions.dtype}")
+        elif (
+            bits.size <= _SMALL
+            and target.dtype == np.int64
+            and bits.shape == self._bits.shape == target.shape
+            and bits.tobytes() == self._bits.tobytes()
+            and target.tobytes() == self._target.tobytes()
+        ):
+            return self._unchanged(actions.dtype)
         diff = bits != self._bits
         diff |= target != self._target
         if not np.count_nonzero(diff):  # the usual step: nothing changed

@@ -18,6 +18,7 @@ the market and operator inputs come from and where records go.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 
@@ -69,7 +70,16 @@ from scarline.stats import log_return
 from scarline.trace import DecisionTrace
 
 _NO_REASONS = np.zeros(0, np.uint8)
-_NO_TRUST = np.zeros(0, np.float64)  # agent ids are rows: trust[agents], none changed
+
+
+@functools.cache
+def _quiet(action_dtype: np.dtype) -> tuple[Array, ...]:
+    """A Decision's cell arrays when no cell changed (agents, actions, target lots,
+    instruments, reasons, trust): exactly what ``Array.of`` makes of the empty arrays, made
+    once per action dtype instead of six calls a step (most steps of a few agents)."""
+    none = np.zeros(0, np.int64)
+    empties = (none, np.zeros(0, action_dtype), none, none, _NO_REASONS, np.zeros(0, np.float64))
+    return tuple(Array.of(a) for a in empties)
 
 
 class Kernel:
@@ -315,7 +325,17 @@ class Kernel:
     ) -> None:
         """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
         c = self._changes.update(exposure, target)
-        reasons = self._reasons(c.agent)
+        if c.agent.size:
+            agents, actions, target_qty, instrument, reasons, trust = (
+                Array.of(c.agent),
+                Array.of(c.actions),
+                Array.of(c.target_qty),
+                Array.of(c.instrument),
+                Array.of(self._reasons(c.agent)),
+                Array.of(self.life.trust[c.agent]),
+            )
+        else:  # the usual step: nothing changed, the same empty arrays every time
+            agents, actions, target_qty, instrument, reasons, trust = _quiet(c.actions.dtype)
         profile = self.regimes.profile
         self.journal.append(
             Decision(
@@ -324,15 +344,15 @@ class Kernel:
                 decision_id=decision_id,
                 step=t,
                 policy=self.population.name,
-                agents=Array.of(c.agent),
-                actions=Array.of(c.actions),
-                target_qty=Array.of(c.target_qty),
-                instrument=Array.of(c.instrument),
-                reasons=Array.of(reasons),
+                agents=agents,
+                actions=actions,
+                target_qty=target_qty,
+                instrument=instrument,
+                reasons=reasons,
                 regime=self.regimes.regime(t),
                 profiles=None if profile is None else Array.of(profile[t]),
                 features_hash=self._features_hash(t),
-                trust=Array.of(self.life.trust[c.agent] if c.agent.size else _NO_TRUST),
+                trust=trust,
             ),
             ts,
         )

@@ -13,6 +13,8 @@ import hashlib
 
 import numpy as np
 
+_ZERO_LENGTH = (0).to_bytes(8, "little")
+
 
 class DecisionTrace:
     def __init__(self) -> None:
@@ -20,6 +22,10 @@ class DecisionTrace:
         self.steps = 0
 
     def update(self, step: int, *arrays: np.ndarray) -> None:
+        if not any(a.size for a in arrays):  # a quiet step: the step, then zero lengths
+            self._h.update(step.to_bytes(8, "little", signed=True) + _ZERO_LENGTH * len(arrays))
+            self.steps += 1
+            return
         parts = [step.to_bytes(8, "little", signed=True)]
         for a in arrays:  # each prefixed by its length, so the byte stream parses one way
             parts.append(a.size.to_bytes(8, "little"))
