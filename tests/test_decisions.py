@@ -43,9 +43,7 @@ def test_changes_rebuild_every_dense_step(seed: int, steps: int) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), steps=st.integers(1, 10))
-def test_small_trackers_quiet_check_agrees_with_the_element_wise_one(
-    seed: int, steps: int
-) -> None:
+def test_small_trackers_quiet_check_agrees_with_the_element_wise_one(seed: int, steps: int) -> None:
     """Up to 64 cells a quiet step is found by comparing bytes; padded past 64 the same
     decisions take the element-wise path: the same changes every step (-0.0 after 0.0 and a
     NaN of other bits are changes, a repeat is not)."""
