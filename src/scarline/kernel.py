@@ -309,7 +309,7 @@ class Kernel:
             target = np.zeros_like(target)
             if kill_now:
                 cells = np.divmod(np.arange(n * m), m)
-        elif not self.life.alive.all():  # the dead trade no more: flat from their death on
+        elif not self.life.all_alive:  # the dead trade no more: flat from their death on
             # zeroed in the sizer's own targets (rows only, not a dense copy): a dead row's
             # unchanged cells then stay 0, as the override had them, and nobody comes back
             target[~self.life.alive] = 0
@@ -356,7 +356,10 @@ class Kernel:
             ),
             ts,
         )
-        self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
+        if c.agent.size:
+            self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
+        else:
+            self.trace.quiet(t)
 
     def _reasons(self, agents: np.ndarray) -> np.ndarray:
         """``uint8`` reason codes of ``agents`` (those with a changed cell): the dead, and

@@ -13,7 +13,7 @@ import hashlib
 
 import numpy as np
 
-_ZERO_LENGTH = (0).to_bytes(8, "little")
+_QUIET_LENGTHS = (0).to_bytes(8, "little") * 4  # a decision's four arrays, all empty
 
 
 class DecisionTrace:
@@ -22,16 +22,17 @@ class DecisionTrace:
         self.steps = 0
 
     def update(self, step: int, *arrays: np.ndarray) -> None:
-        if not any(a.size for a in arrays):  # a quiet step: the step, then zero lengths
-            self._h.update(step.to_bytes(8, "little", signed=True) + _ZERO_LENGTH * len(arrays))
-            self.steps += 1
-            return
         parts = [step.to_bytes(8, "little", signed=True)]
         for a in arrays:  # each prefixed by its length, so the byte stream parses one way
             parts.append(a.size.to_bytes(8, "little"))
             if a.size:
                 parts.append(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
         self._h.update(b"".join(parts))  # one update of the same bytes: the same hash
+        self.steps += 1
+
+    def quiet(self, step: int) -> None:
+        """``update(step, *four empty arrays)`` in one call: a step where no cell changed."""
+        self._h.update(step.to_bytes(8, "little", signed=True) + _QUIET_LENGTHS)
         self.steps += 1
 
     def hexdigest(self) -> str:

@@ -48,6 +48,12 @@ def test_compiled_pass_equals_the_numpy_reference(seed: int, n: int, steps: int,
         for name in ("scar_agent", "scar_cause", "scar_value", "death_agent", "death_trust"):
             assert _bits(getattr(ea, name)) == _bits(getattr(eb, name)), name
         assert _state(fast) == _state(ref), t
+        assert fast.all_alive == bool(fast.alive.all()), t  # the kernel's per-step question
+        if not fast.all_alive and rng.random() < 0.2:  # a newborn in a dead slot
+            rows = np.flatnonzero(~fast.alive)[:1]
+            fast.reborn(rows, equity)
+            ref.reborn(rows, equity)
+            assert fast.all_alive == bool(fast.alive.all()), t
 
 
 def test_other_integer_cash_takes_the_numpy_path() -> None:

@@ -31,6 +31,7 @@ CAUSES: tuple[str, ...] = ("drawdown", "trade_loss")
 _NONE = np.zeros(0, np.int64)
 _NO_CAUSE = np.zeros(0, np.int8)
 _NO_VALUE = np.zeros(0, np.float64)
+_NO_MASK = np.zeros(0, bool)
 
 
 class ScarConfig(Strict):
@@ -107,12 +108,17 @@ class _Measured:
         return cls(f, f.copy(), b, b.copy(), b.copy())
 
 
+_QUIET = _Measured(_NO_VALUE, None, _NO_MASK, _NO_MASK, _NO_MASK)
+"""A step without scars or deaths, as :meth:`ScarTracker.update` reads it (the counts)."""
+
+
 class ScarTracker:
     def __init__(self, n_agents: int, cfg: ScarConfig, initial_cash: int) -> None:
         self.cfg = cfg
         self.scars = np.zeros(n_agents, dtype=np.int64)
         self.floor = np.zeros(n_agents, dtype=np.float64)
-        self.alive = np.ones(n_agents, dtype=bool)
+        self.alive = np.ones(n_agents, dtype=bool)  # changed by update and reborn only
+        self.all_alive = True  # alive.all(), kept by them (the kernel asks every step)
         self.death_step = np.full(n_agents, -1, dtype=np.int64)
         self._trust: np.ndarray | None = np.full(n_agents, START_TRUST)
         self._ruin = np.full(n_agents, cfg.ruin_fraction * initial_cash)  # per slot: rebirths
@@ -133,6 +139,7 @@ class ScarTracker:
         newborn starts with (the slot's equity now)."""
         self.scars[rows] = 0
         self.alive[rows] = True
+        self.all_alive = bool(self.alive.all())
         self.death_step[rows] = -1
         self._trust = None  # the newborns' moments are 0 again: trust σ(0) = START_TRUST
         self._peak[rows] = equity[rows]
@@ -147,7 +154,7 @@ class ScarTracker:
         Trust's moments move every step; scars and deaths are rare, so their bookkeeping
         runs only on a step that has some (:meth:`_measure` finds them)."""
         prev, alive = self._last_equity, self.alive
-        m = self._measure(prev, equity, realized)
+        m = self._measure(prev, equity, realized, full=False)
         scar_events = None
         if m.scars:
             scar_events = self._scar(equity, m.scarred, m.by_dd, m.drawdown, m.trade_loss)
@@ -155,6 +162,7 @@ class ScarTracker:
         if m.deaths:
             dead = np.flatnonzero(m.dying)
             self.alive = alive & ~m.dying
+            self.all_alive = False
             self.death_step[dead] = step
         self._trust = None  # computed when read: most steps nobody reads it
         self._last_equity = equity.copy()
@@ -183,10 +191,13 @@ class ScarTracker:
         score += 1.0
         return np.divide(self._decay, score, out=score)
 
-    def _measure(self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray) -> _Measured:
+    def _measure(
+        self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray, *, full: bool = True
+    ) -> _Measured:
         """Move trust's moments and the peaks; the step's drawdowns, scar and ruin masks.
         int64 cash (the kernel's) takes the compiled pass, anything else the numpy one: the
-        same arithmetic, bit for bit (``tests/evolution/test_scar_step.py``)."""
+        same arithmetic, bit for bit (``tests/evolution/test_scar_step.py``). Not ``full``:
+        a step without scars or deaths is :data:`_QUIET` (its counts only)."""
         if not (equity.dtype == realized.dtype == prev.dtype == np.int64):
             return self._measure_numpy(prev, equity, realized)
         b = self._buffers
@@ -200,6 +211,8 @@ class ScarTracker:
             cfg.drawdown_pct, cfg.trade_loss_pct,
             b.drawdown, loss, b.by_dd, b.scarred, b.dying,
         )  # fmt: skip
+        if not (full or scars or deaths):  # the usual step: update reads only the counts
+            return _QUIET
         return _Measured(
             b.drawdown,
             loss if traded else None,
@@ -211,10 +224,11 @@ class ScarTracker:
         )
 
     def _measure_numpy(
-        self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray
+        self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray, *, full: bool = True
     ) -> _Measured:
-        """:meth:`_measure` in numpy: the reference the compiled pass is tested against.
-        Masks are counted with ``np.count_nonzero``, a microsecond cheaper than ``any``."""
+        """:meth:`_measure` in numpy: the reference the compiled pass is tested against (it
+        measures everything, ``full`` or not). Masks are counted with ``np.count_nonzero``,
+        a microsecond cheaper than ``any``."""
         cfg, alive = self.cfg, self.alive
         ret = period_return(prev, equity, undefined=0.0)
         a, mean, var = self._alpha, self._mean, self._var

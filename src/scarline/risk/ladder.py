@@ -108,6 +108,20 @@ def _escalation_table(
 
 _EMPTY = LadderTransitions.empty()
 _HAIR = 1.0 - 1e-9
+_SEQUENTIAL = 8
+
+
+def float_total(equity: np.ndarray) -> float:
+    """``float(equity.sum(dtype=np.float64))`` bit for bit, ~1.5 µs sooner for a few agents:
+    numpy adds fewer than eight values one after another, left to right (pairwise sums start
+    at eight), which is what the loop does; from eight agents on, numpy itself
+    (``tests/risk/test_ladder_total.py`` holds the two to each other)."""
+    if equity.size >= _SEQUENTIAL:
+        return float(equity.sum(dtype=np.float64))
+    total = 0.0
+    for i, value in enumerate(equity.tolist()):
+        total = float(value) if i == 0 else total + float(value)
+    return total
 
 
 class Ladder:
@@ -162,7 +176,7 @@ class Ladder:
         else:
             np.maximum(self.peak, equity, out=self.peak)
             hits = -1  # not screened yet
-        total = float(equity.sum(dtype=np.float64))
+        total = float_total(equity)
         self._global_peak = max(self._global_peak, total)
         if frozen:
             self.breaches.advance(step)
