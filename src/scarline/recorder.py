@@ -24,7 +24,7 @@ class Recorder:
         appended (each step's fills and risk events are arrays of their own), so only the
         lists and the equity array are new. A block permutation copies a prefix kernel per
         placebo (:mod:`scarline.gating.prefix`); copying each of its thousands of entries
-        cost ~0.2 s a placebo."""
+        cost ~0.3 s a placebo."""
         twin = Recorder.__new__(Recorder)
         memo[id(self)] = twin
         twin.equity = None if self.equity is None else self.equity.copy()

@@ -306,11 +306,11 @@ def _no_trades() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReportDraft:
     """report.html but its Gates section: the plots (on disk), the tearsheet and every
     table, which take seconds. ``scarline gates`` drafts it while its re-runs run and
-    :meth:`write` s it once gates.json exists, so only the small Gates section waits."""
+    writes it (:meth:`write`) once gates.json exists, so only the Gates section waits."""
 
     results: RunResults
     paths: RunDir
