@@ -92,14 +92,20 @@ class SerialExecutor:
         pass
 
 
+LAZY_IMPORTS = ("scipy.signal", "hmmlearn.hmm", "arch.bootstrap")
+"""Imported where first used rather than at module import (~2 s of a command's start-up)."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     # the server imports the jobs' modules (torch, numba, the kernel) once, before it starts
-    # any thread; each worker forks from it with them loaded instead of importing them again
-    ctx.set_forkserver_preload(["scarline.gating.jobs"])
+    # any thread; each worker forks from it with them loaded instead of importing them again.
+    # The libraries the code imports when first used (to start faster) are named too: every
+    # job uses them, and the workers should not import them one by one.
+    ctx.set_forkserver_preload(["scarline.gating.jobs", *LAZY_IMPORTS])
     return ctx
 
 

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from arch.bootstrap import SPA, StationaryBootstrap
 
 from scarline.gating.max_t_compiled import MIN_COLUMNS, max_resampled_t
 from scarline.stats import STD_EPSILON
@@ -69,6 +68,8 @@ def spa_pvalues(
         raise ValueError(f"need at least 10 observations, got {s.shape[0]}")
     if not (np.all(np.isfinite(s)) and np.all(np.isfinite(b))):
         raise ValueError("returns contain NaN or inf")
+    from arch.bootstrap import SPA  # imported when first used: arch costs ~0.6 s of start-up
+
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     pvals = []
     for j in range(b.shape[1]):
@@ -137,6 +138,8 @@ def max_t_pvalues(
     x, sd = np.ascontiguousarray(x[:, ~flat]), sd[~flat]  # C order: the sum order below
     mean, t = x.mean(axis=0), x.shape[0]
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    from arch.bootstrap import StationaryBootstrap  # when first used, as SPA above
+
     boot = StationaryBootstrap(block_size or int(np.sqrt(t)), np.arange(t), seed=rng)
     exceed = np.zeros(len(own), dtype=np.int64)
     compiled = x.shape[1] >= MIN_COLUMNS

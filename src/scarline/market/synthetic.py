@@ -28,7 +28,6 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from scarline.errors import DataError
 from scarline.instrument import InstrumentSpec, to_units
@@ -310,5 +309,7 @@ def alpha_state(rng: np.random.Generator, n_steps: int, m: int, rho: float) -> n
     out = np.empty_like(eta)
     out[0] = eta[0]
     if n_steps > 1:
+        from scipy.signal import lfilter  # imported when first used (~0.8 s of start-up)
+
         out[1:] = lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], eta[1:], axis=0, zi=rho * eta[:1])[0]
     return out

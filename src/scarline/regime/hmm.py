@@ -13,11 +13,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from hmmlearn.hmm import GaussianHMM
 
 from scarline.errors import ScarlineError
+
+if TYPE_CHECKING:
+    from hmmlearn.hmm import GaussianHMM
 
 REGIME_NAMES = ("calm", "trend", "chaos")
 N_STATES = len(REGIME_NAMES)
@@ -126,6 +129,8 @@ def fit_regime_model(
     scale = x.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     diag = covariance_type == "diag"
+    from hmmlearn.hmm import GaussianHMM  # imported when first used (~1 s of start-up)
+
     model = GaussianHMM(
         n_components=N_STATES,
         covariance_type=covariance_type,
