@@ -42,8 +42,11 @@ browser:
 	  fi; \
 	fi
 
+# one worker per core (pytest-xdist); each takes whole modules (--dist loadfile), so a module's
+# fixtures are built once; modules with slow tests are handed out first (tests/conftest.py)
+TEST_WORKERS ?= logical
 test: install-dev browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # every benchmark, one JSON summary (bench/results/latest.json); a slowdown against the saved
 # baseline shows with: python bench/compare.py bench/baseline.json bench/results/latest.json

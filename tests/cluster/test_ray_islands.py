@@ -8,7 +8,7 @@ from island_helpers import MIGRANTS, NOW, K, Spy, lineage_bytes, small_config
 from scarline.cluster.evolve import EvolveSummary, execute_evolve
 from scarline.cluster.ray_executor import RayExecutor
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_ray_cluster")]
 
 
 def test_ray_islands_equal_in_process_islands(

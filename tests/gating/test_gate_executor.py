@@ -136,6 +136,7 @@ def test_serial_and_two_processes_give_the_same_report(small_run: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_ray_cluster")
 def test_ray_gives_the_same_report(small_run: Path) -> None:
     ray = pytest.importorskip("ray")
     assert _report(small_run, executor_for("ray", 2)) == _report(small_run, SerialExecutor())
