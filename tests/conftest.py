@@ -1,4 +1,4 @@
-"""Fixtures shared across test packages, and the order the suite runs in."""
+"""Fixtures shared across test packages."""
 
 import fcntl
 import tempfile
@@ -41,14 +41,6 @@ def small_evolving_config() -> RunConfig:
         evaluation={"oos_fraction": 0.3},
         report=False,
     )
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow (end-to-end) tests first, each module kept whole and in place among
-    its kind: `make test` hands whole modules to two workers (pytest-xdist, ``--dist
-    loadfile``), and a long module handed out last would leave one worker idle while it runs."""
-    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: item.path not in slow)  # stable: in-module order kept
 
 
 @pytest.fixture
