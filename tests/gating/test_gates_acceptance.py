@@ -17,7 +17,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from gates_helpers import RISK
 
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
@@ -43,6 +42,7 @@ def as_json(report: GateReport) -> dict:
 
 
 Q_AGENTS = 16
+RISK = {"max_drawdown_pct": 50.0, "max_position_lots": 100000}
 # The latency budget is a wall-clock figure: a loaded CI machine must not decide whether an
 # edge is real, so the deployability checks here keep every threshold but that one.
 NO_CLOCK = {"latency_p99_us": 1e6, "latency_calls": 200}

@@ -82,7 +82,7 @@ def in_sample(ctx: GateContext, k: int) -> InSample | None:
     Only a pool that did not evolve before the split brings this record. Under evolution a
     slot's record is a string of policies, losers' slots refilled with copies of winners,
     and the max-t was measured anti-conservative there: over the 20 evolved random walks of
-    ``tests/gating/test_gates_noise.py`` the top agent's in-sample p-value (against
+    ``scripts/gate_noise.py`` the top agent's in-sample p-value (against
     cash) had a median of 0.31 and was below 0.1 five times, where over the 20 unevolved
     random walks of ``scripts/gate_power.py`` its median was 0.52 and it was below 0.1 once
     (uniform: 0.5 and twice). Such a candidate is judged on its held-out record alone."""
