@@ -7,33 +7,20 @@ record joining the evidence — and one random walk whose top learner fails it."
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
-import sys
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from script_helpers import load_script
 
 from scarline.gating.config import GatesConfig
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gate_power.py"
 PLANTED = (0.15, 6)  # the study's first planted seed whose held-out bars alone fail it
 RANDOM_WALK = (0.0, 1000)  # the study's first random walk
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gate_power", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gate_power", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _one(ic: float, seed: int) -> dict[str, object]:
-    return dict(_script().one_seed(ic, seed, 64))
+    return dict(load_script("gate_power").one_seed(ic, seed, 64))
 
 
 @pytest.mark.slow

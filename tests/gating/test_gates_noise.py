@@ -9,36 +9,23 @@ passes"). Seed 102 is in the subset: at the old G2 level of 5 % it passed on hel
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import os
-import sys
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from script_helpers import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gate_noise.py"
 SEEDS = [101, 102, 103, 104, 105, 106]
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gate_noise", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("gate_noise", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _verdict(seed: int) -> dict[str, object]:
-    return _script().noise_verdict(seed)
+    return load_script("gate_noise").noise_verdict(seed)
 
 
 @pytest.mark.slow
 def test_edges_evolved_on_a_random_walk_fail_g2() -> None:
-    study = _script()
+    study = load_script("gate_noise")
     workers = min(2, os.cpu_count() or 1)  # independent seeds, side by side
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = dict(zip(SEEDS, pool.map(_verdict, SEEDS), strict=True))
