@@ -119,9 +119,9 @@ def _seed_range(text: str) -> list[int]:
     try:
         seeds = list(range(int(first), int(last or first) + 1))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds: expected A-B or A, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected A-B or A, got {text!r}") from None
     if not seeds:
-        raise argparse.ArgumentTypeError(f"--seeds: {text!r} is empty")
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty range")
     return seeds
 
 
