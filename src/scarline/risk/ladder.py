@@ -118,9 +118,12 @@ def float_total(equity: np.ndarray) -> float:
     (``tests/risk/test_ladder_total.py`` holds the two to each other)."""
     if equity.size >= _SEQUENTIAL:
         return float(equity.sum(dtype=np.float64))
-    total = 0.0
-    for i, value in enumerate(equity.tolist()):
-        total = float(value) if i == 0 else total + float(value)
+    values = equity.tolist()
+    if not values:
+        return 0.0
+    total = float(values[0])  # numpy starts from the first value (a lone -0.0 stays -0.0)
+    for value in values[1:]:
+        total += float(value)
     return total
 
 
