@@ -59,6 +59,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "admission",
             "recorder",
             "operator",
+            "quiet_rows",  # the kernel's quiet runs: compiled rows, then the path over them
+            "quiet_path",
             "kernel",
             "assembly",
             "policy_store",

@@ -57,6 +57,7 @@ from scarline.features.microstructure import microstructure_table
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
+from scarline.quiet_path import QuietPath
 from scarline.recorder import Recorder
 from scarline.reflect.events import drift_alarms_event
 from scarline.reflect.sentry import Alarms, DriftSentry
@@ -135,6 +136,10 @@ class Kernel:
         self._closes = market.close  # what every policy saw, hashed into each Decision
         self._tables = [g.feature_table for _, g in population.learners]
         self.stages: StageMarks | None = None  # a live session's step latencies
+        # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
+        self.quiet = QuietPath.of(
+            market, population, broker, risk, accounts, life, operator, self.regimes, sentry
+        )
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -212,6 +217,8 @@ class Kernel:
             exposure = weigh(exposure, capital_weight(self.life.trust, self.life.cfg.trust_levels))
         if stages is not None:
             stages.mark("signal")
+        if self.quiet is not None:
+            self.quiet.last_exposure = exposure
         pending = self.broker.pending_qty()
         target, cells = self._targets(t, exposure, equity, kill is not None, life)
         decision_id = f"d{t}"
@@ -325,8 +332,9 @@ class Kernel:
     ) -> None:
         """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
         c = self._changes.update(exposure, target)
+        cells: tuple[Array, ...]
         if c.agent.size:
-            agents, actions, target_qty, instrument, reasons, trust = (
+            cells = (
                 Array.of(c.agent),
                 Array.of(c.actions),
                 Array.of(c.target_qty),
@@ -335,31 +343,34 @@ class Kernel:
                 Array.of(self.life.trust[c.agent]),
             )
         else:  # the usual step: nothing changed, the same empty arrays every time
-            agents, actions, target_qty, instrument, reasons, trust = _quiet(c.actions.dtype)
-        profile = self.regimes.profile
-        self.journal.append(
-            Decision(
-                run_id=self.ids.run_id,
-                session_id=self.ids.session_id,
-                decision_id=decision_id,
-                step=t,
-                policy=self.population.name,
-                agents=agents,
-                actions=actions,
-                target_qty=target_qty,
-                instrument=instrument,
-                reasons=reasons,
-                regime=self.regimes.regime(t),
-                profiles=None if profile is None else Array.of(profile[t]),
-                features_hash=self._features_hash(t),
-                trust=trust,
-            ),
-            ts,
-        )
+            cells = _quiet(c.actions.dtype)
+        self.journal.append(self._decision(t, decision_id, cells), ts)
         if c.agent.size:
             self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
         else:
             self.trace.quiet(t)
+
+    def _decision(self, t: int, decision_id: str, cells: tuple[Array, ...]) -> Decision:
+        """Step ``t``'s Decision record with its changed ``cells`` (agents, actions, target
+        lots, instruments, reasons, trust)."""
+        agents, actions, target_qty, instrument, reasons, trust = cells
+        profile = self.regimes.profile
+        return Decision(
+            run_id=self.ids.run_id,
+            session_id=self.ids.session_id,
+            decision_id=decision_id,
+            step=t,
+            policy=self.population.name,
+            agents=agents,
+            actions=actions,
+            target_qty=target_qty,
+            instrument=instrument,
+            reasons=reasons,
+            regime=self.regimes.regime(t),
+            profiles=None if profile is None else Array.of(profile[t]),
+            features_hash=self._features_hash(t),
+            trust=trust,
+        )
 
     def _reasons(self, agents: np.ndarray) -> np.ndarray:
         """``uint8`` reason codes of ``agents`` (those with a changed cell): the dead, and
@@ -471,6 +482,8 @@ class Kernel:
         self.population.extend(market, None if regimes.path is None else regimes.path.labels)
         self._tables = [g.feature_table for _, g in self.population.learners]
         self.recorder.grow(market.n_steps)
+        if self.quiet is not None:
+            self.quiet.grown(market, sorted(regimes.changes))
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -484,11 +497,51 @@ class Kernel:
     def run_steps(
         self, start: int, stop: int, on_step: Callable[[int], None] | None = None
     ) -> None:
-        """Step rows ``start .. stop - 1``: a run in segments (islands migrate between them)."""
-        for t in range(start, stop):
-            self.step(t)
+        """Step rows ``start .. stop - 1``: a run in segments (islands migrate between them).
+        Quiet rows of a few rule agents go through :attr:`quiet` in runs, with the same
+        records and state as one by one."""
+        t = start
+        while t < stop:
+            quiet = self.quiet is not None and self.killed_at is None and self.stages is None
+            rows = self._quiet_rows(t, stop) if quiet else 0
+            if not rows:
+                self.step(t)
+                rows = 1
             if on_step is not None:
-                on_step(t)
+                for done in range(t, t + rows):
+                    on_step(done)
+            t += rows
+
+    def _quiet_rows(self, t: int, stop: int) -> int:
+        """Step the quiet rows from ``t`` ahead and journal them as :meth:`step` would:
+        each row's bars and quotes, then its Decision (no cell changed). How many."""
+        assert self.quiet is not None
+        rows, equity = self.quiet.advance(t, stop)
+        if not rows:
+            return 0
+        if self.recorder.equity is not None:
+            self.recorder.equity[t : t + rows] = equity
+        self.clock.advance_to(self._timestamps[t + rows - 1])
+        self.trace.quiet_span(t, t + rows)
+        if not self._detail:
+            return rows
+        journal, stamps = self.journal, self._timestamps
+        last = self.quiet.last_exposure
+        assert last is not None  # advance stepped rows: an ordinary step set it
+        cells = _quiet(last.dtype)
+        stop = t + rows
+        bars, quotes = self._emitter.bars_span(t, stop), self._emitter.quotes_span(t, stop)
+        firsts, lasts = [], []
+        for k, r in enumerate(range(t, stop)):
+            ts = stamps[r]
+            firsts.append(journal.last_seq + 1)
+            for bar_event in bars[k]:
+                journal.append(bar_event, ts)
+            for quote in quotes[k]:
+                journal.append(quote, ts)
+            lasts.append(journal.append(self._decision(r, f"d{r}", cells), ts))
+        self.step_seqs.record_span(t, firsts, lasts)
+        return rows
 
     def end(self) -> KernelResult:
         """Journal the session end with the decision trace hash."""

@@ -9,6 +9,7 @@ events are read back from the WAL and fire at the same steps — so a kill repla
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -54,6 +55,11 @@ class OperatorInputs(Protocol):
 
     def policy_swaps(self, step: int) -> Sequence[Swap]:
         """Swaps to journal and apply at the start of ``step``, before anyone decides."""
+        ...
+
+    def quiet_until(self, step: int, stop: int) -> int:
+        """The first step in ``step .. stop - 1`` at which any of the three may return
+        something (``stop``: none): the steps before it may be stepped as a quiet run."""
         ...
 
 
@@ -155,6 +161,13 @@ class LiveOperator:
     def policy_swaps(self, step: int) -> Sequence[Swap]:
         return () if self._feed is None else self._feed.take_swaps(step)
 
+    def quiet_until(self, step: int, stop: int) -> int:
+        """A live feed or a kill from config may speak at any step; else the next poll of
+        the flag file (every ``every`` steps)."""
+        if self._feed is not None or self._config_kill:
+            return step
+        return min(stop, -(-step // self._every) * self._every)
+
 
 class ReplayOperator:
     """Fires the KillSwitch events recorded in the WAL at their steps, and gives back the
@@ -174,6 +187,7 @@ class ReplayOperator:
         self._swaps: dict[int, list[Swap]] = {}
         for swap in swaps:
             self._swaps.setdefault(swap[0].step, []).append(swap)
+        self._steps = sorted({*self._by_step, *self._feed, *self._swaps})
 
     def poll(self, step: int) -> KillSwitch | None:
         return self._by_step.get(step)
@@ -183,3 +197,7 @@ class ReplayOperator:
 
     def policy_swaps(self, step: int) -> Sequence[Swap]:
         return self._swaps.get(step, ())
+
+    def quiet_until(self, step: int, stop: int) -> int:
+        i = bisect_left(self._steps, step)
+        return min(stop, self._steps[i]) if i < len(self._steps) else stop

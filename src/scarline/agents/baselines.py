@@ -38,6 +38,11 @@ class BuyAndHold:
     def decide(self, t: int) -> np.ndarray:
         return self._valid[t][None, :].astype(np.int8)
 
+    def decide_span(self, start: int, stop: int) -> np.ndarray:
+        """:meth:`decide` of rows ``start .. stop - 1``, ``int8[K, 1, M]`` (a function of
+        the bars alone: the kernel's quiet path)."""
+        return self._valid[start:stop, None, :].astype(np.int8)
+
 
 class Momentum:
     """Long (or short) when the trailing return over ``lookback`` bars exceeds ``threshold``."""
@@ -64,7 +69,12 @@ class Momentum:
         self._table = np.stack([trailing_return(close, k) for k in self._lookbacks], 1)
 
     def decide(self, t: int) -> np.ndarray:
-        r = self._table[t]
+        return self.decide_span(t, t + 1)[0]
+
+    def decide_span(self, start: int, stop: int) -> np.ndarray:
+        """:meth:`decide` of rows ``start .. stop - 1``, ``int8[K, n, M]`` (a function of
+        the bars alone: the kernel's quiet path)."""
+        r = self._table[start:stop]
         long = (r > self._threshold).astype(np.int8)
         return long - (r < -self._threshold).astype(np.int8) if self._short else long
 

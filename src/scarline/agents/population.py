@@ -227,3 +227,14 @@ class Population:
         if len(self.groups) == 1:
             return self.groups[0].decide(t)
         return np.concatenate([p.decide(t) for p in self.groups])
+
+    def decide_span(self, start: int, stop: int) -> np.ndarray | None:
+        """``[K, N, M]`` decisions of rows ``start .. stop - 1`` where every group's are
+        functions of the bars alone (it has ``decide_span``), else None."""
+        spans = []
+        for group in self.groups:
+            span = getattr(group, "decide_span", None)
+            if span is None:
+                return None
+            spans.append(span(start, stop))
+        return spans[0] if len(spans) == 1 else np.concatenate(spans, axis=1)

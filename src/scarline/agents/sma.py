@@ -51,6 +51,18 @@ def crossover(
             out[i, m] = signal
 
 
+@njit(cache=True)
+def crossover_rows(
+    sums: np.ndarray, start: int, stop: int, fast: np.ndarray, slow: np.ndarray,
+    fast_w: np.ndarray, slow_w: np.ndarray, allow_short: bool,
+) -> np.ndarray:  # fmt: skip
+    """:func:`crossover` of rows ``start .. stop - 1``: ``int8[K, N, M]``."""
+    out = np.empty((stop - start, fast.shape[0], sums.shape[2]), dtype=np.int8)
+    for k in range(stop - start):
+        crossover(sums[start + k], fast, slow, fast_w, slow_w, allow_short, out[k])
+    return out
+
+
 class SmaCrossover:
     name = "sma-crossover"
 
@@ -86,6 +98,12 @@ class SmaCrossover:
         crossover(self._sums[t], self._fast, self._slow, self._fast_w, self._slow_w,
                   self._short, out)  # fmt: skip
         return out
+
+    def decide_span(self, start: int, stop: int) -> np.ndarray:
+        """:meth:`decide` of rows ``start .. stop - 1`` at once, ``int8[K, N, M]`` (the
+        kernel's quiet path: decisions here are functions of the bars alone)."""
+        return crossover_rows(self._sums, start, stop, self._fast, self._slow, self._fast_w,
+                              self._slow_w, self._short)  # fmt: skip
 
     def _decide_numpy(self, t: int) -> np.ndarray:
         """:meth:`decide` in numpy: the reference the compiled crossover equals."""

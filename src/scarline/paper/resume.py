@@ -81,6 +81,11 @@ class ResumeOperator:
             return self._recorded.policy_swaps(step)
         return self._live.policy_swaps(step)
 
+    def quiet_until(self, step: int, stop: int) -> int:
+        if step < self._from:
+            return self._recorded.quiet_until(step, min(stop, self._from))
+        return self._live.quiet_until(step, stop)
+
 
 def resume_session(run_dir: Path, options: PaperOptions | None = None) -> PaperSession:
     """A session that continues ``run_dir``: kernel rebuilt and re-executed, WAL open."""

@@ -1,0 +1,162 @@
+"""The kernel's fast path for a few rule agents: runs of quiet steps in one compiled call.
+
+N = 1 is the paper and live case and the one users compare with backtesting.py; an ordinary
+step there is ~20 small engines of a microsecond or more each, for a bar where nothing
+happens. Where the outcome of a step is decided by the market alone — rule agents whose
+decisions are functions of the bars (``decide_span``), no learner, no drift sentry, no
+regime profile, no capital weighting by trust — the kernel asks this path first; it steps
+the quiet rows ahead (:func:`~scarline.quiet_rows.quiet_rows`) and the kernel journals them
+as it would have (the same records, so replay and old runs are untouched).
+
+What makes a step *not* quiet is checked, never assumed: a changed decision, a pending
+order, an operator input (kill, feed record, swap), a regime change, a ladder move, a scar,
+a death. The path reads the engines' state directly: it is the one place outside them that
+does, so their bookkeeping and this file change together (``tests/test_quiet_path.py``
+holds the two paths to the same WAL bytes on random markets and configs).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+import numpy as np
+
+from scarline.agents.population import Population
+from scarline.evolution.scars import ScarTracker
+from scarline.execution.accounting import Accounts
+from scarline.execution.broker import SimBroker
+from scarline.market.frame import MarketData
+from scarline.operator import OperatorInputs
+from scarline.quiet_rows import quiet_rows
+from scarline.reflect.sentry import DriftSentry
+from scarline.regime.stage import MarketRegimes
+from scarline.risk.engine import RiskEngine
+from scarline.risk.ladder import _HAIR, _SEQUENTIAL
+
+_CHUNK = 256  # rows of decisions computed at a time (a quiet run is usually shorter)
+_NO_ROWS = np.zeros((0, 0), dtype=np.int64)
+
+
+class QuietPath:
+    """Steps the quiet rows of a kernel's engines ahead; built by :meth:`of` only where it
+    applies. The kernel keeps :attr:`last_exposure` (its last ordinary step's decision) and
+    calls :meth:`advance` only while nothing it alone knows of (a kill, a live session's
+    stage marks) is in play."""
+
+    def __init__(
+        self,
+        market: MarketData,
+        population: Population,
+        broker: SimBroker,
+        risk: RiskEngine,
+        accounts: Accounts,
+        life: ScarTracker,
+        operator: OperatorInputs,
+        regime_changes: list[int],
+    ) -> None:
+        self.market = market
+        self._population, self._broker, self._risk = population, broker, risk
+        self._accounts, self._life, self._operator = accounts, life, operator
+        self._changes = regime_changes  # steps with a regime change, sorted
+        self._chunk_start = 0
+        self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
+        self.last_exposure: np.ndarray | None = None
+
+    @classmethod
+    def of(
+        cls,
+        market: MarketData,
+        population: Population,
+        broker: SimBroker,
+        risk: RiskEngine,
+        accounts: Accounts,
+        life: ScarTracker,
+        operator: OperatorInputs,
+        regimes: MarketRegimes,
+        sentry: DriftSentry | None,
+    ) -> QuietPath | None:
+        """The path for these engines, or None where a step's outcome is not the market's
+        alone (or the population's equity total is not a left-to-right sum)."""
+        pop, lc = population, risk.cfg.ladder
+        rules_only = (
+            not pop.watchers
+            and not pop.learners
+            and pop.census is None
+            and all(hasattr(g, "decide_span") for g in pop.groups)
+        )
+        if not (
+            rules_only
+            and pop.n_agents < _SEQUENTIAL
+            and sentry is None
+            and regimes.profile is None
+            and life.cfg.trust_weight != "capital"
+            and not risk.cfg.kill
+            and lc.recover_below_pct is None
+            and not risk._ladder._breach_on
+            and hasattr(operator, "quiet_until")
+        ):
+            return None
+        changes = sorted(regimes.changes)
+        return cls(market, population, broker, risk, accounts, life, operator, changes)
+
+    def advance(self, t: int, stop: int) -> tuple[int, np.ndarray]:
+        """Step the quiet rows from ``t`` (before ``stop``): how many, and their equity."""
+        life, accounts, ladder = self._life, self._accounts, self._risk._ladder
+        last, sized = self.last_exposure, self._population.sizer._exposure
+        if (
+            last is None
+            or sized is None
+            or not self._broker.idle
+            or not life.all_alive
+            or not ladder._peaks_positive()
+        ):
+            return 0, _NO_ROWS
+        stop = min(stop, self._operator.quiet_until(t, stop), self._next_change(t, stop))
+        decisions = self._decisions(t, stop)
+        if decisions is None or not len(decisions) or decisions.dtype.kind not in "iub":
+            return 0, _NO_ROWS  # a float decision's -0.0 is a change its == cannot see
+        last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
+        equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
+        equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
+        rows, global_peak = quiet_rows(
+            decisions, last, sized, t, self.market.close, self.market.valid,
+            accounts.position, accounts.unit_values, accounts.cash,
+            last_close, market_value, equity,
+            ladder.peak, ladder._esc_dd, ladder.level, _HAIR,
+            bool(self._risk.cfg.ladder.global_drawdown),
+            float(ladder._esc_global[ladder.global_level]), float(ladder._global_peak),
+            prev_equity, accounts.realized, life.alive, life.sensitivity, life._ruin,
+            life._peak, life._mean, life._var, life._alpha,
+            float(life.cfg.drawdown_pct), float(life.cfg.trade_loss_pct),
+            equity_rows,
+        )  # fmt: skip
+        if rows:
+            accounts.last_close, accounts.market_value = last_close, market_value
+            accounts.equity = equity
+            ladder._global_peak = global_peak
+            self._risk._advance(t + rows - 1)
+            life._last_equity = prev_equity
+            life._trust = None  # trust's moments moved: computed again when read
+        return rows, equity_rows[:rows]
+
+    def _next_change(self, t: int, stop: int) -> int:
+        """The first regime change at or after ``t`` (a Decision journals the regime, and a
+        change is a record of its own), or ``stop``."""
+        i = bisect_left(self._changes, t)
+        return self._changes[i] if i < len(self._changes) else stop
+
+    def _decisions(self, t: int, stop: int) -> np.ndarray | None:
+        """Rows ``t .. stop - 1``'s decisions (at most a chunk), from a cached chunk."""
+        chunk = self._chunk
+        if chunk is None or not self._chunk_start <= t < self._chunk_start + len(chunk):
+            end = min(t + _CHUNK, self.market.n_steps)
+            chunk = self._population.decide_span(t, end)
+            if chunk is None:
+                return None
+            self._chunk, self._chunk_start = chunk, t
+        lo = t - self._chunk_start
+        return chunk[lo : lo + max(0, stop - t)]
+
+    def grown(self, market: MarketData, regime_changes: list[int]) -> None:
+        """The market grew (a live session): decisions are computed again from it."""
+        self.market, self._changes, self._chunk = market, regime_changes, None

@@ -1,0 +1,183 @@
+"""The kernel's quiet path (``scarline.quiet_path``) steps runs of a few rule agents' quiet
+rows in one compiled call. Whatever the market, agents, ladder, scars and kills, a run with it
+writes the same WAL (every record: the chain head), the same decision trace and equity path,
+and leaves every engine in the same state as stepping the rows one by one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from list_journal import ListJournal
+
+from scarline.assembly import kernel_for
+from scarline.config import RunConfig
+from scarline.events import Decision, KillSwitch, RegimeChange
+from scarline.kernel import Kernel
+from scarline.market.frame import MarketData
+from scarline.market.stream import normalized
+from scarline.market.synthetic import SynthSpec, generate
+from scarline.operator import LiveOperator, ReplayOperator
+from scarline.session import SessionIds
+
+SMA = {"kind": "sma-crossover", "fast": [3, 5], "slow": [8, 13]}
+AGENTS = {
+    "sma": SMA,
+    "sma-short": {**SMA, "fast": [4], "slow": [9], "allow_short": True},
+    "hold": {"kind": "buy-and-hold", "sizing": {"mode": "fraction", "fraction": 2.0}},
+    "momentum": {"kind": "momentum", "lookbacks": [5, 20], "allow_short": True},
+    "fixed": {**SMA, "fast": [2], "slow": [6], "sizing": {"mode": "fixed", "lots": 3}},
+}
+
+
+def _market(seed: int, instruments: int, gaps: bool, steps: int = 240) -> MarketData:
+    market = normalized(
+        generate(SynthSpec(n_steps=steps, n_instruments=instruments, seed=seed, quotes=True))
+    )
+    if not gaps:
+        return market
+    valid = np.random.default_rng(seed).random(market.valid.shape) > 0.1
+    valid[:5, 0] = False
+    valid[-1] = True
+    return normalized(replace(market, valid=valid))
+
+
+def _run(cfg: RunConfig, market: MarketData, quiet: bool, kills: list[int]) -> Kernel:
+    ids = SessionIds("test", "s")
+    operator = ReplayOperator(
+        [KillSwitch(run_id="test", session_id="s", step=k, reason="t", source="cli") for k in kills]
+    )
+    kernel = kernel_for(cfg, market, ids, ListJournal("test"), operator)
+    if not quiet:
+        kernel.quiet = None
+    kernel.run()
+    return kernel
+
+
+def _assert_same(fast: Kernel, slow: Kernel) -> None:
+    fj, sj = fast.journal.inner, slow.journal.inner
+    assert [type(e).__name__ for e in fj.events] == [type(e).__name__ for e in sj.events]
+    assert fj.head == sj.head  # every record, byte for byte
+    assert fast.trace.hexdigest() == slow.trace.hexdigest()
+    assert fast.trace.steps == slow.trace.steps
+    np.testing.assert_array_equal(fast.recorder.equity, slow.recorder.equity)
+    for name in ("cash", "position", "realized", "last_close", "market_value", "equity"):
+        np.testing.assert_array_equal(getattr(fast.accounts, name), getattr(slow.accounts, name))
+    fl, sl = fast.risk._ladder, slow.risk._ladder
+    np.testing.assert_array_equal(fl.peak, sl.peak)
+    np.testing.assert_array_equal(fl.level, sl.level)
+    assert fl._global_peak == sl._global_peak
+    for name in ("_peak", "_mean", "_var", "_last_equity", "scars", "alive"):
+        np.testing.assert_array_equal(getattr(fast.life, name), getattr(slow.life, name))
+    np.testing.assert_array_equal(fast.life.trust, slow.life.trust)
+    assert fast.step_seqs.range(0, fast.market.n_steps) == slow.step_seqs.range(
+        0, slow.market.n_steps
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    instruments=st.integers(1, 3),
+    gaps=st.booleans(),
+    groups=st.lists(st.sampled_from(sorted(AGENTS)), min_size=1, max_size=2, unique=True),
+    warn=st.sampled_from([1.0, 3.0, 10.0]),
+    global_drawdown=st.booleans(),
+    scar_pct=st.sampled_from([2.0, 5.0, 20.0]),
+    ruin=st.sampled_from([0.5, 0.97]),
+    kill=st.one_of(st.none(), st.integers(1, 239)),
+)
+def test_quiet_rows_leave_what_one_by_one_leaves(
+    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill
+) -> None:
+    cfg = RunConfig(
+        agents=[AGENTS[g] for g in groups],
+        risk={
+            "ladder": {
+                "warn_drawdown_pct": warn,
+                "throttle_drawdown_pct": 2 * warn,
+                "halt_drawdown_pct": 4 * warn,
+                "global_drawdown": global_drawdown,
+            }
+        },
+        scars={"drawdown_pct": scar_pct, "trade_loss_pct": scar_pct, "ruin_fraction": ruin},
+        report=False,
+    )
+    market = _market(seed, instruments, gaps)
+    kills = [] if kill is None else [kill]
+    fast = _run(cfg, market, True, kills)
+    assert fast.quiet is not None  # these agents are all rules: the path applies
+    _assert_same(fast, _run(cfg, market, False, kills))
+
+
+def test_most_rows_of_one_sma_strategy_are_stepped_quietly(monkeypatch) -> None:
+    """Not a vacuous equality: the path steps most rows of a single SMA strategy."""
+    cfg = RunConfig(agents=[{**SMA, "fast": [10], "slow": [30]}], report=False)
+    market = _market(3, 1, False, steps=2_000)
+    stepped: list[int] = []
+    original = Kernel.step
+
+    def counting(self: Kernel, t: int) -> None:
+        stepped.append(t)
+        original(self, t)
+
+    monkeypatch.setattr(Kernel, "step", counting)
+    fast = _run(cfg, market, True, [])
+    assert len(stepped) < market.n_steps // 4
+    monkeypatch.setattr(Kernel, "step", original)
+    _assert_same(fast, _run(cfg, market, False, []))
+
+
+def test_regime_changes_end_a_quiet_run() -> None:
+    """A Decision journals the regime and a change is a record of its own: a row with a
+    change is stepped the ordinary way."""
+    cfg = RunConfig(
+        agents=[SMA],
+        regime={"hmm": {"enabled": True, "min_history": 60, "refit_every": 50, "window": 150}},
+        report=False,
+    )
+    market = _market(5, 1, False, steps=400)
+    fast, slow = _run(cfg, market, True, []), _run(cfg, market, False, [])
+    changes = fast.journal.inner.of(RegimeChange)
+    assert changes  # the test means something
+    _assert_same(fast, slow)
+    assert {d.regime for d in fast.journal.inner.of(Decision)} == {
+        d.regime for d in slow.journal.inner.of(Decision)
+    }
+
+
+def test_live_operator_is_quiet_only_between_polls(tmp_path) -> None:
+    ids = SessionIds("r", "s")
+    op = LiveOperator(ids, config_kill=False, run_dir=tmp_path, runs_root=None, every=64)
+    assert op.quiet_until(1, 1000) == 64
+    assert op.quiet_until(64, 1000) == 64
+    assert op.quiet_until(65, 100) == 100
+    assert (
+        LiveOperator(ids, config_kill=True, run_dir=tmp_path, runs_root=None).quiet_until(5, 100)
+        == 5
+    )
+
+
+def test_replay_operator_is_quiet_until_its_next_input() -> None:
+    kill = KillSwitch(run_id="r", session_id="s", step=40, reason="t", source="cli")
+    op = ReplayOperator([kill])
+    assert op.quiet_until(0, 100) == 40
+    assert op.quiet_until(40, 100) == 40
+    assert op.quiet_until(41, 100) == 100
+
+
+@pytest.mark.parametrize(
+    "agents",
+    [
+        [{"kind": "mean-reversion", "windows": [10]}],  # its decisions carry state
+        [{"kind": "random-entry", "count": 2, "p_entry": 0.1, "p_exit": 0.1}],
+        [{**SMA, "fast": [2, 3, 4], "slow": [5, 6, 7]}],  # 9 agents: numpy sums pairwise
+    ],
+)
+def test_the_path_stays_off_where_it_cannot_know(agents) -> None:
+    cfg = RunConfig(agents=agents, report=False)
+    market = _market(1, 1, False, steps=60)
+    assert _run(cfg, market, True, []).quiet is None
