@@ -57,7 +57,7 @@ from scarline.features.microstructure import microstructure_table
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
-from scarline.quiet_path import QuietPath
+from scarline.quiet_path import QuietPath, quiet_path_applies
 from scarline.recorder import Recorder
 from scarline.reflect.events import drift_alarms_event
 from scarline.reflect.sentry import Alarms, DriftSentry
@@ -137,9 +137,11 @@ class Kernel:
         self._tables = [g.feature_table for _, g in population.learners]
         self.stages: StageMarks | None = None  # a live session's step latencies
         # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
-        self.quiet = QuietPath.of(
-            market, population, broker, risk, accounts, life, operator, self.regimes, sentry
-        )
+        self.quiet = None
+        if quiet_path_applies(population, risk, life, operator, self.regimes, sentry):
+            self.quiet = QuietPath(
+                market, population, broker, risk, accounts, life, operator, self.regimes
+            )
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -483,7 +485,7 @@ class Kernel:
         self._tables = [g.feature_table for _, g in self.population.learners]
         self.recorder.grow(market.n_steps)
         if self.quiet is not None:
-            self.quiet.grown(market, sorted(regimes.changes))
+            self.quiet.grown(market, regimes)
 
     # -- the loop ---------------------------------------------------------------------------
 

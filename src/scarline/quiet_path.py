@@ -37,11 +37,42 @@ _CHUNK = 256  # rows of decisions computed at a time (a quiet run is usually sho
 _NO_ROWS = np.zeros((0, 0), dtype=np.int64)
 
 
+def quiet_path_applies(
+    population: Population,
+    risk: RiskEngine,
+    life: ScarTracker,
+    operator: OperatorInputs,
+    regimes: MarketRegimes,
+    sentry: DriftSentry | None,
+) -> bool:
+    """Whether a step's outcome is the market's alone (rule agents deciding from the bars,
+    nothing acting on exposures or levels step by step) and the population's equity total
+    a left-to-right sum (fewer than eight agents)."""
+    pop, lc = population, risk.cfg.ladder
+    rules_only = (
+        not pop.watchers
+        and not pop.learners
+        and pop.census is None
+        and all(hasattr(g, "decide_span") for g in pop.groups)
+    )
+    return (
+        rules_only
+        and pop.n_agents < _SEQUENTIAL
+        and sentry is None
+        and regimes.profile is None
+        and life.cfg.trust_weight != "capital"
+        and not risk.cfg.kill
+        and lc.recover_below_pct is None
+        and not risk._ladder._breach_on
+        and hasattr(operator, "quiet_until")
+    )
+
+
 class QuietPath:
-    """Steps the quiet rows of a kernel's engines ahead; built by :meth:`of` only where it
-    applies. The kernel keeps :attr:`last_exposure` (its last ordinary step's decision) and
-    calls :meth:`advance` only while nothing it alone knows of (a kill, a live session's
-    stage marks) is in play."""
+    """Steps the quiet rows of a kernel's engines ahead, where :func:`quiet_path_applies`.
+    The kernel keeps :attr:`last_exposure` (its last ordinary step's decision) and calls
+    :meth:`advance` only while nothing it alone knows of (a kill, a live session's stage
+    marks) is in play."""
 
     def __init__(
         self,
@@ -52,52 +83,14 @@ class QuietPath:
         accounts: Accounts,
         life: ScarTracker,
         operator: OperatorInputs,
-        regime_changes: list[int],
+        regimes: MarketRegimes,
     ) -> None:
-        self.market = market
         self._population, self._broker, self._risk = population, broker, risk
         self._accounts, self._life, self._operator = accounts, life, operator
-        self._changes = regime_changes  # steps with a regime change, sorted
+        self.last_exposure: np.ndarray | None = None
+        self.market, self._changes = market, sorted(regimes.changes)
         self._chunk_start = 0
         self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
-        self.last_exposure: np.ndarray | None = None
-
-    @classmethod
-    def of(
-        cls,
-        market: MarketData,
-        population: Population,
-        broker: SimBroker,
-        risk: RiskEngine,
-        accounts: Accounts,
-        life: ScarTracker,
-        operator: OperatorInputs,
-        regimes: MarketRegimes,
-        sentry: DriftSentry | None,
-    ) -> QuietPath | None:
-        """The path for these engines, or None where a step's outcome is not the market's
-        alone (or the population's equity total is not a left-to-right sum)."""
-        pop, lc = population, risk.cfg.ladder
-        rules_only = (
-            not pop.watchers
-            and not pop.learners
-            and pop.census is None
-            and all(hasattr(g, "decide_span") for g in pop.groups)
-        )
-        if not (
-            rules_only
-            and pop.n_agents < _SEQUENTIAL
-            and sentry is None
-            and regimes.profile is None
-            and life.cfg.trust_weight != "capital"
-            and not risk.cfg.kill
-            and lc.recover_below_pct is None
-            and not risk._ladder._breach_on
-            and hasattr(operator, "quiet_until")
-        ):
-            return None
-        changes = sorted(regimes.changes)
-        return cls(market, population, broker, risk, accounts, life, operator, changes)
 
     def advance(self, t: int, stop: int) -> tuple[int, np.ndarray]:
         """Step the quiet rows from ``t`` (before ``stop``): how many, and their equity."""
@@ -157,6 +150,7 @@ class QuietPath:
         lo = t - self._chunk_start
         return chunk[lo : lo + max(0, stop - t)]
 
-    def grown(self, market: MarketData, regime_changes: list[int]) -> None:
-        """The market grew (a live session): decisions are computed again from it."""
-        self.market, self._changes, self._chunk = market, regime_changes, None
+    def grown(self, market: MarketData, regimes: MarketRegimes) -> None:
+        """(Re)start from ``market`` (a live session's grew): decisions are computed again
+        from it, and the steps with a regime change (sorted) are its regimes'."""
+        self.market, self._changes, self._chunk = market, sorted(regimes.changes), None
