@@ -16,6 +16,7 @@ from list_journal import ListJournal
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.events import Decision, KillSwitch, RegimeChange
+from scarline.gating.frozen import CountingJournal
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
@@ -45,12 +46,15 @@ def _market(seed: int, instruments: int, gaps: bool, steps: int = 240) -> Market
     return normalized(replace(market, valid=valid))
 
 
-def _run(cfg: RunConfig, market: MarketData, quiet: bool, kills: list[int]) -> Kernel:
+def _run(
+    cfg: RunConfig, market: MarketData, quiet: bool, kills: list[int], records: bool = True
+) -> Kernel:
     ids = SessionIds("test", "s")
     operator = ReplayOperator(
         [KillSwitch(run_id="test", session_id="s", step=k, reason="t", source="cli") for k in kills]
     )
-    kernel = kernel_for(cfg, market, ids, ListJournal("test"), operator)
+    journal = ListJournal("test") if records else CountingJournal()
+    kernel = kernel_for(cfg, market, ids, journal, operator)
     if not quiet:
         kernel.quiet = None
     kernel.run()
@@ -129,6 +133,20 @@ def test_most_rows_of_one_sma_strategy_are_stepped_quietly(monkeypatch) -> None:
     assert len(stepped) < market.n_steps // 4
     monkeypatch.setattr(Kernel, "step", original)
     _assert_same(fast, _run(cfg, market, False, []))
+
+
+def test_a_run_without_records_leaves_the_same_state() -> None:
+    """A gate's re-run discards records, so the kernel builds none and traces nothing: the
+    quiet rows neither (the trace of both is the empty one), and the state is the same."""
+    cfg = RunConfig(agents=[SMA, AGENTS["hold"]], report=False)
+    market = _market(11, 2, True, steps=600)
+    fast = _run(cfg, market, True, [], records=False)
+    slow = _run(cfg, market, False, [], records=False)
+    assert fast.trace.steps == slow.trace.steps == 0
+    assert fast.journal.inner.next_seq == slow.journal.inner.next_seq
+    np.testing.assert_array_equal(fast.recorder.equity, slow.recorder.equity)
+    np.testing.assert_array_equal(fast.accounts.cash, slow.accounts.cash)
+    np.testing.assert_array_equal(fast.life._mean, slow.life._mean)
 
 
 def test_regime_changes_end_a_quiet_run() -> None:

@@ -524,9 +524,9 @@ class Kernel:
         if self.recorder.equity is not None:
             self.recorder.equity[t : t + rows] = equity
         self.clock.advance_to(self._timestamps[t + rows - 1])
-        self.trace.quiet_span(t, t + rows)
-        if not self._detail:
+        if not self._detail:  # as step: no records, no trace (a gate's re-run)
             return rows
+        self.trace.quiet_span(t, t + rows)
         journal, stamps = self.journal, self._timestamps
         last = self.quiet.last_exposure
         assert last is not None  # advance stepped rows: an ordinary step set it
