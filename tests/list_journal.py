@@ -3,8 +3,9 @@ kernel journaled; shared by the kernel tests."""
 
 from __future__ import annotations
 
-from scarline.events import Event
+from scarline.events import Event, QuietRun
 from scarline.journal import HashOnlyWal
+from scarline.journal.quiet_run import expand
 
 
 class ListJournal:
@@ -21,4 +22,16 @@ class ListJournal:
         return self._chain.head
 
     def of(self, kind: type) -> list:
-        return [e for e in self.events if isinstance(e, kind)]
+        """The events of ``kind``, a ``QuietRun``'s rows' bars, quotes and Decisions among
+        them (what the kernel would have journaled row by row)."""
+        return [e for e in self.rows() if isinstance(e, kind)]
+
+    def rows(self) -> list[Event]:
+        """Every event, each ``QuietRun`` replaced by the records it stands for."""
+        out: list[Event] = []
+        for event in self.events:
+            if isinstance(event, QuietRun):
+                out += [e for _, e in expand(event)]
+            else:
+                out.append(event)
+        return out

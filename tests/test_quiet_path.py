@@ -1,27 +1,35 @@
 """The kernel's quiet path (``scarline.quiet_path``) steps runs of a few rule agents' quiet
 rows in one compiled call. Whatever the market, agents, ladder, scars and kills, a run with it
-writes the same WAL (every record: the chain head), the same decision trace and equity path,
+writes the same records (a backtest's ``QuietRun`` expands to exactly the rows' records; a
+paper session's WAL is the same to the last byte), the same decision trace and equity path,
 and leaves every engine in the same state as stepping the rows one by one."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from list_journal import ListJournal
 
+from scarline import runner
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.events import Decision, KillSwitch, RegimeChange
 from scarline.gating.frozen import CountingJournal
+from scarline.journal import read_records
+from scarline.journal.manifest import read_manifest
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import LiveOperator, ReplayOperator
+from scarline.replayer import replay_run
+from scarline.runner import execute_run
 from scarline.session import SessionIds
 
 SMA = {"kind": "sma-crossover", "fast": [3, 5], "slow": [8, 13]}
@@ -63,8 +71,13 @@ def _run(
 
 def _assert_same(fast: Kernel, slow: Kernel) -> None:
     fj, sj = fast.journal.inner, slow.journal.inner
-    assert [type(e).__name__ for e in fj.events] == [type(e).__name__ for e in sj.events]
-    assert fj.head == sj.head  # every record, byte for byte
+    if fast._quiet_runs:  # the QuietRuns stand for the rows' records, byte for byte
+        assert [msgspec.json.encode(e) for e in fj.rows()] == [
+            msgspec.json.encode(e) for e in sj.events
+        ]
+    else:
+        assert [type(e).__name__ for e in fj.events] == [type(e).__name__ for e in sj.events]
+        assert fj.head == sj.head  # every record, byte for byte
     assert fast.trace.hexdigest() == slow.trace.hexdigest()
     assert fast.trace.steps == slow.trace.steps
     np.testing.assert_array_equal(fast.recorder.equity, slow.recorder.equity)
@@ -77,9 +90,10 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
     for name in ("_peak", "_mean", "_var", "_last_equity", "scars", "alive"):
         np.testing.assert_array_equal(getattr(fast.life, name), getattr(slow.life, name))
     np.testing.assert_array_equal(fast.life.trust, slow.life.trust)
-    assert fast.step_seqs.range(0, fast.market.n_steps) == slow.step_seqs.range(
-        0, slow.market.n_steps
-    )
+    if not fast._quiet_runs:  # (a QuietRun is one seq for all its rows)
+        assert fast.step_seqs.range(0, fast.market.n_steps) == slow.step_seqs.range(
+            0, slow.market.n_steps
+        )
 
 
 @settings(max_examples=60, deadline=None)
@@ -93,11 +107,13 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
     scar_pct=st.sampled_from([2.0, 5.0, 20.0]),
     ruin=st.sampled_from([0.5, 0.97]),
     kill=st.one_of(st.none(), st.integers(1, 239)),
+    profile=st.sampled_from(["sim", "paper"]),
 )
 def test_quiet_rows_leave_what_one_by_one_leaves(
-    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill
+    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill, profile
 ) -> None:
     cfg = RunConfig(
+        profile=profile,  # a backtest journals QuietRuns, a paper session rows
         agents=[AGENTS[g] for g in groups],
         risk={
             "ladder": {
@@ -114,6 +130,7 @@ def test_quiet_rows_leave_what_one_by_one_leaves(
     kills = [] if kill is None else [kill]
     fast = _run(cfg, market, True, kills)
     assert fast.quiet is not None  # these agents are all rules: the path applies
+    assert fast._quiet_runs == (profile == "sim")
     _assert_same(fast, _run(cfg, market, False, kills))
 
 
@@ -167,16 +184,19 @@ def test_regime_changes_end_a_quiet_run() -> None:
     }
 
 
-def test_live_operator_is_quiet_only_between_polls(tmp_path) -> None:
+def test_live_operator_is_quiet_until_a_flag_file_is_polled(tmp_path) -> None:
+    """No flag file: nothing a poll could find stops a quiet run (a replay cuts the same
+    runs). A flag file: the run stops at the next poll, which journals the kill."""
     ids = SessionIds("r", "s")
     op = LiveOperator(ids, config_kill=False, run_dir=tmp_path, runs_root=None, every=64)
+    assert op.quiet_until(1, 1000) == 1000
+    (tmp_path / "KILL").write_text("stop\n")
     assert op.quiet_until(1, 1000) == 64
     assert op.quiet_until(64, 1000) == 64
     assert op.quiet_until(65, 100) == 100
-    assert (
-        LiveOperator(ids, config_kill=True, run_dir=tmp_path, runs_root=None).quiet_until(5, 100)
-        == 5
-    )
+    assert op.poll(64) is not None
+    kill_at_start = LiveOperator(ids, config_kill=True, run_dir=tmp_path, runs_root=None)
+    assert kill_at_start.quiet_until(5, 100) == 5
 
 
 def test_replay_operator_is_quiet_until_its_next_input() -> None:
@@ -199,3 +219,28 @@ def test_the_path_stays_off_where_it_cannot_know(agents) -> None:
     cfg = RunConfig(agents=agents, report=False)
     market = _market(1, 1, False, steps=60)
     assert _run(cfg, market, True, []).quiet is None
+
+
+def test_a_backtest_journals_quiet_runs_and_replays_with_parity(tmp_path) -> None:
+    cfg = RunConfig(agents=[SMA], data={"source": "sp500", "end": "2002-12-31"}, report=False)
+    summary = execute_run(cfg, run_id="q", out_dir=tmp_path)
+    kinds = Counter(r.kind for r in read_records(summary.run_dir / "wal"))
+    steps = kinds["Decision"] + sum(
+        r.data.ts.shape[0] for r in read_records(summary.run_dir / "wal", kinds=("QuietRun",))
+    )
+    assert kinds["QuietRun"] and kinds["Decision"] < steps // 2  # most rows are in runs
+    assert steps == read_manifest(summary.run_dir).steps
+    assert replay_run(summary.run_dir).parity
+
+
+def test_a_schema_7_backtest_still_replays_row_by_row(tmp_path, monkeypatch) -> None:
+    """Runs recorded before schema 8 wrote every row's records: a replay writes them too."""
+    cfg = RunConfig(agents=[SMA], data={"source": "sp500", "end": "2002-12-31"}, report=False)
+    build = runner.kernel_for
+    monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=7))
+    summary = execute_run(cfg, run_id="old", out_dir=tmp_path)
+    monkeypatch.undo()
+    start = next(read_records(summary.run_dir / "wal", kinds=("SessionStart",))).data
+    assert start.schema_version == 7
+    assert not list(read_records(summary.run_dir / "wal", kinds=("QuietRun",)))
+    assert replay_run(summary.run_dir).parity

@@ -8,7 +8,7 @@ from decimal import Decimal
 from scarline.agents.memory import check_memory
 from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
-from scarline.events import SCHEMA_VERSION, DataWarnings, SessionStart
+from scarline.events import QUIET_RUN_SCHEMA, SCHEMA_VERSION, DataWarnings, SessionStart
 from scarline.evolution.census import GenomeSink
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
@@ -76,8 +76,10 @@ def kernel_for(
 ) -> Kernel:
     """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9;
     ``data_warnings`` are journaled after the session start; ``schema_version`` is the
-    SessionStart's (a replay passes the recorded one, and ``recorded_config_hash``). The
-    population's memory is checked against what the machine has before anything is
+    SessionStart's (a replay passes the recorded one, and ``recorded_config_hash``). A
+    backtest (profile ``sim``) of schema 8 on journals each run of quiet rows as one
+    ``QuietRun``; a paper session steps bar by bar and writes rows, as older schemas did.
+    The population's memory is checked against what the machine has before anything is
     allocated."""
     check_memory(config.agents, market, keep_equity=keep_equity)
     seeds = SeedTree(config.seed)
@@ -114,4 +116,5 @@ def kernel_for(
         regimes=regimes,
         sentry=DriftSentry(n, config.reflect.drift) if config.reflect.drift.enabled else None,
         data_warnings=data_warnings,
+        quiet_runs=config.profile == "sim" and schema_version >= QUIET_RUN_SCHEMA,
     )

@@ -24,8 +24,11 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 7
-"""7: ``OperatorFlag`` (a runtime flag an operator set through the API, journaled at the
+SCHEMA_VERSION = 8
+"""8: ``QuietRun`` (a backtest journals a run of quiet rows as one record instead of their
+``Bar``, ``Quote`` and ``Decision`` records, which it stands for exactly); schema 7 runs
+replay as they were, row by row.
+7: ``OperatorFlag`` (a runtime flag an operator set through the API, journaled at the
 step it acts from); nothing else changed, so schema 6 runs replay as they were.
 6: one period return, one drawdown, one rolling window (``scarline.stats``,
 ``features.window``): the mean-reversion baseline's decisions, the scars' drawdown % and
@@ -34,11 +37,13 @@ trust, and the evolution's fitness and drawdown descriptor are computed with new
 is enforced (default true) and ``Decision`` carries ``trust``; six single-order kinds no
 version ever wrote are gone. See docs/wal.md, "Schema versions"."""
 
-REPLAYABLE_SCHEMAS = (6, 7)
-"""Schemas this code re-executes: 6 and 7 (7 only added a kind). Schemas 4 and 5 decode, but
-their journaled
-decisions, scars, trust and selections came from the arithmetic schema 6 replaced, so
-re-executing them would not be the runs that were recorded."""
+QUIET_RUN_SCHEMA = 8
+"""The first schema whose backtests journal runs of quiet rows as ``QuietRun`` records."""
+
+REPLAYABLE_SCHEMAS = (6, 7, 8)
+"""Schemas this code re-executes: 6, 7 and 8 (7 and 8 only added a kind). Schemas 4 and 5
+decode, but their journaled decisions, scars, trust and selections came from the arithmetic
+schema 6 replaced, so re-executing them would not be the runs that were recorded."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
@@ -180,6 +185,39 @@ class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
     profiles: Array | None = None
     features_hash: str = ""
     trust: Array | None = None
+
+
+class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
+    """Rows ``step .. step + n - 1`` of a backtest in which nothing happened but the passing
+    of a bar: no decision changed, no order was pending, nobody's risk level, scars or life
+    moved (the kernel's quiet path, :mod:`scarline.quiet_path`; schema 8).
+
+    It stands for exactly the records those rows would have written one by one — each row's
+    ``Bar`` per instrument with a bar, then its ``Quote`` records, then a ``Decision`` with no
+    changed cell — which :func:`scarline.journal.quiet_run.expand` gives back, equal to the
+    last bit (``features_hash`` is the rows' closes', as for rule agents). ``ts``: each
+    row's timestamp (the envelope's is the last row's); ``valid`` ``bool[n, M]``; OHLCV
+    ``int64[n, M]`` (0 where no bar); ``exog`` ``float64[n, M, K]``; quotes ``int64[n, M]``
+    when the market has them; ``regime`` ``int64[n]`` when regimes are on; ``actions_dtype``
+    the dtype of the quiet Decisions' (empty) action arrays.
+    """
+
+    step: int
+    policy: str
+    actions_dtype: str
+    ts: Array
+    valid: Array
+    open: Array
+    high: Array
+    low: Array
+    close: Array
+    volume: Array
+    exog: Array
+    bid: Array | None = None
+    ask: Array | None = None
+    bid_size: Array | None = None
+    ask_size: Array | None = None
+    regime: Array | None = None
 
 
 REASONS = ("unknown", "greedy", "explore", "rule", "random", "forced-flat")
@@ -449,6 +487,7 @@ AnyEvent = (
     | Bar
     | Quote
     | Decision
+    | QuietRun
     | Orders
     | Fills
     | Rejects

@@ -18,7 +18,6 @@ the market and operator inputs come from and where records go.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable
 
@@ -54,6 +53,7 @@ from scarline.execution.intents import warm_up as warm_up_intents
 from scarline.execution.types import BarSlice, OrderBatch
 from scarline.execution.volatility import causal_volatility
 from scarline.features.microstructure import microstructure_table
+from scarline.journal.quiet_run import quiet_cells, quiet_run
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
@@ -71,16 +71,6 @@ from scarline.stats import log_return
 from scarline.trace import DecisionTrace
 
 _NO_REASONS = np.zeros(0, np.uint8)
-
-
-@functools.cache
-def _quiet(action_dtype: np.dtype) -> tuple[Array, ...]:
-    """A Decision's cell arrays when no cell changed (agents, actions, target lots,
-    instruments, reasons, trust): exactly what ``Array.of`` makes of the empty arrays, made
-    once per action dtype instead of six calls a step (most steps of a few agents)."""
-    none = np.zeros(0, np.int64)
-    empties = (none, np.zeros(0, action_dtype), none, none, _NO_REASONS, np.zeros(0, np.float64))
-    return tuple(Array.of(a) for a in empties)
 
 
 class Kernel:
@@ -101,6 +91,7 @@ class Kernel:
         regimes: MarketRegimes | None = None,
         sentry: DriftSentry | None = None,
         data_warnings: DataWarnings | None = None,
+        quiet_runs: bool = False,
     ) -> None:
         self.market = market
         self.population = population
@@ -137,6 +128,8 @@ class Kernel:
         self._tables = [g.feature_table for _, g in population.learners]
         self.stages: StageMarks | None = None  # a live session's step latencies
         # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
+        # journal a quiet run as one QuietRun record (schema 8 backtests), not row by row
+        self._quiet_runs = quiet_runs
         self.quiet = None
         if quiet_path_applies(population, risk, life, operator, self.regimes, sentry):
             self.quiet = QuietPath(
@@ -345,7 +338,7 @@ class Kernel:
                 Array.of(self.life.trust[c.agent]),
             )
         else:  # the usual step: nothing changed, the same empty arrays every time
-            cells = _quiet(c.actions.dtype)
+            cells = quiet_cells(c.actions.dtype)
         self.journal.append(self._decision(t, decision_id, cells), ts)
         if c.agent.size:
             self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
@@ -530,8 +523,15 @@ class Kernel:
         journal, stamps = self.journal, self._timestamps
         last = self.quiet.last_exposure
         assert last is not None  # advance stepped rows: an ordinary step set it
-        cells = _quiet(last.dtype)
         stop = t + rows
+        if self._quiet_runs:  # one record for the run: what its rows' records hold
+            labels = None if self.regimes.path is None else self.regimes.path.labels
+            run = quiet_run(self.ids, self.market, t, stop, self.population.name, last.dtype,
+                            labels)  # fmt: skip
+            seq = journal.append(run, stamps[stop - 1])
+            self.step_seqs.record(t, seq, seq)
+            return rows
+        cells = quiet_cells(last.dtype)
         bars, quotes = self._emitter.bars_span(t, stop), self._emitter.quotes_span(t, stop)
         firsts, lasts = [], []
         for k, r in enumerate(range(t, stop)):

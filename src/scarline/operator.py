@@ -162,10 +162,14 @@ class LiveOperator:
         return () if self._feed is None else self._feed.take_swaps(step)
 
     def quiet_until(self, step: int, stop: int) -> int:
-        """A live feed or a kill from config may speak at any step; else the next poll of
-        the flag file (every ``every`` steps)."""
+        """A live feed or a kill from config may speak at any step. Else the flag file
+        decides, looked at once, now (a quiet run takes microseconds): while there is none,
+        no poll in the run would find one, so nothing stops it — and a replay, which has no
+        flag file, cuts the same runs; when there is one, the next poll journals the kill."""
         if self._feed is not None or self._config_kill:
             return step
+        if kill_file(self._run_dir, self._runs_root) is None:
+            return stop
         return min(stop, -(-step // self._every) * self._every)
 
 

@@ -31,6 +31,7 @@ from scarline.events import (
     KillSwitch,
     OperatorFlag,
     PolicySwap,
+    QuietRun,
     Quote,
     SessionStart,
 )
@@ -40,6 +41,7 @@ from scarline.evolution.rebuild import load_genome_from_vault
 from scarline.journal import read_records, verify
 from scarline.journal.compare import ComparingWal, Mismatch
 from scarline.journal.manifest import RunManifest, read_manifest
+from scarline.journal.quiet_run import market_rows
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
@@ -148,7 +150,7 @@ def replay(
     feed: list[FeedInput] = []  # a live session's faults, gaps, outages: journaled again
     swaps: list[Swap] = []  # a live session's policy swaps: applied again
     warned: DataWarnings | None = None  # the input's G0 warnings: journaled again as recorded
-    kinds = ("SessionStart", "DataWarnings", "Bar", "Quote", "KillSwitch", *FEED_KINDS)
+    kinds = ("SessionStart", "DataWarnings", "Bar", "Quote", "QuietRun", "KillSwitch", *FEED_KINDS)
     for rec in read_records(wal_dir, kinds=kinds):
         if isinstance(rec.data, SessionStart):
             if start is not None:
@@ -162,8 +164,10 @@ def replay(
             swaps.append((rec.data, swapped_genome(run_dir, rec.data)))
         elif isinstance(rec.data, DataWarnings):
             warned = warned or rec.data
-        elif isinstance(rec.data, Bar | Quote):  # the only other kinds read
+        elif isinstance(rec.data, Bar | Quote):
             market_events.append((rec.ts, rec.data))
+        elif isinstance(rec.data, QuietRun):  # the only other kind read: its rows' bars
+            market_events += market_rows(rec.data)
     if start is None:
         raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
     market = replace(market_from_events(start, market_events), calendar=config.calendar)

@@ -12,6 +12,7 @@ from scarline.decisions import ChangeTracker
 from scarline.diary.schema import DiaryError
 from scarline.events import Bar, Decision, Fills, RiskChecks, SessionStart
 from scarline.journal import read_records
+from scarline.journal.quiet_run import row_records
 
 
 class _Book:
@@ -154,8 +155,8 @@ def scan_wal(wal_dir: Path) -> Scan:
     targets = _Targets()
     dense: list[ChangeTracker | None] = [None]
     pending: list[tuple[int, int]] = []  # (instrument, close) of bars before the next Decision
-    kinds = ("SessionStart", "Bar", "Decision", "RiskChecks", "Fills")
-    for rec in read_records(wal_dir, kinds=kinds):
+    kinds = ("SessionStart", "Bar", "Decision", "QuietRun", "RiskChecks", "Fills")
+    for rec in row_records(read_records(wal_dir, kinds=kinds)):
         e = rec.data
         if isinstance(e, Bar):
             pending.append((e.instrument, e.close))

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Literal
 
 from scarline.errors import WalError
-from scarline.events import Bar, Quote, SessionEnd, SessionStart
+from scarline.events import Bar, QuietRun, Quote, SessionEnd, SessionStart
 from scarline.journal.lock import DirLock
 from scarline.journal.manifest import CrashSeal, RunManifest, segment_entries, write_json
+from scarline.journal.quiet_run import market_rows
 from scarline.journal.reader import read_records
 from scarline.journal.recovery import Recovery, repair
 from scarline.journal.segments import list_segments
@@ -116,7 +117,7 @@ def _session(wal_dir: Path) -> tuple[SessionStart, SessionEnd | None, MarketData
     start: SessionStart | None = None
     end: SessionEnd | None = None
     market_events: list[tuple[int, Bar | Quote]] = []
-    kinds = ("SessionStart", "SessionEnd", "Bar", "Quote")
+    kinds = ("SessionStart", "SessionEnd", "Bar", "Quote", "QuietRun")
     for rec in read_records(wal_dir, kinds=kinds):
         data = rec.data
         if start is None:
@@ -127,6 +128,8 @@ def _session(wal_dir: Path) -> tuple[SessionStart, SessionEnd | None, MarketData
             end = data
         elif isinstance(data, Bar | Quote):
             market_events.append((rec.ts, data))
+        elif isinstance(data, QuietRun):
+            market_events += market_rows(data)
     if start is None:
         raise WalError(f"{wal_dir}: no SessionStart record")
     if not any(isinstance(e, Bar) for _, e in market_events):

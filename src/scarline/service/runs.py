@@ -75,6 +75,7 @@ def decisions(
 ) -> Json:
     """Decision records from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
     restricted to ``agent``'s cells: at most ``limit`` records and :data:`MAX_CELLS` cells.
+    A backtest's ``QuietRun`` records are not listed: their rows changed no cell.
     ``next`` is the cursor of the following page (None at the end of the WAL so far)."""
     items: list[Json] = []
     cells_sent = 0
