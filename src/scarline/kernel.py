@@ -508,8 +508,9 @@ class Kernel:
             t += rows
 
     def _quiet_rows(self, t: int, stop: int) -> int:
-        """Step the quiet rows from ``t`` ahead and journal them as :meth:`step` would:
-        each row's bars and quotes, then its Decision (no cell changed). How many."""
+        """Step the quiet rows from ``t`` ahead and journal them: a backtest of schema 8 as
+        one ``QuietRun`` record, else as :meth:`step` would, each row's bars and quotes, then
+        its Decision (no cell changed). How many."""
         assert self.quiet is not None
         rows, equity = self.quiet.advance(t, stop)
         if not rows:

@@ -108,6 +108,8 @@ class QuietPath:
         decisions = self._decisions(t, stop)
         if decisions is None or not len(decisions) or decisions.dtype.kind not in "iub":
             return 0, _NO_ROWS  # a float decision's -0.0 is a change its == cannot see
+        if decisions.dtype == last.dtype and decisions[0].tobytes() != last.tobytes():
+            return 0, _NO_ROWS  # the row decides anew (the usual eventful row): no call
         last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
         equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
         equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
