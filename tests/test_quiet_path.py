@@ -244,3 +244,42 @@ def test_a_schema_7_backtest_still_replays_row_by_row(tmp_path, monkeypatch) -> 
     assert start.schema_version == 7
     assert not list(read_records(summary.run_dir / "wal", kinds=("QuietRun",)))
     assert replay_run(summary.run_dir).parity
+
+
+SIGNED_ZEROS = """
+import numpy as np
+from scarline.agents.strategy import Strategy
+
+
+class Wobbly(Strategy):
+    '''Fractional exposures, -0.0 after 0.0 (a change to the tracker, not to the sizer) and
+    NaN before the slow average exists: every float case of the quiet test.'''
+
+    def signals(self, data):
+        close = data["close"]
+        fast = close.rolling(self.fast).mean()
+        slow = close.rolling(self.slow).mean()
+        on = (fast > slow).astype(float) * np.sign(close.diff()).fillna(1.0)
+        return (on * 0.5).where(slow.notna())
+"""
+
+
+@pytest.mark.parametrize("allow_short", [False, True])
+def test_vectorized_user_strategies_take_the_path_bit_for_bit(tmp_path, allow_short) -> None:
+    path = tmp_path / "wobbly.py"
+    path.write_text(SIGNED_ZEROS, encoding="utf-8")
+    group = {"kind": "python", "strategy": "wobbly:Wobbly", "path": str(path)}
+    cfg = RunConfig(
+        agents=[{**group, "params": {"fast": 3, "slow": 8}, "allow_short": allow_short}],
+        report=False,
+    )
+    market = _market(4, 2, True, steps=400)
+    fast = _run(cfg, market, True, [])
+    assert fast.quiet is not None and fast._quiet_runs
+    decisions = fast.population.decide_span(0, market.n_steps)
+    assert decisions is not None and decisions.dtype == np.float32
+    # the -0.0 case is exercised where shorts keep it (long-only, np.maximum makes it 0.0)
+    assert np.signbit(decisions[decisions == 0]).any() == allow_short
+    runs = [e for e in fast.journal.inner.events if type(e).__name__ == "QuietRun"]
+    assert runs  # and rows did go through the path
+    _assert_same(fast, _run(cfg, market, False, []))

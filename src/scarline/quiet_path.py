@@ -106,15 +106,17 @@ class QuietPath:
             return 0, _NO_ROWS
         stop = min(stop, self._operator.quiet_until(t, stop), self._next_change(t, stop))
         decisions = self._decisions(t, stop)
-        if decisions is None or not len(decisions) or decisions.dtype.kind not in "iub":
-            return 0, _NO_ROWS  # a float decision's -0.0 is a change its == cannot see
-        if decisions.dtype == last.dtype and decisions[0].tobytes() != last.tobytes():
+        if decisions is None or not len(decisions) or decisions.dtype != last.dtype:
+            return 0, _NO_ROWS
+        if decisions[0].tobytes() != last.tobytes():
             return 0, _NO_ROWS  # the row decides anew (the usual eventful row): no call
+        raw = np.dtype(f"u{decisions.dtype.itemsize}")  # bits: a -0.0 after 0.0 is a change
         last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
         equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
         equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
         rows, global_peak = quiet_rows(
-            decisions, last, sized, t, self.market.close, self.market.valid,
+            decisions, decisions.view(raw), last.view(raw), sized, t,
+            self.market.close, self.market.valid,
             accounts.position, accounts.unit_values, accounts.cash,
             last_close, market_value, equity,
             ladder.peak, ladder._esc_dd, ladder.level, _HAIR,

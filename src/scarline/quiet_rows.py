@@ -29,12 +29,16 @@ from scarline.risk.ladder_screen import peaks_and_screen
 
 
 @njit(cache=True)
-def _same_decision(row: np.ndarray, last: np.ndarray, sized: np.ndarray, valid: np.ndarray) -> bool:
-    """Every cell equals the last step's decision (what the change tracker compares) and,
-    where the instrument has a bar, the exposure the sizer last sized (what it compares)."""
+def _same_decision(
+    bits: np.ndarray, last_bits: np.ndarray, row: np.ndarray, sized: np.ndarray,
+    valid: np.ndarray,
+) -> bool:  # fmt: skip
+    """Every cell's bits equal the last step's decision's (what the change tracker compares:
+    a -0.0 after a 0.0 is a change) and, where the instrument has a bar, its value equals
+    the exposure the sizer last sized (what the sizer compares: a NaN never does)."""
     for i in range(row.shape[0]):
         for j in range(row.shape[1]):
-            if row[i, j] != last[i, j]:
+            if bits[i, j] != last_bits[i, j]:
                 return False
             if valid[j] and row[i, j] != sized[i, j]:
                 return False
@@ -43,7 +47,8 @@ def _same_decision(row: np.ndarray, last: np.ndarray, sized: np.ndarray, valid: 
 
 @njit(cache=True)
 def quiet_rows(
-    decisions: np.ndarray, last: np.ndarray, sized: np.ndarray, t0: int,
+    decisions: np.ndarray, decision_bits: np.ndarray, last_bits: np.ndarray,
+    sized: np.ndarray, t0: int,
     close: np.ndarray, valid: np.ndarray,
     position: np.ndarray, unit_values: np.ndarray, cash: np.ndarray,
     last_close: np.ndarray, market_value: np.ndarray, equity: np.ndarray,
@@ -55,7 +60,9 @@ def quiet_rows(
     equity_rows: np.ndarray,
 ) -> tuple[int, float]:  # fmt: skip
     """Step rows ``t0, t0 + 1, …`` (``decisions[k]`` is row ``t0 + k``'s ``[N, M]``
-    exposure) while they are quiet; returns how many were, and the population's peak equity.
+    exposure, ``decision_bits`` the same as unsigned integers, ``last_bits`` the last step's
+    decision's) while they are quiet; returns how many were, and the population's peak
+    equity.
 
     Updated in place, row by committed row: the marks (``last_close``, ``market_value``,
     ``equity``), the ladder's peaks, the scar tracker's peaks, trust's moments (``mean``,
@@ -70,7 +77,7 @@ def quiet_rows(
     rows = 0
     for k in range(decisions.shape[0]):
         r = t0 + k
-        if not _same_decision(decisions[k], last, sized, valid[r]):
+        if not _same_decision(decision_bits[k], last_bits, decisions[k], sized, valid[r]):
             break
         lc[:] = last_close
         mark_to_close(position, close[r], valid[r], lc, unit_values, cash, mv, eq)

@@ -230,11 +230,12 @@ class Population:
 
     def decide_span(self, start: int, stop: int) -> np.ndarray | None:
         """``[K, N, M]`` decisions of rows ``start .. stop - 1`` where every group's are
-        functions of the bars alone (it has ``decide_span``), else None."""
+        functions of the bars alone (its ``decide_span`` gives them), else None."""
         spans = []
         for group in self.groups:
             span = getattr(group, "decide_span", None)
-            if span is None:
+            rows = None if span is None else span(start, stop)
+            if rows is None:
                 return None
-            spans.append(span(start, stop))
+            spans.append(rows)
         return spans[0] if len(spans) == 1 else np.concatenate(spans, axis=1)

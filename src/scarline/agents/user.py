@@ -141,6 +141,14 @@ class UserStrategies:
             row = np.stack([self._ask(k, t) for k in range(self.n_agents)]).astype(np.float32)
         return row if self._low < 0 else np.maximum(row, np.float32(0.0))
 
+    def decide_span(self, start: int, stop: int) -> np.ndarray | None:
+        """:meth:`decide` of rows ``start .. stop - 1``, ``float32[K, n, M]``, for vectorized
+        strategies (functions of the bars alone: the kernel's quiet path), row by row so
+        every bit is :meth:`decide`'s; None for event-driven ones (they see the account)."""
+        if not self.vectorized:
+            return None
+        return np.stack([self.decide(t) for t in range(start, stop)])
+
     def _ask(self, k: int, t: int) -> np.ndarray:
         strategy, view = self.strategies[k], self._view
         assert view is not None
