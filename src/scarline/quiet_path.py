@@ -1,18 +1,21 @@
-"""The kernel's fast path for a few rule agents: runs of quiet steps in one compiled call.
+"""The kernel's fast path for a few agents that decide from the bars alone: runs of quiet
+steps in one compiled call.
 
 N = 1 is the paper and live case and the one users compare with backtesting.py; an ordinary
 step there is ~20 small engines of a microsecond or more each, for a bar where nothing
-happens. Where the outcome of a step is decided by the market alone — rule agents whose
-decisions are functions of the bars (``decide_span``), no learner, no drift sentry, no
-regime profile, no capital weighting by trust — the kernel asks this path first; it steps
-the quiet rows ahead (:func:`~scarline.quiet_rows.quiet_rows`) and the kernel journals them
-as it would have (the same records, so replay and old runs are untouched).
+happens. Where the outcome of a step is decided by the market alone — rule agents and
+vectorized user strategies, whose decisions are functions of the bars (``decide_span``), no
+learner, no drift sentry, no regime profile, no capital weighting by trust — the kernel asks
+this path first; it steps the quiet rows ahead (:func:`~scarline.quiet_rows.quiet_rows`) and
+the kernel journals them: a backtest as one ``QuietRun`` record standing for the rows'
+records (:mod:`scarline.journal.quiet_run`), a paper session and a replay of an older schema
+row by row, as they were.
 
 What makes a step *not* quiet is checked, never assumed: a changed decision, a pending
 order, an operator input (kill, feed record, swap), a regime change, a ladder move, a scar,
 a death. The path reads the engines' state directly: it is the one place outside them that
 does, so their bookkeeping and this file change together (``tests/test_quiet_path.py``
-holds the two paths to the same WAL bytes on random markets and configs).
+holds the two paths to the same records on random markets and configs).
 """
 
 from __future__ import annotations
