@@ -18,7 +18,6 @@ the market and operator inputs come from and where records go.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -53,7 +52,7 @@ from scarline.execution.intents import warm_up as warm_up_intents
 from scarline.execution.types import BarSlice, OrderBatch
 from scarline.execution.volatility import causal_volatility
 from scarline.features.microstructure import microstructure_table
-from scarline.journal.quiet_run import quiet_cells, quiet_run
+from scarline.journal.quiet_run import features_hash, quiet_cells, quiet_run
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
@@ -380,10 +379,7 @@ class Kernel:
     def _features_hash(self, t: int) -> str:
         """BLAKE2b-128 of the inputs of step ``t``'s decisions: the closes of bar t and every
         learning group's feature row t (rules read the closes; features are causal)."""
-        h = hashlib.blake2b(self._closes[t].tobytes(), digest_size=16)
-        for table in self._tables:
-            h.update(table[t].numpy().tobytes())
-        return h.hexdigest()
+        return features_hash(self._closes[t], *(table[t].numpy() for table in self._tables))
 
     def _route(
         self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
@@ -533,17 +529,14 @@ class Kernel:
             self.step_seqs.record(t, seq, seq)
             return rows
         cells = quiet_cells(last.dtype)
-        bars, quotes = self._emitter.bars_span(t, stop), self._emitter.quotes_span(t, stop)
-        firsts, lasts = [], []
-        for k, r in enumerate(range(t, stop)):
-            ts = stamps[r]
-            firsts.append(journal.last_seq + 1)
-            for bar_event in bars[k]:
+        for r in range(t, stop):  # a paper session's or an older schema's records: rows
+            ts, first_seq = stamps[r], journal.last_seq + 1
+            for bar_event in self._emitter.bars(r):
                 journal.append(bar_event, ts)
-            for quote in quotes[k]:
+            for quote in self._emitter.quotes(r):
                 journal.append(quote, ts)
-            lasts.append(journal.append(self._decision(r, f"d{r}", cells), ts))
-        self.step_seqs.record_span(t, firsts, lasts)
+            journal.append(self._decision(r, f"d{r}", cells), ts)
+            self.step_seqs.record(r, first_seq, journal.last_seq)
         return rows
 
     def end(self) -> KernelResult:

@@ -14,7 +14,7 @@ from scarline.assembly import session_start
 from scarline.config import RunConfig
 from scarline.events import Bar, Decision, QuietRun, Quote
 from scarline.journal import WalWriter, read_records
-from scarline.journal.quiet_run import closes_hash, expand, market_rows, quiet_run, row_records
+from scarline.journal.quiet_run import expand, features_hash, market_rows, quiet_run, row_records
 from scarline.market.stream import BarEmitter, market_from_events, normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.session import SessionIds
@@ -55,7 +55,7 @@ def test_a_run_expands_to_its_rows_records(seed, instruments, quotes, span, dtyp
         expected += [(ts, b) for b in emitter.bars(t)] + [(ts, q) for q in emitter.quotes(t)]
         decision = next(e for _, e in rows if isinstance(e, Decision) and e.step == t)
         assert decision.decision_id == f"d{t}"
-        assert decision.features_hash == closes_hash(market.close[t])
+        assert decision.features_hash == features_hash(market.close[t])
         assert decision.regime == (-1 if labels is None else labels[t])
         assert decision.actions.dtype == np.dtype(dtype).str and not decision.agents.shape[0]
         expected.append((ts, decision))

@@ -40,10 +40,14 @@ def quiet_cells(action_dtype: np.dtype) -> tuple[Array, ...]:
     return tuple(Array.of(a) for a in empties)
 
 
-def closes_hash(close: np.ndarray) -> str:
-    """``features_hash`` of a step whose policies saw only the bars' closes (rule agents):
-    BLAKE2b-128 of the row's int64 closes, every instrument's (0 where no bar)."""
-    return hashlib.blake2b(close.tobytes(), digest_size=16).hexdigest()
+def features_hash(close: np.ndarray, *features: np.ndarray) -> str:
+    """A Decision's ``features_hash``: BLAKE2b-128 of what the step's policies saw, the row's
+    int64 closes (every instrument's, 0 where no bar) then each learning group's feature
+    row (none for rules and a quiet run)."""
+    h = hashlib.blake2b(close.tobytes(), digest_size=16)
+    for row in features:
+        h.update(row.tobytes())
+    return h.hexdigest()
 
 
 def quiet_run(
@@ -141,7 +145,7 @@ def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
                 reasons=reasons,
                 regime=-1 if regime is None else regime[k],
                 profiles=None,
-                features_hash=closes_hash(close[k]),
+                features_hash=features_hash(close[k]),
                 trust=trust,
             ),
         )

@@ -84,57 +84,40 @@ class BarEmitter:
         return out
 
     def bars(self, t: int) -> list[Bar]:
-        return self.bars_span(t, t + 1)[0]
-
-    def bars_span(self, start: int, stop: int) -> list[list[Bar]]:
-        """The bars of rows ``start .. stop - 1``, one list per row (each column becomes
-        Python values in one call for the whole span, not one per row)."""
-        o, h, lo, c, v = (col[start:stop].tolist() for col in self._cols)
-        exog = self._exog[start:stop].tolist()
-        run_id, session_id = self._run_id, self._session_id
+        o, h, lo, c, v = (col[t].tolist() for col in self._cols)
+        exog = self._exog[t].tolist()
         return [
-            [
-                Bar(
-                    run_id=run_id,
-                    session_id=session_id,
-                    instrument=m,
-                    open=o[k][m],
-                    high=h[k][m],
-                    low=lo[k][m],
-                    close=c[k][m],
-                    volume=v[k][m],
-                    exog=exog[k][m],
-                )
-                for m, ok in enumerate(valid)
-                if ok
-            ]
-            for k, valid in enumerate(self._valid[start:stop].tolist())
+            Bar(
+                run_id=self._run_id,
+                session_id=self._session_id,
+                instrument=m,
+                open=o[m],
+                high=h[m],
+                low=lo[m],
+                close=c[m],
+                volume=v[m],
+                exog=exog[m],
+            )
+            for m, ok in enumerate(self._valid[t].tolist())
+            if ok
         ]
 
     def quotes(self, t: int) -> list[Quote]:
-        return self.quotes_span(t, t + 1)[0]
-
-    def quotes_span(self, start: int, stop: int) -> list[list[Quote]]:
-        """The quotes of rows ``start .. stop - 1``, one list per row (none without quotes)."""
         if self._quotes is None:
-            return [[] for _ in range(start, stop)]
-        bid, ask, bsz, asz = (col[start:stop].tolist() for col in self._quotes)
-        run_id, session_id = self._run_id, self._session_id
+            return []
+        bid, ask, bsz, asz = (col[t].tolist() for col in self._quotes)
         return [
-            [
-                Quote(
-                    run_id=run_id,
-                    session_id=session_id,
-                    instrument=m,
-                    bid=bid[k][m],
-                    ask=ask[k][m],
-                    bid_size=bsz[k][m],
-                    ask_size=asz[k][m],
-                )
-                for m, ok in enumerate(valid)
-                if ok
-            ]
-            for k, valid in enumerate(self._valid[start:stop].tolist())
+            Quote(
+                run_id=self._run_id,
+                session_id=self._session_id,
+                instrument=m,
+                bid=bid[m],
+                ask=ask[m],
+                bid_size=bsz[m],
+                ask_size=asz[m],
+            )
+            for m, ok in enumerate(self._valid[t].tolist())
+            if ok
         ]
 
 

@@ -112,16 +112,6 @@ class StepSeqs:
         self._first.append(first_seq)
         self._last.append(last_seq)
 
-    def record_span(self, start: int, first_seqs: list[int], last_seqs: list[int]) -> None:
-        """:meth:`record` of steps ``start, start + 1, …``, whose records were written in
-        turn (each step's seqs follow the last one's: the kernel's quiet rows)."""
-        if not first_seqs:
-            return
-        self.record(start, first_seqs[0], last_seqs[0])
-        self._steps.extend(range(start + 1, start + len(first_seqs)))
-        self._first.extend(first_seqs[1:])
-        self._last.extend(last_seqs[1:])
-
     def range(self, from_step: int, to_step: int) -> tuple[int, int]:
         """``(first_seq, last_seq)`` of the recorded steps in ``from_step .. to_step``."""
         lo = bisect_left(self._steps, from_step)
