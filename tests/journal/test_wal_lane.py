@@ -1,12 +1,16 @@
-"""``fsync="batch"`` hashes and writes on a helper thread: same bytes, errors still surface."""
+"""``fsync="batch"`` hashes and writes big records on a helper thread, small ones inline while
+it is idle: same bytes, errors still surface."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wal_events import RUN, bar
 
 from scarline.events import Array, Decision, Event
@@ -83,3 +87,65 @@ def test_a_dropped_writer_still_writes_what_it_was_given(tmp_path: Path) -> None
         w.append(event, ts)
     del w
     assert [r.seq for r in read_records(wal)] == list(range(len(_items())))
+
+
+def _medium(i: int) -> Decision:
+    """A record just under the size that goes to the helper (~56 KB encoded)."""
+    return Decision(
+        run_id=RUN, session_id="s", decision_id=f"m{i}", step=i, policy="p",
+        agents=Array.of(np.arange(2500) + i), actions=Array.of(np.zeros(2500, np.int8)),
+        target_qty=Array.of(np.zeros(2500, np.int64)),
+    )  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from("sssmb"), min_size=1, max_size=40),
+    segment_bytes=st.sampled_from([1_000, 30_000, 10**9]),
+    fsync_every=st.integers(1, 7),
+)
+def test_records_chained_inline_or_on_the_helper_make_the_same_bytes(
+    tmp_path_factory: pytest.TempPathFactory, kinds: list[str], segment_bytes: int,
+    fsync_every: int,
+) -> None:  # fmt: skip
+    """Small records go inline while the helper is idle, the rest through it: any mix, any
+    rotation and sync cadence, gives the bytes of one thread."""
+    make = {"s": bar, "m": _medium, "b": _big}
+    items = [(make[k](i), i) for i, k in enumerate(kinds)]
+    tmp = tmp_path_factory.mktemp("wal")
+    wals = {}
+    for policy in ("batch", "never"):
+        wal = tmp / policy
+        with WalWriter(
+            wal, RUN, segment_bytes=segment_bytes, fsync=policy, fsync_every=fsync_every
+        ) as w:
+            for event, ts in items:
+                w.append(event, ts)
+        wals[policy] = [p.read_bytes() for p in list_segments(wal)]
+    assert wals["batch"] == wals["never"]
+    verify(tmp / "batch", RUN)
+
+
+def test_a_slow_sync_on_the_helper_lets_small_records_through_but_not_a_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records appended while a batch's sync runs are written meanwhile (the sync flushes
+    the same file object); one that would rotate the segment waits for the sync."""
+    real = os.fdatasync
+    syncing = []
+
+    def slow(fd: int) -> None:
+        syncing.append(fd)
+        time.sleep(0.02)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", slow)
+    wal = tmp_path / "wal"
+    items = [(bar(i), i) for i in range(60)]
+    with WalWriter(wal, RUN, segment_bytes=2_000, fsync_every=3) as w:
+        for event, ts in items:
+            w.append(event, ts)
+    assert syncing  # the batches were synced, on the helper
+    assert len(list_segments(wal)) > 3  # and the segments rotated while they were
+    assert [r.seq for r in read_records(wal)] == list(range(60))
+    verify(wal, RUN)
