@@ -19,7 +19,16 @@ from list_journal import ListJournal
 from scarline import runner
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.events import Decision, KillSwitch, RegimeChange
+from scarline.events import (
+    FILL_RUN_SCHEMA,
+    SCHEMA_VERSION,
+    Decision,
+    Fills,
+    KillSwitch,
+    Orders,
+    QuietRun,
+    RegimeChange,
+)
 from scarline.gating.frozen import CountingJournal
 from scarline.journal import read_records
 from scarline.journal.manifest import read_manifest
@@ -55,14 +64,19 @@ def _market(seed: int, instruments: int, gaps: bool, steps: int = 240) -> Market
 
 
 def _run(
-    cfg: RunConfig, market: MarketData, quiet: bool, kills: list[int], records: bool = True
+    cfg: RunConfig,
+    market: MarketData,
+    quiet: bool,
+    kills: list[int],
+    records: bool = True,
+    schema: int = SCHEMA_VERSION,
 ) -> Kernel:
     ids = SessionIds("test", "s")
     operator = ReplayOperator(
         [KillSwitch(run_id="test", session_id="s", step=k, reason="t", source="cli") for k in kills]
     )
     journal = ListJournal("test") if records else CountingJournal()
-    kernel = kernel_for(cfg, market, ids, journal, operator)
+    kernel = kernel_for(cfg, market, ids, journal, operator, schema_version=schema)
     if not quiet:
         kernel.quiet = None
     kernel.run()
@@ -108,9 +122,10 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
     ruin=st.sampled_from([0.5, 0.97]),
     kill=st.one_of(st.none(), st.integers(1, 239)),
     profile=st.sampled_from(["sim", "paper"]),
+    schema=st.sampled_from([FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA]),
 )
 def test_quiet_rows_leave_what_one_by_one_leaves(
-    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill, profile
+    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill, profile, schema
 ) -> None:
     cfg = RunConfig(
         profile=profile,  # a backtest journals QuietRuns, a paper session rows
@@ -128,10 +143,10 @@ def test_quiet_rows_leave_what_one_by_one_leaves(
     )
     market = _market(seed, instruments, gaps)
     kills = [] if kill is None else [kill]
-    fast = _run(cfg, market, True, kills)
+    fast = _run(cfg, market, True, kills, schema=schema)
     assert fast.quiet is not None  # these agents are all rules: the path applies
     assert fast._quiet_runs == (profile == "sim")
-    _assert_same(fast, _run(cfg, market, False, kills))
+    _assert_same(fast, _run(cfg, market, False, kills, schema=schema))
 
 
 def test_most_rows_of_one_sma_strategy_are_stepped_quietly(monkeypatch) -> None:
@@ -150,6 +165,33 @@ def test_most_rows_of_one_sma_strategy_are_stepped_quietly(monkeypatch) -> None:
     assert len(stepped) < market.n_steps // 4
     monkeypatch.setattr(Kernel, "step", original)
     _assert_same(fast, _run(cfg, market, False, []))
+
+
+def test_rows_that_fill_orders_start_quiet_runs_cut_at_multiples_of_256() -> None:
+    """Schema 9: the row that fills the orders an SMA crossover decided is stepped on the
+    path too (only the deciding rows are ordinary steps), its Fills in its run's record;
+    no run crosses a multiple of 256. Schema 8 runs hold no fills."""
+    cfg = RunConfig(agents=[{**SMA, "fast": [10], "slow": [30]}], report=False)
+    market = _market(5, 1, False, steps=3_000)
+    runs = {}
+    for schema in (FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA):
+        kernel = _run(cfg, market, True, [], schema=schema)
+        events = kernel.journal.inner.events
+        runs[schema] = [e for e in events if isinstance(e, QuietRun)]
+        orders = sum(isinstance(e, Orders) for e in events)
+        fills = sum(isinstance(e, Fills) for e in events) + sum(len(r.fills) for r in runs[schema])
+        assert orders > 40 and fills == orders  # every order filled, on the next bar
+    assert not any(r.fills for r in runs[FILL_RUN_SCHEMA - 1])
+    with_fills = [r for r in runs[FILL_RUN_SCHEMA] if r.fills]
+    assert len(with_fills) > 0.8 * orders
+    assert all(r.fills[0].step == r.step for r in with_fills)
+    for r in runs[FILL_RUN_SCHEMA]:
+        last = r.step + r.ts.shape[0] - 1
+        assert r.step // 256 == last // 256
+    crossing = [
+        r for r in runs[FILL_RUN_SCHEMA - 1] if r.step // 256 != (r.step + r.ts.shape[0] - 1) // 256
+    ]
+    assert crossing  # schema 8 cut runs elsewhere: what its replays keep doing
 
 
 def test_a_run_without_records_leaves_the_same_state() -> None:
@@ -233,16 +275,19 @@ def test_a_backtest_journals_quiet_runs_and_replays_with_parity(tmp_path) -> Non
     assert replay_run(summary.run_dir).parity
 
 
-def test_a_schema_7_backtest_still_replays_row_by_row(tmp_path, monkeypatch) -> None:
-    """Runs recorded before schema 8 wrote every row's records: a replay writes them too."""
+@pytest.mark.parametrize("schema", [7, 8])
+def test_an_older_backtest_still_replays_as_recorded(tmp_path, monkeypatch, schema) -> None:
+    """Runs recorded before schema 8 wrote every row's records, schema 8's quiet runs held
+    no fills: a replay writes them so again."""
     cfg = RunConfig(agents=[SMA], data={"source": "sp500", "end": "2002-12-31"}, report=False)
     build = runner.kernel_for
-    monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=7))
+    monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=schema))
     summary = execute_run(cfg, run_id="old", out_dir=tmp_path)
     monkeypatch.undo()
     start = next(read_records(summary.run_dir / "wal", kinds=("SessionStart",))).data
-    assert start.schema_version == 7
-    assert not list(read_records(summary.run_dir / "wal", kinds=("QuietRun",)))
+    assert start.schema_version == schema
+    runs = [r.data for r in read_records(summary.run_dir / "wal", kinds=("QuietRun",))]
+    assert bool(runs) == (schema == 8) and not any(r.fills for r in runs)
     assert replay_run(summary.run_dir).parity
 
 

@@ -8,7 +8,13 @@ from decimal import Decimal
 from scarline.agents.memory import check_memory
 from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
-from scarline.events import QUIET_RUN_SCHEMA, SCHEMA_VERSION, DataWarnings, SessionStart
+from scarline.events import (
+    FILL_RUN_SCHEMA,
+    QUIET_RUN_SCHEMA,
+    SCHEMA_VERSION,
+    DataWarnings,
+    SessionStart,
+)
 from scarline.evolution.census import GenomeSink
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
@@ -117,4 +123,5 @@ def kernel_for(
         sentry=DriftSentry(n, config.reflect.drift) if config.reflect.drift.enabled else None,
         data_warnings=data_warnings,
         quiet_runs=config.profile == "sim" and schema_version >= QUIET_RUN_SCHEMA,
+        fill_runs=schema_version >= FILL_RUN_SCHEMA,
     )

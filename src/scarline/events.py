@@ -24,8 +24,11 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 8
-"""8: ``QuietRun`` (a backtest journals a run of quiet rows as one record instead of their
+SCHEMA_VERSION = 9
+"""9: a ``QuietRun``'s first row may fill the market orders due at it (``fills``, the row's
+``Fills`` record, which it stands for too), and runs are cut at rows that are multiples of
+256; schema 8 runs replay as they were.
+8: ``QuietRun`` (a backtest journals a run of quiet rows as one record instead of their
 ``Bar``, ``Quote`` and ``Decision`` records, which it stands for exactly); schema 7 runs
 replay as they were, row by row.
 7: ``OperatorFlag`` (a runtime flag an operator set through the API, journaled at the
@@ -40,8 +43,12 @@ version ever wrote are gone. See docs/wal.md, "Schema versions"."""
 QUIET_RUN_SCHEMA = 8
 """The first schema whose backtests journal runs of quiet rows as ``QuietRun`` records."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8)
-"""Schemas this code re-executes: 6, 7 and 8 (7 and 8 only added a kind). Schemas 4 and 5
+FILL_RUN_SCHEMA = 9
+"""The first schema whose quiet runs may start with a row that fills orders, cut at rows
+that are multiples of 256 (see :class:`QuietRun`)."""
+
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9)
+"""Schemas this code re-executes: 6 to 9 (7, 8 and 9 only added a kind or a field). Schemas 4 and 5
 decode, but their journaled decisions, scars, trust and selections came from the arithmetic
 schema 6 replaced, so re-executing them would not be the runs that were recorded."""
 
@@ -200,6 +207,11 @@ class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
     ``int64[n, M]`` (0 where no bar); ``exog`` ``float64[n, M, K]``; quotes ``int64[n, M]``
     when the market has them; ``regime`` ``int64[n]`` when regimes are on; ``actions_dtype``
     the dtype of the quiet Decisions' (empty) action arrays.
+
+    Schema 9: the first row may have filled the market orders due at it, in full (a quiet
+    row otherwise); ``fills`` then holds its ``Fills`` record, which the row writes after
+    its quotes. A run never crosses a row that is a multiple of 256 (in schema 8 runs were
+    cut 256 rows after wherever the path had last computed decisions).
     """
 
     step: int
@@ -218,6 +230,7 @@ class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
     bid_size: Array | None = None
     ask_size: Array | None = None
     regime: Array | None = None
+    fills: list[Fills] = []
 
 
 REASONS = ("unknown", "greedy", "explore", "rule", "random", "forced-flat")

@@ -91,6 +91,7 @@ class Kernel:
         sentry: DriftSentry | None = None,
         data_warnings: DataWarnings | None = None,
         quiet_runs: bool = False,
+        fill_runs: bool = True,
     ) -> None:
         self.market = market
         self.population = population
@@ -127,13 +128,15 @@ class Kernel:
         self._tables = [g.feature_table for _, g in population.learners]
         self.stages: StageMarks | None = None  # a live session's step latencies
         # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
-        # journal a quiet run as one QuietRun record (schema 8 backtests), not row by row
+        # journal a quiet run as one QuietRun record (schema 8 backtests), not row by row;
+        # a run may start with a row that fills orders (schema 9: fill_runs)
         self._quiet_runs = quiet_runs
         self.quiet = None
         if quiet_path_applies(population, risk, life, operator, self.regimes, sentry):
             self.quiet = QuietPath(
-                market, population, broker, risk, accounts, life, operator, self.regimes
-            )
+                market, population, broker, risk, accounts, life, operator, self.regimes,
+                self._volatility, fill_runs,
+            )  # fmt: skip
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -474,7 +477,7 @@ class Kernel:
         self._tables = [g.feature_table for _, g in self.population.learners]
         self.recorder.grow(market.n_steps)
         if self.quiet is not None:
-            self.quiet.grown(market, regimes)
+            self.quiet.grown(market, regimes, self._volatility)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -504,15 +507,18 @@ class Kernel:
             t += rows
 
     def _quiet_rows(self, t: int, stop: int) -> int:
-        """Step the quiet rows from ``t`` ahead and journal them: a backtest of schema 8 as
-        one ``QuietRun`` record, else as :meth:`step` would, each row's bars and quotes, then
-        its Decision (no cell changed). How many."""
+        """Step the quiet rows from ``t`` ahead and journal them: a backtest of schema 8 or
+        later as one ``QuietRun`` record (with the first row's fills, schema 9), else as
+        :meth:`step` would, each row's bars and quotes, fills, then its Decision (no cell
+        changed). How many."""
         assert self.quiet is not None
-        rows, equity = self.quiet.advance(t, stop)
+        rows, equity, fills = self.quiet.advance(t, stop)
         if not rows:
             return 0
         if self.recorder.equity is not None:
             self.recorder.equity[t : t + rows] = equity
+        if fills is not None:
+            self.recorder.on_fills(t, fills)
         self.clock.advance_to(self._timestamps[t + rows - 1])
         if not self._detail:  # as step: no records, no trace (a gate's re-run)
             return rows
@@ -521,10 +527,11 @@ class Kernel:
         last = self.quiet.last_exposure
         assert last is not None  # advance stepped rows: an ordinary step set it
         stop = t + rows
+        filled = None if fills is None else fills_event(self.ids, t, fills)
         if self._quiet_runs:  # one record for the run: what its rows' records hold
             labels = None if self.regimes.path is None else self.regimes.path.labels
             run = quiet_run(self.ids, self.market, t, stop, self.population.name, last.dtype,
-                            labels)  # fmt: skip
+                            labels, filled)  # fmt: skip
             seq = journal.append(run, stamps[stop - 1])
             self.step_seqs.record(t, seq, seq)
             return rows
@@ -535,6 +542,8 @@ class Kernel:
                 journal.append(bar_event, ts)
             for quote in self._emitter.quotes(r):
                 journal.append(quote, ts)
+            if r == t and filled is not None:
+                journal.append(filled, ts)
             journal.append(self._decision(r, f"d{r}", cells), ts)
             self.step_seqs.record(r, first_seq, journal.last_seq)
         return rows

@@ -12,10 +12,12 @@ records (:mod:`scarline.journal.quiet_run`), a paper session and a replay of an 
 row by row, as they were.
 
 What makes a step *not* quiet is checked, never assumed: a changed decision, a pending
-order, an operator input (kill, feed record, swap), a regime change, a ladder move, a scar,
-a death. The path reads the engines' state directly: it is the one place outside them that
-does, so their bookkeeping and this file change together (``tests/test_quiet_path.py``
-holds the two paths to the same records on random markets and configs).
+order (but for the run's first row, which may fill the market orders due at it, in full:
+the row after a crossover; schema 9), an operator input (kill, feed record, swap), a regime
+change, a ladder move, a scar, a death. The path reads the engines' state directly: it is
+the one place outside them that does, so their bookkeeping and this file change together
+(``tests/test_quiet_path.py`` holds the two paths to the same records on random markets and
+configs).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import numpy as np
 from scarline.agents.population import Population
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
-from scarline.execution.broker import SimBroker
+from scarline.execution.broker import SimBroker, market_fills
+from scarline.execution.types import FillBatch, OrderBatch
 from scarline.market.frame import MarketData
 from scarline.operator import OperatorInputs
 from scarline.quiet_rows import quiet_rows
@@ -38,6 +41,8 @@ from scarline.risk.ladder import _HAIR, _SEQUENTIAL
 
 _CHUNK = 256  # rows of decisions computed at a time (a quiet run is usually shorter)
 _NO_ROWS = np.zeros((0, 0), dtype=np.int64)
+_NO_ORDERS = OrderBatch.empty()
+_NO_PARAMS = (0.0, 0.0, 0.0, 0)  # no orders to price: any model parameters of these types
 
 
 def quiet_path_applies(
@@ -87,32 +92,49 @@ class QuietPath:
         life: ScarTracker,
         operator: OperatorInputs,
         regimes: MarketRegimes,
+        volatility: np.ndarray,
+        fill_runs: bool = True,
     ) -> None:
+        """``fill_runs`` (schema 9 on): a run may start with a row that fills the market
+        orders due at it, and runs are cut at rows that are multiples of :data:`_CHUNK`;
+        off, the schema-8 runs: no pending order, cut a chunk after the last computed."""
         self._population, self._broker, self._risk = population, broker, risk
+        self.volatility = volatility  # the kernel's causal volatility, [T, M] (slippage)
+        self._fill_runs = fill_runs
         self._accounts, self._life, self._operator = accounts, life, operator
         self.last_exposure: np.ndarray | None = None
         self.market, self._changes = market, sorted(regimes.changes)
         self._chunk_start = 0
         self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
 
-    def advance(self, t: int, stop: int) -> tuple[int, np.ndarray]:
-        """Step the quiet rows from ``t`` (before ``stop``): how many, and their equity."""
-        life, accounts, ladder = self._life, self._accounts, self._risk._ladder
+    def advance(self, t: int, stop: int) -> tuple[int, np.ndarray, FillBatch | None]:
+        """Step the quiet rows from ``t`` (before ``stop``): how many, their equity, and the
+        fills of row ``t`` (the market orders due at it), if it filled any."""
+        life, accounts, broker = self._life, self._accounts, self._broker
+        ladder = self._risk._ladder
         last, sized = self.last_exposure, self._population.sizer._exposure
+        orders = None
+        if not broker.idle and self._fill_runs:
+            orders = broker.due_market_orders(t, int(self.market.timestamps[t]))
         if (
             last is None
             or sized is None
-            or not self._broker.idle
+            or (orders is None and not broker.idle)
             or not life.all_alive
             or not ladder._peaks_positive()
         ):
-            return 0, _NO_ROWS
+            return 0, _NO_ROWS, None
         stop = min(stop, self._operator.quiet_until(t, stop), self._next_change(t, stop))
         decisions = self._decisions(t, stop)
         if decisions is None or not len(decisions) or decisions.dtype != last.dtype:
-            return 0, _NO_ROWS
+            return 0, _NO_ROWS, None
         if decisions[0].tobytes() != last.tobytes():
-            return 0, _NO_ROWS  # the row decides anew (the usual eventful row): no call
+            return 0, _NO_ROWS, None  # the row decides anew (the usual eventful row): no call
+        o = orders if orders is not None else _NO_ORDERS
+        k = len(o)
+        filled, price, fee = (np.empty(k, dtype=np.int64) for _ in range(3))
+        params = broker.market_params or _NO_PARAMS
+        market = self.market
         raw = np.dtype(f"u{decisions.dtype.itemsize}")  # bits: a -0.0 after 0.0 is a change
         last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
         equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
@@ -125,19 +147,28 @@ class QuietPath:
             ladder.peak, ladder._esc_dd, ladder.level, _HAIR,
             bool(self._risk.cfg.ladder.global_drawdown),
             float(ladder._esc_global[ladder.global_level]), float(ladder._global_peak),
-            prev_equity, accounts.realized, life.alive, life.sensitivity, life._ruin,
-            life._peak, life._mean, life._var, life._alpha,
-            float(life.cfg.drawdown_pct), float(life.cfg.trade_loss_pct),
-            equity_rows,
+            prev_equity, accounts.realized, life._last_realized, life.alive, life.sensitivity,
+            life._ruin, life._peak, life._mean, life._var, life._alpha,
+            float(life.cfg.drawdown_pct), float(life.cfg.trade_loss_pct), equity_rows,
+            o.agent, o.instrument, o.side, o.qty, market.open, market.volume,
+            self.volatility, *params, filled, price, fee,
+            accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
+            accounts.trades,
         )  # fmt: skip
-        if rows:
-            accounts.last_close, accounts.market_value = last_close, market_value
-            accounts.equity = equity
-            ladder._global_peak = global_peak
-            self._risk._advance(t + rows - 1)
-            life._last_equity = prev_equity
-            life._trust = None  # trust's moments moved: computed again when read
-        return rows, equity_rows[:rows]
+        if not rows:
+            return 0, _NO_ROWS, None
+        accounts.last_close, accounts.market_value = last_close, market_value
+        accounts.equity = equity
+        ladder._global_peak = global_peak
+        self._risk._advance(t + rows - 1)
+        life._last_equity = prev_equity
+        life._trust = None  # trust's moments moved: computed again when read
+        fills = None
+        if k:  # row t filled them, booked but for the slippage, which numpy costs
+            broker.filled_all()
+            fills = market_fills(o, filled, price, fee, market.open[t], accounts.unit_values)
+            np.add.at(accounts.slippage, fills.agent, fills.slippage)
+        return rows, equity_rows[:rows], fills
 
     def _next_change(self, t: int, stop: int) -> int:
         """The first regime change at or after ``t`` (a Decision journals the regime, and a
@@ -149,7 +180,8 @@ class QuietPath:
         """Rows ``t .. stop - 1``'s decisions (at most a chunk), from a cached chunk."""
         chunk = self._chunk
         if chunk is None or not self._chunk_start <= t < self._chunk_start + len(chunk):
-            end = min(t + _CHUNK, self.market.n_steps)
+            end = (t // _CHUNK + 1) * _CHUNK if self._fill_runs else t + _CHUNK
+            end = min(end, self.market.n_steps)
             chunk = self._population.decide_span(t, end)
             if chunk is None:
                 return None
@@ -157,7 +189,8 @@ class QuietPath:
         lo = t - self._chunk_start
         return chunk[lo : lo + max(0, stop - t)]
 
-    def grown(self, market: MarketData, regimes: MarketRegimes) -> None:
+    def grown(self, market: MarketData, regimes: MarketRegimes, volatility: np.ndarray) -> None:
         """(Re)start from ``market`` (a live session's grew): decisions are computed again
         from it, and the steps with a regime change (sorted) are its regimes'."""
         self.market, self._changes, self._chunk = market, sorted(regimes.changes), None
+        self.volatility = volatility

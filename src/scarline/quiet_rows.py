@@ -6,10 +6,15 @@ bars of a single strategy are quiet (an SMA(10, 30) crossover changes its mind o
 minute bars), and a quiet step's whole effect on the state is the marking of positions, the
 peaks of the ladder and the scar tracker, and trust's moments. :func:`quiet_rows` applies
 exactly that, row after row, and stops *before* the first row that is not quiet, leaving
-the state as the last quiet row left it; the kernel steps that row the ordinary way.
+the state as the last quiet row left it; the kernel steps that row the ordinary way. The
+first row may also fill the market orders due at it (the row after a crossover): filled in
+full by the broker's compiled market pass and booked by the accounts', into scratch copies
+like the rest.
 
 The rule that keeps replay exact: each row calls the same compiled passes the ordinary step
-calls (:func:`~scarline.execution.book_fills.mark_to_close`,
+calls (:func:`~scarline.execution.market_fill_compiled.execute_market`,
+:func:`~scarline.execution.book_fills.book_fills`,
+:func:`~scarline.execution.book_fills.mark_to_close`,
 :func:`~scarline.risk.ladder_screen.peaks_and_screen`,
 :func:`~scarline.evolution.scar_step.scar_step`) on the same operands, into scratch arrays
 committed only once the row proved quiet, so a row that is not quiet leaves no trace. The
@@ -24,7 +29,8 @@ import numpy as np
 from numba import njit
 
 from scarline.evolution.scar_step import scar_step
-from scarline.execution.book_fills import mark_to_close
+from scarline.execution.book_fills import book_fills, mark_to_close
+from scarline.execution.market_fill_compiled import execute_market
 from scarline.risk.ladder_screen import peaks_and_screen
 
 
@@ -46,6 +52,37 @@ def _same_decision(
 
 
 @njit(cache=True)
+def _fill(
+    agent: np.ndarray, inst: np.ndarray, side: np.ndarray, qty: np.ndarray,
+    bar_open: np.ndarray, bar_volume: np.ndarray, bar_valid: np.ndarray,
+    bar_sigma: np.ndarray, unit_values: np.ndarray, fixed: float, vol_coef: float,
+    bps: float, minimum: int, filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
+    position: np.ndarray, cost_basis: np.ndarray, basis_total: np.ndarray,
+    realized: np.ndarray, cash: np.ndarray, fees: np.ndarray, traded: np.ndarray,
+    trades: np.ndarray,
+) -> bool:  # fmt: skip
+    """Fill the due market orders in full and book them (the broker's and the accounts'
+    compiled passes, as the ordinary step calls them), or return False — nothing booked —
+    where any order is refused (no bar, too little cash): the ordinary step journals that.
+    The slippage paid is the caller's to add (numpy costs it, see ``market_fills``)."""
+    k = agent.shape[0]
+    lots, reason = np.empty(k, np.int64), np.empty(k, np.int8)
+    execute_market(
+        agent, inst, side, qty, bar_open, bar_volume, bar_valid, bar_sigma, unit_values,
+        cash, fixed, vol_coef, bps, minimum, filled, price, fee, lots, reason,
+    )  # fmt: skip
+    for r in range(k):
+        if reason[r] >= 0 or filled[r] <= 0:
+            return False
+    book_fills(
+        agent, inst, side, filled, price, fee, np.zeros(k, np.int64), unit_values, position,
+        cost_basis, basis_total, realized, cash, fees, np.zeros(cash.shape[0], np.int64),
+        traded, trades,
+    )  # fmt: skip
+    return True
+
+
+@njit(cache=True)
 def quiet_rows(
     decisions: np.ndarray, decision_bits: np.ndarray, last_bits: np.ndarray,
     sized: np.ndarray, t0: int,
@@ -54,19 +91,31 @@ def quiet_rows(
     last_close: np.ndarray, market_value: np.ndarray, equity: np.ndarray,
     ladder_peak: np.ndarray, next_dd: np.ndarray, level: np.ndarray, hair: float,
     global_on: bool, global_next: float, global_peak: float,
-    prev_equity: np.ndarray, realized: np.ndarray, alive: np.ndarray,
-    sensitivity: np.ndarray, ruin: np.ndarray, scar_peak: np.ndarray, mean: np.ndarray,
-    var: np.ndarray, alpha: float, scar_dd_pct: float, scar_loss_pct: float,
-    equity_rows: np.ndarray,
+    prev_equity: np.ndarray, realized: np.ndarray, last_realized: np.ndarray,
+    alive: np.ndarray, sensitivity: np.ndarray, ruin: np.ndarray, scar_peak: np.ndarray,
+    mean: np.ndarray, var: np.ndarray, alpha: float, scar_dd_pct: float,
+    scar_loss_pct: float, equity_rows: np.ndarray,
+    o_agent: np.ndarray, o_inst: np.ndarray, o_side: np.ndarray, o_qty: np.ndarray,
+    bar_open: np.ndarray, bar_volume: np.ndarray, bar_sigma: np.ndarray,
+    fixed: float, vol_coef: float, bps: float, minimum: int,
+    filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
+    cost_basis: np.ndarray, basis_total: np.ndarray, fees: np.ndarray,
+    traded: np.ndarray, trades: np.ndarray,
 ) -> tuple[int, float]:  # fmt: skip
     """Step rows ``t0, t0 + 1, …`` (``decisions[k]`` is row ``t0 + k``'s ``[N, M]``
     exposure, ``decision_bits`` the same as unsigned integers, ``last_bits`` the last step's
     decision's) while they are quiet; returns how many were, and the population's peak
     equity.
 
+    Row ``t0`` may fill orders (``o_*``: market orders due at it, K ≥ 0 rows): they fill in
+    full at its open (``filled``, ``price`` and ``fee`` per order) and are booked into the
+    accounts (``position``, ``cash``, ``realized``, ``cost_basis``, …) before the row is
+    marked; a refusal, or a row that is not quiet after them, leaves them unfilled.
+
     Updated in place, row by committed row: the marks (``last_close``, ``market_value``,
     ``equity``), the ladder's peaks, the scar tracker's peaks, trust's moments (``mean``,
-    ``var``) and its last equity (``prev_equity``); ``equity_rows[k]`` is row k's equity.
+    ``var``), its last equity (``prev_equity``) and realized PnL (``last_realized``);
+    ``equity_rows[k]`` is row k's equity.
     """
     n = position.shape[0]
     lc, mv, eq = last_close.copy(), market_value.copy(), equity.copy()
@@ -74,13 +123,25 @@ def quiet_rows(
     hit, by_dd = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     scarred, dying = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     drawdown, loss = np.zeros(n), np.zeros(n)
+    pos, money, gain = position, cash, realized  # row t0's after its fills (scratch)
+    basis, basis_sum = cost_basis.copy(), basis_total.copy()
+    paid, turnover, count = fees.copy(), traded.copy(), trades.copy()
+    fills = o_agent.shape[0] > 0
     rows = 0
     for k in range(decisions.shape[0]):
         r = t0 + k
         if not _same_decision(decision_bits[k], last_bits, decisions[k], sized, valid[r]):
             break
+        if k == 0 and fills:
+            pos, money, gain = position.copy(), cash.copy(), realized.copy()
+            if not _fill(
+                o_agent, o_inst, o_side, o_qty, bar_open[r], bar_volume[r], valid[r],
+                bar_sigma[r], unit_values, fixed, vol_coef, bps, minimum, filled, price, fee,
+                pos, basis, basis_sum, gain, money, paid, turnover, count,
+            ):  # fmt: skip
+                break
         lc[:] = last_close
-        mark_to_close(position, close[r], valid[r], lc, unit_values, cash, mv, eq)
+        mark_to_close(pos, close[r], valid[r], lc, unit_values, money, mv, eq)
         lpk[:] = ladder_peak
         if peaks_and_screen(lpk, eq, next_dd, level, hair, hit):
             break
@@ -96,8 +157,8 @@ def quiet_rows(
         scars, deaths, _ = scar_step(
             prev_equity,
             eq,
-            realized,
-            realized,
+            gain,
+            last_realized,
             alive,
             sensitivity,
             ruin,
@@ -115,6 +176,12 @@ def quiet_rows(
         )
         if scars or deaths:
             break
+        if k == 0 and fills:  # the fills stand: booked for good
+            position[:], cash[:], realized[:] = pos, money, gain
+            cost_basis[:], basis_total[:], fees[:] = basis, basis_sum, paid
+            traded[:], trades[:] = turnover, count
+            pos, money, gain = position, cash, realized
+        last_realized[:] = gain
         last_close[:] = lc
         market_value[:] = mv
         equity[:] = eq

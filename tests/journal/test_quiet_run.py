@@ -1,5 +1,6 @@
-"""A ``QuietRun`` record holds its rows' bars, quotes and regimes, and gives back the very
-records the rows would have written one by one (``scarline.journal.quiet_run``)."""
+"""A ``QuietRun`` record holds its rows' bars, quotes, regimes and first row's fills, and
+gives back the very records the rows would have written one by one
+(``scarline.journal.quiet_run``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 
 from scarline.assembly import session_start
 from scarline.config import RunConfig
-from scarline.events import Bar, Decision, QuietRun, Quote
+from scarline.events import Bar, Decision, Fills, QuietRun, Quote
+from scarline.execution.events import fills_event
+from scarline.execution.types import FillBatch
 from scarline.journal import WalWriter, read_records
 from scarline.journal.quiet_run import expand, features_hash, market_rows, quiet_run, row_records
 from scarline.market.stream import BarEmitter, market_from_events, normalized
@@ -39,20 +42,27 @@ def _market(seed: int, instruments: int, quotes: bool):
     span=st.tuples(st.integers(0, 60), st.integers(1, 19)),
     dtype=st.sampled_from([np.int8, np.float32]),
     regimes=st.booleans(),
+    filled=st.integers(0, 3),
 )
-def test_a_run_expands_to_its_rows_records(seed, instruments, quotes, span, dtype, regimes):
+def test_a_run_expands_to_its_rows_records(seed, instruments, quotes, span, dtype, regimes,
+                                           filled):  # fmt: skip
     market = _market(seed, instruments, quotes)
     start, n = span
     stop = min(start + n, market.n_steps)
     labels = np.arange(market.n_steps) % 3 if regimes else None
-    run = quiet_run(IDS, market, start, stop, "population", np.dtype(dtype), labels)
-    decoded = msgspec.json.decode(msgspec.json.encode(run), type=QuietRun)
+    fills = _fills(start, filled) if filled else None
+    run = quiet_run(IDS, market, start, stop, "population", np.dtype(dtype), labels, fills)
+    encoded = msgspec.json.encode(run)
+    assert (b'"fills"' in encoded) == bool(filled)  # schema 8's bytes when there are none
+    decoded = msgspec.json.decode(encoded, type=QuietRun)
     rows = list(expand(decoded))
     emitter = BarEmitter(market, IDS)
     expected = []
     for t in range(start, stop):
         ts = int(market.timestamps[t])
         expected += [(ts, b) for b in emitter.bars(t)] + [(ts, q) for q in emitter.quotes(t)]
+        if t == start and fills is not None:  # the first row's fills, after its quotes
+            expected.append((ts, fills))
         decision = next(e for _, e in rows if isinstance(e, Decision) and e.step == t)
         assert decision.decision_id == f"d{t}"
         assert decision.features_hash == features_hash(market.close[t])
@@ -65,15 +75,27 @@ def test_a_run_expands_to_its_rows_records(seed, instruments, quotes, span, dtyp
     assert market_rows(decoded) == [(ts, e) for ts, e in rows if isinstance(e, Bar | Quote)]
 
 
+def _fills(step: int, k: int) -> Fills:
+    ids = np.arange(k, dtype=np.int64)
+    batch = FillBatch(
+        ids + 7, ids % 2, ids % 2, np.where(ids % 2, 1, -1).astype(np.int8), ids + 1,
+        10_000 + ids, np.full(k, 10_000, np.int64), ids * 3, ids, np.zeros(k, dtype=bool),
+    )  # fmt: skip
+    return fills_event(IDS, step, batch)
+
+
 def test_readers_get_rows_back_from_the_wal(tmp_path):
     """Through the WAL: ``row_records`` gives each row's records with the run's seq, and the
     market a replay rebuilds from them is the market's rows."""
     market = _market(3, 2, True)
-    run = quiet_run(IDS, market, 0, market.n_steps, "population", np.dtype(np.int8), None)
+    run = quiet_run(
+        IDS, market, 0, market.n_steps, "population", np.dtype(np.int8), None, _fills(0, 2)
+    )
     with WalWriter(tmp_path / "wal", "r") as wal:
         wal.append(run, int(market.timestamps[-1]))
     records = list(row_records(read_records(tmp_path / "wal")))
     assert {r.seq for r in records} == {0}
+    assert [r.data for r in records if r.kind == "Fills"] == [_fills(0, 2)]
     assert sum(isinstance(r.data, Decision) for r in records) == market.n_steps
     assert [r.kind for r in records[:1]] == [type(records[0].data).__name__]
     start = session_start(RunConfig(report=False), market, IDS)

@@ -192,6 +192,27 @@ class SimBroker:
         np.add.at(out, o.agent * self.n_instruments + o.instrument, o.side * o.qty)
         return out.reshape(self.n_agents, self.n_instruments)
 
+    def due_market_orders(self, step: int, ts: int) -> OrderBatch | None:
+        """The whole book, when every pending order is a market order due at bar ``step``
+        (timestamp ``ts``) and the compiled market path prices them: what a caller filling
+        them itself (the kernel's quiet path) may fill, then :meth:`filled_all`. Else None."""
+        book = self._book
+        if self._market_params is None or not len(book) or book.orders.order_type.any():
+            return None
+        if (book.min_step > step).any() or (book.min_ts > ts).any():
+            return None
+        return book.orders
+
+    def filled_all(self) -> None:
+        """The orders :meth:`due_market_orders` returned were filled in full elsewhere."""
+        self._book = PendingBook.empty()
+
+    @property
+    def market_params(self) -> tuple[float, float, float, int] | None:
+        """The compiled market path's (fixed slippage, vol_coef, fee bps, minimum fee), or
+        None where the models need the numpy path."""
+        return self._market_params
+
     # ------------------------------------------------------------------ one bar
 
     def execute(self, bar: BarSlice, cash: np.ndarray) -> tuple[FillBatch, RejectBatch]:
@@ -290,16 +311,7 @@ class SimBroker:
             bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64), *params,
             filled, price, fee, lots, reason,
         )  # fmt: skip
-        hit = filled > 0
-        fills = _NO_FILLS
-        if hit.any():
-            inst, q, p = d.instrument[hit], filled[hit], price[hit]
-            ref = bar.open[inst]
-            slip = slippage_cost(p, ref, q, self.unit_values[inst])
-            fills = FillBatch(
-                d.order_id[hit], d.agent[hit], inst, d.side[hit], q, p, ref, fee[hit], slip,
-                np.zeros(inst.shape[0], dtype=bool),
-            )  # fmt: skip
+        fills = market_fills(d, filled, price, fee, bar.open, self.unit_values)
         refused = reason >= 0
         if not refused.any():
             return fills, _NO_REJECTS
@@ -432,3 +444,26 @@ class SimBroker:
         alive = np.ones(len(book), dtype=bool)
         alive[idx] = keep
         self._book = book.updated(qty, first_due, queue).take(alive)
+
+
+def market_fills(
+    d: OrderBatch,
+    filled: np.ndarray,
+    price: np.ndarray,
+    fee: np.ndarray,
+    bar_open: np.ndarray,
+    unit_values: np.ndarray,
+) -> FillBatch:
+    """The fills of market orders ``d`` the compiled pass filled (``filled`` lots at
+    ``price``, paying ``fee``): referenced at the bar's open, slippage costed in numpy (an
+    absurd price overflows ``|price - open|``, and numpy's wrap is the reference's)."""
+    hit = filled > 0
+    if not hit.any():
+        return _NO_FILLS
+    inst, q, p = d.instrument[hit], filled[hit], price[hit]
+    ref = bar_open[inst]
+    slip = slippage_cost(p, ref, q, unit_values[inst])
+    return FillBatch(
+        d.order_id[hit], d.agent[hit], inst, d.side[hit], q, p, ref, fee[hit], slip,
+        np.zeros(inst.shape[0], dtype=bool),
+    )  # fmt: skip

@@ -7,8 +7,11 @@ as one record holding the rows' bars, quotes and regimes as arrays, and :func:`e
 back the very records the rows would have written one by one, so a reader that wants rows
 (the market rebuild of a replay, the diary, the decision feed) reads them as before.
 
+Schema 9: a run's first row may fill the market orders due at it; the run then holds that
+row's ``Fills`` record too, and :func:`expand` gives it back after the row's quotes.
+
 The rule that keeps the two forms one: everything a quiet row's records hold is either in
-the run (the bars, quotes, timestamps, regime) or a function of it (the Decision's id
+the run (the bars, quotes, timestamps, regime, fills) or a function of it (the Decision's id
 ``d<step>``, its empty cell arrays of the policy's action dtype, and ``features_hash``, the
 BLAKE2b-128 of the row's closes — what rule agents saw). ``tests/journal/test_quiet_run.py``
 round-trips records; ``tests/test_quiet_path.py`` compares whole runs.
@@ -22,7 +25,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from scarline.events import Array, Bar, Decision, Event, QuietRun, Quote
+from scarline.events import Array, Bar, Decision, Event, Fills, QuietRun, Quote
 from scarline.journal.reader import Record
 from scarline.market.frame import MarketData
 from scarline.session import SessionIds
@@ -58,9 +61,11 @@ def quiet_run(
     policy: str,
     action_dtype: np.dtype,
     regimes: np.ndarray | None,
+    fills: Fills | None = None,
 ) -> QuietRun:
     """The record of rows ``start .. stop - 1`` of ``market`` (``regimes``: the macro regime
-    of every row of the market, None when regimes are off)."""
+    of every row of the market, None when regimes are off; ``fills``: the first row's, when
+    it filled orders)."""
     rows = slice(start, stop)
     q = market.quotes
     return QuietRun(
@@ -82,6 +87,7 @@ def quiet_run(
         bid_size=None if q is None else Array.of(q.bid_size[rows]),
         ask_size=None if q is None else Array.of(q.ask_size[rows]),
         regime=None if regimes is None else Array.of(regimes[rows].astype(np.int64)),
+        fills=[] if fills is None else [fills],
     )
 
 
@@ -103,7 +109,7 @@ def market_rows(run: QuietRun) -> list[tuple[int, Bar | Quote]]:
 
 def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
     """``(ts, event)`` of every record the run stands for, in the order a row writes them:
-    its bars, its quotes, its Decision."""
+    its bars, its quotes, its fills, its Decision."""
     ids = {"run_id": run.run_id, "session_id": run.session_id}
     stamps = run.ts.numpy().tolist()
     valid = run.valid.numpy().tolist()
@@ -119,6 +125,7 @@ def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
     agents, actions, target_qty, instrument, reasons, trust = quiet_cells(
         np.dtype(run.actions_dtype)
     )
+    fills = {f.step: f for f in run.fills}
     for k, ts in enumerate(stamps):
         for m, ok in enumerate(valid[k]):
             if ok:
@@ -131,6 +138,8 @@ def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
                     yield ts, Quote(**ids, instrument=m, bid=bid[k][m], ask=ask[k][m],
                                     bid_size=bsz[k][m], ask_size=asz[k][m])  # fmt: skip
         step = run.step + k
+        if step in fills:
+            yield ts, fills[step]
         yield (
             ts,
             Decision(
