@@ -46,6 +46,7 @@ from scarline.execution.events import fills_event, orders_event, rejects_event
 from scarline.execution.intents import (
     intents_from_targets,
     limit_entries,
+    order_batch,
     profile_entries,
 )
 from scarline.execution.intents import warm_up as warm_up_intents
@@ -227,13 +228,7 @@ class Kernel:
             intents = intents_from_targets(
                 target, accounts.position, pending, t, self._next_order_id, cells=cells
             )
-            if len(intents):
-                last_close = accounts.last_close
-                limit_entries(intents, self.population.limit_entry, last_close)
-                entries = self.regimes.entries(t)
-                if entries is not None:
-                    profile_entries(intents, *entries, last_close)
-                self._route(t, ts, decision_id, intents, pending)
+            self._send(t, ts, decision_id, intents, pending)
         self.recorder.on_step(t, equity)
         if not self._detail:  # no records to point at: the alarms acted, nothing to cite
             return
@@ -384,6 +379,20 @@ class Kernel:
         learning group's feature row t (rules read the closes; features are causal)."""
         return features_hash(self._closes[t], *(table[t].numpy() for table in self._tables))
 
+    def _send(
+        self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
+    ) -> None:
+        """Intents become limit orders where an agent's genes or the router's profile say
+        so, then go through risk to the broker."""
+        if not len(intents):
+            return
+        last_close = self.accounts.last_close
+        limit_entries(intents, self.population.limit_entry, last_close)
+        entries = self.regimes.entries(t)
+        if entries is not None:
+            profile_entries(intents, *entries, last_close)
+        self._route(t, ts, decision_id, intents, pending)
+
     def _route(
         self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
     ) -> None:
@@ -512,7 +521,7 @@ class Kernel:
         :meth:`step` would, each row's bars and quotes, fills, then its Decision (no cell
         changed). How many."""
         assert self.quiet is not None
-        rows, equity, fills = self.quiet.advance(t, stop)
+        rows, equity, fills, intents = self.quiet.advance(t, stop)
         if not rows:
             return 0
         if self.recorder.equity is not None:
@@ -520,6 +529,9 @@ class Kernel:
         if fills is not None:
             self.recorder.on_fills(t, fills)
         self.clock.advance_to(self._timestamps[t + rows - 1])
+        if intents is not None:
+            self._decided(t, *intents)
+            return 1
         if not self._detail:  # as step: no records, no trace (a gate's re-run)
             return rows
         self.trace.quiet_span(t, t + rows)
@@ -547,6 +559,27 @@ class Kernel:
             journal.append(self._decision(r, f"d{r}", cells), ts)
             self.step_seqs.record(r, first_seq, journal.last_seq)
         return rows
+
+    def _decided(self, t: int, orders: np.ndarray, reducing: np.ndarray, k: int) -> None:
+        """Row ``t`` settled on the quiet path and decided anew, its changed cells sized
+        into ``k`` intents (``orders``, ``reducing``: :func:`orders_of_cells`'s): its
+        records and orders, as :meth:`step` makes them."""
+        assert self.quiet is not None and self.quiet.last_exposure is not None
+        journal, ts = self.journal, self._timestamps[t]
+        first_seq = journal.last_seq + 1
+        decision_id = f"d{t}"
+        if self._detail:
+            for bar_event in self._emitter.bars(t):
+                journal.append(bar_event, ts)
+            for quote in self._emitter.quotes(t):
+                journal.append(quote, ts)
+            target = self.population.sizer.target
+            assert target is not None
+            self._journal_decision(t, ts, decision_id, self.quiet.last_exposure, target)
+        intents = order_batch(orders, reducing, k, t, self._next_order_id)
+        self._send(t, ts, decision_id, intents, self.broker.pending_qty())
+        if self._detail:
+            self.step_seqs.record(t, first_seq, journal.last_seq)
 
     def end(self) -> KernelResult:
         """Journal the session end with the decision trace hash."""

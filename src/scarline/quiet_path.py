@@ -23,10 +23,12 @@ configs).
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import NamedTuple
 
 import numpy as np
 
 from scarline.agents.population import Population
+from scarline.agents.sizing import _NO_CELLS
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker, market_fills
@@ -42,7 +44,24 @@ from scarline.risk.ladder import _HAIR, _SEQUENTIAL
 _CHUNK = 256  # rows of decisions computed at a time (a quiet run is usually shorter)
 _NO_ROWS = np.zeros((0, 0), dtype=np.int64)
 _NO_ORDERS = OrderBatch.empty()
+
+
+class Advance(NamedTuple):
+    """What :meth:`QuietPath.advance` stepped: ``rows`` quiet rows from ``t`` (0: step
+    ``t`` the ordinary way) with their ``equity`` ``int64[rows, N]``; ``fills``, row
+    ``t``'s, when it filled the market orders due at it; ``intents``, when row ``t`` (the
+    only one then) decided anew: the sizer sized it, and the intents of the cells it sized
+    are ``(rows of agent, instrument, side, qty; reducing; how many)``, for the kernel to
+    journal the decision and route them."""
+
+    rows: int
+    equity: np.ndarray
+    fills: FillBatch | None = None
+    intents: tuple[np.ndarray, np.ndarray, int] | None = None
+
+
 _NO_PARAMS = (0.0, 0.0, 0.0, 0)  # no orders to price: any model parameters of these types
+_NOTHING = Advance(0, _NO_ROWS)
 
 
 def quiet_path_applies(
@@ -107,9 +126,9 @@ class QuietPath:
         self._chunk_start = 0
         self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
 
-    def advance(self, t: int, stop: int) -> tuple[int, np.ndarray, FillBatch | None]:
-        """Step the quiet rows from ``t`` (before ``stop``): how many, their equity, and the
-        fills of row ``t`` (the market orders due at it), if it filled any."""
+    def advance(self, t: int, stop: int) -> Advance:
+        """Step the quiet rows from ``t`` (before ``stop``), or row ``t`` alone where it
+        decides anew with nothing pending (see :class:`Advance`)."""
         life, accounts, broker = self._life, self._accounts, self._broker
         ladder = self._risk._ladder
         last, sized = self.last_exposure, self._population.sizer._exposure
@@ -123,13 +142,21 @@ class QuietPath:
             or not life.all_alive
             or not ladder._peaks_positive()
         ):
-            return 0, _NO_ROWS, None
+            return _NOTHING
         stop = min(stop, self._operator.quiet_until(t, stop), self._next_change(t, stop))
         decisions = self._decisions(t, stop)
         if decisions is None or not len(decisions) or decisions.dtype != last.dtype:
-            return 0, _NO_ROWS, None
-        if decisions[0].tobytes() != last.tobytes():
-            return 0, _NO_ROWS, None  # the row decides anew (the usual eventful row): no call
+            return _NOTHING
+        decide = decisions[0].tobytes() != last.tobytes()  # the row decides anew
+        if decide and orders is not None:
+            return _NOTHING  # and fills the last decision's orders: the ordinary step
+        if decide:
+            decisions = decisions[:1]
+        sizer = self._population.sizer
+        assert sizer.target is not None  # an ordinary step sized the last decision
+        changed = np.empty(sizer.target.shape, dtype=bool)
+        intents = np.empty((4, 2 * changed.size), dtype=np.int64)
+        reducing = np.empty(2 * changed.size, dtype=np.bool_)
         o = orders if orders is not None else _NO_ORDERS
         k = len(o)
         filled, price, fee = (np.empty(k, dtype=np.int64) for _ in range(3))
@@ -139,7 +166,7 @@ class QuietPath:
         last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
         equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
         equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
-        rows, global_peak = quiet_rows(
+        rows, global_peak, n_intents = quiet_rows(
             decisions, decisions.view(raw), last.view(raw), sized, t,
             self.market.close, self.market.valid,
             accounts.position, accounts.unit_values, accounts.cash,
@@ -153,10 +180,11 @@ class QuietPath:
             o.agent, o.instrument, o.side, o.qty, market.open, market.volume,
             self.volatility, *params, filled, price, fee,
             accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
-            accounts.trades,
+            accounts.trades, decide, sizer.mode, sizer.fraction, sizer.lots, sizer.spread,
+            sizer.target, changed, sizer._entering, intents, reducing,
         )  # fmt: skip
         if not rows:
-            return 0, _NO_ROWS, None
+            return _NOTHING
         accounts.last_close, accounts.market_value = last_close, market_value
         accounts.equity = equity
         ladder._global_peak = global_peak
@@ -168,7 +196,13 @@ class QuietPath:
             broker.filled_all()
             fills = market_fills(o, filled, price, fee, market.open[t], accounts.unit_values)
             np.add.at(accounts.slippage, fills.agent, fills.slippage)
-        return rows, equity_rows[:rows], fills
+        if not decide:
+            return Advance(rows, equity_rows[:rows], fills)
+        sizer.changed = changed  # what Sizer.targets leaves: the cells it sized
+        m = changed.shape[1]
+        sizer.changed_cells = np.divmod(np.flatnonzero(changed), m) if changed.any() else _NO_CELLS
+        self.last_exposure = decisions[0]
+        return Advance(1, equity_rows[:1], None, (intents, reducing, n_intents))
 
     def _next_change(self, t: int, stop: int) -> int:
         """The first regime change at or after ``t`` (a Decision journals the regime, and a

@@ -28,8 +28,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from scarline.agents.sizing import size_changed_cells
 from scarline.evolution.scar_step import scar_step
 from scarline.execution.book_fills import book_fills, mark_to_close
+from scarline.execution.intents import orders_of_cells
 from scarline.execution.market_fill_compiled import execute_market
 from scarline.risk.ladder_screen import peaks_and_screen
 
@@ -101,7 +103,10 @@ def quiet_rows(
     filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
     cost_basis: np.ndarray, basis_total: np.ndarray, fees: np.ndarray,
     traded: np.ndarray, trades: np.ndarray,
-) -> tuple[int, float]:  # fmt: skip
+    decide: bool, mode: np.ndarray, fraction: np.ndarray, lots: np.ndarray,
+    spread: np.ndarray, target: np.ndarray, changed: np.ndarray, entering: np.ndarray,
+    orders: np.ndarray, reducing: np.ndarray,
+) -> tuple[int, float, int]:  # fmt: skip
     """Step rows ``t0, t0 + 1, …`` (``decisions[k]`` is row ``t0 + k``'s ``[N, M]``
     exposure, ``decision_bits`` the same as unsigned integers, ``last_bits`` the last step's
     decision's) while they are quiet; returns how many were, and the population's peak
@@ -111,6 +116,13 @@ def quiet_rows(
     full at its open (``filled``, ``price`` and ``fee`` per order) and are booked into the
     accounts (``position``, ``cash``, ``realized``, ``cost_basis``, …) before the row is
     marked; a refusal, or a row that is not quiet after them, leaves them unfilled.
+
+    With ``decide``, row ``t0`` decides anew (no order pending): once it settled quietly
+    (marks, ladder, scars), the sizer sizes its changed cells (``sized``, ``target``,
+    ``changed`` and ``entering``: the sizer's arrays, in place) and the intents of those
+    cells are written (``orders``: agent, instrument, side, qty rows; ``reducing``), and the
+    call stops after that row: returns 1, the peak, and how many intents (-1 when the row
+    did not settle quietly; then nothing moved). Else the intents are 0.
 
     Updated in place, row by committed row: the marks (``last_close``, ``market_value``,
     ``equity``), the ladder's peaks, the scar tracker's peaks, trust's moments (``mean``,
@@ -130,7 +142,9 @@ def quiet_rows(
     rows = 0
     for k in range(decisions.shape[0]):
         r = t0 + k
-        if not _same_decision(decision_bits[k], last_bits, decisions[k], sized, valid[r]):
+        if k == 0 and decide:
+            pass  # a new decision: sized below, once the row settled
+        elif not _same_decision(decision_bits[k], last_bits, decisions[k], sized, valid[r]):
             break
         if k == 0 and fills:
             pos, money, gain = position.copy(), cash.copy(), realized.copy()
@@ -193,4 +207,33 @@ def quiet_rows(
         prev_equity[:] = eq
         equity_rows[k] = eq
         rows += 1
-    return rows, global_peak
+        if decide:
+            return rows, global_peak, _size_and_intend(
+                decisions[0], sized, valid[r], mode, fraction, lots, spread, cash, eq,
+                last_close, unit_values, target, changed, entering, position, orders,
+                reducing,
+            )  # fmt: skip
+    return rows, global_peak, -1 if decide else 0
+
+
+@njit(cache=True)
+def _size_and_intend(
+    exposure: np.ndarray, sized: np.ndarray, valid: np.ndarray, mode: np.ndarray,
+    fraction: np.ndarray, lots: np.ndarray, spread: np.ndarray, cash: np.ndarray,
+    equity: np.ndarray, close: np.ndarray, unit_values: np.ndarray, target: np.ndarray,
+    changed: np.ndarray, entering: np.ndarray, position: np.ndarray, orders: np.ndarray,
+    reducing: np.ndarray,
+) -> int:  # fmt: skip
+    """The sizer's pass, then the intents of the cells it sized (nothing pending), as the
+    ordinary step calls them: how many intents."""
+    hits = size_changed_cells(
+        exposure, sized, valid, mode, fraction, lots, spread, cash, equity, close,
+        unit_values, target, changed, entering,
+    )  # fmt: skip
+    if hits == 0:
+        return 0
+    m = changed.shape[1]
+    cells = np.flatnonzero(changed.ravel())
+    return orders_of_cells(
+        target, position, np.zeros_like(position), cells // m, cells % m, orders, reducing
+    )

@@ -28,7 +28,7 @@ def intents_from_targets(
     (agent rows, instruments; unique, in row-major order) — the cheap form when few of the
     N × M cells can have changed.
 
-    One compiled pass over the cells (:func:`_orders_of_cells`); :func:`_intents_numpy` is
+    One compiled pass over the cells (:func:`orders_of_cells`); :func:`_intents_numpy` is
     the reference it equals (``tests/execution/test_intents.py``)."""
     if cells is None:
         mask = target != position + pending
@@ -40,11 +40,19 @@ def intents_from_targets(
     c = agent.shape[0]
     out = np.empty((4, 2 * c), dtype=np.int64)  # agent, instrument, side, qty per order
     reducing = np.empty(2 * c, dtype=np.bool_)
-    k = _orders_of_cells(
+    k = orders_of_cells(
         np.asarray(target, dtype=np.int64), np.asarray(position, dtype=np.int64),
         np.asarray(pending, dtype=np.int64), np.asarray(agent, dtype=np.int64),
         np.asarray(instrument, dtype=np.int64), out, reducing,
     )  # fmt: skip
+    return order_batch(out, reducing, k, step, first_order_id)
+
+
+def order_batch(
+    out: np.ndarray, reducing: np.ndarray, k: int, step: int, first_order_id: int
+) -> OrderBatch:
+    """The market orders :func:`orders_of_cells` wrote (its first ``k`` rows), numbered
+    from ``first_order_id``."""
     if k == 0:
         return OrderBatch.empty()
     return OrderBatch(
@@ -61,7 +69,7 @@ def intents_from_targets(
 
 
 @njit(cache=True)
-def _orders_of_cells(
+def orders_of_cells(
     target: np.ndarray, position: np.ndarray, pending: np.ndarray, agent: np.ndarray,
     instrument: np.ndarray, out: np.ndarray, reducing: np.ndarray,
 ) -> int:  # fmt: skip
@@ -88,11 +96,11 @@ def _orders_of_cells(
 
 def warm_up() -> None:
     """Load the compiled pass (~0.2 s once per process) when a kernel is built, not on a step."""
-    if _orders_of_cells.signatures:
+    if orders_of_cells.signatures:
         return
     z = np.zeros((1, 1), dtype=np.int64)
     one = np.zeros(1, dtype=np.int64)
-    _orders_of_cells(z, z, z, one, one, np.empty((4, 2), np.int64), np.empty(2, np.bool_))
+    orders_of_cells(z, z, z, one, one, np.empty((4, 2), np.int64), np.empty(2, np.bool_))
 
 
 def _intents_numpy(
