@@ -199,7 +199,7 @@ class QuietPath:
         if not decide:
             return Advance(rows, equity_rows[:rows], fills)
         sizer.changed = changed  # what Sizer.targets leaves: the cells it sized
-        m = changed.shape[1]
+        m = changed.shape[-1]
         sizer.changed_cells = np.divmod(np.flatnonzero(changed), m) if changed.any() else _NO_CELLS
         self.last_exposure = decisions[0]
         return Advance(1, equity_rows[:1], None, (intents, reducing, n_intents))
