@@ -199,8 +199,8 @@ class QuietPath:
         if not decide:
             return Advance(rows, equity_rows[:rows], fills)
         sizer.changed = changed  # what Sizer.targets leaves: the cells it sized
-        m = changed.shape[-1]
-        sizer.changed_cells = np.divmod(np.flatnonzero(changed), m) if changed.any() else _NO_CELLS
+        flat, m = np.flatnonzero(changed), changed.shape[-1]
+        sizer.changed_cells = (flat // m, flat % m) if flat.size else _NO_CELLS
         self.last_exposure = decisions[0]
         return Advance(1, equity_rows[:1], None, (intents, reducing, n_intents))
 
