@@ -154,7 +154,7 @@ class QuietPath:
             decisions = decisions[:1]
         sizer = self._population.sizer
         assert sizer.target is not None  # an ordinary step sized the last decision
-        changed = np.empty(sizer.target.shape, dtype=bool)
+        changed: np.ndarray = np.empty(sizer.target.shape, dtype=bool)
         intents = np.empty((4, 2 * changed.size), dtype=np.int64)
         reducing = np.empty(2 * changed.size, dtype=np.bool_)
         o = orders if orders is not None else _NO_ORDERS
@@ -199,7 +199,7 @@ class QuietPath:
         if not decide:
             return Advance(rows, equity_rows[:rows], fills)
         sizer.changed = changed  # what Sizer.targets leaves: the cells it sized
-        flat, m = np.flatnonzero(changed), changed.shape[-1]
+        flat, m = np.flatnonzero(changed), sizer.target.shape[1]
         sizer.changed_cells = (flat // m, flat % m) if flat.size else _NO_CELLS
         self.last_exposure = decisions[0]
         return Advance(1, equity_rows[:1], None, (intents, reducing, n_intents))
