@@ -72,6 +72,31 @@ def test_small_trackers_quiet_check_agrees_with_the_element_wise_one(seed: int, 
         np.testing.assert_array_equal(a.target_qty, b.target_qty)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    shape=st.tuples(st.integers(1, 9), st.integers(1, 4)),
+    dtype=st.sampled_from([np.int8, np.float32, np.float64]),
+)
+def test_the_compiled_pass_finds_the_cells_numpy_finds(seed, shape, dtype) -> None:
+    """``changed_cells`` against the numpy reference on random decisions: -0.0 after 0.0,
+    NaNs of other bits, a target moved with the same action."""
+    rng = np.random.default_rng(seed)
+    tracker = ChangeTracker(np.arange(shape[0]))
+    floats = [0.0, -0.0, 1.0, -1.0, np.nan]
+    pool = np.array(floats if dtype != np.int8 else [0, 1, -1], dtype=dtype)
+    actions, target = np.zeros(shape, dtype), np.zeros(shape, np.int64)
+    tracker.update(actions, target)
+    for _ in range(5):
+        actions = np.where(rng.random(shape) < 0.3, rng.choice(pool, shape), actions)
+        target = np.where(rng.random(shape) < 0.3, rng.integers(-3, 4, shape), target)
+        bits = actions.view(f"u{np.dtype(dtype).itemsize}")
+        expected = tracker._changed_numpy(bits, target)
+        c = tracker.update(actions, target)
+        np.testing.assert_array_equal(c.agent * shape[1] + c.instrument, expected)
+        assert tracker._bits is not None and tracker._bits.tobytes() == bits.tobytes()
+
+
 def test_nothing_changed_is_an_empty_decision() -> None:
     tracker = ChangeTracker(np.arange(2))
     ones = np.ones((2, 2), np.float32)

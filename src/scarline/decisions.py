@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 _UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # raw bits by item size
 _SMALL = 64
@@ -38,6 +39,7 @@ class ChangeTracker:
         self._bits: np.ndarray | None = None  # actions' raw bits, [N, M] unsigned ints
         self._target: np.ndarray | None = None  # int64[N, M]
         self._none: dict[np.dtype, Changes] = {}  # no change, per action dtype
+        warm_up()
 
     def _unchanged(self, dtype: np.dtype) -> Changes:
         """No changed cell: built once per action dtype (zero-length arrays are safe to share)."""
@@ -65,14 +67,25 @@ class ChangeTracker:
             and target.tobytes() == self._target.tobytes()
         ):
             return self._unchanged(actions.dtype)
-        diff = bits != self._bits
-        diff |= target != self._target
-        if not np.count_nonzero(diff):  # the usual step: nothing changed
-            return self._unchanged(actions.dtype)
-        cells = np.flatnonzero(diff)
-        new_bits, new_target = bits.ravel()[cells], target.ravel()[cells]
-        self._bits.ravel()[cells] = new_bits
-        self._target.ravel()[cells] = new_target
+        if (
+            target.dtype == np.int64
+            and bits.shape == self._bits.shape == target.shape
+            and target.flags.c_contiguous
+        ):
+            cells = np.empty(bits.size, dtype=np.int64)
+            k = changed_cells(bits.ravel(), self._bits.ravel(), target.ravel(),
+                              self._target.ravel(), cells)  # fmt: skip
+            if not k:  # the usual step: nothing changed
+                return self._unchanged(actions.dtype)
+            cells = cells[:k]
+            new_bits, new_target = bits.ravel()[cells], target.ravel()[cells]
+        else:
+            cells = self._changed_numpy(bits, target)
+            if not cells.size:
+                return self._unchanged(actions.dtype)
+            new_bits, new_target = bits.ravel()[cells], target.ravel()[cells]
+            self._bits.ravel()[cells] = new_bits
+            self._target.ravel()[cells] = new_target
         m = target.shape[1]
         return Changes(
             agent=self.agent_ids[cells // m],
@@ -80,3 +93,40 @@ class ChangeTracker:
             actions=new_bits.view(actions.dtype),
             target_qty=new_target.astype(np.int64, copy=False),
         )
+
+    def _changed_numpy(self, bits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The flat indices of the changed cells, in numpy: the reference
+        :func:`changed_cells` equals, and the path for targets of another dtype or shape."""
+        assert self._bits is not None and self._target is not None
+        diff = bits != self._bits
+        diff |= target != self._target
+        return np.flatnonzero(diff)
+
+
+@njit(cache=True)
+def changed_cells(
+    bits: np.ndarray, last_bits: np.ndarray, target: np.ndarray, last_target: np.ndarray,
+    cells: np.ndarray,
+) -> int:  # fmt: skip
+    """One pass over the flat cells: writes the indices where the bits or the target differ
+    from the last ones into ``cells`` and takes them over into ``last_*`` (in place); how
+    many. Comparisons and copies only, so it is the numpy reference's answer exactly."""
+    k = 0
+    for i in range(bits.shape[0]):
+        if bits[i] != last_bits[i] or target[i] != last_target[i]:
+            cells[k] = i
+            last_bits[i] = bits[i]
+            last_target[i] = target[i]
+            k += 1
+    return k
+
+
+def warm_up() -> None:
+    """Load :func:`changed_cells` for the actions' raw bits of rules (int8), Q-agents
+    (float32) and user strategies (float64) when a tracker is built, not on a step."""
+    if len(changed_cells.signatures) >= 3:
+        return
+    target, cells = np.zeros(1, np.int64), np.zeros(1, np.int64)
+    for size in (1, 4, 8):
+        bits = np.zeros(1, _UNSIGNED[size])
+        changed_cells(bits, bits.copy(), target, target.copy(), cells)
