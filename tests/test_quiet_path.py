@@ -51,6 +51,17 @@ AGENTS = {
 }
 
 
+LIMITS = [
+    {},  # every intent passes in full: the compiled check's usual case
+    {"max_position_lots": 40},  # scaled down or refused
+    {"max_orders_per_window": 2, "order_window_steps": 30},  # the order rate
+    {"max_drawdown_pct": 3.0, "max_spread_bps": 5.0},  # the drawdown and the quotes read
+    {"min_cash": 999_000.0},  # too little cash left: refused
+]
+"""Risk limits the hypothesis draws from: verdicts other than a full pass go the ordinary
+route, and the compiled check reads every input the ordinary one does."""
+
+
 def _market(seed: int, instruments: int, gaps: bool, steps: int = 240) -> MarketData:
     market = normalized(
         generate(SynthSpec(n_steps=steps, n_instruments=instruments, seed=seed, quotes=True))
@@ -123,20 +134,23 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
     kill=st.one_of(st.none(), st.integers(1, 239)),
     profile=st.sampled_from(["sim", "paper"]),
     schema=st.sampled_from([FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA]),
+    limits=st.sampled_from(LIMITS),
 )
 def test_quiet_rows_leave_what_one_by_one_leaves(
-    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill, profile, schema
-) -> None:
+    seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill, profile, schema,
+    limits,
+) -> None:  # fmt: skip
     cfg = RunConfig(
         profile=profile,  # a backtest journals QuietRuns, a paper session rows
         agents=[AGENTS[g] for g in groups],
         risk={
+            **limits,
             "ladder": {
                 "warn_drawdown_pct": warn,
                 "throttle_drawdown_pct": 2 * warn,
                 "halt_drawdown_pct": 4 * warn,
                 "global_drawdown": global_drawdown,
-            }
+            },
         },
         scars={"drawdown_pct": scar_pct, "trade_loss_pct": scar_pct, "ruin_fraction": ruin},
         report=False,

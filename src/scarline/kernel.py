@@ -46,18 +46,17 @@ from scarline.execution.events import fills_event, orders_event, rejects_event
 from scarline.execution.intents import (
     intents_from_targets,
     limit_entries,
-    order_batch,
     profile_entries,
 )
 from scarline.execution.intents import warm_up as warm_up_intents
-from scarline.execution.types import BarSlice, OrderBatch
+from scarline.execution.types import BarSlice, FillBatch, OrderBatch
 from scarline.execution.volatility import causal_volatility
 from scarline.features.microstructure import microstructure_table
 from scarline.journal.quiet_run import features_hash, quiet_cells, quiet_run
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
-from scarline.quiet_path import QuietPath, quiet_path_applies
+from scarline.quiet_path import Advance, QuietPath, quiet_path_applies
 from scarline.recorder import Recorder
 from scarline.reflect.events import drift_alarms_event
 from scarline.reflect.sentry import Alarms, DriftSentry
@@ -66,6 +65,7 @@ from scarline.regime.events import regime_change_event
 from scarline.regime.stage import MarketRegimes
 from scarline.risk.engine import RiskContext, RiskEngine
 from scarline.risk.events import notable_verdicts, risk_checks_event, state_change_event
+from scarline.risk.types import RiskDecision
 from scarline.session import Journal, KernelResult, SeqJournal, SessionIds, StageMarks
 from scarline.stats import log_return
 from scarline.trace import DecisionTrace
@@ -320,9 +320,16 @@ class Kernel:
         return target, cells
 
     def _journal_decision(
-        self, t: int, ts: int, decision_id: str, exposure: np.ndarray, target: np.ndarray
+        self,
+        t: int,
+        ts: int,
+        decision_id: str,
+        exposure: np.ndarray,
+        target: np.ndarray,
+        trust: np.ndarray | None = None,
     ) -> None:
-        """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096."""
+        """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096.
+        ``trust``: every agent's at step ``t``, when the tracker has moved past it."""
         c = self._changes.update(exposure, target)
         cells: tuple[Array, ...]
         if c.agent.size:
@@ -332,7 +339,7 @@ class Kernel:
                 Array.of(c.target_qty),
                 Array.of(c.instrument),
                 Array.of(self._reasons(c.agent)),
-                Array.of(self.life.trust[c.agent]),
+                Array.of((self.life.trust if trust is None else trust)[c.agent]),
             )
         else:  # the usual step: nothing changed, the same empty arrays every time
             cells = quiet_cells(c.actions.dtype)
@@ -420,6 +427,19 @@ class Kernel:
         decision = self.risk.check(t, intents, ctx)
         if self.stages is not None:
             self.stages.mark("risk")
+        self._routed(t, ts, decision_id, intents, decision)
+
+    def _routed(
+        self,
+        t: int,
+        ts: int,
+        decision_id: str,
+        intents: OrderBatch,
+        decision: RiskDecision,
+        filled_next: bool = False,
+    ) -> None:
+        """Journal the risk verdicts and the approved orders, and hand them to the broker;
+        ``filled_next``: the quiet path filled them in full at the next bar already."""
         if self._detail:
             event, shown = risk_checks_event(self.ids, decision_id, t, intents, decision)
             self.journal.append(event, ts)
@@ -430,7 +450,10 @@ class Kernel:
         if len(approved):
             if self._detail:
                 self.journal.append(orders_event(self.ids, decision_id, t, approved), ts)
-            self.broker.submit(approved, t, ts, market.volume[t])
+            if filled_next:
+                self.broker.passed_through(approved)
+            else:
+                self.broker.submit(approved, t, ts, self.market.volume[t])
 
     def _fire_kill(self, t: int, ts: int, kill: KillSwitch) -> None:
         """Kill switch: cancel everything pending, halt all agents; flattening follows as
@@ -516,55 +539,63 @@ class Kernel:
             t += rows
 
     def _quiet_rows(self, t: int, stop: int) -> int:
-        """Step the quiet rows from ``t`` ahead and journal them: a backtest of schema 8 or
-        later as one ``QuietRun`` record (with the first row's fills, schema 9), else as
+        """Step the rows from ``t`` the quiet path takes, and journal them: a row that
+        decides anew as :meth:`step` does; the quiet rows of a backtest of schema 8 or later
+        as one ``QuietRun`` record (with its first row's fills, schema 9), else as
         :meth:`step` would, each row's bars and quotes, fills, then its Decision (no cell
         changed). How many."""
         assert self.quiet is not None
-        rows, equity, fills, intents = self.quiet.advance(t, stop)
+        adv = self.quiet.advance(t, stop, self._next_order_id)
+        rows = adv.rows
         if not rows:
             return 0
         if self.recorder.equity is not None:
-            self.recorder.equity[t : t + rows] = equity
-        if fills is not None:
-            self.recorder.on_fills(t, fills)
+            self.recorder.equity[t : t + rows] = adv.equity
+        first = t  # the quiet run's first row
+        if adv.intents is not None:
+            self.clock.advance_to(self._timestamps[t])
+            self._decided(t, adv)
+            first = t + 1
+        if adv.fills is not None:
+            self.recorder.on_fills(first, adv.fills)
         self.clock.advance_to(self._timestamps[t + rows - 1])
-        if intents is not None:
-            self._decided(t, *intents)
-            return 1
-        if not self._detail:  # as step: no records, no trace (a gate's re-run)
-            return rows
-        self.trace.quiet_span(t, t + rows)
+        if self._detail and first < t + rows:  # as step: a gate's re-run has no records
+            self._journal_run(first, t + rows, adv.fills)
+        return rows
+
+    def _journal_run(self, first: int, stop: int, fills: FillBatch | None) -> None:
+        """Trace and journal quiet rows ``first .. stop - 1``, the first of which filled
+        ``fills``, if any."""
+        self.trace.quiet_span(first, stop)
         journal, stamps = self.journal, self._timestamps
-        last = self.quiet.last_exposure
-        assert last is not None  # advance stepped rows: an ordinary step set it
-        stop = t + rows
-        filled = None if fills is None else fills_event(self.ids, t, fills)
+        assert self.quiet is not None and self.quiet.last_exposure is not None
+        dtype = self.quiet.last_exposure.dtype  # advance stepped rows: a step decided it
+        filled = None if fills is None else fills_event(self.ids, first, fills)
         if self._quiet_runs:  # one record for the run: what its rows' records hold
             labels = None if self.regimes.path is None else self.regimes.path.labels
-            run = quiet_run(self.ids, self.market, t, stop, self.population.name, last.dtype,
+            run = quiet_run(self.ids, self.market, first, stop, self.population.name, dtype,
                             labels, filled)  # fmt: skip
             seq = journal.append(run, stamps[stop - 1])
-            self.step_seqs.record(t, seq, seq)
-            return rows
-        cells = quiet_cells(last.dtype)
-        for r in range(t, stop):  # a paper session's or an older schema's records: rows
+            self.step_seqs.record(first, seq, seq)
+            return
+        cells = quiet_cells(dtype)
+        for r in range(first, stop):  # a paper session's or an older schema's records: rows
             ts, first_seq = stamps[r], journal.last_seq + 1
             for bar_event in self._emitter.bars(r):
                 journal.append(bar_event, ts)
             for quote in self._emitter.quotes(r):
                 journal.append(quote, ts)
-            if r == t and filled is not None:
+            if r == first and filled is not None:
                 journal.append(filled, ts)
             journal.append(self._decision(r, f"d{r}", cells), ts)
             self.step_seqs.record(r, first_seq, journal.last_seq)
-        return rows
 
-    def _decided(self, t: int, orders: np.ndarray, reducing: np.ndarray, k: int) -> None:
+    def _decided(self, t: int, adv: Advance) -> None:
         """Row ``t`` settled on the quiet path and decided anew, its changed cells sized
-        into ``k`` intents (``orders``, ``reducing``: :func:`orders_of_cells`'s): its
-        records and orders, as :meth:`step` makes them."""
+        into intents, maybe checked (:class:`~scarline.quiet_path.Advance`): its records
+        and orders, as :meth:`step` makes them."""
         assert self.quiet is not None and self.quiet.last_exposure is not None
+        assert adv.intents is not None
         journal, ts = self.journal, self._timestamps[t]
         first_seq = journal.last_seq + 1
         decision_id = f"d{t}"
@@ -575,9 +606,15 @@ class Kernel:
                 journal.append(quote, ts)
             target = self.population.sizer.target
             assert target is not None
-            self._journal_decision(t, ts, decision_id, self.quiet.last_exposure, target)
-        intents = order_batch(orders, reducing, k, t, self._next_order_id)
-        self._send(t, ts, decision_id, intents, self.broker.pending_qty())
+            exposure = self.quiet.last_exposure
+            self._journal_decision(t, ts, decision_id, exposure, target, adv.trust)
+        intents = adv.intents
+        if adv.verdicts is None:  # not checked yet: the ordinary route
+            self._send(t, ts, decision_id, intents, self.broker.pending_qty())
+        else:  # the compiled check passed them all in full
+            self._next_order_id += len(intents)
+            decision = self.risk.settle(t, intents, adv.verdicts)
+            self._routed(t, ts, decision_id, intents, decision, filled_next=adv.placed == 2)
         if self._detail:
             self.step_seqs.record(t, first_seq, journal.last_seq)
 

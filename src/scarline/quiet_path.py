@@ -32,12 +32,14 @@ from scarline.agents.sizing import _NO_CELLS
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker, market_fills
+from scarline.execution.intents import order_batch
 from scarline.execution.types import FillBatch, OrderBatch
 from scarline.market.frame import MarketData
 from scarline.operator import OperatorInputs
 from scarline.quiet_rows import quiet_rows
 from scarline.reflect.sentry import DriftSentry
 from scarline.regime.stage import MarketRegimes
+from scarline.risk.check import Verdicts
 from scarline.risk.engine import RiskEngine
 from scarline.risk.ladder import _HAIR, _SEQUENTIAL
 
@@ -47,20 +49,44 @@ _NO_ORDERS = OrderBatch.empty()
 
 
 class Advance(NamedTuple):
-    """What :meth:`QuietPath.advance` stepped: ``rows`` quiet rows from ``t`` (0: step
-    ``t`` the ordinary way) with their ``equity`` ``int64[rows, N]``; ``fills``, row
-    ``t``'s, when it filled the market orders due at it; ``intents``, when row ``t`` (the
-    only one then) decided anew: the sizer sized it, and the intents of the cells it sized
-    are ``(rows of agent, instrument, side, qty; reducing; how many)``, for the kernel to
-    journal the decision and route them."""
+    """What :meth:`QuietPath.advance` stepped from row ``t``: ``rows`` rows (0: step ``t``
+    the ordinary way) with their ``equity`` ``int64[rows, N]``.
+
+    Where row ``t`` decided anew, the sizer sized it and ``intents`` are the orders of the
+    cells it sized (numbered from the kernel's next id). ``verdicts``, when the risk
+    engine's compiled check passed them all in full (else the kernel routes them as
+    :meth:`~scarline.kernel.Kernel.step` does); ``placed`` then says where they went: 1,
+    to the broker (the kernel submits them), 2, filled at row ``t + 1`` (which ``fills``
+    are), the run going on from there. Else ``fills`` are row ``t``'s, when it filled the
+    market orders due at it."""
 
     rows: int
     equity: np.ndarray
     fills: FillBatch | None = None
-    intents: tuple[np.ndarray, np.ndarray, int] | None = None
+    intents: OrderBatch | None = None
+    verdicts: Verdicts | None = None
+    placed: int = 0
+    trust: np.ndarray | None = None  # row t's, where the run went on past it
 
 
 _NO_PARAMS = (0.0, 0.0, 0.0, 0)  # no orders to price: any model parameters of these types
+_NO_INT = np.zeros(0, dtype=np.int64)
+
+
+class RiskInputs(NamedTuple):
+    """What the compiled risk check of a row reads beyond the accounts and the levels."""
+
+    due_step: int  # the orders' eligibility (the broker's latency)
+    due_ts: int
+    arrays: tuple[np.ndarray, ...]  # bid, ask, quote_ts, value, limit, orders used, venue
+    limits: tuple[np.ndarray, np.ndarray]  # check_compiled.limit_vectors
+    scalars: tuple[bool, bool, int, float, float, int]  # drawdown on, killed, global, ts
+
+
+_NO_RISK = RiskInputs(  # no check: arguments of the types the compiled call takes
+    -1, 0, (_NO_INT,) * 3 + (np.zeros(0),) * 2 + (_NO_INT,) * 3, (_NO_INT, np.zeros(0)),
+    (False, False, 0, 0.0, 0.0, 0),
+)  # fmt: skip
 _NOTHING = Advance(0, _NO_ROWS)
 
 
@@ -120,21 +146,23 @@ class QuietPath:
         self._population, self._broker, self._risk = population, broker, risk
         self.volatility = volatility  # the kernel's causal volatility, [T, M] (slippage)
         self._fill_runs = fill_runs
+        self._check_inputs = risk.compiled_inputs
         self._accounts, self._life, self._operator = accounts, life, operator
         self.last_exposure: np.ndarray | None = None
         self.market, self._changes = market, sorted(regimes.changes)
         self._chunk_start = 0
         self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
 
-    def advance(self, t: int, stop: int) -> Advance:
-        """Step the quiet rows from ``t`` (before ``stop``), or row ``t`` alone where it
-        decides anew with nothing pending (see :class:`Advance`)."""
+    def advance(self, t: int, stop: int, next_order_id: int) -> Advance:
+        """Step the quiet rows from ``t`` (before ``stop``); where row ``t`` decides anew
+        with nothing pending, from its decision on (see :class:`Advance`)."""
         life, accounts, broker = self._life, self._accounts, self._broker
         ladder = self._risk._ladder
         last, sized = self.last_exposure, self._population.sizer._exposure
+        ts = int(self.market.timestamps[t])
         orders = None
         if not broker.idle and self._fill_runs:
-            orders = broker.due_market_orders(t, int(self.market.timestamps[t]))
+            orders = broker.due_market_orders(t, ts)
         if (
             last is None
             or sized is None
@@ -150,25 +178,32 @@ class QuietPath:
         decide = decisions[0].tobytes() != last.tobytes()  # the row decides anew
         if decide and orders is not None:
             return _NOTHING  # and fills the last decision's orders: the ordinary step
-        if decide:
-            decisions = decisions[:1]
         sizer = self._population.sizer
         assert sizer.target is not None  # an ordinary step sized the last decision
         changed: np.ndarray = np.empty(sizer.target.shape, dtype=bool)
         intents = np.empty((4, 2 * changed.size), dtype=np.int64)
         reducing = np.empty(2 * changed.size, dtype=np.bool_)
         o = orders if orders is not None else _NO_ORDERS
-        k = len(o)
+        k = max(len(o), intents.shape[1])
         filled, price, fee = (np.empty(k, dtype=np.int64) for _ in range(3))
+        check = decide and self._check_inputs is not None and self._fill_runs
+        if check and self._population.limit_entry.any():
+            check = False  # limit entries: the ordinary route
+        risk_in = self._risk_inputs(t, ts, check)
+        verdicts = Verdicts(
+            np.empty(k, np.int8), np.empty(k, np.int16), np.empty(k, np.float64),
+            np.empty(k, np.float64), np.empty(k, np.int64), np.empty(k, bool),
+        )  # fmt: skip
         params = broker.market_params or _NO_PARAMS
         market = self.market
         raw = np.dtype(f"u{decisions.dtype.itemsize}")  # bits: a -0.0 after 0.0 is a change
         last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
         equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
         equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
-        rows, global_peak, n_intents = quiet_rows(
+        mean0, var0 = np.empty_like(life._mean), np.empty_like(life._var)
+        rows, global_peak, n_intents, placed = quiet_rows(
             decisions, decisions.view(raw), last.view(raw), sized, t,
-            self.market.close, self.market.valid,
+            market.close, market.valid,
             accounts.position, accounts.unit_values, accounts.cash,
             last_close, market_value, equity,
             ladder.peak, ladder._esc_dd, ladder.level, _HAIR,
@@ -182,6 +217,8 @@ class QuietPath:
             accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
             accounts.trades, decide, sizer.mode, sizer.fraction, sizer.lots, sizer.spread,
             sizer.target, changed, sizer._entering, intents, reducing,
+            check, market.timestamps, risk_in.due_step, risk_in.due_ts, risk_in.arrays,
+            risk_in.limits, risk_in.scalars, _arrays(verdicts), mean0, var0,
         )  # fmt: skip
         if not rows:
             return _NOTHING
@@ -191,18 +228,61 @@ class QuietPath:
         self._risk._advance(t + rows - 1)
         life._last_equity = prev_equity
         life._trust = None  # trust's moments moved: computed again when read
-        fills = None
-        if k:  # row t filled them, booked but for the slippage, which numpy costs
-            broker.filled_all()
-            fills = market_fills(o, filled, price, fee, market.open[t], accounts.unit_values)
-            np.add.at(accounts.slippage, fills.agent, fills.slippage)
         if not decide:
+            fills = None
+            if len(o):  # row t filled them, booked but for the slippage, which numpy costs
+                broker.filled_all()
+                fills = self._fills(o, filled, price, fee, t)
             return Advance(rows, equity_rows[:rows], fills)
         sizer.changed = changed  # what Sizer.targets leaves: the cells it sized
         flat, m = np.flatnonzero(changed), sizer.target.shape[1]
         sizer.changed_cells = (flat // m, flat % m) if flat.size else _NO_CELLS
         self.last_exposure = decisions[0]
-        return Advance(1, equity_rows[:1], None, (intents, reducing, n_intents))
+        made = order_batch(intents, reducing, n_intents, t, next_order_id)
+        if not placed:
+            return Advance(rows, equity_rows[:rows], None, made)
+        passed = Verdicts(*(a[:n_intents] for a in _arrays(verdicts)))
+        fills = trust = None
+        if placed == 2:  # row t + 1 filled them, and trust moved on after row t
+            fills = self._fills(made, filled, price, fee, t + 1)
+            trust = life.trust_of(mean0, var0)
+        return Advance(rows, equity_rows[:rows], fills, made, passed, placed, trust)
+
+    def _fills(
+        self, orders: OrderBatch, filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
+        t: int,
+    ) -> FillBatch:  # fmt: skip
+        """The fills of ``orders`` at row ``t``, which the compiled pass booked but for the
+        slippage: numpy costs it (see :func:`~scarline.execution.broker.market_fills`)."""
+        k = len(orders)
+        fills = market_fills(
+            orders, filled[:k], price[:k], fee[:k], self.market.open[t], self._accounts.unit_values
+        )  # fmt: skip
+        np.add.at(self._accounts.slippage, fills.agent, fills.slippage)
+        return fills
+
+    def _risk_inputs(self, t: int, ts: int, check: bool) -> RiskInputs:
+        """What the compiled risk check of row ``t`` reads beyond the accounts: when the
+        orders are due (the broker's latency), the row's quotes, the ladder's state, the
+        order rate's window and the limits (placeholders of the right types when no check
+        runs)."""
+        if not check or self._check_inputs is None:
+            return _NO_RISK
+        vectors, venue_qty, venue_notional = self._check_inputs
+        min_step, min_ts = self._broker.latency.eligibility(
+            np.array([t], dtype=np.int64), np.array([ts], dtype=np.int64)
+        )
+        market = self.market
+        bid = ask = quote_ts = _NO_INT
+        if market.quotes is not None:
+            bid, ask = market.quotes.bid[t], market.quotes.ask[t]
+            quote_ts = np.where(market.valid[t], ts, 0).astype(np.int64)
+        value, limit, g_level, g_value, g_limit = self._risk.ladder_state()
+        arrays = (bid, ask, quote_ts, value, limit, self._risk.orders_used(t), venue_qty,
+                  venue_notional)  # fmt: skip
+        dd_on = self._risk.cfg.max_drawdown_pct is not None
+        scalars = (dd_on, False, int(g_level), float(g_value), float(g_limit), ts)
+        return RiskInputs(int(min_step[0]), int(min_ts[0]), arrays, vectors, scalars)
 
     def _next_change(self, t: int, stop: int) -> int:
         """The first regime change at or after ``t`` (a Decision journals the regime, and a
@@ -228,3 +308,7 @@ class QuietPath:
         from it, and the steps with a regime change (sorted) are its regimes'."""
         self.market, self._changes, self._chunk = market, sorted(regimes.changes), None
         self.volatility = volatility
+
+
+def _arrays(v: Verdicts) -> tuple[np.ndarray, ...]:
+    return v.outcome, v.rule, v.value, v.limit, v.approved, v.breach

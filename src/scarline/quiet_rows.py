@@ -33,6 +33,9 @@ from scarline.evolution.scar_step import scar_step
 from scarline.execution.book_fills import book_fills, mark_to_close
 from scarline.execution.intents import orders_of_cells
 from scarline.execution.market_fill_compiled import execute_market
+from scarline.risk.check import _IS_BREACH
+from scarline.risk.check_compiled import OK, _kernel
+from scarline.risk.codes import PASS
 from scarline.risk.ladder_screen import peaks_and_screen
 
 
@@ -106,23 +109,33 @@ def quiet_rows(
     decide: bool, mode: np.ndarray, fraction: np.ndarray, lots: np.ndarray,
     spread: np.ndarray, target: np.ndarray, changed: np.ndarray, entering: np.ndarray,
     orders: np.ndarray, reducing: np.ndarray,
-) -> tuple[int, float, int]:  # fmt: skip
+    check: bool, timestamps: np.ndarray, due_step: int, due_ts: int,
+    risk_arrays: tuple[np.ndarray, ...], risk_params: tuple[np.ndarray, np.ndarray],
+    risk_scalars: tuple[bool, bool, int, float, float, int],
+    verdicts: tuple[np.ndarray, ...], mean0: np.ndarray, var0: np.ndarray,
+) -> tuple[int, float, int, int]:  # fmt: skip
     """Step rows ``t0, t0 + 1, …`` (``decisions[k]`` is row ``t0 + k``'s ``[N, M]``
     exposure, ``decision_bits`` the same as unsigned integers, ``last_bits`` the last step's
-    decision's) while they are quiet; returns how many were, and the population's peak
-    equity.
+    decision's) while they are quiet; returns how many were, the population's peak equity,
+    the number of intents row ``t0`` made and where its orders went (below).
 
     Row ``t0`` may fill orders (``o_*``: market orders due at it, K ≥ 0 rows): they fill in
     full at its open (``filled``, ``price`` and ``fee`` per order) and are booked into the
     accounts (``position``, ``cash``, ``realized``, ``cost_basis``, …) before the row is
     marked; a refusal, or a row that is not quiet after them, leaves them unfilled.
 
-    With ``decide``, row ``t0`` decides anew (no order pending): once it settled quietly
+    With ``decide``, row ``t0`` decides anew (nothing pending): once it settled quietly
     (marks, ladder, scars), the sizer sizes its changed cells (``sized``, ``target``,
     ``changed`` and ``entering``: the sizer's arrays, in place) and the intents of those
-    cells are written (``orders``: agent, instrument, side, qty rows; ``reducing``), and the
-    call stops after that row: returns 1, the peak, and how many intents (-1 when the row
-    did not settle quietly; then nothing moved). Else the intents are 0.
+    cells are written (``orders``: agent, instrument, side, qty rows; ``reducing``). With
+    ``check`` too, the risk engine's compiled check (:func:`_risk_check`) runs on them; when
+    it passes every one in full and they are due at row ``t0 + 1`` (``due_step``,
+    ``due_ts``), that row fills them as above (``filled``, ``price``, ``fee``, sized to
+    ``2 N M``) and the run goes on. The last value: 0 when the intents were not checked,
+    1 when they passed and wait for the broker, 2 when row ``t0 + 1`` filled them. A row
+    ``t0`` that did not settle returns 0 rows; one whose intents are 0, not checked, or not
+    passed in full stops after it. ``mean0`` and ``var0``: trust's moments after row
+    ``t0`` (what its decision journals, when the run went on).
 
     Updated in place, row by committed row: the marks (``last_close``, ``market_value``,
     ``equity``), the ladder's peaks, the scar tracker's peaks, trust's moments (``mean``,
@@ -135,21 +148,25 @@ def quiet_rows(
     hit, by_dd = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     scarred, dying = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     drawdown, loss = np.zeros(n), np.zeros(n)
-    pos, money, gain = position, cash, realized  # row t0's after its fills (scratch)
+    pos, money, gain = position, cash, realized  # a filling row's after its fills (scratch)
     basis, basis_sum = cost_basis.copy(), basis_total.copy()
     paid, turnover, count = fees.copy(), traded.copy(), trades.copy()
-    fills = o_agent.shape[0] > 0
+    p_agent, p_inst, p_side, p_qty = o_agent, o_inst, o_side, o_qty  # pending, due now
+    fill_row = 0 if o_agent.shape[0] > 0 else -1  # the row that fills them
+    bits = last_bits
+    n_intents, placed = 0, 0
     rows = 0
     for k in range(decisions.shape[0]):
         r = t0 + k
         if k == 0 and decide:
             pass  # a new decision: sized below, once the row settled
-        elif not _same_decision(decision_bits[k], last_bits, decisions[k], sized, valid[r]):
+        elif not _same_decision(decision_bits[k], bits, decisions[k], sized, valid[r]):
             break
-        if k == 0 and fills:
+        fills = k == fill_row
+        if fills:
             pos, money, gain = position.copy(), cash.copy(), realized.copy()
             if not _fill(
-                o_agent, o_inst, o_side, o_qty, bar_open[r], bar_volume[r], valid[r],
+                p_agent, p_inst, p_side, p_qty, bar_open[r], bar_volume[r], valid[r],
                 bar_sigma[r], unit_values, fixed, vol_coef, bps, minimum, filled, price, fee,
                 pos, basis, basis_sum, gain, money, paid, turnover, count,
             ):  # fmt: skip
@@ -169,32 +186,18 @@ def quiet_rows(
         mu[:] = mean
         va[:] = var
         scars, deaths, _ = scar_step(
-            prev_equity,
-            eq,
-            gain,
-            last_realized,
-            alive,
-            sensitivity,
-            ruin,
-            spk,
-            mu,
-            va,
-            alpha,
-            scar_dd_pct,
-            scar_loss_pct,
-            drawdown,
-            loss,
-            by_dd,
-            scarred,
-            dying,
-        )
+            prev_equity, eq, gain, last_realized, alive, sensitivity, ruin, spk, mu, va,
+            alpha, scar_dd_pct, scar_loss_pct, drawdown, loss, by_dd, scarred, dying,
+        )  # fmt: skip
         if scars or deaths:
             break
-        if k == 0 and fills:  # the fills stand: booked for good
+        if fills:  # the fills stand: booked for good
             position[:], cash[:], realized[:] = pos, money, gain
             cost_basis[:], basis_total[:], fees[:] = basis, basis_sum, paid
             traded[:], trades[:] = turnover, count
             pos, money, gain = position, cash, realized
+            if k == 1:
+                placed = 2
         last_realized[:] = gain
         last_close[:] = lc
         market_value[:] = mv
@@ -207,13 +210,67 @@ def quiet_rows(
         prev_equity[:] = eq
         equity_rows[k] = eq
         rows += 1
-        if decide:
-            return rows, global_peak, _size_and_intend(
-                decisions[0], sized, valid[r], mode, fraction, lots, spread, cash, eq,
-                last_close, unit_values, target, changed, entering, position, orders,
-                reducing,
-            )  # fmt: skip
-    return rows, global_peak, -1 if decide else 0
+        if not (k == 0 and decide):
+            continue
+        mean0[:] = mean
+        var0[:] = var
+        n_intents = _size_and_intend(
+            decisions[0], sized, valid[r], mode, fraction, lots, spread, cash, eq,
+            last_close, unit_values, target, changed, entering, position, orders, reducing,
+        )  # fmt: skip
+        if n_intents == 0 or not check:
+            break
+        if not _risk_check(
+            orders, n_intents, position, cash, last_close, unit_values, ladder_peak, eq,
+            level, risk_arrays, risk_params, risk_scalars, verdicts,
+        ):  # fmt: skip
+            break
+        placed = 1
+        if k + 1 >= decisions.shape[0] or due_step > r + 1 or due_ts > timestamps[r + 1]:
+            break  # not due at the next row: the broker holds them
+        p_agent, p_inst = orders[0, :n_intents], orders[1, :n_intents]
+        p_side, p_qty = orders[2, :n_intents].astype(np.int8), orders[3, :n_intents]
+        fill_row = 1
+        bits = decision_bits[0]
+    return rows, global_peak, n_intents, placed
+
+
+@njit(cache=True)
+def _risk_check(
+    orders: np.ndarray, k: int, position: np.ndarray, cash: np.ndarray,
+    last_close: np.ndarray, unit_values: np.ndarray, peak: np.ndarray, equity: np.ndarray,
+    level: np.ndarray, risk_arrays: tuple[np.ndarray, ...],
+    risk_params: tuple[np.ndarray, np.ndarray],
+    risk_scalars: tuple[bool, bool, int, float, float, int], verdicts: tuple[np.ndarray, ...],
+) -> bool:  # fmt: skip
+    """The risk engine's compiled check (:func:`~scarline.risk.check_compiled._kernel`) of
+    the ``k`` market intents, on the context the ordinary step builds (nothing pending, the
+    marks of this row, the drawdown from the ladder's peak when the config limits it):
+    True when it decided and passed every intent in full with no breach (``verdicts``:
+    outcome, rule, value, limit, approved, breach, of ``k`` rows each)."""
+    bid, ask, quote_ts, value, limit, orders_used, venue_qty, venue_notional = risk_arrays
+    ip, fp = risk_params
+    dd_on, killed, global_level, global_value, global_limit, now_ts = risk_scalars
+    outcome, rule, val, lim, approved, breach = verdicts
+    n = equity.shape[0]
+    drawdown = np.zeros(n if dd_on else 0)
+    for i in range(drawdown.shape[0]):  # ladder.drawdown: stats.drawdown_pct of the peak
+        pk = max(peak[i], equity[i])
+        drawdown[i] = 100.0 * max((pk - equity[i]) / pk, 0.0)
+    status = _kernel(
+        orders[0, :k], orders[1, :k], orders[2, :k].astype(np.int8), orders[3, :k],
+        np.zeros(k, np.int8), np.zeros(k, np.int64),
+        position, np.zeros_like(position), cash, last_close, unit_values, bid, ask, quote_ts,
+        level, value, limit, drawdown, orders_used, venue_qty, venue_notional, _IS_BREACH,
+        ip, fp, killed, global_level, global_value, global_limit, now_ts,
+        outcome[:k], rule[:k], val[:k], lim[:k], approved[:k], breach[:k],
+    )  # fmt: skip
+    if status != OK:
+        return False
+    for i in range(k):
+        if outcome[i] != PASS or approved[i] != orders[3, i] or breach[i]:
+            return False
+    return True
 
 
 @njit(cache=True)

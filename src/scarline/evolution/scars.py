@@ -179,9 +179,18 @@ class ScarTracker:
             self._trust = np.where(self.alive, self._sigmoid_trust(), 0.0)
         return self._trust
 
-    def _sigmoid_trust(self) -> np.ndarray:
+    def trust_of(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """:attr:`trust` had the moments been ``mean`` and ``var`` (the scars and deaths
+        as now): what a step in the middle of a compiled run of steps saw."""
+        return np.where(self.alive, self._sigmoid_trust(mean, var), 0.0)
+
+    def _sigmoid_trust(
+        self, mean: np.ndarray | None = None, var: np.ndarray | None = None
+    ) -> np.ndarray:
         """``decay**scars / (1 + exp(-trust_scale · score))`` for every row, alive or not."""
-        score = smooth_sharpe(self._mean, self._var)
+        score = smooth_sharpe(
+            self._mean if mean is None else mean, self._var if var is None else var
+        )
         score *= -self.cfg.trust_scale
         np.exp(score, out=score)
         score += 1.0

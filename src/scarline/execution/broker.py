@@ -203,6 +203,14 @@ class SimBroker:
             return None
         return book.orders
 
+    def passed_through(self, orders: OrderBatch) -> None:
+        """``orders``, submitted at a bar, were filled in full at the next by the kernel's
+        quiet path without resting here: checked as :meth:`submit` checks them, and the
+        next ids must exceed theirs."""
+        if len(orders):
+            self._check(orders)
+            self._last_id = int(orders.order_id[-1])
+
     def filled_all(self) -> None:
         """The orders :meth:`due_market_orders` returned were filled in full elsewhere."""
         self._book = PendingBook.empty()

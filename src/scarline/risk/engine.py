@@ -15,7 +15,7 @@ import numpy as np
 from scarline.execution.order_check import FIELDS, invalid_fields
 from scarline.execution.types import OrderBatch
 from scarline.risk import check_compiled
-from scarline.risk.check import LadderView, evaluate
+from scarline.risk.check import LadderView, Verdicts, evaluate
 from scarline.risk.codes import ACTIVE, CAUSE, HALT_LEVEL, HALTED, REDUCING
 from scarline.risk.config import RiskConfig
 from scarline.risk.kill import KillSource, KillState
@@ -23,6 +23,9 @@ from scarline.risk.ladder import Ladder, LadderTransitions
 from scarline.risk.limits import Limits, VenueMinimums
 from scarline.risk.types import RiskContext, RiskDecision
 from scarline.risk.window import WindowCounter
+
+_NO_INT = np.zeros(0, np.int64)  # no venue table
+CompiledInputs = tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]
 
 
 class RiskEngine:
@@ -55,6 +58,31 @@ class RiskEngine:
     def killed(self) -> bool:
         """The kill switch fired (or the config asks for it and it fires at the next update)."""
         return self.kill_state.fired or self.cfg.kill
+
+    @property
+    def compiled_inputs(
+        self,
+    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray] | None:
+        """What the compiled check reads besides a step's context, when it covers this
+        engine's limits (no microstructure filter, integer limits that fit): the limit
+        vectors and the venue minimums (lots, notional; empty without a table). Else None."""
+        vectors = self._limit_vectors
+        if vectors is None or self.limits.micro is not None or not check_compiled.ENABLED:
+            return None
+        venue = self.limits.venue_min
+        if venue is None:
+            return vectors, _NO_INT, _NO_INT
+        return vectors, venue.qty, venue.notional
+
+    def ladder_state(self) -> tuple[np.ndarray, np.ndarray, int, float, float]:
+        """The ladder's values and limits per agent, the population's level, value and limit:
+        what a check reads of it besides the levels (:class:`~scarline.risk.check.LadderView`)."""
+        lad = self._ladder
+        return lad.value, lad.limit, lad.global_level, lad.global_value, lad.global_limit
+
+    def orders_used(self, step: int) -> np.ndarray:
+        """``int64[N]`` orders each agent sent within the rate window ending at ``step``."""
+        return self._orders.totals(step)
 
     @property
     def level(self) -> np.ndarray:
@@ -122,13 +150,20 @@ class RiskEngine:
             v = check_compiled.try_evaluate(self.limits, intents, ctx, view, self._limit_vectors)
         if v is None:
             v = evaluate(self.limits, intents, ctx, view)
+        return self.settle(step, intents, v)
+
+    def settle(self, step: int, intents: OrderBatch, v: Verdicts) -> RiskDecision:
+        """Record the verdicts ``v`` on ``intents`` at ``step`` (the order rate's window,
+        the breaches) and make the decision: what :meth:`check` does once it has them. The
+        kernel's quiet path calls it with the verdicts of the same compiled check, on the
+        step it checked."""
         n = self.n_agents
         sent = v.approved > 0
         # a window counts nothing new on a step without approvals or breaches (the usual)
         if np.count_nonzero(sent):
             self._orders.add(step, np.bincount(intents.agent[sent], minlength=n))
         if np.count_nonzero(v.breach):
-            ladder.breaches.add(step, np.bincount(intents.agent[v.breach], minlength=n))
+            self._ladder.breaches.add(step, np.bincount(intents.agent[v.breach], minlength=n))
         if sent.all():  # the usual step: every intent goes out, no row to drop
             approved = intents.with_qty(v.approved.copy())
         else:
