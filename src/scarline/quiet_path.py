@@ -258,7 +258,10 @@ class QuietPath:
         fills = market_fills(
             orders, filled[:k], price[:k], fee[:k], self.market.open[t], self._accounts.unit_values
         )  # fmt: skip
-        np.add.at(self._accounts.slippage, fills.agent, fills.slippage)
+        if len(fills) == 1:  # one agent's: np.add.at's sum, without its ~5 µs
+            self._accounts.slippage[fills.agent[0]] += fills.slippage[0]
+        else:
+            np.add.at(self._accounts.slippage, fills.agent, fills.slippage)
         return fills
 
     def _risk_inputs(self, t: int, ts: int, check: bool) -> RiskInputs:
@@ -269,9 +272,7 @@ class QuietPath:
         if not check or self._check_inputs is None:
             return _NO_RISK
         vectors, venue_qty, venue_notional = self._check_inputs
-        min_step, min_ts = self._broker.latency.eligibility(
-            np.array([t], dtype=np.int64), np.array([ts], dtype=np.int64)
-        )
+        min_step, min_ts = self._broker.latency.first_due(t, ts)
         market = self.market
         bid = ask = quote_ts = _NO_INT
         if market.quotes is not None:
@@ -282,7 +283,7 @@ class QuietPath:
                   venue_notional)  # fmt: skip
         dd_on = self._risk.cfg.max_drawdown_pct is not None
         scalars = (dd_on, False, int(g_level), float(g_value), float(g_limit), ts)
-        return RiskInputs(int(min_step[0]), int(min_ts[0]), arrays, vectors, scalars)
+        return RiskInputs(min_step, min_ts, arrays, vectors, scalars)
 
     def _next_change(self, t: int, stop: int) -> int:
         """The first regime change at or after ``t`` (a Decision journals the regime, and a

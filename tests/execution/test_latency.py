@@ -2,6 +2,8 @@
 
 import numpy as np
 from broker_fixtures import bar, broker, cash, orders
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scarline.execution.broker import SimBroker
 from scarline.execution.latency import NO_TS_BOUND, NsLatency, StepsLatency
@@ -51,3 +53,18 @@ def test_ns_latency_of_zero_still_waits_for_the_next_bar() -> None:
     b = broker(1, latency={"kind": "ns", "ns": 0})
     b.submit(orders([0], [1]), step=5, ts=300 * SEC)
     assert first_fill_step(b, [5, 6], ts=[300 * SEC, 360 * SEC]) == 6
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    step=st.integers(0, 2**62),
+    ts=st.integers(-(2**63), 2**63 - 1),
+    bars=st.integers(0, 1000),
+    ns=st.integers(0, 2**63 - 1),
+)
+def test_first_due_is_the_eligibility_of_one_order(step, ts, bars, ns) -> None:
+    """The quiet path's scalar form: the same integers, wrapping as numpy wraps them."""
+    for model in (StepsLatency(bars), NsLatency(ns)):
+        with np.errstate(over="ignore"):
+            min_step, min_ts = model.eligibility(np.array([step]), np.array([ts]))
+        assert model.first_due(step, ts) == (int(min_step[0]), int(min_ts[0]))

@@ -466,12 +466,15 @@ def market_fills(
     ``price``, paying ``fee``): referenced at the bar's open, slippage costed in numpy (an
     absurd price overflows ``|price - open|``, and numpy's wrap is the reference's)."""
     hit = filled > 0
-    if not hit.any():
+    n = np.count_nonzero(hit)
+    if not n:
         return _NO_FILLS
-    inst, q, p = d.instrument[hit], filled[hit], price[hit]
+    if n == hit.shape[0]:  # all filled (the usual): the orders' own arrays, no gather
+        order_id, agent, inst, side = d.order_id, d.agent, d.instrument, d.side
+        q, p, f = filled, price, fee
+    else:
+        order_id, agent, inst, side = d.order_id[hit], d.agent[hit], d.instrument[hit], d.side[hit]
+        q, p, f = filled[hit], price[hit], fee[hit]
     ref = bar_open[inst]
     slip = slippage_cost(p, ref, q, unit_values[inst])
-    return FillBatch(
-        d.order_id[hit], d.agent[hit], inst, d.side[hit], q, p, ref, fee[hit], slip,
-        np.zeros(inst.shape[0], dtype=bool),
-    )  # fmt: skip
+    return FillBatch(order_id, agent, inst, side, q, p, ref, f, slip, np.zeros(n, dtype=bool))

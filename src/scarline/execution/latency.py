@@ -23,6 +23,10 @@ class LatencyModel(Protocol):
         """``(min_step, min_ts)``, ``int64[K]`` each, for orders submitted at ``step``/``ts``."""
         ...
 
+    def first_due(self, step: int, ts: int) -> tuple[int, int]:
+        """:meth:`eligibility` of one order, as Python ints (the same integers)."""
+        ...
+
 
 class StepsLatency:
     """Due at step ``submit + 1 + steps``."""
@@ -36,6 +40,9 @@ class StepsLatency:
         step = np.asarray(step, dtype=np.int64)
         return step + 1 + self.steps, np.full(step.shape, NO_TS_BOUND, dtype=np.int64)
 
+    def first_due(self, step: int, ts: int) -> tuple[int, int]:
+        return _int64(step + 1 + self.steps), int(NO_TS_BOUND)
+
 
 class NsLatency:
     """Due at the first bar with ``ts >= submit_ts + ns``, and never before ``submit + 1``."""
@@ -48,6 +55,14 @@ class NsLatency:
     def eligibility(self, step: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         step = np.asarray(step, dtype=np.int64)
         return step + 1, np.asarray(ts, dtype=np.int64) + self.ns
+
+    def first_due(self, step: int, ts: int) -> tuple[int, int]:
+        return _int64(step + 1), _int64(ts + self.ns)
+
+
+def _int64(x: int) -> int:
+    """``x`` wrapped to int64 as numpy's arithmetic wraps it."""
+    return (x + 2**63) % 2**64 - 2**63
 
 
 def build_latency_model(cfg: LatencyConfig) -> LatencyModel:
