@@ -56,7 +56,7 @@ from scarline.journal.quiet_run import features_hash, quiet_cells, quiet_run
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
-from scarline.quiet_path import Advance, QuietPath, quiet_path_applies
+from scarline.quiet_path import Crossover, QuietPath, quiet_path_applies
 from scarline.recorder import Recorder
 from scarline.reflect.events import drift_alarms_event
 from scarline.reflect.sentry import Alarms, DriftSentry
@@ -540,10 +540,10 @@ class Kernel:
 
     def _quiet_rows(self, t: int, stop: int) -> int:
         """Step the rows from ``t`` the quiet path takes, and journal them: a row that
-        decides anew as :meth:`step` does; the quiet rows of a backtest of schema 8 or later
-        as one ``QuietRun`` record (with its first row's fills, schema 9), else as
-        :meth:`step` would, each row's bars and quotes, fills, then its Decision (no cell
-        changed). How many."""
+        decides anew (a crossover) as :meth:`step` does; the quiet rows between as one
+        ``QuietRun`` record per run in a backtest of schema 8 or later (with the run's first
+        row's fills, schema 9), else as :meth:`step` would, each row's bars and quotes,
+        fills, then its Decision (no cell changed). How many."""
         assert self.quiet is not None
         adv = self.quiet.advance(t, stop, self._next_order_id)
         rows = adv.rows
@@ -551,17 +551,22 @@ class Kernel:
             return 0
         if self.recorder.equity is not None:
             self.recorder.equity[t : t + rows] = adv.equity
-        first = t  # the quiet run's first row
-        if adv.intents is not None:
-            self.clock.advance_to(self._timestamps[t])
-            self._decided(t, adv)
-            first = t + 1
-        if adv.fills is not None:
-            self.recorder.on_fills(first, adv.fills)
+        first, fills = t, adv.fills  # the next quiet run's first row, and its fills
+        for cross in adv.crossovers:
+            self._journal_quiet(first, cross.row, fills)
+            self.clock.advance_to(self._timestamps[cross.row])
+            self._decided(cross)
+            first, fills = cross.row + 1, cross.fills
+        self._journal_quiet(first, t + rows, fills)
         self.clock.advance_to(self._timestamps[t + rows - 1])
-        if self._detail and first < t + rows:  # as step: a gate's re-run has no records
-            self._journal_run(first, t + rows, adv.fills)
         return rows
+
+    def _journal_quiet(self, first: int, stop: int, fills: FillBatch | None) -> None:
+        """Quiet rows ``first .. stop - 1`` were stepped, the first filling ``fills``."""
+        if fills is not None:
+            self.recorder.on_fills(first, fills)
+        if self._detail and first < stop:  # as step: a gate's re-run has no records
+            self._journal_run(first, stop, fills)
 
     def _journal_run(self, first: int, stop: int, fills: FillBatch | None) -> None:
         """Trace and journal quiet rows ``first .. stop - 1``, the first of which filled
@@ -590,12 +595,10 @@ class Kernel:
             journal.append(self._decision(r, f"d{r}", cells), ts)
             self.step_seqs.record(r, first_seq, journal.last_seq)
 
-    def _decided(self, t: int, adv: Advance) -> None:
-        """Row ``t`` settled on the quiet path and decided anew, its changed cells sized
-        into intents, maybe checked (:class:`~scarline.quiet_path.Advance`): its records
-        and orders, as :meth:`step` makes them."""
-        assert self.quiet is not None and self.quiet.last_exposure is not None
-        assert adv.intents is not None
+    def _decided(self, cross: Crossover) -> None:
+        """A row that settled on the quiet path and decided anew, its changed cells sized
+        into intents, maybe checked: its records and orders, as :meth:`step` makes them."""
+        t = cross.row
         journal, ts = self.journal, self._timestamps[t]
         first_seq = journal.last_seq + 1
         decision_id = f"d{t}"
@@ -604,17 +607,14 @@ class Kernel:
                 journal.append(bar_event, ts)
             for quote in self._emitter.quotes(t):
                 journal.append(quote, ts)
-            target = self.population.sizer.target
-            assert target is not None
-            exposure = self.quiet.last_exposure
-            self._journal_decision(t, ts, decision_id, exposure, target, adv.trust)
-        intents = adv.intents
-        if adv.verdicts is None:  # not checked yet: the ordinary route
+            self._journal_decision(t, ts, decision_id, cross.exposure, cross.target, cross.trust)
+        intents = cross.intents
+        if cross.verdicts is None:  # not checked yet: the ordinary route
             self._send(t, ts, decision_id, intents, self.broker.pending_qty())
         else:  # the compiled check passed them all in full
             self._next_order_id += len(intents)
-            decision = self.risk.settle(t, intents, adv.verdicts)
-            self._routed(t, ts, decision_id, intents, decision, filled_next=adv.placed == 2)
+            decision = self.risk.settle(t, intents, cross.verdicts)
+            self._routed(t, ts, decision_id, intents, decision, filled_next=cross.placed == 2)
         if self._detail:
             self.step_seqs.record(t, first_seq, journal.last_seq)
 

@@ -28,7 +28,6 @@ from typing import NamedTuple
 import numpy as np
 
 from scarline.agents.population import Population
-from scarline.agents.sizing import _NO_CELLS
 from scarline.evolution.scars import ScarTracker
 from scarline.execution.accounting import Accounts
 from scarline.execution.broker import SimBroker, market_fills
@@ -48,25 +47,36 @@ _NO_ROWS = np.zeros((0, 0), dtype=np.int64)
 _NO_ORDERS = OrderBatch.empty()
 
 
+class Crossover(NamedTuple):
+    """A row of a run that decided anew (nothing pending): the sizer sized its ``exposure``
+    into ``target`` and ``intents`` are the orders of the cells it sized. ``verdicts``, when
+    the risk engine's compiled check passed them all in full (else the kernel routes them
+    as :meth:`~scarline.kernel.Kernel.step` does); ``placed`` then says where they went: 1,
+    to the broker (the kernel submits them), 2, filled at the next row (``fills``), the run
+    going on. ``trust``: every agent's after the row, where the run went past it."""
+
+    row: int
+    exposure: np.ndarray
+    target: np.ndarray
+    intents: OrderBatch
+    verdicts: Verdicts | None
+    placed: int
+    trust: np.ndarray | None
+    fills: FillBatch | None
+
+
 class Advance(NamedTuple):
     """What :meth:`QuietPath.advance` stepped from row ``t``: ``rows`` rows (0: step ``t``
-    the ordinary way) with their ``equity`` ``int64[rows, N]``.
-
-    Where row ``t`` decided anew, the sizer sized it and ``intents`` are the orders of the
-    cells it sized (numbered from the kernel's next id). ``verdicts``, when the risk
-    engine's compiled check passed them all in full (else the kernel routes them as
-    :meth:`~scarline.kernel.Kernel.step` does); ``placed`` then says where they went: 1,
-    to the broker (the kernel submits them), 2, filled at row ``t + 1`` (which ``fills``
-    are), the run going on from there. Else ``fills`` are row ``t``'s, when it filled the
-    market orders due at it."""
+    the ordinary way) with their ``equity`` ``int64[rows, N]``; ``fills``, row ``t``'s when
+    it filled the market orders due at it; the ``crossovers`` among the rows, in order."""
 
     rows: int
     equity: np.ndarray
     fills: FillBatch | None = None
-    intents: OrderBatch | None = None
-    verdicts: Verdicts | None = None
-    placed: int = 0
-    trust: np.ndarray | None = None  # row t's, where the run went on past it
+    crossovers: tuple[Crossover, ...] = ()
+
+
+_CROSSINGS = 32  # crossovers one call may step (a 256-row chunk has a few)
 
 
 _NO_PARAMS = (0.0, 0.0, 0.0, 0)  # no orders to price: any model parameters of these types
@@ -74,18 +84,17 @@ _NO_INT = np.zeros(0, dtype=np.int64)
 
 
 class RiskInputs(NamedTuple):
-    """What the compiled risk check of a row reads beyond the accounts and the levels."""
+    """What the compiled risk check reads beyond the accounts, the levels and the row."""
 
-    due_step: int  # the orders' eligibility (the broker's latency)
-    due_ts: int
-    arrays: tuple[np.ndarray, ...]  # bid, ask, quote_ts, value, limit, orders used, venue
+    arrays: tuple[np.ndarray, ...]  # quotes bid, ask [T, M]; value, limit, orders used, venue
     limits: tuple[np.ndarray, np.ndarray]  # check_compiled.limit_vectors
-    scalars: tuple[bool, bool, int, float, float, int]  # drawdown on, killed, global, ts
+    scalars: tuple[bool, bool, int, float, float, bool]  # drawdown on, killed, global, rate on
 
 
+_NO_QUOTES = np.zeros((0, 0), dtype=np.int64)
 _NO_RISK = RiskInputs(  # no check: arguments of the types the compiled call takes
-    -1, 0, (_NO_INT,) * 3 + (np.zeros(0),) * 2 + (_NO_INT,) * 3, (_NO_INT, np.zeros(0)),
-    (False, False, 0, 0.0, 0.0, 0),
+    (_NO_QUOTES, _NO_QUOTES, np.zeros(0), np.zeros(0), _NO_INT, _NO_INT, _NO_INT),
+    (_NO_INT, np.zeros(0)), (False, False, 0, 0.0, 0.0, False),
 )  # fmt: skip
 _NOTHING = Advance(0, _NO_ROWS)
 
@@ -147,6 +156,7 @@ class QuietPath:
         self.volatility = volatility  # the kernel's causal volatility, [T, M] (slippage)
         self._fill_runs = fill_runs
         self._check_inputs = risk.compiled_inputs
+        self._latency = broker.latency.params
         self._accounts, self._life, self._operator = accounts, life, operator
         self.last_exposure: np.ndarray | None = None
         self.market, self._changes = market, sorted(regimes.changes)
@@ -154,8 +164,9 @@ class QuietPath:
         self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
 
     def advance(self, t: int, stop: int, next_order_id: int) -> Advance:
-        """Step the quiet rows from ``t`` (before ``stop``); where row ``t`` decides anew
-        with nothing pending, from its decision on (see :class:`Advance`)."""
+        """Step the rows from ``t`` (before ``stop``) the compiled loop takes: quiet rows,
+        and rows that decide anew whose orders pass the risk check and fill at the next row
+        (see :class:`Advance`); ``next_order_id``: the kernel's."""
         life, accounts, broker = self._life, self._accounts, self._broker
         ladder = self._risk._ladder
         last, sized = self.last_exposure, self._population.sizer._exposure
@@ -175,33 +186,32 @@ class QuietPath:
         decisions = self._decisions(t, stop)
         if decisions is None or not len(decisions) or decisions.dtype != last.dtype:
             return _NOTHING
-        decide = decisions[0].tobytes() != last.tobytes()  # the row decides anew
-        if decide and orders is not None:
-            return _NOTHING  # and fills the last decision's orders: the ordinary step
         sizer = self._population.sizer
         assert sizer.target is not None  # an ordinary step sized the last decision
-        changed: np.ndarray = np.empty(sizer.target.shape, dtype=bool)
-        intents = np.empty((4, 2 * changed.size), dtype=np.int64)
-        reducing = np.empty(2 * changed.size, dtype=np.bool_)
         o = orders if orders is not None else _NO_ORDERS
-        k = max(len(o), intents.shape[1])
-        filled, price, fee = (np.empty(k, dtype=np.int64) for _ in range(3))
-        check = decide and self._check_inputs is not None and self._fill_runs
+        n, m = sizer.target.shape
+        k = 2 * n * m  # intents a row can make: a reducing and an opening order per cell
+        filled, price, fee = (np.empty(max(len(o), 1), dtype=np.int64) for _ in range(3))
+        c = _CROSSINGS
+        cx = (
+            np.empty(c, np.int64), np.empty(c, np.int64), np.empty((c, 4, k), np.int64),
+            np.empty((c, k), np.bool_), np.empty((c, k), np.int8), np.empty((c, k), np.int16),
+            np.empty((c, k)), np.empty((c, k)), np.empty((c, k), np.int64),
+            np.empty((c, k), np.bool_), np.empty((c, n, m), np.int64), np.empty((c, n)),
+            np.empty((c, n)), np.empty((c, k), np.int64), np.empty((c, k), np.int64),
+            np.empty((c, k), np.int64),
+        )  # fmt: skip
+        check = self._check_inputs is not None and self._fill_runs
         if check and self._population.limit_entry.any():
             check = False  # limit entries: the ordinary route
-        risk_in = self._risk_inputs(t, ts, check)
-        verdicts = Verdicts(
-            np.empty(k, np.int8), np.empty(k, np.int16), np.empty(k, np.float64),
-            np.empty(k, np.float64), np.empty(k, np.int64), np.empty(k, bool),
-        )  # fmt: skip
+        risk_in = self._risk_inputs(t, check)
         params = broker.market_params or _NO_PARAMS
         market = self.market
         raw = np.dtype(f"u{decisions.dtype.itemsize}")  # bits: a -0.0 after 0.0 is a change
         last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
         equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
         equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
-        mean0, var0 = np.empty_like(life._mean), np.empty_like(life._var)
-        rows, global_peak, n_intents, placed = quiet_rows(
+        rows, global_peak, crossings, placed = quiet_rows(
             decisions, decisions.view(raw), last.view(raw), sized, t,
             market.close, market.valid,
             accounts.position, accounts.unit_values, accounts.cash,
@@ -215,10 +225,10 @@ class QuietPath:
             o.agent, o.instrument, o.side, o.qty, market.open, market.volume,
             self.volatility, *params, filled, price, fee,
             accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
-            accounts.trades, decide, sizer.mode, sizer.fraction, sizer.lots, sizer.spread,
-            sizer.target, changed, sizer._entering, intents, reducing,
-            check, market.timestamps, risk_in.due_step, risk_in.due_ts, risk_in.arrays,
-            risk_in.limits, risk_in.scalars, _arrays(verdicts), mean0, var0,
+            accounts.trades,
+            (sized, sizer.target, sizer.mode, sizer.fraction, sizer.lots, sizer.spread),
+            check, market.timestamps, self._latency, risk_in.arrays, risk_in.limits,
+            risk_in.scalars, cx,
         )  # fmt: skip
         if not rows:
             return _NOTHING
@@ -228,25 +238,34 @@ class QuietPath:
         self._risk._advance(t + rows - 1)
         life._last_equity = prev_equity
         life._trust = None  # trust's moments moved: computed again when read
-        if not decide:
-            fills = None
-            if len(o):  # row t filled them, booked but for the slippage, which numpy costs
-                broker.filled_all()
-                fills = self._fills(o, filled, price, fee, t)
-            return Advance(rows, equity_rows[:rows], fills)
-        sizer.changed = changed  # what Sizer.targets leaves: the cells it sized
-        flat, m = np.flatnonzero(changed), sizer.target.shape[1]
-        sizer.changed_cells = (flat // m, flat % m) if flat.size else _NO_CELLS
-        self.last_exposure = decisions[0]
-        made = order_batch(intents, reducing, n_intents, t, next_order_id)
-        if not placed:
-            return Advance(rows, equity_rows[:rows], None, made)
-        passed = Verdicts(*(a[:n_intents] for a in _arrays(verdicts)))
-        fills = trust = None
-        if placed == 2:  # row t + 1 filled them, and trust moved on after row t
-            fills = self._fills(made, filled, price, fee, t + 1)
-            trust = life.trust_of(mean0, var0)
-        return Advance(rows, equity_rows[:rows], fills, made, passed, placed, trust)
+        fills = None
+        if len(o):  # row t filled them, booked but for the slippage, which numpy costs
+            broker.filled_all()
+            fills = self._fills(o, filled, price, fee, t)
+        crossovers = self._crossovers(t, rows, decisions, crossings, placed, cx, next_order_id)
+        if crossovers:
+            self.last_exposure = crossovers[-1].exposure
+        return Advance(rows, equity_rows[:rows], fills, crossovers)
+
+    def _crossovers(
+        self, t: int, rows: int, decisions: np.ndarray, crossings: int, placed: int,
+        cx: tuple[np.ndarray, ...], next_order_id: int,
+    ) -> tuple[Crossover, ...]:  # fmt: skip
+        """The compiled loop's crossovers (``cx``) as :class:`Crossover` records, their
+        orders numbered from ``next_order_id`` on."""
+        row, count, orders, reducing, *verdicts = cx[:10]
+        target, mean, var, filled, price, fee = cx[10:]
+        out = []
+        for c in range(crossings):
+            r, k = int(row[c]), int(count[c])
+            made = order_batch(orders[c], reducing[c], k, r, next_order_id)
+            next_order_id += k
+            where = placed if c == crossings - 1 else 2  # the earlier ones filled
+            passed = Verdicts(*(a[c, :k] for a in verdicts)) if where else None
+            fills = self._fills(made, filled[c], price[c], fee[c], r + 1) if where == 2 else None
+            trust = self._life.trust_of(mean[c], var[c]) if r < t + rows - 1 else None
+            out.append(Crossover(r, decisions[r - t], target[c], made, passed, where, trust, fills))
+        return tuple(out)
 
     def _fills(
         self, orders: OrderBatch, filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
@@ -264,26 +283,22 @@ class QuietPath:
             np.add.at(self._accounts.slippage, fills.agent, fills.slippage)
         return fills
 
-    def _risk_inputs(self, t: int, ts: int, check: bool) -> RiskInputs:
-        """What the compiled risk check of row ``t`` reads beyond the accounts: when the
-        orders are due (the broker's latency), the row's quotes, the ladder's state, the
-        order rate's window and the limits (placeholders of the right types when no check
-        runs)."""
+    def _risk_inputs(self, t: int, check: bool) -> RiskInputs:
+        """What the compiled risk check reads beyond the accounts, the levels and the row:
+        the market's quotes, the ladder's state, the order rate's window at row ``t`` (its
+        rule on, only row ``t`` may be checked) and the limits (placeholders of the right
+        types when no check runs)."""
         if not check or self._check_inputs is None:
             return _NO_RISK
         vectors, venue_qty, venue_notional = self._check_inputs
-        min_step, min_ts = self._broker.latency.first_due(t, ts)
-        market = self.market
-        bid = ask = quote_ts = _NO_INT
-        if market.quotes is not None:
-            bid, ask = market.quotes.bid[t], market.quotes.ask[t]
-            quote_ts = np.where(market.valid[t], ts, 0).astype(np.int64)
+        quotes = self.market.quotes
+        bid, ask = (_NO_QUOTES, _NO_QUOTES) if quotes is None else (quotes.bid, quotes.ask)
         value, limit, g_level, g_value, g_limit = self._risk.ladder_state()
-        arrays = (bid, ask, quote_ts, value, limit, self._risk.orders_used(t), venue_qty,
-                  venue_notional)  # fmt: skip
-        dd_on = self._risk.cfg.max_drawdown_pct is not None
-        scalars = (dd_on, False, int(g_level), float(g_value), float(g_limit), ts)
-        return RiskInputs(min_step, min_ts, arrays, vectors, scalars)
+        arrays = (bid, ask, value, limit, self._risk.orders_used(t), venue_qty, venue_notional)
+        cfg = self._risk.cfg
+        scalars = (cfg.max_drawdown_pct is not None, False, int(g_level), float(g_value),
+                   float(g_limit), cfg.max_orders_per_window is not None)  # fmt: skip
+        return RiskInputs(arrays, vectors, scalars)
 
     def _next_change(self, t: int, stop: int) -> int:
         """The first regime change at or after ``t`` (a Decision journals the regime, and a
@@ -309,7 +324,3 @@ class QuietPath:
         from it, and the steps with a regime change (sorted) are its regimes'."""
         self.market, self._changes, self._chunk = market, sorted(regimes.changes), None
         self.volatility = volatility
-
-
-def _arrays(v: Verdicts) -> tuple[np.ndarray, ...]:
-    return v.outcome, v.rule, v.value, v.limit, v.approved, v.breach

@@ -32,6 +32,7 @@ from scarline.agents.sizing import size_changed_cells
 from scarline.evolution.scar_step import scar_step
 from scarline.execution.book_fills import book_fills, mark_to_close
 from scarline.execution.intents import orders_of_cells
+from scarline.execution.latency import NO_TS_BOUND
 from scarline.execution.market_fill_compiled import execute_market
 from scarline.risk.check import _IS_BREACH
 from scarline.risk.check_compiled import OK, _kernel
@@ -106,42 +107,47 @@ def quiet_rows(
     filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
     cost_basis: np.ndarray, basis_total: np.ndarray, fees: np.ndarray,
     traded: np.ndarray, trades: np.ndarray,
-    decide: bool, mode: np.ndarray, fraction: np.ndarray, lots: np.ndarray,
-    spread: np.ndarray, target: np.ndarray, changed: np.ndarray, entering: np.ndarray,
-    orders: np.ndarray, reducing: np.ndarray,
-    check: bool, timestamps: np.ndarray, due_step: int, due_ts: int,
+    sizer: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    check: bool, timestamps: np.ndarray, latency: tuple[int, int],
     risk_arrays: tuple[np.ndarray, ...], risk_params: tuple[np.ndarray, np.ndarray],
-    risk_scalars: tuple[bool, bool, int, float, float, int],
-    verdicts: tuple[np.ndarray, ...], mean0: np.ndarray, var0: np.ndarray,
+    risk_scalars: tuple[bool, bool, int, float, float, bool],
+    cx: tuple[np.ndarray, ...],
 ) -> tuple[int, float, int, int]:  # fmt: skip
     """Step rows ``t0, t0 + 1, …`` (``decisions[k]`` is row ``t0 + k``'s ``[N, M]``
     exposure, ``decision_bits`` the same as unsigned integers, ``last_bits`` the last step's
-    decision's) while they are quiet; returns how many were, the population's peak equity,
-    the number of intents row ``t0`` made and where its orders went (below).
+    decision's) while nothing happens in them but what this loop does as the ordinary step
+    would; returns how many rows, the population's peak equity, how many rows decided anew
+    (*crossovers*) and where the last one's orders went (below).
 
     Row ``t0`` may fill orders (``o_*``: market orders due at it, K ≥ 0 rows): they fill in
     full at its open (``filled``, ``price`` and ``fee`` per order) and are booked into the
     accounts (``position``, ``cash``, ``realized``, ``cost_basis``, …) before the row is
     marked; a refusal, or a row that is not quiet after them, leaves them unfilled.
 
-    With ``decide``, row ``t0`` decides anew (nothing pending): once it settled quietly
-    (marks, ladder, scars), the sizer sizes its changed cells (``sized``, ``target``,
-    ``changed`` and ``entering``: the sizer's arrays, in place) and the intents of those
-    cells are written (``orders``: agent, instrument, side, qty rows; ``reducing``). With
-    ``check`` too, the risk engine's compiled check (:func:`_risk_check`) runs on them; when
-    it passes every one in full and they are due at row ``t0 + 1`` (``due_step``,
-    ``due_ts``), that row fills them as above (``filled``, ``price``, ``fee``, sized to
-    ``2 N M``) and the run goes on. The last value: 0 when the intents were not checked,
-    1 when they passed and wait for the broker, 2 when row ``t0 + 1`` filled them. A row
-    ``t0`` that did not settle returns 0 rows; one whose intents are 0, not checked, or not
-    passed in full stops after it. ``mean0`` and ``var0``: trust's moments after row
-    ``t0`` (what its decision journals, when the run went on).
+    A row whose decision differs (nothing pending) is a crossover c: once it settled (marks,
+    ladder, scars), the sizer (``sizer``: its exposures, targets, modes, fractions, lots,
+    spread) sizes the changed cells and their intents are made; with ``check``, the risk
+    engine's compiled check runs on them (:func:`_risk_check`). When it passes every one in
+    full and they are due at the next row (``latency``: steps or ns, see
+    :func:`_first_due`), the next row fills them (as above) and the run goes on. ``cx``
+    holds per crossover its row, intents (count, rows, reducing), verdicts, the sizer's
+    targets, trust's moments after the row, and its fills. A crossover at ``t0`` is
+    committed whatever the check says and the run stops after it unless its orders fill at
+    the next row; the last value is then 0 (not checked: the kernel routes them), 1
+    (passed, for the broker) or 2 (filled at the next row). A later crossover is committed
+    only when its orders fill at the next row; else the run stops before it.
 
     Updated in place, row by committed row: the marks (``last_close``, ``market_value``,
     ``equity``), the ladder's peaks, the scar tracker's peaks, trust's moments (``mean``,
-    ``var``), its last equity (``prev_equity``) and realized PnL (``last_realized``);
-    ``equity_rows[k]`` is row k's equity.
+    ``var``), its last equity (``prev_equity``) and realized PnL (``last_realized``), the
+    sizer's arrays; ``equity_rows[k]`` is row k's equity.
     """
+    sized_, target, mode, fraction, lots, spread = sizer
+    entering = np.zeros(position.shape[0], np.int64)
+    (cx_row, cx_n, cx_orders, cx_reducing, cx_outcome, cx_rule, cx_value, cx_limit,
+     cx_approved, cx_breach, cx_target, cx_mean, cx_var, cx_filled, cx_price,
+     cx_fee) = cx  # fmt: skip
+    rate_on = risk_scalars[5]
     n = position.shape[0]
     lc, mv, eq = last_close.copy(), market_value.copy(), equity.copy()
     lpk, spk, mu, va = ladder_peak.copy(), scar_peak.copy(), mean.copy(), var.copy()
@@ -152,23 +158,25 @@ def quiet_rows(
     basis, basis_sum = cost_basis.copy(), basis_total.copy()
     paid, turnover, count = fees.copy(), traded.copy(), trades.copy()
     p_agent, p_inst, p_side, p_qty = o_agent, o_inst, o_side, o_qty  # pending, due now
+    f_filled, f_price, f_fee = filled, price, fee  # where their fills go
     fill_row = 0 if o_agent.shape[0] > 0 else -1  # the row that fills them
+    changed = np.zeros(sized_.shape, np.bool_)
     bits = last_bits
-    n_intents, placed = 0, 0
-    rows = 0
+    crossings, placed, rows = 0, 0, 0
     for k in range(decisions.shape[0]):
         r = t0 + k
-        if k == 0 and decide:
-            pass  # a new decision: sized below, once the row settled
-        elif not _same_decision(decision_bits[k], bits, decisions[k], sized, valid[r]):
-            break
+        decides = not _same_decision(decision_bits[k], bits, decisions[k], sized_, valid[r])
+        if decides and (fill_row == k or crossings == cx_row.shape[0]):
+            break  # a new decision on a row that fills the last one's: the ordinary step
+        if decides and k > 0 and not check:
+            break  # its intents go the ordinary route, from the next call
         fills = k == fill_row
         if fills:
             pos, money, gain = position.copy(), cash.copy(), realized.copy()
             if not _fill(
                 p_agent, p_inst, p_side, p_qty, bar_open[r], bar_volume[r], valid[r],
-                bar_sigma[r], unit_values, fixed, vol_coef, bps, minimum, filled, price, fee,
-                pos, basis, basis_sum, gain, money, paid, turnover, count,
+                bar_sigma[r], unit_values, fixed, vol_coef, bps, minimum, f_filled, f_price,
+                f_fee, pos, basis, basis_sum, gain, money, paid, turnover, count,
             ):  # fmt: skip
                 break
         lc[:] = last_close
@@ -191,13 +199,37 @@ def quiet_rows(
         )  # fmt: skip
         if scars or deaths:
             break
+        verdict = -1  # a crossover's: -1 none, 0 not checked, 1 passed, 2 passed and due
+        if decides:
+            c = crossings
+            new_sized, new_target = sized_.copy(), target.copy()
+            n_intents = _size_and_intend(
+                decisions[k], new_sized, valid[r], mode, fraction, lots, spread, money, eq, lc,
+                unit_values, new_target, changed, entering, pos, cx_orders[c],
+                cx_reducing[c],
+            )  # fmt: skip
+            verdict = 0
+            if n_intents and check and (k == 0 or not rate_on) and _risk_check(
+                cx_orders[c], n_intents, pos, money, lc, unit_values, lpk, eq, level,
+                valid[r], timestamps[r], risk_arrays, r, risk_params, risk_scalars,
+                (cx_outcome[c], cx_rule[c], cx_value[c], cx_limit[c], cx_approved[c],
+                 cx_breach[c]),
+            ):  # fmt: skip
+                verdict = 1
+                due_step, due_ts = _first_due(latency, r, timestamps[r])
+                nxt = k + 1 < decisions.shape[0]
+                if nxt and due_step <= r + 1 and due_ts <= timestamps[r + 1]:
+                    verdict = 2
+            if k > 0 and verdict != 2:
+                break  # not this call's: the row is stepped again from the next call
         if fills:  # the fills stand: booked for good
             position[:], cash[:], realized[:] = pos, money, gain
             cost_basis[:], basis_total[:], fees[:] = basis, basis_sum, paid
             traded[:], trades[:] = turnover, count
             pos, money, gain = position, cash, realized
-            if k == 1:
-                placed = 2
+            fill_row = -1
+            if crossings:
+                placed = 2  # the last crossover's orders filled at this row
         last_realized[:] = gain
         last_close[:] = lc
         market_value[:] = mv
@@ -210,59 +242,69 @@ def quiet_rows(
         prev_equity[:] = eq
         equity_rows[k] = eq
         rows += 1
-        if not (k == 0 and decide):
+        if verdict < 0:
             continue
-        mean0[:] = mean
-        var0[:] = var
-        n_intents = _size_and_intend(
-            decisions[0], sized, valid[r], mode, fraction, lots, spread, cash, eq,
-            last_close, unit_values, target, changed, entering, position, orders, reducing,
-        )  # fmt: skip
-        if n_intents == 0 or not check:
-            break
-        if not _risk_check(
-            orders, n_intents, position, cash, last_close, unit_values, ladder_peak, eq,
-            level, risk_arrays, risk_params, risk_scalars, verdicts,
-        ):  # fmt: skip
-            break
-        placed = 1
-        if k + 1 >= decisions.shape[0] or due_step > r + 1 or due_ts > timestamps[r + 1]:
-            break  # not due at the next row: the broker holds them
-        p_agent, p_inst = orders[0, :n_intents], orders[1, :n_intents]
-        p_side, p_qty = orders[2, :n_intents].astype(np.int8), orders[3, :n_intents]
-        fill_row = 1
-        bits = decision_bits[0]
-    return rows, global_peak, n_intents, placed
+        c = crossings  # the crossover stands: the sizer's state, its record
+        sized_[:], target[:] = new_sized, new_target
+        cx_row[c], cx_n[c] = r, n_intents
+        cx_target[c], cx_mean[c], cx_var[c] = target, mean, var
+        crossings += 1
+        placed = min(verdict, 1)  # 2 once the next row filled them
+        bits = decision_bits[k]
+        if verdict < 2:
+            break  # the kernel routes them, or the broker holds them
+        p_agent, p_inst = cx_orders[c, 0, :n_intents], cx_orders[c, 1, :n_intents]
+        p_side, p_qty = cx_orders[c, 2, :n_intents].astype(np.int8), cx_orders[c, 3, :n_intents]
+        f_filled, f_price, f_fee = cx_filled[c], cx_price[c], cx_fee[c]
+        fill_row = k + 1
+    return rows, global_peak, crossings, placed
+
+
+@njit(cache=True)
+def _first_due(latency: tuple[int, int], step: int, ts: int) -> tuple[int, int]:
+    """The broker's latency models (:mod:`scarline.execution.latency`) for one order
+    submitted at ``step`` / ``ts``: ``latency`` is ``(0, steps)`` or ``(1, ns)``; int64
+    arithmetic, which wraps as numpy's does."""
+    kind, value = latency
+    if kind == 0:
+        return step + 1 + value, NO_TS_BOUND
+    return step + 1, ts + value
 
 
 @njit(cache=True)
 def _risk_check(
     orders: np.ndarray, k: int, position: np.ndarray, cash: np.ndarray,
     last_close: np.ndarray, unit_values: np.ndarray, peak: np.ndarray, equity: np.ndarray,
-    level: np.ndarray, risk_arrays: tuple[np.ndarray, ...],
-    risk_params: tuple[np.ndarray, np.ndarray],
-    risk_scalars: tuple[bool, bool, int, float, float, int], verdicts: tuple[np.ndarray, ...],
+    level: np.ndarray, valid: np.ndarray, ts: int, risk_arrays: tuple[np.ndarray, ...],
+    r: int, risk_params: tuple[np.ndarray, np.ndarray],
+    risk_scalars: tuple[bool, bool, int, float, float, bool], verdicts: tuple[np.ndarray, ...],
 ) -> bool:  # fmt: skip
     """The risk engine's compiled check (:func:`~scarline.risk.check_compiled._kernel`) of
-    the ``k`` market intents, on the context the ordinary step builds (nothing pending, the
-    marks of this row, the drawdown from the ladder's peak when the config limits it):
-    True when it decided and passed every intent in full with no breach (``verdicts``:
-    outcome, rule, value, limit, approved, breach, of ``k`` rows each)."""
-    bid, ask, quote_ts, value, limit, orders_used, venue_qty, venue_notional = risk_arrays
+    the ``k`` market intents of row ``r``, on the context the ordinary step builds (nothing
+    pending, the marks of this row, its quotes, the drawdown from the ladder's peak when the
+    config limits it): True when it decided and passed every intent in full with no breach
+    (``verdicts``: outcome, rule, value, limit, approved, breach, ``k`` rows each)."""
+    q_bid, q_ask, value, limit, orders_used, venue_qty, venue_notional = risk_arrays
     ip, fp = risk_params
-    dd_on, killed, global_level, global_value, global_limit, now_ts = risk_scalars
+    dd_on, killed, global_level, global_value, global_limit, _ = risk_scalars
     outcome, rule, val, lim, approved, breach = verdicts
-    n = equity.shape[0]
+    n, m = position.shape
     drawdown = np.zeros(n if dd_on else 0)
     for i in range(drawdown.shape[0]):  # ladder.drawdown: stats.drawdown_pct of the peak
         pk = max(peak[i], equity[i])
         drawdown[i] = 100.0 * max((pk - equity[i]) / pk, 0.0)
+    quoted = q_bid.shape[0] > 0
+    bid = q_bid[r] if quoted else np.zeros(0, np.int64)
+    ask = q_ask[r] if quoted else np.zeros(0, np.int64)
+    quote_ts = np.zeros(m if quoted else 0, np.int64)  # the row's ts where it has a bar
+    for j in range(quote_ts.shape[0]):
+        quote_ts[j] = ts if valid[j] else 0
     status = _kernel(
         orders[0, :k], orders[1, :k], orders[2, :k].astype(np.int8), orders[3, :k],
         np.zeros(k, np.int8), np.zeros(k, np.int64),
         position, np.zeros_like(position), cash, last_close, unit_values, bid, ask, quote_ts,
         level, value, limit, drawdown, orders_used, venue_qty, venue_notional, _IS_BREACH,
-        ip, fp, killed, global_level, global_value, global_limit, now_ts,
+        ip, fp, killed, global_level, global_value, global_limit, ts,
         outcome[:k], rule[:k], val[:k], lim[:k], approved[:k], breach[:k],
     )  # fmt: skip
     if status != OK:

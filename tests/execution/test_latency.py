@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from scarline.execution.broker import SimBroker
 from scarline.execution.latency import NO_TS_BOUND, NsLatency, StepsLatency
+from scarline.quiet_rows import _first_due
 
 SEC = 1_000_000_000
 
@@ -62,9 +63,10 @@ def test_ns_latency_of_zero_still_waits_for_the_next_bar() -> None:
     bars=st.integers(0, 1000),
     ns=st.integers(0, 2**63 - 1),
 )
-def test_first_due_is_the_eligibility_of_one_order(step, ts, bars, ns) -> None:
-    """The quiet path's scalar form: the same integers, wrapping as numpy wraps them."""
+def test_the_compiled_loop_computes_the_eligibility_of_one_order(step, ts, bars, ns) -> None:
+    """The kernel's quiet path computes an order's eligibility from the model's ``params``:
+    the same integers, wrapping as numpy wraps them."""
     for model in (StepsLatency(bars), NsLatency(ns)):
         with np.errstate(over="ignore"):
             min_step, min_ts = model.eligibility(np.array([step]), np.array([ts]))
-        assert model.first_due(step, ts) == (int(min_step[0]), int(min_ts[0]))
+        assert _first_due(model.params, step, ts) == (int(min_step[0]), int(min_ts[0]))

@@ -23,8 +23,10 @@ class LatencyModel(Protocol):
         """``(min_step, min_ts)``, ``int64[K]`` each, for orders submitted at ``step``/``ts``."""
         ...
 
-    def first_due(self, step: int, ts: int) -> tuple[int, int]:
-        """:meth:`eligibility` of one order, as Python ints (the same integers)."""
+    @property
+    def params(self) -> tuple[int, int]:
+        """``(0, steps)`` or ``(1, ns)``: the model for the kernel's compiled loop, which
+        computes one order's eligibility itself (``quiet_rows._first_due``)."""
         ...
 
 
@@ -40,8 +42,9 @@ class StepsLatency:
         step = np.asarray(step, dtype=np.int64)
         return step + 1 + self.steps, np.full(step.shape, NO_TS_BOUND, dtype=np.int64)
 
-    def first_due(self, step: int, ts: int) -> tuple[int, int]:
-        return _int64(step + 1 + self.steps), int(NO_TS_BOUND)
+    @property
+    def params(self) -> tuple[int, int]:
+        return 0, self.steps
 
 
 class NsLatency:
@@ -56,13 +59,9 @@ class NsLatency:
         step = np.asarray(step, dtype=np.int64)
         return step + 1, np.asarray(ts, dtype=np.int64) + self.ns
 
-    def first_due(self, step: int, ts: int) -> tuple[int, int]:
-        return _int64(step + 1), _int64(ts + self.ns)
-
-
-def _int64(x: int) -> int:
-    """``x`` wrapped to int64 as numpy's arithmetic wraps it."""
-    return (x + 2**63) % 2**64 - 2**63
+    @property
+    def params(self) -> tuple[int, int]:
+        return 1, self.ns
 
 
 def build_latency_model(cfg: LatencyConfig) -> LatencyModel:
