@@ -555,7 +555,7 @@ class Kernel:
         for cross in adv.crossovers:
             self._journal_quiet(first, cross.row, fills)
             self.clock.advance_to(self._timestamps[cross.row])
-            self._decided(cross)
+            self._decided(cross, fills if first == cross.row else None)
             first, fills = cross.row + 1, cross.fills
         self._journal_quiet(first, t + rows, fills)
         self.clock.advance_to(self._timestamps[t + rows - 1])
@@ -595,9 +595,10 @@ class Kernel:
             journal.append(self._decision(r, f"d{r}", cells), ts)
             self.step_seqs.record(r, first_seq, journal.last_seq)
 
-    def _decided(self, cross: Crossover) -> None:
+    def _decided(self, cross: Crossover, fills: FillBatch | None) -> None:
         """A row that settled on the quiet path and decided anew, its changed cells sized
-        into intents, maybe checked: its records and orders, as :meth:`step` makes them."""
+        into intents, maybe checked, after it filled ``fills`` (the last decision's orders):
+        its records and orders, as :meth:`step` makes them."""
         t = cross.row
         journal, ts = self.journal, self._timestamps[t]
         first_seq = journal.last_seq + 1
@@ -607,6 +608,8 @@ class Kernel:
                 journal.append(bar_event, ts)
             for quote in self._emitter.quotes(t):
                 journal.append(quote, ts)
+            if fills is not None:
+                journal.append(fills_event(self.ids, t, fills), ts)
             self._journal_decision(t, ts, decision_id, cross.exposure, cross.target, cross.trust)
         intents = cross.intents
         if cross.verdicts is None:  # not checked yet: the ordinary route

@@ -124,9 +124,10 @@ def quiet_rows(
     accounts (``position``, ``cash``, ``realized``, ``cost_basis``, …) before the row is
     marked; a refusal, or a row that is not quiet after them, leaves them unfilled.
 
-    A row whose decision differs (nothing pending) is a crossover c: once it settled (marks,
-    ladder, scars), the sizer (``sizer``: its exposures, targets, modes, fractions, lots,
-    spread) sizes the changed cells and their intents are made; with ``check``, the risk
+    A row whose decision differs is a crossover c: once it filled what was due (as above)
+    and settled (marks, ladder, scars), the sizer (``sizer``: its exposures, targets, modes,
+    fractions, lots, spread) sizes the changed cells and their intents are made; with
+    ``check``, the risk
     engine's compiled check runs on them (:func:`_risk_check`). When it passes every one in
     full and they are due at the next row (``latency``: steps or ns, see
     :func:`_first_due`), the next row fills them (as above) and the run goes on. ``cx``
@@ -166,8 +167,8 @@ def quiet_rows(
     for k in range(decisions.shape[0]):
         r = t0 + k
         decides = not _same_decision(decision_bits[k], bits, decisions[k], sized_, valid[r])
-        if decides and (fill_row == k or crossings == cx_row.shape[0]):
-            break  # a new decision on a row that fills the last one's: the ordinary step
+        if decides and crossings == cx_row.shape[0]:
+            break  # no room to record it: the next call
         if decides and k > 0 and not check:
             break  # its intents go the ordinary route, from the next call
         fills = k == fill_row
