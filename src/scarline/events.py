@@ -63,20 +63,25 @@ class Array(msgspec.Struct, frozen=True, array_like=True):
     @classmethod
     def of(cls, values: np.ndarray) -> Array:
         a = np.ascontiguousarray(values)
-        if a.shape == (0,):  # most of a step's decision arrays: built once per dtype
-            empty = _EMPTY_ARRAYS.get(a.dtype)
+        name = _NAMES.get(a.dtype)  # the dtype's str, once it is known to need no swap
+        if name is None:
+            if a.dtype.byteorder == ">":
+                a = a.astype(_little(a.dtype))
+            name = _NAMES[a.dtype] = a.dtype.str
+        shape = [a.shape[0]] if a.ndim == 1 else list(a.shape)
+        if shape == [0]:  # most of a step's decision arrays: built once per dtype
+            empty = _EMPTY_ARRAYS.get(name)
             if empty is None:
-                empty = _EMPTY_ARRAYS[a.dtype] = cls(_little(a.dtype).str, [0], b"")
+                empty = _EMPTY_ARRAYS[name] = cls(name, [0], b"")
             return empty
-        if a.dtype.byteorder == ">":
-            a = a.astype(_little(a.dtype))
-        return cls(a.dtype.str, list(a.shape), a.tobytes())
+        return cls(name, shape, a.tobytes())
 
     def numpy(self) -> np.ndarray:
         return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
 
 
-_EMPTY_ARRAYS: dict[np.dtype, Array] = {}  # Array.of a zero-length 1-D array, per dtype
+_EMPTY_ARRAYS: dict[str, Array] = {}  # Array.of a zero-length 1-D array, per dtype
+_NAMES: dict[np.dtype, str] = {}  # native and little-endian dtypes' str
 
 
 def _little(dtype: np.dtype) -> np.dtype:

@@ -216,7 +216,11 @@ class WalWriter:
             in_flight.popleft().result()
         if in_flight:
             return False
-        syncing = self._pending is not None and not self._pending.done()
+        pending = self._pending
+        if pending is not None and pending.done():  # a finished sync: raise its error now
+            self._pending = None
+            pending.result()
+        syncing = self._pending is not None
         if syncing and self._chunk_bytes + size + _LINE_TAIL > self._segments.room:
             return False
         if self._chunk:
