@@ -181,24 +181,41 @@ def test_most_rows_of_one_sma_strategy_are_stepped_quietly(monkeypatch) -> None:
     _assert_same(fast, _run(cfg, market, False, []))
 
 
-def test_rows_that_fill_orders_start_quiet_runs_cut_at_multiples_of_256() -> None:
-    """Schema 9: the row that fills the orders an SMA crossover decided is stepped on the
-    path too (only the deciding rows are ordinary steps), its Fills in its run's record;
-    no run crosses a multiple of 256. Schema 8 runs hold no fills."""
+def test_crossovers_ride_in_quiet_runs_cut_at_multiples_of_256(monkeypatch) -> None:
+    """Schema 9: an SMA crossover's row (its orders passed by the compiled risk check) and
+    the next, which fills them, are stepped on the path, and their records ride in a run's
+    record: a run starts at the crossover with its Decision, RiskChecks and Orders, and
+    holds the Fills of the row after. No run crosses a multiple of 256. Schema 8 runs hold
+    no events, and the rows that fill are ordinary steps there."""
     cfg = RunConfig(agents=[{**SMA, "fast": [10], "slow": [30]}], report=False)
     market = _market(5, 1, False, steps=3_000)
-    runs = {}
+    runs, steps = {}, {}
+    original = Kernel.step
+
+    def counting(self: Kernel, t: int) -> None:
+        steps[schema] += 1
+        original(self, t)
+
+    monkeypatch.setattr(Kernel, "step", counting)
     for schema in (FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA):
+        steps[schema] = 0
         kernel = _run(cfg, market, True, [], schema=schema)
-        events = kernel.journal.inner.events
-        runs[schema] = [e for e in events if isinstance(e, QuietRun)]
-        orders = sum(isinstance(e, Orders) for e in events)
-        fills = sum(isinstance(e, Fills) for e in events) + sum(len(r.fills) for r in runs[schema])
-        assert orders > 40 and fills == orders  # every order filled, on the next bar
-    assert not any(r.fills for r in runs[FILL_RUN_SCHEMA - 1])
-    with_fills = [r for r in runs[FILL_RUN_SCHEMA] if r.fills]
-    assert len(with_fills) > 0.8 * orders
-    assert all(r.fills[0].step == r.step for r in with_fills)
+        runs[schema] = [e for e in kernel.journal.inner.events if isinstance(e, QuietRun)]
+        rows = kernel.journal.inner.rows()  # every record, the runs' expanded
+        orders = sum(isinstance(e, Orders) for e in rows)
+        assert orders > 40 and sum(isinstance(e, Fills) for e in rows) == orders
+    assert not any(r.events for r in runs[FILL_RUN_SCHEMA - 1])
+    assert steps[FILL_RUN_SCHEMA - 1] >= orders > 20 * steps[FILL_RUN_SCHEMA]  # fill rows
+    decided = [r for r in runs[FILL_RUN_SCHEMA] if any(isinstance(e, Decision) for e in r.events)]
+    assert len(decided) > 0.8 * orders
+    for r in decided:  # the crossover is the run's first row; its orders fill at the next
+        kinds = [
+            (type(e).__name__, e.step - r.step)
+            for e in r.events
+            if e.step > r.step or not isinstance(e, Fills)
+        ]
+        filled = [("Fills", 1)] if r.ts.shape[0] > 1 else []  # else the broker held them
+        assert kinds == [("Decision", 0), ("RiskChecks", 0), ("Orders", 0), *filled]
     for r in runs[FILL_RUN_SCHEMA]:
         last = r.step + r.ts.shape[0] - 1
         assert r.step // 256 == last // 256
@@ -301,7 +318,7 @@ def test_an_older_backtest_still_replays_as_recorded(tmp_path, monkeypatch, sche
     start = next(read_records(summary.run_dir / "wal", kinds=("SessionStart",))).data
     assert start.schema_version == schema
     runs = [r.data for r in read_records(summary.run_dir / "wal", kinds=("QuietRun",))]
-    assert bool(runs) == (schema == 8) and not any(r.fills for r in runs)
+    assert bool(runs) == (schema == 8) and not any(r.events for r in runs)
     assert replay_run(summary.run_dir).parity
 
 

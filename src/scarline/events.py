@@ -25,8 +25,9 @@ import numpy as np
 from scarline.instrument import InstrumentSpec
 
 SCHEMA_VERSION = 9
-"""9: a ``QuietRun``'s first row may fill the market orders due at it (``fills``, the row's
-``Fills`` record, which it stands for too), and runs are cut at rows that are multiples of
+"""9: a ``QuietRun`` holds the records of its rows that its arrays do not give (``events``:
+a first row's ``Decision``, ``RiskChecks`` and ``Orders`` when it decided anew, and the
+``Fills`` of the rows that filled orders), and runs are cut at rows that are multiples of
 256; schema 8 runs replay as they were.
 8: ``QuietRun`` (a backtest journals a run of quiet rows as one record instead of their
 ``Bar``, ``Quote`` and ``Decision`` records, which it stands for exactly); schema 7 runs
@@ -44,8 +45,8 @@ QUIET_RUN_SCHEMA = 8
 """The first schema whose backtests journal runs of quiet rows as ``QuietRun`` records."""
 
 FILL_RUN_SCHEMA = 9
-"""The first schema whose quiet runs may start with a row that fills orders, cut at rows
-that are multiples of 256 (see :class:`QuietRun`)."""
+"""The first schema whose quiet runs hold decisions, risk checks, orders and fills, cut at
+rows that are multiples of 256 (see :class:`QuietRun`)."""
 
 REPLAYABLE_SCHEMAS = (6, 7, 8, 9)
 """Schemas this code re-executes: 6 to 9 (7, 8 and 9 only added a kind or a field). Schemas 4 and 5
@@ -213,10 +214,13 @@ class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
     when the market has them; ``regime`` ``int64[n]`` when regimes are on; ``actions_dtype``
     the dtype of the quiet Decisions' (empty) action arrays.
 
-    Schema 9: the first row may have filled the market orders due at it, in full (a quiet
-    row otherwise); ``fills`` then holds its ``Fills`` record, which the row writes after
-    its quotes. A run never crosses a row that is a multiple of 256 (in schema 8 runs were
-    cut 256 rows after wherever the path had last computed decisions).
+    Schema 9: ``events`` holds the records of its rows that the arrays do not give, each
+    with its ``step``, in the order the rows wrote them: where the first row decided anew
+    (and its orders passed the risk check in full), its ``Decision``, ``RiskChecks`` and
+    ``Orders``; the ``Fills`` of a row that filled orders (the first two rows at most). A
+    row writes them after its quotes, and a row with no ``Decision`` among them the quiet
+    one after them. A run never crosses a row that is a multiple of 256 (in schema 8 runs
+    were cut 256 rows after wherever the path had last computed decisions).
     """
 
     step: int
@@ -235,7 +239,7 @@ class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
     bid_size: Array | None = None
     ask_size: Array | None = None
     regime: Array | None = None
-    fills: list[Fills] = []
+    events: list[Fills | Decision | RiskChecks | Orders] = []
 
 
 REASONS = ("unknown", "greedy", "explore", "rule", "random", "forced-flat")

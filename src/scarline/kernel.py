@@ -52,7 +52,7 @@ from scarline.execution.intents import warm_up as warm_up_intents
 from scarline.execution.types import BarSlice, FillBatch, OrderBatch
 from scarline.execution.volatility import causal_volatility
 from scarline.features.microstructure import microstructure_table
-from scarline.journal.quiet_run import features_hash, quiet_cells, quiet_run
+from scarline.journal.quiet_run import RowEvent, features_hash, quiet_cells, quiet_run
 from scarline.market.frame import MarketData
 from scarline.market.stream import BarEmitter
 from scarline.operator import OperatorInputs
@@ -327,9 +327,11 @@ class Kernel:
         exposure: np.ndarray,
         target: np.ndarray,
         trust: np.ndarray | None = None,
+        out: list[RowEvent] | None = None,
     ) -> None:
         """Journal and trace only the cells that changed: a dense step is ~1 MB at N = 4096.
-        ``trust``: every agent's at step ``t``, when the tracker has moved past it."""
+        ``trust``: every agent's at step ``t``, when the tracker has moved past it; ``out``:
+        where the record goes instead of the journal (a QuietRun's events)."""
         c = self._changes.update(exposure, target)
         cells: tuple[Array, ...]
         if c.agent.size:
@@ -343,7 +345,7 @@ class Kernel:
             )
         else:  # the usual step: nothing changed, the same empty arrays every time
             cells = quiet_cells(c.actions.dtype)
-        self.journal.append(self._decision(t, decision_id, cells), ts)
+        self._put(self._decision(t, decision_id, cells), ts, out)
         if c.agent.size:
             self.trace.update(t, c.agent, c.instrument, c.actions, c.target_qty)
         else:
@@ -437,23 +439,32 @@ class Kernel:
         intents: OrderBatch,
         decision: RiskDecision,
         filled_next: bool = False,
+        out: list[RowEvent] | None = None,
     ) -> None:
-        """Journal the risk verdicts and the approved orders, and hand them to the broker;
-        ``filled_next``: the quiet path filled them in full at the next bar already."""
+        """Journal the risk verdicts and the approved orders (into ``out`` instead, when
+        given), and hand them to the broker; ``filled_next``: the quiet path filled them in
+        full at the next bar already."""
         if self._detail:
             event, shown = risk_checks_event(self.ids, decision_id, t, intents, decision)
-            self.journal.append(event, ts)
+            self._put(event, ts, out)
         else:
             shown = notable_verdicts(intents, decision)
         self.recorder.on_risk(t, *shown)
         approved = decision.approved
         if len(approved):
             if self._detail:
-                self.journal.append(orders_event(self.ids, decision_id, t, approved), ts)
+                self._put(orders_event(self.ids, decision_id, t, approved), ts, out)
             if filled_next:
                 self.broker.passed_through(approved)
             else:
                 self.broker.submit(approved, t, ts, self.market.volume[t])
+
+    def _put(self, event: RowEvent, ts: int, out: list[RowEvent] | None) -> None:
+        """Journal ``event``, or collect it in ``out`` (a QuietRun's events)."""
+        if out is None:
+            self.journal.append(event, ts)
+        else:
+            out.append(event)
 
     def _fire_kill(self, t: int, ts: int, kill: KillSwitch) -> None:
         """Kill switch: cancel everything pending, halt all agents; flattening follows as
@@ -539,11 +550,11 @@ class Kernel:
             t += rows
 
     def _quiet_rows(self, t: int, stop: int) -> int:
-        """Step the rows from ``t`` the quiet path takes, and journal them: a row that
-        decides anew (a crossover) as :meth:`step` does; the quiet rows between as one
-        ``QuietRun`` record per run in a backtest of schema 8 or later (with the run's first
-        row's fills, schema 9), else as :meth:`step` would, each row's bars and quotes,
-        fills, then its Decision (no cell changed). How many."""
+        """Step the rows from ``t`` the quiet path takes, and journal them as :meth:`step`
+        would: in a backtest of schema 8 or later, each run of rows as one ``QuietRun``
+        record, which from schema 9 on holds its rows' fills and, when its first row decided
+        anew and its orders passed the risk check in full, that row's decision, risk checks
+        and orders; else row by row. How many."""
         assert self.quiet is not None
         adv = self.quiet.advance(t, stop, self._next_order_id)
         rows = adv.rows
@@ -551,35 +562,45 @@ class Kernel:
             return 0
         if self.recorder.equity is not None:
             self.recorder.equity[t : t + rows] = adv.equity
-        first, fills = t, adv.fills  # the next quiet run's first row, and its fills
+        first, events = t, self._filled(t, adv.fills)  # the run being gathered
         for cross in adv.crossovers:
-            self._journal_quiet(first, cross.row, fills)
-            self.clock.advance_to(self._timestamps[cross.row])
-            self._decided(cross, fills if first == cross.row else None)
-            first, fills = cross.row + 1, cross.fills
-        self._journal_quiet(first, t + rows, fills)
+            row = cross.row
+            self._journal_run(first, row, [e for e in events if e.step < row])
+            own = [e for e in events if e.step == row]  # the fills of the crossover's row
+            self.clock.advance_to(self._timestamps[row])
+            if self._quiet_runs and cross.placed and self._detail:  # rides in the next run
+                self._decided(cross, own, into=own)
+                first, events = row, own
+            else:
+                self._decided(cross, own)
+                first, events = row + 1, []
+            events += self._filled(row + 1, cross.fills)
+        self._journal_run(first, t + rows, events)
         self.clock.advance_to(self._timestamps[t + rows - 1])
         return rows
 
-    def _journal_quiet(self, first: int, stop: int, fills: FillBatch | None) -> None:
-        """Quiet rows ``first .. stop - 1`` were stepped, the first filling ``fills``."""
-        if fills is not None:
-            self.recorder.on_fills(first, fills)
-        if self._detail and first < stop:  # as step: a gate's re-run has no records
-            self._journal_run(first, stop, fills)
+    def _filled(self, t: int, fills: FillBatch | None) -> list[RowEvent]:
+        """Row ``t`` filled ``fills`` on the quiet path: recorded, and their record."""
+        if fills is None:
+            return []
+        self.recorder.on_fills(t, fills)
+        return [fills_event(self.ids, t, fills)] if self._detail else []
 
-    def _journal_run(self, first: int, stop: int, fills: FillBatch | None) -> None:
-        """Trace and journal quiet rows ``first .. stop - 1``, the first of which filled
-        ``fills``, if any."""
-        self.trace.quiet_span(first, stop)
+    def _journal_run(self, first: int, stop: int, events: list[RowEvent]) -> None:
+        """Trace and journal rows ``first .. stop - 1``, whose records beyond their bars,
+        quotes and quiet decisions are ``events`` (fills; a first row's decision, risk
+        checks and orders, already traced)."""
+        if not self._detail or first >= stop:  # as step: a gate's re-run has no records
+            return
+        decided = any(isinstance(e, Decision) for e in events)
+        self.trace.quiet_span(first + decided, stop)
         journal, stamps = self.journal, self._timestamps
         assert self.quiet is not None and self.quiet.last_exposure is not None
         dtype = self.quiet.last_exposure.dtype  # advance stepped rows: a step decided it
-        filled = None if fills is None else fills_event(self.ids, first, fills)
         if self._quiet_runs:  # one record for the run: what its rows' records hold
             labels = None if self.regimes.path is None else self.regimes.path.labels
             run = quiet_run(self.ids, self.market, first, stop, self.population.name, dtype,
-                            labels, filled)  # fmt: skip
+                            labels, events)  # fmt: skip
             seq = journal.append(run, stamps[stop - 1])
             self.step_seqs.record(first, seq, seq)
             return
@@ -590,35 +611,43 @@ class Kernel:
                 journal.append(bar_event, ts)
             for quote in self._emitter.quotes(r):
                 journal.append(quote, ts)
-            if r == first and filled is not None:
-                journal.append(filled, ts)
+            for e in events:  # fills (only a backtest's runs hold decisions)
+                if e.step == r:
+                    journal.append(e, ts)
             journal.append(self._decision(r, f"d{r}", cells), ts)
             self.step_seqs.record(r, first_seq, journal.last_seq)
 
-    def _decided(self, cross: Crossover, fills: FillBatch | None) -> None:
+    def _decided(
+        self, cross: Crossover, fills: list[RowEvent], into: list[RowEvent] | None = None
+    ) -> None:
         """A row that settled on the quiet path and decided anew, its changed cells sized
-        into intents, maybe checked, after it filled ``fills`` (the last decision's orders):
-        its records and orders, as :meth:`step` makes them."""
+        into intents, maybe checked, after it filled the last decision's orders (``fills``,
+        their record): its records and orders, as :meth:`step` makes them; its records
+        beyond its bars, quotes and fills go ``into`` a run's events, when given."""
         t = cross.row
         journal, ts = self.journal, self._timestamps[t]
         first_seq = journal.last_seq + 1
         decision_id = f"d{t}"
         if self._detail:
-            for bar_event in self._emitter.bars(t):
-                journal.append(bar_event, ts)
-            for quote in self._emitter.quotes(t):
-                journal.append(quote, ts)
-            if fills is not None:
-                journal.append(fills_event(self.ids, t, fills), ts)
-            self._journal_decision(t, ts, decision_id, cross.exposure, cross.target, cross.trust)
+            if into is None:
+                for bar_event in self._emitter.bars(t):
+                    journal.append(bar_event, ts)
+                for quote in self._emitter.quotes(t):
+                    journal.append(quote, ts)
+                for e in fills:
+                    journal.append(e, ts)
+            self._journal_decision(
+                t, ts, decision_id, cross.exposure, cross.target, cross.trust, into
+            )
         intents = cross.intents
         if cross.verdicts is None:  # not checked yet: the ordinary route
+            assert into is None
             self._send(t, ts, decision_id, intents, self.broker.pending_qty())
         else:  # the compiled check passed them all in full
             self._next_order_id += len(intents)
             decision = self.risk.settle(t, intents, cross.verdicts)
-            self._routed(t, ts, decision_id, intents, decision, filled_next=cross.placed == 2)
-        if self._detail:
+            self._routed(t, ts, decision_id, intents, decision, cross.placed == 2, into)
+        if self._detail and into is None:
             self.step_seqs.record(t, first_seq, journal.last_seq)
 
     def end(self) -> KernelResult:

@@ -12,9 +12,12 @@ from typer.testing import CliRunner
 
 from scarline.cli import app
 from scarline.cli.wal import humanize
+from scarline.config import RunConfig
 from scarline.events import Array, Bar, Decision, SessionStart
 from scarline.instrument import InstrumentSpec
-from scarline.journal import WalWriter
+from scarline.journal import WalWriter, read_records
+from scarline.journal.quiet_run import row_records
+from scarline.runner import execute_run
 
 runner = CliRunner()
 RUN = "cli-run"
@@ -175,3 +178,24 @@ def test_humanize_only_changes_arrays() -> None:
     expected = msgspec.to_builtins(_decision())
     expected.update(agents=[7, 8], actions=[[1, 0], [-1, 1]], target_qty=[[5, 0], [-5, 2]])
     assert humanize(_decision()) == expected
+
+
+def test_cat_by_kind_gives_the_records_a_quiet_run_stands_for(tmp_path: Path) -> None:
+    """A backtest journals runs of rows as QuietRun records; --kind lists their rows'
+    records of that kind too, each under its run's seq, in row order."""
+    cfg = RunConfig(
+        agents=[{"kind": "sma-crossover", "fast": [5], "slow": [20]}],
+        data={"source": "sp500", "end": "2001-12-31"},
+        report=False,
+    )
+    run = execute_run(cfg, run_id="cat", out_dir=tmp_path).run_dir
+    expanded = [r for r in row_records(read_records(run / "wal")) if r.kind in ("Fills", "Orders")]
+    code, out, _ = _invoke("cat", str(run), "-k", "Fills", "-k", "Orders")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(x["seq"], x["kind"], x["data"]["step"]) for x in lines] == [
+        (r.seq, r.kind, r.data.step) for r in expanded
+    ]
+    assert len(lines) > 10 and len({x["seq"] for x in lines}) < len(lines)  # runs held some
+    limited = _invoke("cat", str(run), "-k", "Fills", "--limit", "3")[1].splitlines()
+    assert len(limited) == 3

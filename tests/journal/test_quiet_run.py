@@ -51,9 +51,10 @@ def test_a_run_expands_to_its_rows_records(seed, instruments, quotes, span, dtyp
     stop = min(start + n, market.n_steps)
     labels = np.arange(market.n_steps) % 3 if regimes else None
     fills = _fills(start, filled) if filled else None
-    run = quiet_run(IDS, market, start, stop, "population", np.dtype(dtype), labels, fills)
+    events = None if fills is None else [fills]
+    run = quiet_run(IDS, market, start, stop, "population", np.dtype(dtype), labels, events)
     encoded = msgspec.json.encode(run)
-    assert (b'"fills"' in encoded) == bool(filled)  # schema 8's bytes when there are none
+    assert (b'"events"' in encoded) == bool(filled)  # schema 8's bytes when there are none
     decoded = msgspec.json.decode(encoded, type=QuietRun)
     rows = list(expand(decoded))
     emitter = BarEmitter(market, IDS)
@@ -89,7 +90,7 @@ def test_readers_get_rows_back_from_the_wal(tmp_path):
     market a replay rebuilds from them is the market's rows."""
     market = _market(3, 2, True)
     run = quiet_run(
-        IDS, market, 0, market.n_steps, "population", np.dtype(np.int8), None, _fills(0, 2)
+        IDS, market, 0, market.n_steps, "population", np.dtype(np.int8), None, [_fills(0, 2)]
     )
     with WalWriter(tmp_path / "wal", "r") as wal:
         wal.append(run, int(market.timestamps[-1]))

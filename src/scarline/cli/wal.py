@@ -70,9 +70,16 @@ def cat_cmd(
         bool, typer.Option("--json", help="Print one JSON list instead of JSON lines.")
     ] = False,
 ) -> None:
-    """Print records as JSON lines: seq, ts, kind, data (arrays as nested lists unless --raw)."""
+    """Print records as JSON lines: seq, ts, kind, data (arrays as nested lists unless --raw).
+
+    With --kind, a backtest's QuietRun records give the records of that kind they stand for
+    (each with the run's seq): its rows' bars, quotes, decisions, risk checks, orders and
+    fills."""
+    from itertools import islice
+
     from scarline.events import KINDS
     from scarline.journal import read_records
+    from scarline.journal.quiet_run import ROW_KINDS, row_records
 
     wal_dir = _wal_dir(run_dir)
     unknown = sorted(set(kind or ()) - KINDS.keys())
@@ -82,6 +89,10 @@ def cat_cmd(
             EXIT_BAD_INPUT,
         )
     records = read_records(wal_dir, kinds=kind or None, seq_from=from_seq, limit=limit)
+    if kind and set(kind) & ROW_KINDS:  # the runs' rows too
+        wanted = set(kind)
+        runs = read_records(wal_dir, kinds=[*kind, "QuietRun"], seq_from=from_seq)
+        records = islice((r for r in row_records(runs) if r.kind in wanted), limit)
     rows = (
         {
             "seq": rec.seq,

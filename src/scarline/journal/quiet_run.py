@@ -7,11 +7,13 @@ as one record holding the rows' bars, quotes and regimes as arrays, and :func:`e
 back the very records the rows would have written one by one, so a reader that wants rows
 (the market rebuild of a replay, the diary, the decision feed) reads them as before.
 
-Schema 9: a run's first row may fill the market orders due at it; the run then holds that
-row's ``Fills`` record too, and :func:`expand` gives it back after the row's quotes.
+Schema 9: a run also holds the records of its rows that its arrays do not give
+(``events``): the first row's ``Decision``, ``RiskChecks`` and ``Orders`` where it decided
+anew, the ``Fills`` of rows that filled orders; :func:`expand` gives each back after its
+row's quotes, and the quiet ``Decision`` of a row that has none among them.
 
 The rule that keeps the two forms one: everything a quiet row's records hold is either in
-the run (the bars, quotes, timestamps, regime, fills) or a function of it (the Decision's id
+the run (the bars, quotes, timestamps, regime, events) or a function of it (the Decision's id
 ``d<step>``, its empty cell arrays of the policy's action dtype, and ``features_hash``, the
 BLAKE2b-128 of the row's closes — what rule agents saw). ``tests/journal/test_quiet_run.py``
 round-trips records; ``tests/test_quiet_path.py`` compares whole runs.
@@ -25,12 +27,18 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from scarline.events import Array, Bar, Decision, Event, Fills, QuietRun, Quote
+from scarline.events import Array, Bar, Decision, Event, Fills, Orders, QuietRun, Quote, RiskChecks
 from scarline.journal.reader import Record
 from scarline.market.frame import MarketData
 from scarline.session import SessionIds
 
 _NO_REASONS = np.zeros(0, np.uint8)
+
+RowEvent = Fills | Decision | RiskChecks | Orders
+"""A record of a run's row that its arrays do not give (``QuietRun.events``)."""
+
+ROW_KINDS = frozenset({"Bar", "Quote", "Decision", "RiskChecks", "Orders", "Fills"})
+"""The kinds of record a ``QuietRun`` can stand for."""
 
 
 @functools.cache
@@ -61,11 +69,11 @@ def quiet_run(
     policy: str,
     action_dtype: np.dtype,
     regimes: np.ndarray | None,
-    fills: Fills | None = None,
+    events: list[RowEvent] | None = None,
 ) -> QuietRun:
     """The record of rows ``start .. stop - 1`` of ``market`` (``regimes``: the macro regime
-    of every row of the market, None when regimes are off; ``fills``: the first row's, when
-    it filled orders)."""
+    of every row of the market, None when regimes are off; ``events``: the records of its
+    rows the arrays do not give, in order)."""
     rows = slice(start, stop)
     q = market.quotes
     return QuietRun(
@@ -87,7 +95,7 @@ def quiet_run(
         bid_size=None if q is None else Array.of(q.bid_size[rows]),
         ask_size=None if q is None else Array.of(q.ask_size[rows]),
         regime=None if regimes is None else Array.of(regimes[rows].astype(np.int64)),
-        fills=[] if fills is None else [fills],
+        events=events or [],
     )
 
 
@@ -109,7 +117,8 @@ def market_rows(run: QuietRun) -> list[tuple[int, Bar | Quote]]:
 
 def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
     """``(ts, event)`` of every record the run stands for, in the order a row writes them:
-    its bars, its quotes, its fills, its Decision."""
+    its bars, its quotes, its events (fills; a decision, its risk checks and orders), its
+    quiet Decision when the events hold none."""
     ids = {"run_id": run.run_id, "session_id": run.session_id}
     stamps = run.ts.numpy().tolist()
     valid = run.valid.numpy().tolist()
@@ -125,7 +134,9 @@ def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
     agents, actions, target_qty, instrument, reasons, trust = quiet_cells(
         np.dtype(run.actions_dtype)
     )
-    fills = {f.step: f for f in run.fills}
+    by_step: dict[int, list[RowEvent]] = {}
+    for e in run.events:
+        by_step.setdefault(e.step, []).append(e)
     for k, ts in enumerate(stamps):
         for m, ok in enumerate(valid[k]):
             if ok:
@@ -138,8 +149,11 @@ def expand(run: QuietRun) -> Iterator[tuple[int, Event]]:
                     yield ts, Quote(**ids, instrument=m, bid=bid[k][m], ask=ask[k][m],
                                     bid_size=bsz[k][m], ask_size=asz[k][m])  # fmt: skip
         step = run.step + k
-        if step in fills:
-            yield ts, fills[step]
+        events = by_step.get(step, ())
+        for e in events:
+            yield ts, e
+        if any(isinstance(e, Decision) for e in events):
+            continue
         yield (
             ts,
             Decision(

@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from scarline.events import REASONS, Decision, RegimeChange, Rejects, RiskChecks, RiskStateChange
+from scarline.events import (
+    REASONS,
+    Decision,
+    QuietRun,
+    RegimeChange,
+    Rejects,
+    RiskChecks,
+    RiskStateChange,
+)
 from scarline.journal import read_records
 from scarline.rundir import RunDir
 
@@ -75,13 +83,20 @@ def decisions(
 ) -> Json:
     """Decision records from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
     restricted to ``agent``'s cells: at most ``limit`` records and :data:`MAX_CELLS` cells.
-    A backtest's ``QuietRun`` records are not listed: their rows changed no cell.
+    A backtest's ``QuietRun`` record is listed by the decision it holds, if any (a run's
+    first row that decided anew; its other rows changed no cell), under the run's seq.
     ``next`` is the cursor of the following page (None at the end of the WAL so far)."""
     items: list[Json] = []
     cells_sent = 0
     next_seq: int | None = None
-    for rec in read_records(RunDir(run_dir).wal, kinds=("Decision",), seq_from=cursor):
+    kinds = ("Decision", "QuietRun")
+    for rec in read_records(RunDir(run_dir).wal, kinds=kinds, seq_from=cursor):
         d = rec.data
+        if isinstance(d, QuietRun):
+            held = [e for e in d.events if isinstance(e, Decision)]
+            if not held:
+                continue
+            d = held[0]  # a run holds its first row's decision at most
         assert isinstance(d, Decision)
         if since is not None and d.step < since:
             continue

@@ -1,0 +1,39 @@
+"""The service's decision feed lists a backtest's decisions, those its runs hold too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scarline.config import RunConfig
+from scarline.events import Decision, QuietRun
+from scarline.journal import read_records
+from scarline.journal.quiet_run import row_records
+from scarline.runner import execute_run
+from scarline.service.runs import decisions
+
+
+def test_decisions_held_by_quiet_runs_are_listed_once_each(tmp_path: Path) -> None:
+    cfg = RunConfig(
+        agents=[{"kind": "sma-crossover", "fast": [5], "slow": [20]}],
+        data={"source": "sp500", "end": "2003-12-31"},
+        report=False,
+    )
+    run_dir = execute_run(cfg, run_id="feed", out_dir=tmp_path).run_dir
+    wal = run_dir / "wal"
+    held = [
+        e for r in read_records(wal, kinds=("QuietRun",)) for e in r.data.events
+        if isinstance(r.data, QuietRun) and isinstance(e, Decision)
+    ]  # fmt: skip
+    assert held  # crossovers ride in runs: the case under test
+    changed = [
+        r.data.step for r in row_records(read_records(wal))
+        if isinstance(r.data, Decision) and r.data.agents.shape[0]
+    ]  # fmt: skip
+    listed, cursor = [], None
+    while True:  # page through, two at a time
+        page = decisions(run_dir, limit=2, cursor=cursor)
+        listed += [item["step"] for item in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert [s for s in listed if s in set(changed)] == changed
