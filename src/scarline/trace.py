@@ -25,8 +25,11 @@ class DecisionTrace:
         parts = [step.to_bytes(8, "little", signed=True)]
         for a in arrays:  # each prefixed by its length, so the byte stream parses one way
             parts.append(a.size.to_bytes(8, "little"))
-            if a.size:
-                parts.append(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
+            if not a.size:
+                continue
+            if a.dtype.byteorder == ">":  # the bytes are little-endian's
+                a = a.astype(a.dtype.newbyteorder("<"))
+            parts.append(a.tobytes())  # C order, as ascontiguousarray would lay it out
         self._h.update(b"".join(parts))  # one update of the same bytes: the same hash
         self.steps += 1
 

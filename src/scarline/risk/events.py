@@ -25,6 +25,8 @@ RISK_EVENT_TYPES = (RiskChecks, RiskStateChange, KillSwitch)
 Shown = tuple[np.ndarray, list[str], list[str]]
 """(agent ids, rule names, outcome names) of the verdicts other than a plain pass."""
 
+_NOTHING_SHOWN: Shown = (np.zeros(0, np.int64), [], [])
+
 
 def risk_checks_event(
     ids: SessionIds,
@@ -56,6 +58,8 @@ def risk_checks_event(
 
 def notable_verdicts(intents: OrderBatch, decision: RiskDecision) -> Shown:
     """The verdicts other than a plain pass, for the run report."""
+    if not np.count_nonzero(decision.outcome != PASS):  # the usual batch: all passed
+        return _NOTHING_SHOWN
     notable = np.flatnonzero(decision.outcome != PASS)
     return (
         intents.agent[notable],
