@@ -1,23 +1,25 @@
-"""The kernel's fast path for a few agents that decide from the bars alone: runs of quiet
-steps in one compiled call.
+"""The kernel's fast path for a few agents that decide from the bars alone: runs of rows,
+their crossovers included, in one compiled call.
 
 N = 1 is the paper and live case and the one users compare with backtesting.py; an ordinary
-step there is ~20 small engines of a microsecond or more each, for a bar where nothing
-happens. Where the outcome of a step is decided by the market alone — rule agents and
-vectorized user strategies, whose decisions are functions of the bars (``decide_span``), no
-learner, no drift sentry, no regime profile, no capital weighting by trust — the kernel asks
-this path first; it steps the quiet rows ahead (:func:`~scarline.quiet_rows.quiet_rows`) and
-the kernel journals them: a backtest as one ``QuietRun`` record standing for the rows'
-records (:mod:`scarline.journal.quiet_run`), a paper session and a replay of an older schema
-row by row, as they were.
+step there is ~20 small engines of a microsecond or more each. Where the outcome of a step
+is decided by the market alone — rule agents and vectorized user strategies, whose
+decisions are functions of the bars (``decide_span``), no learner, no drift sentry, no
+regime profile, no capital weighting by trust — the kernel asks this path first. One call
+of :func:`~scarline.quiet_rows.quiet_rows` steps the rows ahead while nothing happens in
+them that it cannot do as the ordinary step would: quiet rows (the bar passes), a row that
+fills the market orders due at it, and a *crossover*, a row that decides anew, whose intents
+the risk engine's compiled check passes in full and the next row fills (from schema 9). The
+kernel then journals them: in a backtest one ``QuietRun`` record per run of rows, holding
+the crossover's and the fills' records (:mod:`scarline.journal.quiet_run`); in a paper
+session and a replay of an older schema row by row, as they were.
 
-What makes a step *not* quiet is checked, never assumed: a changed decision, a pending
-order (but for the run's first row, which may fill the market orders due at it, in full:
-the row after a crossover; schema 9), an operator input (kill, feed record, swap), a regime
-change, a ladder move, a scar, a death. The path reads the engines' state directly: it is
-the one place outside them that does, so their bookkeeping and this file change together
-(``tests/test_quiet_path.py`` holds the two paths to the same records on random markets and
-configs).
+What ends a call is checked, never assumed: a decision whose orders do not pass in full or
+are not due at the next row, an order pending that is not a market order due now, a refused
+fill, an operator input (kill, feed record, swap), a regime change, a ladder move, a scar, a
+death. The path reads the engines' state directly: it is the one place outside them that
+does, so their bookkeeping and this file change together (``tests/test_quiet_path.py``
+holds the two paths to the same records on random markets, agents and risk limits).
 """
 
 from __future__ import annotations
@@ -162,6 +164,7 @@ class QuietPath:
         self.market, self._changes = market, sorted(regimes.changes)
         self._chunk_start = 0
         self._chunk: np.ndarray | None = None  # decisions of rows [chunk_start, …)
+        self._warm_up()
 
     def advance(self, t: int, stop: int, next_order_id: int) -> Advance:
         """Step the rows from ``t`` (before ``stop``) the compiled loop takes: quiet rows,
@@ -189,47 +192,13 @@ class QuietPath:
         sizer = self._population.sizer
         assert sizer.target is not None  # an ordinary step sized the last decision
         o = orders if orders is not None else _NO_ORDERS
-        n, m = sizer.target.shape
-        k = 2 * n * m  # intents a row can make: a reducing and an opening order per cell
-        filled, price, fee = (np.empty(max(len(o), 1), dtype=np.int64) for _ in range(3))
-        c = _CROSSINGS
-        cx = (
-            np.empty(c, np.int64), np.empty(c, np.int64), np.empty((c, 4, k), np.int64),
-            np.empty((c, k), np.bool_), np.empty((c, k), np.int8), np.empty((c, k), np.int16),
-            np.empty((c, k)), np.empty((c, k)), np.empty((c, k), np.int64),
-            np.empty((c, k), np.bool_), np.empty((c, n, m), np.int64), np.empty((c, n)),
-            np.empty((c, n)), np.empty((c, k), np.int64), np.empty((c, k), np.int64),
-            np.empty((c, k), np.int64),
-        )  # fmt: skip
         check = self._check_inputs is not None and self._fill_runs
         if check and self._population.limit_entry.any():
             check = False  # limit entries: the ordinary route
-        risk_in = self._risk_inputs(t, check)
-        params = broker.market_params or _NO_PARAMS
-        market = self.market
-        raw = np.dtype(f"u{decisions.dtype.itemsize}")  # bits: a -0.0 after 0.0 is a change
-        last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
-        equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
-        equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
-        rows, global_peak, crossings, placed = quiet_rows(
-            decisions, decisions.view(raw), last.view(raw), sized, t,
-            market.close, market.valid,
-            accounts.position, accounts.unit_values, accounts.cash,
-            last_close, market_value, equity,
-            ladder.peak, ladder._esc_dd, ladder.level, _HAIR,
-            bool(self._risk.cfg.ladder.global_drawdown),
-            float(ladder._esc_global[ladder.global_level]), float(ladder._global_peak),
-            prev_equity, accounts.realized, life._last_realized, life.alive, life.sensitivity,
-            life._ruin, life._peak, life._mean, life._var, life._alpha,
-            float(life.cfg.drawdown_pct), float(life.cfg.trade_loss_pct), equity_rows,
-            o.agent, o.instrument, o.side, o.qty, market.open, market.volume,
-            self.volatility, *params, filled, price, fee,
-            accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
-            accounts.trades,
-            (sized, sizer.target, sizer.mode, sizer.fraction, sizer.lots, sizer.spread),
-            check, market.timestamps, self._latency, risk_in.arrays, risk_in.limits,
-            risk_in.scalars, cx,
-        )  # fmt: skip
+        (rows, global_peak, crossings, placed), scratch = self._call(
+            t, decisions, last, sized, sizer.target, o, check, self._risk_inputs(t, check)
+        )
+        last_close, market_value, equity, prev_equity, equity_rows, filled, price, fee, cx = scratch
         if not rows:
             return _NOTHING
         accounts.last_close, accounts.market_value = last_close, market_value
@@ -246,6 +215,65 @@ class QuietPath:
         if crossovers:
             self.last_exposure = crossovers[-1].exposure
         return Advance(rows, equity_rows[:rows], fills, crossovers)
+
+    def _call(
+        self, t: int, decisions: np.ndarray, last: np.ndarray, sized: np.ndarray,
+        target: np.ndarray, o: OrderBatch, check: bool, risk_in: RiskInputs,
+    ) -> tuple[tuple[int, float, int, int], tuple]:  # fmt: skip
+        """:func:`~scarline.quiet_rows.quiet_rows` from row ``t`` on ``decisions``: its
+        result, and the scratch arrays it filled (marks, equity rows, fills, crossovers)."""
+        life, accounts, ladder, market = self._life, self._accounts, self._risk._ladder, self.market
+        sizer = self._population.sizer
+        n, m = target.shape
+        k = 2 * n * m  # intents a row can make: a reducing and an opening order per cell
+        filled, price, fee = (np.empty(max(len(o), 1), dtype=np.int64) for _ in range(3))
+        c = _CROSSINGS
+        cx = (
+            np.empty(c, np.int64), np.empty(c, np.int64), np.empty((c, 4, k), np.int64),
+            np.empty((c, k), np.bool_), np.empty((c, k), np.int8), np.empty((c, k), np.int16),
+            np.empty((c, k)), np.empty((c, k)), np.empty((c, k), np.int64),
+            np.empty((c, k), np.bool_), np.empty((c, n, m), np.int64), np.empty((c, n)),
+            np.empty((c, n)), np.empty((c, k), np.int64), np.empty((c, k), np.int64),
+            np.empty((c, k), np.int64),
+        )  # fmt: skip
+        params = self._broker.market_params or _NO_PARAMS
+        raw = np.dtype(f"u{decisions.dtype.itemsize}")  # bits: a -0.0 after 0.0 is a change
+        last_close, market_value = accounts.last_close.copy(), accounts.market_value.copy()
+        equity, prev_equity = accounts.equity.copy(), life._last_equity.copy()
+        equity_rows = np.empty((len(decisions), accounts.n_agents), dtype=np.int64)
+        result = quiet_rows(
+            decisions, decisions.view(raw), last.view(raw), sized, t,
+            market.close, market.valid,
+            accounts.position, accounts.unit_values, accounts.cash,
+            last_close, market_value, equity,
+            ladder.peak, ladder._esc_dd, ladder.level, _HAIR,
+            bool(self._risk.cfg.ladder.global_drawdown),
+            float(ladder._esc_global[ladder.global_level]), float(ladder._global_peak),
+            prev_equity, accounts.realized, life._last_realized, life.alive, life.sensitivity,
+            life._ruin, life._peak, life._mean, life._var, life._alpha,
+            float(life.cfg.drawdown_pct), float(life.cfg.trade_loss_pct), equity_rows,
+            o.agent, o.instrument, o.side, o.qty, market.open, market.volume,
+            self.volatility, *params, filled, price, fee,
+            accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
+            accounts.trades,
+            (sized, target, sizer.mode, sizer.fraction, sizer.lots, sizer.spread),
+            check, market.timestamps, self._latency, risk_in.arrays, risk_in.limits,
+            risk_in.scalars, cx,
+        )  # fmt: skip
+        scratch = (last_close, market_value, equity, prev_equity, equity_rows, filled, price,
+                   fee, cx)  # fmt: skip
+        return result, scratch
+
+    def _warm_up(self) -> None:
+        """Load the compiled loop for this population's decisions (~0.1 s a process from
+        numba's cache) when the kernel is built, not on a step: a call on no rows."""
+        decisions = self._population.decide_span(0, 0)
+        if decisions is None or decisions.ndim != 3:
+            return
+        shape = decisions.shape[1:]
+        none = np.zeros(shape, dtype=decisions.dtype)
+        self._call(0, decisions, none, none.copy(), np.zeros(shape, np.int64), _NO_ORDERS,
+                   False, _NO_RISK)  # fmt: skip
 
     def _crossovers(
         self, t: int, rows: int, decisions: np.ndarray, crossings: int, placed: int,

@@ -1,23 +1,26 @@
-"""How many of the next rows are *quiet* for a few rule agents, stepped in one compiled call.
+"""The rows a few rule agents step in one compiled call: quiet rows, fills, crossovers.
 
 A quiet step is one in which nothing happens but the passing of a bar: nobody's decision
 changes, no order is pending, the risk ladder moves nobody and no scar or death occurs. Most
 bars of a single strategy are quiet (an SMA(10, 30) crossover changes its mind on ~4 % of
 minute bars), and a quiet step's whole effect on the state is the marking of positions, the
-peaks of the ladder and the scar tracker, and trust's moments. :func:`quiet_rows` applies
-exactly that, row after row, and stops *before* the first row that is not quiet, leaving
-the state as the last quiet row left it; the kernel steps that row the ordinary way. The
-first row may also fill the market orders due at it (the row after a crossover): filled in
-full by the broker's compiled market pass and booked by the accounts', into scratch copies
-like the rest.
+peaks of the ladder and the scar tracker, and trust's moments. The others, at N = 1, are
+mostly a crossover (the decision changes: size, intents, the risk check, orders) and the row
+after it (the orders fill at its open). :func:`quiet_rows` steps all three kinds, row after
+row, as the ordinary step does, and stops *before* the first row it cannot finish exactly
+so (a check that does not pass in full, a refused fill, a ladder move, a scar, …), leaving
+the state as the last row it took left it; the kernel steps that row the ordinary way.
 
 The rule that keeps replay exact: each row calls the same compiled passes the ordinary step
 calls (:func:`~scarline.execution.market_fill_compiled.execute_market`,
 :func:`~scarline.execution.book_fills.book_fills`,
 :func:`~scarline.execution.book_fills.mark_to_close`,
 :func:`~scarline.risk.ladder_screen.peaks_and_screen`,
-:func:`~scarline.evolution.scar_step.scar_step`) on the same operands, into scratch arrays
-committed only once the row proved quiet, so a row that is not quiet leaves no trace. The
+:func:`~scarline.evolution.scar_step.scar_step`,
+:func:`~scarline.agents.sizing.size_changed_cells`,
+:func:`~scarline.execution.intents.orders_of_cells`,
+:func:`~scarline.risk.check_compiled._kernel`) on the same operands, into scratch arrays
+committed only once the row is taken, so a row that is not leaves no trace. The
 population's equity is summed left to right, which is what the ladder's ``float_total``
 does for fewer than eight agents; :class:`~scarline.quiet_path.QuietPath` serves no more.
 ``tests/test_quiet_path.py`` compares whole WALs with and without this path.

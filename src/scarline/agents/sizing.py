@@ -32,6 +32,7 @@ class Sizer:
         self.changed_cells: tuple[np.ndarray, np.ndarray] = _NO_CELLS
         self._exposure: np.ndarray | None = None
         self._entering = np.zeros(0, dtype=np.int64)  # per agent, the compiled pass's counts
+        warm_up()
 
     def targets(
         self,
@@ -171,3 +172,18 @@ def size_changed_cells(
                 size = np.int64(np.floor(max(budget, 0.0) * magnitude / lot_value))
             target[i, j] = size if e > 0 else -size
     return hits
+
+
+def warm_up() -> None:
+    """Load :func:`size_changed_cells` for the exposures of rules (int8), Q-agents
+    (float32) and user strategies (float64) when a sizer is built, not on a step."""
+    if len(size_changed_cells.signatures) >= 3:
+        return
+    one_i, one_f, one_b = np.zeros(1, np.int64), np.zeros(1), np.ones(1, np.bool_)
+    for dtype in (np.int8, np.float32, np.float64):
+        exposure = np.zeros((1, 1), dtype)
+        size_changed_cells(
+            exposure, exposure.copy(), one_b, np.zeros(1, np.int8), one_f, one_i, one_f,
+            one_i, one_i, one_i, one_i, np.zeros((1, 1), np.int64), np.zeros((1, 1), np.bool_),
+            one_i.copy(),
+        )  # fmt: skip

@@ -83,8 +83,9 @@ class SmaCrossover:
         self.pairs = pairs
         self.n_agents = len(pairs)
         self.labels = [f"sma({f},{s})" for f, s in pairs]
-        if len(self._sums):
-            self.decide(0)  # load the compiled crossover now (~0.3 s a process), not on step 0
+        if len(self._sums):  # load the compiled passes now (~0.3 s a process), not on step 0
+            self.decide(0)
+            self.decide_span(0, 1)
 
     def extend(self, market: MarketData) -> None:
         """(Re)build the sums table (a live market grows): ``[T, W, M]``, row t holding every

@@ -147,6 +147,8 @@ class UserStrategies:
         every bit is :meth:`decide`'s; None for event-driven ones (they see the account)."""
         if not self.vectorized:
             return None
+        if stop <= start:  # no rows: the shape and dtype alone
+            return np.zeros((0, self.n_agents, self._market.close.shape[1]), np.float32)
         return np.stack([self.decide(t) for t in range(start, stop)])
 
     def _ask(self, k: int, t: int) -> np.ndarray:
