@@ -22,8 +22,8 @@ class ListJournal:
         return self._chain.head
 
     def of(self, kind: type) -> list:
-        """The events of ``kind``, a ``QuietRun``'s rows' bars, quotes and Decisions among
-        them (what the kernel would have journaled row by row)."""
+        """The events of ``kind``, the records a ``QuietRun`` stands for among them (what
+        the kernel would have journaled row by row)."""
         return [e for e in self.rows() if isinstance(e, kind)]
 
     def rows(self) -> list[Event]:

@@ -38,6 +38,7 @@ from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import LiveOperator, ReplayOperator
 from scarline.replayer import replay_run
+from scarline.risk import check_compiled
 from scarline.runner import execute_run
 from scarline.session import SessionIds
 
@@ -359,3 +360,18 @@ def test_vectorized_user_strategies_take_the_path_bit_for_bit(tmp_path, allow_sh
     runs = [e for e in fast.journal.inner.events if type(e).__name__ == "QuietRun"]
     assert runs  # and rows did go through the path
     _assert_same(fast, _run(cfg, market, False, []))
+
+
+def test_the_journal_does_not_depend_on_the_risk_jit_switch(monkeypatch) -> None:
+    """SCARLINE_RISK_JIT=0 sends an ordinary step's checks to the Python reference; the
+    quiet path checks crossovers compiled either way, so a backtest's records (which rows
+    its runs hold) are the same with the switch off."""
+    cfg = RunConfig(agents=[SMA], risk={"max_position_lots": 4000}, report=False)
+    market = _market(9, 2, True, steps=600)
+    heads = []
+    for on in (True, False):
+        monkeypatch.setattr(check_compiled, "ENABLED", on)
+        kernel = _run(cfg, market, True, [])
+        heads.append(kernel.journal.inner.head)
+        assert any(isinstance(e, QuietRun) and e.events for e in kernel.journal.inner.events)
+    assert heads[0] == heads[1]

@@ -9,6 +9,7 @@ from scarline.config import load_config
 from scarline.events import Fills
 from scarline.execution.types import CASH_SCALE, unit_values
 from scarline.journal import read_records
+from scarline.journal.quiet_run import row_records
 from scarline.market.datasets import load_dataset
 from scarline.runner import execute_run
 
@@ -47,9 +48,12 @@ def reference_loop(o: list[int], c: list[int], cash: int) -> tuple[list[tuple], 
 
 
 def wal_trades(run_dir: Path) -> list[tuple]:
+    """Every fill the WAL holds, those its quiet runs stand for included."""
     out = []
-    for rec in read_records(run_dir / "wal", kinds=("Fills",)):
-        f: Fills = rec.data
+    for rec in row_records(read_records(run_dir / "wal", kinds=("Fills", "QuietRun"))):
+        if not isinstance(rec.data, Fills):
+            continue
+        f = rec.data
         for side, qty, price in zip(f.side.numpy(), f.qty.numpy(), f.price.numpy(), strict=True):
             out.append((f.step, int(side), int(qty), int(price)))
     return out

@@ -44,7 +44,9 @@ from scarline.risk.rules import NO_CAP
 from scarline.risk.types import RiskContext
 
 ENABLED = os.environ.get("SCARLINE_RISK_JIT", "1") != "0"
-"""``SCARLINE_RISK_JIT=0`` runs the Python reference only (verdicts are the same)."""
+"""``SCARLINE_RISK_JIT=0`` runs the Python reference only in :meth:`RiskEngine.check`
+(verdicts are the same); the kernel's quiet path calls the compiled pass regardless, since
+the rows it takes decide a backtest's WAL layout (``RiskEngine.compiled_inputs``)."""
 
 MIN_ROWS = 1
 """Batches with fewer intents take the reference. The compiled call (its argument checks

@@ -65,9 +65,12 @@ class RiskEngine:
     ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray] | None:
         """What the compiled check reads besides a step's context, when it covers this
         engine's limits (no microstructure filter, integer limits that fit): the limit
-        vectors and the venue minimums (lots, notional; empty without a table). Else None."""
+        vectors and the venue minimums (lots, notional; empty without a table). Else None.
+        ``SCARLINE_RISK_JIT=0`` does not change it: the kernel's quiet path checks with the
+        compiled pass whatever the environment, because which rows it takes decides how a
+        backtest's WAL is laid out (the verdicts are the reference's either way)."""
         vectors = self._limit_vectors
-        if vectors is None or self.limits.micro is not None or not check_compiled.ENABLED:
+        if vectors is None or self.limits.micro is not None:
             return None
         venue = self.limits.venue_min
         if venue is None:
