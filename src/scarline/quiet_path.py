@@ -50,7 +50,7 @@ _NO_ORDERS = OrderBatch.empty()
 
 
 class Crossover(NamedTuple):
-    """A row of a run that decided anew (nothing pending): the sizer sized its ``exposure``
+    """A row of a run that decided anew: the sizer sized its ``exposure``
     into ``target`` and ``intents`` are the orders of the cells it sized. ``verdicts``, when
     the risk engine's compiled check passed them all in full (else the kernel routes them
     as :meth:`~scarline.kernel.Kernel.step` does); ``placed`` then says where they went: 1,
@@ -79,8 +79,6 @@ class Advance(NamedTuple):
 
 
 _CROSSINGS = 32  # crossovers one call may step (a 256-row chunk has a few)
-
-
 _NO_PARAMS = (0.0, 0.0, 0.0, 0)  # no orders to price: any model parameters of these types
 _NO_INT = np.zeros(0, dtype=np.int64)
 
@@ -133,10 +131,11 @@ def quiet_path_applies(
 
 
 class QuietPath:
-    """Steps the quiet rows of a kernel's engines ahead, where :func:`quiet_path_applies`.
-    The kernel keeps :attr:`last_exposure` (its last ordinary step's decision) and calls
-    :meth:`advance` only while nothing it alone knows of (a kill, a live session's stage
-    marks) is in play."""
+    """Steps the rows of a kernel's engines ahead that the compiled loop takes, where
+    :func:`quiet_path_applies`. :attr:`last_exposure` is the last decision (an ordinary
+    step's, the kernel sets it, or the last crossover's); the kernel calls :meth:`advance`
+    only while nothing it alone knows of (a kill, a live session's stage marks) is in
+    play."""
 
     def __init__(
         self,

@@ -257,8 +257,9 @@ def quiet_rows(
         bits = decision_bits[k]
         if verdict < 2:
             break  # the kernel routes them, or the broker holds them
-        p_agent, p_inst = cx_orders[c, 0, :n_intents], cx_orders[c, 1, :n_intents]
-        p_side, p_qty = cx_orders[c, 2, :n_intents].astype(np.int8), cx_orders[c, 3, :n_intents]
+        p_agent, p_inst = cx_orders[c, 0, :n_intents].copy(), cx_orders[c, 1, :n_intents].copy()
+        p_side = cx_orders[c, 2, :n_intents].astype(np.int8)
+        p_qty = cx_orders[c, 3, :n_intents].copy()
         f_filled, f_price, f_fee = cx_filled[c], cx_price[c], cx_fee[c]
         fill_row = k + 1
     return rows, global_peak, crossings, placed
@@ -303,13 +304,15 @@ def _risk_check(
     quote_ts = np.zeros(m if quoted else 0, np.int64)  # the row's ts where it has a bar
     for j in range(quote_ts.shape[0]):
         quote_ts[j] = ts if valid[j] else 0
+    # C-contiguous arrays (copies, and whole output rows of which the first k are written):
+    # the types of the ordinary step's call, so no other specialization is compiled
     status = _kernel(
-        orders[0, :k], orders[1, :k], orders[2, :k].astype(np.int8), orders[3, :k],
-        np.zeros(k, np.int8), np.zeros(k, np.int64),
+        orders[0, :k].copy(), orders[1, :k].copy(), orders[2, :k].astype(np.int8),
+        orders[3, :k].copy(), np.zeros(k, np.int8), np.zeros(k, np.int64),
         position, np.zeros_like(position), cash, last_close, unit_values, bid, ask, quote_ts,
         level, value, limit, drawdown, orders_used, venue_qty, venue_notional, _IS_BREACH,
         ip, fp, killed, global_level, global_value, global_limit, ts,
-        outcome[:k], rule[:k], val[:k], lim[:k], approved[:k], breach[:k],
+        outcome, rule, val, lim, approved, breach,
     )  # fmt: skip
     if status != OK:
         return False
