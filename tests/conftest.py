@@ -11,6 +11,29 @@ from scarline.config import RunConfig
 from scarline.signing import KEY_ENV, KEYS_ENV, KeyStore
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the kernel's numba passes once, in the first process, before any test worker
+    or the subprocesses tests start need them. In a clean clone numba's cache is empty, and
+    every process that got there first compiled them itself (~40 s each, a killed one
+    without leaving the cache behind); from a warm cache this takes ~1 s."""
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    from scarline.assembly import kernel_for
+    from scarline.gating.frozen import CountingJournal
+    from scarline.market.stream import normalized
+    from scarline.market.synthetic import SynthSpec, generate
+    from scarline.operator import ReplayOperator
+    from scarline.session import SessionIds
+
+    market = normalized(generate(SynthSpec(n_steps=300, n_instruments=2, seed=1, quotes=True)))
+    for pairs in ([5], [3, 5, 7, 9, 11, 13, 15, 17]):  # one agent (the quiet path), eight
+        sma = {"kind": "sma-crossover", "fast": pairs, "slow": [30]}
+        cfg = RunConfig(agents=[sma], risk={"max_position_lots": 10_000}, report=False)
+        ids, journal = SessionIds("warm", "s"), CountingJournal()
+        kernel_for(cfg, market, ids, journal, ReplayOperator([])).run()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A throwaway key store for the whole session, never ``~/.config``: its ``default``
