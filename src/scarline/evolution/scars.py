@@ -176,7 +176,7 @@ class ScarTracker:
         update or a birth (the Decision journals it only for agents whose cells changed) from
         the state the update left, so it is the same array an eager update computed."""
         if self._trust is None:
-            self._trust = np.where(self.alive, self._sigmoid_trust(), 0.0)
+            self._trust = self.trust_of(self._mean, self._var)
         return self._trust
 
     def trust_of(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
