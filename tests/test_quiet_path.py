@@ -22,6 +22,7 @@ from scarline.config import RunConfig
 from scarline.events import (
     FILL_RUN_SCHEMA,
     SCHEMA_VERSION,
+    SPAN_RUN_SCHEMA,
     Decision,
     Fills,
     KillSwitch,
@@ -134,7 +135,7 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
     ruin=st.sampled_from([0.5, 0.97]),
     kill=st.one_of(st.none(), st.integers(1, 239)),
     profile=st.sampled_from(["sim", "paper"]),
-    schema=st.sampled_from([FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA]),
+    schema=st.sampled_from([FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA, SPAN_RUN_SCHEMA]),
     limits=st.sampled_from(LIMITS),
 )
 def test_quiet_rows_leave_what_one_by_one_leaves(
@@ -186,11 +187,12 @@ def test_crossovers_ride_in_quiet_runs_cut_at_multiples_of_256(monkeypatch) -> N
     """Schema 9: an SMA crossover's row (its orders passed by the compiled risk check) and
     the next, which fills them, are stepped on the path, and their records ride in a run's
     record: a run starts at the crossover with its Decision, RiskChecks and Orders, and
-    holds the Fills of the row after. No run crosses a multiple of 256. Schema 8 runs hold
+    holds the Fills of the row after. Schema 10: a run goes on past crossovers, holding
+    each one's records at its row. No run crosses a multiple of 256. Schema 8 runs hold
     no events, and the rows that fill are ordinary steps there."""
     cfg = RunConfig(agents=[{**SMA, "fast": [10], "slow": [30]}], report=False)
     market = _market(5, 1, False, steps=3_000)
-    runs, steps = {}, {}
+    runs, steps, records = {}, {}, {}
     original = Kernel.step
 
     def counting(self: Kernel, t: int) -> None:
@@ -198,15 +200,17 @@ def test_crossovers_ride_in_quiet_runs_cut_at_multiples_of_256(monkeypatch) -> N
         original(self, t)
 
     monkeypatch.setattr(Kernel, "step", counting)
-    for schema in (FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA):
+    for schema in (FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA, SPAN_RUN_SCHEMA):
         steps[schema] = 0
         kernel = _run(cfg, market, True, [], schema=schema)
         runs[schema] = [e for e in kernel.journal.inner.events if isinstance(e, QuietRun)]
+        records[schema] = len(kernel.journal.inner.events)
         rows = kernel.journal.inner.rows()  # every record, the runs' expanded
         orders = sum(isinstance(e, Orders) for e in rows)
         assert orders > 40 and sum(isinstance(e, Fills) for e in rows) == orders
     assert not any(r.events for r in runs[FILL_RUN_SCHEMA - 1])
     assert steps[FILL_RUN_SCHEMA - 1] >= orders > 20 * steps[FILL_RUN_SCHEMA]  # fill rows
+    assert steps[SPAN_RUN_SCHEMA] == steps[FILL_RUN_SCHEMA]  # the same rows, other records
     decided = [r for r in runs[FILL_RUN_SCHEMA] if any(isinstance(e, Decision) for e in r.events)]
     assert len(decided) > 0.8 * orders
     for r in decided:  # the crossover is the run's first row; its orders fill at the next
@@ -217,7 +221,20 @@ def test_crossovers_ride_in_quiet_runs_cut_at_multiples_of_256(monkeypatch) -> N
         ]
         filled = [("Fills", 1)] if r.ts.shape[0] > 1 else []  # else the broker held them
         assert kinds == [("Decision", 0), ("RiskChecks", 0), ("Orders", 0), *filled]
-    for r in runs[FILL_RUN_SCHEMA]:
+    spanning = runs[SPAN_RUN_SCHEMA]
+    assert sum(isinstance(e, Decision) for r in spanning for e in r.events) == sum(
+        isinstance(e, Decision) for r in decided for e in r.events
+    )
+    assert max(sum(isinstance(e, Decision) for e in r.events) for r in spanning) > 3
+    assert 3 * records[SPAN_RUN_SCHEMA] < records[FILL_RUN_SCHEMA]
+    for r in spanning:  # each decided row: its records, then the next row's fills
+        last = r.step + r.ts.shape[0] - 1
+        kinds = [(type(e).__name__, e.step) for e in r.events]
+        for i, (kind, step) in enumerate(kinds):
+            if kind == "Decision":
+                assert kinds[i + 1 : i + 3] == [("RiskChecks", step), ("Orders", step)]
+                assert step == last or ("Fills", step + 1) in kinds
+    for r in runs[FILL_RUN_SCHEMA] + spanning:
         last = r.step + r.ts.shape[0] - 1
         assert r.step // 256 == last // 256
     crossing = [

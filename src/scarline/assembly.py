@@ -12,6 +12,7 @@ from scarline.events import (
     FILL_RUN_SCHEMA,
     QUIET_RUN_SCHEMA,
     SCHEMA_VERSION,
+    SPAN_RUN_SCHEMA,
     DataWarnings,
     SessionStart,
 )
@@ -124,4 +125,5 @@ def kernel_for(
         data_warnings=data_warnings,
         quiet_runs=config.profile == "sim" and schema_version >= QUIET_RUN_SCHEMA,
         fill_runs=schema_version >= FILL_RUN_SCHEMA,
+        span_runs=schema_version >= SPAN_RUN_SCHEMA,
     )

@@ -24,8 +24,12 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 9
-"""9: a ``QuietRun`` holds the records of its rows that its arrays do not give (``events``:
+SCHEMA_VERSION = 10
+"""10: a ``QuietRun`` holds the records of every row of it that decided anew (and whose orders
+passed the risk check in full), not only its first row's: a run no longer ends before each
+such row, so a single strategy's backtest writes about one record per 256 rows where it
+wrote one per crossover; schema 9 runs replay as they were.
+9: a ``QuietRun`` holds the records of its rows that its arrays do not give (``events``:
 a first row's ``Decision``, ``RiskChecks`` and ``Orders`` when it decided anew, and the
 ``Fills`` of the rows that filled orders), and runs are cut at rows that are multiples of
 256; schema 8 runs replay as they were.
@@ -48,8 +52,13 @@ FILL_RUN_SCHEMA = 9
 """The first schema whose quiet runs hold decisions, risk checks, orders and fills, cut at
 rows that are multiples of 256 (see :class:`QuietRun`)."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8, 9)
-"""Schemas this code re-executes: 6 to 9 (7, 8 and 9 only added a kind or a field). Schemas 4 and 5
+SPAN_RUN_SCHEMA = 10
+"""The first schema whose quiet runs go on past a row that decided anew (its records ride in
+the run, whatever row of it it is), instead of ending before it."""
+
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10)
+"""Schemas this code re-executes: 6 to 10 (7 to 10 only added a kind or a field, or changed
+where quiet runs end). Schemas 4 and 5
 decode, but their journaled decisions, scars, trust and selections came from the arithmetic
 schema 6 replaced, so re-executing them would not be the runs that were recorded."""
 
@@ -220,7 +229,9 @@ class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
     ``Orders``; the ``Fills`` of a row that filled orders (the first two rows at most). A
     row writes them after its quotes, and a row with no ``Decision`` among them the quiet
     one after them. A run never crosses a row that is a multiple of 256 (in schema 8 runs
-    were cut 256 rows after wherever the path had last computed decisions).
+    were cut 256 rows after wherever the path had last computed decisions). Schema 10: any
+    row of the run may be one that decided anew (and the next one that filled its orders);
+    a schema 9 run ended before such a row, which began the next run.
     """
 
     step: int

@@ -93,6 +93,7 @@ class Kernel:
         data_warnings: DataWarnings | None = None,
         quiet_runs: bool = False,
         fill_runs: bool = True,
+        span_runs: bool = True,
     ) -> None:
         self.market = market
         self.population = population
@@ -130,8 +131,10 @@ class Kernel:
         self.stages: StageMarks | None = None  # a live session's step latencies
         # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
         # journal a quiet run as one QuietRun record (schema 8 backtests), not row by row;
-        # a run may start with a row that fills orders (schema 9: fill_runs)
+        # a run may start with a row that fills orders (schema 9: fill_runs), and go on past
+        # rows that decided anew (schema 10: span_runs)
         self._quiet_runs = quiet_runs
+        self._span_runs = span_runs
         self.quiet = None
         if quiet_path_applies(population, risk, life, operator, self.regimes, sentry):
             self.quiet = QuietPath(
@@ -563,19 +566,24 @@ class Kernel:
         if self.recorder.equity is not None:
             self.recorder.equity[t : t + rows] = adv.equity
         first, events = t, self._filled(t, adv.fills)  # the run being gathered
+        traced = t  # the first of its rows the trace has not had
         for cross in adv.crossovers:
             row = cross.row
-            self._journal_run(first, row, [e for e in events if e.step < row])
-            own = [e for e in events if e.step == row]  # the fills of the crossover's row
             self.clock.advance_to(self._timestamps[row])
-            if self._quiet_runs and cross.placed and self._detail:  # rides in the next run
-                self._decided(cross, own, into=own)
-                first, events = row, own
+            if self._quiet_runs and cross.placed and self._detail:  # its records ride in a run
+                if self._span_runs:  # this one (schema 10)
+                    self.trace.quiet_span(traced, row)
+                else:  # the next, which it begins (schema 9)
+                    self._journal_run(first, row, [e for e in events if e.step < row], traced)
+                    first, events = row, [e for e in events if e.step == row]
+                self._decided(cross, events, into=events)
             else:
-                self._decided(cross, own)
+                self._journal_run(first, row, [e for e in events if e.step < row], traced)
+                self._decided(cross, [e for e in events if e.step == row])
                 first, events = row + 1, []
+            traced = row + 1
             events += self._filled(row + 1, cross.fills)
-        self._journal_run(first, t + rows, events)
+        self._journal_run(first, t + rows, events, traced)
         self.clock.advance_to(self._timestamps[t + rows - 1])
         return rows
 
@@ -586,14 +594,14 @@ class Kernel:
         self.recorder.on_fills(t, fills)
         return [fills_event(self.ids, t, fills)] if self._detail else []
 
-    def _journal_run(self, first: int, stop: int, events: list[RowEvent]) -> None:
+    def _journal_run(self, first: int, stop: int, events: list[RowEvent], traced: int) -> None:
         """Trace and journal rows ``first .. stop - 1``, whose records beyond their bars,
-        quotes and quiet decisions are ``events`` (fills; a first row's decision, risk
-        checks and orders, already traced)."""
+        quotes and quiet decisions are ``events`` (fills; the decisions, risk checks and
+        orders of rows that decided anew, already traced, as are the rows before
+        ``traced``)."""
         if not self._detail or first >= stop:  # as step: a gate's re-run has no records
             return
-        decided = any(isinstance(e, Decision) for e in events)
-        self.trace.quiet_span(first + decided, stop)
+        self.trace.quiet_span(max(first, traced), stop)
         journal, stamps = self.journal, self._timestamps
         assert self.quiet is not None and self.quiet.last_exposure is not None
         dtype = self.quiet.last_exposure.dtype  # advance stepped rows: a step decided it

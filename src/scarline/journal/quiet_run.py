@@ -10,7 +10,8 @@ back the very records the rows would have written one by one, so a reader that w
 Schema 9: a run also holds the records of its rows that its arrays do not give
 (``events``): the first row's ``Decision``, ``RiskChecks`` and ``Orders`` where it decided
 anew, the ``Fills`` of rows that filled orders; :func:`expand` gives each back after its
-row's quotes, and the quiet ``Decision`` of a row that has none among them.
+row's quotes, and the quiet ``Decision`` of a row that has none among them. Schema 10: those
+of any of its rows that decided anew (a run no longer ends before such a row).
 
 The rule that keeps the two forms one: everything a quiet row's records hold is either in
 the run (the bars, quotes, timestamps, regime, events) or a function of it (the Decision's id

@@ -82,44 +82,51 @@ def decisions(
     cursor: int | None = None,
 ) -> Json:
     """Decision records from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
-    restricted to ``agent``'s cells: at most ``limit`` records and :data:`MAX_CELLS` cells.
-    A backtest's ``QuietRun`` record is listed by the decision it holds, if any (a run's
-    first row that decided anew; its other rows changed no cell), under the run's seq.
-    ``next`` is the cursor of the following page (None at the end of the WAL so far)."""
+    restricted to ``agent``'s cells: at most ``limit`` records and :data:`MAX_CELLS` cells
+    (but a record's every decision). A backtest's ``QuietRun`` record is listed by the
+    decisions it holds, if any (its rows that decided anew; its other rows changed no cell),
+    each under the run's seq. ``next`` is the cursor of the following page (None at the end
+    of the WAL so far)."""
     items: list[Json] = []
-    cells_sent = 0
+    cells_sent = records = 0
     next_seq: int | None = None
     kinds = ("Decision", "QuietRun")
     for rec in read_records(RunDir(run_dir).wal, kinds=kinds, seq_from=cursor):
         d = rec.data
-        if isinstance(d, QuietRun):
-            held = [e for e in d.events if isinstance(e, Decision)]
-            if not held:
+        held = [e for e in d.events if isinstance(e, Decision)] if isinstance(d, QuietRun) else [d]
+        first, stamps = (d.step, d.ts.numpy()) if isinstance(d, QuietRun) else (0, None)
+        listed = []
+        for e in held:
+            assert isinstance(e, Decision)
+            if since is not None and e.step < since:
                 continue
-            d = held[0]  # a run holds its first row's decision at most
-        assert isinstance(d, Decision)
-        if since is not None and d.step < since:
+            cells = decision_cells(e)
+            if agent is not None:
+                cells = [c for c in cells if c["agent"] == agent]
+                if not cells:
+                    continue
+            ts = rec.ts if stamps is None else int(stamps[e.step - first])  # the row's own
+            listed.append((e, ts, cells))
+        if not listed:
             continue
-        cells = decision_cells(d)
-        if agent is not None:
-            cells = [c for c in cells if c["agent"] == agent]
-            if not cells:
-                continue
-        if len(items) >= limit or (items and cells_sent + len(cells) > MAX_CELLS):
+        cells_here = sum(len(cells) for *_, cells in listed)
+        if records >= limit or (items and cells_sent + cells_here > MAX_CELLS):
             next_seq = rec.seq
             break
-        cells_sent += len(cells)
-        items.append(
+        records += 1
+        cells_sent += cells_here
+        items += [
             {
                 "seq": rec.seq,
-                "ts": rec.ts,
-                "step": d.step,
-                "decision_id": d.decision_id,
-                "policy": d.policy,
-                "regime": d.regime,
+                "ts": ts,
+                "step": e.step,
+                "decision_id": e.decision_id,
+                "policy": e.policy,
+                "regime": e.regime,
                 "cells": cells,
             }
-        )
+            for e, ts, cells in listed
+        ]
     return {"items": items, "next": next_seq}
 
 
