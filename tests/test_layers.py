@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "parquet_io",
             "session",
             "stats",
+            "filters",  # lfilter's first-order recursion, compiled (the EWMAs)
             "digest",
             "rundir",
             "signing",  # Ed25519 keys and signed sidecars (docs/security.md)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from scarline.filters import first_order
+
 
 def ew_sum(x: np.ndarray, decay: float) -> np.ndarray:
     """``s_t = decay * s_{t-1} + x_t`` along axis 0 with ``s_{-1} = 0``, for ``x[T, ...]``.
 
-    The recursion runs in C in time order (``lfilter``; ``cumsum`` when ``decay == 1``), so
-    row t depends on rows <= t only and a prefix of ``x`` gives a bit-identical prefix of s.
+    The recursion runs compiled in time order (``lfilter``'s, :mod:`scarline.filters`;
+    ``cumsum`` when ``decay == 1``), so row t depends on rows <= t only and a prefix of ``x``
+    gives a bit-identical prefix of s.
     ``x`` must be NaN-free: callers put 0 where there is no observation.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -17,9 +20,7 @@ def ew_sum(x: np.ndarray, decay: float) -> np.ndarray:
         return x.copy()
     if decay == 1.0:
         return np.cumsum(x, axis=0)
-    from scipy.signal import lfilter  # imported when first used (~0.8 s of start-up)
-
-    return lfilter([1.0], [1.0, -decay], x, axis=0)
+    return first_order(x, 1.0, -decay)
 
 
 def halflife_decay(halflife: float) -> float:

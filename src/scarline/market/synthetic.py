@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from scarline.errors import DataError
+from scarline.filters import first_order
 from scarline.instrument import InstrumentSpec, to_units
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.frequency import format_frequency, frequency_ns
@@ -309,7 +310,5 @@ def alpha_state(rng: np.random.Generator, n_steps: int, m: int, rho: float) -> n
     out = np.empty_like(eta)
     out[0] = eta[0]
     if n_steps > 1:
-        from scipy.signal import lfilter  # imported when first used (~0.8 s of start-up)
-
-        out[1:] = lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], eta[1:], axis=0, zi=rho * eta[:1])[0]
+        out[1:] = first_order(eta[1:], np.sqrt(1 - rho**2), -rho, zi=rho * eta[0])
     return out
