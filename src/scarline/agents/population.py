@@ -115,6 +115,9 @@ class Population:
         self.agent_ids = np.arange(self.n_agents, dtype=np.int64)
         self.labels: list[str] = [label for p in self.groups for label in p.labels]
         self.kinds: list[str] = [p.name for p in self.groups for _ in range(p.n_agents)]
+        # without a learning group the reasons never change: built once, not per decision
+        learning = any(isinstance(p, QAgents) for p in self.groups)
+        self._fixed_reasons = None if learning else self._gather_reasons()
         # learners trade one instrument; a user's exposure is already a share of equity per
         # symbol: neither divides its fraction of equity over the M instruments
         one_instrument = [isinstance(p, QAgents | UserStrategies) for p in self.groups]
@@ -197,8 +200,14 @@ class Population:
 
     def reasons(self) -> np.ndarray:
         """``uint8[N]`` why each agent decided as it did at the last :meth:`decide` (codes of
-        :data:`scarline.events.REASONS`)."""
-        return np.concatenate([_reasons(p) for p in self.groups])
+        :data:`scarline.events.REASONS`); read-only (a population of rules shares one)."""
+        fixed = self._fixed_reasons
+        return self._gather_reasons() if fixed is None else fixed
+
+    def _gather_reasons(self) -> np.ndarray:
+        out = np.concatenate([_reasons(p) for p in self.groups])
+        out.flags.writeable = False
+        return out
 
     def freeze_at(self, step: int) -> None:
         """Learning groups stop learning and exploring from ``step`` (out-of-sample)."""
