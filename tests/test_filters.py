@@ -40,5 +40,7 @@ def test_first_order_keeps_the_shape_of_any_table() -> None:
     x = np.random.default_rng(0).standard_normal((50, 3, 2))
     np.testing.assert_array_equal(first_order(x, 1.0, -0.9), lfilter([1.0], [1.0, -0.9], x, axis=0))
     assert first_order(np.zeros((0, 3)), 1.0, -0.5).shape == (0, 3)
-    with pytest.raises(ValueError, match="zi has 2 values for 3 series"):
+    with pytest.raises(ValueError, match=r"zi has shape \(2,\), the series \(3,\)"):
         first_order(np.zeros((4, 3)), 1.0, -0.5, np.zeros(2))
+    with pytest.raises(ValueError, match="zi has shape"):
+        first_order(np.zeros((4, 3, 2)), 1.0, -0.5, np.zeros((2, 3)))

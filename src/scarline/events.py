@@ -210,9 +210,11 @@ class Decision(Event, frozen=True, kw_only=True, omit_defaults=True):
 
 
 class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
-    """Rows ``step .. step + n - 1`` of a backtest in which nothing happened but the passing
-    of a bar: no decision changed, no order was pending, nobody's risk level, scars or life
-    moved (the kernel's quiet path, :mod:`scarline.quiet_path`; schema 8).
+    """Rows ``step .. step + n - 1`` of a backtest that the kernel's quiet path stepped
+    (:mod:`scarline.quiet_path`; schema 8): in schema 8 rows in which nothing happened but
+    the passing of a bar (no decision changed, no order was pending, nobody's risk level,
+    scars or life moved); since schema 9 also rows that decided anew or filled orders, whose
+    records ``events`` holds.
 
     It stands for exactly the records those rows would have written one by one — each row's
     ``Bar`` per instrument with a bar, then its ``Quote`` records, then a ``Decision`` with no
@@ -230,8 +232,9 @@ class QuietRun(Event, frozen=True, kw_only=True, omit_defaults=True):
     row writes them after its quotes, and a row with no ``Decision`` among them the quiet
     one after them. A run never crosses a row that is a multiple of 256 (in schema 8 runs
     were cut 256 rows after wherever the path had last computed decisions). Schema 10: any
-    row of the run may be one that decided anew (and the next one that filled its orders);
-    a schema 9 run ended before such a row, which began the next run.
+    row of the run may be one that decided anew (up to 32 of them), and the row after each
+    the one that filled its orders; a schema 9 run ended before such a row, which began the
+    next run.
     """
 
     step: int

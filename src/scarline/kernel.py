@@ -555,9 +555,9 @@ class Kernel:
     def _quiet_rows(self, t: int, stop: int) -> int:
         """Step the rows from ``t`` the quiet path takes, and journal them as :meth:`step`
         would: in a backtest of schema 8 or later, each run of rows as one ``QuietRun``
-        record, which from schema 9 on holds its rows' fills and, when its first row decided
-        anew and its orders passed the risk check in full, that row's decision, risk checks
-        and orders; else row by row. How many."""
+        record, which from schema 9 on holds its rows' fills and the decision, risk checks
+        and orders of a row that decided anew and whose orders passed the risk check in full
+        (schema 9: only its first row; since schema 10: any); else row by row. How many."""
         assert self.quiet is not None
         adv = self.quiet.advance(t, stop, self._next_order_id)
         rows = adv.rows

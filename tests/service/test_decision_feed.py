@@ -37,4 +37,10 @@ def test_decisions_held_by_quiet_runs_are_listed_once_each(tmp_path: Path) -> No
         if cursor is None:
             break
     assert [s for s in listed if s in set(changed)] == changed  # each once, at its row's ts
-    assert pages > len(changed) // (2 * max(held))
+    assert pages > len(changed) // max(held)  # a page: two decisions, or one record's all
+    middle = changed[len(changed) // 2][0]  # `since` cuts through the records too
+    page = decisions(run_dir, since=middle, limit=1000)
+    assert [i["step"] for i in page["items"] if i["cells"]] == [
+        s for s, _ in changed if s >= middle
+    ]
+    assert decisions(run_dir, agent=1, limit=1000)["items"] == []  # one agent: id 0

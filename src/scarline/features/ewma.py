@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.filters import first_order
-
 
 def ew_sum(x: np.ndarray, decay: float) -> np.ndarray:
     """``s_t = decay * s_{t-1} + x_t`` along axis 0 with ``s_{-1} = 0``, for ``x[T, ...]``.
@@ -20,6 +18,8 @@ def ew_sum(x: np.ndarray, decay: float) -> np.ndarray:
         return x.copy()
     if decay == 1.0:
         return np.cumsum(x, axis=0)
+    from scarline.filters import first_order  # numba, loaded when first used
+
     return first_order(x, 1.0, -decay)
 
 

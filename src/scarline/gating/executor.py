@@ -92,7 +92,7 @@ class SerialExecutor:
         pass
 
 
-LAZY_IMPORTS = ("scipy.signal", "hmmlearn.hmm", "arch.bootstrap")
+LAZY_IMPORTS = ("hmmlearn.hmm", "arch.bootstrap")
 """Imported where first used rather than at module import (~2 s of a command's start-up)."""
 
 

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from scarline.errors import DataError
-from scarline.filters import first_order
 from scarline.instrument import InstrumentSpec, to_units
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.frequency import format_frequency, frequency_ns
@@ -310,5 +309,7 @@ def alpha_state(rng: np.random.Generator, n_steps: int, m: int, rho: float) -> n
     out = np.empty_like(eta)
     out[0] = eta[0]
     if n_steps > 1:
+        from scarline.filters import first_order  # numba, loaded when first used
+
         out[1:] = first_order(eta[1:], np.sqrt(1 - rho**2), -rho, zi=rho * eta[0])
     return out

@@ -277,7 +277,11 @@ def create_app(
             int | None, Query(ge=0, le=2**62, description="`next` of the previous page")
         ] = None,
     ) -> dict[str, Any]:
-        """Decisions from the WAL, oldest first, paginated: pass `next` back as `cursor`."""
+        """Decisions from the WAL, oldest first, paginated: pass `next` back as `cursor`.
+
+        Each item names the WAL record (`seq`) that holds it: a backtest's quiet-run record
+        holds up to 32 decisions, all listed under its seq, on one page (which may then
+        exceed `limit`, when they are more)."""
         return run_files.decisions(
             source.run_dir(run), agent=agent, since=since, limit=limit, cursor=cursor
         )

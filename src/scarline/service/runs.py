@@ -81,19 +81,22 @@ def decisions(
     limit: int = 100,
     cursor: int | None = None,
 ) -> Json:
-    """Decision records from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
-    restricted to ``agent``'s cells: at most ``limit`` records and :data:`MAX_CELLS` cells
-    (but a record's every decision). A backtest's ``QuietRun`` record is listed by the
-    decisions it holds, if any (its rows that decided anew; its other rows changed no cell),
-    each under the run's seq. ``next`` is the cursor of the following page (None at the end
-    of the WAL so far)."""
+    """Decisions from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
+    restricted to ``agent``'s cells: at most ``limit`` decisions and :data:`MAX_CELLS` cells,
+    but never part of a record's (a page ends before a record that would not fit whole, or
+    holds it alone). A backtest's ``QuietRun`` record is listed by the decisions it holds, if
+    any (its rows that decided anew, up to 32; its other rows changed no cell), each under
+    the run's seq, so one seq can carry several items. ``next`` is the cursor of the
+    following page (None at the end of the WAL so far)."""
     items: list[Json] = []
-    cells_sent = records = 0
+    cells_sent = 0
     next_seq: int | None = None
     kinds = ("Decision", "QuietRun")
     for rec in read_records(RunDir(run_dir).wal, kinds=kinds, seq_from=cursor):
         d = rec.data
         held = [e for e in d.events if isinstance(e, Decision)] if isinstance(d, QuietRun) else [d]
+        if not held:
+            continue
         first, stamps = (d.step, d.ts.numpy()) if isinstance(d, QuietRun) else (0, None)
         listed = []
         for e in held:
@@ -110,10 +113,9 @@ def decisions(
         if not listed:
             continue
         cells_here = sum(len(cells) for *_, cells in listed)
-        if records >= limit or (items and cells_sent + cells_here > MAX_CELLS):
+        if items and (len(items) + len(listed) > limit or cells_sent + cells_here > MAX_CELLS):
             next_seq = rec.seq
             break
-        records += 1
         cells_sent += cells_here
         items += [
             {
