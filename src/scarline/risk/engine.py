@@ -162,8 +162,9 @@ class RiskEngine:
         step it checked."""
         n = self.n_agents
         sent = v.approved > 0
-        # a window counts nothing new on a step without approvals or breaches (the usual)
-        if np.count_nonzero(sent):
+        # a window counts nothing new on a step without approvals or breaches (the usual);
+        # the order window is read by the order-rate rule only: without it, nothing to count
+        if self.limits.max_orders is not None and np.count_nonzero(sent):
             self._orders.add(step, np.bincount(intents.agent[sent], minlength=n))
         if np.count_nonzero(v.breach):
             self._ladder.breaches.add(step, np.bincount(intents.agent[v.breach], minlength=n))
