@@ -166,7 +166,7 @@ class ScarTracker:
         if scar_events is None and not dead.size:
             return _NO_EVENTS
         agents, cause, value = scar_events or (_NONE, _NO_CAUSE, _NO_VALUE)
-        death_trust = self._sigmoid_trust()[dead] if dead.size else _NO_VALUE
+        death_trust = self._sigmoid_trust(self._mean, self._var)[dead] if dead.size else _NO_VALUE
         return LifeEvents(agents, cause, value, dead, equity[dead].astype(np.int64), death_trust)
 
     @property
@@ -184,13 +184,10 @@ class ScarTracker:
         as now): what a step in the middle of a compiled run of steps saw."""
         return np.where(self.alive, self._sigmoid_trust(mean, var), 0.0)
 
-    def _sigmoid_trust(
-        self, mean: np.ndarray | None = None, var: np.ndarray | None = None
-    ) -> np.ndarray:
-        """``decay**scars / (1 + exp(-trust_scale · score))`` for every row, alive or not."""
-        score = smooth_sharpe(
-            self._mean if mean is None else mean, self._var if var is None else var
-        )
+    def _sigmoid_trust(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """``decay**scars / (1 + exp(-trust_scale · score))`` for every row, alive or not, of
+        the trust moments ``mean`` and ``var``."""
+        score = smooth_sharpe(mean, var)
         score *= -self.cfg.trust_scale
         np.exp(score, out=score)
         score += 1.0

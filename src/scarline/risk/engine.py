@@ -60,9 +60,7 @@ class RiskEngine:
         return self.kill_state.fired or self.cfg.kill
 
     @property
-    def compiled_inputs(
-        self,
-    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray] | None:
+    def compiled_inputs(self) -> CompiledInputs | None:
         """What the compiled check reads besides a step's context, when it covers this
         engine's limits (no microstructure filter, integer limits that fit): the limit
         vectors and the venue minimums (lots, notional; empty without a table). Else None.

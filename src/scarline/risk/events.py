@@ -58,9 +58,9 @@ def risk_checks_event(
 
 def notable_verdicts(intents: OrderBatch, decision: RiskDecision) -> Shown:
     """The verdicts other than a plain pass, for the run report."""
-    if not np.count_nonzero(decision.outcome != PASS):  # the usual batch: all passed
-        return _NOTHING_SHOWN
     notable = np.flatnonzero(decision.outcome != PASS)
+    if not notable.size:  # the usual batch: all passed
+        return _NOTHING_SHOWN
     return (
         intents.agent[notable],
         [RULES[c] for c in decision.rule[notable].tolist()],
