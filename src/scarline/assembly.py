@@ -9,6 +9,7 @@ from scarline.agents.memory import check_memory
 from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
 from scarline.events import (
+    COMPILED_ACTING_SCHEMA,
     FILL_RUN_SCHEMA,
     QUIET_RUN_SCHEMA,
     SCHEMA_VERSION,
@@ -100,6 +101,7 @@ def kernel_for(
         island,
         labels,
         explore=config.flags.exploration,
+        compiled_acting=schema_version >= COMPILED_ACTING_SCHEMA,
     )
     split = config.evaluation.split_step(market.n_steps)
     if split is not None:

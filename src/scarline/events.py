@@ -24,8 +24,11 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 10
-"""10: a ``QuietRun`` holds the records of every row of it that decided anew (and whose orders
+SCHEMA_VERSION = 11
+"""11: Q-network agents act through one compiled call (observation, network, argmax; see
+:data:`COMPILED_ACTING_SCHEMA`); no event changed shape, and schema 10 runs replay as they
+were, acting through torch.
+10: a ``QuietRun`` holds the records of every row of it that decided anew (and whose orders
 passed the risk check in full), not only its first row's: a run no longer ends before each
 such row, so a single strategy's backtest writes about one record per 256 rows where it
 wrote one per crossover; schema 9 runs replay as they were.
@@ -56,9 +59,14 @@ SPAN_RUN_SCHEMA = 10
 """The first schema whose quiet runs go on past a row that decided anew (its records ride in
 the run, whatever row of it it is), instead of ending before it."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10)
-"""Schemas this code re-executes: 6 to 10 (7 to 10 only added a kind or a field, or changed
-where quiet runs end). Schemas 4 and 5
+COMPILED_ACTING_SCHEMA = 11
+"""The first schema whose Q-network agents act through one compiled call
+(:mod:`scarline.learning.acting`): each layer's sum in input order, so a Q-value may differ
+from torch's batched product in its last bits, and an action on a near tie with it."""
+
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11)
+"""Schemas this code re-executes: 6 to 11 (7 to 11 only added a kind or a field, changed
+where quiet runs end, or how Q-networks compute their actions). Schemas 4 and 5
 decode, but their journaled decisions, scars, trust and selections came from the arithmetic
 schema 6 replaced, so re-executing them would not be the runs that were recorded."""
 

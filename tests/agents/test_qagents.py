@@ -5,9 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scarline.agents import qagents
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
+from scarline.events import COMPILED_ACTING_SCHEMA
 from scarline.journal import HashOnlyWal
+from scarline.learning.qnet import QPopulation
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.operator import ReplayOperator
@@ -86,3 +89,35 @@ def test_a_learning_run_replays_with_parity(tmp_path: Path) -> None:
     assert summary.oos() is not None and summary.best_agent_id() < 16
     result = replay_run(summary.run_dir)
     assert result.parity and result.wal_head_replayed == summary.wal_head
+
+
+@pytest.mark.parametrize("schema", [COMPILED_ACTING_SCHEMA - 1, COMPILED_ACTING_SCHEMA])
+def test_the_run_schema_picks_how_the_networks_act(
+    schema: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 11 on: one compiled call per decision; older runs replay through torch."""
+    calls = {"compiled": 0, "torch": 0}
+    compiled, in_torch = qagents.greedy_actions, QPopulation.q_values
+
+    def counted_compiled(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["compiled"] += 1
+        return compiled(*args, **kwargs)
+
+    def counted_torch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["torch"] += 1
+        return in_torch(*args, **kwargs)
+
+    monkeypatch.setattr(qagents, "greedy_actions", counted_compiled)
+    monkeypatch.setattr(QPopulation, "q_values", counted_torch)
+    cfg = RunConfig(seed=3, agents=[Q], evaluation={"oos_fraction": 0.25})
+    market = _market()
+    ids, operator = SessionIds("q", "s"), ReplayOperator([])
+    kernel = kernel_for(cfg, market, ids, HashOnlyWal("q"), operator, schema_version=schema)
+    result = kernel.run()
+    decisions = market.n_steps
+    if schema >= COMPILED_ACTING_SCHEMA:
+        assert calls == {"compiled": decisions, "torch": 0}
+    else:
+        assert calls == {"compiled": 0, "torch": decisions}
+    # the two sum a layer in different orders; off near ties (none in this run) they act alike
+    assert result.decision_trace_hash == _run(cfg, market)[1].decision_trace_hash

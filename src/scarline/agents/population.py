@@ -100,16 +100,19 @@ class Population:
         regime: np.ndarray | None = None,
         *,
         explore: bool = True,
+        compiled_acting: bool = False,
     ) -> None:
         """``regime``: the committed macro regime of every step (``int64[T]``), for groups
         with regime heads; None when ``[regime.hmm]`` is off. ``explore``: ``flags.exploration``
-        — False makes every learning group act greedily at every step."""
+        — False makes every learning group act greedily at every step. ``compiled_acting``:
+        Q-network groups act through :mod:`scarline.learning.acting` (schema 11 on)."""
         if not groups:
             raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
         self.groups = [build_group(g, market, seeds, i, regime) for i, g in enumerate(groups)]
         for group in self.groups:
             if isinstance(group, QAgents):
                 group.explore = explore
+                group.compiled_acting = compiled_acting
         sizes = [p.n_agents for p in self.groups]
         self.n_agents = sum(sizes)
         self.agent_ids = np.arange(self.n_agents, dtype=np.int64)

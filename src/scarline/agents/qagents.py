@@ -37,6 +37,7 @@ from scarline.evolution.genome import (
 from scarline.evolution.migration import Arrivals, Immigrant, displaced_rows
 from scarline.evolution.phenotype import phenotype
 from scarline.features.market import market_features
+from scarline.learning.acting import greedy_actions
 from scarline.learning.buffer import ReplayBuffers, assemble
 from scarline.learning.dqn import Batch, DQNLearner
 from scarline.learning.qnet import QPopulation, configure_torch, linear_epsilon
@@ -84,6 +85,7 @@ def _regime_heads(
 class QAgents:
     name = "q-network"
     explore = True  # flags.exploration (set by the population): False = greedy at every step
+    compiled_acting = False  # schema 11 on (set by the population): learning/acting.py
     exploration_held = (
         False  # the operator's runtime flag freeze_exploration: True = greedy from now on
     )
@@ -108,6 +110,7 @@ class QAgents:
         self.features_cfg = cfg.features
         self.features = market_features(market, cfg.features)
         self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
+        self._table_np = self._table.numpy()  # the same memory, for the compiled acting
         obs_dim = self.features.n_features + len(PRIVATE)
         self.heads, self._regime = _regime_heads(cfg, regime, index)
         self.net = QPopulation(
@@ -182,6 +185,7 @@ class QAgents:
         with regime heads take the macro regime of the grown market (``regime``)."""
         self.features = market_features(market, self.features_cfg)
         self._table = torch.from_numpy(np.array(self.features.values, dtype=np.float32))
+        self._table_np = self._table.numpy()
         if self._regime is not None and regime is not None:
             self._regime = np.ascontiguousarray(regime, dtype=np.int64)
             self.learner.head_of_t = torch.from_numpy(self._regime)
@@ -310,6 +314,29 @@ class QAgents:
         self._express()
         return Arrivals(slots, immigrants, retired)
 
+    def _observations(self, t: int) -> torch.Tensor:
+        """``float32[N, obs_dim]``: every agent's observation at ``t``, masked by its genes."""
+        obs = assemble(self._table, self._inst_t, t, self._private)
+        mask = self._obs_mask()
+        return obs if mask is None else obs * mask
+
+    def _greedy(self, t: int, head: int) -> torch.Tensor:
+        """``int64[N]`` greedy actions at ``t``: compiled from schema 11 on (observation,
+        network and argmax in one call, :mod:`scarline.learning.acting`), else in torch."""
+        if not self.compiled_acting:
+            return self.net.greedy(self._observations(t), self.heads, head)
+        mask = self._obs_mask()
+        actions = greedy_actions(
+            self.net,
+            self._table_np[t],
+            self.instrument,
+            self._private.numpy(),
+            None if mask is None else mask.numpy(),
+            self.heads,
+            head,
+        )
+        return torch.from_numpy(actions)
+
     def _obs_mask(self) -> torch.Tensor | None:
         """None while every feature is on (the common case skips a multiply)."""
         return None if self._all_features else self.phenotype.obs_mask
@@ -343,14 +370,10 @@ class QAgents:
             self._inst_t = torch.from_numpy(self.instrument)
 
     def decide(self, t: int) -> np.ndarray:
-        obs = assemble(self._table, self._inst_t, t, self._private)
-        mask = self._obs_mask()
-        if mask is not None:
-            obs = obs * mask
         head = 0 if self._regime is None else int(self._regime[t])
         if self._frozen(t) or not self.learning or not self.explore:
             # greedy for good: no later step reads the exploration draws, so none are made
-            action = self.net.greedy(obs, self.heads, head)
+            action = self._greedy(t, head)
             self.reasons = self._all_greedy
         else:
             if self.exploration_held:  # the operator's flag, which may be lifted: draw on
@@ -361,8 +384,12 @@ class QAgents:
                 epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
                 if self.greedy is not None:  # the drift sentry froze their exploration
                     epsilon = epsilon.masked_fill(self.greedy, 0.0)
+            gen, heads = self._act_gen, self.heads
             with torch.no_grad():
-                action = self.net.act(obs, epsilon, self._act_gen, self.heads, head)
+                if self.compiled_acting:
+                    action = self.net.explore(self._greedy(t, head), epsilon, gen, heads)
+                else:
+                    action = self.net.act(self._observations(t), epsilon, gen, heads, head)
             self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
         exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)

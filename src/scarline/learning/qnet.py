@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from itertools import pairwise
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -93,6 +94,13 @@ class QPopulation:
     def _set(self, weights: list[Tensor], biases: list[Tensor], requires_grad: bool) -> None:
         self.weights = [w.requires_grad_(requires_grad) for w in weights]
         self.biases = [b.requires_grad_(requires_grad) for b in biases]
+        # numpy views of the same memory (in-place updates show): the compiled acting's
+        self._arrays = tuple(p.detach().numpy() for p in self.parameters())
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """``(W0, b0, W1, b1, …)`` as numpy views of the tensors (no copy): what
+        :func:`scarline.learning.acting.greedy_actions` reads."""
+        return self._arrays
 
     @property
     def n_agents(self) -> int:
@@ -151,9 +159,16 @@ class QPopulation:
         q = self.q_values(obs)
         if heads > 1:
             q = q.view(n, heads, -1)[:, head]
-        greedy = q.argmax(dim=1)
+        return self.explore(q.argmax(dim=1), epsilon, generator, heads)
+
+    def explore(
+        self, greedy: Tensor, epsilon: Tensor, generator: torch.Generator, heads: int = 1
+    ) -> Tensor:
+        """:meth:`act`'s draws on given ``greedy`` actions ``int64[N]`` (however computed):
+        the explorers take a uniform random action of their head's block."""
+        n = greedy.shape[0]
         explore = torch.rand(n, generator=generator) < epsilon
-        random_action = torch.randint(q.shape[1], (n,), generator=generator)
+        random_action = torch.randint(self.n_actions // heads, (n,), generator=generator)
         self.explored = explore  # which agents drew at random (the decision diary's reason)
         return torch.where(explore, random_action, greedy)
 

@@ -1,0 +1,145 @@
+"""Greedy actions of a whole Q-network population in one compiled call (schema 11 on).
+
+An acting step in torch is a dozen ops: gather the market rows, append the private part, mask,
+one ``baddbmm`` and a ReLU per layer, an ``argmax``. Each costs microseconds of dispatch, so a
+few agents (a frozen gate re-run of three candidates) spend ~100 µs a bar there, and at
+thousands of agents the batched GEMM pays MKL's per-matrix overhead for what are
+matrix-vector products. Here one loop per agent does all of it in cache.
+
+The rule that keeps replay exact: every layer sums its inputs in order, from the first and
+starting at zero, adds the bias last, in float32, with no fused multiply-add (numba contracts
+none without ``fastmath``), and each agent's row is computed alone, so the thread count never
+changes a bit. That is torch's own order for a small layer (its plain batched kernel, under 400
+multiply-adds a row: the output layer), not MKL's for a larger one, so a Q-value may differ
+from torch's in its last bits and an action on a near tie may differ. Runs of schema 11 on act
+here; older runs replay through :meth:`scarline.learning.qnet.QPopulation.greedy`
+(``tests/learning/test_acting.py`` holds this to a sequential reference bit for bit, and to
+torch within rounding).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import torch
+from numba import njit, prange
+
+from scarline.learning.qnet import QPopulation
+
+PARALLEL_FROM = 1024
+"""Agents from which the rows are split across the process's torch threads (in chunks)."""
+
+_CHUNK = 256
+
+
+def greedy_actions(
+    net: QPopulation,
+    market: np.ndarray,
+    instrument: np.ndarray,
+    private: np.ndarray,
+    mask: np.ndarray | None,
+    heads: int = 1,
+    head: int = 0,
+) -> np.ndarray:
+    """``int64[N]``: each agent's greedy action (the lowest index on ties; a NaN Q-value wins,
+    as in ``torch.argmax``) on the observation ``concat(market[instrument[i]], private[i])``,
+    times ``mask[i]`` when given.
+
+    ``market``: ``float32[M, F]``, the feature table's row of this bar; ``private``:
+    ``float32[N, P]``; with ``heads`` > 1 the outputs are ``heads`` blocks of actions and
+    block ``head`` acts (the macro regime's micro policy head). One or two hidden layers.
+    """
+    layers = net.arrays()
+    depth = len(layers) // 2
+    if depth not in (2, 3):
+        raise ValueError(f"greedy_actions: one or two hidden layers, got {depth - 1}")
+    w0, b0, w1, b1 = layers[:4]
+    w2, b2 = layers[4:] if depth == 3 else (w1, b1)  # unread at depth 2
+    n_out = net.n_actions // heads
+    has_mask = mask is not None
+    m = mask if mask is not None else _NO_MASK
+    args = (market, instrument, private, m, has_mask, depth, w0, b0, w1, b1, w2, b2, n_out)
+    n = instrument.shape[0]
+    actions = np.empty(n, dtype=np.int64)
+    threads = torch.get_num_threads()
+    if n >= PARALLEL_FROM and threads > 1:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+        _parallel(*args, head * n_out, actions)
+    else:
+        _rows(0, n, *args, head * n_out, actions)
+    return actions
+
+
+_NO_MASK = np.empty((0, 0), dtype=np.float32)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _parallel(
+    market: np.ndarray, instrument: np.ndarray, private: np.ndarray, mask: np.ndarray,
+    has_mask: bool, depth: int, w0: np.ndarray, b0: np.ndarray, w1: np.ndarray,
+    b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, n_out: int, offset: int,
+    actions: np.ndarray,
+) -> None:  # fmt: skip
+    """:func:`_rows` over chunks of agents, one chunk per task (each row alone: any thread
+    count gives the same bits)."""
+    n = instrument.shape[0]
+    chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in prange(chunks):
+        start = c * _CHUNK
+        stop = min(n, start + _CHUNK)
+        _rows(
+            start, stop, market, instrument, private, mask, has_mask, depth, w0, b0, w1, b1,
+            w2, b2, n_out, offset, actions,
+        )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _rows(
+    start: int, stop: int, market: np.ndarray, instrument: np.ndarray, private: np.ndarray,
+    mask: np.ndarray, has_mask: bool, depth: int, w0: np.ndarray, b0: np.ndarray,
+    w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, n_out: int, offset: int,
+    actions: np.ndarray,
+) -> None:  # fmt: skip
+    """Agents ``start``..``stop-1`` into ``actions``: observation, each layer (a ReLU
+    between), argmax over the ``n_out`` outputs from ``offset``."""
+    f = market.shape[1]
+    p = private.shape[1]
+    width = max(f + p, w0.shape[2], w1.shape[2], w2.shape[2])
+    cur = np.empty(width, dtype=np.float32)
+    nxt = np.empty(width, dtype=np.float32)
+    for i in range(start, stop):
+        row = instrument[i]
+        for j in range(f):
+            cur[j] = market[row, j]
+        for j in range(p):
+            cur[f + j] = private[i, j]
+        n_in = f + p
+        if has_mask:
+            for j in range(n_in):
+                cur[j] = cur[j] * mask[i, j]
+        for k in range(depth):
+            w, b = (w0, b0) if k == 0 else ((w1, b1) if k == 1 else (w2, b2))
+            n_o = w.shape[2]
+            for o in range(n_o):
+                nxt[o] = 0.0
+            for j in range(n_in):
+                xv = cur[j]
+                for o in range(n_o):
+                    nxt[o] += xv * w[i, j, o]
+            for o in range(n_o):
+                v = nxt[o] + b[i, 0, o]
+                if k < depth - 1 and not v > 0.0 and v == v:  # ReLU (a NaN goes on, as torch's)
+                    v = 0.0
+                nxt[o] = v
+            cur, nxt = nxt, cur
+            n_in = n_o
+        best = 0
+        top = cur[offset]
+        for a in range(1, n_out):
+            v = cur[offset + a]
+            if top != top:  # a NaN is the maximum; the first one wins
+                break
+            if v > top or v != v:
+                best = a
+                top = v
+        actions[i] = best
