@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from scarline.agents.config import QNetGroup
+from scarline.agents.private import private_features
 from scarline.errors import ConfigError
 from scarline.events import EXPLORE, GREEDY
 from scarline.evolution.behaviour import BehaviourTracker
@@ -206,18 +207,15 @@ class QAgents:
         return self.frozen_from is not None and t >= self.frozen_from
 
     def observe(self, t: int, view: AgentView) -> None:
-        rows = self._rows
-        equity = np.maximum(view.equity, 1).astype(np.float64)
-        held = view.position[rows, self.instrument] * view.lot_value[self.instrument]
-        private = np.stack(
-            [
-                held / equity,
-                view.unrealized / equity,
-                view.cash / equity,
-                np.minimum(view.scars, 10) / 10.0,
-            ],
-            axis=1,
-        ).astype(np.float32)
+        private, equity = private_features(
+            view.equity,
+            view.position,
+            self.instrument,
+            view.lot_value,
+            view.unrealized,
+            view.cash,
+            view.scars,
+        )
         private_t = torch.from_numpy(private)
         last_equity = self._last_equity  # set with _prev, at the previous step
         if (
