@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_helpers import gen
 
-from scarline.learning.acting import PARALLEL_FROM, greedy_actions
+from scarline.learning.acting import greedy_actions
 from scarline.learning.buffer import assemble
 from scarline.learning.qnet import QPopulation
 
@@ -109,27 +109,6 @@ def test_actions_agree_with_torch_off_near_ties(hidden: list[int]) -> None:
         rtol=0,
         atol=1e-5,
     )
-
-
-def test_threads_split_the_rows_without_changing_a_bit() -> None:
-    n = PARALLEL_FROM + 300  # a partial last chunk
-    net = QPopulation(n, 12, [24], 4, gen(7), requires_grad=False)
-    rng = np.random.default_rng(7)
-    market = rng.standard_normal((6, 9), dtype=np.float32)
-    instrument = rng.integers(0, 6, n)
-    private = rng.standard_normal((n, 3), dtype=np.float32)
-    mask = (rng.random((n, 12)) < 0.8).astype(np.float32)
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        one = greedy_actions(net, market, instrument, private, mask)
-        torch.set_num_threads(2)
-        two = greedy_actions(net, market, instrument, private, mask)
-    finally:
-        torch.set_num_threads(before)
-    np.testing.assert_array_equal(one, two)
-    expected = np.argmax(reference_q(net, market, instrument, private, mask), axis=1)
-    np.testing.assert_array_equal(one, expected)
 
 
 def test_explore_makes_the_draws_act_makes() -> None:

@@ -2,34 +2,26 @@
 
 An acting step in torch is a dozen ops: gather the market rows, append the private part, mask,
 one ``baddbmm`` and a ReLU per layer, an ``argmax``. Each costs microseconds of dispatch, so a
-few agents (a frozen gate re-run of three candidates) spend ~100 µs a bar there, and at
-thousands of agents the batched GEMM pays MKL's per-matrix overhead for what are
-matrix-vector products. Here one loop per agent does all of it in cache.
+few agents (a frozen gate re-run of three candidates) spent ~60 µs a bar there; one loop per
+agent does all of it in ~5 µs. At N = 4096 reading every agent's weights (12 MB) is most of
+the cost either way; in a kernel run the loop, on one thread, still beat torch's two.
 
 The rule that keeps replay exact: every layer sums its inputs in order, from the first and
 starting at zero, adds the bias last, in float32, with no fused multiply-add (numba contracts
-none without ``fastmath``), and each agent's row is computed alone, so the thread count never
-changes a bit. That is torch's own order for a small layer (its plain batched kernel, under 400
-multiply-adds a row: the output layer), not MKL's for a larger one, so a Q-value may differ
-from torch's in its last bits and an action on a near tie may differ. Runs of schema 11 on act
-here; older runs replay through :meth:`scarline.learning.qnet.QPopulation.greedy`
-(``tests/learning/test_acting.py`` holds this to a sequential reference bit for bit, and to
-torch within rounding).
+none without ``fastmath``), agent by agent, on one thread. That is torch's own order for a
+small layer (its plain batched kernel, under 400 multiply-adds a row: the output layer), not
+MKL's for a larger one, so a Q-value may differ from torch's in its last bits and an action
+on a near tie may differ. Runs of schema 11 on act here; older runs replay through
+:meth:`scarline.learning.qnet.QPopulation.greedy` (``tests/learning/test_acting.py`` holds
+this to a sequential reference bit for bit, and to torch within rounding).
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-import torch
-from numba import njit, prange
+from numba import njit
 
 from scarline.learning.qnet import QPopulation
-
-PARALLEL_FROM = 1024
-"""Agents from which the rows are split across the process's torch threads (in chunks)."""
-
-_CHUNK = 256
 
 
 def greedy_actions(
@@ -61,36 +53,11 @@ def greedy_actions(
     args = (market, instrument, private, m, has_mask, depth, w0, b0, w1, b1, w2, b2, n_out)
     n = instrument.shape[0]
     actions = np.empty(n, dtype=np.int64)
-    threads = torch.get_num_threads()
-    if n >= PARALLEL_FROM and threads > 1:
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-        _parallel(*args, head * n_out, actions)
-    else:
-        _rows(0, n, *args, head * n_out, actions)
+    _rows(0, n, *args, head * n_out, actions)
     return actions
 
 
 _NO_MASK = np.empty((0, 0), dtype=np.float32)
-
-
-@njit(cache=True, parallel=True, error_model="numpy")
-def _parallel(
-    market: np.ndarray, instrument: np.ndarray, private: np.ndarray, mask: np.ndarray,
-    has_mask: bool, depth: int, w0: np.ndarray, b0: np.ndarray, w1: np.ndarray,
-    b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, n_out: int, offset: int,
-    actions: np.ndarray,
-) -> None:  # fmt: skip
-    """:func:`_rows` over chunks of agents, one chunk per task (each row alone: any thread
-    count gives the same bits)."""
-    n = instrument.shape[0]
-    chunks = (n + _CHUNK - 1) // _CHUNK
-    for c in prange(chunks):
-        start = c * _CHUNK
-        stop = min(n, start + _CHUNK)
-        _rows(
-            start, stop, market, instrument, private, mask, has_mask, depth, w0, b0, w1, b1,
-            w2, b2, n_out, offset, actions,
-        )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
