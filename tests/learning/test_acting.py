@@ -10,6 +10,8 @@ from torch_helpers import gen
 
 from scarline.learning.acting import greedy_actions
 from scarline.learning.buffer import assemble
+from scarline.learning.config import QNetConfig
+from scarline.learning.dqn import DQNLearner
 from scarline.learning.qnet import QPopulation
 
 
@@ -128,3 +130,29 @@ def test_more_than_two_hidden_layers_is_refused() -> None:
     with pytest.raises(ValueError, match="one or two hidden layers"):
         greedy_actions(net, np.zeros((1, 3), np.float32), np.zeros(2, np.int64),
                        np.zeros((2, 0), np.float32), None)  # fmt: skip
+
+
+@pytest.mark.parametrize("lr_scaled", [False, True])
+def test_the_arrays_it_reads_follow_every_update(lr_scaled: bool) -> None:
+    """It reads the weights through numpy views of the tensors: Adam's in-place steps (and
+    the per-agent learning-rate rescale), a target sync and a row replacement all show."""
+    cfg = QNetConfig(hidden=[8], train_every=1)
+    net = QPopulation.from_config(6, 5, cfg, gen(0))
+    dqn = DQNLearner(net, cfg)
+    if lr_scaled:
+        dqn.lr_scale = torch.linspace(0.5, 2.0, 6)
+    g = gen(1)
+    for _ in range(3):
+        obs, next_obs = torch.randn(6, 4, 5, generator=g), torch.randn(6, 4, 5, generator=g)
+        action = torch.randint(3, (6, 4), generator=g)
+        dqn.update(obs, action, torch.randn(6, 4, generator=g), next_obs, torch.zeros(6, 4).bool())
+    dqn.sync_target()
+    net.replace_rows(torch.tensor([0]), dqn.target, torch.tensor([5]))
+    for array, tensor in zip(net.arrays(), net.parameters(), strict=True):
+        assert np.shares_memory(array, tensor.detach().numpy())
+        assert np.array_equal(array, tensor.detach().numpy())
+    market = np.random.default_rng(2).standard_normal((1, 3), dtype=np.float32)
+    private = np.random.default_rng(3).standard_normal((6, 2), dtype=np.float32)
+    instrument = np.zeros(6, np.int64)
+    expected = np.argmax(reference_q(net, market, instrument, private, None), axis=1)
+    np.testing.assert_array_equal(greedy_actions(net, market, instrument, private, None), expected)
