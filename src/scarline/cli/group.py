@@ -6,10 +6,14 @@ This is the one place an exception reaches the user. Errors a user can fix (a
 input no check caught: one ``error: internal error …`` line, exit 1, and the full traceback
 in ``RUN_DIR/error.log`` (the run directory this invocation was writing) or, without one,
 in a ``scarline-error-*.log`` file in the temporary directory — never on the terminal.
+A reader that stops reading (``scarline wal cat … | head``) is not an error: the command
+ends quietly with exit 1, as Python's own tools do on a broken pipe.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
@@ -120,6 +124,9 @@ class ScarlineGroup(TyperGroup):
         json_mode = bool(ctx.meta.get(JSON_MODE, False))
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise typer.Exit(EXIT_CHECK_FAILED) from None
         except ScarlineError as err:
             code = exit_code_of(err)
             if not isinstance(err, CliError) and noted_run_dir() is not None:
@@ -141,9 +148,24 @@ class ScarlineGroup(TyperGroup):
         except Exception as err:  # the one place every other error is caught
             self._internal(err, json_mode)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """The group's own ``--help`` written to a closed pipe ends as quietly as a command's."""
+        try:
+            return super().main(*args, **kwargs)
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(EXIT_CHECK_FAILED)
+
     @staticmethod
     def _internal(err: BaseException, json_mode: bool) -> NoReturn:
         """An unexpected error: one line, exit 1, the traceback in a file."""
         log = write_traceback(err)
         report_error(internal_error_message(err, log), EXIT_CHECK_FAILED, json_mode)
         raise typer.Exit(EXIT_CHECK_FAILED) from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush would fail on the closed pipe
+    again (the recipe of Python's docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
