@@ -138,3 +138,60 @@ def test_copy_rows_gives_a_newborn_exactly_its_parents_memory(
         assert torch.equal(buf.record[row], before[0][s]) and buf.size[row] == before[1][s]
     untouched = sorted(set(range(4)) - set(rows))
     assert torch.equal(buf.record[untouched], before[0][untouched])
+
+
+def torch_add(buf: ReplayBuffers, t, private, action, reward, next_t, next_private, done):  # type: ignore[no-untyped-def]
+    """``ReplayBuffers.add`` before it was compiled: the reference it is held to."""
+    s = buf.pos
+    buf.t[s] = t
+    buf.next_t[s] = next_t
+    scalars = torch.stack([reward, action.to(torch.float32), done.to(torch.float32)], 1)
+    buf.record[:, s] = torch.cat([private, next_private, scalars], 1)
+    buf.pos = (s + 1) % buf.capacity
+    buf.written = min(buf.written + 1, buf.capacity)
+    buf.size.add_(1).clamp_(max=buf.capacity)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 7),
+    capacity=st.integers(1, 9),
+    p=st.integers(0, 3),
+    adds=st.integers(1, 20),
+    wide=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_add_stores_what_the_torch_ops_stored(
+    n: int, capacity: int, p: int, adds: int, wide: bool, seed: int
+) -> None:
+    """float64 inputs round to float32 once, big actions round as int64 → float32 does."""
+    g = gen(seed)
+    dtype = torch.float64 if wide else torch.float32
+    compiled, reference = ReplayBuffers(n, capacity, p), ReplayBuffers(n, capacity, p)
+    for t in range(adds):
+        args = (
+            t,
+            torch.randn(n, p, generator=g, dtype=dtype) * 1e3,
+            torch.randint(-(2**40), 2**40, (n,), generator=g),
+            torch.randn(n, generator=g, dtype=dtype) / 3,
+            t + 1,
+            torch.randn(n, p, generator=g, dtype=dtype),
+            torch.rand(n, generator=g) < 0.5,
+        )
+        compiled.add(*args)
+        torch_add(reference, *args)
+        if t == adds // 2:
+            compiled.clear_rows(torch.tensor([0]))
+            reference.clear_rows(torch.tensor([0]))
+    assert torch.equal(compiled.record.view(torch.int32), reference.record.view(torch.int32))
+    for name in ("t", "next_t", "size"):
+        assert torch.equal(getattr(compiled, name), getattr(reference, name))
+    assert (compiled.pos, compiled.written) == (reference.pos, reference.written)
+
+
+def test_add_rejects_per_agent_fields_of_the_wrong_shape() -> None:
+    buf = ReplayBuffers(n_agents=3, capacity=4, private_dim=1)
+    private = torch.zeros(3, 1)
+    with pytest.raises(ValueError, match=r"reward must be \(3,\)"):
+        buf.add(0, private, torch.zeros(3, dtype=torch.int64), torch.zeros(2), 1, private,
+                torch.zeros(3, dtype=torch.bool))  # fmt: skip
