@@ -50,10 +50,11 @@ def greedy_actions(
     n_out = net.n_actions // heads
     has_mask = mask is not None
     m = mask if mask is not None else _NO_MASK
-    args = (market, instrument, private, m, has_mask, depth, w0, b0, w1, b1, w2, b2, n_out)
-    n = instrument.shape[0]
-    actions = np.empty(n, dtype=np.int64)
-    _rows(0, n, *args, head * n_out, actions)
+    actions = np.empty(instrument.shape[0], dtype=np.int64)
+    _rows(
+        market, instrument, private, m, has_mask, depth, w0, b0, w1, b1, w2, b2, n_out,
+        head * n_out, actions,
+    )  # fmt: skip
     return actions
 
 
@@ -62,19 +63,19 @@ _NO_MASK = np.empty((0, 0), dtype=np.float32)
 
 @njit(cache=True, error_model="numpy")
 def _rows(
-    start: int, stop: int, market: np.ndarray, instrument: np.ndarray, private: np.ndarray,
-    mask: np.ndarray, has_mask: bool, depth: int, w0: np.ndarray, b0: np.ndarray,
-    w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, n_out: int, offset: int,
+    market: np.ndarray, instrument: np.ndarray, private: np.ndarray, mask: np.ndarray,
+    has_mask: bool, depth: int, w0: np.ndarray, b0: np.ndarray, w1: np.ndarray,
+    b1: np.ndarray, w2: np.ndarray, b2: np.ndarray, n_out: int, offset: int,
     actions: np.ndarray,
 ) -> None:  # fmt: skip
-    """Agents ``start``..``stop-1`` into ``actions``: observation, each layer (a ReLU
-    between), argmax over the ``n_out`` outputs from ``offset``."""
+    """Every agent's action into ``actions``: observation, each layer (a ReLU between),
+    argmax over the ``n_out`` outputs from ``offset``."""
     f = market.shape[1]
     p = private.shape[1]
     width = max(f + p, w0.shape[2], w1.shape[2], w2.shape[2])
     cur = np.empty(width, dtype=np.float32)
     nxt = np.empty(width, dtype=np.float32)
-    for i in range(start, stop):
+    for i in range(instrument.shape[0]):
         row = instrument[i]
         for j in range(f):
             cur[j] = market[row, j]
