@@ -72,42 +72,102 @@ def _rows(
     argmax over the ``n_out`` outputs from ``offset``."""
     f = market.shape[1]
     p = private.shape[1]
-    width = max(f + p, w0.shape[2], w1.shape[2], w2.shape[2])
-    cur = np.empty(width, dtype=np.float32)
-    nxt = np.empty(width, dtype=np.float32)
+    obs = np.empty(f + p, dtype=np.float32)
+    h1 = np.empty(w0.shape[2], dtype=np.float32)
+    h2 = np.empty(w1.shape[2], dtype=np.float32)
+    q = np.empty(w2.shape[2] if depth == 3 else w1.shape[2], dtype=np.float32)
     for i in range(instrument.shape[0]):
         row = instrument[i]
         for j in range(f):
-            cur[j] = market[row, j]
+            obs[j] = market[row, j]
         for j in range(p):
-            cur[f + j] = private[i, j]
-        n_in = f + p
+            obs[f + j] = private[i, j]
         if has_mask:
-            for j in range(n_in):
-                cur[j] = cur[j] * mask[i, j]
-        for k in range(depth):
-            w, b = (w0, b0) if k == 0 else ((w1, b1) if k == 1 else (w2, b2))
-            n_o = w.shape[2]
-            for o in range(n_o):
-                nxt[o] = 0.0
-            for j in range(n_in):
-                xv = cur[j]
-                for o in range(n_o):
-                    nxt[o] += xv * w[i, j, o]
-            for o in range(n_o):
-                v = nxt[o] + b[i, 0, o]
-                if k < depth - 1 and not v > 0.0 and v == v:  # ReLU (a NaN goes on, as torch's)
-                    v = 0.0
-                nxt[o] = v
-            cur, nxt = nxt, cur
-            n_in = n_o
+            for j in range(f + p):
+                obs[j] = obs[j] * mask[i, j]
+        _dense(obs, w0, b0, i, h1, True)
+        if depth == 3:
+            _dense(h1, w1, b1, i, h2, True)
+            _dense(h2, w2, b2, i, q, False)
+        else:
+            _dense(h1, w1, b1, i, q, False)
         best = 0
-        top = cur[offset]
+        top = q[offset]
         for a in range(1, n_out):
-            v = cur[offset + a]
+            v = q[offset + a]
             if top != top:  # a NaN is the maximum; the first one wins
                 break
             if v > top or v != v:
                 best = a
                 top = v
         actions[i] = best
+
+
+_NARROW = 16  # fewer outputs than this: accumulate in registers (see _dense_narrow)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _dense(x: np.ndarray, w: np.ndarray, b: np.ndarray, i: int, y: np.ndarray, relu: bool) -> None:
+    """``y = x @ w[i] + b[i, 0]`` (a ReLU that lets a NaN through when ``relu``); each output
+    summed over the inputs in order from zero, the bias added last."""
+    if w.shape[2] < _NARROW:
+        _dense_narrow(x, w, i, y)
+    else:
+        _dense_wide(x, w, i, y)
+    for o in range(w.shape[2]):
+        v = y[o] + b[i, 0, o]
+        if relu and not v > 0.0 and v == v:
+            v = 0.0
+        y[o] = v
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _dense_wide(x: np.ndarray, w: np.ndarray, i: int, y: np.ndarray) -> None:
+    """Input by input, every output at once: the compiler vectorizes the loop over outputs
+    (it keeps each output's own order of sums)."""
+    n_out = w.shape[2]
+    for o in range(n_out):
+        y[o] = 0.0
+    for j in range(w.shape[1]):
+        xv = x[j]
+        for o in range(n_out):
+            y[o] += xv * w[i, j, o]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _dense_narrow(x: np.ndarray, w: np.ndarray, i: int, y: np.ndarray) -> None:
+    """Up to four outputs at a time in local accumulators. With a few outputs the wide loop
+    waits on its own stores, one input after the next (an output layer of 3 took 5x as long)."""
+    n_in = w.shape[1]
+    n_out = w.shape[2]
+    for o in range(0, n_out, 4):
+        k = min(4, n_out - o)
+        a0 = a1 = a2 = a3 = np.float32(0.0)
+        if k == 4:
+            for j in range(n_in):
+                xv = x[j]
+                a0 += xv * w[i, j, o]
+                a1 += xv * w[i, j, o + 1]
+                a2 += xv * w[i, j, o + 2]
+                a3 += xv * w[i, j, o + 3]
+        elif k == 3:
+            for j in range(n_in):
+                xv = x[j]
+                a0 += xv * w[i, j, o]
+                a1 += xv * w[i, j, o + 1]
+                a2 += xv * w[i, j, o + 2]
+        elif k == 2:
+            for j in range(n_in):
+                xv = x[j]
+                a0 += xv * w[i, j, o]
+                a1 += xv * w[i, j, o + 1]
+        else:
+            for j in range(n_in):
+                a0 += x[j] * w[i, j, o]
+        y[o] = a0
+        if k > 1:
+            y[o + 1] = a1
+        if k > 2:
+            y[o + 2] = a2
+        if k > 3:
+            y[o + 3] = a3
