@@ -332,14 +332,15 @@ def _size_and_intend(
 ) -> int:  # fmt: skip
     """The sizer's pass, then the intents of the cells it sized (nothing pending), as the
     ordinary step calls them: how many intents."""
+    cells = np.empty(changed.size, np.int64)
     hits = size_changed_cells(
         exposure, sized, valid, mode, fraction, lots, spread, cash, equity, close,
-        unit_values, target, changed, entering,
+        unit_values, target, changed, entering, np.empty(entering.shape[0], np.int64), cells,
     )  # fmt: skip
     if hits == 0:
         return 0
     m = changed.shape[1]
-    cells = np.flatnonzero(changed.ravel())
+    cells = cells[:hits]
     return orders_of_cells(
         target, position, np.zeros_like(position), cells // m, cells % m, orders, reducing
     )

@@ -62,3 +62,33 @@ def test_other_integer_cash_takes_the_numpy_path() -> None:
     m = tracker._measure(tracker._last_equity, equity, np.zeros(3, np.int32))
     assert m.drawdown.tolist() == [10.0, 0.0, 0.0]
     assert tracker._buffers is None  # the compiled pass's buffers were never made
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 300),
+    decay=st.floats(0.01, 1.0),
+    floor_step=st.floats(0.0, 0.5),
+)
+def test_scarred_rows_refresh_as_a_full_recompute(
+    seed: int, n: int, decay: float, floor_step: float
+) -> None:
+    """A scar refreshes the floor and trust's scar factor of its rows only: the same floats
+    as recomputing every row (trust is journaled), and arrays handed out before stay as
+    they were."""
+    rng = np.random.default_rng(seed)
+    cfg = ScarConfig(scar_decay=decay, floor_step=floor_step)
+    tracker = ScarTracker(n, cfg, 1_000)
+    for _ in range(5):
+        before = tracker.floor
+        kept = before.copy()
+        rows = np.flatnonzero(rng.random(n) < 0.3)
+        tracker.scars[rows] += rng.integers(1, 40)
+        tracker._scars_changed(rows)
+        full = ScarTracker(n, cfg, 1_000)
+        full.scars[:] = tracker.scars
+        full._scars_changed()
+        assert _bits(tracker.floor) == _bits(full.floor)
+        assert _bits(tracker._decay) == _bits(full._decay)
+        assert _bits(before) == _bits(kept)

@@ -32,6 +32,8 @@ class Sizer:
         self.changed_cells: tuple[np.ndarray, np.ndarray] = _NO_CELLS
         self._exposure: np.ndarray | None = None
         self._entering = np.zeros(0, dtype=np.int64)  # per agent, the compiled pass's counts
+        self._touched = np.zeros(0, dtype=np.int64)  # the rows it sizes this step
+        self._cells = np.zeros(0, dtype=np.int64)  # the flat indices of the changed cells
         warm_up()
 
     def targets(
@@ -53,6 +55,8 @@ class Sizer:
             self.target = np.zeros((n, m), dtype=np.int64)
             self._exposure = np.zeros((n, m), dtype=exposure.dtype)
             self._entering = np.zeros(n, dtype=np.int64)
+            self._touched = np.zeros(n, dtype=np.int64)
+            self._cells = np.zeros(n * m, dtype=np.int64)
         if exposure.dtype != self._exposure.dtype or not exposure.flags.c_contiguous:
             return self._targets_numpy(exposure, cash, equity, close, unit_values, valid)
         changed = np.empty((n, m), dtype=bool)
@@ -60,8 +64,9 @@ class Sizer:
         hits = size_changed_cells(
             exposure, self._exposure, valid, self.mode, self.fraction, self.lots, self.spread,
             cash, equity, close, unit_values, self.target, changed, self._entering,
+            self._touched, self._cells,
         )  # fmt: skip
-        self.changed_cells = np.divmod(np.flatnonzero(changed), m) if hits else _NO_CELLS
+        self.changed_cells = np.divmod(self._cells[:hits], m) if hits else _NO_CELLS
         return self.target
 
     def _targets_numpy(
@@ -126,30 +131,40 @@ def size_changed_cells(
     exposure: np.ndarray, prev: np.ndarray, valid: np.ndarray, mode: np.ndarray,
     fraction: np.ndarray, lots: np.ndarray, spread: np.ndarray, cash: np.ndarray,
     equity: np.ndarray, close: np.ndarray, unit_values: np.ndarray, target: np.ndarray,
-    changed: np.ndarray, entering: np.ndarray,
+    changed: np.ndarray, entering: np.ndarray, touched: np.ndarray, cells: np.ndarray,
 ) -> int:  # fmt: skip
-    """:meth:`Sizer.targets` in two passes over the cells (which changed, how many entries
-    each agent splits its cash over; then each changed cell's target), in place. Every
+    """:meth:`Sizer.targets` in two passes (which cells changed and how many entries each
+    agent splits its cash over; then each changed cell's target, over the rows that have
+    one, listed in ``touched``), in place; the changed cells' flat indices, in order, into
+    ``cells``. Every
     float is the numpy formula's operation on the same operands (int64 → float64, one IEEE
     step at a time), so the targets are the same integers (``tests/agents/test_sizing.py``).
     Returns how many cells changed."""
     n, m = exposure.shape
     hits = 0
+    n_touched = 0
     for i in range(n):
-        entering[i] = 0
-        for j in range(m):
-            c = valid[j] and exposure[i, j] != prev[i, j]
+        row_hits = 0
+        row_entering = 0
+        for j in range(m):  # without branches: the compiler vectorizes the row
+            e = exposure[i, j]
+            c = valid[j] & (e != prev[i, j])
             changed[i, j] = c
-            if c:
-                hits += 1
-                if exposure[i, j] != 0:
-                    entering[i] += 1
-    if hits == 0:
-        return 0
-    for i in range(n):
+            row_hits += c
+            row_entering += c & (e != 0)
+        entering[i] = row_entering
+        if row_hits:
+            touched[n_touched] = i
+            n_touched += 1
+            hits += row_hits
+    k = 0
+    for r in range(n_touched):
+        i = touched[r]
         for j in range(m):
             if not changed[i, j]:
                 continue
+            cells[k] = i * m + j
+            k += 1
             e = exposure[i, j]
             prev[i, j] = e
             if e == 0:
@@ -158,15 +173,15 @@ def size_changed_cells(
             lot_value = float(close[j] * unit_values[j])
             if not lot_value > 0:
                 lot_value = np.inf
-            k = mode[i]
-            if k == ALL_IN:
+            how = mode[i]
+            if how == ALL_IN:
                 budget = cash[i] / max(entering[i], 1)
-            elif k == FRACTION:
+            elif how == FRACTION:
                 budget = fraction[i] * equity[i] / spread[i]
             else:
                 budget = 0.0
             magnitude = np.float64(abs(e))
-            if k == FIXED:
+            if how == FIXED:
                 size = np.int64(np.rint(lots[i] * magnitude))
             else:
                 size = np.int64(np.floor(max(budget, 0.0) * magnitude / lot_value))
@@ -185,5 +200,5 @@ def warm_up() -> None:
         size_changed_cells(
             exposure, exposure.copy(), one_b, np.zeros(1, np.int8), one_f, one_i, one_f,
             one_i, one_i, one_i, one_i, np.zeros((1, 1), np.int64), np.zeros((1, 1), np.bool_),
-            one_i.copy(),
+            one_i.copy(), one_i.copy(), one_i.copy(),
         )  # fmt: skip

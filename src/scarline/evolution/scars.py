@@ -275,12 +275,22 @@ class ScarTracker:
             else np.where(dd, drawdown[agents], trade_loss[agents])
         )
         self.scars[agents] += 1
-        self._scars_changed()
+        self._scars_changed(agents)
         self._peak[agents] = equity[agents]  # the next drawdown scar needs a fresh fall
         return agents.astype(np.int64), cause, value
 
-    def _scars_changed(self) -> None:
-        """The exploration floor and trust's scar factor follow the scar counts."""
+    def _scars_changed(self, rows: np.ndarray | None = None) -> None:
+        """The exploration floor and trust's scar factor follow the scar counts, of ``rows``
+        only when given: at N = 4096 some agent is scarred on most steps, and the power over
+        every row took ~60 µs of them. Element by element the same operations, so the same
+        floats; new arrays, not in place, because a step's views hand ``floor`` out."""
         cfg = self.cfg
-        self.floor = np.minimum(cfg.floor_max, cfg.floor_step * self.scars)
-        self._decay = cfg.scar_decay**self.scars
+        if rows is None:
+            self.floor = np.minimum(cfg.floor_max, cfg.floor_step * self.scars)
+            self._decay = cfg.scar_decay**self.scars
+            return
+        scars = self.scars[rows]
+        self.floor = self.floor.copy()
+        self.floor[rows] = np.minimum(cfg.floor_max, cfg.floor_step * scars)
+        self._decay = self._decay.copy()
+        self._decay[rows] = cfg.scar_decay**scars
