@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scarline.evolution.fitness import fitness
-from scarline.evolution.novelty import NoveltyArchive, behaviour_descriptors
+from scarline.evolution.novelty import NoveltyArchive, behaviour_descriptors, k_smallest
 
 
 def descriptors(n: int, seed: int = 0) -> np.ndarray:
@@ -92,3 +94,25 @@ def test_fitness_adds_the_novelty_bonus_and_keeps_the_dead_dead() -> None:
     assert np.array_equal(fitness(np.array([1.0]), np.array([5.0]), 0.0), [1.0])
     with pytest.raises(ValueError, match="lam"):
         fitness(np.zeros(2), np.zeros(2), -1.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.integers(1, 12),
+    cols=st.integers(1, 60),
+    data=st.data(),
+)
+def test_k_smallest_is_numpys_partition_then_sort(rows: int, cols: int, data) -> None:
+    """Ties, zeros and infinities (the diagonal) included: the very same array."""
+    k = data.draw(st.integers(1, cols))
+    values = st.sampled_from([0.0, 0.5, 1.0, 2.0, np.inf]) | st.floats(0.0, 1e6)
+    d = np.array(data.draw(st.lists(values, min_size=rows * cols, max_size=rows * cols)))
+    d = d.reshape(rows, cols)
+    want = np.sort(np.partition(d, k - 1, axis=1)[:, :k], axis=1)
+    got = k_smallest(d, k)
+    assert got.tobytes() == want.tobytes()
+
+
+def test_k_smallest_refuses_a_k_out_of_range() -> None:
+    with pytest.raises(ValueError, match="k must be in"):
+        k_smallest(np.zeros((2, 3)), 4)
