@@ -26,7 +26,10 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "wal": (["--json"], ["--json", "--records", "20000", "--repeat", "1"]),
     "kernel": (["--json"], ["--json", "--bars", "20000", "--agent-bars", "200", "--repeat", "1"]),
     "peers": (["--json"], ["--json", "--bars", "20000", "--repeat", "1"]),
-    "arena": (["--json", "--sizes", "256,1024,4096"], ["--json", "--sizes", "256"]),
+    "arena": (
+        ["--json", "--sizes", "256,1024,4096"],
+        ["--json", "--sizes", "256", "--repeat", "1"],
+    ),
     "drift": ([], ["--steps", "200", "--repeat", "1"]),
     "gates": ([], ["--t", "500", "--k", "20"]),
     "gate_runner": ([], ["--steps", "600", "--permutations", "3"]),
