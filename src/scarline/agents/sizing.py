@@ -136,10 +136,9 @@ def size_changed_cells(
     """:meth:`Sizer.targets` in two passes (which cells changed and how many entries each
     agent splits its cash over; then each changed cell's target, over the rows that have
     one, listed in ``touched``), in place; the changed cells' flat indices, in order, into
-    ``cells``. Every
-    float is the numpy formula's operation on the same operands (int64 → float64, one IEEE
-    step at a time), so the targets are the same integers (``tests/agents/test_sizing.py``).
-    Returns how many cells changed."""
+    ``cells``. Every float is the numpy formula's operation on the same operands (int64 →
+    float64, one IEEE step at a time), so the targets are the same integers
+    (``tests/agents/test_sizing.py``). Returns how many cells changed."""
     n, m = exposure.shape
     hits = 0
     n_touched = 0
