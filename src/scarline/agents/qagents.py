@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from scarline.agents.config import QNetGroup
+from scarline.agents.exposure import exposure_of
 from scarline.agents.private import private_features
 from scarline.errors import ConfigError
 from scarline.events import EXPLORE, GREEDY
@@ -131,7 +132,6 @@ class QAgents:
         self._levels = np.asarray(self.cfg.actions, dtype=np.float32)
         self._m = m
         self._private = torch.zeros(cfg.count, len(PRIVATE))
-        self._rows = np.arange(cfg.count)
         self._no_exploration = torch.zeros(cfg.count)  # read, never written
         self._all_greedy = np.full(cfg.count, GREEDY, dtype=np.uint8)
         self._all_greedy.flags.writeable = False  # handed out as reasons: read, never written
@@ -390,9 +390,7 @@ class QAgents:
                     action = self.net.act(self._observations(t), epsilon, gen, heads, head)
             self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
-        exposure = np.zeros((self.n_agents, self._m), dtype=np.float32)
-        levels = self._levels[action.numpy()] * self.phenotype.cap
-        exposure[self._rows, self.instrument] = levels
-        if self.parked is not None:  # rows without a policy (a live session's empty slots)
-            exposure[self.parked] = 0.0
-        return exposure
+        # rows without a policy (a live session's empty slots, ``parked``) stay flat
+        return exposure_of(
+            action.numpy(), self._levels, self.phenotype.cap, self.instrument, self.parked, self._m
+        )
