@@ -45,7 +45,10 @@ def ccxt_live(venue: FakeVenue, **kw: Any) -> dict[str, Any]:
         "base_url": venue.url,
         "poll_seconds": 1.0,
         "grace_seconds": 0.5,
-        "timeout_seconds": 0.15,
+        # real seconds, unlike the feed's fake clock: a process busy for 0.15 s (a numba
+        # compile after an edit, holding the GIL) timed a poll out and turned a bar into a
+        # late, stale one; tests that inject timeouts pass a short one (FakeVenue sleeps 0.4 s)
+        "timeout_seconds": 2.0,
         **kw,
     }
 

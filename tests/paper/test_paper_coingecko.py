@@ -44,7 +44,7 @@ def test_sixty_bars_from_simple_price_are_journaled_once_each_and_replay(
             "base_url": venue.url,
             "poll_seconds": 1.0,
             "grace_seconds": 1.0,
-            "timeout_seconds": 0.15,
+            "timeout_seconds": 2.0,  # real seconds: a busy process must not time a poll out
             "tick_sizes": {"BTC/USD": "0.01", "ETH/USD": "0.01"},
             "lot_sizes": {"BTC/USD": "0.00001", "ETH/USD": "0.0001"},
         }

@@ -63,7 +63,11 @@ def test_an_outage_is_survived_journaled_and_no_position_opens_on_stale_bars(
 ) -> None:
     down, up = T0 + 10 * NS, T0 + 25 * NS  # 500s for 7 s, then time-outs for 8 s
     venue.faults = [Fault(down, T0 + 17 * NS, "500"), Fault(T0 + 17 * NS, up, "timeout")]
-    live = ccxt_live(venue, retry={"base_seconds": 1.0, "factor": 2.0, "max_seconds": 4.0})
+    live = ccxt_live(
+        venue,
+        retry={"base_seconds": 1.0, "factor": 2.0, "max_seconds": 4.0},
+        timeout_seconds=0.15,  # below the venue's 0.4 s stall: the "timeout" faults time out
+    )
     summary = run_session(paper_config(tmp_path, live), max_steps=30)
     records = list(read_records(RunDir(summary.run_dir).wal))
     outages = [r.data for r in records if isinstance(r.data, FeedOutage)]
