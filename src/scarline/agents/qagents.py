@@ -382,12 +382,8 @@ class QAgents:
                 epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
                 if self.greedy is not None:  # the drift sentry froze their exploration
                     epsilon = epsilon.masked_fill(self.greedy, 0.0)
-            gen, heads = self._act_gen, self.heads
-            with torch.no_grad():
-                if self.compiled_acting:
-                    action = self.net.explore(self._greedy(t, head), epsilon, gen, heads)
-                else:
-                    action = self.net.act(self._observations(t), epsilon, gen, heads, head)
+            # act's draws on the greedy actions, however computed (QPopulation.explore)
+            action = self.net.explore(self._greedy(t, head), epsilon, self._act_gen, self.heads)
             self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
         # rows without a policy (a live session's empty slots, ``parked``) stay flat
