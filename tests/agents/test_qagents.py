@@ -77,11 +77,13 @@ def test_agents_trade_their_own_instrument_only() -> None:
 
 
 @pytest.mark.slow
-def test_a_learning_run_replays_with_parity(tmp_path: Path) -> None:
+@pytest.mark.parametrize("update", ["torch", "compiled"])
+def test_a_learning_run_replays_with_parity(tmp_path: Path, update: str) -> None:
+    learner = {**Q, "qnet": {**Q["qnet"], "update": update}}  # type: ignore[dict-item]
     cfg = RunConfig(
         seed=2,
         data={"source": "sp500-20", "start": "2019-01-01"},
-        agents=[Q, {"kind": "buy-and-hold"}, {"kind": "random-entry", "count": 4}],
+        agents=[learner, {"kind": "buy-and-hold"}, {"kind": "random-entry", "count": 4}],
         execution={"fees": {"bps": 1.0}, "slippage": {"fixed_bps": 1.0}},
         evaluation={"oos_fraction": 0.3},
     )

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from torch_helpers import gen
 
 from scarline.learning.buffer import ReplayBuffers, assemble
+from scarline.learning.row_split import RowSplit
 
 
 def add_step(buf: ReplayBuffers, t: int) -> None:
@@ -195,3 +196,96 @@ def test_add_rejects_per_agent_fields_of_the_wrong_shape() -> None:
     with pytest.raises(ValueError, match=r"reward must be \(3,\)"):
         buf.add(0, private, torch.zeros(3, dtype=torch.int64), torch.zeros(2), 1, private,
                 torch.zeros(3, dtype=torch.bool))  # fmt: skip
+
+
+def torch_slots(buf: ReplayBuffers, u: torch.Tensor) -> torch.Tensor:
+    """``ReplayBuffers.sample``'s slots before they were compiled: the reference."""
+    size = buf.size.unsqueeze(1)
+    back = torch.minimum((u * size).to(torch.int64), size - 1)
+    return (buf.pos - 1 - back) % buf.capacity
+
+
+def _filled(n: int, capacity: int, p: int, adds: int, seed: int) -> ReplayBuffers:
+    g = gen(seed)
+    buf = ReplayBuffers(n, capacity, p)
+    for t in range(adds):
+        buf.add(
+            t % 6,
+            torch.randn(n, p, generator=g),
+            torch.randint(0, 5, (n,), generator=g),
+            torch.randn(n, generator=g),
+            (t + 1) % 6,
+            torch.randn(n, p, generator=g),
+            torch.rand(n, generator=g) < 0.3,
+        )
+        if t == adds // 2 and t < adds - 1 and n > 1:
+            buf.clear_rows(torch.tensor([n - 1]))  # one agent fills again from here
+    return buf
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    capacity=st.integers(1, 40),
+    adds=st.integers(1, 60),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_sample_picks_the_slots_the_torch_formula_picked(
+    n: int, capacity: int, adds: int, seed: int
+) -> None:
+    buf = _filled(n, capacity, 1, adds, seed)
+    u = buf.draw(50, gen(seed))
+    assert torch.equal(buf.sample(50, gen(seed)), torch_slots(buf, u))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    capacity=st.integers(1, 12),
+    p=st.integers(0, 3),
+    features=st.integers(1, 4),
+    instruments=st.integers(1, 3),
+    adds=st.integers(1, 30),
+    masked=st.booleans(),
+    shuffled=st.booleans(),
+    threads=st.integers(1, 3),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_batch_is_gather_and_assemble_bit_for_bit(
+    n: int,
+    capacity: int,
+    p: int,
+    features: int,
+    instruments: int,
+    adds: int,
+    masked: bool,
+    shuffled: bool,
+    threads: int,
+    seed: int,
+) -> None:
+    """The compiled batch equals the torch ops it replaced, at any thread count."""
+    buf = _filled(n, capacity, p, adds, seed)
+    g = gen(seed + 1)
+    table = torch.randn(6, instruments, features, generator=g)
+    instrument = torch.randint(instruments, (n,), generator=g)
+    mask = (torch.rand(n, features + p, generator=g) < 0.7).float() if masked else None
+    draw = buf.draw(9, gen(seed))
+    reward_draw = buf.draw(9, gen(seed + 2)) if shuffled else None
+    got = buf.batch(draw, table, instrument, mask, RowSplit(threads), reward_draw)
+
+    want = buf.gather(torch_slots(buf, draw))
+    obs = assemble(table, instrument, want.t, want.private)
+    next_obs = assemble(table, instrument, want.next_t, want.next_private)
+    if mask is not None:
+        obs, next_obs = obs * mask.unsqueeze(1), next_obs * mask.unsqueeze(1)
+    reward = want.reward
+    if reward_draw is not None:
+        reward = buf.gather(torch_slots(buf, reward_draw)).reward
+    for name, ours, theirs in [
+        ("obs", got.obs, obs),
+        ("next_obs", got.next_obs, next_obs),
+        ("reward", got.reward, reward),
+    ]:
+        assert torch.equal(ours.view(torch.int32), theirs.view(torch.int32)), name
+    for name in ("action", "done", "t", "next_t"):
+        assert torch.equal(getattr(got, name), getattr(want, name)), name

@@ -64,6 +64,13 @@ class QNetConfig(Strict):
         "machine's cores; gate and island workers pin one). A speed knob only: results do not "
         "depend on it (docs/learning.md, Determinism)",
     )
+    update: Literal["torch", "compiled"] = Field(
+        default="torch",
+        description="how a DQN update runs: 'torch' (autograd and torch's Adam) or 'compiled' "
+        "(each agent's whole update in one compiled pass: faster, the same algorithm, weights "
+        "that differ from torch's in the last bits; a run replays with the update its config "
+        "names; docs/learning.md, 'The compiled update')",
+    )
     init: Literal["kaiming-uniform"] = Field(
         default="kaiming-uniform", description="weight initialization of the founders"
     )

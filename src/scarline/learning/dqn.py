@@ -14,15 +14,27 @@ sharing tensors and an optimizer because:
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from scarline.learning.buffer import ReplayBuffers, assemble
+from scarline.learning.buffer import Observed, ReplayBuffers
 from scarline.learning.config import QNetConfig
 from scarline.learning.qnet import QPopulation
+from scarline.learning.row_split import RowSplit
+from scarline.learning.update_kernel import AdamHyper, AdamMoments, dqn_update
+
+_ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, which the torch update uses
+_ADAM_EPS = 1e-8
+
+
+def _array(x: Tensor, dtype: type) -> np.ndarray:
+    """A C-ordered numpy array of ``x`` in ``dtype`` (a view when it already is one)."""
+    return np.ascontiguousarray(x.detach().numpy(), dtype=dtype)
 
 
 def clip_grad_norm_per_agent_(params: list[Tensor], max_norm: float) -> Tensor:
@@ -68,10 +80,18 @@ class DQNLearner:
         self.cfg = cfg
         self.online = online
         self.target = online.clone()
-        # foreach: one multi-tensor kernel per Adam op instead of one per parameter (2.4x at
-        # N = 4096); bit-identical to the single-tensor loop, so runs recorded with it replay
-        # (tests/learning/test_dqn.py). fused=True is 4x faster again but rounds differently.
-        self.optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr, foreach=True)
+        # update = "compiled": Adam's moments live in the kernel's layout, no torch optimizer
+        self.moments: AdamMoments | None = None
+        self.optimizer: torch.optim.Adam | None = None
+        if cfg.update == "compiled":
+            n_params = sum(p[0].numel() for p in online.parameters())
+            self.moments = AdamMoments(online.n_agents, n_params)
+        else:
+            # foreach: one multi-tensor kernel per Adam op instead of one per parameter (2.4x
+            # at N = 4096); bit-identical to the single-tensor loop, so runs recorded with it
+            # replay (tests/learning/test_dqn.py). fused=True is 4x faster again but rounds
+            # differently.
+            self.optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr, foreach=True)
         self.updates = 0
         self.grad_norm = torch.zeros(online.n_agents)  # per agent, before clipping, last update
         # per-agent learning rate as a multiple of cfg.lr (evolved genes); None: all 1
@@ -80,6 +100,9 @@ class DQNLearner:
         # the block that acted at step t, so each transition trains its own regime's head
         self.heads = 1
         self.head_of_t: Tensor | None = None
+        # the compiled passes' threads: torch's count (configure_torch), results do not vary
+        self.split = RowSplit(torch.get_num_threads())
+        self._scratch: Observed | None = None  # learn()'s batch arrays, reused
 
     def due(self, step: int) -> bool:
         """Whether the kernel should train at ``step`` (after warm-up, every ``train_every``)."""
@@ -98,28 +121,63 @@ class DQNLearner:
         """One DQN step on ``[N, B, …]`` batches; returns each agent's loss, ``float32[N]``."""
         cfg = self.cfg
         batch = Batch(obs, action, reward, next_obs, done, head, next_head)
-        loss = self.td_loss(self.online, batch)
-
-        self.optimizer.zero_grad()
-        loss.sum().backward()  # agent i's rows get exactly d loss_i
-        self.grad_norm = clip_grad_norm_per_agent_(self.online.parameters(), cfg.grad_clip)
-        self._step()
+        if self.moments is not None:
+            loss = self._compiled_update(batch, self.moments)
+        else:
+            assert self.optimizer is not None
+            loss = self.td_loss(self.online, batch)
+            self.optimizer.zero_grad()
+            loss.sum().backward()  # agent i's rows get exactly d loss_i
+            self.grad_norm = clip_grad_norm_per_agent_(self.online.parameters(), cfg.grad_clip)
+            self._step(self.optimizer)
 
         self.updates += 1
         if self.updates % cfg.target_update_every == 0:
             self.sync_target()
         return loss.detach()
 
-    def _step(self) -> None:
+    def _compiled_update(self, batch: Batch, moments: AdamMoments) -> Tensor:
+        """:meth:`update`'s work in one compiled pass per agent
+        (:func:`scarline.learning.update_kernel.dqn_update`): the same algorithm, with
+        torch's Adam defaults (betas 0.9, 0.999; eps 1e-8) and ``lr_scale`` scaling each
+        agent's step."""
+        cfg, step = self.cfg, self.updates + 1
+        beta1, beta2 = _ADAM_BETAS
+        hyper = AdamHyper(
+            cfg.gamma, cfg.huber_delta, cfg.grad_clip, cfg.lr / (1.0 - beta1**step), beta1,
+            beta2, _ADAM_EPS, math.sqrt(1.0 - beta2**step),
+        )  # fmt: skip
+        n, size = batch.action.shape
+        no_head = np.zeros((n, size), dtype=np.int64)
+        arrays = (
+            _array(batch.obs, np.float32), _array(batch.action, np.int64),
+            _array(batch.reward, np.float32), _array(batch.next_obs, np.float32),
+            _array(batch.done, np.bool_),
+            no_head if batch.head is None else _array(batch.head, np.int64),
+            no_head if batch.next_head is None else _array(batch.next_head, np.int64),
+        )  # fmt: skip
+        scale = (
+            np.ones(n, dtype=np.float32)
+            if self.lr_scale is None
+            else _array(self.lr_scale, np.float32)
+        )
+        loss, norm = dqn_update(
+            self.online.arrays(), self.target.arrays(), moments, arrays, hyper, scale,
+            self.online.n_actions // self.heads, self.cfg.double, self.split,
+        )  # fmt: skip
+        self.grad_norm = torch.from_numpy(norm)
+        return torch.from_numpy(loss)
+
+    def _step(self, optimizer: torch.optim.Adam) -> None:
         """Adam's step, scaled per agent by ``lr_scale``: without weight decay an Adam step
         is exactly proportional to the learning rate, so scaling the step of row i by
         ``lr_i / lr`` is Adam with learning rate ``lr_i`` for agent i."""
         if self.lr_scale is None:
-            self.optimizer.step()
+            optimizer.step()
             return
         params = self.online.parameters()
         before = [p.detach().clone() for p in params]
-        self.optimizer.step()
+        optimizer.step()
         with torch.no_grad():
             for p, old in zip(params, before, strict=True):
                 scale = self.lr_scale.view(-1, *([1] * (p.dim() - 1)))
@@ -168,19 +226,8 @@ class DQNLearner:
         uniform draw over each agent's own filled slots, made after the batch's draw from
         the same ``generator``: off, no extra number is drawn.
         """
-        size = size or self.cfg.batch_size
-        b = buffers.gather(buffers.sample(size, generator))
-        reward = b.reward
-        if self.cfg.shuffle_rewards:
-            reward = buffers.gather(buffers.sample(size, generator)).reward
-        obs = assemble(table, instrument, b.t, b.private)
-        next_obs = assemble(table, instrument, b.next_t, b.next_private)
-        if obs_mask is not None:
-            obs, next_obs = obs * obs_mask.unsqueeze(1), next_obs * obs_mask.unsqueeze(1)
-        if self.head_of_t is None:
-            return Batch(obs, b.action, reward, next_obs, b.done)
-        head, next_head = self.head_of_t[b.t], self.head_of_t[b.next_t]
-        return Batch(obs, b.action, reward, next_obs, b.done, head, next_head)
+        observed = self._observe(buffers, table, instrument, generator, size, obs_mask, None)
+        return self._batch(observed)
 
     def learn(
         self,
@@ -190,9 +237,33 @@ class DQNLearner:
         generator: torch.Generator,
         obs_mask: Tensor | None = None,
     ) -> Tensor:
-        """One :meth:`update` on a freshly sampled batch."""
-        batch = self.sample(buffers, table, instrument, generator, obs_mask=obs_mask)
-        return self.update(*batch)
+        """One :meth:`update` on a freshly sampled batch, written over the last one's arrays
+        (an update keeps nothing of its batch)."""
+        self._scratch = self._observe(
+            buffers, table, instrument, generator, None, obs_mask, self._scratch
+        )
+        return self.update(*self._batch(self._scratch))
+
+    def _observe(
+        self,
+        buffers: ReplayBuffers,
+        table: Tensor,
+        instrument: Tensor,
+        generator: torch.Generator,
+        size: int | None,
+        obs_mask: Tensor | None,
+        into: Observed | None,
+    ) -> Observed:
+        size = size or self.cfg.batch_size
+        draw = buffers.draw(size, generator)
+        shuffled = buffers.draw(size, generator) if self.cfg.shuffle_rewards else None
+        return buffers.batch(draw, table, instrument, obs_mask, self.split, shuffled, into)
+
+    def _batch(self, b: Observed) -> Batch:
+        if self.head_of_t is None:
+            return Batch(b.obs, b.action, b.reward, b.next_obs, b.done)
+        head, next_head = self.head_of_t[b.t], self.head_of_t[b.next_t]
+        return Batch(b.obs, b.action, b.reward, b.next_obs, b.done, head, next_head)
 
     def sync_target(self) -> None:
         self.target.copy_(self.online)
@@ -204,10 +275,13 @@ class DQNLearner:
         its steps start larger than a fresh optimizer's (up to ~6x lr per element for a
         steady gradient) until its second moment warms up over ~1/(1-beta2) = 1000 updates.
         """
-        with torch.no_grad():
-            for p in self.online.parameters():
-                state = self.optimizer.state.get(p, {})
-                for key in ("exp_avg", "exp_avg_sq"):
-                    if key in state:
-                        state[key][rows] = 0.0
+        if self.moments is not None:
+            self.moments.reset_rows(rows.numpy())
+        elif self.optimizer is not None:
+            with torch.no_grad():
+                for p in self.online.parameters():
+                    state = self.optimizer.state.get(p, {})
+                    for key in ("exp_avg", "exp_avg_sq"):
+                        if key in state:
+                            state[key][rows] = 0.0
         self.target.replace_rows(rows, self.online, rows)
