@@ -15,9 +15,7 @@ from scarline.journal import read_records
 from scarline.runner import execute_run
 
 
-def _records(
-    threads: int, tmp_path: Path, update: str
-) -> tuple[str, list[tuple[str, object]]]:
+def _records(threads: int, tmp_path: Path, update: str) -> tuple[str, list[tuple[str, object]]]:
     """The decision trace hash and every WAL record but the session start (whose config hash
     names the thread count)."""
     cfg = RunConfig(
