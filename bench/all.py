@@ -30,6 +30,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
         ["--json", "--sizes", "256,1024,4096"],
         ["--json", "--sizes", "256", "--repeat", "1"],
     ),
+    "learner": (["--json"], ["--json", "--agents", "256", "--repeat", "2"]),
     "drift": ([], ["--steps", "200", "--repeat", "1"]),
     "gates": ([], ["--t", "500", "--k", "20"]),
     "gate_runner": ([], ["--steps", "600", "--permutations", "3"]),

@@ -101,7 +101,7 @@ class DQNLearner:
         self.heads = 1
         self.head_of_t: Tensor | None = None
         # the compiled passes' threads: torch's count (configure_torch), results do not vary
-        self.split = RowSplit(torch.get_num_threads())
+        self.split = RowSplit(torch.get_num_threads)
         self._scratch: Observed | None = None  # learn()'s batch arrays, reused
 
     def due(self, step: int) -> bool:

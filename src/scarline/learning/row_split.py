@@ -4,11 +4,13 @@ A learning kernel (:mod:`scarline.learning.update_kernel`, the replay sampler in
 :mod:`scarline.learning.buffer`) treats agent i from its own inputs into its own outputs, so
 splitting the rows into contiguous blocks only changes which thread an agent runs on, never
 its arithmetic: the result is the same bits at any thread count. The kernels release the GIL
-(``nogil=True``), so Python threads run them in parallel.
+(``nogil=True``), so Python threads run them in parallel. (numba's own parallel loops were not
+used: its OpenMP layer is not fork-safe, and gate and island workers are forked.)
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -17,28 +19,42 @@ import numpy as np
 
 
 class RowSplit:
-    """``run(kernel, n)`` calls ``kernel(lo, hi)`` on ``threads`` blocks covering ``[0, n)``.
+    """``run(kernel, n)`` calls ``kernel(lo, hi)`` on blocks covering ``[0, n)``, one per
+    thread.
 
-    The pool is made on first use and is this object's own (no global state); a copy (a
-    kernel forked for a gate's prefix) starts without one, as thread pools do not copy.
+    ``threads``: a count, or a function asked at every run (the learner passes
+    ``torch.get_num_threads``, so a worker that pins torch to one thread runs these passes on
+    one too). The pool is made on first use and is this object's own (no global state). A
+    forked child makes its own (its parent's threads do not exist there), and a copy starts
+    without one.
     """
 
-    def __init__(self, threads: int) -> None:
-        self.threads = max(1, threads)
+    def __init__(self, threads: int | Callable[[], int]) -> None:
+        self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
+        self._owner: tuple[int, int] = (0, 0)  # (pid, threads) the pool was made for
+
+    @property
+    def threads(self) -> int:
+        return max(1, self._threads() if callable(self._threads) else self._threads)
 
     def run(self, kernel: Callable[[int, int], None], n: int) -> None:
-        if self.threads == 1 or n < 2 * self.threads:
+        threads = self.threads
+        if threads == 1 or n < 2 * threads:
             kernel(0, n)
             return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="scarline-rows")
-        cuts = np.linspace(0, n, self.threads + 1).astype(int).tolist()
+        owner = (os.getpid(), threads)
+        if self._pool is None or self._owner != owner:
+            if self._pool is not None and self._owner[0] == owner[0]:
+                self._pool.shutdown(wait=False)  # the thread count changed
+            self._pool = ThreadPoolExecutor(threads, thread_name_prefix="scarline-rows")
+            self._owner = owner
+        cuts = np.linspace(0, n, threads + 1).astype(int).tolist()
         for future in [self._pool.submit(kernel, lo, hi) for lo, hi in pairwise(cuts)]:
             future.result()  # re-raises a block's error
 
     def __deepcopy__(self, memo: dict[int, object]) -> RowSplit:
-        return RowSplit(self.threads)
+        return RowSplit(self._threads)
 
     def __getstate__(self) -> dict[str, object]:
-        return {"threads": self.threads, "_pool": None}
+        return {"_threads": self._threads, "_pool": None, "_owner": (0, 0)}

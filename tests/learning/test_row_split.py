@@ -1,0 +1,74 @@
+"""RowSplit: blocks cover every row once, errors surface, and a forked child still runs."""
+
+import copy
+import multiprocessing
+import pickle
+import threading
+
+import pytest
+
+from scarline.learning.row_split import RowSplit
+
+
+def _blocks(split: RowSplit, n: int) -> list[tuple[int, int, str]]:
+    seen: list[tuple[int, int, str]] = []
+    lock = threading.Lock()
+
+    def kernel(lo: int, hi: int) -> None:
+        with lock:
+            seen.append((lo, hi, threading.current_thread().name))
+
+    split.run(kernel, n)
+    return sorted(seen)
+
+
+@pytest.mark.parametrize(("threads", "n"), [(1, 10), (2, 10), (3, 10), (3, 5), (4, 1), (2, 0)])
+def test_blocks_cover_every_row_exactly_once(threads: int, n: int) -> None:
+    blocks = _blocks(RowSplit(threads), n)
+    rows = [row for lo, hi, _ in blocks for row in range(lo, hi)]
+    assert rows == list(range(n))
+    assert len(blocks) == (threads if n >= 2 * threads else 1)
+
+
+def test_the_thread_count_is_asked_at_every_run() -> None:
+    count = [1]
+    split = RowSplit(lambda: count[0])
+    assert len(_blocks(split, 40)) == 1
+    count[0] = 3
+    assert len(_blocks(split, 40)) == 3
+    count[0] = 2
+    assert len(_blocks(split, 40)) == 2
+
+
+def test_an_error_in_a_block_reaches_the_caller() -> None:
+    def kernel(lo: int, hi: int) -> None:
+        if lo > 0:
+            raise ValueError(f"block {lo}")
+
+    with pytest.raises(ValueError, match="block"):
+        RowSplit(2).run(kernel, 10)
+
+
+def _run_in_child(split: RowSplit, queue: "multiprocessing.Queue[int]") -> None:
+    covered: list[int] = []
+    lock = threading.Lock()
+
+    def kernel(lo: int, hi: int) -> None:
+        with lock:
+            covered.extend(range(lo, hi))
+
+    split.run(kernel, 12)
+    queue.put(len(covered))
+
+
+def test_a_forked_child_makes_its_own_pool_and_copies_start_without_one() -> None:
+    split = RowSplit(2)
+    _blocks(split, 12)  # the parent's pool exists now
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[int] = ctx.Queue()
+    child = ctx.Process(target=_run_in_child, args=(split, queue))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0 and queue.get(timeout=5) == 12  # it did not wait for ghosts
+    for other in (copy.deepcopy(split), pickle.loads(pickle.dumps(split))):
+        assert other._pool is None and len(_blocks(other, 12)) == 2
