@@ -10,6 +10,9 @@ sharing tensors and an optimizer because:
 - Adam's moments are per element, so agent i's step depends only on agent i's gradients (the
   step counter and learning rate are shared, which is harmless because all agents update
   together; no weight decay).
+
+With ``update = "compiled"`` the same update runs agent by agent in one compiled pass
+(:mod:`scarline.learning.update_kernel`), where these properties hold by construction.
 """
 
 from __future__ import annotations

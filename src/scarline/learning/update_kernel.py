@@ -1,25 +1,23 @@
-"""One DQN update of a whole Q-network population, compiled (schema 12 on).
+"""One DQN update of a whole Q-network population, compiled (``qnet.update = "compiled"``).
 
-Torch's update at N = 4096 (batch 32, 16 → 32 → 3) spends ~25 ms on what is ~250 M
+Torch's update at N = 4096 (batch 32, 16 → 32 → 3) spends 25–40 ms on what is ~250 M
 multiply-adds: autograd pushes a dense gradient through every action column though only the
 taken one is non-zero, and the per-agent clip and Adam's foreach ops each stream the 2.6 M
 weights and both moments through memory again. Here each agent's whole update (target
 values, forward, Huber loss, backward, clip, Adam) runs in one pass while its ~10 KB of
-weights sit in L1, and agents split across threads.
+weights sit in L1, and agents split across threads (:class:`RowSplit`): about twice as fast.
 
 The rules that keep replay exact, and independent of the thread count:
 
 - agent by agent, each on one thread; no operation mixes agents;
 - every sum has one order, fixed here and not by a library: a layer's output sums its inputs
-  in order from zero and adds the bias last (as :mod:`scarline.learning.acting` does, so the
-  Q-values here are the acting ones, bit for bit); a gradient sums the batch's samples in
-  order from zero; the squared-gradient norm sums 16 strided partial sums, then those in
-  order;
+  in order from zero and adds the bias last (the order of :mod:`scarline.learning.acting`);
+  a gradient sums the batch's samples in order from zero; the squared-gradient norm sums 16
+  strided partial sums, then those in order;
 - float32 throughout, no fused multiply-add (numba contracts none without ``fastmath``).
 
 So the weights differ from torch's in their last bits (torch's batched products sum in
-MKL's order), which is why this is a new schema: runs of schema 11 and older replay through
-:class:`scarline.learning.dqn.DQNLearner`'s torch update as they were.
+MKL's order), and a run replays with the update its config names.
 ``tests/learning/test_update_kernel.py`` holds this to the torch update within rounding and
 to itself across thread counts bit for bit.
 """
