@@ -6,7 +6,10 @@ At N agents (16 inputs → 32 → 3, a full replay buffer of 2048 transitions ea
 table of 3000 bars × 20 instruments): ``sample_ms``, the learner's replay sample (draw,
 slots, gather, observations, mask: one compiled pass); ``update_ms_torch`` and
 ``update_ms_compiled``, one update with ``qnet.update = "torch"`` and ``"compiled"`` on the
-same batch, and ``update_speedup``, their ratio. Each figure is the fastest of ``--repeat``
+same batch, and ``update_speedup``, their ratio; ``learn_ms_torch`` and
+``learn_ms_compiled``, a whole learning step as the kernel calls it (sample and update: the
+compiled update reads each agent's batch straight from its buffer), and ``learn_speedup``.
+Each figure is the fastest of ``--repeat``
 calls, interleaved (this shared machine's speed moves by up to ~30 % within minutes); torch
 runs on the process's threads, the compiled passes on as many.
 """
@@ -52,6 +55,8 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "sample": lambda: learners["compiled"].sample(buffers, table, instrument, g, None, mask),
         "torch": lambda: learners["torch"].update(*sample),
         "compiled": lambda: learners["compiled"].update(*sample),
+        "learn_torch": lambda: learners["torch"].learn(buffers, table, instrument, g, mask),
+        "learn_compiled": lambda: learners["compiled"].learn(buffers, table, instrument, g, mask),
     }
     seconds: dict[str, list[float]] = {name: [] for name in calls}
     for call in calls.values():
@@ -70,6 +75,9 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "update_ms_torch": round(best["torch"], 2),
         "update_ms_compiled": round(best["compiled"], 2),
         "update_speedup": round(best["torch"] / best["compiled"], 2),
+        "learn_ms_torch": round(best["learn_torch"], 2),
+        "learn_ms_compiled": round(best["learn_compiled"], 2),
+        "learn_speedup": round(best["learn_torch"] / best["learn_compiled"], 2),
     }
 
 
@@ -89,7 +97,9 @@ def main() -> None:
     print(
         f"N = {result['agents']}, batch {result['batch']}, {result['threads']} threads: "
         f"sample {result['sample_ms']} ms; update torch {result['update_ms_torch']} ms, "
-        f"compiled {result['update_ms_compiled']} ms ({result['update_speedup']}x)"
+        f"compiled {result['update_ms_compiled']} ms ({result['update_speedup']}x); "
+        f"learn (sample + update) torch {result['learn_ms_torch']} ms, compiled "
+        f"{result['learn_ms_compiled']} ms ({result['learn_speedup']}x)"
     )
 
 

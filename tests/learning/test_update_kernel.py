@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_helpers import gen
 
+from scarline.learning.buffer import ReplayBuffers
 from scarline.learning.config import QNetConfig
 from scarline.learning.dqn import DQNLearner
 from scarline.learning.qnet import QPopulation
@@ -108,3 +109,45 @@ def test_a_reset_row_starts_with_zero_moments_and_its_own_target() -> None:
     assert learner.moments.first[1].any()
     assert torch.equal(learner.target.weights[0][2], learner.online.weights[0][2].detach())
     assert not torch.equal(learner.target.weights[0][1], learner.online.weights[0][1].detach())
+
+
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(
+    hidden=st.lists(st.integers(1, 20), min_size=1, max_size=2),
+    heads=st.integers(1, 2),
+    masked=st.booleans(),
+    shuffled=st.booleans(),
+    double=st.booleans(),
+    threads=st.integers(1, 3),
+)
+def test_learn_reads_each_agents_batch_from_its_buffer_as_sample_builds_it(
+    hidden: list[int], heads: int, masked: bool, shuffled: bool, double: bool, threads: int
+) -> None:
+    """The compiled ``learn`` (no population-wide batch written) is ``sample`` then
+    ``update``, bit for bit."""
+    n, features, p, bars = 6, 5, OBS - 5, 9
+    g = gen(3)
+    buffers = ReplayBuffers(n, 16, p)
+    for t in range(12):
+        private = torch.randn(n, p, generator=g)
+        action = torch.randint(3, (n,), generator=g)
+        done = torch.rand(n, generator=g) < 0.2
+        buffers.add(t % bars, private, action, torch.randn(n, generator=g), (t + 1) % bars,
+                    private * 2, done)  # fmt: skip
+    table = torch.randn(bars, 2, features, generator=g)
+    instrument = torch.randint(2, (n,), generator=g)
+    mask = (torch.rand(n, OBS, generator=g) < 0.8).float() if masked else None
+    cfg = QNetConfig(hidden=hidden, double=double, shuffle_rewards=shuffled, batch_size=7,
+                     update="compiled")  # fmt: skip
+    net = QPopulation(n, OBS, hidden, 3 * heads, gen(4))
+    fused, split = DQNLearner(net, cfg), DQNLearner(net.clone(), cfg)
+    for learner in (fused, split):
+        learner.split = RowSplit(threads)
+        if heads > 1:
+            learner.heads = heads
+            learner.head_of_t = torch.randint(heads, (bars,), generator=gen(5))
+    for step in range(3):
+        want = split.update(*split.sample(buffers, table, instrument, gen(step), None, mask))
+        got = fused.learn(buffers, table, instrument, gen(step), mask)
+        assert torch.equal(got, want)
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(fused), _weights(split), strict=True))

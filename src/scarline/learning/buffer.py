@@ -63,7 +63,28 @@ class Observed(NamedTuple):
     next_t: Tensor  # int64[N, B]
 
 
+class ReplaySource(NamedTuple):
+    """What a compiled pass needs to read every agent's sample straight from the buffers:
+    numpy views of the buffers and of the draws (:meth:`ReplayBuffers.source`)."""
+
+    record: np.ndarray  # float32[N, C, 2P + 3]
+    t_of: np.ndarray  # int64[C]
+    next_t_of: np.ndarray  # int64[C]
+    filled: np.ndarray  # int64[N]
+    pos: int
+    u: np.ndarray  # float32[N, B]: the draws that pick the slots
+    u_reward: np.ndarray  # float32[N, B]: the draws that pick the rewards' slots
+    same_rewards: bool  # no placebo: the rewards are the slots' own
+    market: np.ndarray  # float32[T, M, F]
+    instrument: np.ndarray  # int64[N]
+    mask: np.ndarray  # float32[N, D] (empty: none)
+    has_mask: bool
+    head_of_t: np.ndarray  # int64[T]: the regime head of each bar (empty: one head)
+    has_heads: bool
+
+
 _NO_MASK = np.empty((0, 0), dtype=np.float32)
+_NO_HEADS = np.empty(0, dtype=np.int64)
 
 
 class ReplayBuffers:
@@ -201,22 +222,42 @@ class ReplayBuffers:
                 next_t=torch.empty((n, size), dtype=torch.int64),
             )
         obs, action, reward, next_obs, done, t, next_t = (x.numpy() for x in into)
-        record, t_of, next_t_of = self.record.numpy(), self.t.numpy(), self.next_t.numpy()
-        filled = self.size.numpy()
-        market = np.ascontiguousarray(table.numpy())
-        inst = instrument.numpy()
-        m = _NO_MASK if mask is None else mask.numpy()
-        u_reward = u if reward_draw is None else reward_draw.numpy()
+        src = self.source(draw, table, instrument, mask, reward_draw)
 
         def rows(lo: int, hi: int) -> None:
-            _observed_rows(
-                lo, hi, record, t_of, next_t_of, filled, self.pos, u, u_reward,
-                reward_draw is None, market, inst, m, mask is not None, obs, next_obs, action,
-                reward, done, t, next_t,
-            )  # fmt: skip
+            _observed_rows(lo, hi, src, obs, next_obs, action, reward, done, t, next_t)
 
         split.run(rows, n)
         return into
+
+    def source(
+        self,
+        draw: Tensor,
+        table: Tensor,
+        instrument: Tensor,
+        mask: Tensor | None,
+        reward_draw: Tensor | None = None,
+        head_of_t: Tensor | None = None,
+    ) -> ReplaySource:
+        """The sample ``draw`` picks, as a compiled pass reads it (see :meth:`batch`);
+        ``head_of_t``: each bar's regime head, for a learner with regime heads."""
+        u = draw.numpy()
+        return ReplaySource(
+            record=self.record.numpy(),
+            t_of=self.t.numpy(),
+            next_t_of=self.next_t.numpy(),
+            filled=self.size.numpy(),
+            pos=self.pos,
+            u=u,
+            u_reward=u if reward_draw is None else reward_draw.numpy(),
+            same_rewards=reward_draw is None,
+            market=np.ascontiguousarray(table.numpy()),
+            instrument=instrument.numpy(),
+            mask=_NO_MASK if mask is None else mask.numpy(),
+            has_mask=mask is not None,
+            head_of_t=_NO_HEADS if head_of_t is None else head_of_t.numpy(),
+            has_heads=head_of_t is not None,
+        )
 
     def nbytes(self) -> int:
         """Bytes held by the buffers (the shared market table is not counted)."""
@@ -267,51 +308,75 @@ def _slots(u: np.ndarray, filled: np.ndarray, pos: int, capacity: int, out: np.n
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _observed_rows(
-    lo: int, hi: int, record: np.ndarray, t_of: np.ndarray, next_t_of: np.ndarray,
-    filled: np.ndarray, pos: int, u: np.ndarray, u_reward: np.ndarray, same_rewards: bool,
-    market: np.ndarray, instrument: np.ndarray, mask: np.ndarray, has_mask: bool,
-    obs: np.ndarray, next_obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
-    done: np.ndarray, t: np.ndarray, next_t: np.ndarray,
+    lo: int, hi: int, src: ReplaySource, obs: np.ndarray, next_obs: np.ndarray,
+    action: np.ndarray, reward: np.ndarray, done: np.ndarray, t: np.ndarray,
+    next_t: np.ndarray,
 ) -> None:  # fmt: skip
-    """Agents ``lo`` … ``hi - 1``: the slots their draws pick, and each slot's observation
-    ``market[t, instrument] ++ private`` (times the mask), the next one, action, reward and
-    done."""
+    """:func:`observed_agent` for agents ``lo`` … ``hi - 1``, into their rows."""
+    slots = np.empty(src.u.shape[1], dtype=np.int64)
+    rows = np.empty((src.u.shape[1], src.record.shape[2]), dtype=np.float32)
+    for i in range(lo, hi):
+        observed_agent(
+            i, src, obs[i], next_obs[i], action[i], reward[i], done[i], t[i], next_t[i],
+            slots, rows,
+        )  # fmt: skip
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def observed_agent(
+    i: int, src: ReplaySource, obs: np.ndarray, next_obs: np.ndarray, action: np.ndarray,
+    reward: np.ndarray, done: np.ndarray, t: np.ndarray, next_t: np.ndarray,
+    slots: np.ndarray, rows: np.ndarray,
+) -> None:  # fmt: skip
+    """Agent ``i``'s sample: the slots its draws ``src.u[i]`` pick, and each slot's
+    observation ``market[t, instrument[i]] ++ private`` (times ``mask[i]``), the next one,
+    action, reward (from the slots ``u_reward[i]`` picks unless ``same_rewards``) and done,
+    into the ``[B, …]`` arrays ``obs`` … ``next_t``. ``slots`` and ``rows`` are scratch.
+
+    Also the compiled update's loader (:mod:`scarline.learning.update_kernel`), which reads
+    an agent's sample straight from the buffer.
+    """
+    record, t_of, next_t_of, filled, pos = src.record, src.t_of, src.next_t_of, src.filled, src.pos
+    u, u_reward, market, instrument, mask = (
+        src.u,
+        src.u_reward,
+        src.market,
+        src.instrument,
+        src.mask,
+    )
     f = market.shape[2]
     capacity, width = record.shape[1], record.shape[2]
     p = (width - 3) // 2
     size = u.shape[1]
-    slots = np.empty(size, dtype=np.int64)
-    rows = np.empty((size, width), dtype=np.float32)
-    for i in range(lo, hi):
-        for b in range(size):
-            slots[b] = _slot(u[i, b], filled[i], pos, capacity)
-        # first only the random reads, in a tight loop: many cache misses in flight at once
-        # (one long loop body per sample kept few in flight and ran 2x slower)
-        for b in range(size):
-            rec = record[i, slots[b]]
-            for k in range(width):
-                rows[b, k] = rec[k]
-        m = instrument[i]
-        for b in range(size):  # the market rows: random reads again, a tight loop
-            now, then = t_of[slots[b]], next_t_of[slots[b]]
-            t[i, b] = now
-            next_t[i, b] = then
-            o, no, mo, mn = obs[i, b], next_obs[i, b], market[now, m], market[then, m]
-            for k in range(f):
-                o[k] = mo[k]
-                no[k] = mn[k]
-        for b in range(size):
-            rec, o, no = rows[b], obs[i, b], next_obs[i, b]
-            for k in range(p):
-                o[f + k] = rec[k]
-                no[f + k] = rec[p + k]
-            if has_mask:
-                for k in range(f + p):
-                    o[k] = o[k] * mask[i, k]
-                    no[k] = no[k] * mask[i, k]
-            if same_rewards:
-                reward[i, b] = rec[2 * p]
-            else:
-                reward[i, b] = record[i, _slot(u_reward[i, b], filled[i], pos, capacity), 2 * p]
-            action[i, b] = np.int64(rec[2 * p + 1])
-            done[i, b] = rec[2 * p + 2] > 0.5
+    for b in range(size):
+        slots[b] = _slot(u[i, b], filled[i], pos, capacity)
+    # first only the random reads, in a tight loop: many cache misses in flight at once
+    # (one long loop body per sample kept few in flight and ran 2x slower)
+    for b in range(size):
+        rec = record[i, slots[b]]
+        for k in range(width):
+            rows[b, k] = rec[k]
+    m = instrument[i]
+    for b in range(size):  # the market rows: random reads again, a tight loop
+        now, then = t_of[slots[b]], next_t_of[slots[b]]
+        t[b] = now
+        next_t[b] = then
+        o, no, mo, mn = obs[b], next_obs[b], market[now, m], market[then, m]
+        for k in range(f):
+            o[k] = mo[k]
+            no[k] = mn[k]
+    for b in range(size):
+        rec, o, no = rows[b], obs[b], next_obs[b]
+        for k in range(p):
+            o[f + k] = rec[k]
+            no[f + k] = rec[p + k]
+        if src.has_mask:
+            for k in range(f + p):
+                o[k] = o[k] * mask[i, k]
+                no[k] = no[k] * mask[i, k]
+        if src.same_rewards:
+            reward[b] = rec[2 * p]
+        else:
+            reward[b] = record[i, _slot(u_reward[i, b], filled[i], pos, capacity), 2 * p]
+        action[b] = np.int64(rec[2 * p + 1])
+        done[b] = rec[2 * p + 2] > 0.5

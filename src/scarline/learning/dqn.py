@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from scarline.learning.buffer import Observed, ReplayBuffers
+from scarline.learning.buffer import Observed, ReplayBuffers, ReplaySource
 from scarline.learning.config import QNetConfig
 from scarline.learning.qnet import QPopulation
 from scarline.learning.row_split import RowSplit
@@ -38,6 +38,18 @@ _ADAM_EPS = 1e-8
 def _array(x: Tensor, dtype: type) -> np.ndarray:
     """A C-ordered numpy array of ``x`` in ``dtype`` (a view when it already is one)."""
     return np.ascontiguousarray(x.detach().numpy(), dtype=dtype)
+
+
+def _arrays(batch: Batch) -> tuple[np.ndarray, ...]:
+    """``batch`` as the compiled update takes it (heads of zeros with one head)."""
+    no_head = np.zeros(tuple(batch.action.shape), dtype=np.int64)
+    return (
+        _array(batch.obs, np.float32), _array(batch.action, np.int64),
+        _array(batch.reward, np.float32), _array(batch.next_obs, np.float32),
+        _array(batch.done, np.bool_),
+        no_head if batch.head is None else _array(batch.head, np.int64),
+        no_head if batch.next_head is None else _array(batch.next_head, np.int64),
+    )  # fmt: skip
 
 
 def clip_grad_norm_per_agent_(params: list[Tensor], max_norm: float) -> Tensor:
@@ -125,7 +137,7 @@ class DQNLearner:
         cfg = self.cfg
         batch = Batch(obs, action, reward, next_obs, done, head, next_head)
         if self.moments is not None:
-            loss = self._compiled_update(batch, self.moments)
+            loss = self._compiled_update(_arrays(batch), self.moments)
         else:
             assert self.optimizer is not None
             loss = self.td_loss(self.online, batch)
@@ -133,31 +145,27 @@ class DQNLearner:
             loss.sum().backward()  # agent i's rows get exactly d loss_i
             self.grad_norm = clip_grad_norm_per_agent_(self.online.parameters(), cfg.grad_clip)
             self._step(self.optimizer)
+        return self._updated(loss)
 
+    def _updated(self, loss: Tensor) -> Tensor:
+        """Count the update; sync the target network every ``target_update_every``."""
         self.updates += 1
-        if self.updates % cfg.target_update_every == 0:
+        if self.updates % self.cfg.target_update_every == 0:
             self.sync_target()
         return loss.detach()
 
-    def _compiled_update(self, batch: Batch, moments: AdamMoments) -> Tensor:
+    def _compiled_update(
+        self, batch: tuple[np.ndarray, ...] | ReplaySource, moments: AdamMoments
+    ) -> Tensor:
         """:meth:`update`'s work in one compiled pass per agent
         (:func:`scarline.learning.update_kernel.dqn_update`): the same algorithm, with
         torch's Adam defaults (betas 0.9, 0.999; eps 1e-8) and ``lr_scale`` scaling each
         agent's step."""
-        cfg, step = self.cfg, self.updates + 1
+        cfg, step, n = self.cfg, self.updates + 1, self.online.n_agents
         beta1, beta2 = _ADAM_BETAS
         hyper = AdamHyper(
             cfg.gamma, cfg.huber_delta, cfg.grad_clip, cfg.lr / (1.0 - beta1**step), beta1,
             beta2, _ADAM_EPS, math.sqrt(1.0 - beta2**step),
-        )  # fmt: skip
-        n, size = batch.action.shape
-        no_head = np.zeros((n, size), dtype=np.int64)
-        arrays = (
-            _array(batch.obs, np.float32), _array(batch.action, np.int64),
-            _array(batch.reward, np.float32), _array(batch.next_obs, np.float32),
-            _array(batch.done, np.bool_),
-            no_head if batch.head is None else _array(batch.head, np.int64),
-            no_head if batch.next_head is None else _array(batch.next_head, np.int64),
         )  # fmt: skip
         scale = (
             np.ones(n, dtype=np.float32)
@@ -165,7 +173,7 @@ class DQNLearner:
             else _array(self.lr_scale, np.float32)
         )
         loss, norm = dqn_update(
-            self.online.arrays(), self.target.arrays(), moments, arrays, hyper, scale,
+            self.online.arrays(), self.target.arrays(), moments, batch, hyper, scale,
             self.online.n_actions // self.heads, self.cfg.double, self.split,
         )  # fmt: skip
         self.grad_norm = torch.from_numpy(norm)
@@ -240,12 +248,20 @@ class DQNLearner:
         generator: torch.Generator,
         obs_mask: Tensor | None = None,
     ) -> Tensor:
-        """One :meth:`update` on a freshly sampled batch, written over the last one's arrays
-        (an update keeps nothing of its batch)."""
-        self._scratch = self._observe(
-            buffers, table, instrument, generator, None, obs_mask, self._scratch
-        )
-        return self.update(*self._batch(self._scratch))
+        """One :meth:`update` on a freshly sampled batch. The torch update's batch is
+        written over the last one's arrays (an update keeps nothing of its batch); the
+        compiled update reads each agent's batch straight from its buffer (the same draws,
+        the same values), never writing the population's out."""
+        if self.moments is None:
+            self._scratch = self._observe(
+                buffers, table, instrument, generator, None, obs_mask, self._scratch
+            )
+            return self.update(*self._batch(self._scratch))
+        size = self.cfg.batch_size
+        draw = buffers.draw(size, generator)
+        shuffled = buffers.draw(size, generator) if self.cfg.shuffle_rewards else None
+        source = buffers.source(draw, table, instrument, obs_mask, shuffled, self.head_of_t)
+        return self._updated(self._compiled_update(source, self.moments))
 
     def _observe(
         self,

@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from scarline.learning.buffer import ReplaySource, observed_agent
 from scarline.learning.row_split import RowSplit
 
 _LANES = 16  # partial sums of the squared-gradient norm (a fixed order, and vectorizable)
@@ -67,7 +68,7 @@ def dqn_update(
     online: tuple[np.ndarray, ...],
     target: tuple[np.ndarray, ...],
     moments: AdamMoments,
-    batch: tuple[np.ndarray, ...],
+    batch: tuple[np.ndarray, ...] | ReplaySource,
     hyper: AdamHyper,
     lr_scale: np.ndarray,
     n_act: int,
@@ -79,13 +80,20 @@ def dqn_update(
     Huber loss of its batch) and gradient norm before clipping, ``float32[N]`` each.
 
     ``batch``: ``(obs, action, reward, next_obs, done, head, next_head)``, ``[N, B, …]``, the
-    heads ``int64`` (zeros with one head); ``n_act``: actions per head; ``lr_scale``:
-    ``float32[N]``, each agent's learning rate as a multiple of the config's.
+    heads ``int64`` (zeros with one head); or a :class:`ReplaySource`, each agent's batch
+    read from its replay buffer as :meth:`ReplayBuffers.batch` would build it (the same
+    values, so the same update). ``n_act``: actions per head; ``lr_scale``: ``float32[N]``,
+    each agent's learning rate as a multiple of the config's.
     """
     n = online[0].shape[0]
     ws, bs = online[0::2], online[1::2]
     tws, tbs = target[0::2], target[1::2]
-    obs, action, reward, next_obs, done, head, next_head = batch
+    if isinstance(batch, ReplaySource):
+        from_replay, replay, nb = True, batch, batch.u.shape[1]
+        obs, action, reward, next_obs, done, head, next_head = _NO_BATCH
+    else:
+        from_replay, replay, nb = False, _NO_REPLAY, batch[1].shape[1]
+        obs, action, reward, next_obs, done, head, next_head = batch
     h = hyper
     loss = np.empty(n, dtype=np.float32)
     norm = np.empty(n, dtype=np.float32)
@@ -93,12 +101,26 @@ def dqn_update(
     def rows(lo: int, hi: int) -> None:
         _update_rows(
             lo, hi, ws, bs, tws, tbs, moments.first, moments.second, obs, action, reward,
-            next_obs, done, head, next_head, n_act, double, h.gamma, h.huber_delta,
-            h.grad_clip, h.step_size, h.beta1, h.beta2, h.eps, h.bc2_sqrt, lr_scale, loss, norm,
+            next_obs, done, head, next_head, from_replay, replay, nb, n_act, double, h.gamma,
+            h.huber_delta, h.grad_clip, h.step_size, h.beta1, h.beta2, h.eps, h.bc2_sqrt,
+            lr_scale, loss, norm,
         )  # fmt: skip
 
     split.run(rows, n)
     return loss, norm
+
+
+# the unused source of a call (typed as the used one would be, so one compiled version)
+_F32_2D, _I64_1D = np.empty((0, 0), dtype=np.float32), np.empty(0, dtype=np.int64)
+_NO_REPLAY = ReplaySource(
+    np.empty((0, 0, 3), np.float32), _I64_1D, _I64_1D, _I64_1D, 0, _F32_2D, _F32_2D, True,
+    np.empty((0, 0, 0), np.float32), _I64_1D, _F32_2D, False, _I64_1D, False,
+)  # fmt: skip
+_NO_BATCH = (
+    np.empty((0, 0, 0), np.float32), np.empty((0, 0), np.int64), _F32_2D,
+    np.empty((0, 0, 0), np.float32), np.empty((0, 0), np.bool_), np.empty((0, 0), np.int64),
+    np.empty((0, 0), np.int64),
+)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -106,15 +128,19 @@ def _update_rows(
     lo: int, hi: int, ws: tuple, bs: tuple, tws: tuple, tbs: tuple, first: np.ndarray,
     second: np.ndarray, obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
     next_obs: np.ndarray, done: np.ndarray, head: np.ndarray, next_head: np.ndarray,
-    n_act: int, double: bool, gamma: float, delta: float, clip: float, step_size: float,
-    beta1: float, beta2: float, eps: float, bc2_sqrt: float, lr_scale: np.ndarray,
-    loss_out: np.ndarray, norm_out: np.ndarray,
+    from_replay: bool, replay: ReplaySource, nb: int, n_act: int, double: bool, gamma: float,
+    delta: float, clip: float, step_size: float, beta1: float, beta2: float, eps: float,
+    bc2_sqrt: float, lr_scale: np.ndarray, loss_out: np.ndarray, norm_out: np.ndarray,
 ) -> None:  # fmt: skip
     """Agents ``lo`` … ``hi - 1``: DQN targets from ``tws``/``tbs``, the Huber loss of the
     taken actions' values (mean over the batch), its gradient, a per-agent clip to ``clip``
-    and one Adam step with step size ``step_size * lr_scale[i]``."""
+    and one Adam step with step size ``step_size * lr_scale[i]``.
+
+    Each agent's batch of ``nb`` transitions is row i of ``obs`` … ``next_head``, or with
+    ``from_replay`` read straight from its replay buffer (``replay``, see
+    :class:`ReplaySource`) into scratch: the same values, without the whole population's
+    observations written out and read back."""
     depth = len(ws)
-    nb = obs.shape[1]
     d_in = ws[0].shape[1]
     width = d_in
     n_params = 0
@@ -144,27 +170,48 @@ def _update_rows(
     delta32, gamma32 = np.float32(delta), np.float32(gamma)
     inv_b = np.float32(1.0) / np.float32(nb)
     q_out = depth - 1
+    # one agent's sample, when read from the replay buffer
+    r_obs, r_next = np.empty((nb, d_in), dtype=np.float32), np.empty((nb, d_in), np.float32)
+    r_action, r_reward = np.empty(nb, dtype=np.int64), np.empty(nb, dtype=np.float32)
+    r_done, r_t, r_next_t = np.empty(nb, np.bool_), np.empty(nb, np.int64), np.empty(nb, np.int64)
+    r_head, r_next_head = np.zeros(nb, dtype=np.int64), np.zeros(nb, dtype=np.int64)
+    slots = np.empty(nb, dtype=np.int64)
+    records = np.empty((nb, replay.record.shape[2]), dtype=np.float32)
     for i in range(lo, hi):
+        if from_replay:
+            observed_agent(
+                i, replay, r_obs, r_next, r_action, r_reward, r_done, r_t, r_next_t, slots,
+                records,
+            )  # fmt: skip
+            if replay.has_heads:
+                for b in range(nb):
+                    r_head[b] = replay.head_of_t[r_t[b]]
+                    r_next_head[b] = replay.head_of_t[r_next_t[b]]
+            obs_i, next_i, act_i, rew_i, done_i = r_obs, r_next, r_action, r_reward, r_done
+            head_i, next_head_i = r_head, r_next_head
+        else:
+            obs_i, next_i, act_i, rew_i, done_i = obs[i], next_obs[i], action[i], reward[i], done[i]
+            head_i, next_head_i = head[i], next_head[i]
         # ---- TD targets: reward + gamma * max_a Q_target(next_obs)[a] (Double: at the
         # online network's argmax), zero past a done transition
-        _transpose(next_obs[i], x_t)
+        _transpose(next_i, x_t)
         _forward(tws, tbs, i, x_t, spare)
         if double:
             _forward(ws, bs, i, x_t, acts)
         for b in range(nb):
-            base = next_head[i, b] * n_act
+            base = next_head_i[b] * n_act
             if double:
                 pick = _argmax(acts[q_out], base, n_act, b)
             else:
                 pick = _argmax(spare[q_out], base, n_act, b)
-            not_done = _F0 if done[i, b] else np.float32(1.0)
-            y[b] = reward[i, b] + gamma32 * spare[q_out, base + pick, b] * not_done
+            not_done = _F0 if done_i[b] else np.float32(1.0)
+            y[b] = rew_i[b] + gamma32 * spare[q_out, base + pick, b] * not_done
         # ---- Huber loss of the taken actions, d loss / d (each taken action's value)
-        _transpose(obs[i], x_t)
+        _transpose(obs_i, x_t)
         _forward(ws, bs, i, x_t, acts)
         total = _F0
         for b in range(nb):
-            cols[b] = head[i, b] * n_act + action[i, b]
+            cols[b] = head_i[b] * n_act + act_i[b]
             d = acts[q_out, cols[b], b] - y[b]
             z = abs(d)
             if z < delta32:
