@@ -152,7 +152,8 @@ class ReplayBuffers:
         self.size[rows] = 0
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Tensor:
-        """Slot indices ``int64[N, B]``, uniform over each agent's own filled slots."""
+        """Slot indices ``int64[N, B]``, uniform over each agent's own filled slots (the
+        slots :meth:`batch` reads for the same draws; with :meth:`gather`, its reference)."""
         u = self.draw(batch_size, generator).numpy()
         slots = np.empty(u.shape, dtype=np.int64)
         _slots(u, self.size.numpy(), self.pos, self.capacity, slots)
@@ -170,7 +171,8 @@ class ReplayBuffers:
         return torch.rand(self.n_agents, batch_size, generator=generator)
 
     def gather(self, indices: Tensor) -> Transitions:
-        """The transitions at ``indices`` (int64[N, B]) of each agent's own buffer."""
+        """The transitions at ``indices`` (int64[N, B]) of each agent's own buffer, in torch:
+        a learner samples through :meth:`batch`, which tests hold to this."""
         p, (n, c, width) = self.private_dim, self.record.shape
         flat = indices + torch.arange(n).unsqueeze(1) * c  # rows of the [N * C, width] view
         rec = self.record.view(n * c, width).index_select(0, flat.flatten()).view(*flat.shape, -1)
