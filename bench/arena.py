@@ -6,13 +6,14 @@ For each N: ``agent_steps_per_s_inference`` (learning off), ``agent_steps_per_s_
 (DQN on, the config's train_every), ``agent_steps_per_s_evolution`` (learning plus the
 default evolution: a life cycle every 250 steps, every recorded genome hashed into a vault)
 with ``evolution_vs_learning`` (its share of the learning throughput),
-``agent_steps_per_s_learning_compiled`` (learning with ``qnet.update = "compiled"``), and at
-the largest N ``speedup_vs_loop``: the same kernel stepping K agents one population of one at a time
-(extrapolated per agent-step) versus all together; ``peak_rss_mib`` is the process's peak
-resident memory. Only the kernel loop is timed. Each kind runs R times (default 3),
-interleaved, and the fastest run counts: on this shared 2-core machine one run of the same
-code varied by up to ~30 % within minutes, which once moved ``evolution_vs_learning`` from
-0.99 to 0.62 between two runs of the same code; every time is kept in ``curve[].seconds``.
+``agent_steps_per_s_learning_torch`` (learning with ``qnet.update = "torch"``; the default
+is the compiled update), and at the largest N ``speedup_vs_loop``: the same kernel stepping
+K agents one population of one at a time (extrapolated per agent-step) versus all together;
+``peak_rss_mib`` is the process's peak resident memory. Only the kernel loop is timed. Each
+kind runs R times (default 3), interleaved, and the fastest run counts: on this shared
+2-core machine one run of the same code varied by up to ~30 % within minutes, which once
+moved ``evolution_vs_learning`` from 0.99 to 0.62 between two runs of the same code; every
+time is kept in ``curve[].seconds``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ EVOLUTION = {"enabled": True}  # the defaults: a life cycle every 250 steps
 
 
 def _config(
-    n: int, learn: bool, steps_start: str, evolve: bool = False, update: str = "torch"
+    n: int, learn: bool, steps_start: str, evolve: bool = False, update: str = "auto"
 ) -> RunConfig:
     return RunConfig(
         data={"source": "sp500-20", "start": steps_start},
@@ -92,7 +93,7 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
             "inference": _config(n, False, start),
             "learning": _config(n, True, start),
             "evolution": _config(n, True, start, evolve=True),
-            "learning_compiled": _config(n, True, start, update="compiled"),
+            "learning_torch": _config(n, True, start, update="torch"),
         }
         seconds: dict[str, list[float]] = {kind: [] for kind in configs}
         steps = 0
@@ -108,7 +109,7 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
                 "agent_steps_per_s_inference": round(n * steps / best["inference"]),
                 "agent_steps_per_s_learning": round(n * steps / best["learning"]),
                 "agent_steps_per_s_evolution": round(n * steps / best["evolution"]),
-                "agent_steps_per_s_learning_compiled": round(n * steps / best["learning_compiled"]),
+                "agent_steps_per_s_learning_torch": round(n * steps / best["learning_torch"]),
                 "evolution_vs_learning": round(best["learning"] / best["evolution"], 3),
                 "seconds": {kind: [round(t, 3) for t in ts] for kind, ts in seconds.items()},
             }
@@ -123,7 +124,7 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
         "agent_steps_per_s_inference": big["agent_steps_per_s_inference"],
         "agent_steps_per_s_learning": big["agent_steps_per_s_learning"],
         "agent_steps_per_s_evolution": big["agent_steps_per_s_evolution"],
-        "agent_steps_per_s_learning_compiled": big["agent_steps_per_s_learning_compiled"],
+        "agent_steps_per_s_learning_torch": big["agent_steps_per_s_learning_torch"],
         "evolution_vs_learning": big["evolution_vs_learning"],
         "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -158,7 +159,7 @@ def main() -> None:
             f"  learning {row['agent_steps_per_s_learning']:>12,}"
             f"  evolution {row['agent_steps_per_s_evolution']:>12,} agent-steps/s"
             f" ({row['evolution_vs_learning']:.0%} of learning);"
-            f" learning with the compiled update {row['agent_steps_per_s_learning_compiled']:>12,}"
+            f" learning with torch's update {row['agent_steps_per_s_learning_torch']:>12,}"
         )
     print(
         f"speedup vs one-by-one: {result['speedup_vs_loop']}x;"

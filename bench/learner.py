@@ -47,7 +47,7 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
     cfg = QNetConfig(batch_size=batch)
     net = QPopulation(agents, FEATURES + PRIVATE, cfg.hidden, cfg.n_actions, g)
     learners = {
-        "torch": DQNLearner(net, cfg),
+        "torch": DQNLearner(net, cfg.model_copy(update={"update": "torch"})),
         "compiled": DQNLearner(net.clone(), cfg.model_copy(update={"update": "compiled"})),
     }
     sample = learners["compiled"].sample(buffers, table, instrument, g, obs_mask=mask)

@@ -10,6 +10,7 @@ from scarline.agents.population import Population
 from scarline.config import RunConfig, config_hash
 from scarline.events import (
     COMPILED_ACTING_SCHEMA,
+    COMPILED_UPDATE_SCHEMA,
     FILL_RUN_SCHEMA,
     QUIET_RUN_SCHEMA,
     SCHEMA_VERSION,
@@ -102,6 +103,7 @@ def kernel_for(
         labels,
         explore=config.flags.exploration,
         compiled_acting=schema_version >= COMPILED_ACTING_SCHEMA,
+        compiled_update=schema_version >= COMPILED_UPDATE_SCHEMA,
     )
     split = config.evaluation.split_step(market.n_steps)
     if split is not None:

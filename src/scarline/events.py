@@ -24,8 +24,12 @@ import numpy as np
 
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 11
-"""11: Q-network agents act through one compiled call (observation, network, argmax; see
+SCHEMA_VERSION = 12
+"""12: a Q-network group's DQN update runs compiled unless its config says otherwise
+(``qnet.update = "auto"``, the default, is ``"compiled"`` from this schema on; see
+:data:`COMPILED_UPDATE_SCHEMA`); no event changed shape, and schema 11 runs replay as they
+were, their ``"auto"`` updating through torch.
+11: Q-network agents act through one compiled call (observation, network, argmax; see
 :data:`COMPILED_ACTING_SCHEMA`); no event changed shape, and schema 10 runs replay as they
 were, acting through torch.
 10: a ``QuietRun`` holds the records of every row of it that decided anew (and whose orders
@@ -59,14 +63,18 @@ SPAN_RUN_SCHEMA = 10
 """The first schema whose quiet runs go on past a row that decided anew (its records ride in
 the run, whatever row of it it is), instead of ending before it."""
 
+COMPILED_UPDATE_SCHEMA = 12
+"""The first schema whose ``qnet.update = "auto"`` (the default) is the compiled update
+(:mod:`scarline.learning.update_kernel`); before it ``"auto"`` was torch's."""
+
 COMPILED_ACTING_SCHEMA = 11
 """The first schema whose Q-network agents act through one compiled call
 (:mod:`scarline.learning.acting`): each layer's sum in input order, so a Q-value may differ
 from torch's batched product in its last bits, and an action on a near tie with it."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11)
-"""Schemas this code re-executes: 6 to 11 (7 to 11 only added a kind or a field, changed
-where quiet runs end, or how Q-networks compute their actions). Schemas 4 and 5
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12)
+"""Schemas this code re-executes: 6 to 12 (7 to 12 only added a kind or a field, changed
+where quiet runs end, or how Q-networks compute their actions and updates). Schemas 4 and 5
 decode, but their journaled decisions, scars, trust and selections came from the arithmetic
 schema 6 replaced, so re-executing them would not be the runs that were recorded."""
 

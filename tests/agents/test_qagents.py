@@ -8,7 +8,7 @@ import pytest
 from scarline.agents import qagents
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.events import COMPILED_ACTING_SCHEMA
+from scarline.events import COMPILED_ACTING_SCHEMA, COMPILED_UPDATE_SCHEMA
 from scarline.journal import HashOnlyWal
 from scarline.learning.qnet import QPopulation
 from scarline.market.stream import normalized
@@ -123,3 +123,29 @@ def test_the_run_schema_picks_how_the_networks_act(
         assert calls == {"compiled": 0, "torch": decisions}
     # the two sum a layer in different orders; off near ties (none in this run) they act alike
     assert result.decision_trace_hash == _run(cfg, market)[1].decision_trace_hash
+
+
+@pytest.mark.parametrize(
+    ("schema", "update", "compiled"),
+    [
+        (COMPILED_UPDATE_SCHEMA - 1, "auto", False),  # an older run replays through torch
+        (COMPILED_UPDATE_SCHEMA, "auto", True),
+        (COMPILED_UPDATE_SCHEMA, "torch", False),
+        (COMPILED_UPDATE_SCHEMA - 1, "compiled", True),
+    ],
+)
+def test_the_run_schema_picks_the_update_auto_means(
+    schema: int, update: str, compiled: bool
+) -> None:
+    """``qnet.update = "auto"`` (the default) is compiled from schema 12 on, torch before;
+    a named update is that update whatever the schema."""
+    learner = {**Q, "qnet": {**Q["qnet"], "update": update}}  # type: ignore[dict-item]
+    cfg = RunConfig(seed=3, agents=[learner], evaluation={"oos_fraction": 0.25})
+    market = _market()
+    ids, operator = SessionIds("q", "s"), ReplayOperator([])
+    kernel = kernel_for(cfg, market, ids, HashOnlyWal("q"), operator, schema_version=schema)
+    kernel.run()
+    group = kernel.population.learners[0][1]
+    assert group.learner.updates > 0
+    assert (group.learner.moments is not None) is compiled
+    assert (group.learner.optimizer is None) is compiled

@@ -1,3 +1,6 @@
+"""The torch DQN update (``update = "torch"``, and "auto" before schema 12): the reference
+that ``test_update_kernel.py`` holds the compiled update to."""
+
 import torch
 import torch.nn.functional as F
 from torch_helpers import gen
@@ -21,7 +24,7 @@ def bandit_batch(n: int, b: int, d: int, g: torch.Generator) -> tuple[torch.Tens
 
 
 def learner(n: int, d: int, cfg: QNetConfig, seed: int = 0) -> DQNLearner:
-    return DQNLearner(QPopulation.from_config(n, d, cfg, gen(seed)), cfg)
+    return DQNLearner(QPopulation.from_config(n, d, cfg, gen(seed)), cfg, compiled_auto=False)
 
 
 def test_loss_falls_over_the_first_100_updates_on_a_contextual_bandit() -> None:
@@ -150,7 +153,7 @@ def run(seed: int) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor
     table = torch.randn(40, m, f, generator=seeds.torch_generator("market"))
     instrument = torch.arange(n) % m
     pop = QPopulation.from_config(n, f + p, cfg, seeds.torch_generator("init"))
-    dqn = DQNLearner(pop, cfg)
+    dqn = DQNLearner(pop, cfg, compiled_auto=False)
     buffers = ReplayBuffers(n, cfg.buffer_capacity, p)
     act_g, learn_g = seeds.torch_generator("act"), seeds.torch_generator("learn")
     private = torch.zeros(n, p)

@@ -22,7 +22,9 @@ def _learners(
 ) -> tuple[DQNLearner, DQNLearner]:
     """A torch and a compiled learner on the same weights and target weights."""
     net = QPopulation(n, OBS, hidden, actions * heads, gen(seed))
-    cfg = QNetConfig(hidden=hidden, actions=[float(a) for a in range(actions)], double=double)
+    cfg = QNetConfig(
+        hidden=hidden, actions=[float(a) for a in range(actions)], double=double, update="torch"
+    )
     torch_learner = DQNLearner(net, cfg)
     compiled = DQNLearner(net.clone(), cfg.model_copy(update={"update": "compiled"}))
     for learner in (torch_learner, compiled):

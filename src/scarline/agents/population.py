@@ -41,6 +41,7 @@ def build_group(
     seeds: SeedTree,
     index: int,
     regime: np.ndarray | None = None,
+    compiled_update: bool = True,
 ) -> Policy:
     match group:
         case SmaGroup():
@@ -59,7 +60,7 @@ def build_group(
             return MeanReversion(market, group.windows, group.z_entry, group.allow_short)
         case QNetGroup():
             ppy = periods_per_year(market.frequency, market.timestamps, market.calendar)
-            return QAgents(market, group, seeds, index, ppy, regime)
+            return QAgents(market, group, seeds, index, ppy, regime, compiled_update)
         case PythonGroup():
             try:
                 sets = group.param_sets()
@@ -101,14 +102,18 @@ class Population:
         *,
         explore: bool = True,
         compiled_acting: bool = False,
+        compiled_update: bool = True,
     ) -> None:
         """``regime``: the committed macro regime of every step (``int64[T]``), for groups
         with regime heads; None when ``[regime.hmm]`` is off. ``explore``: ``flags.exploration``
         — False makes every learning group act greedily at every step. ``compiled_acting``:
-        Q-network groups act through :mod:`scarline.learning.acting` (schema 11 on)."""
+        Q-network groups act through :mod:`scarline.learning.acting` (schema 11 on);
+        ``compiled_update``: their ``qnet.update = "auto"`` is the compiled update (12 on)."""
         if not groups:
             raise ConfigError("agents: the population is empty; add at least one [[agents]] group")
-        self.groups = [build_group(g, market, seeds, i, regime) for i, g in enumerate(groups)]
+        self.groups = [
+            build_group(g, market, seeds, i, regime, compiled_update) for i, g in enumerate(groups)
+        ]
         for group in self.groups:
             if isinstance(group, QAgents):
                 group.explore = explore

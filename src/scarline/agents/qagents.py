@@ -100,7 +100,10 @@ class QAgents:
         index: int,
         periods_per_year: float = 252.0,
         regime: np.ndarray | None = None,
+        compiled_update: bool = True,
     ) -> None:
+        """``compiled_update``: ``qnet.update = "auto"`` is the compiled update (schema 12
+        on); False for a replay of an older run."""
         configure_torch(cfg.qnet.torch_threads)
         self.cfg = cfg.qnet
         self.learning = cfg.learn
@@ -122,7 +125,7 @@ class QAgents:
             self.heads * self.cfg.n_actions,
             seeds.torch_generator(f"agents/{index}/q-init"),
         )
-        self.learner = DQNLearner(self.net, self.cfg)
+        self.learner = DQNLearner(self.net, self.cfg, compiled_update)
         if self._regime is not None:
             self.learner.heads = self.heads
             self.learner.head_of_t = torch.from_numpy(self._regime)

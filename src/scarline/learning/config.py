@@ -64,12 +64,12 @@ class QNetConfig(Strict):
         "machine's cores; gate and island workers pin one). A speed knob only: results do not "
         "depend on it (docs/learning.md, Determinism)",
     )
-    update: Literal["torch", "compiled"] = Field(
-        default="torch",
-        description="how a DQN update runs: 'torch' (autograd and torch's Adam) or 'compiled' "
-        "(each agent's whole update in one compiled pass: faster, the same algorithm, weights "
-        "that differ from torch's in the last bits; a run replays with the update its config "
-        "names; docs/learning.md, 'The compiled update')",
+    update: Literal["auto", "compiled", "torch"] = Field(
+        default="auto",
+        description="how a DQN update runs: 'compiled' (each agent's whole update in one "
+        "compiled pass, ~1.5x faster), 'torch' (autograd and torch's Adam: the same algorithm, "
+        "weights that differ in the last bits) or 'auto' (compiled for runs of schema 12 on, "
+        "torch for older runs, so they replay; docs/learning.md, 'The compiled update')",
     )
     init: Literal["kaiming-uniform"] = Field(
         default="kaiming-uniform", description="weight initialization of the founders"

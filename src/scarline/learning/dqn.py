@@ -91,14 +91,16 @@ def select_head(q: Tensor, head: Tensor, heads: int) -> Tensor:
 class DQNLearner:
     """Trains ``online`` in place; keeps the target network and the optimizer."""
 
-    def __init__(self, online: QPopulation, cfg: QNetConfig) -> None:
+    def __init__(self, online: QPopulation, cfg: QNetConfig, compiled_auto: bool = True) -> None:
+        """``compiled_auto``: whether ``update = "auto"`` means the compiled update (the run's
+        schema is 12 or later, :data:`scarline.events.COMPILED_UPDATE_SCHEMA`)."""
         self.cfg = cfg
         self.online = online
         self.target = online.clone()
         # update = "compiled": Adam's moments live in the kernel's layout, no torch optimizer
         self.moments: AdamMoments | None = None
         self.optimizer: torch.optim.Adam | None = None
-        if cfg.update == "compiled":
+        if cfg.update == "compiled" or (cfg.update == "auto" and compiled_auto):
             n_params = sum(p[0].numel() for p in online.parameters())
             self.moments = AdamMoments(online.n_agents, n_params)
         else:

@@ -1,4 +1,5 @@
-"""One DQN update of a whole Q-network population, compiled (``qnet.update = "compiled"``).
+"""One DQN update of a whole Q-network population, compiled (``qnet.update``: the default,
+``"auto"``, from schema 12 on; or ``"compiled"``).
 
 Torch's update at N = 4096 (batch 32, 16 → 32 → 3) spends 25–40 ms on what is ~250 M
 multiply-adds: autograd pushes a dense gradient through every action column though only the
@@ -17,7 +18,8 @@ The rules that keep replay exact, and independent of the thread count:
 - float32 throughout, no fused multiply-add (numba contracts none without ``fastmath``).
 
 So the weights differ from torch's in their last bits (torch's batched products sum in
-MKL's order), and a run replays with the update its config names.
+MKL's order): a run replays with the update its config names, ``"auto"`` meaning torch's
+for runs of schema 11 and older.
 ``tests/learning/test_update_kernel.py`` holds this to the torch update within rounding and
 to itself across thread counts bit for bit.
 """
