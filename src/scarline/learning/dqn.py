@@ -259,11 +259,17 @@ class DQNLearner:
                 buffers, table, instrument, generator, None, obs_mask, self._scratch
             )
             return self.update(*self._batch(self._scratch))
-        size = self.cfg.batch_size
-        draw = buffers.draw(size, generator)
-        shuffled = buffers.draw(size, generator) if self.cfg.shuffle_rewards else None
+        draw, shuffled = self._draws(buffers, self.cfg.batch_size, generator)
         source = buffers.source(draw, table, instrument, obs_mask, shuffled, self.head_of_t)
         return self._updated(self._compiled_update(source, self.moments))
+
+    def _draws(
+        self, buffers: ReplayBuffers, size: int, generator: torch.Generator
+    ) -> tuple[Tensor, Tensor | None]:
+        """The batch's draws, then (placebo only) the rewards' draws: the order replay needs."""
+        draw = buffers.draw(size, generator)
+        shuffled = buffers.draw(size, generator) if self.cfg.shuffle_rewards else None
+        return draw, shuffled
 
     def _observe(
         self,
@@ -275,9 +281,7 @@ class DQNLearner:
         obs_mask: Tensor | None,
         into: Observed | None,
     ) -> Observed:
-        size = size or self.cfg.batch_size
-        draw = buffers.draw(size, generator)
-        shuffled = buffers.draw(size, generator) if self.cfg.shuffle_rewards else None
+        draw, shuffled = self._draws(buffers, size or self.cfg.batch_size, generator)
         return buffers.batch(draw, table, instrument, obs_mask, self.split, shuffled, into)
 
     def _batch(self, b: Observed) -> Batch:
