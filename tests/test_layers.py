@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "clock",
             "instrument",
             "provenance",
+            "array_packing",  # how the WAL stores long arrays (schema 13)
             "events",
             "decisions",
             "trace",

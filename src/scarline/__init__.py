@@ -14,17 +14,15 @@ from scarline._version import __version__
 if TYPE_CHECKING:
     from scarline.api import (
         GateReport,
-        Grid,
         Observation,
         ReplayResult,
         Result,
         Strategy,
-        backtest,
         gates,
-        grid,
         load_run,
         replay,
     )
+    from scarline.api.backtest import Grid, backtest, grid  # the function, not its module
 
 __all__ = [
     "GateReport",

@@ -22,10 +22,13 @@ from typing import Literal, get_args
 import msgspec
 import numpy as np
 
+from scarline.array_packing import is_packed, pack, unpack, values_dtype
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 12
-"""12: a Q-network group's DQN update runs compiled unless its config says otherwise
+SCHEMA_VERSION = 13
+"""13: the WAL stores long numeric arrays packed (see :data:`PACKED_ARRAYS_SCHEMA`): a
+record's values are the same, its bytes fewer; schema 12 runs replay as they were.
+12: a Q-network group's DQN update runs compiled unless its config says otherwise
 (``qnet.update = "auto"``, the default, is ``"compiled"`` from this schema on; see
 :data:`COMPILED_UPDATE_SCHEMA`); no event changed shape, and schema 11 runs replay as they
 were, their ``"auto"`` updating through torch.
@@ -63,6 +66,10 @@ SPAN_RUN_SCHEMA = 10
 """The first schema whose quiet runs go on past a row that decided anew (its records ride in
 the run, whatever row of it it is), instead of ending before it."""
 
+PACKED_ARRAYS_SCHEMA = 13
+"""The first schema whose WAL stores an array of 32 numbers or more packed when that is
+shorter (:mod:`scarline.array_packing`); before it every array was stored raw."""
+
 COMPILED_UPDATE_SCHEMA = 12
 """The first schema whose ``qnet.update = "auto"`` (the default) is the compiled update
 (:mod:`scarline.learning.update_kernel`); before it ``"auto"`` was torch's."""
@@ -72,15 +79,21 @@ COMPILED_ACTING_SCHEMA = 11
 (:mod:`scarline.learning.acting`): each layer's sum in input order, so a Q-value may differ
 from torch's batched product in its last bits, and an action on a near tie with it."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12)
-"""Schemas this code re-executes: 6 to 12 (7 to 12 only added a kind or a field, changed
-where quiet runs end, or how Q-networks compute their actions and updates). Schemas 4 and 5
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12, 13)
+"""Schemas this code re-executes: 6 to 13 (7 to 13 only added a kind or a field, changed
+where quiet runs end, how Q-networks compute their actions and updates, or how arrays are
+stored). Schemas 4 and 5
 decode, but their journaled decisions, scars, trust and selections came from the arithmetic
 schema 6 replaced, so re-executing them would not be the runs that were recorded."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
-    """A numpy array as ``[dtype, shape, raw little-endian bytes]``; exact round trip."""
+    """A numpy array as ``[dtype, shape, raw little-endian bytes]``; exact round trip.
+
+    From schema 13 a WAL stores a long numeric array packed (:mod:`scarline.array_packing`):
+    ``dtype`` then also says how (``"<i8~u2+600000"``) and ``data`` holds the narrow form.
+    :meth:`numpy` gives the values either way; :attr:`values_dtype` is their dtype.
+    """
 
     dtype: str
     shape: list[int]
@@ -103,7 +116,21 @@ class Array(msgspec.Struct, frozen=True, array_like=True):
         return cls(name, shape, a.tobytes())
 
     def numpy(self) -> np.ndarray:
+        if is_packed(self.dtype):
+            return unpack(self.dtype, self.shape, self.data)
         return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
+
+    @property
+    def values_dtype(self) -> np.dtype:
+        """The dtype of the values (``dtype`` without how they are packed)."""
+        return values_dtype(self.dtype)
+
+    def packed(self) -> Array:
+        """This array in its packed form (schema 13's WAL), or itself when that saves nothing."""
+        if is_packed(self.dtype):
+            return self
+        done = pack(self.dtype, self.data)
+        return self if done is None else Array(done[0], self.shape, done[1])
 
 
 _EMPTY_ARRAYS: dict[str, Array] = {}  # Array.of a zero-length 1-D array, per dtype

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from types import TracebackType
 
-import msgspec
-
 from scarline.events import Event
-from scarline.journal.format import Envelope, genesis, is_canonical, unappendable
+from scarline.journal.format import genesis, is_canonical, unappendable
+from scarline.journal.record_encoder import RecordEncoder
 
 
 class HashOnlyWal:
@@ -20,7 +19,7 @@ class HashOnlyWal:
     __slots__ = ("_encode", "_h0", "_prev", "_seq")
 
     def __init__(self, run_id: str) -> None:
-        self._encode = msgspec.json.Encoder().encode
+        self._encode = RecordEncoder()
         self._h0 = hashlib.blake2b(digest_size=32)
         self._prev = genesis(run_id)
         self._seq = 0
@@ -28,10 +27,9 @@ class HashOnlyWal:
     def append(self, event: Event, ts: int) -> int:
         if not is_canonical(event) or type(ts) is not int:
             raise unappendable(event, ts)
-        cls = type(event)
         seq = self._seq
         h = self._h0.copy()
-        canonical = self._encode(Envelope(seq, ts, cls.__name__, event))
+        canonical = self._encode(seq, ts, event)
         if len(canonical) < 1 << 16:
             h.update(self._prev + canonical)
         else:  # a whole population's batch record: no copy

@@ -91,7 +91,7 @@ class ComparingWal(HashOnlyWal):
         self._at_last = self._prev
         if self.mismatch is None and hexlify(self._prev) != line[_HEX]:
             assert is_canonical(event)  # super().append refuses any other event
-            replayed = self._encode(Envelope(seq, ts, type(event).__name__, event))
+            replayed = self._encode(seq, ts, event)
             self.mismatch = first_difference(seq, canonical_of(line[:-1]), replayed)
         return seq
 
@@ -208,21 +208,27 @@ def _diff(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
 
 
 def _diff_array(a: Array, b: Array, path: str) -> tuple[str, Any, Any] | None:
-    """Arrays by dtype, shape, then the first differing element (``path[i][j]``)."""
-    if a.dtype != b.dtype:
-        return f"{path}.dtype", a.dtype, b.dtype
-    if a.shape != b.shape:
-        return f"{path}.shape", a.shape, b.shape
-    if a.data == b.data:
+    """Arrays by their values' dtype, shape, then the first differing element (``path[i][j]``),
+    packed or not; two that hold the same values stored differently differ in ``.dtype``."""
+    if a == b:
         return None
     try:
         x, y = a.numpy(), b.numpy()
     except (TypeError, ValueError):  # bytes that do not fit dtype and shape
+        if a.dtype != b.dtype:
+            return f"{path}.dtype", a.dtype, b.dtype
         return f"{path}.data", f"{len(a.data)} bytes", f"{len(b.data)} bytes"
+    if x.dtype != y.dtype:
+        return f"{path}.dtype", a.dtype, b.dtype
+    if x.shape != y.shape:
+        return f"{path}.shape", list(x.shape), list(y.shape)
     item = x.dtype.itemsize or 1
-    xb = np.frombuffer(a.data, np.uint8).reshape(-1, item)
-    yb = np.frombuffer(b.data, np.uint8).reshape(-1, item)
-    flat = int(np.flatnonzero((xb != yb).any(axis=1))[0])
+    xb = np.ascontiguousarray(x).reshape(-1).view(np.uint8).reshape(-1, item)
+    yb = np.ascontiguousarray(y).reshape(-1).view(np.uint8).reshape(-1, item)
+    differ = np.flatnonzero((xb != yb).any(axis=1))
+    if not differ.size:  # the same values, stored one way and the other
+        return f"{path}.dtype", a.dtype, b.dtype
+    flat = int(differ[0])
     index = np.unravel_index(flat, x.shape) if x.shape else ()
     where = "".join(f"[{int(i)}]" for i in index)
     return f"{path}{where}", x.reshape(-1)[flat].item(), y.reshape(-1)[flat].item()

@@ -12,12 +12,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal
 
-import msgspec
-
 from scarline.errors import WalError
 from scarline.events import Event
-from scarline.journal.format import Envelope, is_canonical, segment_name, unappendable
+from scarline.journal.format import is_canonical, segment_name, unappendable
 from scarline.journal.lock import DirLock
+from scarline.journal.record_encoder import RecordEncoder, packs_arrays
 from scarline.journal.recovery import Recovery, repair
 from scarline.journal.segments import segment_index
 
@@ -101,7 +100,7 @@ class WalWriter:
         except BaseException:
             self._lock.release()
             raise
-        self._encode = msgspec.json.Encoder().encode
+        self._encode = RecordEncoder(bool(found.segments) and packs_arrays(found.segments[0]))
         self._seq = found.records
         self._every = {"always": 1, "batch": fsync_every, "never": sys.maxsize}[fsync]
         self._sync_at = self._seq + self._every
@@ -116,10 +115,9 @@ class WalWriter:
         """Write ``event`` at time ``ts`` (int ns) as the next record; returns its seq."""
         if not is_canonical(event) or type(ts) is not int:
             raise unappendable(event, ts)
-        cls = type(event)
         self._check_open()
         seq = self._seq
-        canonical = self._encode(Envelope(seq, ts, cls.__name__, event))
+        canonical = self._encode(seq, ts, event)
         if self._lane is None or (len(canonical) < _BIG and self._lane_idle(len(canonical))):
             self._segments.emit(canonical)
         else:
