@@ -9,11 +9,12 @@ with ``evolution_vs_learning`` (its share of the learning throughput),
 ``agent_steps_per_s_learning_torch`` (learning with ``qnet.update = "torch"``; the default
 is the compiled update), and at the largest N ``speedup_vs_loop``: the same kernel stepping
 K agents one population of one at a time (extrapolated per agent-step) versus all together;
-``peak_rss_mib`` is the process's peak resident memory. Only the kernel loop is timed. Each
-kind runs R times (default 3), interleaved, and the fastest run counts: on this shared
-2-core machine one run of the same code varied by up to ~30 % within minutes, which once
-moved ``evolution_vs_learning`` from 0.99 to 0.62 between two runs of the same code; every
-time is kept in ``curve[].seconds``.
+``peak_rss_mib`` is the process's peak resident memory; ``wal_bytes_a_step_inference``
+and ``_learning`` are the WAL's size over the steps (the run's records, as journaled).
+Only the kernel loop is timed. Each kind runs R times (default 3), interleaved, and the
+fastest run counts: on this shared 2-core machine one run of the same code varied by up to
+~30 % within minutes, which once moved ``evolution_vs_learning`` from 0.99 to 0.62 between
+two runs of the same code; every time is kept in ``curve[].seconds``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def _config(
     )
 
 
-def _seconds(cfg: RunConfig) -> tuple[float, int]:
+def _seconds(cfg: RunConfig) -> tuple[float, int, int]:
+    """The kernel loop's seconds, the steps and the WAL's bytes."""
     market = load_run_market(cfg)
     with (
         tempfile.TemporaryDirectory(prefix="scarline-bench-arena-") as tmp,
@@ -83,7 +85,10 @@ def _seconds(cfg: RunConfig) -> tuple[float, int]:
         start = time.perf_counter()
         kernel.run()
         vault.close()  # timed: the last genomes are on disk
-        return time.perf_counter() - start, market.n_steps
+        seconds = time.perf_counter() - start
+        wal.close()
+        size = sum(path.stat().st_size for path in (Path(tmp) / "wal").iterdir())
+        return seconds, market.n_steps, size
 
 
 def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> dict[str, object]:
@@ -96,10 +101,11 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
             "learning_torch": _config(n, True, start, update="torch"),
         }
         seconds: dict[str, list[float]] = {kind: [] for kind in configs}
+        wal_bytes: dict[str, int] = {}
         steps = 0
         for _ in range(repeat):  # interleaved, so a slow spell of the machine hits all three
             for kind, cfg in configs.items():
-                t, steps = _seconds(cfg)
+                t, steps, wal_bytes[kind] = _seconds(cfg)
                 seconds[kind].append(t)
         best = {kind: min(ts) for kind, ts in seconds.items()}
         curve.append(
@@ -111,6 +117,8 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
                 "agent_steps_per_s_evolution": round(n * steps / best["evolution"]),
                 "agent_steps_per_s_learning_torch": round(n * steps / best["learning_torch"]),
                 "evolution_vs_learning": round(best["learning"] / best["evolution"], 3),
+                "wal_bytes_a_step_inference": round(wal_bytes["inference"] / steps),
+                "wal_bytes_a_step_learning": round(wal_bytes["learning"] / steps),
                 "seconds": {kind: [round(t, 3) for t in ts] for kind, ts in seconds.items()},
             }
         )
@@ -126,6 +134,8 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
         "agent_steps_per_s_evolution": big["agent_steps_per_s_evolution"],
         "agent_steps_per_s_learning_torch": big["agent_steps_per_s_learning_torch"],
         "evolution_vs_learning": big["evolution_vs_learning"],
+        "wal_bytes_a_step_inference": big["wal_bytes_a_step_inference"],
+        "wal_bytes_a_step_learning": big["wal_bytes_a_step_learning"],
         "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "curve": curve,
@@ -159,7 +169,9 @@ def main() -> None:
             f"  learning {row['agent_steps_per_s_learning']:>12,}"
             f"  evolution {row['agent_steps_per_s_evolution']:>12,} agent-steps/s"
             f" ({row['evolution_vs_learning']:.0%} of learning);"
-            f" learning with torch's update {row['agent_steps_per_s_learning_torch']:>12,}"
+            f" learning with torch's update {row['agent_steps_per_s_learning_torch']:>12,};"
+            f" WAL {row['wal_bytes_a_step_inference'] / 1e3:,.0f} KB a step"
+            f" ({row['wal_bytes_a_step_learning'] / 1e3:,.0f} KB learning)"
         )
     print(
         f"speedup vs one-by-one: {result['speedup_vs_loop']}x;"

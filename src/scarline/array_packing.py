@@ -78,9 +78,9 @@ def unpack(spec: str, shape: list[int], data: bytes) -> np.ndarray:
         raise ValueError(f"packed array {spec!r}: base {base!r} is not an integer") from None
     if not info.min <= low <= info.max:
         raise ValueError(f"packed array {spec!r}: base out of range for {plain}")
-    offsets = np.frombuffer(data[: len(data) - len(data) % width], dtype=_UNSIGNED[width])
-    if any(d < 0 for d in shape) or math.prod(shape) != offsets.size or len(data) % width:
+    if any(d < 0 for d in shape) or math.prod(shape) * width != len(data):
         raise ValueError(f"packed array {spec!r}: {len(data)} bytes do not fill shape {shape}")
+    offsets = np.frombuffer(data, dtype=_UNSIGNED[width])
     if offsets.size and low + int(offsets.max()) > info.max:
         raise ValueError(f"packed array {spec!r}: an offset overflows {plain}")
     return (offsets.astype(np.int64) + low).astype(signed).view(dtype).reshape(shape)
@@ -88,9 +88,9 @@ def unpack(spec: str, shape: list[int], data: bytes) -> np.ndarray:
 
 @njit(cache=True)
 def _packed(raw: np.ndarray, item: int) -> tuple[np.int64, int, np.ndarray]:
-    """``(least value, offset width, offsets)`` of the ``item``-byte integers (a float's
-    bits) in ``raw``; width 0 when all are equal, ``item`` (and no offsets) when no narrower
-    width holds the span."""
+    """``(least value, offset width, offsets as bytes)`` of the ``item``-byte integers (a
+    float's bits) in ``raw``: the narrowest of 1, 2 and 4 bytes that holds the span, or
+    ``item`` (and no offsets) when none narrower does."""
     if item == 8:
         return _packed_bits(raw.view(np.int64))
     if item == 4:

@@ -82,9 +82,9 @@ from torch's batched product in its last bits, and an action on a near tie with 
 REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12, 13)
 """Schemas this code re-executes: 6 to 13 (7 to 13 only added a kind or a field, changed
 where quiet runs end, how Q-networks compute their actions and updates, or how arrays are
-stored). Schemas 4 and 5
-decode, but their journaled decisions, scars, trust and selections came from the arithmetic
-schema 6 replaced, so re-executing them would not be the runs that were recorded."""
+stored). Schemas 4 and 5 decode, but their journaled decisions, scars, trust and selections
+came from the arithmetic schema 6 replaced, so re-executing them would not be the runs that
+were recorded."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):
