@@ -7,9 +7,17 @@ first use, so ``import scarline.events`` (and the CLI's start-up) stays light.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from scarline._version import __version__
+
+# OpenMP's idle threads (torch's intra-op pool) spin for a while after every parallel torch
+# op by default, on the cores the compiled kernels' own threads need (learning/row_split.py):
+# the N = 4096 learning arena ran ~20 % faster with them asleep at once, inference and
+# torch's own update no slower. Read when torch loads, so set here, before any module of the
+# package imports it; a user's own setting wins (docs/architecture.md, "Compiled passes").
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if TYPE_CHECKING:
     from scarline.api import (
