@@ -32,8 +32,8 @@ PACK_MIN_ITEMS = 32
 
 _SIGNED: dict[int, np.dtype[Any]] = {2: np.dtype("<i2"), 4: np.dtype("<i4"), 8: np.dtype("<i8")}
 _UNSIGNED: dict[int, np.dtype[Any]] = {1: np.dtype("|u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
-_PACKABLE = frozenset("iuf")
 _PLAIN = frozenset(f"<{kind}{size}" for kind in "iuf" for size in "248")
+"""The dtypes that pack: little-endian integers and floats of 2, 4 or 8 bytes."""
 _OFFSETS = {"u1": 1, "u2": 2, "u4": 4}
 
 
@@ -41,7 +41,7 @@ def pack(dtype: str, data: bytes) -> tuple[str, bytes] | None:
     """``(spec, packed data)`` storing the raw little-endian ``data`` of a ``dtype`` array in
     fewer bytes, or ``None`` when packing saves nothing (fewer than :data:`PACK_MIN_ITEMS`
     values, bools and bytes, a span as wide as the type)."""
-    if len(dtype) != 3 or dtype[0] != "<" or dtype[1] not in _PACKABLE or dtype[2] not in "248":
+    if dtype not in _PLAIN:
         return None
     item = int(dtype[2])
     if len(data) < PACK_MIN_ITEMS * item:
@@ -109,20 +109,21 @@ def _packed_bits(bits: np.ndarray) -> tuple[np.int64, int, np.ndarray]:
             hi = v
     low = np.int64(lo)
     span = np.uint64(np.int64(hi)) - np.uint64(low)  # exact: modulo 2**64, and it is < 2**64
-    n = bits.shape[0]
-    if span < 256:
-        out = np.empty(n, dtype=np.uint8)
-        for i in range(n):
-            out[i] = np.uint64(np.int64(bits[i])) - np.uint64(low)
-        return low, 1, out
-    if span < 65536 and bits.itemsize > 2:
-        wide = np.empty(n, dtype=np.uint16)
-        for i in range(n):
-            wide[i] = np.uint64(np.int64(bits[i])) - np.uint64(low)
-        return low, 2, wide.view(np.uint8)
-    if span < 4294967296 and bits.itemsize > 4:
-        wider = np.empty(n, dtype=np.uint32)
-        for i in range(n):
-            wider[i] = np.uint64(np.int64(bits[i])) - np.uint64(low)
-        return low, 4, wider.view(np.uint8)
-    return low, bits.itemsize, np.empty(0, dtype=np.uint8)
+    width = 1 if span < 256 else 2 if span < 65536 else 4 if span < 4294967296 else 8
+    if width >= bits.itemsize:
+        return low, bits.itemsize, np.empty(0, dtype=np.uint8)
+    out = np.empty(bits.shape[0] * width, dtype=np.uint8)
+    if width == 1:
+        _offsets(bits, low, out)
+    elif width == 2:
+        _offsets(bits, low, out.view(np.uint16))
+    else:
+        _offsets(bits, low, out.view(np.uint32))
+    return low, width, out
+
+
+@njit(cache=True)
+def _offsets(bits: np.ndarray, low: np.int64, out: np.ndarray) -> None:
+    """``out[i] = bits[i] - low``, each offset fitting ``out``'s unsigned type."""
+    for i in range(bits.shape[0]):
+        out[i] = np.uint64(np.int64(bits[i])) - np.uint64(low)

@@ -15,11 +15,12 @@ from typing import get_args
 
 import msgspec
 
+from scarline.array_packing import PACK_MIN_ITEMS
 from scarline.events import EVENT_TYPES, PACKED_ARRAYS_SCHEMA, AnyEvent, Array, SessionStart
 from scarline.journal.format import Envelope
 
-_SMALLEST = 64
-"""Bytes below which an array is not even offered for packing (32 two-byte numbers)."""
+_SMALLEST = 2 * PACK_MIN_ITEMS
+"""Bytes below which an array is not even offered for packing (too few even of 2 bytes)."""
 
 
 def _array_fields(cls: type) -> tuple[str, ...]:

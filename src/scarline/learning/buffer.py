@@ -339,13 +339,8 @@ def observed_agent(
     an agent's sample straight from the buffer.
     """
     record, t_of, next_t_of, filled, pos = src.record, src.t_of, src.next_t_of, src.filled, src.pos
-    u, u_reward, market, instrument, mask = (
-        src.u,
-        src.u_reward,
-        src.market,
-        src.instrument,
-        src.mask,
-    )
+    u, u_reward, market, mask = src.u, src.u_reward, src.market, src.mask
+    instrument = src.instrument
     f = market.shape[2]
     capacity, width = record.shape[1], record.shape[2]
     p = (width - 3) // 2
