@@ -26,8 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_args import iso_date, positive_int, positive_ints
+
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
+from scarline.errors import ConfigError
 from scarline.evolution.vault import Vault
 from scarline.evolution.vault_writer import VaultWriter
 from scarline.journal import WalWriter
@@ -144,22 +147,28 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="4096", help="comma-separated N values")
-    parser.add_argument("--start", default="2021-01-01", help="first date of sp500-20 used")
-    parser.add_argument("--loop-agents", type=int, default=4, help="single-agent runs timed")
+    parser.add_argument(
+        "--sizes", type=positive_ints, default="4096", help="comma-separated N values"
+    )
+    parser.add_argument(
+        "--start", type=iso_date, default="2021-01-01", help="first date of sp500-20 used"
+    )
+    parser.add_argument(
+        "--loop-agents", type=positive_int, default=4, help="single-agent runs timed"
+    )
     parser.add_argument(
         "--repeat",
-        type=int,
+        type=positive_int,
         default=3,
         help="timed runs of each kind per N, interleaved; the fastest counts (timeit's rule: "
         "the least disturbed by other load), all are in the JSON's curve",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    sizes = sorted(int(s) for s in args.sizes.split(","))
-    result = measure(sizes, args.start, args.loop_agents, args.repeat)
+    try:
+        result = measure(args.sizes, args.start, args.loop_agents, args.repeat)
+    except ConfigError as err:  # e.g. a --start past the bundled data's last bar
+        parser.error(str(err))
     if args.json:
         print(json.dumps(result))
         return

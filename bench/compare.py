@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cli_args import non_negative_float
+
 HIGHER = ("per_s", "speedup", "ratio", "rate", "throughput", "_vs_")
 LOWER = ("_s", "_ms", "seconds", "latency", "p50", "p99", "rss", "_mb", "bytes", "_gib")
 SKIP = ("wall_s", "repeat", "bars", "agents", "steps", "sizes", "seed", "count")
@@ -78,17 +80,30 @@ def compare(base: dict[str, Any], current: dict[str, Any], tolerance: float) -> 
     return rows
 
 
+def load_summary(path: Path) -> dict[str, Any]:
+    """A ``bench/all.py`` summary from ``path``; ``ValueError`` naming the file and what is
+    wrong when it is not one (not JSON, not an object, no ``benches`` object)."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not JSON ({err})") from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("benches"), dict):
+        raise ValueError(f"{path}: not a bench/all.py summary (no 'benches' object)")
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("baseline", type=Path)
     ap.add_argument("current", type=Path)
-    ap.add_argument("--tolerance", type=float, default=10.0, help="percent worse allowed")
+    ap.add_argument(
+        "--tolerance", type=non_negative_float, default=10.0, help="percent worse allowed"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
-        base = json.loads(args.baseline.read_text(encoding="utf-8"))
-        current = json.loads(args.current.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+        base, current = load_summary(args.baseline), load_summary(args.current)
+    except (OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     rows = compare(base, current, args.tolerance)

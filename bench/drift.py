@@ -23,6 +23,7 @@ import json
 import time
 
 import numpy as np
+from cli_args import positive_int
 
 from scarline.reflect import DriftConfig, DriftSentry
 
@@ -102,9 +103,9 @@ def quality(detector: str) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--agents", type=int, default=4096)
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--agents", type=positive_int, default=4096)
+    parser.add_argument("--steps", type=positive_int, default=2000)
+    parser.add_argument("--repeat", type=positive_int, default=5)
     parser.add_argument("--direction", default="down", choices=["up", "down", "both"])
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--detector", default="both", choices=["page-hinkley", "cusum", "both"])

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_args import positive_int
+
 from scarline.config import RunConfig
 from scarline.gating.config import GatesConfig
 from scarline.gating.executor import executor_for
@@ -91,10 +93,12 @@ def gates(run_dir: Path, permutations: int, executor: str, workers: int) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=2000, help="bars of the synthetic market")
-    parser.add_argument("--permutations", type=int, default=39, help="block permutations")
+    parser.add_argument(
+        "--steps", type=positive_int, default=2000, help="bars of the synthetic market"
+    )
+    parser.add_argument("--permutations", type=positive_int, default=39, help="block permutations")
     parser.add_argument("--executor", choices=["serial", "process", "ray"], default=None)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=positive_int, default=2)
     args = parser.parse_args()
     executors = [("serial", 1), ("process", args.workers)]
     if args.executor is not None:

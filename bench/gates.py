@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from cli_args import positive_int
 
 from scarline.gating.pbo import pbo_cscv
 from scarline.gating.spa import spa_pvalue
+
+BLOCKS = 16  # CSCV's S
+BASELINES = 5  # SPA: the first strategy against the next five
 
 
 def _fastest(call: Callable[[], object], repeat: int) -> float:
@@ -35,8 +39,10 @@ def measure(t: int, k: int, repeat: int = 3) -> dict[str, float]:
     x = rng.normal(0, 0.01, (t, k))
     warm = np.random.default_rng(1).normal(0, 0.01, (200, 8))  # C-ordered, like x
     spa_pvalue(warm[:, 0], warm[:, 1:6], reps=10, seed=0)
-    pbo_s = _fastest(lambda: pbo_cscv(x, n_blocks=16), repeat)
-    spa_s = _fastest(lambda: spa_pvalue(x[:, 0], x[:, 1:6], reps=1000, seed=0), repeat)
+    pbo_s = _fastest(lambda: pbo_cscv(x, n_blocks=BLOCKS), repeat)
+    spa_s = _fastest(
+        lambda: spa_pvalue(x[:, 0], x[:, 1 : 1 + BASELINES], reps=1000, seed=0), repeat
+    )
     return {
         "t": t,
         "k": k,
@@ -47,12 +53,18 @@ def measure(t: int, k: int, repeat: int = 3) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--t", type=int, default=2000, help="observations")
-    parser.add_argument("--k", type=int, default=100, help="strategies")
-    parser.add_argument("--repeat", type=int, default=3, help="timed calls; the fastest counts")
+    parser.add_argument("--t", type=positive_int, default=2000, help="observations")
+    parser.add_argument("--k", type=positive_int, default=100, help="strategies")
+    parser.add_argument(
+        "--repeat", type=positive_int, default=3, help="timed calls; the fastest counts"
+    )
     args = parser.parse_args()
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.t < 2 * BLOCKS:
+        parser.error(
+            f"--t must be at least {2 * BLOCKS}: CSCV needs 2 rows in each of {BLOCKS} blocks"
+        )
+    if args.k < 1 + BASELINES:
+        parser.error(f"--k must be at least {1 + BASELINES}: SPA tests one against {BASELINES}")
     print(json.dumps(measure(args.t, args.k, args.repeat)))
 
 

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_args import positive_int
+
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.journal import WalWriter
@@ -74,13 +76,15 @@ def measure(bars: int, agents: int, agent_bars: int) -> dict[str, float | int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bars", type=int, default=200_000)
-    parser.add_argument("--agents", type=int, default=4096)
-    parser.add_argument("--agent-bars", type=int, default=2_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs; the median is reported")
+    parser.add_argument("--bars", type=positive_int, default=200_000)
+    parser.add_argument("--agents", type=positive_int, default=4096)
+    parser.add_argument("--agent-bars", type=positive_int, default=2_000)
+    parser.add_argument(
+        "--repeat", type=positive_int, default=3, help="runs; the median is reported"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    runs = [measure(args.bars, args.agents, args.agent_bars) for _ in range(max(1, args.repeat))]
+    runs = [measure(args.bars, args.agents, args.agent_bars) for _ in range(args.repeat)]
     result = dict(runs[0], repeat=len(runs))
     for key in ("bars_per_s_single", "agent_steps_per_s_rules"):
         result[key] = statistics.median(int(r[key]) for r in runs)

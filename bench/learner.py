@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 
 import torch
+from cli_args import positive_int
 
 from scarline.learning.buffer import ReplayBuffers
 from scarline.learning.config import QNetConfig
@@ -83,13 +84,13 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=4096)
-    parser.add_argument("--batch", type=int, default=32, help="transitions per agent")
-    parser.add_argument("--repeat", type=int, default=15, help="timed calls; the fastest counts")
+    parser.add_argument("--agents", type=positive_int, default=4096)
+    parser.add_argument("--batch", type=positive_int, default=32, help="transitions per agent")
+    parser.add_argument(
+        "--repeat", type=positive_int, default=15, help="timed calls; the fastest counts"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    if args.agents < 1 or args.batch < 1 or args.repeat < 1:
-        parser.error("--agents, --batch and --repeat must be at least 1")
     result = measure(args.agents, args.batch, args.repeat)
     if args.json:
         print(json.dumps(result))

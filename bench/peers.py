@@ -33,6 +33,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cli_args import positive_int
 from kernel import RISK, _time_kernel
 
 from scarline.config import RunConfig
@@ -127,11 +128,13 @@ def measure(bars: int, repeat: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bars", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs each; the median counts")
+    parser.add_argument("--bars", type=positive_int, default=200_000)
+    parser.add_argument(
+        "--repeat", type=positive_int, default=3, help="runs each; the median counts"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    result = measure(args.bars, max(1, args.repeat))
+    result = measure(args.bars, args.repeat)
     if args.json:
         print(json.dumps(result))
         return

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from cli_args import positive_float, positive_int  # noqa: E402
 from paper_recording import write_paper_config  # noqa: E402
 
 from scarline.config import load_config  # noqa: E402
@@ -93,10 +94,14 @@ def session_rate(tmp: Path, bars: int, rate: float | None) -> dict[str, float]:
     return out
 
 
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bars", type=int, default=3000)
-    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--bars", type=positive_int, default=3000)
+    parser.add_argument("--rate", type=positive_float, default=200.0, help="requests per second")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     os.environ["SCARLINE_API_READ_TOKEN"] = TOKEN
@@ -112,15 +117,16 @@ def main() -> None:
         "step_rate_drop": round(1 - loaded["steps_per_s"] / quiet["steps_per_s"], 3),
         "requests": int(loaded.get("requests", 0)),
         "requests_per_s": round(loaded.get("requests_per_s", 0.0), 1),
-        "api_ms_p50": round(loaded.get("api_ms_p50", float("nan")), 2),
-        "api_ms_p99": round(loaded.get("api_ms_p99", float("nan")), 2),
+        # none when no request completed before the session ended (too few --bars)
+        "api_ms_p50": _ms(loaded.get("api_ms_p50")),
+        "api_ms_p99": _ms(loaded.get("api_ms_p99")),
     }
     if args.json:
         print(json.dumps(result))
         return
     print("operations API under load while a paper session runs (loopback, one process)")
     for key, value in result.items():
-        print(f"  {key:<20} {value}")
+        print(f"  {key:<20} {'no request completed' if value is None else value}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from cli_args import positive_int  # noqa: E402
 from feed_venue import NS, FakeClock, FakeVenue, Market, script  # noqa: E402
 
 from scarline.config import RunConfig  # noqa: E402
@@ -42,6 +43,7 @@ from scarline.rundir import RunDir  # noqa: E402
 
 MINUTE = 60 * NS
 T0 = 1_704_067_200 * NS  # 2024-01-01T00:00:00Z
+WARMUP = 60  # steps before the step times and the starting RSS are taken
 SYMBOLS = [("BTC/USDT", "30000.00", "0.00001"), ("ETH/USDT", "2000.00", "0.0001")]
 
 
@@ -97,7 +99,7 @@ def soak(bars: int, n_symbols: int) -> dict[str, object]:
             now = time.perf_counter_ns()
             steps_ns.append(now - last[0])
             last[0] = now
-            if t == 59:
+            if t == WARMUP - 1:
                 rss["start"] = rss_mib()
 
         options = PaperOptions(
@@ -115,7 +117,7 @@ def soak(bars: int, n_symbols: int) -> dict[str, object]:
         rss["end"] = rss_mib()
         timer = session._heartbeat.quantiles() if session._heartbeat else {}
         violations = invariants(summary.run_dir, summary.run_id, summary.wal_head, candles)
-    step_ms = np.asarray(steps_ns[60:], dtype=np.float64) / 1e6
+    step_ms = np.asarray(steps_ns[WARMUP:], dtype=np.float64) / 1e6
     return {
         "bars": summary.steps,
         "symbols": n_symbols,
@@ -153,10 +155,14 @@ def invariants(run_dir: Path, run_id: str, head: str, candles: dict[str, list]) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bars", type=int, default=1440, help="one-minute bars (1440: 24 h)")
+    parser.add_argument(
+        "--bars", type=positive_int, default=1440, help="one-minute bars (1440: 24 h)"
+    )
     parser.add_argument("--symbols", type=int, default=2, choices=(1, 2))
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    if args.bars <= WARMUP:
+        parser.error(f"--bars must be more than {WARMUP}: the first {WARMUP} steps are warm-up")
     result = soak(args.bars, args.symbols)
     if args.json:
         print(json.dumps(result))

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cli_args import positive_int
+
 from scarline.events import Bar
 from scarline.journal import WalWriter, segment_infos, verify
 
@@ -64,11 +66,13 @@ def measure(records: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs; the median is reported")
+    parser.add_argument("--records", type=positive_int, default=200_000)
+    parser.add_argument(
+        "--repeat", type=positive_int, default=3, help="runs; the median is reported"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    runs = [measure(args.records) for _ in range(max(1, args.repeat))]
+    runs = [measure(args.records) for _ in range(args.repeat)]
     result = dict(runs[0], repeat=len(runs))
     for key in ("append_records_per_s", "verify_records_per_s"):
         result[key] = statistics.median(int(r[key]) for r in runs)  # type: ignore[call-overload]

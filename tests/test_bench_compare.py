@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # the scripts import their siblings by bare name
 spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "bench" / "compare.py")
 assert spec is not None and spec.loader is not None
 compare_module = importlib.util.module_from_spec(spec)
@@ -34,3 +38,18 @@ def test_slower_throughput_and_higher_latency_regress(tmp_path: Path) -> None:
     current.write_text(json.dumps(_summary(95.0, 5.2, 10)))
     assert compare_module.main([str(base), str(current)]) == 0  # within 10 %
     assert compare_module.main([str(base), str(current), "--tolerance", "1"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("{bad", "not JSON"), ("[1, 2]", "no 'benches' object"), ('{"benches": 3}', "no 'benches'")],
+)
+def test_a_file_that_is_not_a_summary_is_named_with_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, why: str
+) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(_summary(100.0, 5.0, 10)))
+    bad.write_text(text)
+    assert compare_module.main([str(good), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and why in err
