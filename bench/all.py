@@ -3,10 +3,12 @@
     python bench/all.py [--out bench/results/latest.json] [--only kernel,arena] [--quick]
 
 Each benchmark runs in its own process (so one's memory or threads cannot colour the next)
-with its JSON output; the summary adds the machine, the commit and the wall time of each, and
-is printed and written to ``--out``. Compare two summaries with ``bench/compare.py`` so a
-slowdown is seen in review: ``python bench/compare.py bench/baseline.json
-bench/results/latest.json``. ``--quick`` shrinks every benchmark (a smoke run, not figures).
+with its JSON output; the summary adds the machine, the commit and the wall time of each,
+and figures read off two of them together (``derived``: the floor that reading every weight
+puts on an arena step, see :func:`derived`), and is printed and written to ``--out``.
+Compare two summaries with ``bench/compare.py`` so a slowdown is seen in review:
+``python bench/compare.py bench/baseline.json bench/results/latest.json``. ``--quick``
+shrinks every benchmark (a smoke run, not figures).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
     # name: (full arguments, --quick arguments)
+    "machine": (["--json"], ["--json", "--mib", "32", "--repeat", "2"]),
     "wal": (["--json"], ["--json", "--records", "20000", "--repeat", "1"]),
     "kernel": (["--json"], ["--json", "--bars", "20000", "--agent-bars", "200", "--repeat", "1"]),
     "peers": (["--json"], ["--json", "--bars", "20000", "--repeat", "1"]),
@@ -67,6 +70,26 @@ def run_one(name: str, args: list[str]) -> dict[str, object]:
     return {"result": result, "wall_s": seconds}
 
 
+def derived(benches: dict[str, object]) -> dict[str, float]:
+    """Figures read off two benchmarks together: acting reads every agent's weights each
+    step, so the arena's ``weight_bytes`` over the machine's one-thread ``read_gb_s`` is a
+    floor on an inference step, and N over that floor the most agent-steps/s acting allows.
+    Empty when either benchmark is missing or failed."""
+    machine, arena = (benches.get(name) for name in ("machine", "arena"))
+    if not isinstance(machine, dict) or not isinstance(arena, dict):
+        return {}
+    bandwidth = machine.get("result", {}).get("read_gb_s")
+    result = arena.get("result", {})
+    weights, n = result.get("weight_bytes"), result.get("n_agents")
+    if not bandwidth or not weights or not n:
+        return {}
+    floor_s = weights / (bandwidth * 1e9)
+    return {
+        "acting_read_ms_a_step": round(floor_s * 1e3, 3),
+        "inference_ceiling_from_acting_agent_steps_per_s": round(n / floor_s),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
@@ -93,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{i}/{len(names)}] {name} …", file=sys.stderr, flush=True)
         benches[name] = run_one(name, quick if args.quick else full)
     summary["benches"] = benches
+    summary["derived"] = derived(benches)
     text = json.dumps(summary, indent=2, sort_keys=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n", encoding="utf-8")

@@ -10,7 +10,9 @@ with ``evolution_vs_learning`` (its share of the learning throughput),
 is the compiled update), and at the largest N ``speedup_vs_loop``: the same kernel stepping
 K agents one population of one at a time (extrapolated per agent-step) versus all together;
 ``peak_rss_mib`` is the process's peak resident memory; ``wal_bytes_a_step_inference``
-and ``_learning`` are the WAL's size over the steps (the run's records, as journaled).
+and ``_learning`` are the WAL's size over the steps (the run's records, as journaled);
+``weight_bytes`` is the size of every agent's network, which acting reads in full each step
+(against ``bench/machine.py``'s read bandwidth: a floor on a step's time).
 Only the kernel loop is timed. Each kind runs R times (default 3), interleaved, and the
 fastest run counts: on this shared 2-core machine one run of the same code varied by up to
 ~30 % within minutes, which once moved ``evolution_vs_learning`` from 0.99 to 0.62 between
@@ -25,6 +27,7 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from cli_args import iso_date, positive_int, positive_ints
 
@@ -67,8 +70,16 @@ def _config(
     )
 
 
-def _seconds(cfg: RunConfig) -> tuple[float, int, int]:
-    """The kernel loop's seconds, the steps and the WAL's bytes."""
+class Timed(NamedTuple):
+    """One timed kernel run."""
+
+    seconds: float  # the kernel loop's
+    steps: int
+    wal_bytes: int
+    weight_bytes: int  # the Q-networks' weights, which acting reads in full every step
+
+
+def _seconds(cfg: RunConfig) -> Timed:
     market = load_run_market(cfg)
     with (
         tempfile.TemporaryDirectory(prefix="scarline-bench-arena-") as tmp,
@@ -91,7 +102,10 @@ def _seconds(cfg: RunConfig) -> tuple[float, int, int]:
         seconds = time.perf_counter() - start
         wal.close()
         size = sum(path.stat().st_size for path in (Path(tmp) / "wal").iterdir())
-        return seconds, market.n_steps, size
+        weights = sum(
+            a.nbytes for _, group in kernel.population.learners for a in group.net.arrays()
+        )
+        return Timed(seconds, market.n_steps, size, weights)
 
 
 def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> dict[str, object]:
@@ -105,11 +119,16 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
         }
         seconds: dict[str, list[float]] = {kind: [] for kind in configs}
         wal_bytes: dict[str, int] = {}
-        steps = 0
+        steps = weight_bytes = 0
         for _ in range(repeat):  # interleaved, so a slow spell of the machine hits all three
             for kind, cfg in configs.items():
-                t, steps, wal_bytes[kind] = _seconds(cfg)
-                seconds[kind].append(t)
+                timed = _seconds(cfg)
+                seconds[kind].append(timed.seconds)
+                steps, wal_bytes[kind], weight_bytes = (
+                    timed.steps,
+                    timed.wal_bytes,
+                    timed.weight_bytes,
+                )
         best = {kind: min(ts) for kind, ts in seconds.items()}
         curve.append(
             {
@@ -122,11 +141,12 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
                 "evolution_vs_learning": round(best["learning"] / best["evolution"], 3),
                 "wal_bytes_a_step_inference": round(wal_bytes["inference"] / steps),
                 "wal_bytes_a_step_learning": round(wal_bytes["learning"] / steps),
+                "weight_bytes": weight_bytes,
                 "seconds": {kind: [round(t, 3) for t in ts] for kind, ts in seconds.items()},
             }
         )
     n_big = sizes[-1]
-    t_one = sum(_seconds(_config(1, False, start))[0] for _ in range(loop_agents))
+    t_one = sum(_seconds(_config(1, False, start)).seconds for _ in range(loop_agents))
     per_agent_loop = t_one / loop_agents
     big = curve[-1]
     t_vector = n_big * big["steps"] / big["agent_steps_per_s_inference"]
@@ -139,6 +159,7 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
         "evolution_vs_learning": big["evolution_vs_learning"],
         "wal_bytes_a_step_inference": big["wal_bytes_a_step_inference"],
         "wal_bytes_a_step_learning": big["wal_bytes_a_step_learning"],
+        "weight_bytes": big["weight_bytes"],
         "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "curve": curve,

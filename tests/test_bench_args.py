@@ -32,6 +32,7 @@ BAD_ARGS = {
     "gates.py": (["--t", "8"], "--t"),
     "kernel.py": (["--agents", "0"], "--agents"),
     "learner.py": (["--batch", "-1"], "--batch"),
+    "machine.py": (["--mib", "0"], "--mib"),
     "peers.py": (["--bars", "1.5"], "--bars"),
     "service.py": (["--rate", "nan"], "--rate"),
     "soak.py": (["--bars", "10"], "--bars"),

@@ -53,3 +53,12 @@ def test_a_file_that_is_not_a_summary_is_named_with_what_is_wrong(
     assert compare_module.main([str(good), str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and why in err
+
+
+def test_the_machines_own_figures_are_shown_but_never_a_regression() -> None:
+    def summary(read_gb_s: float) -> dict[str, object]:
+        return {"benches": {"machine": {"result": {"read_gb_s": read_gb_s}, "wall_s": 2.0}}}
+
+    (row,) = compare_module.compare(summary(30.0), summary(15.0), 10.0)
+    assert row["figure"] == "machine.result.read_gb_s" and row["change_pct"] == -50.0
+    assert not row["regressed"] and row["better"] == "—"
