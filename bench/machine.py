@@ -17,8 +17,9 @@ once a step (~10 MB, more than this VM's share of the cache), so its time is the
   thread (the replay sample's pattern); ``chase_ns``: one dependent random read's latency.
 - ``gflop_s`` / ``gflop_s_2``: a multiply then an add on float32 held in L1, one thread /
   both threads; ``arithmetic_scaling``, their ratio: how many cores' worth of arithmetic two
-  threads get (on the VM these figures were first taken on, ~1: its two vCPUs share one
-  core's floating-point units, so a compute-bound pass gains little from a second thread).
+  threads get. On the VM these figures were first taken on it ranged 0.6–1.7 in runs minutes
+  apart, and one thread's rate 19–59 GFLOP/s: its vCPUs share floating-point units with
+  other load, so a compute-bound pass gains little and unevenly from a second thread.
 - ``blake2b_mb_s``: the WAL's chain hash over 1 MiB records.
 
 Each figure is the best of ``--repeat`` (timeit's rule: the least disturbed by other load).

