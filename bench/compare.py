@@ -20,6 +20,7 @@ from typing import Any
 
 from cli_args import non_negative_float
 
+WORSE_UP = ("drop", "growth", "violations")  # a drop in rate, a growth in memory, an error
 HIGHER = ("per_s", "speedup", "ratio", "rate", "throughput", "_vs_")
 LOWER = ("_s", "_ms", "seconds", "latency", "p50", "p99", "rss", "_mb", "bytes", "_gib")
 MACHINE = "machine."  # what the machine did (bench/machine.py): shown, never a regression
@@ -29,6 +30,8 @@ SKIP = ("wall_s", "repeat", "bars", "agents", "steps", "sizes", "seed", "count")
 def direction(path: str) -> int:
     """+1: higher is better; -1: lower is better; 0: no verdict."""
     leaf = path.rsplit(".", 1)[-1].lower()
+    if any(part in leaf for part in WORSE_UP):  # before HIGHER: a rate's drop is a cost
+        return -1
     if any(part in leaf for part in HIGHER):
         return 1
     if any(leaf.endswith(part) or part in leaf for part in LOWER):

@@ -62,3 +62,9 @@ def test_the_machines_own_figures_are_shown_but_never_a_regression() -> None:
     (row,) = compare_module.compare(summary(30.0), summary(15.0), 10.0)
     assert row["figure"] == "machine.result.read_gb_s" and row["change_pct"] == -50.0
     assert not row["regressed"] and row["better"] == "—"
+
+
+def test_a_drop_a_growth_and_violations_are_costs_whatever_else_their_name_says() -> None:
+    for leaf in ("step_rate_drop", "rss_growth", "invariant_violations"):
+        assert compare_module.direction(f"x.result.{leaf}") == -1, leaf
+    assert compare_module.direction("service.result.requests_per_s") == 1
