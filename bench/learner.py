@@ -8,7 +8,10 @@ slots, gather, observations, mask: one compiled pass); ``update_ms_torch`` and
 ``update_ms_compiled``, one update with ``qnet.update = "torch"`` and ``"compiled"`` on the
 same batch, and ``update_speedup``, their ratio; ``learn_ms_torch`` and
 ``learn_ms_compiled``, a whole learning step as the kernel calls it (sample and update: the
-compiled update reads each agent's batch straight from its buffer), and ``learn_speedup``.
+compiled update reads each agent's batch straight from its buffer), and ``learn_speedup``;
+``update_gflop``, the products of one update (:func:`update_flop`), and
+``update_gflop_s_compiled``, the rate the compiled update does them at (against
+``bench/machine.py``'s ``gflop_s``: float32 without fused multiply-add, as replay requires).
 Each figure is the fastest of ``--repeat``
 calls, interleaved (this shared machine's speed moves by up to ~30 % within minutes); torch
 runs on the process's threads, the compiled passes on as many.
@@ -20,6 +23,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 import torch
 from cli_args import positive_int
@@ -30,6 +34,19 @@ from scarline.learning.dqn import DQNLearner
 from scarline.learning.qnet import QPopulation, configure_torch
 
 FEATURES, PRIVATE, BARS, INSTRUMENTS, CAPACITY = 12, 4, 3000, 20, 2048
+
+
+def update_flop(sizes: list[int], batch: int, agents: int) -> int:
+    """Floating-point operations in the products of one compiled update (a multiply and an
+    add each; Adam, the loss and the clip not counted): per sample, the target's and the
+    online network's forward passes, then the backward — the output layer's weight gradient
+    and input gradient through the taken action's column only, each hidden layer's weight
+    gradient, and the input gradient of every hidden layer but the first."""
+    layers = list(pairwise(sizes))
+    forward = sum(n_in * n_out for n_in, n_out in layers)
+    backward = 2 * sizes[-2] + sum(n_in * n_out for n_in, n_out in layers[:-1])
+    backward += sum(n_in * n_out for n_in, n_out in layers[1:-1])
+    return 2 * (2 * forward + backward) * batch * agents
 
 
 def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
@@ -68,6 +85,7 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
             call()
             seconds[name].append(time.perf_counter() - start)
     best = {name: min(ts) * 1e3 for name, ts in seconds.items()}
+    flop = update_flop(net.sizes, batch, agents)
     return {
         "agents": agents,
         "batch": batch,
@@ -79,6 +97,8 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "learn_ms_torch": round(best["learn_torch"], 2),
         "learn_ms_compiled": round(best["learn_compiled"], 2),
         "learn_speedup": round(best["learn_torch"] / best["learn_compiled"], 2),
+        "update_gflop": round(flop / 1e9, 3),
+        "update_gflop_s_compiled": round(flop / best["compiled"] / 1e6, 1),
     }
 
 
@@ -100,7 +120,8 @@ def main() -> None:
         f"sample {result['sample_ms']} ms; update torch {result['update_ms_torch']} ms, "
         f"compiled {result['update_ms_compiled']} ms ({result['update_speedup']}x); "
         f"learn (sample + update) torch {result['learn_ms_torch']} ms, compiled "
-        f"{result['learn_ms_compiled']} ms ({result['learn_speedup']}x)"
+        f"{result['learn_ms_compiled']} ms ({result['learn_speedup']}x); an update's products "
+        f"{result['update_gflop']} GFLOP, {result['update_gflop_s_compiled']} GFLOP/s compiled"
     )
 
 
