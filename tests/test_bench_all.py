@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from bench_helpers import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("bench_all", ROOT / "bench" / "all.py")
-assert spec is not None and spec.loader is not None
-bench_all = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench_all)
+bench_all = load_bench("all")
 
 
 def test_the_acting_floor_is_the_weights_over_the_read_bandwidth() -> None:

@@ -9,19 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_helpers import load_bench
 from hypothesis import given
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))  # the scripts import their siblings by bare name
-
-from cli_args import (  # noqa: E402
-    iso_date,
-    non_negative_float,
-    positive_float,
-    positive_int,
-    positive_ints,
-)
+cli_args = load_bench("cli_args")
+iso_date, non_negative_float = cli_args.iso_date, cli_args.non_negative_float
+positive_float, positive_int = cli_args.positive_float, cli_args.positive_int
+positive_ints = cli_args.positive_ints
 
 # one bad argument for every script that takes numbers, and a word its error must name
 BAD_ARGS = {

@@ -3,19 +3,13 @@ direction for its kind (throughput up, time down), and ignores the sizes a bench
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from bench_helpers import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))  # the scripts import their siblings by bare name
-spec = importlib.util.spec_from_file_location("bench_compare", ROOT / "bench" / "compare.py")
-assert spec is not None and spec.loader is not None
-compare_module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(compare_module)
+compare_module = load_bench("compare")
 
 
 def _summary(per_s: float, p99_ms: float, bars: int) -> dict[str, object]:

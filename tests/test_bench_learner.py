@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from bench_helpers import load_bench
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))  # the scripts import their siblings by bare name
-spec = importlib.util.spec_from_file_location("bench_learner", ROOT / "bench" / "learner.py")
-assert spec is not None and spec.loader is not None
-learner = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(learner)
+learner = load_bench("learner")
 
 
 def test_one_hidden_layer() -> None:
