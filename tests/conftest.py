@@ -19,6 +19,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     without leaving the cache behind); from a warm cache this takes ~1 s."""
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller did it
         return
+    from scarline.array_packing import warm_up as warm_up_packing
     from scarline.assembly import kernel_for
     from scarline.gating.frozen import CountingJournal
     from scarline.market.stream import normalized
@@ -32,6 +33,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         cfg = RunConfig(agents=[sma], risk={"max_position_lots": 10_000}, report=False)
         ids, journal = SessionIds("warm", "s"), CountingJournal()
         kernel_for(cfg, market, ids, journal, ReplayOperator([])).run()
+    warm_up_packing()  # the journal above keeps no records: a WAL's packing compiles here
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,11 +6,18 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from scarline.array_packing import PACK_MIN_ITEMS, is_packed, pack, unpack
+from scarline.array_packing import (
+    PACK_MIN_ITEMS,
+    _packed,
+    is_packed,
+    pack,
+    unpack,
+    warm_up,
+)
 from scarline.events import Array
 
 NUMBERS = ["<i2", "<i4", "<i8", "<u2", "<u4", "<u8", "<f4", "<f8"]
@@ -35,6 +42,7 @@ def _bits(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a).tobytes()
 
 
+@settings(deadline=None)  # a process's first example may load the compiled pass
 @given(arrays())
 def test_packing_gives_back_the_very_bits(values: np.ndarray) -> None:
     raw = Array.of(values)
@@ -50,6 +58,7 @@ def test_packing_gives_back_the_very_bits(values: np.ndarray) -> None:
         assert len(packed.data) < len(raw.data)
 
 
+@settings(deadline=None)
 @given(arrays())
 def test_the_packing_is_a_function_of_the_values(values: np.ndarray) -> None:
     first = Array.of(values).packed()
@@ -105,3 +114,18 @@ def test_a_bad_packing_is_a_value_error_naming_it(
         unpack(spec, shape, data)
     with pytest.raises(ValueError, match=message):
         Array(spec, shape, data).numpy()
+
+
+def test_warm_up_compiles_every_width_of_every_item_size() -> None:
+    """After it, packing any item size at any offset width compiles nothing more."""
+    warm_up()
+    compiled = set(_packed.signatures)
+    assert compiled
+    for kind, item in (("<i2", 2), ("<i4", 4), ("<i8", 8)):
+        for width in (1, 2, 4):
+            if width >= item:
+                continue
+            span = 2 ** (8 * (width - 1))
+            done = pack(kind, np.array([0, span] * PACK_MIN_ITEMS, dtype=kind).tobytes())
+            assert done is not None and done[0] == f"{kind}~u{width}+0"
+    assert set(_packed.signatures) == compiled

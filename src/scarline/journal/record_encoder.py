@@ -16,6 +16,7 @@ from typing import get_args
 import msgspec
 
 from scarline.array_packing import PACK_MIN_ITEMS
+from scarline.array_packing import warm_up as warm_up_packing
 from scarline.events import EVENT_TYPES, PACKED_ARRAYS_SCHEMA, AnyEvent, Array, SessionStart
 from scarline.journal.format import Envelope
 
@@ -47,6 +48,8 @@ class RecordEncoder:
         kind = type(event).__name__
         if isinstance(event, SessionStart):
             self.packs = event.schema_version >= PACKED_ARRAYS_SCHEMA
+            if self.packs:
+                warm_up_packing()
         elif self.packs:
             event = packed_event(event)
         return self._json(Envelope(seq, ts, kind, event))
