@@ -80,6 +80,7 @@ class Timed(NamedTuple):
 
 
 def _seconds(cfg: RunConfig) -> Timed:
+    """One run of ``cfg``'s kernel, its loop timed."""
     market = load_run_market(cfg)
     with (
         tempfile.TemporaryDirectory(prefix="scarline-bench-arena-") as tmp,
@@ -124,11 +125,8 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
             for kind, cfg in configs.items():
                 timed = _seconds(cfg)
                 seconds[kind].append(timed.seconds)
-                steps, wal_bytes[kind], weight_bytes = (
-                    timed.steps,
-                    timed.wal_bytes,
-                    timed.weight_bytes,
-                )
+                steps, weight_bytes = timed.steps, timed.weight_bytes
+                wal_bytes[kind] = timed.wal_bytes
         best = {kind: min(ts) for kind, ts in seconds.items()}
         curve.append(
             {
