@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def positive_int(text: str) -> int:
@@ -48,6 +51,8 @@ def non_negative_float(text: str) -> float:
 def iso_date(text: str) -> str:
     """A calendar date as ``YYYY-MM-DD`` (kept as text: the run's config parses it)."""
     try:
+        if not _DATE.fullmatch(text):  # fromisoformat alone takes 20210101 and 2021-W01-1
+            raise ValueError(text)
         dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None

@@ -89,6 +89,8 @@ def test_sizes_read_back_sorted(values: list[int]) -> None:
         (non_negative_float, "ten", "a number"),
         (iso_date, "2021-13-01", "YYYY-MM-DD"),
         (iso_date, "yesterday", "YYYY-MM-DD"),
+        (iso_date, "20210101", "YYYY-MM-DD"),
+        (iso_date, "2021-W01-1", "YYYY-MM-DD"),
     ],
 )
 def test_a_bad_value_says_what_was_expected(parse: object, text: str, says: str) -> None:
