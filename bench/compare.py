@@ -28,7 +28,9 @@ SKIP = ("wall_s", "repeat", "bars", "agents", "steps", "sizes", "seed", "count")
 
 
 def direction(path: str) -> int:
-    """+1: higher is better; -1: lower is better; 0: no verdict."""
+    """+1: higher is better; -1: lower is better; 0: no verdict (the machine's own figures)."""
+    if path.startswith(MACHINE):
+        return 0
     leaf = path.rsplit(".", 1)[-1].lower()
     if any(part in leaf for part in WORSE_UP):  # before HIGHER: a rate's drop is a cost
         return -1
@@ -69,7 +71,7 @@ def compare(base: dict[str, Any], current: dict[str, Any], tolerance: float) -> 
             continue
         old, new = a[path], b[path]
         change = (new - old) / abs(old) * 100.0 if old else 0.0
-        sense = 0 if path.startswith(MACHINE) else direction(path)
+        sense = direction(path)
         worse = sense != 0 and change * sense < -tolerance
         rows.append(
             {

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import time
-from collections.abc import Callable
 
 import numpy as np
 from cli_args import positive_int
+from timing import fastest
 
 from scarline.gating.pbo import pbo_cscv
 from scarline.gating.spa import spa_pvalue
@@ -24,25 +22,13 @@ BLOCKS = 16  # CSCV's S
 BASELINES = 5  # SPA: the first strategy against the next five
 
 
-def _fastest(call: Callable[[], object], repeat: int) -> float:
-    """The fastest of ``repeat`` calls, in seconds (timeit's rule: the least disturbed)."""
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def measure(t: int, k: int, repeat: int = 3) -> dict[str, float]:
     rng = np.random.default_rng(0)
     x = rng.normal(0, 0.01, (t, k))
     warm = np.random.default_rng(1).normal(0, 0.01, (200, 8))  # C-ordered, like x
     spa_pvalue(warm[:, 0], warm[:, 1:6], reps=10, seed=0)
-    pbo_s = _fastest(lambda: pbo_cscv(x, n_blocks=BLOCKS), repeat)
-    spa_s = _fastest(
-        lambda: spa_pvalue(x[:, 0], x[:, 1 : 1 + BASELINES], reps=1000, seed=0), repeat
-    )
+    pbo_s = fastest(lambda: pbo_cscv(x, n_blocks=BLOCKS), repeat)
+    spa_s = fastest(lambda: spa_pvalue(x[:, 0], x[:, 1 : 1 + BASELINES], reps=1000, seed=0), repeat)
     return {
         "t": t,
         "k": k,

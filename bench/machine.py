@@ -31,12 +31,12 @@ import argparse
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Callable
 
 import numpy as np
 from cli_args import positive_int
 from numba import njit
+from timing import fastest
 
 LINE = 64  # bytes in a cache line
 READS = 1 << 20  # random reads timed
@@ -76,15 +76,6 @@ def _mul_add(x: np.ndarray, passes: int) -> float:
     return float(x[0])
 
 
-def _best(call: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def _both(call: Callable[[int], object]) -> Callable[[], None]:
     """``call(0)`` and ``call(1)`` on two threads at once (the kernels release the GIL)."""
 
@@ -116,15 +107,16 @@ def measure(mib: int, repeat: int) -> dict[str, float]:
     _random_reads(arrays[0], at[:8])
     _chase(chain, 8)
     _mul_add(vectors[0], 1)
+    np.copyto(copy_to, arrays[0])  # fault its pages in: a first copy timed them (0.7 GB/s)
 
-    read = _best(lambda: _or_all(arrays[0]), repeat)
-    read_2 = _best(_both(lambda k: _or_all(arrays[k])), repeat)
-    copy = _best(lambda: np.copyto(copy_to, arrays[0]), repeat)
-    random = _best(lambda: _random_reads(arrays[0], at), repeat)
-    chase = _best(lambda: _chase(chain, chase_steps), repeat)
-    flops = _best(lambda: _mul_add(vectors[0], FLOP_PASSES), repeat)
-    flops_2 = _best(_both(lambda k: _mul_add(vectors[k], FLOP_PASSES)), repeat)
-    hashed = _best(lambda: hashlib.blake2b(record, digest_size=32).digest(), repeat)
+    read = fastest(lambda: _or_all(arrays[0]), repeat)
+    read_2 = fastest(_both(lambda k: _or_all(arrays[k])), repeat)
+    copy = fastest(lambda: np.copyto(copy_to, arrays[0]), repeat)
+    random = fastest(lambda: _random_reads(arrays[0], at), repeat)
+    chase = fastest(lambda: _chase(chain, chase_steps), repeat)
+    flops = fastest(lambda: _mul_add(vectors[0], FLOP_PASSES), repeat)
+    flops_2 = fastest(_both(lambda k: _mul_add(vectors[k], FLOP_PASSES)), repeat)
+    hashed = fastest(lambda: hashlib.blake2b(record, digest_size=32).digest(), repeat)
     nbytes = arrays[0].nbytes
     flop = 2 * 256 * FLOP_PASSES
     return {
