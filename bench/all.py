@@ -71,22 +71,48 @@ def run_one(name: str, args: list[str]) -> dict[str, object]:
 
 
 def derived(benches: dict[str, object]) -> dict[str, float]:
-    """Figures read off two benchmarks together: acting reads every agent's weights each
-    step, so the arena's ``weight_bytes`` over the machine's one-thread ``read_gb_s`` is a
-    floor on an inference step, and N over that floor the most agent-steps/s acting allows.
-    Empty when either benchmark is missing or failed."""
+    """Floors on an arena step at N = the arena's largest, read off the machine's own figures
+    in the same summary: work a step cannot skip, at the best rate this machine showed.
+
+    - acting reads every agent's weights: ``weight_bytes`` at one thread's ``read_gb_s``;
+    - the WAL's chain hashes every byte journaled: ``wal_bytes_a_step_*`` at ``blake2b_mb_s``;
+    - learning adds the update's products, ``update_gflop_a_step`` at the better of the one-
+      and two-thread ``gflop_s`` (float32 without fused multiply-add, as replay requires),
+      and the replay sample's random reads, ``samples_a_step`` (one each, a lower bound) at
+      ``random_reads_per_s``.
+
+    Each ``*_ceiling_agent_steps_per_s`` is N over its floor: the most that work allows,
+    with nothing else in the step (no features, orders, risk, fills or encoding).
+    Empty when either benchmark is missing or failed, or lacks a figure."""
     machine, arena = (benches.get(name) for name in ("machine", "arena"))
     if not isinstance(machine, dict) or not isinstance(arena, dict):
         return {}
-    bandwidth = machine.get("result", {}).get("read_gb_s")
-    result = arena.get("result", {})
-    weights, n = result.get("weight_bytes"), result.get("n_agents")
-    if not bandwidth or not weights or not n:
+    box, run = machine.get("result", {}), arena.get("result", {})
+    need = ("read_gb_s", "blake2b_mb_s", "gflop_s", "gflop_s_2", "random_reads_per_s")
+    have = ("weight_bytes", "n_agents", "wal_bytes_a_step_inference", "wal_bytes_a_step_learning")
+    if not all(box.get(k) for k in need) or not all(run.get(k) for k in have):
         return {}
-    floor_s = weights / (bandwidth * 1e9)
+    n = run["n_agents"]
+    acting = run["weight_bytes"] / (box["read_gb_s"] * 1e9)
+    hashing = {kind: run[f"wal_bytes_a_step_{kind}"] / (box["blake2b_mb_s"] * 1e6) for kind in
+               ("inference", "learning")}  # fmt: skip
+    products = run.get("update_gflop_a_step", 0) / max(box["gflop_s"], box["gflop_s_2"])
+    sampling = run.get("samples_a_step", 0) / box["random_reads_per_s"]
+    inference = acting + hashing["inference"]
+    learning = acting + hashing["learning"] + products + sampling
+    ms = {
+        "acting_read": acting,
+        "inference_hash": hashing["inference"],
+        "learning_hash": hashing["learning"],
+        "update_products": products,
+        "replay_sample_reads": sampling,
+        "inference_floor": inference,
+        "learning_floor": learning,
+    }
     return {
-        "acting_read_ms_a_step": round(floor_s * 1e3, 3),
-        "inference_ceiling_from_acting_agent_steps_per_s": round(n / floor_s),
+        **{f"{name}_ms_a_step": round(s * 1e3, 3) for name, s in ms.items()},
+        "inference_ceiling_agent_steps_per_s": round(n / inference),
+        "learning_ceiling_agent_steps_per_s": round(n / learning),
     }
 
 

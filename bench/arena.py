@@ -12,7 +12,11 @@ K agents one population of one at a time (extrapolated per agent-step) versus al
 ``peak_rss_mib`` is the process's peak resident memory; ``wal_bytes_a_step_inference``
 and ``_learning`` are the WAL's size over the steps (the run's records, as journaled);
 ``weight_bytes`` is the size of every agent's network, which acting reads in full each step
-(against ``bench/machine.py``'s read bandwidth: a floor on a step's time).
+(against ``bench/machine.py``'s read bandwidth: a floor on a step's time);
+``update_gflop_a_step`` is the products the learning run's DQN updates do, a step on average
+(:func:`flop.update_flop` of the arena's own network, over ``train_every``), and
+``samples_a_step`` the replay transitions they gather (N × batch over ``train_every``): with
+the machine's figures, ``bench/all.py`` turns these into floors on a learning step.
 Only the kernel loop is timed. Each kind runs R times (default 3), interleaved, and the
 fastest run counts: on this shared 2-core machine one run of the same code varied by up to
 ~30 % within minutes, which once moved ``evolution_vs_learning`` from 0.99 to 0.62 between
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from cli_args import iso_date, positive_int, positive_ints
+from flop import update_flop
 
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
@@ -77,6 +82,8 @@ class Timed(NamedTuple):
     steps: int
     wal_bytes: int
     weight_bytes: int  # the Q-networks' weights, which acting reads in full every step
+    update_flop_a_step: float  # the learners' update products, a step on average
+    samples_a_step: float  # the replay transitions those updates gather, a step on average
 
 
 def _seconds(cfg: RunConfig) -> Timed:
@@ -103,10 +110,12 @@ def _seconds(cfg: RunConfig) -> Timed:
         seconds = time.perf_counter() - start
         wal.close()
         size = sum(path.stat().st_size for path in (Path(tmp) / "wal").iterdir())
-        weights = sum(
-            a.nbytes for _, group in kernel.population.learners for a in group.net.arrays()
-        )
-        return Timed(seconds, market.n_steps, size, weights)
+        groups = [group for _, group in kernel.population.learners]
+        weights = sum(a.nbytes for group in groups for a in group.net.arrays())
+        learning = [(g.cfg, g.n_agents, g.net.sizes) for g in groups if g.learning]
+        flop = sum(update_flop(sizes, q.batch_size, n) / q.train_every for q, n, sizes in learning)
+        samples = sum(n * q.batch_size / q.train_every for q, n, _ in learning)
+        return Timed(seconds, market.n_steps, size, weights, flop, samples)
 
 
 def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> dict[str, object]:
@@ -119,14 +128,13 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
             "learning_torch": _config(n, True, start, update="torch"),
         }
         seconds: dict[str, list[float]] = {kind: [] for kind in configs}
-        wal_bytes: dict[str, int] = {}
-        steps = weight_bytes = 0
+        last: dict[str, Timed] = {}  # each kind's sizes: the same in every repeat
         for _ in range(repeat):  # interleaved, so a slow spell of the machine hits all three
             for kind, cfg in configs.items():
-                timed = _seconds(cfg)
-                seconds[kind].append(timed.seconds)
-                steps, weight_bytes = timed.steps, timed.weight_bytes
-                wal_bytes[kind] = timed.wal_bytes
+                last[kind] = _seconds(cfg)
+                seconds[kind].append(last[kind].seconds)
+        inference, learning = last["inference"], last["learning"]
+        steps = inference.steps
         best = {kind: min(ts) for kind, ts in seconds.items()}
         curve.append(
             {
@@ -137,9 +145,11 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
                 "agent_steps_per_s_evolution": round(n * steps / best["evolution"]),
                 "agent_steps_per_s_learning_torch": round(n * steps / best["learning_torch"]),
                 "evolution_vs_learning": round(best["learning"] / best["evolution"], 3),
-                "wal_bytes_a_step_inference": round(wal_bytes["inference"] / steps),
-                "wal_bytes_a_step_learning": round(wal_bytes["learning"] / steps),
-                "weight_bytes": weight_bytes,
+                "wal_bytes_a_step_inference": round(inference.wal_bytes / steps),
+                "wal_bytes_a_step_learning": round(learning.wal_bytes / steps),
+                "weight_bytes": inference.weight_bytes,
+                "update_gflop_a_step": round(learning.update_flop_a_step / 1e9, 4),
+                "samples_a_step": round(learning.samples_a_step),
                 "seconds": {kind: [round(t, 3) for t in ts] for kind, ts in seconds.items()},
             }
         )
@@ -158,6 +168,8 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
         "wal_bytes_a_step_inference": big["wal_bytes_a_step_inference"],
         "wal_bytes_a_step_learning": big["wal_bytes_a_step_learning"],
         "weight_bytes": big["weight_bytes"],
+        "update_gflop_a_step": big["update_gflop_a_step"],
+        "samples_a_step": big["samples_a_step"],
         "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "curve": curve,

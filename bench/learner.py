@@ -23,10 +23,10 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from itertools import pairwise
 
 import torch
 from cli_args import positive_int
+from flop import update_flop
 
 from scarline.learning.buffer import ReplayBuffers
 from scarline.learning.config import QNetConfig
@@ -34,19 +34,6 @@ from scarline.learning.dqn import DQNLearner
 from scarline.learning.qnet import QPopulation, configure_torch
 
 FEATURES, PRIVATE, BARS, INSTRUMENTS, CAPACITY = 12, 4, 3000, 20, 2048
-
-
-def update_flop(sizes: list[int], batch: int, agents: int) -> int:
-    """Floating-point operations in the products of one compiled update (a multiply and an
-    add each; Adam, the loss and the clip not counted): per sample, the target's and the
-    online network's forward passes, then the backward — the output layer's weight gradient
-    and input gradient through the taken action's column only, each hidden layer's weight
-    gradient, and the input gradient of every hidden layer but the first."""
-    layers = list(pairwise(sizes))
-    forward = sum(n_in * n_out for n_in, n_out in layers)
-    backward = 2 * sizes[-2] + sum(n_in * n_out for n_in, n_out in layers[:-1])
-    backward += sum(n_in * n_out for n_in, n_out in layers[1:-1])
-    return 2 * (2 * forward + backward) * batch * agents
 
 
 def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
