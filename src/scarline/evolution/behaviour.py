@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scarline.evolution.behaviour_step import behaviour_step
 from scarline.evolution.novelty import behaviour_descriptors
 from scarline.stats import drawdown, period_return, sharpe_from_sums
 
@@ -31,7 +32,17 @@ class BehaviourTracker:
         self._exposure = np.zeros(n)
 
     def update(self, equity: np.ndarray, exposure: np.ndarray) -> None:
-        """After the mark of a step: ``equity`` (any unit) and the exposure now held."""
+        """After the mark of a step: ``equity`` (any unit) and the exposure now held; one
+        compiled pass (:mod:`scarline.evolution.behaviour_step`), the same bits as
+        :meth:`_update_numpy`."""
+        behaviour_step(
+            np.asarray(equity, dtype=np.float64), np.asarray(exposure), self._last, self._sum,
+            self._sumsq, self._peak, self._max_dd, self._changes, self._long, self._exposure,
+            self.age,
+        )  # fmt: skip
+
+    def _update_numpy(self, equity: np.ndarray, exposure: np.ndarray) -> None:
+        """The reference :meth:`update` must equal bit for bit (tests/evolution)."""
         eq = equity.astype(np.float64)
         ret = period_return(self._last, eq, undefined=0.0)
         self._sum += ret
