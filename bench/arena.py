@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from cli_args import iso_date, positive_int, positive_ints
 from flop import update_flop
 
+from scarline.argtypes import iso_date, positive_int, positive_ints
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.errors import ConfigError

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cli_args import non_negative_float
+from scarline.argtypes import non_negative_float
 
 WORSE_UP = ("drop", "growth", "violations")  # a drop in rate, a growth in memory, an error
 HIGHER = ("per_s", "speedup", "ratio", "rate", "throughput", "_vs_")

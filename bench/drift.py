@@ -23,8 +23,8 @@ import json
 import time
 
 import numpy as np
-from cli_args import positive_int
 
+from scarline.argtypes import positive_int
 from scarline.reflect import DriftConfig, DriftSentry
 
 

@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cli_args import positive_int
-
+from scarline.argtypes import positive_int
 from scarline.config import RunConfig
 from scarline.gating.config import GatesConfig
 from scarline.gating.executor import executor_for

@@ -12,9 +12,9 @@ import argparse
 import json
 
 import numpy as np
-from cli_args import positive_int
 from timing import fastest
 
+from scarline.argtypes import positive_int
 from scarline.gating.pbo import pbo_cscv
 from scarline.gating.spa import spa_pvalue
 

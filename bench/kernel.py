@@ -19,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cli_args import positive_int
-
+from scarline.argtypes import positive_int
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.journal import WalWriter

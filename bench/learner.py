@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable
 
 import torch
-from cli_args import positive_int
 from flop import update_flop
 
+from scarline.argtypes import positive_int
 from scarline.learning.buffer import ReplayBuffers
 from scarline.learning.config import QNetConfig
 from scarline.learning.dqn import DQNLearner

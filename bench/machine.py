@@ -34,9 +34,10 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
-from cli_args import positive_int
 from numba import njit
 from timing import fastest
+
+from scarline.argtypes import positive_int
 
 LINE = 64  # bytes in a cache line
 READS = 1 << 20  # random reads timed

@@ -33,9 +33,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cli_args import positive_int
 from kernel import RISK, _time_kernel
 
+from scarline.argtypes import positive_int
 from scarline.config import RunConfig
 from scarline.market.stream import normalized
 from scarline.market.synthetic import SynthSpec, generate

@@ -27,9 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cli_args import positive_float, positive_int  # noqa: E402
 from paper_recording import write_paper_config  # noqa: E402
 
+from scarline.argtypes import positive_float, positive_int  # noqa: E402
 from scarline.config import load_config  # noqa: E402
 from scarline.paper.session import PaperOptions, PaperSession  # noqa: E402
 

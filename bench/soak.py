@@ -30,9 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cli_args import positive_int  # noqa: E402
 from feed_venue import NS, FakeClock, FakeVenue, Market, script  # noqa: E402
 
+from scarline.argtypes import positive_int  # noqa: E402
 from scarline.config import RunConfig  # noqa: E402
 from scarline.events import Bar  # noqa: E402
 from scarline.journal import read_records, verify  # noqa: E402

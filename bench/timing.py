@@ -1,4 +1,4 @@
-"""Timing the bench scripts share (imported by its bare name, as ``cli_args`` is)."""
+"""Timing the bench scripts share (imported by its bare name, as ``flop`` is)."""
 
 from __future__ import annotations
 

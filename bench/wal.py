@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cli_args import positive_int
-
+from scarline.argtypes import positive_int
 from scarline.events import Bar
 from scarline.journal import WalWriter, segment_infos, verify
 

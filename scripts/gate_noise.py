@@ -28,6 +28,7 @@ from pathlib import Path
 
 import msgspec
 
+from scarline.argtypes import positive_int
 from scarline.config import RunConfig
 from scarline.gating.anti_overfit import CONTRACTS
 from scarline.gating.config import GatesConfig
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--seeds", type=_seed_range, default=list(SEEDS), help="A-B, inclusive (101-120)"
     )
-    ap.add_argument("--workers", type=int, default=2, help="seeds side by side")
+    ap.add_argument("--workers", type=positive_int, default=2, help="seeds side by side")
     ap.add_argument("--json", type=Path, help="also write every seed's G2 verdict here")
     args = ap.parse_args(argv)
     results = verdicts(args.seeds, args.workers)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scarline.argtypes import correlations, non_negative_int, positive_int
 from scarline.config import RunConfig
 from scarline.gating.runner import run_gates
 from scarline.market.io import write_market
@@ -123,14 +124,14 @@ def table(rows: list[dict[str, object]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ics", default="0.05,0.10,0.15,0.20")
-    ap.add_argument("--seeds", type=int, default=10, help="seeds per IC")
-    ap.add_argument("--rw-seeds", type=int, default=20, help="random-walk seeds")
-    ap.add_argument("--agents", type=int, default=64, help="Q-agents per run")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--ics", type=correlations, default="0.05,0.10,0.15,0.20")
+    ap.add_argument("--seeds", type=positive_int, default=10, help="seeds per IC")
+    ap.add_argument("--rw-seeds", type=non_negative_int, default=20, help="random-walk seeds")
+    ap.add_argument("--agents", type=positive_int, default=64, help="Q-agents per run")
+    ap.add_argument("--workers", type=positive_int, default=2)
     ap.add_argument("--json", type=Path, help="also write every seed's row here")
     args = ap.parse_args(argv)
-    jobs = [(float(ic), s) for ic in args.ics.split(",") for s in range(1, args.seeds + 1)]
+    jobs = [(ic, s) for ic in args.ics for s in range(1, args.seeds + 1)]
     jobs += [(0.0, 1000 + s) for s in range(args.rw_seeds)]
     rows: list[dict[str, object]] = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:

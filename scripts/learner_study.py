@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from scarline.agents.config import QNetGroup
+from scarline.argtypes import correlation, finite_floats, non_negative_ints, positive_int
 from scarline.config import RunConfig, load_config
+from scarline.errors import ConfigError
 from scarline.gating.frozen import run_kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import normalized
@@ -131,18 +133,26 @@ def study(seed: int, ic: float, cfg: RunConfig) -> dict[str, float | int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", default="1,2,3,4,5")
-    ap.add_argument("--ic", type=float, default=0.15)
+    ap.add_argument("--seeds", type=non_negative_ints, default="1,2,3,4,5")
+    ap.add_argument("--ic", type=correlation, default=0.15)
     ap.add_argument("--config", type=Path, default=Path("configs/arena.toml"))
-    ap.add_argument("--agents", type=int, help="learners (default: the config's count)")
+    ap.add_argument("--agents", type=positive_int, help="learners (default: the config's count)")
     ap.add_argument("--zero-cost", action="store_true", help="no fees, no slippage")
-    ap.add_argument("--actions", help="the learners' exposures, e.g. -1,0,1 (default: config)")
+    ap.add_argument(
+        "--actions",
+        type=finite_floats,
+        help="the learners' exposures, e.g. -1,0,1 (default: config)",
+    )
     args = ap.parse_args(argv)
-    base = load_config(args.config)
-    actions = [float(a) for a in args.actions.split(",")] if args.actions else None
+    try:
+        base = load_config(args.config)
+    except ConfigError as err:
+        ap.error(str(err))
+    if not any(isinstance(g, QNetGroup) for g in base.agents):
+        ap.error(f"--config {args.config}: no q-network group to study")
     rows = []
-    for seed in (int(s) for s in args.seeds.split(",")):
-        cfg = study_config(base, seed, args.agents, args.zero_cost, actions)
+    for seed in args.seeds:
+        cfg = study_config(base, seed, args.agents, args.zero_cost, args.actions)
         rows.append(study(seed, args.ic, cfg))
         print(json.dumps(rows[-1]), flush=True)
     learned = sum(r["ratio"] >= 0.5 for r in rows)

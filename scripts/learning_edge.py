@@ -15,6 +15,7 @@ import argparse
 import numpy as np
 from scipy import stats
 
+from scarline.argtypes import non_negative_ints
 from scarline.config import RunConfig
 from scarline.gating.frozen import run_kernel
 from scarline.market.stream import normalized
@@ -65,10 +66,10 @@ def study(seed: int, random_walk: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--seeds", type=non_negative_ints, default="1,2,3,4,5")
     parser.add_argument("--random-walk", action="store_true", help="no planted signal")
     args = parser.parse_args()
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in args.seeds:
         print(study(seed, args.random_walk), flush=True)
 
 

@@ -1,5 +1,5 @@
 """Loading a ``bench/`` script as a module in a test (the scripts are not a package: each
-runs as ``python bench/NAME.py`` and imports its siblings, e.g. ``cli_args``, by bare name)."""
+runs as ``python bench/NAME.py`` and imports its siblings, e.g. ``timing``, by bare name)."""
 
 from __future__ import annotations
 

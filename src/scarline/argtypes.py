@@ -1,8 +1,6 @@
-"""Argument types the bench scripts share: a bad value is argparse's one-line error and exit
-code 2, never a traceback from deep inside a run (``--agents 0`` once divided by zero).
-
-The scripts run as ``python bench/NAME.py``, so this module is imported by its bare name.
-"""
+"""argparse value types for the scripts in ``bench/`` and ``scripts/``: a bad value is
+argparse's one-line error naming the option, and exit code 2, never a traceback from deep
+inside a run (``bench/kernel.py --agents 0`` once divided by zero)."""
 
 from __future__ import annotations
 
@@ -15,26 +13,45 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def positive_int(text: str) -> int:
     """A whole number of at least 1 (agents, bars, repeats, workers)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+    return _whole_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of at least 0 (a count that may be none, a seed)."""
+    return _whole_at_least(text, 0)
+
+
+def non_negative_ints(text: str) -> list[int]:
+    """Comma-separated whole numbers of at least 0, e.g. seeds ``1,2,3``; in the order given."""
+    return [non_negative_int(part) for part in _parts(text)]
 
 
 def positive_ints(text: str) -> list[int]:
     """Comma-separated whole numbers of at least 1, e.g. ``256,1024,4096``; sorted."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(parts):
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
-    return sorted(positive_int(part) for part in parts)
+    return sorted(positive_int(part) for part in _parts(text))
+
+
+def finite_floats(text: str) -> list[float]:
+    """Comma-separated finite numbers, e.g. exposures ``-1,0,1``; in the order given."""
+    return [finite_float(part) for part in _parts(text)]
+
+
+def correlation(text: str) -> float:
+    """A number strictly between -1 and 1 (an information coefficient)."""
+    value = finite_float(text)
+    if not -1 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between -1 and 1, got {text!r}")
+    return value
+
+
+def correlations(text: str) -> list[float]:
+    """Comma-separated numbers strictly between -1 and 1; in the order given."""
+    return [correlation(part) for part in _parts(text)]
 
 
 def positive_float(text: str) -> float:
     """A finite number above 0 (a request rate)."""
-    value = _finite(text)
+    value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
     return value
@@ -42,7 +59,7 @@ def positive_float(text: str) -> float:
 
 def non_negative_float(text: str) -> float:
     """A finite number of at least 0 (a tolerance in percent)."""
-    value = _finite(text)
+    value = finite_float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be at least 0, got {text!r}")
     return value
@@ -59,7 +76,25 @@ def iso_date(text: str) -> str:
     return text
 
 
-def _finite(text: str) -> float:
+def _whole_at_least(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    return value
+
+
+def _parts(text: str) -> list[str]:
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+    return parts
+
+
+def finite_float(text: str) -> float:
+    """Any finite number (a correlation, an exposure)."""
     try:
         value = float(text)
     except ValueError:
