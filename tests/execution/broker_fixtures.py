@@ -12,7 +12,9 @@ from scarline.execution.types import (
     LIMIT,
     MARKET,
     BarSlice,
+    FillBatch,
     OrderBatch,
+    RejectBatch,
     unit_values,
 )
 
@@ -82,3 +84,11 @@ def broker(n_agents: int = 2, m: int = 1, **cfg: dict) -> SimBroker:
 
 def cash(n: int, amount: int = RICH) -> np.ndarray:
     return np.full(n, amount, dtype=np.int64)
+
+
+def same(a: FillBatch | RejectBatch | OrderBatch, b: FillBatch | RejectBatch | OrderBatch) -> None:
+    """Field for field equal, dtypes included (the compiled paths against the numpy one)."""
+    for field in a.__dataclass_fields__:
+        x, y = getattr(a, field), getattr(b, field)
+        assert x.dtype == y.dtype, field
+        np.testing.assert_array_equal(x, y, err_msg=field)

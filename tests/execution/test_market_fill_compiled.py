@@ -1,7 +1,7 @@
 """The compiled bar of market orders equals the broker's numpy path, field for field."""
 
 import numpy as np
-from broker_fixtures import UV, bar, orders
+from broker_fixtures import UV, bar, orders, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,17 +20,10 @@ def brokers(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBroker, SimBrok
     config = ExecutionConfig.model_validate(cfg)
     values = np.full(m, uv, dtype=np.int64)
     ref = SimBroker.from_config(config, n, values)
-    ref._market_params = None  # the numpy path, the reference
+    ref._market_params = ref._touch = None  # the numpy path, the reference
     fast = SimBroker.from_config(config, n, values)
     assert fast._market_params is not None
     return ref, fast
-
-
-def same(a: FillBatch | RejectBatch, b: FillBatch | RejectBatch) -> None:
-    for field in a.__dataclass_fields__:
-        x, y = getattr(a, field), getattr(b, field)
-        assert x.dtype == y.dtype, field
-        np.testing.assert_array_equal(x, y, err_msg=field)
 
 
 SIGMA = st.one_of(

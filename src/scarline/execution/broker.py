@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from scarline.execution.bar_fill_compiled import execute_bar
+from scarline.execution.bar_fill_compiled import warm_up as warm_up_bar
 from scarline.execution.book import PendingBook
 from scarline.execution.cash import affordable_prefix, largest_affordable
 from scarline.execution.config import ExecutionConfig, FillConfig
@@ -23,8 +25,13 @@ from scarline.execution.latency import LatencyModel, build_latency_model
 from scarline.execution.market_fill_compiled import execute_market
 from scarline.execution.market_fill_compiled import warm_up as warm_up_market
 from scarline.execution.order_check import FIELDS, invalid_fields, warm_up
-from scarline.execution.participation import pro_rata, share_lots
-from scarline.execution.queue import QueueModel, build_queue_model, limit_fill_price
+from scarline.execution.participation import SHARE_SCALE, pro_rata, share_lots
+from scarline.execution.queue import (
+    QueueModel,
+    RiskAverseBarQueue,
+    build_queue_model,
+    limit_fill_price,
+)
 from scarline.execution.slippage import (
     FixedPlusVolatility,
     SlippageModel,
@@ -60,8 +67,9 @@ class SimBroker:
     """Fills the orders of N agents on M instruments against bars; holds no cash itself.
 
     ``unit_values``: ``int64[M]`` cash units of one lot moving one tick. ``compiled``: a
-    bar of market orders goes through :mod:`~scarline.execution.market_fill_compiled` where
-    the models allow it (same fills and rejects; ``False`` keeps the numpy path, its reference).
+    bar of market orders goes through :mod:`~scarline.execution.market_fill_compiled`, one
+    with limit orders through :mod:`~scarline.execution.bar_fill_compiled`, where the models
+    allow it (same fills and rejects; ``False`` keeps the numpy path, its reference).
     """
 
     def __init__(
@@ -98,6 +106,11 @@ class SimBroker:
         ):
             self._market_params = (slippage.fixed, slippage.vol_coef, fees.bps, fees.minimum_units)
             warm_up_market()
+        # the compiled bar of market and limit orders also needs the risk-averse queue
+        self._touch: tuple[float, float] | None = None
+        if self._market_params is not None and type(self.queue) is RiskAverseBarQueue:
+            self._touch = (self.queue.touch_share, SHARE_SCALE)
+            warm_up_bar()
         warm_up()
 
     @classmethod
@@ -246,6 +259,11 @@ class SimBroker:
         if self._market_params is not None and not d.order_type.any():  # MARKET is 0
             self._book = PendingBook.empty() if idx is None else book.take(~due)
             return self._execute_market(d, bar, cash, self._market_params)
+        if self._market_params is not None and self._touch is not None:
+            return self._execute_bar(
+                d, bar, cash, d_first, d_queue, (book, idx, first_due),
+                (*self._touch, *self._market_params),
+            )  # fmt: skip
 
         inst, side, qty = d.instrument, d.side, d.qty
         valid = bar.valid[inst]
@@ -326,6 +344,44 @@ class SimBroker:
         return fills, RejectBatch(
             d.order_id[refused], d.agent[refused], lots[refused], reason[refused]
         )
+
+    def _execute_bar(
+        self,
+        d: OrderBatch,
+        bar: BarSlice,
+        cash: np.ndarray,
+        d_first: np.ndarray,
+        d_queue: np.ndarray,
+        rest: tuple[PendingBook, np.ndarray | None, np.ndarray],
+        params: tuple[float, float, float, float, float, int],
+    ) -> tuple[FillBatch, RejectBatch]:
+        """Due market and limit orders, compiled; ``rest``: the book, the due rows (``None``:
+        all) and every row's first due step, for what keeps resting; ``params``: the queue's
+        touch share and share scale, then the market pass's model parameters."""
+        touch_share, share_scale, fixed, vol_coef, bps, minimum = params
+        k = len(d)
+        filled, price, fee, ref, lots, remaining, queue_after = (
+            np.empty(k, dtype=np.int64) for _ in range(7)
+        )
+        reason, keep = np.empty(k, dtype=np.int8), np.empty(k, dtype=bool)
+        market = d.order_type == MARKET
+        execute_bar(
+            d.agent, d.instrument, d.side, d.qty, ~market, d.limit_price, d_queue, d_first,
+            bar.step, self.fill_cfg.limit_tif_steps, bar.open, bar.high, bar.low, bar.volume,
+            bar.valid, bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64),
+            touch_share, share_scale, fixed, vol_coef, bps, minimum, filled, price, fee, ref,
+            lots, reason, keep, remaining, queue_after,
+        )  # fmt: skip
+        fills = self._fills(d, filled, price, ref, fee, self.unit_values[d.instrument], market)
+        refused = reason >= 0
+        rejects = _NO_REJECTS
+        if refused.any():
+            rejects = RejectBatch(
+                d.order_id[refused], d.agent[refused], lots[refused], reason[refused]
+            )
+        book, idx, first_due = rest
+        self._rest(book, idx, keep, remaining, first_due, queue_after)
+        return fills, rejects
 
     def _cash_cap(
         self,

@@ -10,7 +10,8 @@ on random bars).
 
 Exactness: no ``fastmath``; every float is computed from the same operands in the same order
 as the numpy path (int64 → float64, then one IEEE operation at a time, ``rint`` for the fee);
-integer sums wrap exactly as numpy's do. The cash cap follows
+integer sums wrap exactly as numpy's do. The cash cap (:func:`cash_cap`, shared with the
+bar of market and limit orders in :mod:`~scarline.execution.bar_fill_compiled`) follows
 :func:`~scarline.execution.cash.affordable_prefix` and
 :func:`~scarline.execution.cash.largest_affordable` row by row: each row's bisection is
 independent of the others, so a loop per row takes the same steps as the vectorized search.
@@ -38,12 +39,17 @@ def _fee(notional: Int, bps: float, minimum: int) -> Int:
 
 
 @njit(cache=True)
-def _cost(
-    q: Int, open_: Int, side: Int, volume: Int, sigma: float, uv: Int,
-    fixed: float, vol_coef: float, bps: float, minimum: int,
+def cost_of_fill(
+    q: Int, is_limit: bool, limit: Int, open_: Int, side: Int, volume: Int, sigma: float,
+    uv: Int, fixed: float, vol_coef: float, bps: float, minimum: int,
 ) -> tuple[Int, Int, Int]:  # fmt: skip
-    """``(price, notional, fee)`` of one market fill of ``q`` lots."""
-    price = price_one(open_, side, q, volume, sigma, fixed, vol_coef)
+    """``(price, notional, fee)`` of one fill of ``q`` lots: a market order's price slips
+    from the open; a limit order's is ``queue.limit_fill_price`` (the better of the open and
+    its limit), whatever ``q``."""
+    if is_limit:
+        price = min(open_, limit) if side > 0 else max(open_, limit)
+    else:
+        price = price_one(open_, side, q, volume, sigma, fixed, vol_coef)
     notional = q * price * uv
     return price, notional, _fee(notional, bps, minimum)
 
@@ -74,14 +80,41 @@ def execute_market(
         m = inst[r]
         alloc[r] = qty[r] if bar_valid[m] else 0
         filled[r] = alloc[r]
-        price[r], notional[r], fee[r] = _cost(
-            alloc[r], bar_open[m], side[r], bar_volume[m], bar_sigma[m], unit_values[m],
-            fixed, vol_coef, bps, minimum,
+        price[r], notional[r], fee[r] = cost_of_fill(
+            alloc[r], False, 0, bar_open[m], side[r], bar_volume[m], bar_sigma[m],
+            unit_values[m], fixed, vol_coef, bps, minimum,
         )  # fmt: skip
         if side[r] < 0 and alloc[r] > 0:  # sells settle first
             avail[agent[r]] += notional[r] - fee[r]
         is_buy[r] = side[r] > 0 and alloc[r] > 0
-    # cash.affordable_prefix: each agent's buys in order_id order, running cost against cash
+    cash_cap(
+        agent, inst, side, np.zeros(k, np.bool_), np.zeros(k, np.int64), alloc, notional,
+        fee, avail, is_buy, bar_open, bar_volume, bar_sigma, unit_values, fixed, vol_coef,
+        bps, minimum, filled, price,
+    )  # fmt: skip
+    for r in range(k):
+        m = inst[r]
+        if not bar_valid[m]:
+            reject_lots[r], reject_reason[r] = qty[r], _NO_BAR
+        elif filled[r] < alloc[r]:
+            reject_lots[r], reject_reason[r] = alloc[r] - filled[r], _INSUFFICIENT_CASH
+        else:
+            reject_lots[r], reject_reason[r] = 0, -1
+
+
+@njit(cache=True)
+def cash_cap(
+    agent: np.ndarray, inst: np.ndarray, side: np.ndarray, is_limit: np.ndarray,
+    limit: np.ndarray, alloc: np.ndarray, notional: np.ndarray, fee: np.ndarray,
+    avail: np.ndarray, is_buy: np.ndarray, bar_open: np.ndarray, bar_volume: np.ndarray,
+    bar_sigma: np.ndarray, unit_values: np.ndarray, fixed: float, vol_coef: float,
+    bps: float, minimum: int, filled: np.ndarray, price: np.ndarray,
+) -> None:  # fmt: skip
+    """:func:`~scarline.execution.cash.affordable_prefix` row by row: each agent's buys
+    (``is_buy``) in order_id order, their running cost against ``avail`` (cash after the
+    sells). A buy its cash cannot pay in full fills the largest qty it can if it is the
+    agent's first short one, else nothing; a row cut so is re-priced at what fills (0 lots:
+    no notional, no fee), ``filled``, ``price`` and ``fee`` in place."""
     buy_rows = np.flatnonzero(is_buy)
     buy_rows = buy_rows[np.argsort(agent[buy_rows], kind="mergesort")]
     before = 0
@@ -98,38 +131,33 @@ def execute_market(
         if not full:
             if first or prev_full:  # the cut row: the largest qty its cash pays for
                 filled[r] = _largest_affordable(
-                    alloc[r], budget - before, cost, bar_open[m], side[r], bar_volume[m],
-                    bar_sigma[m], unit_values[m], fixed, vol_coef, bps, minimum,
+                    alloc[r], budget - before, cost, is_limit[r], limit[r], bar_open[m],
+                    side[r], bar_volume[m], bar_sigma[m], unit_values[m], fixed, vol_coef,
+                    bps, minimum,
                 )  # fmt: skip
             else:
                 filled[r] = 0
+            price[r], _, fee[r] = cost_of_fill(
+                filled[r], is_limit[r], limit[r], bar_open[m], side[r], bar_volume[m],
+                bar_sigma[m], unit_values[m], fixed, vol_coef, bps, minimum,
+            )  # fmt: skip
         before += cost
         prev_full = full
-    for r in range(k):
-        m = inst[r]
-        if filled[r] < alloc[r]:  # re-priced at what fills (0 lots: no notional, no fee)
-            price[r], _, fee[r] = _cost(
-                filled[r], bar_open[m], side[r], bar_volume[m], bar_sigma[m],
-                unit_values[m], fixed, vol_coef, bps, minimum,
-            )  # fmt: skip
-        if not bar_valid[m]:
-            reject_lots[r], reject_reason[r] = qty[r], _NO_BAR
-        elif filled[r] < alloc[r]:
-            reject_lots[r], reject_reason[r] = alloc[r] - filled[r], _INSUFFICIENT_CASH
-        else:
-            reject_lots[r], reject_reason[r] = 0, -1
 
 
 @njit(cache=True)
 def _largest_affordable(
-    hi: Int, left: Int, hi_cost: Int, open_: Int, side: Int, volume: Int, sigma: float,
-    uv: Int, fixed: float, vol_coef: float, bps: float, minimum: int,
+    hi: Int, left: Int, hi_cost: Int, is_limit: bool, limit: Int, open_: Int, side: Int,
+    volume: Int, sigma: float, uv: Int, fixed: float, vol_coef: float, bps: float,
+    minimum: int,
 ) -> Int:  # fmt: skip
     """:func:`~scarline.execution.cash.largest_affordable` for one row: the guess from the
     cost per lot at ``hi``, its neighbour, then bisection."""
 
     def affordable(q: Int) -> bool | np.bool_:
-        _, n, f = _cost(q, open_, side, volume, sigma, uv, fixed, vol_coef, bps, minimum)
+        _, n, f = cost_of_fill(
+            q, is_limit, limit, open_, side, volume, sigma, uv, fixed, vol_coef, bps, minimum
+        )
         return n + f <= left
 
     per_lot = max(np.float64(hi_cost), 1.0) / np.float64(max(hi, 1))

@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 _REL_TOL = 1e-12
+SHARE_SCALE = 1.0 + _REL_TOL
+"""The factor :func:`share_lots` applies after the share (the compiled bar passes it in)."""
 
 
 def share_lots(share: float, volume: np.ndarray) -> np.ndarray:
     """``int64``: ``floor(share * volume)`` lots, tolerant of float error (0.29 * 100 is 29)."""
-    return np.floor(share * np.asarray(volume) * (1.0 + _REL_TOL)).astype(np.int64)
+    return np.floor(share * np.asarray(volume) * SHARE_SCALE).astype(np.int64)
 
 
 def pro_rata(requested: np.ndarray, group: np.ndarray, cap: np.ndarray) -> np.ndarray:
