@@ -20,6 +20,7 @@ from scarline.evolution.genome import (
     decode_genome,
     encode_genome,
     genome_of,
+    hash_of_encoded,
     load_genome,
     policy_hash,
 )
@@ -117,6 +118,7 @@ def test_round_trip_gives_an_equal_genome_and_hash(
     load_genome(net2, genes2, i, decode_genome(data), lay)
     g2 = genome_of(i, genes2, net2, lay)
     assert g2 == g and policy_hash(g2) == policy_hash(g)
+    assert hash_of_encoded(data) == policy_hash(g)  # what the census stores, from its bytes
     assert all(
         torch.equal(a[i], b[i]) for a, b in zip(net.parameters(), net2.parameters(), strict=True)
     )

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from scarline.evolution.evolver import Births
-from scarline.evolution.genome import Genome, encode_genome, policy_hash
+from scarline.evolution.genome import Genome, encode_genome, hash_of_encoded, policy_hash
 from scarline.evolution.lineage import LineageError
 from scarline.evolution.lineage_book import LineageBook
 from scarline.evolution.migration import Arrivals, Immigrant, emigrant_rows
@@ -81,7 +81,7 @@ class Census:
 
     def _hash(self, genomes: list[Genome]) -> list[str]:
         data = [encode_genome(g) for g in genomes]
-        hashes = [policy_hash(g) for g in genomes]
+        hashes = [hash_of_encoded(d) for d in data]
         if self._sink is not None and data:
             self._sink(list(zip(data, hashes, strict=True)))
         return hashes

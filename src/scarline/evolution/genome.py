@@ -362,7 +362,13 @@ def decode_genome(data: bytes) -> Genome:
 
 def policy_hash(g: Genome) -> str:
     """BLAKE2b-256 hex digest of the genome's canonical bytes."""
-    return hashlib.blake2b(encode_genome(g), digest_size=32).hexdigest()
+    return hash_of_encoded(encode_genome(g))
+
+
+def hash_of_encoded(data: bytes) -> str:
+    """:func:`policy_hash` of the genome whose canonical bytes are ``data`` (a caller that
+    encoded it already, to store it, need not encode it again)."""
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
 
 
 def load_genome(net: QPopulation, genes: Genes, i: int, g: Genome, layout: GenomeLayout) -> None:
