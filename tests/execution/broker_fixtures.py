@@ -92,3 +92,42 @@ def same(a: FillBatch | RejectBatch | OrderBatch, b: FillBatch | RejectBatch | O
         x, y = getattr(a, field), getattr(b, field)
         assert x.dtype == y.dtype, field
         np.testing.assert_array_equal(x, y, err_msg=field)
+
+
+def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
+    """Run session ``s`` (its ``steps``, ``cash``, ``m`` and ``uv``) through ``broker``: each
+    step executes its bar against the cash left, books the fills into cash, then submits the
+    step's orders (a step's ``limit``, ``high`` and ``low`` are optional)."""
+    out, next_id = [], 0
+    money = np.array(s["cash"], dtype=np.int64)
+    for t, step in enumerate(s["steps"]):
+        b = bar(
+            t,
+            open_=step["open"],
+            high=step.get("high"),
+            low=step.get("low"),
+            volume=step["volume"],
+            valid=step["valid"],
+            volatility=step["sigma"],
+            m=s["m"],
+        )
+        fills, rejects = broker.execute(b, money)
+        out.append((fills, rejects))
+        spent = np.zeros_like(money)
+        notional = fills.qty * fills.price * s["uv"]
+        np.add.at(spent, fills.agent, np.where(fills.side > 0, notional, -notional) + fills.fee)
+        money = money - spent
+        k = len(step["agent"])
+        if k:
+            o = orders(
+                step["agent"],
+                step["qty"],
+                step["side"],
+                step["instrument"],
+                limit=step.get("limit"),
+                first_id=next_id,
+                step=t,
+            )
+            broker.submit(o, t, b.ts, b.volume)
+            next_id += k
+    return out

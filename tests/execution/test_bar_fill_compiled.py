@@ -2,14 +2,14 @@
 field, the resting book included."""
 
 import numpy as np
-from broker_fixtures import UV, bar, orders, same
+from broker_fixtures import UV, play, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scarline.execution import bar_fill_compiled
 from scarline.execution.broker import SimBroker
 from scarline.execution.config import ExecutionConfig
-from scarline.execution.types import CASH_SCALE, REJECT_REASONS, FillBatch, RejectBatch
+from scarline.execution.types import CASH_SCALE, REJECT_REASONS
 
 
 def test_reject_codes_match_the_reject_reasons() -> None:
@@ -82,42 +82,6 @@ def sessions(draw: st.DrawFn) -> dict:
             },
         },
     }
-
-
-def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
-    out, next_id = [], 0
-    cash = np.array(s["cash"], dtype=np.int64)
-    for t, step in enumerate(s["steps"]):
-        b = bar(
-            t,
-            open_=step["open"],
-            high=step["high"],
-            low=step["low"],
-            volume=step["volume"],
-            valid=step["valid"],
-            volatility=step["sigma"],
-            m=s["m"],
-        )
-        fills, rejects = broker.execute(b, cash)
-        out.append((fills, rejects))
-        spent = np.zeros_like(cash)
-        notional = fills.qty * fills.price * s["uv"]
-        np.add.at(spent, fills.agent, np.where(fills.side > 0, notional, -notional) + fills.fee)
-        cash = cash - spent
-        k = len(step["agent"])
-        if k:
-            o = orders(
-                step["agent"],
-                step["qty"],
-                step["side"],
-                step["instrument"],
-                limit=step["limit"],
-                first_id=next_id,
-                step=t,
-            )
-            broker.submit(o, t, b.ts, b.volume)
-            next_id += k
-    return out
 
 
 @settings(max_examples=300, deadline=None)

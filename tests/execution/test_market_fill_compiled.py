@@ -1,14 +1,14 @@
 """The compiled bar of market orders equals the broker's numpy path, field for field."""
 
 import numpy as np
-from broker_fixtures import UV, bar, orders, same
+from broker_fixtures import UV, play, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scarline.execution import market_fill_compiled
 from scarline.execution.broker import SimBroker
 from scarline.execution.config import ExecutionConfig
-from scarline.execution.types import CASH_SCALE, REJECT_REASONS, FillBatch, RejectBatch
+from scarline.execution.types import CASH_SCALE, REJECT_REASONS
 
 
 def test_reject_codes_match_the_reject_reasons() -> None:
@@ -70,34 +70,6 @@ def sessions(draw: st.DrawFn) -> dict:
             "latency": {"steps": draw(st.integers(0, 2))},
         },
     }
-
-
-def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
-    out, next_id = [], 0
-    cash = np.array(s["cash"], dtype=np.int64)
-    for t, step in enumerate(s["steps"]):
-        b = bar(
-            t,
-            open_=step["open"],
-            volume=step["volume"],
-            valid=step["valid"],
-            volatility=step["sigma"],
-            m=s["m"],
-        )
-        fills, rejects = broker.execute(b, cash)
-        out.append((fills, rejects))
-        spent = np.zeros_like(cash)
-        notional = fills.qty * fills.price * s["uv"]
-        np.add.at(spent, fills.agent, np.where(fills.side > 0, notional, -notional) + fills.fee)
-        cash = cash - spent
-        k = len(step["agent"])
-        if k:
-            o = orders(
-                step["agent"], step["qty"], step["side"], step["instrument"], first_id=next_id
-            )
-            broker.submit(o, t, b.ts)
-            next_id += k
-    return out
 
 
 @settings(max_examples=300, deadline=None)
