@@ -82,7 +82,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("live", ["paper"]),
     # top: islands, generated docs, the command line, the Python API and the package root
     # that re-exports it (lazily: ``import scarline.x`` does not load the API)
-    ("top", ["cluster", "config_docs", "api", "cli", "__init__"]),
+    # (argtypes: argparse value types for the scripts in bench/ and scripts/)
+    ("top", ["cluster", "config_docs", "api", "argtypes", "cli", "__init__"]),
 ]
 ORDER = [unit for _, units in LAYERS for unit in units]
 RANK = {unit: i for i, unit in enumerate(ORDER)}
