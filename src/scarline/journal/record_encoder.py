@@ -45,14 +45,14 @@ class RecordEncoder:
         """Whether arrays are stored packed (set by each ``SessionStart`` encoded)."""
 
     def __call__(self, seq: int, ts: int, event: AnyEvent) -> bytes:
-        kind = type(event).__name__
+        cls = type(event)  # exact: the writer appends canonical kinds only
         if isinstance(event, SessionStart):
             self.packs = event.schema_version >= PACKED_ARRAYS_SCHEMA
             if self.packs:
                 warm_up_packing()
-        elif self.packs:
+        elif self.packs and _ARRAY_FIELDS[cls]:  # a Bar has no array: nothing to look at
             event = packed_event(event)
-        return self._json(Envelope(seq, ts, kind, event))
+        return self._json(Envelope(seq, ts, cls.__name__, event))
 
 
 def packed_event(event: AnyEvent) -> AnyEvent:
