@@ -79,11 +79,14 @@ def derived(benches: dict[str, object]) -> dict[str, float]:
     - learning adds the update's products, ``update_gflop_a_step`` at the better of the one-
       and two-thread ``gflop_s`` (float32 without fused multiply-add, as replay requires),
       and the replay sample's random reads, ``samples_a_step`` (one each, a lower bound) at
-      ``random_reads_per_s``.
+      twice one thread's ``random_reads_per_s`` (the gather runs on two threads; the machine
+      row has no two-thread figure for it, so this takes the perfect scaling).
 
     Each ``*_ceiling_agent_steps_per_s`` is N over its floor: the most that work allows,
     with nothing else in the step (no features, orders, risk, fills or encoding).
-    Empty when either benchmark is missing or failed, or lacks a figure."""
+    Empty when either benchmark is missing or failed, or lacks a machine figure or the
+    arena's N, weights or WAL sizes; an arena without the learning figures (an older
+    summary) counts no products and no sample in the learning floor."""
     machine, arena = (benches.get(name) for name in ("machine", "arena"))
     if not isinstance(machine, dict) or not isinstance(arena, dict):
         return {}
@@ -97,7 +100,7 @@ def derived(benches: dict[str, object]) -> dict[str, float]:
     hashing = {kind: run[f"wal_bytes_a_step_{kind}"] / (box["blake2b_mb_s"] * 1e6) for kind in
                ("inference", "learning")}  # fmt: skip
     products = run.get("update_gflop_a_step", 0) / max(box["gflop_s"], box["gflop_s_2"])
-    sampling = run.get("samples_a_step", 0) / box["random_reads_per_s"]
+    sampling = run.get("samples_a_step", 0) / (2 * box["random_reads_per_s"])
     inference = acting + hashing["inference"]
     learning = acting + hashing["learning"] + products + sampling
     ms = {

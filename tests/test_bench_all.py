@@ -36,11 +36,11 @@ def test_each_floor_is_its_work_over_the_machines_rate() -> None:
     assert got["inference_hash_ms_a_step"] == 0.2  # 200 KB at 1 GB/s
     assert got["learning_hash_ms_a_step"] == 0.5
     assert got["update_products_ms_a_step"] == 4.0  # 0.1 GFLOP at the better rate, 25
-    assert got["replay_sample_reads_ms_a_step"] == pytest.approx(0.328, abs=1e-3)
+    assert got["replay_sample_reads_ms_a_step"] == 0.164  # 32,768 reads on two threads
     assert got["inference_floor_ms_a_step"] == 0.7
-    assert got["learning_floor_ms_a_step"] == pytest.approx(0.5 + 0.5 + 4.0 + 0.328, abs=1e-3)
+    assert got["learning_floor_ms_a_step"] == pytest.approx(0.5 + 0.5 + 4.0 + 0.164, abs=1e-3)
     assert got["inference_ceiling_agent_steps_per_s"] == round(4096 / 0.7e-3)
-    assert got["learning_ceiling_agent_steps_per_s"] == round(4096 / 5.32768e-3)
+    assert got["learning_ceiling_agent_steps_per_s"] == round(4096 / 5.16384e-3)
 
 
 def test_an_arena_without_learning_figures_has_learning_floor_of_acting_and_hashing() -> None:

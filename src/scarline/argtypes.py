@@ -31,6 +31,17 @@ def positive_ints(text: str) -> list[int]:
     return sorted(positive_int(part) for part in _parts(text))
 
 
+def finite_float(text: str) -> float:
+    """Any finite number (a correlation, an exposure)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def finite_floats(text: str) -> list[float]:
     """Comma-separated finite numbers, e.g. exposures ``-1,0,1``; in the order given."""
     return [finite_float(part) for part in _parts(text)]
@@ -91,14 +102,3 @@ def _parts(text: str) -> list[str]:
     if not all(parts):
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
     return parts
-
-
-def finite_float(text: str) -> float:
-    """Any finite number (a correlation, an exposure)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value

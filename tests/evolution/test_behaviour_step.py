@@ -65,3 +65,11 @@ def test_integer_equity_is_read_as_float64() -> None:
     reference._update_numpy(equity, exposure)
     assert _state(compiled) == _state(reference)
     assert compiled._sum[0] == 0.1 and compiled._max_dd[1] == 0.25 and compiled._sum[2] == 0.0
+
+
+def test_a_length_mismatch_is_refused_not_written_past_the_state() -> None:
+    tracker = BehaviourTracker(np.ones(2))
+    with pytest.raises(ValueError, match="must both be"):
+        tracker.update(np.ones(3), np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="must both be"):
+        tracker.update(np.ones(2), np.ones(1, np.float32))

@@ -28,7 +28,9 @@ def brokers(n: int, m: int, cfg: dict, uv: int) -> tuple[SimBroker, SimBroker]:
     return ref, fast
 
 
-SIGMA = st.one_of(st.floats(0, 0.2), st.just(float("nan")), st.just(float("inf")))
+SIGMA = st.one_of(
+    st.floats(0, 0.2), st.just(float("nan")), st.just(float("inf")), st.just(-float("inf"))
+)
 
 
 @st.composite
@@ -63,7 +65,7 @@ def sessions(draw: st.DrawFn) -> dict:
         "n": n,
         "m": m,
         "uv": uv,
-        "cash": [c * uv * 10 for c in ints(0, 10_000_000, n)],
+        "cash": [c * uv * 10 for c in ints(-1_000, 10_000_000, n)],  # an overdrawn agent too
         "steps": steps,
         "cfg": {
             "fees": {

@@ -35,6 +35,12 @@ class BehaviourTracker:
         """After the mark of a step: ``equity`` (any unit) and the exposure now held; one
         compiled pass (:mod:`scarline.evolution.behaviour_step`), the same bits as
         :meth:`_update_numpy`."""
+        n = self._last.shape
+        if np.shape(equity) != n or np.shape(exposure) != n:  # the loop trusts the lengths
+            raise ValueError(
+                f"behaviour update: equity {np.shape(equity)} and exposure "
+                f"{np.shape(exposure)} must both be {n}"
+            )
         behaviour_step(
             np.asarray(equity, dtype=np.float64), np.asarray(exposure), self._last, self._sum,
             self._sumsq, self._peak, self._max_dd, self._changes, self._long, self._exposure,

@@ -6,7 +6,8 @@ orders go through, in this order: no-bar rejects (market orders) → the limit q
 → the participation cap, pro rata per (instrument, side) over every order that could fill
 → prices (market: open ± slippage; limit: open or limit) → fees → the cash cap (sells
 settle first, then each agent's buys in order_id order) → fills, rejects and what keeps
-resting. Every step is an array operation over all due orders; see docs/execution.md.
+resting. Every step is an array operation over all due orders, or, where the models allow,
+one compiled loop over them (market_fill_compiled, bar_fill_compiled); see docs/execution.md.
 """
 
 from __future__ import annotations
