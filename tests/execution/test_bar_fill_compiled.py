@@ -2,7 +2,7 @@
 field, the resting book included."""
 
 import numpy as np
-from broker_fixtures import UV, play, same
+from broker_fixtures import SIGMA, UV, numpy_and_compiled, play, same, same_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,21 +16,6 @@ def test_reject_codes_match_the_reject_reasons() -> None:
     assert REJECT_REASONS.index("no_bar") == bar_fill_compiled._NO_BAR
     assert REJECT_REASONS.index("insufficient_cash") == bar_fill_compiled._INSUFFICIENT_CASH
     assert REJECT_REASONS.index("limit_expired") == bar_fill_compiled._LIMIT_EXPIRED
-
-
-def brokers(n: int, m: int, cfg: dict, uv: int) -> tuple[SimBroker, SimBroker]:
-    config = ExecutionConfig.model_validate(cfg)
-    values = np.full(m, uv, dtype=np.int64)
-    ref = SimBroker.from_config(config, n, values)
-    ref._market_params = ref._touch = None  # the numpy path, the reference
-    fast = SimBroker.from_config(config, n, values)
-    assert fast._touch is not None
-    return ref, fast
-
-
-SIGMA = st.one_of(
-    st.floats(0, 0.2), st.just(float("nan")), st.just(float("inf")), st.just(-float("inf"))
-)
 
 
 @st.composite
@@ -89,13 +74,7 @@ def sessions(draw: st.DrawFn) -> dict:
 @settings(max_examples=300, deadline=None)
 @given(sessions())
 def test_the_compiled_bar_equals_the_numpy_path(s: dict) -> None:
-    ref, fast = brokers(s["n"], s["m"], s["cfg"], s["uv"])
-    for (f_ref, r_ref), (f_fast, r_fast) in zip(play(ref, s), play(fast, s), strict=True):
-        same(f_ref, f_fast)
-        same(r_ref, r_fast)
-    same(ref.pending(), fast.pending())
-    for field in ("min_step", "min_ts", "first_due", "queue"):
-        np.testing.assert_array_equal(getattr(ref._book, field), getattr(fast._book, field))
+    same_session(s)
 
 
 def test_a_touched_limit_fills_after_its_queue_and_a_stale_one_expires() -> None:
@@ -125,7 +104,7 @@ def test_a_touched_limit_fills_after_its_queue_and_a_stale_one_expires() -> None
             {**miss, **common, **none},  # due since bar 1: expired at bar 1 + 4
         ],
     }  # fmt: skip
-    ref, fast = brokers(1, 1, cfg, UV)
+    ref, fast = numpy_and_compiled(1, 1, cfg, UV)
     got = play(fast, s)
     assert [len(f) for f, _ in got] == [0, 0, 1, 0, 0, 0]
     fills = got[2][0]

@@ -1,7 +1,7 @@
 """The compiled bar of market orders equals the broker's numpy path, field for field."""
 
 import numpy as np
-from broker_fixtures import UV, play, same
+from broker_fixtures import SIGMA, UV, numpy_and_compiled, play, same, same_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,21 +14,6 @@ from scarline.execution.types import CASH_SCALE, REJECT_REASONS
 def test_reject_codes_match_the_reject_reasons() -> None:
     assert REJECT_REASONS.index("no_bar") == market_fill_compiled._NO_BAR
     assert REJECT_REASONS.index("insufficient_cash") == market_fill_compiled._INSUFFICIENT_CASH
-
-
-def brokers(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBroker, SimBroker]:
-    config = ExecutionConfig.model_validate(cfg)
-    values = np.full(m, uv, dtype=np.int64)
-    ref = SimBroker.from_config(config, n, values)
-    ref._market_params = ref._touch = None  # the numpy path, the reference
-    fast = SimBroker.from_config(config, n, values)
-    assert fast._market_params is not None
-    return ref, fast
-
-
-SIGMA = st.one_of(
-    st.floats(0, 0.2), st.just(float("nan")), st.just(float("inf")), st.just(-float("inf"))
-)
 
 
 @st.composite
@@ -75,17 +60,13 @@ def sessions(draw: st.DrawFn) -> dict:
 @settings(max_examples=300, deadline=None)
 @given(sessions())
 def test_the_compiled_bar_equals_the_numpy_path(s: dict) -> None:
-    ref, fast = brokers(s["n"], s["m"], s["cfg"], s["uv"])
-    for (f_ref, r_ref), (f_fast, r_fast) in zip(play(ref, s), play(fast, s), strict=True):
-        same(f_ref, f_fast)
-        same(r_ref, r_fast)
-    same(ref.pending(), fast.pending())
+    same_session(s)
 
 
 def test_a_cash_cut_buy_fills_the_largest_affordable_qty() -> None:
     """One agent, two buys it cannot both pay: the first is cut, the second gets nothing."""
     cfg = {"fees": {"bps": 7.0, "minimum": 0.5}, "slippage": {"fixed_bps": 3.0, "vol_coef": 0.8}}
-    ref, fast = brokers(1, 1, cfg)
+    ref, fast = numpy_and_compiled(1, 1, cfg)
     s = {
         "n": 1,
         "m": 1,
