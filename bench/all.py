@@ -70,6 +70,11 @@ def run_one(name: str, args: list[str]) -> dict[str, object]:
     return {"result": result, "wall_s": seconds}
 
 
+GATHER_THREADS = 2
+"""Threads the learner's replay gather runs on here (one per core of this 2-core machine;
+``bench/learner.py`` reports its ``threads``): the sample floor takes them at perfect scaling."""
+
+
 def derived(benches: dict[str, object]) -> dict[str, float]:
     """Floors on an arena step at N = the arena's largest, read off the machine's own figures
     in the same summary: work a step cannot skip, at the best rate this machine showed.
@@ -79,8 +84,8 @@ def derived(benches: dict[str, object]) -> dict[str, float]:
     - learning adds the update's products, ``update_gflop_a_step`` at the better of the one-
       and two-thread ``gflop_s`` (float32 without fused multiply-add, as replay requires),
       and the replay sample's random reads, ``samples_a_step`` (one each, a lower bound) at
-      twice one thread's ``random_reads_per_s`` (the gather runs on two threads; the machine
-      row has no two-thread figure for it, so this takes the perfect scaling).
+      :data:`GATHER_THREADS` times one thread's ``random_reads_per_s`` (the machine row has
+      no two-thread figure for random reads, so this takes the perfect scaling).
 
     Each ``*_ceiling_agent_steps_per_s`` is N over its floor: the most that work allows,
     with nothing else in the step (no features, orders, risk, fills or encoding).
@@ -100,7 +105,7 @@ def derived(benches: dict[str, object]) -> dict[str, float]:
     hashing = {kind: run[f"wal_bytes_a_step_{kind}"] / (box["blake2b_mb_s"] * 1e6) for kind in
                ("inference", "learning")}  # fmt: skip
     products = run.get("update_gflop_a_step", 0) / max(box["gflop_s"], box["gflop_s_2"])
-    sampling = run.get("samples_a_step", 0) / (2 * box["random_reads_per_s"])
+    sampling = run.get("samples_a_step", 0) / (GATHER_THREADS * box["random_reads_per_s"])
     inference = acting + hashing["inference"]
     learning = acting + hashing["learning"] + products + sampling
     ms = {

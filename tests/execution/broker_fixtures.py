@@ -141,9 +141,9 @@ def numpy_and_compiled(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBrok
     config = ExecutionConfig.model_validate(cfg)
     values = np.full(m, uv, dtype=np.int64)
     ref = SimBroker.from_config(config, n, values)
-    ref._market_params = ref._touch = None
+    ref._market_params = ref._touch_share = None
     fast = SimBroker.from_config(config, n, values)
-    assert fast._market_params is not None and fast._touch is not None
+    assert fast._market_params is not None and fast._touch_share is not None
     return ref, fast
 
 

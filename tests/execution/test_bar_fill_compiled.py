@@ -131,4 +131,4 @@ def test_a_custom_queue_model_keeps_the_numpy_path() -> None:
     custom = SimBroker(
         1, np.full(1, UV), fast.fees, fast.slippage, fast.latency, fast.fill_cfg, queue=Queue()
     )
-    assert fast._touch is not None and custom._touch is None
+    assert fast._touch_share is not None and custom._touch_share is None

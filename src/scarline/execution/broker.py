@@ -108,9 +108,9 @@ class SimBroker:
             self._market_params = (slippage.fixed, slippage.vol_coef, fees.bps, fees.minimum_units)
             warm_up_market()
         # the compiled bar of market and limit orders also needs the risk-averse queue
-        self._touch: tuple[float, float] | None = None
+        self._touch_share: float | None = None
         if self._market_params is not None and type(self.queue) is RiskAverseBarQueue:
-            self._touch = (self.queue.touch_share, SHARE_SCALE)
+            self._touch_share = self.queue.touch_share
             warm_up_bar()
         warm_up()
 
@@ -260,10 +260,10 @@ class SimBroker:
         if self._market_params is not None and not d.order_type.any():  # MARKET is 0
             self._book = PendingBook.empty() if idx is None else book.take(~due)
             return self._execute_market(d, bar, cash, self._market_params)
-        if self._market_params is not None and self._touch is not None:
+        if self._market_params is not None and self._touch_share is not None:
             return self._execute_bar(
                 d, bar, cash, d_first, d_queue, (book, idx, first_due),
-                (*self._touch, *self._market_params),
+                (self._touch_share, *self._market_params),
             )  # fmt: skip
 
         inst, side, qty = d.instrument, d.side, d.qty
@@ -354,12 +354,12 @@ class SimBroker:
         d_first: np.ndarray,
         d_queue: np.ndarray,
         rest: tuple[PendingBook, np.ndarray | None, np.ndarray],
-        params: tuple[float, float, float, float, float, int],
+        params: tuple[float, float, float, float, int],
     ) -> tuple[FillBatch, RejectBatch]:
         """Due market and limit orders, compiled; ``rest``: the book, the due rows (``None``:
         all) and every row's first due step, for what keeps resting; ``params``: the queue's
-        touch share and share scale, then the market pass's model parameters."""
-        touch_share, share_scale, fixed, vol_coef, bps, minimum = params
+        touch share, then the market pass's model parameters."""
+        touch_share, fixed, vol_coef, bps, minimum = params
         k = len(d)
         filled, price, fee, ref, lots, remaining, queue_after = (
             np.empty(k, dtype=np.int64) for _ in range(7)
@@ -370,7 +370,7 @@ class SimBroker:
             d.agent, d.instrument, d.side, d.qty, ~market, d.limit_price, d_queue, d_first,
             bar.step, self.fill_cfg.limit_tif_steps, bar.open, bar.high, bar.low, bar.volume,
             bar.valid, bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64),
-            touch_share, share_scale, fixed, vol_coef, bps, minimum, filled, price, fee, ref,
+            touch_share, SHARE_SCALE, fixed, vol_coef, bps, minimum, filled, price, fee, ref,
             lots, reason, keep, remaining, queue_after,
         )  # fmt: skip
         fills = self._fills(d, filled, price, ref, fee, self.unit_values[d.instrument], market)
