@@ -8,11 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_helpers import gen
 
-from scarline.learning.acting import greedy_actions
+from scarline.learning.acting import MIN_BLOCK, greedy_actions
 from scarline.learning.buffer import assemble
 from scarline.learning.config import QNetConfig
 from scarline.learning.dqn import DQNLearner
 from scarline.learning.qnet import QPopulation
+from scarline.learning.row_split import RowSplit
 
 
 def reference_q(
@@ -156,3 +157,19 @@ def test_the_arrays_it_reads_follow_every_update(lr_scaled: bool) -> None:
     instrument = np.zeros(6, np.int64)
     expected = np.argmax(reference_q(net, market, instrument, private, None), axis=1)
     np.testing.assert_array_equal(greedy_actions(net, market, instrument, private, None), expected)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_population_split_over_threads_acts_as_on_one(threads: int) -> None:
+    """Blocks of MIN_BLOCK agents or more on several threads: the same actions, in place."""
+    n = threads * MIN_BLOCK + 7
+    net = QPopulation(n, 6, [16, 8], 3, gen(3), requires_grad=False)
+    rng = np.random.default_rng(3)
+    market = rng.standard_normal((4, 4), dtype=np.float32)
+    instrument = rng.integers(0, 4, n)
+    private = rng.standard_normal((n, 2), dtype=np.float32)
+    one = greedy_actions(net, market, instrument, private, None)
+    split = RowSplit(threads)
+    assert np.array_equal(greedy_actions(net, market, instrument, private, None, split=split), one)
+    q = reference_q(net, market, instrument, private, None)
+    assert np.array_equal(one, q.argmax(axis=1))

@@ -11,15 +11,7 @@ from scarline.learning.row_split import RowSplit
 
 
 def _blocks(split: RowSplit, n: int) -> list[tuple[int, int, str]]:
-    seen: list[tuple[int, int, str]] = []
-    lock = threading.Lock()
-
-    def kernel(lo: int, hi: int) -> None:
-        with lock:
-            seen.append((lo, hi, threading.current_thread().name))
-
-    split.run(kernel, n)
-    return sorted(seen)
+    return _blocks_of(split, n, 1)
 
 
 @pytest.mark.parametrize(("threads", "n"), [(1, 10), (2, 10), (3, 10), (3, 5), (4, 1), (2, 0)])
@@ -72,3 +64,24 @@ def test_a_forked_child_makes_its_own_pool_and_copies_start_without_one() -> Non
     assert child.exitcode == 0 and queue.get(timeout=5) == 12  # it did not wait for ghosts
     for other in (copy.deepcopy(split), pickle.loads(pickle.dumps(split))):
         assert other._pool is None and len(_blocks(other, 12)) == 2
+
+
+def test_blocks_keep_min_block_rows_and_the_caller_runs_the_last() -> None:
+    split = RowSplit(2)
+    assert len(_blocks_of(split, 99, 50)) == 1  # two blocks would be under 50 rows each
+    blocks = _blocks_of(split, 100, 50)
+    assert [(lo, hi) for lo, hi, _ in blocks] == [(0, 50), (50, 100)]
+    assert blocks[-1][2] == threading.current_thread().name
+    assert blocks[0][2] != threading.current_thread().name
+
+
+def _blocks_of(split: RowSplit, n: int, min_block: int) -> list[tuple[int, int, str]]:
+    seen: list[tuple[int, int, str]] = []
+    lock = threading.Lock()
+
+    def kernel(lo: int, hi: int) -> None:
+        with lock:
+            seen.append((lo, hi, threading.current_thread().name))
+
+    split.run(kernel, n, min_block)
+    return sorted(seen)

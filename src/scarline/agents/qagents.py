@@ -335,6 +335,7 @@ class QAgents:
             None if mask is None else mask.numpy(),
             self.heads,
             head,
+            self.learner.split,
         )
         return torch.from_numpy(actions)
 

@@ -38,20 +38,28 @@ class RowSplit:
     def threads(self) -> int:
         return max(1, self._threads() if callable(self._threads) else self._threads)
 
-    def run(self, kernel: Callable[[int, int], None], n: int) -> None:
+    def run(self, kernel: Callable[[int, int], None], n: int, min_block: int = 1) -> None:
+        """``kernel`` over ``[0, n)`` in one block a thread, each of at least ``min_block``
+        rows (a small population's pass is shorter than a hand-off to a thread). The calling
+        thread runs the last block itself: one hand-off fewer, and it would only wait."""
         threads = self.threads
-        if threads == 1 or n < 2 * threads:
+        if threads == 1 or n < threads * max(2, min_block):
             kernel(0, n)
             return
         owner = (os.getpid(), threads)
         if self._pool is None or self._owner != owner:
             if self._pool is not None and self._owner[0] == owner[0]:
                 self._pool.shutdown(wait=False)  # the thread count changed
-            self._pool = ThreadPoolExecutor(threads, thread_name_prefix="scarline-rows")
+            self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="scarline-rows")
             self._owner = owner
         cuts = np.linspace(0, n, threads + 1).astype(int).tolist()
-        for future in [self._pool.submit(kernel, lo, hi) for lo, hi in pairwise(cuts)]:
-            future.result()  # re-raises a block's error
+        blocks = list(pairwise(cuts))
+        futures = [self._pool.submit(kernel, lo, hi) for lo, hi in blocks[:-1]]
+        try:
+            kernel(*blocks[-1])
+        finally:
+            for future in futures:
+                future.result()  # re-raises a block's error (after every block has ended)
 
     def __deepcopy__(self, memo: dict[int, object]) -> RowSplit:
         return RowSplit(self._threads)
