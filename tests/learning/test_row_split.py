@@ -4,10 +4,11 @@ import copy
 import multiprocessing
 import pickle
 import threading
+import time
 
 import pytest
 
-from scarline.learning.row_split import RowSplit
+from scarline.learning.row_split import PIECES, RowSplit
 
 
 def _blocks(split: RowSplit, n: int) -> list[tuple[int, int, str]]:
@@ -19,17 +20,18 @@ def test_blocks_cover_every_row_exactly_once(threads: int, n: int) -> None:
     blocks = _blocks(RowSplit(threads), n)
     rows = [row for lo, hi, _ in blocks for row in range(lo, hi)]
     assert rows == list(range(n))
-    assert len(blocks) == (threads if n >= 2 * threads else 1)
+    split_up = threads > 1 and n >= 2 * threads
+    assert len(blocks) == (min(threads * PIECES, n // 2) if split_up else 1)
 
 
 def test_the_thread_count_is_asked_at_every_run() -> None:
     count = [1]
     split = RowSplit(lambda: count[0])
-    assert len(_blocks(split, 40)) == 1
+    assert len({name for *_, name in _blocks(split, 40)}) == 1
     count[0] = 3
-    assert len(_blocks(split, 40)) == 3
+    assert len(_blocks(split, 40)) == 3 * PIECES
     count[0] = 2
-    assert len(_blocks(split, 40)) == 2
+    assert len(_blocks(split, 40)) == 2 * PIECES
 
 
 def test_an_error_in_a_block_reaches_the_caller() -> None:
@@ -63,16 +65,35 @@ def test_a_forked_child_makes_its_own_pool_and_copies_start_without_one() -> Non
     child.join(timeout=30)
     assert child.exitcode == 0 and queue.get(timeout=5) == 12  # it did not wait for ghosts
     for other in (copy.deepcopy(split), pickle.loads(pickle.dumps(split))):
-        assert other._pool is None and len(_blocks(other, 12)) == 2
+        assert other._pool is None and len(_blocks(other, 12)) == 6  # 12 // 2 rows a block
 
 
-def test_blocks_keep_min_block_rows_and_the_caller_runs_the_last() -> None:
+def test_blocks_keep_min_block_rows() -> None:
     split = RowSplit(2)
     assert len(_blocks_of(split, 99, 50)) == 1  # two blocks would be under 50 rows each
-    blocks = _blocks_of(split, 100, 50)
-    assert [(lo, hi) for lo, hi, _ in blocks] == [(0, 50), (50, 100)]
-    assert blocks[-1][2] == threading.current_thread().name
-    assert blocks[0][2] != threading.current_thread().name
+    assert [(lo, hi) for lo, hi, _ in _blocks_of(split, 100, 50)] == [(0, 50), (50, 100)]
+    assert [hi - lo for lo, hi, _ in _blocks_of(split, 400, 50)] == [50] * 8  # PIECES each
+
+
+def test_a_held_up_thread_leaves_its_share_to_the_others() -> None:
+    """The caller takes blocks too, and takes the rest while a pool thread is held up."""
+    caller = threading.current_thread().name
+
+    def slow_off_the_caller(lo: int, hi: int) -> None:
+        if threading.current_thread().name != caller:
+            time.sleep(0.3)
+
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def kernel(lo: int, hi: int) -> None:
+        slow_off_the_caller(lo, hi)
+        with lock:
+            seen.append(threading.current_thread().name)
+
+    RowSplit(2).run(kernel, 80)
+    assert len(seen) == 2 * PIECES
+    assert seen.count(caller) >= 2 * PIECES - 2
 
 
 def _blocks_of(split: RowSplit, n: int, min_block: int) -> list[tuple[int, int, str]]:

@@ -17,9 +17,12 @@ from itertools import pairwise
 
 import numpy as np
 
+PIECES = 4
+"""Blocks a thread's share is cut into, taken one at a time."""
+
 
 class RowSplit:
-    """``run(kernel, n)`` calls ``kernel(lo, hi)`` on blocks covering ``[0, n)``, one per
+    """``run(kernel, n)`` calls ``kernel(lo, hi)`` on blocks covering ``[0, n)``, on every
     thread.
 
     ``threads``: a count, or a function asked at every run (the learner passes
@@ -39,9 +42,11 @@ class RowSplit:
         return max(1, self._threads() if callable(self._threads) else self._threads)
 
     def run(self, kernel: Callable[[int, int], None], n: int, min_block: int = 1) -> None:
-        """``kernel`` over ``[0, n)`` in one block a thread, each of at least ``min_block``
-        rows (a small population's pass is shorter than a hand-off to a thread). The calling
-        thread runs the last block itself: one hand-off fewer, and it would only wait."""
+        """``kernel`` over ``[0, n)`` in blocks of at least ``min_block`` rows (a small
+        population's pass is shorter than a hand-off to a thread), :data:`PIECES` a thread:
+        each thread takes the next block when done with its last, so one held up (the
+        WAL's helper thread on its core) leaves the rest to the others. The calling thread
+        takes blocks too: one hand-off fewer, and it would only wait."""
         threads = self.threads
         if threads == 1 or n < threads * max(2, min_block):
             kernel(0, n)
@@ -52,11 +57,16 @@ class RowSplit:
                 self._pool.shutdown(wait=False)  # the thread count changed
             self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="scarline-rows")
             self._owner = owner
-        cuts = np.linspace(0, n, threads + 1).astype(int).tolist()
-        blocks = list(pairwise(cuts))
-        futures = [self._pool.submit(kernel, lo, hi) for lo, hi in blocks[:-1]]
+        count = max(threads, min(threads * PIECES, n // max(2, min_block)))
+        blocks = iter(pairwise(np.linspace(0, n, count + 1).astype(int).tolist()))
+
+        def take() -> None:
+            for lo, hi in blocks:  # one iterator: each block is taken once (under the GIL)
+                kernel(lo, hi)
+
+        futures = [self._pool.submit(take) for _ in range(threads - 1)]
         try:
-            kernel(*blocks[-1])
+            take()
         finally:
             for future in futures:
                 future.result()  # re-raises a block's error (after every block has ended)
