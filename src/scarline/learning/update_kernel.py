@@ -155,7 +155,8 @@ def _update_rows(
         offsets[2 * layer + 1] = n_params
         n_params += n_out
     offsets[2 * depth] = n_params
-    x_t = np.empty((d_in, nb), dtype=np.float32)
+    x_t = np.empty((d_in, nb), dtype=np.float32)  # the batch's observations, one row per input
+    xn_t = np.empty((d_in, nb), dtype=np.float32)  # and the next ones
     acts = np.empty((depth, width, nb), dtype=np.float32)  # layer outputs, one row per unit
     spare = np.empty((depth, width, nb), dtype=np.float32)  # the target (or Double) pass
     grad_t = np.empty((width, nb), dtype=np.float32)  # d loss / d a hidden layer's units
@@ -172,8 +173,9 @@ def _update_rows(
     delta32, gamma32 = np.float32(delta), np.float32(gamma)
     inv_b = np.float32(1.0) / np.float32(nb)
     q_out = depth - 1
-    # one agent's sample, when read from the replay buffer
-    r_obs, r_next = np.empty((nb, d_in), dtype=np.float32), np.empty((nb, d_in), np.float32)
+    # one agent's sample, when read from the replay buffer: the observations straight into
+    # x_t and xn_t (written through their transposes, one sample a column), not copied twice
+    r_obs, r_next = x_t.T, xn_t.T
     r_action, r_reward = np.empty(nb, dtype=np.int64), np.empty(nb, dtype=np.float32)
     r_done, r_t, r_next_t = np.empty(nb, np.bool_), np.empty(nb, np.int64), np.empty(nb, np.int64)
     r_head, r_next_head = np.zeros(nb, dtype=np.int64), np.zeros(nb, dtype=np.int64)
@@ -189,17 +191,18 @@ def _update_rows(
                 for b in range(nb):
                     r_head[b] = replay.head_of_t[r_t[b]]
                     r_next_head[b] = replay.head_of_t[r_next_t[b]]
-            obs_i, next_i, act_i, rew_i, done_i = r_obs, r_next, r_action, r_reward, r_done
+            act_i, rew_i, done_i = r_action, r_reward, r_done
             head_i, next_head_i = r_head, r_next_head
         else:
-            obs_i, next_i, act_i, rew_i, done_i = obs[i], next_obs[i], action[i], reward[i], done[i]
+            _transpose(next_obs[i], xn_t)
+            _transpose(obs[i], x_t)
+            act_i, rew_i, done_i = action[i], reward[i], done[i]
             head_i, next_head_i = head[i], next_head[i]
         # ---- TD targets: reward + gamma * max_a Q_target(next_obs)[a] (Double: at the
         # online network's argmax), zero past a done transition
-        _transpose(next_i, x_t)
-        _forward(tws, tbs, i, x_t, spare)
+        _forward(tws, tbs, i, xn_t, spare)
         if double:
-            _forward(ws, bs, i, x_t, acts)
+            _forward(ws, bs, i, xn_t, acts)
         for b in range(nb):
             base = next_head_i[b] * n_act
             if double:
@@ -209,7 +212,6 @@ def _update_rows(
             not_done = _F0 if done_i[b] else np.float32(1.0)
             y[b] = rew_i[b] + gamma32 * spare[q_out, base + pick, b] * not_done
         # ---- Huber loss of the taken actions, d loss / d (each taken action's value)
-        _transpose(obs_i, x_t)
         _forward(ws, bs, i, x_t, acts)
         total = _F0
         for b in range(nb):
