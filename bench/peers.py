@@ -14,7 +14,8 @@ and result reports are not):
 
 Prints bars per second of each and ``scarline_vs_<peer>``, scarline's throughput as a
 multiple of the peer's (the issue-18 budget: ≥ 1 against backtesting.py). A peer that is not
-installed is reported as such, not skipped silently. The median of ``--repeat`` runs counts.
+installed is reported as such, not skipped silently. Each of ``--repeat`` rounds runs every
+engine once, interleaved; the median rate counts, and a ratio is the median of the rounds'.
 """
 
 from __future__ import annotations
@@ -101,28 +102,37 @@ def time_vectorbt(frame: pd.DataFrame) -> float:
     return time.perf_counter() - start
 
 
-def _median_rate(bars: int, timer: Callable[[], float], repeat: int) -> int:
-    return round(bars / statistics.median(timer() for _ in range(repeat)))
-
-
 def measure(bars: int, repeat: int) -> dict[str, object]:
+    """Each engine's median rate over ``repeat`` rounds, and ``scarline_vs_<peer>``: the
+    median over rounds of the peer's time over scarline's. A round runs every engine once,
+    one after the other, so a shift in this shared machine's speed (±30 % within minutes)
+    weighs on both sides of a ratio alike, where runs of one engine after the other's
+    could land in different hours."""
     frame = _frame(bars)
-    out: dict[str, object] = {
-        "bars": bars,
-        "repeat": repeat,
-        "scarline_bars_per_s": _median_rate(bars, lambda: time_scarline(bars), repeat),
-    }
     peers: dict[str, Callable[[], float]] = {
         "backtesting": lambda: time_backtesting(frame),
         "vectorbt": lambda: time_vectorbt(frame),
     }
-    for name, timer in peers.items():
-        if importlib.util.find_spec(name) is None:
+    timers = {"scarline": lambda: time_scarline(bars)}
+    timers |= {name: t for name, t in peers.items() if importlib.util.find_spec(name)}
+    seconds: dict[str, list[float]] = {name: [] for name in timers}
+    for _ in range(repeat):
+        for name, timer in timers.items():
+            seconds[name].append(timer())
+    ours = seconds["scarline"]
+    out: dict[str, object] = {
+        "bars": bars,
+        "repeat": repeat,
+        "scarline_bars_per_s": round(bars / statistics.median(ours)),
+    }
+    for name in peers:
+        theirs = seconds.get(name)
+        if theirs is None:
             out[f"{name}_bars_per_s"] = "not installed"
             continue
-        rate = _median_rate(bars, timer, repeat)
-        out[f"{name}_bars_per_s"] = rate
-        out[f"scarline_vs_{name}"] = round(int(out["scarline_bars_per_s"]) / rate, 3)  # type: ignore[call-overload]
+        out[f"{name}_bars_per_s"] = round(bars / statistics.median(theirs))
+        ratios = [peer / own for own, peer in zip(ours, theirs, strict=True)]
+        out[f"scarline_vs_{name}"] = round(statistics.median(ratios), 3)
     return out
 
 
@@ -130,7 +140,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=positive_int, default=200_000)
     parser.add_argument(
-        "--repeat", type=positive_int, default=3, help="runs each; the median counts"
+        "--repeat",
+        type=positive_int,
+        default=3,
+        help="rounds, each running every engine once; the medians count",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
