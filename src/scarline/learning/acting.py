@@ -4,14 +4,15 @@ An acting step in torch is a dozen ops: gather the market rows, append the priva
 one ``baddbmm`` and a ReLU per layer, an ``argmax``. Each costs microseconds of dispatch, so a
 few agents (a frozen gate re-run of three candidates) spent ~60 µs a bar there; one loop per
 agent does all of it in ~5 µs. At N = 4096 reading every agent's weights (12 MB) is most of
-the cost either way; in a kernel run the loop, on one thread, still beat torch's two.
+the cost either way; in a kernel run the loop, on one thread, still beat torch's two. A large
+population's agents are spread over the learner's threads in blocks (:data:`MIN_BLOCK`).
 
 The rule that keeps replay exact: every layer sums its inputs in order, from the first and
 starting at zero, adds the bias last, in float32, with no fused multiply-add (numba contracts
-none without ``fastmath``), agent by agent, on one thread. That is torch's own order for a
-small layer (its plain batched kernel, under 400 multiply-adds a row: the output layer), not
-MKL's for a larger one, so a Q-value may differ from torch's in its last bits and an action
-on a near tie may differ. Runs of schema 11 on act here; older runs replay through
+none without ``fastmath``), agent by agent, each agent on one thread. That is torch's own
+order for a small layer (its plain batched kernel, under 400 multiply-adds a row: the output
+layer), not MKL's for a larger one, so a Q-value may differ from torch's in its last bits and
+an action on a near tie may differ. Runs of schema 11 on act here; older runs replay through
 :meth:`scarline.learning.qnet.QPopulation.greedy` (``tests/learning/test_acting.py`` holds
 this to a sequential reference bit for bit, and to torch within rounding).
 """
@@ -23,6 +24,10 @@ from numba import njit
 
 from scarline.learning.qnet import QPopulation
 from scarline.learning.row_split import RowSplit
+
+MIN_BLOCK = 1024
+"""Agents a thread takes at least: acting costs ~0.1 µs an agent, a hand-off ~20 µs. At
+N = 4096 two threads took 0.7× as long as one (the weights' reads shared by two cores)."""
 
 
 def greedy_actions(
@@ -68,11 +73,6 @@ def greedy_actions(
     else:
         split.run(rows, n, MIN_BLOCK)
     return actions
-
-
-MIN_BLOCK = 1024
-"""Agents a thread takes at least: acting costs ~0.1 µs an agent, a hand-off ~20 µs. At
-N = 4096 two threads took 0.7× as long as one (the weights' reads shared by two cores)."""
 
 
 _NO_MASK = np.empty((0, 0), dtype=np.float32)
