@@ -27,7 +27,8 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return run
 
     def find_spec(name: str) -> object:
-        return {"backtesting": object(), "vectorbt": None}.get(name) or found(name)
+        fakes = {"backtesting": object(), "vectorbt": None}
+        return fakes[name] if name in fakes else found(name)
 
     found = importlib.util.find_spec
     monkeypatch.setattr(peers, "_frame", lambda bars: pd.DataFrame())

@@ -152,6 +152,21 @@ def test_a_pack_written_before_a_crash_is_listed_on_the_next_put(tmp_path: Path)
     vault.verify()
 
 
+def test_an_unlisted_pack_sharing_a_number_is_still_seen(tmp_path: Path) -> None:
+    """``pack-0000001.vpack`` and ``pack-000001.vpack`` share a number, not a name: both are
+    packs of the directory (verify names the unlisted one, the next put lists it)."""
+    vault = Vault(tmp_path)
+    vault.put(b"genome", H1)
+    other = tmp_path / "pack-0000001.vpack"
+    other.write_bytes((tmp_path / PACK1).read_bytes())
+    with pytest.raises(VaultError, match=r"pack-0000001\.vpack: not listed"):
+        vault.verify()
+    vault.put(b"second", H2)
+    assert "pack-0000001.vpack" in vault.fingerprints(tmp_path)
+    assert vault.entry(H2) is not None and vault.entry(H2).pack == PACK2
+    vault.verify()
+
+
 def test_bad_hash_and_data(tmp_path: Path) -> None:
     vault = Vault(tmp_path)
     for bad in ("../../etc/passwd", "ABCDEF0123", "", "abc"):

@@ -4,7 +4,6 @@ import copy
 import multiprocessing
 import pickle
 import threading
-import time
 
 import pytest
 
@@ -27,7 +26,7 @@ def test_blocks_cover_every_row_exactly_once(threads: int, n: int) -> None:
 def test_the_thread_count_is_asked_at_every_run() -> None:
     count = [1]
     split = RowSplit(lambda: count[0])
-    assert len({name for *_, name in _blocks(split, 40)}) == 1
+    assert len(_blocks(split, 40)) == 1
     count[0] = 3
     assert len(_blocks(split, 40)) == 3 * PIECES
     count[0] = 2
@@ -76,24 +75,46 @@ def test_blocks_keep_min_block_rows() -> None:
 
 
 def test_a_held_up_thread_leaves_its_share_to_the_others() -> None:
-    """The caller takes blocks too, and takes the rest while a pool thread is held up."""
+    """The caller takes blocks too, and takes the rest while a pool thread is held up: the
+    pool thread's block waits until the caller has taken every other block."""
     caller = threading.current_thread().name
-
-    def slow_off_the_caller(lo: int, hi: int) -> None:
-        if threading.current_thread().name != caller:
-            time.sleep(0.3)
-
-    seen: list[str] = []
+    release = threading.Event()
+    taken: list[str] = []
     lock = threading.Lock()
 
     def kernel(lo: int, hi: int) -> None:
-        slow_off_the_caller(lo, hi)
+        name = threading.current_thread().name
         with lock:
-            seen.append(threading.current_thread().name)
+            taken.append(name)
+            if taken.count(caller) == 2 * PIECES - 1:
+                release.set()
+        if name != caller:
+            assert release.wait(5)
 
     RowSplit(2).run(kernel, 80)
-    assert len(seen) == 2 * PIECES
-    assert seen.count(caller) >= 2 * PIECES - 2
+    assert len(taken) == 2 * PIECES
+    assert taken.count(caller) >= 2 * PIECES - 1
+
+
+def test_an_error_in_the_callers_block_wins_after_every_block_has_ended() -> None:
+    """The caller's error is raised once the block a pool thread is in has ended, and the
+    blocks nobody has taken yet are dropped."""
+    caller = threading.current_thread().name
+    inside, go = threading.Event(), threading.Event()
+    ended: list[tuple[int, int]] = []
+
+    def kernel(lo: int, hi: int) -> None:
+        if threading.current_thread().name == caller:
+            assert inside.wait(5)
+            threading.Timer(0.2, go.set).start()
+            raise ValueError("the caller's block")
+        inside.set()
+        assert go.wait(5)
+        ended.append((lo, hi))
+
+    with pytest.raises(ValueError, match="the caller's block"):
+        RowSplit(2).run(kernel, 80)
+    assert len(ended) == 1  # it ended before run raised, and took no block after it
 
 
 def _blocks_of(split: RowSplit, n: int, min_block: int) -> list[tuple[int, int, str]]:

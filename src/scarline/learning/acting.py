@@ -26,8 +26,9 @@ from scarline.learning.qnet import QPopulation
 from scarline.learning.row_split import RowSplit
 
 MIN_BLOCK = 1024
-"""Agents a thread takes at least: acting costs ~0.1 µs an agent, a hand-off ~20 µs. At
-N = 4096 two threads took 0.7× as long as one (the weights' reads shared by two cores)."""
+"""The fewest agents in a block of a split population (fewer than two blocks' worth: one
+thread). Acting costs ~0.1 µs an agent, a hand-off ~20 µs; at N = 4096 two threads took
+0.7× as long as one (the weights' reads shared by two cores)."""
 
 
 def greedy_actions(

@@ -336,7 +336,8 @@ def observed_agent(
     into the ``[B, …]`` arrays ``obs`` … ``next_t``. ``slots`` and ``rows`` are scratch.
 
     Also the compiled update's loader (:mod:`scarline.learning.update_kernel`), which reads
-    an agent's sample straight from the buffer.
+    an agent's sample straight from the buffer; its ``obs`` and ``next_obs`` are then the
+    transposes of the ``[D, B]`` inputs its layers read (strided views: a sample a column).
     """
     record, t_of, next_t_of, filled, pos = src.record, src.t_of, src.next_t_of, src.filled, src.pos
     u, u_reward, market, mask = src.u, src.u_reward, src.market, src.mask

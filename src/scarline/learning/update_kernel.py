@@ -140,8 +140,9 @@ def _update_rows(
 
     Each agent's batch of ``nb`` transitions is row i of ``obs`` … ``next_head``, or with
     ``from_replay`` read straight from its replay buffer (``replay``, see
-    :class:`ReplaySource`) into scratch: the same values, without the whole population's
-    observations written out and read back."""
+    :class:`ReplaySource`), the observations into the layers' inputs ``x_t`` and ``xn_t``
+    themselves: the same values, without the whole population's observations written out
+    and read back."""
     depth = len(ws)
     d_in = ws[0].shape[1]
     width = d_in
