@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+from collections.abc import Callable
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -49,10 +50,7 @@ def finite_floats(text: str) -> list[float]:
 
 def correlation(text: str) -> float:
     """A number strictly between -1 and 1 (an information coefficient)."""
-    value = finite_float(text)
-    if not -1 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between -1 and 1, got {text!r}")
-    return value
+    return _finite_where(text, lambda v: -1 < v < 1, "between -1 and 1")
 
 
 def correlations(text: str) -> list[float]:
@@ -62,17 +60,19 @@ def correlations(text: str) -> list[float]:
 
 def positive_float(text: str) -> float:
     """A finite number above 0 (a request rate)."""
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
-    return value
+    return _finite_where(text, lambda v: v > 0, "above 0")
 
 
 def non_negative_float(text: str) -> float:
     """A finite number of at least 0 (a tolerance in percent)."""
+    return _finite_where(text, lambda v: v >= 0, "at least 0")
+
+
+def _finite_where(text: str, holds: Callable[[float], bool], must_be: str) -> float:
+    """:func:`finite_float` of ``text``, refused unless ``holds`` of it."""
     value = finite_float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {text!r}")
+    if not holds(value):
+        raise argparse.ArgumentTypeError(f"must be {must_be}, got {text!r}")
     return value
 
 

@@ -339,12 +339,7 @@ class SimBroker:
             filled, price, fee, lots, reason,
         )  # fmt: skip
         fills = market_fills(d, filled, price, fee, bar.open, self.unit_values)
-        refused = reason >= 0
-        if not refused.any():
-            return fills, _NO_REJECTS
-        return fills, RejectBatch(
-            d.order_id[refused], d.agent[refused], lots[refused], reason[refused]
-        )
+        return fills, _refused(d, lots, reason)
 
     def _execute_bar(
         self,
@@ -374,15 +369,9 @@ class SimBroker:
             lots, reason, keep, remaining, queue_after,
         )  # fmt: skip
         fills = self._fills(d, filled, price, ref, fee, self.unit_values[d.instrument], market)
-        refused = reason >= 0
-        rejects = _NO_REJECTS
-        if refused.any():
-            rejects = RejectBatch(
-                d.order_id[refused], d.agent[refused], lots[refused], reason[refused]
-            )
         book, idx, first_due = rest
         self._rest(book, idx, keep, remaining, first_due, queue_after)
-        return fills, rejects
+        return fills, _refused(d, lots, reason)
 
     def _cash_cap(
         self,
@@ -535,3 +524,11 @@ def market_fills(
     ref = bar_open[inst]
     slip = slippage_cost(p, ref, q, unit_values[inst])
     return FillBatch(order_id, agent, inst, side, q, p, ref, f, slip, np.zeros(n, dtype=bool))
+
+
+def _refused(d: OrderBatch, lots: np.ndarray, reason: np.ndarray) -> RejectBatch:
+    """The rows a compiled bar refused (``reason`` >= 0), with their refused ``lots``."""
+    refused = reason >= 0
+    if not refused.any():
+        return _NO_REJECTS
+    return RejectBatch(d.order_id[refused], d.agent[refused], lots[refused], reason[refused])
