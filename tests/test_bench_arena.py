@@ -1,0 +1,36 @@
+"""``bench/arena.py``'s CPU accounting: where a run's CPU went and the bound it puts on
+throughput (the arena's timed runs themselves are benchmarks, never tests)."""
+
+from __future__ import annotations
+
+from bench_helpers import load_bench
+
+arena = load_bench("arena")
+
+
+def _run(seconds: float, kernel_cpu: float, process_cpu: float, steps: int = 500) -> object:
+    return arena.Timed(seconds, steps, 0, 0, 0.0, 0.0, kernel_cpu, process_cpu)
+
+
+def test_cpu_figures_are_per_step_and_the_bound_spreads_all_threads_over_the_cores() -> None:
+    # 500 steps on 4096 agents: 6 s of every thread's CPU is 12 ms a step; on two cores
+    # perfectly shared that is 6 ms a step of wall time, 4096 / 0.006 agent-steps/s
+    got = arena.cpu_figures(_run(5.0, 4.0, 6.0), n_agents=4096, cores=2)
+    assert got == {
+        "kernel_thread_ms_a_step": 8.0,
+        "all_threads_ms_a_step": 12.0,
+        "cpu_bound_agent_steps_per_s": round(4096 * 2 / 0.012),
+    }
+
+
+def test_the_bound_is_never_below_the_measured_throughput_when_cpu_fits_the_cores() -> None:
+    # a run cannot use more CPU than its cores give it in its wall time, so the bound its
+    # own CPU puts on throughput is at least what it achieved
+    for wall, cpu, cores in ((5.0, 9.5, 2), (2.0, 2.0, 1), (3.0, 0.5, 4)):
+        run = _run(wall, cpu, cpu)
+        achieved = 4096 * run.steps / wall
+        assert arena.cpu_figures(run, 4096, cores)["cpu_bound_agent_steps_per_s"] >= achieved
+
+
+def test_usable_cores_counts_at_least_one() -> None:
+    assert arena.usable_cores() >= 1
