@@ -167,7 +167,7 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
                     fastest[kind] = run
         inference, learning = fastest["inference"], fastest["learning"]
         steps = inference.steps
-        best = {kind: min(ts) for kind, ts in seconds.items()}
+        best = {kind: run.seconds for kind, run in fastest.items()}
         curve.append(
             {
                 "n_agents": n,
