@@ -71,8 +71,9 @@ def run_one(name: str, args: list[str]) -> dict[str, object]:
 
 
 GATHER_THREADS = 2
-"""Threads the learner's replay gather runs on here (one per core of this 2-core machine;
-``bench/learner.py`` reports its ``threads``): the sample floor takes them at perfect scaling."""
+"""Threads the learner's replay gather runs on (one per core) when the arena's summary does
+not say how many cores it had (``cores``, from 2026-12-07; this 2-core machine before): the
+sample floor takes them at perfect scaling."""
 
 
 def derived(benches: dict[str, object]) -> dict[str, float]:
@@ -84,8 +85,9 @@ def derived(benches: dict[str, object]) -> dict[str, float]:
     - learning adds the update's products, ``update_gflop_a_step`` at the better of the one-
       and two-thread ``gflop_s`` (float32 without fused multiply-add, as replay requires),
       and the replay sample's random reads, ``samples_a_step`` (one each, a lower bound) at
-      :data:`GATHER_THREADS` times one thread's ``random_reads_per_s`` (the machine row has
-      no two-thread figure for random reads, so this takes the perfect scaling).
+      the arena's ``cores`` (else :data:`GATHER_THREADS`) times one thread's
+      ``random_reads_per_s`` (the machine row has no two-thread figure for random reads, so
+      this takes the perfect scaling).
 
     Each ``*_ceiling_agent_steps_per_s`` is N over its floor: the most that work allows,
     with nothing else in the step (no features, orders, risk, fills or encoding).
@@ -105,7 +107,8 @@ def derived(benches: dict[str, object]) -> dict[str, float]:
     hashing = {kind: run[f"wal_bytes_a_step_{kind}"] / (box["blake2b_mb_s"] * 1e6) for kind in
                ("inference", "learning")}  # fmt: skip
     products = run.get("update_gflop_a_step", 0) / max(box["gflop_s"], box["gflop_s_2"])
-    sampling = run.get("samples_a_step", 0) / (GATHER_THREADS * box["random_reads_per_s"])
+    gather_threads = run.get("cores", GATHER_THREADS)
+    sampling = run.get("samples_a_step", 0) / (gather_threads * box["random_reads_per_s"])
     inference = acting + hashing["inference"]
     learning = acting + hashing["learning"] + products + sampling
     ms = {

@@ -43,6 +43,11 @@ def test_each_floor_is_its_work_over_the_machines_rate() -> None:
     assert got["learning_ceiling_agent_steps_per_s"] == round(4096 / 5.16384e-3)
 
 
+def test_the_sample_floor_spreads_over_the_cores_the_arena_had() -> None:
+    got = _derived(MACHINE, {**ARENA, "cores": 4})
+    assert got["replay_sample_reads_ms_a_step"] == 0.082  # 32,768 reads on four threads
+
+
 def test_an_arena_without_learning_figures_has_learning_floor_of_acting_and_hashing() -> None:
     arena = {k: v for k, v in ARENA.items() if k not in ("update_gflop_a_step", "samples_a_step")}
     got = _derived(MACHINE, arena)
