@@ -9,6 +9,8 @@ slots, gather, observations, mask: one compiled pass); ``update_ms_torch`` and
 same batch, and ``update_speedup``, their ratio; ``learn_ms_torch`` and
 ``learn_ms_compiled``, a whole learning step as the kernel calls it (sample and update: the
 compiled update reads each agent's batch straight from its buffer), and ``learn_speedup``;
+``learn_cpu_ms_compiled``, the CPU time of every thread in the fastest of the latter (what
+the update costs the arena a learning step is this over its ``train_every``);
 ``update_gflop``, the products of one update (:func:`update_flop`), and
 ``update_gflop_s_compiled``, the rate the compiled update does them at (against
 ``bench/machine.py``'s ``gflop_s``: float32 without fused multiply-add, as replay requires).
@@ -64,13 +66,17 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "learn_compiled": lambda: learners["compiled"].learn(buffers, table, instrument, g, mask),
     }
     seconds: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, float] = {}  # every thread's CPU time in each call's fastest run
     for call in calls.values():
         call()  # warm-up: numba's cache, torch's first calls
     for _ in range(repeat):
         for name, call in calls.items():
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             call()
-            seconds[name].append(time.perf_counter() - start)
+            elapsed, used = time.perf_counter() - start, time.process_time() - cpu_start
+            if not seconds[name] or elapsed < min(seconds[name]):
+                cpu[name] = used
+            seconds[name].append(elapsed)
     best = {name: min(ts) * 1e3 for name, ts in seconds.items()}
     flop = update_flop(net.sizes, batch, agents)
     return {
@@ -84,6 +90,7 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "learn_ms_torch": round(best["learn_torch"], 2),
         "learn_ms_compiled": round(best["learn_compiled"], 2),
         "learn_speedup": round(best["learn_torch"] / best["learn_compiled"], 2),
+        "learn_cpu_ms_compiled": round(cpu["learn_compiled"] * 1e3, 2),
         "update_gflop": round(flop / 1e9, 3),
         "update_gflop_s_compiled": round(flop / best["compiled"] / 1e6, 1),
     }
@@ -107,7 +114,8 @@ def main() -> None:
         f"sample {result['sample_ms']} ms; update torch {result['update_ms_torch']} ms, "
         f"compiled {result['update_ms_compiled']} ms ({result['update_speedup']}x); "
         f"learn (sample + update) torch {result['learn_ms_torch']} ms, compiled "
-        f"{result['learn_ms_compiled']} ms ({result['learn_speedup']}x); an update's products "
+        f"{result['learn_ms_compiled']} ms ({result['learn_speedup']}x,"
+        f" {result['learn_cpu_ms_compiled']} ms of CPU); an update's products "
         f"{result['update_gflop']} GFLOP, {result['update_gflop_s_compiled']} GFLOP/s compiled"
     )
 
