@@ -141,6 +141,31 @@ def test_copy_rows_gives_a_newborn_exactly_its_parents_memory(
     assert torch.equal(buf.record[untouched], before[0][untouched])
 
 
+def test_records_are_stored_slot_major_and_record_is_the_agent_major_view() -> None:
+    """A step's add writes one contiguous block of the ring; ``record`` reads the same
+    memory agent by agent (no copy), so a write through either is seen by the other."""
+    buf = ReplayBuffers(n_agents=3, capacity=4, private_dim=2)
+    assert buf.ring.shape == (4, 3, 7) and buf.ring.is_contiguous()
+    assert buf.record.shape == (3, 4, 7) and buf.record.data_ptr() == buf.ring.data_ptr()
+    add_step(buf, 0)
+    assert torch.equal(buf.record[:, 0], buf.ring[0])
+    buf.record[2, 1, 0] = 5.0
+    assert buf.ring[1, 2, 0] == 5.0
+
+
+def test_copy_rows_checks_its_rows_as_torch_indexing_would() -> None:
+    buf = ReplayBuffers(n_agents=4, capacity=5, private_dim=2)
+    for t in range(3):
+        add_step(buf, t)
+    before = buf.record.clone()
+    buf.copy_rows(torch.tensor([-1]), torch.tensor([0]))  # the last agent, counted from the end
+    assert torch.equal(buf.record[3], before[0])
+    with pytest.raises(IndexError, match="out of range for 4 agents"):
+        buf.copy_rows(torch.tensor([4]), torch.tensor([0]))
+    with pytest.raises(ValueError, match="2 rows but 1 source rows"):
+        buf.copy_rows(torch.tensor([1, 2]), torch.tensor([0]))
+
+
 def torch_add(buf: ReplayBuffers, t, private, action, reward, next_t, next_private, done):  # type: ignore[no-untyped-def]
     """``ReplayBuffers.add`` before it was compiled: the reference it is held to."""
     s = buf.pos
