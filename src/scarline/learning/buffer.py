@@ -337,6 +337,14 @@ def _copy_rows(
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _masked(value: np.float32, mask: np.ndarray, i: int, k: int, masked: bool) -> np.float32:
+    """``value`` times agent ``i``'s mask of input ``k`` when there is a mask: the product a
+    pass over the finished observation made, made as the value is written (a strided pass
+    over the layers' transposed inputs less, ~6 % of an update at N = 4096 with masks)."""
+    return value * mask[i, k] if masked else value
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _slot(u: np.float32, filled: int, pos: int, capacity: int) -> int:
     """The slot a uniform draw ``u`` picks among the ``filled`` most recently written:
     ``floor(u * filled)`` steps back from the last write, in float32 as torch computed it
@@ -384,7 +392,7 @@ def observed_agent(
     transposes of the ``[D, B]`` inputs its layers read (strided views: a sample a column).
     """
     record, t_of, next_t_of, filled, pos = src.record, src.t_of, src.next_t_of, src.filled, src.pos
-    u, u_reward, market, mask = src.u, src.u_reward, src.market, src.mask
+    u, u_reward, market, mask, masked = src.u, src.u_reward, src.market, src.mask, src.has_mask
     instrument = src.instrument
     f = market.shape[2]
     capacity, width = record.shape[0], record.shape[2]
@@ -409,27 +417,23 @@ def observed_agent(
         t[b] = now
         next_t[b] = then
         if f:
-            obs[b, 0] = market[now, m, 0]
-            obs[b, f_last] = market[now, m, f_last]
-            next_obs[b, 0] = market[then, m, 0]
-            next_obs[b, f_last] = market[then, m, f_last]
+            obs[b, 0] = _masked(market[now, m, 0], mask, i, 0, masked)
+            obs[b, f_last] = _masked(market[now, m, f_last], mask, i, f_last, masked)
+            next_obs[b, 0] = _masked(market[then, m, 0], mask, i, 0, masked)
+            next_obs[b, f_last] = _masked(market[then, m, f_last], mask, i, f_last, masked)
     for b in range(size):
         rec = record[slots[b], i]
         for k in range(1, last):
             rows[b, k] = rec[k]
         o, no, mo, mn = obs[b], next_obs[b], market[t[b], m], market[next_t[b], m]
         for k in range(1, f_last):
-            o[k] = mo[k]
-            no[k] = mn[k]
+            o[k] = _masked(mo[k], mask, i, k, masked)
+            no[k] = _masked(mn[k], mask, i, k, masked)
     for b in range(size):
         rec, o, no = rows[b], obs[b], next_obs[b]
         for k in range(p):
-            o[f + k] = rec[k]
-            no[f + k] = rec[p + k]
-        if src.has_mask:
-            for k in range(f + p):
-                o[k] = o[k] * mask[i, k]
-                no[k] = no[k] * mask[i, k]
+            o[f + k] = _masked(rec[k], mask, i, f + k, masked)
+            no[f + k] = _masked(rec[p + k], mask, i, f + k, masked)
         if src.same_rewards:
             reward[b] = rec[2 * p]
         else:

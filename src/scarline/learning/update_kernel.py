@@ -83,8 +83,9 @@ def dqn_update(
 
     ``batch``: ``(obs, action, reward, next_obs, done, head, next_head)``, ``[N, B, …]``, the
     heads ``int64`` (zeros with one head); or a :class:`ReplaySource`, each agent's batch
-    read from its replay buffer's slot-major records (:func:`observed_agent`, inlined here)
-    as :meth:`ReplayBuffers.batch` would build it (the same values, so the same update).
+    read from its replay buffer's slot-major records (:func:`observed_agent`, inlined here,
+    masks applied as each input is written) as :meth:`ReplayBuffers.batch` would build it
+    (the same values, so the same update).
     ``n_act``: actions per head; ``lr_scale``: ``float32[N]``, each agent's learning rate
     as a multiple of the config's.
     """
