@@ -65,19 +65,16 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "learn_torch": lambda: learners["torch"].learn(buffers, table, instrument, g, mask),
         "learn_compiled": lambda: learners["compiled"].learn(buffers, table, instrument, g, mask),
     }
-    seconds: dict[str, list[float]] = {name: [] for name in calls}
-    cpu: dict[str, float] = {}  # every thread's CPU time in each call's fastest run
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
     for call in calls.values():
         call()  # warm-up: numba's cache, torch's first calls
     for _ in range(repeat):
         for name, call in calls.items():
             start, cpu_start = time.perf_counter(), time.process_time()
             call()
-            elapsed, used = time.perf_counter() - start, time.process_time() - cpu_start
-            if not seconds[name] or elapsed < min(seconds[name]):
-                cpu[name] = used
-            seconds[name].append(elapsed)
-    best = {name: min(ts) * 1e3 for name, ts in seconds.items()}
+            runs[name].append((time.perf_counter() - start, time.process_time() - cpu_start))
+    fastest = {name: min(rs) for name, rs in runs.items()}  # (seconds, every thread's CPU)
+    best = {name: seconds * 1e3 for name, (seconds, _) in fastest.items()}
     flop = update_flop(net.sizes, batch, agents)
     return {
         "agents": agents,
@@ -90,7 +87,7 @@ def measure(agents: int, batch: int, repeat: int) -> dict[str, object]:
         "learn_ms_torch": round(best["learn_torch"], 2),
         "learn_ms_compiled": round(best["learn_compiled"], 2),
         "learn_speedup": round(best["learn_torch"] / best["learn_compiled"], 2),
-        "learn_cpu_ms_compiled": round(cpu["learn_compiled"] * 1e3, 2),
+        "learn_cpu_ms_compiled": round(fastest["learn_compiled"][1] * 1e3, 2),
         "update_gflop": round(flop / 1e9, 3),
         "update_gflop_s_compiled": round(flop / best["compiled"] / 1e6, 1),
     }

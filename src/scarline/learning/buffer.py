@@ -158,7 +158,8 @@ class ReplayBuffers:
         if w and targets.size:  # slot by slot, each block in cache (torch on the view: ~2.5x)
             scratch = np.empty((targets.size, self.ring.shape[2]), dtype=np.float32)
             _copy_rows(self.ring.numpy(), targets, sources, w, scratch)
-        self.size[rows] = self.size[src_rows]
+        size = self.size.numpy()
+        size[targets] = size[sources]
 
     def clear_rows(self, rows: Tensor) -> None:
         """Forget agents ``rows``' transitions (e.g. a newborn in a dead agent's slot)."""
