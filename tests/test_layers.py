@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "rundir",
             "signing",  # Ed25519 keys and signed sidecars (docs/security.md)
             "performance",  # per-agent statistics (numpy, pandas only)
+            "settled_heap",  # full garbage collections skip a loop's standing objects
         ],
     ),
     # data: markets, the features agents observe, the WAL and the run manifest

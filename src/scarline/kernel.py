@@ -67,6 +67,7 @@ from scarline.risk.engine import RiskContext, RiskEngine
 from scarline.risk.events import notable_verdicts, risk_checks_event, state_change_event
 from scarline.risk.types import RiskDecision
 from scarline.session import Journal, KernelResult, SeqJournal, SessionIds, StageMarks
+from scarline.settled_heap import settled_heap
 from scarline.stats import log_return
 from scarline.trace import DecisionTrace
 
@@ -539,18 +540,20 @@ class Kernel:
     ) -> None:
         """Step rows ``start .. stop - 1``: a run in segments (islands migrate between them).
         Quiet rows of a few rule agents go through :attr:`quiet` in runs, with the same
-        records and state as one by one."""
+        records and state as one by one. Full garbage collections skip the objects the run
+        stands on meanwhile (:mod:`scarline.settled_heap`)."""
         t = start
-        while t < stop:
-            quiet = self.quiet is not None and self.killed_at is None and self.stages is None
-            rows = self._quiet_rows(t, stop) if quiet else 0
-            if not rows:
-                self.step(t)
-                rows = 1
-            if on_step is not None:
-                for done in range(t, t + rows):
-                    on_step(done)
-            t += rows
+        with settled_heap():
+            while t < stop:
+                quiet = self.quiet is not None and self.killed_at is None and self.stages is None
+                rows = self._quiet_rows(t, stop) if quiet else 0
+                if not rows:
+                    self.step(t)
+                    rows = 1
+                if on_step is not None:
+                    for done in range(t, t + rows):
+                        on_step(done)
+                t += rows
 
     def _quiet_rows(self, t: int, stop: int) -> int:
         """Step the rows from ``t`` the quiet path takes, and journal them as :meth:`step`

@@ -46,6 +46,7 @@ from scarline.paper.policies import LedgerPolicies, with_policy_group
 from scarline.rundir import RunDir
 from scarline.runner import OpenRun, RunSummary, create_run
 from scarline.session import SessionIds, make_run_id, run_dir_in, session_id_for
+from scarline.settled_heap import settled_heap
 
 if TYPE_CHECKING:
     from scarline.paper.ops import LiveOps
@@ -178,16 +179,19 @@ class PaperSession:
     # -- the loop ---------------------------------------------------------------------------
 
     def run_session(self) -> RunSummary:
-        """Poll and step until stopped; close the run; its summary."""
+        """Poll and step until stopped; close the run; its summary. Full garbage
+        collections skip the objects standing when the loop starts (the imported libraries:
+        most of the heap), so none walks them in a bar's step (:mod:`scarline.settled_heap`)."""
         try:
-            while not self._done():
-                batch = self.feed.poll()
-                self._ingest(batch)
-                if batch.exhausted or self._done():
-                    break
-                # at least a millisecond: a feed whose next poll is due at once still lets
-                # time pass (a fake clock in tests moves only when slept on)
-                self._sleep(max(self.feed.seconds_until(batch.next_poll_ns), 1e-3))
+            with settled_heap():
+                while not self._done():
+                    batch = self.feed.poll()
+                    self._ingest(batch)
+                    if batch.exhausted or self._done():
+                        break
+                    # at least a millisecond: a feed whose next poll is due at once still
+                    # lets time pass (a fake clock in tests moves only when slept on)
+                    self._sleep(max(self.feed.seconds_until(batch.next_poll_ns), 1e-3))
         except BaseException:
             self._abort()
             raise
