@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch_helpers import gen
 
-from scarline.learning.acting import MIN_BLOCK, greedy_actions
+from scarline.learning.acting import GROUP, MIN_BLOCK, _dense, _narrow_group, greedy_actions
 from scarline.learning.buffer import assemble
 from scarline.learning.config import QNetConfig
 from scarline.learning.dqn import DQNLearner
@@ -73,6 +73,33 @@ def test_actions_are_the_argmax_of_the_sequential_reference(case: tuple) -> None
     got = greedy_actions(net, market, instrument, private, mask, heads, head)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 40), st.integers(1, 15), st.integers(0, 3), st.integers(0, 2**31 - 1),
+    st.booleans(),
+)  # fmt: skip
+def test_a_group_output_layer_is_each_agents_own_bit_for_bit(
+    n_in: int, n_out: int, first: int, seed: int, specials: bool
+) -> None:
+    """The interleaved sums of GROUP agents' output layers are the very floats each agent's
+    own layer gives (every sum in its order): NaN, infinities and signed zeros included."""
+    rng = np.random.default_rng(seed)
+    n = first + GROUP + 1
+    x = rng.standard_normal((GROUP, n_in), dtype=np.float32)
+    w = rng.standard_normal((n, n_in, n_out), dtype=np.float32)
+    b = rng.standard_normal((n, 1, n_out), dtype=np.float32)
+    if specials:
+        pick = rng.random(x.shape) < 0.1
+        x[pick] = rng.choice(np.array([np.nan, np.inf, -np.inf, -0.0, 0.0], np.float32), pick.sum())
+        w[rng.random(w.shape) < 0.05] = np.float32(1e38)
+    together = np.empty((GROUP, n_out), dtype=np.float32)
+    _narrow_group(x, w, b, first, together)
+    alone = np.empty((GROUP, n_out), dtype=np.float32)
+    for a in range(GROUP):
+        _dense(x[a], w, b, first + a, alone[a], False)
+    np.testing.assert_array_equal(together.view(np.uint32), alone.view(np.uint32))
 
 
 def test_ties_go_to_the_lowest_action_and_a_nan_wins() -> None:
