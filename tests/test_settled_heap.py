@@ -42,8 +42,9 @@ def test_a_callers_frozen_objects_are_left_frozen() -> None:
         before = gc.get_freeze_count()
         with settled_heap():
             made_inside = [[] for _ in range(100)]
-            assert gc.get_freeze_count() == before  # nothing more frozen, nothing handed back
-        assert gc.get_freeze_count() == before
+            # (frozen objects that die meanwhile leave the count: it may only fall)
+            assert gc.get_freeze_count() <= before  # nothing more frozen
+        assert gc.get_freeze_count() > 0  # nothing handed back: unfreezing empties it
         assert len(made_inside) == 100
     finally:
         gc.unfreeze()
