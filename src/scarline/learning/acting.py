@@ -84,8 +84,8 @@ GROUP = 4
 layer of 3 is three sums of 32 terms, each waiting on its own last add: one agent at a time
 it took ~60 % of acting. Four agents' twelve sums interleave, each still in its own order:
 acting at N = 4096 (12 → 32 → 3) took 281 µs against 418 in a loop of calls on one thread,
-and an arena inference step ~3 % less. (An earlier try took 1.36x as long; indexing the
-weights with signed integers alone makes the grouped loop slower: see :func:`_narrow_group`.)"""
+and an arena inference step ~3 % less. (An earlier try took 1.36x as long: how the loop is
+written decides it, see :func:`_narrow_group`.)"""
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
