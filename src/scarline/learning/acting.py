@@ -225,8 +225,9 @@ def _dense_narrow(x: np.ndarray, w: np.ndarray, i: int, y: np.ndarray) -> None:
 def _narrow_group(x: np.ndarray, w: np.ndarray, b: np.ndarray, first: int, y: np.ndarray) -> None:
     """``y[a] = x[a] @ w[first + a] + b[first + a, 0]`` for the :data:`GROUP` agents from
     ``first``, no ReLU: each output summed over its inputs in order from zero, the bias added
-    last, as :func:`_dense` sums it (the same bits); up to three outputs of all four agents
-    at once, so the adder has up to twelve independent sums to work on.
+    last, as :func:`_dense` sums it (the same floats; a NaN's sign may differ, which no argmax
+    sees); up to three outputs of all four agents at once, so the adder has up to twelve
+    independent sums to work on.
 
     The weights' indices are unsigned: numba turns a negative signed index into one from the
     end, and that select on every load kept the compiler from loading an agent's three
