@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scarline.evolution.fitness import fitness
-from scarline.evolution.novelty import NoveltyArchive, behaviour_descriptors, k_smallest
+from scarline.evolution.nearest import k_smallest
+from scarline.evolution.novelty import NoveltyArchive, behaviour_descriptors
 
 
 def descriptors(n: int, seed: int = 0) -> np.ndarray:

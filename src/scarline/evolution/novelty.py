@@ -10,10 +10,8 @@ standard deviation of archive ∪ population, so no unit (turnover vs drawdown) 
 from __future__ import annotations
 
 import numpy as np
-import torch
-from numba import njit
 
-_CHUNK = 512  # population rows per distance block: bounds memory at ~CHUNK x (A + N) floats
+from scarline.evolution.nearest import k_nearest
 
 
 def behaviour_descriptors(
@@ -63,39 +61,6 @@ def behaviour_descriptors(
             raise ValueError("regime_returns: non-finite values")
         out = np.concatenate([out, reg], axis=1)
     return out
-
-
-def k_smallest(d: np.ndarray, k: int) -> np.ndarray:
-    """``float64[R, k]``: each row's ``k`` smallest values, ascending; the same array as
-    ``np.sort(np.partition(d, k - 1, axis=1)[:, :k], axis=1)`` (the same values: selection
-    and sorting only compare) for rows without NaN, in one compiled pass: numpy's partition
-    of a 4096 x 6144 distance matrix took ~0.18 s of every life cycle at N = 4096."""
-    if not 1 <= k <= d.shape[1]:
-        raise ValueError(f"k_smallest: k must be in [1, {d.shape[1]}], got {k}")
-    out = np.empty((d.shape[0], k))
-    _k_smallest(np.ascontiguousarray(d, dtype=np.float64), k, out)
-    return out
-
-
-@njit(cache=True)
-def _k_smallest(d: np.ndarray, k: int, out: np.ndarray) -> None:
-    """Insertion into a sorted buffer of ``k``: a value enters only when it is below the
-    buffer's largest, so a row costs ~one comparison per value."""
-    for r in range(d.shape[0]):
-        buf = out[r]
-        filled = 0
-        for v in d[r]:
-            if filled == k:
-                if not v < buf[k - 1]:
-                    continue
-                i = k - 1
-            else:
-                i = filled
-                filled += 1
-            while i > 0 and buf[i - 1] > v:
-                buf[i] = buf[i - 1]
-                i -= 1
-            buf[i] = v
 
 
 class NoveltyArchive:
@@ -152,18 +117,8 @@ class NoveltyArchive:
         if n == 0 or k < 1:
             return np.zeros(n)
         std = union.std(axis=0)
-        z = torch.from_numpy((union - union.mean(axis=0)) / np.where(std > 0, std, 1.0))
-        a = archive.shape[0]
-        out = np.empty(n)
-        for start in range(0, n, _CHUNK):
-            stop = min(start + _CHUNK, n)
-            # exact differences (no |x|^2 + |y|^2 - 2xy): a duplicate is at distance 0 exactly
-            d = torch.cdist(
-                z[a + start : a + stop], z, compute_mode="donot_use_mm_for_euclid_dist"
-            ).numpy()
-            d[np.arange(stop - start), a + np.arange(start, stop)] = np.inf  # not itself
-            out[start:stop] = k_smallest(d, k).mean(axis=1)
-        return out
+        z = (union - union.mean(axis=0)) / np.where(std > 0, std, 1.0)
+        return k_nearest(z, archive.shape[0], k).mean(axis=1)
 
     def add(self, desc: np.ndarray, novelty: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Archive the most novel rows (at most ``quota``); returns their rows, most novel first.
