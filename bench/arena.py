@@ -26,7 +26,12 @@ spread perfectly over them. A budget above that bound needs less work, not more 
 Only the kernel loop is timed. Each kind runs R times (default 3), interleaved, and the
 fastest run counts: on this shared 2-core machine one run of the same code varied by up to
 ~30 % within minutes, which once moved ``evolution_vs_learning`` from 0.99 to 0.62 between
-two runs of the same code; every time is kept in ``curve[].seconds``.
+two runs of the same code; every time is kept in ``curve[].seconds``. Before the first N's
+timed runs, each kind runs once untimed (``warmup_seconds``): a process's first run of a
+kind pays one-time costs no later run does (numba's cache loaded on a function's first
+call, torch's first allocations), 4.3 s of N = 256's first inference run, and ~1.2 s of
+N = 4096's first evolving run when it came first, which left that kind two clean runs of
+three where the others had more.
 """
 
 from __future__ import annotations
@@ -150,6 +155,7 @@ def _seconds(cfg: RunConfig) -> Timed:
 def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> dict[str, object]:
     curve = []
     cores = usable_cores()
+    warmup: dict[str, float] = {}  # the untimed first run of each kind, at the first N
     for n in sizes:
         configs = {
             "inference": _config(n, False, start),
@@ -157,6 +163,8 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
             "evolution": _config(n, True, start, evolve=True),
             "learning_torch": _config(n, True, start, update="torch"),
         }
+        if not curve:  # the process's first runs of each kind pay its one-time costs
+            warmup = {kind: round(_seconds(cfg).seconds, 3) for kind, cfg in configs.items()}
         seconds: dict[str, list[float]] = {kind: [] for kind in configs}
         fastest: dict[str, Timed] = {}  # sizes are the same in every repeat; times are not
         for _ in range(repeat):  # interleaved, so a slow spell of the machine hits all three
@@ -204,6 +212,7 @@ def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> 
         "update_gflop_a_step": big["update_gflop_a_step"],
         "samples_a_step": big["samples_a_step"],
         "speedup_vs_loop": round(per_agent_loop * n_big / t_vector, 1),
+        "warmup_seconds": warmup,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "cores": cores,
         "cpu": big["cpu"],

@@ -34,3 +34,26 @@ def test_the_bound_is_never_below_the_measured_throughput_when_cpu_fits_the_core
 
 def test_usable_cores_counts_at_least_one() -> None:
     assert arena.usable_cores() >= 1
+
+
+def test_each_kind_runs_once_untimed_before_the_first_size_is_timed(monkeypatch) -> None:
+    # a process's first run of a kind pays one-time costs (numba's cache, torch's first
+    # allocations): one untimed run of each kind comes first, at the first N only, and its
+    # seconds are reported apart from the timed ones
+    calls: list[tuple[int, bool, bool]] = []
+    clock = iter(range(1, 1000))
+
+    def fake(cfg: object) -> object:
+        group = cfg.agents[0]  # type: ignore[attr-defined]
+        calls.append((group.count, group.learn, group.evolution.enabled))
+        return _run(float(next(clock)), 1.0, 1.0)
+
+    monkeypatch.setattr(arena, "_seconds", fake)
+    result = arena.measure([8, 16], "2021-01-01", loop_agents=1, repeat=2)
+    kinds = 4  # inference, learning, evolution, learning with torch's update
+    assert [n for n, _, _ in calls] == [8] * kinds * 3 + [16] * kinds * 2 + [1]
+    assert result["warmup_seconds"] == {
+        "inference": 1.0, "learning": 2.0, "evolution": 3.0, "learning_torch": 4.0
+    }  # fmt: skip
+    first = result["curve"][0]["seconds"]  # type: ignore[index]
+    assert first["inference"] == [5.0, 9.0]  # the timed runs only, after the warm-up
