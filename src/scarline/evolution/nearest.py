@@ -65,6 +65,13 @@ def k_nearest(z: np.ndarray, first: int, k: int) -> np.ndarray:
     return out
 
 
+def warm_up() -> None:
+    """Load the compiled passes (numba's cache, ~0.1 s once per process) when an archive is
+    made, not in the first life cycle of a run or a live session."""
+    if not _candidates.signatures:
+        k_nearest(np.arange(8.0).reshape(4, 2), 0, 1)
+
+
 def k_smallest(d: np.ndarray, k: int) -> np.ndarray:
     """``float64[R, k]``: each row's ``k`` smallest values, ascending; the same array as
     ``np.sort(np.partition(d, k - 1, axis=1)[:, :k], axis=1)`` (the same values: selection

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scarline.evolution.nearest import k_nearest
+from scarline.evolution.nearest import k_nearest, warm_up
 
 
 def behaviour_descriptors(
@@ -81,6 +81,7 @@ class NoveltyArchive:
             )
         self.k, self.capacity, self.quota, self.min_novelty = k, capacity, quota, min_novelty
         self._desc: np.ndarray | None = None
+        warm_up()
 
     def __len__(self) -> int:
         return 0 if self._desc is None else self._desc.shape[0]
