@@ -345,7 +345,7 @@ class Kernel:
                 Array.of(c.target_qty),
                 Array.of(c.instrument),
                 Array.of(self._reasons(c.agent)),
-                Array.of((self.life.trust if trust is None else trust)[c.agent]),
+                Array.of(self.life.trust_at(c.agent) if trust is None else trust[c.agent]),
             )
         else:  # the usual step: nothing changed, the same empty arrays every time
             cells = quiet_cells(c.actions.dtype)

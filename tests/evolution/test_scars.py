@@ -152,3 +152,22 @@ def test_the_fast_path_is_the_plain_arithmetic_bit_for_bit(seed: int, n: int, st
             tracker.reborn(rows, equity)
             ref.reborn(rows, equity)
             assert _bits(tracker.trust) == _bits(ref.trust)  # computed on read, after a birth
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), steps=st.integers(1, 30))
+def test_the_trust_of_some_rows_is_their_rows_of_everyones(seed: int, n: int, steps: int) -> None:
+    """``trust_at(rows)``, computed for the rows alone before anyone reads ``trust``, is
+    ``trust[rows]`` bit for bit: the elementwise arithmetic does not depend on the others
+    (any length, so vector loops' tails too; scarred and dead rows included)."""
+    rng = np.random.default_rng(seed)
+    cfg = ScarConfig(drawdown_pct=8.0, trade_loss_pct=2.0, ruin_fraction=0.6)
+    tracker = ScarTracker(n, cfg, CASH)
+    equity = np.full(n, CASH, np.int64)
+    for t in range(steps):
+        equity = np.maximum(equity + rng.integers(-60_000, 50_001, n), 0)
+        tracker.update(t, equity, np.zeros(n, np.int64))
+        rows = np.flatnonzero(rng.random(n) < rng.random())
+        some = tracker.trust_at(rows)  # before trust is read: computed for these rows only
+        assert _bits(some) == _bits(tracker.trust[rows])
+        assert _bits(tracker.trust_at(rows)) == _bits(some)  # and after: its rows

@@ -179,19 +179,32 @@ class ScarTracker:
             self._trust = self.trust_of(self._mean, self._var)
         return self._trust
 
+    def trust_at(self, rows: np.ndarray) -> np.ndarray:
+        """``trust[rows]``, computed for those rows only when :attr:`trust` is not: the same
+        elementwise arithmetic on their moments, so the same floats (a Decision journals the
+        trust of the few agents whose cells changed; every agent's took ~20 µs a step at
+        N = 4096)."""
+        if self._trust is not None:
+            return self._trust[rows]
+        trust = self._sigmoid_trust(self._mean[rows], self._var[rows], self._decay[rows])
+        return np.where(self.alive[rows], trust, 0.0)
+
     def trust_of(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
         """:attr:`trust` had the moments been ``mean`` and ``var`` (the scars and deaths
         as now): what a step in the middle of a compiled run of steps saw."""
         return np.where(self.alive, self._sigmoid_trust(mean, var), 0.0)
 
-    def _sigmoid_trust(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    def _sigmoid_trust(
+        self, mean: np.ndarray, var: np.ndarray, decay: np.ndarray | None = None
+    ) -> np.ndarray:
         """``decay**scars / (1 + exp(-trust_scale · score))`` for every row, alive or not, of
-        the trust moments ``mean`` and ``var``."""
+        the trust moments ``mean`` and ``var`` (``decay``: their rows' ``decay**scars``,
+        default every row's)."""
         score = smooth_sharpe(mean, var)
         score *= -self.cfg.trust_scale
         np.exp(score, out=score)
         score += 1.0
-        return np.divide(self._decay, score, out=score)
+        return np.divide(self._decay if decay is None else decay, score, out=score)
 
     def _measure(self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray) -> _Measured:
         """Move trust's moments and the peaks; the step's drawdowns, scar and ruin masks.

@@ -38,6 +38,7 @@ class RowSplit:
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self._owner: tuple[int, int] = (0, 0)  # (pid, threads) the pool was made for
+        self._cuts: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (n, count): blocks
 
     @property
     def threads(self) -> int:
@@ -63,7 +64,13 @@ class RowSplit:
             self._pool = ThreadPoolExecutor(threads - 1, thread_name_prefix="scarline-rows")
             self._owner = owner
         count = min(threads * PIECES, n // max(2, min_block))  # >= threads, by the test above
-        blocks = iter(pairwise(np.linspace(0, n, count + 1).astype(int).tolist()))
+        cuts = self._cuts.get((n, count))
+        if cuts is None:  # a population's size rarely changes: cut once (~6 µs a call)
+            cuts = list(pairwise(np.linspace(0, n, count + 1).astype(int).tolist()))
+            if len(self._cuts) >= 64:  # bounded, whatever sizes a caller passes
+                self._cuts.clear()
+            self._cuts[(n, count)] = cuts
+        blocks = iter(cuts)
         lock = threading.Lock()
 
         def next_block() -> tuple[int, int] | None:
@@ -91,4 +98,4 @@ class RowSplit:
         return RowSplit(self._threads)
 
     def __getstate__(self) -> dict[str, object]:
-        return {"_threads": self._threads, "_pool": None, "_owner": (0, 0)}
+        return {"_threads": self._threads, "_pool": None, "_owner": (0, 0), "_cuts": {}}
