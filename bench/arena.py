@@ -28,10 +28,10 @@ fastest run counts: on this shared 2-core machine one run of the same code varie
 ~30 % within minutes, which once moved ``evolution_vs_learning`` from 0.99 to 0.62 between
 two runs of the same code; every time is kept in ``curve[].seconds``. Before the first N's
 timed runs, each kind runs once untimed (``warmup_seconds``): a process's first run of a
-kind pays one-time costs no later run does (numba's cache loaded on a function's first
-call, torch's first allocations), 4.3 s of N = 256's first inference run, and ~1.2 s of
-N = 4096's first evolving run when it came first, which left that kind two clean runs of
-three where the others had more.
+kind pays one-time costs no later run does (numba loading a function from its cache on
+the first call, ~0.3 s each, or compiling it after the code changed: 4.3 s of N = 256's
+first inference run at 2026-12-07 08:19; torch's first allocations), which had left a kind
+that came first two clean runs of three.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ build the squares are added one after the other, but the last of an odd count is
 a multiply-add. The whole ``[N, A + N]`` matrix took ~50 ms at N = 4096 and the k smallest
 of each row another ~18 ms, every life cycle.
 
-Here a compiled pass sums each pair's squares itself, in order and unfused, and keeps as
-*candidates* every row whose sum is within :data:`MARGIN` (relative) of its k-th smallest.
+Here a compiled pass sums each pair's squares itself, in order and unfused, and keeps as a
+row's *candidates* every other point whose sum is within :data:`MARGIN` (relative) of the
+row's k-th smallest.
 Then ``torch.cdist`` computes the candidates' distances, pair by pair: a pair's distance is
 the same whatever else is in the call (``tests/evolution/test_nearest.py``), so the k
 smallest of them are the matrix's.
@@ -17,7 +18,7 @@ smallest of them are the matrix's.
 Why the candidates hold the k nearest by torch's sums ``T``, given the pass's sums ``S``
 with ``|S - T| <= eps * max(S, T)`` (two orders of the same non-negative terms, one of them
 fused once: ``eps`` is a few units of 2**-52): let ``S_k`` be the k-th smallest ``S``. The
-k rows of smallest ``S`` have ``T <= S_k (1 + eps)``, so the k-th smallest ``T`` is at most
+k points of smallest ``S`` have ``T <= S_k (1 + eps)``, so the k-th smallest ``T`` is at most
 that, and each of the k nearest by ``T`` has ``S <= T (1 + eps) <= S_k (1 + eps)**2``, well
 inside ``S_k (1 + MARGIN)``. A row with more candidates than the room made for them (many
 exact ties, e.g. duplicates at distance 0) takes the whole row of ``torch.cdist``.
@@ -66,7 +67,7 @@ def k_nearest(z: np.ndarray, first: int, k: int) -> np.ndarray:
 
 
 def warm_up() -> None:
-    """Load the compiled passes (numba's cache, ~0.1 s once per process) when an archive is
+    """Load the compiled passes (numba's cache, ~0.4 s once per process) when an archive is
     made, not in the first life cycle of a run or a live session."""
     if not _candidates.signatures:
         k_nearest(np.arange(8.0).reshape(4, 2), 0, 1)
