@@ -78,6 +78,7 @@ def test_the_margin_covers_the_gap_between_summation_orders() -> None:
         assert gap.max() < MARGIN / 1e5
 
 
-def test_k_out_of_range_is_refused() -> None:
+def test_k_out_of_range_is_refused_and_no_rows_give_no_rows() -> None:
     with pytest.raises(ValueError, match="k must be in"):
         k_nearest(np.zeros((3, 2)), 0, 3)
+    assert k_nearest(np.zeros((3, 2)), 3, 2).shape == (0, 2)

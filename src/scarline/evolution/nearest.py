@@ -47,6 +47,8 @@ def k_nearest(z: np.ndarray, first: int, k: int) -> np.ndarray:
     n = u - first
     if not 1 <= k <= u - 1:
         raise ValueError(f"k_nearest: k must be in [1, {u - 1}], got {k}")
+    if n <= 0:
+        return np.empty((0, k))
     z = np.ascontiguousarray(z, dtype=np.float64)
     width = min(k + SPARE, u - 1)
     cand = np.empty((n, width), dtype=np.int64)
