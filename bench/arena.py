@@ -23,7 +23,11 @@ compiled passes), and ``all_threads_ms_a_step``, every thread's (acting's and th
 second thread, the WAL's helper, the vault writer); ``cpu_bound_agent_steps_per_s`` is N
 over the latter shared by every usable core, the most this CPU work could give were it
 spread perfectly over them. A budget above that bound needs less work, not more overlap.
-Only the kernel loop is timed. Each kind runs R times (default 3), interleaved, and the
+For a kind that learns, ``cpu`` also splits its wall time a step: ``learn_calls_ms_a_step``
+inside the learners' learning calls (the replay sample and the DQN update) and
+``rest_of_step_ms`` outside them (acting, exploring, the orders, the journal), which alone
+is set against the ~4.1 ms a step that 1 M agent-steps/s allows at N = 4096.
+Only the kernel loop is timed. Each kind runs R times (default 5), interleaved, and the
 fastest run counts: on this shared 2-core machine one run of the same code varied by up to
 ~30 % within minutes, which once moved ``evolution_vs_learning`` from 0.99 to 0.62 between
 two runs of the same code; every time is kept in ``curve[].seconds``. Before the first N's
@@ -31,7 +35,10 @@ timed runs, each kind runs once untimed (``warmup_seconds``): a process's first 
 kind pays one-time costs no later run does (numba loading a function from its cache on
 the first call, ~0.3 s each, or compiling it after the code changed: 4.3 s of N = 256's
 first inference run at 2026-12-07 08:19; torch's first allocations), which had left a kind
-that came first two clean runs of three.
+that came first two clean runs of three. Five runs, not three: in four `--sizes 4096` runs
+of one hour (2026-12-07, 09:17–10:00) three of each kind gave ``evolution_vs_learning``
+0.82–0.89, a slow round taking every kind down 15–30 %; more runs give the fastest of each
+kind more chances to miss such a round.
 """
 
 from __future__ import annotations
@@ -42,8 +49,9 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from flop import update_flop
 
@@ -57,6 +65,8 @@ from scarline.journal import WalWriter
 from scarline.operator import ReplayOperator
 from scarline.runner import load_run_market
 from scarline.session import SessionIds
+
+T = TypeVar("T")
 
 RISK = {
     "max_drawdown_pct": 80.0,
@@ -98,17 +108,23 @@ class Timed(NamedTuple):
     samples_a_step: float  # the replay transitions those updates gather, a step on average
     kernel_cpu_s: float  # the CPU time of the thread that ran the loop
     process_cpu_s: float  # every thread's CPU time over the loop
+    learn_s: float = 0.0  # wall time inside the learners' learning calls (sample + update)
 
 
 def cpu_figures(run: Timed, n_agents: int, cores: int) -> dict[str, float]:
     """Where a timed run's CPU went, a step on average, and the throughput that CPU work
-    would allow spread perfectly over ``cores`` (see the module docstring)."""
+    would allow spread perfectly over ``cores`` (see the module docstring); for a run that
+    learns, its wall time a step inside the learning calls and outside them."""
     per_step = {"kernel": run.kernel_cpu_s / run.steps, "all": run.process_cpu_s / run.steps}
-    return {
+    figures = {
         "kernel_thread_ms_a_step": round(per_step["kernel"] * 1e3, 3),
         "all_threads_ms_a_step": round(per_step["all"] * 1e3, 3),
         "cpu_bound_agent_steps_per_s": round(n_agents * cores / per_step["all"]),
     }
+    if run.learn_s > 0:
+        figures["learn_calls_ms_a_step"] = round(run.learn_s / run.steps * 1e3, 3)
+        figures["rest_of_step_ms"] = round((run.seconds - run.learn_s) / run.steps * 1e3, 3)
+    return figures
 
 
 def usable_cores() -> int:
@@ -137,11 +153,20 @@ def _seconds(cfg: RunConfig) -> Timed:
             keep_equity=False,
             genome_sink=vault,
         )
+        learn_s = [0.0]
+        learners = [group.learner for _, group in kernel.population.learners]
+        for learner in learners:
+            learner.learn = _timed(learner.learn, learn_s)
         start, thread0, process0 = time.perf_counter(), time.thread_time(), time.process_time()
-        kernel.run()
-        vault.close()  # timed: the last genomes are on disk
-        seconds = time.perf_counter() - start
-        kernel_cpu, process_cpu = time.thread_time() - thread0, time.process_time() - process0
+        try:
+            kernel.run()
+            vault.close()  # timed: the last genomes are on disk
+            seconds = time.perf_counter() - start
+            kernel_cpu = time.thread_time() - thread0
+            process_cpu = time.process_time() - process0
+        finally:
+            for learner in learners:  # the wrapper holds its learner: a cycle the next
+                del learner.learn  # run's settled heap would keep (+500 MiB peak RSS)
         wal.close()
         size = sum(path.stat().st_size for path in (Path(tmp) / "wal").iterdir())
         groups = [group for _, group in kernel.population.learners]
@@ -149,10 +174,27 @@ def _seconds(cfg: RunConfig) -> Timed:
         learning = [(g.cfg, g.n_agents, g.net.sizes) for g in groups if g.learning]
         flop = sum(update_flop(sizes, q.batch_size, n) / q.train_every for q, n, sizes in learning)
         samples = sum(n * q.batch_size / q.train_every for q, n, _ in learning)
-        return Timed(seconds, market.n_steps, size, weights, flop, samples, kernel_cpu, process_cpu)
+        return Timed(
+            seconds, market.n_steps, size, weights, flop, samples, kernel_cpu, process_cpu,
+            learn_s[0],
+        )  # fmt: skip
 
 
-def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 3) -> dict[str, object]:
+def _timed(call: Callable[..., T], total: list[float]) -> Callable[..., T]:
+    """``call``, adding the wall time of each call to ``total[0]`` (~1 µs a call, made once
+    every ``train_every`` steps)."""
+
+    def timed(*args: object, **kwargs: object) -> T:
+        start = time.perf_counter()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            total[0] += time.perf_counter() - start
+
+    return timed
+
+
+def measure(sizes: list[int], start: str, loop_agents: int, repeat: int = 5) -> dict[str, object]:
     curve = []
     cores = usable_cores()
     warmup: dict[str, float] = {}  # the untimed first run of each kind, at the first N
@@ -234,7 +276,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat",
         type=positive_int,
-        default=3,
+        default=5,
         help="timed runs of each kind per N, interleaved; the fastest counts (timeit's rule: "
         "the least disturbed by other load), all are in the JSON's curve",
     )

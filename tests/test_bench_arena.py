@@ -3,6 +3,7 @@ throughput (the arena's timed runs themselves are benchmarks, never tests)."""
 
 from __future__ import annotations
 
+import pytest
 from bench_helpers import load_bench
 
 arena = load_bench("arena")
@@ -30,6 +31,28 @@ def test_the_bound_is_never_below_the_measured_throughput_when_cpu_fits_the_core
         run = _run(wall, cpu, cpu)
         achieved = 4096 * run.steps / wall
         assert arena.cpu_figures(run, 4096, cores)["cpu_bound_agent_steps_per_s"] >= achieved
+
+
+def test_a_learning_run_splits_its_wall_time_at_the_learning_calls() -> None:
+    # 5 s over 500 steps, 2 of them inside learning calls: 4 ms and 6 ms a step
+    run = arena.Timed(5.0, 500, 0, 0, 0.0, 0.0, 4.0, 6.0, learn_s=2.0)
+    got = arena.cpu_figures(run, n_agents=4096, cores=2)
+    assert got["learn_calls_ms_a_step"] == 4.0 and got["rest_of_step_ms"] == 6.0
+    assert "learn_calls_ms_a_step" not in arena.cpu_figures(_run(5.0, 4.0, 6.0), 4096, 2)
+
+
+def test_timed_adds_each_calls_wall_time_and_passes_results_and_errors_through() -> None:
+    total = [0.0]
+    double = arena._timed(lambda x: 2 * x, total)
+    assert double(21) == 42 and total[0] > 0.0
+
+    def fails() -> None:
+        raise ValueError("boom")
+
+    before = total[0]
+    with pytest.raises(ValueError, match="boom"):
+        arena._timed(fails, total)()
+    assert total[0] > before
 
 
 def test_usable_cores_counts_at_least_one() -> None:
