@@ -154,9 +154,9 @@ def _seconds(cfg: RunConfig) -> Timed:
             genome_sink=vault,
         )
         learn_s = [0.0]
-        learners = [group.learner for _, group in kernel.population.learners]
-        for learner in learners:
-            learner.learn = _timed(learner.learn, learn_s)
+        groups = [group for _, group in kernel.population.learners]
+        for group in groups:
+            group.learner.learn = _timed(group.learner.learn, learn_s)
         start, thread0, process0 = time.perf_counter(), time.thread_time(), time.process_time()
         try:
             kernel.run()
@@ -165,11 +165,10 @@ def _seconds(cfg: RunConfig) -> Timed:
             kernel_cpu = time.thread_time() - thread0
             process_cpu = time.process_time() - process0
         finally:
-            for learner in learners:  # the wrapper holds its learner: a cycle the next
-                del learner.learn  # run's settled heap would keep (+500 MiB peak RSS)
+            for group in groups:  # the wrapper holds its learner: a cycle the next
+                del group.learner.learn  # run's settled heap would keep (+500 MiB peak RSS)
         wal.close()
         size = sum(path.stat().st_size for path in (Path(tmp) / "wal").iterdir())
-        groups = [group for _, group in kernel.population.learners]
         weights = sum(a.nbytes for group in groups for a in group.net.arrays())
         learning = [(g.cfg, g.n_agents, g.net.sizes) for g in groups if g.learning]
         flop = sum(update_flop(sizes, q.batch_size, n) / q.train_every for q, n, sizes in learning)
