@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import msgspec
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from risk_fixtures import context, engine, intents, money
 
 from scarline.events import AnyEvent, RiskChecks, RiskStateChange
 from scarline.risk import OUTCOMES, RULES, LadderConfig
-from scarline.risk.events import risk_checks_event, state_change_event
+from scarline.risk.events import notable_verdicts, risk_checks_event, state_change_event
+from scarline.risk.types import RiskDecision
 from scarline.session import SessionIds
 
 
@@ -46,3 +49,29 @@ def test_state_change_record() -> None:
     assert back.agent.numpy().tolist() == [0, -1]
     assert [back.levels[x] for x in back.to_level.numpy()] == ["WARN", "WARN"]
     assert [back.causes[x] for x in back.cause.numpy()] == ["drawdown", "drawdown"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(OUTCOMES) - 1), st.integers(0, len(RULES) - 1))))
+def test_notable_verdicts_name_every_non_pass(codes: list[tuple[int, int]]) -> None:
+    """The names gathered from the codes are each code's name, passes left out, in order."""
+    outcome = np.array([o for o, _ in codes], dtype=np.int8)
+    rule = np.array([r for _, r in codes], dtype=np.int16)
+    k = len(codes)
+    batch = intents(list(range(k)), [1] * k, [1] * k)
+    decision = RiskDecision(
+        intents=batch,
+        approved=batch,
+        outcome=outcome,
+        rule=rule,
+        value=np.zeros(k),
+        limit=np.zeros(k),
+        requested=batch.qty,
+        approved_qty=batch.qty,
+    )
+    agents, rules, outcomes = notable_verdicts(batch, decision)
+    shown = [i for i, (o, _) in enumerate(codes) if OUTCOMES[o] != "pass"]
+    assert agents.tolist() == shown
+    assert rules == [RULES[codes[i][1]] for i in shown]
+    assert outcomes == [OUTCOMES[codes[i][0]] for i in shown]
+    assert all(type(name) is str for name in rules + outcomes)

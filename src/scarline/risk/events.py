@@ -26,6 +26,10 @@ Shown = tuple[np.ndarray, list[str], list[str]]
 """(agent ids, rule names, outcome names) of the verdicts other than a plain pass."""
 
 _NOTHING_SHOWN: Shown = (np.zeros(0, np.int64), [], [])
+# the names as object arrays: a step's codes become names in one gather, not a Python loop
+# (~1,000 notable verdicts a step while a learning population explores: 63 against 34 µs)
+_RULE_NAMES = np.array(RULES, dtype=object)
+_OUTCOME_NAMES = np.array(OUTCOMES, dtype=object)
 
 
 def risk_checks_event(
@@ -63,8 +67,8 @@ def notable_verdicts(intents: OrderBatch, decision: RiskDecision) -> Shown:
         return _NOTHING_SHOWN
     return (
         intents.agent[notable],
-        [RULES[c] for c in decision.rule[notable].tolist()],
-        [OUTCOMES[c] for c in decision.outcome[notable].tolist()],
+        _RULE_NAMES[decision.rule[notable]].tolist(),
+        _OUTCOME_NAMES[decision.outcome[notable]].tolist(),
     )
 
 
