@@ -166,7 +166,7 @@ class ScarTracker:
         if scar_events is None and not dead.size:
             return _NO_EVENTS
         agents, cause, value = scar_events or (_NONE, _NO_CAUSE, _NO_VALUE)
-        death_trust = self._sigmoid_trust(self._mean, self._var)[dead] if dead.size else _NO_VALUE
+        death_trust = self._rows_trust(dead) if dead.size else _NO_VALUE
         return LifeEvents(agents, cause, value, dead, equity[dead].astype(np.int64), death_trust)
 
     @property
@@ -186,25 +186,26 @@ class ScarTracker:
         N = 4096)."""
         if self._trust is not None:
             return self._trust[rows]
-        trust = self._sigmoid_trust(self._mean[rows], self._var[rows], self._decay[rows])
-        return np.where(self.alive[rows], trust, 0.0)
+        return np.where(self.alive[rows], self._rows_trust(rows), 0.0)
 
     def trust_of(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
         """:attr:`trust` had the moments been ``mean`` and ``var`` (the scars and deaths
         as now): what a step in the middle of a compiled run of steps saw."""
-        return np.where(self.alive, self._sigmoid_trust(mean, var), 0.0)
+        return np.where(self.alive, self._sigmoid_trust(mean, var, self._decay), 0.0)
 
-    def _sigmoid_trust(
-        self, mean: np.ndarray, var: np.ndarray, decay: np.ndarray | None = None
-    ) -> np.ndarray:
-        """``decay**scars / (1 + exp(-trust_scale · score))`` for every row, alive or not, of
-        the trust moments ``mean`` and ``var`` (``decay``: their rows' ``decay**scars``,
-        default every row's)."""
+    def _rows_trust(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`_sigmoid_trust` of agents ``rows``' current moments and scars, alive or
+        not (elementwise: the same floats as every row's, indexed)."""
+        return self._sigmoid_trust(self._mean[rows], self._var[rows], self._decay[rows])
+
+    def _sigmoid_trust(self, mean: np.ndarray, var: np.ndarray, decay: np.ndarray) -> np.ndarray:
+        """``decay / (1 + exp(-trust_scale · score))`` elementwise, of the trust moments
+        ``mean`` and ``var`` and the rows' ``decay**scars``, alive or not."""
         score = smooth_sharpe(mean, var)
         score *= -self.cfg.trust_scale
         np.exp(score, out=score)
         score += 1.0
-        return np.divide(self._decay if decay is None else decay, score, out=score)
+        return np.divide(decay, score, out=score)
 
     def _measure(self, prev: np.ndarray, equity: np.ndarray, realized: np.ndarray) -> _Measured:
         """Move trust's moments and the peaks; the step's drawdowns, scar and ruin masks.
