@@ -50,7 +50,7 @@ def _plain(seq: int, ts: int, event: Event) -> bytes:
 
 @pytest.mark.parametrize("schema", [6, 11, 12])
 def test_an_older_run_stores_every_array_raw(schema: int) -> None:
-    encode = RecordEncoder()
+    encode = RecordEncoder().encode
     for seq, (event, ts) in enumerate(_records(schema)):
         assert encode(seq, ts, event) == _plain(seq, ts, event)
 

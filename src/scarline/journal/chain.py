@@ -19,7 +19,7 @@ class HashOnlyWal:
     __slots__ = ("_encode", "_h0", "_prev", "_seq")
 
     def __init__(self, run_id: str) -> None:
-        self._encode = RecordEncoder()
+        self._encode = RecordEncoder().encode
         self._h0 = hashlib.blake2b(digest_size=32)
         self._prev = genesis(run_id)
         self._seq = 0

@@ -32,10 +32,14 @@ def _array_fields(cls: type) -> tuple[str, ...]:
 
 
 _ARRAY_FIELDS: dict[type, tuple[str, ...]] = {cls: _array_fields(cls) for cls in EVENT_TYPES}
+_KIND: dict[type, str] = {cls: cls.__name__ for cls in EVENT_TYPES}
+"""Each canonical class's ``kind``, the envelope's tag."""
 
 
 class RecordEncoder:
-    """``encoder(seq, ts, event)``: the record's canonical bytes (see the module docstring)."""
+    """``encoder.encode(seq, ts, event)``: the record's canonical bytes (see the module
+    docstring). Callers hold the bound ``encode``: an instance's ``__call__`` cost ~150 ns
+    more a record (3.11 does not specialize it), ~7 % of a small record's append."""
 
     __slots__ = ("_json", "packs")
 
@@ -44,15 +48,21 @@ class RecordEncoder:
         self.packs = packs
         """Whether arrays are stored packed (set by each ``SessionStart`` encoded)."""
 
-    def __call__(self, seq: int, ts: int, event: AnyEvent) -> bytes:
-        cls = type(event)  # exact: the writer appends canonical kinds only
-        if isinstance(event, SessionStart):
-            self.packs = event.schema_version >= PACKED_ARRAYS_SCHEMA
-            if self.packs:
-                warm_up_packing()
+    def encode(self, seq: int, ts: int, event: AnyEvent) -> bytes:
+        """Canonical bytes of ``event`` as record ``seq`` at ``ts``; ``event``'s class must be
+        exactly a canonical one (both callers check it first)."""
+        cls = type(event)
+        if cls is SessionStart:
+            self._start(event)  # type: ignore[arg-type]
         elif self.packs and _ARRAY_FIELDS[cls]:  # a Bar has no array: nothing to look at
             event = packed_event(event)
-        return self._json(Envelope(seq, ts, cls.__name__, event))
+        return self._json(Envelope(seq, ts, _KIND[cls], event))
+
+    def _start(self, start: SessionStart) -> None:
+        """A run's first record sets whether the records after it pack their arrays."""
+        self.packs = start.schema_version >= PACKED_ARRAYS_SCHEMA
+        if self.packs:
+            warm_up_packing()
 
 
 def packed_event(event: AnyEvent) -> AnyEvent:

@@ -100,7 +100,9 @@ class WalWriter:
         except BaseException:
             self._lock.release()
             raise
-        self._encode = RecordEncoder(bool(found.segments) and packs_arrays(found.segments[0]))
+        self._encode = RecordEncoder(
+            bool(found.segments) and packs_arrays(found.segments[0])
+        ).encode
         self._seq = found.records
         self._every = {"always": 1, "batch": fsync_every, "never": sys.maxsize}[fsync]
         self._sync_at = self._seq + self._every
@@ -115,11 +117,15 @@ class WalWriter:
         """Write ``event`` at time ``ts`` (int ns) as the next record; returns its seq."""
         if not is_canonical(event) or type(ts) is not int:
             raise unappendable(event, ts)
-        self._check_open()
+        segments = self._segments
+        if self._closed or segments.error is not None:
+            self._check_open()
         seq = self._seq
         canonical = self._encode(seq, ts, event)
-        if self._lane is None or (len(canonical) < _BIG and self._lane_idle(len(canonical))):
-            self._segments.emit(canonical)
+        if self._lane is None or (
+            len(canonical) < _BIG and (self._idle_lane() or self._lane_idle(len(canonical)))
+        ):
+            segments.emit(canonical)
         else:
             self._chunk.append(canonical)
             self._chunk_bytes += len(canonical)
@@ -202,6 +208,10 @@ class WalWriter:
         if self._pending is not None:
             pending, self._pending = self._pending, None
             pending.result()
+
+    def _idle_lane(self) -> bool:
+        """The quick form of :meth:`_lane_idle`: nothing handed, gathered or syncing."""
+        return not self._in_flight and self._pending is None and not self._chunk
 
     def _lane_idle(self, size: int) -> bool:
         """``batch``: the helper thread has written everything handed to it, so this thread
@@ -299,7 +309,8 @@ class _Segments:
             self._emit_big(canonical)
             return
         h = self._h0.copy()
-        h.update(self.prev + canonical)
+        h.update(self.prev)
+        h.update(canonical)
         digest = h.digest()
         line = canonical[:-1] + b',"h":"' + hexlify(digest) + b'"}\n'
         size = self._size + len(line)
