@@ -1,11 +1,19 @@
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from torch_helpers import gen
 
 from scarline.learning.config import QNetConfig
-from scarline.learning.qnet import QPopulation, configure_torch, linear_epsilon
+from scarline.learning.qnet import (
+    EpsilonSchedule,
+    QPopulation,
+    configure_torch,
+    linear_epsilon,
+)
 
 
 def loop_forward(pop: QPopulation, obs: torch.Tensor) -> torch.Tensor:
@@ -108,6 +116,50 @@ def test_linear_epsilon_schedule() -> None:
     eps = linear_epsilon(cfg, torch.tensor([0, 50, 100, 10_000]))
     torch.testing.assert_close(eps, torch.tensor([1.0, 0.55, 0.1, 0.1]))
     assert eps.dtype == torch.float32
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.floats(0.0, 1.0),
+    span=st.floats(0.0, 1.0),
+    decay=st.integers(1, 100_000),
+    ages=st.lists(st.integers(0, 300_000), min_size=1, max_size=6),
+    n=st.integers(1, 70),
+)
+def test_the_epsilon_table_is_the_population_schedule_bit_for_bit(
+    start: float, span: float, decay: int, ages: list[int], n: int
+) -> None:
+    """Read from the table (computed once over every age) or computed for a population
+    of one age, as the decision did before: the same float32 for every config."""
+    cfg = QNetConfig(epsilon_start=start, epsilon_end=start * (1 - span), epsilon_decay_steps=decay)
+    table = EpsilonSchedule(cfg)
+    for age in ages:
+        population = linear_epsilon(cfg, torch.full((n,), age, dtype=torch.int64)).numpy()
+        assert np.array_equal(population.view(np.uint32), np.full(n, table(age)).view(np.uint32))
+
+
+def _explore_in_torch(pop: QPopulation, greedy, epsilon, generator, heads):
+    """The draws, comparison and choice as torch made them (the reference)."""
+    n = greedy.shape[0]
+    explore = torch.rand(n, generator=generator) < epsilon
+    random_action = torch.randint(pop.n_actions // heads, (n,), generator=generator)
+    return torch.where(explore, random_action, greedy), explore
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 50), heads=st.sampled_from([1, 2]))
+def test_explore_in_numpy_draws_and_chooses_as_torch(seed: int, n: int, heads: int) -> None:
+    pop = QPopulation(n, 4, [8], 6, gen())
+    rng = np.random.default_rng(seed)
+    greedy = torch.from_numpy(rng.integers(0, 6 // heads, n))
+    values = np.array([0.0, 0.05, 0.5, 1.0, np.nan], np.float32)
+    epsilon = rng.choice(values, n).astype(np.float32)
+    g1, g2 = gen(seed), gen(seed)
+    want, explored = _explore_in_torch(pop, greedy, torch.from_numpy(epsilon), g1, heads)
+    got = pop.explore_numpy(greedy.numpy(), epsilon, g2, heads)
+    assert np.array_equal(got, want.numpy()) and got.dtype == np.int64
+    assert torch.equal(pop.explored, explored)
+    assert torch.equal(g1.get_state(), g2.get_state())
 
 
 def test_clone_copy_and_agent_state_round_trip() -> None:

@@ -42,7 +42,7 @@ from scarline.features.market import market_features
 from scarline.learning.acting import greedy_actions
 from scarline.learning.buffer import ReplayBuffers, assemble
 from scarline.learning.dqn import Batch, DQNLearner
-from scarline.learning.qnet import QPopulation, configure_torch, linear_epsilon
+from scarline.learning.qnet import EpsilonSchedule, QPopulation, configure_torch
 from scarline.market.frame import MarketData
 from scarline.regime.hmm import REGIME_NAMES
 from scarline.rng import SeedTree
@@ -135,7 +135,9 @@ class QAgents:
         self._levels = np.asarray(self.cfg.actions, dtype=np.float32)
         self._m = m
         self._private = torch.zeros(cfg.count, len(PRIVATE))
-        self._no_exploration = torch.zeros(cfg.count)  # read, never written
+        self._no_exploration = np.zeros(cfg.count, dtype=np.float32)
+        self._no_exploration.flags.writeable = False  # read, never written
+        self._epsilon = EpsilonSchedule(self.cfg)
         self._all_greedy = np.full(cfg.count, GREEDY, dtype=np.uint8)
         self._all_greedy.flags.writeable = False  # handed out as reasons: read, never written
         self._floor = torch.zeros(cfg.count)
@@ -378,16 +380,19 @@ class QAgents:
             action = self._greedy(t, head)
             self.reasons = self._all_greedy
         else:
+            # in numpy: torch ops run once a step cost ~5x their hot time (EpsilonSchedule)
             if self.exploration_held:  # the operator's flag, which may be lifted: draw on
                 epsilon = self._no_exploration
-            else:
-                floor = torch.maximum(self._floor, self.phenotype.floor)
-                age = torch.full((self.n_agents,), t, dtype=torch.int64)
-                epsilon = torch.maximum(linear_epsilon(self.cfg, age), floor)
+            else:  # the schedule at this age, floored by scars and genes (a max: exact)
+                floor = np.maximum(self._floor.numpy(), self.phenotype.floor.numpy())
+                epsilon = np.maximum(floor, self._epsilon(t))
                 if self.greedy is not None:  # the drift sentry froze their exploration
-                    epsilon = epsilon.masked_fill(self.greedy, 0.0)
+                    epsilon[self.greedy.numpy()] = 0.0
             # act's draws on the greedy actions, however computed (QPopulation.explore)
-            action = self.net.explore(self._greedy(t, head), epsilon, self._act_gen, self.heads)
+            greedy = self._greedy(t, head).numpy()
+            action = torch.from_numpy(
+                self.net.explore_numpy(greedy, epsilon, self._act_gen, self.heads)
+            )
             self.reasons = np.where(self.net.explored.numpy(), EXPLORE, GREEDY).astype(np.uint8)
         self._prev = (t, self._private, action)
         # rows without a policy (a live session's empty slots, ``parked``) stay flat

@@ -51,6 +51,29 @@ def linear_epsilon(cfg: QNetConfig, age: Tensor) -> Tensor:
     return cfg.epsilon_start + frac * (cfg.epsilon_end - cfg.epsilon_start)
 
 
+class EpsilonSchedule:
+    """:func:`linear_epsilon` of every age from 0, computed by torch in one call and read by
+    index (``schedule(age)``, a ``float32``).
+
+    Why: the five torch ops of the schedule, run once a step on a population of one age,
+    cost 120–140 µs inside an arena step against ~20 µs in a hot loop (code and data the
+    rest of the step evicted; docs/benchmarks.md). The rule that keeps replay exact: every
+    op of the schedule treats each element alone, so an age's value is the same float32
+    whether it is computed in a population of that age or in this table
+    (``tests/learning/test_qnet.py`` holds the two equal).
+    """
+
+    def __init__(self, cfg: QNetConfig) -> None:
+        self._cfg = cfg
+        self._values = np.empty(0, dtype=np.float32)
+
+    def __call__(self, age: int) -> np.float32:
+        if age >= self._values.shape[0]:  # a live session outgrew it: twice the ages
+            size = max(2 * self._values.shape[0], age + 1, 4096)
+            self._values = linear_epsilon(self._cfg, torch.arange(size)).numpy()
+        return self._values[age]
+
+
 class QPopulation:
     """N MLPs ``obs_dim → hidden… → n_actions`` with ReLU, as stacked float32 tensors."""
 
@@ -166,11 +189,21 @@ class QPopulation:
     ) -> Tensor:
         """:meth:`act`'s draws on given ``greedy`` actions ``int64[N]`` (however computed):
         the explorers take a uniform random action of their head's block."""
+        actions = self.explore_numpy(greedy.numpy(), epsilon.numpy(), generator, heads)
+        return torch.from_numpy(actions)
+
+    def explore_numpy(
+        self, greedy: np.ndarray, epsilon: np.ndarray, generator: torch.Generator, heads: int = 1
+    ) -> np.ndarray:
+        """:meth:`explore` on numpy arrays (``int64[N]``, ``float32[N]``). The draws are
+        torch's, in the same order (so the generator's stream is the same); the comparison
+        and the choice are exact, so in numpy they give the same actions without two torch
+        ops run cold every step."""
         n = greedy.shape[0]
-        explore = torch.rand(n, generator=generator) < epsilon
+        explore = torch.rand(n, generator=generator).numpy() < epsilon
         random_action = torch.randint(self.n_actions // heads, (n,), generator=generator)
-        self.explored = explore  # which agents drew at random (the decision diary's reason)
-        return torch.where(explore, random_action, greedy)
+        self.explored = torch.from_numpy(explore)  # who drew at random (the diary's reason)
+        return np.where(explore, random_action.numpy(), greedy)
 
     def greedy(self, obs: Tensor, heads: int = 1, head: int = 0) -> Tensor:
         """:meth:`act` at epsilon 0 without its two draws: for a group that never explores
