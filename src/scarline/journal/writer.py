@@ -123,7 +123,7 @@ class WalWriter:
         seq = self._seq
         canonical = self._encode(seq, ts, event)
         if self._lane is None or (
-            len(canonical) < _BIG and (self._idle_lane() or self._lane_idle(len(canonical)))
+            len(canonical) < _BIG and (self._nothing_pending() or self._lane_idle(len(canonical)))
         ):
             segments.emit(canonical)
         else:
@@ -209,8 +209,9 @@ class WalWriter:
             pending, self._pending = self._pending, None
             pending.result()
 
-    def _idle_lane(self) -> bool:
-        """The quick form of :meth:`_lane_idle`: nothing handed, gathered or syncing."""
+    def _nothing_pending(self) -> bool:
+        """Nothing handed to the helper, gathered or syncing: :meth:`_lane_idle`'s usual
+        answer in three reads (folded into it, the append measured ~5 % slower)."""
         return not self._in_flight and self._pending is None and not self._chunk
 
     def _lane_idle(self, size: int) -> bool:
