@@ -128,7 +128,7 @@ class Kernel:
         self.theory: list[TheoryPacket] = []  # the drift sentry's, written at the run's end
         self._equity_before: np.ndarray | None = None
         self._closes = market.close  # what every policy saw, hashed into each Decision
-        self._tables = [g.feature_table for _, g in population.learners]
+        self._learners = [g for _, g in population.learners]  # grown in place by extend
         self.stages: StageMarks | None = None  # a live session's step latencies
         # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
         # journal a quiet run as one QuietRun record (schema 8 backtests), not row by row;
@@ -390,7 +390,7 @@ class Kernel:
     def _features_hash(self, t: int) -> str:
         """BLAKE2b-128 of the inputs of step ``t``'s decisions: the closes of bar t and every
         learning group's feature row t (rules read the closes; features are causal)."""
-        return features_hash(self._closes[t], *(table[t].numpy() for table in self._tables))
+        return features_hash(self._closes[t], *(g.feature_row(t) for g in self._learners))
 
     def _send(
         self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
@@ -521,7 +521,6 @@ class Kernel:
         self._closes = market.close
         self.regimes = regimes = self.regimes.extend(market)
         self.population.extend(market, None if regimes.path is None else regimes.path.labels)
-        self._tables = [g.feature_table for _, g in self.population.learners]
         self.recorder.grow(market.n_steps)
         if self.quiet is not None:
             self.quiet.grown(market, regimes, self._volatility)
