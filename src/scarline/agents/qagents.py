@@ -245,7 +245,7 @@ class QAgents:
                 loss = self.learner.learn(
                     self.buffers, self._table, self._inst_t, self._learn_gen, self._obs_mask()
                 )
-                self.losses.append(float(loss.mean()))
+                self.losses.append(float(loss.numpy().mean()))  # numpy: no cold torch op
         if self.evolver is not None:
             self._evolve(t, view, equity, private[:, 0])
         self._last_equity = equity
