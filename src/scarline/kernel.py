@@ -128,7 +128,6 @@ class Kernel:
         self.theory: list[TheoryPacket] = []  # the drift sentry's, written at the run's end
         self._equity_before: np.ndarray | None = None
         self._closes = market.close  # what every policy saw, hashed into each Decision
-        self._learners = [g for _, g in population.learners]  # grown in place by extend
         self.stages: StageMarks | None = None  # a live session's step latencies
         # a few rule agents: runs of quiet steps go through one compiled call (quiet_path.py)
         # journal a quiet run as one QuietRun record (schema 8 backtests), not row by row;
@@ -390,7 +389,8 @@ class Kernel:
     def _features_hash(self, t: int) -> str:
         """BLAKE2b-128 of the inputs of step ``t``'s decisions: the closes of bar t and every
         learning group's feature row t (rules read the closes; features are causal)."""
-        return features_hash(self._closes[t], *(g.feature_row(t) for g in self._learners))
+        rows = (group.feature_row(t) for _, group in self.population.learners)
+        return features_hash(self._closes[t], *rows)
 
     def _send(
         self, t: int, ts: int, decision_id: str, intents: OrderBatch, pending: np.ndarray
