@@ -107,13 +107,13 @@ class Array(msgspec.Struct, frozen=True, array_like=True):
             if a.dtype.byteorder == ">":
                 a = a.astype(_little(a.dtype))
             name = _NAMES[a.dtype] = a.dtype.str
-        shape = [a.shape[0]] if a.ndim == 1 else list(a.shape)
-        if shape == [0]:  # most of a step's decision arrays: built once per dtype
+        if not a.size and a.ndim == 1:  # most of a step's decision arrays: built once per dtype
             empty = _EMPTY_ARRAYS.get(name)
             if empty is None:
                 empty = _EMPTY_ARRAYS[name] = cls(name, [0], b"")
             return empty
-        return cls(name, shape, a.tobytes())
+        # a single strategy's crossover builds ~33 arrays of one or two values: this is hot
+        return cls(name, list(a.shape), a.tobytes())
 
     def numpy(self) -> np.ndarray:
         if is_packed(self.dtype):
