@@ -282,15 +282,21 @@ class QuietPath:
         orders numbered from ``next_order_id`` on."""
         row, count, orders, reducing, *verdicts = cx[:10]
         target, mean, var, filled, price, fee = cx[10:]
+        # trust as each crossing saw it, in one elementwise pass over them all (the same
+        # floats as crossing by crossing); the run's last row journals its own, later
+        mid = crossings
+        if crossings and int(row[crossings - 1]) == t + rows - 1:
+            mid -= 1
+        trusts = self._life.trust_of(mean[:mid], var[:mid]) if mid else None
         out = []
         for c in range(crossings):
             r, k = int(row[c]), int(count[c])
             made = order_batch(orders[c], reducing[c], k, r, next_order_id)
             next_order_id += k
             where = placed if c == crossings - 1 else 2  # the earlier ones filled
-            passed = Verdicts(*(a[c, :k] for a in verdicts)) if where else None
+            passed = Verdicts(*[a[c, :k] for a in verdicts]) if where else None
             fills = self._fills(made, filled[c], price[c], fee[c], r + 1) if where == 2 else None
-            trust = self._life.trust_of(mean[c], var[c]) if r < t + rows - 1 else None
+            trust = trusts[c] if trusts is not None and c < mid else None
             out.append(Crossover(r, decisions[r - t], target[c], made, passed, where, trust, fills))
         return tuple(out)
 
