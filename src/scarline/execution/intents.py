@@ -55,15 +55,21 @@ def order_batch(
     from ``first_order_id``."""
     if k == 0:
         return OrderBatch.empty()
+    # empty + fill, not np.full: a single strategy's crossover makes one or two orders,
+    # where np.full's Python layer cost more than the arrays
+    order_type = np.empty(k, np.int8)
+    order_type.fill(MARKET)
+    decision_step = np.empty(k, np.int64)
+    decision_step.fill(step)
     return OrderBatch(
         order_id=np.arange(first_order_id, first_order_id + k, dtype=np.int64),
         agent=out[0, :k].copy(),
         instrument=out[1, :k].copy(),
         side=out[2, :k].astype(np.int8),
         qty=out[3, :k].copy(),
-        order_type=np.full(k, MARKET, np.int8),
+        order_type=order_type,
         limit_price=np.zeros(k, np.int64),
-        decision_step=np.full(k, step, np.int64),
+        decision_step=decision_step,
         reducing=reducing[:k].copy(),
     )
 
