@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import msgspec
@@ -89,6 +90,17 @@ def test_existing_run_dir_is_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(ScarlineError, match="already exists"):
         execute_run(cfg, run_id="once", out_dir=tmp_path)
     assert (first.run_dir / "manifest.json").read_bytes() == before
+
+
+def test_a_generated_id_taken_in_the_same_second_gets_a_suffix(tmp_path: Path) -> None:
+    cfg = RunConfig().with_overrides(**{"data.end": "1999-03-31"})
+    now = datetime(2026, 12, 7, 15, 0, 0, tzinfo=UTC)
+    first = execute_run(cfg, out_dir=tmp_path, now=now)
+    second = execute_run(cfg, out_dir=tmp_path, now=now)
+    third = execute_run(cfg, out_dir=tmp_path, now=now)
+    assert second.run_dir.name == f"{first.run_dir.name}-2"
+    assert third.run_dir.name == f"{first.run_dir.name}-3"
+    assert replay_run(second.run_dir).parity  # its own id, journaled
 
 
 @pytest.mark.slow

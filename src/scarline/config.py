@@ -142,7 +142,7 @@ class DataConfig(_Strict):
     )
     tick_size: str | None = Field(
         default=None,
-        description="override the inferred tick size (a multiple of 0.000001, at most 1e6)",
+        description="override the inferred tick size (a multiple of 0.00000001, at most 1e6)",
     )
     exog_available_after: dict[str, ExogLag] = Field(
         default_factory=dict,
@@ -302,7 +302,7 @@ class RunConfig(_Strict):
             for part in parents:
                 node = node[int(part)] if isinstance(node, list) else node[part]
             node[leaf] = value
-        return _validate(raw, "<overrides>")
+        return validate_config(raw, "<overrides>")
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:
@@ -319,7 +319,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def _validate(raw: dict[str, Any], source: str) -> RunConfig:
+def validate_config(raw: dict[str, Any], source: str) -> RunConfig:
+    """``raw`` as a config; a :class:`ConfigError` naming ``source`` and each bad key."""
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as err:
@@ -350,7 +351,7 @@ def load_config(path: str | Path | None = None) -> RunConfig:
     """Read a TOML config (``None``: the built-in defaults)."""
     if path is None:
         return RunConfig()
-    return _validate(read_toml(Path(path)), str(path))
+    return validate_config(read_toml(Path(path)), str(path))
 
 
 def canonical_json(config: RunConfig) -> bytes:

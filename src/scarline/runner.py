@@ -43,6 +43,7 @@ from scarline.journal.signature import sign_run_files
 from scarline.kernel import Kernel
 from scarline.market.admit import Admission, warnings_event
 from scarline.market.asof import available_after
+from scarline.market.datasets import is_dataset
 from scarline.market.frame import MarketData
 from scarline.market.io import load_market
 from scarline.market.stream import normalized
@@ -291,12 +292,15 @@ def create_run(
     step and the feed's records are journaled at the steps they name. A
     run id that is not a safe directory name (``session.RUN_ID_PATTERN``) is refused before
     anything is written."""
+    config = _absolute_paths(config)
     root = Path(out_dir or config.out_dir)
     for name in (run_id, dir_name):
         if name is not None:
             run_dir_in(root, name)
     market = market if market is not None else load_run_market(config)
     stamp = now or datetime.now(UTC)
+    if run_id is None and dir_name is None:
+        run_id = _unused_run_id(root, make_run_id(stamp, market.name, config_hash(config)))
     run_id = run_id or make_run_id(stamp, market.name, config_hash(config))
     run_dir = run_dir_in(root, dir_name or run_id)
     if run_dir.exists() and any(run_dir.iterdir()):
@@ -348,6 +352,32 @@ def create_run(
         _remove_unstarted(run_dir, created)
         raise
     return OpenRun(config, market, run_dir, ids, stamp, wal, vault, kernel)
+
+
+def _absolute_paths(config: RunConfig) -> RunConfig:
+    """``config`` with its files (a data file, user strategies' ``path``) absolute, resolved
+    against the working directory as they are read now: the snapshot a run keeps then
+    names the same files when replay or the gates read it from another directory."""
+    overrides: dict[str, str] = {}
+    source = config.data.source
+    if not is_dataset(source) and not Path(source).is_absolute():
+        overrides["data.source"] = str(Path(source).resolve())
+    for i, group in enumerate(config.agents):
+        path = getattr(group, "path", None)
+        if isinstance(path, str) and not Path(path).is_absolute():
+            overrides[f"agents.{i}.path"] = str(Path(path).resolve())
+    return config.with_overrides(**overrides) if overrides else config
+
+
+def _unused_run_id(root: Path, run_id: str) -> str:
+    """``run_id``, or with the first free suffix ``-2``, ``-3`` …: a generated id names the
+    second, the data and the config, so a notebook's re-run of the same backtest within a
+    second (or of an edited strategy, whose code is not in the config) would collide."""
+    candidate, k = run_id, 1
+    while (d := run_dir_in(root, candidate)).exists() and any(d.iterdir()):
+        k += 1
+        candidate = f"{run_id}-{k}"
+    return candidate
 
 
 def _topmost_missing(path: Path) -> Path | None:

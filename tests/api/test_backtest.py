@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 import scarline as sl
 from scarline.config import RunConfig
-from scarline.errors import WalError
+from scarline.errors import ConfigError, DataError, WalError
 from scarline.performance import COLUMNS
 from scarline.runner import load_run_market
 
@@ -122,3 +123,46 @@ def test_a_grid_runs_as_one_population_and_a_frame_is_data(
     assert res.equity.shape == (300, 25)  # 25 agents, one kernel, one run
     assert len(res.stats) == 25 and res.stats["trades"].sum() > 0
     assert res.plot().data  # an interactive figure with traces
+
+
+def test_a_rerun_gets_its_own_directory_that_replays_from_anywhere(
+    user_module: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative paths are resolved when the run starts, and a run id taken in the same
+    second gets a suffix instead of failing."""
+    user_strats = importlib.import_module("user_strats")
+    index = pd.date_range("2020-01-01", periods=120, freq="D", tz="UTC")
+    frame = pd.DataFrame({"close": 100 + np.sin(np.arange(120) / 5)}, index=index)
+    monkeypatch.chdir(tmp_path)
+    strategy = user_strats.SmaCross(fast=3, slow=10)
+    first = sl.backtest(frame, [strategy], out_dir="runs")
+    second = sl.backtest(frame, [strategy], out_dir="runs")  # ids name the second: may clash
+    assert first.run_dir != second.run_dir
+    snapshot = tomllib.loads((tmp_path / second.run_dir / "config.toml").read_text())
+    source = RunConfig.model_validate(snapshot).data.source
+    assert Path(source).is_absolute() and Path(source).is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert sl.replay(tmp_path / second.run_dir).parity
+
+
+def test_api_mistakes_are_scarline_errors(user_module: Path, tmp_path: Path) -> None:
+    user_strats = importlib.import_module("user_strats")
+    index = pd.date_range("2020-01-01", periods=60, freq="D", tz="UTC")
+    frame = pd.DataFrame({"close": np.linspace(100, 110, 60)}, index=index)
+
+    class Nested(user_strats.SmaCross):  # made inside a function: replay cannot import it
+        pass
+
+    with pytest.raises(ConfigError, match=r"key 'nonsense'"):
+        sl.backtest(frame, [user_strats.SmaCross(fast=3, slow=10)], config={"nonsense": 1})
+    with pytest.raises(ConfigError, match=r"not defined at the top level"):
+        sl.backtest(frame, [Nested(fast=3, slow=10)], out_dir=tmp_path)
+    with pytest.raises(DataError, match=r"not Series"):
+        sl.backtest(frame["close"], [user_strats.SmaCross(fast=3, slow=10)])  # type: ignore[arg-type]
+    grid = sl.grid(user_strats.SmaCross, fast=range(3, 6), slow=np.array([10, 20]))
+    assert grid.grid == {"fast": [3, 4, 5], "slow": [10, 20]} and grid.size == 6
+    assert all(type(v) is int for v in grid.grid["slow"])
+    with pytest.raises(ConfigError, match=r"grid slow: a 1-D array"):
+        sl.grid(user_strats.SmaCross, slow=np.ones((2, 2)))

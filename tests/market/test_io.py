@@ -207,3 +207,47 @@ def test_tick_size_override_applies_to_datasets_and_must_be_positive(write_text:
     assert market.instruments[0].tick_size == "0.05" and market.close[0, 0] == 275  # 13.76
     with pytest.raises(DataError, match=r"tick size '0' is not a positive decimal"):
         load_market(write_text("z.csv", "timestamp,close\n2020-01-01,1\n"), tick_size="0")
+
+
+def test_a_float32_column_reads_as_its_own_shortest_digits(tmp_path: Path) -> None:
+    path = tmp_path / "f32.parquet"
+    close = np.array([100.38, 100.39, 100.4], dtype=np.float32)  # 100.37999725… as float64
+    pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=3), "close": close}).to_parquet(
+        path, index=False
+    )
+    raw = read_raw(path)
+    assert raw.tick_sizes == ("0.01",)
+    assert raw.prices["close"].tolist() == [10038, 10039, 10040]
+
+
+def test_pandas_default_parquet_of_a_time_indexed_frame_reads(tmp_path: Path) -> None:
+    index = pd.date_range("2024-01-01", periods=3, freq="D")  # unnamed: pandas writes "index"
+    path = tmp_path / "x.parquet"
+    pd.DataFrame({"close": [1.5, 1.6, 1.7]}, index=index).to_parquet(path)
+    raw = read_raw(path)
+    assert raw.timestamps.tolist() == index.as_unit("ns").asi8.tolist()
+
+
+def test_trailing_commas_are_read_and_extra_values_are_refused(write_text: Write) -> None:
+    header = "timestamp,open,high,low,close,volume\n"
+    rows = "2024-01-01,1,2,0.5,1.5,10,\n2024-01-02,1,2,0.5,1.6,9,\n"
+    trailing = write_text("t.csv", header + rows)
+    raw = read_raw(trailing)
+    assert raw.prices["close"].tolist() == [15, 16] and raw.sizes["volume"].tolist() == [10, 9]
+    extra = write_text("x.csv", header + "2024-01-01,1,2,0.5,1.5,10,\n2024-01-02,1,2,0.5,1.6,9,8\n")
+    with pytest.raises(DataError, match=r"x.csv: line 3 has 7 cells, but the header names 6"):
+        read_raw(extra)
+
+
+def test_a_float_price_its_inferred_tick_would_move_is_refused(tmp_path: Path) -> None:
+    stamps = pd.date_range("2024-01-01", periods=3)
+    tiny = tmp_path / "tiny.parquet"
+    pd.DataFrame({"timestamp": stamps, "close": [3.3e-8, 3.4e-8, 3.5e-8]}).to_parquet(tiny)
+    with pytest.raises(DataError, match=r"row 1, column 'close': the price 3.3e-08 of 'tiny'.*"):
+        read_raw(tiny)
+    assert read_raw(tiny, tick_size="0.00000001").prices["close"].tolist() == [3, 3, 4]
+    noisy = tmp_path / "noisy.parquet"  # a float's noise past 8 places is rounded away
+    pd.DataFrame({"timestamp": stamps, "close": [0.1 + 0.2, 100.12580929467218, 2.5]}).to_parquet(
+        noisy
+    )
+    assert read_raw(noisy).prices["close"].tolist() == [30000000, 10012580929, 250000000]

@@ -72,6 +72,11 @@ def source_file(cls: type) -> Path:
             f"strategy {cls.__name__}: defined in __main__ (a notebook or script), so replay "
             "could not re-import it; move the class into a .py module and import it from there"
         )
+    if "." in cls.__qualname__:  # nested in a class, or made inside a function
+        raise ConfigError(
+            f"strategy {cls.__qualname__}: not defined at the top level of its module, so "
+            "replay could not re-import it by name; define the class at the module's top level"
+        )
     try:
         found = inspect.getsourcefile(cls)
     except TypeError:

@@ -9,6 +9,8 @@ same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +21,12 @@ from scarline.execution.types import CASH_SCALE
 from scarline.market.frame import MarketData
 
 FIELDS = ("open", "high", "low", "close", "volume")
-CUTS = (0.25, 0.5, 0.75, 0.9)
-"""Where the lookahead check truncates the history (shares of it), besides one bar short."""
+CUTS = 16
+"""How many histories the lookahead check cuts, evenly from a fifth of the bars to one bar
+short. A signal that peeks one bar ahead often reads the same at a cut either way (``c.shift(-1)
+> c`` is False on the cut's last bar, and is False with the whole history after a fall), so
+each cut catches it about half the time: four cuts missed it in ~3 % of random markets,
+sixteen in ~1 in 65,000. The check costs about ten full calls of ``signals``."""
 
 
 class LookaheadError(ConfigError):
@@ -55,9 +61,9 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
             raise ConfigError(f"{name}.signals: no column for symbol(s) {', '.join(missing)}")
         if len(out.index) != len(data.index) or not out.index.equals(data.index):
             raise ConfigError(f"{name}.signals: the index must be the data's ({len(data)} rows)")
-        values = out[symbols].to_numpy(dtype=np.float64, na_value=np.nan)
+        values = _numbers(name, lambda: out[symbols].to_numpy(dtype=np.float64, na_value=np.nan))
     else:
-        values = np.asarray(out, dtype=np.float64)
+        values = _numbers(name, lambda: np.asarray(out, dtype=np.float64))
         if values.ndim == 1 and len(symbols) == 1:
             values = values[:, None]
         if values.shape != (len(data), len(symbols)):
@@ -68,12 +74,20 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
     return np.clip(np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
 
 
+def _numbers(name: str, convert: Callable[[], np.ndarray]) -> np.ndarray:
+    """``convert()``; a signal that is not a number (``"buy"``) is a :class:`ConfigError`."""
+    try:
+        return convert()
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"{name}.signals: exposures must be numbers in [-1, 1] ({err})") from None
+
+
 def check_lookahead(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) -> None:
     """Recompute on histories cut at several points: a past value that changes means the
     strategy used a later bar (as Freqtrade's lookahead analysis does). The error names the
     first bar and symbol that changed."""
     n = len(data)
-    cuts = sorted({int(n * c) for c in CUTS} | {n - 1})
+    cuts = sorted(set(np.linspace(n // 5, n - 1, CUTS).astype(int).tolist()))
     symbols = list(data["close"].columns)
     for cut in cuts:
         if cut < 2:

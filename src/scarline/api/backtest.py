@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scarline.agents.strategy import ParamValue, Strategy
 from scarline.agents.strategy_loader import source_file
 from scarline.api.data_input import frame_source
 from scarline.api.result import Result
-from scarline.config import RunConfig, load_config
-from scarline.errors import ConfigError
+from scarline.config import RunConfig, load_config, validate_config
+from scarline.errors import ConfigError, DataError
 from scarline.runner import execute_run
 
 
@@ -41,10 +42,30 @@ class Grid:
 
 
 def grid(strategy: type[Strategy], **values: Sequence[ParamValue] | ParamValue) -> Grid:
-    """``grid(SmaCross, fast=[5, 10], slow=[30, 50])``: 4 agents; a scalar is a fixed param."""
-    lists = {k: list(v) for k, v in values.items() if isinstance(v, list | tuple)}
-    fixed = {k: v for k, v in values.items() if not isinstance(v, list | tuple)}
-    return Grid(strategy, lists, fixed)  # type: ignore[arg-type]
+    """``grid(SmaCross, fast=[5, 10], slow=[30, 50])``: 4 agents; a scalar is a fixed param.
+    A list, tuple, ``range`` or 1-D numpy array is a parameter's values (numpy numbers as
+    Python numbers, so the config records them)."""
+    lists: dict[str, list[ParamValue]] = {}
+    fixed: dict[str, ParamValue] = {}
+    for name, value in values.items():
+        if isinstance(value, np.ndarray):
+            if value.ndim != 1:
+                raise ConfigError(f"grid {name}: a 1-D array of values, not shape {value.shape}")
+            value = value.tolist()
+        if isinstance(value, list | tuple | range):
+            lists[name] = [_plain(name, v) for v in value]
+        else:
+            fixed[name] = _plain(name, value)
+    return Grid(strategy, lists, fixed)
+
+
+def _plain(name: str, value: object) -> ParamValue:
+    """A parameter value as the config holds it (numpy scalars become Python numbers)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise ConfigError(f"grid {name}: {value!r} is not a parameter value (a number, string or bool)")
 
 
 def _group(item: Strategy | Grid, where: str) -> dict[str, Any]:
@@ -70,7 +91,7 @@ def _base_config(config: str | Path | dict[str, Any] | RunConfig | None) -> RunC
     if isinstance(config, RunConfig):
         return config
     if isinstance(config, dict):
-        return RunConfig.model_validate(config)
+        return validate_config(config, "config")
     return load_config(config)
 
 
@@ -95,7 +116,14 @@ def backtest(
     """
     cfg = _base_config(config)
     out = Path(out_dir)
-    source = str(frame_source(data, out)) if isinstance(data, pd.DataFrame) else str(data)
+    if isinstance(data, pd.DataFrame):
+        source = str(frame_source(data, out))
+    elif isinstance(data, str | Path):
+        source = str(data)
+    else:
+        raise DataError(
+            f"data: expected a DataFrame, a file path or a dataset name, not {type(data).__name__}"
+        )
     overrides: dict[str, Any] = {"data.source": source}
     if isinstance(data, pd.DataFrame):
         overrides |= {"data.start": None, "data.end": None}
@@ -114,6 +142,6 @@ def backtest(
         groups = [_group(s, f"strategies[{i}]") for i, s in enumerate(strategies)]
         raw = cfg.model_dump(mode="json")
         raw["agents"] = groups
-        cfg = RunConfig.model_validate(raw)
+        cfg = validate_config(raw, "strategies")
     summary = execute_run(cfg, run_id=run_id, out_dir=out)
     return Result(summary.run_dir)

@@ -1,10 +1,16 @@
 """A DataFrame a user hands to ``backtest`` becomes a source file the run can name.
 
 A run must be able to re-read its input (replay, the gates' G0), so a DataFrame is written as
-the long CSV every loader reads (``timestamp,symbol,open,high,low,close,volume``), named by the
-sha256 of its bytes under ``<out_dir>/inputs/`` (the same data is written once). Accepted
-shapes: long (a ``symbol`` column), wide (columns ``(field, symbol)``, as ``data`` is in
-``Strategy.signals``), or one symbol's OHLCV columns; the time is the index or a
+a long Parquet file (``timestamp``, ``symbol`` and the frame's own columns), named by the
+sha256 of its bytes under ``<out_dir>/inputs/`` (the same data is written once). The values
+go in as they are: the file loader then reads the frame exactly as it reads a user's own
+file (:mod:`scarline.market.io`): epoch numbers by their magnitude, ``date``/``ticker``
+aliases, quotes and further numeric columns as features, prices to ticks without rounding
+what was written. (An earlier CSV form wrote times to the second and prices to 8 decimals:
+epoch milliseconds became dates in 1970 and a 3.3e-8 price became 3e-8.)
+
+Accepted shapes: long (a ``symbol`` or ``ticker`` column), wide (columns ``(field, symbol)``,
+as ``data`` is in ``Strategy.signals``), or one symbol's columns; the time is the index or a
 ``timestamp``/``date``/``datetime``/``time`` column.
 """
 
@@ -14,57 +20,73 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from scarline.errors import DataError
 
-FIELDS = ("open", "high", "low", "close", "volume")
 TIME_NAMES = ("timestamp", "date", "datetime", "time")
+SYMBOL_NAMES = ("symbol", "ticker")
 
 
 def _with_time(frame: pd.DataFrame) -> pd.DataFrame:
-    lower = {str(c).lower(): c for c in frame.columns}
+    lower = {str(c).strip().lower(): c for c in frame.columns}
     for name in TIME_NAMES:
         if name in lower:
-            return frame.rename(columns={lower[name]: "timestamp"})
+            return frame
     if isinstance(frame.index, pd.DatetimeIndex):
         return frame.rename_axis("timestamp").reset_index()
     raise DataError("data: no time (a DatetimeIndex or a timestamp/date/datetime/time column)")
 
 
 def long_frame(data: pd.DataFrame, symbol: str = "ASSET") -> pd.DataFrame:
-    """``data`` in long format (``timestamp, symbol`` and the price/volume columns)."""
+    """``data`` in long format: a time column, a symbol column and the frame's own columns
+    (names stripped and lower-cased), values as they were; text where a column held Python
+    objects, so the loader reads each cell's digits."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(
+            f"data: expected a DataFrame, a file path or a dataset name, not {type(data).__name__}"
+        )
     if isinstance(data.columns, pd.MultiIndex):
         if data.columns.nlevels != 2:
             raise DataError("data: MultiIndex columns must be (field, symbol)")
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise DataError("data: (field, symbol) columns need the time as a DatetimeIndex")
         stacked = data.stack(level=1, future_stack=True)
         stacked.index = stacked.index.set_names(["timestamp", "symbol"])
         out = stacked.reset_index()
-        out = out.dropna(subset=[c for c in ("close",) if c in out.columns])
+        closes = [c for c in out.columns if str(c).strip().lower() == "close"]
+        out = out.dropna(subset=closes)  # a symbol's rows before it listed, or after
     else:
         out = _with_time(data)
-        if "symbol" not in {str(c).lower() for c in out.columns}:
+        if not {str(c).strip().lower() for c in out.columns} & set(SYMBOL_NAMES):
             out = out.assign(symbol=symbol)
-    out.columns = [str(c).lower() for c in out.columns]
-    if "timestamp" not in out.columns:
-        out = _with_time(out)
-    missing = [c for c in ("close",) if c not in out.columns]
-    if missing:
-        raise DataError(f"data: no {', '.join(missing)} column")
-    keep = ["timestamp", "symbol", *[f for f in FIELDS if f in out.columns]]
-    out = out[keep].copy()
-    ts = pd.to_datetime(out["timestamp"], utc=True)
-    out["timestamp"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for f in FIELDS[:4]:
-        if f in out.columns:
-            out[f] = out[f].astype(float).round(8)
-    return out
+    names = [str(c).strip().lower() for c in out.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"data: columns {repeated} appear more than once (names ignore case)")
+    out = out.set_axis(names, axis=1)
+    if "close" not in names:
+        raise DataError(f"data: no close column (columns: {', '.join(names)})")
+    for name in names:
+        column = out[name]
+        if column.dtype == object:  # mixed or Python values: their text, missing stays missing
+            out[name] = column.astype(str).where(column.notna(), None)
+    return out.reset_index(drop=True)
 
 
 def frame_source(data: pd.DataFrame, out_dir: Path, symbol: str = "ASSET") -> Path:
-    """Write ``data`` as a long CSV under ``out_dir/inputs`` (named by content); its path."""
-    text = long_frame(data, symbol).to_csv(index=False, lineterminator="\n")
-    raw = text.encode("utf-8")
-    path = out_dir / "inputs" / f"frame-{hashlib.sha256(raw).hexdigest()[:16]}.csv"
+    """Write ``data`` as a long Parquet file under ``out_dir/inputs`` (named by content); its
+    absolute path, so the run names it from any working directory."""
+    frame = long_frame(data, symbol)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError) as err:
+        raise DataError(f"data: cannot store the DataFrame ({err})") from None
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    raw = sink.getvalue().to_pybytes()
+    path = (out_dir / "inputs" / f"frame-{hashlib.sha256(raw).hexdigest()[:16]}.parquet").resolve()
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

@@ -79,11 +79,18 @@ def trades(
 
     A trade opens when a position leaves zero and closes when it is back at zero; one still
     open at the end is marked at the last close. Their pnl sums to each agent's equity
-    change. Exit 2 when the run or its trades file is missing.
+    change. Exit 2 when the run or its trades file is missing, or --agent names no agent of
+    the run.
     """
     result = _result(run_dir)
     frame = result.trades
     if agent is not None:
+        ids = result.stats.index
+        if agent not in ids:
+            fail(
+                f"--agent {agent}: no such agent in {result.run_id} (ids {ids.min()}..{ids.max()})",
+                EXIT_BAD_INPUT,
+            )
         frame = frame[frame["agent"] == agent]
     total = len(frame)
     frame = frame.tail(limit)

@@ -32,7 +32,13 @@ MAX_DECIMALS = 8
 """The finest inferred tick, 10⁻⁸: one cash unit (``execution.types.CASH_SCALE``) per lot of
 one. Prices written as text with more decimal places need a ``data.tick_size`` (written
 digits are never rounded silently); floats (no written precision: ``0.1 + 0.2`` is
-``0.30000000000000004``) are rounded at it."""
+``0.30000000000000004``) are rounded at it, unless that moves one by more than
+:data:`FLOAT_ROUNDING_LIMIT`."""
+
+FLOAT_ROUNDING_LIMIT = 1e-4
+"""The most a float price may move, relative to itself, when rounded to its symbol's tick
+(one basis point, a tenth of a typical fee): a float's last digits are noise, but a 3.3e-8
+price at the finest tick (10⁻⁸) would become 3e-8, a tenth off. Such prices are refused."""
 
 
 def raw_from_frame(
@@ -91,6 +97,9 @@ def raw_from_frame(
         if not _positive_decimal(tick):
             raise DataError(f"{source}: tick size {tick!r} is not a positive decimal")
     prices = {c: _units_by_tick(cells[c], ticks, codes, source, c) for c in price_cols}
+    named = [isinstance(tick_size, str) or (tick_size or {}).get(s) is not None for s in symbols]
+    for col in price_cols:  # an inferred tick may not round a float far; a named one may
+        _check_float_rounding(cells[col], prices[col], ticks, named, codes, symbols, fail, col)
     lots = tuple((lot_sizes or {}).get(s, "1") for s in symbols)
     for symbol, lot in zip(symbols, lots, strict=True):
         if not _positive_decimal(lot):
@@ -185,6 +194,40 @@ def _units_by_tick(
             ) from None
         out[rows] = units[rows]
     return out
+
+
+def _check_float_rounding(
+    cells: Cells,
+    units: np.ndarray,
+    ticks: tuple[str, ...],
+    named: list[bool],
+    codes: np.ndarray,
+    symbols: tuple[str, ...],
+    fail: Callable[[int, str, str], DataError],
+    column: str,
+) -> None:
+    """Refuse float prices their inferred tick moves by more than
+    :data:`FLOAT_ROUNDING_LIMIT` (a tick the user ``named`` rounds as asked)."""
+    if cells.floats is None or all(named):
+        return
+    rows = np.flatnonzero((cells.codes >= 0) & ~np.asarray(named, dtype=bool)[codes])
+    value = cells.floats[cells.codes[rows]]
+    tick = np.array([float(Decimal(t)) for t in ticks])[codes[rows]]
+    moved = np.abs(units[rows] * tick - value) > FLOAT_ROUNDING_LIMIT * np.abs(value)
+    if not moved.any():
+        return
+    k = int(np.argmax(moved))
+    i = int(rows[k])
+    symbol, symbol_tick = symbols[int(codes[i])], ticks[int(codes[i])]
+    rounded = Decimal(int(units[i])) * Decimal(symbol_tick)
+    raise fail(
+        i,
+        column,
+        f"the price {float(value[k])!r} of {symbol!r} is too small for its tick {symbol_tick} "
+        f"(it would be rounded to {rounded:f}): prices are held in whole ticks and "
+        "the finest is 0.00000001: quote the instrument in a larger unit (e.g. per 1,000 "
+        "tokens), or name the tick to round to with data.tick_size",
+    )
 
 
 def _exog(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], list[str]]:

@@ -227,9 +227,28 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: {message}") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # rows of more cells than the header names
+        frame = _without_trailing_cells(frame, path)
     blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
     lines = np.flatnonzero(~blank.to_numpy()) + 2
     return frame.loc[~blank].reset_index(drop=True), lines.astype(np.int64)
+
+
+def _without_trailing_cells(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A CSV whose every row has more cells than its header names, which pandas read with
+    the first cells taken for an index: the rows as written when the extra cells are empty
+    (trailing commas), else a :class:`DataError` naming the first line with a value there."""
+    header = list(frame.columns)
+    cells = frame.reset_index().to_numpy(dtype=object)  # each row's cells, as written
+    extra = cells[:, len(header) :]
+    filled = (extra != "").any(axis=1)
+    if filled.any():
+        line = int(np.argmax(filled)) + 2  # blank lines are rows too (skip_blank_lines=False)
+        raise DataError(
+            f"{path}: line {line} has {cells.shape[1]} cells, but the header names "
+            f"{len(header)} ({', '.join(map(str, header))})"
+        )
+    return pd.DataFrame(cells[:, : len(header)], columns=header)
 
 
 def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | None]:
@@ -241,6 +260,11 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
     except (pa.ArrowException, OSError, ValueError) as err:
         raise DataError(f"{path}: cannot read as {kind.capitalize()} ({err})") from None
     if not isinstance(frame.index, pd.RangeIndex):
+        if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:
+            # pandas' default ``to_parquet`` of a time-indexed frame: the index is the time
+            names = {str(c).strip().lower() for c in frame.columns}
+            if not names & {"timestamp", "date", "datetime", "time"}:
+                frame = frame.rename_axis("timestamp")
         frame = frame.reset_index()
     metadata = table.schema.metadata or {}
     return frame, json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None

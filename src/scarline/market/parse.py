@@ -114,10 +114,25 @@ def float_cells(values: np.ndarray) -> Cells:
 
 
 def column_cells(series: pd.Series) -> Cells:
-    """Cells of a column of any source type: floats via ``repr``, everything else via text."""
+    """Cells of a column of any source type: floats via ``repr``, everything else via text.
+    A float32 (or float16) value's digits are its own shortest ``repr`` (100.38 stored as
+    float32 reads as 100.38, not as the float64 100.37999725341797 it widens to)."""
     if pd.api.types.is_float_dtype(series.dtype):
-        return float_cells(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        narrow = np.dtype(getattr(series.dtype, "numpy_dtype", series.dtype))
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if narrow.itemsize < 8:
+            return _narrow_float_cells(values, narrow)
+        return float_cells(values)
     if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
         return text_cells(series.astype("int64").astype(str).to_numpy(dtype=object))
     texts = series.astype(object).where(series.notna(), "").astype(str)
     return text_cells(texts.to_numpy(dtype=object))
+
+
+def _narrow_float_cells(values: np.ndarray, narrow: np.dtype) -> Cells:
+    """:func:`float_cells` of floats stored in ``narrow`` (float32, float16), as the text of
+    each distinct value's shortest ``repr`` in that type (numpy's)."""
+    cells = float_cells(values)
+    assert cells.floats is not None
+    texts = [str(narrow.type(x)) for x in cells.floats]
+    return Cells(codes=cells.codes, missing=cells.missing, texts=texts)
