@@ -113,6 +113,32 @@ def check_schema(run_dir: Path, manifest: RunManifest) -> None:
         )
 
 
+def check_session(
+    run_dir: Path, start: SessionStart, market: MarketData, manifest: RunManifest
+) -> None:
+    """The WAL's session is the one its manifest names: run id, config hash, schema, and the
+    market its records hold (instruments, bars, quotes: ``data_hash``). Replay journals
+    these inputs again as it read them, so an edited and re-chained ``SessionStart`` (or
+    bar) would otherwise replay with parity; a manifest rewritten to match breaks its
+    signature instead (docs/wal.md)."""
+    recorded = {
+        "run id": (start.run_id, manifest.run_id),
+        "config hash": (start.config_hash, manifest.config_hash),
+        "schema": (start.schema_version, manifest.schema_version),
+    }
+    for what, (in_wal, in_manifest) in recorded.items():
+        if in_wal != in_manifest:
+            raise WalError(
+                f"refusing to replay {run_dir}: the WAL's SessionStart names {what} "
+                f"{in_wal!r}, the manifest {in_manifest!r}"
+            )
+    if market.content_hash() != manifest.data_hash:
+        raise WalError(
+            f"refusing to replay {run_dir}: the market the WAL holds (instruments, bars, "
+            f"quotes) hashes to {market.content_hash()}, the manifest names {manifest.data_hash}"
+        )
+
+
 def replay_run(run_dir: Path) -> ReplayResult:
     return replay(run_dir).result
 
@@ -171,6 +197,7 @@ def replay(
     if start is None:
         raise WalError(f"{wal_dir}: no SessionStart record; nothing to replay")
     market = replace(market_from_events(start, market_events), calendar=config.calendar)
+    check_session(run_dir, start, market, manifest)
     if on_market is not None:
         on_market(config, market)
     ids = SessionIds(start.run_id, start.session_id)

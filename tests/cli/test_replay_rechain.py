@@ -218,3 +218,34 @@ def test_unsigned_and_wrongly_signed_approvals_are_named(tmp_path: Path, tiny_ru
     assert named in refused.stderr
     verify = runner.invoke(app, ["ledger", "verify", *ledger])
     assert verify.exit_code == 1 and named in verify.stderr
+
+
+def _rechained_start(tmp_path: Path, tiny_run: TinyRun, old: bytes, new: bytes) -> Path:
+    """A copy of the tiny run whose SessionStart (seq 0) has ``old`` replaced by ``new``,
+    re-chained with the manifest's head and segments rewritten to match."""
+    run_dir = copy(tiny_run.run_dir, tmp_path)
+    first = list_segments(run_dir / "wal")[0].read_bytes().splitlines()[0]
+    canonical = canonical_of(first)
+    assert old in canonical
+    rechain(run_dir, 0, canonical.replace(old, new, 1))
+    return run_dir
+
+
+def test_a_rechained_session_start_is_refused_naming_what_differs(
+    tmp_path: Path, tiny_run: TinyRun
+) -> None:
+    """Replay journals the SessionStart's inputs again as it read them, so it checks them
+    against the manifest: the config hash, and the market (instrument specs, bars)."""
+    start = msgspec.json.decode(
+        canonical_of(list_segments(tiny_run.run_dir / "wal")[0].read_bytes().splitlines()[0])
+    )["data"]
+    real_hash = start["config_hash"].encode()
+    forged = _rechained_start(tmp_path / "a", tiny_run, real_hash, b"0" * 64)
+    out = runner.invoke(app, ["replay", str(forged)])
+    assert out.exit_code != 0 and "Traceback" not in out.output
+    assert f"names config hash '{'0' * 64}', the manifest '{real_hash.decode()}'" in out.output
+
+    symbol = start["instruments"][0]["symbol"].encode()
+    renamed = _rechained_start(tmp_path / "b", tiny_run, b'"symbol":"' + symbol, b'"symbol":"ZZZ')
+    out = runner.invoke(app, ["replay", str(renamed)])
+    assert out.exit_code != 0 and "the market the WAL holds" in out.output
