@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from scarline.execution.types import CASH_SCALE, MAX_MONEY
+
 ALL_IN, FRACTION, FIXED = 0, 1, 2
+MAX_NOTIONAL = float(MAX_MONEY * CASH_SCALE)
+"""The most a target position may be worth at its decision close, in cash units: the largest
+amount a config may name (10¹⁰ currency units). Accounts are int64 cash units (at most
+~9.2 × 10¹⁸), so a fixed size of 10⁹ lots, or leverage 10 on 10¹⁰ of cash, would otherwise
+wrap around silently; the cap leaves the accounts ~9× headroom for the price to rise."""
 MODES = {"all-in": ALL_IN, "fraction": FRACTION, "fixed": FIXED}
 _NO_CELLS = (np.zeros(0, np.int64),) * 2  # (rows, instruments) of no cell
 
@@ -122,7 +129,9 @@ class Sizer:
             mode == FIXED,
             np.rint(self.lots[rows] * magnitude),
             np.floor(np.maximum(budget, 0.0) * magnitude / lot_value),
-        ).astype(np.int64)
+        )
+        capped = np.minimum(size, np.floor(MAX_NOTIONAL / lot_value))
+        size = np.where(np.isfinite(lot_value), capped, size).astype(np.int64)
         return np.where(entering, np.sign(e).astype(np.int64) * size, 0)
 
 
@@ -181,10 +190,12 @@ def size_changed_cells(
                 budget = 0.0
             magnitude = np.float64(abs(e))
             if how == FIXED:
-                size = np.int64(np.rint(lots[i] * magnitude))
+                size = np.rint(lots[i] * magnitude)
             else:
-                size = np.int64(np.floor(max(budget, 0.0) * magnitude / lot_value))
-            target[i, j] = size if e > 0 else -size
+                size = np.floor(max(budget, 0.0) * magnitude / lot_value)
+            if lot_value < np.inf:  # priced: at most MAX_NOTIONAL's worth
+                size = min(size, np.floor(MAX_NOTIONAL / lot_value))
+            target[i, j] = np.int64(size) if e > 0 else -np.int64(size)
     return hits
 
 
