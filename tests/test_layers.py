@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "signing",  # Ed25519 keys and signed sidecars (docs/security.md)
             "performance",  # per-agent statistics (numpy, pandas only)
             "settled_heap",  # full garbage collections skip a loop's standing objects
+            "machine_memory",  # what memory is left, checked before big allocations
         ],
     ),
     # data: markets, the features agents observe, the WAL and the run manifest

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 
 from scarline.agents.config import (
     AgentGroup,
@@ -26,6 +25,7 @@ from scarline.agents.config import (
 )
 from scarline.errors import ConfigError
 from scarline.features.market import feature_names
+from scarline.machine_memory import available_memory, gib
 from scarline.market.frame import MarketData
 
 PRIVATE_FEATURES = 4
@@ -97,26 +97,6 @@ def estimate_memory(
         parts[f"agents[{i}] replay buffers"] = group.count * q.buffer_capacity * record * 4
         parts[f"agents[{i}] feature table"] = steps * m * features * FEATURE_TABLE_BYTES
     return MemoryEstimate(sum(parts.values()), parts)
-
-
-def available_memory() -> int | None:
-    """Bytes the machine can still give: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else
-    psutil's figure if installed, else None (not checked)."""
-    try:
-        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import psutil  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    return int(psutil.virtual_memory().available)
-
-
-def gib(n: int) -> str:
-    return f"{n / 2**30:,.1f} GiB" if n >= 2**28 else f"{n / 2**20:,.1f} MiB"
 
 
 def check_memory(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scarline.errors import DataError
 from scarline.instrument import InstrumentSpec
+from scarline.machine_memory import available_memory, gib
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.frequency import infer_frequency
 from scarline.market.raw import (
@@ -31,6 +33,7 @@ def to_market(raw: RawTable, *, name: str, source: str, frequency: str | None = 
     t_idx = np.searchsorted(times, raw.timestamps[keep])
     s_idx = raw.symbol_codes[keep]
     shape = (times.size, len(raw.symbols))
+    _check_panel_memory(raw, shape, int(np.count_nonzero(keep)))
 
     def panel(values: np.ndarray, fill: float | int = 0) -> np.ndarray:
         out = np.full(shape, fill, dtype=values.dtype)
@@ -77,6 +80,30 @@ def to_market(raw: RawTable, *, name: str, source: str, frequency: str | None = 
         quotes=quotes,
         meta=dict(raw.meta),
     )
+
+
+PANEL_COPIES = 3
+"""The panel is held about three times over before a run starts (the pivot, the market
+normalized for the WAL, a run's features and subsets): what must fit in memory."""
+
+
+def _check_panel_memory(raw: RawTable, shape: tuple[int, int], rows: int) -> None:
+    """A :class:`DataError` when the ``[T, M]`` panel of ``raw`` could not fit in memory:
+    rows of symbols that never share a timestamp pivot to a panel of T × M cells, however
+    few rows there are (20,000 symbols with their own times: 20,000 × 20,000 of each field)."""
+    have = available_memory()
+    if have is None:
+        return
+    per_cell = 8 * (len(PRICE_COLUMNS) + 2 + len(raw.exog)) + 1  # prices, volume, zeros, exog
+    if raw.has_quotes:
+        per_cell += 8 * 4
+    need = PANEL_COPIES * shape[0] * shape[1] * per_cell
+    if need > have:
+        raise DataError(
+            f"{raw.source}: {rows:,} rows pivot to {shape[0]:,} timestamps × {shape[1]:,} "
+            f"symbols, about {gib(need)} of arrays, but {gib(have)} is available: the symbols "
+            "share few timestamps (resample them to common bars), or put fewer in the file"
+        )
 
 
 def from_market(market: MarketData, source: str | None = None) -> RawTable:
