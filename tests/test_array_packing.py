@@ -12,12 +12,14 @@ from hypothesis.extra import numpy as hnp
 
 from scarline.array_packing import (
     PACK_MIN_ITEMS,
+    ArrayError,
     _packed,
     is_packed,
     pack,
     unpack,
     warm_up,
 )
+from scarline.errors import ScarlineError
 from scarline.events import Array
 
 NUMBERS = ["<i2", "<i4", "<i8", "<u2", "<u4", "<u8", "<f4", "<f8"]
@@ -105,15 +107,20 @@ def test_arrays_packing_would_not_shrink_stay_raw(values: np.ndarray) -> None:
         ("<i8~u2+0", [-1, -2], b"\0" * 4, "do not fill shape"),
         ("<i8~u2+0", [2], b"\0" * 5, "do not fill shape"),
         ("<i2~u1+32767", [2], b"\0\1", "overflows"),
+        ("~u2+base", [1], b"\0\0", "not a packing"),
+        ("<i8~u1+0", [10**12], b"\0" * 8, "do not fill shape"),  # a shape bomb
+        ("<i8~u1+0", [0, 10**20], b"", "do not fill shape"),  # no items, but too big for numpy
+        ("<i8~u1+0", [1] * 65, b"\0", "do not fill shape"),  # more axes than numpy has
     ],
 )
 def test_a_bad_packing_is_a_value_error_naming_it(
     spec: str, shape: list[int], data: bytes, message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ArrayError, match=message):
         unpack(spec, shape, data)
     with pytest.raises(ValueError, match=message):
         Array(spec, shape, data).numpy()
+    assert issubclass(ArrayError, ScarlineError)  # one line for a user, whoever calls it
 
 
 def test_warm_up_compiles_every_width_of_every_item_size() -> None:

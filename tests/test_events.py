@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from scarline.errors import ScarlineError
 from scarline.events import (
     EVENT_TYPES,
     KINDS,
@@ -75,6 +76,40 @@ def test_array_of_encodes_what_it_always_did(values: np.ndarray) -> None:
     packed = Array.of(values)
     assert msgspec.json.encode(packed) == msgspec.json.encode(plain)
     assert Array.of(values) == plain
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape", "data", "message"),
+    [
+        ("<i8", [10**12], b"\0" * 8, "8 bytes do not fill shape"),
+        ("<i8", [2], b"\0" * 8, "do not fill shape"),
+        ("|u1", [-2, -4], b"\0" * 8, "do not fill shape"),  # two negatives: the right product
+        ("<i8", [0, 10**20], b"", "do not fill shape"),  # no items, but too big for numpy
+        ("<i8", [1] * 65, b"\0" * 8, "do not fill shape"),
+        ("|O", [1], b"\0" * 8, "not a little-endian bool or number"),  # pointers from a record
+        ("i4,i4", [1], b"\0" * 8, "not a little-endian bool or number"),
+        ("(2,)i4", [1], b"\0" * 8, "not a little-endian bool or number"),
+        ("<U2", [1], b"\0" * 8, "not a little-endian bool or number"),
+        (">i8", [1], b"\0" * 8, "not a little-endian bool or number"),
+        ("[" * 5000, [1], b"\0" * 8, "is not a numpy dtype"),
+    ],
+)
+def test_an_array_that_does_not_decode_is_a_value_error_naming_it(
+    dtype: str, shape: list[int], data: bytes, message: str
+) -> None:
+    """A chain-valid record can still hold any ``[dtype, shape, data]``: ``numpy()`` refuses
+    what is not a bool or number, or a shape its bytes do not exactly fill."""
+    array = msgspec.json.decode(msgspec.json.encode(Array(dtype, shape, data)), type=Array)
+    with pytest.raises(ValueError, match=message) as err:
+        array.numpy()
+    assert isinstance(err.value, ScarlineError) and len(str(err.value)) < 200
+
+
+def test_arrays_of_zero_items_and_every_plain_kind_still_decode() -> None:
+    assert Array("<i8", [0, 5], b"").numpy().shape == (0, 5)
+    assert Array("|b1", [2], b"\1\0").numpy().tolist() == [True, False]
+    assert Array("int64", [1], b"\7" + b"\0" * 7).numpy().tolist() == [7]  # any numpy name
+    assert Array("<f4", [1, 1], np.float32(1.5).tobytes()).numpy().tolist() == [[1.5]]
 
 
 def test_decision_batch_form_holds_many_agents() -> None:

@@ -22,13 +22,34 @@ the same values writes the same bytes. Unpacking gives the very bits that were p
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numba import njit
 
+from scarline.errors import ScarlineError
+
 PACK_MIN_ITEMS = 32
 """Arrays shorter than this are stored as they are: packing them saves a few bytes."""
+
+MAX_NDIM = 64
+"""numpy's limit on an array's dimensions: a deeper stored shape is refused by name here."""
+
+_MAX = 2**63 - 1
+"""The most bytes numpy lets an array's shape span (a zero-size shape too: ``[0, 10**20]``)."""
+
+_RAW_KINDS = frozenset("biuf")
+"""The dtype kinds a raw ``Array`` may hold: bool, integers and floats. Objects would be
+pointers read from the record's bytes; strings, structs and the rest are never journaled."""
+
+
+class ArrayError(ScarlineError, ValueError):
+    """A stored ``Array`` that does not decode: a bad dtype string, packing or shape.
+
+    A ``ValueError`` (what decoding raises) that is also a :class:`ScarlineError`, so a
+    caller that does not name the record still gives the user one line, not a traceback."""
+
 
 _SIGNED: dict[int, np.dtype[Any]] = {2: np.dtype("<i2"), 4: np.dtype("<i4"), 8: np.dtype("<i8")}
 _UNSIGNED: dict[int, np.dtype[Any]] = {1: np.dtype("|u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
@@ -66,32 +87,91 @@ def is_packed(spec: str) -> bool:
 
 
 def values_dtype(spec: str) -> np.dtype:
-    """The dtype of the values an ``Array``'s dtype string stands for."""
-    return np.dtype(spec.partition("~")[0])
+    """The dtype of the values an ``Array``'s dtype string stands for (:class:`ArrayError`
+    when it names none an ``Array`` may hold)."""
+    plain = spec.partition("~")[0]
+    if is_packed(spec) and plain not in _PLAIN:
+        raise ArrayError(f"packed array {_short(spec)}: not a packing of a 2-, 4- or 8-byte number")
+    return raw_dtype(plain)
+
+
+class _RawDtypes(dict[str, np.dtype[Any]]):
+    """Raw dtype strings already checked: a known one is a dict lookup (parsing a dtype
+    string costs more than reading the array), a new one is parsed and checked once."""
+
+    def __missing__(self, spec: str) -> np.dtype[Any]:
+        dtype = _checked_dtype(spec)
+        if len(self) < 256:  # finitely many strings parse as these; a bound all the same
+            self[spec] = dtype
+        return dtype
+
+
+raw_dtype: Callable[[str], np.dtype[Any]] = _RawDtypes().__getitem__
+"""The dtype of a raw ``Array``'s dtype string: a bool or a number (``<i8``, ``|b1`` …).
+
+A record's dtype is input: numpy would read an object dtype's pointers from it, parse a
+struct, or fail with a message naming nothing. :class:`ArrayError` instead, naming it."""
+
+
+def _checked_dtype(spec: str) -> np.dtype:
+    try:
+        dtype = np.dtype(spec)
+    except (TypeError, ValueError, SyntaxError, RecursionError):
+        raise ArrayError(f"array dtype {_short(spec)} is not a numpy dtype") from None
+    if dtype.kind not in _RAW_KINDS or dtype.byteorder == ">" or dtype.subdtype is not None:
+        raise ArrayError(f"array dtype {_short(spec)} is not a little-endian bool or number")
+    return dtype
+
+
+def fills(shape: list[int], itemsize: int, nbytes: int) -> bool:
+    """Whether ``shape`` holds exactly ``nbytes`` bytes of ``itemsize``-byte items, with
+    non-negative sides, at most :data:`MAX_NDIM` of them.
+
+    The check that keeps a packed shape honest: without it a "shape bomb" (``[10**12]``
+    over 8 bytes) fails deep in numpy or asks it for terabytes. A few integer operations.
+    (``Array.numpy`` leaves the same check of a raw array to numpy's ``reshape``.)"""
+    return not (
+        math.prod(shape) * itemsize != nbytes
+        or len(shape) > MAX_NDIM
+        or (shape and min(shape) < 0)
+        or (not nbytes and len(shape) > 1 and math.prod(d or 1 for d in shape) * itemsize > _MAX)
+    )
+
+
+def unfilled(what: str, shape: list[int], nbytes: int) -> ArrayError:
+    """The error for a shape that ``nbytes`` bytes do not fill (see :func:`fills`)."""
+    return ArrayError(f"{what}: {nbytes} bytes do not fill shape {shape[:8]}")
 
 
 def unpack(spec: str, shape: list[int], data: bytes) -> np.ndarray:
-    """The values a packed ``Array`` stores; ``ValueError`` naming what does not fit."""
+    """The values a packed ``Array`` stores; :class:`ArrayError` naming what does not fit."""
     plain, _, how = spec.partition("~")
     offsets_as, _, base = how.partition("+")
     width = _OFFSETS.get(offsets_as, 0)
     dtype = np.dtype(plain) if plain in _PLAIN else None
     if dtype is None or not width or width >= dtype.itemsize:
-        raise ValueError(f"packed array {spec!r}: not a packing of a 2-, 4- or 8-byte number")
+        raise ArrayError(f"packed array {_short(spec)}: not a packing of a 2-, 4- or 8-byte number")
     signed = _SIGNED[dtype.itemsize]
     info = np.iinfo(signed)
     try:
         low = int(base)
     except ValueError:
-        raise ValueError(f"packed array {spec!r}: base {base!r} is not an integer") from None
+        raise ArrayError(
+            f"packed array {_short(spec)}: base {_short(base)} is not an integer"
+        ) from None
     if not info.min <= low <= info.max:
-        raise ValueError(f"packed array {spec!r}: base out of range for {plain}")
-    if any(d < 0 for d in shape) or math.prod(shape) * width != len(data):
-        raise ValueError(f"packed array {spec!r}: {len(data)} bytes do not fill shape {shape}")
+        raise ArrayError(f"packed array {_short(spec)}: base out of range for {plain}")
+    if not fills(shape, width, len(data)):
+        raise unfilled(f"packed array {_short(spec)}", shape, len(data))
     offsets = np.frombuffer(data, dtype=_UNSIGNED[width])
     if offsets.size and low + int(offsets.max()) > info.max:
-        raise ValueError(f"packed array {spec!r}: an offset overflows {plain}")
+        raise ArrayError(f"packed array {_short(spec)}: an offset overflows {plain}")
     return (offsets.astype(np.int64) + low).astype(signed).view(dtype).reshape(shape)
+
+
+def _short(spec: str) -> str:
+    """``spec`` quoted for a one-line message: a hostile record's dtype can be kilobytes."""
+    return repr(spec) if len(spec) <= 40 else repr(spec[:40]) + "…"
 
 
 @njit(cache=True)

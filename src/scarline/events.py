@@ -22,7 +22,14 @@ from typing import Literal, get_args
 import msgspec
 import numpy as np
 
-from scarline.array_packing import is_packed, pack, unpack, values_dtype
+from scarline.array_packing import (
+    is_packed,
+    pack,
+    raw_dtype,
+    unfilled,
+    unpack,
+    values_dtype,
+)
 from scarline.instrument import InstrumentSpec
 
 SCHEMA_VERSION = 13
@@ -116,9 +123,20 @@ class Array(msgspec.Struct, frozen=True, array_like=True):
         return cls(name, list(a.shape), a.tobytes())
 
     def numpy(self) -> np.ndarray:
-        if is_packed(self.dtype):
-            return unpack(self.dtype, self.shape, self.data)
-        return np.frombuffer(self.data, dtype=np.dtype(self.dtype)).reshape(self.shape)
+        """The values; :class:`~scarline.array_packing.ArrayError` (a ``ValueError``) when the
+        stored dtype is no bool or number, or the shape does not exactly fill ``data``: a
+        record is input, and its shape must not ask numpy for more than its bytes."""
+        spec = self.dtype
+        if is_packed(spec):
+            return unpack(spec, self.shape, self.data)
+        dtype, shape = raw_dtype(spec), self.shape
+        try:  # numpy checks that the bytes fill the shape exactly (but for a -1), for free
+            values = np.frombuffer(self.data, dtype=dtype).reshape(shape)
+        except (ValueError, OverflowError):  # a size, side or rank numpy cannot hold
+            raise unfilled(f"array {spec!r}", shape, len(self.data)) from None
+        if -1 in shape:  # numpy's "whatever fills it"
+            raise unfilled(f"array {spec!r}", shape, len(self.data))
+        return values
 
     @property
     def values_dtype(self) -> np.dtype:

@@ -155,7 +155,12 @@ def replay(
     check_schema(run_dir, manifest)
     paths = RunDir(run_dir)
     wal_dir = paths.wal
-    report = verify(wal_dir, manifest.run_id, expected_head=manifest.wal_head)
+    report = verify(
+        wal_dir,
+        manifest.run_id,
+        expected_head=manifest.wal_head,
+        expected_segments=manifest.wal_segments,
+    )
     if not report.ok:
         bad = report.first_bad
         where = (

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 import numpy as np
 import pytest
+from cli_cases import TinyRun, copy
 from typer.testing import CliRunner
+from wal_attack import rechain
 
 from scarline.cli import app
 from scarline.cli.wal import humanize
@@ -16,7 +20,9 @@ from scarline.config import RunConfig
 from scarline.events import Array, Bar, Decision, SessionStart
 from scarline.instrument import InstrumentSpec
 from scarline.journal import WalWriter, read_records
+from scarline.journal.format import canonical_of
 from scarline.journal.quiet_run import row_records
+from scarline.journal.segments import list_segments
 from scarline.runner import execute_run
 
 runner = CliRunner()
@@ -199,3 +205,86 @@ def test_cat_by_kind_gives_the_records_a_quiet_run_stands_for(tmp_path: Path) ->
     assert len(lines) > 10 and len({x["seq"] for x in lines}) < len(lines)  # runs held some
     limited = _invoke("cat", str(run), "-k", "Fills", "--limit", "3")[1].splitlines()
     assert len(limited) == 3
+
+
+def _edit_last_line(run_dir: Path, edit: Callable[[bytes], bytes]) -> bytes:
+    """Edit the last line of the last segment in place (its newline kept); the new bytes."""
+    path = list_segments(run_dir / "wal")[-1]
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[-1] = edit(lines[-1])
+    path.write_bytes(b"".join(lines))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("edit", "complete"),
+    [
+        (lambda line: line.replace(b'"reason"', b"'reason'", 1), True),  # a quote, newline kept
+        (lambda line: b"[" + line[1:], True),  # the first byte
+        (lambda line: line + b'{"seq":', False),  # an unterminated fragment after it
+    ],
+    ids=["quote", "first-byte", "fragment"],
+)
+def test_recover_cuts_nothing_in_a_finished_run(
+    tmp_path: Path, tiny_run: TinyRun, edit: Callable[[bytes], bytes], complete: bool
+) -> None:
+    """A run writes manifest.json last: its WAL cannot have a torn tail, so recover names
+    what is wrong and deletes nothing (it used to drop the edited SessionEnd as "torn")."""
+    run_dir = copy(tiny_run.run_dir, tmp_path)
+    code, out, _ = _invoke("recover", str(run_dir))
+    assert code == 0 and "nothing to recover" in out
+    after = _edit_last_line(run_dir, edit)
+    seq = after.count(b"\n") - complete  # the bad line: the edited one, or the fragment
+    code, out, err = _invoke("recover", str(run_dir))
+    assert code == 1 and "truncated" not in out
+    assert f"seq {seq} (line {seq + 1})" in err and "nothing was truncated" in err
+    assert "the run is finished" in err and "Traceback" not in err
+    assert list_segments(run_dir / "wal")[-1].read_bytes() == after
+
+
+_AGENTS = re.compile(rb'"agents":\["[^"]*",\[[^\]]*\],"[^"]*"\]')
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        b'["<i8",[1000000000000],"CQAAAAAAAAA="]',
+        b'["|O",[1],"CQAAAAAAAAA="]',
+        b'["~u2+base",[1],"CQAAAAAAAAA="]',
+        b'["<i8~u1+0",[1000000000000],"CQAAAAAAAAA="]',
+    ],
+    ids=["shape", "object", "bad-packing", "packed-shape-bomb"],
+)
+def test_cat_names_a_rechained_record_whose_array_does_not_decode(
+    tmp_path: Path, tiny_run: TinyRun, hostile: bytes
+) -> None:
+    """A chain-valid WAL (edited and re-chained) can hold any array; ``wal cat`` says which
+    record in one line, exit 1, instead of an internal error."""
+    run_dir = copy(tiny_run.run_dir, tmp_path)
+    (run_dir / "gates.json").unlink(missing_ok=True)
+    segment = list_segments(run_dir / "wal")[0]
+    seq, line = next(
+        (i, x) for i, x in enumerate(segment.read_bytes().splitlines()) if _AGENTS.search(x)
+    )
+    rechain(run_dir, seq, _AGENTS.sub(b'"agents":' + hostile, canonical_of(line), count=1))
+    assert _invoke("verify", str(run_dir))[0] == 0  # the chain holds
+    code, _, err = _invoke("cat", str(run_dir), "--kind", "Decision")
+    assert code == 1 and f"{segment.name}: seq {seq} (Decision): " in err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_verify_holds_the_segments_to_the_manifests_list(tmp_path: Path, tiny_run: TinyRun) -> None:
+    """The chain runs across segments, so a merge or a record count the manifest does not
+    list passes it; the manifest's segment list (names, sizes, records) does not."""
+    run = copy(tiny_run.run_dir, tmp_path)
+    assert _invoke("verify", str(run))[0] == 0
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["wal_segments"][0]["records"] += 1
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1 and "the manifest lists" in err and "Traceback" not in err
+    manifest["wal_segments"][0]["records"] -= 1
+    manifest["wal_segments"][0]["bytes"] += 1
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1 and "bytes, the manifest lists" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def test_complete_last_line_with_bad_hash_is_tampering_and_kept(tmp_path: Path) 
 @pytest.mark.parametrize("tail", [b"\x00" * 40 + b"\n", b'{"seq":5,"ts":5,"kind":"Ba\n'])
 def test_an_unparseable_terminated_last_line_is_torn(tmp_path: Path, tail: bytes) -> None:
     """Zeros (what a crash can leave after a size update) or a JSON fragment that gained a
-    newline: not a record, so it is cut like a torn write."""
+    newline: not a record, so a run that did not finish has it cut like a torn write."""
     wal = tmp_path / "wal"
     _write(wal, 5)
     segment = list_segments(wal)[-1]
@@ -85,6 +86,63 @@ def test_an_unparseable_terminated_last_line_is_torn(tmp_path: Path, tail: bytes
         dropped = recover(wal, RUN)
     assert dropped is not None and (dropped.seq, dropped.dropped_bytes) == (5, len(tail))
     assert segment.read_bytes() == intact
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda line: line.replace(b'"close":', b"'close':", 1),  # a quote inside it
+        lambda line: b"[" + line[1:],  # its first byte
+        lambda line: line[:-2] + b" \n",  # its closing brace
+    ],
+    ids=["quote", "first-byte", "last-brace"],
+)
+def test_an_edited_complete_last_record_is_reported_not_cut(
+    tmp_path: Path, edit: Callable[[bytes], bytes]
+) -> None:
+    """What the audit found: a finished run's last line edited in place, newline kept, was
+    cut as a "torn record"; it is tampering, named by seq, and kept."""
+    wal = tmp_path / "run" / "wal"
+    _write(wal, 5)
+    (wal.parent / "manifest.json").write_text("{}")  # the run finished
+    segment = list_segments(wal)[-1]
+    lines = segment.read_bytes().splitlines(keepends=True)
+    lines[-1] = edit(lines[-1])
+    assert lines[-1].endswith(b"\n")
+    segment.write_bytes(b"".join(lines))
+    before = _snapshot(wal)
+    with pytest.raises(WalError, match=r"segment 000000.jsonl, seq 4 \(line 5\).*finished"):
+        recover(wal, RUN)
+    assert _snapshot(wal) == before
+
+
+def test_an_unterminated_tail_of_zeros_is_still_torn(tmp_path: Path) -> None:
+    """The zeros a crash can leave after a size update, without a newline: cut as torn."""
+    wal = tmp_path / "wal"
+    _write(wal, 5)
+    segment = list_segments(wal)[-1]
+    intact = segment.read_bytes()
+    segment.write_bytes(intact + b"\x00" * 40)
+    with capture_logs():
+        dropped = recover(wal, RUN)
+    assert dropped is not None and (dropped.seq, dropped.dropped_bytes) == (5, 40)
+    assert segment.read_bytes() == intact
+
+
+@pytest.mark.parametrize("tail", [b'{"seq":5,"ts":5,"kind":"Ba', b"\x00" * 40])
+def test_recover_cuts_nothing_in_a_finished_run(tmp_path: Path, tail: bytes) -> None:
+    """A run writes manifest.json after its WAL closed: even an unterminated tail there came
+    later, so recover reports it, naming the manifest, and changes nothing."""
+    wal = tmp_path / "run" / "wal"
+    _write(wal, 5)
+    (wal.parent / "manifest.json").write_text("{}")
+    assert recover(wal, RUN) is None  # intact: nothing to do
+    segment = list_segments(wal)[-1]
+    segment.write_bytes(segment.read_bytes() + tail)
+    before = _snapshot(wal)
+    with pytest.raises(WalError, match=r"seq 5 \(line 6\).*the run is finished.*manifest\.json"):
+        recover(wal, RUN)
+    assert _snapshot(wal) == before
 
 
 def test_torn_line_alone_in_a_new_segment_leaves_it_empty_and_reused(tmp_path: Path) -> None:

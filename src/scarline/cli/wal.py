@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +22,7 @@ from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
     from scarline.events import Array
+    from scarline.journal.reader import Record
     from scarline.journal.seal import SealResult
 
 app = group("Inspect and verify a run's write-ahead log.")
@@ -41,12 +43,19 @@ def verify_cmd(
     run_dir: RunDirArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Check the hash chain and seq of every record (and the manifest's head); exit 1 if bad."""
+    """Check the hash chain and seq of every record, and the manifest's head and segments
+    (names, sizes, record counts); exit 1 if bad."""
+    from scarline.errors import WalError
     from scarline.journal import verify
+    from scarline.journal.manifest import read_manifest
 
     wal_dir = _wal_dir(run_dir)
     run_id, expected_head = run_identity(run_dir)
-    report = verify(wal_dir, run_id, expected_head=expected_head)
+    segments = None
+    if (run_dir / RunDir.MANIFEST).is_file():  # its segments: names, sizes, record counts
+        with contextlib.suppress(WalError):  # not a whole manifest: its run id and head only
+            segments = read_manifest(run_dir).wal_segments
+    report = verify(wal_dir, run_id, expected_head=expected_head, expected_segments=segments)
     if as_json:
         print_json(report)
     elif report.ok:
@@ -98,7 +107,7 @@ def cat_cmd(
             "seq": rec.seq,
             "ts": rec.ts,
             "kind": rec.kind,
-            "data": rec.data if raw else humanize(rec.data),
+            "data": rec.data if raw else _humanized(wal_dir, rec),
         }
         for rec in records
     )
@@ -116,9 +125,10 @@ def recover_cmd(
         bool, typer.Option("--json", help="Print one JSON object: what was dropped, if anything.")
     ] = False,
 ) -> None:
-    """Truncate a torn last line (a crash mid-write, no newline or not JSON); exit 1 and
-    truncate nothing when anything earlier is bad, or when the last line is complete but
-    fails its check (tampering, named by seq)."""
+    """Truncate a torn last line (a crash mid-write: no newline); exit 1 and truncate
+    nothing when anything earlier is bad, when the last line is newline-terminated but fails
+    its check (tampering or corruption, named by seq), or when the run is finished
+    (manifest.json is written last, so its WAL cannot be torn)."""
     from scarline.journal import recover
 
     wal_dir = _wal_dir(run_dir)
@@ -213,11 +223,25 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
             doc = msgspec.json.decode(path.read_bytes())
         except msgspec.DecodeError as err:
             fail(f"{path}: not valid JSON ({err})", EXIT_BAD_INPUT)
+        except RecursionError:
+            fail(f"{path}: values nested too deeply to be a run's", EXIT_BAD_INPUT)
         run_id = doc.get("run_id") if isinstance(doc, dict) else None
         if isinstance(run_id, str) and run_id:
             head = doc.get("wal_head") if name == RunDir.MANIFEST else None
             return run_id, head if isinstance(head, str) and head else None
     return run_dir.resolve().name, None
+
+
+def _humanized(wal_dir: Path, rec: Record) -> Any:
+    """``rec.data`` humanized; a stored array that does not decode (a chain-valid but edited
+    record: an object dtype, a shape its bytes do not fill) is a :class:`WalError` naming
+    the record, not a traceback."""
+    from scarline.errors import WalError
+
+    try:
+        return humanize(rec.data)
+    except ValueError as err:
+        raise WalError(f"{wal_dir / rec.segment}: seq {rec.seq} ({rec.kind}): {err}") from None
 
 
 def humanize(value: Any) -> Any:

@@ -123,3 +123,5 @@ def read_manifest(run_dir: Path) -> RunManifest:
         raise WalError(f"{path}: invalid run manifest: {err}") from None
     except msgspec.DecodeError as err:
         raise WalError(f"{path}: manifest is not valid JSON: {err}") from None
+    except RecursionError:  # values nested thousands deep: no manifest writes them
+        raise WalError(f"{path}: invalid run manifest: values nested too deeply") from None

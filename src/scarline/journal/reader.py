@@ -11,6 +11,7 @@ import structlog
 from scarline.errors import WalError
 from scarline.events import AnyEvent, Event
 from scarline.journal.format import SEQ_OPEN, RawEnvelope
+from scarline.journal.scan import MAX_LINE_BYTES
 from scarline.journal.segments import list_segments, require_wal_dir, seq_of
 
 
@@ -67,7 +68,12 @@ def _records(
         name = path.name
         with path.open("rb") as f:
             offset = 0
-            for n, line in enumerate(f, 1):
+            for n, line in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), 1):
+                if len(line) > MAX_LINE_BYTES:  # never held whole (a file grown without lines)
+                    raise WalError(
+                        f"{path}: line {n} at byte {offset} is longer than the "
+                        f"{MAX_LINE_BYTES}-byte limit of a record"
+                    )
                 if line[-1:] != b"\n":
                     if path != last:
                         raise WalError(f"{path}: line {n} has no newline but more segments follow")

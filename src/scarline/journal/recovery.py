@@ -3,7 +3,9 @@
 Only the very last line of the last segment may be dropped, and only when it is incomplete
 (see :func:`torn`). A bad record anywhere earlier, or a complete last record that fails its
 check, is corruption or tampering, and nothing is truncated: the caller gets a
-:class:`WalError` naming it.
+:class:`WalError` naming it. A finished run (its ``manifest.json`` is written after the WAL
+closed) has no torn tail at all, so :func:`recover` truncates nothing there: whatever is
+wrong with its last line came later, and is reported.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import structlog
 
 from scarline.errors import WalError
 from scarline.journal.lock import DirLock
-from scarline.journal.scan import Scan, scan
+from scarline.journal.scan import MAX_LINE_BYTES, Scan, scan
 from scarline.journal.segments import require_wal_dir
+from scarline.rundir import RunDir
 
 
 class Recovery(msgspec.Struct, frozen=True):
@@ -33,26 +36,61 @@ def recover(wal_dir: Path, run_id: str) -> Recovery | None:
     """Truncate a torn last line of ``wal_dir``; ``None`` when the WAL is intact.
 
     Raises :class:`WalError` when a record before the last line is bad, when the last line
-    is complete but fails its check (tampering, named by seq), or when a writer has the WAL
-    open.
+    is complete but fails its check (tampering, named by seq), when the run is finished and
+    its WAL is bad anywhere (see :func:`finished_run`), or when a writer has the WAL open.
     """
     path = require_wal_dir(wal_dir)
     with DirLock(path):
+        manifest = finished_run(path)
+        if manifest is not None:
+            _check_finished(path, run_id, manifest)
+            return None
         return repair(path, run_id)[1]
+
+
+def finished_run(wal_dir: Path) -> Path | None:
+    """The run's ``manifest.json`` beside ``wal_dir`` if there is one: the run finished.
+
+    A run writes its manifest last, after its WAL is flushed, synced and closed, so a
+    finished run cannot have a torn tail: whatever is wrong with its WAL came later."""
+    manifest = wal_dir.parent / RunDir.MANIFEST
+    return manifest if manifest.is_file() else None
+
+
+def _check_finished(wal_dir: Path, run_id: str, manifest: Path) -> None:
+    """Check a finished run's WAL without changing it: a :class:`WalError` naming the first
+    bad record (a torn-looking tail included), nothing when it is intact."""
+    found = scan(wal_dir, run_id)
+    bad = found.bad
+    if bad is None:
+        return
+    if found.foreign_run is not None:
+        raise WalError(f"WAL {wal_dir} belongs to run {found.foreign_run!r}, not {run_id!r}")
+    raise WalError(
+        f"WAL {wal_dir} is bad at segment {bad.segment}, seq {bad.seq} (line {bad.line}): "
+        f"{bad.reason}; but the run is finished ({manifest} is written after the WAL closed, "
+        "so no crash tore it): nothing was truncated (see `scarline wal verify`)"
+    )
 
 
 def torn(segment: Path, offset: int) -> bool:
     """Whether the last line of ``segment`` (from byte ``offset``) is a torn write: no
-    trailing newline, or not JSON at all (a fragment, or the zeros a crash can leave).
+    trailing newline, or not JSON at all (a fragment, or the zeros a crash can leave: the
+    file's size can reach the disk before its data), or longer than any record
+    (:data:`~scarline.journal.scan.MAX_LINE_BYTES`, never read whole).
 
     A complete JSON line with a bad hash is not torn: a crash cannot write it, an edit can,
     and deleting it would erase the evidence. So it is reported, never truncated.
     """
     with segment.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size <= offset:
+            return False
+        f.seek(size - 1)
+        if f.read(1) != b"\n" or size - offset > MAX_LINE_BYTES:
+            return True
         f.seek(offset)
         line = f.read()
-    if not line.endswith(b"\n"):
-        return True
     try:
         msgspec.json.decode(line)
     except ValueError:  # msgspec.DecodeError and bad UTF-8

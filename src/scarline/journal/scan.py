@@ -12,9 +12,9 @@ import hashlib
 from binascii import hexlify
 from collections.abc import Iterator
 from dataclasses import dataclass
+from io import FileIO
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO
 
 import msgspec
 
@@ -23,6 +23,16 @@ from scarline.journal.segments import list_segments, seq_of
 
 CHUNK = 1 << 16
 """Bytes read per step: small enough to stay in cache, large enough to amortise the bulk checks."""
+
+MAX_LINE_BYTES = 256 * 2**20
+"""Longest line a scan holds in memory (256 MiB). A record at N = 4096 agents is ~60 KB, so
+no writer comes near it; but a segment without newlines (grown by ``truncate``, a disk's
+zeros) would otherwise be joined into one line as large as the file. A longer line is bad
+(named by its byte offset) or, unterminated at the end, torn, and is never held whole.
+At least :data:`CHUNK`: only lines spanning chunks are measured."""
+
+_SKIP = 1 << 20
+"""Bytes read per step while looking for the end of an over-long line (only discarded)."""
 
 _TAILS = itemgetter(slice(-TAIL, None))
 _H_SEP = H_CLOSE + H_OPEN
@@ -98,46 +108,91 @@ def _scan_segment(path: Path, prev: bytes, seq: int) -> tuple[bytes, int, int, _
     with path.open("rb", buffering=0) as f:
         size = f.seek(0, 2)
         f.seek(0)
-        for offset, lines, complete in _line_chunks(f):
-            if not complete:
-                reason = "line has no newline (torn write)"
-                bad = _Bad(lines_done + 1, seq, reason, offset, size, lines[0])
-                return prev, seq, lines_done, bad, size
-            after = _chunk_ok(lines, prev, seq)
-            if after is None:
-                after, i, reason = _first_bad(lines, prev, seq)
-                if i is not None:
-                    at = offset + sum(map(len, lines[:i])) + i
-                    line = lines[i]
-                    bad = _Bad(lines_done + i + 1, seq + i, reason, at, at + len(line) + 1, line)
-                    return after, seq + i, lines_done + i, bad, size
-            prev = after
-            seq += len(lines)
-            lines_done += len(lines)
+        try:
+            for offset, lines, complete in _line_chunks(f):
+                if not complete:
+                    reason = "line has no newline (torn write)"
+                    bad = _Bad(lines_done + 1, seq, reason, offset, size, lines[0])
+                    return prev, seq, lines_done, bad, size
+                after = _chunk_ok(lines, prev, seq)
+                if after is None:
+                    after, i, reason = _first_bad(lines, prev, seq)
+                    if i is not None:
+                        bad = _bad_line(lines, i, offset, lines_done + i + 1, seq + i, reason)
+                        return after, seq + i, lines_done + i, bad, size
+                prev = after
+                seq += len(lines)
+                lines_done += len(lines)
+        except LineTooLongError as long:
+            end = long.offset + long.length + 1
+            bad = _Bad(lines_done + 1, seq, str(long), long.offset, end, b"")
+            return prev, seq, lines_done, bad, size
     return prev, seq, lines_done, None, size
 
 
-def _line_chunks(f: BinaryIO) -> Iterator[tuple[int, list[bytes], bool]]:
+def _bad_line(lines: list[bytes], i: int, offset: int, line: int, seq: int, reason: str) -> _Bad:
+    """``lines[i]`` (of a chunk starting at byte ``offset``) as the first bad record."""
+    at = offset + sum(map(len, lines[:i])) + i
+    return _Bad(line, seq, reason, at, at + len(lines[i]) + 1, lines[i])
+
+
+class LineTooLongError(ValueError):
+    """A newline-terminated line longer than :data:`MAX_LINE_BYTES`: no record is, so it is
+    bad, not torn; ``offset`` (its first byte in the segment) and ``length`` name it."""
+
+    def __init__(self, offset: int, length: int) -> None:
+        super().__init__(
+            f"line of {length} bytes at byte {offset} is longer than the "
+            f"{MAX_LINE_BYTES}-byte limit of a record"
+        )
+        self.offset = offset
+        self.length = length
+
+
+def _line_chunks(f: FileIO) -> Iterator[tuple[int, list[bytes], bool]]:
     """Yield ``(offset of first line, lines without newline, True)``; an unterminated last line
-    comes last as ``(offset, [fragment], False)``. Lines longer than a chunk are joined."""
+    comes last as ``(offset, [fragment], False)``. Lines longer than a chunk are joined, up
+    to :data:`MAX_LINE_BYTES`: beyond it only the line's first chunk is kept as the fragment
+    of an unterminated last line, and a terminated one raises :class:`LineTooLongError`."""
     read = f.read
-    offset = total = 0
+    offset = total = held = 0
     pending: list[bytes] = []
     while buf := read(CHUNK):
         total += len(buf)
         lines = buf.split(b"\n")
         if len(lines) == 1:
+            held += len(buf)
+            if held > MAX_LINE_BYTES:
+                fragment = pending[0] if pending else buf
+                pending = []  # let it go before reading on
+                _skip_long_line(f, offset, total - offset)
+                yield offset, [fragment], False
+                return
             pending.append(buf)
             continue
         if pending:
+            if held + len(lines[0]) > MAX_LINE_BYTES:
+                raise LineTooLongError(offset, held + len(lines[0]))
             pending.append(lines[0])
             lines[0] = b"".join(pending)
         rest = lines.pop()
         pending = [rest] if rest else []
+        held = len(rest)
         yield offset, lines, True
         offset = total - len(rest)
     if pending:
         yield offset, [b"".join(pending)], False
+
+
+def _skip_long_line(f: FileIO, offset: int, seen: int) -> None:
+    """Read on, discarding, to the end of the over-long line at ``offset`` (``seen`` bytes of
+    it read so far): raise :class:`LineTooLongError` at its newline; return at end of file."""
+    buf = bytearray(_SKIP)
+    while n := f.readinto(buf):
+        at = buf.find(b"\n", 0, n)
+        if at >= 0:
+            raise LineTooLongError(offset, seen + at)
+        seen += n
 
 
 def _chunk_ok(lines: list[bytes], prev: bytes, seq: int) -> bytes | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
 
+from scarline.journal.manifest import SegmentEntry
 from scarline.journal.scan import BadRecord, scan
 from scarline.journal.segments import require_wal_dir
 
@@ -27,11 +29,20 @@ class VerifyReport(msgspec.Struct, frozen=True):
         return f"WAL check failed at {where}: {bad.reason}"
 
 
-def verify(wal_dir: Path, run_id: str, *, expected_head: str | None = None) -> VerifyReport:
+def verify(
+    wal_dir: Path,
+    run_id: str,
+    *,
+    expected_head: str | None = None,
+    expected_segments: Sequence[SegmentEntry] | None = None,
+) -> VerifyReport:
     """Check framing, the hash chain from ``genesis(run_id)`` and seq continuity of every record.
 
     Read-only. A torn last line counts as bad. With ``expected_head`` (the manifest's
-    ``wal_head``) a WAL that is intact but ends elsewhere (records cut off or added) fails too.
+    ``wal_head``) a WAL that is intact but ends elsewhere (records cut off or added) fails too;
+    with ``expected_segments`` (the manifest's ``wal_segments``) so do segments renamed,
+    merged or split (the chain runs across segments, so it cannot see their boundaries), by
+    name, size and record count.
     """
     found = scan(require_wal_dir(wal_dir), run_id)
     head = found.head.hex()
@@ -43,4 +54,34 @@ def verify(wal_dir: Path, run_id: str, *, expected_head: str | None = None) -> V
             line=found.last_lines,
             reason=f"WAL head {head} does not match manifest {expected_head}",
         )
+    if bad is None and expected_segments is not None:
+        bad = _segments_differ(found.segments, found.records, expected_segments)
     return VerifyReport(ok=bad is None, records=found.records, head=head, first_bad=bad)
+
+
+def _segments_differ(
+    segments: Sequence[Path], records: int, expected: Sequence[SegmentEntry]
+) -> BadRecord | None:
+    """The first way the segment files differ from the manifest's list, else ``None`` (an
+    empty segment holds no record and is not listed: a crash right after rotating)."""
+    segments = [path for path in segments if path.stat().st_size]
+    listed = sum(entry.records for entry in expected)
+    if listed != records:
+        last = segments[-1].name if segments else ""
+        reason = f"the WAL holds {records} records, the manifest lists {listed}"
+        return BadRecord(segment=last, seq=records - 1, line=0, reason=reason)
+    names = [path.name for path in segments]
+    for i, entry in enumerate(expected):
+        if i >= len(segments) or names[i] != entry.name:
+            found = names[i] if i < len(names) else "no segment"
+            reason = f"the manifest lists segment {entry.name} here, the WAL has {found}"
+            return BadRecord(segment=entry.name, seq=entry.first_seq, line=0, reason=reason)
+        size = segments[i].stat().st_size
+        if size != entry.bytes:
+            reason = f"{size} bytes, the manifest lists {entry.bytes}"
+            return BadRecord(segment=entry.name, seq=entry.first_seq, line=0, reason=reason)
+    if len(segments) > len(expected):
+        extra = segments[len(expected)].name
+        reason = f"segment {extra} is not in the manifest"
+        return BadRecord(segment=extra, seq=records - 1, line=0, reason=reason)
+    return None
