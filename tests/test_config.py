@@ -1,9 +1,19 @@
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from scarline.config import RunConfig, config_hash, dump_toml, load_config
+from scarline.config import (
+    RunConfig,
+    config_hash,
+    drop_none,
+    dump_toml,
+    load_config,
+    validate_config,
+)
 from scarline.errors import ConfigError
+from scarline.execution.types import unit_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,3 +94,108 @@ def test_key_order_does_not_change_hash(tmp_path: Path) -> None:
     a.write_text('seed = 3\nprofile = "paper"\n')
     b.write_text('profile = "paper"\nseed = 3\n')
     assert config_hash(load_config(a)) == config_hash(load_config(b))
+
+
+NONE_IN_LISTS = {
+    "webhook sink without url": '[[alerts.sinks]]\nkind = "webhook"\nurl_env = "HOOK"\n',
+    "python agent without path": '[[agents]]\nkind = "python"\nstrategy = "my_mod:Mine"\n',
+    "telegram sink without url": (
+        '[[alerts.sinks]]\nkind = "telegram"\ntoken_env = "TOKEN"\nchat_id = 42\n'
+        '[[alerts.sinks]]\nkind = "slack"\nurl = "https://hooks.example/x"\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("text", NONE_IN_LISTS.values(), ids=list(NONE_IN_LISTS))
+def test_snapshot_round_trips_tables_in_lists_with_unset_keys(tmp_path: Path, text: str) -> None:
+    """Tables inside arrays ([[alerts.sinks]], [[agents]]) have ``None`` fields too: the
+    snapshot leaves them out at any depth, and reads back as the same config."""
+    source = tmp_path / "in.toml"
+    source.write_text(text)
+    cfg = load_config(source)
+    snapshot = tmp_path / "config.toml"
+    snapshot.write_text(dump_toml(cfg))
+    again = load_config(snapshot)
+    assert again == cfg
+    assert config_hash(again) == config_hash(cfg)
+
+
+def test_drop_none_recurses_into_lists() -> None:
+    doc = {"a": None, "b": [{"c": None, "d": [{"e": None, "f": 1}]}, 2], "g": {"h": None}}
+    assert drop_none(doc) == {"b": [{"d": [{"f": 1}]}, 2], "g": {}}
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    """``model`` and every model reachable from its fields' annotations."""
+    if model in seen:
+        return seen
+    seen.add(model)
+    for field in model.model_fields.values():
+        for inner in _types(field.annotation):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                _models(inner, seen)
+    return seen
+
+
+def _types(annotation: object) -> list[object]:
+    """Every type an annotation names (unions, Annotated, list and dict arguments)."""
+    args = typing.get_args(annotation)
+    return [annotation, *(t for a in args for t in _types(a))]
+
+
+def test_every_key_that_may_be_none_defaults_to_none() -> None:
+    """Why dropping ``None`` from the snapshot is lossless: leaving a key out means its
+    default, so a key that may be ``None`` must default to ``None``."""
+    for model in _models(RunConfig, set()):
+        for name, field in model.model_fields.items():
+            if type(None) in _types(field.annotation):
+                assert field.default is None, f"{model.__name__}.{name}"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("seed = " + "9" * 5000 + "\n", "4300 digits"),
+    ],
+    ids=["deep-array", "long-integer"],
+)
+def test_toml_python_cannot_read_is_a_config_error(tmp_path: Path, text: str, reason: str) -> None:
+    path = tmp_path / "odd.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: invalid config file: ") and reason in message
+    assert "\n" not in message and "set_int_max_str_digits" not in message
+
+
+def test_values_nested_too_deeply_to_validate_are_a_config_error() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ConfigError, match=r"^<raw>: values nested too deeply"):
+        validate_config({"name": deep}, "<raw>")
+
+
+@pytest.mark.parametrize(
+    ("data", "limit"),
+    [
+        ({"lot_sizes": {"SYN0": "1e30"}}, "10,000,000,000"),
+        ({"lot_sizes": {"SYN0": "1e999999999"}}, "10,000,000,000"),
+        ({"tick_size": "100", "lot_sizes": {"SYN0": "200000000"}}, "100,000,000"),
+    ],
+)
+def test_a_lot_whose_tick_value_overflows_int64_cash_is_refused(
+    data: dict[str, object], limit: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        validate_config({"data": data}, "run.toml")
+    message = str(err.value)
+    assert message.startswith("run.toml: key 'data.lot_sizes'") and "too large" in message
+    assert f"a lot is at most {limit} at this tick" in message
+
+
+def test_a_lot_at_the_int64_limit_is_accepted_and_its_unit_value_fits() -> None:
+    cfg = validate_config({"data": {"tick_size": "1", "lot_sizes": {"SYN0": "1e10"}}}, "run.toml")
+    assert unit_values(["1"], [cfg.data.lot_sizes["SYN0"]])[0] == 10**18

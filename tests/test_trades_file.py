@@ -7,7 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +19,14 @@ from scarline.events import Fills
 from scarline.execution.types import CASH_SCALE
 from scarline.journal import read_records
 from scarline.runner import execute_run
-from scarline.trades_file import round_trips, trips
+from scarline.trades_file import (
+    TradesFileError,
+    read_trades,
+    round_trips,
+    trades_table,
+    trips,
+    write_trades,
+)
 
 
 def test_trades_reconcile_with_the_fills_and_the_equity(tmp_path: Path) -> None:
@@ -150,3 +159,40 @@ def test_no_fills_no_trades() -> None:
     empty["fee"] = np.zeros(0, np.int64)
     got = trips(empty, np.array([5]), np.array([100]), 10)
     assert got.agent.size == 0 and got.pnl.size == 0
+
+
+def _table() -> pa.Table:
+    fills = {
+        "step": np.array([0, 2]),
+        "agent": np.array([0, 0]),
+        "instrument": np.array([0, 0]),
+        "side": np.array([1, -1]),
+        "qty": np.array([3, 3]),
+        "price": np.array([100, 110]),
+        "fee": np.array([5, 5]),
+    }
+    return trades_table(
+        fills, np.array([10**6]), np.array([110]), np.arange(3) * 10**9, ["X"], np.array([0.01])
+    )
+
+
+def test_read_trades_gives_back_what_was_written(tmp_path: Path) -> None:
+    table = _table()
+    path = write_trades(tmp_path / "trades.parquet", table)
+    assert read_trades(path).equals(table) and table.num_rows == 1
+
+
+def test_a_torn_or_foreign_trades_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "trades.parquet"
+    path.write_bytes(b"PAR1 not really")
+    with pytest.raises(TradesFileError, match=r"trades\.parquet: cannot read the trades table"):
+        read_trades(path)
+    pq.write_table(pa.table({"x": [1]}), path)
+    with pytest.raises(TradesFileError, match=r"not a trades table: no column 'agent', "):
+        read_trades(path)
+    table = _table()
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("pnl"), "pnl", pa.array(["1"])), path
+    )
+    with pytest.raises(TradesFileError, match=r"column 'pnl' is string, expected double"):
+        read_trades(path)

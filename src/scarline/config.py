@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from scarline.agents.config import AgentGroup, SmaGroup
+from scarline.agents.config import AgentGroup, QNetGroup, SmaGroup, evolution_problems
 from scarline.alerts_config import AlertsConfig
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
@@ -99,6 +99,29 @@ def check_tick_size(text: str) -> str:
     return text.strip()
 
 
+COARSEST_INFERRED_TICK = Decimal(1)
+"""The largest tick a run infers without ``data.tick_size``: ``10^-p`` from the decimals
+written in the prices (p >= 0), and every bundled dataset's tick is finer."""
+
+
+def check_lot_sizes(lots: dict[str, str], tick_size: str | None) -> dict[str, str]:
+    """``lots`` if one lot moving one tick is at most :data:`MAX_CASH` currency units.
+
+    The accounts hold ``tick x lot x CASH_SCALE`` in int64 cash units (``unit_values``): a
+    lot past this overflows it. The tick is ``tick_size`` when given, else the coarsest a
+    run infers. Compared without arithmetic on the lot, so ``"1e999999"`` is refused too."""
+    tick = Decimal(tick_size) if tick_size is not None else COARSEST_INFERRED_TICK
+    limit = Decimal(int(MAX_CASH)) / tick
+    for symbol, text in lots.items():
+        if Decimal(text) > limit:
+            raise ValueError(
+                f"lot size {text!r} of {symbol!r} is too large: one lot moving one tick "
+                f"(tick {tick}) would be more than {int(MAX_CASH):,} currency units, the most "
+                f"int64 cash accounts allow (a lot is at most {limit:,f} at this tick)"
+            )
+    return lots
+
+
 class G0Settings(_Strict):
     """G0 DataTruth on the rows a run trades, before its first step (docs/data.md). Errors
     always refuse the run; warnings are journaled (``DataWarnings``) and printed, and refuse
@@ -154,7 +177,7 @@ class DataConfig(_Strict):
     lot_sizes: dict[str, str] = Field(
         default_factory=dict,
         description='lot size per symbol, e.g. {"BTC/USDT" = "0.00001"} (default one unit): '
-        "what quantities and volumes count in",
+        "what quantities and volumes count in; lot x tick is at most 1e10 currency units",
     )
     calendar: Calendar = Field(
         default="exchange",
@@ -176,8 +199,8 @@ class DataConfig(_Strict):
 
     @field_validator("lot_sizes")
     @classmethod
-    def _lots(cls, value: dict[str, str]) -> dict[str, str]:
-        return positive_decimals(value)
+    def _lots(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        return check_lot_sizes(positive_decimals(value), info.data.get("tick_size"))
 
     @field_validator("symbols")
     @classmethod
@@ -293,6 +316,20 @@ class RunConfig(_Strict):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _founders_in_domain(self) -> RunConfig:
+        """An evolving q-network group's founders must lie in its gene domain (a non-evolving
+        group's ``qnet.lr`` and features are free: see :func:`evolution_problems`)."""
+        problems = [
+            problem
+            for i, group in enumerate(self.agents)
+            if isinstance(group, QNetGroup)
+            for problem in evolution_problems(group, f"agents[{i}]")
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def with_overrides(self, **dotted: Any) -> RunConfig:
         """A copy with ``{"data.source": "nasdaq", "seed": 3}``-style overrides, re-validated."""
         raw = self.model_dump(mode="json")
@@ -321,10 +358,17 @@ def format_validation_error(err: ValidationError, source: str) -> str:
 
 def validate_config(raw: dict[str, Any], source: str) -> RunConfig:
     """``raw`` as a config; a :class:`ConfigError` naming ``source`` and each bad key."""
+    too_deep = f"{source}: values nested too deeply to validate"
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, source)) from None
+        try:
+            message = format_validation_error(err, source)
+        except RecursionError:  # the bad value is too deep even to show
+            message = too_deep
+    except RecursionError:
+        message = too_deep
+    raise ConfigError(message)
 
 
 def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:
@@ -345,6 +389,11 @@ def read_toml(path: Path, what: str = "config file") -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise ConfigError(f"{path}: invalid {what}: values nested too deeply to read") from None
+    except ValueError as err:  # an integer past Python's int-str limit (4300 digits)
+        reason = str(err).split(";", 1)[0]  # not Python's advice to raise the limit
+        raise ConfigError(f"{path}: invalid {what}: {reason}") from None
 
 
 def load_config(path: str | Path | None = None) -> RunConfig:
@@ -386,12 +435,20 @@ def snapshot_matches(config: RunConfig, recorded_json: bytes | None, recorded_ha
     return canonical_json(recorded) == canonical_json(config)
 
 
+def drop_none(node: Any) -> Any:
+    """``node`` without the ``None`` values of its tables, at any depth, lists included.
+
+    TOML has no null, so the snapshot leaves them out; that reads back as the same config
+    because every field that may be ``None`` defaults to ``None`` (tests/test_config.py
+    checks the models). Tables inside lists (``[[alerts.sinks]]``, ``[[agents]]``) are
+    tables too: a sink without ``url`` must not crash the snapshot."""
+    if isinstance(node, dict):
+        return {k: drop_none(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [drop_none(v) for v in node]
+    return node
+
+
 def dump_toml(config: RunConfig) -> str:
     """The resolved config as TOML (``None`` values are left out: they are the defaults)."""
-
-    def drop_none(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: drop_none(v) for k, v in node.items() if v is not None}
-        return node
-
     return tomli_w.dumps(drop_none(config.model_dump(mode="json")))

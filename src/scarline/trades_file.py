@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from scarline.errors import ScarlineError
 from scarline.execution.types import CASH_SCALE
 from scarline.parquet_io import write_parquet_atomic
 
@@ -246,3 +248,36 @@ _SCHEMA = pa.schema(
 
 def write_trades(path: Path, table: pa.Table) -> Path:
     return write_parquet_atomic(table, path, ROW_GROUP)
+
+
+class TradesFileError(ScarlineError):
+    """``trades.parquet`` cannot be read, or is not a trades table; ``str(err)`` names the
+    file (and the column)."""
+
+
+def read_trades(path: Path) -> pa.Table:
+    """The table :func:`write_trades` wrote, checked against its schema (every column, with
+    its type; the schema has not changed since the file exists), so a torn, foreign or edited
+    file is one :class:`TradesFileError` here rather than a ``KeyError`` in whatever reads a
+    column later."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as err:
+        raise TradesFileError(f"{path}: cannot read the trades table ({err})") from err
+    check_trades_schema(path, table.schema)
+    return table
+
+
+def check_trades_schema(path: Path, schema: pa.Schema) -> None:
+    """Raise :class:`TradesFileError` naming the first missing or mistyped column."""
+    missing = [f.name for f in _SCHEMA if f.name not in schema.names]
+    if missing:
+        raise TradesFileError(
+            f"{path}: not a trades table: no column {', '.join(map(repr, missing))}"
+        )
+    for field in _SCHEMA:
+        found = schema.field(field.name).type
+        if found != field.type:
+            raise TradesFileError(
+                f"{path}: column {field.name!r} is {found}, expected {field.type}"
+            )

@@ -4,6 +4,7 @@ one-line errors with exit codes instead of tracebacks."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,44 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, run_dir: Path) ->
     assert err.startswith("error: SQL: Binder Error") and "Traceback" not in err
     code, _, err = _invoke(str(tmp_path / "missing"), "--rebuild")
     assert code == 2 and "no such run directory" in err
+
+
+def _tamper(run_dir: Path, seq: int) -> None:
+    """Move record ``seq`` one nanosecond later in place, without re-chaining the WAL (the
+    short run journals its fills inside QuietRun records, so no Fills qty to multiply)."""
+    path = run_dir / "wal" / "000000.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    doc = json.loads(lines[seq])
+    assert doc["seq"] == seq
+    lines[seq] = lines[seq].replace(b'"ts":%d,' % doc["ts"], b'"ts":%d,' % (doc["ts"] + 1), 1)
+    path.write_bytes(b"".join(lines))
+
+
+def test_rebuild_refuses_a_wal_that_fails_verification(run_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "tampered"
+    shutil.copytree(run_dir, copy)
+    _tamper(copy, seq=2)
+    before = (copy / RunDir.DIARY).read_bytes()
+    code, out, err = _invoke(str(copy), "--rebuild")
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert (
+        err.startswith("error: refusing to rebuild the diary")
+        and "segment 000000.jsonl, seq 2" in err
+    )
+    assert "hash mismatch" in err and len(err.strip().splitlines()) == 1
+    assert (copy / RunDir.DIARY).read_bytes() == before
+    assert not list(copy.glob("*.tmp"))
+
+
+def test_rebuild_refuses_a_wal_cut_short_of_the_manifest_head(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "cut"
+    shutil.copytree(run_dir, copy)
+    segment = sorted((copy / "wal").glob("*.jsonl"))[-1]
+    lines = segment.read_bytes().splitlines(keepends=True)
+    segment.write_bytes(b"".join(lines[:-1]))  # intact chain, but not the bound head
+    before = (copy / RunDir.DIARY).read_bytes()
+    code, _, err = _invoke(str(copy), "--rebuild", "--json")
+    assert code == 1 and "does not match manifest" in err
+    assert (copy / RunDir.DIARY).read_bytes() == before

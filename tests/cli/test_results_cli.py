@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from cli_cases import TinyRun
 from typer.testing import CliRunner
 
@@ -44,3 +50,48 @@ def test_bad_input_is_exit_2(tiny_run: TinyRun, tmp_path: Path) -> None:
     assert bad_sort.exit_code == 2 and "no such column" in bad_sort.stderr
     missing = runner.invoke(app, ["trades", str(tmp_path)])
     assert missing.exit_code == 2 and "Traceback" not in missing.stderr
+
+
+def _copy(tiny_run: TinyRun, tmp_path: Path) -> Path:
+    """Only the files ``stats`` and ``trades`` read, copied to spoil one of them."""
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in (
+        "manifest.json",
+        "summary.json",
+        "session.json",
+        "equity.parquet",
+        "trades.parquet",
+    ):
+        shutil.copy(tiny_run.run_dir / name, run / name)
+    return run
+
+
+def _wrong_columns(path: Path) -> None:
+    pq.write_table(pa.table({"x": [1, 2]}), path)
+
+
+@pytest.mark.parametrize("command", ["stats", "trades"])
+@pytest.mark.parametrize(
+    ("name", "spoil", "says"),
+    [
+        ("trades.parquet", lambda p: p.write_bytes(os.urandom(4096)), "cannot read the trades"),
+        ("trades.parquet", _wrong_columns, "not a trades table: no column 'agent'"),
+        ("equity.parquet", lambda p: p.write_bytes(os.urandom(4096)), "cannot read the equity"),
+    ],
+    ids=["garbage-trades", "foreign-trades", "garbage-equity"],
+)
+def test_a_spoiled_results_file_is_exit_2_naming_it(
+    tiny_run: TinyRun,
+    tmp_path: Path,
+    command: str,
+    name: str,
+    spoil: Callable[[Path], object],
+    says: str,
+) -> None:
+    run = _copy(tiny_run, tmp_path)
+    spoil(run / name)
+    result = runner.invoke(app, [command, str(run)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {run / name}: ") and says in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

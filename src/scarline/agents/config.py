@@ -176,3 +176,43 @@ AgentGroup = Annotated[
     | PythonGroup,
     Field(discriminator="kind"),
 ]
+
+
+def window_features(features: FeatureConfig) -> int:
+    """Market features a group's windows give (exogenous columns, known only with the data,
+    come on top when ``include_exog``)."""
+    return sum(
+        len(w)
+        for w in (
+            features.return_windows,
+            features.vol_windows,
+            features.momentum_windows,
+            features.rsi_windows,
+        )
+    )
+
+
+def evolution_problems(group: QNetGroup, where: str) -> list[str]:
+    """Why an evolving group's founders would not fit its gene domain (empty when they do,
+    or when evolution is off: the domain is evolution's search space, and a group nothing
+    mutates may use any ``qnet.lr > 0`` and any feature set). ``where`` names the group,
+    e.g. ``agents[0]``, so each message names the key to change."""
+    evolution = group.evolution
+    if not evolution.enabled:
+        return []
+    domain, lr = evolution.domain, group.qnet.lr
+    problems = []
+    if not domain.lr_min <= lr <= domain.lr_max:
+        problems.append(
+            f"{where}.qnet.lr = {lr} is outside {where}.evolution.domain [lr_min, lr_max] = "
+            f"[{domain.lr_min}, {domain.lr_max}]: an evolving group's founders start at "
+            "qnet.lr; move it inside, widen the domain, or set evolution.enabled = false"
+        )
+    n = window_features(group.features)
+    if n < domain.min_features and not group.features.include_exog:
+        problems.append(
+            f"{where}.features gives {n} market features (the *_windows lists, include_exog = "
+            f"false), but {where}.evolution.domain.min_features = {domain.min_features}: add "
+            "feature windows, lower min_features, or set evolution.enabled = false"
+        )
+    return problems

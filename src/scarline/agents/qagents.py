@@ -156,7 +156,9 @@ class QAgents:
             tuple(self.cfg.hidden),
             evo.domain,
         )
-        self.genes = Genes.founders(cfg.count, self.features.n_features, evo.domain, self.cfg.lr)
+        self.genes = Genes.founders(
+            cfg.count, self.features.n_features, evo.domain, self.cfg.lr, evolving=evo.enabled
+        )
         self._express()
         self.evolver: Evolver | None = None
         self.tracker: BehaviourTracker | None = None

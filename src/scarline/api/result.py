@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from scarline.equity_file import read_equity
+from scarline.equity_file import EquityFileError, read_equity
 from scarline.errors import ScarlineError
 from scarline.market.frequency import periods_per_year
 from scarline.performance import performance_table
 from scarline.report.tearsheet import Sheet, figures
 from scarline.rundir import RunDir
+from scarline.trades_file import TradesFileError, read_trades
 
 
 class ResultError(ScarlineError):
@@ -68,7 +68,10 @@ class Result:
         path = RunDir(self.run_dir).equity
         if not path.is_file():
             raise ResultError(f"{path}: missing (runs before equity.parquet existed: replay)")
-        ts, curves = read_equity(path)
+        try:
+            ts, curves = read_equity(path)
+        except EquityFileError as err:  # a torn or foreign file: bad input, said as such
+            raise ResultError(str(err)) from err
         index = pd.DatetimeIndex(pd.to_datetime(ts, unit="ns", utc=True), name="time")
         frame = pd.DataFrame(curves, index=index)
         frame.columns.name = "agent"
@@ -79,7 +82,10 @@ class Result:
         path = RunDir(self.run_dir).trades
         if not path.is_file():
             raise ResultError(f"{path}: missing (runs before trades.parquet existed)")
-        return pq.read_table(path).to_pandas()
+        try:
+            return read_trades(path).to_pandas()
+        except TradesFileError as err:  # a torn or foreign file: bad input, said as such
+            raise ResultError(str(err)) from err
 
     @cached_property
     def periods_per_year(self) -> float:

@@ -72,9 +72,13 @@ def _manifest_sha(run_dir: Path) -> str | None:
 
 
 def _rebuild(run_dir: Path, horizon: int) -> tuple[DiaryStats, dict[str, object]]:
-    from scarline.diary.writer import build_diary
+    """Rebuild the diary from a WAL that verifies against the run's id and bound head (a
+    :class:`~scarline.errors.WalError` otherwise, the old diary untouched)."""
+    from scarline.cli.wal import run_identity
+    from scarline.diary.writer import rebuild_diary
 
-    stats = build_diary(run_dir, horizon=horizon)
+    run_id, expected_head = run_identity(run_dir)
+    stats = rebuild_diary(run_dir, run_id=run_id, expected_head=expected_head, horizon=horizon)
     path = RunDir(run_dir).diary
     sha = file_sha256(path)
     listed = _manifest_sha(run_dir)
