@@ -199,3 +199,15 @@ def test_a_lot_whose_tick_value_overflows_int64_cash_is_refused(
 def test_a_lot_at_the_int64_limit_is_accepted_and_its_unit_value_fits() -> None:
     cfg = validate_config({"data": {"tick_size": "1", "lot_sizes": {"SYN0": "1e10"}}}, "run.toml")
     assert unit_values(["1"], [cfg.data.lot_sizes["SYN0"]])[0] == 10**18
+
+
+def test_a_credential_in_the_live_feed_url_is_refused_without_being_echoed() -> None:
+    raw = {"live": {"base_url": "https://me:hunter2@api.example.com"}}
+    with pytest.raises(ConfigError, match=r"key 'live.base_url'.*may not hold credentials") as err:
+        validate_config(raw, "paper.toml")
+    assert "hunter2" not in str(err.value)
+
+
+def test_a_profile_that_is_not_built_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"profile 'live-shadow' is not built yet"):
+        validate_config({"profile": "live-shadow"}, "run.toml")

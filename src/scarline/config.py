@@ -268,7 +268,7 @@ class RunConfig(_Strict):
     profile: Profile = Field(
         default="sim",
         description="recorded in the session: sim (a backtest) or paper (`scarline paper` "
-        "sets it); live-shadow is not built yet",
+        "sets it); live-shadow is not built yet, so it is refused",
     )
     seed: int = Field(
         default=0, ge=0, le=2**63 - 1, description="root of every random stream of the run"
@@ -316,6 +316,13 @@ class RunConfig(_Strict):
                     )
         return self
 
+    @field_validator("profile")
+    @classmethod
+    def _built_profile(cls, value: str) -> str:
+        if value == "live-shadow":  # a run would record a profile it never traded under
+            raise ValueError("profile 'live-shadow' is not built yet: use 'sim' or 'paper'")
+        return value
+
     @model_validator(mode="after")
     def _founders_in_domain(self) -> RunConfig:
         """An evolving q-network group's founders must lie in its gene domain (a non-evolving
@@ -350,6 +357,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             lines.append(f"{source}: unknown key '{key}'")
         elif not e["loc"]:  # a rule across keys: its message names them (the input is all)
             lines.append(f"{source}: {e['msg'].removeprefix('Value error, ')}")
+        elif "credential" in e["msg"]:  # the value is the secret: not echoed to a terminal
+            lines.append(f"{source}: key '{key}': {e['msg'].lower()}")
         else:
             got = e.get("input")
             lines.append(f"{source}: key '{key}': {e['msg'].lower()} (got {got!r})")

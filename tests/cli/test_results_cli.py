@@ -64,6 +64,9 @@ def _copy(tiny_run: TinyRun, tmp_path: Path) -> Path:
         "trades.parquet",
     ):
         shutil.copy(tiny_run.run_dir / name, run / name)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest.pop("artifacts")  # the readers' own checks: no sha256 binds the files here
+    (run / "manifest.json").write_text(json.dumps(manifest))
     return run
 
 
@@ -95,3 +98,20 @@ def test_a_spoiled_results_file_is_exit_2_naming_it(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {run / name}: ") and says in result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["equity.parquet", "trades.parquet"])
+def test_a_results_file_the_manifest_does_not_bind_is_refused(
+    tiny_run: TinyRun, tmp_path: Path, name: str
+) -> None:
+    """An edited file that still reads (another run's, or figures changed and written
+    back) is not the run's evidence: its sha256 is not the one the manifest binds."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run.run_dir, run)
+    assert runner.invoke(app, ["stats", str(run)]).exit_code == 0
+    table = pq.read_table(run / name)
+    pq.write_table(table, run / name, compression="gzip")  # the same values, other bytes
+    result = runner.invoke(app, ["stats", str(run)])
+    assert result.exit_code == 2 and f"{run / name}: not the file the run's manifest binds" in (
+        result.stderr
+    )

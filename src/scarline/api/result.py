@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from scarline.digest import file_sha256
 from scarline.equity_file import EquityFileError, read_equity
 from scarline.errors import ScarlineError
 from scarline.market.frequency import periods_per_year
@@ -68,6 +69,7 @@ class Result:
         path = RunDir(self.run_dir).equity
         if not path.is_file():
             raise ResultError(f"{path}: missing (runs before equity.parquet existed: replay)")
+        self._check_bound(RunDir.EQUITY)
         try:
             ts, curves = read_equity(path)
         except EquityFileError as err:  # a torn or foreign file: bad input, said as such
@@ -82,10 +84,25 @@ class Result:
         path = RunDir(self.run_dir).trades
         if not path.is_file():
             raise ResultError(f"{path}: missing (runs before trades.parquet existed)")
+        self._check_bound(RunDir.TRADES)
         try:
             return read_trades(path).to_pandas()
         except TradesFileError as err:  # a torn or foreign file: bad input, said as such
             raise ResultError(str(err)) from err
+
+    def _check_bound(self, name: str) -> None:
+        """``name`` is the file the run's manifest binds (its sha256 in ``artifacts``): a
+        result is evidence, so an edited equity or trade file is refused, not shown."""
+        manifest = RunDir(self.run_dir).manifest
+        if not manifest.is_file():
+            return
+        bound = _json(manifest).get("artifacts")
+        expected = bound.get(name) if isinstance(bound, dict) else None
+        if isinstance(expected, str) and file_sha256(self.run_dir / name) != expected:
+            raise ResultError(
+                f"{self.run_dir / name}: not the file the run's manifest binds (its sha256 "
+                "differs: edited after the run?); `scarline replay` rebuilds the run"
+            )
 
     @cached_property
     def periods_per_year(self) -> float:

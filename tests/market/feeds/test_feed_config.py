@@ -55,6 +55,9 @@ def test_poll_and_grace_default_per_feed() -> None:
         ({"timeframe": "1y"}, "unknown timeframe"),
         ({"base_url": "ftp://x"}, "base_url must be"),
         ({"base_url": "http://x/?a=1"}, "query"),
+        ({"base_url": "https://me:hunter2@api.example.com"}, "may not hold credentials"),
+        ({"options": {"apiKey": "k"}}, r"options.apiKey: looks like a credential"),
+        ({"options": {"secret_token": "s"}}, "looks like a credential"),
         ({"symbols": ["BTCUSDT"]}, "BASE/QUOTE"),
         ({"symbols": []}, "at least 1"),
         ({"symbols": ["A/B", "A/B"]}, "twice"),
@@ -111,3 +114,9 @@ def test_the_docs_list_every_live_key() -> None:
     assert expected in docs, "docs/feeds.md, section `[live]` reference, should end with:\n" + (
         expected
     )
+
+
+def test_a_refused_credential_is_not_repeated_in_the_message() -> None:
+    with pytest.raises(ValidationError) as err:
+        LiveConfig.model_validate({"base_url": "https://me:hunter2@api.example.com"})
+    assert "hunter2" not in str(err.value).split("input_value")[0]

@@ -23,6 +23,10 @@ GRACE_DEFAULTS: dict[str, float] = {"ccxt": 2.0, "coingecko": 60.0, "replay": 0.
 """Grace delay per feed: CoinGecko refreshes a price about once a minute."""
 
 
+_CREDENTIAL_WORDS = ("secret", "password", "apikey", "token", "privatekey")
+"""Words in an ``options`` key that name a credential (case and underscores ignored)."""
+
+
 class RetryConfig(Strict):
     """``[live.retry]``: the backoff after failed requests (429, 5xx, time-outs)."""
 
@@ -160,7 +164,24 @@ class LiveConfig(Strict):
             raise ValueError(f"base_url must be http(s)://host[:port][/path], got {value!r}")
         if parts.query or parts.fragment:
             raise ValueError(f"base_url may not have a query or fragment, got {value!r}")
+        if parts.username is not None or parts.password is not None:  # no secret in a snapshot
+            raise ValueError(
+                "base_url may not hold credentials (user:password@): the config is copied "
+                "into the run directory; a paper feed reads public market data"
+            )
         return value.rstrip("/")
+
+    @field_validator("options")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            folded = key.lower().replace("_", "")
+            if any(word in folded for word in _CREDENTIAL_WORDS):
+                raise ValueError(
+                    f"options.{key}: looks like a credential; the config is copied into the run "
+                    "directory, and a paper feed reads public market data without one"
+                )
+        return value
 
     @field_validator("symbols")
     @classmethod
