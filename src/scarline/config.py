@@ -76,7 +76,7 @@ MAX_TICK = Decimal(10**6)
 MAX_CASH = MAX_MONEY
 """Money of a config (currency units) is at most this (``execution.types.MAX_MONEY``)."""
 
-WarningCheck = Literal["gap", "outlier", "stale_close"]
+WarningCheck = Literal["gap", "outlier", "stale_close", "exog_inf"]
 
 
 def check_tick_size(text: str) -> str:

@@ -144,3 +144,12 @@ def test_in_memory_markets_can_be_checked() -> None:
     assert report.ok and report.rows == 1000 and report.symbols == 2
     report_dict = report.to_dict()
     assert report_dict["ok"] is True and report_dict["errors"] == 0
+
+
+def test_an_infinite_feature_is_a_warning_naming_its_row(write_text: Write) -> None:
+    body = "timestamp,close,signal\n2024-01-01,1.5,0.5\n2024-01-02,1.6,inf\n2024-01-03,1.7,-inf\n"
+    report = check_market_source(write_text("x.csv", body))
+    assert report.ok
+    found = _by_check(report)["exog_inf"]
+    assert [(f.row, f.column) for f in found] == [(2, "signal"), (3, "signal")]
+    assert found[0].message == "line 3: signal is +inf (a run reads it as 0)"

@@ -123,6 +123,7 @@ def check_raw(raw: RawTable, thresholds: G0Thresholds | None = None) -> G0Report
     closes = ordered[(raw.missing["close"][ordered] == OK) & (raw.prices["close"][ordered] > 0)]
     _check_outliers(raw, closes, th, out)
     _check_stale(raw, closes, th.stale_run, out)
+    _check_exog_inf(raw, out)
     findings = out.sorted()
     ok = not any(f.severity == "error" for f in findings)
     return G0Report(
@@ -371,6 +372,20 @@ def _check_outliers(raw: RawTable, order: np.ndarray, th: G0Thresholds, out: _Co
             f"the rolling robust scale {info[i][1]:.5f} (k = {th.outlier_k:g})"
         ),
     )
+
+
+def _check_exog_inf(raw: RawTable, out: _Collector) -> None:
+    """A warning per row of an exogenous column holding ±inf: a run reads it as 0, as it
+    reads NaN (no feature may be infinite), so the value the file says is not the one used."""
+    for col, values in raw.exog.items():
+        idx = np.flatnonzero(np.isinf(values))
+        out.add(
+            "warning",
+            "exog_inf",
+            idx,
+            col,
+            lambda i, col=col: f"{col} is {raw.exog[col][i]:+} (a run reads it as 0)",
+        )
 
 
 def _check_stale(raw: RawTable, order: np.ndarray, run: int, out: _Collector) -> None:
