@@ -102,3 +102,16 @@ def test_no_key_store_means_unsigned(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(KEYS_ENV, str(tmp_path / "none"))
     key, why = signing_key()
     assert key is None and "no key 'default'" in why and "scarline keys init" in why
+
+
+def test_a_public_file_that_is_not_the_keys_is_refused(tmp_path: Path) -> None:
+    """A swapped ``.pub`` would be exported (and trusted) as yours: the private key decides."""
+    store = KeyStore(tmp_path / "keys")
+    ada, bob = store.init("ada"), store.init("bob")
+    (store.dir / "ada.pub").write_text((store.dir / "bob.pub").read_text())
+    with pytest.raises(KeyStoreError, match=r"ada.pub is not the public key of .*ada.key"):
+        store.public("ada")
+    (store.dir / "ada.pub").unlink()
+    assert store.public("ada").key_id == ada.key_id != bob.key_id
+    (store.dir / "bob.key").unlink()  # a public key alone: what the .pub says
+    assert store.public("bob").key_id == bob.key_id

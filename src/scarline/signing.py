@@ -197,20 +197,31 @@ class KeyStore:
         return out
 
     def public(self, name: str) -> PublicKey:
-        """Key ``name``'s public key (from its ``.pub`` file, else from the private key)."""
-        public_path = self._paths(name)[1]
+        """Key ``name``'s public key: its private key's, which its ``.pub`` file must match
+        (a swapped ``.pub`` would be exported and trusted as yours); the ``.pub`` alone
+        when the private key is not here."""
+        private_path, public_path = self._paths(name)
+        stored = None
         if public_path.is_file():
             try:
-                return PublicKey.parse(public_path.read_text(encoding="utf-8"))
+                stored = PublicKey.parse(public_path.read_text(encoding="utf-8"))
             except (ValueError, UnicodeDecodeError) as err:
                 raise KeyStoreError(f"{public_path}: {err}") from None
-        return self.load(name).public
+        if stored is not None and not private_path.is_file():
+            return stored
+        if not private_path.is_file():
+            return self.load(name).public  # refused: no key of that name
+        derived = _public_of(_read_private(private_path))  # public info: no mode check
+        if stored is not None and stored.text != derived.text:
+            raise KeyStoreError(
+                f"{public_path} is not the public key of {private_path} (key id "
+                f"{stored.key_id}, the private key's is {derived.key_id}): delete the .pub "
+                f"file, or restore the one `scarline keys init` wrote"
+            )
+        return derived
 
     def load(self, name: str) -> SigningKey:
         """Key ``name`` ready to sign; refused when its file is readable by others."""
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
         private_path, _ = self._paths(name)
         if not private_path.is_file():
             raise KeyStoreError(
@@ -222,13 +233,22 @@ class KeyStore:
                 f"{private_path}: permissions {mode:04o} let others read the private key; "
                 f"`chmod 600 {private_path}`"
             )
-        try:
-            private = serialization.load_pem_private_key(private_path.read_bytes(), None)
-        except (ValueError, TypeError):
-            raise KeyStoreError(f"{private_path}: not an unencrypted PEM private key") from None
-        if not isinstance(private, Ed25519PrivateKey):
-            raise KeyStoreError(f"{private_path}: not an Ed25519 key")
+        private = _read_private(private_path)
         return SigningKey(name, _public_of(private), private)
+
+
+def _read_private(private_path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key in ``private_path``; :class:`KeyStoreError` naming what it is not."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        private = serialization.load_pem_private_key(private_path.read_bytes(), None)
+    except (ValueError, TypeError):
+        raise KeyStoreError(f"{private_path}: not an unencrypted PEM private key") from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise KeyStoreError(f"{private_path}: not an Ed25519 key")
+    return private
 
 
 def _public_of(private: Ed25519PrivateKey) -> PublicKey:

@@ -378,14 +378,11 @@ def _check_exog_inf(raw: RawTable, out: _Collector) -> None:
     """A warning per row of an exogenous column holding ±inf: a run reads it as 0, as it
     reads NaN (no feature may be infinite), so the value the file says is not the one used."""
     for col, values in raw.exog.items():
-        idx = np.flatnonzero(np.isinf(values))
-        out.add(
-            "warning",
-            "exog_inf",
-            idx,
-            col,
-            lambda i, col=col: f"{col} is {raw.exog[col][i]:+} (a run reads it as 0)",
-        )
+
+        def message(i: int, col: str = col, values: np.ndarray = values) -> str:
+            return f"{col} is {values[i]:+} (a run reads it as 0)"
+
+        out.add("warning", "exog_inf", np.flatnonzero(np.isinf(values)), col, message)
 
 
 def _check_stale(raw: RawTable, order: np.ndarray, run: int, out: _Collector) -> None:
