@@ -288,3 +288,11 @@ def test_verify_holds_the_segments_to_the_manifests_list(tmp_path: Path, tiny_ru
     (run / "manifest.json").write_text(json.dumps(manifest))
     code, _, err = _invoke("verify", str(run))
     assert code == 1 and "bytes, the manifest lists" in err
+
+
+def test_a_wal_emptied_of_its_segments_says_so(tmp_path: Path, tiny_run: TinyRun) -> None:
+    run = copy(tiny_run.run_dir, tmp_path)
+    for segment in list_segments(run / "wal"):
+        segment.unlink()
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1 and "segment (none)" in err and "the WAL holds no record" in err

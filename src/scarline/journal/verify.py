@@ -48,11 +48,14 @@ def verify(
     head = found.head.hex()
     bad = found.bad
     if bad is None and expected_head is not None and head != expected_head:
+        reason = f"WAL head {head} does not match manifest {expected_head}"
+        if not found.records:
+            reason = f"the WAL holds no record, but the manifest's head is {expected_head}"
         bad = BadRecord(
-            segment=found.segments[-1].name if found.segments else "",
+            segment=found.segments[-1].name if found.segments else "(none)",
             seq=found.records - 1,
             line=found.last_lines,
-            reason=f"WAL head {head} does not match manifest {expected_head}",
+            reason=reason,
         )
     if bad is None and expected_segments is not None:
         bad = _segments_differ(found.segments, found.records, expected_segments)
