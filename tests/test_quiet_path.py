@@ -6,6 +6,7 @@ and leaves every engine in the same state as stepping the rows one by one."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 
@@ -333,6 +334,9 @@ def test_an_older_backtest_still_replays_as_recorded(tmp_path, monkeypatch, sche
     monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=schema))
     summary = execute_run(cfg, run_id="old", out_dir=tmp_path)
     monkeypatch.undo()
+    manifest = summary.run_dir / "manifest.json"  # as the code of that schema wrote it
+    fields = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps(fields | {"schema_version": schema}))
     start = next(read_records(summary.run_dir / "wal", kinds=("SessionStart",))).data
     assert start.schema_version == schema
     runs = [r.data for r in read_records(summary.run_dir / "wal", kinds=("QuietRun",))]
