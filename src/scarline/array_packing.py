@@ -166,7 +166,11 @@ def unpack(spec: str, shape: list[int], data: bytes) -> np.ndarray:
     offsets = np.frombuffer(data, dtype=_UNSIGNED[width])
     if offsets.size and low + int(offsets.max()) > info.max:
         raise ArrayError(f"packed array {_short(spec)}: an offset overflows {plain}")
-    return (offsets.astype(np.int64) + low).astype(signed).view(dtype).reshape(shape)
+    values = (offsets.astype(np.int64) + low).astype(signed).view(dtype)
+    try:  # a zero-size shape numpy cannot hold at the values' own size
+        return values.reshape(shape)
+    except (ValueError, OverflowError):
+        raise unfilled(f"packed array {_short(spec)}", shape, len(data)) from None
 
 
 def _short(spec: str) -> str:

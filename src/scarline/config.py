@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from scarline.agents.config import AgentGroup, QNetGroup, SmaGroup, evolution_problems
+from scarline.agents.config import AgentGroup, QNetGroup, SmaGroup, domain_problems
 from scarline.alerts_config import AlertsConfig
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
@@ -325,13 +325,13 @@ class RunConfig(_Strict):
 
     @model_validator(mode="after")
     def _founders_in_domain(self) -> RunConfig:
-        """An evolving q-network group's founders must lie in its gene domain (a non-evolving
-        group's ``qnet.lr`` and features are free: see :func:`evolution_problems`)."""
+        """A q-network group's founders must lie in its gene domain (see
+        :func:`~scarline.agents.config.domain_problems`)."""
         problems = [
             problem
             for i, group in enumerate(self.agents)
             if isinstance(group, QNetGroup)
-            for problem in evolution_problems(group, f"agents[{i}]")
+            for problem in domain_problems(group, f"agents[{i}]")
         ]
         if problems:
             raise ValueError("; ".join(problems))

@@ -292,7 +292,7 @@ def create_run(
     step and the feed's records are journaled at the steps they name. A
     run id that is not a safe directory name (``session.RUN_ID_PATTERN``) is refused before
     anything is written."""
-    config = _absolute_paths(config)
+    config = absolute_paths(config)
     root = Path(out_dir or config.out_dir)
     for name in (run_id, dir_name):
         if name is not None:
@@ -354,10 +354,12 @@ def create_run(
     return OpenRun(config, market, run_dir, ids, stamp, wal, vault, kernel)
 
 
-def _absolute_paths(config: RunConfig) -> RunConfig:
+def absolute_paths(config: RunConfig) -> RunConfig:
     """``config`` with its files (a data file, user strategies' ``path``) absolute, resolved
     against the working directory as they are read now: the snapshot a run keeps then
-    names the same files when replay or the gates read it from another directory."""
+    names the same files when replay or the gates read it from another directory. Applied
+    where a run is created, and first by anything that names runs by the config's hash
+    (``scarline evolve``, a paper session), so the id and the manifest hash the same."""
     overrides: dict[str, str] = {}
     source = config.data.source
     if not is_dataset(source) and not Path(source).is_absolute():

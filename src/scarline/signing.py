@@ -246,6 +246,8 @@ def _read_private(private_path: Path) -> Ed25519PrivateKey:
         private = serialization.load_pem_private_key(private_path.read_bytes(), None)
     except (ValueError, TypeError):
         raise KeyStoreError(f"{private_path}: not an unencrypted PEM private key") from None
+    except OSError as err:
+        raise KeyStoreError(f"{private_path}: cannot be read ({err.strerror})") from None
     if not isinstance(private, Ed25519PrivateKey):
         raise KeyStoreError(f"{private_path}: not an Ed25519 key")
     return private

@@ -68,36 +68,21 @@ def test_domain_defaults_founders_and_errors_name_the_field() -> None:
     with pytest.raises(ValidationError, match=r"founder\.sigma"):
         GeneDomain(sigma_max=1e-2)
     with pytest.raises(ConfigError, match=r"qnet\.lr = 0\.1 is outside evolution\.domain"):
-        Genes.founders(2, 1, DOMAIN, lr=0.1, evolving=True)
+        Genes.founders(2, 1, DOMAIN, lr=0.1)
     with pytest.raises(ValidationError, match="entries"):
         GeneDomain(entries=["market", "market"])
     with pytest.raises(ValidationError, match="sigma_min"):
         GeneDomain(sigma_min=0.0)
     with pytest.raises(ConfigError, match="min_features = 2"):
-        Genes.founders(2, 1, GeneDomain(min_features=2), lr=3e-4, evolving=True)
-
-
-@pytest.mark.parametrize("lr", [0.05, 1e-6])
-def test_founders_of_a_group_nothing_mutates_keep_its_lr_outside_the_domain(lr: float) -> None:
-    """The domain is evolution's search space: without evolution, qnet.lr > 0 is the only
-    rule, and the founders learn at exactly that rate (no clip into [lr_min, lr_max])."""
-    genes = Genes.founders(3, 2, DOMAIN, lr=lr)
-    assert np.all(genes.lr == np.float32(lr))
-    assert np.all(genes.sigma == np.float32(DOMAIN.founder.sigma))
-
-
-def test_founders_of_a_group_nothing_mutates_may_observe_no_market_feature() -> None:
-    genes = Genes.founders(3, 0, GeneDomain(min_features=2), lr=3e-4)
-    assert genes.feature_mask.shape == (3, 0)
+        Genes.founders(2, 1, GeneDomain(min_features=2), lr=3e-4)
 
 
 def test_founders_inside_the_domain_are_clipped_as_before() -> None:
-    """A learning rate on a bound is clipped one float32 step inwards whether or not the
-    group evolves, so genomes (and their hashes) of existing runs do not change."""
+    """A learning rate on a bound is clipped one float32 step inwards, so genomes (and their
+    hashes) of existing runs do not change."""
     lo = DOMAIN.lr_min
-    for evolving in (False, True):
-        gene = Genes.founders(1, 1, DOMAIN, lr=lo, evolving=evolving).lr[0]
-        assert float(gene) >= lo and gene == clip_gene(np.array([lo]), *DOMAIN.bounds("lr"))[0]
+    gene = Genes.founders(1, 1, DOMAIN, lr=lo).lr[0]
+    assert float(gene) >= lo and gene == clip_gene(np.array([lo]), *DOMAIN.bounds("lr"))[0]
 
 
 def test_clip_gene_never_rounds_out_of_the_domain() -> None:

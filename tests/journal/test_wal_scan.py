@@ -116,7 +116,7 @@ def test_reading_records_refuses_a_long_line_without_holding_it(
 ) -> None:
     import scarline.journal.reader as reader
 
-    monkeypatch.setattr(reader, "MAX_LINE_BYTES", LIMIT)
+    monkeypatch.setattr(reader, "_LINE", LIMIT + 1)  # a record of LIMIT bytes and its newline
     wal, segments = _wal(tmp_path)
     size = _grow(segments[-1], LONG, then=b"\n")
     with pytest.raises(WalError, match=rf"line 7 at byte {size} is longer than the {LIMIT}-byte"):

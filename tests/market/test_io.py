@@ -209,6 +209,18 @@ def test_tick_size_override_applies_to_datasets_and_must_be_positive(write_text:
         load_market(write_text("z.csv", "timestamp,close\n2020-01-01,1\n"), tick_size="0")
 
 
+def test_small_float32_prices_round_at_the_finest_tick_as_floats_do(tmp_path: Path) -> None:
+    """A float32 column is floats, not text: digits past 8 places round (within a basis
+    point), as a float64 column's do, not refused as written digits would be."""
+    path = tmp_path / "small.parquet"
+    close = np.array([0.000123456, 0.000123457], dtype=np.float32)
+    pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=2), "close": close}).to_parquet(
+        path, index=False
+    )
+    raw = read_raw(path)
+    assert raw.tick_sizes == ("0.00000001",) and raw.prices["close"].tolist() == [12346, 12346]
+
+
 def test_a_float32_column_reads_as_its_own_shortest_digits(tmp_path: Path) -> None:
     path = tmp_path / "f32.parquet"
     close = np.array([100.38, 100.39, 100.4], dtype=np.float32)  # 100.37999725… as float64

@@ -192,27 +192,24 @@ def window_features(features: FeatureConfig) -> int:
     )
 
 
-def evolution_problems(group: QNetGroup, where: str) -> list[str]:
-    """Why an evolving group's founders would not fit its gene domain (empty when they do,
-    or when evolution is off: the domain is evolution's search space, and a group nothing
-    mutates may use any ``qnet.lr > 0`` and any feature set). ``where`` names the group,
-    e.g. ``agents[0]``, so each message names the key to change."""
-    evolution = group.evolution
-    if not evolution.enabled:
-        return []
-    domain, lr = evolution.domain, group.qnet.lr
+def domain_problems(group: QNetGroup, where: str) -> list[str]:
+    """Why a group's founders would not fit its gene domain (empty when they do). Every
+    Q-network group's genomes are stored and loaded through its domain (the vault, a paper
+    session's policies, the gates' frozen re-runs), evolving or not. ``where`` names the
+    group, e.g. ``agents[0]``, so each message names the key to change."""
+    domain, lr = group.evolution.domain, group.qnet.lr
     problems = []
     if not domain.lr_min <= lr <= domain.lr_max:
         problems.append(
             f"{where}.qnet.lr = {lr} is outside {where}.evolution.domain [lr_min, lr_max] = "
-            f"[{domain.lr_min}, {domain.lr_max}]: an evolving group's founders start at "
-            "qnet.lr; move it inside, widen the domain, or set evolution.enabled = false"
+            f"[{domain.lr_min}, {domain.lr_max}]: the group's genomes are stored and loaded "
+            "through its domain; move qnet.lr inside, or widen the domain"
         )
     n = window_features(group.features)
     if n < domain.min_features and not group.features.include_exog:
         problems.append(
             f"{where}.features gives {n} market features (the *_windows lists, include_exog = "
             f"false), but {where}.evolution.domain.min_features = {domain.min_features}: add "
-            "feature windows, lower min_features, or set evolution.enabled = false"
+            "feature windows, or lower min_features"
         )
     return problems

@@ -156,9 +156,7 @@ class QAgents:
             tuple(self.cfg.hidden),
             evo.domain,
         )
-        self.genes = Genes.founders(
-            cfg.count, self.features.n_features, evo.domain, self.cfg.lr, evolving=evo.enabled
-        )
+        self.genes = Genes.founders(cfg.count, self.features.n_features, evo.domain, self.cfg.lr)
         self._express()
         self.evolver: Evolver | None = None
         self.tracker: BehaviourTracker | None = None

@@ -85,10 +85,12 @@ def trades(
     result = _result(run_dir)
     frame = result.trades
     if agent is not None:
-        ids = result.stats.index
+        ids = result.agents.index.tolist() if len(result.agents) else []
+        ids = ids or sorted(set(frame["agent"].tolist()))
         if agent not in ids:
             fail(
-                f"--agent {agent}: no such agent in {result.run_id} (ids {ids.min()}..{ids.max()})",
+                f"--agent {agent}: no such agent in {result.run_id} (ids {min(ids, default=0)}.."
+                f"{max(ids, default=-1)})",
                 EXIT_BAD_INPUT,
             )
         frame = frame[frame["agent"] == agent]

@@ -25,7 +25,7 @@ from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_see
 from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
-from scarline.runner import load_run_market
+from scarline.runner import absolute_paths, load_run_market
 from scarline.session import make_run_id, run_dir_in
 
 EVOLVE_FILE = "evolve.json"
@@ -198,6 +198,7 @@ def execute_evolve(
     _check_options(
         islands, executor if isinstance(executor, str) else executor.name, migrate_every, migrants
     )
+    config = absolute_paths(config)  # the islands record it so: one hash for all
     every = evolution_every(config, migrants)
     if evolve_id is not None:
         run_dir_in(Path(out_dir or config.out_dir), evolve_id)

@@ -70,12 +70,12 @@ class GeneDomain(Strict):
     lr_min: float = Field(
         default=1e-5,
         gt=0,
-        description="learning-rate gene, lower bound (with evolution on, qnet.lr must be >= it)",
+        description="learning-rate gene, lower bound (qnet.lr must be >= it)",
     )
     lr_max: float = Field(
         default=1e-2,
         gt=0,
-        description="learning-rate gene, upper bound (with evolution on, qnet.lr must be <= it)",
+        description="learning-rate gene, upper bound (qnet.lr must be <= it)",
     )
     epsilon_floor_min: float = Field(
         default=0.0, ge=0, le=1, description="exploration-floor gene, lower bound"
@@ -94,8 +94,7 @@ class GeneDomain(Strict):
     min_features: int = Field(
         default=1,
         ge=1,
-        description="features an agent keeps at least (with evolution on, the group must "
-        "observe at least this many)",
+        description="features an agent keeps at least (the group must observe this many)",
     )
     risk_templates: list[float] = Field(
         default_factory=lambda: [1.0, 0.75, 0.5, 0.25],
@@ -200,29 +199,21 @@ class Genes:
         return self.feature_mask.shape[1]
 
     @classmethod
-    def founders(
-        cls, n: int, n_features: int, domain: GeneDomain, lr: float, *, evolving: bool = False
-    ) -> Genes:
+    def founders(cls, n: int, n_features: int, domain: GeneDomain, lr: float) -> Genes:
         """N founders with the domain's founder genes, learning rate ``lr``, all features on.
 
-        The domain is evolution's search space, not a rule for every learning group: a group
-        that never mutates keeps its ``qnet.lr`` exactly, even outside ``[lr_min, lr_max]``,
-        and may observe fewer than ``min_features`` features. An ``evolving`` group's founders
-        must lie in the domain (mutation and genome loading assume it): a
-        :class:`~scarline.errors.ConfigError` naming the keys otherwise (the run config
-        refuses the same earlier, see ``agents.config.evolution_problems``).
+        Every Q-network group's genomes are stored and loaded through its domain (the vault,
+        a paper session's policies, the gates' frozen re-runs), evolving or not, so the
+        founders must fit it: a :class:`~scarline.errors.ConfigError` naming the keys
+        otherwise (the run config refuses the same earlier, see
+        ``agents.config.domain_problems``).
         """
         if n < 1:
             raise ValueError(f"founders: n must be >= 1, got {n}")
-        if evolving:
-            check_founder_domain(n_features, domain, lr)
+        check_founder_domain(n_features, domain, lr)
         f = domain.founder
-        floats = {
-            g: founder_lr(n, domain, lr)
-            if g == "lr"
-            else clip_gene(np.full(n, getattr(f, g)), *domain.bounds(g))
-            for g in FLOAT_GENES
-        }
+        start = {g: lr if g == "lr" else getattr(f, g) for g in FLOAT_GENES}
+        floats = {g: clip_gene(np.full(n, start[g]), *domain.bounds(g)) for g in FLOAT_GENES}
         return cls(
             **floats,
             feature_mask=np.ones((n, n_features), dtype=bool),
@@ -253,34 +244,22 @@ class Genes:
 _FIELDS: tuple[str, ...] = (*FLOAT_GENES, "feature_mask", "entry", "risk")
 
 
-def founder_lr(n: int, domain: GeneDomain, lr: float) -> np.ndarray:
-    """The founders' ``float32[N]`` learning-rate gene.
-
-    Inside the domain it is clipped as every gene is (a bound may round one float32 step
-    out of it; the bytes of existing runs' genomes depend on this); outside it, only a
-    non-evolving group can get here, and its ``lr`` is kept as given."""
-    lo, hi = domain.bounds("lr")
-    if lo <= lr <= hi:
-        return clip_gene(np.full(n, lr), lo, hi)
-    return np.full(n, lr, dtype=np.float32)
-
-
 def check_founder_domain(n_features: int, domain: GeneDomain, lr: float) -> None:
-    """Raise :class:`ConfigError` unless an evolving group's founders fit ``domain``: their
-    learning rate (``qnet.lr``) in ``[lr_min, lr_max]``, and at least ``min_features``
-    market features to switch on and off."""
+    """Raise :class:`ConfigError` unless a group's founders fit ``domain``: their learning
+    rate (``qnet.lr``) in ``[lr_min, lr_max]``, and at least ``min_features`` market
+    features to switch on and off."""
     lo, hi = domain.bounds("lr")
     if not lo <= lr <= hi:
         raise ConfigError(
             f"qnet.lr = {lr} is outside evolution.domain [lr_min, lr_max] = [{lo}, {hi}]: "
-            "an evolving group's founders start at qnet.lr; move it inside, widen the domain, "
-            "or set evolution.enabled = false"
+            "a group's genomes are stored and loaded through its domain, evolving or not; move "
+            "it inside, or widen the domain"
         )
     if n_features < domain.min_features:
         raise ConfigError(
             f"the group observes {n_features} market features (features.*_windows and "
             f"exogenous columns), but evolution.domain.min_features = {domain.min_features}: "
-            "add feature windows, lower min_features, or set evolution.enabled = false"
+            "add feature windows, or lower min_features"
         )
 
 

@@ -14,6 +14,9 @@ from scarline.journal.format import SEQ_OPEN, RawEnvelope
 from scarline.journal.scan import MAX_LINE_BYTES
 from scarline.journal.segments import list_segments, require_wal_dir, seq_of
 
+_LINE = MAX_LINE_BYTES + 1
+"""The longest line read, with its newline: a record of :data:`MAX_LINE_BYTES` and ``\\n``."""
+
 
 class Record(msgspec.Struct, frozen=True):
     """One WAL record as read: envelope fields, the decoded event and the segment it came from."""
@@ -68,11 +71,11 @@ def _records(
         name = path.name
         with path.open("rb") as f:
             offset = 0
-            for n, line in enumerate(iter(lambda: f.readline(MAX_LINE_BYTES + 1), b""), 1):
-                if len(line) > MAX_LINE_BYTES:  # never held whole (a file grown without lines)
+            for n, line in enumerate(iter(lambda: f.readline(_LINE + 1), b""), 1):
+                if len(line) > _LINE:  # never held whole (a file grown without lines)
                     raise WalError(
                         f"{path}: line {n} at byte {offset} is longer than the "
-                        f"{MAX_LINE_BYTES}-byte limit of a record"
+                        f"{_LINE - 1}-byte limit of a record"
                     )
                 if line[-1:] != b"\n":
                     if path != last:

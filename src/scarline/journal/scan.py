@@ -138,7 +138,9 @@ def _bad_line(lines: list[bytes], i: int, offset: int, line: int, seq: int, reas
 
 class LineTooLongError(ValueError):
     """A newline-terminated line longer than :data:`MAX_LINE_BYTES`: no record is, so it is
-    bad, not torn; ``offset`` (its first byte in the segment) and ``length`` name it."""
+    bad (recovery cuts it only as the last line of a run that did not finish, like any last
+    line that is not a record); ``offset`` (its first byte in the segment) and ``length``
+    name it."""
 
     def __init__(self, offset: int, length: int) -> None:
         super().__init__(

@@ -37,7 +37,12 @@ class QNetConfig(Strict):
     epsilon_decay_steps: int = Field(
         default=2000, ge=1, description="steps of the linear decay from start to end"
     )
-    lr: float = Field(default=1e-3, gt=0, description="Adam learning rate")
+    lr: float = Field(
+        default=1e-3,
+        gt=0,
+        description="Adam learning rate, within the group's evolution.domain "
+        "[lr_min, lr_max] (1e-5 .. 1e-2 by default)",
+    )
     gamma: float = Field(default=0.99, ge=0, le=1, description="discount factor")
     reward_scale: float = Field(
         default=100.0,

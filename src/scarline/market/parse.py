@@ -130,9 +130,14 @@ def column_cells(series: pd.Series) -> Cells:
 
 
 def _narrow_float_cells(values: np.ndarray, narrow: np.dtype) -> Cells:
-    """:func:`float_cells` of floats stored in ``narrow`` (float32, float16), as the text of
-    each distinct value's shortest ``repr`` in that type (numpy's)."""
+    """:func:`float_cells` of floats stored in ``narrow`` (float32, float16): each distinct
+    value as the float64 of its shortest ``repr`` in that type (numpy's), so it rounds and
+    infers its tick as a float column does, from the digits it was stored with."""
     cells = float_cells(values)
     assert cells.floats is not None
     texts = [str(narrow.type(x)) for x in cells.floats]
-    return Cells(codes=cells.codes, missing=cells.missing, texts=texts)
+    floats = np.array([float(t) for t in texts], dtype=np.float64)
+    return Cells(
+        codes=cells.codes, missing=cells.missing, texts=[repr(x) for x in floats.tolist()],
+        floats=floats,
+    )  # fmt: skip

@@ -44,7 +44,7 @@ from scarline.paper.book import LiveBook
 from scarline.paper.heartbeat import Heartbeat, StageTimer
 from scarline.paper.policies import LedgerPolicies, with_policy_group
 from scarline.rundir import RunDir
-from scarline.runner import OpenRun, RunSummary, create_run
+from scarline.runner import OpenRun, RunSummary, absolute_paths, create_run
 from scarline.session import SessionIds, make_run_id, run_dir_in, session_id_for
 from scarline.settled_heap import settled_heap
 
@@ -145,7 +145,8 @@ class PaperSession:
             # no usable volume: a cap on it would refuse every fill; session.json says so
             config = config.with_overrides(**{"execution.fill.participation_rate": None})
         # the ledger's policies at a stage get a group of slots (docs/paper.md)
-        self.config = with_policy_group(config.with_overrides(profile="paper"), len(specs))
+        paper = absolute_paths(config.with_overrides(profile="paper"))  # as its run records it
+        self.config = with_policy_group(paper, len(specs))
         self.live = live
         self.checks: LiveChecks = make_checks(live)
         self.book = LiveBook(
