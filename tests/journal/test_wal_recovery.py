@@ -73,10 +73,13 @@ def test_complete_last_line_with_bad_hash_is_tampering_and_kept(tmp_path: Path) 
     assert segment.read_bytes() == bytes(data)
 
 
-@pytest.mark.parametrize("tail", [b"\x00" * 40 + b"\n", b'{"seq":5,"ts":5,"kind":"Ba\n'])
-def test_an_unparseable_terminated_last_line_is_torn(tmp_path: Path, tail: bytes) -> None:
-    """Zeros (what a crash can leave after a size update) or a JSON fragment that gained a
-    newline: not a record, so a run that did not finish has it cut like a torn write."""
+@pytest.mark.parametrize(
+    "tail", [b"\x00" * 40, b"\x00" * 40 + b"\n", b'{"seq":5,"ts":5,"kind":"Ba\n']
+)
+def test_an_unparseable_last_line_is_torn(tmp_path: Path, tail: bytes) -> None:
+    """Zeros (what a crash can leave after a size update), with or without a newline, or a
+    JSON fragment that gained one: not a record, so a run that did not finish has it cut
+    like a torn write."""
     wal = tmp_path / "wal"
     _write(wal, 5)
     segment = list_segments(wal)[-1]
@@ -102,9 +105,7 @@ def test_an_edited_complete_last_record_is_reported_not_cut(
 ) -> None:
     """What the audit found: a finished run's last line edited in place, newline kept, was
     cut as a "torn record"; it is tampering, named by seq, and kept."""
-    wal = tmp_path / "run" / "wal"
-    _write(wal, 5)
-    (wal.parent / "manifest.json").write_text("{}")  # the run finished
+    wal = _finished(tmp_path)
     segment = list_segments(wal)[-1]
     lines = segment.read_bytes().splitlines(keepends=True)
     lines[-1] = edit(lines[-1])
@@ -116,26 +117,11 @@ def test_an_edited_complete_last_record_is_reported_not_cut(
     assert _snapshot(wal) == before
 
 
-def test_an_unterminated_tail_of_zeros_is_still_torn(tmp_path: Path) -> None:
-    """The zeros a crash can leave after a size update, without a newline: cut as torn."""
-    wal = tmp_path / "wal"
-    _write(wal, 5)
-    segment = list_segments(wal)[-1]
-    intact = segment.read_bytes()
-    segment.write_bytes(intact + b"\x00" * 40)
-    with capture_logs():
-        dropped = recover(wal, RUN)
-    assert dropped is not None and (dropped.seq, dropped.dropped_bytes) == (5, 40)
-    assert segment.read_bytes() == intact
-
-
 @pytest.mark.parametrize("tail", [b'{"seq":5,"ts":5,"kind":"Ba', b"\x00" * 40])
 def test_recover_cuts_nothing_in_a_finished_run(tmp_path: Path, tail: bytes) -> None:
     """A run writes manifest.json after its WAL closed: even an unterminated tail there came
     later, so recover reports it, naming the manifest, and changes nothing."""
-    wal = tmp_path / "run" / "wal"
-    _write(wal, 5)
-    (wal.parent / "manifest.json").write_text("{}")
+    wal = _finished(tmp_path)
     assert recover(wal, RUN) is None  # intact: nothing to do
     segment = list_segments(wal)[-1]
     segment.write_bytes(segment.read_bytes() + tail)
@@ -222,3 +208,11 @@ def test_a_dropped_writer_releases_its_lock(tmp_path: Path) -> None:
     del w  # no close(): the buffered record is still flushed and the lock released
     with WalWriter(wal, RUN) as again:
         assert again.next_seq == 1
+
+
+def _finished(tmp_path: Path) -> Path:
+    """The WAL of a finished run: five records, and the manifest a run writes last."""
+    wal = tmp_path / "run" / "wal"
+    _write(wal, 5)
+    (wal.parent / "manifest.json").write_text("{}")
+    return wal
