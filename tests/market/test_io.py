@@ -263,3 +263,12 @@ def test_a_float_price_its_inferred_tick_would_move_is_refused(tmp_path: Path) -
         noisy
     )
     assert read_raw(noisy).prices["close"].tolist() == [30000000, 10012580929, 250000000]
+
+
+def test_an_unsigned_volume_past_int64_is_too_large_not_negative(tmp_path: Path) -> None:
+    path = tmp_path / "u64.parquet"
+    volume = np.array([2**64 - 1, 5], dtype=np.uint64)  # once wrapped to -1: "negative"
+    stamps = pd.date_range("2024-01-01", periods=2)
+    pd.DataFrame({"timestamp": stamps, "close": [1.5, 1.6], "volume": volume}).to_parquet(path)
+    with pytest.raises(DataError, match=r"column 'volume' has a value too large to count"):
+        read_raw(path)

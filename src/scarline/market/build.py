@@ -190,7 +190,8 @@ def _units_by_tick(
             units = cells.to_units(Decimal(tick))
         except OverflowError:
             raise DataError(
-                f"{source}: column '{column}' has a value too large for tick {tick}"
+                f"{source}: column '{column}' has a value too large to count in units of "
+                f"{tick} (int64)"
             ) from None
         out[rows] = units[rows]
     return out

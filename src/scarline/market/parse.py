@@ -124,6 +124,8 @@ def column_cells(series: pd.Series) -> Cells:
             return _narrow_float_cells(values, narrow)
         return float_cells(values)
     if pd.api.types.is_integer_dtype(series.dtype) and not series.isna().any():
+        if pd.api.types.is_unsigned_integer_dtype(series.dtype):  # past int64: not wrapped
+            return text_cells(series.astype(str).to_numpy(dtype=object))
         return text_cells(series.astype("int64").astype(str).to_numpy(dtype=object))
     texts = series.astype(object).where(series.notna(), "").astype(str)
     return text_cells(texts.to_numpy(dtype=object))
