@@ -132,10 +132,11 @@ def check_session(
                 f"refusing to replay {run_dir}: the WAL's SessionStart names {what} "
                 f"{in_wal!r}, the manifest {in_manifest!r}"
             )
-    if market.content_hash() != manifest.data_hash:
+    held = market.content_hash()
+    if held != manifest.data_hash:
         raise WalError(
             f"refusing to replay {run_dir}: the market the WAL holds (instruments, bars, "
-            f"quotes) hashes to {market.content_hash()}, the manifest names {manifest.data_hash}"
+            f"quotes) hashes to {held}, the manifest names {manifest.data_hash}"
         )
 
 

@@ -299,9 +299,9 @@ def create_run(
             run_dir_in(root, name)
     market = market if market is not None else load_run_market(config)
     stamp = now or datetime.now(UTC)
-    if run_id is None and dir_name is None:
-        run_id = _unused_run_id(root, make_run_id(stamp, market.name, config_hash(config)))
-    run_id = run_id or make_run_id(stamp, market.name, config_hash(config))
+    if run_id is None:  # generated: the next free suffix, unless an island names the directory
+        run_id = make_run_id(stamp, market.name, config_hash(config))
+        run_id = run_id if dir_name is not None else _unused_run_id(root, run_id)
     run_dir = run_dir_in(root, dir_name or run_id)
     if run_dir.exists() and any(run_dir.iterdir()):
         raise ScarlineError(f"{run_dir}: run directory already exists and is not empty")

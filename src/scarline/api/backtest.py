@@ -21,7 +21,7 @@ from scarline.agents.strategy_loader import source_file
 from scarline.api.data_input import frame_source
 from scarline.api.result import Result
 from scarline.config import RunConfig, load_config, validate_config
-from scarline.errors import ConfigError, DataError
+from scarline.errors import ConfigError
 from scarline.runner import execute_run
 
 
@@ -116,14 +116,8 @@ def backtest(
     """
     cfg = _base_config(config)
     out = Path(out_dir)
-    if isinstance(data, pd.DataFrame):
-        source = str(frame_source(data, out))
-    elif isinstance(data, str | Path):
-        source = str(data)
-    else:
-        raise DataError(
-            f"data: expected a DataFrame, a file path or a dataset name, not {type(data).__name__}"
-        )
+    # anything but a path or a name is a frame: frame_source refuses what is not a DataFrame
+    source = str(data) if isinstance(data, str | Path) else str(frame_source(data, out))
     overrides: dict[str, Any] = {"data.source": source}
     if isinstance(data, pd.DataFrame):
         overrides |= {"data.start": None, "data.end": None}

@@ -41,11 +41,7 @@ def recover(wal_dir: Path, run_id: str) -> Recovery | None:
     """
     path = require_wal_dir(wal_dir)
     with DirLock(path):
-        manifest = finished_run(path)
-        if manifest is not None:
-            _check_finished(path, run_id, manifest)
-            return None
-        return repair(path, run_id)[1]
+        return repair(path, run_id, finished_run(path))[1]
 
 
 def finished_run(wal_dir: Path) -> Path | None:
@@ -55,22 +51,6 @@ def finished_run(wal_dir: Path) -> Path | None:
     finished run cannot have a torn tail: whatever is wrong with its WAL came later."""
     manifest = wal_dir.parent / RunDir.MANIFEST
     return manifest if manifest.is_file() else None
-
-
-def _check_finished(wal_dir: Path, run_id: str, manifest: Path) -> None:
-    """Check a finished run's WAL without changing it: a :class:`WalError` naming the first
-    bad record (a torn-looking tail included), nothing when it is intact."""
-    found = scan(wal_dir, run_id)
-    bad = found.bad
-    if bad is None:
-        return
-    if found.foreign_run is not None:
-        raise WalError(f"WAL {wal_dir} belongs to run {found.foreign_run!r}, not {run_id!r}")
-    raise WalError(
-        f"WAL {wal_dir} is bad at segment {bad.segment}, seq {bad.seq} (line {bad.line}): "
-        f"{bad.reason}; but the run is finished ({manifest} is written after the WAL closed, "
-        "so no crash tore it): nothing was truncated (see `scarline wal verify`)"
-    )
 
 
 def torn(segment: Path, offset: int) -> bool:
@@ -98,11 +78,14 @@ def torn(segment: Path, offset: int) -> bool:
     return False
 
 
-def repair(wal_dir: Path, run_id: str) -> tuple[Scan, Recovery | None]:
+def repair(
+    wal_dir: Path, run_id: str, finished: Path | None = None
+) -> tuple[Scan, Recovery | None]:
     """Check the whole WAL and truncate a torn tail (the caller holds the directory lock).
 
     Returns the scan (its ``records``/``head`` describe the kept prefix) and what was dropped;
-    raises :class:`WalError` naming the record when the first bad one is not a torn last line.
+    raises :class:`WalError` naming the record when the first bad one is not a torn last line,
+    or when the run is ``finished`` (its manifest's path: see :func:`finished_run`).
     """
     found = scan(wal_dir, run_id)
     bad = found.bad
@@ -115,6 +98,12 @@ def repair(wal_dir: Path, run_id: str) -> tuple[Scan, Recovery | None]:
         raise WalError(
             f"WAL {wal_dir} is corrupt at {where}: {bad.reason}; it is not the last line, "
             "so nothing was truncated (see `scarline wal verify`)"
+        )
+    if finished is not None:
+        raise WalError(
+            f"WAL {wal_dir} is bad at {where}: {bad.reason}; but the run is finished "
+            f"({finished} is written after the WAL closed, so no crash tore it): nothing was "
+            "truncated (see `scarline wal verify`)"
         )
     segment = wal_dir / bad.segment
     if not torn(segment, found.bad_offset):
