@@ -103,6 +103,24 @@ def test_a_generated_id_taken_in_the_same_second_gets_a_suffix(tmp_path: Path) -
     assert replay_run(second.run_dir).parity  # its own id, journaled
 
 
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"profile": "paper"}, "profile"),
+        ({"live": {"feed": "ccxt", "exchange": "binance", "symbols": ["BTC/USDT"]}}, "live"),
+    ],
+)
+def test_a_paper_sessions_config_is_not_backtested(
+    tmp_path: Path, overrides: dict[str, object], field: str
+) -> None:
+    """Recorded as a paper session, or annualized 24/7 by a feed it never reads: refused
+    before any run directory exists."""
+    cfg = RunConfig().with_overrides(**{"data.end": "1999-03-31", **overrides})
+    with pytest.raises(ScarlineError, match=f"^{field}: .*scarline paper"):
+        execute_run(cfg, out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_replay_has_parity_on_a_synthetic_market(tmp_path: Path, suffix: str) -> None:

@@ -426,6 +426,7 @@ def execute_run(
 
     The input passes G0 first (:func:`admit_run_input`, before the run directory exists);
     ``on_admitted`` sees its report, ``on_open`` the run directory once it is created."""
+    refuse_paper_config(config)
     if run_id is not None:
         run_dir_in(Path(out_dir or config.out_dir), run_id)
     admission = admit_run_input(config, allow_warnings=allow_data_warnings)
@@ -442,6 +443,22 @@ def execute_run(
         run.abort()
         raise
     return run.close(result)
+
+
+def refuse_paper_config(config: RunConfig) -> None:
+    """A backtest of a paper session's config would record what it is not: ``profile =
+    "paper"`` (journaled row by row, shown as a paper session) or a ``[live]`` feed it never
+    reads (whose 24/7 calendar would annualize the file's bars)."""
+    if config.live is not None:
+        raise ConfigError(
+            "live: this config is a paper session's (`scarline paper`); a backtest reads "
+            "[data], so remove [live] to run it on a file"
+        )
+    if config.profile != "sim":
+        raise ConfigError(
+            f"profile: {config.profile!r} is set by `scarline paper`; a backtest is "
+            "profile = \"sim\""
+        )
 
 
 def _write_manifests(

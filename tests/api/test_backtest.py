@@ -5,6 +5,7 @@ equity and an independent loop's; the result is DataFrames; replay covers the us
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -166,3 +167,65 @@ def test_api_mistakes_are_scarline_errors(user_module: Path, tmp_path: Path) -> 
     assert all(type(v) is int for v in grid.grid["slow"])
     with pytest.raises(ConfigError, match=r"grid slow: a 1-D array"):
         sl.grid(user_strats.SmaCross, slow=np.ones((2, 2)))
+
+
+def test_calendar_sets_how_the_statistics_annualize(user_module: Path, tmp_path: Path) -> None:
+    """Daily bars of a market that never closes: 365 bars a year, not an exchange's 252."""
+    user_strats = importlib.import_module("user_strats")
+    index = pd.date_range("2020-01-01", periods=200, freq="D", tz="UTC")
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.02, 200)))
+    frame = pd.DataFrame({"close": close}, index=index)
+    strategy = [user_strats.SmaCross(fast=3, slow=10)]
+    exchange = sl.backtest(frame, strategy, out_dir=tmp_path / "a")
+    crypto = sl.backtest(frame, strategy, calendar="24/7", out_dir=tmp_path / "b")
+    ratio = crypto.stats["sharpe"].iloc[0] / exchange.stats["sharpe"].iloc[0]
+    assert ratio == pytest.approx(np.sqrt(365 / 252), rel=1e-9)
+    with pytest.raises(ConfigError, match=r"data\.calendar"):
+        sl.backtest(frame, strategy, calendar="weekly", out_dir=tmp_path / "c")  # type: ignore[arg-type]
+
+
+HELPED = '''
+import scarline as sl
+from indicators import crossing
+
+import signal_lib.smooth as smooth
+
+
+class Helped(sl.Strategy):
+    """An SMA cross whose maths lives in the user's own modules."""
+
+    def signals(self, data):
+        close = smooth.mean(data["close"], self.fast)
+        return crossing(close, data["close"].rolling(self.slow).mean())
+'''
+
+
+def test_replay_covers_the_users_modules_a_strategy_imports(tmp_path: Path) -> None:
+    """Editing a helper module the strategy imports (a module or a function from it) is a
+    refusal naming that file, not a replay without parity; installed packages are not
+    recorded."""
+    (tmp_path / "helped.py").write_text(HELPED, encoding="utf-8")
+    (tmp_path / "indicators.py").write_text(
+        "def crossing(a, b):\n    return (a > b).astype(float).where(b.notna())\n"
+    )
+    (tmp_path / "signal_lib").mkdir()
+    (tmp_path / "signal_lib" / "__init__.py").write_text("")
+    smooth = tmp_path / "signal_lib" / "smooth.py"
+    smooth.write_text("def mean(x, n):\n    return x.rolling(n).mean()\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        helped = importlib.import_module("helped")
+        index = pd.date_range("2020-01-01", periods=120, freq="D", tz="UTC")
+        frame = pd.DataFrame({"close": 100 + np.sin(np.arange(120) / 5)}, index=index)
+        res = sl.backtest(frame, [helped.Helped(fast=3, slow=10)], out_dir=tmp_path / "runs")
+        recorded = json.loads((res.run_dir / "manifest.json").read_text())["strategy_sources"]
+        names = sorted(Path(f).relative_to(tmp_path).as_posix() for f in recorded)
+        assert names == ["helped.py", "indicators.py", "signal_lib/smooth.py"]
+        assert sl.replay(res.run_dir).parity
+        smooth.write_text("def mean(x, n):\n    return x.rolling(n + 1).mean()\n")
+        with pytest.raises(WalError, match=r"signal_lib/smooth\.py changed since the run"):
+            sl.replay(res.run_dir)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("helped", "indicators", "signal_lib", "signal_lib.smooth"):
+            sys.modules.pop(name, None)

@@ -2,9 +2,11 @@
 replay must find unchanged.
 
 A strategy is code outside scarline, so a run records the sha256 of the file that defines
-it (the manifest's ``strategy_sources``); replay re-imports it and refuses, naming the file,
-when that file changed. Classes defined in ``__main__`` (a notebook cell, ``python -c``) have
-no file to re-import, so they are refused with the fix: move the class into a module.
+it and of the user's own modules that file imports, directly or through each other (the
+manifest's ``strategy_sources``; not the standard library's, installed packages' or
+scarline's); replay re-imports it and refuses, naming the file, when one of them changed.
+Classes defined in ``__main__`` (a notebook cell, ``python -c``) have no file to re-import,
+so they are refused with the fix: move the class into a module.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import site
 import sys
-from collections.abc import Sequence
+import sysconfig
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from scarline.agents.config import PythonGroup
 from scarline.agents.strategy import Strategy
@@ -92,17 +97,74 @@ def spec_of(cls: type) -> str:
 
 
 def strategy_sources(groups: Sequence[object]) -> dict[str, str]:
-    """``{file: sha256}`` of the files defining the python groups' strategies."""
+    """``{file: sha256}`` of the files defining the python groups' strategies and of the user
+    modules they import."""
     out: dict[str, str] = {}
     for group in groups:
         if not isinstance(group, PythonGroup):
             continue
-        if group.path:
-            file = Path(group.path).resolve()
-        else:
-            file = source_file(load_strategy_class(group.strategy))
-        out[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+        cls = load_strategy_class(group.strategy, group.path)
+        file = Path(group.path).resolve() if group.path else source_file(cls)
+        files = [file, *user_imports(sys.modules[cls.__module__])]
+        out |= {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     return dict(sorted(out.items()))
+
+
+MAX_USER_MODULES = 500
+"""User modules followed from one strategy's: a bound on the walk, far past a research tree."""
+
+
+def user_imports(module: ModuleType) -> list[Path]:
+    """The source files of the user modules ``module`` reaches through its globals (modules
+    it imports, and the modules of the functions and classes it imports), transitively;
+    modules of the standard library, of installed packages and of scarline are not the
+    user's and are not followed."""
+    libraries = _library_roots()
+    own = getattr(module, "__file__", None)
+    seen: set[str] = {str(Path(own).resolve())} if own else set()
+    found: list[Path] = []
+    todo = [module]
+    while todo and len(found) < MAX_USER_MODULES:
+        for dep in _imported(todo.pop()):
+            file = getattr(dep, "__file__", None)
+            if not isinstance(file, str) or not file.endswith(".py"):
+                continue
+            path = Path(file).resolve()
+            if str(path) in seen or not path.is_file() or _within(path, libraries):
+                continue
+            seen.add(str(path))
+            found.append(path)
+            todo.append(dep)
+    return found
+
+
+def _imported(module: ModuleType) -> Iterator[ModuleType]:
+    """The modules ``module``'s globals are, or were defined in."""
+    for value in list(vars(module).values()):
+        if isinstance(value, ModuleType):
+            yield value
+            continue
+        try:
+            name = value.__module__ if isinstance(value, type) or callable(value) else None
+        except Exception:  # an object whose attribute lookup itself fails: not a user import
+            continue
+        dep = sys.modules.get(name) if isinstance(name, str) else None
+        if dep is not None:
+            yield dep
+
+
+def _library_roots() -> tuple[Path, ...]:
+    """Where code that is not the user's lives: the standard library, installed packages,
+    scarline itself."""
+    paths = sysconfig.get_paths()
+    roots = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
+    roots += [*site.getsitepackages(), site.getusersitepackages()]
+    roots.append(str(Path(__file__).resolve().parents[1]))  # scarline's package
+    return tuple(Path(root).resolve() for root in roots)
+
+
+def _within(path: Path, roots: tuple[Path, ...]) -> bool:
+    return any(path.is_relative_to(root) for root in roots)
 
 
 def changed_sources(recorded: dict[str, str]) -> str | None:
@@ -110,11 +172,11 @@ def changed_sources(recorded: dict[str, str]) -> str | None:
     for file, digest in sorted(recorded.items()):
         path = Path(file)
         if not path.is_file():
-            return f"the strategy file {file} is gone"
+            return f"the strategy's source file {file} is gone"
         now = hashlib.sha256(path.read_bytes()).hexdigest()
         if now != digest:
             return (
-                f"the strategy file {file} changed since the run (sha256 {digest[:12]}… then, "
-                f"{now[:12]}… now)"
+                f"the strategy's source file {file} changed since the run (sha256 "
+                f"{digest[:12]}… then, {now[:12]}… now)"
             )
     return None

@@ -20,7 +20,7 @@ from scarline.agents.strategy import ParamValue, Strategy
 from scarline.agents.strategy_loader import source_file
 from scarline.api.data_input import frame_source
 from scarline.api.result import Result
-from scarline.config import RunConfig, load_config, validate_config
+from scarline.config import Calendar, RunConfig, load_config, validate_config
 from scarline.errors import ConfigError
 from scarline.runner import execute_run
 
@@ -103,6 +103,7 @@ def backtest(
     cash: float | None = None,
     fees_bps: float | None = None,
     slippage_bps: float | None = None,
+    calendar: Calendar | None = None,
     out_dir: str | Path = "runs",
     run_id: str | None = None,
     seed: int | None = None,
@@ -112,7 +113,8 @@ def backtest(
     ``"sp500"``) and return the :class:`~scarline.api.result.Result`.
 
     ``strategies`` replace the config's agents when given (else the config's run);
-    ``cash``, ``fees_bps``, ``slippage_bps``, ``seed`` and ``report`` override the config.
+    ``cash``, ``fees_bps``, ``slippage_bps``, ``calendar`` (``"exchange"`` or ``"24/7"``:
+    how the statistics annualize), ``seed`` and ``report`` override the config.
     """
     cfg = _base_config(config)
     out = Path(out_dir)
@@ -127,6 +129,8 @@ def backtest(
         overrides["execution.fees.bps"] = fees_bps
     if slippage_bps is not None:
         overrides["execution.slippage.fixed_bps"] = slippage_bps
+    if calendar is not None:
+        overrides["data.calendar"] = calendar
     if seed is not None:
         overrides["seed"] = seed
     if report is not None:

@@ -81,7 +81,7 @@ class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     created_at: str = ""
     environment: dict[str, str] = {}
     sealed_after_crash: CrashSeal | None = None  # written by `scarline wal seal`, not `run`
-    strategy_sources: dict[str, str] = {}  # user strategy file -> sha256 (replay checks)
+    strategy_sources: dict[str, str] = {}  # user strategy files and their own imports -> sha256
 
 
 class SessionManifest(msgspec.Struct, frozen=True, kw_only=True):
