@@ -456,8 +456,7 @@ def refuse_paper_config(config: RunConfig) -> None:
         )
     if config.profile != "sim":
         raise ConfigError(
-            f"profile: {config.profile!r} is set by `scarline paper`; a backtest is "
-            "profile = \"sim\""
+            f'profile: {config.profile!r} is set by `scarline paper`; a backtest is profile = "sim"'
         )
 
 
