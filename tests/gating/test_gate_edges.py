@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from statistics import NormalDist
 from types import SimpleNamespace
 from typing import cast
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from scarline.gating import evidence
-from scarline.gating.config import GatesConfig
+from scarline.errors import ConfigError
+from scarline.gating import evidence, robustness
+from scarline.gating.config import GatesConfig, load_gates_config
 from scarline.gating.context import Baselines, GateContext
 from scarline.gating.dsr import EULER_GAMMA, deflated_sharpe, expected_max_sharpe
 from scarline.gating.spa import spa_pvalues
@@ -100,3 +103,34 @@ def test_a_short_evaluated_part_fails_dsr_and_spa_with_a_reason(bars: int) -> No
         assert dsr["pass"] is False and "needs at least 3" in str(dsr["error"])
     else:
         assert "error" not in dsr and math.isfinite(float(dsr["dsr"]))  # type: ignore[arg-type]
+
+
+def test_regime_sliced_does_not_pass_when_no_regime_was_judged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eight evaluated bars, every regime below ``regime_min_bars``: nothing was judged, and
+    the check used to pass (the ledger took that as regime-sliced evidence)."""
+    bars = 8
+    labels = np.full(40, 2)
+    monkeypatch.setattr(robustness, "_regime_labels", lambda _ctx: (labels, ("a", "b", "c"), "t"))
+    base = 0.01 * np.random.default_rng(5).standard_normal((bars, 1))
+    ctx = SimpleNamespace(thresholds=GatesConfig(), candidates=[0], base=base, start=32)
+    (verdict,) = robustness.regime_sliced(cast(GateContext, ctx))
+    assert verdict["pass"] is False and verdict["worst_sharpe"] is None
+    assert "no regime has 20 evaluated bars" in str(verdict["error"])
+    labels[:] = 0  # 8 bars are enough when the threshold says so
+    ctx.thresholds = GatesConfig(G3={"regime_min_bars": 8, "regime_min_sharpe": -10.0})
+    (verdict,) = robustness.regime_sliced(cast(GateContext, ctx))
+    assert verdict["pass"] is True and "error" not in verdict
+
+
+@pytest.mark.parametrize("blocks", [3, 15, 22])
+def test_pbo_blocks_odd_or_huge_are_refused_when_read(blocks: int, tmp_path: Path) -> None:
+    """An odd S crashed PBO after every re-run had finished; a huge one (C(40, 20) splits)
+    never finishes. Both are refused with the file and the key."""
+    with pytest.raises(ValidationError, match="pbo_blocks"):
+        GatesConfig(G2={"pbo_blocks": blocks})
+    path = tmp_path / "gates.toml"
+    path.write_text(f"[G2]\npbo_blocks = {blocks}\n")
+    with pytest.raises(ConfigError, match=rf"{path}.*G2\.pbo_blocks"):
+        load_gates_config(path)
