@@ -21,6 +21,7 @@ from scarline.gating.config import GatesConfig, load_gates_config
 from scarline.gating.context import Baselines, GateContext
 from scarline.gating.dsr import EULER_GAMMA, deflated_sharpe, expected_max_sharpe
 from scarline.gating.spa import spa_pvalues
+from scarline.gating.subject import GateInputError, chosen_in_sample, select
 
 
 def test_expected_max_sharpe_stays_finite_for_huge_trial_counts() -> None:
@@ -134,3 +135,12 @@ def test_pbo_blocks_odd_or_huge_are_refused_when_read(blocks: int, tmp_path: Pat
     path.write_text(f"[G2]\npbo_blocks = {blocks}\n")
     with pytest.raises(ConfigError, match=rf"{path}.*G2\.pbo_blocks"):
         load_gates_config(path)
+
+
+@pytest.mark.parametrize("spec", ["²", "١", "top:١", "1,²"])
+def test_agent_ids_are_ascii_digits(spec: str) -> None:
+    """``str.isdigit`` took '²' (``int`` then raised: an internal error, exit 1) and '١'
+    (read as agent 1)."""
+    with pytest.raises(GateInputError, match="neither top:K nor an agent id"):
+        select(cast(object, None), [spec])  # type: ignore[arg-type]
+    assert chosen_in_sample([spec]) is False
