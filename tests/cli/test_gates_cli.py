@@ -106,3 +106,21 @@ def test_a_run_whose_wal_fails_verification_is_refused_with_exit_2(
     assert f"refusing to replay {tampered}: WAL check failed" in result.stderr
     assert "hash mismatch" in result.stderr and "Traceback" not in result.output
     assert not (tampered / "gates.json").exists()
+
+
+def test_a_run_sealed_after_a_crash_over_a_prefix_is_refused(run_dir: Path, tmp_path: Path) -> None:
+    """``scarline wal seal`` makes a crashed run's prefix replayable; gating it cut the
+    held-out split from the prefix's length, so bars the agents had learned on were judged
+    as held out. It is refused as bad input, as the ledger refuses it as evidence."""
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("config.toml", "config.json", "session.json"):
+        shutil.copy(run_dir / name, crashed / name)
+    (crashed / "wal").mkdir()
+    lines = (run_dir / "wal" / "000000.jsonl").read_bytes().splitlines(keepends=True)
+    (crashed / "wal" / "000000.jsonl").write_bytes(b"".join(lines[: len(lines) * 2 // 3]))
+    assert runner.invoke(app, ["wal", "seal", str(crashed)]).exit_code == 0
+    result = runner.invoke(app, ["gates", str(crashed), "--only", "G1"])
+    assert result.exit_code == 2, result.output
+    assert "sealed after a crash over a prefix of the run" in result.stderr
+    assert not (crashed / "gates.json").exists()

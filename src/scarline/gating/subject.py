@@ -20,6 +20,7 @@ from scarline.agents.qagents import QAgents
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
 from scarline.gating.frozen import Candidate
+from scarline.journal.manifest import read_manifest
 from scarline.market.frame import MarketData
 from scarline.replayer import Replayed, replay
 from scarline.rundir import RunDir
@@ -168,6 +169,14 @@ def load_run_under_test(
     if not RunDir(run_dir).manifest.is_file():
         raise GateInputError(f"{run_dir}: no {RunDir.MANIFEST} (not a finished run directory)")
     try:
+        sealed = read_manifest(run_dir).sealed_after_crash
+        if sealed is not None and not sealed.session_ended:
+            raise GateInputError(
+                f"{run_dir}: sealed after a crash over a prefix of the run (`scarline wal "
+                "seal`): its held-out split would be cut from the prefix, over bars the "
+                "agents learned on, and its input is not the data's; gates judge finished "
+                "runs (run it again)"
+            )
         replayed = replay(run_dir, keep_equity=True, on_market=on_market)
     except GateInputError:
         raise
