@@ -144,3 +144,15 @@ def test_agent_ids_are_ascii_digits(spec: str) -> None:
     with pytest.raises(GateInputError, match="neither top:K nor an agent id"):
         select(cast(object, None), [spec])  # type: ignore[arg-type]
     assert chosen_in_sample([spec]) is False
+
+
+def test_a_negative_seed_is_refused_when_read(tmp_path: Path) -> None:
+    """numpy refuses negative seeds: ``seed = -1`` was accepted and crashed the first placebo
+    draw, after the replay (an internal error, exit 1)."""
+    with pytest.raises(ValidationError, match="seed"):
+        GatesConfig(seed=-1)
+    path = tmp_path / "gates.toml"
+    path.write_text("seed = -1\n")
+    with pytest.raises(ConfigError, match=rf"{path}.*seed"):
+        load_gates_config(path)
+    assert GatesConfig(seed=2**63 - 1).seed == 2**63 - 1  # the largest the config takes

@@ -133,7 +133,12 @@ class DeployabilityThresholds(_Strict):
 class GatesConfig(_Strict):
     """Everything ``scarline gates`` judges by; ``seed`` drives every placebo draw."""
 
-    seed: int = 0
+    seed: int = Field(
+        default=0,
+        ge=0,
+        description="drives every placebo draw (numpy seeds are non-negative: refused here, "
+        "not after the replay)",
+    )
     G0: DataTruthThresholds = DataTruthThresholds()
     G2: AntiOverfitThresholds = AntiOverfitThresholds()
     G3: RobustnessThresholds = RobustnessThresholds()
