@@ -74,7 +74,7 @@ class AntiOverfitThresholds(_Strict):
     @classmethod
     def _even(cls, blocks: int) -> int:
         if blocks % 2:  # CSCV splits the blocks in halves; refused here, not after the re-runs
-            raise ValueError(f"pbo_blocks must be even, got {blocks}")
+            raise ValueError("must be even: the blocks are split in halves")
         return blocks
 
     @field_validator("lag_bars")
