@@ -405,11 +405,17 @@ def _write_lock(directory: Path) -> Iterator[None]:
     second failing with the WAL's "open by another writer"."""
     lock = DirLock(directory)
     deadline = time.monotonic() + LOCK_WAIT_S
+    waited = False
     while True:
         try:
             lock.acquire()
             break
         except WalError:
+            if not waited:  # say why the command pauses
+                structlog.get_logger("scarline.ledger").warning(
+                    "ledger.waiting_for_writer", ledger=str(directory), up_to_s=LOCK_WAIT_S
+                )
+                waited = True
             if time.monotonic() >= deadline:
                 raise LedgerError(
                     f"ledger {directory} is being written by another process (waited "
