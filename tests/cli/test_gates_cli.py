@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,7 @@ def test_gates_json_and_report_section(tmp_path: Path) -> None:
         (["--agents", "top:0"], "top:K needs K >= 1"),
         (["--agents", "best"], "neither top:K nor an agent id"),
         (["--agents", "999"], "no agent 999"),
+        (["--agents", "²"], "neither top:K nor an agent id"),  # was an internal error
         (["--only", "G9"], "unknown gate(s) G9"),
     ],
 )
@@ -85,3 +87,40 @@ def test_not_a_run_directory(tmp_path: Path) -> None:
     result = runner.invoke(app, ["gates", str(tmp_path)])
     assert result.exit_code == 2
     assert "no manifest.json" in result.stderr
+
+
+def test_a_run_whose_wal_fails_verification_is_refused_with_exit_2(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    """A tampered WAL cannot be gated: that is bad input (exit 2, the file named), not a
+    failed gate (exit 1), and nothing is written."""
+    tampered = tmp_path / "tampered"
+    shutil.copytree(run_dir, tampered)
+    (tampered / "gates.json").unlink(missing_ok=True)
+    segment = tampered / "wal" / "000000.jsonl"
+    lines = segment.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"close":', b'"close":1', 1)  # one bar's close edited
+    segment.write_bytes(b"".join(lines))
+    result = runner.invoke(app, ["gates", str(tampered), "--only", "G1"])
+    assert result.exit_code == 2, result.output
+    assert f"refusing to replay {tampered}: WAL check failed" in result.stderr
+    assert "hash mismatch" in result.stderr and "Traceback" not in result.output
+    assert not (tampered / "gates.json").exists()
+
+
+def test_a_run_sealed_after_a_crash_over_a_prefix_is_refused(run_dir: Path, tmp_path: Path) -> None:
+    """``scarline wal seal`` makes a crashed run's prefix replayable; gating it cut the
+    held-out split from the prefix's length, so bars the agents had learned on were judged
+    as held out. It is refused as bad input, as the ledger refuses it as evidence."""
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("config.toml", "config.json", "session.json"):
+        shutil.copy(run_dir / name, crashed / name)
+    (crashed / "wal").mkdir()
+    lines = (run_dir / "wal" / "000000.jsonl").read_bytes().splitlines(keepends=True)
+    (crashed / "wal" / "000000.jsonl").write_bytes(b"".join(lines[: len(lines) * 2 // 3]))
+    assert runner.invoke(app, ["wal", "seal", str(crashed)]).exit_code == 0
+    result = runner.invoke(app, ["gates", str(crashed), "--only", "G1"])
+    assert result.exit_code == 2, result.output
+    assert "sealed after a crash over a prefix of the run" in result.stderr
+    assert not (crashed / "gates.json").exists()

@@ -124,3 +124,16 @@ def test_approve_with_flag_unblocks_a_flagged_policy(run_dir: Path, tmp_path: Pa
     assert code == 0, err
     code, out, _ = scarline(ledger, "ledger", "show")
     assert "[accepts implausible_edge]" in out
+
+
+def test_a_non_ascii_digit_is_no_agent_id(run_dir: Path, tmp_path: Path) -> None:
+    """``str.isdigit`` took '²' (``int`` then raised: an internal error) and '١' (read as
+    agent 1, a policy the user did not name)."""
+    ledger = tmp_path / "ledger"
+    assert scarline(ledger, "ledger", "register", "1", "--run", str(run_dir))[0] == 0
+    for ref in ("²", "١"):
+        code, _, err = scarline(ledger, "promote", ref, "--to", "candidate")
+        assert code == 2 and f"policy {ref!r} is not in the ledger" in err, err
+        code, _, err = scarline(ledger, "ledger", "register", ref, "--run", str(run_dir))
+        assert code == 1 and "is not an agent id" in err, err
+        assert "internal error" not in err

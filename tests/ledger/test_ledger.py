@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import msgspec
 import pytest
 from ledger_helpers import passing_gates, tiny_q_run, write_gates
 
+from scarline.journal.lock import DirLock
+from scarline.ledger import store
 from scarline.ledger.records import (
     Approval,
     Envelope,
@@ -272,3 +275,25 @@ def test_reports_without_flags_promote_as_before(run: Path, ledger: Ledger) -> N
     ledger.promote("0", "candidate", run_dir=run)
     kinds = {e.kind for e in ledger.promote("0", "shadow").evidence}
     assert "flag_approval" not in kinds
+
+
+def test_a_second_writer_waits_for_the_first(
+    run: Path, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers at once: the second waits for the lock (it failed at once with the WAL's
+    "open by another writer") and both records are in an intact ledger; a writer that
+    never finishes is named as such after the wait."""
+    ledger.register("0", run)
+    held = DirLock(ledger.dir)
+    held.acquire()
+    threading.Timer(0.3, held.release).start()
+    ledger.register("1", run)  # waits the 0.3 s out
+    assert ledger.verify().ok and len(ledger.records()) == 3  # the policy and two policies
+    monkeypatch.setattr(store, "LOCK_WAIT_S", 0.2)
+    held.acquire()
+    try:
+        with pytest.raises(LedgerError, match="being written by another process"):
+            ledger.register("2", run)
+    finally:
+        held.release()
+    assert len(ledger.records()) == 3

@@ -109,7 +109,7 @@ def gates(
     from scarline.gating.executor import executor_for
     from scarline.gating.plan import replay_starting
     from scarline.gating.runner import run_gates, wanted_gates, write_gate_report
-    from scarline.gating.subject import GateInputError
+    from scarline.gating.subject import GateInputError, parse_agents
     from scarline.report.gates_section import gates_table
 
     try:
@@ -117,6 +117,7 @@ def gates(
     except ConfigError as err:  # bad input (exit 2), not a failed gate (exit 1)
         raise GateInputError(str(err)) from None
     wanted = wanted_gates(only)  # bad input fails here, before the replay
+    parse_agents(agents or [])  # so does a malformed --agents (an unknown id needs the run)
     pool = executor_for(executor, workers)
     with _progress() as progress:
         task = progress.add_task("replaying the run (G1)", total=None)

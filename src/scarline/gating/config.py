@@ -56,7 +56,12 @@ class AntiOverfitThresholds(_Strict):
     pbo_max: float = Field(
         default=0.5, gt=0, le=1, description="PBO (CSCV, distinct strategies) at most: a veto"
     )
-    pbo_blocks: int = Field(default=16, ge=2, description="CSCV blocks S (even)")
+    pbo_blocks: int = Field(
+        default=16,
+        ge=2,
+        le=20,
+        description="CSCV blocks S (even; at most 20: C(S, S/2) splits, 184,756 at 20)",
+    )
     spa_reps: int = Field(default=1000, ge=100, description="SPA bootstrap replications")
     implausible_sharpe: float = Field(
         default=0.3, gt=0, description="per-bar Sharpe above this flags implausible_edge"
@@ -64,6 +69,13 @@ class AntiOverfitThresholds(_Strict):
     implausible_ic: float = Field(
         default=0.35, gt=0, le=1, description="|IC| of a column above this flags implausible_edge"
     )
+
+    @field_validator("pbo_blocks")
+    @classmethod
+    def _even(cls, blocks: int) -> int:
+        if blocks % 2:  # CSCV splits the blocks in halves; refused here, not after the re-runs
+            raise ValueError("must be even: the blocks are split in halves")
+        return blocks
 
     @field_validator("lag_bars")
     @classmethod
@@ -121,7 +133,12 @@ class DeployabilityThresholds(_Strict):
 class GatesConfig(_Strict):
     """Everything ``scarline gates`` judges by; ``seed`` drives every placebo draw."""
 
-    seed: int = 0
+    seed: int = Field(
+        default=0,
+        ge=0,
+        description="drives every placebo draw (numpy seeds are non-negative: refused here, "
+        "not after the replay)",
+    )
     G0: DataTruthThresholds = DataTruthThresholds()
     G2: AntiOverfitThresholds = AntiOverfitThresholds()
     G3: RobustnessThresholds = RobustnessThresholds()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from scarline.stats import sharpe
+from scarline.stats import STD_EPSILON, sharpe
 
 EULER_GAMMA = 0.5772156649015329
 DSR_PASS = 0.95  # gate G2 passes at DSR >= DSR_PASS
@@ -42,14 +42,16 @@ class DsrResult:
 
 def expected_max_sharpe(n_trials: float, trials_var: float) -> float:
     """SR₀ = √V ((1-γ) Φ⁻¹(1 - 1/N) + γ Φ⁻¹(1 - 1/(N e))); 0 for N = 1."""
-    if n_trials < 1:
-        raise ValueError(f"n_trials must be >= 1, got {n_trials}")
-    if trials_var < 0:
-        raise ValueError(f"trials_var must be >= 0, got {trials_var}")
+    if not (math.isfinite(n_trials) and n_trials >= 1):
+        raise ValueError(f"n_trials must be finite and >= 1, got {n_trials}")
+    if not (math.isfinite(trials_var) and trials_var >= 0):
+        raise ValueError(f"trials_var must be finite and >= 0, got {trials_var}")
     if n_trials == 1:
         return 0.0
-    z1 = norm.ppf(1.0 - 1.0 / n_trials)
-    z2 = norm.ppf(1.0 - 1.0 / (n_trials * math.e))
+    # Φ⁻¹(1 - q) as the upper-tail quantile of q: 1 - q rounds to 1 (Φ⁻¹ = inf) once
+    # q < ~1e-16, i.e. for N × e past ~10¹⁶ trials, where isf stays exact.
+    z1 = norm.isf(1.0 / n_trials)
+    z2 = norm.isf(1.0 / (n_trials * math.e))
     return math.sqrt(trials_var) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2)
 
 
@@ -94,8 +96,8 @@ def deflated_sharpe(
     t = r.size
     if t < 3:
         raise ValueError(f"need at least 3 returns, got {t}")
-    if r.std(ddof=1) == 0:
-        raise ValueError("returns have zero variance")
+    if r.std(ddof=1) <= STD_EPSILON:  # sharpe()'s guard: its Sharpe would be 0, not a draw
+        raise ValueError("returns have zero variance (std <= STD_EPSILON)")
     sr = float(sharpe(r)[0])
     c = r - r.mean()
     m2 = np.mean(c**2)

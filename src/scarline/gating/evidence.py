@@ -34,15 +34,23 @@ from scarline.gating.context import GateContext, InSample, Verdict, figure
 from scarline.gating.dsr import deflated_sharpe, trial_sharpes_var
 from scarline.gating.frozen import bar_returns
 from scarline.gating.pbo import pbo_cscv
-from scarline.gating.spa import market_beta, max_t_pvalues, spa_pvalues
+from scarline.gating.spa import MIN_OBS, market_beta, max_t_pvalues, spa_pvalues
 from scarline.stats import STD_EPSILON, sharpe
 
 NO_VARIATION = "no variation in the evaluated returns (the agent did not trade)"
+DSR_MIN_OBS = 3
+"""Returns DSR needs (a Sharpe, its skew and kurtosis)."""
 SPA_BENCHMARKS = ("buy-and-hold (beta-adjusted)", "random-entry mean (beta-adjusted)", "cash")
 
 
 def _varies(returns: np.ndarray) -> bool:
     return bool(returns.size > 2 and returns.std() > STD_EPSILON)
+
+
+def too_short(bars: int, need: int) -> str:
+    """The reason a test cannot judge ``bars`` evaluated bars (a fail, not a crash: a run
+    with a tiny held-out part is bad evidence, not bad input)."""
+    return f"{bars} evaluated bars; the test needs at least {need} (a longer held-out part)"
 
 
 def _combined(p_before: float, bars_before: int, p_after: float, bars_after: int) -> float:
@@ -99,7 +107,7 @@ def _in_sample_of_group(ctx: GateContext, group: int) -> dict[int, InSample]:
     benchmarks, so one bootstrap of the pool's maximum serves them all), by agent id."""
     pool, last = ctx.run.pool(), ctx.start - 1
     chosen = [c for c in ctx.candidates if c.group == group and c.agent in pool]
-    if not chosen or last < 10 or ctx.run.evolved(pool):
+    if not chosen or last < MIN_OBS or ctx.run.evolved(pool):
         return {}
     columns = [int(np.flatnonzero(pool == c.agent)[0]) for c in chosen]
     returns = bar_returns(ctx.run.equity[: ctx.start, pool], 1)  # bars 1 .. start - 1
@@ -167,8 +175,10 @@ def deflated(ctx: GateContext) -> list[Verdict]:
             "population_trials": population_n,
             "trials_raw": clusters.n_trials * generations,
         }
-        if not _varies(ctx.base[:, k]):
-            out.append({"sharpe": 0.0, "dsr": 0.0, **count, "error": NO_VARIATION, "pass": False})
+        bars = ctx.base.shape[0]
+        if bars < DSR_MIN_OBS or not _varies(ctx.base[:, k]):
+            why = too_short(bars, DSR_MIN_OBS) if bars < DSR_MIN_OBS else NO_VARIATION
+            out.append({"sharpe": 0.0, "dsr": 0.0, **count, "error": why, "pass": False})
             continue
         reps = clusters.varying()
         population_v = trial_sharpes_var(reps) if reps.shape[1] > 1 else None
@@ -255,6 +265,9 @@ def superior_ability(ctx: GateContext) -> list[Verdict]:
     out: list[Verdict] = []
     for k, c in enumerate(ctx.candidates):
         strategy = ctx.base[:, k]
+        if strategy.size < MIN_OBS:
+            out.append({"p_value": 1.0, "error": too_short(strategy.size, MIN_OBS), "pass": False})
+            continue
         if not _varies(strategy):
             out.append({"p_value": 1.0, "error": NO_VARIATION, "pass": False})
             continue

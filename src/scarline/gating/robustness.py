@@ -185,7 +185,8 @@ def _regime_labels(ctx: GateContext) -> tuple[np.ndarray, tuple[str, ...], str]:
 
 def regime_sliced(ctx: GateContext) -> list[Verdict]:
     """The evaluated returns per regime; the worst regime (with enough bars) keeps a
-    per-bar Sharpe of at least ``regime_min_sharpe``."""
+    per-bar Sharpe of at least ``regime_min_sharpe``. When no regime has enough bars nothing
+    was judged, and the check fails with that reason."""
     th = ctx.thresholds.G3
     labels, names, source = _regime_labels(ctx)
     labels = labels[ctx.start : ctx.start + ctx.base.shape[0]]
@@ -203,14 +204,18 @@ def regime_sliced(ctx: GateContext) -> list[Verdict]:
             }
             if r.size >= th.regime_min_bars:
                 worst = min(worst, s)
-        out.append(
-            {
-                "source": source,
-                "regimes": slices,
-                "worst_sharpe": figure(worst) if np.isfinite(worst) else None,
-                "pass": bool(not np.isfinite(worst) or worst >= th.regime_min_sharpe),
-            }
-        )
+        verdict: Verdict = {
+            "source": source,
+            "regimes": slices,
+            "worst_sharpe": figure(worst) if np.isfinite(worst) else None,
+            "pass": bool(np.isfinite(worst) and worst >= th.regime_min_sharpe),
+        }
+        if not np.isfinite(worst):  # no regime was judged: no evidence, not a pass
+            verdict["error"] = (
+                f"no regime has {th.regime_min_bars} evaluated bars (regime_min_bars); "
+                f"the evaluated part has {labels.size}"
+            )
+        out.append(verdict)
     return out
 
 

@@ -25,6 +25,9 @@ import numpy as np
 from scarline.gating.max_t_compiled import MIN_COLUMNS, max_resampled_t
 from scarline.stats import STD_EPSILON
 
+MIN_OBS = 10
+"""Fewer returns than this give no block bootstrap worth a p-value (SPA and max-t refuse)."""
+
 Bootstrap = Literal["stationary", "sb", "circular", "cbb", "moving block", "mbb"]
 """The block bootstraps ``arch``'s SPA offers."""
 
@@ -64,8 +67,8 @@ def spa_pvalues(
         raise ValueError(f"expected [T] or [T, K] arrays, got {s.shape} and {b.shape}")
     if s.shape[0] != b.shape[0]:
         raise ValueError(f"length mismatch: strategy T={s.shape[0]}, baselines T={b.shape[0]}")
-    if s.shape[0] < 10:
-        raise ValueError(f"need at least 10 observations, got {s.shape[0]}")
+    if s.shape[0] < MIN_OBS:
+        raise ValueError(f"need at least {MIN_OBS} observations, got {s.shape[0]}")
     if not (np.all(np.isfinite(s)) and np.all(np.isfinite(b))):
         raise ValueError("returns contain NaN or inf")
     from arch.bootstrap import SPA  # imported when first used: arch costs ~0.6 s of start-up
@@ -73,7 +76,17 @@ def spa_pvalues(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     pvals = []
     for j in range(b.shape[1]):
-        spa = SPA(-b[:, j], -s, block_size=block_size, reps=reps, bootstrap=bootstrap, seed=rng)
+        # A strategy that equals the baseline (or trails it by a constant) shows no
+        # superiority, but arch counts a bootstrap maximum *strictly* above the observed one,
+        # so a zero differential reads as p = 0 ("certainly beats it"). Such strategies are
+        # left out; with none left, p = 1.
+        gain = s - b[:, j : j + 1]
+        tied = (gain.std(axis=0) <= STD_EPSILON) & (gain.mean(axis=0) <= STD_EPSILON)
+        if tied.all():
+            pvals.append(1.0)
+            continue
+        models = -s[:, ~tied]
+        spa = SPA(-b[:, j], models, block_size=block_size, reps=reps, bootstrap=bootstrap, seed=rng)
         spa.compute()
         pvals.append(float(spa.pvalues["consistent"]))
     return pvals
@@ -126,8 +139,8 @@ def max_t_pvalues(
     """:func:`max_t_pvalue` of each of ``columns``, from one bootstrap of the maximum (the
     law does not depend on the column judged: several candidates of one pool share it)."""
     x = np.asarray(returns, dtype=float)
-    if x.ndim != 2 or x.shape[0] < 10:
-        raise ValueError(f"returns must be [T >= 10, K], got shape {x.shape}")
+    if x.ndim != 2 or x.shape[0] < MIN_OBS:
+        raise ValueError(f"returns must be [T >= {MIN_OBS}, K], got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("returns contain NaN or inf")
     sd = x.std(axis=0, ddof=1)

@@ -20,6 +20,7 @@ from scarline.agents.qagents import QAgents
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
 from scarline.gating.frozen import Candidate
+from scarline.journal.manifest import read_manifest
 from scarline.market.frame import MarketData
 from scarline.replayer import Replayed, replay
 from scarline.rundir import RunDir
@@ -117,26 +118,37 @@ class RunUnderTest:
         return pool[np.argsort(-score, kind="stable")]
 
 
-_TOP = re.compile(r"top:(\d+)")
+_TOP = re.compile(r"top:([0-9]+)")
+_ID = re.compile(r"[0-9]+")
+"""ASCII digits only: ``str.isdigit`` also accepts '²' or '١', which ``int`` then refuses or
+reads as another number."""
 
 
-def select(run: RunUnderTest, spec: list[str]) -> list[Candidate]:
-    """``["top:K"]`` or agent ids (``["3", "17"]`` or ``["3,17"]``) → candidates, in that
-    order (duplicates once)."""
-    if not spec:
-        spec = ["top:1"]
-    agents: list[int] = []
-    for item in (part for entry in spec for part in entry.split(",")):
-        item = item.strip()
+def parse_agents(spec: list[str]) -> list[tuple[bool, int]]:
+    """``--agents`` items (``["top:K"]``, ``["3", "17"]`` or ``["3,17"]``; none: ``top:1``) as
+    ``(is_top, K or agent id)``: their syntax is checked before the run is replayed."""
+    items: list[tuple[bool, int]] = []
+    for item in (part.strip() for entry in spec or ["top:1"] for part in entry.split(",")):
         if m := _TOP.fullmatch(item):
             k = int(m.group(1))
             if k < 1:
                 raise GateInputError("--agents top:K needs K >= 1")
-            agents.extend(int(a) for a in run.ranking()[:k])
-        elif item.isdigit():
-            agents.append(int(item))
+            items.append((True, k))
+        elif _ID.fullmatch(item):
+            items.append((False, int(item)))
         else:
             raise GateInputError(f"--agents: {item!r} is neither top:K nor an agent id")
+    return items
+
+
+def select(run: RunUnderTest, spec: list[str]) -> list[Candidate]:
+    """:func:`parse_agents` ``spec`` → candidates, in that order (duplicates once)."""
+    agents: list[int] = []
+    for top, n in parse_agents(spec):
+        if top:
+            agents.extend(int(a) for a in run.ranking()[:n])
+        else:
+            agents.append(n)
     return [run.candidate(a) for a in dict.fromkeys(agents)]  # first mention wins
 
 
@@ -156,4 +168,18 @@ def load_run_under_test(
     run_dir = Path(run_dir)
     if not RunDir(run_dir).manifest.is_file():
         raise GateInputError(f"{run_dir}: no {RunDir.MANIFEST} (not a finished run directory)")
-    return RunUnderTest(run_dir, replay(run_dir, keep_equity=True, on_market=on_market))
+    try:
+        sealed = read_manifest(run_dir).sealed_after_crash
+        if sealed is not None and not sealed.session_ended:
+            raise GateInputError(
+                f"{run_dir}: sealed after a crash over a prefix of the run (`scarline wal "
+                "seal`): its held-out split would be cut from the prefix, over bars the "
+                "agents learned on, and its input is not the data's; gates judge finished "
+                "runs (run it again)"
+            )
+        replayed = replay(run_dir, keep_equity=True, on_market=on_market)
+    except GateInputError:
+        raise
+    except ScarlineError as err:  # a run that cannot be replayed is bad input, not a failed gate
+        raise GateInputError(str(err)) from None
+    return RunUnderTest(run_dir, replayed)

@@ -28,7 +28,7 @@ from scarline.ledger.records import (
     approval_payload,
     policy_payload,
 )
-from scarline.ledger.state import LedgerState
+from scarline.ledger.state import LedgerState, is_agent_id
 from scarline.rundir import RunDir
 from scarline.signing import APPROVAL_PURPOSE, POLICY_PURPOSE, SigningKey
 
@@ -109,7 +109,7 @@ class Appender:
         run_id = str(manifest.get("run_id", run.name))
         agent: int | None = None
         policy_hash: str | None = None
-        if policy.isdigit():
+        if is_agent_id(policy):
             agent = int(policy)
             n_agents = int(manifest.get("agents", 0))
             if agent >= n_agents:

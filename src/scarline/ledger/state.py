@@ -26,6 +26,15 @@ APPROVAL_STAGES: frozenset[str] = frozenset({"LimitedLive", "Production"})
 HASH_PREFIX_MIN = 6
 """A policy hash prefix names a policy only from this many hex digits on; shorter digit
 strings are agent ids (``promote 2`` is agent 2, never a run id starting with 2…)."""
+_AGENT_ID = re.compile(r"[0-9]+")
+
+
+def is_agent_id(ref: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes '²' (which ``int`` refuses: a traceback)
+    and '١' (which ``int`` reads as 1)."""
+    return _AGENT_ID.fullmatch(ref) is not None
+
+
 _HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -117,7 +126,7 @@ class LedgerState:
             return ref
         pool = [p for p in self.policies if run_dir is None or self._from(p, run_dir)]
         found: list[str] = []
-        if ref.isdigit():
+        if is_agent_id(ref):
             found = [p for p in pool if self.policies[p].registered.agent == int(ref)]
             found = [p for p in found if str(self.policies[p].registered.agent) == ref]
         key = ref.lower()

@@ -10,6 +10,7 @@ interrupted; any other difference between the records and the anchor refuses eve
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ import msgspec
 import structlog
 
 from scarline.digest import file_sha256
+from scarline.errors import WalError
 from scarline.gating.flags import FLAGS, unknown_flags
 from scarline.journal.format import H_CLOSE, H_OPEN, TAIL, segment_name
 from scarline.journal.lock import DirLock
@@ -53,6 +55,10 @@ from scarline.signing import (
 
 LEDGER_ENV = "SCARLINE_LEDGER"
 DEFAULT_LEDGER = Path("ledger")
+LOCK_WAIT_S = 60.0
+"""How long a write waits for another writer of the same ledger before giving up. Writes
+are short, but a promotion holds the lock while it replays its run (tens of seconds)."""
+LOCK_POLL_S = 0.05
 
 
 def default_ledger_dir() -> Path:
@@ -143,7 +149,7 @@ class Ledger:
         key = self._signing_key()  # before anything is created: a refused write leaves nothing
         self.dir.mkdir(parents=True, exist_ok=True)
         where = f"ledger {self.dir}"
-        with DirLock(self.dir):
+        with _write_lock(self.dir):
             found = scan(self.dir, LEDGER_ID)
             try:
                 torn_bytes = torn_tail(self.dir, found.bad, found.bad_is_tail, found.bad_offset)
@@ -390,3 +396,33 @@ class Ledger:
             )
             app.append(event, now)
             return event
+
+
+@contextmanager
+def _write_lock(directory: Path) -> Iterator[None]:
+    """The ledger directory's lock, waiting up to :data:`LOCK_WAIT_S` for another writer: two
+    people approving at once both get written (the lock serializes them), instead of the
+    second failing with the WAL's "open by another writer"."""
+    lock = DirLock(directory)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    waited = False
+    while True:
+        try:
+            lock.acquire()
+            break
+        except WalError:
+            if not waited:  # say why the command pauses
+                structlog.get_logger("scarline.ledger").warning(
+                    "ledger.waiting_for_writer", ledger=str(directory), up_to_s=LOCK_WAIT_S
+                )
+                waited = True
+            if time.monotonic() >= deadline:
+                raise LedgerError(
+                    f"ledger {directory} is being written by another process (waited "
+                    f"{LOCK_WAIT_S:g} s); try again when it has finished"
+                ) from None
+            time.sleep(LOCK_POLL_S)
+    try:
+        yield
+    finally:
+        lock.release()
