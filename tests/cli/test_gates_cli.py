@@ -29,6 +29,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_gates_writes_report_binds_manifest_and_exits_1_on_skipped(run_dir: Path) -> None:
     result = runner.invoke(app, ["gates", str(run_dir), "--agents", "0,2", "--only", "G1"])
     assert result.exit_code == 1, result.output  # skipped gates never pass
+    assert "not the built-in ones" not in result.stderr
     assert "G1 ReplayParity" in result.stdout and "skipped (--only)" in result.stdout
     raw = (run_dir / "gates.json").read_bytes()
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -47,8 +48,13 @@ def test_gates_json_and_report_section(tmp_path: Path) -> None:
     cfg = RunConfig(seed=4, data={"source": str(data)}, agents=[{"kind": "buy-and-hold"}])
     run = execute_run(cfg, run_id="gates-report", out_dir=tmp_path / "runs").run_dir
     assert "<h2>Gates</h2>" not in (run / "report.html").read_text()
-    result = runner.invoke(app, ["gates", str(run), "--only", "G0", "--only", "G1", "--json"])
+    lax = tmp_path / "lax.toml"
+    lax.write_text("[G2]\nalpha = 0.5\n")
+    only = ["--only", "G0", "--only", "G1"]
+    result = runner.invoke(app, ["gates", str(run), *only, "--json", "--thresholds", str(lax)])
     assert result.exit_code == 1
+    sha = json.loads(result.stdout)["thresholds_sha256"]
+    assert f"these thresholds (sha256 {sha}) are not the built-in ones" in result.stderr
     report = json.loads(result.stdout)
     (agent,) = report["agents"]
     assert report["agents"][agent]["G0"]["pass"] is True

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from ledger_helpers import accept_thresholds
 
 from scarline.config import RunConfig
 from scarline.errors import ScarlineError
@@ -171,6 +172,9 @@ def test_planted_edge_is_promoted_to_shadow(
     else:
         ledger = Ledger(tmp_path / "ledger")
         ledger.promote(planted.agent, "candidate", run_dir=planted.run_dir)
+    with pytest.raises(PromotionRefused, match="gate thresholds the ledger accepts"):
+        ledger.promote(planted.agent, "shadow")  # the test's cheaper thresholds
+    accept_thresholds(ledger.dir, planted.report.thresholds_sha256)
     shadow = ledger.promote(planted.agent, "shadow")
     assert (shadow.from_stage, shadow.to_stage) == ("Candidate", "Shadow")
     kinds = {e.kind for e in shadow.evidence}
@@ -215,6 +219,7 @@ def test_leaked_future_column_is_flagged_and_refused_shadow(tmp_path: Path) -> N
     write_gate_report(run_dir, report)
     ledger = Ledger(tmp_path / "ledger")
     ledger.promote(agent, "candidate", run_dir=run_dir)
+    accept_thresholds(ledger.dir, report.thresholds_sha256)
     with pytest.raises(PromotionRefused, match="human approval naming flag implausible_edge"):
         ledger.promote(agent, "shadow")
     ledger.approve(agent, stage="shadow", by="ada", reason="seen", flags=["implausible_edge"])

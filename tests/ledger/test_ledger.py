@@ -61,7 +61,11 @@ def test_full_path_with_evidence_approvals_and_rollback(run: Path, ledger: Ledge
 
     with pytest.raises(PromotionRefused, match=r"missing evidence: gate report gates\.json"):
         ledger.promote(pid, "shadow")
-    write_gates(run, {"agents": passing_gates("1")["agents"] | passing_gates("2")["agents"]})
+    write_gates(
+        run,
+        passing_gates("1")
+        | {"agents": passing_gates("1")["agents"] | passing_gates("2")["agents"]},
+    )
     shadow = ledger.promote("1", "shadow")  # agent id resolves to the registered policy
     kinds = {e.kind for e in shadow.evidence}
     assert {"gate_report", "gates_signature", "gates_pass", "fees_x2", "regime_sliced"} <= kinds

@@ -15,8 +15,10 @@ from ledger_helpers import passing_gates, tiny_q_run, write_gates
 from typer.testing import CliRunner
 
 from scarline.cli import app
+from scarline.gating.config import GatesConfig
 from scarline.journal.seal import seal_run
 from scarline.journal.signature import sign_run_files
+from scarline.ledger.policy import PolicyError
 from scarline.ledger.records import (
     AmbiguousPolicy,
     Approval,
@@ -263,3 +265,22 @@ def test_the_bound_gate_report_cannot_be_swapped(run: Path, ledger: Ledger) -> N
     with pytest.raises(PromotionRefused, match=f"changed since the ledger bound {bound[:16]}"):
         ledger.promote("1", "limited-live")
     assert "is not the report the ledger bound" in " ".join(ledger.verify().problems)
+
+
+def test_verdicts_judged_by_thresholds_the_policy_does_not_name_are_no_evidence(
+    run: Path, ledger: Ledger
+) -> None:
+    """A report judged with ``alpha = 0.99`` is signed like any other: only the ledger's
+    policy can refuse it, and it accepts it once its sha256 is recorded there."""
+    lax = GatesConfig.model_validate({"G2": {"alpha": 0.99}}).sha256()
+    write_gates(run, passing_gates("1", thresholds=lax))
+    ledger.promote("1", "candidate", run_dir=run)
+    with pytest.raises(PromotionRefused, match=f"judged with thresholds sha256 {lax[:16]}"):
+        ledger.promote("1", "shadow")
+    policy_file = ledger.dir / "policy.toml"
+    policy_file.write_text(policy_file.read_text() + f'\n[gates]\nthresholds_sha256 = ["{lax}"]\n')
+    assert ledger.anchor()["status"] == "policy recorded"
+    assert ledger.promote("1", "shadow").to_stage == "Shadow"
+    policy_file.write_text(policy_file.read_text() + 'extra = ["abc"]\n')
+    with pytest.raises(PolicyError, match=r"gates\.extra is not a key"):
+        ledger.anchor()

@@ -31,7 +31,7 @@ def test_the_shadow_policy_runs_and_a_rollback_swaps_it_at_the_next_bar(
         verdicts = passing_gates(str(a))["agents"]
         assert isinstance(verdicts, dict)
         agents[str(a)] = verdicts[str(a)] | {"policy_hash": hashes[f"source:{a}"]}
-    write_gates(source, {"agents": agents})
+    write_gates(source, passing_gates("1") | {"agents": agents})
     ledger = Ledger(tmp_path / "ledger")
     for agent in ("2", "1"):  # 1 reaches Shadow last: it is the one the session runs
         ledger.promote(agent, "candidate", run_dir=source)

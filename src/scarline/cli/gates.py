@@ -158,5 +158,13 @@ def gates(
         )
         if html is not None:
             console.print(f"report: {html}", markup=False, soft_wrap=True)
+    if cfg.sha256() != type(cfg)().sha256():
+        err_console.print(
+            f"note: these thresholds (sha256 {cfg.sha256()}) are not the built-in ones: the "
+            "ledger counts their verdicts only where its policy.toml lists them under [gates] "
+            "thresholds_sha256 (docs/ledger.md)",
+            markup=False,
+            soft_wrap=True,
+        )
     if not report.passed():
         raise typer.Exit(EXIT_CHECK_FAILED)

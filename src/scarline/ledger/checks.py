@@ -12,8 +12,10 @@ import msgspec
 
 from scarline.digest import file_sha256, sha256_hex
 from scarline.errors import ScarlineError
+from scarline.gating.config import GatesConfig
 from scarline.gating.flags import FLAGGED_FROM, FLAGS
 from scarline.journal.signature import manifest_digest
+from scarline.ledger.policy import LedgerPolicy
 from scarline.ledger.records import Approval, EvidenceItem, LedgerError, PolicyRegistered
 from scarline.ledger.signed import approval_problem, approver, file_signature
 from scarline.ledger.state import STAGES, LedgerState
@@ -112,7 +114,7 @@ def collect_evidence(
         _artifacts(run, manifest, items, missing)
         _replay(run, manifest, items, missing)
     if "gate_report" in need:
-        verdicts = _gates(run, reg, manifest, bound_gates, items, missing)
+        verdicts = _gates(run, reg, manifest, bound_gates, policy, items, missing)
         signed, problem = file_signature(run, RunDir.GATES, policy)
         if signed is None:
             if RunDir(run).gates.is_file():  # there, but not as a gate key signed it
@@ -261,17 +263,34 @@ def _flag_approvals(
         )
 
 
+def thresholds_problem(sha256: str, policy: LedgerPolicy | None) -> str:
+    """Why verdicts judged by the thresholds of ``sha256`` are no evidence ("" when they
+    are): anyone may gate with laxer ones (``alpha = 0.99``) and sign the report, so only
+    the built-in defaults, and those the ledger's policy names, count."""
+    default = GatesConfig().sha256()
+    if sha256 == default or (policy is not None and sha256 in policy.gate_thresholds):
+        return ""
+    used = f"thresholds sha256 {sha256[:16]}…" if sha256 else "thresholds not recorded"
+    return (
+        f"gates.json was judged with {used}: neither the built-in defaults' "
+        f"({default[:16]}…) nor ones policy.toml accepts; to accept them add the full sha256 "
+        "to [gates] thresholds_sha256 and record it with `scarline ledger anchor`"
+    )
+
+
 def _gates(
     run: Path,
     reg: PolicyRegistered,
     manifest: dict[str, Any] | None,
     bound_here: str | None,
+    policy: LedgerPolicy | None,
     items: list[EvidenceItem],
     missing: list[str],
 ) -> AgentGates | None:
     """Check the policy's verdicts in gates.json; they are returned when the report is
     readable and has them (even when a gate failed), else None. ``bound_here``: the sha256
-    the ledger bound already (at registration or the Shadow promotion)."""
+    the ledger bound already (at registration or the Shadow promotion); the thresholds
+    judged by must be the built-in ones or ones ``policy`` accepts."""
     path = RunDir(run).gates
     if not path.is_file():
         missing.append(f"gate report gates.json ({path} not found; run `scarline gates`)")
@@ -289,10 +308,13 @@ def _gates(
         )
         return None
     try:
-        agents = decode_gate_report(raw, path).agents
+        report = decode_gate_report(raw, path)
     except GateReportError as err:
         missing.append(f"gate report gates.json ({err})")
         return None
+    agents = report.agents
+    if problem := thresholds_problem(report.thresholds_sha256, policy):
+        missing.append(f"gate thresholds the ledger accepts ({problem})")
     keys = [k for k in (str(reg.agent) if reg.agent is not None else None, reg.policy_hash) if k]
     key = next((k for k in keys if k in agents), None)
     if key is None and reg.policy_hash is not None:  # gates.json is keyed by agent id

@@ -1,6 +1,7 @@
 """The ledger's trust policy, ``LEDGER_DIR/policy.toml``: which public keys may sign run
-manifests, gate reports and the ledger itself, and which may approve a policy for each stage
-(``docs/ledger.md``, "Keys and policy").
+manifests, gate reports and the ledger itself, which may approve a policy for each stage, and
+which gate thresholds besides the built-in ones count as evidence (``docs/ledger.md``, "Keys
+and policy").
 
 The file is what people edit; the ledger records every version of it (a ``PolicySet``
 record, signed by a key the policy in force lets write the ledger), and only the recorded
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 
@@ -25,6 +27,7 @@ ROLES: dict[str, str] = {
     "ledger": "write the ledger: sign its anchor and record policy changes",
 }
 APPROVAL_STAGES = ("Candidate", "Shadow", "LimitedLive", "Production")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class PolicyError(LedgerError):
@@ -41,6 +44,8 @@ class LedgerPolicy:
     roles: dict[str, tuple[str, ...]]
     approvers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sha256: str = ""
+    gate_thresholds: tuple[str, ...] = ()
+    """sha256 of gate thresholds accepted besides the built-in defaults (``[gates]``)."""
 
     def name_of(self, key: PublicKey) -> str | None:
         return next((n for n, k in self.keys.items() if k == key), None)
@@ -73,7 +78,7 @@ def parse_policy(text: str, where: str = POLICY_FILE) -> LedgerPolicy:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PolicyError(f"{where}: not valid TOML: {err}") from None
-    unknown = set(doc) - {"version", "keys", "roles", "approvers"}
+    unknown = set(doc) - {"version", "keys", "roles", "approvers", "gates"}
     if unknown:
         raise PolicyError(f"{where}: unknown section(s) {', '.join(sorted(unknown))}")
     if doc.get("version", 1) != 1:
@@ -89,7 +94,28 @@ def parse_policy(text: str, where: str = POLICY_FILE) -> LedgerPolicy:
         _table(doc, "approvers", where), "approvers", set(APPROVAL_STAGES), keys, where
     )
     sha = hashlib.sha256(text.encode()).hexdigest()
-    return LedgerPolicy(keys=keys, roles=roles, approvers=approvers, sha256=sha)
+    thresholds = _gate_thresholds(_table(doc, "gates", where), where)
+    return LedgerPolicy(
+        keys=keys, roles=roles, approvers=approvers, sha256=sha, gate_thresholds=thresholds
+    )
+
+
+def _gate_thresholds(table: dict[str, object], where: str) -> tuple[str, ...]:
+    """``[gates] thresholds_sha256``: the thresholds files (by the sha256 ``gates.json``
+    records) whose verdicts count besides the built-in defaults'. A report judged by laxer
+    thresholds is signed like any other, so only the ledger's policy can refuse it."""
+    unknown = set(table) - {"thresholds_sha256"}
+    if unknown:
+        raise PolicyError(f"{where}: gates.{sorted(unknown)[0]} is not a key (thresholds_sha256)")
+    value = table.get("thresholds_sha256", [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and _SHA256.fullmatch(v) for v in value
+    ):
+        raise PolicyError(
+            f"{where}: gates.thresholds_sha256 must be a list of sha256 hex digests "
+            "(gates.json's thresholds_sha256)"
+        )
+    return tuple(value)
 
 
 def _table(doc: dict[str, object], name: str, where: str) -> dict[str, object]:
