@@ -41,7 +41,14 @@ from scarline.service import runs as run_files
 from scarline.service.auth import Auth, Principal
 from scarline.service.dashboard import DASHBOARD_PATHS, mount_dashboard
 from scarline.service.equity import chart_series
-from scarline.service.guards import PRINCIPAL, AccessLog, Authenticate, BodyLimit, RateLimiter
+from scarline.service.guards import (
+    PRINCIPAL,
+    AccessLog,
+    Authenticate,
+    BodyLimit,
+    InternalErrors,
+    RateLimiter,
+)
 from scarline.service.metrics import ServiceMetrics
 from scarline.service.run_snapshot import snapshot_of_run
 from scarline.service.source import RUN_ID, Source, UnknownRun
@@ -183,6 +190,7 @@ def create_app(
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Authenticate, auth=auth, public=PUBLIC, query_token_paths=("/events",))
+    app.add_middleware(InternalErrors)  # inside the access log, which then logs the 500
     app.add_middleware(AccessLog)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -56,10 +56,16 @@ class Source(Protocol):
         ...
 
 
-def _info(path: Path) -> RunInfo:
+def _info(path: Path) -> RunInfo | None:
+    """The run in ``path``; None when it vanished (removed or renamed) while being listed."""
     rd = RunDir(path)
-    marker = rd.manifest if rd.manifest.is_file() else path
-    return RunInfo(path.name, path, marker.stat().st_mtime_ns, rd.manifest.is_file())
+    sealed = rd.manifest.is_file()
+    marker = rd.manifest if sealed else path
+    try:
+        modified = marker.stat().st_mtime_ns
+    except OSError:
+        return None
+    return RunInfo(path.name, path, modified, sealed)
 
 
 class SessionSource:
@@ -80,7 +86,8 @@ class SessionSource:
         return self._ledger_dir
 
     def runs(self) -> list[RunInfo]:
-        return [_info(self._run_dir)] if self._run_dir.is_dir() else []
+        info = _info(self._run_dir) if self._run_dir.is_dir() else None
+        return [] if info is None else [info]
 
 
 class RunsSource:
@@ -101,8 +108,9 @@ class RunsSource:
                     path.is_dir()
                     and not path.name.startswith(".")
                     and (rd.manifest.is_file() or rd.wal.is_dir())
+                    and (info := _info(path)) is not None
                 ):
-                    found.append(_info(path))
+                    found.append(info)
         return sorted(found, key=lambda r: (r.modified_ns, r.run_id), reverse=True)
 
     def run_dir(self, run: str | None = None) -> Path:

@@ -1,0 +1,95 @@
+"""Inputs nobody meant to send: run directories with odd files, bodies with odd values, token
+files with odd bytes. Each answer is a 4xx or a degraded 200, never a 500 or a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from api_helpers import AS_READER, OPERATE, READ
+from fastapi.testclient import TestClient
+
+from scarline.service.app import create_app
+from scarline.service.auth import Auth
+from scarline.service.metrics import ServiceMetrics
+from scarline.service.source import RunsSource
+
+RUN_READS = ["/status", "/agents", "/metrics", "/equity", "/events", "/decisions", "/runs"]
+
+
+def _runs_client(root: Path, **kw: object) -> TestClient:
+    """An app over the runs in ``root`` whose exceptions would be raised in the test (a
+    TestClient default): a 500 here means the app answered it, not that it crashed."""
+    app = create_app(
+        RunsSource(root, root / "no-ledger"),
+        Auth(operate=OPERATE, read=READ),
+        ServiceMetrics(),
+        read_only=True,
+        **kw,  # type: ignore[arg-type]
+    )
+    return TestClient(app)
+
+
+def _fake_run(root: Path, name: str = "r1", **files: str) -> Path:
+    """A run directory with an empty WAL and the given JSON files (name -> text)."""
+    run = root / name
+    (run / "wal").mkdir(parents=True)
+    for filename, text in files.items():
+        (run / filename.replace("_", ".")).write_text(text)
+    return run
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"summary_json": '{"agents": 5}'},
+        {"summary_json": '{"agents": ["a", 1, null]}'},
+        {"summary_json": '{"agents": [{"id": 1, "position": 3}]}'},
+        {"summary_json": '{"agents": [{"id": 1, "position": {"a": 1}}]}'},
+        {"session_json": '{"instruments": 7}'},
+        {"session_json": '{"instruments": {"a": 1}}'},
+    ],
+)
+def test_a_malformed_run_file_degrades_the_snapshot(tmp_path: Path, files: dict[str, str]) -> None:
+    _fake_run(tmp_path, **files)
+    client = _runs_client(tmp_path)
+    for path in RUN_READS:
+        assert client.get(path, headers=AS_READER).status_code == 200, path
+
+
+def test_an_unexpected_error_is_a_json_500_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_run(tmp_path)
+
+    def broken(_: Path) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("scarline.service.app.snapshot_of_run", broken)
+    client = _runs_client(tmp_path)  # raise_server_exceptions: nothing may escape the app
+    answer = client.get("/status", headers=AS_READER)
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "internal error (RuntimeError); the server log has more"}
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "a bug" in captured.out + captured.err  # the log line says what happened
+
+
+def test_a_run_removed_while_listed_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_run(tmp_path, "kept")
+    gone = _fake_run(tmp_path, "gone")
+    real_stat = Path.stat
+    seen: list[Path] = []
+
+    def stat(self: Path, **kw: bool) -> object:
+        seen.append(self)
+        if self == gone and seen.count(gone) > 1:  # listed, then removed before its stat
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return real_stat(self, **kw)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    listed = _runs_client(tmp_path).get("/runs", headers=AS_READER)
+    assert listed.status_code == 200
+    assert [r["run_id"] for r in listed.json()["runs"]] == ["kept"]
