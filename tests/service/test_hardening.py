@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_helpers import AS_READER, OPERATE, READ
+from api_helpers import AS_OPERATOR, AS_READER, OPERATE, READ, live_app
 from fastapi.testclient import TestClient
 
 from scarline.service.app import create_app
@@ -93,3 +93,12 @@ def test_a_run_removed_while_listed_is_skipped(
     listed = _runs_client(tmp_path).get("/runs", headers=AS_READER)
     assert listed.status_code == 200
     assert [r["run_id"] for r in listed.json()["runs"]] == ["kept"]
+
+
+def test_a_null_flag_is_refused_not_read_as_false(tmp_path: Path) -> None:
+    run = _fake_run(tmp_path, summary_json='{"agents": []}')
+    client, view = live_app(run, accept_flags=True)
+    answer = client.post("/flags", json={"freeze_exploration": None}, headers=AS_OPERATOR)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "freeze_exploration"]
+    assert view.take_flags() == []

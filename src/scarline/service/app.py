@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from scarline._version import __version__
 from scarline.equity_file import read_equity
@@ -94,6 +94,15 @@ class FlagsBody(Body):
     freeze_exploration: StrictBool | None = Field(
         default=None, description="true: no exploratory actions from the next bar on"
     )
+
+    @field_validator("freeze_exploration")
+    @classmethod
+    def _not_null(cls, value: bool | None) -> bool:
+        # an explicit null would otherwise be queued as false: a request to widen what
+        # agents may do that nobody asked for
+        if value is None:
+            raise ValueError("give true or false (null is not a value for a flag)")
+        return value
 
     @model_validator(mode="after")
     def _some(self) -> FlagsBody:
