@@ -92,7 +92,8 @@ def serve(
         else:
             console.print(f"served {server.url}: /healthz {info['healthz']}", markup=False)
         return
-    info["url"] = f"http://{host}:{port}"
+    server.bind()  # a taken port or unknown host is an error now, before "serving" is said
+    info["url"] = server.url
     if as_json:
         print_json(info)
     else:
