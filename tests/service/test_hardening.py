@@ -102,3 +102,15 @@ def test_a_null_flag_is_refused_not_read_as_false(tmp_path: Path) -> None:
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "freeze_exploration"]
     assert view.take_flags() == []
+
+
+@pytest.mark.parametrize("reason", ["   ", "\t", "stop\nnow", "nul\x00", "\u202egnirts"])
+def test_a_kill_reason_must_be_legible(tmp_path: Path, reason: str) -> None:
+    run = _fake_run(tmp_path, summary_json='{"agents": []}')
+    client, view = live_app(run)
+    answer = client.post("/kill", json={"reason": reason}, headers=AS_OPERATOR)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert view.take_kill() is None
+    kept = client.post("/kill", json={"reason": "drawdown: stop — ok ✓"}, headers=AS_OPERATOR)
+    assert kept.status_code == 202

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -83,8 +84,24 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them: a reason is shown in chat alerts and the
+dashboard, where they could make it read as something else."""
+
+
 class KillBody(Body):
     reason: str = Field(min_length=1, max_length=200, description="why, for the journal")
+
+    @field_validator("reason")
+    @classmethod
+    def _legible(cls, value: str) -> str:
+        # the reason is journaled (the audit trail of who stopped trading and why) and sent
+        # to chat: blank, or holding control characters, it says nothing or hides something
+        if not value.strip():
+            raise ValueError("say why (the reason is blank)")
+        if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in value):
+            raise ValueError("one line of text: no control or bidirectional characters")
+        return value
 
 
 class FlagsBody(Body):
