@@ -114,3 +114,41 @@ def test_a_kill_reason_must_be_legible(tmp_path: Path, reason: str) -> None:
     assert view.take_kill() is None
     kept = client.post("/kill", json={"reason": "drawdown: stop — ok ✓"}, headers=AS_OPERATOR)
     assert kept.status_code == 202
+
+
+def test_serve_shows_a_finished_runs_journaled_alerts(tmp_path: Path) -> None:
+    from scarline.service.alert_book import AlertBook
+    from scarline.service.alerts import Alert
+
+    run = _fake_run(tmp_path, "alerted")
+    _fake_run(tmp_path, "quiet")
+    book = AlertBook(run / "alerts.jsonl")
+    made = [
+        Alert(
+            id=f"a{k}",
+            rule="kill",
+            severity="critical",
+            subject="population",
+            message="kill switch fired",
+            step=k,
+            bar_ts=0,
+            wall_ns=k,
+        )
+        for k in range(2)
+    ]
+    book.add(made)
+    book.ack("a0", "key0")
+    book.close()
+    client = _runs_client(tmp_path)
+    shown = client.get("/alerts?run=alerted", headers=AS_READER).json()["alerts"]
+    assert [(a["id"], a["acked"], a["acked_by"]) for a in shown] == [
+        ("a0", True, "key0"),
+        ("a1", False, None),
+    ]
+    assert client.get("/alerts?run=quiet", headers=AS_READER).json() == {"alerts": []}
+    assert client.get("/alerts?run=nope", headers=AS_READER).status_code == 404
+    lines = (run / "alerts.jsonl").read_bytes().split(b"\n")
+    (run / "alerts.jsonl").write_bytes(b"\n".join([lines[1], lines[0], *lines[2:]]))
+    tampered = client.get("/alerts?run=alerted", headers=AS_READER)
+    assert tampered.status_code == 503 and "does not follow" in tampered.json()["detail"]
+    assert client.post("/alerts/a1/ack", headers=AS_OPERATOR).status_code == 409  # read-only

@@ -59,6 +59,8 @@ from scarline.service.view import RUNTIME_FLAGS, Snapshot
 PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", *DASHBOARD_PATHS)
 """Paths served without a token."""
 ALERT_ID = r"^[A-Za-z0-9_-]{1,64}$"
+ALERTS_FILE = "alerts.jsonl"
+"""A session's alert journal in its run directory (see :mod:`.alert_book`)."""
 STALE_BARS = 3
 """``/healthz`` answers 503 when the last step is older than this many bars."""
 
@@ -341,9 +343,13 @@ def create_app(
         return run_files.ledger(source.ledger_dir(), limit=limit)
 
     @app.get("/alerts", tags=["read"])
-    def list_alerts(_: Reader) -> dict[str, Any]:
-        """Alerts raised (empty without an alerts engine)."""
-        return {"alerts": [] if alerts is None else alerts.list()}
+    def list_alerts(_: Reader, run: RunParam = None) -> dict[str, Any]:
+        """Alerts raised, newest last: the session's, or a finished run's ``alerts.jsonl``
+        (checked against its hash chain; 503 when it does not verify)."""
+        run_dir = source.run_dir(run)  # an unknown id is 404, as on every read
+        if alerts is not None:
+            return {"alerts": alerts.list()}
+        return {"alerts": _journaled_alerts(run_dir / ALERTS_FILE)}
 
     @app.get("/whoami", tags=["read"])
     def whoami(who: Reader) -> dict[str, Any]:
@@ -448,6 +454,21 @@ def create_app(
         )
 
     return app
+
+
+def _journaled_alerts(path: Path) -> list[dict[str, Any]]:
+    """The alerts a finished run journaled (its acks applied), read without writing."""
+    from scarline.service.alert_book import AlertBook, AlertJournalError
+
+    try:
+        book = AlertBook(path, read_only=True)
+    except AlertJournalError as err:
+        raise HTTPException(503, str(err)) from None
+    except OSError as err:
+        raise HTTPException(503, f"{path}: cannot be read ({err.strerror or err})") from None
+    except (ValueError, KeyError, TypeError, msgspec.MsgspecError):  # chained, but not alerts
+        raise HTTPException(503, f"{path}: a record is not an alert or an ack") from None
+    return [msgspec.to_builtins(a) for a in book.list()]
 
 
 def _stamp(run_dir: Path) -> tuple[int, ...]:
