@@ -152,3 +152,11 @@ def test_serve_shows_a_finished_runs_journaled_alerts(tmp_path: Path) -> None:
     tampered = client.get("/alerts?run=alerted", headers=AS_READER)
     assert tampered.status_code == 503 and "does not follow" in tampered.json()["detail"]
     assert client.post("/alerts/a1/ack", headers=AS_OPERATOR).status_code == 409  # read-only
+
+
+def test_runs_pointing_at_one_run_serves_that_run(tmp_path: Path) -> None:
+    run = _fake_run(tmp_path, "only", summary_json='{"agents": [{"id": 7}]}')
+    client = _runs_client(run)
+    assert [r["run_id"] for r in client.get("/runs", headers=AS_READER).json()["runs"]] == ["only"]
+    agents = client.get("/agents?run=only", headers=AS_READER).json()["agents"]
+    assert [a["id"] for a in agents] == [7]

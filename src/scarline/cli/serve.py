@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def serve(
-    runs: Annotated[Path, typer.Option("--runs", help="Directory of run directories.")],
+    runs: Annotated[
+        Path, typer.Option("--runs", help="Directory of run directories, or one run directory.")
+    ],
     host: Annotated[
         str | None, typer.Option(help="Bind address (default: \\[service] host, 127.0.0.1).")
     ] = None,

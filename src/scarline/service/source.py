@@ -90,8 +90,14 @@ class SessionSource:
         return [] if info is None else [info]
 
 
+def _is_run(path: Path) -> bool:
+    rd = RunDir(path)
+    return rd.manifest.is_file() or rd.wal.is_dir()
+
+
 class RunsSource:
-    """Finished runs under ``root`` (each sub-directory with a WAL or a manifest)."""
+    """Finished runs under ``root`` (each sub-directory with a WAL or a manifest); a
+    ``root`` that is itself a run (``--runs runs/ID``, an easy slip) serves that run alone."""
 
     def __init__(self, root: Path, ledger_dir: Path) -> None:
         self.root, self._ledger_dir = Path(root), Path(ledger_dir)
@@ -101,13 +107,15 @@ class RunsSource:
 
     def runs(self) -> list[RunInfo]:
         found = []
+        if self.root.is_dir() and _is_run(self.root):
+            info = _info(self.root)
+            return [] if info is None else [info]
         if self.root.is_dir():
             for path in self.root.iterdir():
-                rd = RunDir(path)
                 if (
                     path.is_dir()
                     and not path.name.startswith(".")
-                    and (rd.manifest.is_file() or rd.wal.is_dir())
+                    and _is_run(path)
                     and (info := _info(path)) is not None
                 ):
                     found.append(info)
