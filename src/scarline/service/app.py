@@ -150,9 +150,11 @@ def _query_names(dependant: Any) -> set[str]:
 
 
 def _known_query(request: Request) -> None:
-    """Unknown query parameters are an error (422 naming them), not silently ignored."""
+    """Unknown query parameters are an error (422 naming them), not silently ignored; but
+    not on the dashboard's files, which take none and read none: a link or bookmark with a
+    tracking or cache-busting parameter must still open the page."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or route.path in DASHBOARD_PATHS:
         return
     allowed = _query_names(route.dependant)
     unknown = [k for k in request.query_params if k not in allowed]
