@@ -92,3 +92,13 @@ def test_env_tokens_are_trimmed_and_blank_is_unset(tmp_path: Path) -> None:
 def test_one_token_for_both_roles_is_refused() -> None:
     with pytest.raises(ServiceError, match="the same"):
         Auth.from_config(ServiceConfig(), env={OPERATE_ENV: "same", READ_ENV: "same"})
+
+
+def test_auth_keeps_only_hashes_of_the_tokens() -> None:
+    import pickle
+
+    auth = Auth(operate="op-secret-123", read="rd-secret-456")
+    dumped = pickle.dumps(auth.__dict__)
+    assert b"op-secret-123" not in dumped and b"rd-secret-456" not in dumped
+    assert auth.authenticate("op-secret-123") is not None
+    assert auth.authenticate("op-secret-12") is None and auth.authenticate("x" * 10_000) is None

@@ -34,6 +34,10 @@ class ServiceError(ScarlineError):
     exit_code = 2
 
 
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
 def key_id(token: str) -> str:
     """The short public name of a token: 12 hex digits of its sha256."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
@@ -55,11 +59,13 @@ class Auth:
     """The configured tokens; :meth:`authenticate` maps a presented token to a caller."""
 
     def __init__(self, *, operate: str | None = None, read: str | None = None) -> None:
+        # only each token's sha256 is kept: a fixed-length compare tells no length, and
+        # nothing that dumps this object (a debugger, a crash report) shows a token
         self._tokens: list[tuple[bytes, Principal]] = []
         pairs: tuple[tuple[str | None, Role], ...] = ((operate, "operate"), (read, "read"))
         for token, role in pairs:
             if token:
-                self._tokens.append((token.encode("utf-8"), Principal(role, key_id(token))))
+                self._tokens.append((_digest(token), Principal(role, key_id(token))))
 
     @classmethod
     def from_config(cls, config: ServiceConfig, env: Mapping[str, str] | None = None) -> Auth:
@@ -96,7 +102,7 @@ class Auth:
         constant time), so the time taken does not tell which one nearly matched."""
         if not token:
             return None
-        presented = token.encode("utf-8")
+        presented = _digest(token)
         found: Principal | None = None
         for secret, principal in self._tokens:
             if hmac.compare_digest(presented, secret) and found is None:
