@@ -160,3 +160,16 @@ def test_runs_pointing_at_one_run_serves_that_run(tmp_path: Path) -> None:
     assert [r["run_id"] for r in client.get("/runs", headers=AS_READER).json()["runs"]] == ["only"]
     agents = client.get("/agents?run=only", headers=AS_READER).json()["agents"]
     assert [a["id"] for a in agents] == [7]
+
+
+def test_the_snapshot_cache_is_bounded(tmp_path: Path) -> None:
+    from scarline.service.app import SNAPSHOTS_KEPT
+
+    for k in range(SNAPSHOTS_KEPT + 5):
+        _fake_run(tmp_path, f"run{k:02d}")
+    client = _runs_client(tmp_path)
+    for k in range(SNAPSHOTS_KEPT + 5):
+        assert client.get(f"/status?run=run{k:02d}", headers=AS_READER).status_code == 200
+    cache = client.app.state.snapshots  # type: ignore[attr-defined]
+    assert len(cache) == SNAPSHOTS_KEPT
+    assert tmp_path / f"run{SNAPSHOTS_KEPT + 4:02d}" in cache  # the newest read is kept

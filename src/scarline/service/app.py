@@ -16,8 +16,10 @@ log never records query strings.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -61,6 +63,8 @@ PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc
 ALERT_ID = r"^[A-Za-z0-9_-]{1,64}$"
 ALERTS_FILE = "alerts.jsonl"
 """A session's alert journal in its run directory (see :mod:`.alert_book`)."""
+SNAPSHOTS_KEPT = 16
+"""Finished runs whose snapshot is cached (the most recently read)."""
 STALE_BARS = 3
 """``/healthz`` answers 503 when the last step is older than this many bars."""
 
@@ -216,7 +220,11 @@ def create_app(
     )
     app.state.read_only = read_only
     app.state.limiter = RateLimiter(rate_limit_per_minute)
-    snapshots: dict[Path, tuple[tuple[int, ...], Snapshot]] = {}
+    # the last few runs' snapshots (a scraper walking every run of a big directory must not
+    # keep every population in memory)
+    snapshots: OrderedDict[Path, tuple[tuple[int, ...], Snapshot]] = OrderedDict()
+    app.state.snapshots = snapshots
+    snapshots_lock = threading.Lock()  # sync endpoints run on a thread pool
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Authenticate, auth=auth, public=PUBLIC, query_token_paths=("/events",))
@@ -258,9 +266,15 @@ def create_app(
             return snap
         run_dir = source.run_dir(run)
         stamp = _stamp(run_dir)
-        cached = snapshots.get(run_dir)
+        with snapshots_lock:
+            cached = snapshots.get(run_dir)
         if cached is None or cached[0] != stamp:
-            snapshots[run_dir] = cached = (stamp, snapshot_of_run(run_dir))
+            cached = (stamp, snapshot_of_run(run_dir))  # read outside the lock
+        with snapshots_lock:
+            snapshots[run_dir] = cached
+            snapshots.move_to_end(run_dir)
+            while len(snapshots) > SNAPSHOTS_KEPT:
+                snapshots.popitem(last=False)
         return cached[1]
 
     mount_dashboard(app)
