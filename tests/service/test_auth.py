@@ -102,3 +102,13 @@ def test_auth_keeps_only_hashes_of_the_tokens() -> None:
     assert b"op-secret-123" not in dumped and b"rd-secret-456" not in dumped
     assert auth.authenticate("op-secret-123") is not None
     assert auth.authenticate("op-secret-12") is None and auth.authenticate("x" * 10_000) is None
+
+
+def test_cors_origins_must_be_origins() -> None:
+    from pydantic import ValidationError
+
+    ok = ["https://ops.example", "http://127.0.0.1:3000", "*"]
+    assert ServiceConfig(cors_origins=ok).cors_origins == ok
+    for bad in ("https://ops.example/", "https://ops.example/app", "ops.example", "ftp://x"):
+        with pytest.raises(ValidationError, match="is not an origin"):
+            ServiceConfig(cors_origins=[bad])

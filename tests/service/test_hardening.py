@@ -173,3 +173,17 @@ def test_the_snapshot_cache_is_bounded(tmp_path: Path) -> None:
     cache = client.app.state.snapshots  # type: ignore[attr-defined]
     assert len(cache) == SNAPSHOTS_KEPT
     assert tmp_path / f"run{SNAPSHOTS_KEPT + 4:02d}" in cache  # the newest read is kept
+
+
+def test_cors_is_off_unless_origins_are_listed(tmp_path: Path) -> None:
+    _fake_run(tmp_path)
+    preflight = {"Origin": "https://ops.example", "Access-Control-Request-Method": "POST"}
+    off = _runs_client(tmp_path)
+    assert "access-control-allow-origin" not in off.options("/kill", headers=preflight).headers
+    answer = off.get("/status", headers={**AS_READER, "Origin": "https://ops.example"})
+    assert "access-control-allow-origin" not in answer.headers
+    on = _runs_client(tmp_path, cors_origins=["https://ops.example"])
+    allowed = on.options("/kill", headers=preflight)
+    assert allowed.headers["access-control-allow-origin"] == "https://ops.example"
+    other = on.options("/kill", headers={**preflight, "Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
