@@ -48,11 +48,21 @@ RULE_KEYS = (
 
 
 def _http_url(value: str, what: str) -> str:
+    """``value`` as an http(s) URL. Every message says "credential", so the config's error
+    report does not echo the URL: a webhook URL is one (its path holds the token)."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{what} must be http(s)://host[:port][/path], got a {parts.scheme!r} URL")
+        raise ValueError(
+            f"{what} must be http(s)://host[:port][/path], got a {parts.scheme!r} URL "
+            "(not shown: a webhook URL is a credential)"
+        )
     if parts.fragment:
-        raise ValueError(f"{what} may not have a fragment")
+        raise ValueError(f"{what} may not have a fragment (not shown: it may be a credential)")
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"{what} may not hold credentials (user:password@): the config is copied into "
+            "every run directory; put a secret URL in an environment variable named by url_env"
+        )
     return value.rstrip("/")
 
 

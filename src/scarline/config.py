@@ -357,7 +357,9 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             lines.append(f"{source}: unknown key '{key}'")
         elif not e["loc"]:  # a rule across keys: its message names them (the input is all)
             lines.append(f"{source}: {e['msg'].removeprefix('Value error, ')}")
-        elif "credential" in e["msg"]:  # the value is the secret: not echoed to a terminal
+        elif "credential" in e["msg"] or isinstance(e.get("input"), dict):
+            # the value is the secret, or a whole table that may hold one (a sink's webhook
+            # URL): not echoed to a terminal; the key names where to look
             lines.append(f"{source}: key '{key}': {e['msg'].lower()}")
         else:
             got = e.get("input")

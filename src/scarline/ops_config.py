@@ -8,7 +8,9 @@ snapshot written into a run directory never carries a secret.
 
 from __future__ import annotations
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 
 from scarline.strict import Strict
 
@@ -46,3 +48,21 @@ class ServiceConfig(Strict):
         le=1000,
         description="agents with their own metric series (the top by equity; the rest in `total`)",
     )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        """Each an origin as a browser sends it, ``scheme://host[:port]`` (or ``*``): with a
+        path or a trailing slash it would never match, and CORS would silently stay off."""
+        for origin in origins:
+            if origin == "*":
+                continue
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port]")
+            if origin != f"{parts.scheme}://{parts.netloc}" or "@" in parts.netloc:
+                raise ValueError(
+                    f"{origin!r} is not an origin: no path, trailing slash, query or user "
+                    f"(use {parts.scheme}://{parts.netloc.rpartition('@')[2]})"
+                )
+        return origins

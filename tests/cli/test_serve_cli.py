@@ -34,3 +34,24 @@ def test_a_non_loopback_bind_without_a_token_is_refused(
     result = runner.invoke(app, ["serve", "--runs", str(tmp_path), "--host", "0.0.0.0", "--once"])
     assert result.exit_code == 2
     assert "refusing to bind 0.0.0.0" in result.output
+
+
+def test_a_taken_port_is_a_clear_error_before_serving_is_claimed(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for once in ([], ["--once"]):
+            result = runner.invoke(app, ["serve", "--runs", str(tmp_path), "--port", port, *once])
+            assert result.exit_code == 2, result.output
+            assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+            assert "serving" not in result.output
+
+
+def test_an_unknown_host_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(READ_ENV, "read-secret-token")
+    result = runner.invoke(app, ["serve", "--runs", str(tmp_path), "--host", "no such host"])
+    assert result.exit_code == 2, result.output
+    assert "cannot listen on no such host:8765" in result.output

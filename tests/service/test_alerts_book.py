@@ -117,3 +117,17 @@ def test_read_only_and_memory_books(tmp_path: Path) -> None:
     assert mem.ack(make(1).id, "k").acked_by == "k"
     assert not (tmp_path / "missing.jsonl").exists()
     assert AlertBook(tmp_path / "missing.jsonl", read_only=True).list() == []
+
+
+def test_a_journal_that_is_not_alerts_is_a_clear_error(tmp_path: Path) -> None:
+    from scarline.errors import ScarlineError
+
+    path = tmp_path / "alerts.jsonl"
+    line = json.dumps({"prev": "0" * 64, "kind": "alert", "alert": {"id": 5}}).encode()
+    path.write_bytes(line + b"\n")
+    with pytest.raises(ScarlineError, match=r"alerts\.jsonl: line 1 is not an alert") as err:
+        AlertBook(path, read_only=True)
+    assert err.value.exit_code == 2
+    path.write_bytes(b"not json\n")
+    with pytest.raises(ScarlineError, match="line 1 is not JSON"):
+        AlertBook(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -250,3 +251,30 @@ def test_a_rule_and_subject_is_silent_for_the_cooldown(
             last[key] = alert.wall_ns
             assert alert.id not in ids
             ids.add(alert.id)
+
+
+SECRET = "SUPERSECRET"
+
+
+@pytest.mark.parametrize(
+    "sink",
+    [
+        f'kind = "slack"\nurl = "https://hooks.example/services/{SECRET}#x"',
+        f'kind = "slack"\nurl = "ftp://hooks.example/services/{SECRET}"',
+        f'kind = "webhook"\nurl = "https://user:{SECRET}@hooks.example/x"',
+        f'kind = "discord"\nurl = "https://hooks.example/{SECRET}"\nurl_env = "HOOK"',
+        f'kind = "discord"\nurl = "https://hooks.example/{SECRET}"\nchat_id = 5',
+        f'url = "https://hooks.example/{SECRET}"',  # no kind
+        f'kind = "discord"\nurl = "https://hooks.example/{SECRET}"\n'
+        f'[[alerts.sinks]]\nkind = "discord"\nurl = "https://hooks.example/{SECRET}2"',
+    ],
+)
+def test_a_refused_sink_never_echoes_its_url(tmp_path: Path, sink: str) -> None:
+    from scarline.config import load_config
+    from scarline.errors import ScarlineError
+
+    path = tmp_path / "c.toml"
+    path.write_text(f"[[alerts.sinks]]\n{sink}\n")
+    with pytest.raises(ScarlineError, match="alerts") as refused:
+        load_config(path)
+    assert SECRET not in str(refused.value)

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def serve(
-    runs: Annotated[Path, typer.Option("--runs", help="Directory of run directories.")],
+    runs: Annotated[
+        Path, typer.Option("--runs", help="Directory of run directories, or one run directory.")
+    ],
     host: Annotated[
         str | None, typer.Option(help="Bind address (default: \\[service] host, 127.0.0.1).")
     ] = None,
@@ -92,7 +94,8 @@ def serve(
         else:
             console.print(f"served {server.url}: /healthz {info['healthz']}", markup=False)
         return
-    info["url"] = f"http://{host}:{port}"
+    server.bind()  # a taken port or unknown host is an error now, before "serving" is said
+    info["url"] = server.url
     if as_json:
         print_json(info)
     else:

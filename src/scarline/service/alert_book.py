@@ -17,11 +17,16 @@ from typing import BinaryIO
 
 import msgspec
 
+from scarline.errors import ScarlineError
 from scarline.service.alerts import GENESIS, Alert
 
 
-class AlertJournalError(ValueError):
-    """``alerts.jsonl`` does not verify: a line was edited, inserted or removed."""
+class AlertJournalError(ScarlineError, ValueError):
+    """``alerts.jsonl`` does not verify (a line was edited, inserted or removed) or holds a
+    record that is not an alert or an ack. A ScarlineError, so a session resuming on such a
+    journal stops with this message (exit 2), not an internal error."""
+
+    exit_code = 2
 
 
 _encoder = msgspec.json.Encoder()
@@ -70,8 +75,13 @@ class AlertBook:
         self._file: BinaryIO | None = None
         if self.path is None:
             return
-        for record in verify_alerts(self.path):
-            self._replay(record)
+        for number, record in enumerate(verify_alerts(self.path), start=1):
+            try:
+                self._replay(record)
+            except (KeyError, TypeError, ValueError, msgspec.ValidationError):
+                raise AlertJournalError(
+                    f"{self.path}: line {number} is not an alert or an ack"
+                ) from None
         if self.path.exists():
             data = self.path.read_bytes()
             cut = data.rfind(b"\n") + 1

@@ -16,7 +16,10 @@ log never records query strings.
 from __future__ import annotations
 
 import math
+import threading
 import time
+import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -31,7 +34,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from scarline._version import __version__
 from scarline.equity_file import read_equity
@@ -41,7 +44,14 @@ from scarline.service import runs as run_files
 from scarline.service.auth import Auth, Principal
 from scarline.service.dashboard import DASHBOARD_PATHS, mount_dashboard
 from scarline.service.equity import chart_series
-from scarline.service.guards import PRINCIPAL, AccessLog, Authenticate, BodyLimit, RateLimiter
+from scarline.service.guards import (
+    PRINCIPAL,
+    AccessLog,
+    Authenticate,
+    BodyLimit,
+    InternalErrors,
+    RateLimiter,
+)
 from scarline.service.metrics import ServiceMetrics
 from scarline.service.run_snapshot import snapshot_of_run
 from scarline.service.source import RUN_ID, Source, UnknownRun
@@ -51,6 +61,10 @@ from scarline.service.view import RUNTIME_FLAGS, Snapshot
 PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", *DASHBOARD_PATHS)
 """Paths served without a token."""
 ALERT_ID = r"^[A-Za-z0-9_-]{1,64}$"
+ALERTS_FILE = "alerts.jsonl"
+"""A session's alert journal in its run directory (see :mod:`.alert_book`)."""
+SNAPSHOTS_KEPT = 16
+"""Finished runs whose snapshot is cached (the most recently read)."""
 STALE_BARS = 3
 """``/healthz`` answers 503 when the last step is older than this many bars."""
 
@@ -76,8 +90,24 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them: a reason is shown in chat alerts and the
+dashboard, where they could make it read as something else."""
+
+
 class KillBody(Body):
     reason: str = Field(min_length=1, max_length=200, description="why, for the journal")
+
+    @field_validator("reason")
+    @classmethod
+    def _legible(cls, value: str) -> str:
+        # the reason is journaled (the audit trail of who stopped trading and why) and sent
+        # to chat: blank, or holding control characters, it says nothing or hides something
+        if not value.strip():
+            raise ValueError("say why (the reason is blank)")
+        if any(unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS for ch in value):
+            raise ValueError("one line of text: no control or bidirectional characters")
+        return value
 
 
 class FlagsBody(Body):
@@ -87,6 +117,15 @@ class FlagsBody(Body):
     freeze_exploration: StrictBool | None = Field(
         default=None, description="true: no exploratory actions from the next bar on"
     )
+
+    @field_validator("freeze_exploration")
+    @classmethod
+    def _not_null(cls, value: bool | None) -> bool:
+        # an explicit null would otherwise be queued as false: a request to widen what
+        # agents may do that nobody asked for
+        if value is None:
+            raise ValueError("give true or false (null is not a value for a flag)")
+        return value
 
     @model_validator(mode="after")
     def _some(self) -> FlagsBody:
@@ -115,9 +154,11 @@ def _query_names(dependant: Any) -> set[str]:
 
 
 def _known_query(request: Request) -> None:
-    """Unknown query parameters are an error (422 naming them), not silently ignored."""
+    """Unknown query parameters are an error (422 naming them), not silently ignored; but
+    not on the dashboard's files, which take none and read none: a link or bookmark with a
+    tracking or cache-busting parameter must still open the page."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    if not isinstance(route, APIRoute) or route.path in DASHBOARD_PATHS:
         return
     allowed = _query_names(route.dependant)
     unknown = [k for k in request.query_params if k not in allowed]
@@ -179,10 +220,15 @@ def create_app(
     )
     app.state.read_only = read_only
     app.state.limiter = RateLimiter(rate_limit_per_minute)
-    snapshots: dict[Path, tuple[tuple[int, ...], Snapshot]] = {}
+    # the last few runs' snapshots (a scraper walking every run of a big directory must not
+    # keep every population in memory)
+    snapshots: OrderedDict[Path, tuple[tuple[int, ...], Snapshot]] = OrderedDict()
+    app.state.snapshots = snapshots
+    snapshots_lock = threading.Lock()  # sync endpoints run on a thread pool
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Authenticate, auth=auth, public=PUBLIC, query_token_paths=("/events",))
+    app.add_middleware(InternalErrors)  # inside the access log, which then logs the 500
     app.add_middleware(AccessLog)
     if cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
@@ -220,9 +266,15 @@ def create_app(
             return snap
         run_dir = source.run_dir(run)
         stamp = _stamp(run_dir)
-        cached = snapshots.get(run_dir)
+        with snapshots_lock:
+            cached = snapshots.get(run_dir)
         if cached is None or cached[0] != stamp:
-            snapshots[run_dir] = cached = (stamp, snapshot_of_run(run_dir))
+            cached = (stamp, snapshot_of_run(run_dir))  # read outside the lock
+        with snapshots_lock:
+            snapshots[run_dir] = cached
+            snapshots.move_to_end(run_dir)
+            while len(snapshots) > SNAPSHOTS_KEPT:
+                snapshots.popitem(last=False)
         return cached[1]
 
     mount_dashboard(app)
@@ -307,9 +359,13 @@ def create_app(
         return run_files.ledger(source.ledger_dir(), limit=limit)
 
     @app.get("/alerts", tags=["read"])
-    def list_alerts(_: Reader) -> dict[str, Any]:
-        """Alerts raised (empty without an alerts engine)."""
-        return {"alerts": [] if alerts is None else alerts.list()}
+    def list_alerts(_: Reader, run: RunParam = None) -> dict[str, Any]:
+        """Alerts raised, newest last: the session's, or a finished run's ``alerts.jsonl``
+        (checked against its hash chain; 503 when it does not verify)."""
+        run_dir = source.run_dir(run)  # an unknown id is 404, as on every read
+        if alerts is not None:
+            return {"alerts": alerts.list()}
+        return {"alerts": _journaled_alerts(run_dir / ALERTS_FILE)}
 
     @app.get("/whoami", tags=["read"])
     def whoami(who: Reader) -> dict[str, Any]:
@@ -414,6 +470,19 @@ def create_app(
         )
 
     return app
+
+
+def _journaled_alerts(path: Path) -> list[dict[str, Any]]:
+    """The alerts a finished run journaled (its acks applied), read without writing."""
+    from scarline.service.alert_book import AlertBook, AlertJournalError
+
+    try:
+        book = AlertBook(path, read_only=True)
+    except AlertJournalError as err:
+        raise HTTPException(503, str(err)) from None
+    except OSError as err:
+        raise HTTPException(503, f"{path}: cannot be read ({err.strerror or err})") from None
+    return [msgspec.to_builtins(a) for a in book.list()]
 
 
 def _stamp(run_dir: Path) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ class ServiceError(ScarlineError):
     """The service cannot start as configured (a token file, an unsafe bind)."""
 
     exit_code = 2
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
 
 
 def key_id(token: str) -> str:
@@ -54,22 +59,33 @@ class Auth:
     """The configured tokens; :meth:`authenticate` maps a presented token to a caller."""
 
     def __init__(self, *, operate: str | None = None, read: str | None = None) -> None:
+        # only each token's sha256 is kept: a fixed-length compare tells no length, and
+        # nothing that dumps this object (a debugger, a crash report) shows a token
         self._tokens: list[tuple[bytes, Principal]] = []
         pairs: tuple[tuple[str | None, Role], ...] = ((operate, "operate"), (read, "read"))
         for token, role in pairs:
             if token:
-                self._tokens.append((token.encode("utf-8"), Principal(role, key_id(token))))
+                self._tokens.append((_digest(token), Principal(role, key_id(token))))
 
     @classmethod
     def from_config(cls, config: ServiceConfig, env: Mapping[str, str] | None = None) -> Auth:
-        """Tokens from the environment, else from the files ``config`` names (a named file
-        that is missing or empty is an error naming it)."""
+        """Tokens from the environment, else from the files ``config`` names. A named file
+        that is missing, empty, not UTF-8 or readable by other users is an error naming it;
+        so is a token that is not printable ASCII (no header could carry it) or one token
+        given for both roles (every reader could act)."""
         env = os.environ if env is None else env
-        return cls(
-            operate=env.get(OPERATE_ENV) or _token_file(config.token_file, "service.token_file"),
-            read=env.get(READ_ENV)
-            or _token_file(config.read_token_file, "service.read_token_file"),
+        operate = _env_token(env, OPERATE_ENV) or _token_file(
+            config.token_file, "service.token_file"
         )
+        read = _env_token(env, READ_ENV) or _token_file(
+            config.read_token_file, "service.read_token_file"
+        )
+        if operate is not None and operate == read:
+            raise ServiceError(
+                "the read and the operate token are the same: a reader could act; "
+                "give each role its own token"
+            )
+        return cls(operate=operate, read=read)
 
     @property
     def configured(self) -> bool:
@@ -86,7 +102,7 @@ class Auth:
         constant time), so the time taken does not tell which one nearly matched."""
         if not token:
             return None
-        presented = token.encode("utf-8")
+        presented = _digest(token)
         found: Principal | None = None
         for secret, principal in self._tokens:
             if hmac.compare_digest(presented, secret) and found is None:
@@ -94,17 +110,43 @@ class Auth:
         return found
 
 
+def _printable(token: str, where: str) -> str:
+    """``token`` if every character is printable ASCII (what an ``Authorization`` header can
+    carry; a token with others would never match). The error never shows the token."""
+    if not all("!" <= ch <= "~" for ch in token):
+        raise ServiceError(
+            f"{where}: the token holds a character that is not printable ASCII "
+            "(a space, a control character or non-ASCII), which no header can carry"
+        )
+    return token
+
+
+def _env_token(env: Mapping[str, str], name: str) -> str | None:
+    """The token in ``$name``, trimmed like a file's (a trailing newline from a secret store
+    would otherwise make it unmatchable); None when unset or blank."""
+    token = env.get(name, "").strip()
+    return _printable(token, f"${name}") if token else None
+
+
 def _token_file(name: str | None, key: str) -> str | None:
     if name is None:
         return None
     path = Path(name).expanduser()
     try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if path.is_file() and mode & 0o077:
+            raise ServiceError(
+                f"{key}: {path} has permissions {mode:04o}, so other users can read the "
+                f"token; `chmod 600 {path}`"
+            )
         token = path.read_text(encoding="utf-8").strip()
     except OSError as err:
         raise ServiceError(f"{key}: cannot read {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ServiceError(f"{key}: {path} is not UTF-8 text") from None
     if not token:
         raise ServiceError(f"{key}: {path} is empty")
-    return token
+    return _printable(token, f"{key} ({path})")
 
 
 def is_loopback(host: str) -> bool:

@@ -139,6 +139,45 @@ class BodyLimit:
         await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
 
 
+class InternalErrors:
+    """The last guard: an exception no handler answered becomes a JSON 500 and one log line
+    (its type, message and where it was raised), never a traceback. Uvicorn would otherwise
+    print the traceback and answer ``Internal Server Error`` as plain text. A streamed
+    response that already started cannot change its status; it is cut short instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as err:
+            frame = err.__traceback__
+            while frame is not None and frame.tb_next is not None:
+                frame = frame.tb_next
+            where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "unknown"
+            log.error(
+                "service.internal_error",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                error=f"{type(err).__name__}: {err}",
+                where=where,
+            )
+            if not started:
+                detail = f"internal error ({type(err).__name__}); the server log has more"
+                await JSONResponse({"detail": detail}, status_code=500)(scope, receive, send)
+
+
 class AccessLog:
     """One log line per request: method, path (never the query, which may hold a token),
     status, the caller's key id and the time taken."""

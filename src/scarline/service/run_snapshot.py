@@ -50,7 +50,15 @@ def _int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _agent(row: dict[str, Any]) -> AgentRow | None:
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a JSON array, else empty: a hand-edited or foreign file with an
+    object where a list belongs degrades the snapshot instead of failing every endpoint."""
+    return value if isinstance(value, list) else []
+
+
+def _agent(row: Any) -> AgentRow | None:
+    if not isinstance(row, dict):
+        return None
     agent_id = row.get("id")
     if not isinstance(agent_id, int) or isinstance(agent_id, bool):
         return None
@@ -60,7 +68,7 @@ def _agent(row: dict[str, Any]) -> AgentRow | None:
         policy=str(row.get("policy", "")),
         kind=str(row.get("kind", "")),
         equity=float("nan") if equity is None else equity,
-        position=[float(x) for x in row.get("position", []) if _num(x) is not None],
+        position=[float(x) for x in _list(row.get("position")) if _num(x) is not None],
         ret=_num(row.get("return"), 0.0) or 0.0,
         sharpe=_num(row.get("sharpe")),
         max_drawdown=_num(row.get("max_drawdown")),
@@ -142,8 +150,8 @@ def snapshot_of_run(run_dir: Path) -> Snapshot:
     session, beat = _load(rd.session), _load(rd.root / HEARTBEAT)
     wal = WalState.read(rd.root)
     steps = _int(manifest.get("steps"), _int(summary.get("steps"), _int(beat.get("step"), -1) + 1))
-    agents = [a for a in map(_agent, summary.get("agents") or []) if a is not None]
-    instruments = session.get("instruments") or []
+    agents = [a for a in map(_agent, _list(summary.get("agents"))) if a is not None]
+    instruments = _list(session.get("instruments"))
     killed_at = summary.get("killed_at")
     return Snapshot(
         run_id=str(manifest.get("run_id") or summary.get("run_id") or rd.root.name),

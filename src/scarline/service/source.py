@@ -56,10 +56,16 @@ class Source(Protocol):
         ...
 
 
-def _info(path: Path) -> RunInfo:
+def _info(path: Path) -> RunInfo | None:
+    """The run in ``path``; None when it vanished (removed or renamed) while being listed."""
     rd = RunDir(path)
-    marker = rd.manifest if rd.manifest.is_file() else path
-    return RunInfo(path.name, path, marker.stat().st_mtime_ns, rd.manifest.is_file())
+    sealed = rd.manifest.is_file()
+    marker = rd.manifest if sealed else path
+    try:
+        modified = marker.stat().st_mtime_ns
+    except OSError:
+        return None
+    return RunInfo(path.name, path, modified, sealed)
 
 
 class SessionSource:
@@ -80,11 +86,18 @@ class SessionSource:
         return self._ledger_dir
 
     def runs(self) -> list[RunInfo]:
-        return [_info(self._run_dir)] if self._run_dir.is_dir() else []
+        info = _info(self._run_dir) if self._run_dir.is_dir() else None
+        return [] if info is None else [info]
+
+
+def _is_run(path: Path) -> bool:
+    rd = RunDir(path)
+    return rd.manifest.is_file() or rd.wal.is_dir()
 
 
 class RunsSource:
-    """Finished runs under ``root`` (each sub-directory with a WAL or a manifest)."""
+    """Finished runs under ``root`` (each sub-directory with a WAL or a manifest); a
+    ``root`` that is itself a run (``--runs runs/ID``, an easy slip) serves that run alone."""
 
     def __init__(self, root: Path, ledger_dir: Path) -> None:
         self.root, self._ledger_dir = Path(root), Path(ledger_dir)
@@ -94,15 +107,18 @@ class RunsSource:
 
     def runs(self) -> list[RunInfo]:
         found = []
+        if self.root.is_dir() and _is_run(self.root):
+            info = _info(self.root)
+            return [] if info is None else [info]
         if self.root.is_dir():
             for path in self.root.iterdir():
-                rd = RunDir(path)
                 if (
                     path.is_dir()
                     and not path.name.startswith(".")
-                    and (rd.manifest.is_file() or rd.wal.is_dir())
+                    and _is_run(path)
+                    and (info := _info(path)) is not None
                 ):
-                    found.append(_info(path))
+                    found.append(info)
         return sorted(found, key=lambda r: (r.modified_ns, r.run_id), reverse=True)
 
     def run_dir(self, run: str | None = None) -> Path:

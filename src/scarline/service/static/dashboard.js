@@ -6,6 +6,7 @@
 
 const TOKEN_KEY = "scarline.token";
 const SLOW_PANELS_MS = 5000; // risk, alerts, regimes, ledger, lineage: polled, not streamed
+const CHART_MAX_POINTS = 2000; // a tab left open for weeks keeps a bounded chart (halved when full)
 const PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f",
   "#ad1457", "#4e342e", "#283593", "#558b2f", "#00695c", "#f9a825"];
 const REGIME_COLORS = ["#90caf9", "#ffcc80", "#a5d6a7", "#ef9a9a", "#ce93d8", "#b0bec5"];
@@ -151,7 +152,16 @@ function extendChart(snap) {
   const equity = new Map(snap.agents.map((a) => [a.id, a.equity]));
   chart.ts.push(snap.bar_ts);
   for (const s of chart.series) s.values.push(equity.has(s.id) ? equity.get(s.id) : null);
+  if (chart.ts.length > CHART_MAX_POINTS) thinChart(chart);
   drawChart();
+}
+
+function thinChart(chart) {
+  // every other point, the first and the latest kept, as the server thins its history: each
+  // step appends one point, and an unbounded chart slows every redraw until the tab stalls
+  const keep = (arr) => arr.filter((_, i) => i % 2 === 0 || i === arr.length - 1);
+  chart.ts = keep(chart.ts);
+  for (const s of chart.series) s.values = keep(s.values);
 }
 
 function drawChart() {
@@ -169,7 +179,8 @@ function drawChart() {
   };
   let drawn = 0;
   if (ts.length && values.length) {
-    let lo = Math.min(...values), hi = Math.max(...values);
+    let lo = Infinity, hi = -Infinity; // a loop: Math.min(...values) overflows the stack
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
     if (hi === lo) { hi += 1; lo -= 1; }
     const t0 = ts[0], t1 = ts[ts.length - 1] === t0 ? t0 + 1 : ts[ts.length - 1];
     const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
