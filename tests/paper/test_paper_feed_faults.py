@@ -127,3 +127,23 @@ def test_a_buy_and_hold_of_1000_usdt_buys_a_fractional_btc_amount_to_the_cent(
     assert equity is not None and len(fills) == 1
     for t in range(step, summary.steps):
         assert int(equity[t, 0]) == cash + qty * closes[t] * unit
+
+
+def test_a_negative_volume_is_a_journaled_fault_never_traded(
+    venue: FakeVenue, run_session: PaperRunner, tmp_path: Path
+) -> None:
+    bad_ts = T0 + 5 * NS  # before, the bar passed the live checks and was traded on
+    rows = venue.candles["BTCUSDT"]
+    i = next(k for k, r in enumerate(rows) if r.ts == bad_ts)
+    rows[i] = dataclasses.replace(rows[i], volume="-5")
+    config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
+    summary = run_session(config, max_steps=8)
+    records = list(read_records(RunDir(summary.run_dir).wal))
+    faults = [r.data for r in records if isinstance(r.data, DataFault)]
+    assert [(f.symbol, f.bar_ts, f.rule, f.volume) for f in faults] == [
+        ("BTC/USDT", bad_ts, "negative_size", "-5")
+    ]
+    assert all(r.data.volume >= 0 for r in records if isinstance(r.data, Bar))
+    btc_bars = {r.ts for r in records if isinstance(r.data, Bar) and r.data.instrument == 0}
+    assert bad_ts not in btc_bars and bad_ts + NS in btc_bars
+    assert replay_run(summary.run_dir).parity

@@ -101,6 +101,7 @@ def test_each_live_rule_is_named() -> None:
         (bar(T + S, "100", "NaN", "99", "100"), "missing_value"),
         (bar(T + 2 * S, "100", "101", "99", "100", v="NaN"), "missing_value"),
         (bar(T + 3 * S, "0", "101", "0", "100"), "non_positive_price"),
+        (bar(T + 3 * S + S // 2, "100", "101", "99", "100", v="-0.5"), "negative_size"),
         (bar(T + 4 * S, "100", "99", "101", "100"), "ohlc_inconsistent"),
         (bar(T + 5 * S, "102", "101", "99", "100"), "ohlc_inconsistent"),
         (bar(T + 6 * S, "100", "10000", "99", "100"), "price_jump"),
@@ -109,7 +110,7 @@ def test_each_live_rule_is_named() -> None:
     verdicts = [checks.check(c, now if rule == "stale" else c.end) for c, rule in cases]
     assert [v.rule for v in verdicts] == [rule for _, rule in cases]
     assert {v.rule for v in verdicts} - {"ok"} == set(RULES)
-    assert "high 99 is below low 101" in verdicts[6].message
+    assert "high 99 is below low 101" in verdicts[7].message
     assert verdicts[0].ok and not any(v.ok for v in verdicts[1:])
 
 
