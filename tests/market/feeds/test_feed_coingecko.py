@@ -156,3 +156,25 @@ def test_instruments_are_the_configured_sizes(venue: FakeVenue, clock: FakeClock
     assert (inst["BTC/USD"].tick_size, inst["BTC/USD"].lot_size) == ("0.01", "0.00001")
     assert inst["ethereum/usd"].tick_size is None and inst["ethereum/usd"].quote == "usd"
     feed.close()
+
+
+def test_a_stamp_from_the_future_is_dropped_and_does_not_stall_the_symbol(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    # one answer stamped in milliseconds (or by a clock gone wrong): before, it became the
+    # newest time seen and every true observation after it was dropped as older, for good
+    serve = venue._simple_price
+
+    def in_ms_at_6s(params: dict[str, str]) -> dict[str, Any]:
+        body = serve(params)
+        if clock.now() // NS == T0 // NS + 6:
+            body["bitcoin"]["last_updated_at"] *= 1000
+        return body
+
+    venue._simple_price = in_ms_at_6s  # type: ignore[method-assign]
+    feed = make(venue, clock)
+    batches = run(feed, clock, T0 + 40 * NS)
+    btc = [c for b in batches for c in b.candles if c.symbol == "BTC/USD"]
+    assert [(c.ts - T0) // NS for c in btc] == list(range(0, 35, 5))
+    assert sum(b.dropped for b in batches) >= 1
+    feed.close()

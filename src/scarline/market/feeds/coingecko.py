@@ -14,7 +14,10 @@ and CoinGecko answers (documented shape; coins it does not know are left out)::
 the poll — decides the bar an observation belongs to. Numbers are parsed as decimals, never
 floats. The observations of one bar make its open (first), high, low and close (last); an
 observation repeated (same ``last_updated_at``) counts once, and one for a bar that has
-already closed is dropped as late. A bar with no observation is a gap (``no_observation``).
+already closed is dropped as late. One stamped further ahead of the clock than
+:data:`MAX_AHEAD_NS` (or a bar, if longer) is dropped too: a stamp in milliseconds or a venue
+clock gone wrong would otherwise become the newest time seen, and every true observation
+after it would be dropped as older. A bar with no observation is a gap (``no_observation``).
 CoinGecko refreshes a price about once a minute or less often: choose a timeframe of a
 minute or more and a grace delay that covers the refresh lag.
 
@@ -55,6 +58,8 @@ from scarline.market.feeds.retry import RetryPolicy
 DEFAULT_BASE_URL = "https://api.coingecko.com"
 PATH = "/api/v3/simple/price"
 NS_PER_SECOND = 10**9
+MAX_AHEAD_NS = 60 * NS_PER_SECOND
+"""How far ahead of the feed's clock an observation's stamp may be (venue clock skew)."""
 
 
 def coin_of(symbol: str, ids: Mapping[str, str]) -> tuple[str, str]:
@@ -175,17 +180,22 @@ class CoinGeckoFeed(PollingFeed):
         for symbol, (coin, currency) in self.coins.items():
             entry = body.get(coin)
             if isinstance(entry, dict):
-                self._observe(symbol, entry, currency, got)
+                self._observe(symbol, entry, currency, now, got)
             bars = self._bars[symbol]
             ready = [b for b in bars if is_closed(b.ts, step, self.grace, now)]
             self._bars[symbol] = bars[len(ready) :]
             self.offer(symbol, [b.candle(symbol, step) for b in ready], now, got)
 
-    def _observe(self, symbol: str, entry: dict[str, Any], currency: str, got: Collected) -> None:
+    def _observe(
+        self, symbol: str, entry: dict[str, Any], currency: str, now: int, got: Collected
+    ) -> None:
         price, stamp = entry.get(currency), entry.get("last_updated_at")
         if not isinstance(price, Decimal) or not isinstance(stamp, int | Decimal):
             return
         t = int(stamp) * NS_PER_SECOND
+        if t > now + max(MAX_AHEAD_NS, self.info.step):
+            got.dropped += 1  # from the future (ms, not s?): never the newest time seen
+            return
         seen = self._seen.get(symbol)
         if seen is not None and t <= seen:
             if t < seen:
