@@ -36,7 +36,15 @@ from scarline.kernel import Kernel
 from scarline.market.feeds.bars import LiveChecks, Verdict, timeframe_text
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.feeds.factory import make_checks, make_feed
-from scarline.market.feeds.port import Candle, Clock, Feed, FeedBatch, Outage, OutageStarted
+from scarline.market.feeds.port import (
+    Candle,
+    Clock,
+    Feed,
+    FeedBatch,
+    FeedSetupError,
+    Outage,
+    OutageStarted,
+)
 from scarline.market.feeds.replay_feed import FeedRecorder, header_of
 from scarline.market.frame import MarketData
 from scarline.operator import FeedQueue
@@ -79,6 +87,11 @@ def check_paper_config(config: RunConfig) -> LiveConfig:
             "risk.microstructure.enabled: not available in a paper session yet (set it to false)"
         )
     return config.live
+
+
+def _named(err: FeedSetupError) -> ConfigError:
+    """The venue's refusal of a ``[live]`` value, naming the key the user has to change."""
+    return ConfigError(f"key 'live.{err.key}': {err}")
 
 
 def venue_specs(live: LiveConfig, feed: Feed) -> tuple[InstrumentSpec, ...]:
@@ -128,14 +141,19 @@ class PaperSession:
         self.options = options or PaperOptions()
         live = check_paper_config(config)
         factory = self.options.feed_factory
-        if factory is not None:
-            self.feed = factory(live, after)
-        else:
-            self.feed = make_feed(live, clock=self.options.clock, seed=config.seed, after=after)
+        try:
+            if factory is not None:
+                self.feed = factory(live, after)
+            else:
+                self.feed = make_feed(live, clock=self.options.clock, seed=config.seed, after=after)
+        except FeedSetupError as err:
+            raise _named(err) from None
         try:
             self._build(config, live, ids)
-        except BaseException:
+        except BaseException as err:
             self.feed.close()
+            if isinstance(err, FeedSetupError):
+                raise _named(err) from None
             raise
 
     def _build(self, config: RunConfig, live: LiveConfig, ids: SessionIds | None) -> None:

@@ -42,6 +42,7 @@ from scarline.market.feeds.port import (
     Clock,
     FeedInfo,
     FeedRequestError,
+    FeedSetupError,
     Quote,
     VenueInstrument,
     decimal_text,
@@ -95,7 +96,7 @@ def make_exchange(
     import ccxt
 
     if exchange not in ccxt.exchanges:
-        raise DataError(f"unknown ccxt exchange {exchange!r} (see ccxt.exchanges)")
+        raise FeedSetupError("exchange", f"unknown ccxt exchange {exchange!r} (see ccxt.exchanges)")
     config: dict[str, Any] = {
         "enableRateLimit": True,
         "timeout": max(1, round(timeout_seconds * 1000)),
@@ -220,12 +221,15 @@ class CcxtFeed(PollingFeed):
         self.timeframe = ccxt_timeframe(step_ns)
         has = self.client.has
         if not has.get("fetchOHLCV"):
-            raise DataError(f"ccxt exchange {exchange!r} has no fetchOHLCV (no REST candles)")
+            raise FeedSetupError(
+                "exchange", f"ccxt exchange {exchange!r} has no fetchOHLCV (no REST candles)"
+            )
         known = self.client.timeframes or {}
         if known and self.timeframe not in known:
-            raise DataError(
+            raise FeedSetupError(
+                "timeframe",
                 f"ccxt exchange {exchange!r} has no {self.timeframe!r} candles "
-                f"(it has: {', '.join(known)})"
+                f"(it has: {', '.join(known)})",
             )
         self.page_limit, self.max_pages = page_limit, max_pages
         self.want_quotes = bool(quotes and has.get("fetchTicker"))
@@ -258,8 +262,9 @@ class CcxtFeed(PollingFeed):
             venue = self.info.venue
             unknown = [s for s in self.info.symbols if s not in markets]
             if unknown:
-                raise DataError(
-                    f"ccxt exchange {venue!r} has no market {', '.join(map(repr, unknown))}"
+                raise FeedSetupError(
+                    "symbols",
+                    f"ccxt exchange {venue!r} has no market {', '.join(map(repr, unknown))}",
                 )
             mode = int(self.client.precisionMode)
             self._instruments = {

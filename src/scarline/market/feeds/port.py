@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
+from scarline.errors import DataError
 from scarline.instrument import InstrumentSpec
 
 FailureKind = Literal["rate_limit", "server", "timeout", "network", "client", "other"]
@@ -223,6 +224,15 @@ class FeedRequestError(Exception):
         self.kind: FailureKind = kind
         self.status = status
         self.retry_after = retry_after
+
+
+class FeedSetupError(DataError):
+    """The venue refuses a setting the user chose: ``key`` names it as in ``[live]``
+    (``exchange``, ``timeframe``, ``symbols``), so a session's error can name the field."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def kind_of_status(status: int) -> FailureKind:
