@@ -7,7 +7,8 @@ filters), ``GET /fapi/v1/exchangeInfo`` and ``/dapi/v1/exchangeInfo`` (no market
 candles that have opened by the fake clock's now), ``GET /api/v3/ticker/24hr`` (last close
 ± one tick as bid/ask) and ``GET /api/v3/simple/price`` (the latest scripted observation per
 coin at now). Faults are scripted by fake-clock windows: ``"500"``, ``"429"`` (with
-Retry-After) or ``"timeout"`` (the handler sleeps longer than the client waits).
+Retry-After), ``"timeout"`` (the handler sleeps longer than the client waits) or ``"garbage"``
+(a 200 whose body is an HTML page, not JSON).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class Fault:
 
     start: int
     end: int
-    kind: str  # "500" | "429" | "timeout"
+    kind: str  # "500" | "429" | "timeout" | "garbage"
     retry_after: float = 2.0
 
 
@@ -184,6 +185,8 @@ class FakeVenue:
                 if fault.kind == "timeout":
                     time.sleep(self.timeout_sleep)
                     return self._send(req, 504, {"error": "late"})
+                if fault.kind == "garbage":
+                    return self._send(req, 200, "<html>Bad Gateway</html>", text=True)
                 headers = {"Retry-After": str(fault.retry_after)} if fault.kind == "429" else {}
                 status = int(fault.kind)
                 return self._send(req, status, "Internal Server Error", headers, text=True)

@@ -254,6 +254,21 @@ def test_a_429_waits_at_least_its_retry_after(venue: FakeVenue, clock: FakeClock
     assert again.healthy and again.outage_ended is not None and again.candles
 
 
+def test_a_200_that_is_not_json_is_an_outage_not_an_empty_answer(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    # before, ccxt parsed the page as no candles: a feed getting no data looked healthy
+    venue.faults = [Fault(T0 + 3 * NS, T0 + 8 * NS, "garbage")]
+    feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False)
+    batches = run(feed, clock, T0 + 15 * NS)
+    (started,) = [b.outage_started for b in batches if b.outage_started]
+    (ended,) = [b.outage_ended for b in batches if b.outage_ended]
+    assert started.kind == "other" and "not JSON: <html>Bad Gateway</html>" in started.error
+    assert ended.end >= T0 + 8 * NS and any(not b.healthy for b in batches)
+    got = delivered(batches, "BTC/USDT")
+    assert got == served(venue, "BTCUSDT", "BTC/USDT", T0, got[-1].ts + NS)  # none lost
+
+
 def test_history_pages_through_closed_candles(venue: FakeVenue, clock: FakeClock) -> None:
     clock.advance(150)
     feed = make_feed(venue, clock, symbols=["BTC/USDT"], page_limit=50)

@@ -142,6 +142,12 @@ def _status_in(text: str) -> int | None:
     return None
 
 
+def _short_text(text: str, limit: int = 120) -> str:
+    """``text`` on one line, cut to ``limit`` characters (a venue's body in an error)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _retry_after(client: Any) -> float | None:
     headers = getattr(client, "last_response_headers", None) if client is not None else None
     if not headers:
@@ -370,11 +376,23 @@ class CcxtFeed(PollingFeed):
 
     def _call(self, fn: Callable[[], T]) -> T:
         try:
-            return fn()
+            result = fn()
         except FeedRequestError:
             raise
         except Exception as err:  # every venue failure is an outage, never a crash
             raise classify(err, self.client) from err
+        self._check_json()
+        return result
+
+    def _check_json(self) -> None:
+        """A 200 whose body is no JSON (an HTML error page, a cut-off answer) is a failed
+        request: ccxt parses it as nothing, which would read as "no candles yet" and keep a
+        feed that gets no data looking healthy."""
+        body = getattr(self.client, "last_http_response", None)
+        if not isinstance(body, str) or not body.strip():
+            return
+        if self.client.parse_json(body) is None:
+            raise FeedRequestError("other", f"not JSON: {_short_text(body)}")
 
     def _retrying(
         self,
