@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
+import structlog
 
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
@@ -135,8 +136,10 @@ class PaperSession:
         *,
         ids: SessionIds | None = None,
         after: Mapping[str, int] | None = None,
+        recorded: tuple[InstrumentSpec, ...] | None = None,
     ) -> None:
-        """``ids`` and ``after`` (the last bar held per symbol): a resumed session's
+        """``ids``, ``after`` (the last bar held per symbol) and ``recorded`` (the
+        instruments its WAL holds): a resumed session's
         (:func:`scarline.paper.resume.resume_session`)."""
         self.options = options or PaperOptions()
         live = check_paper_config(config)
@@ -149,15 +152,35 @@ class PaperSession:
         except FeedSetupError as err:
             raise _named(err) from None
         try:
-            self._build(config, live, ids)
+            self._build(config, live, ids, recorded)
         except BaseException as err:
             self.feed.close()
             if isinstance(err, FeedSetupError):
                 raise _named(err) from None
             raise
 
-    def _build(self, config: RunConfig, live: LiveConfig, ids: SessionIds | None) -> None:
+    def _build(
+        self,
+        config: RunConfig,
+        live: LiveConfig,
+        ids: SessionIds | None,
+        recorded: tuple[InstrumentSpec, ...] | None,
+    ) -> None:
         specs = venue_specs(live, self.feed)
+        if recorded is not None and recorded != specs:
+            # the venue changed a tick, lot or minimum since the session started: the run
+            # goes on with the instruments it journaled (replay rebuilds those)
+            venue = {s.symbol: s for s in specs}
+            structlog.get_logger("scarline.paper").warning(
+                "paper.instruments_changed",
+                changed={
+                    r.symbol: {"recorded": msgspec.to_builtins(r), "venue": msgspec.to_builtins(v)}
+                    for r in recorded
+                    if (v := venue.get(r.symbol)) != r
+                },
+                note="the resumed session keeps the instruments it journaled",
+            )
+            specs = recorded
         info = self.feed.info
         if not info.has_volume and config.execution.fill.participation_rate is not None:
             # no usable volume: a cap on it would refuse every fill; session.json says so
