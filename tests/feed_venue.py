@@ -94,7 +94,7 @@ class Fault:
     start: int
     end: int
     kind: str  # "500" | "429" | "timeout" | "garbage"
-    retry_after: float = 2.0
+    retry_after: float | str = 2.0  # seconds, or an HTTP-date
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -267,6 +269,18 @@ def test_a_200_that_is_not_json_is_an_outage_not_an_empty_answer(
     assert ended.end >= T0 + 8 * NS and any(not b.healthy for b in batches)
     got = delivered(batches, "BTC/USDT")
     assert got == served(venue, "BTCUSDT", "BTC/USDT", T0, got[-1].ts + NS)  # none lost
+
+
+def test_a_429_with_an_http_date_retry_after_waits_until_that_date(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    # before, only delay-seconds were read: an HTTP-date became the 5 s rate-limit floor
+    at = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
+    venue.faults = [Fault(T0, T0 + 2 * NS, "429", retry_after=at)]
+    feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False, warmup_bars=2)
+    batch = feed.poll()
+    assert batch.outage_started is not None and batch.outage_started.kind == "rate_limit"
+    assert 8 * NS <= batch.next_poll_ns - batch.polled_ns <= 12 * NS
 
 
 def test_history_pages_through_closed_candles(venue: FakeVenue, clock: FakeClock) -> None:

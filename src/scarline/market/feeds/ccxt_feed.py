@@ -47,6 +47,7 @@ from scarline.market.feeds.port import (
     VenueInstrument,
     decimal_text,
     kind_of_status,
+    retry_after_seconds,
 )
 from scarline.market.feeds.retry import RetryPolicy, call_with_retry
 
@@ -153,10 +154,7 @@ def _retry_after(client: Any) -> float | None:
     if not headers:
         return None
     value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after_seconds(value, headers.get("Date") or headers.get("date"))
 
 
 def _precision_text(value: Any, mode: int) -> str | None:

@@ -52,6 +52,7 @@ from scarline.market.feeds.port import (
     VenueInstrument,
     decimal_text,
     kind_of_status,
+    retry_after_seconds,
 )
 from scarline.market.feeds.retry import RetryPolicy
 
@@ -222,11 +223,8 @@ class CoinGeckoFeed(PollingFeed):
         except httpx.HTTPError as err:
             raise FeedRequestError("network", f"{type(err).__name__}: {err}") from err
         if response.status_code != 200:
-            retry_after = response.headers.get("Retry-After")
-            try:
-                wait = float(retry_after) if retry_after is not None else None
-            except ValueError:
-                wait = None
+            headers = response.headers
+            wait = retry_after_seconds(headers.get("Retry-After"), headers.get("Date"))
             raise FeedRequestError(
                 kind_of_status(response.status_code),
                 f"GET {self.url} {response.status_code}: {response.text[:200]}",

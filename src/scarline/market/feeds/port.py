@@ -19,7 +19,9 @@ Times are integer nanoseconds since the Unix epoch (UTC); a bar is stamped with 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 
 import msgspec
@@ -233,6 +235,25 @@ class FeedSetupError(DataError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:
+    """A ``Retry-After`` header in seconds: delay-seconds, or an HTTP-date (RFC 9110) less
+    the response's ``Date`` (the local clock without one); ``None`` when absent or junk."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        until = parsedate_to_datetime(value)
+        since = parsedate_to_datetime(date) if date else datetime.now(UTC)
+    except (TypeError, ValueError):
+        return None
+    if until.tzinfo is None or since.tzinfo is None:
+        return None  # not an HTTP-date (those are GMT)
+    return max(0.0, (until - since).total_seconds())
 
 
 def kind_of_status(status: int) -> FailureKind:
