@@ -34,7 +34,7 @@ from scarline.errors import ConfigError, ScarlineError
 from scarline.events import DataFault, FeedGap, FeedOutage
 from scarline.instrument import InstrumentSpec
 from scarline.kernel import Kernel
-from scarline.market.feeds.bars import LiveChecks, Verdict, timeframe_text
+from scarline.market.feeds.bars import LiveChecks, Verdict, closes_between, timeframe_text
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.feeds.factory import make_checks, make_feed
 from scarline.market.feeds.port import (
@@ -459,12 +459,12 @@ class PaperSession:
                 "the feed delivered no bar before the session stopped: nothing was written"
             )
         if self._down is not None:  # stopped while the feed was down: the outage so far
-            d = self._down
+            d, now, step = self._down, self.feed.clock.now(), self.feed.info.step
             so_far = Outage(
                 start=d.start,
-                end=self.feed.clock.now(),
+                end=now,
                 failures=1,
-                bars_missed=0,
+                bars_missed=closes_between(d.start, now, step, round(self.live.grace * NS)),
                 kinds=(d.kind,),
                 last_error=d.error,
             )
