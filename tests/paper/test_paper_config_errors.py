@@ -4,13 +4,17 @@ no traceback, no run directory."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from feed_venue import FakeVenue
+from feed_venue import NS, T0, FakeClock, FakeVenue, Observation
+from paper_helpers import fast_feeds, paper_config
 from typer.testing import CliRunner
 
 from scarline.cli import app
+from scarline.errors import ConfigError
+from scarline.paper.session import PaperOptions, PaperSession
 
 runner = CliRunner()
 
@@ -50,3 +54,23 @@ def test_a_live_value_the_venue_refuses_names_its_key(
     assert result.exit_code == 2, result.output
     assert message in json.loads(result.stdout)["error"]
     assert "Traceback" not in result.output and not any(out.iterdir())
+
+
+def test_a_coin_coingecko_does_not_know_names_live_symbols(
+    venue: FakeVenue, clock: FakeClock, tmp_path: Path
+) -> None:
+    # before, the session started and waited for ever: that symbol never got a bar
+    venue.observations = {"bitcoin": [Observation(T0 // NS - 5, "30000.5")]}
+    live = {
+        "feed": "coingecko",
+        "symbols": ["BTC/USD", "NOPE/USD"],
+        "timeframe": "5s",
+        "coingecko_ids": {"BTC": "bitcoin"},
+        "base_url": venue.url,
+    }
+    config = paper_config(tmp_path, live, agents=[{"kind": "buy-and-hold"}])
+    options = PaperOptions(out_dir=tmp_path / "runs", feed_factory=fast_feeds(clock))
+    message = "key 'live.symbols': CoinGecko has no coin for 'NOPE/USD' (coin id 'nope')"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        PaperSession(config, options)
+    assert not (tmp_path / "runs").exists()

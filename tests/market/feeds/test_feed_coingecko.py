@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from feed_venue import NS, T0, FakeClock, FakeVenue, Fault, Observation
 
 from scarline.market.feeds.coingecko import CoinGeckoFeed, coin_of
-from scarline.market.feeds.port import Candle, FeedBatch
+from scarline.market.feeds.port import Candle, FeedBatch, FeedSetupError
 
 STEP = 5 * NS
 SYMBOLS = ["BTC/USD", "ethereum/usd"]
@@ -151,6 +152,7 @@ def test_a_429_carries_retry_after(venue: FakeVenue, clock: FakeClock) -> None:
 
 
 def test_instruments_are_the_configured_sizes(venue: FakeVenue, clock: FakeClock) -> None:
+    clock.advance(1)  # ethereum's first observation: the fake lists a coin once it has one
     feed = make(venue, clock, tick_sizes={"BTC/USD": "0.01"}, lot_sizes={"BTC/USD": "0.00001"})
     inst = feed.instruments()
     assert (inst["BTC/USD"].tick_size, inst["BTC/USD"].lot_size) == ("0.01", "0.00001")
@@ -177,4 +179,36 @@ def test_a_stamp_from_the_future_is_dropped_and_does_not_stall_the_symbol(
     btc = [c for b in batches for c in b.candles if c.symbol == "BTC/USD"]
     assert [(c.ts - T0) // NS for c in btc] == list(range(0, 35, 5))
     assert sum(b.dropped for b in batches) >= 1
+    feed.close()
+
+
+@pytest.mark.parametrize(
+    ("symbols", "message"),
+    [
+        (["BTC/USD", "NOPE/USD"], "CoinGecko has no coin for 'NOPE/USD' (coin id 'nope')"),
+        (["BTC/XYZ"], "no price in the quote currency of 'BTC/XYZ' ('xyz')"),
+    ],
+)
+def test_a_coin_or_currency_coingecko_leaves_out_is_refused_at_the_start(
+    venue: FakeVenue, clock: FakeClock, symbols: list[str], message: str
+) -> None:
+    # before, the symbol silently never got a bar while the feed looked healthy
+    serve = venue._simple_price
+
+    def without_xyz(params: dict[str, str]) -> dict[str, Any]:
+        body = serve({**params, "vs_currencies": "usd"})
+        return {coin: {k: v for k, v in e.items() if "xyz" not in k} for coin, e in body.items()}
+
+    venue._simple_price = without_xyz  # type: ignore[method-assign]
+    feed = CoinGeckoFeed(symbols, STEP, ids={"BTC": "bitcoin"}, base_url=venue.url, clock=clock)
+    with pytest.raises(FeedSetupError, match=re.escape(message)) as err:
+        feed.instruments()
+    assert err.value.key == "symbols"
+    feed.close()
+
+
+def test_a_venue_down_at_the_start_refuses_nothing(venue: FakeVenue, clock: FakeClock) -> None:
+    venue.faults = [Fault(T0, T0 + NS, "500")]
+    feed = make(venue, clock)
+    assert set(feed.instruments()) == set(SYMBOLS)  # the poll loop's outages take over
     feed.close()

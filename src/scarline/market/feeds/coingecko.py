@@ -49,6 +49,7 @@ from scarline.market.feeds.port import (
     Clock,
     FeedInfo,
     FeedRequestError,
+    FeedSetupError,
     VenueInstrument,
     decimal_text,
     kind_of_status,
@@ -128,6 +129,7 @@ class CoinGeckoFeed(PollingFeed):
         self.http = httpx.Client(timeout=timeout_seconds, transport=transport)
         self._bars: dict[str, list[_Building]] = {s: [] for s in symbols}
         self._seen: dict[str, int] = {}
+        self._instruments: dict[str, VenueInstrument] | None = None
         info = FeedInfo(
             feed="coingecko",
             venue="coingecko",
@@ -148,7 +150,45 @@ class CoinGeckoFeed(PollingFeed):
         )
 
     def instruments(self) -> dict[str, VenueInstrument]:
-        """The configured tick and lot sizes (CoinGecko has none)."""
+        """The configured tick and lot sizes (CoinGecko has none); a symbol whose coin or
+        currency CoinGecko does not know is a FeedSetupError (checked once)."""
+        if self._instruments is None:
+            self._check_listed()
+            self._instruments = self._configured()
+        return self._instruments
+
+    def _check_listed(self) -> None:
+        """CoinGecko leaves a coin it does not know out of its answer, and a currency it does
+        not know out of a coin's entry: such a symbol would never get a bar, silently, while
+        the feed looked healthy. One request at the start finds them (when it fails, the
+        venue is down: the poll loop's outage handling takes over, nothing is refused)."""
+        try:
+            body = self._get()
+        except FeedRequestError:
+            return
+        unknown = [
+            f"{symbol!r} (coin id {coin!r})"
+            for symbol, (coin, _) in self.coins.items()
+            if not isinstance(body.get(coin), dict)
+        ]
+        if unknown:
+            raise FeedSetupError(
+                "symbols",
+                f"CoinGecko has no coin for {', '.join(unknown)}; name its CoinGecko id in "
+                'live.coingecko_ids (e.g. BTC = "bitcoin")',
+            )
+        no_currency = [
+            f"{symbol!r} ({currency!r})"
+            for symbol, (coin, currency) in self.coins.items()
+            if currency not in body[coin]
+        ]
+        if no_currency:
+            raise FeedSetupError(
+                "symbols",
+                f"CoinGecko has no price in the quote currency of {', '.join(no_currency)}",
+            )
+
+    def _configured(self) -> dict[str, VenueInstrument]:
         out = {}
         for symbol in self.info.symbols:
             base, _, quote = symbol.partition("/")
