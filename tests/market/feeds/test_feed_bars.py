@@ -15,7 +15,7 @@ from scarline.market.feeds.bars import (
     timeframe_ns,
     timeframe_text,
 )
-from scarline.market.feeds.port import Candle, decimal_text
+from scarline.market.feeds.port import Candle, decimal_text, venue_ns
 
 S = 10**9
 T = 1_700_000_040 * S  # a whole minute
@@ -89,6 +89,12 @@ def test_decimal_text_is_exact() -> None:
     assert decimal_text(1e-05) == "0.00001" and decimal_text(100) == "100"
     assert decimal_text(None) == "NaN" and decimal_text(float("nan")) == "NaN"
     assert decimal_text("abc") == "NaN" and decimal_text(-0.0) == "0"
+
+
+def test_a_venue_time_is_read_in_the_unit_its_size_shows() -> None:
+    s = 1_700_000_000
+    assert venue_ns(s) == venue_ns(s * 1000) == venue_ns(s * 10**6) == venue_ns(s * 10**9)
+    assert venue_ns(s) == s * S and venue_ns(0) == 0 and venue_ns(-5) < 0
 
 
 def test_each_live_rule_is_named() -> None:

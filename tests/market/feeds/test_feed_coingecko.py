@@ -163,17 +163,17 @@ def test_instruments_are_the_configured_sizes(venue: FakeVenue, clock: FakeClock
 def test_a_stamp_from_the_future_is_dropped_and_does_not_stall_the_symbol(
     venue: FakeVenue, clock: FakeClock
 ) -> None:
-    # one answer stamped in milliseconds (or by a clock gone wrong): before, it became the
+    # one answer stamped a day ahead (a venue clock gone wrong): before, it became the
     # newest time seen and every true observation after it was dropped as older, for good
     serve = venue._simple_price
 
-    def in_ms_at_6s(params: dict[str, str]) -> dict[str, Any]:
+    def a_day_ahead_at_6s(params: dict[str, str]) -> dict[str, Any]:
         body = serve(params)
         if clock.now() // NS == T0 // NS + 6:
-            body["bitcoin"]["last_updated_at"] *= 1000
+            body["bitcoin"]["last_updated_at"] += 86_400
         return body
 
-    venue._simple_price = in_ms_at_6s  # type: ignore[method-assign]
+    venue._simple_price = a_day_ahead_at_6s  # type: ignore[method-assign]
     feed = make(venue, clock)
     batches = run(feed, clock, T0 + 40 * NS)
     btc = [c for b in batches for c in b.candles if c.symbol == "BTC/USD"]
@@ -211,4 +211,22 @@ def test_a_venue_down_at_the_start_refuses_nothing(venue: FakeVenue, clock: Fake
     venue.faults = [Fault(T0, T0 + NS, "500")]
     feed = make(venue, clock)
     assert set(feed.instruments()) == set(SYMBOLS)  # the poll loop's outages take over
+    feed.close()
+
+
+def test_stamps_in_milliseconds_give_the_same_bars(venue: FakeVenue, clock: FakeClock) -> None:
+    # before, a stamp in ms was read as seconds: a bar thousands of years ahead, never closed
+    serve = venue._simple_price
+
+    def in_ms(params: dict[str, str]) -> dict[str, Any]:
+        body = serve(params)
+        for entry in body.values():
+            entry["last_updated_at"] *= 1000
+        return body
+
+    venue._simple_price = in_ms  # type: ignore[method-assign]
+    feed = make(venue, clock)
+    batches = run(feed, clock, T0 + 40 * NS)
+    got = [c for b in batches for c in b.candles if c.symbol == "BTC/USD"]
+    assert got and got == expected_bars(venue.observations["bitcoin"], "BTC/USD", got[-1].end)
     feed.close()

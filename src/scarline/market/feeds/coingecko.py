@@ -14,12 +14,13 @@ and CoinGecko answers (documented shape; coins it does not know are left out)::
 the poll — decides the bar an observation belongs to. Numbers are parsed as decimals, never
 floats. The observations of one bar make its open (first), high, low and close (last); an
 observation repeated (same ``last_updated_at``) counts once, and one for a bar that has
-already closed is dropped as late. One stamped further ahead of the clock than
-:data:`MAX_AHEAD_NS` (or a bar, if longer) is dropped too: a stamp in milliseconds or a venue
-clock gone wrong would otherwise become the newest time seen, and every true observation
-after it would be dropped as older. A bar with no observation is a gap (``no_observation``).
-CoinGecko refreshes a price about once a minute or less often: choose a timeframe of a
-minute or more and a grace delay that covers the refresh lag.
+already closed is dropped as late. A stamp in ms (or µs) is read as such
+(:func:`~.port.venue_ns`). One stamped further ahead of the clock than :data:`MAX_AHEAD_NS`
+(or a bar, if longer) is dropped: a venue clock gone wrong would otherwise become the newest
+time seen, and every true observation after it would be dropped as older. A bar with no
+observation is a gap (``no_observation``). CoinGecko refreshes a price about once a minute or
+less often: choose a timeframe of a minute or more and a grace delay that covers the refresh
+lag.
 
 ``volume`` is ``"0"``: ``usd_24h_vol`` is a rolling 24-hour total, not the bar's volume, so
 the feed says ``has_volume = False`` (no participation cap can apply). There are no quotes.
@@ -54,6 +55,7 @@ from scarline.market.feeds.port import (
     decimal_text,
     kind_of_status,
     retry_after_seconds,
+    venue_ns,
 )
 from scarline.market.feeds.retry import RetryPolicy
 
@@ -233,9 +235,9 @@ class CoinGeckoFeed(PollingFeed):
         price, stamp = entry.get(currency), entry.get("last_updated_at")
         if not isinstance(price, Decimal) or not isinstance(stamp, int | Decimal):
             return
-        t = int(stamp) * NS_PER_SECOND
+        t = venue_ns(int(stamp))  # seconds, or the unit its size shows
         if t > now + max(MAX_AHEAD_NS, self.info.step):
-            got.dropped += 1  # from the future (ms, not s?): never the newest time seen
+            got.dropped += 1  # from the future: never the newest time seen
             return
         seen = self._seen.get(symbol)
         if seen is not None and t <= seen:

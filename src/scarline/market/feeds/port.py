@@ -237,6 +237,20 @@ class FeedSetupError(DataError):
         self.key = key
 
 
+def venue_ns(stamp: int) -> int:
+    """A venue's Unix time in ns, its unit read from its size: below 10¹¹ seconds (in ms that
+    would be before 1973), below 10¹⁴ ms, below 10¹⁷ µs, else ns. A venue that sends ms where
+    CoinGecko documents seconds still gives its prices' true times, not ones thousands of
+    years ahead (a bar that never closes)."""
+    if stamp < 10**11:
+        return stamp * 10**9
+    if stamp < 10**14:
+        return stamp * 10**6
+    if stamp < 10**17:
+        return stamp * 10**3
+    return stamp
+
+
 def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:
     """A ``Retry-After`` header in seconds: delay-seconds, or an HTTP-date (RFC 9110) less
     the response's ``Date`` (the local clock without one); ``None`` when absent or junk."""
