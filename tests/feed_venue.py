@@ -2,7 +2,8 @@
 CoinGecko's ``/api/v3/simple/price``, serving scripted candles on a fake clock.
 
 Routes: ``GET /api/v3/exchangeInfo`` (spot markets with PRICE_FILTER, LOT_SIZE and NOTIONAL
-filters), ``GET /fapi/v1/exchangeInfo`` and ``/dapi/v1/exchangeInfo`` (no markets),
+filters), ``GET /api/v3/time`` (the fake clock), ``GET /fapi/v1/exchangeInfo`` and
+``/dapi/v1/exchangeInfo`` (no markets),
 ``GET /api/v3/klines`` (``symbol``, ``interval``, ``startTime``, ``endTime``, ``limit``; only
 candles that have opened by the fake clock's now), ``GET /api/v3/ticker/24hr`` (last close
 ± one tick as bid/ask) and ``GET /api/v3/simple/price`` (the latest scripted observation per
@@ -196,6 +197,7 @@ class FakeVenue:
             "/dapi/v1/exchangeInfo": lambda p: {"symbols": []},
             "/api/v3/klines": self._klines,
             "/api/v3/ticker/24hr": self._ticker,
+            "/api/v3/time": lambda p: {"serverTime": self.clock.now() // MS},
             "/api/v3/simple/price": self._simple_price,
         }
         route = routes.get(parts.path)

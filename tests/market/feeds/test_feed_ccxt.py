@@ -283,6 +283,34 @@ def test_a_429_with_an_http_date_retry_after_waits_until_that_date(
     assert 8 * NS <= batch.next_poll_ns - batch.polled_ns <= 12 * NS
 
 
+class Lagging:
+    """The venue's clock, ``lag`` ns behind ours."""
+
+    def __init__(self, clock: FakeClock, lag: int) -> None:
+        self.clock, self.lag = clock, lag
+
+    def now(self) -> int:
+        return self.clock.now() - self.lag
+
+
+def test_bars_close_on_the_venue_clock_when_ours_runs_ahead(clock: FakeClock) -> None:
+    # before, our clock 5 s ahead took the venue's bar in progress for a closed one
+    venue_clock = Lagging(clock, 5 * NS)
+    candles = {"BTCUSDT": script(T0 - 20 * NS, 60, NS, price="30000.00", seed=1)}
+    with FakeVenue(venue_clock, NS, candles=candles) as venue:  # type: ignore[arg-type]
+        feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False)
+        feed.instruments()
+        seen: list[tuple[int, Candle]] = []
+        while clock.now() < T0 + 20 * NS:
+            at = venue_clock.now()
+            batch = feed.poll()
+            seen += [(at, c) for c in batch.candles]
+            clock.advance(max(feed.seconds_until(batch.next_poll_ns), 1e-3))  # as a session
+        assert seen and all(c.end + feed.grace <= at for at, c in seen)
+        got = [c for _, c in seen]
+        assert got == served(venue, "BTCUSDT", "BTC/USDT", got[0].ts, got[-1].ts + NS)
+
+
 def test_history_pages_through_closed_candles(venue: FakeVenue, clock: FakeClock) -> None:
     clock.advance(150)
     feed = make_feed(venue, clock, symbols=["BTC/USDT"], page_limit=50)

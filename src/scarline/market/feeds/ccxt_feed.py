@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+import structlog
 
 from scarline.errors import DataError
 from scarline.instrument import tick_for_decimals
@@ -43,6 +44,7 @@ from scarline.market.feeds.port import (
     FeedInfo,
     FeedRequestError,
     FeedSetupError,
+    OffsetClock,
     Quote,
     VenueInstrument,
     decimal_text,
@@ -53,6 +55,8 @@ from scarline.market.feeds.retry import RetryPolicy, call_with_retry
 
 NS_PER_MS = 1_000_000
 NS_PER_SECOND = 10**9
+MAX_SKEW_NS = NS_PER_SECOND
+"""How far our clock may be from the venue's before the feed follows the venue's."""
 T = TypeVar("T")
 _UNITS = (("w", 7 * 86_400), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 
@@ -274,7 +278,34 @@ class CcxtFeed(PollingFeed):
             self._instruments = {
                 s: venue_instrument(markets[s], venue, mode) for s in self.info.symbols
             }
+            self._follow_venue_clock()
         return self._instruments
+
+    def _follow_venue_clock(self) -> None:
+        """Read the venue's clock once (``fetch_time``, where it has one) and, when ours is
+        more than :data:`MAX_SKEW_NS` off, run the closing rule on the venue's time: with our
+        clock ahead, the venue's bar still in progress would pass for closed (a partial bar
+        journaled as final); behind, closed bars would wait. No answer: our clock is used."""
+        if not self.client.has.get("fetchTime"):
+            return
+        before = self.clock.now()
+        try:
+            venue_ms = self.client.fetch_time()
+        except Exception:  # an optional check: a venue without the endpoint is no error
+            return
+        after = self.clock.now()
+        if not isinstance(venue_ms, int) or isinstance(venue_ms, bool) or venue_ms <= 0:
+            return
+        offset = venue_ms * NS_PER_MS - (before + after) // 2
+        if abs(offset) <= MAX_SKEW_NS:
+            return
+        structlog.get_logger("scarline.feeds").warning(
+            "feed.clock_skew",
+            venue=self.info.venue,
+            offset_seconds=round(offset / NS_PER_SECOND, 3),
+            note="bars close on the venue's clock",
+        )
+        self.clock = OffsetClock(self.clock, offset)
 
     def history(
         self,

@@ -178,6 +178,17 @@ class SystemClock:
         return time.time_ns()
 
 
+class OffsetClock:
+    """``clock`` moved by ``offset_ns``: the venue's time where its clock differs from ours,
+    so the closing rule and the staleness check read the clock the bars are stamped on."""
+
+    def __init__(self, clock: Clock, offset_ns: int) -> None:
+        self.clock, self.offset_ns = clock, offset_ns
+
+    def now(self) -> int:
+        return self.clock.now() + self.offset_ns
+
+
 class Feed(Protocol):
     """A live source of closed bars. ``poll`` never raises on a network failure.
 
