@@ -2,12 +2,14 @@
 CoinGecko's ``/api/v3/simple/price``, serving scripted candles on a fake clock.
 
 Routes: ``GET /api/v3/exchangeInfo`` (spot markets with PRICE_FILTER, LOT_SIZE and NOTIONAL
-filters), ``GET /fapi/v1/exchangeInfo`` and ``/dapi/v1/exchangeInfo`` (no markets),
+filters), ``GET /api/v3/time`` (the fake clock), ``GET /fapi/v1/exchangeInfo`` and
+``/dapi/v1/exchangeInfo`` (no markets),
 ``GET /api/v3/klines`` (``symbol``, ``interval``, ``startTime``, ``endTime``, ``limit``; only
 candles that have opened by the fake clock's now), ``GET /api/v3/ticker/24hr`` (last close
 ± one tick as bid/ask) and ``GET /api/v3/simple/price`` (the latest scripted observation per
 coin at now). Faults are scripted by fake-clock windows: ``"500"``, ``"429"`` (with
-Retry-After) or ``"timeout"`` (the handler sleeps longer than the client waits).
+Retry-After), ``"timeout"`` (the handler sleeps longer than the client waits) or ``"garbage"``
+(a 200 whose body is an HTML page, not JSON).
 """
 
 from __future__ import annotations
@@ -92,8 +94,8 @@ class Fault:
 
     start: int
     end: int
-    kind: str  # "500" | "429" | "timeout"
-    retry_after: float = 2.0
+    kind: str  # "500" | "429" | "timeout" | "garbage"
+    retry_after: float | str = 2.0  # seconds, or an HTTP-date
 
 
 @dataclass
@@ -184,6 +186,8 @@ class FakeVenue:
                 if fault.kind == "timeout":
                     time.sleep(self.timeout_sleep)
                     return self._send(req, 504, {"error": "late"})
+                if fault.kind == "garbage":
+                    return self._send(req, 200, "<html>Bad Gateway</html>", text=True)
                 headers = {"Retry-After": str(fault.retry_after)} if fault.kind == "429" else {}
                 status = int(fault.kind)
                 return self._send(req, status, "Internal Server Error", headers, text=True)
@@ -193,6 +197,7 @@ class FakeVenue:
             "/dapi/v1/exchangeInfo": lambda p: {"symbols": []},
             "/api/v3/klines": self._klines,
             "/api/v3/ticker/24hr": self._ticker,
+            "/api/v3/time": lambda p: {"serverTime": self.clock.now() // MS},
             "/api/v3/simple/price": self._simple_price,
         }
         route = routes.get(parts.path)

@@ -9,13 +9,15 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from feed_venue import NS, T0, FakeVenue, Fault
-from paper_helpers import PaperRunner, ccxt_live, paper_config
+import pytest
+from feed_venue import NS, T0, FakeClock, FakeVenue, Fault
+from paper_helpers import PaperRunner, ccxt_live, fast_feeds, paper_config
 from typer.testing import CliRunner
 
 from scarline.cli import app
 from scarline.events import Bar, DataFault, FeedOutage, Orders
 from scarline.journal import read_records
+from scarline.paper.session import PaperOptions, PaperSession
 from scarline.replayer import replay, replay_run
 from scarline.rundir import RunDir
 
@@ -127,3 +129,50 @@ def test_a_buy_and_hold_of_1000_usdt_buys_a_fractional_btc_amount_to_the_cent(
     assert equity is not None and len(fills) == 1
     for t in range(step, summary.steps):
         assert int(equity[t, 0]) == cash + qty * closes[t] * unit
+
+
+def test_a_negative_volume_is_a_journaled_fault_never_traded(
+    venue: FakeVenue, run_session: PaperRunner, tmp_path: Path
+) -> None:
+    bad_ts = T0 + 5 * NS  # before, the bar passed the live checks and was traded on
+    rows = venue.candles["BTCUSDT"]
+    i = next(k for k, r in enumerate(rows) if r.ts == bad_ts)
+    rows[i] = dataclasses.replace(rows[i], volume="-5")
+    config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
+    summary = run_session(config, max_steps=8)
+    records = list(read_records(RunDir(summary.run_dir).wal))
+    faults = [r.data for r in records if isinstance(r.data, DataFault)]
+    assert [(f.symbol, f.bar_ts, f.rule, f.volume) for f in faults] == [
+        ("BTC/USDT", bad_ts, "negative_size", "-5")
+    ]
+    assert all(r.data.volume >= 0 for r in records if isinstance(r.data, Bar))
+    btc_bars = {r.ts for r in records if isinstance(r.data, Bar) and r.data.instrument == 0}
+    assert bad_ts not in btc_bars and bad_ts + NS in btc_bars
+    assert replay_run(summary.run_dir).parity
+
+
+def test_a_stop_during_an_outage_journals_it_ongoing_with_the_bars_it_missed(
+    venue: FakeVenue, clock: FakeClock, tmp_path: Path
+) -> None:
+    down = T0 + 6 * NS  # the venue answers 500s from here to the stop, 20 s later
+    venue.faults = [Fault(down, T0 + 3600 * NS, "500")]
+    live = ccxt_live(venue, retry={"base_seconds": 1.0, "max_seconds": 2.0})
+    config = paper_config(tmp_path, live, agents=[{"kind": "buy-and-hold"}])
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.now() >= down + 20 * NS:
+            session.stop.set()  # Ctrl-C
+
+    options = PaperOptions(
+        out_dir=tmp_path / "runs", run_id="p", feed_factory=fast_feeds(clock), sleep=sleep
+    )
+    session = PaperSession(config, options)
+    summary = session.run_session()
+    records = list(read_records(RunDir(summary.run_dir).wal))
+    (outage,) = [r.data for r in records if isinstance(r.data, FeedOutage)]
+    assert outage.ongoing and down <= outage.start < down + NS
+    # before, an outage still on at the stop said it missed no bar at all
+    assert outage.bars_missed == pytest.approx((outage.end - outage.start) / NS, abs=1)
+    assert outage.bars_missed >= 19
+    assert replay_run(summary.run_dir).parity

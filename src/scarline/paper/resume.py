@@ -143,7 +143,8 @@ def _rebuild(
     steps = market.n_steps
     if steps == 0:
         raise PaperError(f"{run_dir}: no bar was journaled; start a new session instead")
-    session = PaperSession(config, options, ids=ids, after=_held(market, feed))
+    held = _held(market, feed)
+    session = PaperSession(config, options, ids=ids, after=held, recorded=market.instruments)
     market = replace(market, calendar=config.calendar, meta=dict(session.book.meta))
     queue = session.queue
     for record in feed:

@@ -27,16 +27,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
+import structlog
 
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
 from scarline.events import DataFault, FeedGap, FeedOutage
 from scarline.instrument import InstrumentSpec
 from scarline.kernel import Kernel
-from scarline.market.feeds.bars import LiveChecks, Verdict, timeframe_text
+from scarline.market.feeds.bars import LiveChecks, Verdict, closes_between, timeframe_text
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.feeds.factory import make_checks, make_feed
-from scarline.market.feeds.port import Candle, Clock, Feed, FeedBatch, Outage, OutageStarted
+from scarline.market.feeds.port import (
+    Candle,
+    Clock,
+    Feed,
+    FeedBatch,
+    FeedSetupError,
+    Outage,
+    OutageStarted,
+)
 from scarline.market.feeds.replay_feed import FeedRecorder, header_of
 from scarline.market.frame import MarketData
 from scarline.operator import FeedQueue
@@ -81,6 +90,11 @@ def check_paper_config(config: RunConfig) -> LiveConfig:
     return config.live
 
 
+def _named(err: FeedSetupError) -> ConfigError:
+    """The venue's refusal of a ``[live]`` value, naming the key the user has to change."""
+    return ConfigError(f"key 'live.{err.key}': {err}")
+
+
 def venue_specs(live: LiveConfig, feed: Feed) -> tuple[InstrumentSpec, ...]:
     """Each symbol's instrument as the venue describes it (tick, fractional lot), the
     config's ``tick_sizes``/``lot_sizes`` winning where given."""
@@ -122,24 +136,51 @@ class PaperSession:
         *,
         ids: SessionIds | None = None,
         after: Mapping[str, int] | None = None,
+        recorded: tuple[InstrumentSpec, ...] | None = None,
     ) -> None:
-        """``ids`` and ``after`` (the last bar held per symbol): a resumed session's
+        """``ids``, ``after`` (the last bar held per symbol) and ``recorded`` (the
+        instruments its WAL holds): a resumed session's
         (:func:`scarline.paper.resume.resume_session`)."""
         self.options = options or PaperOptions()
         live = check_paper_config(config)
         factory = self.options.feed_factory
-        if factory is not None:
-            self.feed = factory(live, after)
-        else:
-            self.feed = make_feed(live, clock=self.options.clock, seed=config.seed, after=after)
         try:
-            self._build(config, live, ids)
-        except BaseException:
+            if factory is not None:
+                self.feed = factory(live, after)
+            else:
+                self.feed = make_feed(live, clock=self.options.clock, seed=config.seed, after=after)
+        except FeedSetupError as err:
+            raise _named(err) from None
+        try:
+            self._build(config, live, ids, recorded)
+        except BaseException as err:
             self.feed.close()
+            if isinstance(err, FeedSetupError):
+                raise _named(err) from None
             raise
 
-    def _build(self, config: RunConfig, live: LiveConfig, ids: SessionIds | None) -> None:
+    def _build(
+        self,
+        config: RunConfig,
+        live: LiveConfig,
+        ids: SessionIds | None,
+        recorded: tuple[InstrumentSpec, ...] | None,
+    ) -> None:
         specs = venue_specs(live, self.feed)
+        if recorded is not None and recorded != specs:
+            # the venue changed a tick, lot or minimum since the session started: the run
+            # goes on with the instruments it journaled (replay rebuilds those)
+            venue = {s.symbol: s for s in specs}
+            structlog.get_logger("scarline.paper").warning(
+                "paper.instruments_changed",
+                changed={
+                    r.symbol: {"recorded": msgspec.to_builtins(r), "venue": msgspec.to_builtins(v)}
+                    for r in recorded
+                    if (v := venue.get(r.symbol)) != r
+                },
+                note="the resumed session keeps the instruments it journaled",
+            )
+            specs = recorded
         info = self.feed.info
         if not info.has_volume and config.execution.fill.participation_rate is not None:
             # no usable volume: a cap on it would refuse every fill; session.json says so
@@ -418,12 +459,12 @@ class PaperSession:
                 "the feed delivered no bar before the session stopped: nothing was written"
             )
         if self._down is not None:  # stopped while the feed was down: the outage so far
-            d = self._down
+            d, now, step = self._down, self.feed.clock.now(), self.feed.info.step
             so_far = Outage(
                 start=d.start,
-                end=self.feed.clock.now(),
+                end=now,
                 failures=1,
-                bars_missed=0,
+                bars_missed=closes_between(d.start, now, step, round(self.live.grace * NS)),
                 kinds=(d.kind,),
                 last_error=d.error,
             )

@@ -15,7 +15,7 @@ from scarline.market.feeds.bars import (
     timeframe_ns,
     timeframe_text,
 )
-from scarline.market.feeds.port import Candle, decimal_text
+from scarline.market.feeds.port import Candle, decimal_text, venue_ns
 
 S = 10**9
 T = 1_700_000_040 * S  # a whole minute
@@ -91,6 +91,12 @@ def test_decimal_text_is_exact() -> None:
     assert decimal_text("abc") == "NaN" and decimal_text(-0.0) == "0"
 
 
+def test_a_venue_time_is_read_in_the_unit_its_size_shows() -> None:
+    s = 1_700_000_000
+    assert venue_ns(s) == venue_ns(s * 1000) == venue_ns(s * 10**6) == venue_ns(s * 10**9)
+    assert venue_ns(s) == s * S and venue_ns(0) == 0 and venue_ns(-5) < 0
+
+
 def test_each_live_rule_is_named() -> None:
     checks = LiveChecks(jump_band=0.2, stale=5 * S)
     now = T + 100 * S
@@ -101,6 +107,7 @@ def test_each_live_rule_is_named() -> None:
         (bar(T + S, "100", "NaN", "99", "100"), "missing_value"),
         (bar(T + 2 * S, "100", "101", "99", "100", v="NaN"), "missing_value"),
         (bar(T + 3 * S, "0", "101", "0", "100"), "non_positive_price"),
+        (bar(T + 3 * S + S // 2, "100", "101", "99", "100", v="-0.5"), "negative_size"),
         (bar(T + 4 * S, "100", "99", "101", "100"), "ohlc_inconsistent"),
         (bar(T + 5 * S, "102", "101", "99", "100"), "ohlc_inconsistent"),
         (bar(T + 6 * S, "100", "10000", "99", "100"), "price_jump"),
@@ -109,7 +116,7 @@ def test_each_live_rule_is_named() -> None:
     verdicts = [checks.check(c, now if rule == "stale" else c.end) for c, rule in cases]
     assert [v.rule for v in verdicts] == [rule for _, rule in cases]
     assert {v.rule for v in verdicts} - {"ok"} == set(RULES)
-    assert "high 99 is below low 101" in verdicts[6].message
+    assert "high 99 is below low 101" in verdicts[7].message
     assert verdicts[0].ok and not any(v.ok for v in verdicts[1:])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -252,6 +254,61 @@ def test_a_429_waits_at_least_its_retry_after(venue: FakeVenue, clock: FakeClock
     clock.set(batch.next_poll_ns)
     again = feed.poll()
     assert again.healthy and again.outage_ended is not None and again.candles
+
+
+def test_a_200_that_is_not_json_is_an_outage_not_an_empty_answer(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    # before, ccxt parsed the page as no candles: a feed getting no data looked healthy
+    venue.faults = [Fault(T0 + 3 * NS, T0 + 8 * NS, "garbage")]
+    feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False)
+    batches = run(feed, clock, T0 + 15 * NS)
+    (started,) = [b.outage_started for b in batches if b.outage_started]
+    (ended,) = [b.outage_ended for b in batches if b.outage_ended]
+    assert started.kind == "other" and "not JSON: <html>Bad Gateway</html>" in started.error
+    assert ended.end >= T0 + 8 * NS and any(not b.healthy for b in batches)
+    got = delivered(batches, "BTC/USDT")
+    assert got == served(venue, "BTCUSDT", "BTC/USDT", T0, got[-1].ts + NS)  # none lost
+
+
+def test_a_429_with_an_http_date_retry_after_waits_until_that_date(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    # before, only delay-seconds were read: an HTTP-date became the 5 s rate-limit floor
+    at = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
+    venue.faults = [Fault(T0, T0 + 2 * NS, "429", retry_after=at)]
+    feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False, warmup_bars=2)
+    batch = feed.poll()
+    assert batch.outage_started is not None and batch.outage_started.kind == "rate_limit"
+    assert 8 * NS <= batch.next_poll_ns - batch.polled_ns <= 12 * NS
+
+
+class Lagging:
+    """The venue's clock, ``lag`` ns behind ours."""
+
+    def __init__(self, clock: FakeClock, lag: int) -> None:
+        self.clock, self.lag = clock, lag
+
+    def now(self) -> int:
+        return self.clock.now() - self.lag
+
+
+def test_bars_close_on_the_venue_clock_when_ours_runs_ahead(clock: FakeClock) -> None:
+    # before, our clock 5 s ahead took the venue's bar in progress for a closed one
+    venue_clock = Lagging(clock, 5 * NS)
+    candles = {"BTCUSDT": script(T0 - 20 * NS, 60, NS, price="30000.00", seed=1)}
+    with FakeVenue(venue_clock, NS, candles=candles) as venue:  # type: ignore[arg-type]
+        feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False)
+        feed.instruments()
+        seen: list[tuple[int, Candle]] = []
+        while clock.now() < T0 + 20 * NS:
+            at = venue_clock.now()
+            batch = feed.poll()
+            seen += [(at, c) for c in batch.candles]
+            clock.advance(max(feed.seconds_until(batch.next_poll_ns), 1e-3))  # as a session
+        assert seen and all(c.end + feed.grace <= at for at, c in seen)
+        got = [c for _, c in seen]
+        assert got == served(venue, "BTCUSDT", "BTC/USDT", got[0].ts, got[-1].ts + NS)
 
 
 def test_history_pages_through_closed_candles(venue: FakeVenue, clock: FakeClock) -> None:

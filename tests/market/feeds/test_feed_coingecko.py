@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from feed_venue import NS, T0, FakeClock, FakeVenue, Fault, Observation
 
 from scarline.market.feeds.coingecko import CoinGeckoFeed, coin_of
-from scarline.market.feeds.port import Candle, FeedBatch
+from scarline.market.feeds.port import Candle, FeedBatch, FeedSetupError
 
 STEP = 5 * NS
 SYMBOLS = ["BTC/USD", "ethereum/usd"]
@@ -151,8 +152,81 @@ def test_a_429_carries_retry_after(venue: FakeVenue, clock: FakeClock) -> None:
 
 
 def test_instruments_are_the_configured_sizes(venue: FakeVenue, clock: FakeClock) -> None:
+    clock.advance(1)  # ethereum's first observation: the fake lists a coin once it has one
     feed = make(venue, clock, tick_sizes={"BTC/USD": "0.01"}, lot_sizes={"BTC/USD": "0.00001"})
     inst = feed.instruments()
     assert (inst["BTC/USD"].tick_size, inst["BTC/USD"].lot_size) == ("0.01", "0.00001")
     assert inst["ethereum/usd"].tick_size is None and inst["ethereum/usd"].quote == "usd"
+    feed.close()
+
+
+def test_a_stamp_from_the_future_is_dropped_and_does_not_stall_the_symbol(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    # one answer stamped a day ahead (a venue clock gone wrong): before, it became the
+    # newest time seen and every true observation after it was dropped as older, for good
+    serve = venue._simple_price
+
+    def a_day_ahead_at_6s(params: dict[str, str]) -> dict[str, Any]:
+        body = serve(params)
+        if clock.now() // NS == T0 // NS + 6:
+            body["bitcoin"]["last_updated_at"] += 86_400
+        return body
+
+    venue._simple_price = a_day_ahead_at_6s  # type: ignore[method-assign]
+    feed = make(venue, clock)
+    batches = run(feed, clock, T0 + 40 * NS)
+    btc = [c for b in batches for c in b.candles if c.symbol == "BTC/USD"]
+    assert [(c.ts - T0) // NS for c in btc] == list(range(0, 35, 5))
+    assert sum(b.dropped for b in batches) >= 1
+    feed.close()
+
+
+@pytest.mark.parametrize(
+    ("symbols", "message"),
+    [
+        (["BTC/USD", "NOPE/USD"], "CoinGecko has no coin for 'NOPE/USD' (coin id 'nope')"),
+        (["BTC/XYZ"], "no price in the quote currency of 'BTC/XYZ' ('xyz')"),
+    ],
+)
+def test_a_coin_or_currency_coingecko_leaves_out_is_refused_at_the_start(
+    venue: FakeVenue, clock: FakeClock, symbols: list[str], message: str
+) -> None:
+    # before, the symbol silently never got a bar while the feed looked healthy
+    serve = venue._simple_price
+
+    def without_xyz(params: dict[str, str]) -> dict[str, Any]:
+        body = serve({**params, "vs_currencies": "usd"})
+        return {coin: {k: v for k, v in e.items() if "xyz" not in k} for coin, e in body.items()}
+
+    venue._simple_price = without_xyz  # type: ignore[method-assign]
+    feed = CoinGeckoFeed(symbols, STEP, ids={"BTC": "bitcoin"}, base_url=venue.url, clock=clock)
+    with pytest.raises(FeedSetupError, match=re.escape(message)) as err:
+        feed.instruments()
+    assert err.value.key == "symbols"
+    feed.close()
+
+
+def test_a_venue_down_at_the_start_refuses_nothing(venue: FakeVenue, clock: FakeClock) -> None:
+    venue.faults = [Fault(T0, T0 + NS, "500")]
+    feed = make(venue, clock)
+    assert set(feed.instruments()) == set(SYMBOLS)  # the poll loop's outages take over
+    feed.close()
+
+
+def test_stamps_in_milliseconds_give_the_same_bars(venue: FakeVenue, clock: FakeClock) -> None:
+    # before, a stamp in ms was read as seconds: a bar thousands of years ahead, never closed
+    serve = venue._simple_price
+
+    def in_ms(params: dict[str, str]) -> dict[str, Any]:
+        body = serve(params)
+        for entry in body.values():
+            entry["last_updated_at"] *= 1000
+        return body
+
+    venue._simple_price = in_ms  # type: ignore[method-assign]
+    feed = make(venue, clock)
+    batches = run(feed, clock, T0 + 40 * NS)
+    got = [c for b in batches for c in b.candles if c.symbol == "BTC/USD"]
+    assert got and got == expected_bars(venue.observations["bitcoin"], "BTC/USD", got[-1].end)
     feed.close()

@@ -58,6 +58,11 @@ def test_poll_and_grace_default_per_feed() -> None:
         ({"base_url": "https://me:hunter2@api.example.com"}, "may not hold credentials"),
         ({"options": {"apiKey": "k"}}, r"options.apiKey: looks like a credential"),
         ({"options": {"secret_token": "s"}}, "looks like a credential"),
+        (
+            {"options": {"headers": {"X-MBX-APIKEY": "k"}}},
+            r"options.headers.X-MBX-APIKEY: looks like a credential",
+        ),
+        ({"options": {"auth": [{"password": "p"}]}}, r"options.auth\[0\].password: looks like"),
         ({"symbols": ["BTCUSDT"]}, "BASE/QUOTE"),
         ({"symbols": []}, "at least 1"),
         ({"symbols": ["A/B", "A/B"]}, "twice"),

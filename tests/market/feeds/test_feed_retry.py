@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scarline.market.feeds.port import FeedRequestError, kind_of_status
+from scarline.market.feeds.port import FeedRequestError, kind_of_status, retry_after_seconds
 from scarline.market.feeds.retry import (
     Backoff,
     OutageMonitor,
@@ -113,3 +113,11 @@ def test_a_bad_policy_is_refused() -> None:
         RetryPolicy(jitter=2)
     with pytest.raises(ValueError):
         RetryPolicy(base_seconds=0)
+
+
+def test_retry_after_is_delay_seconds_or_an_http_date() -> None:
+    date = "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert retry_after_seconds("7") == 7.0 and retry_after_seconds("1.5", date) == 1.5
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:30 GMT", date) == 30.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:27:00 GMT", date) == 0.0  # past: now
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon", date) is None

@@ -10,9 +10,10 @@ same inputs give the same bars in a live session, a test and a replay.
   order: a bar at or before the last delivered one is dropped (a re-served overlap). A bar
   later than the next expected one leaves a :class:`~.port.Gap` of the bars between.
 - **Live G0 checks** (:class:`LiveChecks`). Before the kernel sees a bar: time order, NaN,
-  non-positive prices, high below low (and open/close outside the range), a price jump
-  beyond the band from the last good close (a bad print), and staleness (the bar arrived
-  later than ``stale`` after its end). The first failing rule is the :class:`Verdict`.
+  non-positive prices, a negative volume, high below low (and open/close outside the
+  range), a price jump beyond the band from the last good close (a bad print), and
+  staleness (the bar arrived later than ``stale`` after its end). The first failing rule
+  is the :class:`Verdict`.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ Rule = Literal[
     "duplicate_timestamp",
     "missing_value",
     "non_positive_price",
+    "negative_size",
     "ohlc_inconsistent",
     "price_jump",
     "stale",
@@ -253,6 +255,8 @@ class LiveChecks:
         for name, value in zip(names, prices, strict=True):
             if value <= 0:
                 return fail("non_positive_price", f"{name} {value} is not positive")
+        if volume < 0:  # a file's bar with one is refused by data check: so is a live one
+            return fail("negative_size", f"volume {candle.volume} is negative")
         o, h, lo, c = prices
         if h < lo:
             return fail("ohlc_inconsistent", f"high {h} is below low {lo}")

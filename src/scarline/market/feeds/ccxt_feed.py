@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+import structlog
 
 from scarline.errors import DataError
 from scarline.instrument import tick_for_decimals
@@ -42,15 +43,20 @@ from scarline.market.feeds.port import (
     Clock,
     FeedInfo,
     FeedRequestError,
+    FeedSetupError,
+    OffsetClock,
     Quote,
     VenueInstrument,
     decimal_text,
     kind_of_status,
+    retry_after_seconds,
 )
 from scarline.market.feeds.retry import RetryPolicy, call_with_retry
 
 NS_PER_MS = 1_000_000
 NS_PER_SECOND = 10**9
+MAX_SKEW_NS = NS_PER_SECOND
+"""How far our clock may be from the venue's before the feed follows the venue's."""
 T = TypeVar("T")
 _UNITS = (("w", 7 * 86_400), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 
@@ -95,7 +101,7 @@ def make_exchange(
     import ccxt
 
     if exchange not in ccxt.exchanges:
-        raise DataError(f"unknown ccxt exchange {exchange!r} (see ccxt.exchanges)")
+        raise FeedSetupError("exchange", f"unknown ccxt exchange {exchange!r} (see ccxt.exchanges)")
     config: dict[str, Any] = {
         "enableRateLimit": True,
         "timeout": max(1, round(timeout_seconds * 1000)),
@@ -141,15 +147,18 @@ def _status_in(text: str) -> int | None:
     return None
 
 
+def _short_text(text: str, limit: int = 120) -> str:
+    """``text`` on one line, cut to ``limit`` characters (a venue's body in an error)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _retry_after(client: Any) -> float | None:
     headers = getattr(client, "last_response_headers", None) if client is not None else None
     if not headers:
         return None
     value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return retry_after_seconds(value, headers.get("Date") or headers.get("date"))
 
 
 def _precision_text(value: Any, mode: int) -> str | None:
@@ -220,12 +229,15 @@ class CcxtFeed(PollingFeed):
         self.timeframe = ccxt_timeframe(step_ns)
         has = self.client.has
         if not has.get("fetchOHLCV"):
-            raise DataError(f"ccxt exchange {exchange!r} has no fetchOHLCV (no REST candles)")
+            raise FeedSetupError(
+                "exchange", f"ccxt exchange {exchange!r} has no fetchOHLCV (no REST candles)"
+            )
         known = self.client.timeframes or {}
         if known and self.timeframe not in known:
-            raise DataError(
+            raise FeedSetupError(
+                "timeframe",
                 f"ccxt exchange {exchange!r} has no {self.timeframe!r} candles "
-                f"(it has: {', '.join(known)})"
+                f"(it has: {', '.join(known)})",
             )
         self.page_limit, self.max_pages = page_limit, max_pages
         self.want_quotes = bool(quotes and has.get("fetchTicker"))
@@ -258,14 +270,42 @@ class CcxtFeed(PollingFeed):
             venue = self.info.venue
             unknown = [s for s in self.info.symbols if s not in markets]
             if unknown:
-                raise DataError(
-                    f"ccxt exchange {venue!r} has no market {', '.join(map(repr, unknown))}"
+                raise FeedSetupError(
+                    "symbols",
+                    f"ccxt exchange {venue!r} has no market {', '.join(map(repr, unknown))}",
                 )
             mode = int(self.client.precisionMode)
             self._instruments = {
                 s: venue_instrument(markets[s], venue, mode) for s in self.info.symbols
             }
+            self._follow_venue_clock()
         return self._instruments
+
+    def _follow_venue_clock(self) -> None:
+        """Read the venue's clock once (``fetch_time``, where it has one) and, when ours is
+        more than :data:`MAX_SKEW_NS` off, run the closing rule on the venue's time: with our
+        clock ahead, the venue's bar still in progress would pass for closed (a partial bar
+        journaled as final); behind, closed bars would wait. No answer: our clock is used."""
+        if not self.client.has.get("fetchTime"):
+            return
+        before = self.clock.now()
+        try:
+            venue_ms = self.client.fetch_time()
+        except Exception:  # an optional check: a venue without the endpoint is no error
+            return
+        after = self.clock.now()
+        if not isinstance(venue_ms, int) or isinstance(venue_ms, bool) or venue_ms <= 0:
+            return
+        offset = venue_ms * NS_PER_MS - (before + after) // 2
+        if abs(offset) <= MAX_SKEW_NS:
+            return
+        structlog.get_logger("scarline.feeds").warning(
+            "feed.clock_skew",
+            venue=self.info.venue,
+            offset_seconds=round(offset / NS_PER_SECOND, 3),
+            note="bars close on the venue's clock",
+        )
+        self.clock = OffsetClock(self.clock, offset)
 
     def history(
         self,
@@ -365,11 +405,23 @@ class CcxtFeed(PollingFeed):
 
     def _call(self, fn: Callable[[], T]) -> T:
         try:
-            return fn()
+            result = fn()
         except FeedRequestError:
             raise
         except Exception as err:  # every venue failure is an outage, never a crash
             raise classify(err, self.client) from err
+        self._check_json()
+        return result
+
+    def _check_json(self) -> None:
+        """A 200 whose body is no JSON (an HTML error page, a cut-off answer) is a failed
+        request: ccxt parses it as nothing, which would read as "no candles yet" and keep a
+        feed that gets no data looking healthy."""
+        body = getattr(self.client, "last_http_response", None)
+        if not isinstance(body, str) or not body.strip():
+            return
+        if self.client.parse_json(body) is None:
+            raise FeedRequestError("other", f"not JSON: {_short_text(body)}")
 
     def _retrying(
         self,

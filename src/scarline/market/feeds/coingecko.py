@@ -14,9 +14,13 @@ and CoinGecko answers (documented shape; coins it does not know are left out)::
 the poll — decides the bar an observation belongs to. Numbers are parsed as decimals, never
 floats. The observations of one bar make its open (first), high, low and close (last); an
 observation repeated (same ``last_updated_at``) counts once, and one for a bar that has
-already closed is dropped as late. A bar with no observation is a gap (``no_observation``).
-CoinGecko refreshes a price about once a minute or less often: choose a timeframe of a
-minute or more and a grace delay that covers the refresh lag.
+already closed is dropped as late. A stamp in ms (or µs) is read as such
+(:func:`~.port.venue_ns`). One stamped further ahead of the clock than :data:`MAX_AHEAD_NS`
+(or a bar, if longer) is dropped: a venue clock gone wrong would otherwise become the newest
+time seen, and every true observation after it would be dropped as older. A bar with no
+observation is a gap (``no_observation``). CoinGecko refreshes a price about once a minute or
+less often: choose a timeframe of a minute or more and a grace delay that covers the refresh
+lag.
 
 ``volume`` is ``"0"``: ``usd_24h_vol`` is a rolling 24-hour total, not the bar's volume, so
 the feed says ``has_volume = False`` (no participation cap can apply). There are no quotes.
@@ -46,15 +50,20 @@ from scarline.market.feeds.port import (
     Clock,
     FeedInfo,
     FeedRequestError,
+    FeedSetupError,
     VenueInstrument,
     decimal_text,
     kind_of_status,
+    retry_after_seconds,
+    venue_ns,
 )
 from scarline.market.feeds.retry import RetryPolicy
 
 DEFAULT_BASE_URL = "https://api.coingecko.com"
 PATH = "/api/v3/simple/price"
 NS_PER_SECOND = 10**9
+MAX_AHEAD_NS = 60 * NS_PER_SECOND
+"""How far ahead of the feed's clock an observation's stamp may be (venue clock skew)."""
 
 
 def coin_of(symbol: str, ids: Mapping[str, str]) -> tuple[str, str]:
@@ -122,6 +131,7 @@ class CoinGeckoFeed(PollingFeed):
         self.http = httpx.Client(timeout=timeout_seconds, transport=transport)
         self._bars: dict[str, list[_Building]] = {s: [] for s in symbols}
         self._seen: dict[str, int] = {}
+        self._instruments: dict[str, VenueInstrument] | None = None
         info = FeedInfo(
             feed="coingecko",
             venue="coingecko",
@@ -142,7 +152,45 @@ class CoinGeckoFeed(PollingFeed):
         )
 
     def instruments(self) -> dict[str, VenueInstrument]:
-        """The configured tick and lot sizes (CoinGecko has none)."""
+        """The configured tick and lot sizes (CoinGecko has none); a symbol whose coin or
+        currency CoinGecko does not know is a FeedSetupError (checked once)."""
+        if self._instruments is None:
+            self._check_listed()
+            self._instruments = self._configured()
+        return self._instruments
+
+    def _check_listed(self) -> None:
+        """CoinGecko leaves a coin it does not know out of its answer, and a currency it does
+        not know out of a coin's entry: such a symbol would never get a bar, silently, while
+        the feed looked healthy. One request at the start finds them (when it fails, the
+        venue is down: the poll loop's outage handling takes over, nothing is refused)."""
+        try:
+            body = self._get()
+        except FeedRequestError:
+            return
+        unknown = [
+            f"{symbol!r} (coin id {coin!r})"
+            for symbol, (coin, _) in self.coins.items()
+            if not isinstance(body.get(coin), dict)
+        ]
+        if unknown:
+            raise FeedSetupError(
+                "symbols",
+                f"CoinGecko has no coin for {', '.join(unknown)}; name its CoinGecko id in "
+                'live.coingecko_ids (e.g. BTC = "bitcoin")',
+            )
+        no_currency = [
+            f"{symbol!r} ({currency!r})"
+            for symbol, (coin, currency) in self.coins.items()
+            if currency not in body[coin]
+        ]
+        if no_currency:
+            raise FeedSetupError(
+                "symbols",
+                f"CoinGecko has no price in the quote currency of {', '.join(no_currency)}",
+            )
+
+    def _configured(self) -> dict[str, VenueInstrument]:
         out = {}
         for symbol in self.info.symbols:
             base, _, quote = symbol.partition("/")
@@ -175,17 +223,22 @@ class CoinGeckoFeed(PollingFeed):
         for symbol, (coin, currency) in self.coins.items():
             entry = body.get(coin)
             if isinstance(entry, dict):
-                self._observe(symbol, entry, currency, got)
+                self._observe(symbol, entry, currency, now, got)
             bars = self._bars[symbol]
             ready = [b for b in bars if is_closed(b.ts, step, self.grace, now)]
             self._bars[symbol] = bars[len(ready) :]
             self.offer(symbol, [b.candle(symbol, step) for b in ready], now, got)
 
-    def _observe(self, symbol: str, entry: dict[str, Any], currency: str, got: Collected) -> None:
+    def _observe(
+        self, symbol: str, entry: dict[str, Any], currency: str, now: int, got: Collected
+    ) -> None:
         price, stamp = entry.get(currency), entry.get("last_updated_at")
         if not isinstance(price, Decimal) or not isinstance(stamp, int | Decimal):
             return
-        t = int(stamp) * NS_PER_SECOND
+        t = venue_ns(int(stamp))  # seconds, or the unit its size shows
+        if t > now + max(MAX_AHEAD_NS, self.info.step):
+            got.dropped += 1  # from the future: never the newest time seen
+            return
         seen = self._seen.get(symbol)
         if seen is not None and t <= seen:
             if t < seen:
@@ -212,11 +265,8 @@ class CoinGeckoFeed(PollingFeed):
         except httpx.HTTPError as err:
             raise FeedRequestError("network", f"{type(err).__name__}: {err}") from err
         if response.status_code != 200:
-            retry_after = response.headers.get("Retry-After")
-            try:
-                wait = float(retry_after) if retry_after is not None else None
-            except ValueError:
-                wait = None
+            headers = response.headers
+            wait = retry_after_seconds(headers.get("Retry-After"), headers.get("Date"))
             raise FeedRequestError(
                 kind_of_status(response.status_code),
                 f"GET {self.url} {response.status_code}: {response.text[:200]}",

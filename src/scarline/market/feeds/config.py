@@ -27,6 +27,26 @@ _CREDENTIAL_WORDS = ("secret", "password", "apikey", "token", "privatekey")
 """Words in an ``options`` key that name a credential (case and underscores ignored)."""
 
 
+def _credential_key(value: Any, path: str) -> str | None:
+    """The dotted path of the first key naming a credential in ``value``, nested tables and
+    lists included (a key in ``options = {headers = {...}}`` is copied to the run too)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}"
+            folded = str(key).lower().replace("_", "").replace("-", "")
+            if any(word in folded for word in _CREDENTIAL_WORDS):
+                return here
+            found = _credential_key(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _credential_key(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
 class RetryConfig(Strict):
     """``[live.retry]``: the backoff after failed requests (429, 5xx, time-outs)."""
 
@@ -174,13 +194,12 @@ class LiveConfig(Strict):
     @field_validator("options")
     @classmethod
     def _no_credentials(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key in value:
-            folded = key.lower().replace("_", "")
-            if any(word in folded for word in _CREDENTIAL_WORDS):
-                raise ValueError(
-                    f"options.{key}: looks like a credential; the config is copied into the run "
-                    "directory, and a paper feed reads public market data without one"
-                )
+        path = _credential_key(value, "options")
+        if path is not None:
+            raise ValueError(
+                f"{path}: looks like a credential; the config is copied into the run "
+                "directory, and a paper feed reads public market data without one"
+            )
         return value
 
     @field_validator("symbols")

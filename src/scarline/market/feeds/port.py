@@ -19,11 +19,14 @@ Times are integer nanoseconds since the Unix epoch (UTC); a bar is stamped with 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 
 import msgspec
 
+from scarline.errors import DataError
 from scarline.instrument import InstrumentSpec
 
 FailureKind = Literal["rate_limit", "server", "timeout", "network", "client", "other"]
@@ -175,6 +178,17 @@ class SystemClock:
         return time.time_ns()
 
 
+class OffsetClock:
+    """``clock`` moved by ``offset_ns``: the venue's time where its clock differs from ours,
+    so the closing rule and the staleness check read the clock the bars are stamped on."""
+
+    def __init__(self, clock: Clock, offset_ns: int) -> None:
+        self.clock, self.offset_ns = clock, offset_ns
+
+    def now(self) -> int:
+        return self.clock.now() + self.offset_ns
+
+
 class Feed(Protocol):
     """A live source of closed bars. ``poll`` never raises on a network failure.
 
@@ -223,6 +237,48 @@ class FeedRequestError(Exception):
         self.kind: FailureKind = kind
         self.status = status
         self.retry_after = retry_after
+
+
+class FeedSetupError(DataError):
+    """The venue refuses a setting the user chose: ``key`` names it as in ``[live]``
+    (``exchange``, ``timeframe``, ``symbols``), so a session's error can name the field."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def venue_ns(stamp: int) -> int:
+    """A venue's Unix time in ns, its unit read from its size: below 10¹¹ seconds (in ms that
+    would be before 1973), below 10¹⁴ ms, below 10¹⁷ µs, else ns. A venue that sends ms where
+    CoinGecko documents seconds still gives its prices' true times, not ones thousands of
+    years ahead (a bar that never closes)."""
+    if stamp < 10**11:
+        return stamp * 10**9
+    if stamp < 10**14:
+        return stamp * 10**6
+    if stamp < 10**17:
+        return stamp * 10**3
+    return stamp
+
+
+def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:
+    """A ``Retry-After`` header in seconds: delay-seconds, or an HTTP-date (RFC 9110) less
+    the response's ``Date`` (the local clock without one); ``None`` when absent or junk."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        until = parsedate_to_datetime(value)
+        since = parsedate_to_datetime(date) if date else datetime.now(UTC)
+    except (TypeError, ValueError):
+        return None
+    if until.tzinfo is None or since.tzinfo is None:
+        return None  # not an HTTP-date (those are GMT)
+    return max(0.0, (until - since).total_seconds())
 
 
 def kind_of_status(status: int) -> FailureKind:

@@ -1,0 +1,57 @@
+"""Resuming a paper session whose venue changed under it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from feed_venue import FakeClock, FakeVenue, Market
+from paper_helpers import ccxt_live, fast_feeds, paper_config
+
+from scarline.events import SessionStart
+from scarline.journal import read_records
+from scarline.paper.resume import resume_session
+from scarline.paper.session import PaperOptions, PaperSession
+from scarline.replayer import replay_run
+from scarline.rundir import RunDir
+
+
+class Crash(Exception):
+    """Stands for the process dying mid-session."""
+
+
+def test_a_resume_after_the_venue_changed_a_lot_size_keeps_the_journaled_instruments(
+    venue: FakeVenue, clock: FakeClock, tmp_path: Path
+) -> None:
+    def crash(t: int) -> None:
+        if t == 4:
+            raise Crash
+
+    config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
+    options = PaperOptions(
+        out_dir=tmp_path / "runs",
+        run_id="p",
+        feed_factory=fast_feeds(clock),
+        sleep=clock.sleep,
+        on_step=crash,
+    )
+    with pytest.raises(Crash):
+        PaperSession(config, options).run_session()
+    venue.markets[0] = Market("BTC/USDT", lot="0.0001")  # the venue coarsened BTC's lot
+    run_dir = tmp_path / "runs" / "p"
+    # before: a ValueError (an internal error) from the book, and no way to go on
+    resumed = resume_session(
+        run_dir,
+        PaperOptions(
+            out_dir=tmp_path / "runs",
+            max_steps=8,
+            feed_factory=fast_feeds(clock),
+            sleep=clock.sleep,
+        ),
+    )
+    summary = resumed.run_session()
+    assert summary.steps == 8
+    (start,) = [r.data for r in read_records(RunDir(run_dir).wal, kinds=("SessionStart",))]
+    assert isinstance(start, SessionStart)
+    assert start.instruments[0].lot_size == "0.00001"
+    assert replay_run(run_dir).parity
