@@ -51,8 +51,10 @@ def test_gates_json_and_report_section(tmp_path: Path) -> None:
     lax = tmp_path / "lax.toml"
     lax.write_text("[G2]\nalpha = 0.5\n")
     only = ["--only", "G0", "--only", "G1"]
-    result = runner.invoke(app, ["gates", str(run), *only, "--json", "--thresholds", str(lax)])
+    args = ["--json", "--thresholds", str(lax), "--agents", "top:5"]
+    result = runner.invoke(app, ["gates", str(run), *only, *args])
     assert result.exit_code == 1
+    assert "top:5 asked for more agents than the 1 living ones ranked" in result.stderr
     sha = json.loads(result.stdout)["thresholds_sha256"]
     assert f"these thresholds (sha256 {sha}) are not the built-in ones" in result.stderr
     report = json.loads(result.stdout)

@@ -158,6 +158,14 @@ def gates(
         )
         if html is not None:
             console.print(f"report: {html}", markup=False, soft_wrap=True)
+    tops = [k for top, k in parse_agents(agents or []) if top]
+    if tops and max(tops) > len(run.ranking()):
+        err_console.print(
+            f"note: top:{max(tops)} asked for more agents than the {len(run.ranking())} "
+            "living ones ranked (learning agents, if any): all of those were judged",
+            markup=False,
+            soft_wrap=True,
+        )
     if cfg.sha256() != type(cfg)().sha256():
         err_console.print(
             f"note: these thresholds (sha256 {cfg.sha256()}) are not the built-in ones: the "
