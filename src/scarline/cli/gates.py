@@ -117,7 +117,7 @@ def gates(
     except ConfigError as err:  # bad input (exit 2), not a failed gate (exit 1)
         raise GateInputError(str(err)) from None
     wanted = wanted_gates(only)  # bad input fails here, before the replay
-    parse_agents(agents or [])  # so does a malformed --agents (an unknown id needs the run)
+    asked = parse_agents(agents or [])  # so does a malformed --agents (an unknown id: the run)
     pool = executor_for(executor, workers)
     with _progress() as progress:
         task = progress.add_task("replaying the run (G1)", total=None)
@@ -158,11 +158,11 @@ def gates(
         )
         if html is not None:
             console.print(f"report: {html}", markup=False, soft_wrap=True)
-    tops = [k for top, k in parse_agents(agents or []) if top]
-    if tops and max(tops) > len(run.ranking()):
+    top = max((k for is_top, k in asked if is_top), default=0)
+    if top > (ranked := len(run.ranking())):
         err_console.print(
-            f"note: top:{max(tops)} asked for more agents than the {len(run.ranking())} "
-            "living ones ranked (learning agents, if any): all of those were judged",
+            f"note: top:{top} asked for more agents than the {ranked} living ones ranked "
+            "(learning agents, if any): all of those were judged",
             markup=False,
             soft_wrap=True,
         )
