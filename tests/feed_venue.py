@@ -139,7 +139,7 @@ class FakeVenue:
     candles: dict[str, list[Row]] = field(default_factory=dict)
     observations: dict[str, list[Observation]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
-    timeout_sleep: float = 0.4
+    timeout_sleep: float = 1.2
     requests: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -360,11 +360,18 @@ def format_validation_error(err: ValidationError, source: str) -> str:
         elif "credential" in e["msg"] or isinstance(e.get("input"), dict):
             # the value is the secret, or a whole table that may hold one (a sink's webhook
             # URL): not echoed to a terminal; the key names where to look
-            lines.append(f"{source}: key '{key}': {e['msg'].lower()}")
+            lines.append(f"{source}: key '{key}': {_message(e['msg'])}")
         else:
             got = e.get("input")
-            lines.append(f"{source}: key '{key}': {e['msg'].lower()} (got {got!r})")
+            lines.append(f"{source}: key '{key}': {_message(e['msg'])} (got {got!r})")
     return "\n".join(lines)
+
+
+def _message(msg: str) -> str:
+    """pydantic's message as the rest of a sentence: its ``Value error,`` prefix dropped and
+    only its first letter lowered (``'BTCUSDT' is not base/quote`` keeps the symbol's case)."""
+    msg = msg.removeprefix("Value error, ")
+    return msg[:1].lower() + msg[1:]
 
 
 def validate_config(raw: dict[str, Any], source: str) -> RunConfig:

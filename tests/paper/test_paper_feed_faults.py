@@ -68,7 +68,7 @@ def test_an_outage_is_survived_journaled_and_no_position_opens_on_stale_bars(
     live = ccxt_live(
         venue,
         retry={"base_seconds": 1.0, "factor": 2.0, "max_seconds": 4.0},
-        timeout_seconds=0.15,  # below the venue's 0.4 s stall: the "timeout" faults time out
+        timeout_seconds=0.5,  # below the venue's 1.2 s stall: the "timeout" faults time out
     )
     summary = run_session(paper_config(tmp_path, live), max_steps=30)
     records = list(read_records(RunDir(summary.run_dir).wal))

@@ -21,7 +21,7 @@ SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 def make_feed(venue: FakeVenue, clock: FakeClock, **kw: Any) -> CcxtFeed:
     kw.setdefault("poll_seconds", 1.0)
     kw.setdefault("grace_seconds", 0.5)
-    kw.setdefault("timeout_seconds", 0.15)
+    kw.setdefault("timeout_seconds", 0.5)
     feed = CcxtFeed(
         "binance", kw.pop("symbols", SYMBOLS), NS, base_url=venue.url, clock=clock, **kw
     )

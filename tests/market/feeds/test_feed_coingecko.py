@@ -45,7 +45,7 @@ def expected_bars(obs: list[Observation], symbol: str, upto: int) -> list[Candle
 def make(venue: FakeVenue, clock: FakeClock, **kw: Any) -> CoinGeckoFeed:
     kw.setdefault("poll_seconds", 1.0)
     kw.setdefault("grace_seconds", 1.0)
-    kw.setdefault("timeout_seconds", 0.15)
+    kw.setdefault("timeout_seconds", 0.5)
     return CoinGeckoFeed(
         SYMBOLS, STEP, ids={"BTC": "bitcoin"}, base_url=venue.url, clock=clock, **kw
     )
