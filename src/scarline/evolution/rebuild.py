@@ -34,6 +34,7 @@ from scarline.errors import ScarlineError
 from scarline.events import Array
 from scarline.evolution.genome import WEIGHTS_DTYPE, Genome, decode_genome, policy_hash
 from scarline.evolution.vault import Vault
+from scarline.journal.manifest import read_manifest
 from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
@@ -106,7 +107,30 @@ def load_genome_from_vault(run_dir: Path | str, policy: str) -> tuple[str, Genom
     if actual != full:
         raise PolicyError(f"{path}: decodes to policy hash {actual}, not {full}")
     _check_shapes(genome, path)
+    _check_recorded(Path(run_dir), vault, full)
     return full, genome
+
+
+def _check_recorded(run_dir: Path, vault: Vault, full: str) -> None:
+    """The pack holding ``full`` is the one the run recorded: its sha256 is the one
+    ``SHA256SUMS`` lists and, in a finished run, the one the manifest bound. The genome's own
+    checks cannot tell a pack (header and sums line included) added after the run: it holds
+    a well-formed genome that the run never had."""
+    entry = vault.entry(full)
+    assert entry is not None  # resolved from the same index
+    digest = vault.check_pack(entry.pack)
+    paths = RunDir(run_dir)
+    if not paths.manifest.is_file():  # an unfinished run: its sums file is all there is
+        return
+    manifest = read_manifest(run_dir)
+    if manifest.sealed_after_crash is not None:  # sealed from the WAL: no artifacts bound
+        return
+    pack = vault.dir / entry.pack
+    recorded = manifest.artifacts.get(paths.relative(pack))
+    if recorded is None:
+        raise PolicyError(f"{pack}: not in the run's manifest (added after the run?)")
+    if recorded != digest:
+        raise PolicyError(f"{pack}: sha256 differs from the run's manifest (the pack was altered)")
 
 
 def weight_shapes(genome: Genome) -> list[list[int]]:
