@@ -25,6 +25,7 @@ from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_see
 from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
+from scarline.rundir import island_run_id
 from scarline.runner import absolute_paths, load_run_market
 from scarline.session import make_run_id, run_dir_in
 
@@ -222,7 +223,7 @@ def execute_evolve(
         IslandSpec(
             config.with_overrides(seed=island_seed(config.seed, k)),
             k,
-            f"{evolve_id}-island-{k}",
+            island_run_id(evolve_id, k),
             evolve_dir,
             stamp,
         )
