@@ -27,15 +27,24 @@ def export_policy(
     missing or AGENT_ID is not one of its learning agents.
     """
     require_run_dir(run_dir)
+    from scarline.evolution.genome import policy_hash
+    from scarline.evolution.rebuild import obs_mask
     from scarline.learning.onnx_export import export_agent
-    from scarline.policy_store import load_agent
+    from scarline.policy_store import final_genome, load_agent
 
     try:
         pop, row, actions = load_agent(run_dir, agent_id)
     except ScarlineError as err:  # no weights, or not a learning agent: the input is wrong
         fail(str(err), EXIT_BAD_INPUT)
-    meta = {"run_dir": run_dir.name, "agent_id": str(agent_id), "actions": json.dumps(actions)}
-    export_agent(pop, row, out, metadata=meta)
+    meta = {"run_dir": run_dir.name, "agent_id": str(agent_id)}
+    genome = final_genome(run_dir, agent_id)
+    mask = None
+    if genome is not None:  # evolved genes: its dropped features and capped levels
+        mask = obs_mask(genome)
+        actions = [level * genome.exposure_cap for level in actions]
+        meta |= {"policy_hash": policy_hash(genome), "obs_mask": json.dumps(mask.tolist())}
+    meta["actions"] = json.dumps(actions)
+    export_agent(pop, row, out, metadata=meta, obs_mask=mask)
     if as_json:
         print_json(
             {
