@@ -23,8 +23,10 @@ def export_policy(
 ) -> None:
     """Write a learning agent's Q-network as an ONNX file.
 
-    The graph maps obs float32[batch, obs_dim] to q[batch, actions]. Exit 2 when RUN_DIR is
-    missing or AGENT_ID is not one of its learning agents.
+    The graph maps obs float32[batch, obs_dim] to q[batch, actions]. An evolved agent acts
+    as its genes say: its dropped features are zero rows of the first layer, the action
+    levels in the metadata are capped by its risk template, and its policy hash is there.
+    Exit 2 when RUN_DIR is missing or AGENT_ID is not one of its learning agents.
     """
     require_run_dir(run_dir)
     from scarline.evolution.genome import policy_hash
