@@ -115,18 +115,20 @@ def _check_recorded(run_dir: Path, vault: Vault, full: str) -> None:
     """The pack holding ``full`` is the one the run recorded: its sha256 is the one
     ``SHA256SUMS`` lists and, in a finished run, the one the manifest bound. The genome's own
     checks cannot tell a pack (header and sums line included) added after the run: it holds
-    a well-formed genome that the run never had."""
+    a well-formed genome that the run never had. A manifest that binds no vault file at all
+    leaves the sums file as the only record."""
     entry = vault.entry(full)
     assert entry is not None  # resolved from the same index
     digest = vault.check_pack(entry.pack)
     paths = RunDir(run_dir)
     if not paths.manifest.is_file():  # an unfinished run: its sums file is all there is
         return
-    manifest = read_manifest(run_dir)
-    if manifest.sealed_after_crash is not None:  # sealed from the WAL: no artifacts bound
-        return
+    artifacts = read_manifest(run_dir).artifacts
+    prefix = paths.relative(vault.dir) + "/"
+    if not any(name.startswith(prefix) for name in artifacts):
+        return  # the manifest binds no vault (sealed from the WAL; a paper session's policies)
     pack = vault.dir / entry.pack
-    recorded = manifest.artifacts.get(paths.relative(pack))
+    recorded = artifacts.get(paths.relative(pack))
     if recorded is None:
         raise PolicyError(f"{pack}: not in the run's manifest (added after the run?)")
     if recorded != digest:
