@@ -98,11 +98,13 @@ def genome_of_agent(run_dir: Path, agent_id: int) -> Genome:
     raise ScarlineError(f"{run_dir}: agent {agent_id} is not a learning agent of this run")
 
 
-def final_genome(run_dir: Path, agent_id: int) -> Genome | None:
+def final_genome(run_dir: Path, agent_id: int) -> tuple[Genome, int | None] | None:
     """The genome of whoever held slot ``agent_id`` at the end of an evolving run (its last
-    occupant in ``lineage.parquet``, read from the vault with every check), or None when the
-    run has no lineage or the slot is not in an evolving group. Its genes change how the
-    saved weights act: dropped features are masked, action levels capped."""
+    occupant in ``lineage.parquet``, read from the vault with every check) and the step it
+    died at (None: alive at the end), or None when the run has no lineage or the slot is not
+    in an evolving group. Its genes change how the weights act: dropped features are masked,
+    action levels capped; a dead agent's are those it died with (its slot's saved weights
+    went on training after its death)."""
     path = RunDir(run_dir).lineage
     if not path.is_file():
         return None
@@ -114,4 +116,6 @@ def final_genome(run_dir: Path, agent_id: int) -> Genome | None:
     births = table.column("birth_step").to_numpy()[rows]
     ids = table.column("agent_id").to_numpy()[rows]
     last = int(rows[np.lexsort((ids, births))[-1]])  # the latest born (ties: the latest id)
-    return load_genome_from_vault(run_dir, table.column("final_hash")[last].as_py())[1]
+    genome = load_genome_from_vault(run_dir, table.column("final_hash")[last].as_py())[1]
+    death = int(table.column("death_step")[last].as_py())
+    return genome, None if death < 0 else death

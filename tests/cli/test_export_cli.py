@@ -16,6 +16,7 @@ from scarline.cli import app
 from scarline.config import RunConfig
 from scarline.evolution.genome import Genome
 from scarline.evolution.rebuild import load_policy, obs_mask, rebuild_policy
+from scarline.evolution.scars import ScarConfig
 from scarline.features.market import market_features
 from scarline.learning.qnet import QPopulation
 from scarline.policy_store import load_agent
@@ -125,3 +126,25 @@ def test_an_evolved_agent_exports_as_it_acted(tmp_path: Path) -> None:
 def load_policy_of(run_dir: Path, policy: str, out: Path) -> tuple[QPopulation, Genome]:
     rebuild_policy(run_dir, policy, out)
     return load_policy(out)
+
+
+def test_a_dead_agent_exports_the_policy_it_died_with(tmp_path: Path) -> None:
+    """Its slot's saved weights went on training after its death (TD updates on its replay
+    memory): the file held a network the agent never acted with."""
+    ruinous = EVOLVED.model_copy(update={"scars": ScarConfig(ruin_fraction=0.9999)})
+    run_dir = execute_run(ruinous, run_id="ruin", out_dir=tmp_path).run_dir
+    lineage = pq.read_table(run_dir / "lineage.parquet").to_pandas()
+    last = lineage.sort_values(["birth_step", "agent_id"]).groupby("slot").tail(1)
+    dead = last[last.death_step >= 0].iloc[0]
+    out = tmp_path / "dead.onnx"
+    args = ["export-policy", str(run_dir), str(int(dead.slot)), "--out", str(out), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    pop, genome = load_policy_of(run_dir, dead.final_hash, tmp_path / "policy")
+    model = onnx.load(str(out))
+    w0 = onnx.numpy_helper.to_array(next(i for i in model.graph.initializer if i.name == "w0"))
+    expected = pop.weights[0][0].detach().numpy() * obs_mask(genome)[:, None]
+    assert np.array_equal(w0, expected)
+    assert json.loads(result.stdout)["died_at_step"] == int(dead.death_step)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["died_at_step"] == str(int(dead.death_step))

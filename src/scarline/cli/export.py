@@ -30,7 +30,7 @@ def export_policy(
     """
     require_run_dir(run_dir)
     from scarline.evolution.genome import policy_hash
-    from scarline.evolution.rebuild import obs_mask
+    from scarline.evolution.rebuild import genome_network, obs_mask
     from scarline.learning.onnx_export import export_agent
     from scarline.policy_store import final_genome, load_agent
 
@@ -39,12 +39,15 @@ def export_policy(
     except ScarlineError as err:  # no weights, or not a learning agent: the input is wrong
         fail(str(err), EXIT_BAD_INPUT)
     meta = {"run_dir": run_dir.name, "agent_id": str(agent_id)}
-    genome = final_genome(run_dir, agent_id)
-    mask = None
-    if genome is not None:  # evolved genes: its dropped features and capped levels
-        mask = obs_mask(genome)
+    final = final_genome(run_dir, agent_id)
+    mask, died = None, None
+    if final is not None:  # evolved: the genome's weights, dropped features, capped levels
+        genome, died = final
+        pop, row, mask = genome_network(genome), 0, obs_mask(genome)
         actions = [level * genome.exposure_cap for level in actions]
         meta |= {"policy_hash": policy_hash(genome), "obs_mask": json.dumps(mask.tolist())}
+        if died is not None:
+            meta["died_at_step"] = str(died)
     meta["actions"] = json.dumps(actions)
     export_agent(pop, row, out, metadata=meta, obs_mask=mask)
     if as_json:
@@ -55,12 +58,14 @@ def export_policy(
                 "obs_dim": pop.obs_dim,
                 "n_actions": pop.n_actions,
                 "actions": actions,
+                "died_at_step": died,
                 "sha256": file_sha256(out),
             }
         )
         return
+    dead = "" if died is None else f"; it died at step {died}: the policy it died with"
     console.print(
-        f"wrote {out} (agent {agent_id}, obs {pop.obs_dim} → {pop.n_actions} actions)",
+        f"wrote {out} (agent {agent_id}, obs {pop.obs_dim} → {pop.n_actions} actions{dead})",
         markup=False,
         soft_wrap=True,
     )

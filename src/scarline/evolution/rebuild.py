@@ -221,10 +221,6 @@ def load_policy(directory: Path | str) -> tuple[QPopulation, Genome]:
     The network is the raw Q-function; acting like the agent also takes :func:`obs_mask`
     on the observation and ``genome.exposure_cap`` on the chosen action level.
     """
-    import torch  # here: writing policies needs no torch
-
-    from scarline.learning.qnet import QPopulation
-
     directory = Path(directory)
     config_path = directory / POLICY_FILE
     try:
@@ -271,13 +267,22 @@ def load_policy(directory: Path | str) -> tuple[QPopulation, Genome]:
         raise PolicyError(
             f"{config_path}: the files hash to policy {actual}, not {config['policy_hash']}"
         )
+    return genome_network(genome), genome
+
+
+def genome_network(genome: Genome) -> QPopulation:
+    """A one-agent network holding ``genome``'s weights (the raw Q-function, see
+    :func:`load_policy`)."""
+    import torch  # here: writing policies needs no torch
+
+    from scarline.learning.qnet import QPopulation
+
     state = [torch.from_numpy(a.numpy().astype(np.float32)) for a in genome.weights]
-    pop = QPopulation._from_tensors(
+    return QPopulation._from_tensors(
         [w.unsqueeze(0) for w in state[0::2]],
         [b.reshape(1, 1, -1) for b in state[1::2]],
         requires_grad=False,
     )
-    return pop, genome
 
 
 def _genome_from(config: dict[str, Any], where: Path) -> Genome:
