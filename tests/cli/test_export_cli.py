@@ -148,3 +148,26 @@ def test_a_dead_agent_exports_the_policy_it_died_with(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["died_at_step"] == int(dead.death_step)
     meta = {p.key: p.value for p in model.metadata_props}
     assert meta["died_at_step"] == str(int(dead.death_step))
+
+
+def test_a_dead_learners_export_says_it_is_not_the_policy_it_acted_with(tmp_path: Path) -> None:
+    """Without evolution no genome was vaulted at its death: the file is its slot's final
+    weights, trained on after it died, and says so (it said nothing)."""
+    ruinous = CFG.model_copy(
+        update={
+            "data": CFG.data.model_copy(update={"start": "2022-06-01"}),
+            "scars": ScarConfig(ruin_fraction=0.9999),
+        }
+    )
+    run_dir = execute_run(ruinous, run_id="ruin", out_dir=tmp_path).run_dir
+    summary = json.loads((run_dir / "summary.json").read_text())
+    dead = next(a for a in summary["agents"] if a["kind"] == "q-network" and a["died_at"])
+    out = tmp_path / "dead.onnx"
+    args = ["export-policy", str(run_dir), str(dead["id"]), "--out", str(out), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["died_at_step"] == dead["died_at"]
+    assert f"agent {dead['id']} died at step {dead['died_at']}" in result.stderr
+    assert "not the policy it acted with" in result.stderr
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["died_at_step"] == str(dead["died_at"])

@@ -8,9 +8,17 @@ from typing import Annotated
 
 import typer
 
-from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, require_run_dir
+from scarline.cli.common import (
+    EXIT_BAD_INPUT,
+    console,
+    fail,
+    print_json,
+    require_run_dir,
+    warn,
+)
 from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
+from scarline.rundir import RunDir
 
 
 def export_policy(
@@ -46,8 +54,15 @@ def export_policy(
         pop, row, mask = genome_network(genome), 0, obs_mask(genome)
         actions = [level * genome.exposure_cap for level in actions]
         meta |= {"policy_hash": policy_hash(genome), "obs_mask": json.dumps(mask.tolist())}
-        if died is not None:
-            meta["died_at_step"] = str(died)
+    else:
+        died = _died_at(run_dir, agent_id)
+        if died is not None:  # no vault: the policy it acted with is not saved anywhere
+            warn(
+                f"agent {agent_id} died at step {died}; its saved weights went on training "
+                "after its death, so the file is not the policy it acted with"
+            )
+    if died is not None:
+        meta["died_at_step"] = str(died)
     meta["actions"] = json.dumps(actions)
     export_agent(pop, row, out, metadata=meta, obs_mask=mask)
     if as_json:
@@ -69,3 +84,15 @@ def export_policy(
         markup=False,
         soft_wrap=True,
     )
+
+
+def _died_at(run_dir: Path, agent_id: int) -> int | None:
+    """The step agent ``agent_id`` died at, as the run's summary.json says (None: alive, or
+    no readable summary)."""
+    try:
+        summary = json.loads(RunDir(run_dir).summary.read_text(encoding="utf-8"))
+        agent = next(a for a in summary["agents"] if a.get("id") == agent_id)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return None
+    died = agent.get("died_at")
+    return died if isinstance(died, int) and not isinstance(died, bool) else None
