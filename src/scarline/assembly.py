@@ -82,6 +82,7 @@ def kernel_for(
     data_warnings: DataWarnings | None = None,
     schema_version: int = SCHEMA_VERSION,
     recorded_config_hash: str | None = None,
+    session_steps: int | None = None,
 ) -> Kernel:
     """``island`` (of an ``evolve`` run) numbers the lineage: ids from island × 10**9;
     ``data_warnings`` are journaled after the session start; ``schema_version`` is the
@@ -89,7 +90,8 @@ def kernel_for(
     backtest (profile ``sim``) of schema 8 on journals each run of quiet rows as one
     ``QuietRun``; a paper session steps bar by bar and writes rows, as older schemas did.
     The population's memory is checked against what the machine has before anything is
-    allocated."""
+    allocated. ``session_steps``: the length of the session ``market`` is a prefix of (a
+    replay of a run sealed mid-run), whose out-of-sample split the run used."""
     check_memory(config.agents, market, keep_equity=keep_equity)
     seeds = SeedTree(config.seed)
     regimes = market_regimes(market, config.regime)
@@ -105,7 +107,8 @@ def kernel_for(
         compiled_acting=schema_version >= COMPILED_ACTING_SCHEMA,
         compiled_update=schema_version >= COMPILED_UPDATE_SCHEMA,
     )
-    split = config.evaluation.split_step(market.n_steps)
+    split = config.evaluation.split_step(session_steps or market.n_steps)
+    split = None if split is not None and split >= market.n_steps else split
     if split is not None:
         population.freeze_at(split)
     values = unit_values(

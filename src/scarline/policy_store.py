@@ -19,6 +19,8 @@ from scarline.config import load_config
 from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
 from scarline.evolution.genome import Genes, Genome, GenomeLayout, genome_of
+from scarline.evolution.lineage import read_lineage
+from scarline.evolution.rebuild import load_genome_from_vault
 from scarline.features.market import feature_names
 from scarline.journal.manifest import SessionManifest, read_manifest
 from scarline.kernel import Kernel
@@ -94,3 +96,26 @@ def genome_of_agent(run_dir: Path, agent_id: int) -> Genome:
         net, row, _ = load_agent(run_dir, agent_id)
         return genome_of(row, genes, net, layout)
     raise ScarlineError(f"{run_dir}: agent {agent_id} is not a learning agent of this run")
+
+
+def final_genome(run_dir: Path, agent_id: int) -> tuple[Genome, int | None] | None:
+    """The genome of whoever held slot ``agent_id`` at the end of an evolving run (its last
+    occupant in ``lineage.parquet``, read from the vault with every check) and the step it
+    died at (None: alive at the end), or None when the run has no lineage or the slot is not
+    in an evolving group. Its genes change how the weights act: dropped features are masked,
+    action levels capped; a dead agent's are those it died with (its slot's saved weights
+    went on training after its death)."""
+    path = RunDir(run_dir).lineage
+    if not path.is_file():
+        return None
+    table = read_lineage(path)
+    slots = table.column("slot").to_numpy()
+    rows = np.flatnonzero(slots == agent_id)
+    if rows.size == 0:
+        return None
+    births = table.column("birth_step").to_numpy()[rows]
+    ids = table.column("agent_id").to_numpy()[rows]
+    last = int(rows[np.lexsort((ids, births))[-1]])  # the latest born (ties: the latest id)
+    genome = load_genome_from_vault(run_dir, table.column("final_hash")[last].as_py())[1]
+    death = int(table.column("death_step")[last].as_py())
+    return genome, None if death < 0 else death

@@ -18,7 +18,7 @@ from pathlib import Path
 from scarline.agents.strategy_loader import changed_sources
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, load_config, snapshot_matches
-from scarline.errors import WalError
+from scarline.errors import ScarlineError, WalError
 from scarline.events import (
     REPLAYABLE_SCHEMAS,
     SCHEMA_VERSION,
@@ -47,6 +47,7 @@ from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
 from scarline.operator import ReplayOperator, Swap
 from scarline.rundir import RunDir
+from scarline.runner import load_run_market
 from scarline.session import SessionIds
 
 FEED_KINDS = ("DataFault", "FeedGap", "FeedOutage", "OperatorFlag", "PolicySwap")
@@ -57,6 +58,23 @@ def swapped_genome(run_dir: Path, swap: PolicySwap) -> Genome | None:
     if not swap.policy_hash:
         return None
     return load_genome_from_vault(run_dir, swap.policy_hash)[1]
+
+
+def session_steps(config: RunConfig, market: MarketData) -> int | None:
+    """The length of the session a sealed prefix ``market`` was cut from, when its
+    out-of-sample split matters and the config's data still starts with that prefix: the
+    run froze its learners and stopped evolving at the split of its whole session, not of
+    the steps journaled before it stopped. None otherwise (the prefix's own length)."""
+    if config.evaluation.oos_fraction == 0.0 or config.profile != "sim":
+        return None
+    try:
+        full = load_run_market(config)
+    except ScarlineError:  # the data is gone or changed: nothing better than the prefix
+        return None
+    if full.n_steps < market.n_steps:
+        return None
+    head = replace(full.slice(0, market.n_steps), calendar=market.calendar)
+    return full.n_steps if head.content_hash() == market.content_hash() else None
 
 
 @dataclass(frozen=True)
@@ -211,7 +229,8 @@ def replay(
     prefix = sealed is not None and not sealed.session_ended
     sink = ComparingWal(wal_dir, manifest.run_id, allow_extra=prefix)
     try:
-        island, arrivals = recorded_arrivals(run_dir)  # an island of `scarline evolve`
+        # an island of `scarline evolve` (sealed mid-run: no lineage yet, the WAL says)
+        island, arrivals = recorded_arrivals(run_dir, from_wal=prefix)
         kernel = kernel_for(
             config,
             market,
@@ -223,6 +242,7 @@ def replay(
             data_warnings=warned,
             schema_version=start.schema_version,
             recorded_config_hash=start.config_hash,
+            session_steps=session_steps(config, market) if prefix else None,
         )
         if arrivals and kernel.population.census is not None:
             admit_recorded(kernel.population.census, arrivals)

@@ -26,9 +26,33 @@ lightest CLI command can use it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
+
+_ISLAND_DIR = re.compile(r"island-(\d+)")
+
+
+def island_dir_name(island: int) -> str:
+    """Island ``island``'s run directory in its evolve directory: ``island-<k>``."""
+    return f"island-{island}"
+
+
+def island_run_id(evolve_id: str, island: int) -> str:
+    """The run id of island ``island`` of ``scarline evolve``: ``<evolve_id>-island-<k>``."""
+    return f"{evolve_id}-{island_dir_name(island)}"
+
+
+def implied_island_run_id(run_dir: Path) -> str | None:
+    """The run id an island directory's path implies (``<evolve dir>/island-<k>``), or None
+    when the directory is not named like one. An island is not named after its run id, and
+    an interrupted one has no session.json or manifest that would say it."""
+    path = run_dir.resolve()
+    m = _ISLAND_DIR.fullmatch(path.name)
+    if m is None or not path.parent.name:
+        return None
+    return island_run_id(path.parent.name, int(m.group(1)))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Protocol
 from scarline.errors import ScarlineError
 from scarline.events import Event
 
+MAX_RUN_ID = 128
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """A run id names a directory: a letter or digit, then at most 127 letters, digits, ``.``,
 ``_`` or ``-`` (no ``/``, no whitespace, no leading dot), and never ``..``."""
@@ -30,8 +31,8 @@ def check_run_id(run_id: str) -> str:
     """``run_id`` if it matches :data:`RUN_ID_PATTERN` and holds no ``..``."""
     if not isinstance(run_id, str) or not run_id:
         raise RunIdError("run id: empty")
-    if len(run_id) > 128:
-        raise RunIdError(f"run id: {len(run_id)} characters, at most 128 are allowed")
+    if len(run_id) > MAX_RUN_ID:
+        raise RunIdError(f"run id: {len(run_id)} characters, at most {MAX_RUN_ID} are allowed")
     if RUN_ID_PATTERN.fullmatch(run_id) is None or ".." in run_id:
         raise RunIdError(
             f"run id {run_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a "

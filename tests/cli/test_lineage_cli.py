@@ -90,3 +90,15 @@ def test_help_names_the_formats() -> None:
     assert result.exit_code == 0
     for word in ("RUN_DIR", "png", "graphml", "html", "--out"):
         assert word in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["png", "graphml", "html"])
+def test_an_out_that_is_a_directory_is_refused_leaving_nothing(
+    run_dir: Path, tmp_path: Path, fmt: str
+) -> None:
+    target = tmp_path / "figures"
+    target.mkdir()
+    code, out, err = _invoke(str(run_dir), "--format", fmt, "--out", str(target))
+    assert code == 2 and out == ""
+    assert err.strip() == f"error: --out {target}: is a directory; give the file to write"
+    assert not (tmp_path / "figures.tmp").exists()  # it left a stray temporary file

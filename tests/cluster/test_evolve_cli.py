@@ -90,3 +90,17 @@ def test_a_config_that_does_not_evolve_is_a_clear_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: islands need an evolving group")
     missing = runner.invoke(app, ["evolve", str(tmp_path / "nope.toml")])
     assert missing.exit_code == 2 and "config file not found" in missing.stderr
+
+
+def test_an_evolve_id_too_long_for_its_islands_is_refused_before_any_directory(
+    tmp_path: Path,
+) -> None:
+    out, evolve_id = tmp_path / "runs", "e" * 125  # a valid run id; "<id>-island-1" is not
+    args = ["evolve", str(_config(tmp_path)), "--out", str(out), "--evolve-id", evolve_id]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    # it named a run id the user never gave ("run id: 134 characters") and left the
+    # evolve directory behind
+    assert result.stderr.startswith("error: --evolve-id: 125 characters leave no room")
+    assert "at most 119 with 2 islands" in result.stderr
+    assert not (out / evolve_id).exists()

@@ -10,13 +10,15 @@ import re
 import shutil
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import torch
 
 from scarline.config import RunConfig
-from scarline.evolution.genome import decode_genome, encode_genome
+from scarline.events import Array
+from scarline.evolution.genome import decode_genome, encode_genome, policy_hash
 from scarline.evolution.rebuild import (
     POLICY_FILE,
     WEIGHTS_FILE,
@@ -27,7 +29,7 @@ from scarline.evolution.rebuild import (
     rebuild_policy,
     weights_bytes,
 )
-from scarline.evolution.vault import Vault, VaultError
+from scarline.evolution.vault import Vault, VaultError, pack_bytes, read_header
 from scarline.policy_store import load_agent
 from scarline.rundir import RunDir
 from scarline.runner import RunSummary, execute_run
@@ -158,6 +160,57 @@ def test_a_tampered_snapshot_is_refused(run: RunSummary, best: str, tmp_path: Pa
     pack.write_bytes(bytes(blob).replace(old, new, 1))
     with pytest.raises(PolicyError, match=rf"{snapshot}: decodes to policy hash \w+, not {best}"):
         rebuild_policy(run_dir, best, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def _forged_pack(run_dir: Path, source: str) -> str:
+    """Add a pack holding a well-formed genome the run never had (``source``'s with one weight
+    changed), listed in SHA256SUMS as a pack of the run; its policy hash."""
+    vault = Vault(run_dir / "vault")
+    genome = decode_genome(vault.get(source))
+    weights = list(genome.weights)
+    first = weights[0].numpy().copy()
+    first.flat[0] += 1.0
+    weights[0] = Array.of(first)
+    forged = msgspec.structs.replace(genome, weights=tuple(weights))
+    data, digest = encode_genome(forged), policy_hash(forged)
+    pack = vault.dir / "pack-999999.vpack"
+    pack.write_bytes(pack_bytes([(data, digest)]))
+    with vault.sums_path.open("a") as sums:
+        sums.write(f"{hashlib.sha256(pack.read_bytes()).hexdigest()}  {pack.name}\n")
+    return digest
+
+
+def test_a_forged_pack_is_refused(run: RunSummary, best: str, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(run.run_dir, run_dir)
+    forged = _forged_pack(run_dir, best)
+    # the genome, its pack header and the sums file all agree: only the manifest knows
+    with pytest.raises(PolicyError, match=r"pack-999999\.vpack: not in the run's manifest"):
+        rebuild_policy(run_dir, forged, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pack_altered_elsewhere_is_refused(run: RunSummary, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(run.run_dir, run_dir)
+    vault = Vault(run_dir / "vault")
+    pack = next(p for p in sorted(vault.dir.glob("*.vpack")) if len(read_header(p)) > 1)
+    entry, *rest = read_header(pack).values()
+    others = [h for h, e in read_header(pack).items() if e in rest]
+    blob = bytearray(pack.read_bytes())
+    blob[entry.offset + entry.length - 1] ^= 1  # another genome of the same pack
+    pack.write_bytes(bytes(blob))
+    with pytest.raises(
+        VaultError, match=rf"{re.escape(str(pack))}: sha256 differs from SHA256SUMS"
+    ):
+        rebuild_policy(run_dir, others[0], tmp_path / "out")
+    # the sums line rewritten to match: the manifest still binds the pack as the run wrote it
+    sums = vault.sums_path.read_text()
+    listed = hashlib.sha256(bytes(blob)).hexdigest()
+    vault.sums_path.write_text(re.sub(rf"\w{{64}}(  {entry.pack})", rf"{listed}\1", sums))
+    with pytest.raises(PolicyError, match="sha256 differs from the run's manifest"):
+        rebuild_policy(run_dir, others[0], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 

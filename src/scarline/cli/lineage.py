@@ -57,8 +57,10 @@ def lineage(
         write_lineage_png,
     )
 
-    table = read_lineage(source)
     target = out if out is not None else run_dir / f"lineage.{fmt.value}"
+    if target.is_dir():  # caught before drawing: the write would fail on a temporary name
+        fail(f"--out {target}: is a directory; give the file to write", EXIT_BAD_INPUT)
+    table = read_lineage(source)
     if fmt is LineageFormat.png:
         write_lineage_png(table, target)
     elif fmt is LineageFormat.graphml:

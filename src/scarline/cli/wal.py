@@ -18,7 +18,7 @@ from scarline.cli.common import (
     require_run_dir,
 )
 from scarline.cli.help import command, group
-from scarline.rundir import RunDir
+from scarline.rundir import RunDir, implied_island_run_id
 
 if TYPE_CHECKING:
     from scarline.events import Array
@@ -229,7 +229,26 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
         if isinstance(run_id, str) and run_id:
             head = doc.get("wal_head") if name == RunDir.MANIFEST else None
             return run_id, head if isinstance(head, str) and head else None
+    island = implied_island_run_id(run_dir)
+    if island is not None and _first_run_id(RunDir(run_dir).wal) == island:
+        return island, None  # an interrupted island of `scarline evolve`
     return run_dir.resolve().name, None
+
+
+def _first_run_id(wal_dir: Path) -> str | None:
+    """The run id the WAL's first record claims (None if unreadable): it only chooses between
+    the ids the directory's path implies, never names one of its own."""
+    segments = sorted(wal_dir.glob("*.jsonl"))
+    if not segments:
+        return None
+    try:
+        with segments[0].open("rb") as fh:
+            first = msgspec.json.decode(fh.readline())
+    except (OSError, msgspec.DecodeError, RecursionError):
+        return None
+    data = first.get("data") if isinstance(first, dict) else None
+    run_id = data.get("run_id") if isinstance(data, dict) else None
+    return run_id if isinstance(run_id, str) else None
 
 
 def _humanized(wal_dir: Path, rec: Record) -> Any:

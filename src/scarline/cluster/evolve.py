@@ -25,8 +25,9 @@ from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_see
 from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
+from scarline.rundir import island_run_id
 from scarline.runner import absolute_paths, load_run_market
-from scarline.session import make_run_id, run_dir_in
+from scarline.session import MAX_RUN_ID, RunIdError, check_run_id, make_run_id, run_dir_in
 
 EVOLVE_FILE = "evolve.json"
 
@@ -177,6 +178,20 @@ def _check_options(islands: int, executor: str, migrate_every: int, migrants: in
         raise EvolveError(f"--migrants must be >= 1, got {migrants}")
 
 
+def _check_island_ids(evolve_id: str, islands: int) -> None:
+    """Every island's run id (``<evolve_id>-island-<k>``) is a valid run id, checked before
+    the evolve directory is made: the longest is up to 12 characters longer than the id."""
+    longest = island_run_id(evolve_id, islands - 1)
+    try:
+        check_run_id(longest)
+    except RunIdError:
+        room = MAX_RUN_ID - (len(longest) - len(evolve_id))
+        raise EvolveError(
+            f"--evolve-id: {len(evolve_id)} characters leave no room for the island run ids "
+            f"({longest[:24]}…, {len(longest)} characters); at most {room} with {islands} islands"
+        ) from None
+
+
 def execute_evolve(
     config: RunConfig,
     *,
@@ -207,6 +222,7 @@ def execute_evolve(
     cfg_hash = config_hash(config)
     stamp = now or datetime.now(UTC)
     evolve_id = evolve_id or f"{make_run_id(stamp, market.name, cfg_hash)}-x{islands}"
+    _check_island_ids(evolve_id, islands)
     # an unusable executor (Ray missing) fails before anything is written
     runner = executor_for(executor, islands) if isinstance(executor, str) else executor
     evolve_dir = run_dir_in(Path(out_dir or config.out_dir), evolve_id)
@@ -222,7 +238,7 @@ def execute_evolve(
         IslandSpec(
             config.with_overrides(seed=island_seed(config.seed, k)),
             k,
-            f"{evolve_id}-island-{k}",
+            island_run_id(evolve_id, k),
             evolve_dir,
             stamp,
         )

@@ -18,6 +18,7 @@ from scarline.evolution.migration import Immigrant, island_of
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.rng import SeedTree
+from scarline.rundir import island_dir_name
 from scarline.runner import OpenRun, RunSummary, create_run
 
 Parcel = list[list[Immigrant]]
@@ -30,7 +31,7 @@ def island_seed(seed: int, island: int) -> int:
 
 
 def island_dir(island: int) -> str:
-    return f"island-{island}"
+    return island_dir_name(island)
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,25 @@ from pathlib import Path
 
 import numpy as np
 
+from scarline.events import Births
 from scarline.evolution.census import Census
 from scarline.evolution.lineage import NO_PARENT, read_lineage
 from scarline.evolution.migration import Immigrant, island_of
 from scarline.evolution.vault import Vault
+from scarline.journal import read_records
 from scarline.rundir import RunDir
 
 Recorded = dict[int, list[tuple[int, Immigrant]]]
 """Per migration step, ``(slot, immigrant)`` in arrival order."""
 
 
-def recorded_arrivals(run_dir: Path) -> tuple[int, Recorded]:
-    """The run's island (0 without a lineage) and the immigrants it received."""
+def recorded_arrivals(run_dir: Path, *, from_wal: bool = False) -> tuple[int, Recorded]:
+    """The run's island (0 without a lineage) and the immigrants it received; ``from_wal``:
+    read them from the WAL's ``Births`` when there is no lineage (an island interrupted
+    mid-run and sealed: the lineage is written at the end)."""
     path = RunDir(run_dir).lineage
     if not path.is_file():
-        return 0, {}
+        return wal_arrivals(run_dir) if from_wal else (0, {})
     table = read_lineage(path)
     if table.num_rows == 0:
         return 0, {}
@@ -56,6 +60,34 @@ def recorded_arrivals(run_dir: Path) -> tuple[int, Recorded]:
         )
         out.setdefault(int(steps[i]), []).append((int(slots[i]), immigrant))
     return island, out
+
+
+def wal_arrivals(run_dir: Path) -> tuple[int, Recorded]:
+    """:func:`recorded_arrivals` from the WAL alone: the island is the one the first newborn's
+    id names (none born: no id was journaled, so any island replays the same), an immigrant a
+    newborn whose parent id is another island's. Its generation is not journaled and is
+    never journaled on replay either, so it is left 0."""
+    island: int | None = None
+    vault = Vault(RunDir(run_dir).vault)
+    out: Recorded = {}
+    for rec in read_records(RunDir(run_dir).wal, kinds=("Births",)):
+        births = rec.data
+        assert isinstance(births, Births)
+        ids, parents = births.agent_id.numpy(), births.parent_id.numpy()
+        slots = births.agent.numpy()
+        if island is None and ids.size:
+            island = int(island_of(ids[:1])[0])
+        for i in np.flatnonzero((parents != NO_PARENT) & (island_of(parents) != island_of(ids))):
+            immigrant = Immigrant(
+                origin_island=int(island_of(parents[i : i + 1])[0]),
+                origin_id=int(parents[i]),
+                generation=0,
+                fitness=float("nan"),
+                genome=vault.get(births.genome_hash[i]),
+                policy_hash=births.genome_hash[i],
+            )
+            out.setdefault(int(births.step), []).append((int(slots[i]), immigrant))
+    return island or 0, out
 
 
 def admit_recorded(census: Census, recorded: Recorded) -> None:

@@ -34,6 +34,7 @@ from scarline.errors import ScarlineError
 from scarline.events import Array
 from scarline.evolution.genome import WEIGHTS_DTYPE, Genome, decode_genome, policy_hash
 from scarline.evolution.vault import Vault
+from scarline.journal.manifest import read_manifest
 from scarline.rundir import RunDir
 
 if TYPE_CHECKING:
@@ -106,7 +107,32 @@ def load_genome_from_vault(run_dir: Path | str, policy: str) -> tuple[str, Genom
     if actual != full:
         raise PolicyError(f"{path}: decodes to policy hash {actual}, not {full}")
     _check_shapes(genome, path)
+    _check_recorded(Path(run_dir), vault, full)
     return full, genome
+
+
+def _check_recorded(run_dir: Path, vault: Vault, full: str) -> None:
+    """The pack holding ``full`` is the one the run recorded: its sha256 is the one
+    ``SHA256SUMS`` lists and, in a finished run, the one the manifest bound. The genome's own
+    checks cannot tell a pack (header and sums line included) added after the run: it holds
+    a well-formed genome that the run never had. A manifest that binds no vault file at all
+    leaves the sums file as the only record."""
+    entry = vault.entry(full)
+    assert entry is not None  # resolved from the same index
+    digest = vault.check_pack(entry.pack)
+    paths = RunDir(run_dir)
+    if not paths.manifest.is_file():  # an unfinished run: its sums file is all there is
+        return
+    artifacts = read_manifest(run_dir).artifacts
+    prefix = paths.relative(vault.dir) + "/"
+    if not any(name.startswith(prefix) for name in artifacts):
+        return  # the manifest binds no vault (sealed from the WAL; a paper session's policies)
+    pack = vault.dir / entry.pack
+    recorded = artifacts.get(paths.relative(pack))
+    if recorded is None:
+        raise PolicyError(f"{pack}: not in the run's manifest (added after the run?)")
+    if recorded != digest:
+        raise PolicyError(f"{pack}: sha256 differs from the run's manifest (the pack was altered)")
 
 
 def weight_shapes(genome: Genome) -> list[list[int]]:
@@ -195,10 +221,6 @@ def load_policy(directory: Path | str) -> tuple[QPopulation, Genome]:
     The network is the raw Q-function; acting like the agent also takes :func:`obs_mask`
     on the observation and ``genome.exposure_cap`` on the chosen action level.
     """
-    import torch  # here: writing policies needs no torch
-
-    from scarline.learning.qnet import QPopulation
-
     directory = Path(directory)
     config_path = directory / POLICY_FILE
     try:
@@ -245,13 +267,22 @@ def load_policy(directory: Path | str) -> tuple[QPopulation, Genome]:
         raise PolicyError(
             f"{config_path}: the files hash to policy {actual}, not {config['policy_hash']}"
         )
+    return genome_network(genome), genome
+
+
+def genome_network(genome: Genome) -> QPopulation:
+    """A one-agent network holding ``genome``'s weights (the raw Q-function, see
+    :func:`load_policy`)."""
+    import torch  # here: writing policies needs no torch
+
+    from scarline.learning.qnet import QPopulation
+
     state = [torch.from_numpy(a.numpy().astype(np.float32)) for a in genome.weights]
-    pop = QPopulation._from_tensors(
+    return QPopulation._from_tensors(
         [w.unsqueeze(0) for w in state[0::2]],
         [b.reshape(1, 1, -1) for b in state[1::2]],
         requires_grad=False,
     )
-    return pop, genome
 
 
 def _genome_from(config: dict[str, Any], where: Path) -> Genome:

@@ -184,6 +184,22 @@ class Vault:
             )
         return data
 
+    def check_pack(self, name: str) -> str:
+        """Re-hash pack ``name`` against ``SHA256SUMS``; its sha256, or VaultError. A genome's
+        own sha256 lives in its pack's header, which whoever edits the pack can rewrite: only
+        the pack's listed digest binds the whole file."""
+        path = self.dir / name
+        listed = self._load_sums().get(name)
+        if listed is None:
+            raise VaultError(f"{path}: not listed in {self.sums_path}")
+        try:
+            digest = file_sha256(path)
+        except FileNotFoundError:
+            raise VaultError(f"{path}: listed in {SUMS_FILE} but the file is missing") from None
+        if digest != listed:
+            raise VaultError(f"{path}: sha256 differs from {SUMS_FILE} (the pack was altered)")
+        return digest
+
     def __contains__(self, policy_hash: str) -> bool:
         return policy_hash in self._entries()
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import onnx
+import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from scarline.learning.qnet import QPopulation
@@ -20,12 +22,21 @@ IR_VERSION = 8  # the IR that goes with opset 17; older runtimes load it too
 
 
 def agent_model(
-    pop: QPopulation, agent: int, metadata: dict[str, str] | None = None
+    pop: QPopulation,
+    agent: int,
+    metadata: dict[str, str] | None = None,
+    obs_mask: np.ndarray | None = None,
 ) -> onnx.ModelProto:
-    """Agent ``agent``'s MLP: input ``obs`` float32[batch, obs_dim] → ``q`` float32[batch, A]."""
+    """Agent ``agent``'s MLP: input ``obs`` float32[batch, obs_dim] → ``q`` float32[batch, A].
+
+    ``obs_mask`` (an evolved agent's, 0 for a dropped feature) is folded into the first
+    layer's rows, so the graph takes the raw observation the agent was shown and gives the
+    values it acted on (``(obs * mask) @ W0 == obs @ (mask[:, None] * W0)``)."""
     if not 0 <= agent < pop.n_agents:
         raise ValueError(f"agent {agent} out of range [0, {pop.n_agents})")
     state = pop.agent_state(agent)
+    if obs_mask is not None:
+        state["w0"] = state["w0"] * torch.from_numpy(np.asarray(obs_mask, np.float32))[:, None]
     last = len(pop.weights) - 1
     nodes, initializers = [], []
     h = "obs"
@@ -58,10 +69,14 @@ def agent_model(
 
 
 def export_agent(
-    pop: QPopulation, agent: int, path: Path, metadata: dict[str, str] | None = None
+    pop: QPopulation,
+    agent: int,
+    path: Path,
+    metadata: dict[str, str] | None = None,
+    obs_mask: np.ndarray | None = None,
 ) -> Path:
     """Write agent ``agent``'s network to ``path`` (e.g. ``metadata={"actions": "[-1,0,1]"}``)."""
-    model = agent_model(pop, agent, metadata)
+    model = agent_model(pop, agent, metadata, obs_mask)
     path = Path(path)
     path.write_bytes(model.SerializeToString(deterministic=True))
     return path

@@ -220,7 +220,11 @@ def _write_atomic(path: Path | str, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        os.replace(tmp, path)
+    except OSError:  # e.g. path is a directory: leave no temporary file next to it
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
