@@ -100,11 +100,15 @@ def quoted(path: Path) -> str:
 
 
 def locked_connection(*paths: Path) -> duckdb.DuckDBPyConnection:
-    """In-memory DuckDB that can read ``paths`` (absolute) and nothing else, settings locked."""
+    """In-memory DuckDB that can read ``paths`` (absolute) and nothing else, settings locked.
+
+    The progress bar is off: DuckDB draws it on stdout after two seconds, inside ``--json``.
+    """
     con = duckdb.connect(
         ":memory:",
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET allowed_paths = [{', '.join(quoted(p) for p in paths)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
