@@ -129,3 +129,9 @@ def test_rebuild_refuses_a_wal_cut_short_of_the_manifest_head(
     code, _, err = _invoke(str(copy), "--rebuild", "--json")
     assert code == 1 and "does not match manifest" in err
     assert (copy / RunDir.DIARY).read_bytes() == before
+
+
+def test_column_aliases_that_look_like_markup_are_text(run_dir: Path) -> None:
+    code, out, err = _invoke(str(run_dir), "--sql", 'SELECT 1 AS "[/x]", 2 AS "[red]hi"')
+    assert code == 0, err
+    assert "[/x]" in out and "[red]hi" in out

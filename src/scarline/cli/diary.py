@@ -49,10 +49,12 @@ def _cell(value: object) -> Text:
 
 def _table(result: QueryResult) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for i, name in enumerate(result.columns):
-        table.add_column(name, justify="right" if result.numeric(i) else "left", overflow="fold")
+        header = Text(name)  # a column alias such as "[/x]" is data, not markup
+        table.add_column(header, justify="right" if result.numeric(i) else "left", overflow="fold")
     for row in result.rows:
         table.add_row(*(_cell(v) for v in row))
     return table
