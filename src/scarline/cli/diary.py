@@ -33,8 +33,10 @@ DEFAULT_TIMEOUT = 120.0
 """Seconds a query may run (``--timeout``): a runaway one (a recursive CTE, a cross join)
 ends with a clear error instead of holding a core until someone kills it."""
 DEFAULT_HORIZON = 5
-"""= ``scarline.diary.schema.DEFAULT_HORIZON`` (a test keeps them equal); spelled here because
-the option's default is needed when ``--help`` is built, before DuckDB or pyarrow load."""
+MAX_HORIZON = 2**31 - 1
+"""= ``scarline.diary.schema.DEFAULT_HORIZON`` and ``MAX_HORIZON`` (a test keeps them
+equal); spelled here because the option's bounds are needed when ``--help`` is built,
+before DuckDB or pyarrow load."""
 
 
 def _cell(value: object) -> Text:
@@ -135,7 +137,10 @@ def diary(
     horizon: Annotated[
         int,
         typer.Option(
-            "--horizon", min=1, help="With --rebuild: bars ahead the outcome is measured at."
+            "--horizon",
+            min=1,
+            max=MAX_HORIZON,
+            help="With --rebuild: bars ahead the outcome is measured at.",
         ),
     ] = DEFAULT_HORIZON,
 ) -> None:
