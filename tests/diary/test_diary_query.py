@@ -134,3 +134,14 @@ def test_no_progress_bar_on_stdout(run_dir: Path) -> None:
     with locked_connection(RunDir(run_dir).diary.resolve()) as con:
         sql = "SELECT current_setting('enable_progress_bar')"
         assert con.execute(sql).fetchall() == [(False,)]
+
+
+def test_duckdbs_from_first_and_summarize_are_queries_too(run_dir: Path) -> None:
+    """``FROM diary LIMIT 2`` (DuckDB's FROM-first form) was refused as not read-only."""
+    assert len(query_diary(run_dir, "FROM diary LIMIT 2").rows) == 2
+    assert query_diary(run_dir, "FROM diary SELECT count(*)").rows == [(5,)]
+    assert "column_name" in query_diary(run_dir, "SUMMARIZE diary").columns
+    with pytest.raises(DiaryQueryError, match="read_csv"):
+        query_diary(run_dir, "FROM read_csv('/etc/passwd')")
+    with pytest.raises(DiaryQueryError, match="does not exist"):
+        query_diary(run_dir, "FROM '/etc/passwd'")  # a path is not a table here
