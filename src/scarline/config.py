@@ -244,7 +244,9 @@ class EvaluationConfig(_Strict):
     )
 
     def split_step(self, n_steps: int) -> int | None:
-        if self.oos_fraction == 0.0:
+        """The first out-of-sample step; None without a split, or with one bar (no step can
+        be out of sample: step 1 made a one-bar run fail at its close)."""
+        if self.oos_fraction == 0.0 or n_steps < 2:
             return None
         return max(1, min(n_steps - 1, round(n_steps * (1.0 - self.oos_fraction))))
 

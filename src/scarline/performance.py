@@ -45,16 +45,19 @@ def return_stats(equity: np.ndarray, periods_per_year: float) -> dict[str, float
     equity = np.asarray(equity, dtype=np.float64)
     if equity.size < 2 or not equity[0] > 0:
         return dict.fromkeys(COLUMNS[:7], float("nan"))
-    r = equity[1:] / equity[:-1] - 1.0
-    r = np.where(np.isfinite(r), r, 0.0)
-    n, root = r.size, np.sqrt(periods_per_year)
-    total = float(equity[-1] / equity[0] - 1.0)
-    std = float(r.std(ddof=1)) if n > 1 else 0.0
-    downside = float(np.sqrt((r[r < 0] ** 2).sum() / n))
-    wealth = 1.0 + total
-    cagr = float(wealth ** (periods_per_year / n) - 1.0) if wealth > 0 else float("nan")
-    peak = np.maximum.accumulate(equity)
-    max_dd = float((equity / peak).min() - 1.0)
+    # a ruined curve (equity 0, or NaN/inf in a damaged file) divides by zero: those
+    # returns count as 0 and the figures come out NaN, without numpy warnings on stderr
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = equity[1:] / equity[:-1] - 1.0
+        r = np.where(np.isfinite(r), r, 0.0)
+        n, root = r.size, np.sqrt(periods_per_year)
+        total = float(equity[-1] / equity[0] - 1.0)
+        std = float(r.std(ddof=1)) if n > 1 else 0.0
+        downside = float(np.sqrt((r[r < 0] ** 2).sum() / n))
+        wealth = 1.0 + total
+        cagr = float(wealth ** (periods_per_year / n) - 1.0) if wealth > 0 else float("nan")
+        peak = np.maximum.accumulate(equity)
+        max_dd = float((equity / peak).min() - 1.0)
     return {
         "return": total,
         "cagr": cagr,

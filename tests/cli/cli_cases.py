@@ -70,7 +70,7 @@ CASES: dict[str, Case] = {
         *opts(f"paper -c {paper_config(t)} --out {t} --run-id p --max-steps 12"),
     ],
     "serve": lambda t, r: ["serve", "--runs", str(r.run_dir.parent), "--once"],
-    "kill": lambda t, r: ["kill", str(t), "--reason", "drill"],
+    "kill": lambda t, r: ["kill", str(unsealed(r.run_dir, t)), "--reason", "drill"],
     "export-policy": lambda t, r: ["export-policy", str(r.run_dir), "1", "-o", str(t / "a.onnx")],
     "lineage": lambda t, r: ["lineage", str(r.run_dir), "-f", "graphml", "-o", str(t / "l.xml")],
     "diary": lambda t, r: ["diary", str(r.run_dir)],

@@ -129,3 +129,18 @@ def test_rebuild_refuses_a_wal_cut_short_of_the_manifest_head(
     code, _, err = _invoke(str(copy), "--rebuild", "--json")
     assert code == 1 and "does not match manifest" in err
     assert (copy / RunDir.DIARY).read_bytes() == before
+
+
+def test_column_aliases_that_look_like_markup_are_text(run_dir: Path) -> None:
+    code, out, err = _invoke(str(run_dir), "--sql", 'SELECT 1 AS "[/x]", 2 AS "[red]hi"')
+    assert code == 0, err
+    assert "[/x]" in out and "[red]hi" in out
+
+
+def test_a_horizon_past_int32_is_a_usage_error(run_dir: Path, tmp_path: Path) -> None:
+    """``--rebuild --horizon 10**15`` was an internal error (the column is int32)."""
+    copy = Path(shutil.copytree(run_dir, tmp_path / run_dir.name))
+    before = RunDir(copy).diary.read_bytes()
+    code, _, err = _invoke(str(copy), "--rebuild", "--horizon", str(10**15))
+    assert code == 2 and "--horizon" in err and "Traceback" not in err
+    assert RunDir(copy).diary.read_bytes() == before

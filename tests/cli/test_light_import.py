@@ -67,8 +67,9 @@ def test_every_help_page_loads_no_heavy_library() -> None:
 
 
 def test_names_spelled_in_the_cli_match_the_library() -> None:
-    from scarline.diary.schema import DEFAULT_HORIZON
+    from scarline.diary.schema import DEFAULT_HORIZON, MAX_HORIZON
     from scarline.ledger.store import LEDGER_ENV
 
     assert ledger.LEDGER_ENV == LEDGER_ENV
     assert diary.DEFAULT_HORIZON == DEFAULT_HORIZON
+    assert diary.MAX_HORIZON == MAX_HORIZON

@@ -115,3 +115,16 @@ def test_a_results_file_the_manifest_does_not_bind_is_refused(
     assert result.exit_code == 2 and f"{run / name}: not the file the run's manifest binds" in (
         result.stderr
     )
+
+
+def test_labels_that_look_like_markup_are_printed_as_they_are(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A symbol or strategy label such as ``[/x]`` is data: rich read it as a closing tag
+    and ``scarline stats``/``trades`` ended in an internal error (MarkupError)."""
+    from scarline.cli.results import _table
+
+    rows = [{"agent": 0, "policy": "Evil(tag=[/x])", "instrument": "[red]X", "return": 0.1}]
+    _table(rows, ["agent", "policy", "instrument", "return"], "labels")
+    out = capsys.readouterr().out
+    assert "[/x]" in out and "[red]X" in out

@@ -127,3 +127,21 @@ def test_kill_cli_writes_and_clears_the_flag(tmp_path: Path) -> None:
     assert runner.invoke(app, ["kill", "--all", "--runs", str(runs), "--clear"]).exit_code == 0
     assert not (runs / "KILL").exists()
     assert runner.invoke(app, ["kill"]).exit_code == 2  # neither RUN_DIR nor --all
+
+
+def test_a_one_bar_run_with_an_oos_split_closes(tmp_path: Path) -> None:
+    """``evaluation.oos_fraction > 0`` on one bar put the split at step 1, past the end: the
+    run failed at its close with an internal error and no manifest or report."""
+    data = tmp_path / "one.csv"
+    data.write_text(
+        "timestamp,symbol,open,high,low,close,volume\n2020-01-01,A,100,101,99,100,1000\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "oos.toml"
+    config.write_text(
+        '[evaluation]\noos_fraction = 0.5\n[[agents]]\nkind = "random-entry"\ncount = 2\n',
+        encoding="utf-8",
+    )
+    out = _run(tmp_path, "-c", str(config), "--data", str(data), "--run-id", "one-bar")
+    run_dir = Path(out["run_dir"])
+    assert (run_dir / "manifest.json").is_file() and (run_dir / "report.html").is_file()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from scarline.diary.guard import locked_connection
 from scarline.diary.query import DiaryQueryError, json_safe, query_diary
 from scarline.diary.schema import DiaryError, MissingDiary
 from scarline.rundir import RunDir
@@ -95,3 +100,48 @@ def test_missing_or_broken_diary(tmp_path: Path, run_dir: Path) -> None:
     (run_dir / RunDir.DIARY).write_bytes(b"not parquet at all")
     with pytest.raises(DiaryError, match="not a readable diary"):
         query_diary(run_dir)
+
+
+RUNAWAY = "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t"
+"""Never ends, and DuckDB checks no signal while it runs (Ctrl-C did not stop it)."""
+
+
+def test_a_runaway_query_stops_at_its_timeout(run_dir: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(DiaryQueryError, match=r"stopped after 0\.5 s \(--timeout"):
+        query_diary(run_dir, RUNAWAY, timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert query_diary(run_dir, "SELECT count(*) FROM diary", timeout=5).rows == [(5,)]
+
+
+def test_ctrl_c_stops_a_runaway_query(run_dir: Path) -> None:
+    """SIGINT reaches DuckDB through the watchdog; the caller gets a KeyboardInterrupt."""
+    assert threading.current_thread() is threading.main_thread()
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            query_diary(run_dir, RUNAWAY, timeout=30)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_no_progress_bar_on_stdout(run_dir: Path) -> None:
+    """DuckDB draws its bar on stdout after 2 s of a query: it corrupted ``--json``."""
+    with locked_connection(RunDir(run_dir).diary.resolve()) as con:
+        sql = "SELECT current_setting('enable_progress_bar')"
+        assert con.execute(sql).fetchall() == [(False,)]
+
+
+def test_duckdbs_from_first_and_summarize_are_queries_too(run_dir: Path) -> None:
+    """``FROM diary LIMIT 2`` (DuckDB's FROM-first form) was refused as not read-only."""
+    assert len(query_diary(run_dir, "FROM diary LIMIT 2").rows) == 2
+    assert query_diary(run_dir, "FROM diary SELECT count(*)").rows == [(5,)]
+    assert "column_name" in query_diary(run_dir, "SUMMARIZE diary").columns
+    with pytest.raises(DiaryQueryError, match="read_csv"):
+        query_diary(run_dir, "FROM read_csv('/etc/passwd')")
+    with pytest.raises(DiaryQueryError, match="does not exist"):
+        query_diary(run_dir, "FROM '/etc/passwd'")  # a path is not a table here

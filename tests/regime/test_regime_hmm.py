@@ -3,10 +3,14 @@ own forward filter equals hmmlearn's posterior at the last bar of every prefix."
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hmmlearn.hmm import GaussianHMM
+from market_helpers import tiny_market_of
 
+from scarline.regime import RegimeConfig, memo, regime_path
 from scarline.regime.filtering import forward_filter
 from scarline.regime.hmm import (
     MIN_FIT_ROWS,
@@ -96,3 +100,19 @@ def test_filter_continues_from_a_prior_and_propagates_unobserved_bars(sticky_mar
     gap = forward_filter(model, x, observed=seen)
     np.testing.assert_allclose(gap[100], gap[99] @ model.transmat)
     assert np.allclose(gap.sum(axis=1), 1.0)
+
+
+def test_degenerate_windows_fit_without_numpy_warnings() -> None:
+    """Unchanged prices for 300 bars (log volatility at its floor), then a 50x jump: EM
+    overflowed on the warm-started windows and printed numpy RuntimeWarnings on stderr
+    (an internal error under ``-W error``). The path is still defined: finite, one label
+    per bar."""
+    closes = [[100.0]] * 300 + [[5000.0]] * 100
+    market = tiny_market_of(closes)
+    cfg = RegimeConfig(enabled=True, min_history=50, refit_every=50, window=100)
+    memo.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = regime_path(market, cfg)
+    assert path.labels.shape == (400,) and set(path.labels.tolist()) <= {0, 1, 2}
+    assert np.isfinite(path.probs).all() and np.isfinite(path.confidence).all()

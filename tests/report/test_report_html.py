@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from scarline.report.html import write_report
 from scarline.report.learning import LEARNING_PNG
@@ -144,3 +147,19 @@ def test_a_draft_written_later_reads_the_gates_then(make_results, tmp_path: Path
     drafted = draft.write("x").read_bytes()
     assert b"feed01" in drafted
     assert drafted == write_report(res, tmp_path / "run", generated_at="x").read_bytes()
+
+
+def test_ruined_or_non_finite_equity_reports_without_numpy_warnings(
+    make_results, tmp_path: Path
+) -> None:
+    """An agent ruined to 0, one below 0, a NaN and an inf: the Performance and By-regime
+    tables divided by the zero equity and printed numpy RuntimeWarnings (report, stats)."""
+    res = make_results(n=4, t=40)
+    equity = res.equity.copy()
+    equity[10:, 0] = 0.0
+    equity[20:, 1] = -500.0
+    equity[5, 2], equity[6, 3] = np.nan, np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        page = write_report(replace(res, equity=equity), tmp_path).read_text(encoding="utf-8")
+    assert "By regime" in page and ">nan<" not in page.lower()

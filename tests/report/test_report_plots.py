@@ -51,3 +51,15 @@ def test_no_instruments_no_trades_no_risk_events(make_results, tmp_path: Path) -
     res = replace(res, symbols=[], close=np.zeros((10, 0)))
     for path in write_plots(res, tmp_path):
         assert _png_size(path)[0] == 1000
+
+
+def test_dollar_signs_in_names_are_drawn_not_parsed_as_mathtext(
+    make_results, tmp_path: Path
+) -> None:
+    """A symbol or strategy label with two ``$`` (``$\\frac{$`` is bad mathtext) failed the
+    report, so a run ended in an internal error with no report.html."""
+    res = make_results(n=3, t=30)
+    bad = r"$\frac{$"
+    res = replace(res, symbols=[bad, *res.symbols[1:]], policies=[f"Evil(tag={bad})"] * 3)
+    for path in write_plots(res, tmp_path):
+        assert _png_size(path)[0] == 1000

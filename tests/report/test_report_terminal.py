@@ -52,3 +52,11 @@ def test_small_population_shows_everyone(make_results) -> None:
     assert table.caption == "all 3 agents, sorted by return"
     returns = list(table.columns[3].cells)
     assert all(r.endswith(" %") for r in returns)
+
+
+def test_policy_labels_that_look_like_markup_are_text(make_results) -> None:
+    """``scarline run`` with a strategy label such as ``Evil(tag=[/x])`` printed its
+    results, then ended in an internal error (MarkupError) at this table."""
+    res = make_results(n=2, t=30, policies=["Evil(tag=[/x])", "Evil(tag=[bold]b)"])
+    text = _render(headline_table(agent_metrics(res)))
+    assert "Evil(tag=[/x])" in text and "Evil(tag=[bold]b)" in text

@@ -17,6 +17,7 @@ from scarline.cli.common import (
     require_run_dir,
     warn,
 )
+from scarline.cli.signals import EXIT_INTERRUPTED
 from scarline.digest import file_sha256
 from scarline.rundir import RunDir
 
@@ -28,9 +29,14 @@ if TYPE_CHECKING:
     from scarline.diary.writer import DiaryStats
 
 DEFAULT_LIMIT = 100
+DEFAULT_TIMEOUT = 120.0
+"""Seconds a query may run (``--timeout``): a runaway one (a recursive CTE, a cross join)
+ends with a clear error instead of holding a core until someone kills it."""
 DEFAULT_HORIZON = 5
-"""= ``scarline.diary.schema.DEFAULT_HORIZON`` (a test keeps them equal); spelled here because
-the option's default is needed when ``--help`` is built, before DuckDB or pyarrow load."""
+MAX_HORIZON = 2**31 - 1
+"""= ``scarline.diary.schema.DEFAULT_HORIZON`` and ``MAX_HORIZON`` (a test keeps them
+equal); spelled here because the option's bounds are needed when ``--help`` is built,
+before DuckDB or pyarrow load."""
 
 
 def _cell(value: object) -> Text:
@@ -45,10 +51,12 @@ def _cell(value: object) -> Text:
 
 def _table(result: QueryResult) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table()
     for i, name in enumerate(result.columns):
-        table.add_column(name, justify="right" if result.numeric(i) else "left", overflow="fold")
+        header = Text(name)  # a column alias such as "[/x]" is data, not markup
+        table.add_column(header, justify="right" if result.numeric(i) else "left", overflow="fold")
     for row in result.rows:
         table.add_row(*(_cell(v) for v in row))
     return table
@@ -116,6 +124,10 @@ def diary(
     limit: Annotated[
         int, typer.Option("--limit", min=0, help="Print at most N rows (0: all).")
     ] = DEFAULT_LIMIT,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", min=0, help="Stop the query after this many seconds (0: never)."),
+    ] = DEFAULT_TIMEOUT,
     rebuild: Annotated[
         bool,
         typer.Option(
@@ -125,7 +137,10 @@ def diary(
     horizon: Annotated[
         int,
         typer.Option(
-            "--horizon", min=1, help="With --rebuild: bars ahead the outcome is measured at."
+            "--horizon",
+            min=1,
+            max=MAX_HORIZON,
+            help="With --rebuild: bars ahead the outcome is measured at.",
         ),
     ] = DEFAULT_HORIZON,
 ) -> None:
@@ -133,7 +148,8 @@ def diary(
 
     The diary has one row per agent decision cell, with why (regime, profile, features hash,
     reason), what risk and the broker made of it, and its outcome; see docs/diary.md for the
-    columns. Exit 2 when the run directory or its diary is missing, or the SQL is bad.
+    columns. Exit 2 when the run directory or its diary is missing, the SQL is bad or it
+    runs past --timeout; 130 when interrupted (Ctrl-C).
     """
     require_run_dir(run_dir)
     from scarline.diary.query import DEFAULT_SQL, DiaryQueryError, query_diary
@@ -157,9 +173,13 @@ def diary(
             soft_wrap=True,
         )
     try:
-        result = query_diary(run_dir, sql or DEFAULT_SQL, limit=limit or None)
+        result = query_diary(
+            run_dir, sql or DEFAULT_SQL, limit=limit or None, timeout=timeout or None
+        )
     except DiaryQueryError as err:  # the user's SQL: bad input
         fail(str(err), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        fail("diary: interrupted (the query was stopped)", EXIT_INTERRUPTED)
     if as_json:
         if result.truncated:
             warn(f"only the first {limit} rows are printed (--limit 0 for all)")

@@ -43,14 +43,15 @@ def _cell(value: Any) -> Any:
 
 def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(
             column, justify="left" if column in ("policy", "kind", "side") else "right"
         )
-    for row in rows:
-        table.add_row(*[_fmt(row.get(c), c in PERCENT) for c in columns])
+    for row in rows:  # Text, not markup: a symbol or strategy label like "[/x]" is data
+        table.add_row(*[Text(_fmt(row.get(c), c in PERCENT)) for c in columns])
     console.print(table)
 
 

@@ -21,6 +21,7 @@ from scarline.diary.scan import scan_wal
 from scarline.diary.schema import (
     CONFIG_TEMPLATE,
     DEFAULT_HORIZON,
+    MAX_HORIZON,
     NO_ORDER,
     SCHEMA,
     DiaryError,
@@ -159,8 +160,8 @@ def _load(run_dir: Path) -> RunConfig:
 def diary_table(run_dir: Path | str, *, horizon: int = DEFAULT_HORIZON) -> pa.Table:
     """The diary of the run in ``run_dir`` as an Arrow table in :data:`SCHEMA`, sorted by
     (step, agent, instrument)."""
-    if horizon < 1:
-        raise DiaryError(f"outcome horizon must be >= 1 bar, got {horizon}")
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise DiaryError(f"outcome horizon must be 1 to {MAX_HORIZON} bars, got {horizon}")
     run_dir = Path(run_dir)
     config = _load(run_dir)
     s = scan_wal(RunDir(run_dir).wal)

@@ -1,14 +1,15 @@
 """The diary is read-only, twice over.
 
-:func:`check_sql` accepts one statement that starts with ``SELECT``, ``WITH`` or ``DESCRIBE``
-(after comments), that DuckDB's own parser types as a query, and that calls no function that
-reads files or other databases (``read_csv``, ``read_parquet``, ``glob`` …): ``COPY``,
-``ATTACH``, ``INSTALL``, ``LOAD``, ``PRAGMA``, ``SET``, ``CREATE``, ``INSERT`` and several
-statements are refused before DuckDB runs anything. And :func:`locked_connection` opens
-DuckDB with ``enable_external_access = false`` (the diary file alone in ``allowed_paths``),
-extension auto-install and auto-load off and ``lock_configuration = true``, so a query that
-slipped past the first check still cannot read, write or attach another file, install or
-load an extension, or switch any of that back on.
+:func:`check_sql` accepts one statement that starts with ``SELECT``, ``WITH``, ``FROM``,
+``DESCRIBE``, ``SUMMARIZE`` or ``VALUES`` (after comments), that DuckDB's own parser types as
+a query, and that calls no function that reads files or other databases (``read_csv``,
+``read_parquet``, ``glob`` …): ``COPY``, ``ATTACH``, ``INSTALL``, ``LOAD``, ``PRAGMA``,
+``SET``, ``CREATE``, ``INSERT`` and several statements are refused before DuckDB runs
+anything. And :func:`locked_connection` opens DuckDB with ``enable_external_access =
+false`` (the diary file alone in ``allowed_paths``), extension auto-install and auto-load
+off and ``lock_configuration = true``, so a query that slipped past the first check still
+cannot read, write or attach another file, install or load an extension, or switch any of
+that back on.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import duckdb
 
 from scarline.diary.schema import DiaryError
 
-ALLOWED_STARTS = ("SELECT", "WITH", "DESCRIBE")
-"""The first keyword of an accepted statement (after comments)."""
+ALLOWED_STARTS = ("SELECT", "WITH", "DESCRIBE", "FROM", "SUMMARIZE", "VALUES")
+"""The first keyword of an accepted statement (after comments): DuckDB's FROM-first
+``FROM diary LIMIT 5`` and ``SUMMARIZE diary`` are queries too (the parser says SELECT)."""
+_ACCEPTED = "SELECT, WITH, FROM, DESCRIBE, SUMMARIZE or VALUES"
 
 _FILE_FUNCTIONS = re.compile(
     r"\b(read_\w+|parquet_\w+|\w*_scan|glob|sniff_csv|query_table|query|iceberg_\w+|"
@@ -74,13 +77,13 @@ def check_sql(sql: str) -> str:
         raise DiaryQueryError(f"SQL: {one_line(err)}") from None
     if len(statements) != 1:
         raise DiaryQueryError(
-            f"SQL: {len(statements)} statements; only one SELECT, WITH or DESCRIBE is accepted"
+            f"SQL: {len(statements)} statements; only one {_ACCEPTED} is accepted"
         )
     code = code_of(sql).strip().rstrip(";").strip()
     first = code.split(None, 1)[0].upper() if code else ""
     if first not in ALLOWED_STARTS:
         raise DiaryQueryError(
-            f"SQL: only one SELECT, WITH or DESCRIBE statement is accepted, got "
+            f"SQL: only one {_ACCEPTED} statement is accepted, got "
             f"{first or 'nothing'!r} (the diary is read-only)"
         )
     called = _FILE_FUNCTIONS.search(code)
@@ -100,11 +103,15 @@ def quoted(path: Path) -> str:
 
 
 def locked_connection(*paths: Path) -> duckdb.DuckDBPyConnection:
-    """In-memory DuckDB that can read ``paths`` (absolute) and nothing else, settings locked."""
+    """In-memory DuckDB that can read ``paths`` (absolute) and nothing else, settings locked.
+
+    The progress bar is off: DuckDB draws it on stdout after two seconds, inside ``--json``.
+    """
     con = duckdb.connect(
         ":memory:",
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET allowed_paths = [{', '.join(quoted(p) for p in paths)}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

@@ -8,6 +8,8 @@ import pyarrow as pa
 from scarline.errors import ScarlineError
 
 DEFAULT_HORIZON = 5
+MAX_HORIZON = 2**31 - 1
+"""The largest outcome horizon: ``outcome_horizon`` is an int32 column."""
 """Bars between a decision's close and the close its outcome is measured at."""
 COVERAGE_TARGET = 0.95
 NO_ORDER = "no-order"

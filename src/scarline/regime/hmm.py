@@ -195,12 +195,16 @@ def _warm_start(
 
 @contextmanager
 def _quiet_hmmlearn() -> Iterator[None]:
-    """hmmlearn logs "Model is not converging" whenever the prior makes the likelihood dip."""
+    """hmmlearn logs "Model is not converging" whenever the prior makes the likelihood dip,
+    and on a degenerate window (a constant feature) its EM overflows into NaN with numpy
+    RuntimeWarnings on stderr; :func:`_check` turns such a fit into a
+    :class:`RegimeFitError`, so the warnings only said it twice (and failed under ``-W error``)."""
     logger = logging.getLogger("hmmlearn")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        yield
+        with np.errstate(all="ignore"):
+            yield
     finally:
         logger.setLevel(level)
 

@@ -26,8 +26,14 @@ OUTCOME_COLOURS = {
 PLOT_FILES = ("trades.png", "risk_events.png")
 
 
+def plain(text: str) -> str:
+    """``text`` drawn as it is: matplotlib reads a span between two ``$`` as mathtext, and a
+    symbol or strategy parameter such as ``$\\frac{$`` failed the whole report."""
+    return text.replace("$", r"\$")
+
+
 def _label(metrics: AgentMetrics, col: int) -> str:
-    return f"#{metrics.agent_ids[col]} {metrics.policies[col]}"
+    return plain(f"#{metrics.agent_ids[col]} {metrics.policies[col]}")
 
 
 def _split_line(ax: Axes, x: np.ndarray, split_step: int | None) -> None:
@@ -63,7 +69,7 @@ def plot_trades(results: RunResults, plots_dir: Path, metrics: AgentMetrics | No
         show_message(ax, "no instruments")
         return save_png(fig, path)
     x = time_axis(ax, results.timestamps)
-    symbol = results.symbols[0]
+    symbol = plain(results.symbols[0])
     ax.plot(x, results.close[:, 0], color="#555555", linewidth=0.9, label=f"{symbol} close")
     col = trade_plot_agent(results, metrics)
     if col is None:
@@ -95,7 +101,7 @@ def plot_risk_events(results: RunResults, plots_dir: Path) -> Path:
     log = results.risk_events
     # rows only for rules that occur (a code table such as risk.codes.RULES has many more)
     present, row_of_rule = np.unique(log.rule, return_inverse=True)
-    labels = [log.rule_names[i] for i in present.tolist()]
+    labels = [plain(log.rule_names[i]) for i in present.tolist()]
     fig, ax = new_figure(height=max(2.5, 1.2 + 0.35 * len(labels)))
     path = plots_dir / "risk_events.png"
     if not len(log):

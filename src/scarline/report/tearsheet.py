@@ -230,7 +230,9 @@ def regime_table(sheet: Sheet) -> str | None:
     if sheet.regimes is None or not sheet.regime_names:
         return None
     labels = sheet.regimes[1 : len(sheet.equity)]
-    returns = sheet.equity.pct_change().iloc[1:].fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a ruined curve: 0 -> x is inf
+        returns = sheet.equity.pct_change().iloc[1:]
+    returns = returns.where(np.isfinite(returns), 0.0)  # as performance.return_stats counts
     names = sheet.regime_names
     head = "".join(f'<th class="num">{_e(n)} Sharpe</th><th class="num">{_e(n)} return</th>'
                    for n in names)  # fmt: skip

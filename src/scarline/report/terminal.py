@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from scarline.report.headline import headline, terminal_columns
@@ -22,5 +23,7 @@ def headline_table(metrics: AgentMetrics, limit: int = 20) -> Table:
             overflow="fold" if not col.numeric else "ellipsis",
         )
     for rank, row, base in zip(head.ranks, head.rows, head.baseline, strict=True):
-        table.add_row(str(rank), *row, style="italic dim" if base else None)
+        # escaped, not markup: a strategy label such as "Evil(tag=[/x])" is data
+        cells = [escape(cell) for cell in row]
+        table.add_row(str(rank), *cells, style="italic dim" if base else None)
     return table
