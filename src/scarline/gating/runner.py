@@ -35,6 +35,7 @@ from scarline.gating.subject import (
     chosen_in_sample,
     select,
 )
+from scarline.journal.lock import DirLock
 from scarline.journal.manifest import read_manifest, write_json
 from scarline.journal.signature import sign_gate_report
 from scarline.market.checks import check_market_source
@@ -246,15 +247,19 @@ def run_gates(
 def write_gate_report(run_dir: Path, report: GateReport) -> str:
     """Write ``gates.json``, bind its sha256 into ``manifest.json`` and sign the report with
     the user's key (``gates.sig``: unsigned, with a warning, without one); the sha256. The
-    manifest's own signature leaves that one field out, so it still holds."""
+    manifest's own signature leaves that one field out, so it still holds. The three writes
+    hold the run directory's lock: two ``scarline gates`` on one run finishing together
+    leave one report, bound and signed, not one's report with the other's hash."""
     run_dir = Path(run_dir)
     raw = encode_gate_report(report)
     path = RunDir(run_dir).gates
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(raw)
-    tmp.replace(path)
     sha = sha256_hex(raw)
-    manifest = read_manifest(run_dir)
-    write_json(RunDir(run_dir).manifest, msgspec.structs.replace(manifest, gate_report_sha256=sha))
-    sign_gate_report(run_dir)  # gates.sig: the report and the run it judged, by the gate key
+    with DirLock(run_dir, wait=True):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(raw)
+        tmp.replace(path)
+        manifest = read_manifest(run_dir)
+        bound = msgspec.structs.replace(manifest, gate_report_sha256=sha)
+        write_json(RunDir(run_dir).manifest, bound)
+        sign_gate_report(run_dir)  # gates.sig: the report and the run it judged, by the gate key
     return sha
