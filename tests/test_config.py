@@ -101,7 +101,7 @@ NONE_IN_LISTS = {
     "python agent without path": '[[agents]]\nkind = "python"\nstrategy = "my_mod:Mine"\n',
     "telegram sink without url": (
         '[[alerts.sinks]]\nkind = "telegram"\ntoken_env = "TOKEN"\nchat_id = 42\n'
-        '[[alerts.sinks]]\nkind = "slack"\nurl = "https://hooks.example/x"\n'
+        '[[alerts.sinks]]\nkind = "slack"\nurl = "http://127.0.0.1:9/x"\n'
     ),
 }
 

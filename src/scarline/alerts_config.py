@@ -9,12 +9,14 @@ sink and *no* rule written, the kill, HALT, feed-down and stale-heartbeat alerts
 (:meth:`AlertsConfig.effective`), because a sink that never speaks is worse than a default.
 
 Secrets stay out of the file: a Telegram bot token is read from the environment variable
-``token_env`` names, and a Discord or Slack webhook URL (which is itself a credential) may be
-given the same way with ``url_env``.
+``token_env`` names, and a Discord or Slack webhook URL (which is itself a credential) is
+given the same way with ``url_env``; only a loopback one (a test's catcher) may be written
+as ``url``, since the config is copied into every run directory.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -66,6 +68,25 @@ def _http_url(value: str, what: str) -> str:
     return value.rstrip("/")
 
 
+SECRET_URL_KINDS = ("discord", "slack")
+"""Sinks whose webhook URL is the credential itself (its path holds the token)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: ``localhost``, 127.0.0.0/8 or ::1 (bracketed or not)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is this machine."""
+    return is_loopback(urlsplit(url).hostname or "")
+
+
 class AlertRetryConfig(Strict):
     """``[alerts.retry]``: how a failed delivery is retried (per sink, exponential backoff)."""
 
@@ -90,8 +111,9 @@ class SinkConfig(Strict):
     )
     url: str | None = Field(
         default=None,
-        description="telegram: the Bot API base (unset: https://api.telegram.org); others: "
-        "the webhook URL",
+        description="telegram: the Bot API base (unset: https://api.telegram.org); webhook: "
+        "its URL; discord and slack: a loopback URL only (a test's catcher: their real "
+        "webhook URLs are credentials, given with url_env)",
     )
     url_env: str | None = Field(
         default=None,
@@ -128,6 +150,12 @@ class SinkConfig(Strict):
         else:
             if self.url is None and self.url_env is None:
                 raise ValueError(f"a {self.kind} sink needs url or url_env")
+            if self.kind in SECRET_URL_KINDS and self.url and not is_loopback_url(self.url):
+                raise ValueError(
+                    f"a {self.kind} webhook URL is a credential (not shown): give it with "
+                    "url_env, since a url is copied into every run directory (only a loopback "
+                    "url, a test's catcher, may be written)"
+                )
             if self.token_env is not None or self.chat_id is not None:
                 raise ValueError("token_env and chat_id are for telegram sinks only")
         return self

@@ -278,3 +278,20 @@ def test_a_refused_sink_never_echoes_its_url(tmp_path: Path, sink: str) -> None:
     with pytest.raises(ScarlineError, match="alerts") as refused:
         load_config(path)
     assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize("kind", ["discord", "slack"])
+def test_a_real_webhook_url_comes_from_the_environment(tmp_path: Path, kind: str) -> None:
+    """Discord's and Slack's webhook URLs are their credentials, and the config is copied
+    into every run directory: written in the file, only a loopback catcher's is taken."""
+    from scarline.config import load_config
+    from scarline.errors import ScarlineError
+
+    path = tmp_path / "c.toml"
+    path.write_text(f'[[alerts.sinks]]\nkind = "{kind}"\nurl = "https://hooks.example/{SECRET}"\n')
+    with pytest.raises(ScarlineError, match="give it with url_env") as refused:
+        load_config(path)
+    assert SECRET not in str(refused.value)
+    for fine in ('url = "http://127.0.0.1:9/hook"', 'url = "http://[::1]:9/h"', 'url_env = "H"'):
+        path.write_text(f'[[alerts.sinks]]\nkind = "{kind}"\n{fine}\n')
+        assert load_config(path).alerts.sinks[0].kind == kind

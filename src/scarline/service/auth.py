@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import os
 import stat
 from collections.abc import Mapping
@@ -19,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from scarline.alerts_config import is_loopback
 from scarline.errors import ScarlineError
 from scarline.ops_config import ServiceConfig
 
 Role = Literal["read", "operate"]
 OPERATE_ENV = "SCARLINE_API_TOKEN"
 READ_ENV = "SCARLINE_API_READ_TOKEN"
-LOOPBACK_NAMES = ("localhost",)
 
 
 class ServiceError(ScarlineError):
@@ -147,16 +146,6 @@ def _token_file(name: str | None, key: str) -> str | None:
     if not token:
         raise ServiceError(f"{key}: {path} is empty")
     return _printable(token, f"{key} ({path})")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(host: str, auth: Auth) -> None:
