@@ -21,6 +21,15 @@ RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 ``_`` or ``-`` (no ``/``, no whitespace, no leading dot), and never ``..``."""
 
 
+_AGENT_ID = re.compile(r"[0-9]+")
+
+
+def is_agent_id(ref: str) -> bool:
+    """Whether ``ref`` is an agent id: ASCII digits only (``str.isdigit`` also takes '²',
+    which ``int`` refuses with a traceback, and '١', which ``int`` reads as 1)."""
+    return _AGENT_ID.fullmatch(ref) is not None
+
+
 class RunIdError(ScarlineError):
     """A run id that is not a safe directory name, or a run directory outside its root."""
 

@@ -105,7 +105,7 @@ def gates(
     """
     require_run_dir(run_dir)
     from scarline.errors import ConfigError
-    from scarline.gating.config import load_gates_config
+    from scarline.gating.config import builtin_sha256, load_gates_config
     from scarline.gating.executor import executor_for
     from scarline.gating.plan import replay_starting
     from scarline.gating.runner import run_gates, wanted_gates, write_gate_report
@@ -166,7 +166,7 @@ def gates(
             markup=False,
             soft_wrap=True,
         )
-    if cfg.sha256() != type(cfg)().sha256():
+    if cfg.sha256() != builtin_sha256():
         err_console.print(
             f"note: these thresholds (sha256 {cfg.sha256()}) are not the built-in ones: the "
             "ledger counts their verdicts only where its policy.toml lists them under [gates] "

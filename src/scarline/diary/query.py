@@ -24,7 +24,13 @@ from types import FrameType
 
 import duckdb
 
-from scarline.diary.guard import DiaryQueryError, check_sql, locked_connection, quoted
+from scarline.diary.guard import (
+    DiaryQueryError,
+    check_sql,
+    locked_connection,
+    one_line,
+    quoted,
+)
 from scarline.diary.schema import DiaryError, MissingDiary
 from scarline.rundir import RunDir
 
@@ -85,12 +91,6 @@ def json_safe(value: object) -> object:
     if isinstance(value, list | tuple | set):
         return [json_safe(v) for v in value]
     return str(value)
-
-
-def _one_line(err: duckdb.Error) -> str:
-    """DuckDB's message up to its ``LINE 1: …`` context (the first blank line), on one line."""
-    head = str(err).split("\n\n", 1)[0]
-    return " ".join(part.strip() for part in head.splitlines() if part.strip())
 
 
 def diary_path(run_dir: Path | str) -> Path:
@@ -183,7 +183,7 @@ def _execute(
             raise DiaryQueryError(
                 f"SQL: stopped after {timeout:g} s (--timeout; 0 for no limit)"
             ) from None
-        raise DiaryQueryError(f"SQL: {_one_line(err)}") from None
+        raise DiaryQueryError(f"SQL: {one_line(err)}") from None
     finally:
         if watchdog.signalled and sys.exc_info()[0] is None:
             raise KeyboardInterrupt  # Ctrl-C as the query was ending: still a stop
@@ -209,7 +209,7 @@ def query_diary(
             for name, file in views.items():
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({quoted(file)})")
         except duckdb.Error as err:
-            raise DiaryError(f"{path}: not a readable diary ({_one_line(err)})") from None
+            raise DiaryError(f"{path}: not a readable diary ({one_line(err)})") from None
         description, rows = _execute(con, sql, limit, timeout)
     if description is None:
         return QueryResult([], [], [], False)

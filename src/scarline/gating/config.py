@@ -149,6 +149,12 @@ class GatesConfig(_Strict):
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def builtin_sha256() -> str:
+    """sha256 of the built-in thresholds: the verdicts the ledger counts without a policy
+    naming their thresholds (``docs/ledger.md``)."""
+    return GatesConfig().sha256()
+
+
 def load_gates_config(path: str | Path | None = None) -> GatesConfig:
     """Read thresholds from TOML (``None``: the built-in defaults); errors name file and key."""
     if path is None:

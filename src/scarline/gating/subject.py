@@ -24,6 +24,7 @@ from scarline.journal.manifest import read_manifest
 from scarline.market.frame import MarketData
 from scarline.replayer import Replayed, replay
 from scarline.rundir import RunDir
+from scarline.session import is_agent_id
 
 
 class GateInputError(ScarlineError):
@@ -119,9 +120,6 @@ class RunUnderTest:
 
 
 _TOP = re.compile(r"top:([0-9]+)")
-_ID = re.compile(r"[0-9]+")
-"""ASCII digits only: ``str.isdigit`` also accepts '²' or '١', which ``int`` then refuses or
-reads as another number."""
 
 
 def parse_agents(spec: list[str]) -> list[tuple[bool, int]]:
@@ -134,7 +132,7 @@ def parse_agents(spec: list[str]) -> list[tuple[bool, int]]:
             if k < 1:
                 raise GateInputError("--agents top:K needs K >= 1")
             items.append((True, k))
-        elif _ID.fullmatch(item):
+        elif is_agent_id(item):
             items.append((False, int(item)))
         else:
             raise GateInputError(f"--agents: {item!r} is neither top:K nor an agent id")

@@ -28,8 +28,9 @@ from scarline.ledger.records import (
     approval_payload,
     policy_payload,
 )
-from scarline.ledger.state import LedgerState, is_agent_id
+from scarline.ledger.state import LedgerState
 from scarline.rundir import RunDir
+from scarline.session import is_agent_id
 from scarline.signing import APPROVAL_PURPOSE, POLICY_PURPOSE, SigningKey
 
 _encode = msgspec.json.Encoder().encode

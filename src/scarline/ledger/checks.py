@@ -12,7 +12,7 @@ import msgspec
 
 from scarline.digest import file_sha256, sha256_hex
 from scarline.errors import ScarlineError
-from scarline.gating.config import GatesConfig
+from scarline.gating.config import builtin_sha256
 from scarline.gating.flags import FLAGGED_FROM, FLAGS
 from scarline.journal.signature import manifest_digest
 from scarline.ledger.policy import LedgerPolicy
@@ -267,7 +267,7 @@ def thresholds_problem(sha256: str, policy: LedgerPolicy | None) -> str:
     """Why verdicts judged by the thresholds of ``sha256`` are no evidence ("" when they
     are): anyone may gate with laxer ones (``alpha = 0.99``) and sign the report, so only
     the built-in defaults, and those the ledger's policy names, count."""
-    default = GatesConfig().sha256()
+    default = builtin_sha256()
     if sha256 == default or (policy is not None and sha256 in policy.gate_thresholds):
         return ""
     used = f"thresholds sha256 {sha256[:16]}…" if sha256 else "thresholds not recorded"

@@ -20,21 +20,13 @@ from scarline.ledger.records import (
     Rollback,
     UnknownPolicy,
 )
+from scarline.session import is_agent_id
 
 STAGES: tuple[str, ...] = ("Research", "Candidate", "Shadow", "LimitedLive", "Production")
 APPROVAL_STAGES: frozenset[str] = frozenset({"LimitedLive", "Production"})
 HASH_PREFIX_MIN = 6
 """A policy hash prefix names a policy only from this many hex digits on; shorter digit
 strings are agent ids (``promote 2`` is agent 2, never a run id starting with 2…)."""
-_AGENT_ID = re.compile(r"[0-9]+")
-
-
-def is_agent_id(ref: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also takes '²' (which ``int`` refuses: a traceback)
-    and '١' (which ``int`` reads as 1)."""
-    return _AGENT_ID.fullmatch(ref) is not None
-
-
 _HEX = re.compile(r"[0-9a-f]+")
 
 
