@@ -140,6 +140,9 @@ class FakeVenue:
     observations: dict[str, list[Observation]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     timeout_sleep: float = 1.2
+    spread_ticks: int = 1
+    """The ticker's bid and ask sit this many ticks below and above the last close
+    (negative: a crossed book)."""
     requests: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -292,7 +295,7 @@ class FakeVenue:
         market = next(m for m in self.markets if m.id == params["symbol"])
         rows = self._opened(market.id)
         last = Decimal(rows[-1].close) if rows else Decimal("1")
-        tick = Decimal(market.tick)
+        tick = Decimal(market.tick) * self.spread_ticks
         return {
             "symbol": market.id,
             "lastPrice": str(last),

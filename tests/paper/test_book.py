@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scarline.instrument import InstrumentSpec
-from scarline.market.feeds.port import Candle
+from scarline.market.feeds.port import Candle, Quote
 from scarline.paper.book import LiveBook
 
 BTC = InstrumentSpec(symbol="BTC/USDT", tick_size="0.01", lot_size="0.00001", currency="USDT")
@@ -56,3 +56,20 @@ def test_a_resumed_book_starts_from_the_journaled_rows() -> None:
     assert grown.close[:, 0].tolist() == [10000, 10100, 10200, 10300]
     with pytest.raises(ValueError, match="other instruments"):
         LiveBook([ETH], name="t", frequency="1min").load(market)
+
+
+def quote(bid: str | None, ask: str | None, size: str = "1") -> Quote:
+    return Quote(symbol="BTC/USDT", ts=0, bid=bid, ask=ask, bid_size=size, ask_size=size)
+
+
+def test_a_quote_no_fill_may_be_priced_from_is_refused() -> None:
+    book = LiveBook([BTC], name="t", frequency="1min")
+    assert book.quote_units(quote("100.00", "100.01")) == (10000, 10001, 100000, 100000)
+    assert book.quote_units(quote("100.00", "100.00"))[:2] == (10000, 10000)  # locked: usable
+    assert book.quote_units(quote(None, "100.01"))[:2] == (0, 10001)  # one side only
+    with pytest.raises(ValueError, match=r"crossed quote of .BTC/USDT.: bid 100\.02 > 100\.01"):
+        book.quote_units(quote("100.02", "100.01"))
+    with pytest.raises(ValueError, match="negative"):
+        book.quote_units(quote("-1.00", "100.01"))
+    with pytest.raises(ValueError, match="negative"):
+        book.quote_units(quote("100.00", "100.01", size="-2"))

@@ -51,3 +51,16 @@ def test_sixty_one_second_bars_are_journaled_once_each_and_replay(
     assert replayed.parity, replayed.describe()
     assert (RunDir(run_dir).root / "heartbeat.json").is_file()
     assert (RunDir(run_dir).root / "feed.jsonl").is_file()
+
+
+def test_a_crossed_book_is_never_priced_from(
+    venue: FakeVenue, run_session: PaperRunner, tmp_path: Path
+) -> None:
+    venue.spread_ticks = -1  # every ticker's bid is above its ask
+    summary = run_session(paper_config(tmp_path, ccxt_live(venue)), max_steps=8)
+    assert summary.steps == 8
+    records = list(read_records(RunDir(summary.run_dir).wal))
+    assert sum(isinstance(r.data, Bar) for r in records) == 16  # the bars still trade
+    quotes = [r.data for r in records if isinstance(r.data, Quote)]
+    assert quotes and all(q.bid == q.ask == 0 for q in quotes)  # 0: no quote, none priced from
+    assert replay_run(summary.run_dir).parity

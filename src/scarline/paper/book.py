@@ -73,18 +73,28 @@ class LiveBook:
         return o, h, lo, c, volume
 
     def quote_units(self, quote: Quote) -> tuple[int, int, int, int]:
-        """``(bid, ask)`` in ticks and ``(bid_size, ask_size)`` in lots (0 where missing)."""
+        """``(bid, ask)`` in ticks and ``(bid_size, ask_size)`` in lots (0 where missing).
+
+        ``ValueError`` for a quote no fill may be priced from: a negative price or size, or
+        a crossed book (bid above ask), which would let a buy fill below a sell. A backtest's
+        G0 refuses the same (``crossed_quote``, ``negative_size``)."""
         spec = self.instruments[self.index[quote.symbol]]
 
         def units(text: str | None, unit: Decimal) -> int:
             return 0 if text is None else to_units(text, unit)
 
-        return (
+        out = (
             units(quote.bid, spec.tick),
             units(quote.ask, spec.tick),
             units(quote.bid_size, spec.lot),
             units(quote.ask_size, spec.lot),
         )
+        bid, ask = out[0], out[1]
+        if min(out) < 0:
+            raise ValueError(f"negative price or size in the quote of {quote.symbol!r}")
+        if bid and ask and bid > ask:
+            raise ValueError(f"crossed quote of {quote.symbol!r}: bid {quote.bid} > {quote.ask}")
+        return out
 
     def append(
         self,

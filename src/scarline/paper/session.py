@@ -257,10 +257,13 @@ class PaperSession:
         self._record(batch)
         step = self.steps
         for quote in batch.quotes:  # the latest best bid/ask per symbol (journaled per row)
+            m = self.book.index.get(quote.symbol)
+            if m is None:
+                continue  # a quote of another symbol: not used
             try:
-                self._quotes[self.book.index[quote.symbol]] = self.book.quote_units(quote)
-            except (KeyError, ValueError):
-                continue  # a quote of another symbol, or not a number: not used
+                self._quotes[m] = self.book.quote_units(quote)
+            except ValueError:  # not a number, crossed or negative: the symbol has no quote
+                self._quotes.pop(m, None)  # until a good one, rather than a stale one
         if batch.outage_started is not None:
             self._down = batch.outage_started
         if batch.outage_ended is not None:
