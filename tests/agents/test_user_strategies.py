@@ -162,3 +162,78 @@ def test_signals_that_are_not_numbers_are_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match=r"Words\(\)\.signals: exposures must be numbers"):
         exposures_of(Words(), _history(0), ["X"])
+
+
+def test_a_strategy_editing_data_in_place_changes_nothing_for_the_next() -> None:
+    """``data["close"] = ...`` in one grid member's ``signals`` used to reach the next
+    member's input (and the lookahead check's cuts): a grid's results depended on order."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_lookahead, exposures_of
+
+    class Scales(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            data["close"] = data["close"] * self.k
+            data.iloc[0, 0] = -1.0
+            return (data["close"] > 100).astype(float)
+
+    data = _history(0)
+    before = data.copy()
+    alone = exposures_of(Scales(k=1.0), data, ["X"])
+    exposures_of(Scales(k=2.0), data, ["X"])  # ran first in a grid
+    pd.testing.assert_frame_equal(data, before)
+    after = exposures_of(Scales(k=1.0), data, ["X"])
+    assert np.array_equal(after, alone) and 0 < alone.sum() < len(alone)
+    check_lookahead(Scales(k=2.0), data, exposures_of(Scales(k=2.0), data, ["X"]))
+
+
+def test_signals_with_a_symbols_column_twice_are_refused() -> None:
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Twice(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            close = data["close"]
+            return pd.concat([close * 0 + 1.0, close * 0 - 1.0], axis=1)
+
+    with pytest.raises(ConfigError, match=r"Twice\(\)\.signals: more than one column for X"):
+        exposures_of(Twice(), _history(0), ["X"])
+
+
+def test_a_cached_signal_of_the_wrong_length_is_explained() -> None:
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Cached(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            return _history(0)["close"] * 0 + 1.0
+
+    with pytest.raises(ConfigError, match=r"\(100 rows from 2020-01-01.*\), got 300 rows; "):
+        exposures_of(Cached(), _history(0).iloc[:100], ["X"])
+
+
+def test_decide_answers_are_read_by_symbol_and_none_is_not_flat() -> None:
+    """A Series keyed by symbol is read by symbol, not position; a forgotten ``return``
+    (None) used to read as flat for one symbol."""
+    from scarline.agents.user import _exposures
+
+    symbols = ("A", "B")
+    by_name = pd.Series({"B": 1.0, "A": -0.5})
+    assert _exposures(by_name, symbols).tolist() == [-0.5, 1.0]
+    assert _exposures(pd.Series([0.25, 1.0]), symbols).tolist() == [0.25, 1.0]
+    assert _exposures(np.float32(0.5), ("A",)).tolist() == [0.5]
+    with pytest.raises(ValueError, match=r"no exposure for symbol\(s\) B"):
+        _exposures(pd.Series({"A": 1.0, "C": 1.0}), symbols)
+    with pytest.raises(TypeError, match=r"returned None; return one exposure per symbol"):
+        _exposures(None, ("A",))
+
+
+def test_an_observation_cannot_write_into_the_market() -> None:
+    """``obs.timestamps`` and the price arrays are the market's rows: a strategy writing into
+    them rewrote the run's timestamps (the equity index read 1970 and replay refused)."""
+    from scarline.agents.user import _frozen
+
+    market = np.arange(6, dtype=np.int64)
+    view = _frozen(market[:3])
+    with pytest.raises(ValueError, match="read-only"):
+        view[-1] = 0
+    assert market.tolist() == [0, 1, 2, 3, 4, 5] and market.flags.writeable
