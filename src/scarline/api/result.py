@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,10 @@ class Result:
     kind), ``summary`` (``scarline run --json``'s object) and ``run_dir``."""
 
     run_dir: Path
+
+    def __post_init__(self) -> None:
+        # ``sl.Result("runs/x")``: the attributes join file names to a Path
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
 
     @cached_property
     def summary(self) -> dict[str, Any]:
@@ -146,9 +151,21 @@ class Result:
         )
 
 
+def run_path(run_dir: object, name: str, error: type[ScarlineError] = ResultError) -> Path:
+    """``run_dir`` as a path to a directory, else ``error`` naming it (a file given for a run
+    directory was an OS error from deep inside); another type is a TypeError naming ``name``."""
+    if not isinstance(run_dir, str | PathLike):
+        raise TypeError(f"{name}: expected a run directory path, not {type(run_dir).__name__}")
+    path = Path(run_dir)
+    if not path.is_dir():
+        state = "not a directory" if path.exists() else "no such directory"
+        raise error(f"{path}: {state} (a run directory is expected)")
+    return path
+
+
 def load_run(run_dir: str | Path) -> Result:
     """The result of the run in ``run_dir`` (a finished ``scarline run`` / ``backtest``)."""
-    path = Path(run_dir)
+    path = run_path(run_dir, "run_dir")
     if not RunDir(path).manifest.is_file():
         raise ResultError(f"{path}: not a finished run (no manifest.json)")
     return Result(path)
