@@ -237,3 +237,24 @@ def test_an_observation_cannot_write_into_the_market() -> None:
     with pytest.raises(ValueError, match="read-only"):
         view[-1] = 0
     assert market.tolist() == [0, 1, 2, 3, 4, 5] and market.flags.writeable
+
+
+def test_signals_from_global_randomness_are_refused_as_such() -> None:
+    """``np.random.rand`` in ``signals`` was reported as a lookahead at bar 0; replay would
+    recompute other signals, so it is refused naming the cause."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_deterministic, exposures_of
+
+    class Dice(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            return data["close"] * 0 + np.random.rand(len(data), 1)
+
+    class Seeded(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            rng = np.random.default_rng(self.seed)
+            return data["close"] * 0 + rng.random((len(data), 1))
+
+    data = _history(1)
+    with pytest.raises(ConfigError, match=r"Dice\(\): not deterministic — .* at bar 0 \(2020"):
+        check_deterministic(Dice(), data, exposures_of(Dice(), data, ["X"]))
+    check_deterministic(Seeded(seed=7), data, exposures_of(Seeded(seed=7), data, ["X"]))

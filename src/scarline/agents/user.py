@@ -96,6 +96,22 @@ def _numbers(name: str, convert: Callable[[], np.ndarray]) -> np.ndarray:
         raise ConfigError(f"{name}.signals: exposures must be numbers in [-1, 1] ({err})") from None
 
 
+def check_deterministic(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) -> None:
+    """Ask once more on the same history: replay recomputes the signals, so one that draws
+    from global randomness (or the clock) would break parity; refused here naming it, not
+    misread by the lookahead check as a peek. Compared as the run stores them (float32)."""
+    again = exposures_of(strategy, data, list(data["close"].columns))
+    differs = again.astype(np.float32) != full.astype(np.float32)
+    if differs.any():
+        row, col = np.argwhere(differs)[0]
+        raise ConfigError(
+            f"{strategy.label}: not deterministic — two calls of signals on the same history "
+            f"differ at bar {row} ({data.index[row].isoformat()}), symbol "
+            f"{data['close'].columns[col]} ({full[row, col]:g}, then {again[row, col]:g}); "
+            "seed any randomness from the parameters (replay recomputes the signals)"
+        )
+
+
 def check_lookahead(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) -> None:
     """Recompute on histories cut at several points: a past value that changes means the
     strategy used a later bar (as Freqtrade's lookahead analysis does). The error names the
@@ -150,6 +166,7 @@ class UserStrategies:
         columns = []
         for strategy in self.strategies:
             full = exposures_of(strategy, data, symbols)
+            check_deterministic(strategy, data, full)
             check_lookahead(strategy, data, full)
             columns.append(full)
         table = np.stack(columns, axis=1).astype(np.float32)  # [T, n, M]
