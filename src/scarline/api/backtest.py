@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from scarline.agents.strategy import ParamValue, Strategy, param_value
-from scarline.agents.strategy_loader import source_file
+from scarline.agents.strategy_loader import source_file, spec_of
 from scarline.api.data_input import frame_source
 from scarline.api.result import Result
 from scarline.config import Calendar, RunConfig, load_config, validate_config
@@ -87,7 +87,7 @@ def _group(item: object, where: str) -> dict[str, Any]:
     cls.form()  # exactly one of signals / decide
     group: dict[str, Any] = {
         "kind": "python",
-        "strategy": f"{cls.__module__}:{cls.__qualname__}",
+        "strategy": spec_of(cls),
         "path": str(source_file(cls)),
     }
     if isinstance(item, Grid):
