@@ -65,3 +65,20 @@ def test_a_package_whose_init_fails_still_loads_a_self_contained_module(
     )
     cls = load_strategy_class("research_pkg_broken.plain:Plain", str(package / "plain.py"))
     assert cls.__name__ == "Plain" and "research_pkg_broken" not in sys.modules
+
+
+def test_a_class_named_in_any_script_runs_and_replays(tmp_path: Path) -> None:
+    """``class Стратегия(sl.Strategy)`` is a legal Python class; the config's pattern took
+    ASCII names only ("string should match pattern")."""
+    path = tmp_path / "стратегии.py"
+    path.write_text(
+        "import scarline as sl\n\n\nclass Стратегия(sl.Strategy):\n"
+        "    def signals(self, data):\n        return data['close'] * 0 + 1.0\n",
+        encoding="utf-8",
+    )
+    cls = load_strategy_class("стратегии:Стратегия", str(path))
+    index = pd.date_range("2020-01-01", periods=20, freq="D", tz="UTC")
+    frame = pd.DataFrame({"close": 100.0 + np.arange(20)}, index=index)
+    res = sl.backtest(frame, cls(), out_dir=tmp_path)
+    assert res.stats["policy"].tolist() == ["Стратегия()"]
+    assert sl.replay(res.run_dir).parity
