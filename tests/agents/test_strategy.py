@@ -4,6 +4,7 @@ subclass that skips ``super().__init__`` is told so, not met with an AttributeEr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -75,3 +76,23 @@ def test_any_recordable_parameters_round_trip(params: dict[str, int | float | st
     made = Plain(**params)
     assert made.params == params
     assert Plain(**made.params).params == params
+
+
+def test_a_dataclass_strategys_fields_are_its_parameters() -> None:
+    """A dataclass's generated ``__init__`` calls no ``super().__init__``: its init fields are
+    the parameters (they rebuild it), not an AttributeError."""
+
+    @dataclasses.dataclass
+    class Windows(Strategy):
+        fast: int = 3
+        slow: int = 10
+        cache: dict[str, int] = dataclasses.field(default_factory=dict, init=False)
+
+        def signals(self, data: object) -> object:
+            return data
+
+    made = Windows(fast=np.int64(5))  # type: ignore[arg-type]
+    assert made.params == {"fast": 5, "slow": 10} and made.label == "Windows(fast=5,slow=10)"
+    assert Windows(**made.params) == made
+    with pytest.raises(TypeError, match=r"Windows: parameter 'fast' must be a number"):
+        _ = Windows(fast=[1]).params  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ them (``scarline.grid``) becomes a population of agents in one kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -65,10 +66,19 @@ class Strategy:
     @property
     def params(self) -> dict[str, ParamValue]:
         """The keyword arguments the run records (a copy): replay rebuilds the strategy from
-        them, so a subclass's ``__init__`` must hand them to ``super().__init__``."""
+        them, so a subclass's ``__init__`` must hand them to ``super().__init__``. A
+        dataclass strategy's are its ``__init__`` fields (its generated ``__init__`` calls no
+        ``super().__init__``)."""
         try:
             return dict(self.__params)
         except AttributeError:
+            if dataclasses.is_dataclass(self):
+                name = type(self).__name__
+                return {
+                    f.name: param_value(name, f.name, getattr(self, f.name))
+                    for f in dataclasses.fields(self)
+                    if f.init
+                }
             raise TypeError(
                 f"{type(self).__name__}: its __init__ does not call super().__init__(**params), "
                 "so its parameters are unknown (the run records them, replay rebuilds it from "
