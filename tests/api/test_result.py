@@ -4,14 +4,17 @@ text; a wrong kind of argument, or a file for a directory, is named in one line.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 import scarline as sl
 from scarline.api.result import ResultError
+from scarline.cli import app
 from scarline.errors import WalError
 from scarline.gating.subject import GateInputError
 
@@ -61,3 +64,27 @@ def test_gates_take_an_agent_id_and_one_gate_as_they_come(run_dir: Path) -> None
         sl.gates(run_dir, 1.5)  # type: ignore[arg-type]
     with pytest.raises(GateInputError, match=r"no agent 7 \(the run has 2 agents\)"):
         sl.gates(run_dir, 7, only="G0")
+
+
+@pytest.mark.parametrize(
+    ("summary", "match"),
+    [
+        ('{"agents": [{}]}', r"summary\.json: 'agents' must be a list of objects with an integer"),
+        ('{"agents": "x"}', r"summary\.json: 'agents' must be a list"),
+        ('{"agents": [{"id": "a", "turnover": 1}]}', r"summary\.json: 'agents' must be a list"),
+        ("[1]", r"summary\.json: not a JSON object"),
+    ],
+)
+def test_an_edited_summary_is_named_and_bad_input(
+    run_dir: Path, tmp_path: Path, summary: str, match: str
+) -> None:
+    """These were a KeyError, TypeError or ValueError (``scarline stats``: "internal
+    error", exit 1), or a run of no agents."""
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    (copy / "summary.json").write_text(summary)
+    with pytest.raises(ResultError, match=match) as err:
+        sl.load_run(copy).stats  # noqa: B018
+    assert err.value.exit_code == 2
+    result = CliRunner().invoke(app, ["stats", str(copy)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")

@@ -27,15 +27,33 @@ from scarline.trades_file import TradesFileError, read_trades
 
 
 class ResultError(ScarlineError):
-    """A run directory lacks what a result reads; ``str(err)`` names the file."""
+    """A run directory lacks what a result reads; ``str(err)`` names the file. Bad input
+    (exit 2) wherever a command meets it."""
+
+    exit_code = 2
 
 
 def _json(path: Path) -> dict[str, Any]:
     try:
         out = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ResultError(f"{path}: cannot be read ({err})") from err
-    return out if isinstance(out, dict) else {}
+    if not isinstance(out, dict):
+        raise ResultError(f"{path}: not a JSON object (edited after the run?)")
+    return out
+
+
+def _agent_rows(summary: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """The summary's ``agents``, each an object with an integer ``id``: an edited summary
+    is a :class:`ResultError` naming it, not a KeyError from the table built on it."""
+    rows = summary.get("agents") or []
+    if not isinstance(rows, list) or not all(
+        isinstance(r, dict) and type(r.get("id")) is int for r in rows
+    ):
+        raise ResultError(
+            f"{path}: 'agents' must be a list of objects with an integer id (edited after the run?)"
+        )
+    return rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,8 +77,12 @@ class Result:
         return str(self.summary.get("run_id", self.run_dir.name))
 
     @cached_property
+    def _rows(self) -> list[dict[str, Any]]:
+        return _agent_rows(self.summary, RunDir(self.run_dir).summary)
+
+    @cached_property
     def agents(self) -> pd.DataFrame:
-        rows = self.summary.get("agents") or []
+        rows = self._rows
         frame = pd.DataFrame(
             [
                 {"agent": r["id"], "policy": r.get("policy", ""), "kind": r.get("kind", "")}
@@ -120,8 +142,8 @@ class Result:
     @cached_property
     def stats(self) -> pd.DataFrame:
         turnover = {
-            int(r["id"]): float(r["turnover"])
-            for r in self.summary.get("agents") or []
+            r["id"]: float(r["turnover"])
+            for r in self._rows
             if isinstance(r.get("turnover"), int | float)
         }
         table = performance_table(self.equity, self.trades, self.periods_per_year, turnover)
