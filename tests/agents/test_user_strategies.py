@@ -258,3 +258,26 @@ def test_signals_from_global_randomness_are_refused_as_such() -> None:
     with pytest.raises(ConfigError, match=r"Dice\(\): not deterministic — .* at bar 0 \(2020"):
         check_deterministic(Dice(), data, exposures_of(Dice(), data, ["X"]))
     check_deterministic(Seeded(seed=7), data, exposures_of(Seeded(seed=7), data, ["X"]))
+
+
+def test_signals_in_the_exchanges_time_zone_are_the_same_bars() -> None:
+    """A frame indexed by the same instants in New York time was "the index must be the
+    data's"; other bars (or wall times without a zone) still are refused."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Local(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            close = data["close"].tz_convert("America/New_York")
+            return (close > close.shift(1)).astype(float)
+
+    class Naive(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            return (data["close"] > 0).astype(float).tz_localize(None)
+
+    data = _history(2)
+    close = data["close"]["X"].to_numpy()
+    expected = np.r_[0.0, (close[1:] > close[:-1]).astype(float)]
+    assert exposures_of(Local(), data, ["X"])[:, 0].tolist() == expected.tolist()
+    with pytest.raises(ConfigError, match=r"Naive\(\)\.signals: the index must be the data's"):
+        exposures_of(Naive(), data, ["X"])

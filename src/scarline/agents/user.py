@@ -69,7 +69,7 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
         twice = sorted({str(s) for s in symbols if list(out.columns).count(s) > 1})
         if twice:
             raise ConfigError(f"{name}.signals: more than one column for {', '.join(twice)}")
-        if len(out.index) != len(data.index) or not out.index.equals(data.index):
+        if not _same_times(out.index, data.index):
             raise ConfigError(
                 f"{name}.signals: the index must be the data's ({len(data)} rows from "
                 f"{data.index[0].isoformat()}), got {len(out.index)} rows; signals is also "
@@ -86,6 +86,16 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
                 f"got shape {values.shape}"
             )
     return np.clip(np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+
+
+def _same_times(index: pd.Index, times: pd.DatetimeIndex) -> bool:
+    """Whether ``index`` is the data's bars: the same index, or the same instants in another
+    time zone (a strategy that works in the exchange's local time)."""
+    if len(index) != len(times):
+        return False
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        index = index.tz_convert("UTC")
+    return bool(index.equals(times))
 
 
 def _numbers(name: str, convert: Callable[[], np.ndarray]) -> np.ndarray:
