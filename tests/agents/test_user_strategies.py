@@ -201,14 +201,17 @@ def test_signals_with_a_symbols_column_twice_are_refused() -> None:
 
 def test_a_cached_signal_of_the_wrong_length_is_explained() -> None:
     from scarline.agents.strategy import Strategy
-    from scarline.agents.user import exposures_of
+    from scarline.agents.user import check_lookahead, exposures_of
 
     class Cached(Strategy):
         def signals(self, data: pd.DataFrame) -> pd.DataFrame:
             return _history(0)["close"] * 0 + 1.0
 
-    with pytest.raises(ConfigError, match=r"\(100 rows from 2020-01-01.*\), got 300 rows; "):
+    with pytest.raises(ConfigError, match=r"\(100 rows from 2020-01-01.*\), got 300 rows$"):
         exposures_of(Cached(), _history(0).iloc[:100], ["X"])
+    data = _history(0)
+    with pytest.raises(ConfigError, match=r"got 300 rows \(on the history of bars 0\.\.59, "):
+        check_lookahead(Cached(), data, exposures_of(Cached(), data, ["X"]))
 
 
 def test_decide_answers_are_read_by_symbol_and_none_is_not_flat() -> None:
@@ -281,3 +284,18 @@ def test_signals_in_the_exchanges_time_zone_are_the_same_bars() -> None:
     assert exposures_of(Local(), data, ["X"])[:, 0].tolist() == expected.tolist()
     with pytest.raises(ConfigError, match=r"Naive\(\)\.signals: the index must be the data's"):
         exposures_of(Naive(), data, ["X"])
+
+
+def test_a_signal_that_fails_on_a_shorter_history_says_so() -> None:
+    """It answered on the whole history, so "signals failed: IndexError" alone was a puzzle."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_lookahead, exposures_of
+
+    class Needs250(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            anchor = data["close"].iloc[250]
+            return (data["close"] > anchor).astype(float)
+
+    data = _history(3)
+    with pytest.raises(ConfigError, match=r"IndexError.* \(on the history of bars 0\.\.59, "):
+        check_lookahead(Needs250(), data, exposures_of(Needs250(), data, ["X"]))

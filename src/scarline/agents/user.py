@@ -72,8 +72,7 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
         if not _same_times(out.index, data.index):
             raise ConfigError(
                 f"{name}.signals: the index must be the data's ({len(data)} rows from "
-                f"{data.index[0].isoformat()}), got {len(out.index)} rows; signals is also "
-                "called on shorter histories (the lookahead check), so compute it from data"
+                f"{data.index[0].isoformat()}), got {len(out.index)} rows"
             )
         values = _numbers(name, lambda: out[symbols].to_numpy(dtype=np.float64, na_value=np.nan))
     else:
@@ -132,7 +131,12 @@ def check_lookahead(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) ->
     for cut in cuts:
         if cut < 2:
             continue
-        part = exposures_of(strategy, data.iloc[:cut], symbols)
+        try:
+            part = exposures_of(strategy, data.iloc[:cut], symbols)
+        except ConfigError as err:  # it answered on the whole history: say which one failed
+            raise ConfigError(
+                f"{err} (on the history of bars 0..{cut - 1}, which the lookahead check asks)"
+            ) from err
         differs = ~np.isclose(part, full[:cut], rtol=1e-9, atol=1e-12)
         if differs.any():
             row, col = np.argwhere(differs)[0]
