@@ -228,6 +228,11 @@ def test_decide_answers_are_read_by_symbol_and_none_is_not_flat() -> None:
         _exposures(pd.Series({"A": 1.0, "C": 1.0}), symbols)
     with pytest.raises(TypeError, match=r"returned None; return one exposure per symbol"):
         _exposures(None, ("A",))
+    assert _exposures({"B": 1, "A": 0.5}, symbols).tolist() == [0.5, 1.0]
+    with pytest.raises(ValueError, match=r"no exposure for symbol\(s\) B"):
+        _exposures({"A": 1.0}, symbols)
+    with pytest.raises(ValueError, match=r"no symbol\(s\) C \(the symbols: \('A', 'B'\)\)"):
+        _exposures({"A": 1.0, "B": 0.0, "C": 1.0}, symbols)
 
 
 def test_an_observation_cannot_write_into_the_market() -> None:

@@ -249,10 +249,16 @@ def _frozen(view: np.ndarray) -> np.ndarray:
 
 
 def _exposures(out: object, symbols: tuple[str, ...]) -> np.ndarray:
-    """``decide``'s answer as ``float64[M]``: a Series keyed by symbol is read by symbol (not
-    by position); None (a forgotten ``return``) is refused rather than read as flat."""
+    """``decide``'s answer as ``float64[M]``: a dict, or a Series keyed by symbol, is read by
+    symbol (not by position); None (a forgotten ``return``) is refused rather than read as
+    flat."""
     if out is None:
         raise TypeError("returned None; return one exposure per symbol (0 is flat)")
+    if isinstance(out, dict):
+        unknown = [str(k) for k in out if k not in symbols]
+        if unknown:
+            raise ValueError(f"no symbol(s) {', '.join(unknown)} (the symbols: {symbols})")
+        out = pd.Series(out, dtype=object)
     if isinstance(out, pd.Series) and any(s in out.index for s in symbols):
         missing = [s for s in symbols if s not in out.index]
         if missing:
