@@ -96,3 +96,27 @@ def test_a_dataclass_strategys_fields_are_its_parameters() -> None:
     assert Windows(**made.params) == made
     with pytest.raises(TypeError, match=r"Windows: parameter 'fast' must be a number"):
         _ = Windows(fast=[1]).params  # type: ignore[arg-type]
+
+
+def test_a_parameter_may_not_hide_the_subclasss_own_methods() -> None:
+    """``Smooth(window=...)`` was set over the method ``window``: ``self.window(x)`` then
+    failed inside ``signals`` as "'int' object is not callable". A class attribute is a
+    default a parameter overrides."""
+
+    class Smooth(Strategy):
+        fast = 10
+
+        def window(self) -> int:
+            return 3
+
+        @property
+        def span(self) -> int:
+            return 4
+
+        def signals(self, data: object) -> object:
+            return data
+
+    assert Smooth(fast=5).fast == 5 and Smooth().fast == 10
+    for name in ("window", "span"):
+        with pytest.raises(TypeError, match=rf"{name} would hide Smooth's own method"):
+            Smooth(**{name: 3})

@@ -17,6 +17,7 @@ them (``scarline.grid``) becomes a population of agents in one kernel.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,13 @@ def param_value(owner: str, key: str, value: object) -> ParamValue:
     return value
 
 
+def _is_method(cls: type, name: str) -> bool:
+    """Whether ``cls`` defines ``name`` as a method or property (a plain class attribute,
+    ``fast = 10``, is a default a parameter may override)."""
+    found = inspect.getattr_static(cls, name, None)
+    return isinstance(found, property | staticmethod | classmethod) or inspect.isfunction(found)
+
+
 class Strategy:
     """Base class of user strategies: override :meth:`signals` *or* :meth:`decide`."""
 
@@ -59,6 +67,12 @@ class Strategy:
                 "attribute of Strategy; choose other names"
             )
         name = type(self).__name__
+        methods = [k for k in params if _is_method(type(self), k)]
+        if methods:
+            raise TypeError(
+                f"{name}: parameter name(s) {', '.join(methods)} would hide {name}'s own "
+                "method or property of that name; choose other names"
+            )
         self.__params = {key: param_value(name, key, value) for key, value in params.items()}
         for key, value in self.__params.items():
             setattr(self, key, value)
