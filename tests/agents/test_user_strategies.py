@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from scarline.config import RunConfig
 from scarline.equity_file import read_equity
@@ -304,3 +307,34 @@ def test_a_signal_that_fails_on_a_shorter_history_says_so() -> None:
     data = _history(3)
     with pytest.raises(ConfigError, match=r"IndexError.* \(on the history of bars 0\.\.59, "):
         check_lookahead(Needs250(), data, exposures_of(Needs250(), data, ["X"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        (12, 2),
+        elements=st.floats(allow_nan=True, allow_infinity=True, width=64)
+        | st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -0.0]),
+    )
+)
+def test_any_numbers_become_exposures_in_range_with_nan_flat(raw: np.ndarray) -> None:
+    """Whatever numbers ``signals`` returns: NaN is flat, ±inf the bound, the rest clipped;
+    the caller's array is not changed."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Given(Strategy):
+        def signals(self, data: pd.DataFrame) -> np.ndarray:
+            return raw
+
+    index = pd.date_range("2020-01-01", periods=12, freq="D", tz="UTC", name="time")
+    data = pd.concat({"close": pd.DataFrame(1.0, index=index, columns=["A", "B"])}, axis=1)
+    before = raw.copy()
+    out = exposures_of(Given(), data, ["A", "B"])
+    assert out.shape == (12, 2) and np.all((out >= -1) & (out <= 1))
+    assert np.array_equal(out[np.isnan(raw)], np.zeros(np.isnan(raw).sum()))
+    finite = np.isfinite(raw)
+    assert np.array_equal(out[finite], np.clip(raw[finite], -1, 1))
+    assert np.array_equal(out[raw == np.inf], np.ones((raw == np.inf).sum()))
+    np.testing.assert_array_equal(raw, before)
