@@ -32,3 +32,10 @@ def test_python_dash_m_scarline_is_the_command() -> None:
         [sys.executable, "-m", "scarline", "--version"], capture_output=True, text=True
     )
     assert out.returncode == 0 and out.stdout.strip() == f"scarline {__version__}"
+
+
+def test_dir_lists_the_lazy_api() -> None:
+    """``dir(scarline)`` (tab completion) listed none of ``backtest``, ``Strategy``, …"""
+    import scarline
+
+    assert set(scarline.__all__) <= set(dir(scarline))

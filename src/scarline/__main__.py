@@ -2,4 +2,5 @@
 
 from scarline.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (pkgutil walks, tests) runs nothing
+    main()
