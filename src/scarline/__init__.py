@@ -54,3 +54,8 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     raise AttributeError(f"module 'scarline' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy API too, so a notebook's tab completion offers ``sl.backtest``."""
+    return sorted({*globals(), *__all__})

@@ -38,7 +38,9 @@ class RunIdError(ScarlineError):
 
 def check_run_id(run_id: str) -> str:
     """``run_id`` if it matches :data:`RUN_ID_PATTERN` and holds no ``..``."""
-    if not isinstance(run_id, str) or not run_id:
+    if not isinstance(run_id, str):
+        raise RunIdError(f"run id: expected text, not {type(run_id).__name__}")
+    if not run_id:
         raise RunIdError("run id: empty")
     if len(run_id) > MAX_RUN_ID:
         raise RunIdError(f"run id: {len(run_id)} characters, at most {MAX_RUN_ID} are allowed")

@@ -41,3 +41,17 @@ def test_too_few_features_for_the_domain_is_a_config_error() -> None:
 def test_a_group_inside_the_domain_is_accepted() -> None:
     raw = {"agents": [_group(qnet={"lr": 0.01}, evolution={"enabled": True})]}
     assert validate_config(raw, "run.toml").agents[0].qnet.lr == 0.01  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("spec", "ok"),
+    [("стратегии:Стратегия", True), ("é.ü:Ñ", True), ("_m.x:_C", True), ("1m:C", False),
+     ("m:1C", False), ("m:C-d", False), ("my strats:C", False), ("m:", False)],
+)  # fmt: skip
+def test_a_python_groups_strategy_is_module_and_class_identifiers(spec: str, ok: bool) -> None:
+    raw = {"agents": [{"kind": "python", "strategy": spec}]}
+    if ok:
+        assert validate_config(raw, "run.toml").agents[0].strategy == spec  # type: ignore[union-attr]
+    else:
+        with pytest.raises(ConfigError, match=r"agents\.0\.python\.strategy"):
+            validate_config(raw, "run.toml")

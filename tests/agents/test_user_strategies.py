@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from scarline.config import RunConfig
 from scarline.equity_file import read_equity
@@ -162,3 +165,176 @@ def test_signals_that_are_not_numbers_are_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match=r"Words\(\)\.signals: exposures must be numbers"):
         exposures_of(Words(), _history(0), ["X"])
+
+
+def test_a_strategy_editing_data_in_place_changes_nothing_for_the_next() -> None:
+    """``data["close"] = ...`` in one grid member's ``signals`` used to reach the next
+    member's input (and the lookahead check's cuts): a grid's results depended on order."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_lookahead, exposures_of
+
+    class Scales(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            data["close"] = data["close"] * self.k
+            data.iloc[0, 0] = -1.0
+            return (data["close"] > 100).astype(float)
+
+    data = _history(0)
+    before = data.copy()
+    alone = exposures_of(Scales(k=1.0), data, ["X"])
+    exposures_of(Scales(k=2.0), data, ["X"])  # ran first in a grid
+    pd.testing.assert_frame_equal(data, before)
+    after = exposures_of(Scales(k=1.0), data, ["X"])
+    assert np.array_equal(after, alone) and 0 < alone.sum() < len(alone)
+    check_lookahead(Scales(k=2.0), data, exposures_of(Scales(k=2.0), data, ["X"]))
+
+
+def test_signals_with_a_symbols_column_twice_are_refused() -> None:
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Twice(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            close = data["close"]
+            return pd.concat([close * 0 + 1.0, close * 0 - 1.0], axis=1)
+
+    with pytest.raises(ConfigError, match=r"Twice\(\)\.signals: more than one column for X"):
+        exposures_of(Twice(), _history(0), ["X"])
+
+
+def test_a_cached_signal_of_the_wrong_length_is_explained() -> None:
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_lookahead, exposures_of
+
+    class Cached(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            return _history(0)["close"] * 0 + 1.0
+
+    with pytest.raises(ConfigError, match=r"\(100 rows from 2020-01-01.*\), got 300 rows$"):
+        exposures_of(Cached(), _history(0).iloc[:100], ["X"])
+    data = _history(0)
+    with pytest.raises(ConfigError, match=r"got 300 rows \(on the history of bars 0\.\.59, "):
+        check_lookahead(Cached(), data, exposures_of(Cached(), data, ["X"]))
+
+
+def test_decide_answers_are_read_by_symbol_and_none_is_not_flat() -> None:
+    """A Series keyed by symbol is read by symbol, not position; a forgotten ``return``
+    (None) used to read as flat for one symbol."""
+    from scarline.agents.user import _exposures
+
+    symbols = ("A", "B")
+    by_name = pd.Series({"B": 1.0, "A": -0.5})
+    assert _exposures(by_name, symbols).tolist() == [-0.5, 1.0]
+    assert _exposures(pd.Series([0.25, 1.0]), symbols).tolist() == [0.25, 1.0]
+    assert _exposures(np.float32(0.5), ("A",)).tolist() == [0.5]
+    with pytest.raises(ValueError, match=r"no exposure for symbol\(s\) B"):
+        _exposures(pd.Series({"A": 1.0, "C": 1.0}), symbols)
+    with pytest.raises(TypeError, match=r"returned None; return one exposure per symbol"):
+        _exposures(None, ("A",))
+    assert _exposures({"B": 1, "A": 0.5}, symbols).tolist() == [0.5, 1.0]
+    with pytest.raises(ValueError, match=r"no exposure for symbol\(s\) B"):
+        _exposures({"A": 1.0}, symbols)
+    with pytest.raises(ValueError, match=r"no symbol\(s\) C \(the symbols: \('A', 'B'\)\)"):
+        _exposures({"A": 1.0, "B": 0.0, "C": 1.0}, symbols)
+
+
+def test_an_observation_cannot_write_into_the_market() -> None:
+    """``obs.timestamps`` and the price arrays are the market's rows: a strategy writing into
+    them rewrote the run's timestamps (the equity index read 1970 and replay refused)."""
+    from scarline.agents.user import _frozen
+
+    market = np.arange(6, dtype=np.int64)
+    view = _frozen(market[:3])
+    with pytest.raises(ValueError, match="read-only"):
+        view[-1] = 0
+    assert market.tolist() == [0, 1, 2, 3, 4, 5] and market.flags.writeable
+
+
+def test_signals_from_global_randomness_are_refused_as_such() -> None:
+    """``np.random.rand`` in ``signals`` was reported as a lookahead at bar 0; replay would
+    recompute other signals, so it is refused naming the cause."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_deterministic, exposures_of
+
+    class Dice(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            return data["close"] * 0 + np.random.rand(len(data), 1)
+
+    class Seeded(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            rng = np.random.default_rng(self.seed)
+            return data["close"] * 0 + rng.random((len(data), 1))
+
+    data = _history(1)
+    with pytest.raises(ConfigError, match=r"Dice\(\): not deterministic — .* at bar 0 \(2020"):
+        check_deterministic(Dice(), data, exposures_of(Dice(), data, ["X"]))
+    check_deterministic(Seeded(seed=7), data, exposures_of(Seeded(seed=7), data, ["X"]))
+
+
+def test_signals_in_the_exchanges_time_zone_are_the_same_bars() -> None:
+    """A frame indexed by the same instants in New York time was "the index must be the
+    data's"; other bars (or wall times without a zone) still are refused."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Local(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            close = data["close"].tz_convert("America/New_York")
+            return (close > close.shift(1)).astype(float)
+
+    class Naive(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            return (data["close"] > 0).astype(float).tz_localize(None)
+
+    data = _history(2)
+    close = data["close"]["X"].to_numpy()
+    expected = np.r_[0.0, (close[1:] > close[:-1]).astype(float)]
+    assert exposures_of(Local(), data, ["X"])[:, 0].tolist() == expected.tolist()
+    with pytest.raises(ConfigError, match=r"Naive\(\)\.signals: the index must be the data's"):
+        exposures_of(Naive(), data, ["X"])
+
+
+def test_a_signal_that_fails_on_a_shorter_history_says_so() -> None:
+    """It answered on the whole history, so "signals failed: IndexError" alone was a puzzle."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import check_lookahead, exposures_of
+
+    class Needs250(Strategy):
+        def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+            anchor = data["close"].iloc[250]
+            return (data["close"] > anchor).astype(float)
+
+    data = _history(3)
+    with pytest.raises(ConfigError, match=r"IndexError.* \(on the history of bars 0\.\.59, "):
+        check_lookahead(Needs250(), data, exposures_of(Needs250(), data, ["X"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        (12, 2),
+        elements=st.floats(allow_nan=True, allow_infinity=True, width=64)
+        | st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -0.0]),
+    )
+)
+def test_any_numbers_become_exposures_in_range_with_nan_flat(raw: np.ndarray) -> None:
+    """Whatever numbers ``signals`` returns: NaN is flat, ±inf the bound, the rest clipped;
+    the caller's array is not changed."""
+    from scarline.agents.strategy import Strategy
+    from scarline.agents.user import exposures_of
+
+    class Given(Strategy):
+        def signals(self, data: pd.DataFrame) -> np.ndarray:
+            return raw
+
+    index = pd.date_range("2020-01-01", periods=12, freq="D", tz="UTC", name="time")
+    data = pd.concat({"close": pd.DataFrame(1.0, index=index, columns=["A", "B"])}, axis=1)
+    before = raw.copy()
+    out = exposures_of(Given(), data, ["A", "B"])
+    assert out.shape == (12, 2) and np.all((out >= -1) & (out <= 1))
+    assert np.array_equal(out[np.isnan(raw)], np.zeros(np.isnan(raw).sum()))
+    finite = np.isfinite(raw)
+    assert np.array_equal(out[finite], np.clip(raw[finite], -1, 1))
+    assert np.array_equal(out[raw == np.inf], np.ones((raw == np.inf).sum()))
+    np.testing.assert_array_equal(raw, before)

@@ -229,3 +229,53 @@ def test_replay_covers_the_users_modules_a_strategy_imports(tmp_path: Path) -> N
         sys.path.remove(str(tmp_path))
         for name in ("helped", "indicators", "signal_lib", "signal_lib.smooth"):
             sys.modules.pop(name, None)
+
+
+def test_one_strategy_need_not_be_in_a_list_and_out_dir_defaults_to_the_configs(
+    user_module: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``backtest(frame, SmaCross(...))`` was "'SmaCross' object is not iterable"; a config's
+    ``out_dir`` was ignored for ``runs`` in the working directory."""
+    user_strats = importlib.import_module("user_strats")
+    monkeypatch.chdir(tmp_path)
+    index = pd.date_range("2020-01-01", periods=60, freq="D", tz="UTC")
+    frame = pd.DataFrame({"close": 100 + np.sin(np.arange(60) / 5)}, index=index)
+    res = sl.backtest(
+        frame,
+        user_strats.SmaCross(fast=3, slow=10),
+        config={"out_dir": str(tmp_path / "mine")},
+        seed=np.int64(4),  # a numpy number is a number
+    )
+    assert res.run_dir.parent == tmp_path / "mine" and not (tmp_path / "runs").exists()
+    assert list(res.stats["policy"]) == ["SmaCross(fast=3,slow=10)"]
+    two = sl.backtest(frame, sl.grid(user_strats.SmaCross, fast=[3, 4], slow=10), out_dir="x")
+    assert two.equity.shape == (60, 2) and two.run_dir.parent == Path("x")
+
+
+def test_backtest_arguments_of_the_wrong_kind_are_named(user_module: Path, tmp_path: Path) -> None:
+    user_strats = importlib.import_module("user_strats")
+    index = pd.date_range("2020-01-01", periods=60, freq="D", tz="UTC")
+    frame = pd.DataFrame({"close": np.linspace(100, 110, 60)}, index=index)
+    one = user_strats.SmaCross(fast=3, slow=10)
+    (tmp_path / "file").write_text("")
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"config": [1]}, r"^config: expected a TOML path, a dict or a RunConfig, not list$"),
+        ({"out_dir": tmp_path / "file"}, r"^out_dir .*file: not a directory$"),
+        ({"out_dir": 5}, r"^out_dir: expected a directory path, not int$"),
+        ({"run_id": 5}, r"^run_id: expected text, not int$"),
+        ({"strategies": [user_strats.SmaCross]}, r"^strategies\[0\]: .*got the class SmaCross$"),
+        ({"strategies": "SmaCross"}, r"^strategies\[0\]: .*grid\(\.\.\.\), got str$"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(ConfigError, match=match):
+            sl.backtest(frame, **({"strategies": [one], "out_dir": tmp_path} | kwargs))  # type: ignore[arg-type]
+    assert not (tmp_path / "file").read_text()
+
+
+def test_grid_refuses_what_a_config_cannot_hold_in_one_line(user_module: Path) -> None:
+    user_strats = importlib.import_module("user_strats")
+    with pytest.raises(ConfigError, match=r"^grid: parameter 'fast' is nan; a parameter must"):
+        sl.grid(user_strats.SmaCross, fast=[3, float("nan")])
+    with pytest.raises(ConfigError, match=r"^grid: expected a scarline\.Strategy subclass"):
+        sl.grid(user_strats.SmaCross(fast=3), slow=[10, 20])  # type: ignore[arg-type]
+    assert sl.grid(user_strats.SmaCross, fast=np.float32(0.5)).params == {"fast": 0.5}

@@ -134,7 +134,7 @@ class PythonGroup(_Group):
 
     kind: Literal["python"] = Field(default="python", description="a user strategy")
     strategy: str = Field(
-        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        pattern=r"^[^\W\d][\w.]*:[^\W\d]\w*$",  # identifiers, Unicode ones too
         max_length=300,
         description="the class, as module:Class",
     )

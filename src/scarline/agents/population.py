@@ -23,6 +23,7 @@ from scarline.agents.policy import Policy
 from scarline.agents.qagents import AgentView, QAgents
 from scarline.agents.sizing import MODES, Sizer
 from scarline.agents.sma import SmaCrossover, crossover_pairs
+from scarline.agents.strategy import ParamValue, Strategy
 from scarline.agents.strategy_loader import load_strategy_class
 from scarline.agents.user import UserStrategies
 from scarline.errors import ConfigError
@@ -69,7 +70,7 @@ def build_group(
             cls = load_strategy_class(group.strategy, group.path)
             try:
                 form = cls.form()
-                strategies = [cls(**params) for params in sets]
+                strategies = [_rebuilt(cls, params) for params in sets]
             except (TypeError, ValueError) as err:
                 raise ConfigError(f"agents[{index}] ({group.strategy}): {err}") from err
             return UserStrategies(market, strategies, form, group.allow_short)
@@ -79,6 +80,20 @@ def build_group(
                 market, group.count, group.p_entry, group.p_exit, rng, group.allow_short
             )
     raise ConfigError(f"agents[{index}]: unknown kind")  # pragma: no cover - pydantic guards
+
+
+def _rebuilt(cls: type[Strategy], params: dict[str, ParamValue]) -> Strategy:
+    """``cls(**params)``, refused unless it records ``params`` as given: replay rebuilds the
+    strategy from the recorded ones, so an ``__init__`` that alters them (``fast * 2``) or
+    does not pass them to ``super().__init__`` would run something else than the run says."""
+    made = cls(**params)
+    kept = made.params  # a TypeError naming the class when super().__init__ was not called
+    if any(key not in kept or kept[key] != value for key, value in params.items()):
+        raise ValueError(
+            f"{cls.__name__}(**{params}) records the parameters {kept}; its __init__ must pass "
+            "its keyword arguments to super().__init__ unchanged"
+        )
+    return made
 
 
 def _reasons(group: Policy) -> np.ndarray:

@@ -26,17 +26,27 @@ from scarline.agents.config import PythonGroup
 from scarline.agents.strategy import Strategy
 from scarline.errors import ConfigError
 
+USER_MODULE = "__scarline_module__"
+"""Set on a module imported from a file: the module name the config gave."""
+
 
 def _from_file(path: Path, module: str) -> object:
-    """Import ``path`` once per content (a module name unique to its bytes)."""
+    """Import ``path`` once per content (a module name unique to its bytes). A module of a
+    package (``module`` is ``pkg.strats`` and ``path`` is ``…/pkg/strats.py``) is imported
+    inside that package, so its relative imports (``from .helpers import x``) work."""
     data = path.read_bytes()
-    name = f"scarline_user_{module.replace('.', '_')}_{hashlib.sha256(data).hexdigest()[:12]}"
+    leaf = f"scarline_user_{module.replace('.', '_')}_{hashlib.sha256(data).hexdigest()[:12]}"
+    package = _package_of(path, module)
+    if package and not _import_package(package, path.parents[package.count(".") + 1]):
+        package = None  # as before packages were known: a module of its own
+    name = f"{package}.{leaf}" if package else leaf
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ConfigError(f"{path}: cannot be imported as a Python module")
     loaded = importlib.util.module_from_spec(spec)
+    vars(loaded)[USER_MODULE] = module  # the name a config gives it again (spec_of)
     sys.modules[name] = loaded  # before exec: dataclasses and pickling look it up
     try:
         spec.loader.exec_module(loaded)
@@ -44,6 +54,35 @@ def _from_file(path: Path, module: str) -> object:
         del sys.modules[name]
         raise ConfigError(f"{path}: importing it failed: {type(err).__name__}: {err}") from err
     return loaded
+
+
+def _package_of(path: Path, module: str) -> str | None:
+    """``pkg.sub`` when ``module`` (``pkg.sub.strats``) names ``path`` (``…/pkg/sub/strats.py``)
+    inside package directories (each with an ``__init__.py``), else None."""
+    *packages, leaf = module.split(".")
+    if not packages or path.stem != leaf:
+        return None
+    folder = path.parent
+    for name in reversed(packages):
+        if folder.name != name or not (folder / "__init__.py").is_file():
+            return None
+        folder = folder.parent
+    return ".".join(packages)
+
+
+def _import_package(package: str, root: Path) -> bool:
+    """Whether ``package`` imports (from ``root``, the folder holding its top package, when
+    it is not importable already), so a module imported into it can import its siblings."""
+    if package in sys.modules:
+        return True
+    sys.path.insert(0, str(root))
+    try:
+        importlib.import_module(package)
+    except Exception:  # its __init__ fails: the module alone may still import
+        return False
+    finally:
+        sys.path.remove(str(root))
+    return True
 
 
 def load_strategy_class(spec: str, path: str | None = None) -> type[Strategy]:
@@ -92,8 +131,11 @@ def source_file(cls: type) -> Path:
 
 
 def spec_of(cls: type) -> str:
-    """``module:Class`` of a class (what a config records)."""
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """``module:Class`` of a class (what a config records): a class imported from its file
+    (:func:`load_strategy_class`) is named by the module its config gave, not by the
+    content-named module it was imported as."""
+    module = getattr(sys.modules.get(cls.__module__), USER_MODULE, cls.__module__)
+    return f"{module}:{cls.__qualname__}"
 
 
 def strategy_sources(groups: Sequence[object]) -> dict[str, str]:

@@ -29,6 +29,11 @@ each cut catches it about half the time: four cuts missed it in ~3 % of random m
 sixteen in ~1 in 65,000. The check costs about ten full calls of ``signals``."""
 
 
+COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.options.mode.copy_on_write is True
+"""pandas copies a shared frame's data on its first write: a shallow copy is a private one
+(pandas 2 without the option: a deep copy, ~5 ms for 5,000 bars × 20 symbols)."""
+
+
 class LookaheadError(ConfigError):
     """A strategy's past signals change when later bars are removed."""
 
@@ -50,7 +55,9 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
     """``float64[T, M]`` from ``strategy.signals(data)``: checked shape, [-1, 1], NaN → 0."""
     name = strategy.label
     try:
-        out = strategy.signals(data)
+        # its own copy: a strategy that edits ``data`` in place (``data["close"] = ...``)
+        # must not change what the grid's next one, or the lookahead check's cuts, are given
+        out = strategy.signals(data.copy(deep=not COPY_ON_WRITE))
     except Exception as err:
         raise ConfigError(f"{name}.signals failed: {type(err).__name__}: {err}") from err
     if isinstance(out, pd.Series):
@@ -59,8 +66,14 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
         missing = [s for s in symbols if s not in out.columns]
         if missing:
             raise ConfigError(f"{name}.signals: no column for symbol(s) {', '.join(missing)}")
-        if len(out.index) != len(data.index) or not out.index.equals(data.index):
-            raise ConfigError(f"{name}.signals: the index must be the data's ({len(data)} rows)")
+        twice = sorted({str(s) for s in symbols if list(out.columns).count(s) > 1})
+        if twice:
+            raise ConfigError(f"{name}.signals: more than one column for {', '.join(twice)}")
+        if not _same_times(out.index, data.index):
+            raise ConfigError(
+                f"{name}.signals: the index must be the data's ({len(data)} rows from "
+                f"{data.index[0].isoformat()}), got {len(out.index)} rows"
+            )
         values = _numbers(name, lambda: out[symbols].to_numpy(dtype=np.float64, na_value=np.nan))
     else:
         values = _numbers(name, lambda: np.asarray(out, dtype=np.float64))
@@ -74,12 +87,38 @@ def exposures_of(strategy: Strategy, data: pd.DataFrame, symbols: list[str]) -> 
     return np.clip(np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
 
 
+def _same_times(index: pd.Index, times: pd.DatetimeIndex) -> bool:
+    """Whether ``index`` is the data's bars: the same index, or the same instants in another
+    time zone (a strategy that works in the exchange's local time)."""
+    if len(index) != len(times):
+        return False
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        index = index.tz_convert("UTC")
+    return bool(index.equals(times))
+
+
 def _numbers(name: str, convert: Callable[[], np.ndarray]) -> np.ndarray:
     """``convert()``; a signal that is not a number (``"buy"``) is a :class:`ConfigError`."""
     try:
         return convert()
     except (ValueError, TypeError) as err:
         raise ConfigError(f"{name}.signals: exposures must be numbers in [-1, 1] ({err})") from None
+
+
+def check_deterministic(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) -> None:
+    """Ask once more on the same history: replay recomputes the signals, so one that draws
+    from global randomness (or the clock) would break parity; refused here naming it, not
+    misread by the lookahead check as a peek. Compared as the run stores them (float32)."""
+    again = exposures_of(strategy, data, list(data["close"].columns))
+    differs = again.astype(np.float32) != full.astype(np.float32)
+    if differs.any():
+        row, col = np.argwhere(differs)[0]
+        raise ConfigError(
+            f"{strategy.label}: not deterministic — two calls of signals on the same history "
+            f"differ at bar {row} ({data.index[row].isoformat()}), symbol "
+            f"{data['close'].columns[col]} ({full[row, col]:g}, then {again[row, col]:g}); "
+            "seed any randomness from the parameters (replay recomputes the signals)"
+        )
 
 
 def check_lookahead(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) -> None:
@@ -92,7 +131,12 @@ def check_lookahead(strategy: Strategy, data: pd.DataFrame, full: np.ndarray) ->
     for cut in cuts:
         if cut < 2:
             continue
-        part = exposures_of(strategy, data.iloc[:cut], symbols)
+        try:
+            part = exposures_of(strategy, data.iloc[:cut], symbols)
+        except ConfigError as err:  # it answered on the whole history: say which one failed
+            raise ConfigError(
+                f"{err} (on the history of bars 0..{cut - 1}, which the lookahead check asks)"
+            ) from err
         differs = ~np.isclose(part, full[:cut], rtol=1e-9, atol=1e-12)
         if differs.any():
             row, col = np.argwhere(differs)[0]
@@ -136,6 +180,7 @@ class UserStrategies:
         columns = []
         for strategy in self.strategies:
             full = exposures_of(strategy, data, symbols)
+            check_deterministic(strategy, data, full)
             check_lookahead(strategy, data, full)
             columns.append(full)
         table = np.stack(columns, axis=1).astype(np.float32)  # [T, n, M]
@@ -171,19 +216,19 @@ class UserStrategies:
         p = self._prices
         obs = Observation(
             t=t,
-            timestamps=self._market.timestamps[: t + 1],
+            timestamps=_frozen(self._market.timestamps[: t + 1]),
             symbols=tuple(self._market.symbols),
-            open=p["open"][: t + 1],
-            high=p["high"][: t + 1],
-            low=p["low"][: t + 1],
-            close=p["close"][: t + 1],
-            volume=self._volume[: t + 1],
+            open=_frozen(p["open"][: t + 1]),
+            high=_frozen(p["high"][: t + 1]),
+            low=_frozen(p["low"][: t + 1]),
+            close=_frozen(p["close"][: t + 1]),
+            volume=_frozen(self._volume[: t + 1]),
             position=view.position[k].astype(np.float64),
             equity=float(view.equity[k]) / CASH_SCALE,
             cash=float(view.cash[k]) / CASH_SCALE,
         )
         try:
-            out = np.asarray(strategy.decide(obs), dtype=np.float64).reshape(-1)
+            out = _exposures(strategy.decide(obs), obs.symbols)
         except Exception as err:
             raise ConfigError(
                 f"{strategy.label}.decide failed at bar {t}: {type(err).__name__}: {err}"
@@ -193,3 +238,30 @@ class UserStrategies:
                 f"{strategy.label}.decide at bar {t}: expected {self._m} exposures, got {out.size}"
             )
         return np.clip(np.nan_to_num(out, nan=0.0), -1.0, 1.0)
+
+
+def _frozen(view: np.ndarray) -> np.ndarray:
+    """``view`` read-only: the rows are the market's own (its timestamps, the group's
+    prices), so a strategy writing into them would change the run's data, or what the other
+    agents see; writing raises instead."""
+    view.flags.writeable = False
+    return view
+
+
+def _exposures(out: object, symbols: tuple[str, ...]) -> np.ndarray:
+    """``decide``'s answer as ``float64[M]``: a dict, or a Series keyed by symbol, is read by
+    symbol (not by position); None (a forgotten ``return``) is refused rather than read as
+    flat."""
+    if out is None:
+        raise TypeError("returned None; return one exposure per symbol (0 is flat)")
+    if isinstance(out, dict):
+        unknown = [str(k) for k in out if k not in symbols]
+        if unknown:
+            raise ValueError(f"no symbol(s) {', '.join(unknown)} (the symbols: {symbols})")
+        out = pd.Series(out, dtype=object)
+    if isinstance(out, pd.Series) and any(s in out.index for s in symbols):
+        missing = [s for s in symbols if s not in out.index]
+        if missing:
+            raise ValueError(f"no exposure for symbol(s) {', '.join(missing)}")
+        out = out[list(symbols)]
+    return np.asarray(out, dtype=np.float64).reshape(-1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,33 @@ from scarline.trades_file import TradesFileError, read_trades
 
 
 class ResultError(ScarlineError):
-    """A run directory lacks what a result reads; ``str(err)`` names the file."""
+    """A run directory lacks what a result reads; ``str(err)`` names the file. Bad input
+    (exit 2) wherever a command meets it."""
+
+    exit_code = 2
 
 
 def _json(path: Path) -> dict[str, Any]:
     try:
         out = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ResultError(f"{path}: cannot be read ({err})") from err
-    return out if isinstance(out, dict) else {}
+    if not isinstance(out, dict):
+        raise ResultError(f"{path}: not a JSON object (edited after the run?)")
+    return out
+
+
+def _agent_rows(summary: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """The summary's ``agents``, each an object with an integer ``id``: an edited summary
+    is a :class:`ResultError` naming it, not a KeyError from the table built on it."""
+    rows = summary.get("agents") or []
+    if not isinstance(rows, list) or not all(
+        isinstance(r, dict) and type(r.get("id")) is int for r in rows
+    ):
+        raise ResultError(
+            f"{path}: 'agents' must be a list of objects with an integer id (edited after the run?)"
+        )
+    return rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +64,10 @@ class Result:
 
     run_dir: Path
 
+    def __post_init__(self) -> None:
+        # ``sl.Result("runs/x")``: the attributes join file names to a Path
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
+
     @cached_property
     def summary(self) -> dict[str, Any]:
         return _json(RunDir(self.run_dir).summary)
@@ -54,8 +77,12 @@ class Result:
         return str(self.summary.get("run_id", self.run_dir.name))
 
     @cached_property
+    def _rows(self) -> list[dict[str, Any]]:
+        return _agent_rows(self.summary, RunDir(self.run_dir).summary)
+
+    @cached_property
     def agents(self) -> pd.DataFrame:
-        rows = self.summary.get("agents") or []
+        rows = self._rows
         frame = pd.DataFrame(
             [
                 {"agent": r["id"], "policy": r.get("policy", ""), "kind": r.get("kind", "")}
@@ -115,8 +142,8 @@ class Result:
     @cached_property
     def stats(self) -> pd.DataFrame:
         turnover = {
-            int(r["id"]): float(r["turnover"])
-            for r in self.summary.get("agents") or []
+            r["id"]: float(r["turnover"])
+            for r in self._rows
             if isinstance(r.get("turnover"), int | float)
         }
         table = performance_table(self.equity, self.trades, self.periods_per_year, turnover)
@@ -146,9 +173,21 @@ class Result:
         )
 
 
+def run_path(run_dir: object, name: str, error: type[ScarlineError] = ResultError) -> Path:
+    """``run_dir`` as a path to a directory, else ``error`` naming it (a file given for a run
+    directory was an OS error from deep inside); another type is a TypeError naming ``name``."""
+    if not isinstance(run_dir, str | PathLike):
+        raise TypeError(f"{name}: expected a run directory path, not {type(run_dir).__name__}")
+    path = Path(run_dir)
+    if not path.is_dir():
+        state = "not a directory" if path.exists() else "no such directory"
+        raise error(f"{path}: {state} (a run directory is expected)")
+    return path
+
+
 def load_run(run_dir: str | Path) -> Result:
     """The result of the run in ``run_dir`` (a finished ``scarline run`` / ``backtest``)."""
-    path = Path(run_dir)
+    path = run_path(run_dir, "run_dir")
     if not RunDir(path).manifest.is_file():
         raise ResultError(f"{path}: not a finished run (no manifest.json)")
     return Result(path)
