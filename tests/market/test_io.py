@@ -272,3 +272,33 @@ def test_an_unsigned_volume_past_int64_is_too_large_not_negative(tmp_path: Path)
     pd.DataFrame({"timestamp": stamps, "close": [1.5, 1.6], "volume": volume}).to_parquet(path)
     with pytest.raises(DataError, match=r"column 'volume' has a value too large to count"):
         read_raw(path)
+
+
+def test_semicolon_and_tab_separated_files_read_as_comma_separated(write_text: Write) -> None:
+    body = "timestamp,symbol,open,high,low,close,volume\n2024-01-01,A,1.00,2.00,0.50,1.50,10\n"
+    expected = read_raw(write_text("c.csv", body))
+    for name, sep in (("s.csv", ";"), ("t.csv", "\t")):
+        raw = read_raw(write_text(name, body.replace(",", sep)))
+        assert raw.prices.keys() == expected.prices.keys()
+        for col, units in expected.prices.items():
+            assert raw.prices[col].tolist() == units.tolist()
+        assert raw.sizes["volume"].tolist() == [10] and raw.symbols == ("A",)
+    with pytest.raises(DataError, match=r"d\.csv: line 2, column 'close': cannot parse '1,5'"):
+        read_raw(write_text("d.csv", "timestamp;close\n2024-01-01;1,5\n"))  # decimal comma
+
+
+def test_a_column_named_twice_is_refused_not_renamed_to_a_feature(write_text: Write) -> None:
+    # pandas reads the second 'close' as 'close.1', which became an exogenous feature
+    with pytest.raises(DataError, match=r"dup\.csv: line 1: duplicate column 'close'$"):
+        read_raw(write_text("dup.csv", "timestamp,close,close\n2024-01-01,1,2\n"))
+
+
+def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"timestamp,symbol,close\n2024-01-01,A,1\n2024-01-02,caf\xe9,2\n")
+    with pytest.raises(DataError, match=r"latin1\.csv: line 3: byte 0xe9 is not UTF-8 text"):
+        read_raw(path)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("timestamp,close\n2024-01-01,1\n".encode("utf-16"))
+    with pytest.raises(DataError, match=r"utf16\.csv: line 1: byte 0xff is not UTF-8 text"):
+        read_raw(utf16)

@@ -10,6 +10,7 @@ feature. CSV cells are read as text and become ticks through ``Decimal``. What w
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Mapping
 from dataclasses import replace
@@ -222,9 +223,14 @@ def _require_file_like(name_or_path: str | Path) -> None:
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """Every cell as text; blank lines dropped but counted, so ``lines`` are the file's lines."""
+    separator = _csv_header(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        frame = pd.read_csv(
+            path, sep=separator, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: {message}") from None
     if not isinstance(frame.index, pd.RangeIndex):  # rows of more cells than the header names
@@ -232,6 +238,43 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
     lines = np.flatnonzero(~blank.to_numpy()) + 2
     return frame.loc[~blank].reset_index(drop=True), lines.astype(np.int64)
+
+
+SEPARATORS = (",", ";", "\t")
+"""CSV cell separators: a comma, else the ``;`` of European spreadsheets or a tab, chosen
+from the header line (a header without a comma that has one of them)."""
+
+
+def _csv_header(path: Path) -> str:
+    """The separator of the CSV at ``path``; a :class:`DataError` for a header naming a
+    column twice (pandas would rename the second ``close`` to ``close.1``, a feature)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path)) from None
+    separator = next((s for s in SEPARATORS if s in first), ",")
+    header = next(csv.reader([first], delimiter=separator), [])
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name.strip():
+            raise DataError(f"{path}: line 1: duplicate column {name!r}")
+        seen.add(name)
+    return separator
+
+
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8 text: its line and the byte, for the error message."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return (
+            f"{path}: line {line}: byte 0x{data[err.start]:02x} is not UTF-8 text "
+            "(save the file as UTF-8)"
+        )
+    return f"{path}: not UTF-8 text (save the file as UTF-8)"
 
 
 def _without_trailing_cells(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
