@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from scarline.errors import DataError
@@ -302,3 +304,19 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     utf16.write_bytes("timestamp,close\n2024-01-01,1\n".encode("utf-16"))
     with pytest.raises(DataError, match=r"utf16\.csv: line 1: byte 0xff is not UTF-8 text"):
         read_raw(utf16)
+
+
+def test_a_parquet_column_stored_twice_is_one_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "dup.parquet"
+    stamps = pa.array(pd.date_range("2024-01-01", periods=1))
+    table = pa.Table.from_arrays(
+        [stamps, pa.array([1.0]), pa.array([2.0])], ["date", "close", "close"]
+    )
+    pq.write_table(table, path)  # Arrow's own error spanned several lines
+    with pytest.raises(DataError, match=r"dup\.parquet: duplicate column 'close'$"):
+        read_raw(path)
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"timestamp,close\n2024-01-01,1\n")
+    with pytest.raises(DataError, match=r"garbage\.parquet: cannot read as Parquet") as err:
+        read_raw(garbage)
+    assert "\n" not in str(err.value)

@@ -298,10 +298,13 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
     """A Parquet or Feather file as typed columns (an index becomes a column), and the tick
     sizes :func:`write_parquet` stores in the schema metadata."""
     try:
+        if kind == "parquet":
+            _refuse_repeated_names(pq.read_schema(path).names, path)
         table = feather.read_table(path) if kind == "feather" else pq.read_table(path)
         frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError) as err:
-        raise DataError(f"{path}: cannot read as {kind.capitalize()} ({err})") from None
+        reason = " ".join(str(err).split())  # one line: Arrow's messages span several
+        raise DataError(f"{path}: cannot read as {kind.capitalize()} ({reason})") from None
     if not isinstance(frame.index, pd.RangeIndex):
         if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:
             # pandas' default ``to_parquet`` of a time-indexed frame: the index is the time
@@ -311,6 +314,16 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
         frame = frame.reset_index()
     metadata = table.schema.metadata or {}
     return frame, json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None
+
+
+def _refuse_repeated_names(names: list[str], path: Path) -> None:
+    """A :class:`DataError` for a column stored twice under one name (Arrow cannot tell
+    which one a reader means)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DataError(f"{path}: duplicate column {name!r}")
+        seen.add(name)
 
 
 def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str]:
