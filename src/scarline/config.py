@@ -158,7 +158,8 @@ class DataConfig(_Strict):
     )
     end: str | None = Field(
         default=None,
-        description="last timestamp kept (ISO date, 1677-09-22 .. 2262-04-10), inclusive",
+        description="last timestamp kept (ISO date, 1677-09-22 .. 2262-04-10), inclusive: "
+        '"2024" or "2024-06" ends with that year or month, a date with its day',
     )
     symbols: list[str] | None = Field(
         default=None, min_length=1, description="symbols kept (unset: all)"
