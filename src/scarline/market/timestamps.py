@@ -40,8 +40,8 @@ EPOCH_UNITS: tuple[tuple[str, int], ...] = (
 """Epoch units and their nanoseconds, coarsest first."""
 
 ISO_TEXT = "ISO 8601 text"
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d{1,18}")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
 """Fits int64 (at most 18 digits); longer integers take the exact ``Decimal`` path."""
 _FIRST_NS = int(PLAUSIBLE_FIRST.value)
 _END_NS = int(PLAUSIBLE_END.value)
