@@ -320,3 +320,15 @@ def test_a_parquet_column_stored_twice_is_one_line_naming_it(tmp_path: Path) -> 
     with pytest.raises(DataError, match=r"garbage\.parquet: cannot read as Parquet") as err:
         read_raw(garbage)
     assert "\n" not in str(err.value)
+
+
+def test_a_missing_relative_path_names_the_directory_it_was_looked_for_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=r"^nope\.csv: no such file \(relative paths are read") as e:
+        read_raw("nope.csv")
+    assert str(tmp_path) in str(e.value)
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(DataError, match=r"^folder\.csv: is a directory, not a file"):
+        read_raw("folder.csv")

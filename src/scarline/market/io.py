@@ -62,7 +62,7 @@ def read_raw(
     if suffix not in INPUT_SUFFIXES:
         raise DataError(f"{source}: unsupported file type (use {INPUT_TYPES})")
     if not path.is_file():
-        raise DataError(f"{source}: no such file")
+        raise DataError(f"{source}: {_not_a_file(path)}")
     ticks: str | dict[str, str] | None = tick_size
     lines = None
     if suffix in RECORDING_SUFFIXES:
@@ -93,6 +93,16 @@ def read_raw(
     if suffix in RECORDING_SUFFIXES:
         meta["timestamps"] = "epoch nanoseconds"
     return replace(raw, meta=meta)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a file, with where a relative path was looked for
+    (the working directory, not the config file's)."""
+    if path.is_dir():
+        return "is a directory, not a file (a data source is one file)"
+    if path.is_absolute():
+        return "no such file"
+    return f"no such file (relative paths are read from the working directory {Path.cwd()})"
 
 
 def _default_symbol(path: Path, given: str | None) -> tuple[str, str]:
