@@ -186,3 +186,21 @@ def test_check_and_run_a_freqtrade_feather_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "-c", str(config), "--out", str(out), "--run-id", "ft"])
     assert result.exit_code == 0, result.output
     assert (out / "ft" / "wal").is_dir()
+
+
+def test_check_options_are_held_to_the_bounds_a_run_config_has(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("timestamp,close\n2020-01-01,1.5\n2020-01-02,1.6\n")
+    cases = [  # nan once turned the gap check off; a tick finer than cash was accepted
+        (["--gap-factor", "nan"], "error: --gap-factor: Input should be a finite number"),
+        (["--gap-factor", "0"], "error: --gap-factor: Input should be greater than 1"),
+        (["--outlier-k", "-1"], "error: --outlier-k: Input should be greater than 0"),
+        (["--stale-run", "1"], "error: --stale-run: Input should be greater than or equal to 2"),
+        (["--limit", "-1"], "error: --limit: must be at least 0, got -1"),
+        (["--tick-size", "0.000000001"], "error: --tick-size: tick size '0.000000001' is finer"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(app, ["data", "check", str(path), *extra])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(message), result.output
+    assert runner.invoke(app, ["data", "check", str(path), "--tick-size", "0.05"]).exit_code == 0
