@@ -272,7 +272,8 @@ def test_an_unsigned_volume_past_int64_is_too_large_not_negative(tmp_path: Path)
     volume = np.array([2**64 - 1, 5], dtype=np.uint64)  # once wrapped to -1: "negative"
     stamps = pd.date_range("2024-01-01", periods=2)
     pd.DataFrame({"timestamp": stamps, "close": [1.5, 1.6], "volume": volume}).to_parquet(path)
-    with pytest.raises(DataError, match=r"column 'volume' has a value too large to count"):
+    too_large = r"row 1, column 'volume': 18446744073709551615 is too large to count in units"
+    with pytest.raises(DataError, match=too_large):  # the row is named, as for any bad cell
         read_raw(path)
 
 
@@ -332,3 +333,9 @@ def test_a_missing_relative_path_names_the_directory_it_was_looked_for_in(
     (tmp_path / "folder.csv").mkdir()
     with pytest.raises(DataError, match=r"^folder\.csv: is a directory, not a file"):
         read_raw("folder.csv")
+
+
+def test_a_price_too_large_for_int64_ticks_names_its_line(write_text: Write) -> None:
+    body = "timestamp,close\n2024-01-01,1.00\n2024-01-02,1e400\n2024-01-03,1e400\n"
+    with pytest.raises(DataError, match=r"big\.csv: line 3, column 'close': 1e400 is too large"):
+        read_raw(write_text("big.csv", body))
