@@ -339,3 +339,24 @@ def test_a_price_too_large_for_int64_ticks_names_its_line(write_text: Write) -> 
     body = "timestamp,close\n2024-01-01,1.00\n2024-01-02,1e400\n2024-01-03,1e400\n"
     with pytest.raises(DataError, match=r"big\.csv: line 3, column 'close': 1e400 is too large"):
         read_raw(write_text("big.csv", body))
+
+
+def test_blank_lines_before_the_header_are_skipped_and_counted(write_text: Write) -> None:
+    # pandas took the first blank line for the header: "No columns to parse from file"
+    raw = read_raw(
+        write_text("lead.csv", "\n\ntimestamp,close\n2024-01-01,1.5\n\n2024-01-02,1.6\n")
+    )
+    assert raw.prices["close"].tolist() == [15, 16] and raw.lines is not None
+    assert raw.lines.tolist() == [4, 6]
+    with pytest.raises(DataError, match=r"line 5, column 'close': cannot parse 'x'"):
+        read_raw(write_text("leadx.csv", "\n\ntimestamp,close\n2024-01-01,1\n2024-01-02,x\n"))
+
+
+def test_a_cell_quoted_over_two_lines_does_not_shift_later_line_numbers(
+    write_text: Write,
+) -> None:
+    body = 'timestamp,symbol,close\n2024-01-01,"A\nB",1\n2024-01-02,C,x\n'
+    with pytest.raises(DataError, match=r"line 4, column 'close': cannot parse 'x'"):  # was 3
+        read_raw(write_text("q.csv", body))
+    raw = read_raw(write_text("cr.csv", "timestamp,close\r2024-01-01,1\r2024-01-02,2\r"))
+    assert raw.lines is not None and raw.lines.tolist() == [2, 3]  # old Mac line ends

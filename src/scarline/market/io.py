@@ -232,22 +232,59 @@ def _require_file_like(name_or_path: str | Path) -> None:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every cell as text; blank lines dropped but counted, so ``lines`` are the file's lines."""
-    separator = _csv_header(path)
+    """Every cell as text; blank lines dropped but counted, so ``lines`` are the file's lines
+    (blank lines before the header and cells quoted over several lines too)."""
+    separator, skipped = _csv_header(path)
     try:
         frame = pd.read_csv(
-            path, sep=separator, dtype=str, keep_default_na=False, skip_blank_lines=False
+            path,
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skiprows=skipped,
         )
     except UnicodeDecodeError:
         raise DataError(_not_utf8(path)) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: {message}") from None
+    row_lines = _row_lines(path, separator, skipped, len(frame))
     if not isinstance(frame.index, pd.RangeIndex):  # rows of more cells than the header names
-        frame = _without_trailing_cells(frame, path)
+        frame = _without_trailing_cells(frame, path, row_lines)
     blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
-    lines = np.flatnonzero(~blank.to_numpy()) + 2
+    lines = row_lines[~blank.to_numpy()]
     return frame.loc[~blank].reset_index(drop=True), lines.astype(np.int64)
+
+
+def _row_lines(path: Path, separator: str, skipped: int, n_rows: int) -> np.ndarray:
+    """The file line each of the ``n_rows`` rows after the header starts on: consecutive
+    lines, unless a quoted cell holds a line break (then the csv module counts them)."""
+    first = skipped + 2  # the header is line skipped + 1
+    if _count_lines(path) == skipped + 1 + n_rows:  # one line per row: the common case
+        return np.arange(first, first + n_rows, dtype=np.int64)
+    starts: list[int] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=separator)
+        for _ in range(skipped + 1):
+            next(reader, None)
+        end = reader.line_num
+        for _ in reader:
+            starts.append(end + 1)
+            end = reader.line_num
+    if len(starts) != n_rows:  # the two readers disagree: keep the simple numbering
+        return np.arange(first, first + n_rows, dtype=np.int64)
+    return np.array(starts, dtype=np.int64)
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in the file (a last line without a line break counts), read in blocks."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
 
 
 SEPARATORS = (",", ";", "\t")
@@ -255,12 +292,17 @@ SEPARATORS = (",", ";", "\t")
 from the header line (a header without a comma that has one of them)."""
 
 
-def _csv_header(path: Path) -> str:
-    """The separator of the CSV at ``path``; a :class:`DataError` for a header naming a
-    column twice (pandas would rename the second ``close`` to ``close.1``, a feature)."""
+def _csv_header(path: Path) -> tuple[str, int]:
+    """The separator of the CSV at ``path`` and the blank lines before its header; a
+    :class:`DataError` for a header naming a column twice (pandas would rename the second
+    ``close`` to ``close.1``, a feature)."""
+    skipped, first = 0, ""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
+            for first in handle:
+                if first.strip():
+                    break
+                skipped += 1
     except UnicodeDecodeError:
         raise DataError(_not_utf8(path)) from None
     separator = next((s for s in SEPARATORS if s in first), ",")
@@ -268,9 +310,9 @@ def _csv_header(path: Path) -> str:
     seen: set[str] = set()
     for name in header:
         if name in seen and name.strip():
-            raise DataError(f"{path}: line 1: duplicate column {name!r}")
+            raise DataError(f"{path}: line {skipped + 1}: duplicate column {name!r}")
         seen.add(name)
-    return separator
+    return separator, skipped if first.strip() else 0
 
 
 def _not_utf8(path: Path) -> str:
@@ -287,7 +329,7 @@ def _not_utf8(path: Path) -> str:
     return f"{path}: not UTF-8 text (save the file as UTF-8)"
 
 
-def _without_trailing_cells(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _without_trailing_cells(frame: pd.DataFrame, path: Path, lines: np.ndarray) -> pd.DataFrame:
     """A CSV whose every row has more cells than its header names, which pandas read with
     the first cells taken for an index: the rows as written when the extra cells are empty
     (trailing commas), else a :class:`DataError` naming the first line with a value there."""
@@ -296,7 +338,7 @@ def _without_trailing_cells(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     extra = cells[:, len(header) :]
     filled = (extra != "").any(axis=1)
     if filled.any():
-        line = int(np.argmax(filled)) + 2  # blank lines are rows too (skip_blank_lines=False)
+        line = int(lines[int(np.argmax(filled))])  # blank lines are rows too
         raise DataError(
             f"{path}: line {line} has {cells.shape[1]} cells, but the header names "
             f"{len(header)} ({', '.join(map(str, header))})"
