@@ -204,3 +204,13 @@ def test_check_options_are_held_to_the_bounds_a_run_config_has(tmp_path: Path) -
         assert result.exit_code == 2, result.output
         assert result.output.startswith(message), result.output
     assert runner.invoke(app, ["data", "check", str(path), "--tick-size", "0.05"]).exit_code == 0
+
+
+def test_check_states_the_columns_it_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"  # one typo in 'signal' drops the whole feature: say so
+    path.write_text("timestamp,close,signal,note\n2020-01-01,1.5,0.5,a\n2020-01-02,1.6,abc,b\n")
+    result = runner.invoke(app, ["data", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "ignored columns: signal, note (not numeric in every row)" in result.output
+    as_json = runner.invoke(app, ["data", "check", str(path), "--json"])
+    assert json.loads(as_json.output)["detected"]["ignored_columns"] == "signal,note"

@@ -147,6 +147,9 @@ def _detected_lines(detected: dict[str, str]) -> list[str]:
     if "symbol" in detected:
         origin = detected.get("symbol_from", "the file name")
         lines.append(f"symbol: {detected['symbol']} (from {origin}; the file has no symbol column)")
+    if "ignored_columns" in detected:  # a feature column with one typo is dropped whole
+        ignored = detected["ignored_columns"].replace(",", ", ")
+        lines.append(f"ignored columns: {ignored} (not numeric in every row)")
     return lines
 
 

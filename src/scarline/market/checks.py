@@ -26,7 +26,7 @@ from scarline.market.textfmt import units_text
 Severity = Literal["error", "warning"]
 MAD_TO_SIGMA = 1.4826
 """sigma of a normal variable per unit of its median absolute value."""
-DETECTED = ("format", "timestamps", "time_column", "symbol", "symbol_from")
+DETECTED = ("format", "timestamps", "time_column", "symbol", "symbol_from", "ignored_columns")
 """Keys of a source's ``meta`` that say how it was read (stated by ``data check``)."""
 
 
