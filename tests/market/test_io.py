@@ -360,3 +360,14 @@ def test_a_cell_quoted_over_two_lines_does_not_shift_later_line_numbers(
         read_raw(write_text("q.csv", body))
     raw = read_raw(write_text("cr.csv", "timestamp,close\r2024-01-01,1\r2024-01-02,2\r"))
     assert raw.lines is not None and raw.lines.tolist() == [2, 3]  # old Mac line ends
+
+
+def test_separate_date_and_time_columns_are_one_timestamp(write_text: Write) -> None:
+    body = "Date,Time,Open,High,Low,Close,Volume\n2024-01-02,09:30,1,2,0.5,1.5,10\n"
+    raw = read_raw(write_text("dt.csv", body + "2024-01-02,09:31:30,1.5,2,1,1.8,5\n"))
+    # once "duplicate column 'Time' (as 'timestamp')"
+    stamps = pd.to_datetime(["2024-01-02 09:30:00", "2024-01-02 09:31:30"]).as_unit("ns")
+    assert raw.timestamps.tolist() == stamps.asi8.tolist()
+    assert raw.prices["close"].tolist() == [15, 18] and raw.meta["time_column"] == "Date Time"
+    with pytest.raises(DataError, match=r"line 3, column 'Date Time': cannot parse ''"):
+        read_raw(write_text("gap.csv", body + "2024-01-02,,1.5,2,1,1.8,5\n"))  # not midnight

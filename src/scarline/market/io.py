@@ -381,6 +381,7 @@ def _refuse_repeated_names(names: list[str], path: Path) -> None:
 def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str]:
     """Lower-case, stripped column names with ``date``/``ticker`` aliases; no duplicates.
     Also the source's name of the time column (``timestamp`` if there is none)."""
+    frame, joined = _joined_date_and_time(frame)
     names = [str(c).strip().lower() for c in frame.columns]
     present = set(names)
     names = [_ALIASES[n] if n in _ALIASES and _ALIASES[n] not in present else n for n in names]
@@ -391,8 +392,34 @@ def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, 
             raise DataError(f"{source}: duplicate column {str(original)!r} (as {name!r})")
         seen.add(name)
         if name == "timestamp":
-            time_column = str(original)
+            time_column = joined or str(original)
     return frame.set_axis(names, axis=1), time_column
+
+
+def _joined_date_and_time(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """A text ``date`` column and a ``time`` column (``Date,Time,Open,…`` exports) and no
+    ``timestamp``/``datetime``: one ``timestamp`` column of ``"<date> <time>"`` in their
+    place, and its name for messages (``"Date Time"``); ``frame`` as it is otherwise."""
+    by_name = {str(c).strip().lower(): c for c in frame.columns}
+    if "timestamp" in by_name or "datetime" in by_name:
+        return frame, None
+    date, time = by_name.get("date"), by_name.get("time")
+    if date is None or time is None or not _is_text(frame[date]):
+        return frame, None
+    day = frame[date].astype(object).where(frame[date].notna(), "").astype(str).str.strip()
+    clock = frame[time].astype(object).where(frame[time].notna(), "").astype(str).str.strip()
+    both = (day != "") & (clock != "")  # a missing half is a missing timestamp, not midnight
+    stamp = (day + " " + clock).where(both, "")
+    out = frame.drop(columns=[date, time])
+    at = min(list(frame.columns).index(date), len(out.columns))
+    out.insert(at, "timestamp", stamp.to_numpy(dtype=object))
+    return out, f"{date} {time}"
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A column of text (or Python objects), not datetimes or numbers."""
+    dtype = series.dtype
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
 def _long_frame(market: MarketData, *, as_text: bool) -> pd.DataFrame:
