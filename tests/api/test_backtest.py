@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import scarline as sl
@@ -229,3 +230,14 @@ def test_replay_covers_the_users_modules_a_strategy_imports(tmp_path: Path) -> N
         sys.path.remove(str(tmp_path))
         for name in ("helped", "indicators", "signal_lib", "signal_lib.smooth"):
             sys.modules.pop(name, None)
+
+
+def test_a_pyarrow_table_runs_like_a_frame_whatever_window_the_config_names(
+    tmp_path: Path,
+) -> None:
+    index = pd.date_range("2024-01-01", periods=40, freq="D")
+    frame = pd.DataFrame({"date": index, "close": np.linspace(100.0, 120.0, 40).round(2)})
+    config = {**WINDOW, "agents": [{"kind": "buy-and-hold"}], "report": False}
+    # the config's 2015-2019 window is its sp500's: a frame's own dates replace it
+    res = sl.backtest(pa.Table.from_pandas(frame), config=config, out_dir=tmp_path)
+    assert len(res.equity) == 40

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from scarline.api.data_input import frame_source
@@ -122,3 +123,18 @@ def test_a_row_index_that_is_not_time_and_symbol_is_refused_by_name(tmp_path: Pa
     three = _two_symbols().assign(n=1).set_index(["date", "ticker", "n"])
     with pytest.raises(DataError, match=r"must be \(time, symbol\) \(levels: date, ticker, n\)"):
         frame_source(three, tmp_path)
+
+
+def test_a_frame_with_to_pandas_is_read_like_its_pandas_frame(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"timestamp": INDEX, "close": CLOSE})
+    table = pa.Table.from_pandas(frame)  # as a polars DataFrame, it has to_pandas()
+    assert frame_source(table, tmp_path) == frame_source(frame, tmp_path)
+
+    class Broken:
+        def to_pandas(self) -> pd.DataFrame:
+            raise RuntimeError("no pandas today")
+
+    with pytest.raises(DataError, match=r"cannot convert the Broken \(.*\) to pandas"):
+        frame_source(Broken(), tmp_path)
+    with pytest.raises(DataError, match=r"not ndarray \(numpy\)"):  # once "not ndarray"
+        frame_source(np.array(CLOSE), tmp_path)

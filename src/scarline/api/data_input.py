@@ -96,14 +96,28 @@ def _field_first(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
-def long_frame(data: pd.DataFrame, symbol: str = "ASSET") -> pd.DataFrame:
+def _as_pandas(data: object) -> pd.DataFrame:
+    """``data`` as a pandas DataFrame: itself, or what its ``to_pandas()`` gives (a polars
+    DataFrame, a pyarrow Table); a :class:`DataError` naming the type otherwise."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    kind = f"{type(data).__name__} ({type(data).__module__})"
+    convert = getattr(data, "to_pandas", None)
+    if callable(convert) and not isinstance(data, pd.Series | pd.Index):
+        try:
+            frame = convert()
+        except Exception as err:  # a third-party type: whatever it raises, say which
+            raise DataError(f"data: cannot convert the {kind} to pandas ({err})") from None
+        if isinstance(frame, pd.DataFrame):
+            return frame
+    raise DataError(f"data: expected a DataFrame, a file path or a dataset name, not {kind}")
+
+
+def long_frame(data: object, symbol: str = "ASSET") -> pd.DataFrame:
     """``data`` in long format: a time column, a symbol column and the frame's own columns
     (names stripped and lower-cased), values as they were; text where a column held Python
     objects, so the loader reads each cell's digits."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(
-            f"data: expected a DataFrame, a file path or a dataset name, not {type(data).__name__}"
-        )
+    data = _as_pandas(data)
     if isinstance(data.columns, pd.MultiIndex):
         if data.columns.nlevels != 2:
             raise DataError("data: MultiIndex columns must be (field, symbol)")
@@ -133,7 +147,7 @@ def long_frame(data: pd.DataFrame, symbol: str = "ASSET") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def frame_source(data: pd.DataFrame, out_dir: Path, symbol: str = "ASSET") -> Path:
+def frame_source(data: object, out_dir: Path, symbol: str = "ASSET") -> Path:
     """Write ``data`` as a long Parquet file under ``out_dir/inputs`` (named by content); its
     absolute path, so the run names it from any working directory."""
     frame = long_frame(data, symbol)
