@@ -117,7 +117,10 @@ def long_frame(data: object, symbol: str = "ASSET") -> pd.DataFrame:
     """``data`` in long format: a time column, a symbol column and the frame's own columns
     (names stripped and lower-cased), values as they were; text where a column held Python
     objects, so the loader reads each cell's digits."""
-    data = _as_pandas(data)
+    return _long(_as_pandas(data), symbol)
+
+
+def _long(data: pd.DataFrame, symbol: str) -> pd.DataFrame:
     if isinstance(data.columns, pd.MultiIndex):
         if data.columns.nlevels != 2:
             raise DataError("data: MultiIndex columns must be (field, symbol)")
