@@ -371,3 +371,26 @@ def test_separate_date_and_time_columns_are_one_timestamp(write_text: Write) -> 
     assert raw.prices["close"].tolist() == [15, 18] and raw.meta["time_column"] == "Date Time"
     with pytest.raises(DataError, match=r"line 3, column 'Date Time': cannot parse ''"):
         read_raw(write_text("gap.csv", body + "2024-01-02,,1.5,2,1,1.8,5\n"))  # not midnight
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        (b"garbage", r"is not JSON"),  # was a JSONDecodeError traceback
+        (b"[1, 2]", r"is not an object of tick texts"),  # was an AttributeError traceback
+        (b'{"m": 5}', r"is not an object of tick texts"),
+        (b'{"m": "0.000000001"}', r"of 'm': tick size '0.000000001' is finer than one cash"),
+    ],
+)
+def test_tick_sizes_in_parquet_metadata_are_checked(
+    tmp_path: Path, stored: bytes, message: str
+) -> None:
+    table = pa.table(
+        {"timestamp": pa.array(pd.date_range("2024-01-01", periods=1)), "close": [1.5]}
+    )
+    path = tmp_path / "m.parquet"
+    pq.write_table(table.replace_schema_metadata({b"scarline.tick_sizes": stored}), path)
+    with pytest.raises(
+        DataError, match=r"m\.parquet: schema metadata scarline\.tick_sizes " + message
+    ):
+        read_raw(path)

@@ -28,7 +28,6 @@ from scarline.cli.help import command, group
 from scarline.errors import ConfigError
 
 if TYPE_CHECKING:
-    from scarline.config import G0Settings
     from scarline.market.checks import G0Report
 
 app = group("List, check (G0 DataTruth), synthesize and fetch market data.")
@@ -75,14 +74,12 @@ def check_cmd(
     """
     from scarline.market.checks import G0Thresholds, check_market_source
 
-    settings = _g0_settings(gap_factor=gap_factor, outlier_k=outlier_k, stale_run=stale_run)
+    _check_thresholds(gap_factor=gap_factor, outlier_k=outlier_k, stale_run=stale_run)
     if tick_size is not None:
         tick_size = _tick_option(tick_size)
     if limit < 0:
         raise ConfigError(f"--limit: must be at least 0, got {limit}")
-    thresholds = G0Thresholds(
-        gap_factor=settings.gap_factor, outlier_k=settings.outlier_k, stale_run=settings.stale_run
-    )
+    thresholds = G0Thresholds(gap_factor=gap_factor, outlier_k=outlier_k, stale_run=stale_run)
     report = check_market_source(source, thresholds=thresholds, tick_size=tick_size)
     if json_out:
         print_json(report.to_dict())
@@ -91,24 +88,20 @@ def check_cmd(
     raise typer.Exit(EXIT_OK if report.ok else EXIT_CHECK_FAILED)
 
 
-def _g0_settings(**values: float) -> G0Settings:
+def _check_thresholds(**values: float) -> None:
     """The thresholds within the bounds ``[data.g0]`` holds a run to (``--gap-factor nan``
     turned the gap check off); a bad one names its option."""
-    from pydantic import ValidationError
+    from scarline.market.checks import threshold_problem
 
-    from scarline.config import G0Settings
-
-    try:
-        return G0Settings.model_validate(values)
-    except ValidationError as err:
-        first = err.errors()[0]
-        option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "option"
-        raise ConfigError(f"{option}: {first['msg']}") from None
+    for name, value in values.items():
+        problem = threshold_problem(name, value)
+        if problem is not None:
+            raise ConfigError(f"--{name.replace('_', '-')}: {problem}")
 
 
 def _tick_option(text: str) -> str:
     """``--tick-size`` as ``data.tick_size`` is checked: a tick the accounts can hold."""
-    from scarline.config import check_tick_size
+    from scarline.instrument import check_tick_size
 
     try:
         return check_tick_size(text)

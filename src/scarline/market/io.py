@@ -23,6 +23,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from scarline.errors import DataError
+from scarline.instrument import check_tick_size
 from scarline.market.build import raw_from_frame
 from scarline.market.datasets import dataset_raw, is_dataset, known_names, load_dataset
 from scarline.market.filenames import freqtrade_symbol
@@ -365,7 +366,25 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
                 frame = frame.rename_axis("timestamp")
         frame = frame.reset_index()
     metadata = table.schema.metadata or {}
-    return frame, json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None
+    return frame, _file_ticks(metadata[TICKS_KEY], path) if TICKS_KEY in metadata else None
+
+
+def _file_ticks(stored: bytes, path: Path) -> dict[str, str]:
+    """The tick sizes :func:`write_parquet` stores (``{symbol: "0.01"}``), each one a tick
+    the accounts can hold (as ``data.tick_size``); a :class:`DataError` for anything else."""
+    problem = f"{path}: schema metadata {TICKS_KEY.decode()}"
+    try:
+        ticks = json.loads(stored)
+    except (ValueError, UnicodeDecodeError):
+        raise DataError(f"{problem} is not JSON") from None
+    if not isinstance(ticks, dict) or not all(isinstance(t, str) for t in ticks.values()):
+        raise DataError(f'{problem} is not an object of tick texts ({{"SYMBOL": "0.01"}})')
+    for symbol, tick in ticks.items():
+        try:
+            check_tick_size(tick)
+        except ValueError as err:
+            raise DataError(f"{problem} of {symbol!r}: {err}") from None
+    return ticks
 
 
 def _refuse_repeated_names(names: list[str], path: Path) -> None:

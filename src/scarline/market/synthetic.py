@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from scarline.errors import DataError
-from scarline.instrument import InstrumentSpec, to_units
+from scarline.instrument import InstrumentSpec, check_tick_size, to_units
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.frequency import format_frequency, frequency_ns
 from scarline.market.timestamps import LAST_TIMESTAMP, SUPPORTED_RANGE
@@ -54,8 +54,6 @@ def _price_problems(start_price: str, tick_size: str) -> list[str]:
     """What is wrong with a start price and tick: a tick the accounts cannot hold (as
     ``data.tick_size`` is checked), a price that is not a number, below one tick or past
     :data:`MAX_START_TICKS`."""
-    from scarline.config import check_tick_size  # the run config's rule; a heavy module
-
     try:
         check_tick_size(tick_size)
         ticks = to_units(start_price, Decimal(tick_size))
