@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,7 +23,9 @@ from scarline.alerts_config import AlertsConfig
 from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
-from scarline.execution.types import CASH_SCALE, MAX_MONEY
+from scarline.execution.types import MAX_MONEY
+from scarline.instrument import check_tick_size
+from scarline.market.checks import GAP_FACTOR_RANGE, OUTLIER_K_RANGE, STALE_RUN_RANGE
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.frequency import Calendar
 from scarline.market.subset import date_ns
@@ -70,33 +72,10 @@ MAX_EXOG_LAG = 100_000
 
 ExogLag = Annotated[int, Field(ge=0, le=MAX_EXOG_LAG)]
 
-MAX_TICK = Decimal(10**6)
-"""The largest tick size (currency units): one lot moving one tick must fit int64 cash."""
-
 MAX_CASH = MAX_MONEY
 """Money of a config (currency units) is at most this (``execution.types.MAX_MONEY``)."""
 
 WarningCheck = Literal["gap", "outlier", "stale_close", "exog_inf"]
-
-
-def check_tick_size(text: str) -> str:
-    """``text`` if it is a tick the accounts can represent: a positive decimal, at most
-    :data:`MAX_TICK`, and a whole number of cash units (a multiple of 1 / ``CASH_SCALE``)."""
-    try:
-        tick = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"tick size {text!r} is not a decimal number") from None
-    if not tick.is_finite() or tick <= 0:
-        raise ValueError(f"tick size {text!r} is not a positive decimal")
-    if tick > MAX_TICK:
-        raise ValueError(f"tick size {text!r} is larger than {MAX_TICK}")
-    units = tick * CASH_SCALE
-    if units != units.to_integral_value():
-        raise ValueError(
-            f"tick size {text!r} is finer than one cash unit: a tick must be a multiple of "
-            f"{Decimal(1) / CASH_SCALE:f} (cash is held in units of 1/{CASH_SCALE})"
-        )
-    return text.strip()
 
 
 COARSEST_INFERRED_TICK = Decimal(1)
@@ -129,13 +108,22 @@ class G0Settings(_Strict):
     --allow-data-warnings`` then lets it start anyway)."""
 
     gap_factor: float = Field(
-        default=5.0, gt=1.0, le=1e6, description="warn on steps > this x the median step"
+        default=5.0,
+        gt=GAP_FACTOR_RANGE[0],
+        le=GAP_FACTOR_RANGE[1],
+        description="warn on steps > this x the median step",
     )
     outlier_k: float = Field(
-        default=12.0, gt=0.0, le=1e6, description="warn on |log return| > k x rolling MAD scale"
+        default=12.0,
+        gt=OUTLIER_K_RANGE[0],
+        le=OUTLIER_K_RANGE[1],
+        description="warn on |log return| > k x rolling MAD scale",
     )
     stale_run: int = Field(
-        default=10, ge=2, le=10**9, description="warn on this many equal closes in a row"
+        default=10,
+        ge=STALE_RUN_RANGE[0],
+        le=STALE_RUN_RANGE[1],
+        description="warn on this many equal closes in a row",
     )
     refuse_warnings: list[WarningCheck] = Field(
         default_factory=list,
@@ -158,7 +146,8 @@ class DataConfig(_Strict):
     )
     end: str | None = Field(
         default=None,
-        description="last timestamp kept (ISO date, 1677-09-22 .. 2262-04-10), inclusive",
+        description="last timestamp kept (ISO date, 1677-09-22 .. 2262-04-10), inclusive: "
+        '"2024" or "2024-06" ends with that year or month, a date with its day',
     )
     symbols: list[str] | None = Field(
         default=None, min_length=1, description="symbols kept (unset: all)"

@@ -14,6 +14,15 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 import msgspec
 import numpy as np
 
+CASH_SCALE = 100_000_000
+"""Cash units per currency unit (10⁻⁸): fees and notionals are exact int64. Fine enough that
+one lot moving one tick is a whole number of units for crypto lots (BTC/USDT: 0.00001 BTC ×
+0.01 USDT = 10 units); the largest amount a config may name is
+:data:`scarline.execution.types.MAX_MONEY`. A tick must be a whole number of these."""
+
+MAX_TICK = Decimal(10**6)
+"""The largest tick size (currency units): one lot moving one tick must fit int64 cash."""
+
 
 class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     """What one traded instrument is: its symbol, the size of one price tick and one lot, and
@@ -96,3 +105,23 @@ def infer_decimals(texts: list[str], cap: int = 8) -> int:
 
 def tick_for_decimals(decimals: int) -> str:
     return "1" if decimals <= 0 else "0." + "0" * (decimals - 1) + "1"
+
+
+def check_tick_size(text: str) -> str:
+    """``text`` if it is a tick the accounts can represent: a positive decimal, at most
+    :data:`MAX_TICK`, and a whole number of cash units (a multiple of 1 / ``CASH_SCALE``)."""
+    try:
+        tick = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"tick size {text!r} is not a decimal number") from None
+    if not tick.is_finite() or tick <= 0:
+        raise ValueError(f"tick size {text!r} is not a positive decimal")
+    if tick > MAX_TICK:
+        raise ValueError(f"tick size {text!r} is larger than {MAX_TICK}")
+    units = tick * CASH_SCALE
+    if units != units.to_integral_value():
+        raise ValueError(
+            f"tick size {text!r} is finer than one cash unit: a tick must be a multiple of "
+            f"{Decimal(1) / CASH_SCALE:f} (cash is held in units of 1/{CASH_SCALE})"
+        )
+    return text.strip()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import scarline as sl
@@ -279,3 +280,14 @@ def test_grid_refuses_what_a_config_cannot_hold_in_one_line(user_module: Path) -
     with pytest.raises(ConfigError, match=r"^grid: expected a scarline\.Strategy subclass"):
         sl.grid(user_strats.SmaCross(fast=3), slow=[10, 20])  # type: ignore[arg-type]
     assert sl.grid(user_strats.SmaCross, fast=np.float32(0.5)).params == {"fast": 0.5}
+
+
+def test_a_pyarrow_table_runs_like_a_frame_whatever_window_the_config_names(
+    tmp_path: Path,
+) -> None:
+    index = pd.date_range("2024-01-01", periods=40, freq="D")
+    frame = pd.DataFrame({"date": index, "close": np.linspace(100.0, 120.0, 40).round(2)})
+    config = {**WINDOW, "agents": [{"kind": "buy-and-hold"}], "report": False}
+    # the config's 2015-2019 window is its sp500's: a frame's own dates replace it
+    res = sl.backtest(pa.Table.from_pandas(frame), config=config, out_dir=tmp_path)
+    assert len(res.equity) == 40

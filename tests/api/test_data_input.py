@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from scarline.api.data_input import frame_source
@@ -62,3 +63,78 @@ def test_frames_it_cannot_read_are_refused_by_name(tmp_path: Path) -> None:
         frame_source(twice, tmp_path)
     with pytest.raises(DataError, match=r"expected a DataFrame.*not Series"):
         frame_source(pd.Series(CLOSE, index=INDEX), tmp_path)  # type: ignore[arg-type]
+
+
+def _two_symbols() -> pd.DataFrame:
+    """Long rows of AAA and BBB (BBB's closes 10 lower)."""
+    one = pd.DataFrame({"date": INDEX, "close": CLOSE})
+    bbb = one.assign(close=[c - 10 for c in CLOSE])
+    return pd.concat([one.assign(ticker="AAA"), bbb.assign(ticker="BBB")])
+
+
+@pytest.mark.parametrize("levels", [["date", "ticker"], ["ticker", "date"]])
+def test_a_time_and_symbol_row_index_reads_as_long_rows(tmp_path: Path, levels: list[str]) -> None:
+    frame = _two_symbols().set_index(levels)  # once "no time": the levels were not looked at
+    raw = read_raw(frame_source(frame, tmp_path))
+    expected = read_raw(frame_source(_two_symbols(), tmp_path))
+    by_row = {
+        (t, raw.symbols[s]): c
+        for t, s, c in zip(raw.timestamps, raw.symbol_codes, raw.prices["close"], strict=True)
+    }
+    want = {
+        (t, expected.symbols[s]): c
+        for t, s, c in zip(
+            expected.timestamps, expected.symbol_codes, expected.prices["close"], strict=True
+        )
+    }
+    assert by_row == want and len(by_row) == 8
+
+
+def test_symbol_then_field_columns_read_as_field_then_symbol(tmp_path: Path) -> None:
+    wide = _two_symbols().pivot(index="date", columns="ticker", values="close")
+    fields = pd.concat({"Close": wide}, axis=1)  # (field, symbol)
+    swapped = fields.swaplevel(axis=1)  # (symbol, field): yfinance's group_by="ticker"
+    first, second = (read_raw(frame_source(f, tmp_path)) for f in (fields, swapped))
+    assert second.symbols == first.symbols == ("AAA", "BBB")
+    assert second.prices["close"].tolist() == first.prices["close"].tolist()
+    assert sorted(first.prices["close"].tolist()) == sorted(
+        [10050, 10125, 9975, 10000, 9050, 9125, 8975, 9000]
+    )
+
+
+def test_periods_dates_and_a_named_text_index_are_times(tmp_path: Path) -> None:
+    days = pd.period_range("2024-01-01", periods=4, freq="D")
+    stamps = days.to_timestamp().as_unit("ns").asi8.tolist()
+    for index in (
+        days,
+        pd.Index([p.to_timestamp().date() for p in days]),  # datetime.date objects
+        pd.Index([str(p) for p in days], name="Date"),  # read_csv(index_col="Date")
+    ):
+        raw = read_raw(frame_source(pd.DataFrame({"close": CLOSE}, index=index), tmp_path))
+        assert raw.timestamps.tolist() == stamps
+    with pytest.raises(DataError, match=r"no time"):
+        frame_source(pd.DataFrame({"close": CLOSE}, index=[str(p) for p in days]), tmp_path)
+
+
+def test_a_row_index_that_is_not_time_and_symbol_is_refused_by_name(tmp_path: Path) -> None:
+    both = _two_symbols().set_index(["date", "ticker"]).assign(symbol="X")
+    with pytest.raises(DataError, match=r"indexed by \(time, symbol\) and a column is named"):
+        frame_source(both, tmp_path)
+    three = _two_symbols().assign(n=1).set_index(["date", "ticker", "n"])
+    with pytest.raises(DataError, match=r"must be \(time, symbol\) \(levels: date, ticker, n\)"):
+        frame_source(three, tmp_path)
+
+
+def test_a_frame_with_to_pandas_is_read_like_its_pandas_frame(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"timestamp": INDEX, "close": CLOSE})
+    table = pa.Table.from_pandas(frame)  # as a polars DataFrame, it has to_pandas()
+    assert frame_source(table, tmp_path) == frame_source(frame, tmp_path)
+
+    class Broken:
+        def to_pandas(self) -> pd.DataFrame:
+            raise RuntimeError("no pandas today")
+
+    with pytest.raises(DataError, match=r"cannot convert the Broken \(.*\) to pandas"):
+        frame_source(Broken(), tmp_path)
+    with pytest.raises(DataError, match=r"not ndarray \(numpy\)"):  # once "not ndarray"
+        frame_source(np.array(CLOSE), tmp_path)

@@ -186,3 +186,51 @@ def test_check_and_run_a_freqtrade_feather_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "-c", str(config), "--out", str(out), "--run-id", "ft"])
     assert result.exit_code == 0, result.output
     assert (out / "ft" / "wal").is_dir()
+
+
+def test_check_options_are_held_to_the_bounds_a_run_config_has(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("timestamp,close\n2020-01-01,1.5\n2020-01-02,1.6\n")
+    cases = [  # nan once turned the gap check off; a tick finer than cash was accepted
+        (["--gap-factor", "nan"], "error: --gap-factor: must be a number above 1 and at most"),
+        (["--gap-factor", "1"], "error: --gap-factor: must be a number above 1 and at most"),
+        (["--outlier-k", "-1"], "error: --outlier-k: must be a number above 0 and at most"),
+        (["--stale-run", "1"], "error: --stale-run: must be at least 2 and at most"),
+        (["--limit", "-1"], "error: --limit: must be at least 0, got -1"),
+        (["--tick-size", "0.000000001"], "error: --tick-size: tick size '0.000000001' is finer"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(app, ["data", "check", str(path), *extra])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(message), result.output
+    assert runner.invoke(app, ["data", "check", str(path), "--tick-size", "0.05"]).exit_code == 0
+
+
+def test_check_states_the_columns_it_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"  # one typo in 'signal' drops the whole feature: say so
+    path.write_text("timestamp,close,signal,note\n2020-01-01,1.5,0.5,a\n2020-01-02,1.6,abc,b\n")
+    result = runner.invoke(app, ["data", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "ignored columns: signal, note (not numeric in every row)" in result.output
+    as_json = runner.invoke(app, ["data", "check", str(path), "--json"])
+    assert json.loads(as_json.output)["detected"]["ignored_columns"] == "signal,note"
+
+
+def test_check_and_the_run_config_share_the_threshold_bounds() -> None:
+    from pydantic import ValidationError
+
+    from scarline.config import G0Settings
+    from scarline.market.checks import threshold_problem
+
+    for name, values in {
+        "gap_factor": [1.0, 1.0001, 1e6, 1.1e6, float("nan"), float("inf")],
+        "outlier_k": [0.0, 1e-9, 1e6, 2e6, float("nan")],
+        "stale_run": [1, 2, 10**9, 10**9 + 1],
+    }.items():
+        for value in values:
+            try:
+                G0Settings.model_validate({name: value})
+                valid = True
+            except ValidationError:
+                valid = False
+            assert (threshold_problem(name, value) is None) == valid, (name, value)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from scarline.errors import DataError
@@ -270,5 +272,125 @@ def test_an_unsigned_volume_past_int64_is_too_large_not_negative(tmp_path: Path)
     volume = np.array([2**64 - 1, 5], dtype=np.uint64)  # once wrapped to -1: "negative"
     stamps = pd.date_range("2024-01-01", periods=2)
     pd.DataFrame({"timestamp": stamps, "close": [1.5, 1.6], "volume": volume}).to_parquet(path)
-    with pytest.raises(DataError, match=r"column 'volume' has a value too large to count"):
+    too_large = r"row 1, column 'volume': 18446744073709551615 is too large to count in units"
+    with pytest.raises(DataError, match=too_large):  # the row is named, as for any bad cell
+        read_raw(path)
+
+
+def test_semicolon_and_tab_separated_files_read_as_comma_separated(write_text: Write) -> None:
+    body = "timestamp,symbol,open,high,low,close,volume\n2024-01-01,A,1.00,2.00,0.50,1.50,10\n"
+    expected = read_raw(write_text("c.csv", body))
+    for name, sep in (("s.csv", ";"), ("t.csv", "\t")):
+        raw = read_raw(write_text(name, body.replace(",", sep)))
+        assert raw.prices.keys() == expected.prices.keys()
+        for col, units in expected.prices.items():
+            assert raw.prices[col].tolist() == units.tolist()
+        assert raw.sizes["volume"].tolist() == [10] and raw.symbols == ("A",)
+    with pytest.raises(DataError, match=r"d\.csv: line 2, column 'close': cannot parse '1,5'"):
+        read_raw(write_text("d.csv", "timestamp;close\n2024-01-01;1,5\n"))  # decimal comma
+
+
+def test_a_column_named_twice_is_refused_not_renamed_to_a_feature(write_text: Write) -> None:
+    # pandas reads the second 'close' as 'close.1', which became an exogenous feature
+    with pytest.raises(DataError, match=r"dup\.csv: line 1: duplicate column 'close'$"):
+        read_raw(write_text("dup.csv", "timestamp,close,close\n2024-01-01,1,2\n"))
+
+
+def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"timestamp,symbol,close\n2024-01-01,A,1\n2024-01-02,caf\xe9,2\n")
+    with pytest.raises(DataError, match=r"latin1\.csv: line 3: byte 0xe9 is not UTF-8 text"):
+        read_raw(path)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("timestamp,close\n2024-01-01,1\n".encode("utf-16"))
+    with pytest.raises(DataError, match=r"utf16\.csv: line 1: byte 0xff is not UTF-8 text"):
+        read_raw(utf16)
+
+
+def test_a_parquet_column_stored_twice_is_one_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "dup.parquet"
+    stamps = pa.array(pd.date_range("2024-01-01", periods=1))
+    table = pa.Table.from_arrays(
+        [stamps, pa.array([1.0]), pa.array([2.0])], ["date", "close", "close"]
+    )
+    pq.write_table(table, path)  # Arrow's own error spanned several lines
+    with pytest.raises(DataError, match=r"dup\.parquet: duplicate column 'close'$"):
+        read_raw(path)
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"timestamp,close\n2024-01-01,1\n")
+    with pytest.raises(DataError, match=r"garbage\.parquet: cannot read as Parquet") as err:
+        read_raw(garbage)
+    assert "\n" not in str(err.value)
+
+
+def test_a_missing_relative_path_names_the_directory_it_was_looked_for_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=r"^nope\.csv: no such file \(relative paths are read") as e:
+        read_raw("nope.csv")
+    assert str(tmp_path) in str(e.value)
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(DataError, match=r"^folder\.csv: is a directory, not a file"):
+        read_raw("folder.csv")
+
+
+def test_a_price_too_large_for_int64_ticks_names_its_line(write_text: Write) -> None:
+    body = "timestamp,close\n2024-01-01,1.00\n2024-01-02,1e400\n2024-01-03,1e400\n"
+    with pytest.raises(DataError, match=r"big\.csv: line 3, column 'close': 1e400 is too large"):
+        read_raw(write_text("big.csv", body))
+
+
+def test_blank_lines_before_the_header_are_skipped_and_counted(write_text: Write) -> None:
+    # pandas took the first blank line for the header: "No columns to parse from file"
+    raw = read_raw(
+        write_text("lead.csv", "\n\ntimestamp,close\n2024-01-01,1.5\n\n2024-01-02,1.6\n")
+    )
+    assert raw.prices["close"].tolist() == [15, 16] and raw.lines is not None
+    assert raw.lines.tolist() == [4, 6]
+    with pytest.raises(DataError, match=r"line 5, column 'close': cannot parse 'x'"):
+        read_raw(write_text("leadx.csv", "\n\ntimestamp,close\n2024-01-01,1\n2024-01-02,x\n"))
+
+
+def test_a_cell_quoted_over_two_lines_does_not_shift_later_line_numbers(
+    write_text: Write,
+) -> None:
+    body = 'timestamp,symbol,close\n2024-01-01,"A\nB",1\n2024-01-02,C,x\n'
+    with pytest.raises(DataError, match=r"line 4, column 'close': cannot parse 'x'"):  # was 3
+        read_raw(write_text("q.csv", body))
+    raw = read_raw(write_text("cr.csv", "timestamp,close\r2024-01-01,1\r2024-01-02,2\r"))
+    assert raw.lines is not None and raw.lines.tolist() == [2, 3]  # old Mac line ends
+
+
+def test_separate_date_and_time_columns_are_one_timestamp(write_text: Write) -> None:
+    body = "Date,Time,Open,High,Low,Close,Volume\n2024-01-02,09:30,1,2,0.5,1.5,10\n"
+    raw = read_raw(write_text("dt.csv", body + "2024-01-02,09:31:30,1.5,2,1,1.8,5\n"))
+    # once "duplicate column 'Time' (as 'timestamp')"
+    stamps = pd.to_datetime(["2024-01-02 09:30:00", "2024-01-02 09:31:30"]).as_unit("ns")
+    assert raw.timestamps.tolist() == stamps.asi8.tolist()
+    assert raw.prices["close"].tolist() == [15, 18] and raw.meta["time_column"] == "Date Time"
+    with pytest.raises(DataError, match=r"line 3, column 'Date Time': cannot parse ''"):
+        read_raw(write_text("gap.csv", body + "2024-01-02,,1.5,2,1,1.8,5\n"))  # not midnight
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        (b"garbage", r"is not JSON"),  # was a JSONDecodeError traceback
+        (b"[1, 2]", r"is not an object of tick texts"),  # was an AttributeError traceback
+        (b'{"m": 5}', r"is not an object of tick texts"),
+        (b'{"m": "0.000000001"}', r"of 'm': tick size '0.000000001' is finer than one cash"),
+    ],
+)
+def test_tick_sizes_in_parquet_metadata_are_checked(
+    tmp_path: Path, stored: bytes, message: str
+) -> None:
+    table = pa.table(
+        {"timestamp": pa.array(pd.date_range("2024-01-01", periods=1)), "close": [1.5]}
+    )
+    path = tmp_path / "m.parquet"
+    pq.write_table(table.replace_schema_metadata({b"scarline.tick_sizes": stored}), path)
+    with pytest.raises(
+        DataError, match=r"m\.parquet: schema metadata scarline\.tick_sizes " + message
+    ):
         read_raw(path)

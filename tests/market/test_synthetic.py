@@ -154,3 +154,23 @@ def test_generated_files_pass_g0_and_reload_identically(spec: SynthSpec, tmp_pat
     path = write_csv(market, tmp_path / "synth.csv")
     assert check_market_source(path).ok
     assert load_market(path).content_hash() == market.content_hash()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"start": "2262-04-01", "n_steps": 100}, r"100 bars of 1d from 2262-04-01 run past"),
+        ({"start": "3000-01-01"}, r"start '3000-01-01' is not a date or time within"),
+        ({"start": "garbage"}, r"start 'garbage' is not a date"),
+        ({"start": ""}, r"start '' is not a date"),
+        ({"tick_size": "0"}, r"tick size '0' is not a positive decimal"),
+        ({"tick_size": "0.000000001"}, r"tick size '0.000000001' is finer than one cash unit"),
+        ({"start_price": "1e20"}, r"start_price 1e20 is more than 1e\+15 ticks"),
+    ],
+)
+def test_a_spec_the_market_could_not_hold_is_one_named_problem(
+    fields: dict[str, object], message: str
+) -> None:
+    # once: timestamps wrapped around to 1677, or a DivisionByZero / OutOfBounds traceback
+    with pytest.raises(DataError, match=r"^synthetic spec: " + message):
+        SynthSpec(**fields)  # type: ignore[arg-type]

@@ -4,11 +4,13 @@ an implausible or mixed epoch column is refused naming the column and a value.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,3 +132,12 @@ def test_the_detected_encoding_is_recorded(write_text: Write) -> None:
     assert raw.timestamps.tolist() == [
         int(datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC).timestamp()) * 10**9
     ]
+
+
+def test_a_parquet_date_column_is_stated_as_dates(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    days = pa.array([date(2024, 1, 1), date(2024, 1, 2)], pa.date32())
+    pq.write_table(pa.table({"date": days, "close": [1.5, 1.6]}), path)
+    raw = read_raw(path)  # was stated as "ISO 8601 text": the dates went through their str
+    assert raw.meta["timestamps"] == "dates (midnight UTC)"
+    assert raw.timestamps.tolist() == [1704067200 * 10**9, 1704153600 * 10**9]

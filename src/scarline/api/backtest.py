@@ -171,7 +171,7 @@ def backtest(
     # anything but a path or a name is a frame: frame_source refuses what is not a DataFrame
     source = str(data) if isinstance(data, str | Path) else str(frame_source(data, out))
     overrides: dict[str, Any] = {"data.source": source}
-    if isinstance(data, pd.DataFrame):
+    if not isinstance(data, str | Path):  # a frame: the config's dates were for its own data
         overrides |= {"data.start": None, "data.end": None}
     if cash is not None:
         overrides["accounts.initial_cash"] = cash

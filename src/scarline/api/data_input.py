@@ -9,7 +9,8 @@ aliases, quotes and further numeric columns as features, prices to ticks without
 what was written. (An earlier CSV form wrote times to the second and prices to 8 decimals:
 epoch milliseconds became dates in 1970 and a 3.3e-8 price became 3e-8.)
 
-Accepted shapes: long (a ``symbol`` or ``ticker`` column), wide (columns ``(field, symbol)``,
+Accepted shapes: long (a ``symbol`` or ``ticker`` column, or a (time, symbol) row index), wide
+(columns ``(field, symbol)`` or ``(symbol, field)``,
 as ``data`` is in ``Strategy.signals``), or one symbol's columns; the time is the index or a
 ``timestamp``/``date``/``datetime``/``time`` column.
 """
@@ -29,29 +30,103 @@ TIME_NAMES = ("timestamp", "date", "datetime", "time")
 SYMBOL_NAMES = ("symbol", "ticker")
 
 
+def _named(name: object, names: tuple[str, ...]) -> bool:
+    return str(name).strip().lower() in names
+
+
+def _is_time_index(index: pd.Index) -> bool:
+    """An index of times: datetimes, periods, dates (``datetime.date`` objects) or one named
+    as a time column (``read_csv(index_col="Date")`` leaves its ISO text as it is)."""
+    if isinstance(index, pd.DatetimeIndex | pd.PeriodIndex) or _named(index.name, TIME_NAMES):
+        return True
+    return pd.api.types.infer_dtype(index, skipna=False) in ("date", "datetime", "datetime64")
+
+
+def _time_values(index: pd.Index) -> pd.Index:
+    """A time index as the loader reads it: a period is its first instant."""
+    return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+
+
 def _with_time(frame: pd.DataFrame) -> pd.DataFrame:
-    lower = {str(c).strip().lower(): c for c in frame.columns}
-    for name in TIME_NAMES:
-        if name in lower:
-            return frame
-    if isinstance(frame.index, pd.DatetimeIndex):
-        return frame.rename_axis("timestamp").reset_index()
+    """``frame`` with its time as a column: one of its columns, else its index (levels of a
+    (time, symbol) MultiIndex become columns, as ``df.set_index(["date", "ticker"])``)."""
+    if any(_named(c, TIME_NAMES) for c in frame.columns):
+        return frame
+    if isinstance(frame.index, pd.MultiIndex):
+        return _from_row_levels(frame)
+    if _is_time_index(frame.index):
+        return (
+            frame.set_axis(_time_values(frame.index), axis=0).rename_axis("timestamp").reset_index()
+        )
     raise DataError("data: no time (a DatetimeIndex or a timestamp/date/datetime/time column)")
 
 
-def long_frame(data: pd.DataFrame, symbol: str = "ASSET") -> pd.DataFrame:
+def _from_row_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame indexed by (time, symbol) in either order, the levels named or not."""
+    index = frame.index
+    assert isinstance(index, pd.MultiIndex)
+    times = [k for k in range(index.nlevels) if _is_time_index(index.get_level_values(k))]
+    if index.nlevels != 2 or len(times) != 1:
+        raise DataError(
+            "data: a MultiIndex of rows must be (time, symbol) "
+            f"(levels: {', '.join(str(n) for n in index.names)})"
+        )
+    names = ["symbol", "symbol"]
+    names[times[0]] = "timestamp"
+    taken = [c for c in frame.columns if _named(c, (*TIME_NAMES, *SYMBOL_NAMES))]
+    if taken:
+        raise DataError(
+            f"data: the rows are indexed by (time, symbol) and a column is named {taken[0]!r} too"
+        )
+    levels = [_time_values(index.get_level_values(k)) for k in range(2)]
+    flat = frame.set_axis(pd.MultiIndex.from_arrays(levels, names=names), axis=0)
+    return flat.reset_index()
+
+
+def _field_first(data: pd.DataFrame) -> pd.DataFrame:
+    """Columns (field, symbol): as they are, or swapped from (symbol, field) (yfinance's
+    ``group_by="ticker"``), told apart by the level that holds ``close``."""
+    columns = data.columns
+    assert isinstance(columns, pd.MultiIndex)
+    has_close = [
+        any(_named(v, ("close",)) for v in columns.get_level_values(k).unique()) for k in (0, 1)
+    ]
+    if has_close == [False, True]:
+        return data.swaplevel(axis=1)
+    return data
+
+
+def _as_pandas(data: object) -> pd.DataFrame:
+    """``data`` as a pandas DataFrame: itself, or what its ``to_pandas()`` gives (a polars
+    DataFrame, a pyarrow Table); a :class:`DataError` naming the type otherwise."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    kind = f"{type(data).__name__} ({type(data).__module__})"
+    convert = getattr(data, "to_pandas", None)
+    if callable(convert) and not isinstance(data, pd.Series | pd.Index):
+        try:
+            frame = convert()
+        except Exception as err:  # a third-party type: whatever it raises, say which
+            raise DataError(f"data: cannot convert the {kind} to pandas ({err})") from None
+        if isinstance(frame, pd.DataFrame):
+            return frame
+    raise DataError(f"data: expected a DataFrame, a file path or a dataset name, not {kind}")
+
+
+def long_frame(data: object, symbol: str = "ASSET") -> pd.DataFrame:
     """``data`` in long format: a time column, a symbol column and the frame's own columns
     (names stripped and lower-cased), values as they were; text where a column held Python
     objects, so the loader reads each cell's digits."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(
-            f"data: expected a DataFrame, a file path or a dataset name, not {type(data).__name__}"
-        )
+    return _long(_as_pandas(data), symbol)
+
+
+def _long(data: pd.DataFrame, symbol: str) -> pd.DataFrame:
     if isinstance(data.columns, pd.MultiIndex):
         if data.columns.nlevels != 2:
             raise DataError("data: MultiIndex columns must be (field, symbol)")
-        if not isinstance(data.index, pd.DatetimeIndex):
+        if not _is_time_index(data.index) or isinstance(data.index, pd.MultiIndex):
             raise DataError("data: (field, symbol) columns need the time as a DatetimeIndex")
+        data = _field_first(data.set_axis(_time_values(data.index), axis=0))
         stacked = data.stack(level=1, future_stack=True)
         stacked.index = stacked.index.set_names(["timestamp", "symbol"])
         out = stacked.reset_index()
@@ -75,7 +150,7 @@ def long_frame(data: pd.DataFrame, symbol: str = "ASSET") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def frame_source(data: pd.DataFrame, out_dir: Path, symbol: str = "ASSET") -> Path:
+def frame_source(data: object, out_dir: Path, symbol: str = "ASSET") -> Path:
     """Write ``data`` as a long Parquet file under ``out_dir/inputs`` (named by content); its
     absolute path, so the run names it from any working directory."""
     frame = long_frame(data, symbol)

@@ -25,6 +25,7 @@ from scarline.cli.common import (
     require_output_file,
 )
 from scarline.cli.help import command, group
+from scarline.errors import ConfigError
 
 if TYPE_CHECKING:
     from scarline.market.checks import G0Report
@@ -73,6 +74,11 @@ def check_cmd(
     """
     from scarline.market.checks import G0Thresholds, check_market_source
 
+    _check_thresholds(gap_factor=gap_factor, outlier_k=outlier_k, stale_run=stale_run)
+    if tick_size is not None:
+        tick_size = _tick_option(tick_size)
+    if limit < 0:
+        raise ConfigError(f"--limit: must be at least 0, got {limit}")
     thresholds = G0Thresholds(gap_factor=gap_factor, outlier_k=outlier_k, stale_run=stale_run)
     report = check_market_source(source, thresholds=thresholds, tick_size=tick_size)
     if json_out:
@@ -80,6 +86,27 @@ def check_cmd(
     else:
         _print_report(report, limit)
     raise typer.Exit(EXIT_OK if report.ok else EXIT_CHECK_FAILED)
+
+
+def _check_thresholds(**values: float) -> None:
+    """The thresholds within the bounds ``[data.g0]`` holds a run to (``--gap-factor nan``
+    turned the gap check off); a bad one names its option."""
+    from scarline.market.checks import threshold_problem
+
+    for name, value in values.items():
+        problem = threshold_problem(name, value)
+        if problem is not None:
+            raise ConfigError(f"--{name.replace('_', '-')}: {problem}")
+
+
+def _tick_option(text: str) -> str:
+    """``--tick-size`` as ``data.tick_size`` is checked: a tick the accounts can hold."""
+    from scarline.instrument import check_tick_size
+
+    try:
+        return check_tick_size(text)
+    except ValueError as err:
+        raise ConfigError(f"--tick-size: {err}") from None
 
 
 def _print_report(report: G0Report, limit: int) -> None:
@@ -113,6 +140,9 @@ def _detected_lines(detected: dict[str, str]) -> list[str]:
     if "symbol" in detected:
         origin = detected.get("symbol_from", "the file name")
         lines.append(f"symbol: {detected['symbol']} (from {origin}; the file has no symbol column)")
+    if "ignored_columns" in detected:  # a feature column with one typo is dropped whole
+        ignored = detected["ignored_columns"].replace(",", ", ")
+        lines.append(f"ignored columns: {ignored} (not numeric in every row)")
     return lines
 
 

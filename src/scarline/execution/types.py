@@ -15,10 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CASH_SCALE = 100_000_000
-"""Cash units per currency unit (10⁻⁸): fees and notionals are exact int64. Fine enough that
-one lot moving one tick is a whole number of units for crypto lots (BTC/USDT: 0.00001 BTC ×
-0.01 USDT = 10 units); the largest amount a config may name is :data:`MAX_MONEY`."""
+from scarline.instrument import CASH_SCALE as CASH_SCALE  # defined with the ticks it holds
 
 MAX_MONEY = 1e10
 """The largest amount of money a config may name (currency units): 10¹⁸ cash units, so

@@ -96,7 +96,7 @@ def raw_from_frame(
     for tick in dict.fromkeys(ticks):
         if not _positive_decimal(tick):
             raise DataError(f"{source}: tick size {tick!r} is not a positive decimal")
-    prices = {c: _units_by_tick(cells[c], ticks, codes, source, c) for c in price_cols}
+    prices = {c: _units_by_tick(cells[c], ticks, codes, fail, c) for c in price_cols}
     named = [isinstance(tick_size, str) or (tick_size or {}).get(s) is not None for s in symbols]
     for col in price_cols:  # an inferred tick may not round a float far; a named one may
         _check_float_rounding(cells[col], prices[col], ticks, named, codes, symbols, fail, col)
@@ -104,7 +104,7 @@ def raw_from_frame(
     for symbol, lot in zip(symbols, lots, strict=True):
         if not _positive_decimal(lot):
             raise DataError(f"{source}: lot size {lot!r} of {symbol!r} is not a positive decimal")
-    sizes = {c: _units_by_tick(cells[c], lots, codes, source, c) for c in size_cols}
+    sizes = {c: _units_by_tick(cells[c], lots, codes, fail, c) for c in size_cols}
     exog, ignored = _exog(frame)
     meta = {"timestamps": time.encoding, "time_column": time_column}
     if ignored:
@@ -181,7 +181,11 @@ def _positive_decimal(text: str) -> bool:
 
 
 def _units_by_tick(
-    cells: Cells, ticks: tuple[str, ...], codes: np.ndarray, source: str, column: str
+    cells: Cells,
+    ticks: tuple[str, ...],
+    codes: np.ndarray,
+    fail: Callable[[int, str, str], DataError],
+    column: str,
 ) -> np.ndarray:
     out = np.zeros(codes.shape, dtype=np.int64)
     for tick in dict.fromkeys(ticks):
@@ -189,12 +193,23 @@ def _units_by_tick(
         try:
             units = cells.to_units(Decimal(tick))
         except OverflowError:
-            raise DataError(
-                f"{source}: column '{column}' has a value too large to count in units of "
-                f"{tick} (int64)"
+            i = _first_too_large(cells, Decimal(tick))
+            raise fail(
+                i,
+                column,
+                f"{cells.texts[int(cells.codes[i])]} is too large to count in units of {tick} "
+                "(int64)",
             ) from None
         out[rows] = units[rows]
     return out
+
+
+def _first_too_large(cells: Cells, unit: Decimal) -> int:
+    """The first row whose value, in ``unit``s, does not fit int64 (for the error message)."""
+    limit = Decimal(2**63 - 1) * unit
+    too_large = [abs(Decimal(t)) > limit for t in cells.texts]
+    bad = np.array([*too_large, False], dtype=bool)[cells.codes]  # code -1: missing
+    return int(np.argmax(bad))
 
 
 def _check_float_rounding(

@@ -26,7 +26,7 @@ from scarline.market.textfmt import units_text
 Severity = Literal["error", "warning"]
 MAD_TO_SIGMA = 1.4826
 """sigma of a normal variable per unit of its median absolute value."""
-DETECTED = ("format", "timestamps", "time_column", "symbol", "symbol_from")
+DETECTED = ("format", "timestamps", "time_column", "symbol", "symbol_from", "ignored_columns")
 """Keys of a source's ``meta`` that say how it was read (stated by ``data check``)."""
 
 
@@ -40,6 +40,27 @@ class Finding:
     symbol: str | None
     column: str | None
     message: str
+
+
+GAP_FACTOR_RANGE = (1.0, 1e6)
+"""``gap_factor`` is above the first and at most the second (``[data.g0]``, ``data check``)."""
+OUTLIER_K_RANGE = (0.0, 1e6)
+"""``outlier_k`` is above the first and at most the second."""
+STALE_RUN_RANGE = (2, 10**9)
+"""``stale_run`` is at least the first and at most the second."""
+
+
+def threshold_problem(name: str, value: float) -> str | None:
+    """Why ``value`` is not a valid ``gap_factor``, ``outlier_k`` or ``stale_run`` (NaN
+    turned a check off), or None; the bounds are those of ``[data.g0]``."""
+    if name == "stale_run":
+        low, high = STALE_RUN_RANGE
+        ok = low <= value <= high
+        return None if ok else f"must be at least {low} and at most {high:,}, got {value}"
+    low_f, high_f = GAP_FACTOR_RANGE if name == "gap_factor" else OUTLIER_K_RANGE
+    if low_f < value <= high_f:  # False for NaN
+        return None
+    return f"must be a number above {low_f:g} and at most {high_f:g}, got {value}"
 
 
 @dataclass(frozen=True)

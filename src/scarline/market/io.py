@@ -10,6 +10,7 @@ feature. CSV cells are read as text and become ticks through ``Decimal``. What w
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Mapping
 from dataclasses import replace
@@ -22,6 +23,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from scarline.errors import DataError
+from scarline.instrument import check_tick_size
 from scarline.market.build import raw_from_frame
 from scarline.market.datasets import dataset_raw, is_dataset, known_names, load_dataset
 from scarline.market.filenames import freqtrade_symbol
@@ -61,7 +63,7 @@ def read_raw(
     if suffix not in INPUT_SUFFIXES:
         raise DataError(f"{source}: unsupported file type (use {INPUT_TYPES})")
     if not path.is_file():
-        raise DataError(f"{source}: no such file")
+        raise DataError(f"{source}: {_not_a_file(path)}")
     ticks: str | dict[str, str] | None = tick_size
     lines = None
     if suffix in RECORDING_SUFFIXES:
@@ -92,6 +94,16 @@ def read_raw(
     if suffix in RECORDING_SUFFIXES:
         meta["timestamps"] = "epoch nanoseconds"
     return replace(raw, meta=meta)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a file, with where a relative path was looked for
+    (the working directory, not the config file's)."""
+    if path.is_dir():
+        return "is a directory, not a file (a data source is one file)"
+    if path.is_absolute():
+        return "no such file"
+    return f"no such file (relative paths are read from the working directory {Path.cwd()})"
 
 
 def _default_symbol(path: Path, given: str | None) -> tuple[str, str]:
@@ -221,20 +233,104 @@ def _require_file_like(name_or_path: str | Path) -> None:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
-    """Every cell as text; blank lines dropped but counted, so ``lines`` are the file's lines."""
+    """Every cell as text; blank lines dropped but counted, so ``lines`` are the file's lines
+    (blank lines before the header and cells quoted over several lines too)."""
+    separator, skipped = _csv_header(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        frame = pd.read_csv(
+            path,
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skiprows=skipped,
+        )
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: {message}") from None
+    row_lines = _row_lines(path, separator, skipped, len(frame))
     if not isinstance(frame.index, pd.RangeIndex):  # rows of more cells than the header names
-        frame = _without_trailing_cells(frame, path)
+        frame = _without_trailing_cells(frame, path, row_lines)
     blank = (frame.fillna("").astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1)
-    lines = np.flatnonzero(~blank.to_numpy()) + 2
+    lines = row_lines[~blank.to_numpy()]
     return frame.loc[~blank].reset_index(drop=True), lines.astype(np.int64)
 
 
-def _without_trailing_cells(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _row_lines(path: Path, separator: str, skipped: int, n_rows: int) -> np.ndarray:
+    """The file line each of the ``n_rows`` rows after the header starts on: consecutive
+    lines, unless a quoted cell holds a line break (then the csv module counts them)."""
+    first = skipped + 2  # the header is line skipped + 1
+    if _count_lines(path) == skipped + 1 + n_rows:  # one line per row: the common case
+        return np.arange(first, first + n_rows, dtype=np.int64)
+    starts: list[int] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=separator)
+        for _ in range(skipped + 1):
+            next(reader, None)
+        end = reader.line_num
+        for _ in reader:
+            starts.append(end + 1)
+            end = reader.line_num
+    if len(starts) != n_rows:  # the two readers disagree: keep the simple numbering
+        return np.arange(first, first + n_rows, dtype=np.int64)
+    return np.array(starts, dtype=np.int64)
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in the file (a last line without a line break counts), read in blocks."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+SEPARATORS = (",", ";", "\t")
+"""CSV cell separators: a comma, else the ``;`` of European spreadsheets or a tab, chosen
+from the header line (a header without a comma that has one of them)."""
+
+
+def _csv_header(path: Path) -> tuple[str, int]:
+    """The separator of the CSV at ``path`` and the blank lines before its header; a
+    :class:`DataError` for a header naming a column twice (pandas would rename the second
+    ``close`` to ``close.1``, a feature)."""
+    skipped, first = 0, ""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for first in handle:
+                if first.strip():
+                    break
+                skipped += 1
+    except UnicodeDecodeError:
+        raise DataError(_not_utf8(path)) from None
+    separator = next((s for s in SEPARATORS if s in first), ",")
+    header = next(csv.reader([first], delimiter=separator), [])
+    seen: set[str] = set()
+    for name in header:
+        if name in seen and name.strip():
+            raise DataError(f"{path}: line {skipped + 1}: duplicate column {name!r}")
+        seen.add(name)
+    return separator, skipped if first.strip() else 0
+
+
+def _not_utf8(path: Path) -> str:
+    """Where a file stops being UTF-8 text: its line and the byte, for the error message."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return (
+            f"{path}: line {line}: byte 0x{data[err.start]:02x} is not UTF-8 text "
+            "(save the file as UTF-8)"
+        )
+    return f"{path}: not UTF-8 text (save the file as UTF-8)"
+
+
+def _without_trailing_cells(frame: pd.DataFrame, path: Path, lines: np.ndarray) -> pd.DataFrame:
     """A CSV whose every row has more cells than its header names, which pandas read with
     the first cells taken for an index: the rows as written when the extra cells are empty
     (trailing commas), else a :class:`DataError` naming the first line with a value there."""
@@ -243,7 +339,7 @@ def _without_trailing_cells(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     extra = cells[:, len(header) :]
     filled = (extra != "").any(axis=1)
     if filled.any():
-        line = int(np.argmax(filled)) + 2  # blank lines are rows too (skip_blank_lines=False)
+        line = int(lines[int(np.argmax(filled))])  # blank lines are rows too
         raise DataError(
             f"{path}: line {line} has {cells.shape[1]} cells, but the header names "
             f"{len(header)} ({', '.join(map(str, header))})"
@@ -255,10 +351,13 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
     """A Parquet or Feather file as typed columns (an index becomes a column), and the tick
     sizes :func:`write_parquet` stores in the schema metadata."""
     try:
+        if kind == "parquet":
+            _refuse_repeated_names(pq.read_schema(path).names, path)
         table = feather.read_table(path) if kind == "feather" else pq.read_table(path)
         frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError) as err:
-        raise DataError(f"{path}: cannot read as {kind.capitalize()} ({err})") from None
+        reason = " ".join(str(err).split())  # one line: Arrow's messages span several
+        raise DataError(f"{path}: cannot read as {kind.capitalize()} ({reason})") from None
     if not isinstance(frame.index, pd.RangeIndex):
         if isinstance(frame.index, pd.DatetimeIndex) and frame.index.name is None:
             # pandas' default ``to_parquet`` of a time-indexed frame: the index is the time
@@ -267,12 +366,41 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
                 frame = frame.rename_axis("timestamp")
         frame = frame.reset_index()
     metadata = table.schema.metadata or {}
-    return frame, json.loads(metadata[TICKS_KEY]) if TICKS_KEY in metadata else None
+    return frame, _file_ticks(metadata[TICKS_KEY], path) if TICKS_KEY in metadata else None
+
+
+def _file_ticks(stored: bytes, path: Path) -> dict[str, str]:
+    """The tick sizes :func:`write_parquet` stores (``{symbol: "0.01"}``), each one a tick
+    the accounts can hold (as ``data.tick_size``); a :class:`DataError` for anything else."""
+    problem = f"{path}: schema metadata {TICKS_KEY.decode()}"
+    try:
+        ticks = json.loads(stored)
+    except (ValueError, UnicodeDecodeError):
+        raise DataError(f"{problem} is not JSON") from None
+    if not isinstance(ticks, dict) or not all(isinstance(t, str) for t in ticks.values()):
+        raise DataError(f'{problem} is not an object of tick texts ({{"SYMBOL": "0.01"}})')
+    for symbol, tick in ticks.items():
+        try:
+            check_tick_size(tick)
+        except ValueError as err:
+            raise DataError(f"{problem} of {symbol!r}: {err}") from None
+    return ticks
+
+
+def _refuse_repeated_names(names: list[str], path: Path) -> None:
+    """A :class:`DataError` for a column stored twice under one name (Arrow cannot tell
+    which one a reader means)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DataError(f"{path}: duplicate column {name!r}")
+        seen.add(name)
 
 
 def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str]:
     """Lower-case, stripped column names with ``date``/``ticker`` aliases; no duplicates.
     Also the source's name of the time column (``timestamp`` if there is none)."""
+    frame, joined = _joined_date_and_time(frame)
     names = [str(c).strip().lower() for c in frame.columns]
     present = set(names)
     names = [_ALIASES[n] if n in _ALIASES and _ALIASES[n] not in present else n for n in names]
@@ -283,8 +411,34 @@ def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, 
             raise DataError(f"{source}: duplicate column {str(original)!r} (as {name!r})")
         seen.add(name)
         if name == "timestamp":
-            time_column = str(original)
+            time_column = joined or str(original)
     return frame.set_axis(names, axis=1), time_column
+
+
+def _joined_date_and_time(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """A text ``date`` column and a ``time`` column (``Date,Time,Open,…`` exports) and no
+    ``timestamp``/``datetime``: one ``timestamp`` column of ``"<date> <time>"`` in their
+    place, and its name for messages (``"Date Time"``); ``frame`` as it is otherwise."""
+    by_name = {str(c).strip().lower(): c for c in frame.columns}
+    if "timestamp" in by_name or "datetime" in by_name:
+        return frame, None
+    date, time = by_name.get("date"), by_name.get("time")
+    if date is None or time is None or not _is_text(frame[date]):
+        return frame, None
+    day = frame[date].astype(object).where(frame[date].notna(), "").astype(str).str.strip()
+    clock = frame[time].astype(object).where(frame[time].notna(), "").astype(str).str.strip()
+    both = (day != "") & (clock != "")  # a missing half is a missing timestamp, not midnight
+    stamp = (day + " " + clock).where(both, "")
+    out = frame.drop(columns=[date, time])
+    at = min(list(frame.columns).index(date), len(out.columns))
+    out.insert(at, "timestamp", stamp.to_numpy(dtype=object))
+    return out, f"{date} {time}"
+
+
+def _is_text(series: pd.Series) -> bool:
+    """A column of text (or Python objects), not datetimes or numbers."""
+    dtype = series.dtype
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
 def _long_frame(market: MarketData, *, as_text: bool) -> pd.DataFrame:

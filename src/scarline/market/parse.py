@@ -8,6 +8,7 @@ well under a second.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -19,6 +20,9 @@ from scarline.market.raw import EMPTY, INF, NAN, OK
 
 _NAN_TEXTS = frozenset({"nan", "-nan", "+nan", "na", "n/a", "null", "none", "snan"})
 _INF_TEXTS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+"""A number as a file writes it. ``Decimal`` alone also takes ``1_000`` and other scripts'
+digits (``١٢``), which no exporter writes: such a cell is more likely a mistake than 1000."""
 
 
 class CellError(ValueError):
@@ -87,7 +91,7 @@ def text_cells(values: np.ndarray) -> Cells:
     texts = [str(u) for u in uniques]
     for k, text in enumerate(texts):
         try:
-            ok = Decimal(text).is_finite()
+            ok = _DECIMAL.fullmatch(text) is not None and Decimal(text).is_finite()
         except InvalidOperation:
             ok = False
         if not ok:

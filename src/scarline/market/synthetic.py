@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from scarline.errors import DataError
-from scarline.instrument import InstrumentSpec, to_units
+from scarline.instrument import InstrumentSpec, check_tick_size, to_units
 from scarline.market.frame import MarketData, Quotes
 from scarline.market.frequency import format_frequency, frequency_ns
+from scarline.market.timestamps import LAST_TIMESTAMP, SUPPORTED_RANGE
 
 REGIMES = ("calm", "trend", "chaos")
 DEFAULT_TRANSITION = ((0.98, 0.015, 0.005), (0.02, 0.97, 0.01), (0.05, 0.05, 0.90))
@@ -43,6 +44,48 @@ VOLUME_FACTOR = (1.0, 1.3, 2.5)
 NS_PER_DAY = 86_400 * 10**9
 # Append only: a stream's seed is its index here, so reordering would change every market.
 _STREAMS = ("regimes", "shocks", "ranges", "volume", "quotes", "signal", "alpha")
+
+
+MAX_START_TICKS = 10**15
+"""The highest start price in ticks: prices stay below 1e15 ticks (the walk is clipped there)."""
+
+
+def _price_problems(start_price: str, tick_size: str) -> list[str]:
+    """What is wrong with a start price and tick: a tick the accounts cannot hold (as
+    ``data.tick_size`` is checked), a price that is not a number, below one tick or past
+    :data:`MAX_START_TICKS`."""
+    try:
+        check_tick_size(tick_size)
+        ticks = to_units(start_price, Decimal(tick_size))
+    except ValueError as err:
+        return [str(err)]
+    if ticks < 1:
+        return ["start_price must be at least one tick"]
+    if ticks > MAX_START_TICKS:
+        return [
+            f"start_price {start_price} is more than {MAX_START_TICKS:.0e} ticks of {tick_size}"
+        ]
+    return []
+
+
+def _time_problems(start: str, freq: str, n_steps: int) -> list[str]:
+    """What is wrong with the time axis: a start that is no time, or bars that would run
+    past what int64 nanoseconds hold (they wrapped around to 1677)."""
+    try:
+        step = frequency_ns(freq)
+    except ValueError as err:
+        return [str(err)]
+    try:  # as generate() reads it
+        stamp = pd.Timestamp(start, tz="UTC")
+        first = None if pd.isna(stamp) else int(stamp.as_unit("ns").value)  # "" is NaT
+    except (ValueError, TypeError, OverflowError):
+        first = None
+    if first is None:
+        return [f"start {start!r} is not a date or time within {SUPPORTED_RANGE}"]
+    last = first + (max(n_steps, 1) - 1) * step
+    if last > LAST_TIMESTAMP.value:
+        return [f"{n_steps} bars of {freq} from {start} run past {SUPPORTED_RANGE}"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -93,12 +136,8 @@ class SynthSpec:
             problems.append("drift_persistence must be in [0, 1)")
         if self.spread_ticks < 1 or self.base_volume < 1:
             problems.append("spread_ticks and base_volume must be >= 1")
-        try:
-            frequency_ns(self.freq)
-            if to_units(self.start_price, Decimal(self.tick_size)) < 1:
-                problems.append("start_price must be at least one tick")
-        except (ValueError, ArithmeticError) as err:
-            problems.append(str(err))
+        problems += _price_problems(self.start_price, self.tick_size)
+        problems += _time_problems(self.start, self.freq, self.n_steps)
         if problems:
             raise DataError("synthetic spec: " + "; ".join(problems))
 

@@ -40,8 +40,9 @@ EPOCH_UNITS: tuple[tuple[str, int], ...] = (
 """Epoch units and their nanoseconds, coarsest first."""
 
 ISO_TEXT = "ISO 8601 text"
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_INTEGER = re.compile(r"[+-]?\d{1,18}")
+DATES = "dates (midnight UTC)"
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
 """Fits int64 (at most 18 digits); longer integers take the exact ``Decimal`` path."""
 _FIRST_NS = int(PLAUSIBLE_FIRST.value)
 _END_NS = int(PLAUSIBLE_END.value)
@@ -63,6 +64,8 @@ def parse_timestamps(series: pd.Series) -> TimeColumn:
         return _datetimes(series)
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
         return _numeric_epoch(series)
+    if pd.api.types.infer_dtype(series, skipna=False) == "date":  # Arrow date32/date64
+        return TimeColumn(_datetimes(pd.to_datetime(series)).ns, DATES)
     texts = series.astype(object).where(series.notna(), "").astype(str).str.strip()
     present = texts != ""
     first = texts[present].iloc[0] if present.any() else ""

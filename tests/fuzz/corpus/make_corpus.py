@@ -109,8 +109,10 @@ CSV_CASES: dict[str, Callable[[], bytes]] = {
     "no_open_column": _drop_col("open"),
     "only_timestamp_column": lambda: b"timestamp\n2021-01-01\n2021-01-02\n",
     "duplicate_column": lambda: text([[*r, r[CLOSE]] for r in base_rows()], HEADER + ",Close"),
-    "tab_separated": lambda: base_csv().replace(b",", b"\t"),
-    "semicolon_separated": lambda: base_csv().replace(b",", b";"),
+    # ';' and tab separated files read (the separator is the header's); a European
+    # export's decimal commas do not, and a tab file's bad price is a G0 error as in any CSV
+    "semicolon_decimal_comma": lambda: base_csv().replace(b",", b";").replace(b".", b","),
+    "tab_separated_negative_close": lambda: _set(CLOSE, "-100.00")().replace(b",", b"\t"),
     "bom_header_wrong_name": lambda: "\ufeffstamp".encode() + base_csv()[len("timestamp") :],
     "ragged_row": lambda: base_csv().replace(b"1070\n", b"1070,9,9,9\n", 1),
     "unterminated_quote": lambda: base_csv().replace(b"ABC", b'"ABC', 1),

@@ -143,6 +143,12 @@ def test_bad_arguments_are_one_error_line(venue: FakeVenue, tmp_path: Path) -> N
         (["--since", "2024-01-01", "--out", str(tmp_path / "a.txt")], "unsupported file type"),
         (["--since", "2024-01-01", "--out", str(tmp_path / "a.csv"), "--timeframe", "1y"], "1y"),
         (["--since", "2030-01-01", "--out", str(tmp_path / "a.csv")], "no closed 1h candles"),
+        # year 3000 was an internal error (OverflowError); an inverted window asked the venue
+        (["--since", "3000-01-01", "--out", str(tmp_path / "a.csv")], "outside the supported"),
+        (
+            ["--since", "2024-02-01", "--until", "2024-01-01", "--out", str(tmp_path / "a.csv")],
+            "--until 2024-01-01 is before --since 2024-02-01",
+        ),
     ]
     for extra, message in cases:
         result = runner.invoke(app, [*base, *extra, "--base-url", venue.url])

@@ -30,6 +30,7 @@ from scarline.errors import DataError
 from scarline.market.feeds.bars import timeframe_ns, timeframe_text
 from scarline.market.feeds.port import Candle, Clock, FeedRequestError
 from scarline.market.feeds.retry import RetryPolicy
+from scarline.market.timestamps import SUPPORTED_RANGE
 
 SUFFIXES = (".parquet", ".pq", ".csv")
 
@@ -66,7 +67,12 @@ def parse_time(text: str, what: str) -> int:
     if stamp is pd.NaT:
         raise DataError(f"{what} {text!r} is not an ISO 8601 date or time")
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value)
+    try:
+        return int(stamp.as_unit("ns").value)
+    except (OverflowError, ValueError):  # year 3000: past what int64 nanoseconds hold
+        raise DataError(
+            f"{what} {text!r} is outside the supported range {SUPPORTED_RANGE}"
+        ) from None
 
 
 def fetch_to_file(
@@ -102,6 +108,8 @@ def fetch_to_file(
         raise DataError(str(err)) from None
     since_ns = parse_time(since, "--since")
     until_ns = parse_time(until, "--until") if until else None
+    if until_ns is not None and until_ns < since_ns:
+        raise DataError(f"--until {until} is before --since {since}: nothing to fetch")
     report = FetchReport(path=str(path), exchange=exchange, timeframe=timeframe_text(step))
     existing = _read_existing(path)
     feed = CcxtFeed(
