@@ -84,8 +84,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("live", ["paper"]),
     # top: islands, generated docs, the command line, the Python API and the package root
     # that re-exports it (lazily: ``import scarline.x`` does not load the API)
-    # (argtypes: argparse value types for the scripts in bench/ and scripts/)
-    ("top", ["cluster", "config_docs", "api", "argtypes", "cli", "__init__"]),
+    # (argtypes: argparse value types for the scripts in bench/ and scripts/; __main__:
+    # ``python -m scarline``, which runs the command line)
+    ("top", ["cluster", "config_docs", "api", "argtypes", "cli", "__init__", "__main__"]),
 ]
 ORDER = [unit for _, units in LAYERS for unit in units]
 RANK = {unit: i for i, unit in enumerate(ORDER)}
