@@ -216,3 +216,22 @@ def _finished(tmp_path: Path) -> Path:
     _write(wal, 5)
     (wal.parent / "manifest.json").write_text("{}")
     return wal
+
+
+def test_a_symlinked_segment_is_never_truncated_or_appended_to(tmp_path: Path) -> None:
+    """A segment that is a symbolic link may point outside the run directory: recovery
+    must not cut the file it points at, nor may a resumed writer append to it."""
+    wal = tmp_path / "wal"
+    _write(wal, 3)
+    victim = tmp_path / "outside.txt"
+    victim.write_bytes(b"precious text without a newline")  # reads as a torn line
+    (wal / "000001.jsonl").symlink_to(victim)
+    with pytest.raises(WalError, match=r"000001\.jsonl is a symbolic link .*refusing to truncate"):
+        recover(wal, RUN)
+    with pytest.raises(WalError, match="refusing to truncate"):
+        WalWriter(wal, RUN)
+    assert victim.read_bytes() == b"precious text without a newline"
+    victim.write_bytes(b"")  # nothing to cut: the writer would append to it
+    with pytest.raises(WalError, match="refusing to append to"):
+        WalWriter(wal, RUN)
+    assert victim.read_bytes() == b""
