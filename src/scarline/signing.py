@@ -358,7 +358,7 @@ def check_file(
         signature = doc["signature"]
         if not all(isinstance(v, str) for v in (*signed.values(), signature)):
             raise TypeError
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return FileCheck(name, sha, f"{sig_path.name} is not a valid signature file")
     if signed["purpose"] != purpose or signed["file"] != name:
         return FileCheck(

@@ -307,6 +307,7 @@ def test_a_chain_valid_wal_with_an_instrument_out_of_range_is_a_clear_error(
     forged = msgspec.structs.replace(first_bar.data, instrument=7)
     edited = msgspec.json.encode(Envelope(first_bar.seq, first_bar.ts, "Bar", forged))
     rechain(run_dir, first_bar.seq, edited)
+    (run_dir / "manifest.sig").unlink()  # the chain holds; an attacker drops the signature
     assert runner.invoke(app, ["wal", "verify", str(run_dir)]).exit_code == 0
     with pytest.raises(WalError, match="names instrument 7, but its SessionStart lists 1"):
         replay_run(run_dir)
