@@ -166,10 +166,12 @@ class WalWriter:
             self._sync()
         finally:
             self._closed = True
-            if self._lane is not None:
-                self._lane.shutdown()
-            self._segments.close()
-            self._lock.release()
+            try:
+                if self._lane is not None:
+                    self._lane.shutdown()
+                self._segments.close()  # raises again when its buffer cannot be written
+            finally:
+                self._lock.release()  # else a disk-full run locks its WAL till the process ends
 
     def __del__(self) -> None:
         """A writer dropped without :meth:`close` still writes what it was given."""
