@@ -137,3 +137,13 @@ def test_a_failed_signature_write_leaves_no_file_behind(
         sign_file(path, signer, MANIFEST_PURPOSE)
     monkeypatch.undo()
     assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json"]
+
+
+def test_a_key_store_that_is_a_file_is_refused_by_list(tmp_path: Path) -> None:
+    """``keys list`` said "no keys" (exit 0) when the store's path was a file."""
+    store = tmp_path / "keys"
+    store.write_text("not a directory")
+    with pytest.raises(KeyStoreError, match="not a directory"):
+        KeyStore(store).list()
+    result = runner.invoke(app, ["keys", "list", "--keys-dir", str(store)])
+    assert result.exit_code == 2 and "not a directory (the key store)" in result.stderr

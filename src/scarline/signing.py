@@ -186,6 +186,8 @@ class KeyStore:
 
     def list(self) -> list[KeyInfo]:
         """Every key of the store, by name; a key whose private file is gone is left out."""
+        if self.dir.exists() and not self.dir.is_dir():
+            raise KeyStoreError(f"{self.dir}: not a directory (the key store)")
         if not self.dir.is_dir():
             return []
         out: list[KeyInfo] = []
