@@ -368,7 +368,7 @@ def test_verify_checks_the_manifest_signature(
     (run / "manifest.json").write_text(json.dumps(manifest))
     code, _, err = _invoke("verify", str(run))
     assert code == 1
-    assert f"manifest.sig: manifest.json changed after key {signed['key_id']} signed it" in err
+    assert f"{run}: manifest.json changed after key {signed['key_id']} signed it" in err
     code, out, _ = _invoke("verify", str(run), "--json")
     report = json.loads(out)
     assert code == 1 and report["ok"] is False and report["signature"]["status"] == "bad"
@@ -382,3 +382,17 @@ def test_verify_of_an_unsigned_run_says_so(tmp_path: Path, tiny_run: TinyRun) ->
     (run / "manifest.sig").write_text("{")
     code, _, err = _invoke("verify", str(run))
     assert code == 1 and "manifest.sig is not a valid signature file" in err
+
+
+def test_verify_names_a_signature_of_another_public_key(tmp_path: Path, tiny_run: TinyRun) -> None:
+    """manifest.sig's public key swapped for another key's: the signature no longer holds."""
+    run = copy(tiny_run.run_dir, tmp_path)
+    sig = json.loads((run / "manifest.sig").read_text())
+    sig["public_key"] = "ed25519:" + "A" * 43 + "="
+    (run / "manifest.sig").write_text(json.dumps(sig))
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1
+    assert (
+        err.strip()
+        == f"error: {run}: manifest.sig: the signature does not verify (forged or edited)"
+    )

@@ -72,7 +72,7 @@ def verify_cmd(
         fail(report.describe(), EXIT_CHECK_FAILED)
     if not ok:
         assert signature is not None
-        fail(f"{run_dir / RunDir.MANIFEST_SIG}: {signature['problem']}", EXIT_CHECK_FAILED)
+        fail(f"{run_dir}: {signature['problem']}", EXIT_CHECK_FAILED)
 
 
 def _manifest(run_dir: Path) -> RunManifest | None:
