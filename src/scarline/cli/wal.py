@@ -281,8 +281,9 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
 def _first_run_id(wal_dir: Path) -> str | None:
     """The run id the WAL's first record claims (None if unreadable): it only chooses between
     the ids the directory's path implies, never names one of its own."""
-    segments = sorted(wal_dir.glob("*.jsonl"))
-    if not segments:
+    from scarline.journal.segments import list_segments
+
+    if not wal_dir.is_dir() or not (segments := list_segments(wal_dir)):
         return None
     try:
         with segments[0].open("rb") as fh:

@@ -12,7 +12,7 @@ import msgspec
 from scarline.errors import WalError
 from scarline.journal.format import SEQ_OPEN
 
-_SEGMENT = re.compile(r"(\d{6,})\.jsonl")
+_SEGMENT = re.compile(r"([0-9]{6,})\.jsonl")  # ASCII digits: "٠٠٠٠٠١.jsonl" is no segment
 _SEQ_PREFIX = re.compile(rb'\{"seq":(\d+),')
 _BLOCK = 1 << 20
 
