@@ -181,3 +181,15 @@ def test_hash_only_head_matches_verify(pristine: Path) -> None:
     for i in range(N):
         shadow.append(bar(i), i)
     assert verify(pristine, RUN).head == shadow.head
+
+
+def test_crlf_line_endings_are_named(pristine: Path, tmp_path: Path) -> None:
+    """A segment converted to CRLF (a text tool on Windows) fails at its first line with a
+    reason that says so, not only 'no "h" field at the end'."""
+    wal = Path(shutil.copytree(pristine, tmp_path / "wal"))
+    first = list_segments(wal)[0]
+    first.write_bytes(first.read_bytes().replace(b"\n", b"\r\n"))
+    report = verify(wal, RUN)
+    assert report.first_bad is not None
+    assert (report.first_bad.seq, report.first_bad.line) == (0, 1)
+    assert "carriage return (CRLF line endings" in report.first_bad.reason

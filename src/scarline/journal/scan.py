@@ -261,6 +261,8 @@ def check_line(line: bytes, prev: bytes, seq: int) -> tuple[bytes, str]:
     """``(h, "")`` if ``line`` (no newline) is record ``seq`` chained on ``prev``, else a reason."""
     if not line.startswith(SEQ_OPEN):
         return b"", 'malformed record: does not start with {"seq":'
+    if line.endswith(b"\r"):
+        return b"", "malformed record: ends with a carriage return (CRLF line endings: converted)"
     if len(line) <= TAIL + len(SEQ_OPEN) or line[-TAIL : -TAIL + len(H_OPEN)] != H_OPEN:
         return b"", 'malformed record: no "h" field at the end'
     if line[-len(H_CLOSE) :] != H_CLOSE:
