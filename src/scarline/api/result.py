@@ -28,12 +28,16 @@ from scarline.trades_file import TradesFileError, read_trades
 class ResultError(ScarlineError):
     """A run directory lacks what a result reads; ``str(err)`` names the file."""
 
+    exit_code = 2  # bad input, as the CLI reports it wherever it is raised
+
 
 def _json(path: Path) -> dict[str, Any]:
     try:
         out = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise ResultError(f"{path}: cannot be read ({err})") from err
+    except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError are both
+        raise ResultError(f"{path}: cannot be read ({err})") from None
+    except RecursionError:  # nested thousands deep: no run writes that
+        raise ResultError(f"{path}: cannot be read (values nested too deeply)") from None
     return out if isinstance(out, dict) else {}
 
 
@@ -54,8 +58,22 @@ class Result:
         return str(self.summary.get("run_id", self.run_dir.name))
 
     @cached_property
-    def agents(self) -> pd.DataFrame:
+    def _agent_rows(self) -> list[dict[str, Any]]:
+        """``summary.json``'s agents; it is not bound by the manifest, so an edited one is
+        refused by name, not met as a KeyError."""
         rows = self.summary.get("agents") or []
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and type(r.get("id")) is int for r in rows
+        ):
+            raise ResultError(
+                f"{RunDir(self.run_dir).summary}: 'agents' is not a list of objects with an "
+                "integer 'id' (edited after the run?)"
+            )
+        return rows
+
+    @cached_property
+    def agents(self) -> pd.DataFrame:
+        rows = self._agent_rows
         frame = pd.DataFrame(
             [
                 {"agent": r["id"], "policy": r.get("policy", ""), "kind": r.get("kind", "")}
@@ -116,7 +134,7 @@ class Result:
     def stats(self) -> pd.DataFrame:
         turnover = {
             int(r["id"]): float(r["turnover"])
-            for r in self.summary.get("agents") or []
+            for r in self._agent_rows
             if isinstance(r.get("turnover"), int | float)
         }
         table = performance_table(self.equity, self.trades, self.periods_per_year, turnover)
