@@ -115,3 +115,35 @@ def test_a_public_file_that_is_not_the_keys_is_refused(tmp_path: Path) -> None:
     assert store.public("ada").key_id == ada.key_id != bob.key_id
     (store.dir / "bob.key").unlink()  # a public key alone: what the .pub says
     assert store.public("bob").key_id == bob.key_id
+
+
+def test_a_failed_signature_write_leaves_no_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while writing manifest.sig: no half ``.sig.tmp`` is left in the run."""
+    key = KeyStore(tmp_path / "keys").init("ada")
+    signer = KeyStore(tmp_path / "keys").load(key.name)
+    path = tmp_path / "run" / "manifest.json"
+    path.parent.mkdir()
+    path.write_text("{}")
+
+    def full(self: Path, text: str, encoding: str | None = None) -> int:
+        with self.open("w", encoding=encoding) as f:
+            f.write(text[:10])  # what fitted
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError, match="No space left"):
+        sign_file(path, signer, MANIFEST_PURPOSE)
+    monkeypatch.undo()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json"]
+
+
+def test_a_key_store_that_is_a_file_is_refused_by_list(tmp_path: Path) -> None:
+    """``keys list`` said "no keys" (exit 0) when the store's path was a file."""
+    store = tmp_path / "keys"
+    store.write_text("not a directory")
+    with pytest.raises(KeyStoreError, match="not a directory"):
+        KeyStore(store).list()
+    result = runner.invoke(app, ["keys", "list", "--keys-dir", str(store)])
+    assert result.exit_code == 2 and "not a directory (the key store)" in result.stderr

@@ -179,6 +179,7 @@ def replay(
         manifest.run_id,
         expected_head=manifest.wal_head,
         expected_segments=manifest.wal_segments,
+        expected_records=manifest.wal_records,
     )
     if not report.ok:
         bad = report.first_bad

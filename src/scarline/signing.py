@@ -186,6 +186,8 @@ class KeyStore:
 
     def list(self) -> list[KeyInfo]:
         """Every key of the store, by name; a key whose private file is gone is left out."""
+        if self.dir.exists() and not self.dir.is_dir():
+            raise KeyStoreError(f"{self.dir}: not a directory (the key store)")
         if not self.dir.is_dir():
             return []
         out: list[KeyInfo] = []
@@ -313,8 +315,12 @@ def sign_file(
     }
     target = sidecar(path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(target)
+    try:
+        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
     return doc
 
 
@@ -358,7 +364,7 @@ def check_file(
         signature = doc["signature"]
         if not all(isinstance(v, str) for v in (*signed.values(), signature)):
             raise TypeError
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return FileCheck(name, sha, f"{sig_path.name} is not a valid signature file")
     if signed["purpose"] != purpose or signed["file"] != name:
         return FileCheck(

@@ -1,8 +1,8 @@
 """The re-chain attack on replay: edit a fill price in a real run's WAL, recompute the whole
 hash chain (it is keyed only by the run id, so anyone can) and the manifest's head and segment
-hashes. ``wal verify`` then passes — the chain is valid — but ``replay``, the gates' G1 and a
-promotion compare the replayed WAL record by record and name the edited record, and the
-promotion names the manifest its key no longer signs.
+hashes. The chain is then valid (``wal verify`` fails on ``manifest.sig`` alone), but
+``replay``, the gates' G1 and a promotion compare the replayed WAL record by record and name
+the edited record, and the promotion names the manifest its key no longer signs.
 
 The same attacker, with write access to the run directory and the ledger but no private key,
 then forges a gate report, edits a real one (updating its sha256 in the manifest), and slips
@@ -64,7 +64,8 @@ def test_a_rechained_edit_verifies_but_fails_replay_naming_the_record(
 ) -> None:
     run_dir, seq, real, forged = _tampered(tmp_path, tiny_run)
     verify = runner.invoke(app, ["wal", "verify", str(run_dir)])
-    assert verify.exit_code == 0, verify.output  # the chain itself is valid
+    assert verify.exit_code == 1  # the chain itself is valid, the run key's signature is not
+    assert "WAL check failed" not in verify.stderr and "changed after key" in verify.stderr
 
     human = runner.invoke(app, ["replay", str(run_dir)])
     assert human.exit_code == 3

@@ -100,6 +100,36 @@ def test_a_spoiled_results_file_is_exit_2_naming_it(
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("summary.json", b'{"agents": [{"x": 1}]}', "'agents' is not a list of objects"),
+        ("summary.json", b'{"agents": "abc"}', "'agents' is not a list of objects"),
+        ("summary.json", b'{"agents": [1]}', "'agents' is not a list of objects"),
+        ("summary.json", b"\xff{}", "cannot be read"),
+        ("manifest.json", b"\xff{}", "cannot be read"),
+        ("manifest.json", b"[" * 100_000 + b"]" * 100_000, "values nested too deeply"),
+    ],
+    ids=["agent-no-id", "agents-str", "agent-int", "summary-not-utf8", "manifest-not-utf8", "deep"],
+)
+@pytest.mark.parametrize("command", ["stats", "trades"])
+def test_a_damaged_summary_or_manifest_is_exit_2_naming_it(
+    tiny_run: TinyRun, tmp_path: Path, command: str, name: str, content: bytes, says: str
+) -> None:
+    """summary.json is not bound by the manifest (anyone may edit it); an edit, or a
+    manifest that is not UTF-8 or nests thousands deep, was a KeyError, AttributeError,
+    UnicodeDecodeError or RecursionError: an internal error."""
+    run = _copy(tiny_run, tmp_path)
+    (run / name).write_bytes(content)
+    result = runner.invoke(app, [command, str(run)])
+    if command == "trades" and "'agents'" in says:  # trades reads no agent list
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {run / name}: ") and says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("name", ["equity.parquet", "trades.parquet"])
 def test_a_results_file_the_manifest_does_not_bind_is_refused(
     tiny_run: TinyRun, tmp_path: Path, name: str

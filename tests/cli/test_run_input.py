@@ -4,6 +4,7 @@ traceback in RUN_DIR/error.log). Issue 15, findings 5 to 7."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -296,6 +297,28 @@ def test_an_unexpected_error_is_one_line_with_its_traceback_in_error_log(
     assert text.startswith("Traceback") and "boom at step 0" in text
 
 
+def test_a_full_disk_is_one_line_naming_the_run_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while the run writes (its WAL, a parquet file) carries no file name: it was
+    reported as ``internal error (OSError: [Errno 28] …)``, as if scarline had a bug."""
+    from scarline.kernel import Kernel
+
+    def full(self: Kernel, t: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Kernel, "step", full)
+    data = _csv(tmp_path / "ok.csv", _rows())
+    code, out, err = _run(_config(tmp_path, data), tmp_path / "runs", "--run-id", "full")
+    run_dir = tmp_path / "runs" / "full"
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"error: {run_dir}: no space left on device while writing the run (what was "
+        f"journaled is kept; once there is room, `scarline wal seal {run_dir}` finishes the run)"
+    ]
+    assert not (run_dir / "error.log").exists()  # not a bug: no traceback to keep
+
+
 def test_a_chain_valid_wal_with_an_instrument_out_of_range_is_a_clear_error(
     tmp_path: Path,
 ) -> None:
@@ -307,6 +330,7 @@ def test_a_chain_valid_wal_with_an_instrument_out_of_range_is_a_clear_error(
     forged = msgspec.structs.replace(first_bar.data, instrument=7)
     edited = msgspec.json.encode(Envelope(first_bar.seq, first_bar.ts, "Bar", forged))
     rechain(run_dir, first_bar.seq, edited)
+    (run_dir / "manifest.sig").unlink()  # the chain holds; an attacker drops the signature
     assert runner.invoke(app, ["wal", "verify", str(run_dir)]).exit_code == 0
     with pytest.raises(WalError, match="names instrument 7, but its SessionStart lists 1"):
         replay_run(run_dir)

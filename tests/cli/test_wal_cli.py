@@ -21,6 +21,7 @@ from scarline.events import Array, Bar, Decision, SessionStart
 from scarline.instrument import InstrumentSpec
 from scarline.journal import WalWriter, read_records
 from scarline.journal.format import canonical_of
+from scarline.journal.manifest import RunManifest, SegmentEntry, segment_entries
 from scarline.journal.quiet_run import row_records
 from scarline.journal.segments import list_segments
 from scarline.runner import execute_run
@@ -106,13 +107,42 @@ def test_verify_uses_manifest_run_id_and_head(tmp_path: Path, run_dir: Path) -> 
     moved = run_dir.rename(tmp_path / "renamed")  # the directory name no longer says the run id
     code, _, err = _invoke("verify", str(moved))
     assert code == 1 and f"belongs to run {RUN!r}, not 'renamed'" in err
-    (moved / "manifest.json").write_text(json.dumps({"run_id": RUN}))
+    infos = segment_entries(moved / "wal")
+    manifest = _manifest(RUN, head, infos)
+    (moved / "manifest.json").write_bytes(msgspec.json.encode(manifest))
     assert _invoke("verify", str(moved))[0] == 0
-    (moved / "manifest.json").write_text(json.dumps({"run_id": RUN, "wal_head": head}))
-    assert _invoke("verify", str(moved))[0] == 0
-    (moved / "manifest.json").write_text(json.dumps({"run_id": RUN, "wal_head": "ab" * 32}))
+    wrong = msgspec.structs.replace(manifest, wal_head="ab" * 32)
+    (moved / "manifest.json").write_bytes(msgspec.json.encode(wrong))
     code, _, err = _invoke("verify", str(moved))
     assert code == 1 and f"WAL head {head} does not match manifest {'ab' * 32}" in err
+
+
+def _manifest(run_id: str, head: str, segments: list[SegmentEntry]) -> RunManifest:
+    return RunManifest(
+        run_id=run_id, session_id="s", config_hash="c", code_hash="c", seed=0,
+        wal_segments=segments, wal_head=head, wal_records=sum(s.records for s in segments),
+        decision_trace_hash="", steps=0, agents=0, data_hash="d",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"run_id": RUN},  # no head: nothing would bind the WAL
+        {"run_id": RUN, "wal_head": ""},
+        {"run_id": 5},
+        [],
+    ],
+)
+def test_verify_refuses_a_manifest_that_is_not_a_run_manifest(
+    tmp_path: Path, run_dir: Path, doc: object
+) -> None:
+    """A manifest.json that does not hold a whole run manifest fails the check: before, a
+    partial one made verify fall back to fewer checks (no head, no segments) and pass."""
+    (run_dir / "manifest.json").write_text(json.dumps(doc))
+    code, out, err = _invoke("verify", str(run_dir))
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert "manifest.json: invalid run manifest" in err or "does not match manifest" in err
 
 
 def test_verify_falls_back_to_session_json(tmp_path: Path, run_dir: Path) -> None:
@@ -267,7 +297,10 @@ def test_cat_names_a_rechained_record_whose_array_does_not_decode(
         (i, x) for i, x in enumerate(segment.read_bytes().splitlines()) if _AGENTS.search(x)
     )
     rechain(run_dir, seq, _AGENTS.sub(b'"agents":' + hostile, canonical_of(line), count=1))
-    assert _invoke("verify", str(run_dir))[0] == 0  # the chain holds
+    code, _, err = _invoke("verify", str(run_dir))  # the chain holds, the signature does not
+    assert code == 1 and "manifest.json changed after key" in err
+    (run_dir / "manifest.sig").unlink()  # as the attacker would: an unsigned run
+    assert _invoke("verify", str(run_dir))[0] == 0
     code, _, err = _invoke("cat", str(run_dir), "--kind", "Decision")
     assert code == 1 and f"{segment.name}: seq {seq} (Decision): " in err
     assert "internal error" not in err and len(err.strip().splitlines()) == 1
@@ -296,3 +329,70 @@ def test_a_wal_emptied_of_its_segments_says_so(tmp_path: Path, tiny_run: TinyRun
         segment.unlink()
     code, _, err = _invoke("verify", str(run))
     assert code == 1 and "segment (none)" in err and "the WAL holds no record" in err
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(wal_records=m["wal_records"] + 1), "the manifest's wal_records is"),
+        (lambda m: m["wal_segments"][0].update(sha256="0" * 64), "sha256 "),
+        (lambda m: m["wal_segments"][0].update(first_seq=7), "the manifest lists"),
+        (lambda m: m["wal_segments"][0].update(last_seq=1), "the manifest lists"),
+    ],
+)
+def test_verify_holds_the_record_count_seqs_and_sha256_to_the_manifest(
+    tmp_path: Path, tiny_run: TinyRun, edit: Callable[[dict], None], message: str
+) -> None:
+    """Fields of the manifest that describe the WAL and that verify ignored before: an
+    edit of one passed ``wal verify`` and ``replay``."""
+    run = copy(tiny_run.run_dir, tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    edit(manifest)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("field", ["seed", "steps", "agents", "created_at", "code_hash"])
+def test_verify_checks_the_manifest_signature(
+    tmp_path: Path, tiny_run: TinyRun, field: str
+) -> None:
+    """A field only manifest.sig covers (no WAL check sees it) edited: verify names the
+    signature that no longer holds; before, it said ok."""
+    run = copy(tiny_run.run_dir, tmp_path)
+    code, out, _ = _invoke("verify", str(run), "--json")
+    signed = json.loads(out)["signature"]
+    assert code == 0 and signed["status"] == "signed" and signed["key_id"]
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest[field] = manifest[field] + (1 if isinstance(manifest[field], int) else "x")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1
+    assert f"{run}: manifest.json changed after key {signed['key_id']} signed it" in err
+    code, out, _ = _invoke("verify", str(run), "--json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False and report["signature"]["status"] == "bad"
+
+
+def test_verify_of_an_unsigned_run_says_so(tmp_path: Path, tiny_run: TinyRun) -> None:
+    run = copy(tiny_run.run_dir, tmp_path)
+    (run / "manifest.sig").unlink()
+    code, out, _ = _invoke("verify", str(run))
+    assert code == 0 and "(manifest unsigned)" in out
+    (run / "manifest.sig").write_text("{")
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1 and "manifest.sig is not a valid signature file" in err
+
+
+def test_verify_names_a_signature_of_another_public_key(tmp_path: Path, tiny_run: TinyRun) -> None:
+    """manifest.sig's public key swapped for another key's: the signature no longer holds."""
+    run = copy(tiny_run.run_dir, tmp_path)
+    sig = json.loads((run / "manifest.sig").read_text())
+    sig["public_key"] = "ed25519:" + "A" * 43 + "="
+    (run / "manifest.sig").write_text(json.dumps(sig))
+    code, _, err = _invoke("verify", str(run))
+    assert code == 1
+    assert (
+        err.strip()
+        == f"error: {run}: manifest.sig: the signature does not verify (forged or edited)"
+    )

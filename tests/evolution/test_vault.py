@@ -125,6 +125,17 @@ def test_tampered_sums_file_is_seen_by_an_open_vault(tmp_path: Path) -> None:
         vault.get(H1)
 
 
+def test_a_sums_file_that_is_not_utf8_is_a_vault_error(tmp_path: Path) -> None:
+    """A byte that is not UTF-8 in SHA256SUMS was a UnicodeDecodeError (an internal error
+    of ``rebuild-policy``), not a message naming the file."""
+    vault = Vault(tmp_path)
+    vault.put(b"genome", H1)
+    sums = tmp_path / SUMS_FILE
+    sums.write_bytes(sums.read_bytes() + b"\xff\n")
+    with pytest.raises(VaultError, match=rf"{sums}: not UTF-8 text \(byte 0xff at offset "):
+        Vault(tmp_path).get(H1)
+
+
 def test_missing_and_unlisted_packs(tmp_path: Path) -> None:
     vault = Vault(tmp_path)
     with pytest.raises(VaultError, match="not in the vault"):

@@ -114,3 +114,16 @@ def test_records_reach_the_os_on_flush(tmp_path: Path) -> None:
         w.append(bar(0), 0)
         w.flush()
         assert (tmp_path / "wal" / "000000.jsonl").read_bytes().count(b"\n") == 1
+
+
+def test_only_ascii_digit_names_are_segments(tmp_path: Path) -> None:
+    """ "Other files in wal/ are ignored": a name of six non-ASCII digits (which ``int`` reads
+    as a number) was listed as a segment and broke verify and replay."""
+    wal = tmp_path / "wal"
+    with WalWriter(wal, RUN, fsync="never") as w:
+        w.append(bar(0), 0)
+    (wal / "\u0660\u0660\u0660\u0660\u0660\u0661.jsonl").write_bytes(b"notes\n")
+    (wal / "\uff10\uff10\uff10\uff10\uff10\uff12.jsonl").write_bytes(b"notes\n")
+    assert [p.name for p in list_segments(wal)] == ["000000.jsonl"]
+    with WalWriter(wal, RUN, fsync="never") as w:  # resumes the real segment
+        assert w.append(bar(1), 1) == 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from structlog.testing import capture_logs
@@ -11,6 +14,7 @@ from wal_events import RUN, bar
 
 from scarline.errors import WalError
 from scarline.journal import HashOnlyWal, WalWriter, read_records, recover, verify
+from scarline.journal import writer as writer_module
 from scarline.journal.segments import list_segments
 
 
@@ -216,3 +220,67 @@ def _finished(tmp_path: Path) -> Path:
     _write(wal, 5)
     (wal.parent / "manifest.json").write_text("{}")
     return wal
+
+
+def test_a_symlinked_segment_is_never_truncated_or_appended_to(tmp_path: Path) -> None:
+    """A segment that is a symbolic link may point outside the run directory: recovery
+    must not cut the file it points at, nor may a resumed writer append to it."""
+    wal = tmp_path / "wal"
+    _write(wal, 3)
+    victim = tmp_path / "outside.txt"
+    victim.write_bytes(b"precious text without a newline")  # reads as a torn line
+    (wal / "000001.jsonl").symlink_to(victim)
+    with pytest.raises(WalError, match=r"000001\.jsonl is a symbolic link .*refusing to truncate"):
+        recover(wal, RUN)
+    with pytest.raises(WalError, match="refusing to truncate"):
+        WalWriter(wal, RUN)
+    assert victim.read_bytes() == b"precious text without a newline"
+    victim.write_bytes(b"")  # nothing to cut: the writer would append to it
+    with pytest.raises(WalError, match="refusing to append to"):
+        WalWriter(wal, RUN)
+    assert victim.read_bytes() == b""
+
+
+class _FullDisk(io.FileIO):
+    """A segment file on a disk with ``room`` bytes left: writes past it fail (ENOSPC)
+    after writing what fits, as a real full disk does."""
+
+    room = 2_000
+
+    def write(self, data: object) -> int:
+        view = memoryview(data)  # type: ignore[arg-type]
+        if _FullDisk.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        n = super().write(view[: _FullDisk.room]) or 0
+        _FullDisk.room -= n
+        return n
+
+
+@pytest.mark.parametrize("fsync", ["always", "batch", "never"])
+def test_a_disk_full_writer_releases_its_lock_and_leaves_a_recoverable_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: str
+) -> None:
+    """Writes fail with ENOSPC: the error reaches the caller, and ``close`` (which fails
+    again, its buffer cannot be written) still releases the directory lock, so the WAL can
+    be recovered or sealed in the same process; before, ``recover`` said another writer had
+    it open until the process ended."""
+
+    def open_segment(self: object, *, new: bool) -> BinaryIO:
+        path = self._wal_dir / writer_module.segment_name(self._index)  # type: ignore[attr-defined]
+        return io.BufferedWriter(_FullDisk(path, "xb" if new else "ab"), 4096)  # type: ignore[return-value]
+
+    monkeypatch.setattr(_FullDisk, "room", 2_000)
+    monkeypatch.setattr(writer_module._Segments, "_open_segment", open_segment)
+    wal = tmp_path / "wal"
+    w = WalWriter(wal, RUN, fsync=fsync, fsync_every=3)  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="No space left"):
+        for i in range(1_000):
+            w.append(bar(i), i)
+        w.flush()
+    with pytest.raises(OSError, match="No space left"):
+        w.close()
+    monkeypatch.undo()
+    recover(wal, RUN)  # the lock is free; a torn last line (if any) is cut
+    report = verify(wal, RUN)
+    assert report.ok and 0 < report.records < 1_000
+    assert [r.seq for r in read_records(wal)] == list(range(report.records))

@@ -118,6 +118,26 @@ def test_torn_tail_is_bad_and_verify_never_modifies(pristine: Path, tmp_path: Pa
     assert last.read_bytes() == data[:-30]
 
 
+@pytest.mark.parametrize("gone", [0, 1])
+def test_a_deleted_segment_is_named(pristine: Path, tmp_path: Path, gone: int) -> None:
+    """The next segment's first record does not chain on: the reason says a segment file is
+    missing (segments are numbered one by one), not only ``hash mismatch``."""
+    wal = Path(shutil.copytree(pristine, tmp_path / "wal"))
+    segments = list_segments(wal)
+    segments[gone].unlink()
+    report = verify(wal, RUN)
+    assert report.first_bad is not None and report.first_bad.line == 1
+    assert report.first_bad.segment == segments[gone + 1].name
+    if gone == 0:
+        expected = f"segment 000000.jsonl is missing (the WAL starts at {segments[1].name})"
+    else:
+        expected = (
+            f"segment {segments[gone].name} is missing ({segments[gone - 1].name} is "
+            f"followed by {segments[gone + 1].name})"
+        )
+    assert report.first_bad.reason == f"hash mismatch: {expected}"
+
+
 def test_expected_head_catches_dropped_records(pristine: Path, tmp_path: Path) -> None:
     head = verify(pristine, RUN).head
     assert verify(pristine, RUN, expected_head=head).ok
@@ -161,3 +181,15 @@ def test_hash_only_head_matches_verify(pristine: Path) -> None:
     for i in range(N):
         shadow.append(bar(i), i)
     assert verify(pristine, RUN).head == shadow.head
+
+
+def test_crlf_line_endings_are_named(pristine: Path, tmp_path: Path) -> None:
+    """A segment converted to CRLF (a text tool on Windows) fails at its first line with a
+    reason that says so, not only 'no "h" field at the end'."""
+    wal = Path(shutil.copytree(pristine, tmp_path / "wal"))
+    first = list_segments(wal)[0]
+    first.write_bytes(first.read_bytes().replace(b"\n", b"\r\n"))
+    report = verify(wal, RUN)
+    assert report.first_bad is not None
+    assert (report.first_bad.seq, report.first_bad.line) == (0, 1)
+    assert "carriage return (CRLF line endings" in report.first_bad.reason

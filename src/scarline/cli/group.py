@@ -12,6 +12,7 @@ ends quietly with exit 1, as Python's own tools do on a broken pipe.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -61,6 +62,23 @@ def _path_message(err: OSError) -> str:
     if err.filename is None:
         return str(err)
     return f"{err.filename}: {(err.strerror or str(err)).lower()}"
+
+
+DEVICE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+"""Write failures of the disk, not of the code: said as such, not as an internal error."""
+
+
+def device_message(err: OSError) -> str:
+    """A disk that is full (or fails) while a command writes: one line naming the run
+    directory being written, and how to finish a run it stopped."""
+    what = (err.strerror or str(err)).lower()
+    run_dir = noted_run_dir()
+    if run_dir is None:
+        return f"{what} while writing (errno {errno.errorcode.get(err.errno or 0, err.errno)})"
+    finish = ""
+    if run_dir.is_dir() and not RunDir(run_dir).manifest.exists():
+        finish = f"; once there is room, `scarline wal seal {run_dir}` finishes the run"
+    return f"{run_dir}: {what} while writing the run (what was journaled is kept{finish})"
 
 
 def _one_line(text: str) -> str:
@@ -134,6 +152,9 @@ class ScarlineGroup(TyperGroup):
             report_error(str(err), code, json_mode)
             raise typer.Exit(code) from None
         except OSError as err:
+            if err.filename is None and err.errno in DEVICE_ERRORS:  # a full disk
+                report_error(device_message(err), EXIT_CHECK_FAILED, json_mode)
+                raise typer.Exit(EXIT_CHECK_FAILED) from None
             if err.filename is None:  # not about a path the user named: unexpected
                 self._internal(err, json_mode)
             report_error(_path_message(err), EXIT_BAD_INPUT, json_mode)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +21,7 @@ from scarline.rundir import RunDir, implied_island_run_id
 
 if TYPE_CHECKING:
     from scarline.events import Array
+    from scarline.journal.manifest import RunManifest
     from scarline.journal.reader import Record
     from scarline.journal.seal import SealResult
 
@@ -43,25 +43,68 @@ def verify_cmd(
     run_dir: RunDirArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Check the hash chain and seq of every record, and the manifest's head and segments
-    (names, sizes, record counts); exit 1 if bad."""
-    from scarline.errors import WalError
+    """Check the hash chain and seq of every record, the manifest's head, record count and
+    segments (names, sizes, records, seq ranges, sha256), and manifest.sig when the run is
+    signed; exit 1 if anything is bad (an invalid manifest too)."""
     from scarline.journal import verify
-    from scarline.journal.manifest import read_manifest
 
     wal_dir = _wal_dir(run_dir)
-    run_id, expected_head = run_identity(run_dir)
-    segments = None
-    if (run_dir / RunDir.MANIFEST).is_file():  # its segments: names, sizes, record counts
-        with contextlib.suppress(WalError):  # not a whole manifest: its run id and head only
-            segments = read_manifest(run_dir).wal_segments
-    report = verify(wal_dir, run_id, expected_head=expected_head, expected_segments=segments)
+    manifest = _manifest(run_dir)
+    if manifest is None:
+        report = verify(wal_dir, run_identity(run_dir)[0])
+        signature = None
+    else:
+        report = verify(
+            wal_dir,
+            manifest.run_id,
+            expected_head=manifest.wal_head,
+            expected_segments=manifest.wal_segments,
+            expected_records=manifest.wal_records,
+        )
+        signature = _signature(run_dir)
+    ok = report.ok and (signature is None or signature["status"] != "bad")
     if as_json:
-        print_json(report)
-    elif report.ok:
-        console.print(f"ok: {report.records} records, head {report.head}", soft_wrap=True)
+        print_json({**msgspec.structs.asdict(report), "ok": ok, "signature": signature})
+    elif ok:
+        signed = "" if signature is None else f" (manifest {_signed_note(signature)})"
+        console.print(f"ok: {report.records} records, head {report.head}{signed}", soft_wrap=True)
     if not report.ok:
         fail(report.describe(), EXIT_CHECK_FAILED)
+    if not ok:
+        assert signature is not None
+        fail(f"{run_dir}: {signature['problem']}", EXIT_CHECK_FAILED)
+
+
+def _manifest(run_dir: Path) -> RunManifest | None:
+    """``run_dir``'s manifest, None when the run has none (it did not finish); a manifest
+    that is not a whole run manifest fails the check: it is what binds the WAL."""
+    from scarline.journal.manifest import read_manifest
+
+    path = RunDir(run_dir).manifest
+    if not path.exists() and not path.is_symlink():
+        return None
+    return read_manifest(run_dir)
+
+
+def _signature(run_dir: Path) -> dict[str, str | None]:
+    """Whether manifest.sig holds for manifest.json: ``status`` signed (``key_id``),
+    unsigned (no manifest.sig: a run without a key) or bad (``problem``). Whether the key
+    is trusted is the ledger's question (docs/security.md)."""
+    from scarline.journal.signature import check_manifest
+
+    if not RunDir(run_dir).root.joinpath(RunDir.MANIFEST_SIG).exists():
+        return {"status": "unsigned", "key_id": None, "problem": ""}
+    check = check_manifest(run_dir)
+    key = check.public_key.key_id if check.public_key is not None else None
+    if not check.ok:
+        return {"status": "bad", "key_id": key, "problem": check.problem}
+    return {"status": "signed", "key_id": key, "problem": ""}
+
+
+def _signed_note(signature: dict[str, str | None]) -> str:
+    if signature["status"] == "signed":
+        return f"signed by key {signature['key_id']}"
+    return "unsigned"
 
 
 @command(app, "cat")
@@ -238,8 +281,9 @@ def run_identity(run_dir: Path) -> tuple[str, str | None]:
 def _first_run_id(wal_dir: Path) -> str | None:
     """The run id the WAL's first record claims (None if unreadable): it only chooses between
     the ids the directory's path implies, never names one of its own."""
-    segments = sorted(wal_dir.glob("*.jsonl"))
-    if not segments:
+    from scarline.journal.segments import list_segments
+
+    if not wal_dir.is_dir() or not (segments := list_segments(wal_dir)):
         return None
     try:
         with segments[0].open("rb") as fh:

@@ -287,6 +287,11 @@ class Vault:
             return self.sums_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return ""
+        except UnicodeDecodeError as err:  # an edit, not what _store_sums writes
+            raise VaultError(
+                f"{self.sums_path}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at "
+                f"offset {err.start})"
+            ) from None
 
     def _load_sums(self) -> dict[str, str]:
         """``{file name: sha256}`` as on disk now (never cached: a tampered file must show)."""

@@ -107,8 +107,12 @@ class SessionManifest(msgspec.Struct, frozen=True, kw_only=True):
 def write_json(path: Path, obj: msgspec.Struct) -> None:
     """Write pretty JSON via temp file + rename: a crash never leaves half a manifest."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
-    tmp.replace(path)
+    try:
+        tmp.write_bytes(msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+        raise
 
 
 def read_manifest(run_dir: Path) -> RunManifest:

@@ -19,7 +19,7 @@ import structlog
 from scarline.errors import WalError
 from scarline.journal.lock import DirLock
 from scarline.journal.scan import MAX_LINE_BYTES, Scan, scan
-from scarline.journal.segments import require_wal_dir
+from scarline.journal.segments import require_own_file, require_wal_dir
 from scarline.rundir import RunDir
 
 
@@ -112,6 +112,7 @@ def repair(
             f"({bad.reason}): that is tampering or corruption, not a torn write, so nothing "
             "was truncated (see `scarline wal verify`)"
         )
+    require_own_file(segment, "truncate")
     with segment.open("r+b") as f:
         size = f.seek(0, os.SEEK_END)
         f.truncate(found.bad_offset)

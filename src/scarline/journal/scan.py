@@ -18,8 +18,16 @@ from pathlib import Path
 
 import msgspec
 
-from scarline.journal.format import H_CLOSE, H_OPEN, SEQ_OPEN, TAIL, canonical_of, genesis
-from scarline.journal.segments import list_segments, seq_of
+from scarline.journal.format import (
+    H_CLOSE,
+    H_OPEN,
+    SEQ_OPEN,
+    TAIL,
+    canonical_of,
+    genesis,
+    segment_name,
+)
+from scarline.journal.segments import list_segments, segment_index, seq_of
 
 CHUNK = 1 << 16
 """Bytes read per step: small enough to stay in cache, large enough to amortise the bulk checks."""
@@ -89,6 +97,8 @@ def scan(wal_dir: Path, run_id: str) -> Scan:
             reason = bad.reason
             if foreign is not None:
                 reason += f": the WAL belongs to run {foreign!r}, not {run_id!r}"
+            elif bad.line == 1:
+                reason += _missing_before(segments, k)
             return Scan(
                 segments=segments,
                 records=seq,
@@ -100,6 +110,21 @@ def scan(wal_dir: Path, run_id: str) -> Scan:
                 foreign_run=foreign,
             )
     return Scan(segments=segments, records=seq, head=prev, last_lines=lines)
+
+
+def _missing_before(segments: list[Path], k: int) -> str:
+    """Why segment ``k``'s first record does not chain on, when a segment file is missing
+    before it: the writer numbers them one by one, so a gap is a deleted segment ("" else)."""
+    index = segment_index(segments[k])
+    expected = segment_index(segments[k - 1]) + 1 if k else 0
+    if index == expected:
+        return ""
+    if k == 0:
+        return f": segment {segment_name(0)} is missing (the WAL starts at {segments[0].name})"
+    return (
+        f": segment {segment_name(expected)} is missing ({segments[k - 1].name} is followed "
+        f"by {segments[k].name})"
+    )
 
 
 def _scan_segment(path: Path, prev: bytes, seq: int) -> tuple[bytes, int, int, _Bad | None, int]:
@@ -236,6 +261,8 @@ def check_line(line: bytes, prev: bytes, seq: int) -> tuple[bytes, str]:
     """``(h, "")`` if ``line`` (no newline) is record ``seq`` chained on ``prev``, else a reason."""
     if not line.startswith(SEQ_OPEN):
         return b"", 'malformed record: does not start with {"seq":'
+    if line.endswith(b"\r"):
+        return b"", "malformed record: ends with a carriage return (CRLF line endings: converted)"
     if len(line) <= TAIL + len(SEQ_OPEN) or line[-TAIL : -TAIL + len(H_OPEN)] != H_OPEN:
         return b"", 'malformed record: no "h" field at the end'
     if line[-len(H_CLOSE) :] != H_CLOSE:

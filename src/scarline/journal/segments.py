@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import msgspec
 from scarline.errors import WalError
 from scarline.journal.format import SEQ_OPEN
 
-_SEGMENT = re.compile(r"(\d{6,})\.jsonl")
+_SEGMENT = re.compile(r"([0-9]{6,})\.jsonl")  # ASCII digits: "٠٠٠٠٠١.jsonl" is no segment
 _SEQ_PREFIX = re.compile(rb'\{"seq":(\d+),')
 _BLOCK = 1 << 20
 
@@ -41,6 +42,16 @@ def list_segments(wal_dir: Path) -> list[Path]:
         (int(m.group(1)), p) for p in Path(wal_dir).iterdir() if (m := _SEGMENT.fullmatch(p.name))
     ]
     return [p for _, p in sorted(found)]
+
+
+def require_own_file(path: Path, doing: str) -> None:
+    """Refuse to ``doing`` (truncate, append to) a segment that is a symbolic link: it may
+    point outside the run directory, at a file that is not the run's to change."""
+    if path.is_symlink():
+        raise WalError(
+            f"{path} is a symbolic link (to {os.readlink(path)}), not a segment file of this "
+            f"WAL: refusing to {doing} it (nothing was changed)"
+        )
 
 
 def segment_index(path: Path) -> int:

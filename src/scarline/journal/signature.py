@@ -51,7 +51,7 @@ def manifest_digest(manifest: dict[str, object]) -> str:
 def _digest_of(path: Path) -> str | None:
     try:
         doc = msgspec.json.decode(path.read_bytes())
-    except (OSError, msgspec.DecodeError):
+    except (OSError, msgspec.DecodeError, RecursionError):  # nested thousands deep: no manifest
         return None
     return manifest_digest(doc) if isinstance(doc, dict) else None
 

@@ -18,7 +18,7 @@ from scarline.journal.format import is_canonical, segment_name, unappendable
 from scarline.journal.lock import DirLock
 from scarline.journal.record_encoder import RecordEncoder, packs_arrays
 from scarline.journal.recovery import Recovery, repair
-from scarline.journal.segments import segment_index
+from scarline.journal.segments import require_own_file, segment_index
 
 FsyncPolicy = Literal["always", "batch", "never"]
 
@@ -93,6 +93,8 @@ class WalWriter:
         self._lock.acquire()
         try:
             found, self.recovery = repair(self._wal_dir, run_id)
+            if found.segments:
+                require_own_file(found.segments[-1], "append to")
             index = segment_index(found.segments[-1]) if found.segments else 0
             self._segments = _Segments(
                 self._wal_dir, index, not found.segments, found.head, segment_bytes, fsync
@@ -164,10 +166,12 @@ class WalWriter:
             self._sync()
         finally:
             self._closed = True
-            if self._lane is not None:
-                self._lane.shutdown()
-            self._segments.close()
-            self._lock.release()
+            try:
+                if self._lane is not None:
+                    self._lane.shutdown()
+                self._segments.close()  # raises again when its buffer cannot be written
+            finally:
+                self._lock.release()  # else a disk-full run locks its WAL till the process ends
 
     def __del__(self) -> None:
         """A writer dropped without :meth:`close` still writes what it was given."""
