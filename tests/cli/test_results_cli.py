@@ -103,12 +103,12 @@ def test_a_spoiled_results_file_is_exit_2_naming_it(
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
-        ("summary.json", b'{"agents": [{"x": 1}]}', "'agents' is not a list of objects"),
-        ("summary.json", b'{"agents": "abc"}', "'agents' is not a list of objects"),
-        ("summary.json", b'{"agents": [1]}', "'agents' is not a list of objects"),
+        ("summary.json", b'{"agents": [{"x": 1}]}', "'agents' must be a list of objects"),
+        ("summary.json", b'{"agents": "abc"}', "'agents' must be a list of objects"),
+        ("summary.json", b'{"agents": [1]}', "'agents' must be a list of objects"),
         ("summary.json", b"\xff{}", "cannot be read"),
         ("manifest.json", b"\xff{}", "cannot be read"),
-        ("manifest.json", b"[" * 100_000 + b"]" * 100_000, "values nested too deeply"),
+        ("manifest.json", b"[" * 100_000 + b"]" * 100_000, "cannot be read (maximum recursion depth"),
     ],
     ids=["agent-no-id", "agents-str", "agent-int", "summary-not-utf8", "manifest-not-utf8", "deep"],
 )
