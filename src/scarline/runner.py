@@ -496,6 +496,9 @@ def _write_manifests(
             feed=market.meta.get("feed", ""),
         ),
     )
+    # bound like the other artifacts: the results read its frequency and calendar (how
+    # Sharpe is annualized), which an edit must not change silently
+    artifacts = artifacts | {RunDir.SESSION: file_sha256(paths.session)}
     segments = segment_entries(paths.wal)
     sources = strategy_sources(config.agents)
     write_json(

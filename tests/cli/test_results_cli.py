@@ -158,3 +158,20 @@ def test_labels_that_look_like_markup_are_printed_as_they_are(
     _table(rows, ["agent", "policy", "instrument", "return"], "labels")
     out = capsys.readouterr().out
     assert "[/x]" in out and "[red]X" in out
+
+
+def test_an_edited_session_json_cannot_reannualize_the_stats(
+    tiny_run: TinyRun, tmp_path: Path
+) -> None:
+    """session.json's calendar and frequency say how Sharpe is annualized: the manifest binds
+    it like the other artifacts, so ``"calendar": "24/7"`` written in later is refused, not a
+    Sharpe √(365/252) times larger."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run.run_dir, run)
+    assert "session.json" in json.loads((run / "manifest.json").read_text())["artifacts"]
+    assert runner.invoke(app, ["stats", str(run)]).exit_code == 0
+    session = json.loads((run / "session.json").read_text())
+    (run / "session.json").write_text(json.dumps(session | {"calendar": "24/7"}))
+    result = runner.invoke(app, ["stats", str(run)])
+    assert result.exit_code == 2, result.output
+    assert f"{run / 'session.json'}: not the file the run's manifest binds" in result.stderr

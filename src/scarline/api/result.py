@@ -133,6 +133,7 @@ class Result:
 
     @cached_property
     def periods_per_year(self) -> float:
+        self._check_bound(RunDir.SESSION)  # its calendar and frequency annualize the stats
         session = _json(RunDir(self.run_dir).session)
         ts = self.equity.index.asi8
         return periods_per_year(
