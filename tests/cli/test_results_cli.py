@@ -108,7 +108,7 @@ def test_a_spoiled_results_file_is_exit_2_naming_it(
         ("summary.json", b'{"agents": [1]}', "'agents' must be a list of objects"),
         ("summary.json", b"\xff{}", "cannot be read"),
         ("manifest.json", b"\xff{}", "cannot be read"),
-        ("manifest.json", b"[" * 100_000 + b"]" * 100_000, "cannot be read (maximum recursion depth"),
+        ("manifest.json", b"[" * 100_000 + b"]" * 100_000, "cannot be read (maximum recursion"),
     ],
     ids=["agent-no-id", "agents-str", "agent-int", "summary-not-utf8", "manifest-not-utf8", "deep"],
 )
