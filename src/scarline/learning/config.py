@@ -12,6 +12,15 @@ from pydantic import Field, model_validator
 
 from scarline.strict import Strict
 
+MAX_LR = 1.0
+"""Adam moves each weight by about ``lr`` per update: beyond 1 a learning rate is a typo
+(``3`` for ``3e-4``), and past float32's range (~3.4e38) it silently turned every weight
+into NaN while the run went on."""
+
+MAX_REWARD_SCALE = 1e6
+"""A step's log return is at most ~44 in size (int64 cash), so rewards stay far inside
+float32; 1e308 made them ``inf`` and every weight NaN, silently."""
+
 
 class QNetConfig(Strict):
     """Defaults follow CleanRL's DQN, scaled down to tiny per-agent networks."""
@@ -40,6 +49,7 @@ class QNetConfig(Strict):
     lr: float = Field(
         default=1e-3,
         gt=0,
+        le=MAX_LR,
         description="Adam learning rate, within the group's evolution.domain "
         "[lr_min, lr_max] (1e-5 .. 1e-2 by default)",
     )
@@ -47,6 +57,7 @@ class QNetConfig(Strict):
     reward_scale: float = Field(
         default=100.0,
         gt=0,
+        le=MAX_REWARD_SCALE,
         description="rewards (per-step log returns, ~1e-2) are multiplied by it, keeping "
         "Q-values near unit size",
     )
