@@ -185,3 +185,21 @@ def test_replay_survives_a_config_model_that_grew(
     assert not replay_run(run.run_dir).config_matches_manifest
     monkeypatch.setattr(config_module, "canonical_json", original)
     assert replay_run(run.run_dir).config_matches_manifest
+
+
+def test_a_lot_finer_than_a_cash_unit_is_a_config_error_naming_the_symbol(
+    tmp_path: Path,
+) -> None:
+    """Before, the run failed at the kernel's unit values: an internal error, exit 1."""
+    from scarline.errors import ConfigError
+    from scarline.runner import load_run_market
+
+    data = tmp_path / "m.csv"
+    write_market(generate(SynthSpec(n_steps=20, n_instruments=2, seed=1)), data)
+    fine = RunConfig.model_validate(
+        {"data": {"source": str(data), "lot_sizes": {"SYN1": "0.000000001"}}}
+    )
+    with pytest.raises(ConfigError, match=r"data\.lot_sizes: 'SYN1': tick 0\.01 x lot 0\.0+1 is"):
+        load_run_market(fine)
+    ok = fine.with_overrides(**{"data.lot_sizes": {"SYN1": "0.000001"}})
+    assert load_run_market(ok).instruments[1].lot_size == "0.000001"

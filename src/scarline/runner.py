@@ -31,6 +31,7 @@ from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import best_policy, finish_lineage
 from scarline.evolution.vault import Vault
 from scarline.evolution.vault_writer import VaultWriter
+from scarline.execution.types import unit_value_problem
 from scarline.journal import WalWriter
 from scarline.journal.manifest import (
     WAL_FORMAT_VERSION,
@@ -158,6 +159,10 @@ def load_run_market(config: RunConfig) -> MarketData:
     unknown = sorted(set(d.lot_sizes) - set(source.symbols))
     if unknown:
         raise ConfigError(f"data.lot_sizes: {', '.join(unknown)} not in {d.source}")
+    for inst in source.instruments:  # the accounts book whole cash units (exit 2, not 1)
+        problem = unit_value_problem(inst.tick_size, inst.lot_size)
+        if problem is not None:
+            raise ConfigError(f"data.lot_sizes: {inst.symbol!r}: {problem}")
     market = available_after(source, d.exog_available_after)
     market = replace(market, calendar=config.calendar)
     return check_market(normalized(subset(market, d.start, d.end, d.symbols)), d.source)
