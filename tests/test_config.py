@@ -211,3 +211,16 @@ def test_a_credential_in_the_live_feed_url_is_refused_without_being_echoed() -> 
 def test_a_profile_that_is_not_built_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"profile 'live-shadow' is not built yet"):
         validate_config({"profile": "live-shadow"}, "run.toml")
+
+
+def test_initial_cash_below_one_cash_unit_is_refused_naming_the_key(tmp_path: Path) -> None:
+    """``1e-9`` was accepted, became 0 cash units, and the run failed after its last step
+    with an internal error (exit 1), its run directory left behind."""
+    from scarline.assembly import cash_units
+
+    path = tmp_path / "run.toml"
+    path.write_text("[accounts]\ninitial_cash = 1e-9\n")
+    with pytest.raises(ConfigError, match=r"run\.toml: key 'accounts\.initial_cash'"):
+        load_config(path)
+    path.write_text("[accounts]\ninitial_cash = 1e-8\n")
+    assert cash_units(load_config(path).accounts.initial_cash) == 1

@@ -76,6 +76,10 @@ MAX_TICK = Decimal(10**6)
 MAX_CASH = MAX_MONEY
 """Money of a config (currency units) is at most this (``execution.types.MAX_MONEY``)."""
 
+MIN_CASH = 1 / CASH_SCALE
+"""The least starting cash: one cash unit. Less (``1e-9``) became 0 units, and the run
+failed after its last step with an internal error, its run directory left behind."""
+
 WarningCheck = Literal["gap", "outlier", "stale_close", "exog_inf"]
 
 
@@ -228,10 +232,10 @@ class AccountsConfig(_Strict):
 
     initial_cash: float = Field(
         default=1_000_000.0,
-        gt=0,
+        ge=MIN_CASH,
         le=MAX_CASH,
         allow_inf_nan=False,
-        description="starting cash of every agent, currency units",
+        description="starting cash of every agent, currency units (at least one cash unit, 1e-8)",
     )
 
 
