@@ -278,6 +278,20 @@ class OpenRun:
         return summary
 
 
+def _check_volume_for_cap(config: RunConfig, market: MarketData) -> None:
+    """A participation cap on a market without volume would refuse every fill
+    (``no_liquidity``): a run that silently never trades. Refused before anything is
+    written (a paper session drops the cap instead, and says so in session.json). Only new
+    runs are checked: a run recorded before still replays as it ran."""
+    rate = config.execution.fill.participation_rate
+    if rate is not None and not market.has_volume:
+        raise ConfigError(
+            f"execution.fill.participation_rate = {rate}, but {config.data.source} has no "
+            "volume: the cap would refuse every fill; remove participation_rate or use data "
+            "with a volume column"
+        )
+
+
 def create_run(
     config: RunConfig,
     *,
@@ -303,6 +317,7 @@ def create_run(
         if name is not None:
             run_dir_in(root, name)
     market = market if market is not None else load_run_market(config)
+    _check_volume_for_cap(config, market)
     stamp = now or datetime.now(UTC)
     if run_id is None:  # generated: the next free suffix, unless an island names the directory
         run_id = make_run_id(stamp, market.name, config_hash(config))
