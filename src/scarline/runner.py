@@ -22,7 +22,7 @@ import structlog
 from scarline.admission import admit_run_input, check_market
 from scarline.agents.strategy_loader import strategy_sources
 from scarline.assembly import kernel_for
-from scarline.config import RunConfig, canonical_json, config_hash, dump_toml
+from scarline.config import RunConfig, canonical_json, check_new_run, config_hash, dump_toml
 from scarline.diary.writer import DiaryStats, build_diary
 from scarline.digest import file_sha256
 from scarline.equity_file import write_equity
@@ -316,6 +316,7 @@ def create_run(
     for name in (run_id, dir_name):
         if name is not None:
             run_dir_in(root, name)
+    check_new_run(config, "config")
     market = market if market is not None else load_run_market(config)
     _check_volume_for_cap(config, market)
     stamp = now or datetime.now(UTC)

@@ -1,4 +1,5 @@
-"""QNetConfig bounds: values that would silently turn every weight into NaN are refused."""
+"""QNetConfig bounds: values that would silently turn every weight into NaN are refused
+for new runs; wrong types, unknown keys and values out of range are config errors."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from scarline.config import load_config
+from scarline.config import check_new_run, load_config
 from scarline.errors import ConfigError
 from scarline.learning.config import MAX_LR, MAX_REWARD_SCALE, QNetConfig
+from scarline.runner import execute_run
 
 
 def _toml(tmp_path: Path, qnet: str) -> Path:
@@ -26,16 +28,23 @@ def _toml(tmp_path: Path, qnet: str) -> Path:
         ("lr = 3.0\n[agents.evolution.domain]\nlr_max = 10.0", "qnet.lr"),
     ],
 )
-def test_values_past_the_bounds_are_refused_naming_the_key(
+def test_a_new_run_refuses_values_past_the_bounds_naming_the_key(
     tmp_path: Path, line: str, key: str
 ) -> None:
-    with pytest.raises(ConfigError, match=rf"run\.toml: key 'agents\.0\.q-network\.{key}'"):
-        load_config(_toml(tmp_path, line))
+    """They still load (a run recorded with them replays), but no new run starts with them:
+    before, the run went on with every weight NaN."""
+    path = _toml(tmp_path, line)
+    config = load_config(path)
+    with pytest.raises(ConfigError, match=rf"run\.toml: agents\[0\]\.{key} = "):
+        check_new_run(config, str(path))
+    with pytest.raises(ConfigError, match=rf"config: agents\[0\]\.{key} = "):
+        execute_run(config, run_id="refused", out_dir=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
 
 
 def test_the_bounds_themselves_are_accepted() -> None:
     cfg = QNetConfig(lr=MAX_LR, reward_scale=MAX_REWARD_SCALE)
-    assert (cfg.lr, cfg.reward_scale) == (1.0, 1e6)
+    assert cfg.new_run_problems("qnet") == []
 
 
 @pytest.mark.parametrize(
