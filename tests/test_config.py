@@ -211,3 +211,19 @@ def test_a_credential_in_the_live_feed_url_is_refused_without_being_echoed() -> 
 def test_a_profile_that_is_not_built_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"profile 'live-shadow' is not built yet"):
         validate_config({"profile": "live-shadow"}, "run.toml")
+
+
+def test_initial_cash_below_one_cash_unit_is_refused_naming_the_key(tmp_path: Path) -> None:
+    """``1e-9`` became 0 cash units, and the run failed after its last step with an internal
+    error (exit 1), its run directory left behind. It still loads (a run recorded with it
+    replays), but no new run starts with it."""
+    from scarline.assembly import cash_units
+    from scarline.config import check_new_run
+
+    path = tmp_path / "run.toml"
+    path.write_text("[accounts]\ninitial_cash = 1e-9\n")
+    with pytest.raises(ConfigError, match=r"run\.toml: accounts\.initial_cash = 1e-09 is less"):
+        check_new_run(load_config(path), str(path))
+    path.write_text("[accounts]\ninitial_cash = 1e-8\n")
+    check_new_run(load_config(path), str(path))
+    assert cash_units(load_config(path).accounts.initial_cash) == 1

@@ -185,3 +185,48 @@ def test_replay_survives_a_config_model_that_grew(
     assert not replay_run(run.run_dir).config_matches_manifest
     monkeypatch.setattr(config_module, "canonical_json", original)
     assert replay_run(run.run_dir).config_matches_manifest
+
+
+def test_a_lot_finer_than_a_cash_unit_is_a_config_error_naming_the_symbol(
+    tmp_path: Path,
+) -> None:
+    """Before, the run failed at the kernel's unit values: an internal error, exit 1."""
+    from scarline.errors import ConfigError
+    from scarline.runner import load_run_market
+
+    data = tmp_path / "m.csv"
+    write_market(generate(SynthSpec(n_steps=20, n_instruments=2, seed=1)), data)
+    fine = RunConfig.model_validate(
+        {"data": {"source": str(data), "lot_sizes": {"SYN1": "0.000000001"}}}
+    )
+    with pytest.raises(ConfigError, match=r"data\.lot_sizes: 'SYN1': tick 0\.01 x lot 0\.0+1 is"):
+        load_run_market(fine)
+    ok = fine.with_overrides(**{"data.lot_sizes": {"SYN1": "0.000001"}})
+    assert load_run_market(ok).instruments[1].lot_size == "0.000001"
+
+
+def test_a_participation_cap_on_data_without_volume_is_refused(tmp_path: Path) -> None:
+    """Before, every order was rejected ``no_liquidity``: the run never traded, exit 0."""
+    import pandas as pd
+
+    from scarline.errors import ConfigError
+
+    data = tmp_path / "m.csv"
+    write_market(generate(SynthSpec(n_steps=20, n_instruments=1, seed=1)), data)
+    frame = pd.read_csv(data)
+    frame.drop(columns="volume").to_csv(data, index=False)
+    cfg = RunConfig.model_validate(
+        {
+            "data": {"source": str(data)},
+            "agents": [{"kind": "buy-and-hold"}],
+            "execution": {"fill": {"participation_rate": 0.1}},
+            "report": False,
+        }
+    )
+    runs = tmp_path / "runs"
+    with pytest.raises(ConfigError, match=r"participation_rate = 0\.1, but .*m\.csv has no volume"):
+        execute_run(cfg, run_id="capped", out_dir=runs)
+    assert not (runs / "capped").exists()
+    free = cfg.with_overrides(**{"execution.fill.participation_rate": None})
+    summary = execute_run(free, run_id="free", out_dir=runs)
+    assert summary.agents()[0]["trades"] == 1

@@ -75,6 +75,10 @@ ExogLag = Annotated[int, Field(ge=0, le=MAX_EXOG_LAG)]
 MAX_CASH = MAX_MONEY
 """Money of a config (currency units) is at most this (``execution.types.MAX_MONEY``)."""
 
+MIN_CASH = 1 / CASH_SCALE
+"""The least starting cash of a new run: one cash unit. Less (``1e-9``) became 0 units, and
+the run failed after its last step with an internal error, its run directory left behind."""
+
 WarningCheck = Literal["gap", "outlier", "stale_close", "exog_inf"]
 
 
@@ -220,7 +224,8 @@ class AccountsConfig(_Strict):
         gt=0,
         le=MAX_CASH,
         allow_inf_nan=False,
-        description="starting cash of every agent, currency units",
+        description="starting cash of every agent, currency units (a new run takes at least "
+        "one cash unit, 1e-8)",
     )
 
 
@@ -338,6 +343,29 @@ class RunConfig(_Strict):
                 node = node[int(part)] if isinstance(node, list) else node[part]
             node[leaf] = value
         return validate_config(raw, "<overrides>")
+
+
+def new_run_problems(config: RunConfig) -> list[str]:
+    """Why a new run must not start with ``config`` (empty: it may): values that validate,
+    so a run recorded with them before these checks existed still loads and replays, but
+    that a new run would silently spoil (NaN networks, an account of zero cash units)."""
+    problems = []
+    if config.accounts.initial_cash < MIN_CASH:
+        problems.append(
+            f"accounts.initial_cash = {config.accounts.initial_cash} is less than one cash "
+            f"unit ({MIN_CASH:g}): the account would start with 0 units"
+        )
+    for i, group in enumerate(config.agents):
+        if isinstance(group, QNetGroup):
+            problems += group.qnet.new_run_problems(f"agents[{i}].qnet")
+    return problems
+
+
+def check_new_run(config: RunConfig, source: str) -> None:
+    """A :class:`ConfigError` naming ``source`` and each key of :func:`new_run_problems`."""
+    problems = new_run_problems(config)
+    if problems:
+        raise ConfigError("\n".join(f"{source}: {problem}" for problem in problems))
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:

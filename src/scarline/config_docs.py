@@ -369,8 +369,11 @@ out of bounds is an error that names the key and the file; rules across keys (fo
 HALT) are checked too, and their errors name the keys. Every number must be usable: floats
 are finite (`inf` and `nan` are refused everywhere) and integers fit in 64 bits; money is at
 most 1e10 currency units (cash is int64 units of 10⁻⁸). Whether the agents fit in memory (their
-networks, Adam state and replay buffers) is checked against the machine's available memory
-before anything is allocated. The resolved config is hashed into the run's identity
+networks, Adam state, replay buffers and update batches) is checked against the machine's
+available memory before anything is allocated. A few values load (so a run recorded with
+them replays) but a new run refuses them: `qnet.lr` above 1, `qnet.reward_scale` above 1e6,
+`accounts.initial_cash` below one cash unit, and `execution.fill.participation_rate` on data
+without volume. The resolved config is hashed into the run's identity
 (`config_hash`). Gate thresholds are a separate file: [gates-config.md](gates-config.md).
 """
 

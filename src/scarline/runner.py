@@ -22,7 +22,7 @@ import structlog
 from scarline.admission import admit_run_input, check_market
 from scarline.agents.strategy_loader import strategy_sources
 from scarline.assembly import kernel_for
-from scarline.config import RunConfig, canonical_json, config_hash, dump_toml
+from scarline.config import RunConfig, canonical_json, check_new_run, config_hash, dump_toml
 from scarline.diary.writer import DiaryStats, build_diary
 from scarline.digest import file_sha256
 from scarline.equity_file import write_equity
@@ -31,6 +31,7 @@ from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import best_policy, finish_lineage
 from scarline.evolution.vault import Vault
 from scarline.evolution.vault_writer import VaultWriter
+from scarline.execution.types import unit_value_problem
 from scarline.journal import WalWriter
 from scarline.journal.manifest import (
     WAL_FORMAT_VERSION,
@@ -158,6 +159,10 @@ def load_run_market(config: RunConfig) -> MarketData:
     unknown = sorted(set(d.lot_sizes) - set(source.symbols))
     if unknown:
         raise ConfigError(f"data.lot_sizes: {', '.join(unknown)} not in {d.source}")
+    for inst in source.instruments:  # the accounts book whole cash units (exit 2, not 1)
+        problem = unit_value_problem(inst.tick_size, inst.lot_size)
+        if problem is not None:
+            raise ConfigError(f"data.lot_sizes: {inst.symbol!r}: {problem}")
     market = available_after(source, d.exog_available_after)
     market = replace(market, calendar=config.calendar)
     return check_market(normalized(subset(market, d.start, d.end, d.symbols)), d.source)
@@ -273,6 +278,20 @@ class OpenRun:
         return summary
 
 
+def _check_volume_for_cap(config: RunConfig, market: MarketData) -> None:
+    """A participation cap on a market without volume would refuse every fill
+    (``no_liquidity``): a run that silently never trades. Refused before anything is
+    written (a paper session drops the cap instead, and says so in session.json). Only new
+    runs are checked: a run recorded before still replays as it ran."""
+    rate = config.execution.fill.participation_rate
+    if rate is not None and not market.has_volume:
+        raise ConfigError(
+            f"execution.fill.participation_rate = {rate}, but {config.data.source} has no "
+            "volume: the cap would refuse every fill; remove participation_rate or use data "
+            "with a volume column"
+        )
+
+
 def create_run(
     config: RunConfig,
     *,
@@ -297,7 +316,9 @@ def create_run(
     for name in (run_id, dir_name):
         if name is not None:
             run_dir_in(root, name)
+    check_new_run(config, "config")
     market = market if market is not None else load_run_market(config)
+    _check_volume_for_cap(config, market)
     stamp = now or datetime.now(UTC)
     if run_id is None:  # generated: the next free suffix, unless an island names the directory
         run_id = make_run_id(stamp, market.name, config_hash(config))

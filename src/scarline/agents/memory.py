@@ -5,8 +5,9 @@ the kernel's OOM killer) halfway through building the kernel: the estimate below
 the config and the market's shape alone, compared with what the machine has available, and a
 population that does not fit is refused with a :class:`~scarline.errors.ConfigError` that says
 how much it needs. The estimate counts the big arrays (Q-network weights with their target
-copy, gradients and Adam moments; replay buffers; the shared feature table; per-agent account,
-risk and equity rows); it is a lower bound of the peak, not an exact figure.
+copy, gradients and Adam moments; replay buffers; the batch each update samples; the shared
+feature table; per-agent account, risk and equity rows); it is a lower bound of the peak, not
+an exact figure.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ float64 rows of accounts, broker, risk engine, decisions)."""
 
 PER_AGENT_BYTES = 1024
 """Per agent: scalars of accounts, scars, trust, ladder and labels."""
+
+SAMPLE_FIXED_BYTES = 4 + 8 + 4 + 1 + 8 + 8
+"""Per sampled transition of an update, besides its two observations: the uniform draw
+(float32), action, reward, done, t and next t (``learning.buffer.Observed``)."""
 
 FEATURE_TABLE_BYTES = 8 * 3 + 4 + 1
 """Per feature cell ``[T, M, F]``: raw, normalized and moments (float64), the table (float32)
@@ -95,6 +100,9 @@ def estimate_memory(
         )
         record = 2 * PRIVATE_FEATURES + 3
         parts[f"agents[{i}] replay buffers"] = group.count * q.buffer_capacity * record * 4
+        if group.learn:  # each update samples batch_size transitions per agent, observed
+            sample = SAMPLE_FIXED_BYTES + 2 * obs_dim * 4
+            parts[f"agents[{i}] update batch"] = group.count * q.batch_size * sample
         parts[f"agents[{i}] feature table"] = steps * m * features * FEATURE_TABLE_BYTES
     return MemoryEstimate(sum(parts.values()), parts)
 
@@ -115,7 +123,7 @@ def check_memory(
         detail = ", ".join(f"{name} {gib(size)}" for name, size in biggest)
         raise ConfigError(
             f"agents: the population needs about {gib(estimate.total)} of memory ({detail}), "
-            f"but {gib(have)} is available: lower agents[].count, qnet.hidden or "
-            "qnet.buffer_capacity, or use a shorter market"
+            f"but {gib(have)} is available: lower agents[].count, qnet.hidden, "
+            "qnet.buffer_capacity or qnet.batch_size, or use a shorter market"
         )
     return estimate

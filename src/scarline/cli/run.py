@@ -83,11 +83,12 @@ def run(
     """
     if config is not None:
         require_file(config, "config file")
-    from scarline.config import load_config
+    from scarline.config import check_new_run, load_config
     from scarline.runner import execute_run
     from scarline.session import run_dir_in
 
     cfg = load_config(config)
+    check_new_run(cfg, str(config) if config is not None else "config")
     overrides = {k: v for k, v in {"data.source": data, "seed": seed}.items() if v is not None}
     if overrides:
         cfg = cfg.with_overrides(**overrides)

@@ -25,19 +25,30 @@ MARKET, LIMIT = 0, 1
 BUY, SELL = 1, -1
 
 
+def unit_value_problem(tick: str, lot: str) -> str | None:
+    """Why one lot moving one tick is not a whole, positive number of cash units (None when
+    it is): the accounts could not book that instrument exactly."""
+    from decimal import Decimal
+
+    value = Decimal(tick) * Decimal(lot) * CASH_SCALE
+    if value != value.to_integral_value() or value <= 0:
+        return (
+            f"tick {tick} x lot {lot} is finer than one cash unit (1/{CASH_SCALE} of the "
+            "currency): use a coarser lot size or tick size for this instrument"
+        )
+    return None
+
+
 def unit_values(tick_sizes: list[str], lot_sizes: list[str]) -> np.ndarray:
     """``int64[M]``: cash units of one lot moving one tick (tick × lot × CASH_SCALE, exact)."""
     from decimal import Decimal
 
     out = []
     for tick, lot in zip(tick_sizes, lot_sizes, strict=True):
-        value = Decimal(tick) * Decimal(lot) * CASH_SCALE
-        if value != value.to_integral_value() or value <= 0:
-            raise ValueError(
-                f"tick {tick} x lot {lot} is finer than one cash unit (1/{CASH_SCALE} of the "
-                "currency): use a coarser lot size or tick size for this instrument"
-            )
-        out.append(int(value))
+        problem = unit_value_problem(tick, lot)
+        if problem is not None:
+            raise ValueError(problem)
+        out.append(int(Decimal(tick) * Decimal(lot) * CASH_SCALE))
     return np.array(out, dtype=np.int64)
 
 

@@ -12,6 +12,16 @@ from pydantic import Field, model_validator
 
 from scarline.strict import Strict
 
+MAX_LR = 1.0
+"""The largest learning rate a new run takes. Adam moves each weight by about ``lr`` per
+update: beyond 1 a learning rate is a typo (``3`` for ``3e-4``), and past float32's range
+(~3.4e38) it silently turned every weight into NaN while the run went on."""
+
+MAX_REWARD_SCALE = 1e6
+"""The largest reward scale a new run takes. A step's log return is at most ~44 in size
+(int64 cash), so rewards stay far inside float32; 1e308 made them ``inf`` and every weight
+NaN, silently."""
+
 
 class QNetConfig(Strict):
     """Defaults follow CleanRL's DQN, scaled down to tiny per-agent networks."""
@@ -41,14 +51,14 @@ class QNetConfig(Strict):
         default=1e-3,
         gt=0,
         description="Adam learning rate, within the group's evolution.domain "
-        "[lr_min, lr_max] (1e-5 .. 1e-2 by default)",
+        "[lr_min, lr_max] (1e-5 .. 1e-2 by default); a new run takes at most 1",
     )
     gamma: float = Field(default=0.99, ge=0, le=1, description="discount factor")
     reward_scale: float = Field(
         default=100.0,
         gt=0,
         description="rewards (per-step log returns, ~1e-2) are multiplied by it, keeping "
-        "Q-values near unit size",
+        "Q-values near unit size; a new run takes at most 1e6",
     )
     huber_delta: float = Field(default=1.0, gt=0, description="Huber loss threshold")
     grad_clip: float = Field(default=10.0, gt=0, description="max gradient L2 norm, per agent")
@@ -112,6 +122,22 @@ class QNetConfig(Strict):
         if len(set(self.actions)) != len(self.actions):
             raise ValueError(f"actions: exposure levels must be distinct, got {self.actions}")
         return self
+
+    def new_run_problems(self, where: str) -> list[str]:
+        """Why a new run must not start with these values (empty: it may). Not a field
+        bound: a run recorded with them before the bound existed still loads and replays."""
+        problems = []
+        if self.lr > MAX_LR:
+            problems.append(
+                f"{where}.lr = {self.lr} is above {MAX_LR}: Adam moves each weight by ~lr per "
+                "update (a typo for e.g. 3e-4?)"
+            )
+        if self.reward_scale > MAX_REWARD_SCALE:
+            problems.append(
+                f"{where}.reward_scale = {self.reward_scale} is above {MAX_REWARD_SCALE:g}: "
+                "rewards would leave float32 and turn the networks into NaN"
+            )
+        return problems
 
     @property
     def n_actions(self) -> int:

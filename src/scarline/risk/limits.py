@@ -27,6 +27,13 @@ def to_cash_units(amount: float | None) -> int | None:
     return int(max(-_INT_CAP, min(_INT_CAP, value)))
 
 
+def _clamped(lots: int | None) -> int | None:
+    """A lot limit at most 2**62 (beyond, it is "no limit"; no order comes near it): the
+    position cap ``limit - side * exposure`` of an order that flips a short stays in int64.
+    ``max_position_lots = 2**63 - 1`` made it wrap below zero and refused every flip."""
+    return None if lots is None else min(lots, _INT_CAP)
+
+
 @dataclass(frozen=True, eq=False)
 class VenueMinimums:
     """The venue's smallest order per instrument: ``qty`` in lots and ``notional`` in cash
@@ -80,7 +87,7 @@ class Limits:
             raise ValueError("unit_values must be a 1-d array of positive cash units per tick")
         return Limits(
             unit_values=uv,
-            max_position=cfg.max_position_lots,
+            max_position=_clamped(cfg.max_position_lots),
             max_notional=to_cash_units(cfg.max_notional),
             max_gross=to_cash_units(cfg.max_gross_notional),
             min_cash=to_cash_units(cfg.min_cash),

@@ -212,6 +212,7 @@ CONFIG_CASES: dict[str, str] = {
     "agents_table": 'report = false\n[agents]\nkind = "sma-crossover"\n',
     "data_int": "report = false\ndata = 3\n",
     "cash_string": 'report = false\n[accounts]\ninitial_cash = "1e6"\n',
+    "cash_1e-9": BASE_TOML + "[accounts]\ninitial_cash = 1e-9\n",  # 0 cash units
     "count_float": _agent("count = 1e9\n", "random-entry"),
     # numbers out of bounds
     "seed_negative": "seed = -1\n" + BASE_TOML,
@@ -250,6 +251,9 @@ CONFIG_CASES: dict[str, str] = {
     "qnet_lr_zero": _q("qnet.lr = 0.0\n"),
     "qnet_lr_nan": _q("qnet.lr = nan\n"),
     "qnet_gamma_2": _q("qnet.gamma = 2.0\n"),
+    "qnet_lr_1e39": _q("qnet.lr = 1e39\nevolution.domain.lr_max = 1e40\n"),  # float32 inf
+    "qnet_reward_scale_1e308": _q("qnet.reward_scale = 1e308\n"),
+    "qnet_batch_1e10": _q("qnet.batch_size = 10000000000\n"),  # was killed by the OOM killer
     "qnet_batch_zero": _q("qnet.batch_size = 0\n"),
     "qnet_buffer_huge": _q("").replace("buffer_capacity = 16", "buffer_capacity = 4000000000"),
     "qnet_threads_huge": _q("qnet.torch_threads = 100000\n"),
@@ -303,6 +307,7 @@ CONFIG_CASES: dict[str, str] = {
     "tick_zero": BASE_TOML + "[data]\ntick_size = '0'\n",
     "tick_text": BASE_TOML + "[data]\ntick_size = 'cent'\n",
     "tick_1e300": BASE_TOML + "[data]\ntick_size = '1e300'\n",
+    "lot_finer_than_a_cash_unit": BASE_TOML + "[data]\nlot_sizes = { ABC = '0.000000001' }\n",
     "start_year_1": BASE_TOML + "[data]\nstart = '0001-01-01'\n",
     "end_year_3000": BASE_TOML + "[data]\nend = '3000-01-01'\n",
     "start_not_a_date": BASE_TOML + "[data]\nstart = 'last tuesday'\n",
