@@ -24,7 +24,7 @@ from scarline.errors import ConfigError
 from scarline.evolution.scars import ScarConfig
 from scarline.execution.config import ExecutionConfig
 from scarline.execution.types import MAX_MONEY
-from scarline.instrument import check_tick_size
+from scarline.instrument import CASH_SCALE, check_tick_size
 from scarline.market.checks import GAP_FACTOR_RANGE, OUTLIER_K_RANGE, STALE_RUN_RANGE
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.frequency import Calendar
