@@ -32,8 +32,12 @@ from scarline.array_packing import (
 )
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 13
-"""13: the WAL stores long numeric arrays packed (see :data:`PACKED_ARRAYS_SCHEMA`): a
+SCHEMA_VERSION = 14
+"""14: the pre-trade check counts working orders by side (see :data:`GROSS_PENDING_SCHEMA`):
+a buy is checked as if every working buy fills and no working sell does, and conversely, so
+a fill never takes a position past ``max_position_lots`` when a working order of the other
+side fails; schema 13 runs replay as they were, netting them.
+13: the WAL stores long numeric arrays packed (see :data:`PACKED_ARRAYS_SCHEMA`): a
 record's values are the same, its bytes fewer; schema 12 runs replay as they were.
 12: a Q-network group's DQN update runs compiled unless its config says otherwise
 (``qnet.update = "auto"``, the default, is ``"compiled"`` from this schema on; see
@@ -86,12 +90,17 @@ COMPILED_ACTING_SCHEMA = 11
 (:mod:`scarline.learning.acting`): each layer's sum in input order, so a Q-value may differ
 from torch's batched product in its last bits, and an action on a near tie with it."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12, 13)
-"""Schemas this code re-executes: 6 to 13 (7 to 13 only added a kind or a field, changed
-where quiet runs end, how Q-networks compute their actions and updates, or how arrays are
-stored). Schemas 4 and 5 decode, but their journaled decisions, scars, trust and selections
-came from the arithmetic schema 6 replaced, so re-executing them would not be the runs that
-were recorded."""
+GROSS_PENDING_SCHEMA = 14
+"""The first schema whose risk check counts working buys and sells apart
+(``RiskContext.pending_sells``); before it, their net (an order approved against a working
+order of the other side could fill past a position limit when that order failed)."""
+
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12, 13, 14)
+"""Schemas this code re-executes: 6 to 14 (7 to 14 only added a kind or a field, changed
+where quiet runs end, how Q-networks compute their actions and updates, how arrays are
+stored, or how working orders count in the risk check). Schemas 4 and 5 decode, but their
+journaled decisions, scars, trust and selections came from the arithmetic schema 6
+replaced, so re-executing them would not be the runs that were recorded."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):

@@ -28,6 +28,7 @@ from scarline.clock import SimClock
 from scarline.decisions import ChangeTracker
 from scarline.events import (
     FORCED_FLAT,
+    GROSS_PENDING_SCHEMA,
     Array,
     DataWarnings,
     Decision,
@@ -114,6 +115,10 @@ class Kernel:
         self._changes = ChangeTracker(population.agent_ids)
         self.killed_at: int | None = None
         self._start = session_start
+        self.schema_version = session_start.schema_version  # the rules this kernel runs
+        # working orders count by side in the risk check from schema 14 (a replay of an
+        # older run nets them, as it was recorded)
+        self._by_side = session_start.schema_version >= GROSS_PENDING_SCHEMA
         self._data_warnings = data_warnings  # journaled right after the session start
         self._emitter = BarEmitter(market, ids)
         self._timestamps = market.timestamps.tolist()
@@ -424,6 +429,7 @@ class Kernel:
         ctx = RiskContext(
             position=accounts.position,
             pending=pending,
+            pending_sells=self.broker.pending_sells() if self._by_side else None,
             cash=accounts.cash,
             equity=accounts.equity,
             last_price=accounts.last_close,

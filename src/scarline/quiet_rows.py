@@ -309,7 +309,8 @@ def _risk_check(
     status = _kernel(
         orders[0, :k].copy(), orders[1, :k].copy(), orders[2, :k].astype(np.int8),
         orders[3, :k].copy(), np.zeros(k, np.int8), np.zeros(k, np.int64),
-        position, np.zeros_like(position), cash, last_close, unit_values, bid, ask, quote_ts,
+        position, np.zeros_like(position), np.zeros((0, 0), np.int64), cash, last_close,
+        unit_values, bid, ask, quote_ts,
         level, value, limit, drawdown, orders_used, venue_qty, venue_notional, _IS_BREACH,
         ip, fp, killed, global_level, global_value, global_limit, ts,
         outcome, rule, val, lim, approved, breach,

@@ -27,7 +27,6 @@ from scarline.diary.writer import DiaryStats, build_diary
 from scarline.digest import file_sha256
 from scarline.equity_file import write_equity
 from scarline.errors import ConfigError, ScarlineError
-from scarline.events import SCHEMA_VERSION
 from scarline.evolution.artifacts import best_policy, finish_lineage
 from scarline.evolution.vault import Vault
 from scarline.evolution.vault_writer import VaultWriter
@@ -243,8 +242,9 @@ class OpenRun:
         write_trades(paths.trades, trades)  # round trips, reconciled with the fills
         artifacts[RunDir.TRADES] = file_sha256(paths.trades)
         data_hash = _write_manifests(
-            run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts
-        )
+            run_dir, config, market, self.ids, result, n_records, n_agents, self.stamp, artifacts,
+            kernel.schema_version,
+        )  # fmt: skip
         sign_run_files(run_dir)  # manifest.sig with the user's key; unsigned (warned) if none
         cfg_hash = config_hash(config)
         split = config.evaluation.split_step(result.steps)
@@ -491,7 +491,10 @@ def _write_manifests(
     n_agents: int,
     stamp: datetime,
     artifacts: dict[str, str],
+    schema_version: int,
 ) -> str:
+    """Write session.json and manifest.json (``schema_version``: the kernel's, which a paper
+    session resumed by a newer scarline keeps from its start); the data hash."""
     data_hash = market.content_hash()
     start, end = market.time_range()
     paths = RunDir(run_dir)
@@ -510,7 +513,7 @@ def _write_manifests(
             start=str(start),
             end=str(end),
             data_hash=data_hash,
-            schema_versions={"events": SCHEMA_VERSION, "wal": WAL_FORMAT_VERSION},
+            schema_versions={"events": schema_version, "wal": WAL_FORMAT_VERSION},
             calendar=market.calendar,
             has_volume=market.has_volume,
             participation_cap=config.execution.fill.participation_rate is not None,
@@ -530,6 +533,7 @@ def _write_manifests(
             config_hash=config_hash(config),
             code_hash=run_code_hash(sources),
             seed=config.seed,
+            schema_version=schema_version,
             wal_segments=segments,
             wal_head=result.wal_head,
             wal_records=n_records,

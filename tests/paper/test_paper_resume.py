@@ -55,3 +55,46 @@ def test_a_resume_after_the_venue_changed_a_lot_size_keeps_the_journaled_instrum
     assert isinstance(start, SessionStart)
     assert start.instruments[0].lot_size == "0.00001"
     assert replay_run(run_dir).parity
+
+
+def test_a_resumed_session_keeps_the_schema_it_began_with(
+    venue: FakeVenue, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session begun by an older scarline (schema 13: working orders netted in the risk
+    check) and resumed by this one goes on with that schema's rules, so the whole journal
+    replays as one run; before, the resumed steps ran the current schema's."""
+    from scarline import runner
+
+    def crash(t: int) -> None:
+        if t == 3:
+            raise Crash
+
+    build = runner.kernel_for
+    monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=13))
+    config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
+    options = PaperOptions(
+        out_dir=tmp_path / "runs",
+        run_id="p",
+        feed_factory=fast_feeds(clock),
+        sleep=clock.sleep,
+        on_step=crash,
+    )
+    with pytest.raises(Crash):
+        PaperSession(config, options).run_session()
+    monkeypatch.undo()
+    run_dir = tmp_path / "runs" / "p"
+    resumed = resume_session(
+        run_dir,
+        PaperOptions(
+            out_dir=tmp_path / "runs",
+            max_steps=6,
+            feed_factory=fast_feeds(clock),
+            sleep=clock.sleep,
+        ),
+    )
+    assert resumed.run is not None and resumed.run.kernel._by_side is False
+    summary = resumed.run_session()
+    assert summary.steps == 6
+    (start,) = [r.data for r in read_records(RunDir(run_dir).wal, kinds=("SessionStart",))]
+    assert start.schema_version == 13
+    assert replay_run(run_dir).parity

@@ -112,12 +112,16 @@ def batches(draw: st.DrawFn) -> tuple[Limits, OrderBatch, RiskContext, LadderVie
     def per_instrument(values: st.SearchStrategy) -> np.ndarray:
         return np.array(draw(st.lists(values, min_size=m, max_size=m)), np.int64)
 
+    # working orders by side (schema 14 on: pending is their net) or netted (before)
+    sells = book(0, 8).astype(np.int64) if draw(st.booleans()) else None
+    pending = book(-8, 8).astype(np.int64) if sells is None else book(0, 8) - sells
     quoted = draw(st.booleans())
     bid = per_instrument(st.sampled_from([0, 9_990, 10_000])) if quoted else None
     ask = per_instrument(st.sampled_from([-1, 10_000, 10_010, 11_000])) if quoted else None
     ctx = RiskContext(
         position=book(-50, 50).astype(np.int64),
-        pending=book(-8, 8).astype(np.int64),
+        pending=pending.astype(np.int64),
+        pending_sells=sells,
         cash=np.array(
             draw(st.lists(ints(0, 2_000_000 * CASH_SCALE), min_size=n, max_size=n)), np.int64
         ),
@@ -173,10 +177,12 @@ def test_compiled_verdicts_equal_the_reference(case) -> None:
     assert_same(check_compiled.try_evaluate(lim, batch, ctx, view), evaluate(lim, batch, ctx, view))
 
 
+@pytest.mark.parametrize("by_side", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_large_population_with_every_rule_on(seed: int) -> None:
+def test_a_large_population_with_every_rule_on(seed: int, by_side: bool) -> None:
     """300 agents × 5 instruments, ~3 intents per agent in random row order, every limit
-    on and every agent ladder level present: larger books than hypothesis draws."""
+    on and every agent ladder level present: larger books than hypothesis draws; working
+    orders netted (schema 13) or by side (14)."""
     rng = np.random.default_rng(seed)
     n, m, k = 300, 5, 900
     lim = Limits(
@@ -209,6 +215,7 @@ def test_a_large_population_with_every_rule_on(seed: int) -> None:
     ctx = RiskContext(
         position=rng.integers(-30, 30, (n, m)),
         pending=rng.integers(-3, 3, (n, m)),
+        pending_sells=rng.integers(0, 3, (n, m)) if by_side else None,
         cash=rng.integers(0, 100_000 * CASH_SCALE, n),
         equity=np.zeros(n, np.int64),
         last_price=last,

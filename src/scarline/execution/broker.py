@@ -206,6 +206,17 @@ class SimBroker:
         np.add.at(out, o.agent * self.n_instruments + o.instrument, o.side * o.qty)
         return out.reshape(self.n_agents, self.n_instruments)
 
+    def pending_sells(self) -> np.ndarray:
+        """``int64[N, M]`` lots of the working sells per agent and instrument (>= 0): with
+        :meth:`pending_qty`, the working buys too (``pending_qty + pending_sells``)."""
+        o = self._book.orders
+        if not len(o) or not (o.side < 0).any():
+            return self._no_pending
+        sells = o.side < 0
+        out = np.zeros(self.n_agents * self.n_instruments, dtype=np.int64)
+        np.add.at(out, o.agent[sells] * self.n_instruments + o.instrument[sells], o.qty[sells])
+        return out.reshape(self.n_agents, self.n_instruments)
+
     def due_market_orders(self, step: int, ts: int) -> OrderBatch | None:
         """The whole book, when every pending order is a market order due at bar ``step``
         (timestamp ``ts``) and the compiled market path prices them: what a caller filling

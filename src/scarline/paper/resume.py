@@ -21,6 +21,7 @@ from scarline.assembly import kernel_for
 from scarline.config import RunConfig, load_config
 from scarline.errors import WalError
 from scarline.events import (
+    REPLAYABLE_SCHEMAS,
     Bar,
     DataFault,
     FeedGap,
@@ -139,6 +140,11 @@ def _rebuild(
         elif isinstance(data, PolicySwap):
             swaps.append(data)
     assert start is not None
+    if start.schema_version not in REPLAYABLE_SCHEMAS:
+        raise PaperError(
+            f"{run_dir}: the session was recorded with schema {start.schema_version}, which "
+            f"this scarline does not re-execute ({', '.join(map(str, REPLAYABLE_SCHEMAS))})"
+        )
     market = market_from_events(start, market_events)
     steps = market.n_steps
     if steps == 0:
@@ -173,7 +179,10 @@ def _rebuild(
     journal = ResumingJournal(paths.wal, ids.run_id, wal)
     vault = VaultWriter(Vault(paths.vault))
     try:
-        kernel = kernel_for(config, market, ids, journal, operator)
+        # the schema the session began with: its steps so far are re-executed as recorded
+        kernel = kernel_for(
+            config, market, ids, journal, operator, schema_version=start.schema_version
+        )
         kernel.begin()
         kernel.run_steps(0, steps)
     except BaseException:

@@ -8,7 +8,9 @@ is a loop over order depth, never over agents.
 
 Approved buys and sells are kept apart: an opening buy is checked as if every approved buy
 fills and no approved sell does (and conversely), so the limits hold whichever part of the
-batch fills, not only for the net.
+batch fills, not only for the net. From schema 14 the working orders count the same way
+(:func:`working_bounds`): an order approved against a working order of the other side would
+otherwise fill past a limit when that order fails (the participation cap, cash, an expiry).
 """
 
 from __future__ import annotations
@@ -18,6 +20,18 @@ import numpy as np
 from scarline.execution.types import OrderBatch
 from scarline.risk.limits import Limits
 from scarline.risk.types import RiskContext
+
+
+def working_bounds(
+    position: np.ndarray, pending: np.ndarray, pending_sells: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure if only the working buys fill (``up``) and if only the working sells do
+    (``dn``), elementwise. ``pending_sells`` None: both are the net, position + pending (the
+    runs of schema 13 and before)."""
+    if pending_sells is None:
+        net = position + pending
+        return net, net
+    return position + pending + pending_sells, position - pending_sells
 
 
 def agent_rounds(agent: np.ndarray) -> list[np.ndarray]:
@@ -74,38 +88,46 @@ class BatchBook:
         self.gross: np.ndarray | None = None
         self.free_cash: np.ndarray | None = None
         self.used: np.ndarray | None = None
+        if lim.max_gross is not None or lim.min_cash is not None:
+            sells = None if ctx.pending_sells is None else ctx.pending_sells[agents]
+            up, dn = working_bounds(ctx.position[agents], ctx.pending[agents], sells)
         if lim.max_gross is not None:
-            held = np.abs(ctx.position[agents] + ctx.pending[agents])
+            held = np.maximum(np.abs(up), np.abs(dn))
             self.gross = (held * lot_values).sum(axis=1)
-        if lim.min_cash is not None:  # pending buys already spend cash (net pending, at last)
-            committed = (np.maximum(ctx.pending[agents], 0) * lot_values).sum(axis=1)
+        if lim.min_cash is not None:  # working buys already spend cash (at the last price)
+            bought = ctx.pending[agents] if sells is None else ctx.pending[agents] + sells
+            committed = (np.maximum(bought, 0) * lot_values).sum(axis=1)
             self.free_cash = ctx.cash[agents] - committed
         if lim.max_orders is not None:
             self.used = orders_used[agents].copy()
 
-    def worst(self, rows: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Exposure of rows if only the approved buys fill (``up``) or only the sells (``dn``)."""
+    def worst(
+        self, rows: np.ndarray, base_up: np.ndarray, base_dn: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exposure of rows if only the buys fill (``up``) or only the sells (``dn``): the
+        working ones (:func:`working_bounds` of the rows' cells) and the approved ones."""
         kid = self.kid[rows]
-        return base + self.bought[kid], base - self.sold[kid]
+        return base_up + self.bought[kid], base_dn - self.sold[kid]
 
     def commit(
         self,
         rows: np.ndarray,
         side: np.ndarray,
         approved: np.ndarray,
-        base: np.ndarray,
+        base_up: np.ndarray,
+        base_dn: np.ndarray,
         lot_value: np.ndarray,
         lot_cost: np.ndarray,
     ) -> None:
         """Fold one round's approved qty in (its keys and agents are unique)."""
         kid, gid = self.kid[rows], self.gid[rows]
         buy = side > 0
-        up, dn = self.worst(rows, base)
+        up, dn = self.worst(rows, base_up, base_dn)
         old_abs = np.maximum(np.abs(up), np.abs(dn))
         self.bought[kid] += np.where(buy, approved, 0)
         self.sold[kid] += np.where(buy, 0, approved)
         if self.gross is not None:
-            up, dn = self.worst(rows, base)
+            up, dn = self.worst(rows, base_up, base_dn)
             self.gross[gid] += (np.maximum(np.abs(up), np.abs(dn)) - old_abs) * lot_value
         if self.free_cash is not None:
             self.free_cash[gid] -= np.where(buy, approved * lot_cost, 0)

@@ -7,8 +7,8 @@ microstructure filters (bad quote, stale quote, spread shock, book imbalance, VP
 block and throttle), which spare orders that only reduce, the order rate, then the sizing
 of opening orders (:mod:`scarline.risk.sizing`; a VPIN-throttled order is sized from its
 throttled qty, so a cap below it still binds and names its rule). Whether an
-order only reduces is computed here from position + pending + the batch's approvals
-(:mod:`scarline.risk.batch`), never taken from the intent's ``reducing`` flag.
+order only reduces is computed here from position, the working orders and the batch's
+approvals (:mod:`scarline.risk.batch`), never taken from the intent's ``reducing`` flag.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 
 from scarline.execution.types import LIMIT, OrderBatch
 from scarline.risk import rules
-from scarline.risk.batch import BatchBook, agent_rounds
+from scarline.risk.batch import BatchBook, agent_rounds, working_bounds
 from scarline.risk.codes import (
     BREACH_RULES,
     HALT,
@@ -159,7 +159,8 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
     is_limit = (intents.order_type == LIMIT) & (intents.limit_price > 0)
     lot_cost = np.where(is_limit, intents.limit_price, last) * lim.unit_values[m]
     cell = a * ctx.position.shape[1] + m  # flat gathers: ~4x faster than [a, m]
-    base = ctx.position.take(cell) + ctx.pending.take(cell)
+    sells = None if ctx.pending_sells is None else ctx.pending_sells.take(cell)
+    base_up, base_dn = working_bounds(ctx.position.take(cell), ctx.pending.take(cell), sells)
     own = view.level[a]
     eff = np.maximum(own, view.global_level)
     by_global = view.global_level >= own
@@ -172,8 +173,8 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
     book = BatchBook(lim, intents, ctx, view.orders_used, one_per_agent=len(rounds) == 1)
 
     for rows in rounds:
-        s, q, b, ar = side[rows], qty[rows], base[rows], a[rows]
-        up, dn = book.worst(rows, b)
+        s, q, bu, bd, ar = side[rows], qty[rows], base_up[rows], base_dn[rows], a[rows]
+        up, dn = book.worst(rows, bu, bd)
         exposure = np.where(s > 0, up, dn)
         opening = ~rules.reduces(s, exposure, q)
         rnd = _Round(v, rows)
@@ -237,7 +238,7 @@ def evaluate(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderVie
             v.outcome[wr], v.rule[wr] = WARN, RULE["ladder_warn"]
             v.value[wr], v.limit[wr] = trig_value[wr], trig_limit[wr]
         v.approved[rows] = approved
-        book.commit(rows, s, approved, b, lot_value[rows], lot_cost[rows])
+        book.commit(rows, s, approved, bu, bd, lot_value[rows], lot_cost[rows])
 
     counted = (v.outcome == REJECT) | (v.outcome == THROTTLE)
     v.breach[:] = counted & _IS_BREACH[v.rule]

@@ -363,20 +363,38 @@ def _check_row(
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _agent_gross(position: np.ndarray, pending: np.ndarray, a: int, lot_values: np.ndarray) -> int:
-    """BatchBook.gross of agent ``a``: Σ |position + pending| × lot value (cash units)."""
+def _bounds(
+    position: np.ndarray, pending: np.ndarray, sells: np.ndarray, a: int, j: int
+) -> tuple[int, int]:
+    """batch.working_bounds of cell (a, j): the exposure if only its working buys fill, and
+    if only its working sells do; both the net when ``sells`` is empty (schema 13)."""
+    if sells.shape[0] == 0:
+        net = position[a, j] + pending[a, j]
+        return net, net
+    return position[a, j] + pending[a, j] + sells[a, j], position[a, j] - sells[a, j]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _agent_gross(
+    position: np.ndarray, pending: np.ndarray, sells: np.ndarray, a: int, lot_values: np.ndarray
+) -> int:
+    """BatchBook.gross of agent ``a``: Σ max(|up|, |dn|) × lot value (cash units)."""
     total = 0
     for j in range(lot_values.shape[0]):
-        total += abs(position[a, j] + pending[a, j]) * lot_values[j]
+        up, dn = _bounds(position, pending, sells, a, j)
+        total += max(abs(up), abs(dn)) * lot_values[j]
     return total
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _agent_free_cash(cash: np.ndarray, pending: np.ndarray, a: int, lot_values: np.ndarray) -> int:
-    """BatchBook.free_cash of agent ``a``: cash − the pending buys at the last price."""
+def _agent_free_cash(
+    cash: np.ndarray, pending: np.ndarray, sells: np.ndarray, a: int, lot_values: np.ndarray
+) -> int:
+    """BatchBook.free_cash of agent ``a``: cash − the working buys at the last price."""
     committed = 0
     for j in range(lot_values.shape[0]):
-        committed += max(pending[a, j], 0) * lot_values[j]
+        bought = pending[a, j] if sells.shape[0] == 0 else pending[a, j] + sells[a, j]
+        committed += max(bought, 0) * lot_values[j]
     return cash[a] - committed
 
 
@@ -425,14 +443,16 @@ def _valid(agent: np.ndarray, instrument: np.ndarray, qty: np.ndarray, n: int, m
 
 @njit(cache=True, error_model="numpy")
 def _shapes_agree(
-    n: int, m: int, pending: np.ndarray, cash: np.ndarray, last_price: np.ndarray,
-    unit_values: np.ndarray, bid: np.ndarray, ask: np.ndarray, quote_ts: np.ndarray,
-    level: np.ndarray, value: np.ndarray, limit: np.ndarray, drawdown: np.ndarray,
-    orders_used: np.ndarray, venue_qty: np.ndarray, venue_notional: np.ndarray,
+    n: int, m: int, pending: np.ndarray, sells: np.ndarray, cash: np.ndarray,
+    last_price: np.ndarray, unit_values: np.ndarray, bid: np.ndarray, ask: np.ndarray,
+    quote_ts: np.ndarray, level: np.ndarray, value: np.ndarray, limit: np.ndarray,
+    drawdown: np.ndarray, orders_used: np.ndarray, venue_qty: np.ndarray,
+    venue_notional: np.ndarray,
 ) -> bool:  # fmt: skip
     """Every per-agent array has N rows and every per-instrument array M (an absent
-    measure or venue table is empty)."""
+    measure or venue table, or the working sells of a schema 13 check, is empty)."""
     ok = pending.shape[0] == n and pending.shape[1] == m
+    ok &= sells.shape[0] == 0 or (sells.shape[0] == n and sells.shape[1] == m)
     ok &= cash.shape[0] == n and level.shape[0] == n and orders_used.shape[0] == n
     ok &= value.shape[0] == n and limit.shape[0] == n
     ok &= drawdown.shape[0] == 0 or drawdown.shape[0] == n
@@ -448,10 +468,11 @@ def _shapes_agree(
 def _kernel(
     agent: np.ndarray, instrument: np.ndarray, side: np.ndarray, qty: np.ndarray,
     order_type: np.ndarray, limit_price: np.ndarray,
-    position: np.ndarray, pending: np.ndarray, cash: np.ndarray, last_price: np.ndarray,
-    unit_values: np.ndarray, bid: np.ndarray, ask: np.ndarray, quote_ts: np.ndarray,
-    level: np.ndarray, value: np.ndarray, limit: np.ndarray, drawdown: np.ndarray,
-    orders_used: np.ndarray, venue_qty: np.ndarray, venue_notional: np.ndarray,
+    position: np.ndarray, pending: np.ndarray, sells: np.ndarray, cash: np.ndarray,
+    last_price: np.ndarray, unit_values: np.ndarray, bid: np.ndarray, ask: np.ndarray,
+    quote_ts: np.ndarray, level: np.ndarray, value: np.ndarray, limit: np.ndarray,
+    drawdown: np.ndarray, orders_used: np.ndarray, venue_qty: np.ndarray,
+    venue_notional: np.ndarray,
     is_breach: np.ndarray, ip: np.ndarray, fp: np.ndarray, killed: bool, global_level: int,
     global_value: float, global_limit: float, now_ts: int,
     out_outcome: np.ndarray, out_rule: np.ndarray, out_value: np.ndarray,
@@ -461,13 +482,14 @@ def _kernel(
     ``UNSUPPORTED`` (outputs undefined) when the reference must decide.
 
     An absent context measure (bid, ask, quote_ts, drawdown) or venue table is an empty
-    array. Each agent's book — lots approved by instrument, gross, free cash, orders — is
+    array; so are the working sells ``sells`` of a check that nets working orders (schema
+    13 and before). Each agent's book — lots approved by instrument, gross, free cash, orders — is
     set up at its first row and folded forward row by row, as BatchBook does by rounds.
     """
     n, m = position.shape[0], position.shape[1]
     shapes_agree = _shapes_agree(
-        n, m, pending, cash, last_price, unit_values, bid, ask, quote_ts, level, value, limit,
-        drawdown, orders_used, venue_qty, venue_notional,
+        n, m, pending, sells, cash, last_price, unit_values, bid, ask, quote_ts, level, value,
+        limit, drawdown, orders_used, venue_qty, venue_notional,
     )  # fmt: skip
     if not (shapes_agree and _valid(agent, instrument, qty, n, m)):
         return UNSUPPORTED
@@ -486,15 +508,15 @@ def _kernel(
         i = order[pos]
         a, mi = agent[i], instrument[i]
         if pos == 0 or agent[order[pos - 1]] != a:  # the agent's first row: its book
-            gross = _agent_gross(position, pending, a, lot_values) if p.has_gross else 0
-            free_cash = _agent_free_cash(cash, pending, a, lot_values) if p.has_cash else 0
+            gross = _agent_gross(position, pending, sells, a, lot_values) if p.has_gross else 0
+            free_cash = _agent_free_cash(cash, pending, sells, a, lot_values) if p.has_cash else 0
             used = orders_used[a]
         s, q = int(side[i]), qty[i]
         lot_value = lot_values[mi]
         is_limit = order_type[i] == _LIMIT_ORDER and limit_price[i] > 0
         lot_cost = (limit_price[i] if is_limit else last_price[mi]) * unit_values[mi]
-        base = position[a, mi] + pending[a, mi]
-        up, dn = base + bought[mi], base - sold[mi]
+        base_up, base_dn = _bounds(position, pending, sells, a, mi)
+        up, dn = base_up + bought[mi], base_dn - sold[mi]
         exposure = up if s > 0 else dn
         outcome, rule, val, lim, approved = _check_row(
             p, not _reduces(s, exposure, q), s, q, exposure, up, dn, last_price[mi],
@@ -515,7 +537,7 @@ def _kernel(
             free_cash -= approved * lot_cost
         else:
             sold[mi] += approved
-        gross += (max(abs(base + bought[mi]), abs(base - sold[mi])) - old_abs) * lot_value
+        gross += (max(abs(base_up + bought[mi]), abs(base_dn - sold[mi])) - old_abs) * lot_value
         used += approved > 0
         if pos == k - 1 or agent[order[pos + 1]] != a:  # the agent's last row: clear its lots
             for r in range(pos, -1, -1):
@@ -530,6 +552,7 @@ def _kernel(
 _I64, _I8, _F8 = np.dtype(np.int64), np.dtype(np.int8), np.dtype(np.float64)
 _NO_INT = np.zeros(0, np.int64)  # an absent measure or venue table
 _NO_FLOAT = np.zeros(0, np.float64)
+_NO_CELLS = np.zeros((0, 0), np.int64)  # no working sells: a check that nets (schema 13)
 
 
 def _dtypes_match(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: LadderView) -> bool:
@@ -541,6 +564,8 @@ def _dtypes_match(lim: Limits, intents: OrderBatch, ctx: RiskContext, view: Ladd
         and i.qty.dtype == _I64 and i.order_type.dtype == _I8 and i.limit_price.dtype == _I64
         and ctx.position.dtype == _I64 and ctx.pending.dtype == _I64
         and ctx.position.ndim == 2 and ctx.pending.ndim == 2
+        and (ctx.pending_sells is None
+             or (ctx.pending_sells.dtype == _I64 and ctx.pending_sells.ndim == 2))
         and ctx.cash.dtype == _I64 and ctx.last_price.dtype == _I64
         and view.level.dtype == _I8 and view.value.dtype == _F8 and view.limit.dtype == _F8
         and view.orders_used.dtype == _I64 and lim.unit_values.dtype == _I64
@@ -583,7 +608,8 @@ def try_evaluate(
     i, venue = intents, lim.venue_min
     status = _kernel(
         i.agent, i.instrument, i.side, i.qty, i.order_type, i.limit_price,
-        ctx.position, ctx.pending, ctx.cash, ctx.last_price, lim.unit_values,
+        ctx.position, ctx.pending, _NO_CELLS if ctx.pending_sells is None else ctx.pending_sells,
+        ctx.cash, ctx.last_price, lim.unit_values,
         _NO_INT if ctx.bid is None else ctx.bid, _NO_INT if ctx.ask is None else ctx.ask,
         _NO_INT if ctx.quote_ts is None else ctx.quote_ts,
         view.level, view.value, view.limit,

@@ -26,6 +26,10 @@ class RiskContext:
     ask: np.ndarray | None = None  # int64[M] ticks
     quote_ts: np.ndarray | None = None  # int64[M] ns of each instrument's last quote
     now_ts: int = 0  # ns, the clock at the check
+    # int64[N, M] lots of working sells (>= 0; buys are pending + pending_sells): given, a
+    # check counts working orders by side, each as if only its side fills (schema 14 on);
+    # None, by their net (the runs before, replayed as they were)
+    pending_sells: np.ndarray | None = None
     # microstructure measures of bar t (scarline.features.microstructure), when filters are on
     vpin: np.ndarray | None = None  # float64[M], VPIN-lite; NaN = undefined
     imbalance: np.ndarray | None = None  # float64[M], L1 book imbalance; NaN = no size
@@ -47,9 +51,10 @@ class RiskContext:
 
 
 _SHAPES = (
-    ("position", "nm"), ("pending", "nm"), ("cash", "n"), ("equity", "n"),
-    ("last_price", "m"), ("bid", "m"), ("ask", "m"), ("quote_ts", "m"), ("vpin", "m"),
-    ("imbalance", "m"), ("stale_bars", "m"), ("quote_invalid", "m"), ("spread_z", "m"),
+    ("position", "nm"), ("pending", "nm"), ("pending_sells", "nm"), ("cash", "n"),
+    ("equity", "n"), ("last_price", "m"), ("bid", "m"), ("ask", "m"), ("quote_ts", "m"),
+    ("vpin", "m"), ("imbalance", "m"), ("stale_bars", "m"), ("quote_invalid", "m"),
+    ("spread_z", "m"),
 )  # fmt: skip
 """Each field's shape: per agent and instrument, per agent, or per instrument."""
 
