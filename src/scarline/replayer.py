@@ -38,10 +38,11 @@ from scarline.events import (
 from scarline.evolution.arrivals import admit_recorded, recorded_arrivals
 from scarline.evolution.genome import Genome
 from scarline.evolution.rebuild import load_genome_from_vault
-from scarline.journal import read_records, verify
+from scarline.journal import read_records
 from scarline.journal.compare import ComparingWal, Mismatch
 from scarline.journal.manifest import RunManifest, read_manifest
 from scarline.journal.quiet_run import market_rows
+from scarline.journal.verify import verify_as_recorded
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
 from scarline.market.stream import market_from_events
@@ -174,13 +175,7 @@ def replay(
     check_schema(run_dir, manifest)
     paths = RunDir(run_dir)
     wal_dir = paths.wal
-    report = verify(
-        wal_dir,
-        manifest.run_id,
-        expected_head=manifest.wal_head,
-        expected_segments=manifest.wal_segments,
-        expected_records=manifest.wal_records,
-    )
+    report = verify_as_recorded(wal_dir, manifest)
     if not report.ok:
         bad = report.first_bad
         where = (

@@ -20,11 +20,11 @@ class Crash(Exception):
     """Stands for the process dying mid-session."""
 
 
-def test_a_resume_after_the_venue_changed_a_lot_size_keeps_the_journaled_instruments(
-    venue: FakeVenue, clock: FakeClock, tmp_path: Path
-) -> None:
+def crashed_session(venue: FakeVenue, clock: FakeClock, tmp_path: Path, at: int) -> Path:
+    """A buy-and-hold paper session that died at step ``at``: its run directory."""
+
     def crash(t: int) -> None:
-        if t == 4:
+        if t == at:
             raise Crash
 
     config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
@@ -37,19 +37,24 @@ def test_a_resume_after_the_venue_changed_a_lot_size_keeps_the_journaled_instrum
     )
     with pytest.raises(Crash):
         PaperSession(config, options).run_session()
-    venue.markets[0] = Market("BTC/USDT", lot="0.0001")  # the venue coarsened BTC's lot
-    run_dir = tmp_path / "runs" / "p"
-    # before: a ValueError (an internal error) from the book, and no way to go on
-    resumed = resume_session(
-        run_dir,
-        PaperOptions(
-            out_dir=tmp_path / "runs",
-            max_steps=8,
-            feed_factory=fast_feeds(clock),
-            sleep=clock.sleep,
-        ),
+    return tmp_path / "runs" / "p"
+
+
+def resumed(run_dir: Path, clock: FakeClock, steps: int) -> PaperSession:
+    """``run_dir`` resumed, to stop after ``steps`` steps in all."""
+    options = PaperOptions(
+        out_dir=run_dir.parent, max_steps=steps, feed_factory=fast_feeds(clock), sleep=clock.sleep
     )
-    summary = resumed.run_session()
+    return resume_session(run_dir, options)
+
+
+def test_a_resume_after_the_venue_changed_a_lot_size_keeps_the_journaled_instruments(
+    venue: FakeVenue, clock: FakeClock, tmp_path: Path
+) -> None:
+    run_dir = crashed_session(venue, clock, tmp_path, at=4)
+    venue.markets[0] = Market("BTC/USDT", lot="0.0001")  # the venue coarsened BTC's lot
+    # before: a ValueError (an internal error) from the book, and no way to go on
+    summary = resumed(run_dir, clock, 8).run_session()
     assert summary.steps == 8
     (start,) = [r.data for r in read_records(RunDir(run_dir).wal, kinds=("SessionStart",))]
     assert isinstance(start, SessionStart)
@@ -65,35 +70,13 @@ def test_a_resumed_session_keeps_the_schema_it_began_with(
     replays as one run; before, the resumed steps ran the current schema's."""
     from scarline import runner
 
-    def crash(t: int) -> None:
-        if t == 3:
-            raise Crash
-
     build = runner.kernel_for
     monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=13))
-    config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
-    options = PaperOptions(
-        out_dir=tmp_path / "runs",
-        run_id="p",
-        feed_factory=fast_feeds(clock),
-        sleep=clock.sleep,
-        on_step=crash,
-    )
-    with pytest.raises(Crash):
-        PaperSession(config, options).run_session()
+    run_dir = crashed_session(venue, clock, tmp_path, at=3)
     monkeypatch.undo()
-    run_dir = tmp_path / "runs" / "p"
-    resumed = resume_session(
-        run_dir,
-        PaperOptions(
-            out_dir=tmp_path / "runs",
-            max_steps=6,
-            feed_factory=fast_feeds(clock),
-            sleep=clock.sleep,
-        ),
-    )
-    assert resumed.run is not None and resumed.run.kernel._by_side is False
-    summary = resumed.run_session()
+    session = resumed(run_dir, clock, 6)
+    assert session.run is not None and session.run.kernel.schema_version == 13
+    summary = session.run_session()
     assert summary.steps == 6
     (start,) = [r.data for r in read_records(RunDir(run_dir).wal, kinds=("SessionStart",))]
     assert start.schema_version == 13

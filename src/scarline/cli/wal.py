@@ -47,6 +47,7 @@ def verify_cmd(
     segments (names, sizes, records, seq ranges, sha256), and manifest.sig when the run is
     signed; exit 1 if anything is bad (an invalid manifest too)."""
     from scarline.journal import verify
+    from scarline.journal.verify import verify_as_recorded
 
     wal_dir = _wal_dir(run_dir)
     manifest = _manifest(run_dir)
@@ -54,13 +55,7 @@ def verify_cmd(
         report = verify(wal_dir, run_identity(run_dir)[0])
         signature = None
     else:
-        report = verify(
-            wal_dir,
-            manifest.run_id,
-            expected_head=manifest.wal_head,
-            expected_segments=manifest.wal_segments,
-            expected_records=manifest.wal_records,
-        )
+        report = verify_as_recorded(wal_dir, manifest)
         signature = _signature(run_dir)
     ok = report.ok and (signature is None or signature["status"] != "bad")
     if as_json:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import msgspec
 
-from scarline.journal.manifest import SegmentEntry
+from scarline.journal.manifest import RunManifest, SegmentEntry
 from scarline.journal.scan import BadRecord, scan
 from scarline.journal.segments import require_wal_dir
 
@@ -28,6 +28,18 @@ class VerifyReport(msgspec.Struct, frozen=True):
         bad = self.first_bad
         where = f"segment {bad.segment}, seq {bad.seq} (line {bad.line})"
         return f"WAL check failed at {where}: {bad.reason}"
+
+
+def verify_as_recorded(wal_dir: Path, manifest: RunManifest) -> VerifyReport:
+    """:func:`verify` against everything ``manifest`` says of its WAL: head, segments and
+    record count (what ``scarline wal verify`` and a replay check)."""
+    return verify(
+        wal_dir,
+        manifest.run_id,
+        expected_head=manifest.wal_head,
+        expected_segments=manifest.wal_segments,
+        expected_records=manifest.wal_records,
+    )
 
 
 def verify(
