@@ -1,8 +1,10 @@
 """Hypothesis: whatever the policies ask, approved orders never take a book past its limits.
 
-Limits hold in the worst case over fills: position + pending + every approved buy (if only
-the buys fill) and − every approved sell (if only the sells fill), per agent × instrument,
-for position, notional and gross notional; cash for buys of long-only agents.
+Limits hold in the worst case over fills: position + the working and every approved buy (if
+only the buys fill) and − the working and every approved sell (if only the sells fill), per
+agent × instrument, for position, notional and gross notional; cash for buys of long-only
+agents. Working orders count by side (schema 14) or netted (before: then the worst case is
+over the approved orders only, the working ones filling as their net).
 """
 
 from __future__ import annotations
@@ -34,16 +36,26 @@ def scenarios(draw: st.DrawFn) -> dict:
     max_gross = draw(st.integers(0, 300_000))
     notional_lots = money(max_notional) // lot_value
     bound = np.minimum(max_lots, notional_lots)
-    exposure = np.zeros((N, M), np.int64)
-    for a in range(N):  # existing books within every limit
+    by_side = draw(st.booleans())
+    up, dn = np.zeros((N, M), np.int64), np.zeros((N, M), np.int64)
+    for a in range(N):  # existing books within every limit, whichever working side fills
         room = money(max_gross)
         for m in range(M):
             top = int(min(bound[m], room // lot_value[m]))
-            exposure[a, m] = draw(st.integers(-top, top))
-            room -= abs(int(exposure[a, m])) * int(lot_value[m])
-    pending = np.array(
-        draw(st.lists(st.integers(-5, 5), min_size=N * M, max_size=N * M)), np.int64
-    ).reshape(N, M)
+            dn[a, m] = draw(st.integers(-top, top))
+            up[a, m] = draw(st.integers(int(dn[a, m]), top)) if by_side else dn[a, m]
+            room -= max(abs(int(up[a, m])), abs(int(dn[a, m]))) * int(lot_value[m])
+    if by_side:  # working sells of up to the spread, the rest working buys
+        spread = (up - dn).ravel().tolist()
+        sells = np.array([draw(st.integers(0, w)) for w in spread], np.int64).reshape(N, M)
+        pending = up - dn - 2 * sells  # buys − sells, buys = up − dn − sells
+        position = dn + sells
+    else:
+        sells = None
+        pending = np.array(
+            draw(st.lists(st.integers(-5, 5), min_size=N * M, max_size=N * M)), np.int64
+        ).reshape(N, M)
+        position = up - pending
     steps = []
     for _ in range(draw(st.integers(1, 3))):
         k = draw(st.integers(0, 25))
@@ -64,8 +76,9 @@ def scenarios(draw: st.DrawFn) -> dict:
         steps.append(rows)
     return {
         "prices": prices,
-        "position": exposure - pending,
+        "position": position,
         "pending": pending,
+        "sells": sells,
         "cash": draw(st.integers(0, 500_000)),
         "steps": steps,
         "cfg": RiskConfig(
@@ -103,27 +116,35 @@ def _batch(rows: list, first: int, prices: np.ndarray):
 def run(s: dict) -> list:
     cfg, prices = s["cfg"], s["prices"]
     eng = RiskEngine(cfg, N, np.full(M, UV, np.int64))
-    position, pending = s["position"].copy(), s["pending"]
+    position, pending, working_sells = s["position"].copy(), s["pending"], s["sells"]
     lot_value = prices * UV
     out, first = [], 0
     for step, rows in enumerate(s["steps"]):
-        ctx = context(N, M, position=position, pending=pending, cash=float(s["cash"]), last=prices)
+        ctx = context(
+            N, M, position=position, pending=pending, cash=float(s["cash"]), last=prices,
+            pending_sells=working_sells,
+        )  # fmt: skip
         eng.update(step, ctx.equity)
         batch = _batch(rows, first, prices)
         first += len(rows)
         d = eng.check(step, batch, ctx)
         out.append(d)
         base = position + pending
+        if working_sells is None:  # netted: the working orders fill as their net
+            base_up = base_dn = base
+        else:
+            base_up, base_dn = base + working_sells, position - working_sells
         buys, sells = np.zeros((N, M), np.int64), np.zeros((N, M), np.int64)
         signed = d.intents.side.astype(np.int64)
         np.add.at(buys, (batch.agent, batch.instrument), np.where(signed > 0, d.approved_qty, 0))
         np.add.at(sells, (batch.agent, batch.instrument), np.where(signed < 0, d.approved_qty, 0))
-        worst = np.maximum(np.abs(base + buys), np.abs(base - sells))
+        worst = np.maximum(np.abs(base_up + buys), np.abs(base_dn - sells))
         assert (worst <= cfg.max_position_lots).all()
         assert (worst * lot_value <= money(cfg.max_notional)).all()
         assert (((worst * lot_value).sum(axis=1)) <= money(cfg.max_gross_notional)).all()
-        long_only = (base >= 0).all(axis=1)
-        committed = (np.maximum(pending, 0) * lot_value).sum(axis=1)
+        long_only = (base_dn >= 0).all(axis=1)
+        working_buys = np.maximum(base_up - position, 0)
+        committed = (working_buys * lot_value).sum(axis=1)
         cost_ref = np.where(batch.order_type == LIMIT, batch.limit_price, prices[batch.instrument])
         cost = np.zeros(N, np.int64)
         np.add.at(cost, batch.agent, np.where(signed > 0, d.approved_qty, 0) * cost_ref * UV)
