@@ -227,3 +227,12 @@ def test_initial_cash_below_one_cash_unit_is_refused_naming_the_key(tmp_path: Pa
     path.write_text("[accounts]\ninitial_cash = 1e-8\n")
     check_new_run(load_config(path), str(path))
     assert cash_units(load_config(path).accounts.initial_cash) == 1
+
+
+@pytest.mark.parametrize("text", ["1_000", " 0.1 ", "١٠", "+1", "0x10", "0"])
+def test_a_lot_size_is_plain_positive_decimal_text(text: str) -> None:
+    """``Decimal`` alone took ``"1_000"``, padded text and other scripts' digits, which the
+    run then recorded as the instrument's lot size as written."""
+    with pytest.raises(ConfigError, match=r"key 'data.lot_sizes'.*is not a positive decimal"):
+        validate_config({"data": {"lot_sizes": {"SYN0": text}}}, "run.toml")
+    assert validate_config({"data": {"lot_sizes": {"SYN0": "1e-2"}}}, "run.toml")

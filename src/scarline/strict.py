@@ -7,6 +7,7 @@ any size, and numpy and torch would overflow or refuse them later, far from the 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,13 +35,20 @@ def positive_decimals(value: dict[str, str]) -> dict[str, str]:
     """A ``{symbol: "0.00001"}`` table of tick or lot sizes: each a positive decimal (the
     error names the symbol), kept as text so it becomes units exactly."""
     for symbol, text in value.items():
-        try:
-            ok = Decimal(text).is_finite() and Decimal(text) > 0
+        try:  # Decimal alone takes "1_000", " 0.1 " and other scripts' digits
+            ok = _PLAIN_DECIMAL.fullmatch(text) is not None and Decimal(text) > 0
         except InvalidOperation:
             ok = False
         if not ok:
-            raise ValueError(f"size {text!r} of {symbol!r} is not a positive decimal")
+            raise ValueError(
+                f"size {text!r} of {symbol!r} is not a positive decimal (write it like '0.01')"
+            )
     return value
+
+
+_PLAIN_DECIMAL = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+"""A size as a file or venue writes it: ASCII digits, a point, an exponent; no sign, no
+spaces, no ``_`` separators."""
 
 
 class Strict(BaseModel):
