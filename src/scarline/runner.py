@@ -214,8 +214,9 @@ class OpenRun:
                 census, run_dir, self.vault, result.steps - 1, life.alive, life.scars, life.trust
             )
             best = best_policy(census, life.alive)
-        else:
+        else:  # a paper session's policies swapped in: bound like an evolving run's packs
             self.vault.close()
+            artifacts |= self.vault.vault.fingerprints(run_dir)
         # the decision diary, from the closed WAL and the lineage: reads only, so the
         # decision trace and replay cannot change
         diary: DiaryStats | None = None

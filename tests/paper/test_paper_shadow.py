@@ -4,15 +4,19 @@ gives parity."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+import pytest
 from feed_venue import FakeVenue
 from ledger_helpers import passing_gates, tiny_q_run, write_gates
 from paper_helpers import PaperRunner, ccxt_live, paper_config
 
+from scarline.errors import ScarlineError
 from scarline.events import Decision, PolicySwap
 from scarline.evolution.genome import policy_hash
 from scarline.journal import read_records
+from scarline.journal.manifest import read_manifest
 from scarline.ledger.store import Ledger
 from scarline.policy_store import genome_of_agent
 from scarline.replayer import replay, replay_run
@@ -68,3 +72,15 @@ def test_the_shadow_policy_runs_and_a_rollback_swaps_it_at_the_next_bar(
     slots = kernel.population.groups[1]
     assert policy_hash(slots.genome(0)) == hashes[second]
     assert replay_run(run_dir).parity
+    # the session's vault is bound in its manifest, like an evolving run's: a pack rewritten
+    # with its SHA256SUMS line to match (a genome the session never ran) is refused
+    bound = read_manifest(run_dir).artifacts
+    packs = sorted(RunDir(run_dir).vault.glob("*.vpack"))
+    assert packs and all(f"vault/{p.name}" in bound for p in packs)
+    forged = packs[0].read_bytes() + b"\n"
+    packs[0].write_bytes(forged)
+    sums = RunDir(run_dir).vault / "SHA256SUMS"
+    old = bound[f"vault/{packs[0].name}"]
+    sums.write_text(sums.read_text().replace(old, hashlib.sha256(forged).hexdigest()))
+    with pytest.raises(ScarlineError, match="manifest"):
+        replay_run(run_dir)
