@@ -3,9 +3,15 @@ computation or a property the statistic must have (see docs/gates.md)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import cast
+
 import numpy as np
 from arch.bootstrap import SPA
 
+from scarline.gating import evidence
+from scarline.gating.config import GatesConfig
+from scarline.gating.context import GateContext
 from scarline.gating.spa import _long_run_variance, spa_pvalue, spa_pvalues
 
 # ---------------------------------------------------------------- Hansen's SPA
@@ -64,3 +70,32 @@ def test_spa_pvalues_under_the_null_are_valid():
     assert ps.min() >= 1 / 100
     assert (ps <= 0.1).mean() <= 0.18
     assert (ps <= 0.5).mean() >= 0.35  # not stuck at 1 either
+
+
+# ---------------------------------------------------------------- PBO over distinct strategies
+
+
+def _pbo_ctx(equity: np.ndarray, groups: list[slice]) -> GateContext:
+    """What :func:`evidence.overfit_probability` reads: rule groups only (no clustering)."""
+    ctx = SimpleNamespace(
+        thresholds=GatesConfig(G2={"pbo_blocks": 4}),
+        candidates=[SimpleNamespace(group=0, agent=0)],
+        run=SimpleNamespace(equity=equity, groups=lambda: [(rows, None) for rows in groups]),
+        tick=lambda _note: None,
+    )
+    return cast(GateContext, ctx)
+
+
+def test_pbo_counts_identical_strategies_once():
+    """Three rule agents with one return series are one strategy: nothing was selected, so
+    PBO is n/a (it was 1.0, a veto: every split's winner tied with its copies out of sample).
+    Beside a different strategy, the copies count once too."""
+    rng = np.random.default_rng(5)
+    path = np.cumprod(1.0 + 0.01 * rng.standard_normal(81))
+    (same,) = evidence.overfit_probability(_pbo_ctx(np.column_stack([path] * 3), [slice(0, 3)]))
+    assert same["strategies"] == 1 and same["pass"] is True
+    assert str(same["pbo"]).startswith("n/a")
+    other = np.cumprod(1.0 + 0.01 * rng.standard_normal(81))
+    equity = np.column_stack([path, path, other, path])
+    performance, counts = evidence.distinct_strategies(_pbo_ctx(equity, [slice(0, 2), slice(2, 4)]))
+    assert performance.shape == (80, 2) and counts == {"agents[0]": 1, "agents[1]": 1}
