@@ -7,9 +7,10 @@ from types import SimpleNamespace
 from typing import cast
 
 import numpy as np
+import pytest
 from arch.bootstrap import SPA
 
-from scarline.gating import evidence
+from scarline.gating import evidence, robustness
 from scarline.gating.config import GatesConfig
 from scarline.gating.context import GateContext
 from scarline.gating.spa import _long_run_variance, spa_pvalue, spa_pvalues
@@ -99,3 +100,27 @@ def test_pbo_counts_identical_strategies_once():
     equity = np.column_stack([path, path, other, path])
     performance, counts = evidence.distinct_strategies(_pbo_ctx(equity, [slice(0, 2), slice(2, 4)]))
     assert performance.shape == (80, 2) and counts == {"agents[0]": 1, "agents[1]": 1}
+
+
+# ---------------------------------------------------------------- G3 cost stress
+
+
+def test_slippage_sweep_that_judges_nothing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``slippage_bps = [10]`` with ``slippage_pass_bps = 5`` (or a pass level of 0) judged
+    no point of the sweep, and ``all([])`` passed a candidate that loses at every point."""
+    losing = np.full((50, 1), -0.001)
+    monkeypatch.setattr(robustness, "cost_jobs", lambda _ctx: {})
+    th = GatesConfig(G3={"slippage_bps": [10.0], "slippage_pass_bps": 5.0})
+    ctx = SimpleNamespace(
+        thresholds=th,
+        candidates=[0],
+        frozen_returns=lambda _jobs, _note: {"slippage:10.0": losing},
+    )
+    (verdict,) = robustness.slippage(cast(GateContext, ctx))
+    assert verdict["pass"] is False and "nothing was judged" in str(verdict["error"])
+    ctx.thresholds = GatesConfig(G3={"slippage_bps": [10.0], "slippage_pass_bps": 10.0})
+    (verdict,) = robustness.slippage(cast(GateContext, ctx))
+    assert verdict["pass"] is False and "error" not in verdict  # judged, and it loses
+    ctx.frozen_returns = lambda _jobs, _note: {"slippage:10.0": -losing}
+    (verdict,) = robustness.slippage(cast(GateContext, ctx))
+    assert verdict["pass"] is True
