@@ -217,17 +217,26 @@ def distinct_strategies(ctx: GateContext) -> tuple[np.ndarray, dict[str, int]]:
     group. A learning group counts as its clusters (found on the evaluated bars, where the
     final policies act greedily; in-sample returns carry exploration noise), each the
     equal-weight average of its members over all bars; every rule agent (the baselines
-    included) is itself. Series that never vary are left out: they have no Sharpe to rank."""
+    included) is itself. Series that never vary are left out: they have no Sharpe to rank.
+    A series identical to an earlier one (two rule agents with the same parameters, a
+    momentum rule that was long throughout like buy-and-hold) is the same strategy and
+    counts once: in CSCV a copy ties with the in-sample winner out of sample and pulls its
+    rank to the middle (copies only: PBO = 1, a veto, where nothing was selected)."""
     columns: list[np.ndarray] = []
-    counts: dict[str, int] = {}
+    owner: list[int] = []
     for index, (rows, policy) in enumerate(ctx.run.groups()):
         returns = bar_returns(ctx.run.equity[:, rows], 1)
         if isinstance(policy, QAgents):
             returns = representatives(returns, ctx.clusters(index).labels)
         returns = returns[:, returns.std(axis=0) > STD_EPSILON]
-        counts[f"agents[{index}]"] = int(returns.shape[1])
+        owner += [index] * returns.shape[1]
         columns.append(returns)
-    return np.concatenate(columns, axis=1), counts
+    performance = np.concatenate(columns, axis=1)
+    _, first = np.unique(performance.T, axis=0, return_index=True)
+    keep = np.sort(first)
+    kept = np.bincount(np.asarray(owner, dtype=np.int64)[keep], minlength=len(columns))
+    counts = {f"agents[{index}]": int(n) for index, n in enumerate(kept)}
+    return performance[:, keep], counts
 
 
 def overfit_probability(ctx: GateContext) -> list[Verdict]:

@@ -146,7 +146,9 @@ def fees_x2(ctx: GateContext) -> list[Verdict]:
 
 
 def slippage(ctx: GateContext) -> list[Verdict]:
-    """Slippage sweep: +X bps on every fill; still profitable up to ``slippage_pass_bps``."""
+    """Slippage sweep: +X bps on every fill; still profitable at every point of the sweep up
+    to ``slippage_pass_bps``. A sweep with no point at or below it judged nothing and fails
+    with that reason (``all`` of nothing used to pass)."""
     th = ctx.thresholds.G3
     returns = ctx.frozen_returns(cost_jobs(ctx), "slippage sweep")
     sweep = [(extra, *_figures(returns[f"slippage:{extra!r}"])) for extra in th.slippage_bps]
@@ -160,9 +162,14 @@ def slippage(ctx: GateContext) -> list[Verdict]:
                     for extra, s, r in sweep
                 ],
                 "pass_bps": th.slippage_pass_bps,
-                "pass": bool(all(needed)),
+                "pass": bool(needed and all(needed)),
             }
         )
+        if not needed:
+            out[-1]["error"] = (
+                f"no slippage_bps point is at or below slippage_pass_bps "
+                f"({th.slippage_pass_bps:g}): nothing was judged"
+            )
     return out
 
 

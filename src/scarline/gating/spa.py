@@ -1,15 +1,19 @@
-"""Hansen's SPA test (via ``arch.bootstrap.SPA``) for gate G2.
+"""Hansen's SPA test for gate G2.
 
-Orientation.  arch's ``SPA(benchmark, models)`` takes *losses* and tests
-H0: "no model beats the benchmark" (mean of benchmark − model losses ≤ 0 for
-every model); a small p-value says some model has a lower loss than the
-benchmark.  Our question is "does our strategy beat the baselines", so each
-baseline is put in the *benchmark* slot and our strategy (or strategies) in the
-*models* slot, with losses = −returns.  With K baselines we run K tests and
-return the largest p-value: the strategy must beat every baseline
+Orientation.  SPA tests H0 "no model beats the benchmark" on the differentials
+d = model return − benchmark return (``arch``'s benchmark − model *losses*, losses =
+−returns); a small p-value says some model has a higher mean return than the benchmark.
+Our question is "does our strategy beat the baselines", so each baseline is the
+benchmark and our strategy (or strategies) the models.  With K baselines we run K tests
+and return the largest p-value: the strategy must beat every baseline
 (intersection–union test, valid at level α without multiplicity correction).
 Passing M candidate strategies ([T, M]) makes each test correct for the
 search over the M candidates (White's reality check with Hansen's SPA).
+
+The stationary bootstrap (the default) is computed here, to Hansen's (2005) definition
+(:func:`_hansen_spa` says where ``arch.bootstrap.SPA`` 8.0 differs); the circular and
+moving-block ones go through ``arch``'s SPA with the same ``(1 + count) / (1 + reps)``
+p-value.
 
 :func:`max_t_pvalue` is the same correction for *one* strategy that a search picked among
 K: its p-value is read off the bootstrap law of the largest of the K t-statistics.
@@ -71,25 +75,98 @@ def spa_pvalues(
         raise ValueError(f"need at least {MIN_OBS} observations, got {s.shape[0]}")
     if not (np.all(np.isfinite(s)) and np.all(np.isfinite(b))):
         raise ValueError("returns contain NaN or inf")
-    from arch.bootstrap import SPA  # imported when first used: arch costs ~0.6 s of start-up
-
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     pvals = []
     for j in range(b.shape[1]):
         # A strategy that equals the baseline (or trails it by a constant) shows no
-        # superiority, but arch counts a bootstrap maximum *strictly* above the observed one,
-        # so a zero differential reads as p = 0 ("certainly beats it"). Such strategies are
-        # left out; with none left, p = 1.
+        # superiority: it is left out; with none left, p = 1.
         gain = s - b[:, j : j + 1]
         tied = (gain.std(axis=0) <= STD_EPSILON) & (gain.mean(axis=0) <= STD_EPSILON)
         if tied.all():
             pvals.append(1.0)
             continue
-        models = -s[:, ~tied]
-        spa = SPA(-b[:, j], models, block_size=block_size, reps=reps, bootstrap=bootstrap, seed=rng)
-        spa.compute()
-        pvals.append(float(spa.pvalues["consistent"]))
+        if bootstrap not in ("stationary", "sb"):
+            pvals.append(_arch_spa(gain[:, ~tied], reps, rng, block_size, bootstrap))
+            continue
+        block = block_size or int(np.sqrt(s.shape[0]))  # arch's default
+        pvals.append(_hansen_spa(gain[:, ~tied], block, reps, rng))
     return pvals
+
+
+def _long_run_variance(d: np.ndarray, block_size: int) -> np.ndarray:
+    """Hansen's (2005) ω̂² of each column of ``d`` [T, M]: the stationary bootstrap's kernel
+    estimate of ``T · Var(mean)`` (the estimator ``arch``'s SPA uses), never negative."""
+    t = d.shape[0]
+    c = d - d.mean(axis=0)
+    q = 1.0 / block_size
+    lags = np.arange(1, t)
+    kappa = (1.0 - lags / t) * (1.0 - q) ** lags + (lags / t) * (1.0 - q) ** (t - lags)
+    out = np.empty(d.shape[1])
+    for k in range(d.shape[1]):
+        acov = np.correlate(c[:, k], c[:, k], "full")[t:] / t  # lags 1 .. T - 1
+        out[k] = (c[:, k] @ c[:, k]) / t + 2.0 * (kappa @ acov)
+    return np.maximum(out, 0.0)
+
+
+def _hansen_spa(gain: np.ndarray, block_size: int, reps: int, rng: np.random.Generator) -> float:
+    """Hansen's (2005) consistent SPA p-value of H0 "no column of ``gain`` [T, M] (model
+    minus benchmark returns) has a positive mean".
+
+    T = max(0, max_k √T d̄_k / ω̂_k); each resample's T* = max(0, max_k √T (d̄*_k − μ̂_k) /
+    ω̂_k), μ̂_k = d̄_k where d̄_k ≥ −ω̂_k √(2 log log T / T), else 0. Three points where
+    ``arch.bootstrap.SPA`` (8.0) differs and this does not:
+
+    * studentized: arch compares the raw mean differentials (its ``studentize`` is unused),
+      so with M > 1 models the noisiest one dominates the maximum;
+    * the floor at 0 and a resample counted when it *reaches* T: a strategy that does not
+      beat the benchmark in mean (T = 0) gets p = 1;
+    * p = (1 + #{T* ≥ T}) / (1 + reps): a finite resample never proves p = 0 (arch's
+      #{T* > T} / reps does, and a p of 0 then weighs z = 7 in a Stouffer combination).
+    """
+    from arch.bootstrap import StationaryBootstrap  # when first used: arch costs ~0.6 s
+
+    t = gain.shape[0]
+    mean = gain.mean(axis=0)
+    omega = np.sqrt(_long_run_variance(gain, block_size) / t)
+    live = omega > STD_EPSILON
+    if not live.all():  # a constant differential: certain where it is positive
+        if (mean[~live] > STD_EPSILON).any():
+            return 1.0 / (1 + reps)
+        gain, mean, omega = gain[:, live], mean[live], omega[live]
+        if not gain.shape[1]:
+            return 1.0
+    observed = max(0.0, float(np.max(mean / omega)))
+    centre = np.where(mean >= -omega * np.sqrt(2.0 * np.log(np.log(t))), mean, 0.0)
+    reached = 0
+    boot = StationaryBootstrap(block_size, gain, seed=rng)
+    for (sample,), _ in boot.bootstrap(reps):
+        stat = max(0.0, float(np.max((sample.mean(axis=0) - centre) / omega)))
+        reached += stat >= observed
+    return (1 + reached) / (1 + reps)
+
+
+def _arch_spa(
+    gain: np.ndarray,
+    reps: int,
+    rng: np.random.Generator,
+    block_size: int | None,
+    bootstrap: Bootstrap,
+) -> float:
+    """The circular and moving-block bootstraps through ``arch``'s SPA, with the same
+    ``(1 + count) / (1 + reps)`` p-value as :func:`_hansen_spa` (not studentized there)."""
+    from arch.bootstrap import SPA
+
+    spa = SPA(
+        np.zeros(gain.shape[0]),
+        -gain,
+        block_size=block_size,
+        reps=reps,
+        bootstrap=bootstrap,
+        seed=rng,
+    )
+    spa.compute()
+    count = round(float(spa.pvalues["consistent"]) * reps)
+    return (1 + count) / (1 + reps)
 
 
 def market_beta(returns: np.ndarray, market: np.ndarray) -> float:
