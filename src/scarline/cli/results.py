@@ -117,6 +117,9 @@ def stats(
     """Print each agent's return, CAGR, volatility, Sharpe, Sortino, Calmar, max drawdown, win
     rate, profit factor, exposure, trades, turnover and fees.
 
+    Here max_drawdown is <= 0 (-0.25: a 25 % fall) and trades counts round trips; run
+    --json and summary.json keep the drawdown as a positive fraction and count fills.
+
     Computed from RUN_DIR/equity.parquet and trades.parquet by one module (docs/api.md,
     "Statistics"), the same figures sl.load_run(RUN_DIR).stats gives. Exit 2 when the run
     or its files are missing, or --sort names no column.
