@@ -154,3 +154,11 @@ def test_short_curves_give_the_figures_they_define() -> None:
     one = return_stats(np.array([100.0]), PPY)
     assert one["return"] == 0.0 and one["max_drawdown"] == 0.0
     assert all(np.isnan(one[k]) for k in ("cagr", "volatility", "sharpe", "sortino", "calmar"))
+
+
+def test_a_ruined_curve_compounds_to_minus_one() -> None:
+    """Equity 0 at the end is a CAGR of −100 % (quantstats and empyrical: ``0^(1/years) −
+    1``) and a Calmar of −1, not NaN."""
+    mine = return_stats(np.array([100.0, 50.0, 0.0, 0.0]), PPY)
+    assert mine["return"] == -1.0 and mine["max_drawdown"] == -1.0
+    assert mine["cagr"] == -1.0 and mine["calmar"] == -1.0

@@ -64,7 +64,9 @@ def return_stats(equity: np.ndarray, periods_per_year: float) -> dict[str, float
         std = float(r.std(ddof=1)) if n > 1 else float("nan")
         downside = float(np.sqrt((r[r < 0] ** 2).sum() / n))
         wealth = 1.0 + total
-        cagr = float(wealth ** (periods_per_year / n) - 1.0) if wealth > 0 else float("nan")
+        # ruin (wealth 0) compounds to -100 % a year, as quantstats and empyrical give; a
+        # negative wealth has no real growth rate (quantstats' abs() would invent one)
+        cagr = float(wealth ** (periods_per_year / n) - 1.0) if wealth >= 0 else float("nan")
         peak = np.maximum.accumulate(equity)
         max_dd = float((equity / peak).min() - 1.0)
     return {
