@@ -13,7 +13,8 @@ from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, requi
 RunDirArg = Annotated[
     Path, typer.Argument(metavar="RUN_DIR", help="A finished run directory (scarline run).")
 ]
-PERCENT = ("return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure", "return_pct")
+# fractions printed as percent; trades.parquet's return_pct is a percent already
+PERCENT = ("return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure")
 LOWER_IS_BETTER = ("volatility", "fees", "turnover")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one JSON document.")]
 
