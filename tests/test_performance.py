@@ -129,3 +129,36 @@ def test_trade_figures_equal_a_per_agent_pandas_loop(n_steps: int, rows: list) -
         for key, value in want.items():
             got = table.loc[agent, key]
             assert got == value or (np.isnan(got) and np.isnan(value)), (agent, key, got, value)
+
+
+def test_a_curve_falling_through_zero_has_a_negative_sharpe() -> None:
+    """Once equity is negative, ``e[t] / e[t-1] − 1`` has the wrong sign (−10 → −40 read as
+    +300 %): a curve that only fell had a positive Sharpe and Sortino. Steps from equity at
+    or below 0 have no return and count as 0."""
+    equity = np.array([100.0, 50.0, -10.0, -40.0, -160.0])
+    r = np.array([-0.5, -1.2, 0.0, 0.0])  # by hand: only the steps from positive equity
+    mine = return_stats(equity, PPY)
+    assert mine["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * PPY**0.5, rel=1e-12)
+    assert mine["sharpe"] < 0 and mine["sortino"] < 0
+    assert mine["volatility"] == pytest.approx(r.std(ddof=1) * PPY**0.5, rel=1e-12)
+    assert mine["return"] == pytest.approx(-2.6) and mine["max_drawdown"] == pytest.approx(-2.6)
+    assert np.isnan(mine["cagr"])  # no real growth rate to a negative wealth
+
+
+def test_short_curves_give_the_figures_they_define() -> None:
+    """Two bars are one return: its sample std (so volatility) is undefined, not 0. One bar
+    gained nothing and fell nothing: return and drawdown 0, the rest undefined."""
+    two = return_stats(np.array([100.0, 110.0]), PPY)
+    assert two["return"] == pytest.approx(0.1) and two["max_drawdown"] == 0.0
+    assert np.isnan(two["volatility"]) and np.isnan(two["sharpe"])
+    one = return_stats(np.array([100.0]), PPY)
+    assert one["return"] == 0.0 and one["max_drawdown"] == 0.0
+    assert all(np.isnan(one[k]) for k in ("cagr", "volatility", "sharpe", "sortino", "calmar"))
+
+
+def test_a_ruined_curve_compounds_to_minus_one() -> None:
+    """Equity 0 at the end is a CAGR of −100 % (quantstats and empyrical: ``0^(1/years) −
+    1``) and a Calmar of −1, not NaN."""
+    mine = return_stats(np.array([100.0, 50.0, 0.0, 0.0]), PPY)
+    assert mine["return"] == -1.0 and mine["max_drawdown"] == -1.0
+    assert mine["cagr"] == -1.0 and mine["calmar"] == -1.0

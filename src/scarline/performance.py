@@ -6,7 +6,10 @@ per-bar simple returns ``r`` of equity; ``sharpe = mean(r) / std(r, ddof=1) × �
 ``sortino = mean(r) / √(Σ r[r<0]² / n) × √P``; ``volatility = std(r, ddof=1) × √P``;
 ``cagr = (1 + total)^(P / n) − 1`` (years = bars / P); ``max_drawdown = min(equity /
 running peak) − 1`` (≤ 0); ``calmar = cagr / |max_drawdown|``. P is the periods per year of
-the run's calendar. Undefined ratios (no variation, no drawdown) are NaN, never ±inf.
+the run's calendar. Undefined ratios (no variation, no drawdown) are NaN, never ±inf; so is
+the volatility of a single return (a sample std needs two). A step from equity at or below 0
+(a ruined account) has no return and counts as 0. One bar has a return and a drawdown of 0
+and no other figure.
 
 Trade-based figures come from ``trades.parquet`` (quantstats counts winning *bars*; a
 trading user means trades): ``win_rate`` = closed trades with pnl > 0 / closed trades,
@@ -37,25 +40,33 @@ COLUMNS = (
 
 
 def _ratio(num: float, den: float) -> float:
+    """``num / den``; NaN when the denominator is 0, NaN or inf (never ±inf)."""
     return float(num / den) if den > 0 and np.isfinite(den) else float("nan")
 
 
 def return_stats(equity: np.ndarray, periods_per_year: float) -> dict[str, float]:
     """The return-based figures of one equity curve (currency, ``float64[T]``)."""
     equity = np.asarray(equity, dtype=np.float64)
-    if equity.size < 2 or not equity[0] > 0:
+    if equity.size < 1 or not equity[0] > 0:
         return dict.fromkeys(COLUMNS[:7], float("nan"))
-    # a ruined curve (equity 0, or NaN/inf in a damaged file) divides by zero: those
-    # returns count as 0 and the figures come out NaN, without numpy warnings on stderr
+    if equity.size == 1:  # one bar: nothing gained, nothing lost, no period to annualize
+        return dict.fromkeys(COLUMNS[:7], float("nan")) | {"return": 0.0, "max_drawdown": 0.0}
+    # a step from a ruined account (equity at or below 0, or NaN/inf in a damaged file) has
+    # no return: it counts as 0 (as quantstats fills it), not as the ratio of two negative
+    # equities, whose sign is the opposite of the change (-100 -> -50 read as -50 %)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = equity[1:] / equity[:-1] - 1.0
-        r = np.where(np.isfinite(r), r, 0.0)
+        prev = equity[:-1]
+        r = equity[1:] / prev - 1.0
+        r = np.where(np.isfinite(r) & (prev > 0), r, 0.0)
         n, root = r.size, np.sqrt(periods_per_year)
         total = float(equity[-1] / equity[0] - 1.0)
-        std = float(r.std(ddof=1)) if n > 1 else 0.0
+        # the sample std of one return is undefined (NaN, as pandas gives), not 0
+        std = float(r.std(ddof=1)) if n > 1 else float("nan")
         downside = float(np.sqrt((r[r < 0] ** 2).sum() / n))
         wealth = 1.0 + total
-        cagr = float(wealth ** (periods_per_year / n) - 1.0) if wealth > 0 else float("nan")
+        # ruin (wealth 0) compounds to -100 % a year, as quantstats and empyrical give; a
+        # negative wealth has no real growth rate (quantstats' abs() would invent one)
+        cagr = float(wealth ** (periods_per_year / n) - 1.0) if wealth >= 0 else float("nan")
         peak = np.maximum.accumulate(equity)
         max_dd = float((equity / peak).min() - 1.0)
     return {

@@ -175,3 +175,19 @@ def test_an_edited_session_json_cannot_reannualize_the_stats(
     result = runner.invoke(app, ["stats", str(run)])
     assert result.exit_code == 2, result.output
     assert f"{run / 'session.json'}: not the file the run's manifest binds" in result.stderr
+
+
+def test_a_trades_return_pct_is_printed_as_the_percent_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``return_pct`` is 100 × pnl / entry notional already: read as a fraction, a 0.45 %
+    trade printed as 45.0%."""
+    from rich.console import Console
+
+    from scarline.cli import results
+
+    console = Console(record=True, width=120, color_system=None)
+    monkeypatch.setattr(results, "console", console)
+    results._table([{"return_pct": 0.45, "return": 0.0123}], ["return_pct", "return"], "t")
+    text = console.export_text()
+    assert "0.4500" in text and "1.2%" in text and "45.0%" not in text

@@ -29,7 +29,7 @@ def test_table_is_sorted_by_return_and_says_what_is_omitted(make_results) -> Non
         "max drawdown",
         "turnover",
         "fees",
-        "trades",
+        "fills",
         "scars",
         "died at",
     ]
@@ -60,3 +60,20 @@ def test_policy_labels_that_look_like_markup_are_text(make_results) -> None:
     res = make_results(n=2, t=30, policies=["Evil(tag=[/x])", "Evil(tag=[bold]b)"])
     text = _render(headline_table(agent_metrics(res)))
     assert "Evil(tag=[/x])" in text and "Evil(tag=[bold]b)" in text
+
+
+def test_the_headline_labels_cannot_be_read_as_the_stats_figures(make_results) -> None:
+    """The headline counts fills and keeps the drawdown as a positive fraction (``run
+    --json``); the tearsheet beside it and ``scarline stats`` count round trips as "trades"
+    and print the drawdown negative. The headline said "trades" and "14.59 %" for the same
+    agent: its column is "fills" and the drawdown is printed as the loss it is."""
+    metrics = agent_metrics(make_results(n=3, t=40, seed=1))
+    table = headline_table(metrics)
+    headers = [c.header for c in table.columns]
+    assert "fills" in headers and "trades" not in headers
+    column = table.columns[headers.index("max drawdown")]
+    shown = list(column.cells)
+    for col, text in zip(metrics.ranking(), shown, strict=True):
+        dd = float(metrics.max_drawdown[col])
+        assert text == ("0.00 %" if dd == 0 else f"-{100 * dd:.2f} %")
+    assert any(t.startswith("-") for t in shown)

@@ -13,7 +13,8 @@ from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, requi
 RunDirArg = Annotated[
     Path, typer.Argument(metavar="RUN_DIR", help="A finished run directory (scarline run).")
 ]
-PERCENT = ("return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure", "return_pct")
+# fractions printed as percent; trades.parquet's return_pct is a percent already
+PERCENT = ("return", "cagr", "volatility", "max_drawdown", "win_rate", "exposure")
 LOWER_IS_BETTER = ("volatility", "fees", "turnover")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the rows as one JSON document.")]
 
@@ -116,6 +117,9 @@ def stats(
 ) -> None:
     """Print each agent's return, CAGR, volatility, Sharpe, Sortino, Calmar, max drawdown, win
     rate, profit factor, exposure, trades, turnover and fees.
+
+    Here max_drawdown is <= 0 (-0.25: a 25 % fall) and trades counts round trips; run
+    --json and summary.json keep the drawdown as a positive fraction and count fills.
 
     Computed from RUN_DIR/equity.parquet and trades.parquet by one module (docs/api.md,
     "Statistics"), the same figures sl.load_run(RUN_DIR).stats gives. Exit 2 when the run

@@ -26,6 +26,15 @@ def percent(signed: bool) -> Callable[[float], str]:
     return lambda x: "—" if not math.isfinite(x) else f"{x * 100:{fmt}} %"
 
 
+def drawdown_percent(x: float) -> str:
+    """A drawdown kept as a positive fraction (``run --json``'s ``max_drawdown``, 0.25)
+    shown as the loss it is, ``-25.00 %``: the sign ``scarline stats`` and the tearsheet
+    print, so two tables of one report cannot seem to disagree."""
+    if not math.isfinite(x):
+        return "—"
+    return "0.00 %" if x == 0 else f"{-x * 100:.2f} %"
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -42,11 +51,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("in-sample", "is_return", percent(signed=True)),
     Column("out-of-sample", "oos_return", percent(signed=True)),
     Column("sharpe", "sharpe", _num(".2f")),
-    Column("max drawdown", "max_drawdown", percent(signed=False)),
+    Column("max drawdown", "max_drawdown", drawdown_percent),
     Column("turnover", "turnover", _num(".2f")),
     Column("fees", "fees", _num(",.2f")),
     Column("slippage", "slippage", _num(",.2f")),
-    Column("trades", "trades", _num(",d")),
+    Column("fills", "trades", _num(",d")),  # fills, not the round trips `stats` counts
     Column("scars", "scars", _num(",d")),
     Column("trust", "trust", _num(".2f")),
     Column("died at", "died_at", lambda d: "—" if d < 0 else f"step {d:,d}"),

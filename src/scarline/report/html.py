@@ -22,7 +22,7 @@ from scarline.diary.attribution import attribution_line, read_coverage
 from scarline.evolution.lineage import read_lineage
 from scarline.report.gate_report import read_gate_report
 from scarline.report.gates_section import gates_html
-from scarline.report.headline import Headline, headline, percent
+from scarline.report.headline import Headline, drawdown_percent, headline, percent
 from scarline.report.learning import LEARNING_PNG, plot_learning, results_learning
 from scarline.report.metrics import AgentMetrics, agent_metrics, risk_event_counts
 from scarline.report.plots import write_plots
@@ -126,7 +126,7 @@ def _strategies_table(results: RunResults, metrics: AgentMetrics) -> str:
             pct(r.median_is_return),
             pct(r.median_oos_return),
             "—" if not np.isfinite(r.median_sharpe) else f"{r.median_sharpe:.2f}",
-            percent(signed=False)(r.median_max_drawdown),
+            drawdown_percent(r.median_max_drawdown),
             f"{r.fees:,.2f}",
             f"{r.dead:,}",
         ]

@@ -93,11 +93,25 @@ def volatility_terciles(close: np.ndarray) -> np.ndarray:
     return np.searchsorted(cuts, vol).astype(np.int64)
 
 
+def _kept_rows(n: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, MAX_POINTS).round().astype(int))
+
+
 def _thin(frame: pd.DataFrame) -> pd.DataFrame:
     if len(frame) <= MAX_POINTS:
         return frame
-    rows = np.unique(np.linspace(0, len(frame) - 1, MAX_POINTS).round().astype(int))
-    return frame.iloc[rows]
+    return frame.iloc[_kept_rows(len(frame))]
+
+
+def _thin_worst(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_thin`'s rows, each holding the lowest value since the previous kept row: a
+    drawdown chart keeps its deepest point (the table's max drawdown) however it is thinned."""
+    if len(frame) <= MAX_POINTS:
+        return frame
+    rows = _kept_rows(len(frame))
+    starts = np.concatenate([[0], rows[:-1] + 1])
+    worst = np.fmin.reduceat(frame.to_numpy(dtype=np.float64), starts, axis=0)
+    return pd.DataFrame(worst, index=frame.index[rows], columns=frame.columns)
 
 
 def _line(sheet: Sheet, agent: int) -> dict[str, object]:
@@ -129,15 +143,19 @@ def figures(sheet: Sheet) -> tuple[Any, Any]:
     ``Result.plot`` returns."""
     import plotly.graph_objects as go  # type: ignore[import-untyped]
 
-    shown = _thin(sheet.equity[sheet.shown])
+    full = sheet.equity[sheet.shown]
+    # the drawdown from the running peak of every bar, thinned after, keeping each span's
+    # worst: thinned first, the peaks and troughs between the kept bars were lost and the
+    # chart understated the fall the statistics table shows
+    falls = _thin_worst(100.0 * (full / full.cummax() - 1.0))
+    shown = _thin(full)
     x = _plotly_x(shown.index)
     equity, drawdown = go.Figure(), go.Figure()
     for agent in sheet.shown:
         curve = shown[agent]
         common = {"x": x, "mode": "lines", "name": sheet.name(agent)}
         equity.add_trace(go.Scatter(y=curve, line=_line(sheet, agent), **common))
-        dd = 100.0 * (curve / curve.cummax() - 1.0)
-        drawdown.add_trace(go.Scatter(y=dd, line=_line(sheet, agent), **common))
+        drawdown.add_trace(go.Scatter(y=falls[agent], line=_line(sheet, agent), **common))
     layout = {"hovermode": "x unified", "height": 460, "margin": {"l": 60, "r": 20, "t": 40}}
     equity.update_layout(title="Equity (currency): zoom with a drag, double-click to reset",
                          **layout)  # fmt: skip
@@ -232,7 +250,9 @@ def regime_table(sheet: Sheet) -> str | None:
     labels = sheet.regimes[1 : len(sheet.equity)]
     with np.errstate(divide="ignore", invalid="ignore"):  # a ruined curve: 0 -> x is inf
         returns = sheet.equity.pct_change().iloc[1:]
-    returns = returns.where(np.isfinite(returns), 0.0)  # as performance.return_stats counts
+    # as performance.return_stats counts: no return from equity at or below 0
+    defined = np.isfinite(returns) & (sheet.equity.shift().iloc[1:] > 0)
+    returns = returns.where(defined, 0.0)
     names = sheet.regime_names
     head = "".join(f'<th class="num">{_e(n)} Sharpe</th><th class="num">{_e(n)} return</th>'
                    for n in names)  # fmt: skip
