@@ -62,7 +62,12 @@ class AntiOverfitThresholds(_Strict):
         le=20,
         description="CSCV blocks S (even; at most 20: C(S, S/2) splits, 184,756 at 20)",
     )
-    spa_reps: int = Field(default=1000, ge=100, description="SPA bootstrap replications")
+    spa_reps: int = Field(
+        default=1000,
+        ge=100,
+        description="SPA bootstrap replications (and of the in-sample max-t); the smallest p "
+        "they can give is 1 / (1 + `spa_reps`)",
+    )
     implausible_sharpe: float = Field(
         default=0.3, gt=0, description="per-bar Sharpe above this flags implausible_edge"
     )
@@ -99,7 +104,10 @@ class RobustnessThresholds(_Strict):
     )
     slippage_bps: list[float] = Field(default_factory=lambda: [2.0, 5.0, 10.0], min_length=1)
     slippage_pass_bps: float = Field(
-        default=5.0, ge=0, description="still profitable with this much extra slippage"
+        default=5.0,
+        ge=0,
+        description="still profitable with this much extra slippage (at least one "
+        "`slippage_bps` point must be ≤ it, or the check fails: nothing judged)",
     )
     regime_min_bars: int = Field(default=20, ge=2, description="regimes with fewer bars ignored")
     regime_min_sharpe: float = Field(
