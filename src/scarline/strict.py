@@ -46,9 +46,13 @@ def positive_decimals(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-_PLAIN_DECIMAL = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-"""A size as a file or venue writes it: ASCII digits, a point, an exponent; no sign, no
-spaces, no ``_`` separators."""
+UNSIGNED_DECIMAL = r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+"""A number as files and venues write it (compile with ``re.ASCII``): digits, a point, an
+exponent. ``Decimal`` alone also takes ``1_000``, padded text and other scripts' digits
+(``١٢``), which no exporter writes: such text is more likely a mistake than a number."""
+
+_PLAIN_DECIMAL = re.compile(UNSIGNED_DECIMAL, re.ASCII)
+"""A size: no sign, no spaces, no ``_`` separators."""
 
 
 class Strict(BaseModel):

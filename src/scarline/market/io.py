@@ -308,11 +308,9 @@ def _csv_header(path: Path) -> tuple[str, int]:
         raise DataError(_not_utf8(path)) from None
     separator = next((s for s in SEPARATORS if s in first), ",")
     header = next(csv.reader([first], delimiter=separator), [])
-    seen: set[str] = set()
-    for name in header:
-        if name in seen and name.strip():
-            raise DataError(f"{path}: line {skipped + 1}: duplicate column {name!r}")
-        seen.add(name)
+    twice = _first_repeated([name for name in header if name.strip()])
+    if twice is not None:
+        raise DataError(f"{path}: line {skipped + 1}: duplicate column {twice!r}")
     return separator, skipped if first.strip() else 0
 
 
@@ -351,8 +349,9 @@ def _read_arrow(path: Path, kind: str) -> tuple[pd.DataFrame, dict[str, str] | N
     """A Parquet or Feather file as typed columns (an index becomes a column), and the tick
     sizes :func:`write_parquet` stores in the schema metadata."""
     try:
-        if kind == "parquet":
-            _refuse_repeated_names(pq.read_schema(path).names, path)
+        twice = _first_repeated(pq.read_schema(path).names) if kind == "parquet" else None
+        if twice is not None:
+            raise DataError(f"{path}: duplicate column {twice!r}")
         table = feather.read_table(path) if kind == "feather" else pq.read_table(path)
         frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError) as err:
@@ -387,14 +386,15 @@ def _file_ticks(stored: bytes, path: Path) -> dict[str, str]:
     return ticks
 
 
-def _refuse_repeated_names(names: list[str], path: Path) -> None:
-    """A :class:`DataError` for a column stored twice under one name (Arrow cannot tell
-    which one a reader means)."""
+def _first_repeated(names: list[str]) -> str | None:
+    """The first column name given twice (a reader could not tell which one is meant: pandas
+    renames the second ``close`` to ``close.1``, a feature), or None."""
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise DataError(f"{path}: duplicate column {name!r}")
+            return name
         seen.add(name)
+    return None
 
 
 def _canonical_columns(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str]:

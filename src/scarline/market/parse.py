@@ -17,12 +17,12 @@ import pandas as pd
 
 from scarline.instrument import floats_to_units, texts_to_units
 from scarline.market.raw import EMPTY, INF, NAN, OK
+from scarline.strict import UNSIGNED_DECIMAL
 
 _NAN_TEXTS = frozenset({"nan", "-nan", "+nan", "na", "n/a", "null", "none", "snan"})
 _INF_TEXTS = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-"""A number as a file writes it. ``Decimal`` alone also takes ``1_000`` and other scripts'
-digits (``١٢``), which no exporter writes: such a cell is more likely a mistake than 1000."""
+_DECIMAL = re.compile(f"[+-]?{UNSIGNED_DECIMAL}", re.ASCII)
+"""A number cell as a file writes it (:data:`~scarline.strict.UNSIGNED_DECIMAL`, signed)."""
 
 
 class CellError(ValueError):

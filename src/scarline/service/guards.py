@@ -139,6 +139,20 @@ class BodyLimit:
         await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
 
 
+class StatusWatch:
+    """``send`` that keeps the response's status once it has started (0 before): what the
+    guards below need to know of a response they pass on."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 0
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)
+
+
 class InternalErrors:
     """The last guard: an exception no handler answered becomes a JSON 500 and one log line
     (its type, message and where it was raised), never a traceback. Uvicorn would otherwise
@@ -152,13 +166,7 @@ class InternalErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
             await self.app(scope, receive, watch)
         except Exception as err:
@@ -173,7 +181,7 @@ class InternalErrors:
                 error=f"{type(err).__name__}: {err}",
                 where=where,
             )
-            if not started:
+            if not watch.status:  # nothing sent yet: the 500 can still be the answer
                 detail = f"internal error ({type(err).__name__}); the server log has more"
                 await JSONResponse({"detail": detail}, status_code=500)(scope, receive, send)
 
@@ -190,14 +198,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = 0
-
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
             await self.app(scope, receive, watch)
         finally:
@@ -206,7 +207,7 @@ class AccessLog:
                 "service.request",
                 method=scope["method"],
                 path=scope["path"],
-                status=status,
+                status=watch.status,
                 key_id=principal.key_id if isinstance(principal, Principal) else None,
                 ms=round((time.perf_counter() - start) * 1e3, 3),
             )
