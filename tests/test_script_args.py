@@ -30,6 +30,7 @@ BAD_ARGS = {
     "scripts/gate_power.py": (["--ics", "0.1,1.5"], "--ics"),
     "scripts/learner_study.py": (["--seeds", "1,,2"], "--seeds"),
     "scripts/learning_edge.py": (["--seeds", "one"], "--seeds"),
+    "scripts/spa_level.py": (["--lengths", "60,5"], "--lengths"),
 }
 
 
