@@ -166,11 +166,12 @@ def replay_run(run_dir: Path) -> ReplayResult:
 def replay(
     run_dir: Path,
     keep_equity: bool = False,
-    on_market: Callable[[RunConfig, MarketData], None] | None = None,
+    on_market: Callable[[RunConfig, MarketData, int], None] | None = None,
 ) -> Replayed:
     """Re-execute the run; ``keep_equity`` keeps every agent's equity path in the kernel's
-    recorder. ``on_market`` is told the config and the market rebuilt from the WAL before
-    the kernel runs (the gates start re-runs that need nothing else meanwhile)."""
+    recorder. ``on_market`` is told the config, the market rebuilt from the WAL and the
+    event schema the run was recorded with before the kernel runs (the gates start re-runs
+    that need nothing else meanwhile, under that schema's rules)."""
     manifest = read_manifest(run_dir)
     check_schema(run_dir, manifest)
     paths = RunDir(run_dir)
@@ -219,7 +220,7 @@ def replay(
     market = replace(market_from_events(start, market_events), calendar=config.calendar)
     check_session(run_dir, start, market, manifest)
     if on_market is not None:
-        on_market(config, market)
+        on_market(config, market, start.schema_version)
     ids = SessionIds(start.run_id, start.session_id)
     sealed = manifest.sealed_after_crash
     prefix = sealed is not None and not sealed.session_ended

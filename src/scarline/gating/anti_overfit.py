@@ -74,7 +74,7 @@ def permutation_jobs(ctx: GateContext, reuse: bool = True) -> dict[str, Permuted
     th = ctx.thresholds.G2
     rng = ctx.rng("block-permutation")
     plays = tuple(ctx.plays)
-    key = prefix_key(ctx.config, ctx.market, ctx.plays, ctx.start)
+    key = prefix_key(ctx.config, ctx.market, ctx.plays, ctx.start, ctx.schema)
     block = th.permutation_block
     return {
         f"permutation:{i}": PermutedJob(
@@ -86,6 +86,7 @@ def permutation_jobs(ctx: GateContext, reuse: bool = True) -> dict[str, Permuted
             block,
             block_order(ctx.market, block, rng, ctx.start),
             reuse,
+            ctx.schema,
         )
         for i in range(th.permutations)
     }
@@ -123,15 +124,20 @@ def shuffle_jobs(ctx: GateContext) -> dict[str, RetrainJob]:
     """Per learned candidate group (when enabled): the whole group re-trained on shuffled
     rewards."""
     groups = {c.group for c in ctx.candidates if c.learned}
-    return shuffle_jobs_of(ctx.config, ctx.market, groups, ctx.thresholds.G2)
+    return shuffle_jobs_of(ctx.config, ctx.market, groups, ctx.thresholds.G2, ctx.schema)
 
 
 def shuffle_jobs_of(
-    config: RunConfig, market: MarketData, groups: Iterable[int], th: AntiOverfitThresholds
+    config: RunConfig,
+    market: MarketData,
+    groups: Iterable[int],
+    th: AntiOverfitThresholds,
+    schema: int,
 ) -> dict[str, RetrainJob]:
-    """:func:`shuffle_jobs` of the learning groups ``groups`` of ``config``: they need no
-    candidate, only which groups the candidates come from, so they too can start while the
-    run is replayed (:func:`scarline.gating.plan.replay_starting`)."""
+    """:func:`shuffle_jobs` of the learning groups ``groups`` of ``config`` (a run recorded
+    under event ``schema``): they need no candidate, only which groups the candidates come
+    from, so they too can start while the run is replayed
+    (:func:`scarline.gating.plan.replay_starting`)."""
     if not th.label_shuffle:
         return {}
     jobs: dict[str, RetrainJob] = {}
@@ -142,7 +148,7 @@ def shuffle_jobs_of(
             update={"qnet": source.qnet.model_copy(update={"shuffle_rewards": True})}
         )
         shuffled = config.model_copy(update={"agents": [placebo]})
-        jobs[f"shuffled:{group}"] = RetrainJob(shuffled, market, group, config)
+        jobs[f"shuffled:{group}"] = RetrainJob(shuffled, market, group, config, schema)
     return jobs
 
 

@@ -103,6 +103,11 @@ class GateContext:
     def start(self) -> int:
         return self.run.start
 
+    @property
+    def schema(self) -> int:
+        """The event schema every re-run here runs under: the recorded run's."""
+        return self.run.schema
+
     def rng(self, name: str) -> np.random.Generator:
         """A generator for one check, from the thresholds' seed and the check's name."""
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
@@ -146,12 +151,13 @@ class GateContext:
         log: bool = False,
     ) -> FrozenJob:
         """The frozen run of ``plays`` (default: the candidates) on ``market`` under
-        ``config`` (defaults: the run's)."""
+        ``config`` (defaults: the run's), under the run's schema."""
         return FrozenJob(
             config or self.config,
             market or self.market,
             tuple(self.plays if plays is None else plays),
             log,
+            self.schema,
         )
 
     def frozen_returns(
@@ -172,7 +178,10 @@ class GateContext:
         """``[W, K]`` per-bar returns over the evaluated bars of ``plays`` (default: the
         candidates) run frozen on ``market`` under ``config`` (defaults: the run's)."""
         equity = frozen_equity(
-            config or self.config, market or self.market, self.plays if plays is None else plays
+            config or self.config,
+            market or self.market,
+            self.plays if plays is None else plays,
+            self.schema,
         )
         return bar_returns(equity, self.start if start is None else start)
 
@@ -216,7 +225,7 @@ class GateContext:
                     "report": False,
                 }
             )
-            jobs[f"baselines:{group}"] = KernelJob(cfg, self.market)
+            jobs[f"baselines:{group}"] = KernelJob(cfg, self.market, schema=self.schema)
         return jobs
 
     @cached_property

@@ -8,6 +8,12 @@ placebo market, with doubled fees, perturbed weights, ablated features — throu
 kernel (costs, risk, accounting), greedy from the first bar, nothing learning or evolving.
 All learned policies of one source group share one batched network population, so a gate
 costs one kernel run per market or cost variant, not one per agent.
+
+Every kernel here runs the rules of one event ``schema`` (``scarline.events``): a gate
+re-running a recorded run's candidates passes the schema that run was recorded with, so
+its permuted, placebo and cost-variant markets are judged under the very risk rules and
+network arithmetic the recorded market was; a fresh candidate (no recorded run) takes the
+current :data:`~scarline.events.SCHEMA_VERSION`.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from scarline.agents.config import QNetGroup
 from scarline.agents.qagents import QAgents
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
-from scarline.events import Decision, Event
+from scarline.errors import ScarlineError
+from scarline.events import REPLAYABLE_SCHEMAS, SCHEMA_VERSION, Decision, Event
 from scarline.evolution.genome import Genome, policy_hash
 from scarline.kernel import Kernel
 from scarline.market.frame import MarketData
@@ -112,20 +119,49 @@ def traded_regimes(config: RunConfig) -> RunConfig:
     return config.model_copy(update={"regime": regime.model_copy(update={"hmm": hmm})})
 
 
+class SchemaRefused(ScarlineError):
+    """A re-run asked for rules this code does not execute (the schema is not replayable)."""
+
+    exit_code = 2
+
+
+def rerun_schema(schema: int) -> int:
+    """``schema`` if this code runs its rules (:data:`~scarline.events.REPLAYABLE_SCHEMAS`):
+    re-running a candidate under other rules than its run's would judge another policy."""
+    if schema not in REPLAYABLE_SCHEMAS:
+        known = ", ".join(str(v) for v in REPLAYABLE_SCHEMAS)
+        raise SchemaRefused(
+            f"cannot re-run under event schema {schema}: this scarline runs schemas {known} "
+            "(see docs/wal.md, 'Schema versions')"
+        )
+    return schema
+
+
 def unrecorded_kernel(
-    config: RunConfig, market: MarketData, journal: Journal | None = None
+    config: RunConfig,
+    market: MarketData,
+    journal: Journal | None = None,
+    schema: int = SCHEMA_VERSION,
 ) -> Kernel:
     """A kernel for ``config`` on ``market`` that writes nothing (``journal``, default a
     :class:`CountingJournal`), computes no regime nothing trades on (:func:`traded_regimes`),
-    and that no operator input ever kills."""
+    that no operator input ever kills, and that runs the rules of event ``schema``."""
     sink = journal if journal is not None else CountingJournal()
-    return kernel_for(traded_regimes(config), market, EVALUATION_IDS, sink, ReplayOperator([]))
+    return kernel_for(
+        traded_regimes(config),
+        market,
+        EVALUATION_IDS,
+        sink,
+        ReplayOperator([]),
+        schema_version=rerun_schema(schema),
+    )
 
 
-def run_kernel(config: RunConfig, market: MarketData) -> Kernel:
+def run_kernel(config: RunConfig, market: MarketData, schema: int = SCHEMA_VERSION) -> Kernel:
     """Run ``config`` on ``market`` without writing anything (a gate's re-run, a study's
-    run): learning, evolution and all, as ``scarline run`` would, minus the files."""
-    kernel = unrecorded_kernel(config, market)
+    run): learning, evolution and all, as ``scarline run`` would, minus the files; under the
+    rules of event ``schema`` (a recorded run's, for a gate)."""
+    kernel = unrecorded_kernel(config, market, schema=schema)
     kernel.run()
     return kernel
 
@@ -223,21 +259,27 @@ class FrozenRun:
     log: DecisionLog
 
 
-def frozen_equity(config: RunConfig, market: MarketData, plays: list[Play]) -> np.ndarray:
+def frozen_equity(
+    config: RunConfig, market: MarketData, plays: list[Play], schema: int = SCHEMA_VERSION
+) -> np.ndarray:
     """``float64[T, len(plays)]`` equity of every play on ``market`` under ``config``'s
-    execution, risk and regime settings, greedy from bar 0."""
+    execution, risk and regime settings and event ``schema``'s rules, greedy from bar 0."""
     if not plays:
         return np.zeros((market.n_steps, 0))
-    return frozen_run(config, market, plays, record=False).equity
+    return frozen_run(config, market, plays, record=False, schema=schema).equity
 
 
 def frozen_kernel(
-    config: RunConfig, market: MarketData, plays: list[Play], journal: Journal | None = None
+    config: RunConfig,
+    market: MarketData,
+    plays: list[Play],
+    journal: Journal | None = None,
+    schema: int = SCHEMA_VERSION,
 ) -> tuple[Kernel, list[int]]:
-    """The frozen kernel of ``plays`` on ``market`` (not yet run) and each play's agent row
-    in it."""
+    """The frozen kernel of ``plays`` on ``market`` under event ``schema``'s rules (not yet
+    run) and each play's agent row in it."""
     cfg, where = frozen_config(config, plays)
-    kernel = unrecorded_kernel(cfg, market, journal)
+    kernel = unrecorded_kernel(cfg, market, journal, schema)
     population = kernel.population
     for index, group in enumerate(population.groups):
         if not isinstance(group, QAgents):
@@ -259,12 +301,16 @@ def play_equity(kernel: Kernel, columns: list[int]) -> np.ndarray:
 
 
 def frozen_run(
-    config: RunConfig, market: MarketData, plays: list[Play], record: bool = True
+    config: RunConfig,
+    market: MarketData,
+    plays: list[Play],
+    record: bool = True,
+    schema: int = SCHEMA_VERSION,
 ) -> FrozenRun:
     """:func:`frozen_equity` with the decision log (for the truncation test; with
     ``record=False`` the log stays empty: recording costs a little per decided agent)."""
     log = DecisionLog(record)
-    kernel, columns = frozen_kernel(config, market, plays, log if record else log.inner)
+    kernel, columns = frozen_kernel(config, market, plays, log if record else log.inner, schema)
     kernel.run()
     return FrozenRun(play_equity(kernel, columns), columns, log)
 

@@ -69,24 +69,25 @@ def replay_starting(
     executor: GateExecutor,
     agents: list[str] | None = None,
 ) -> tuple[RunUnderTest, Started]:
-    """Replay the run (G1) and, once its config and market are read from the WAL and before
-    its kernel runs, start the runs that need nothing else on ``executor``: the walk-forward
-    folds (G3), and the label shuffle's retraining (G2) when the candidates ``agents`` will
-    come from the one learning group there is (every item ``top:K``: the ranking's pool is
-    the living learners; were none alive, the run started is not used). The runs are the
-    very jobs the checks name, built from the replay's own config and market, so their
-    results are the ones the batch would compute (:meth:`GateContext.adopt`); on ``serial``
-    they run when asked for, as before."""
+    """Replay the run (G1) and, once its config, market and schema are read from the WAL and
+    before its kernel runs, start the runs that need nothing else on ``executor``: the
+    walk-forward folds (G3), and the label shuffle's retraining (G2) when the candidates
+    ``agents`` will come from the one learning group there is (every item ``top:K``: the
+    ranking's pool is the living learners; were none alive, the run started is not used).
+    The runs are the very jobs the checks name, built from the replay's own config, market
+    and schema, so their results are the ones the batch would compute
+    (:meth:`GateContext.adopt`); on ``serial`` they run when asked for, as before."""
     started: Started = {}
 
-    def start(config: RunConfig, market: MarketData) -> None:
+    def start(config: RunConfig, market: MarketData, schema: int) -> None:
         jobs: dict[str, Job] = {}
         if "G2" in wanted and chosen_in_sample(agents or []):
             learners = [i for i, g in enumerate(config.agents) if isinstance(g, QNetGroup)]
             if len(learners) == 1:  # the longest run first
-                jobs |= anti_overfit.shuffle_jobs_of(config, market, learners, thresholds.G2)
+                g2 = thresholds.G2
+                jobs |= anti_overfit.shuffle_jobs_of(config, market, learners, g2, schema)
         if "G3" in wanted:
-            jobs |= robustness.fold_jobs_of(config, market, thresholds.G3)
+            jobs |= robustness.fold_jobs_of(config, market, thresholds.G3, schema)
         if jobs:
             calls = executor.submit(run_job, list(jobs.values()))
             started.update(zip(jobs, calls, strict=True))

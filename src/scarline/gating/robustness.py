@@ -35,25 +35,26 @@ def _folds(th: RobustnessThresholds, t: int) -> tuple[int, int]:
 
 
 def fold_jobs_of(
-    config: RunConfig, market: MarketData, th: RobustnessThresholds
+    config: RunConfig, market: MarketData, th: RobustnessThresholds, schema: int
 ) -> dict[str, KernelJob]:
-    """One whole run per walk-forward fold (none when the bars are too few), each keeping
-    every agent's equity: nothing here depends on the candidates, so the folds can start
-    while the run is still being replayed (:func:`scarline.gating.plan.replay_starting`)."""
+    """One whole run per walk-forward fold (none when the bars are too few) under event
+    ``schema``'s rules (the run's), each keeping every agent's equity: nothing here depends
+    on the candidates, so the folds can start while the run is still being replayed
+    (:func:`scarline.gating.plan.replay_starting`)."""
     train, test = _folds(th, market.n_steps)
     if train < 2 or test < 2:
         return {}
     evaluation = config.evaluation.model_copy(update={"oos_fraction": test / (train + test)})
     cfg = config.model_copy(update={"evaluation": evaluation, "report": False})
     return {
-        f"fold:{i}": KernelJob(cfg, market.slice(i * test, i * test + train + test))
+        f"fold:{i}": KernelJob(cfg, market.slice(i * test, i * test + train + test), None, schema)
         for i in range(th.walk_forward_folds)
     }
 
 
 def fold_jobs(ctx: GateContext) -> dict[str, KernelJob]:
     """:func:`fold_jobs_of` the run under test."""
-    return fold_jobs_of(ctx.config, ctx.market, ctx.thresholds.G3)
+    return fold_jobs_of(ctx.config, ctx.market, ctx.thresholds.G3, ctx.schema)
 
 
 def walk_forward(ctx: GateContext) -> list[Verdict]:

@@ -49,6 +49,13 @@ class RunUnderTest:
         return self.replayed.market
 
     @property
+    def schema(self) -> int:
+        """The event schema the run was recorded with (its ``SessionStart``'s, which the
+        replay checked against the manifest and ran): every re-run of its candidates runs
+        these rules, so a gate compares the recorded market with markets judged alike."""
+        return self.replayed.kernel.schema_version
+
+    @property
     def split(self) -> int | None:
         return self.config.evaluation.split_step(self.replayed.result.steps)
 
@@ -159,7 +166,7 @@ def chosen_in_sample(spec: list[str]) -> bool:
 
 
 def load_run_under_test(
-    run_dir: Path, on_market: Callable[[RunConfig, MarketData], None] | None = None
+    run_dir: Path, on_market: Callable[[RunConfig, MarketData, int], None] | None = None
 ) -> RunUnderTest:
     """Replay ``run_dir`` (keeping equity); a WAL or manifest problem is a clear error.
     ``on_market``: see :func:`scarline.replayer.replay`."""
