@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scarline.performance import COLUMNS, performance_table, return_stats
+from scarline.performance import (
+    COLUMNS,
+    mean_equity,
+    performance_table,
+    return_stats,
+    turnover_ratio,
+)
 
 PPY = 252.0
 
@@ -162,3 +168,44 @@ def test_a_ruined_curve_compounds_to_minus_one() -> None:
     mine = return_stats(np.array([100.0, 50.0, 0.0, 0.0]), PPY)
     assert mine["return"] == -1.0 and mine["max_drawdown"] == -1.0
     assert mine["cagr"] == -1.0 and mine["calmar"] == -1.0
+
+
+def test_turnover_is_notional_over_mean_equity_and_undefined_without_capital() -> None:
+    """Without positive mean equity the ratio means nothing: it was 0, which says "did not
+    trade" of an agent that traded 5 against a negative capital."""
+    equity = np.array([[100.0, 100.0, 50.0], [300.0, 100.0, 30.0]])  # means 200, 100, 40
+    assert turnover_ratio([40.0, 0.0, 20.0], equity).tolist() == [0.2, 0.0, 0.5]
+    ruined = np.array([[0.0, np.nan, 10.0], [-10.0, np.nan, -10.0]])  # means -5, none, 0
+    assert np.isnan(turnover_ratio([5.0, 5.0, 5.0], ruined)).all()
+    born_late = np.array([[np.nan], [100.0], [300.0]])  # not alive at step 0: mean 200
+    assert turnover_ratio([50.0], born_late).tolist() == [0.25]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.just(float("nan"))),
+        min_size=1,
+        max_size=20,
+    ),
+    st.floats(0.0, 1e9, allow_nan=False),
+)
+def test_turnover_is_defined_exactly_where_mean_equity_is_positive(
+    curve: list[float], notional: float
+) -> None:
+    equity = np.array(curve)[:, None]
+    (mean,) = mean_equity(equity)
+    (ratio,) = turnover_ratio([notional], equity)
+    if mean > 0:
+        assert ratio == pytest.approx(notional / mean) and ratio >= 0
+    else:
+        assert np.isnan(ratio)
+
+
+def test_the_table_shows_no_turnover_for_an_agent_without_capital() -> None:
+    """summary.json of a run written before turnover became NaN holds 0 for such an agent:
+    the table (Result.stats, ``scarline stats``) shows the figure as undefined all the same,
+    and keeps the other agents' figures as recorded."""
+    equity = pd.DataFrame({0: [100.0, -300.0, -400.0], 1: [100.0, 110.0, 120.0]})
+    table = performance_table(equity, pd.DataFrame(), PPY, turnover={0: 0.0, 1: 1.5})
+    assert np.isnan(table.loc[0, "turnover"]) and table.loc[1, "turnover"] == 1.5

@@ -24,3 +24,10 @@ class DataError(ScarlineError):
 
 class WalError(ScarlineError):
     """The write-ahead log is missing, torn beyond recovery or fails verification."""
+
+
+class MissingWalError(WalError):
+    """A run directory without its ``wal/``: nothing was judged, so bad input (exit 2) from
+    every command, not a failed check (1)."""
+
+    exit_code = 2

@@ -7,7 +7,7 @@ import numpy as np
 from scarline.execution.types import CASH_SCALE
 from scarline.kernel import Kernel
 from scarline.market.frequency import periods_per_year
-from scarline.report.metrics import turnover_ratio
+from scarline.performance import turnover_ratio
 from scarline.report.results import RiskLog, RunResults, TradeLog
 
 

@@ -15,11 +15,16 @@ Trade-based figures come from ``trades.parquet`` (quantstats counts winning *bar
 trading user means trades): ``win_rate`` = closed trades with pnl > 0 / closed trades,
 ``profit_factor`` = gross profit / gross loss of closed trades, ``trades`` counts open ones
 too, ``exposure`` = share of bars with any position open, ``fees`` their sum.
+
+``turnover`` = traded notional / mean equity over the whole run (not per year), NaN where
+the mean equity is at or below 0: a ratio to no capital means nothing, and 0 would claim
+the agent did not trade (:func:`turnover_ratio`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 COLUMNS = (
@@ -42,6 +47,26 @@ COLUMNS = (
 def _ratio(num: float, den: float) -> float:
     """``num / den``; NaN when the denominator is 0, NaN or inf (never ±inf)."""
     return float(num / den) if den > 0 and np.isfinite(den) else float("nan")
+
+
+def mean_equity(equity: np.ndarray) -> np.ndarray:
+    """``float64[N]`` mean of each column's finite equity (NaN steps: not alive then);
+    NaN for a column without one."""
+    equity = np.asarray(equity, dtype=np.float64)
+    valid = np.isfinite(equity)
+    count = valid.sum(axis=0)
+    total = np.where(valid, equity, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+
+
+def turnover_ratio(notional: npt.ArrayLike, equity: np.ndarray) -> np.ndarray:
+    """``float64[N]`` traded notional / mean equity over the run (1.0: the agent traded its
+    average capital once over the whole run, not per year); NaN where the mean equity is at
+    or below 0 (or there is none), since 0 would say "did not trade"."""
+    mean = mean_equity(equity)
+    out = np.full(mean.shape, np.nan)
+    np.divide(np.asarray(notional, dtype=np.float64), mean, out=out, where=mean > 0)
+    return out
 
 
 def return_stats(equity: np.ndarray, periods_per_year: float) -> dict[str, float]:
@@ -129,14 +154,18 @@ def performance_table(
     periods_per_year: float,
     turnover: dict[int, float] | None = None,
 ) -> pd.DataFrame:
-    """``agent × COLUMNS`` for every column of ``equity`` (time × agent id)."""
+    """``agent × COLUMNS`` for every column of ``equity`` (time × agent id). ``turnover``
+    (agent id -> ratio, as ``summary.json`` holds it) is NaN where the agent's mean equity
+    is at or below 0, whatever it says: runs written before that rule hold 0 there."""
     rows = {}
     by_agent = _by_agent(trades)
     empty = _trade_columns(trades.iloc[:0])
+    capital = dict(zip(equity.columns, mean_equity(equity.to_numpy()).tolist(), strict=True))
     for agent in equity.columns:
         row = return_stats(equity[agent].to_numpy(), periods_per_year)
         row |= _trade_figures(by_agent.get(int(agent), empty), len(equity))
-        row["turnover"] = float("nan") if turnover is None else turnover.get(int(agent), np.nan)
+        given = np.nan if turnover is None else turnover.get(int(agent), np.nan)
+        row["turnover"] = float(given) if capital[agent] > 0 else float("nan")
         rows[agent] = row
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     table.index.name = "agent"

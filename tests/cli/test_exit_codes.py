@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
-from cli_cases import RUN_DIR_COMMANDS
+from cli_cases import RUN_DIR_COMMANDS, TinyRun, copy
 from typer.testing import CliRunner
 
 from scarline.cli import app
@@ -53,6 +54,29 @@ def test_other_bad_input_exits_2(args: list[str], message: str, tmp_path: Path) 
     assert result.exit_code == EXIT_BAD_INPUT, result.output
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: ") and message in line
+
+
+WAL_READERS = {
+    "replay": ["replay"],
+    "wal verify": ["wal", "verify"],
+    "wal cat": ["wal", "cat"],
+    "wal recover": ["wal", "recover"],
+    "gates": ["gates"],
+}
+"""Commands that read a finished run's WAL (stats, trades, diary read its other files)."""
+
+
+@pytest.mark.parametrize("name", sorted(WAL_READERS))
+def test_a_finished_run_without_its_wal_exits_2_with_one_line(
+    name: str, tmp_path: Path, tiny_run: TinyRun
+) -> None:
+    run_dir = copy(tiny_run.run_dir, tmp_path)
+    shutil.rmtree(run_dir / "wal")
+    for extra in ([], ["--json"]):
+        result = runner.invoke(app, [*WAL_READERS[name], str(run_dir), *extra])
+        assert result.exit_code == EXIT_BAD_INPUT, result.output
+        assert result.stderr.splitlines() == [f"error: no WAL directory at {run_dir / 'wal'}"]
+    assert json.loads(result.stdout)["exit_code"] == EXIT_BAD_INPUT
 
 
 def test_usage_errors_exit_2() -> None:

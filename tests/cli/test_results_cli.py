@@ -191,3 +191,30 @@ def test_a_trades_return_pct_is_printed_as_the_percent_it_is(
     results._table([{"return_pct": 0.45, "return": 0.0123}], ["return_pct", "return"], "t")
     text = console.export_text()
     assert "0.4500" in text and "1.2%" in text and "45.0%" not in text
+
+
+def test_a_turnover_without_capital_is_shown_undefined_not_as_zero(
+    tiny_run: TinyRun, tmp_path: Path
+) -> None:
+    """An agent whose mean equity is at or below 0 has no turnover: summary.json of a run
+    written before said 0 ("did not trade"); stats shows it as the other undefined figures,
+    "—" in the table and null with --json, and keeps the others' turnover as recorded."""
+    run = _copy(tiny_run, tmp_path)
+    table = pq.read_table(run / "equity.parquet")
+    ruined = table.column_names[1]  # the first agent column (after "ts")
+    negative = pa.array([-1000.0] * table.num_rows)
+    table = table.set_column(1, ruined, negative)
+    pq.write_table(table, run / "equity.parquet")
+    summary = json.loads((run / "summary.json").read_text())
+    for row in summary["agents"]:
+        row["turnover"] = 0.0 if row["id"] == int(ruined) else 1.25
+    (run / "summary.json").write_text(json.dumps(summary))
+    result = runner.invoke(app, ["stats", str(run), "--json", "--top", "100"])
+    assert result.exit_code == 0, result.output
+    turnover = {row["agent"]: row["turnover"] for row in json.loads(result.stdout)["agents"]}
+    assert turnover.pop(int(ruined)) is None and set(turnover.values()) == {1.25}
+    shown = runner.invoke(app, ["stats", str(run), "--sort", "turnover", "--top", "100"])
+    assert shown.exit_code == 0, shown.output
+    (line,) = [r for r in shown.stdout.splitlines() if r.startswith(f"│ {int(ruined):>5} ")]
+    assert line.rstrip(" │").split("│")[-2].strip() == "—"  # turnover, before fees
+    assert "nan" not in shown.stdout.lower()

@@ -16,7 +16,6 @@ from scarline.report.metrics import (
     risk_event_counts,
     sharpe_ratio,
     traded_notional,
-    turnover_ratio,
 )
 from scarline.report.results import RiskLog, TradeLog
 from scarline.stats import drawdowns, max_drawdown, period_returns
@@ -85,15 +84,12 @@ def _trades() -> TradeLog:
     )
 
 
-def test_fill_counts_notional_and_turnover() -> None:
+def test_fill_counts_and_notional() -> None:
     trades = _trades()
     assert fill_counts(trades, 3).tolist() == [2, 0, 1]
     assert traded_notional(trades, 3).tolist() == [40.0, 0.0, 20.0]
     lots = np.array([1.0, 100.0])  # instrument 1 trades in lots of 100
     assert traded_notional(trades, 3, lots).tolist() == [2020.0, 0.0, 20.0]
-    equity = np.array([[100.0, 100.0, 50.0], [300.0, 100.0, 30.0]])  # means 200, 100, 40
-    assert turnover_ratio([40.0, 0.0, 20.0], equity).tolist() == [0.2, 0.0, 0.5]
-    assert turnover_ratio([5.0], np.array([[0.0], [-10.0]])).tolist() == [0.0]
 
 
 def test_risk_event_counts_per_rule_and_outcome() -> None:

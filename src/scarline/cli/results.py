@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scarline.cli.common import EXIT_BAD_INPUT, console, fail, print_json, require_run_dir
+from scarline.cli.common import EXIT_BAD_INPUT, NA, console, fail, print_json, require_run_dir
 
 RunDirArg = Annotated[
     Path, typer.Argument(metavar="RUN_DIR", help="A finished run directory (scarline run).")
@@ -57,8 +57,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
 
 
 def _fmt(value: Any, percent: bool = False) -> str:
-    if value is None:
-        return "–"
+    if value is None:  # an undefined figure (NaN: a volatility of one return, a turnover
+        return NA  # without capital) or a missing cell, as every table shows it
     if isinstance(value, float) and percent:
         return f"{100 * value:,.1f}%"
     if isinstance(value, float):
@@ -120,6 +120,8 @@ def stats(
 
     Here max_drawdown is <= 0 (-0.25: a 25 % fall) and trades counts round trips; run
     --json and summary.json keep the drawdown as a positive fraction and count fills.
+    A figure that is undefined (the volatility of one return, the turnover of an agent
+    whose mean equity is at or below 0) prints as — (null with --json).
 
     Computed from RUN_DIR/equity.parquet and trades.parquet by one module (docs/api.md,
     "Statistics"), the same figures sl.load_run(RUN_DIR).stats gives. Exit 2 when the run

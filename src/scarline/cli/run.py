@@ -195,8 +195,8 @@ def replay(
     Parity: the replayed WAL equals the original record by record, and the decision trace
     hash is the manifest's; without it, the first differing record is named by seq, kind
     and field. A run sealed after a crash is compared over its sealed prefix. Exit 1 when
-    the WAL fails verification (the run is not replayed), 2 when RUN_DIR or its manifest is
-    missing.
+    the WAL fails verification (the run is not replayed), 2 when RUN_DIR, its manifest or
+    its wal/ is missing.
     """
     require_run_dir(run_dir)
     if not RunDir(run_dir).manifest.is_file():

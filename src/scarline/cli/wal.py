@@ -31,11 +31,10 @@ RunDirArg = Annotated[Path, typer.Argument(help="A run directory (holds wal/).")
 
 
 def _wal_dir(run_dir: Path) -> Path:
-    """``RUN_DIR/wal``, or exit 2 naming what is missing."""
-    wal_dir = RunDir(require_run_dir(run_dir)).wal
-    if not wal_dir.is_dir():
-        fail(f"no WAL directory at {wal_dir}", EXIT_BAD_INPUT)
-    return wal_dir
+    """``RUN_DIR/wal``, or exit 2 naming what is missing (the journal's own message)."""
+    from scarline.journal.segments import require_wal_dir
+
+    return require_wal_dir(RunDir(require_run_dir(run_dir)).wal)
 
 
 @command(app, "verify")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 
-from scarline.errors import WalError
+from scarline.errors import MissingWalError, WalError
 from scarline.journal.format import SEQ_OPEN
 
 _SEGMENT = re.compile(r"([0-9]{6,})\.jsonl")  # ASCII digits: "٠٠٠٠٠١.jsonl" is no segment
@@ -29,10 +29,11 @@ class SegmentInfo(msgspec.Struct, frozen=True):
 
 
 def require_wal_dir(wal_dir: Path) -> Path:
-    """``wal_dir`` as a Path, or a :class:`WalError` naming it when it is not a directory."""
+    """``wal_dir`` as a Path, or a :class:`MissingWalError` (exit 2) naming it when it is
+    not a directory: every command says the same line."""
     path = Path(wal_dir)
     if not path.is_dir():
-        raise WalError(f"no WAL directory at {path}")
+        raise MissingWalError(f"no WAL directory at {path}")
     return path
 
 

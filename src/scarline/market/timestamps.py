@@ -1,7 +1,9 @@
 """A time column → ``int64`` ns UTC, and how it was written (stated, never guessed silently).
 
 Files name their time column ``timestamp``, ``date`` (Freqtrade), ``datetime`` or ``time``
-and write it as ISO 8601 text, as a datetime column (Parquet, Feather; naive = UTC) or as
+and write it as ISO 8601 text (naive = UTC; a ``Z``, ``UTC`` or ``+00:00`` marker is UTC,
+another offset is converted to UTC, and a column mixing naive and marked stamps is refused:
+its naive ones would be a guess), as a datetime column (Parquet, Feather; naive = UTC) or as
 epoch numbers (ccxt's milliseconds, seconds, microseconds, nanoseconds). An epoch column's
 unit is detected from the magnitude of its values: a unit is taken when it puts every value
 between :data:`PLAUSIBLE_FIRST` and :data:`PLAUSIBLE_END`. Those bands do not overlap
@@ -40,7 +42,13 @@ EPOCH_UNITS: tuple[tuple[str, int], ...] = (
 """Epoch units and their nanoseconds, coarsest first."""
 
 ISO_TEXT = "ISO 8601 text"
+ISO_ZONED = "ISO 8601 text with UTC offsets (converted to UTC)"
 DATES = "dates (midnight UTC)"
+_UTC_WORD = r"\s*UTC$"
+"""``2024-01-01 00:00:00 UTC``: the zone spelled out, the same instant as ``Z``."""
+_OFFSET = re.compile(r"[+-]\d{2}(:?\d{2})?$", re.ASCII)
+"""A ``±hh[:mm]`` offset at the end of a stamp that has a time of day (a date alone has
+none: the ``-01`` of ``2024-01-01`` is its day)."""
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
 """Fits int64 (at most 18 digits); longer integers take the exact ``Decimal`` path."""
@@ -77,12 +85,45 @@ def parse_timestamps(series: pd.Series) -> TimeColumn:
             if iso.notna().all():  # compact ISO dates (20200102) are digits too
                 return TimeColumn(_in_range(iso, series), ISO_TEXT)
             raise
-    parsed = pd.to_datetime(texts, utc=True, format="ISO8601", errors="coerce")
+    return _iso_text(texts, series)
+
+
+def _iso_text(texts: pd.Series, series: pd.Series) -> TimeColumn:
+    """ISO 8601 text to ns UTC: naive stamps are UTC; ``UTC`` is read as ``Z``; an offset
+    (``+02:00``, or DST's ``+01:00`` then ``+02:00``) is converted. A column mixing naive and
+    marked stamps is refused at the first stamp unlike the first row's: a naive stamp read
+    as UTC next to ``+02:00`` ones is most likely two hours off."""
+    word = texts.str.endswith("UTC").to_numpy(dtype=bool)
+    stamps = texts.str.replace(_UTC_WORD, "", regex=True) if word.any() else texts
+    parsed = pd.to_datetime(stamps, utc=True, format="ISO8601", errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         raise CellError(i, f"cannot parse {texts.iloc[i]!r} as an ISO 8601 timestamp")
-    return TimeColumn(_in_range(parsed, series), ISO_TEXT)
+    zoned = word | _zoned(stamps)
+    unlike = zoned != (zoned[0] if zoned.size else False)
+    if unlike.any():
+        i = int(np.argmax(unlike))
+        has, first_has = ("has a", "has none") if zoned[i] else ("has no", "has one")
+        raise CellError(
+            i,
+            f"{texts.iloc[i]!r} {has} UTC marker or offset, but {texts.iloc[0]!r} (first "
+            f"row) {first_has}: a file's timestamps are all naive (read as UTC) or all "
+            "carry a zone; write Z, UTC or an offset on every row, or on none",
+        )
+    return TimeColumn(_in_range(parsed, series), ISO_ZONED if zoned.any() else ISO_TEXT)
+
+
+def _zoned(stamps: pd.Series) -> np.ndarray:
+    """``bool[n]``: the stamp ends in ``Z``, or in an offset after a time of day. The tails
+    are few (one per time of day at most), so the pattern runs on each distinct one."""
+    codes, tails = pd.factorize(stamps.str.slice(-6))
+    offset = np.array([bool(_OFFSET.search(str(t))) for t in tails], dtype=bool)
+    ends_z = stamps.str.endswith("Z").to_numpy(dtype=bool)
+    if not offset.any():
+        return ends_z
+    timed = stamps.str.contains("T", regex=False) | stamps.str.contains(" ", regex=False)
+    return ends_z | (offset[codes] & timed.to_numpy(dtype=bool))
 
 
 def _datetimes(series: pd.Series) -> TimeColumn:

@@ -2,7 +2,9 @@
 
 Every function works on all N agents at once (columns), so the report of a 4096-agent
 population costs a few array passes. NaN in equity means "agent not alive at that step"
-and is skipped, never propagated: a figure is always a number (0 when undefined).
+and is skipped, never propagated: a figure is a number (0 when undefined, as the Sharpe),
+except turnover (:func:`scarline.performance.turnover_ratio`), which is NaN without positive
+mean equity: there 0 would say the agent did not trade.
 """
 
 from __future__ import annotations
@@ -49,18 +51,6 @@ def traded_notional(
     if multipliers is not None:
         value = value * np.asarray(multipliers, dtype=np.float64)[trades.instrument]
     return np.bincount(trades.agent, weights=value, minlength=n_agents)
-
-
-def turnover_ratio(notional: np.ndarray, equity: np.ndarray) -> np.ndarray:
-    """``float64[N]`` traded notional / mean equity over the run (0 if mean equity ≤ 0).
-
-    1.0 means the agent traded its average capital once over the whole run (not per year).
-    """
-    valid = np.isfinite(equity)
-    mean = np.where(valid, equity, 0.0).sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
-    out = np.zeros(mean.shape)
-    np.divide(np.asarray(notional, dtype=np.float64), mean, out=out, where=mean > 0)
-    return out
 
 
 def risk_event_counts(log: RiskLog) -> np.ndarray:
