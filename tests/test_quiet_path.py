@@ -21,6 +21,7 @@ from scarline import runner
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.events import (
+    COVER_UNCAPPED_SCHEMA,
     FILL_RUN_SCHEMA,
     SCHEMA_VERSION,
     SPAN_RUN_SCHEMA,
@@ -30,6 +31,7 @@ from scarline.events import (
     Orders,
     QuietRun,
     RegimeChange,
+    Rejects,
 )
 from scarline.gating.frozen import CountingJournal
 from scarline.journal import read_records
@@ -64,11 +66,24 @@ LIMITS = [
 """Risk limits the hypothesis draws from: verdicts other than a full pass go the ordinary
 route, and the compiled check reads every input the ordinary one does."""
 
+SCHEMAS = (
+    FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA, SPAN_RUN_SCHEMA, COVER_UNCAPPED_SCHEMA - 1,
+    COVER_UNCAPPED_SCHEMA,
+)  # fmt: skip
+"""Schemas the hypothesis draws from: where quiet runs end, and whether covers are held to
+cash (with ``rally``, shorts outrun their accounts)."""
 
-def _market(seed: int, instruments: int, gaps: bool, steps: int = 240) -> MarketData:
+
+def _market(
+    seed: int, instruments: int, gaps: bool, steps: int = 240, rally: tuple[int, int] | None = None
+) -> MarketData:
+    """A synthetic market; ``rally`` ``(step, factor)``: every price from that step on is
+    ``factor`` times as high (shorts lose more than their account: covers run into debit)."""
     market = normalized(
         generate(SynthSpec(n_steps=steps, n_instruments=instruments, seed=seed, quotes=True))
     )
+    if rally is not None:
+        market = _rallied(market, *rally)
     if not gaps:
         return market
     valid = np.random.default_rng(seed).random(market.valid.shape) > 0.1
@@ -124,6 +139,22 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
         )
 
 
+def _rallied(market: MarketData, step: int, factor: int | np.ndarray) -> MarketData:
+    """Every price from ``step`` on ``factor`` times as high (per instrument, if an array)."""
+
+    def up(a: np.ndarray) -> np.ndarray:
+        out = a.copy()
+        out[step:] *= factor
+        return out
+
+    q = market.quotes
+    quotes = None if q is None else replace(q, bid=up(q.bid), ask=up(q.ask))
+    return replace(
+        market, open=up(market.open), high=up(market.high), low=up(market.low),
+        close=up(market.close), quotes=quotes,
+    )  # fmt: skip
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -136,12 +167,13 @@ def _assert_same(fast: Kernel, slow: Kernel) -> None:
     ruin=st.sampled_from([0.5, 0.97]),
     kill=st.one_of(st.none(), st.integers(1, 239)),
     profile=st.sampled_from(["sim", "paper"]),
-    schema=st.sampled_from([FILL_RUN_SCHEMA - 1, FILL_RUN_SCHEMA, SPAN_RUN_SCHEMA]),
+    schema=st.sampled_from(SCHEMAS),
     limits=st.sampled_from(LIMITS),
+    rally=st.one_of(st.none(), st.tuples(st.integers(20, 220), st.sampled_from([3, 30, 190]))),
 )
 def test_quiet_rows_leave_what_one_by_one_leaves(
     seed, instruments, gaps, groups, warn, global_drawdown, scar_pct, ruin, kill, profile, schema,
-    limits,
+    limits, rally,
 ) -> None:  # fmt: skip
     cfg = RunConfig(
         profile=profile,  # a backtest journals QuietRuns, a paper session rows
@@ -158,7 +190,7 @@ def test_quiet_rows_leave_what_one_by_one_leaves(
         scars={"drawdown_pct": scar_pct, "trade_loss_pct": scar_pct, "ruin_fraction": ruin},
         report=False,
     )
-    market = _market(seed, instruments, gaps)
+    market = _market(seed, instruments, gaps, rally=rally)
     kills = [] if kill is None else [kill]
     fast = _run(cfg, market, True, kills, schema=schema)
     assert fast.quiet is not None  # these agents are all rules: the path applies
@@ -396,3 +428,53 @@ def test_the_journal_does_not_depend_on_the_risk_jit_switch(monkeypatch) -> None
         heads.append(kernel.journal.inner.head)
         assert any(isinstance(e, QuietRun) and e.events for e in kernel.journal.inner.events)
     assert heads[0] == heads[1]
+
+
+SHORT_THEN_COVER = """
+import numpy as np
+from scarline.agents.strategy import Strategy
+
+
+class ShortThenCover(Strategy):
+    '''Short the first instrument and long the second until bar ``exit``, then flat in the
+    first: the cover is a crossover's only order.'''
+
+    def signals(self, data):
+        out = data["close"] * 0.0
+        before = np.arange(len(out)) < self.exit
+        out.iloc[:, 0] = np.where(before, -1.0, 0.0)
+        out.iloc[:, 1] = 1.0
+        return out
+"""
+
+
+@pytest.mark.parametrize("schema", [COVER_UNCAPPED_SCHEMA - 1, COVER_UNCAPPED_SCHEMA])
+def test_a_cover_into_debit_takes_the_path_bit_for_bit(tmp_path, schema) -> None:
+    """Both instruments rally (the long one most, so the agent lives and takes no scar);
+    the short's cover then costs more than the cash. Schema 15 fills it in full on the
+    quiet path, the cash going negative; schema 14 cuts it, the ordinary way. Either way
+    the two paths leave the same records and state."""
+    path = tmp_path / "cover.py"
+    path.write_text(SHORT_THEN_COVER, encoding="utf-8")
+    cfg = RunConfig(
+        agents=[{"kind": "python", "strategy": "cover:ShortThenCover", "path": str(path),
+                 "params": {"exit": 150}, "allow_short": True}],
+        scars={"trade_loss_pct": 100.0},
+        report=False,
+    )  # fmt: skip
+    # from bar 100 on, the short's prices ×20 and the long's ×200
+    market = _rallied(_market(6, 2, False, steps=200), 100, np.array([20, 200]))
+    fast = _run(cfg, market, True, [], schema=schema)
+    slow = _run(cfg, market, False, [], schema=schema)
+    _assert_same(fast, slow)
+    assert fast.life.alive.all()
+    covered = schema >= COVER_UNCAPPED_SCHEMA
+    assert (fast.accounts.position[0, 0] == 0) == covered
+    assert (fast.accounts.cash[0] < 0) == covered
+    cuts = [r for r in fast.journal.inner.of(Rejects) if r.step == 151]
+    assert bool(cuts) != covered
+    in_runs = [
+        e for r in fast.journal.inner.events if isinstance(r, QuietRun)
+        for e in r.events if isinstance(e, Fills) and e.step == 151
+    ]  # fmt: skip
+    assert bool(in_runs) == covered  # schema 15: the quiet path filled it

@@ -11,6 +11,7 @@ from scarline.config import RunConfig, config_hash
 from scarline.events import (
     COMPILED_ACTING_SCHEMA,
     COMPILED_UPDATE_SCHEMA,
+    COVER_UNCAPPED_SCHEMA,
     FILL_RUN_SCHEMA,
     QUIET_RUN_SCHEMA,
     SCHEMA_VERSION,
@@ -89,6 +90,7 @@ def kernel_for(
     SessionStart's (a replay passes the recorded one, and ``recorded_config_hash``). A
     backtest (profile ``sim``) of schema 8 on journals each run of quiet rows as one
     ``QuietRun``; a paper session steps bar by bar and writes rows, as older schemas did.
+    From schema 15 the broker does not hold the lots of a buy that cover a short to cash.
     The population's memory is checked against what the machine has before anything is
     allocated. ``session_steps``: the length of the session ``market`` is a prefix of (a
     replay of a run sealed mid-run), whose out-of-sample split the run used."""
@@ -118,7 +120,9 @@ def kernel_for(
     return Kernel(
         market=market,
         population=population,
-        broker=SimBroker.from_config(config.execution, n, values),
+        broker=SimBroker.from_config(
+            config.execution, n, values, cover_uncapped=schema_version >= COVER_UNCAPPED_SCHEMA
+        ),
         risk=RiskEngine(config.risk, n, values, VenueMinimums.of(market.instruments)),
         accounts=Accounts(n, values, cash_units(config.accounts.initial_cash)),
         journal=journal,

@@ -32,8 +32,12 @@ from scarline.array_packing import (
 )
 from scarline.instrument import InstrumentSpec
 
-SCHEMA_VERSION = 14
-"""14: the pre-trade check counts working orders by side (see :data:`GROSS_PENDING_SCHEMA`):
+SCHEMA_VERSION = 15
+"""15: the simulated broker no longer holds a buy's covering part to cash (see
+:data:`COVER_UNCAPPED_SCHEMA`): the lots that cover a short fill whatever the cash, which may
+go negative, so a short that outran the account (a dead agent's flattening, a kill) closes
+instead of staying open; no event changed shape, and schema 14 runs replay as they were.
+14: the pre-trade check counts working orders by side (see :data:`GROSS_PENDING_SCHEMA`):
 a buy is checked as if every working buy fills and no working sell does, and conversely, so
 a fill never takes a position past ``max_position_lots`` when a working order of the other
 side fails; schema 13 runs replay as they were, netting them.
@@ -95,12 +99,19 @@ GROSS_PENDING_SCHEMA = 14
 (``RiskContext.pending_sells``); before it, their net (an order approved against a working
 order of the other side could fill past a position limit when that order failed)."""
 
-REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12, 13, 14)
-"""Schemas this code re-executes: 6 to 14 (7 to 14 only added a kind or a field, changed
+COVER_UNCAPPED_SCHEMA = 15
+"""The first schema whose broker fills the part of a buy that covers the agent's short at
+the bar's start whatever its cash (``SimBroker.cover_uncapped``; docs/execution.md, "Cash
+cap on buys"); before it the cash cap cut covers too, and a short that had lost more than
+the account could never be closed."""
+
+REPLAYABLE_SCHEMAS = (6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+"""Schemas this code re-executes: 6 to 15 (7 to 15 only added a kind or a field, changed
 where quiet runs end, how Q-networks compute their actions and updates, how arrays are
-stored, or how working orders count in the risk check). Schemas 4 and 5 decode, but their
-journaled decisions, scars, trust and selections came from the arithmetic schema 6
-replaced, so re-executing them would not be the runs that were recorded."""
+stored, how working orders count in the risk check, or whether covers are held to cash).
+Schemas 4 and 5 decode, but their journaled decisions, scars, trust and selections came
+from the arithmetic schema 6 replaced, so re-executing them would not be the runs that were
+recorded."""
 
 
 class Array(msgspec.Struct, frozen=True, array_like=True):

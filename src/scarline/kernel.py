@@ -261,7 +261,7 @@ class Kernel:
             market.valid[t],
             self._volatility[t],
         )
-        fills, rejects = self.broker.execute(bar, accounts.cash)
+        fills, rejects = self.broker.execute(bar, accounts.cash, accounts.position)
         if len(fills):
             if self._detail:
                 self.journal.append(fills_event(self.ids, t, fills), ts)

@@ -252,7 +252,7 @@ class QuietPath:
             life._ruin, life._peak, life._mean, life._var, life._alpha,
             float(life.cfg.drawdown_pct), float(life.cfg.trade_loss_pct), equity_rows,
             o.agent, o.instrument, o.side, o.qty, market.open, market.volume,
-            self.volatility, *params, filled, price, fee,
+            self.volatility, *params, self._broker.cover_uncapped, filled, price, fee,
             accounts.cost_basis, accounts._basis_total, accounts.fees, accounts.traded,
             accounts.trades,
             (sized, target, sizer.mode, sizer.fraction, sizer.lots, sizer.spread),

@@ -65,20 +65,23 @@ def _fill(
     agent: np.ndarray, inst: np.ndarray, side: np.ndarray, qty: np.ndarray,
     bar_open: np.ndarray, bar_volume: np.ndarray, bar_valid: np.ndarray,
     bar_sigma: np.ndarray, unit_values: np.ndarray, fixed: float, vol_coef: float,
-    bps: float, minimum: int, filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
-    position: np.ndarray, cost_basis: np.ndarray, basis_total: np.ndarray,
+    bps: float, minimum: int, cover_on: bool, filled: np.ndarray, price: np.ndarray,
+    fee: np.ndarray, position: np.ndarray, cost_basis: np.ndarray, basis_total: np.ndarray,
     realized: np.ndarray, cash: np.ndarray, fees: np.ndarray, traded: np.ndarray,
     trades: np.ndarray,
 ) -> bool:  # fmt: skip
     """Fill the due market orders in full and book them (the broker's and the accounts'
     compiled passes, as the ordinary step calls them), or return False — nothing booked —
     where any order is refused (no bar, too little cash): the ordinary step journals that.
-    The slippage paid is the caller's to add (numpy costs it, see ``market_fills``)."""
+    ``position`` and ``cash`` are the accounts' before the fills (``cover_on``: a buy
+    covering a short is not held to cash, schema 15). The slippage paid is the caller's to
+    add (numpy costs it, see ``market_fills``)."""
     k = agent.shape[0]
     lots, reason = np.empty(k, np.int64), np.empty(k, np.int8)
     execute_market(
         agent, inst, side, qty, bar_open, bar_volume, bar_valid, bar_sigma, unit_values,
-        cash, fixed, vol_coef, bps, minimum, filled, price, fee, lots, reason,
+        cash, position, cover_on, fixed, vol_coef, bps, minimum, filled, price, fee, lots,
+        reason,
     )  # fmt: skip
     for r in range(k):
         if reason[r] >= 0 or filled[r] <= 0:
@@ -106,7 +109,7 @@ def quiet_rows(
     scar_loss_pct: float, equity_rows: np.ndarray,
     o_agent: np.ndarray, o_inst: np.ndarray, o_side: np.ndarray, o_qty: np.ndarray,
     bar_open: np.ndarray, bar_volume: np.ndarray, bar_sigma: np.ndarray,
-    fixed: float, vol_coef: float, bps: float, minimum: int,
+    fixed: float, vol_coef: float, bps: float, minimum: int, cover_on: bool,
     filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
     cost_basis: np.ndarray, basis_total: np.ndarray, fees: np.ndarray,
     traded: np.ndarray, trades: np.ndarray,
@@ -125,7 +128,9 @@ def quiet_rows(
     Row ``t0`` may fill orders (``o_*``: market orders due at it, K ≥ 0 rows): they fill in
     full at its open (``filled``, ``price`` and ``fee`` per order) and are booked into the
     accounts (``position``, ``cash``, ``realized``, ``cost_basis``, …) before the row is
-    marked; a refusal, or a row that is not quiet after them, leaves them unfilled.
+    marked; a refusal, or a row that is not quiet after them, leaves them unfilled. The
+    broker's model parameters price them (``fixed`` … ``minimum``; ``cover_on``: its
+    ``cover_uncapped``).
 
     A row whose decision differs is a crossover c: once it filled what was due (as above)
     and settled (marks, ladder, scars), the sizer (``sizer``: its exposures, targets, modes,
@@ -179,8 +184,8 @@ def quiet_rows(
             pos, money, gain = position.copy(), cash.copy(), realized.copy()
             if not _fill(
                 p_agent, p_inst, p_side, p_qty, bar_open[r], bar_volume[r], valid[r],
-                bar_sigma[r], unit_values, fixed, vol_coef, bps, minimum, f_filled, f_price,
-                f_fee, pos, basis, basis_sum, gain, money, paid, turnover, count,
+                bar_sigma[r], unit_values, fixed, vol_coef, bps, minimum, cover_on, f_filled,
+                f_price, f_fee, pos, basis, basis_sum, gain, money, paid, turnover, count,
             ):  # fmt: skip
                 break
         lc[:] = last_close

@@ -77,14 +77,21 @@ def bar(
     )
 
 
-def broker(n_agents: int = 2, m: int = 1, **cfg: dict) -> SimBroker:
-    """A broker from ``ExecutionConfig(**cfg)`` (nested dicts), unit value :data:`UV`."""
+def broker(n_agents: int = 2, m: int = 1, cover_uncapped: bool = True, **cfg: dict) -> SimBroker:
+    """A broker from ``ExecutionConfig(**cfg)`` (nested dicts), unit value :data:`UV`;
+    ``cover_uncapped``: schema 15's covers (False: schema 14's cap)."""
     config = ExecutionConfig.model_validate(cfg)
-    return SimBroker.from_config(config, n_agents, np.full(m, UV, dtype=np.int64))
+    values = np.full(m, UV, dtype=np.int64)
+    return SimBroker.from_config(config, n_agents, values, cover_uncapped=cover_uncapped)
 
 
 def cash(n: int, amount: int = RICH) -> np.ndarray:
     return np.full(n, amount, dtype=np.int64)
+
+
+def flat(b: SimBroker) -> np.ndarray:
+    """Every agent of ``b`` without a position: no buy covers a short."""
+    return np.zeros((b.n_agents, b.n_instruments), dtype=np.int64)
 
 
 def same(a: FillBatch | RejectBatch | OrderBatch, b: FillBatch | RejectBatch | OrderBatch) -> None:
@@ -96,11 +103,14 @@ def same(a: FillBatch | RejectBatch | OrderBatch, b: FillBatch | RejectBatch | O
 
 
 def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
-    """Run session ``s`` (its ``steps``, ``cash``, ``m`` and ``uv``) through ``broker``: each
-    step executes its bar against the cash left, books the fills into cash, then submits the
-    step's orders (a step's ``limit``, ``high`` and ``low`` are optional)."""
+    """Run session ``s`` (its ``steps``, ``cash``, ``m`` and ``uv``; ``position``, lots per
+    agent and instrument, is optional: flat) through ``broker``: each step executes its bar
+    against the cash and positions left, books the fills into them, then submits the step's
+    orders (a step's ``limit``, ``high`` and ``low`` are optional)."""
     out, next_id = [], 0
     money = np.array(s["cash"], dtype=np.int64)
+    shape = (broker.n_agents, broker.n_instruments)
+    held = np.array(s.get("position", np.zeros(shape)), dtype=np.int64).reshape(shape)
     for t, step in enumerate(s["steps"]):
         b = bar(
             t,
@@ -112,12 +122,14 @@ def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
             volatility=step["sigma"],
             m=s["m"],
         )
-        fills, rejects = broker.execute(b, money)
+        fills, rejects = broker.execute(b, money, held)
         out.append((fills, rejects))
         spent = np.zeros_like(money)
         notional = fills.qty * fills.price * s["uv"]
         np.add.at(spent, fills.agent, np.where(fills.side > 0, notional, -notional) + fills.fee)
         money = money - spent
+        held = held.copy()
+        np.add.at(held, (fills.agent, fills.instrument), fills.side.astype(np.int64) * fills.qty)
         k = len(step["agent"])
         if k:
             o = orders(
@@ -134,15 +146,17 @@ def play(broker: SimBroker, s: dict) -> list[tuple[FillBatch, RejectBatch]]:
     return out
 
 
-def numpy_and_compiled(n: int, m: int, cfg: dict, uv: int = UV) -> tuple[SimBroker, SimBroker]:
+def numpy_and_compiled(
+    n: int, m: int, cfg: dict, uv: int = UV, cover_uncapped: bool = True
+) -> tuple[SimBroker, SimBroker]:
     """Two brokers of ``ExecutionConfig(**cfg)``: one on the numpy path (the reference), one
     that may take the compiled bars (market orders, and limit orders under the risk-averse
-    queue)."""
+    queue); ``cover_uncapped``: schema 15's covers (False: schema 14's cap)."""
     config = ExecutionConfig.model_validate(cfg)
     values = np.full(m, uv, dtype=np.int64)
-    ref = SimBroker.from_config(config, n, values)
+    ref = SimBroker.from_config(config, n, values, cover_uncapped=cover_uncapped)
     ref._market_params = ref._touch_share = None
-    fast = SimBroker.from_config(config, n, values)
+    fast = SimBroker.from_config(config, n, values, cover_uncapped=cover_uncapped)
     assert fast._market_params is not None and fast._touch_share is not None
     return ref, fast
 
@@ -152,11 +166,16 @@ SIGMA = st.one_of(
 )
 """A bar's volatility estimate, the absurd ones included."""
 
+HELD = st.one_of(st.integers(-(10**7), -1), st.integers(-50, 50), st.just(0))
+"""An agent's lots in one instrument at a session's start: often short (as large as the
+orders, so buys cover, flip or only open), some flat or long."""
+
 
 def same_session(s: dict) -> None:
     """Session ``s`` played on the numpy path and on the compiled bars gives the same fills
-    and rejects at every bar, and leaves the same book (orders, due steps, queues)."""
-    ref, fast = numpy_and_compiled(s["n"], s["m"], s["cfg"], s["uv"])
+    and rejects at every bar, and leaves the same book (orders, due steps, queues); ``s``'s
+    ``cover`` (default True) says whether covers are held to cash (False: schema 14)."""
+    ref, fast = numpy_and_compiled(s["n"], s["m"], s["cfg"], s["uv"], s.get("cover", True))
     for (f_ref, r_ref), (f_fast, r_fast) in zip(play(ref, s), play(fast, s), strict=True):
         same(f_ref, f_fast)
         same(r_ref, r_fast)

@@ -2,7 +2,7 @@
 field, the resting book included."""
 
 import numpy as np
-from broker_fixtures import SIGMA, UV, numpy_and_compiled, play, same, same_session
+from broker_fixtures import HELD, SIGMA, UV, numpy_and_compiled, play, same, same_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +22,8 @@ def test_reject_codes_match_the_reject_reasons() -> None:
 def sessions(draw: st.DrawFn) -> dict:
     """Bars of market and limit orders from a few agents: limits below, at and above each
     bar's range (through, touch, miss), queues that take several bars, cash from ample to
-    nearly nothing, time in force from one bar to many."""
+    nearly nothing (or overdrawn), positions flat, long or short (buys that cover, flip or
+    open) under schema 15's covers or schema 14's cap, time in force from one bar to many."""
     n, m, bars = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 6))
     ints = lambda lo, hi, size: draw(st.lists(st.integers(lo, hi), min_size=size, max_size=size))  # noqa: E731
     steps = []
@@ -51,6 +52,8 @@ def sessions(draw: st.DrawFn) -> dict:
         "m": m,
         "uv": uv,
         "cash": [c * uv * 10 for c in ints(-1_000, 10_000_000, n)],  # an overdrawn agent too
+        "position": [draw(st.lists(HELD, min_size=m, max_size=m)) for _ in range(n)],
+        "cover": draw(st.booleans()),
         "steps": steps,
         "cfg": {
             "fees": {

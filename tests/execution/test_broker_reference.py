@@ -4,7 +4,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from broker_fixtures import UV, bar, broker
+from broker_fixtures import UV, bar, broker, flat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,9 +15,16 @@ RATE, TOUCH, AHEAD = 0.3, 0.2, 0.5
 
 
 def reference(
-    o: OrderBatch, b: BarSlice, cash: list[int], submit_volume: list[int]
+    o: OrderBatch,
+    b: BarSlice,
+    cash: list[int],
+    submit_volume: list[int],
+    position: list[list[int]],
+    cover_uncapped: bool,
 ) -> tuple[list, list]:
-    """One bar, orders submitted on the previous bar, written as a loop over orders."""
+    """One bar, orders submitted on the previous bar, written as a loop over orders; with
+    ``cover_uncapped`` the lots of a buy that cover the agent's short (``position`` at the
+    bar's start) are paid first, whatever the cash, and only the rest is capped."""
     k = len(o)
     fillable = [0] * k
     for i in range(k):
@@ -70,20 +77,29 @@ def reference(
         if o.side[i] < 0 and alloc[i] > 0:
             _, n, f = quote(i, alloc[i])
             avail[int(o.agent[i])] += n - f
+    short = [[max(-p, 0) if cover_uncapped else 0 for p in row] for row in position]
+    cover = [0] * k
+    for i in range(k):  # order_id order: each buy covers what is left of its cell's short
+        a, m = int(o.agent[i]), int(o.instrument[i])
+        if o.side[i] > 0 and alloc[i] > 0:
+            cover[i] = min(alloc[i], short[a][m])
+            short[a][m] -= cover[i]
+            avail[a] -= sum(quote(i, cover[i])[1:])
     for a in range(len(cash)):
         crossed = False
         for i in range(k):
-            if o.agent[i] != a or o.side[i] < 0 or alloc[i] == 0:
+            if o.agent[i] != a or o.side[i] < 0 or alloc[i] == cover[i]:
                 continue
+            paid = sum(quote(i, cover[i])[1:])
             if crossed:
-                filled[i] = 0
+                filled[i] = cover[i]
                 continue
             q = alloc[i]
-            while q > 0 and sum(quote(i, q)[1:]) > avail[a]:
+            while q > cover[i] and sum(quote(i, q)[1:]) - paid > avail[a]:
                 q -= 1
             crossed = q < alloc[i]
             filled[i] = q
-            avail[a] -= sum(quote(i, q)[1:])
+            avail[a] -= sum(quote(i, q)[1:]) - paid
     fills, rejects = [], []
     for i in range(k):
         oid, market, qty = int(o.order_id[i]), o.order_type[i] == 0, int(o.qty[i])
@@ -115,7 +131,9 @@ def scenarios(draw: st.DrawFn) -> dict:
         "limit": [
             lim if il else 0 for lim, il in zip(ints(9_900, 10_100, k), is_limit, strict=True)
         ],
-        "cash": [c * CASH_SCALE for c in ints(0, 20_000, n)],
+        "cash": [c * CASH_SCALE for c in ints(-2_000, 20_000, n)],
+        "position": [ints(-80, 20, m) for _ in range(n)],  # shorts to cover, flip or not
+        "cover": draw(st.booleans()),
         "open": ints(9_950, 10_050, m),
         "volume": ints(0, 300, m),
         "submit_volume": ints(0, 300, m),
@@ -132,6 +150,7 @@ def run_vectorized(s: dict) -> tuple:
     b = broker(
         s["n"],
         s["m"],
+        s["cover"],
         fees={"bps": FEE_BPS, "minimum": FEE_MIN},
         slippage={"fixed_bps": FIXED_BPS, "vol_coef": VOL_COEF},
         fill={"participation_rate": RATE, "touch_share": TOUCH, "queue_ahead_share": AHEAD},
@@ -149,7 +168,9 @@ def run_vectorized(s: dict) -> tuple:
         volatility=s["sigma"],
         m=s["m"],
     )
-    fills, rejects = b.execute(bs, np.array(s["cash"], dtype=np.int64))
+    fills, rejects = b.execute(
+        bs, np.array(s["cash"], dtype=np.int64), np.array(s["position"], dtype=np.int64)
+    )
     return o, bs, fills, rejects, b
 
 
@@ -157,7 +178,9 @@ def run_vectorized(s: dict) -> tuple:
 @given(scenarios())
 def test_vectorized_broker_equals_a_loop_over_orders(s: dict) -> None:
     o, bs, fills, rejects, _ = run_vectorized(s)
-    want_fills, want_rejects = reference(o, bs, s["cash"], s["submit_volume"])
+    want_fills, want_rejects = reference(
+        o, bs, s["cash"], s["submit_volume"], s["position"], s["cover"]
+    )
     got_fills = list(
         zip(
             fills.order_id.tolist(),
@@ -216,7 +239,7 @@ def run_many_bars(seed: int) -> tuple[list, OrderBatch, dict[int, int]]:
             volatility=rng.random(m) * 0.02,
             m=m,
         )
-        fills, rejects = b.execute(bs, rng.integers(0, 3_000, n) * CASH_SCALE)
+        fills, rejects = b.execute(bs, rng.integers(0, 3_000, n) * CASH_SCALE, flat(b))
         outputs.append((fills, rejects))
         if t == 10:
             outputs.append((FillBatch.empty(), b.cancel(rng.random(n) < 0.5)))

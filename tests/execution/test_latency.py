@@ -1,7 +1,7 @@
 """Latency: when a submitted order first executes."""
 
 import numpy as np
-from broker_fixtures import bar, broker, cash, orders
+from broker_fixtures import bar, broker, cash, flat, orders
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +14,7 @@ SEC = 1_000_000_000
 
 def first_fill_step(b: SimBroker, steps: list[int], ts: list[int] | None = None) -> int | None:
     for i, step in enumerate(steps):
-        fills, _ = b.execute(bar(step, ts=None if ts is None else ts[i]), cash(1))
+        fills, _ = b.execute(bar(step, ts=None if ts is None else ts[i]), cash(1), flat(b))
         if len(fills):
             return step
     return None

@@ -1,7 +1,7 @@
 """The compiled bar of market orders equals the broker's numpy path, field for field."""
 
 import numpy as np
-from broker_fixtures import SIGMA, UV, numpy_and_compiled, play, same, same_session
+from broker_fixtures import HELD, SIGMA, UV, numpy_and_compiled, play, same, same_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,9 @@ def test_reject_codes_match_the_reject_reasons() -> None:
 
 @st.composite
 def sessions(draw: st.DrawFn) -> dict:
-    """A few bars of market orders from a few agents; cash from ample to nearly nothing."""
+    """A few bars of market orders from a few agents; cash from ample to nearly nothing (or
+    overdrawn), positions flat, long or short (buys that cover, flip or open), under
+    schema 15's covers or schema 14's cap."""
     n, m, bars = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
     ints = lambda lo, hi, size: draw(st.lists(st.integers(lo, hi), min_size=size, max_size=size))  # noqa: E731
     steps = []
@@ -41,7 +43,9 @@ def sessions(draw: st.DrawFn) -> dict:
         "n": n,
         "m": m,
         "uv": uv,
-        "cash": [c * uv * 10 for c in ints(0, 10_000_000, n)],
+        "cash": [c * uv * 10 for c in ints(-1_000, 10_000_000, n)],
+        "position": [draw(st.lists(HELD, min_size=m, max_size=m)) for _ in range(n)],
+        "cover": draw(st.booleans()),
         "steps": steps,
         "cfg": {
             "fees": {

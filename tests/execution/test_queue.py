@@ -1,7 +1,7 @@
 """The limit-order queue model, alone and inside the broker."""
 
 import numpy as np
-from broker_fixtures import UV, bar, broker, cash, orders
+from broker_fixtures import UV, bar, broker, cash, flat, orders
 
 from scarline.execution.queue import RiskAverseBarQueue, limit_fill_price
 from scarline.execution.types import REJECT_REASONS, SELL
@@ -53,20 +53,20 @@ def test_resting_buy_waits_out_its_queue_then_fills_on_touch_and_through() -> No
     b.submit(orders([0], [150], limit=[9_950]), step=0, ts=0, volume=np.array([1_000]))
     c = cash(1)
     # bar 1 does not reach the limit: nothing, queue still 500
-    fills, rejects = b.execute(bar(1, low=9_960), c)
+    fills, rejects = b.execute(bar(1, low=9_960), c, flat(b))
     assert len(fills) == 0 and len(rejects) == 0
     # bar 2 touches: 300 traded at our price, all of it queue ahead (200 left)
-    fills, _ = b.execute(bar(2, low=9_950, volume=3_000), c)
+    fills, _ = b.execute(bar(2, low=9_950, volume=3_000), c, flat(b))
     assert len(fills) == 0
     # bar 3 touches again: 200 more ahead, then 100 for us
-    fills, _ = b.execute(bar(3, low=9_950, volume=3_000), c)
+    fills, _ = b.execute(bar(3, low=9_950, volume=3_000), c, flat(b))
     assert fills.qty.tolist() == [100] and fills.price.tolist() == [9_950]
     assert fills.maker.tolist() == [True] and fills.slippage.tolist() == [0]
     assert fills.fee.tolist() == [round(100 * 9_950 * UV * 10 / 1e4)]
     assert b.pending().qty.tolist() == [50]
     assert b.pending_qty().tolist() == [[50]]
     # bar 4 trades through: the rest fills at the limit
-    fills, rejects = b.execute(bar(4, low=9_900), c)
+    fills, rejects = b.execute(bar(4, low=9_900), c, flat(b))
     assert fills.qty.tolist() == [50] and fills.price.tolist() == [9_950]
     assert len(rejects) == 0 and len(b.pending()) == 0
 
@@ -79,10 +79,10 @@ def test_gap_through_the_limit_fills_at_the_open() -> None:
         0,
         volume=np.array([1_000]),
     )
-    fills, _ = b.execute(bar(1, open_=9_900, low=9_800, high=9_990), cash(2))
+    fills, _ = b.execute(bar(1, open_=9_900, low=9_800, high=9_990), cash(2), flat(b))
     assert fills.agent.tolist() == [0] and fills.price.tolist() == [9_900]
     assert fills.ref_price.tolist() == [9_900] and fills.slippage.tolist() == [0]
-    fills, _ = b.execute(bar(2, open_=10_100, low=10_060, high=10_200), cash(2))
+    fills, _ = b.execute(bar(2, open_=10_100, low=10_060, high=10_200), cash(2), flat(b))
     assert fills.agent.tolist() == [1] and fills.price.tolist() == [10_100]
 
 
@@ -90,9 +90,9 @@ def test_unfilled_limit_expires_after_its_time_in_force() -> None:
     b = broker(1, fill={"limit_tif_steps": 2})
     b.submit(orders([0], [10], limit=[9_000]), 0, 0, volume=np.array([1_000]))
     for step in (1, 2):  # due at 1, rests through 1 + 2 = 3
-        fills, rejects = b.execute(bar(step), cash(1))
+        fills, rejects = b.execute(bar(step), cash(1), flat(b))
         assert len(fills) == 0 and len(rejects) == 0
-    fills, rejects = b.execute(bar(3), cash(1))
+    fills, rejects = b.execute(bar(3), cash(1), flat(b))
     assert len(fills) == 0 and len(b.pending()) == 0
     assert rejects.qty.tolist() == [10]
     assert [REJECT_REASONS[r] for r in rejects.reason] == ["limit_expired"]
@@ -101,7 +101,7 @@ def test_unfilled_limit_expires_after_its_time_in_force() -> None:
 def test_partially_filled_limit_expires_with_its_remainder() -> None:
     b = broker(1, fill={"limit_tif_steps": 0, "queue_ahead_share": 0.0, "touch_share": 0.1})
     b.submit(orders([0], [100], limit=[9_950]), 0, 0, volume=np.array([1_000]))
-    fills, rejects = b.execute(bar(1, low=9_950, volume=400), cash(1))
+    fills, rejects = b.execute(bar(1, low=9_950, volume=400), cash(1), flat(b))
     assert fills.qty.tolist() == [40]
     assert rejects.qty.tolist() == [60] and REJECT_REASONS[rejects.reason[0]] == "limit_expired"
 
@@ -109,9 +109,9 @@ def test_partially_filled_limit_expires_with_its_remainder() -> None:
 def test_limit_rests_through_a_missing_bar() -> None:
     b = broker(1)
     b.submit(orders([0], [10], limit=[10_500]), 0, 0, volume=np.array([1_000]))
-    fills, rejects = b.execute(bar(1, valid=False), cash(1))
+    fills, rejects = b.execute(bar(1, valid=False), cash(1), flat(b))
     assert len(fills) == 0 and len(rejects) == 0 and len(b.pending()) == 1
-    fills, _ = b.execute(bar(2, open_=10_000), cash(1))
+    fills, _ = b.execute(bar(2, open_=10_000), cash(1), flat(b))
     assert fills.price.tolist() == [10_000]
 
 

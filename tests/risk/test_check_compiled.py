@@ -118,13 +118,12 @@ def batches(draw: st.DrawFn) -> tuple[Limits, OrderBatch, RiskContext, LadderVie
     quoted = draw(st.booleans())
     bid = per_instrument(st.sampled_from([0, 9_990, 10_000])) if quoted else None
     ask = per_instrument(st.sampled_from([-1, 10_000, 10_010, 11_000])) if quoted else None
+    cash = ints(-200_000 * CASH_SCALE, 2_000_000 * CASH_SCALE)  # in debit too (schema 15)
     ctx = RiskContext(
         position=book(-50, 50).astype(np.int64),
         pending=pending.astype(np.int64),
         pending_sells=sells,
-        cash=np.array(
-            draw(st.lists(ints(0, 2_000_000 * CASH_SCALE), min_size=n, max_size=n)), np.int64
-        ),
+        cash=np.array(draw(st.lists(cash, min_size=n, max_size=n)), np.int64),
         equity=np.zeros(n, np.int64),
         last_price=per_instrument(st.sampled_from([-3, 0, *[1, 9_999, 10_000, 25_001] * 4])),
         bid=bid,

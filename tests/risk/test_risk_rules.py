@@ -120,6 +120,16 @@ def test_min_cash_scales_buys_and_spares_sells() -> None:
     assert rules_of(d) == ["min_cash"]
 
 
+def test_an_agent_in_debit_covers_but_opens_nothing() -> None:
+    """Cash below zero (a cover filled into debit, schema 15): a buy that reduces its short
+    passes, a buy that would open a long is refused, a sell passes."""
+    ctx = context(n=1, position=[[-10]], cash=-1_000.0)
+    d = engine(n=1, min_cash=0.0).check(0, intents([0, 0, 0], [1, 1, -1], [10, 5, 3]), ctx)
+    assert outcomes_of(d) == ["pass", "reject", "pass"]
+    assert rules_of(d)[1] == "min_cash"
+    np.testing.assert_array_equal(d.approved_qty, [10, 0, 3])
+
+
 def test_min_cash_uses_the_limit_price_of_limit_buys() -> None:
     eng = engine(min_cash=0.0)
     d = eng.check(0, intents([0], [1], [10], limit_price=[20_000]), context(cash=1_000.0))

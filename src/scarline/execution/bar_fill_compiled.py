@@ -32,13 +32,15 @@ def execute_bar(
     is_limit: np.ndarray, limit: np.ndarray, queue: np.ndarray, first_due: np.ndarray,
     step: int, tif_steps: int, bar_open: np.ndarray, bar_high: np.ndarray,
     bar_low: np.ndarray, bar_volume: np.ndarray, bar_valid: np.ndarray,
-    bar_sigma: np.ndarray, unit_values: np.ndarray, cash: np.ndarray, touch_share: float,
+    bar_sigma: np.ndarray, unit_values: np.ndarray, cash: np.ndarray,
+    position: np.ndarray, cover_on: bool, touch_share: float,
     touch_scale: float, fixed: float, vol_coef: float, bps: float, minimum: int,
     filled: np.ndarray, price: np.ndarray, fee: np.ndarray, ref: np.ndarray,
     reject_lots: np.ndarray, reject_reason: np.ndarray, keep: np.ndarray,
     remaining: np.ndarray, queue_after: np.ndarray,
 ) -> None:  # fmt: skip
-    """Fill the K due orders (rows in order_id order) at this bar.
+    """Fill the K due orders (rows in order_id order) at this bar; ``cash`` and
+    ``position`` are the accounts' before it, ``cover_on`` the broker's ``cover_uncapped``.
 
     A limit row's fillable lots follow the risk-averse queue (``queue``: the lots ahead of
     it; ``touch_share`` × ``touch_scale`` of a bar's volume trades at a touched limit) and
@@ -83,8 +85,9 @@ def execute_bar(
             avail[agent[r]] += notional[r] - fee[r]
         is_buy[r] = side[r] > 0 and alloc[r] > 0
     cash_cap(
-        agent, inst, side, is_limit, limit, alloc, notional, fee, avail, is_buy, bar_open,
-        bar_volume, bar_sigma, unit_values, fixed, vol_coef, bps, minimum, filled, price,
+        agent, inst, side, is_limit, limit, alloc, notional, fee, avail, is_buy, position,
+        cover_on, bar_open, bar_volume, bar_sigma, unit_values, fixed, vol_coef, bps, minimum,
+        filled, price,
     )  # fmt: skip
     for r in range(k):
         m = inst[r]
@@ -111,7 +114,8 @@ def warm_up() -> None:
     i8 = np.ones(1, np.int8)
     execute_bar(
         i64 - 1, i64 - 1, i8, i64, yes, i64 * 10, i64 - 1, i64 - 1, 0, 10, i64 * 10,
-        i64 * 11, i64 * 9, i64, yes, one, i64, i64 * 10**9, 0.1, 1.0, 1e-4, 0.1, 1.0, 0,
+        i64 * 11, i64 * 9, i64, yes, one, i64, i64 * 10**9, np.zeros((1, 1), np.int64), True,
+        0.1, 1.0, 1e-4, 0.1, 1.0, 0,
         i64.copy(), i64.copy(), i64.copy(), i64.copy(), i64.copy(), i8.copy(), yes.copy(),
         i64.copy(), i64.copy(),
     )  # fmt: skip

@@ -5,7 +5,8 @@ that later), so a decision on a bar's close never trades at that bar. At each ba
 orders go through, in this order: no-bar rejects (market orders) → the limit queue model
 → the participation cap, pro rata per (instrument, side) over every order that could fill
 → prices (market: open ± slippage; limit: open or limit) → fees → the cash cap (sells
-settle first, then each agent's buys in order_id order) → fills, rejects and what keeps
+settle first; from schema 15 the lots of buys that cover a short are paid next, whatever
+the cash; then each agent's buys in order_id order) → fills, rejects and what keeps
 resting. Every step is an array operation over all due orders, or, where the models allow,
 one compiled loop over them (market_fill_compiled, bar_fill_compiled); see docs/execution.md.
 """
@@ -19,7 +20,7 @@ import numpy as np
 from scarline.execution.bar_fill_compiled import execute_bar
 from scarline.execution.bar_fill_compiled import warm_up as warm_up_bar
 from scarline.execution.book import PendingBook
-from scarline.execution.cash import affordable_prefix, largest_affordable
+from scarline.execution.cash import affordable_prefix, covering_lots, largest_affordable
 from scarline.execution.config import ExecutionConfig, FillConfig
 from scarline.execution.fees import BpsMinFee, FeeModel, build_fee_model
 from scarline.execution.latency import LatencyModel, build_latency_model
@@ -71,6 +72,9 @@ class SimBroker:
     bar of market orders goes through :mod:`~scarline.execution.market_fill_compiled`, one
     with limit orders through :mod:`~scarline.execution.bar_fill_compiled`, where the models
     allow it (same fills and rejects; ``False`` keeps the numpy path, its reference).
+    ``cover_uncapped`` (schema 15 on): a buy's part that covers a short is not held to cash,
+    the account goes into debit (:mod:`~scarline.execution.cash`); ``False`` caps it as
+    schema 14 and older did, so their runs replay as recorded.
     """
 
     def __init__(
@@ -83,8 +87,10 @@ class SimBroker:
         fill_cfg: FillConfig,
         queue: QueueModel | None = None,
         compiled: bool = True,
+        cover_uncapped: bool = True,
     ) -> None:
         self.n_agents = int(n_agents)
+        self.cover_uncapped = bool(cover_uncapped)
         self.unit_values = np.asarray(unit_values, dtype=np.int64)
         self.n_instruments = int(self.unit_values.shape[0])
         self.fees = fees
@@ -115,7 +121,15 @@ class SimBroker:
         warm_up()
 
     @classmethod
-    def from_config(cls, cfg: ExecutionConfig, n_agents: int, unit_values: np.ndarray) -> SimBroker:
+    def from_config(
+        cls,
+        cfg: ExecutionConfig,
+        n_agents: int,
+        unit_values: np.ndarray,
+        *,
+        cover_uncapped: bool = True,
+    ) -> SimBroker:
+        """``cover_uncapped``: the schema's (see :data:`~scarline.events.COVER_UNCAPPED_SCHEMA`)."""
         return cls(
             n_agents,
             unit_values,
@@ -123,6 +137,7 @@ class SimBroker:
             build_slippage_model(cfg.slippage),
             build_latency_model(cfg.latency),
             cfg.fill,
+            cover_uncapped=cover_uncapped,
         )
 
     # ------------------------------------------------------------------ orders in
@@ -248,8 +263,12 @@ class SimBroker:
 
     # ------------------------------------------------------------------ one bar
 
-    def execute(self, bar: BarSlice, cash: np.ndarray) -> tuple[FillBatch, RejectBatch]:
-        """Execute every order due at ``bar``; ``cash``: ``int64[N]`` before this bar's fills.
+    def execute(
+        self, bar: BarSlice, cash: np.ndarray, position: np.ndarray
+    ) -> tuple[FillBatch, RejectBatch]:
+        """Execute every order due at ``bar``; ``cash``: ``int64[N]`` and ``position``:
+        ``int64[N, M]`` lots, both before this bar's fills (a buy covering a short fills
+        whatever the cash, from schema 15).
 
         Fills come sorted by order_id; rejects by (order_id, reason).
         """
@@ -270,10 +289,10 @@ class SimBroker:
             return _NO_FILLS, _NO_REJECTS
         if self._market_params is not None and not d.order_type.any():  # MARKET is 0
             self._book = PendingBook.empty() if idx is None else book.take(~due)
-            return self._execute_market(d, bar, cash, self._market_params)
+            return self._execute_market(d, bar, cash, position, self._market_params)
         if self._market_params is not None and self._touch_share is not None:
             return self._execute_bar(
-                d, bar, cash, d_first, d_queue, (book, idx, first_due),
+                d, bar, (cash, position), d_first, d_queue, (book, idx, first_due),
                 (self._touch_share, *self._market_params),
             )  # fmt: skip
 
@@ -317,7 +336,7 @@ class SimBroker:
 
         price, notional = quote(None, alloc)
         fee = self.fees.fee(notional)
-        filled = self._cash_cap(d, alloc, notional, fee, cash, quote)
+        filled = self._cash_cap(d, alloc, notional, fee, cash, position, quote)
         cut = filled < alloc
         if cut.any():
             rows = np.flatnonzero(cut)
@@ -338,6 +357,7 @@ class SimBroker:
         d: OrderBatch,
         bar: BarSlice,
         cash: np.ndarray,
+        position: np.ndarray,
         params: tuple[float, float, float, int],
     ) -> tuple[FillBatch, RejectBatch]:
         """Due market orders, compiled: they fill or are refused now, none keeps resting."""
@@ -346,8 +366,9 @@ class SimBroker:
         reason = np.empty(k, dtype=np.int8)
         execute_market(
             d.agent, d.instrument, d.side, d.qty, bar.open, bar.volume, bar.valid,
-            bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64), *params,
-            filled, price, fee, lots, reason,
+            bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64),
+            np.asarray(position, dtype=np.int64), self.cover_uncapped, *params, filled, price,
+            fee, lots, reason,
         )  # fmt: skip
         fills = market_fills(d, filled, price, fee, bar.open, self.unit_values)
         return fills, _refused(d, lots, reason)
@@ -356,16 +377,18 @@ class SimBroker:
         self,
         d: OrderBatch,
         bar: BarSlice,
-        cash: np.ndarray,
+        accounts: tuple[np.ndarray, np.ndarray],
         d_first: np.ndarray,
         d_queue: np.ndarray,
         rest: tuple[PendingBook, np.ndarray | None, np.ndarray],
         params: tuple[float, float, float, float, int],
     ) -> tuple[FillBatch, RejectBatch]:
-        """Due market and limit orders, compiled; ``rest``: the book, the due rows (``None``:
-        all) and every row's first due step, for what keeps resting; ``params``: the queue's
-        touch share, then the market pass's model parameters."""
+        """Due market and limit orders, compiled; ``accounts``: cash and positions before the
+        bar; ``rest``: the book, the due rows (``None``: all) and every row's first due step,
+        for what keeps resting; ``params``: the queue's touch share, then the market pass's
+        model parameters."""
         touch_share, fixed, vol_coef, bps, minimum = params
+        cash, position = (np.asarray(a, dtype=np.int64) for a in accounts)
         k = len(d)
         filled, price, fee, ref, lots, remaining, queue_after = (
             np.empty(k, dtype=np.int64) for _ in range(7)
@@ -375,7 +398,7 @@ class SimBroker:
         execute_bar(
             d.agent, d.instrument, d.side, d.qty, ~market, d.limit_price, d_queue, d_first,
             bar.step, self.fill_cfg.limit_tif_steps, bar.open, bar.high, bar.low, bar.volume,
-            bar.valid, bar.volatility, self.unit_values, np.asarray(cash, dtype=np.int64),
+            bar.valid, bar.volatility, self.unit_values, cash, position, self.cover_uncapped,
             touch_share, SHARE_SCALE, fixed, vol_coef, bps, minimum, filled, price, fee, ref,
             lots, reason, keep, remaining, queue_after,
         )  # fmt: skip
@@ -391,9 +414,12 @@ class SimBroker:
         notional: np.ndarray,
         fee: np.ndarray,
         cash: np.ndarray,
+        position: np.ndarray,
         quote: Quote,
     ) -> np.ndarray:
-        """``int64[K]`` lots that fill after the agents' cash: sells settle first."""
+        """``int64[K]`` lots that fill after the agents' cash: sells settle first, then (from
+        schema 15) the covering parts of buys are paid, whatever the cash; the opening parts
+        are capped against what is left."""
         side, agent = d.side, d.agent
         sell = (side < 0) & (alloc > 0)
         avail = np.asarray(cash, dtype=np.int64).copy()
@@ -403,21 +429,68 @@ class SimBroker:
         if not buy_rows.size:
             return alloc
         buy_rows = buy_rows[np.argsort(agent[buy_rows], kind="stable")]  # rows keep id order
-        b_agent = agent[buy_rows]
         cost = notional[buy_rows] + fee[buy_rows]
-        full, cut, left = affordable_prefix(b_agent, cost, avail[b_agent])
+        cover = self._covers(d, buy_rows, alloc, position)
+        if cover is None:  # no buy covers (or schema <= 14): each is held to cash whole
+            zero = np.zeros(buy_rows.size, dtype=np.int64)
+            return self._cap_opening(buy_rows, agent, alloc, cost, avail, quote, zero, zero)
+        paid = np.where(cover == alloc[buy_rows], cost, 0)  # all of the row covers, or none
+        part = np.flatnonzero((cover > 0) & (cover < alloc[buy_rows]))
+        if part.size:  # a flip: its covering lots priced at their own size
+            _, n = quote(buy_rows[part], cover[part])
+            paid[part] = n + self.fees.fee(n)
+        np.subtract.at(avail, agent[buy_rows], paid)  # paid first, into debit if need be
+        opening = alloc[buy_rows] > cover
+        return self._cap_opening(
+            buy_rows[opening], agent, alloc, cost[opening], avail, quote, cover[opening],
+            paid[opening],
+        )  # fmt: skip
+
+    def _covers(
+        self, d: OrderBatch, buy_rows: np.ndarray, alloc: np.ndarray, position: np.ndarray
+    ) -> np.ndarray | None:
+        """``int64[B]`` lots of each buy row that cover the agent's short at the bar's start
+        (:func:`~scarline.execution.cash.covering_lots`), or None where none does or the
+        broker holds covers to cash (schema <= 14)."""
+        if not self.cover_uncapped:
+            return None
+        a, m = d.agent[buy_rows], d.instrument[buy_rows]
+        short = -np.asarray(position, dtype=np.int64)[a, m]
+        if not (short > 0).any():
+            return None
+        return covering_lots(a * self.n_instruments + m, alloc[buy_rows], np.maximum(short, 0))
+
+    def _cap_opening(
+        self,
+        rows: np.ndarray,
+        agent: np.ndarray,
+        alloc: np.ndarray,
+        cost: np.ndarray,
+        avail: np.ndarray,
+        quote: Quote,
+        cover: np.ndarray,
+        paid: np.ndarray,
+    ) -> np.ndarray:
+        """The cap on the opening parts of buy ``rows`` (sorted by agent, then order_id):
+        each row's opening part costs ``cost - paid`` (its whole cost less what its
+        ``cover`` lots cost); the parts that fit ``avail`` fill, the first that does not is
+        cut to the largest affordable qty, the agent's later ones get nothing. A row never
+        fills less than its ``cover``."""
+        r_agent = agent[rows]
+        full, cut, left = affordable_prefix(r_agent, cost - paid, avail[r_agent])
         if full.all():
             return alloc
         filled = alloc.copy()
-        filled[buy_rows[~full]] = 0
-        cut_rows = buy_rows[cut]
+        filled[rows[~full]] = cover[~full]
+        cut_rows = rows[cut]
 
         def cost_of(q: np.ndarray) -> np.ndarray:
             _, n = quote(cut_rows, q)
             return n + self.fees.fee(n)
 
-        hi_cost = cost[cut]  # what the whole order would have cost
-        filled[cut_rows] = largest_affordable(cost_of, alloc[cut_rows], left[cut], hi_cost)
+        # the whole row's cost against what is left plus its covering lots' own cost
+        most = largest_affordable(cost_of, alloc[cut_rows], left[cut] + paid[cut], cost[cut])
+        filled[cut_rows] = np.maximum(cover[cut], most)
         return filled
 
     @staticmethod

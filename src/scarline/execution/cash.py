@@ -1,10 +1,14 @@
-"""Cash cap for buys: an agent cannot spend more than it has.
+"""Cash cap for buys: an agent cannot spend more than it has on opening a position.
 
 Per agent, buys are paid in ``order_id`` order out of the agent's available cash; every buy
 that fits is filled in full, the first that does not is cut to the largest affordable
 quantity, and the later ones get nothing. Vectorized as a cumulative sum per agent group
 (rows sorted by agent, then order_id) and a bisection on the quantity of the cut rows, so
 fee and slippage models stay free to be any non-decreasing function of size.
+
+From schema 15 the part of a buy that covers a short (:func:`covering_lots`) is not held to
+cash: a broker never refuses a buy-to-cover, the account goes into debit instead, and a
+short that outran the account would otherwise stay open and lose without bound.
 """
 
 from __future__ import annotations
@@ -21,6 +25,24 @@ def group_starts(key: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     first = np.r_[True, key[1:] != key[:-1]]
     return np.maximum.accumulate(np.where(first, np.arange(n), 0))
+
+
+def covering_lots(key: np.ndarray, alloc: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """``int64[B]``: the lots of each buy that cover a short, ``min(alloc, short left)``.
+
+    Rows are one agent's buys in ``order_id`` order per agent (any order of agents); ``key``
+    names the (agent, instrument) cell of each row, ``alloc`` the lots it may fill at this
+    bar and ``short`` the cell's short at the bar's start (lots >= 0). A row covers what the
+    cell's earlier buys at this bar left of that short, so a flip (short 10, buy 20) covers
+    10 and opens 10, and two buys of 6 against a short of 10 cover 6 and 4.
+    """
+    order = np.argsort(key, kind="stable")  # (cell, order_id): each cell's buys in id order
+    a = alloc[order]
+    before = np.cumsum(a) - a
+    before = before - before[group_starts(key[order])]
+    out = np.empty_like(alloc)
+    out[order] = np.clip(short[order] - before, 0, a)
+    return out
 
 
 def affordable_prefix(

@@ -59,11 +59,14 @@ def execute_market(
     agent: np.ndarray, inst: np.ndarray, side: np.ndarray, qty: np.ndarray,
     bar_open: np.ndarray, bar_volume: np.ndarray, bar_valid: np.ndarray,
     bar_sigma: np.ndarray, unit_values: np.ndarray, cash: np.ndarray,
+    position: np.ndarray, cover_on: bool,
     fixed: float, vol_coef: float, bps: float, minimum: int,
     filled: np.ndarray, price: np.ndarray, fee: np.ndarray,
     reject_lots: np.ndarray, reject_reason: np.ndarray,
 ) -> None:  # fmt: skip
-    """Fill the K due market orders (rows in order_id order) at this bar.
+    """Fill the K due market orders (rows in order_id order) at this bar; ``cash`` and
+    ``position`` (``int64[N, M]``) are the accounts' before it, ``cover_on`` the broker's
+    ``cover_uncapped`` (schema 15: a buy covering a short is not held to cash).
 
     Writes per row: ``filled`` lots, ``price`` (at the filled qty), ``fee`` and the refused
     remainder (``reject_lots`` > 0 with ``reject_reason`` no bar or insufficient cash;
@@ -89,8 +92,8 @@ def execute_market(
         is_buy[r] = side[r] > 0 and alloc[r] > 0
     cash_cap(
         agent, inst, side, np.zeros(k, np.bool_), np.zeros(k, np.int64), alloc, notional,
-        fee, avail, is_buy, bar_open, bar_volume, bar_sigma, unit_values, fixed, vol_coef,
-        bps, minimum, filled, price,
+        fee, avail, is_buy, position, cover_on, bar_open, bar_volume, bar_sigma, unit_values,
+        fixed, vol_coef, bps, minimum, filled, price,
     )  # fmt: skip
     for r in range(k):
         m = inst[r]
@@ -106,43 +109,98 @@ def execute_market(
 def cash_cap(
     agent: np.ndarray, inst: np.ndarray, side: np.ndarray, is_limit: np.ndarray,
     limit: np.ndarray, alloc: np.ndarray, notional: np.ndarray, fee: np.ndarray,
-    avail: np.ndarray, is_buy: np.ndarray, bar_open: np.ndarray, bar_volume: np.ndarray,
-    bar_sigma: np.ndarray, unit_values: np.ndarray, fixed: float, vol_coef: float,
-    bps: float, minimum: int, filled: np.ndarray, price: np.ndarray,
+    avail: np.ndarray, is_buy: np.ndarray, position: np.ndarray, cover_on: bool,
+    bar_open: np.ndarray, bar_volume: np.ndarray, bar_sigma: np.ndarray,
+    unit_values: np.ndarray, fixed: float, vol_coef: float, bps: float, minimum: int,
+    filled: np.ndarray, price: np.ndarray,
 ) -> None:  # fmt: skip
-    """:func:`~scarline.execution.cash.affordable_prefix` row by row: each agent's buys
-    (``is_buy``) in order_id order, their running cost against ``avail`` (cash after the
-    sells). A buy its cash cannot pay in full fills the largest qty it can if it is the
-    agent's first short one, else nothing; a row cut so is re-priced at what fills (0 lots:
-    no notional, no fee), ``filled``, ``price`` and ``fee`` in place."""
+    """``SimBroker._cash_cap`` row by row: each agent's buys (``is_buy``) in order_id order.
+    With ``cover_on`` (schema 15), the lots of each that cover the agent's short at the
+    bar's start (``position``; :func:`_covers`) are paid first out of ``avail`` (cash after
+    the sells), into debit if need be. Then the opening parts' running cost against what is
+    left (:func:`~scarline.execution.cash.affordable_prefix`): a row whose opening part does
+    not fit fills the largest qty its cash pays for (never less than its cover) if it is the
+    agent's first such row, else only its cover; a row cut so is re-priced at what fills
+    (0 lots: no notional, no fee), ``filled``, ``price`` and ``fee`` in place."""
     buy_rows = np.flatnonzero(is_buy)
     buy_rows = buy_rows[np.argsort(agent[buy_rows], kind="mergesort")]
+    cover = np.zeros(alloc.shape[0], np.int64)
+    paid = np.zeros(alloc.shape[0], np.int64)
+    if cover_on:
+        _covers(agent, inst, alloc, buy_rows, position, cover)
+        for r in buy_rows:  # the covering lots' cost, at their own size
+            if cover[r] == alloc[r]:
+                paid[r] = notional[r] + fee[r]
+            elif cover[r] > 0:
+                m = inst[r]
+                _, n, f = cost_of_fill(
+                    cover[r], is_limit[r], limit[r], bar_open[m], side[r], bar_volume[m],
+                    bar_sigma[m], unit_values[m], fixed, vol_coef, bps, minimum,
+                )  # fmt: skip
+                paid[r] = n + f
+            avail[agent[r]] -= paid[r]
     before = 0
     prev_full = True
-    for b in range(buy_rows.shape[0]):
-        r = buy_rows[b]
+    prev_agent = -1
+    for r in buy_rows:
+        if alloc[r] <= cover[r]:
+            continue  # it only covers: filled in full, paid
         m = inst[r]
-        first = b == 0 or agent[r] != agent[buy_rows[b - 1]]
+        first = agent[r] != prev_agent
+        prev_agent = agent[r]
         if first:
             before = 0
-        cost = notional[r] + fee[r]
+        whole = notional[r] + fee[r]
+        cost = whole - paid[r]
         budget = avail[agent[r]]
         full = before + cost <= budget
         if not full:
             if first or prev_full:  # the cut row: the largest qty its cash pays for
-                filled[r] = _largest_affordable(
-                    alloc[r], budget - before, cost, is_limit[r], limit[r], bar_open[m],
-                    side[r], bar_volume[m], bar_sigma[m], unit_values[m], fixed, vol_coef,
-                    bps, minimum,
+                most = _largest_affordable(
+                    alloc[r], budget - before + paid[r], whole, is_limit[r], limit[r],
+                    bar_open[m], side[r], bar_volume[m], bar_sigma[m], unit_values[m], fixed,
+                    vol_coef, bps, minimum,
                 )  # fmt: skip
+                filled[r] = max(cover[r], most)
             else:
-                filled[r] = 0
+                filled[r] = cover[r]
             price[r], _, fee[r] = cost_of_fill(
                 filled[r], is_limit[r], limit[r], bar_open[m], side[r], bar_volume[m],
                 bar_sigma[m], unit_values[m], fixed, vol_coef, bps, minimum,
             )  # fmt: skip
         before += cost
         prev_full = full
+
+
+@njit(cache=True)
+def _covers(
+    agent: np.ndarray, inst: np.ndarray, alloc: np.ndarray, buy_rows: np.ndarray,
+    position: np.ndarray, cover: np.ndarray,
+) -> None:  # fmt: skip
+    """:func:`~scarline.execution.cash.covering_lots` of the buy rows in a short cell (the
+    others cover nothing): per (agent, instrument) in order_id order, ``min(alloc, short
+    left)`` into ``cover``."""
+    m_count = position.shape[1]
+    short = np.empty(buy_rows.shape[0], np.int64)
+    rows = np.empty(buy_rows.shape[0], np.int64)
+    k = 0
+    for r in buy_rows:  # by agent, then order_id
+        held = position[agent[r], inst[r]]
+        if held < 0:
+            rows[k], short[k] = r, -held
+            k += 1
+    if k == 0:
+        return
+    rows, short = rows[:k], short[:k]
+    key = agent[rows] * m_count + inst[rows]
+    order = np.argsort(key, kind="mergesort")  # (cell, order_id)
+    before = 0
+    for j in range(k):
+        r = rows[order[j]]
+        if j == 0 or key[order[j]] != key[order[j - 1]]:
+            before = 0
+        cover[r] = min(alloc[r], max(short[order[j]] - before, 0))
+        before += alloc[r]
 
 
 @njit(cache=True)
@@ -187,5 +245,6 @@ def warm_up() -> None:
     i8 = np.ones(1, np.int8)
     execute_market(
         i64 - 1, i64 - 1, i8, i64, i64, i64, np.ones(1, bool), one, i64, i64 * 10**9,
-        1e-4, 0.1, 1.0, 0, i64.copy(), i64.copy(), i64.copy(), i64.copy(), i8.copy(),
+        np.zeros((1, 1), np.int64), True, 1e-4, 0.1, 1.0, 0, i64.copy(), i64.copy(),
+        i64.copy(), i64.copy(), i8.copy(),
     )  # fmt: skip
