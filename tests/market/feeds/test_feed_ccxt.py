@@ -196,9 +196,26 @@ def test_a_bad_print_is_flagged_by_the_jump_band(venue: FakeVenue, clock: FakeCl
     for batch in run(feed, clock, T0 + 12 * NS):
         verdicts += [checks.check(c, batch.polled_ns) for c in batch.candles]
     bad = [v for v in verdicts if not v.ok]
-    assert [(v.ts, v.rule) for v in bad] == [(T0 + 5 * NS, "price_jump")]
-    assert "band ±20%" in bad[0].message
+    assert [(v.ts, v.rule) for v in bad] == [(T0, "unconfirmed"), (T0 + 5 * NS, "price_jump")]
+    assert "band ±20%" in bad[1].message
     assert len(verdicts) >= 10
+
+
+def test_with_a_warmup_bar_the_first_live_bar_is_not_delayed(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    """The documented bound of the band's confirmed first reference (docs/feeds.md): the
+    warmup bar waits unconfirmed, the bar in progress at the start confirms it and is ok."""
+    feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False, warmup_bars=1)
+    checks = LiveChecks(jump_band=0.2, stale=3 * NS)
+    verdicts = []
+    for batch in run(feed, clock, T0 + 4 * NS):
+        verdicts += [checks.check(c, batch.polled_ns) for c in batch.candles]
+    assert [(v.ts, v.rule) for v in verdicts[:3]] == [
+        (T0 - NS, "unconfirmed"),
+        (T0, "ok"),
+        (T0 + NS, "ok"),
+    ]
 
 
 def _dec(text: str) -> Any:
