@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from feed_venue import NS, T0, FakeClock, FakeVenue, Fault, Market, Row, script
+from structlog.testing import capture_logs
 
 from scarline.errors import DataError
 from scarline.market.feeds.bars import LiveChecks
@@ -152,6 +153,29 @@ def test_candles_equal_the_served_ones_none_missing_or_twice(
     quotes = [q for b in batches for q in b.quotes if q.symbol == "BTC/USDT"]
     assert quotes and all(q.bid is not None and q.ask is not None for q in quotes)
     assert all(q.ts == b.polled_ns for b in batches for q in b.quotes)
+
+
+@pytest.mark.parametrize("unit", [NS, 1_000, 1], ids=["s", "us", "ns"])
+def test_candles_stamped_in_seconds_or_finer_units_become_bars_at_their_times(
+    venue: FakeVenue, clock: FakeClock, unit: int
+) -> None:
+    """Before, second-stamped candles read as ms fell in January 1970: ccxt dropped them
+    as older than ``since`` and the feed sat idle (its clock, set from the venue's, too)."""
+    venue.stamp_ns = unit
+    feed = make_feed(venue, clock, warmup_bars=3)
+    with capture_logs() as logs:
+        feed.instruments()  # reads the venue's clock, in the same unit
+        batches = []
+        for _ in range(24):  # polls every 0.5 s (a feed on a 1970 clock never sleeps)
+            batches.append(feed.poll())
+            clock.advance(0.5)
+    for symbol, market_id in (("BTC/USDT", "BTCUSDT"), ("ETH/USDT", "ETHUSDT")):
+        got = delivered(batches, symbol)
+        assert got and got[-1].ts >= T0 + 10 * NS
+        assert got == served(venue, market_id, symbol, T0 - 3 * NS, got[-1].ts + NS)
+    units = [(e["field"], e["unit"]) for e in logs if e["event"] == "feed.timestamp_unit"]
+    name = {NS: "s", 1_000: "us", 1: "ns"}[unit]
+    assert units == [("server time", name), ("ohlcv open time", name)]  # once each
 
 
 def test_polls_between_closes_ask_nothing_twice(venue: FakeVenue, clock: FakeClock) -> None:
