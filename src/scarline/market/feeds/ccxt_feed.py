@@ -281,6 +281,9 @@ class CcxtFeed(PollingFeed):
         self.client = client or make_exchange(
             exchange, base_url=base_url, timeout_seconds=timeout_seconds, options=options
         )
+        # ccxt keeps the body it parsed, so a 200 that is no JSON is found without a
+        # second parse (_check_json)
+        self.client.enableLastJsonResponse = True
         self.stamps = VenueStamps(exchange)
         self.stamps.parse_ohlcv_in_ms(self.client)
         self.timeframe = ccxt_timeframe(step_ns)
@@ -472,11 +475,12 @@ class CcxtFeed(PollingFeed):
     def _check_json(self) -> None:
         """A 200 whose body is no JSON (an HTML error page, a cut-off answer) is a failed
         request: ccxt parses it as nothing, which would read as "no candles yet" and keep a
-        feed that gets no data looking healthy."""
+        feed that gets no data looking healthy. ccxt's own parse of that body is read
+        (``last_json_response``, kept next to ``last_http_response``): not parsed again."""
         body = getattr(self.client, "last_http_response", None)
         if not isinstance(body, str) or not body.strip():
             return
-        if self.client.parse_json(body) is None:
+        if getattr(self.client, "last_json_response", None) is None:
             raise FeedRequestError("other", f"not JSON: {_short_text(body)}")
 
     def _retrying(
