@@ -9,7 +9,8 @@ candles that have opened by the fake clock's now), ``GET /api/v3/ticker/24hr`` (
 ± one tick as bid/ask) and ``GET /api/v3/simple/price`` (the latest scripted observation per
 coin at now). Faults are scripted by fake-clock windows: ``"500"``, ``"429"`` (with
 Retry-After), ``"timeout"`` (the handler sleeps longer than the client waits) or ``"garbage"``
-(a 200 whose body is an HTML page, not JSON).
+(a 200 whose body is an HTML page, not JSON). ``stamp_ns`` serves times in another unit than
+binance's ms (``startTime``/``endTime`` are still read as ms: a proxy rewriting answers).
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ class FakeVenue:
     spread_ticks: int = 1
     """The ticker's bid and ask sit this many ticks below and above the last close
     (negative: a crossed book)."""
+    stamp_ns: int = MS
+    """ns per unit of the times it sends (klines, server time): ms as binance; ``NS``:
+    seconds, as some venues and proxies send."""
     requests: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -200,7 +204,7 @@ class FakeVenue:
             "/dapi/v1/exchangeInfo": lambda p: {"symbols": []},
             "/api/v3/klines": self._klines,
             "/api/v3/ticker/24hr": self._ticker,
-            "/api/v3/time": lambda p: {"serverTime": self.clock.now() // MS},
+            "/api/v3/time": lambda p: {"serverTime": self.clock.now() // self.stamp_ns},
             "/api/v3/simple/price": self._simple_price,
         }
         route = routes.get(parts.path)
@@ -284,10 +288,11 @@ class FakeVenue:
         if "startTime" not in params:
             picked = picked[-limit:]
         out = []
+        unit = self.stamp_ns
         for r in picked[:limit]:
-            close_ms = (r.ts + self.step_ns) // MS - 1
+            close = (r.ts + self.step_ns) // unit - 1
             out.append(
-                [r.ts // MS, r.open, r.high, r.low, r.close, r.volume, close_ms, "0", 1, "0", "0"]
+                [r.ts // unit, r.open, r.high, r.low, r.close, r.volume, close, "0", 1, "0", "0"]
             )
         return out
 

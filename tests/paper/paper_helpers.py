@@ -10,6 +10,7 @@ from typing import Any
 from feed_venue import FakeVenue
 
 from scarline.config import RunConfig
+from scarline.events import DataFault
 from scarline.market.feeds.config import LiveConfig
 from scarline.market.feeds.factory import make_feed
 from scarline.market.feeds.port import Clock, Feed
@@ -68,3 +69,11 @@ def fast_feeds(clock: Clock) -> Callable[[LiveConfig, Mapping[str, int] | None],
         return feed
 
     return build
+
+
+def after_first_bars(faults: list[DataFault], symbols: list[str], first: int) -> list[DataFault]:
+    """``faults`` past each symbol's first bar (at ``first``), which is journaled as an
+    ``unconfirmed`` fault until the next bar confirms the band's reference (docs/feeds.md)."""
+    leading = [(f.symbol, f.bar_ts, f.rule) for f in faults[: len(symbols)]]
+    assert leading == [(s, first, "unconfirmed") for s in symbols], leading
+    return faults[len(symbols) :]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from feed_venue import NS, T0, FakeVenue
-from paper_helpers import PaperRunner, ccxt_live, paper_config
+from paper_helpers import PaperRunner, after_first_bars, ccxt_live, paper_config
 
-from scarline.events import Bar, Quote, SessionStart
+from scarline.events import Bar, DataFault, Quote, SessionStart
 from scarline.instrument import price_to_ticks, to_units
 from scarline.journal import read_records, verify
 from scarline.replayer import replay_run
@@ -29,12 +29,15 @@ def test_sixty_one_second_bars_are_journaled_once_each_and_replay(
     assert specs["BTC/USDT"].lot_size == "0.00001" and specs["ETH/USDT"].lot_size == "0.0001"
     assert specs["BTC/USDT"].min_notional == "5"  # the venue's smallest order, enforced
     bars = [(r.ts, r.data) for r in records if isinstance(r.data, Bar)]
+    faults = [r.data for r in records if isinstance(r.data, DataFault)]
+    assert after_first_bars(faults, ["BTC/USDT", "ETH/USDT"], T0) == []
     for m, (symbol, market_id) in enumerate([("BTC/USDT", "BTCUSDT"), ("ETH/USDT", "ETHUSDT")]):
         got = [(ts, b) for ts, b in bars if b.instrument == m]
         stamps = [ts for ts, _ in got]
         assert len(stamps) == len(set(stamps)) == 60  # none duplicated
         assert stamps == [stamps[0] + i * NS for i in range(60)]  # none missing
-        assert stamps[0] == T0  # the bar in progress at the start is the first
+        # the bar in progress at the start anchors the band; the next one, agreeing, is the first
+        assert stamps[0] == T0 + NS
         rows = {r.ts: r for r in venue.candles[market_id]}
         spec = specs[symbol]
         for ts, bar in got:  # exactly what the venue served, in ticks and lots

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from feed_venue import NS, T0, FakeClock, FakeVenue, Fault
-from paper_helpers import PaperRunner, ccxt_live, fast_feeds, paper_config
+from paper_helpers import PaperRunner, after_first_bars, ccxt_live, fast_feeds, paper_config
 from typer.testing import CliRunner
 
 from scarline.cli import app
@@ -39,6 +39,7 @@ def test_a_bad_print_is_a_journaled_fault_never_traded_and_data_check_names_it(
     summary = run_session(paper_config(tmp_path, ccxt_live(venue)), max_steps=45)
     records = list(read_records(RunDir(summary.run_dir).wal))
     faults = [r.data for r in records if isinstance(r.data, DataFault)]
+    faults = after_first_bars(faults, ["BTC/USDT", "ETH/USDT"], T0)
     assert [(f.symbol, f.bar_ts, f.rule) for f in faults] == [("BTC/USDT", bad_ts, "price_jump")]
     assert Decimal(faults[0].close) == Decimal(rows[i].close)  # the price as served
     btc_bars = {r.ts for r in records if isinstance(r.data, Bar) and r.data.instrument == 0}
@@ -58,6 +59,43 @@ def test_a_bad_print_is_a_journaled_fault_never_traded_and_data_check_names_it(
     named = [f for f in report["findings"] if f["message"].startswith(f"line {line}:")]
     assert named and named[0]["check"] == "outlier", report["findings"]
     assert named[0]["symbol"] == "BTC/USDT"
+
+
+@pytest.mark.parametrize("factor", ["1000", "0.001"])
+def test_a_bad_first_print_is_never_a_price_and_the_first_bar_is_at_the_true_price(
+    venue: FakeVenue, run_session: PaperRunner, tmp_path: Path, factor: str
+) -> None:
+    rows = venue.candles["BTCUSDT"]
+    i = next(k for k, r in enumerate(rows) if r.ts == T0)  # the session's first print
+    true = rows[i]
+    rows[i] = dataclasses.replace(
+        true, **{f: f"{Decimal(getattr(true, f)) * Decimal(factor):f}" for f in _OHLC}
+    )
+    config = paper_config(tmp_path, ccxt_live(venue), agents=[{"kind": "buy-and-hold"}])
+    summary = run_session(config, max_steps=6)
+    records = list(read_records(RunDir(summary.run_dir).wal))
+    faults = [
+        (r.data.symbol, r.data.bar_ts, r.data.rule)
+        for r in records
+        if isinstance(r.data, DataFault)
+    ]
+    # before, the bad print was the first bar (traded on) and the band's reference, so the
+    # good bars after it were price_jump faults until the reset run
+    assert faults == [
+        ("BTC/USDT", T0, "unconfirmed"),
+        ("ETH/USDT", T0, "unconfirmed"),
+        ("BTC/USDT", T0 + NS, "unconfirmed"),  # beyond the band of the bad print
+    ]
+    btc = [(r.ts, r.data) for r in records if isinstance(r.data, Bar) and r.data.instrument == 0]
+    assert [ts for ts, _ in btc] == [T0 + k * NS for k in range(2, 2 + summary.steps - 1)]
+    first = next(r for r in rows if r.ts == T0 + 2 * NS)
+    assert btc[0][1].close == int(Decimal(first.close) * 100)  # in ticks of 0.01
+    true_ticks = Decimal(true.close) * 100
+    assert all(abs(b.close / true_ticks - 1) < Decimal("0.2") for _, b in btc)  # never a bad one
+    assert replay_run(summary.run_dir).parity
+
+
+_OHLC = ("open", "high", "low", "close")
 
 
 def test_an_outage_is_survived_journaled_and_no_position_opens_on_stale_bars(
@@ -80,13 +118,14 @@ def test_an_outage_is_survived_journaled_and_no_position_opens_on_stale_bars(
 
     bars = {(r.data.instrument, r.ts) for r in records if isinstance(r.data, Bar)}
     faults = [r.data for r in records if isinstance(r.data, DataFault)]
+    faults = after_first_bars(faults, ["BTC/USDT", "ETH/USDT"], T0)
     stale = {(f.instrument, f.bar_ts) for f in faults}
     assert all(f.rule == "stale" for f in faults)
     # every bar the venue served up to the last step is either traded on or a journaled fault
     last = max(ts for _, ts in bars)
     for m, market_id in enumerate(["BTCUSDT", "ETHUSDT"]):
         served = {r.ts for r in venue.candles[market_id] if T0 <= r.ts <= last}
-        mine = {ts for i, ts in bars if i == m} | {ts for i, ts in stale if i == m}
+        mine = {ts for i, ts in bars if i == m} | {ts for i, ts in stale if i == m} | {T0}
         assert mine == served
     assert stale and not bars & stale  # the backfilled, late bars are faults, not bars
     # nothing was decided on the stale bars: no step between the last bar before the outage
@@ -142,6 +181,7 @@ def test_a_negative_volume_is_a_journaled_fault_never_traded(
     summary = run_session(config, max_steps=8)
     records = list(read_records(RunDir(summary.run_dir).wal))
     faults = [r.data for r in records if isinstance(r.data, DataFault)]
+    faults = after_first_bars(faults, ["BTC/USDT", "ETH/USDT"], T0)
     assert [(f.symbol, f.bar_ts, f.rule, f.volume) for f in faults] == [
         ("BTC/USDT", bad_ts, "negative_size", "-5")
     ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scarline.market.feeds.bars import (
     RULES,
@@ -101,6 +105,7 @@ def test_each_live_rule_is_named() -> None:
     checks = LiveChecks(jump_band=0.2, stale=5 * S)
     now = T + 100 * S
     cases = [
+        (flat(T - 2 * S), "unconfirmed"),
         (flat(T), "ok"),
         (flat(T), "duplicate_timestamp"),
         (flat(T - S), "out_of_order"),
@@ -116,8 +121,8 @@ def test_each_live_rule_is_named() -> None:
     verdicts = [checks.check(c, now if rule == "stale" else c.end) for c, rule in cases]
     assert [v.rule for v in verdicts] == [rule for _, rule in cases]
     assert {v.rule for v in verdicts} - {"ok"} == set(RULES)
-    assert "high 99 is below low 101" in verdicts[7].message
-    assert verdicts[0].ok and not any(v.ok for v in verdicts[1:])
+    assert "high 99 is below low 101" in verdicts[8].message
+    assert [v.ok for v in verdicts].count(True) == 1 and verdicts[1].ok
 
 
 def test_a_bad_print_does_not_move_the_reference() -> None:
@@ -126,15 +131,58 @@ def test_a_bad_print_does_not_move_the_reference() -> None:
         checks.check(flat(T + k * S, p), T + (k + 1) * S).rule
         for k, p in enumerate(["100", "105", "10500", "104", "115", "116"])
     ]
-    # 10500 is a bad print; 104 is judged against 105 (ok); 115 is +10.6 % from 104
-    assert rules == ["ok", "ok", "price_jump", "ok", "price_jump", "price_jump"]
+    # 105 confirms 100; 10500 is a bad print; 104 is judged against 105 (ok); 115 is +10.6 %
+    assert rules == ["unconfirmed", "ok", "price_jump", "ok", "price_jump", "price_jump"]
 
 
 def test_a_real_level_change_is_accepted_after_the_reset_run() -> None:
     checks = LiveChecks(jump_band=0.1, jump_reset_after=3)
-    prices = ["100", "150", "151", "152", "153", "100"]
+    prices = ["100", "100", "150", "151", "152", "153", "100"]
     rules = [checks.check(flat(T + k * S, p), T + (k + 1) * S).rule for k, p in enumerate(prices)]
-    assert rules == ["ok", "price_jump", "price_jump", "ok", "ok", "price_jump"]
+    assert rules == ["unconfirmed", "ok", "price_jump", "price_jump", "ok", "ok", "price_jump"]
+
+
+@pytest.mark.parametrize("bad", ["100000", "0.1"])  # 1000x and 0.001x of 100
+def test_a_bad_first_print_is_never_ok_nor_the_reference(bad: str) -> None:
+    checks = LiveChecks(jump_band=0.2)
+    prices = [bad, "100", "101", "102", bad, "103"]
+    verdicts = [checks.check(flat(T + k * S, p), T + (k + 1) * S) for k, p in enumerate(prices)]
+    # before, the bad print was ok and the reference: 100, 101 were price_jump faults and
+    # 102 was accepted only by the reset run
+    assert [v.rule for v in verdicts] == [
+        "unconfirmed",
+        "unconfirmed",  # beyond the band of the unconfirmed bad close: the new candidate
+        "ok",  # within the band of 100: confirmed, the reference
+        "ok",
+        "price_jump",
+        "ok",
+    ]
+    assert "unconfirmed close" in verdicts[1].message
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moves=st.lists(st.integers(-900, 900), min_size=3, max_size=12),  # basis points a bar
+    bad=st.sampled_from([None, Decimal(1000), Decimal("0.001")]),
+)
+def test_the_band_anchors_on_the_second_agreeing_bar_never_on_a_bad_first_print(
+    moves: list[int], bad: Decimal | None
+) -> None:
+    """A market moving less than the band a bar trades from its second bar; a first print
+    1000x or 0.001x off is never ok and delays that by one bar (the documented bound)."""
+    checks = LiveChecks(jump_band=0.2)
+    price, prices = Decimal(100), []
+    for bp in moves:
+        price = (price * (1 + Decimal(bp) / 10_000)).quantize(Decimal("0.01"))
+        prices.append(price)
+    if bad is not None:
+        prices[0] = prices[0] * bad
+    rules = [
+        checks.check(flat(T + k * S, str(p)), T + (k + 1) * S).rule for k, p in enumerate(prices)
+    ]
+    first_ok = 2 if bad is not None else 1
+    assert rules[:first_ok] == ["unconfirmed"] * first_ok
+    assert rules[first_ok:] == ["ok"] * (len(prices) - first_ok)
 
 
 def test_seeding_a_resumed_symbol_checks_order_and_band_against_the_journal() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from feed_venue import NS, T0, FakeClock, FakeVenue, Fault, Market, Row, script
+from structlog.testing import capture_logs
 
 from scarline.errors import DataError
 from scarline.market.feeds.bars import LiveChecks
@@ -154,6 +155,29 @@ def test_candles_equal_the_served_ones_none_missing_or_twice(
     assert all(q.ts == b.polled_ns for b in batches for q in b.quotes)
 
 
+@pytest.mark.parametrize("unit", [NS, 1_000, 1], ids=["s", "us", "ns"])
+def test_candles_stamped_in_seconds_or_finer_units_become_bars_at_their_times(
+    venue: FakeVenue, clock: FakeClock, unit: int
+) -> None:
+    """Before, second-stamped candles read as ms fell in January 1970: ccxt dropped them
+    as older than ``since`` and the feed sat idle (its clock, set from the venue's, too)."""
+    venue.stamp_ns = unit
+    feed = make_feed(venue, clock, warmup_bars=3)
+    with capture_logs() as logs:
+        feed.instruments()  # reads the venue's clock, in the same unit
+        batches = []
+        for _ in range(24):  # polls every 0.5 s (a feed on a 1970 clock never sleeps)
+            batches.append(feed.poll())
+            clock.advance(0.5)
+    for symbol, market_id in (("BTC/USDT", "BTCUSDT"), ("ETH/USDT", "ETHUSDT")):
+        got = delivered(batches, symbol)
+        assert got and got[-1].ts >= T0 + 10 * NS
+        assert got == served(venue, market_id, symbol, T0 - 3 * NS, got[-1].ts + NS)
+    units = [(e["field"], e["unit"]) for e in logs if e["event"] == "feed.timestamp_unit"]
+    name = {NS: "s", 1_000: "us", 1: "ns"}[unit]
+    assert units == [("server time", name), ("ohlcv open time", name)]  # once each
+
+
 def test_polls_between_closes_ask_nothing_twice(venue: FakeVenue, clock: FakeClock) -> None:
     """Polling faster than bars close re-reads no candle (klines only when a bar is due)."""
     feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False)
@@ -196,9 +220,26 @@ def test_a_bad_print_is_flagged_by_the_jump_band(venue: FakeVenue, clock: FakeCl
     for batch in run(feed, clock, T0 + 12 * NS):
         verdicts += [checks.check(c, batch.polled_ns) for c in batch.candles]
     bad = [v for v in verdicts if not v.ok]
-    assert [(v.ts, v.rule) for v in bad] == [(T0 + 5 * NS, "price_jump")]
-    assert "band ±20%" in bad[0].message
+    assert [(v.ts, v.rule) for v in bad] == [(T0, "unconfirmed"), (T0 + 5 * NS, "price_jump")]
+    assert "band ±20%" in bad[1].message
     assert len(verdicts) >= 10
+
+
+def test_with_a_warmup_bar_the_first_live_bar_is_not_delayed(
+    venue: FakeVenue, clock: FakeClock
+) -> None:
+    """The documented bound of the band's confirmed first reference (docs/feeds.md): the
+    warmup bar waits unconfirmed, the bar in progress at the start confirms it and is ok."""
+    feed = make_feed(venue, clock, symbols=["BTC/USDT"], quotes=False, warmup_bars=1)
+    checks = LiveChecks(jump_band=0.2, stale=3 * NS)
+    verdicts = []
+    for batch in run(feed, clock, T0 + 4 * NS):
+        verdicts += [checks.check(c, batch.polled_ns) for c in batch.candles]
+    assert [(v.ts, v.rule) for v in verdicts[:3]] == [
+        (T0 - NS, "unconfirmed"),
+        (T0, "ok"),
+        (T0 + NS, "ok"),
+    ]
 
 
 def _dec(text: str) -> Any:

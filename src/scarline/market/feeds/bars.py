@@ -11,9 +11,9 @@ same inputs give the same bars in a live session, a test and a replay.
   later than the next expected one leaves a :class:`~.port.Gap` of the bars between.
 - **Live G0 checks** (:class:`LiveChecks`). Before the kernel sees a bar: time order, NaN,
   non-positive prices, a negative volume, high below low (and open/close outside the
-  range), a price jump beyond the band from the last good close (a bad print), and
-  staleness (the bar arrived later than ``stale`` after its end). The first failing rule
-  is the :class:`Verdict`.
+  range), a price jump beyond the band from the last good close (a bad print), a first
+  close no second bar has confirmed yet, and staleness (the bar arrived later than
+  ``stale`` after its end). The first failing rule is the :class:`Verdict`.
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ Rule = Literal[
     "negative_size",
     "ohlc_inconsistent",
     "price_jump",
+    "unconfirmed",
     "stale",
 ]
 """The live G0 rules, in the order they are checked (names shared with ``data check``)."""
@@ -202,6 +203,7 @@ class Verdict:
 class _SymbolState:
     last_ts: int | None = None
     reference: Decimal | None = None
+    candidate: Decimal | None = None  # before a reference: the last close, unconfirmed
     jumped: list[Decimal] = field(default_factory=list)
 
 
@@ -214,6 +216,14 @@ class LiveChecks:
     within it of each other, the price has moved for real: the last of them is accepted and
     becomes the reference. ``stale`` (ns, None: off) faults a bar that is checked more than
     that long after its end.
+
+    The first reference is confirmed, not taken from one bar: a symbol's first bar could be
+    a bad print (1000x, a fat finger's 0.001x), and as the reference it would be traded on
+    and would fault the good bars after it until the reset run. So, with no reference yet,
+    a bar is ``unconfirmed`` (not traded) and its close a candidate; the first bar within
+    the band of the candidate is ok and anchors the band; a bar beyond it replaces the
+    candidate. A normal start trades from its second bar; a bad first print costs one
+    more bar and is never a price. A resumed session is seeded from its journal instead.
     """
 
     def __init__(
@@ -276,8 +286,8 @@ class LiveChecks:
     ) -> Verdict | None:
         ref = state.reference
         if ref is None:
-            return None
-        move = max(abs(p / ref - 1) for p in prices)
+            return self._anchor(candle, state, prices)
+        move = _move(prices, ref)
         if move <= self.band:
             state.jumped.clear()
             return None
@@ -295,6 +305,30 @@ class LiveChecks:
             "price_jump",
             f"moves {move:.4%} from the last good close {ref} (band ±{self.band:%})",
         )
+
+    def _anchor(
+        self, candle: Candle, state: _SymbolState, prices: tuple[Decimal, ...]
+    ) -> Verdict | None:
+        """No reference yet: ok (the caller anchors on its close) when the bar is within the
+        band of the previous, unconfirmed close; else its close is the new candidate."""
+        candidate = state.candidate
+        if candidate is not None and _move(prices, candidate) <= self.band:
+            state.candidate = None
+            return None
+        state.candidate = prices[3]
+        if candidate is None:
+            why = "the first close, until the next bar confirms it"
+        else:
+            why = (
+                f"moves {_move(prices, candidate):.4%} from the unconfirmed close {candidate} "
+                f"(band ±{self.band:%}); waits for the next bar"
+            )
+        return Verdict(candle.symbol, candle.ts, "unconfirmed", f"no reference yet: {why}")
+
+
+def _move(prices: tuple[Decimal, ...], reference: Decimal) -> Decimal:
+    """The largest relative move of ``prices`` from ``reference``."""
+    return max(abs(p / reference - 1) for p in prices)
 
 
 def _decimal_or_nan(text: str) -> Decimal:

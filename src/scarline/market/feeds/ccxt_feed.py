@@ -20,6 +20,10 @@ binance the feed calls ``GET /api/v3/exchangeInfo`` (and ``/fapi/v1/exchangeInfo
 ``/dapi/v1/exchangeInfo`` unless ``options = {fetchMarkets = {types = ["spot"]}}``),
 ``GET /api/v3/klines`` and ``GET /api/v3/ticker/24hr``.
 
+Timestamps are read in the unit their size shows (:class:`VenueStamps`): ccxt promises ms, but
+a venue or proxy that stamps candles in seconds would otherwise read as January 1970, every
+bar older than the last and the feed idle.
+
 ccxt is imported when a feed is built, not when this module is.
 """
 
@@ -50,6 +54,7 @@ from scarline.market.feeds.port import (
     decimal_text,
     kind_of_status,
     retry_after_seconds,
+    stamp_unit,
 )
 from scarline.market.feeds.retry import RetryPolicy, call_with_retry
 
@@ -183,6 +188,56 @@ def _limit_text(market: Mapping[str, Any], kind: str) -> str | None:
     return None if text == "NaN" else text
 
 
+CANDLE_TIME = "ohlcv open time"
+"""The field :class:`VenueStamps` names for a candle's timestamp."""
+
+
+class VenueStamps:
+    """A venue's timestamps in ns, whatever unit it sends, read from their size
+    (:func:`~.port.stamp_unit`). ccxt promises ms, but some venues and proxies stamp candles
+    in seconds: read as ms those fall in January 1970, so no bar is ever newer than the last
+    and the feed would sit idle. The unit found is logged once per field when it is not ms."""
+
+    def __init__(self, venue: str) -> None:
+        self.venue = venue
+        self._logged: set[tuple[str, str]] = set()
+
+    def ns(self, stamp: int, field: str) -> int:
+        """``stamp`` (``field`` of the venue's answer) in ns; 0 or less is left as ms."""
+        if stamp <= 0:
+            return stamp * NS_PER_MS
+        unit, ns_per_unit = stamp_unit(stamp)
+        if unit != "ms" and (field, unit) not in self._logged:
+            self._logged.add((field, unit))
+            structlog.get_logger("scarline.feeds").warning(
+                "feed.timestamp_unit",
+                venue=self.venue,
+                field=field,
+                unit=unit,
+                note="ccxt's unit is ms; converted",
+            )
+        return stamp * ns_per_unit
+
+    def ms(self, stamp: int, field: str) -> int:
+        """``stamp`` in ms (what ccxt filters ``since`` on)."""
+        return self.ns(stamp, field) // NS_PER_MS
+
+    def parse_ohlcv_in_ms(self, client: Any) -> None:
+        """Make ``client.parse_ohlcv`` give the open time in ms: ccxt drops every candle
+        stamped before ``since`` (``filter_by_since_limit``) right after parsing, so a
+        second-stamped one is gone before the feed sees it."""
+        parse = client.parse_ohlcv
+
+        def parse_ms(ohlcv: Any, market: Any = None) -> Any:
+            row = parse(ohlcv, market)
+            stamp = row[0] if isinstance(row, list) and row else None
+            if isinstance(stamp, int) and not isinstance(stamp, bool):
+                row[0] = self.ms(stamp, CANDLE_TIME)
+            return row
+
+        client.parse_ohlcv = parse_ms
+
+
 def venue_instrument(market: Mapping[str, Any], venue: str, mode: int) -> VenueInstrument:
     """A ccxt market structure (``load_markets()[symbol]``) as a :class:`VenueInstrument`."""
     precision = market.get("precision") or {}
@@ -226,6 +281,11 @@ class CcxtFeed(PollingFeed):
         self.client = client or make_exchange(
             exchange, base_url=base_url, timeout_seconds=timeout_seconds, options=options
         )
+        # ccxt keeps the body it parsed, so a 200 that is no JSON is found without a
+        # second parse (_check_json)
+        self.client.enableLastJsonResponse = True
+        self.stamps = VenueStamps(exchange)
+        self.stamps.parse_ohlcv_in_ms(self.client)
         self.timeframe = ccxt_timeframe(step_ns)
         has = self.client.has
         if not has.get("fetchOHLCV"):
@@ -296,7 +356,7 @@ class CcxtFeed(PollingFeed):
         after = self.clock.now()
         if not isinstance(venue_ms, int) or isinstance(venue_ms, bool) or venue_ms <= 0:
             return
-        offset = venue_ms * NS_PER_MS - (before + after) // 2
+        offset = self.stamps.ns(venue_ms, "server time") - (before + after) // 2
         if abs(offset) <= MAX_SKEW_NS:
             return
         structlog.get_logger("scarline.feeds").warning(
@@ -367,13 +427,13 @@ class CcxtFeed(PollingFeed):
         return self._call(lambda: self.client.fetch_ticker(symbol))
 
     def _candle(self, symbol: str) -> Callable[[list[Any]], Candle]:
-        step = self.info.step
+        step, stamps = self.info.step, self.stamps
 
         def make(row: list[Any]) -> Candle:
             ts, o, h, lo, c, *rest = row
             return Candle(
                 symbol=symbol,
-                ts=int(ts) * NS_PER_MS,
+                ts=stamps.ns(int(ts), CANDLE_TIME),
                 step=step,
                 open=decimal_text(o),
                 high=decimal_text(h),
@@ -384,8 +444,7 @@ class CcxtFeed(PollingFeed):
 
         return make
 
-    @staticmethod
-    def _quote(symbol: str, ticker: Mapping[str, Any], now: int) -> Quote | None:
+    def _quote(self, symbol: str, ticker: Mapping[str, Any], now: int) -> Quote | None:
         bid, ask = ticker.get("bid"), ticker.get("ask")
         if bid is None and ask is None:
             return None
@@ -396,7 +455,7 @@ class CcxtFeed(PollingFeed):
         stamp = ticker.get("timestamp")
         return Quote(
             symbol=symbol,
-            ts=int(stamp) * NS_PER_MS if stamp is not None else now,
+            ts=self.stamps.ns(int(stamp), "ticker timestamp") if stamp is not None else now,
             bid=text(bid),
             ask=text(ask),
             bid_size=text(ticker.get("bidVolume")),
@@ -416,11 +475,12 @@ class CcxtFeed(PollingFeed):
     def _check_json(self) -> None:
         """A 200 whose body is no JSON (an HTML error page, a cut-off answer) is a failed
         request: ccxt parses it as nothing, which would read as "no candles yet" and keep a
-        feed that gets no data looking healthy."""
+        feed that gets no data looking healthy. ccxt's own parse of that body is read
+        (``last_json_response``, kept next to ``last_http_response``): not parsed again."""
         body = getattr(self.client, "last_http_response", None)
         if not isinstance(body, str) or not body.strip():
             return
-        if self.client.parse_json(body) is None:
+        if getattr(self.client, "last_json_response", None) is None:
             raise FeedRequestError("other", f"not JSON: {_short_text(body)}")
 
     def _retrying(

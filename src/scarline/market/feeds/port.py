@@ -248,18 +248,32 @@ class FeedSetupError(DataError):
         self.key = key
 
 
+StampUnit = Literal["s", "ms", "us", "ns"]
+"""The unit of a venue's Unix time."""
+
+_STAMP_UNITS: tuple[tuple[int, StampUnit, int], ...] = (
+    (10**11, "s", 10**9),
+    (10**14, "ms", 10**6),
+    (10**17, "us", 10**3),
+)
+
+
+def stamp_unit(stamp: int) -> tuple[StampUnit, int]:
+    """The unit of a venue's Unix time read from its size, and ns per unit: below 10¹¹
+    seconds (in ms that would be before 1973), below 10¹⁴ ms (in s that would be after the
+    year 5000), below 10¹⁷ µs, else ns. The ranges do not overlap for any time from 1973 to
+    5138, so the reading is unambiguous for every real venue time."""
+    for bound, unit, ns in _STAMP_UNITS:
+        if stamp < bound:
+            return unit, ns
+    return "ns", 1
+
+
 def venue_ns(stamp: int) -> int:
-    """A venue's Unix time in ns, its unit read from its size: below 10¹¹ seconds (in ms that
-    would be before 1973), below 10¹⁴ ms, below 10¹⁷ µs, else ns. A venue that sends ms where
-    CoinGecko documents seconds still gives its prices' true times, not ones thousands of
-    years ahead (a bar that never closes)."""
-    if stamp < 10**11:
-        return stamp * 10**9
-    if stamp < 10**14:
-        return stamp * 10**6
-    if stamp < 10**17:
-        return stamp * 10**3
-    return stamp
+    """A venue's Unix time in ns, its unit read from its size (:func:`stamp_unit`). A venue
+    that sends ms where CoinGecko documents seconds still gives its prices' true times, not
+    ones thousands of years ahead (a bar that never closes)."""
+    return stamp * stamp_unit(stamp)[1]
 
 
 def retry_after_seconds(value: str | None, date: str | None = None) -> float | None:
