@@ -39,6 +39,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "gate_runner": ([], ["--steps", "600", "--permutations", "3"]),
     "soak": (["--json"], ["--json", "--bars", "120"]),
     "service": (["--json"], ["--json", "--bars", "300"]),
+    "serve": (["--json"], ["--json", "--runs", "3", "--records", "5000", "--requests", "40"]),
 }
 
 

@@ -23,6 +23,7 @@ BAD_ARGS = {
     "bench/learner.py": (["--batch", "-1"], "--batch"),
     "bench/machine.py": (["--mib", "0"], "--mib"),
     "bench/peers.py": (["--bars", "1.5"], "--bars"),
+    "bench/serve.py": (["--runs", "0"], "--runs"),
     "bench/service.py": (["--rate", "nan"], "--rate"),
     "bench/soak.py": (["--bars", "10"], "--bars"),
     "bench/wal.py": (["--repeat", "0"], "--repeat"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 import structlog
@@ -28,6 +29,14 @@ class Record(msgspec.Struct, frozen=True):
     segment: str
 
 
+class Position(NamedTuple):
+    """A line start in a segment: its byte ``offset`` and the number of lines before it."""
+
+    segment: str
+    offset: int
+    line: int
+
+
 def read_records(
     wal_dir: Path,
     *,
@@ -37,19 +46,29 @@ def read_records(
     ts_from: int | None = None,
     ts_to: int | None = None,
     limit: int | None = None,
+    start: Position | None = None,
 ) -> Iterator[Record]:
     """Records of ``wal_dir`` in seq order, filtered (bounds inclusive), at most ``limit`` of them.
 
     Read-only and unverified (``verify`` checks the chain). An unterminated last line (a torn
     tail, or a writer mid-flush) is skipped with a warning; any other unreadable line raises
     :class:`WalError` naming the file and line.
+
+    ``start`` begins at a line the caller knows (an index of the log, such as the service
+    keeps) instead of at the first segment ``seq_from`` can be in; the lines it passes over
+    must be ones the filters would skip. Ignored when its segment is not listed.
     """
     path = require_wal_dir(wal_dir)
     segments = list_segments(path)
-    if seq_from is not None:
+    names = [p.name for p in segments]
+    begin = (0, 0)
+    if start is not None and start.segment in names:
+        segments = segments[names.index(start.segment) :]
+        begin = (start.offset, start.line)
+    elif seq_from is not None:
         segments = segments[_start_segment(segments, seq_from) :]
     wanted = None if kinds is None else frozenset(kinds)
-    return _records(segments, wanted, seq_from, seq_to, ts_from, ts_to, limit)
+    return _records(segments, wanted, seq_from, seq_to, ts_from, ts_to, limit, begin)
 
 
 def _records(
@@ -60,6 +79,7 @@ def _records(
     ts_from: int | None,
     ts_to: int | None,
     limit: int | None,
+    begin: tuple[int, int] = (0, 0),
 ) -> Iterator[Record]:
     envelope = msgspec.json.Decoder(RawEnvelope).decode
     event = msgspec.json.Decoder(AnyEvent).decode
@@ -70,8 +90,12 @@ def _records(
     for path in segments:
         name = path.name
         with path.open("rb") as f:
-            offset = 0
-            for n, line in enumerate(iter(lambda: f.readline(_LINE + 1), b""), 1):
+            offset, lines_before = begin
+            if offset:
+                f.seek(offset)
+            begin = (0, 0)  # only the first segment starts inside
+            lines = iter(lambda: f.readline(_LINE + 1), b"")
+            for n, line in enumerate(lines, lines_before + 1):
                 if len(line) > _LINE:  # never held whole (a file grown without lines)
                     raise WalError(
                         f"{path}: line {n} at byte {offset} is longer than the "

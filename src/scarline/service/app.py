@@ -1,11 +1,14 @@
 """The operations API (FastAPI): read a session or a finished run, and act on a session.
 
 Reads come from the :class:`~scarline.service.source.Source`: the live snapshot, the WAL and
-the run's files. Acts never touch the kernel: ``POST /kill`` and ``POST /flags`` queue
-requests on the :class:`~scarline.service.view.SessionView`, which the session takes once
-per bar and journals (a kill with source ``api`` and the caller's key id). Every endpoint
-but ``/healthz`` (and the OpenAPI pages) needs a bearer token (see :mod:`.guards`); bad
-input is always a 4xx naming what was wrong, never a 500.
+the run's files, through the app's :class:`~scarline.service.run_cache.RunCache` (what was
+derived from a file is kept until the file changes; a WAL is read on from where the last
+request stopped), so a poll costs what changed, not the run's whole history. Acts never
+touch the kernel: ``POST /kill`` and ``POST /flags`` queue requests on the
+:class:`~scarline.service.view.SessionView`, which the session takes once per bar and
+journals (a kill with source ``api`` and the caller's key id). Every endpoint but
+``/healthz`` (and the OpenAPI pages) needs a bearer token (see :mod:`.guards`); bad input is
+always a 4xx naming what was wrong, never a 500.
 
 ``GET /events`` also takes the token as ``?token=``: a browser's ``EventSource`` cannot set
 headers. The trade-off: a URL can end up in browser history or a proxy's log, so the read
@@ -16,10 +19,8 @@ log never records query strings.
 from __future__ import annotations
 
 import math
-import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -53,9 +54,11 @@ from scarline.service.guards import (
     RateLimiter,
 )
 from scarline.service.metrics import ServiceMetrics
+from scarline.service.run_cache import RunCache
 from scarline.service.run_snapshot import snapshot_of_run
 from scarline.service.source import RUN_ID, Source, UnknownRun
 from scarline.service.sse import live, once
+from scarline.service.stamps import Lru, StampedCache, StampedValue
 from scarline.service.view import RUNTIME_FLAGS, Snapshot
 
 PUBLIC = ("/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc", *DASHBOARD_PATHS)
@@ -64,7 +67,11 @@ ALERT_ID = r"^[A-Za-z0-9_-]{1,64}$"
 ALERTS_FILE = "alerts.jsonl"
 """A session's alert journal in its run directory (see :mod:`.alert_book`)."""
 SNAPSHOTS_KEPT = 16
-"""Finished runs whose snapshot is cached (the most recently read)."""
+"""Finished runs whose snapshot (and Prometheus text) is cached (the most recently read)."""
+EQUITY_KEPT = 8
+"""``/equity`` answers of finished runs cached (the most recently read)."""
+EQUITY_VALUES_KEPT = 100_000
+"""An ``/equity`` answer of more values than this is not cached (it would hold megabytes)."""
 STALE_BARS = 3
 """``/healthz`` answers 503 when the last step is older than this many bars."""
 
@@ -220,11 +227,16 @@ def create_app(
     )
     app.state.read_only = read_only
     app.state.limiter = RateLimiter(rate_limit_per_minute)
-    # the last few runs' snapshots (a scraper walking every run of a big directory must not
-    # keep every population in memory)
-    snapshots: OrderedDict[Path, tuple[tuple[int, ...], Snapshot]] = OrderedDict()
+    # what is derived from runs' files, kept while the files hold (see .run_cache); bounded:
+    # a scraper walking every run of a big directory must not keep every population in memory
+    cache = RunCache()
+    app.state.run_cache = cache
+    snapshots: Lru[Path, StampedValue[Snapshot]] = Lru(SNAPSHOTS_KEPT)
     app.state.snapshots = snapshots
-    snapshots_lock = threading.Lock()  # sync endpoints run on a thread pool
+    rendered: Lru[Path, tuple[Snapshot, bytes]] = Lru(SNAPSHOTS_KEPT)  # /metrics of a run
+    charts: StampedCache[tuple[Path, int, int], dict[str, Any]] = StampedCache(
+        EQUITY_KEPT, time.time_ns
+    )
 
     app.add_middleware(BodyLimit)
     app.add_middleware(Authenticate, auth=auth, public=PUBLIC, query_token_paths=("/events",))
@@ -264,18 +276,19 @@ def create_app(
             if snap is None:
                 raise HTTPException(503, "the session has not finished a step yet")
             return snap
-        run_dir = source.run_dir(run)
-        stamp = _stamp(run_dir)
-        with snapshots_lock:
-            cached = snapshots.get(run_dir)
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, snapshot_of_run(run_dir))  # read outside the lock
-        with snapshots_lock:
-            snapshots[run_dir] = cached
-            snapshots.move_to_end(run_dir)
-            while len(snapshots) > SNAPSHOTS_KEPT:
-                snapshots.popitem(last=False)
-        return cached[1]
+        return run_snapshot(source.run_dir(run))
+
+    def run_snapshot(run_dir: Path) -> Snapshot:
+        """A finished run's snapshot, rebuilt when a file it reads (or its WAL) changed."""
+        files = cache.run(run_dir)
+        stamps, version = files.snapshot_key()
+        kept = snapshots.get(run_dir)
+        if kept is not None and kept.holds(stamps, version):
+            return kept.value
+        read_at = time.time_ns()
+        snap = snapshot_of_run(files)
+        snapshots.put(run_dir, StampedValue(stamps, read_at, snap, version))
+        return snap
 
     mount_dashboard(app)
 
@@ -334,24 +347,24 @@ def create_app(
         Each item names the WAL record (`seq`) that holds it: a backtest's quiet-run record
         holds up to 32 decisions, all listed under its seq, on one page (which may then
         exceed `limit`, when they are more)."""
-        return run_files.decisions(
+        return cache.decisions(
             source.run_dir(run), agent=agent, since=since, limit=limit, cursor=cursor
         )
 
     @app.get("/risk", tags=["read"])
     def risk(_: Reader, run: RunParam = None, limit: Limit = 200) -> dict[str, Any]:
         """The last non-pass risk checks, ladder transitions and rejects; triggers by rule."""
-        return run_files.risk(source.run_dir(run), limit=limit)
+        return cache.risk(source.run_dir(run), limit=limit)
 
     @app.get("/regimes", tags=["read"])
     def regimes(_: Reader, run: RunParam = None, limit: Limit = 200) -> dict[str, Any]:
         """The last regime changes."""
-        return run_files.regimes(source.run_dir(run), limit=limit)
+        return cache.regimes(source.run_dir(run), limit=limit)
 
     @app.get("/lineage", tags=["read"])
     def lineage(_: Reader, run: RunParam = None, limit: Limit = 200) -> dict[str, Any]:
         """The run's family tree (an evolving run), last rows."""
-        return run_files.lineage(source.run_dir(run), limit=limit)
+        return cache.lineage(source.run_dir(run), limit=limit)
 
     @app.get("/ledger", tags=["read"])
     def ledger(_: Reader, limit: Limit = 100) -> dict[str, Any]:
@@ -365,7 +378,7 @@ def create_app(
         run_dir = source.run_dir(run)  # an unknown id is 404, as on every read
         if alerts is not None:
             return {"alerts": alerts.list()}
-        return {"alerts": _journaled_alerts(run_dir / ALERTS_FILE)}
+        return {"alerts": cache.alerts(run_dir / ALERTS_FILE, _journaled_alerts)}
 
     @app.get("/whoami", tags=["read"])
     def whoami(who: Reader) -> dict[str, Any]:
@@ -391,26 +404,37 @@ def create_app(
         path = source.run_dir(run) / RunDir.EQUITY
         if not path.is_file():
             return {"ts": [], "series": [], "agents_total": len(kinds), "note": "no equity.parquet"}
-        stamps, curves = read_equity(path)
-        agent_ids = list(curves)
-        matrix = (
-            np.column_stack([curves[a] for a in agent_ids])
-            if agent_ids
-            else np.zeros((len(stamps), 0))
-        )
-        return chart_series(stamps, agent_ids, matrix, kinds, top=top, points=points, labels=labels)
+
+        def chart() -> dict[str, Any]:
+            stamps, curves = read_equity(path)
+            ids = list(curves)
+            matrix = (
+                np.column_stack([curves[a] for a in ids]) if ids else np.zeros((len(stamps), 0))
+            )
+            return chart_series(stamps, ids, matrix, kinds, top=top, points=points, labels=labels)
+
+        # the chart's kinds and labels come from the snapshot: a new one draws it again
+        return charts.get((path, top, points), (path,), chart, extra=snap, keep=_small_chart)
 
     @app.get("/metrics", tags=["read"])
     def prometheus(_: Reader, run: RunParam = None) -> Response:
         """Prometheus text exposition (``scarline_*``)."""
-        view = source.view()
-        target = metrics if view is not None else ServiceMetrics(top_k=metrics.top_k)
+        if source.view() is None:  # a finished run's text, kept while its snapshot holds
+            run_dir = source.run_dir(run)
+            snap = run_snapshot(run_dir)
+            kept = rendered.get(run_dir)
+            if kept is None or kept[0] is not snap:
+                fresh = ServiceMetrics(top_k=metrics.top_k)
+                fresh.update(snap)
+                kept = (snap, fresh.render())
+                rendered.put(run_dir, kept)
+            return Response(kept[1], media_type=CONTENT_TYPE_LATEST)
         try:
-            target.update(snapshot(run))
+            metrics.update(snapshot(run))
         except HTTPException as err:
             if err.status_code != 503:  # no step yet: serve what there is
                 raise
-        return Response(target.render(), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/kill", tags=["act"], status_code=202)
     def kill(body: KillBody, who: Operator) -> dict[str, Any]:
@@ -485,17 +509,7 @@ def _journaled_alerts(path: Path) -> list[dict[str, Any]]:
     return [msgspec.to_builtins(a) for a in book.list()]
 
 
-def _stamp(run_dir: Path) -> tuple[int, ...]:
-    """Changes when any file a run snapshot reads changes (mtime and size)."""
-    out: list[int] = []
-    for name in ("summary.json", "manifest.json", "heartbeat.json", "session.json", "wal"):
-        path = run_dir / name
-        paths = sorted(path.iterdir()) if path.is_dir() else [path]
-        for p in paths:
-            try:
-                st = p.stat()
-            except OSError:
-                out += [0, 0]
-                continue
-            out += [st.st_mtime_ns, st.st_size]
-    return tuple(out)
+def _small_chart(body: dict[str, Any]) -> bool:
+    """Whether an ``/equity`` answer is small enough to keep."""
+    values = sum(len(s["values"]) for s in body["series"]) + len(body["ts"])
+    return values <= EQUITY_VALUES_KEPT

@@ -14,16 +14,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from scarline.errors import ScarlineError
 from scarline.events import KillSwitch, RiskChecks, RiskStateChange
-from scarline.journal import read_records
+from scarline.journal import Record, read_records
 from scarline.market.frequency import frequency_ns
 from scarline.rundir import RunDir
 from scarline.service.view import AgentRow, Ladder, Quantiles, Snapshot
+from scarline.service.wal_fold import RecordFold
 
 SUMMARY = RunDir.SUMMARY
 """The ``run --json`` object a run or paper session leaves in its directory."""
@@ -31,7 +32,7 @@ HEARTBEAT = "heartbeat.json"
 """A paper session's heartbeat (see :mod:`scarline.paper.heartbeat`)."""
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load_json(path: Path) -> dict[str, Any]:
     """A JSON object file, or ``{}`` when it is missing or unreadable."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -100,11 +101,14 @@ def _bar_seconds(frequency: Any) -> float:
         return 0.0
 
 
-class WalState:
+class WalState(RecordFold):
     """What a snapshot needs from the WAL: the ladder's last levels, the kill, and rule
     triggers by rule (non-pass risk verdicts)."""
 
+    KINDS = frozenset(("RiskStateChange", "KillSwitch", "RiskChecks"))
+
     def __init__(self) -> None:
+        super().__init__()
         self.level = "NORMAL"
         self.agents: dict[int, str] = {}
         self.kill_reason: str | None = None
@@ -116,15 +120,22 @@ class WalState:
         wal = RunDir(run_dir).wal
         if not wal.is_dir():
             return state
-        kinds = ("RiskStateChange", "KillSwitch", "RiskChecks")
         try:
-            for rec in read_records(wal, kinds=kinds):
-                state._apply(rec.data)
+            for rec in read_records(wal, kinds=cls.KINDS):
+                state.apply(rec)
         except ScarlineError:  # a torn or damaged WAL: keep what was read
             pass
         return state
 
-    def _apply(self, e: object) -> None:
+    def copy(self) -> WalState:
+        """A copy to read while this one goes on folding (on another thread)."""
+        out = WalState()
+        out.level, out.kill_reason = self.level, self.kill_reason
+        out.agents, out.triggers = dict(self.agents), dict(self.triggers)
+        return out
+
+    def apply(self, rec: Record) -> None:
+        e = rec.data
         if isinstance(e, KillSwitch):
             self.kill_reason = e.reason
         elif isinstance(e, RiskStateChange):
@@ -143,12 +154,40 @@ class WalState:
                 self.triggers[name] = self.triggers.get(name, 0) + int(n)
 
 
-def snapshot_of_run(run_dir: Path) -> Snapshot:
-    """The snapshot of the run in ``run_dir`` from its files (missing ones degrade)."""
-    rd = RunDir(Path(run_dir))
-    summary, manifest = _load(rd.root / SUMMARY), _load(rd.manifest)
-    session, beat = _load(rd.session), _load(rd.root / HEARTBEAT)
-    wal = WalState.read(rd.root)
+class RunFiles(Protocol):
+    """A run directory's files as a snapshot reads them (the app's cache provides one that
+    reads each file again only when it changed)."""
+
+    root: Path
+
+    def json(self, name: str) -> dict[str, Any]:
+        """The JSON object in file ``name`` of the run, ``{}`` when missing or unreadable."""
+        ...
+
+    def wal_state(self) -> WalState: ...
+
+
+class DiskFiles:
+    """A run's files read afresh."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def json(self, name: str) -> dict[str, Any]:
+        return load_json(self.root / name)
+
+    def wal_state(self) -> WalState:
+        return WalState.read(self.root)
+
+
+def snapshot_of_run(run: Path | RunFiles) -> Snapshot:
+    """The snapshot of the run in directory ``run`` (or read through ``run``'s files) from
+    its files (missing ones degrade)."""
+    files = DiskFiles(Path(run)) if isinstance(run, str | Path) else run
+    rd = RunDir(files.root)
+    summary, manifest = files.json(SUMMARY), files.json(RunDir.MANIFEST)
+    session, beat = files.json(RunDir.SESSION), files.json(HEARTBEAT)
+    wal = files.wal_state()
     steps = _int(manifest.get("steps"), _int(summary.get("steps"), _int(beat.get("step"), -1) + 1))
     agents = [a for a in map(_agent, _list(summary.get("agents"))) if a is not None]
     instruments = _list(session.get("instruments"))

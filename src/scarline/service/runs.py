@@ -23,8 +23,10 @@ from scarline.events import (
     RiskChecks,
     RiskStateChange,
 )
-from scarline.journal import read_records
+from scarline.journal import Record, read_records
+from scarline.journal.reader import Position
 from scarline.rundir import RunDir
+from scarline.service.wal_fold import RecordFold
 
 MAX_LIMIT = 1000
 """The largest ``limit`` an endpoint takes."""
@@ -80,6 +82,7 @@ def decisions(
     since: int | None = None,
     limit: int = 100,
     cursor: int | None = None,
+    start: Position | None = None,
 ) -> Json:
     """Decisions from ``cursor`` (a WAL seq, inclusive) on, at steps ``>= since``,
     restricted to ``agent``'s cells: at most ``limit`` decisions and :data:`MAX_CELLS` cells,
@@ -87,12 +90,15 @@ def decisions(
     holds it alone). A backtest's ``QuietRun`` record is listed by the decisions it holds, if
     any (its rows that decided anew, up to 32; its other rows changed no cell), each under
     the run's seq, so one seq can carry several items. ``next`` is the cursor of the
-    following page (None at the end of the WAL so far)."""
+    following page (None at the end of the WAL so far). ``start``: where to begin reading,
+    from the app's :class:`~scarline.service.decision_index.DecisionIndex` (lines before it
+    would all be skipped)."""
     items: list[Json] = []
     cells_sent = 0
     next_seq: int | None = None
     kinds = ("Decision", "QuietRun")
-    for rec in read_records(RunDir(run_dir).wal, kinds=kinds, seq_from=cursor):
+    wal = RunDir(run_dir).wal
+    for rec in read_records(wal, kinds=kinds, seq_from=cursor, start=start):
         d = rec.data
         held = [e for e in d.events if isinstance(e, Decision)] if isinstance(d, QuietRun) else [d]
         if not held:
@@ -136,45 +142,29 @@ def _named(codes: np.ndarray, names: list[str]) -> list[str]:
     return [names[c] if 0 <= c < len(names) else str(c) for c in codes.tolist()]
 
 
-def risk(run_dir: Path, *, limit: int = 200) -> Json:
-    """The last ``limit`` non-pass risk verdicts, ladder transitions and rejects, with the
-    number of triggers by rule over the whole run."""
-    checks: deque[Json] = deque(maxlen=limit)
-    transitions: deque[Json] = deque(maxlen=limit)
-    rejects: deque[Json] = deque(maxlen=limit)
-    triggers: Counter[str] = Counter()
-    kinds = ("RiskChecks", "RiskStateChange", "Rejects")
-    for rec in read_records(RunDir(run_dir).wal, kinds=kinds):
+class RiskFold(RecordFold):
+    """The risk panel of the records folded in: the last ``keep`` non-pass risk verdicts,
+    ladder transitions and rejects, and triggers by rule over all of them."""
+
+    KINDS = frozenset(("RiskChecks", "RiskStateChange", "Rejects"))
+
+    def __init__(self, keep: int = MAX_LIMIT) -> None:
+        super().__init__()
+        self.checks: deque[Json] = deque(maxlen=keep)
+        self.transitions: deque[Json] = deque(maxlen=keep)
+        self.rejects: deque[Json] = deque(maxlen=keep)
+        self.triggers: Counter[str] = Counter()
+
+    def apply(self, rec: Record) -> None:
         e = rec.data
         if isinstance(e, RiskChecks):
-            outcome = e.outcome.numpy()
-            passed = e.outcomes.index("pass") if "pass" in e.outcomes else -1
-            rows = np.flatnonzero(outcome != passed)
-            if rows.size == 0:
-                continue
-            rules = _named(e.rule.numpy()[rows], e.rules)
-            triggers.update(rules)
-            outcomes = _named(outcome[rows], e.outcomes)
-            for j, r in enumerate(rows.tolist()):
-                checks.append(
-                    {
-                        "step": e.step,
-                        "agent": int(e.agent.numpy()[r]),
-                        "instrument": int(e.instrument.numpy()[r]),
-                        "outcome": outcomes[j],
-                        "rule": rules[j],
-                        "value": float(e.value.numpy()[r]),
-                        "limit": float(e.limit.numpy()[r]),
-                        "requested": int(e.requested.numpy()[r]),
-                        "approved": int(e.approved.numpy()[r]),
-                    }
-                )
+            self._checks(e)
         elif isinstance(e, RiskStateChange):
             src, dst = _named(e.from_level.numpy(), e.levels), _named(e.to_level.numpy(), e.levels)
             causes = _named(e.cause.numpy(), e.causes)
             value, lim = _tolist(e.value.numpy()), _tolist(e.limit.numpy())
             for j, a in enumerate(_tolist(e.agent.numpy())):
-                transitions.append(
+                self.transitions.append(
                     {
                         "step": e.step,
                         "agent": a,
@@ -189,7 +179,7 @@ def risk(run_dir: Path, *, limit: int = 200) -> Json:
             reasons = _named(e.reason.numpy(), e.reasons)
             qty, order = _tolist(e.qty.numpy()), _tolist(e.order_id.numpy())
             for j, a in enumerate(_tolist(e.agent.numpy())):
-                rejects.append(
+                self.rejects.append(
                     {
                         "step": e.step,
                         "agent": a,
@@ -198,21 +188,54 @@ def risk(run_dir: Path, *, limit: int = 200) -> Json:
                         "reason": reasons[j],
                     }
                 )
-    return {
-        "checks": list(checks),
-        "transitions": list(transitions),
-        "rejects": list(rejects),
-        "triggers": dict(sorted(triggers.items())),
-    }
+
+    def _checks(self, e: RiskChecks) -> None:
+        outcome = e.outcome.numpy()
+        passed = e.outcomes.index("pass") if "pass" in e.outcomes else -1
+        rows = np.flatnonzero(outcome != passed)
+        if rows.size == 0:
+            return
+        rules = _named(e.rule.numpy()[rows], e.rules)
+        self.triggers.update(rules)
+        outcomes = _named(outcome[rows], e.outcomes)
+        for j, r in enumerate(rows.tolist()):
+            self.checks.append(
+                {
+                    "step": e.step,
+                    "agent": int(e.agent.numpy()[r]),
+                    "instrument": int(e.instrument.numpy()[r]),
+                    "outcome": outcomes[j],
+                    "rule": rules[j],
+                    "value": float(e.value.numpy()[r]),
+                    "limit": float(e.limit.numpy()[r]),
+                    "requested": int(e.requested.numpy()[r]),
+                    "approved": int(e.approved.numpy()[r]),
+                }
+            )
+
+    def answer(self, limit: int) -> Json:
+        """The panel with the last ``limit`` rows of each list (``limit`` <= ``keep``)."""
+        return {
+            "checks": _last(self.checks, limit),
+            "transitions": _last(self.transitions, limit),
+            "rejects": _last(self.rejects, limit),
+            "triggers": dict(sorted(self.triggers.items())),
+        }
 
 
-def regimes(run_dir: Path, *, limit: int = 200) -> Json:
-    """The last ``limit`` regime changes."""
-    rows: deque[Json] = deque(maxlen=limit)
-    for rec in read_records(RunDir(run_dir).wal, kinds=("RegimeChange",)):
+class RegimeFold(RecordFold):
+    """The last ``keep`` regime changes of the records folded in."""
+
+    KINDS = frozenset(("RegimeChange",))
+
+    def __init__(self, keep: int = MAX_LIMIT) -> None:
+        super().__init__()
+        self.rows: deque[Json] = deque(maxlen=keep)
+
+    def apply(self, rec: Record) -> None:
         e = rec.data
         assert isinstance(e, RegimeChange)
-        rows.append(
+        self.rows.append(
             {
                 "step": e.step,
                 "ts": rec.ts,
@@ -221,7 +244,34 @@ def regimes(run_dir: Path, *, limit: int = 200) -> Json:
                 "confidence": e.confidence,
             }
         )
-    return {"changes": list(rows)}
+
+    def answer(self, limit: int) -> Json:
+        return {"changes": _last(self.rows, limit)}
+
+
+def _last(rows: deque[Json], limit: int) -> list[Json]:
+    return list(rows)[-limit:] if limit < len(rows) else list(rows)
+
+
+def _fold(run_dir: Path, fold: RiskFold | RegimeFold) -> None:
+    for rec in read_records(RunDir(run_dir).wal, kinds=fold.KINDS):
+        fold.apply(rec)
+
+
+def risk(run_dir: Path, *, limit: int = 200) -> Json:
+    """The last ``limit`` non-pass risk verdicts, ladder transitions and rejects, with the
+    number of triggers by rule over the whole run (read afresh; the app keeps a
+    :class:`RiskFold` current instead)."""
+    fold = RiskFold(limit)
+    _fold(run_dir, fold)
+    return fold.answer(limit)
+
+
+def regimes(run_dir: Path, *, limit: int = 200) -> Json:
+    """The last ``limit`` regime changes (read afresh; the app keeps a :class:`RegimeFold`)."""
+    fold = RegimeFold(limit)
+    _fold(run_dir, fold)
+    return fold.answer(limit)
 
 
 def lineage(run_dir: Path, *, limit: int = 200) -> Json:
@@ -229,13 +279,29 @@ def lineage(run_dir: Path, *, limit: int = 200) -> Json:
     did not evolve)."""
     path = RunDir(run_dir).lineage
     if not path.is_file():
-        return {"available": False, "rows": [], "total": 0}
+        return no_lineage()
+    total, rows = lineage_tail(path, limit)
+    return lineage_answer(total, rows, limit)
+
+
+def no_lineage() -> Json:
+    """``/lineage`` of a run that did not evolve."""
+    return {"available": False, "rows": [], "total": 0}
+
+
+def lineage_tail(path: Path, keep: int) -> tuple[int, list[Json]]:
+    """The number of rows of the lineage file ``path`` and its last ``keep`` rows."""
     from scarline.evolution.lineage import read_lineage
 
     table = read_lineage(path)
-    start = max(table.num_rows - limit, 0)
+    start = max(table.num_rows - keep, 0)
     rows: list[Json] = table.slice(start).to_pylist()
-    return {"available": True, "rows": rows, "total": table.num_rows}
+    return table.num_rows, rows
+
+
+def lineage_answer(total: int, rows: list[Json], limit: int) -> Json:
+    """``/lineage`` from :func:`lineage_tail` (``limit`` at most the rows kept)."""
+    return {"available": True, "rows": rows[-limit:] if limit < len(rows) else rows, "total": total}
 
 
 def ledger(ledger_dir: Path, *, limit: int = 100) -> Json:

@@ -10,12 +10,13 @@ among the directories listed, never joined onto a path, so no id can reach outsi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from scarline.rundir import RunDir
+from scarline.service.run_listing import RunInfo, RunListing, is_run, run_info
 from scarline.service.view import SessionView
+
+__all__ = ["RUN_ID", "RunInfo", "RunsSource", "SessionSource", "Source", "UnknownRun"]
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 """What a run id in a request may look like (the app answers 422 otherwise)."""
@@ -23,17 +24,6 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 class UnknownRun(LookupError):
     """No run of that id here; ``str(err)`` says which."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    run_id: str
-    path: Path
-    modified_ns: int
-    sealed: bool  # has its manifest (closed cleanly or sealed)
-
-    def to_json(self) -> dict[str, object]:
-        return {"run_id": self.run_id, "modified_ns": self.modified_ns, "sealed": self.sealed}
 
 
 class Source(Protocol):
@@ -56,18 +46,6 @@ class Source(Protocol):
         ...
 
 
-def _info(path: Path) -> RunInfo | None:
-    """The run in ``path``; None when it vanished (removed or renamed) while being listed."""
-    rd = RunDir(path)
-    sealed = rd.manifest.is_file()
-    marker = rd.manifest if sealed else path
-    try:
-        modified = marker.stat().st_mtime_ns
-    except OSError:
-        return None
-    return RunInfo(path.name, path, modified, sealed)
-
-
 class SessionSource:
     """A running session: its view, its run directory, its ledger."""
 
@@ -86,42 +64,37 @@ class SessionSource:
         return self._ledger_dir
 
     def runs(self) -> list[RunInfo]:
-        info = _info(self._run_dir) if self._run_dir.is_dir() else None
+        info = run_info(self._run_dir) if self._run_dir.is_dir() else None
         return [] if info is None else [info]
-
-
-def _is_run(path: Path) -> bool:
-    rd = RunDir(path)
-    return rd.manifest.is_file() or rd.wal.is_dir()
 
 
 class RunsSource:
     """Finished runs under ``root`` (each sub-directory with a WAL or a manifest); a
-    ``root`` that is itself a run (``--runs runs/ID``, an easy slip) serves that run alone."""
+    ``root`` that is itself a run (``--runs runs/ID``, an easy slip) serves that run alone.
+    The listing is kept between requests and checked against the file system's stamps
+    (:class:`~.run_listing.RunListing`)."""
 
     def __init__(self, root: Path, ledger_dir: Path) -> None:
         self.root, self._ledger_dir = Path(root), Path(ledger_dir)
+        self._listing = RunListing(self.root)
 
     def view(self) -> SessionView | None:
         return None
 
+    def _root_run(self) -> bool:
+        return self.root.is_dir() and is_run(self.root)
+
     def runs(self) -> list[RunInfo]:
-        found = []
-        if self.root.is_dir() and _is_run(self.root):
-            info = _info(self.root)
+        if self._root_run():
+            info = run_info(self.root)
             return [] if info is None else [info]
-        if self.root.is_dir():
-            for path in self.root.iterdir():
-                if (
-                    path.is_dir()
-                    and not path.name.startswith(".")
-                    and _is_run(path)
-                    and (info := _info(path)) is not None
-                ):
-                    found.append(info)
-        return sorted(found, key=lambda r: (r.modified_ns, r.run_id), reverse=True)
+        return self._listing.runs()
 
     def run_dir(self, run: str | None = None) -> Path:
+        if run is not None and not self._root_run():
+            found = self._listing.find(run)
+            if found is not None:
+                return found.path
         runs = self.runs()
         if not runs:
             raise UnknownRun(f"no runs in {self.root}")
