@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from list_journal import ListJournal
+from recorded_runs import run_as
 
-from scarline import runner
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.events import (
@@ -358,14 +358,11 @@ def test_a_backtest_journals_quiet_runs_and_replays_with_parity(tmp_path) -> Non
 
 
 @pytest.mark.parametrize("schema", [7, 8])
-def test_an_older_backtest_still_replays_as_recorded(tmp_path, monkeypatch, schema) -> None:
+def test_an_older_backtest_still_replays_as_recorded(tmp_path, schema) -> None:
     """Runs recorded before schema 8 wrote every row's records, schema 8's quiet runs held
     no fills: a replay writes them so again."""
     cfg = RunConfig(agents=[SMA], data={"source": "sp500", "end": "2002-12-31"}, report=False)
-    build = runner.kernel_for
-    monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=schema))
-    summary = execute_run(cfg, run_id="old", out_dir=tmp_path)
-    monkeypatch.undo()
+    summary = run_as(cfg, schema, "old", tmp_path)
     manifest = summary.run_dir / "manifest.json"  # as the code of that schema wrote it
     fields = json.loads(manifest.read_text())
     manifest.write_text(json.dumps(fields | {"schema_version": schema}))

@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from list_journal import ListJournal
+from recorded_runs import run_as
 
-from scarline import runner
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig
 from scarline.events import COVER_UNCAPPED_SCHEMA, Deaths, Fills, KillSwitch, Rejects
@@ -22,7 +21,7 @@ from scarline.market.io import load_market
 from scarline.market.stream import normalized
 from scarline.operator import ReplayOperator
 from scarline.replayer import replay_run
-from scarline.runner import RunSummary, execute_run
+from scarline.runner import RunSummary
 from scarline.session import SessionIds
 
 OLD = COVER_UNCAPPED_SCHEMA - 1
@@ -48,12 +47,7 @@ def _rally_run(tmp_path: Path, schema: int | None = None) -> RunSummary:
     cfg = RunConfig.model_validate(
         {"data": {"source": str(data)}, "seed": 1, "agents": [SHORT], "report": False}
     )
-    if schema is None:
-        return execute_run(cfg, run_id="rally", out_dir=tmp_path / "runs")
-    build = runner.kernel_for  # as the code of that schema ran it
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=schema))
-        return execute_run(cfg, run_id="rally", out_dir=tmp_path / "runs")
+    return run_as(cfg, schema, "rally", tmp_path / "runs")
 
 
 def _wal(run_dir: Path, kind: str) -> list:

@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from recorded_runs import flippers_config, run_as
 from typer.testing import CliRunner
 
-from scarline import runner
 from scarline.cli import app
-from scarline.config import RunConfig
 from scarline.events import REPLAYABLE_SCHEMAS, SCHEMA_VERSION
 from scarline.gating import anti_overfit, prefix
 from scarline.gating.config import GatesConfig
@@ -30,7 +29,6 @@ from scarline.gating.plan import independent_runs, replay_starting
 from scarline.gating.subject import RunUnderTest, load_run_under_test, select
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
-from scarline.runner import execute_run
 
 RECORDED = 13  # netted working orders in the risk check (GROSS_PENDING_SCHEMA counts by side)
 AGENTS = [0, 1, 2, 3]
@@ -43,23 +41,8 @@ def old_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bars, half held out, recorded as the code of schema 13 ran them."""
     tmp = tmp_path_factory.mktemp("gate-schema")
     data = write_market(generate(SynthSpec(n_steps=120, n_instruments=1, seed=2)), tmp / "m.csv")
-    flipper = {"kind": "random-entry", "count": 4, "p_entry": 0.5, "p_exit": 0.5,
-               "allow_short": True, "sizing": {"mode": "fixed", "lots": 10}}  # fmt: skip
-    cfg = RunConfig.model_validate(
-        {
-            "data": {"source": str(data)},
-            "seed": 1,
-            "agents": [flipper],
-            "execution": {"latency": {"steps": 1}, "fill": {"participation_rate": 0.0005}},
-            "risk": {"max_position_lots": 10},
-            "evaluation": {"oos_fraction": 0.5},
-            "report": False,
-        }
-    )
-    build = runner.kernel_for
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=RECORDED))
-        return execute_run(cfg, run_id="flips", out_dir=tmp / "runs").run_dir
+    cfg = flippers_config(data, evaluation={"oos_fraction": 0.5})
+    return run_as(cfg, RECORDED, "flips", tmp / "runs").run_dir
 
 
 @pytest.fixture(scope="module")

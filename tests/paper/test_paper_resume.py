@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from feed_venue import FakeClock, FakeVenue, Market
 from paper_helpers import ccxt_live, fast_feeds, paper_config
+from recorded_runs import recording_as
 
 from scarline.events import SessionStart
 from scarline.journal import read_records
@@ -63,17 +64,13 @@ def test_a_resume_after_the_venue_changed_a_lot_size_keeps_the_journaled_instrum
 
 
 def test_a_resumed_session_keeps_the_schema_it_began_with(
-    venue: FakeVenue, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    venue: FakeVenue, clock: FakeClock, tmp_path: Path
 ) -> None:
     """A session begun by an older scarline (schema 13: working orders netted in the risk
     check) and resumed by this one goes on with that schema's rules, so the whole journal
     replays as one run; before, the resumed steps ran the current schema's."""
-    from scarline import runner
-
-    build = runner.kernel_for
-    monkeypatch.setattr(runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=13))
-    run_dir = crashed_session(venue, clock, tmp_path, at=3)
-    monkeypatch.undo()
+    with recording_as(13):
+        run_dir = crashed_session(venue, clock, tmp_path, at=3)
     session = resumed(run_dir, clock, 6)
     assert session.run is not None and session.run.kernel.schema_version == 13
     summary = session.run_session()

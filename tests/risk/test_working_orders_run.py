@@ -8,15 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
+from recorded_runs import flippers_config, run_as
 
-from scarline import runner
-from scarline.config import RunConfig
 from scarline.journal import read_records
 from scarline.market.io import write_market
 from scarline.market.synthetic import SynthSpec, generate
 from scarline.replayer import replay_run
-from scarline.runner import execute_run
 
 
 def _flippers_run(tmp_path: Path, schema: int | None = None) -> tuple[Path, int]:
@@ -25,27 +22,7 @@ def _flippers_run(tmp_path: Path, schema: int | None = None) -> tuple[Path, int]
     data = write_market(
         generate(SynthSpec(n_steps=40, n_instruments=1, seed=2)), tmp_path / "m.csv"
     )
-    flipper = {"kind": "random-entry", "count": 4, "p_entry": 0.5, "p_exit": 0.5,
-               "allow_short": True, "sizing": {"mode": "fixed", "lots": 10}}  # fmt: skip
-    cfg = RunConfig.model_validate(
-        {
-            "data": {"source": str(data)},
-            "seed": 1,
-            "agents": [flipper],
-            "execution": {"latency": {"steps": 1}, "fill": {"participation_rate": 0.0005}},
-            "risk": {"max_position_lots": 10},
-            "report": False,
-        }
-    )
-    if schema is None:
-        summary = execute_run(cfg, run_id="flips", out_dir=tmp_path / "runs")
-    else:  # as the code of that schema ran it
-        build = runner.kernel_for
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(
-                runner, "kernel_for", lambda *a, **k: build(*a, **k, schema_version=schema)
-            )
-            summary = execute_run(cfg, run_id="flips", out_dir=tmp_path / "runs")
+    summary = run_as(flippers_config(data), schema, "flips", tmp_path / "runs")
     position = np.zeros(4, np.int64)
     worst = 0
     for record in read_records(summary.run_dir / "wal", kinds=("Fills",)):

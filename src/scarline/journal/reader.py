@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -66,7 +66,7 @@ def read_records(
         segments = segments[names.index(start.segment) :]
         begin = (start.offset, start.line)
     elif seq_from is not None:
-        segments = segments[_start_segment(segments, seq_from) :]
+        segments = segments[start_segment(segments, seq_from) :]
     wanted = None if kinds is None else frozenset(kinds)
     return _records(segments, wanted, seq_from, seq_to, ts_from, ts_to, limit, begin)
 
@@ -140,15 +140,27 @@ def _records(
                     return
 
 
-def _start_segment(segments: list[Path], seq_from: int) -> int:
-    """Index of the last segment starting at or before ``seq_from`` (earlier: lower seqs)."""
+FIRST_SEQ_BYTES = len(SEQ_OPEN) + 21
+"""A line's first bytes that hold its seq (``{"seq":`` and up to 21 digits)."""
+
+
+def first_seq(path: Path) -> int | None:
+    """The seq of segment ``path``'s first record (None: none readable there)."""
+    with path.open("rb") as f:
+        return seq_of(f.read(FIRST_SEQ_BYTES))
+
+
+def start_segment(
+    segments: list[Path], seq_from: int, first: Callable[[Path], int | None] = first_seq
+) -> int:
+    """Index of the last segment starting at or before ``seq_from`` (earlier: lower seqs);
+    ``first`` gives a segment's first seq (a caller may know it already)."""
     start = 0
     for i, path in enumerate(segments):
-        with path.open("rb") as f:
-            first = seq_of(f.read(len(SEQ_OPEN) + 21))
-        if first is None:
+        seq = first(path)
+        if seq is None:
             continue
-        if first > seq_from:
+        if seq > seq_from:
             break
         start = i
     return start

@@ -20,8 +20,7 @@ from typing import NamedTuple
 
 from scarline.errors import WalError
 from scarline.events import Decision, QuietRun
-from scarline.journal.format import SEQ_OPEN
-from scarline.journal.reader import Position
+from scarline.journal.reader import FIRST_SEQ_BYTES, Position, first_seq, start_segment
 from scarline.journal.segments import seq_of
 from scarline.service.wal_tail import LineDecoder, TailLine
 
@@ -30,8 +29,6 @@ MARK_BYTES = 1 << 20
 MAX_MARKS = 8192
 """Marks kept over all segments at most (a few hundred KiB)."""
 DECIDING = frozenset(("Decision", "QuietRun"))
-_FIRST = len(SEQ_OPEN) + 21
-"""Bytes of a segment's start the journal's reader reads its first seq from."""
 
 
 class Mark(NamedTuple):
@@ -69,7 +66,7 @@ class DecisionIndex:
         name = line.path.name
         seg = self._segments.get(name)
         if seg is None:
-            seg = self._segments[name] = _Segment(seq_of(line.raw[:_FIRST]))
+            seg = self._segments[name] = _Segment(seq_of(line.raw[:FIRST_SEQ_BYTES]))
         if not seg.clean:
             return
         env = self._decode.envelope(line)  # a bad line: the tail stops before it
@@ -139,17 +136,9 @@ class DecisionIndex:
     def _first_segment(self, segments: list[Path], seq_from: int) -> int:
         """The segment the journal's reader starts ``seq_from`` in (the last whose first
         seq is at most ``seq_from``), from the first seqs seen, else read as it reads them."""
-        start = 0
-        for i, path in enumerate(segments):
+
+        def first(path: Path) -> int | None:
             seg = self._segments.get(path.name)
-            if seg is not None:
-                first = seg.first_seq
-            else:
-                with path.open("rb") as f:
-                    first = seq_of(f.read(_FIRST))
-            if first is None:
-                continue
-            if first > seq_from:
-                break
-            start = i
-        return start
+            return first_seq(path) if seg is None else seg.first_seq
+
+        return start_segment(segments, seq_from, first)
