@@ -214,6 +214,11 @@ def _runs(pid: str, stage: str, state: LedgerState, problems: list[str], evidenc
         item, why = file_signature(run, name, state.policy)
         if item is None:
             problems.append(f"{pid} ({stage}): {why}")
+        elif name == RunDir.MANIFEST and item.sha256 != st.registered.manifest_sha256:
+            problems.append(  # another run's manifest, signed as genuinely as this one's
+                f"{pid} ({stage}): manifest.json (digest {item.sha256[:16]}…) is not the "
+                f"manifest the ledger registered ({st.registered.manifest_sha256[:16]}…)"
+            )
         elif name == RunDir.GATES and st.gate_report_sha256 not in (None, item.sha256):
             problems.append(
                 f"{pid} ({stage}): gates.json (sha256 {item.sha256[:16]}…) is not the report "

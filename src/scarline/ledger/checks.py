@@ -212,6 +212,13 @@ def _replay(
     if not result.parity:  # the record-by-record comparison of `scarline replay`
         missing.append(f"replay parity ({result.describe()})")
         return
+    if not result.config_matches_manifest:  # as `scarline replay` refuses it (exit 3)
+        missing.append(
+            f"replay parity from the recorded config ({RunDir.CONFIG} is not the config "
+            f"whose config_hash the manifest records: edited after the run; the records "
+            "replay, but a deployment would read the edited one)"
+        )
+        return
     items.append(
         EvidenceItem(
             kind="replay_parity",
