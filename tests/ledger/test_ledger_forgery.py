@@ -153,3 +153,35 @@ def test_a_ledger_without_a_policy_is_not_adopted_by_a_routine_write(
     with pytest.raises(LedgerError, match="no policy recorded"):
         ledger.state()
     assert len((work / SEGMENT).read_bytes().splitlines()) == 2
+
+
+def test_a_segment_linked_to_a_file_of_the_writer_is_never_cut_or_appended_to(
+    genuine: Path, tmp_path: Path
+) -> None:
+    """A ledger directory holding only ``000000.jsonl -> ~/.git-credentials`` (one line, not
+    JSON: read as a torn tail): `ledger anchor` would set the "torn" line aside — moving the
+    secret into the ledger directory — cut the file and append records to it."""
+    secret = tmp_path / "git-credentials"
+    secret.write_text("https://ada:hunter2@git.example.invalid\n")
+    work = tmp_path / "ledger"
+    work.mkdir()
+    (work / SEGMENT).symlink_to(secret)
+    ledger = Ledger(work)
+    with pytest.raises(LedgerError, match=r"is a symbolic link .* refusing to write"):
+        ledger.anchor()
+    assert secret.read_text() == "https://ada:hunter2@git.example.invalid\n"
+    assert sorted(p.name for p in work.iterdir()) == [SEGMENT]
+
+
+def test_ledger_files_are_never_written_through_a_planted_link(
+    genuine: Path, tmp_path: Path
+) -> None:
+    work = Path(shutil.copytree(genuine, tmp_path / "ledger"))
+    victim = tmp_path / "profile"
+    victim.write_text("umask 077\n")
+    (work / POLICY_FILE).unlink()  # the next write restores it from the recorded policy
+    for name in (ANCHOR_FILE, POLICY_FILE):
+        (work / f"{name}.tmp").symlink_to(victim)
+    Ledger(work).approve("r:0", stage="candidate", by="ada", reason="routine")
+    assert victim.read_text() == "umask 077\n"
+    assert Ledger(work).verify().ok

@@ -148,6 +148,7 @@ class Ledger:
         self.dir.mkdir(parents=True, exist_ok=True)
         where = f"ledger {self.dir}"
         with _write_lock(self.dir):
+            _refuse_links(self.dir)
             found = scan(self.dir, LEDGER_ID)
             try:
                 torn_bytes = torn_tail(self.dir, found.bad, found.bad_is_tail, found.bad_offset)
@@ -385,6 +386,17 @@ class Ledger:
             )
             app.append(event, now)
             return event
+
+
+def _refuse_links(directory: Path) -> None:
+    """A write appends to the last segment and may cut a torn tail off it: never through a
+    symbolic link someone planted in the ledger directory (to a file of whoever writes)."""
+    for path in list_segments(directory):
+        if path.is_symlink():
+            raise LedgerError(
+                f"ledger {directory}: segment {path.name} is a symbolic link (to "
+                f"{os.readlink(path)}), not a file of this ledger; refusing to write"
+            )
 
 
 def _fold(records: list[LedgerRecord], directory: Path) -> LedgerState:
