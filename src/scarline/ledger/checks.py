@@ -48,6 +48,8 @@ def decode_manifest(path: Path, raw: bytes) -> dict[str, Any]:
         manifest = msgspec.json.decode(raw)
     except msgspec.DecodeError as err:
         raise LedgerError(f"{path}: not valid JSON: {err}") from None
+    except RecursionError:  # nested thousands deep: no run writes that
+        raise LedgerError(f"{path}: not a run manifest (values nested too deeply)") from None
     if not isinstance(manifest, dict):
         raise LedgerError(f"{path}: not a run manifest")
     return manifest
