@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "stats",
             "filters",  # lfilter's first-order recursion, compiled (the EWMAs)
             "digest",
+            "safe_write",  # whole-file writes that never follow a planted link
             "rundir",
             "signing",  # Ed25519 keys and signed sidecars (docs/security.md)
             "performance",  # per-agent statistics (numpy, pandas only)

@@ -4,12 +4,14 @@ directory, never printed, and a signature binds exactly the file, its purpose an
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from scarline import safe_write
 from scarline.cli import app
 from scarline.cli import keys as keys_cli
 from scarline.signing import (
@@ -127,12 +129,11 @@ def test_a_failed_signature_write_leaves_no_file_behind(
     path.parent.mkdir()
     path.write_text("{}")
 
-    def full(self: Path, text: str, encoding: str | None = None) -> int:
-        with self.open("w", encoding=encoding) as f:
-            f.write(text[:10])  # what fitted
+    def full(fd: int, data: bytes) -> None:
+        os.write(fd, data[:10])  # what fitted
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_text", full)
+    monkeypatch.setattr(safe_write, "_write_all", full)
     with pytest.raises(OSError, match="No space left"):
         sign_file(path, signer, MANIFEST_PURPOSE)
     monkeypatch.undo()
@@ -147,3 +148,19 @@ def test_a_key_store_that_is_a_file_is_refused_by_list(tmp_path: Path) -> None:
         KeyStore(store).list()
     result = runner.invoke(app, ["keys", "list", "--keys-dir", str(store)])
     assert result.exit_code == 2 and "not a directory (the key store)" in result.stderr
+
+
+def test_a_signature_is_never_written_through_a_link_planted_in_the_run(tmp_path: Path) -> None:
+    """Someone who can write the run directory plants ``manifest.sig.tmp`` pointing at a
+    file of whoever signs: the signature replaces the link, the file is left alone."""
+    signer = KeyStore(tmp_path / "keys").load(KeyStore(tmp_path / "keys").init("ada").name)
+    victim = tmp_path / "bashrc"
+    victim.write_text("alias ls='ls --color'\n")
+    path = tmp_path / "run" / "manifest.json"
+    path.parent.mkdir()
+    path.write_text("{}")
+    (path.parent / "manifest.sig.tmp").symlink_to(victim)
+    sign_file(path, signer, MANIFEST_PURPOSE)
+    assert victim.read_text() == "alias ls='ls --color'\n"
+    assert check_file(path, MANIFEST_PURPOSE).ok
+    assert sorted(p.name for p in path.parent.iterdir()) == ["manifest.json", "manifest.sig"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scarline.agents.strategy_loader import changed_sources
+from scarline.agents.strategy_loader import changed_sources, unrecorded_strategy
 from scarline.assembly import kernel_for
 from scarline.config import RunConfig, load_config, snapshot_matches
 from scarline.errors import ScarlineError, WalError
@@ -185,6 +185,7 @@ def replay(
         raise WalError(f"refusing to replay {run_dir}: WAL check failed at {where}")
     config = load_config(paths.config)
     changed = changed_sources(manifest.strategy_sources)
+    changed = changed or unrecorded_strategy(config.agents, manifest.strategy_sources)
     if changed is not None:
         raise WalError(
             f"refusing to replay {run_dir}: {changed}; replay re-imports user strategies, so "

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from scarline.digest import file_sha256
 from scarline.errors import ScarlineError
+from scarline.safe_write import replace_file
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -300,7 +301,7 @@ def sign_file(
 ) -> dict[str, Any]:
     """Sign ``path`` for ``purpose``: its ``digest`` (default: the sha256 of its exact bytes)
     and the ``bound`` values (e.g. the run a gate report judged). Writes the sidecar (temp
-    file + rename) and returns it."""
+    file + rename, :func:`~scarline.safe_write.replace_file`) and returns it."""
     sha = digest if digest is not None else file_sha256(path)
     extra = dict(bound or {})
     doc = {
@@ -313,14 +314,8 @@ def sign_file(
         "public_key": key.public.text,
         "signature": key.sign(purpose, _file_payload(path.name, sha, extra)),
     }
-    target = sidecar(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
-        raise
+    # never through a link planted in the run directory; a full disk leaves no half file
+    replace_file(sidecar(path), (json.dumps(doc, indent=2) + "\n").encode())
     return doc
 
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import scarline as sl
 from scarline.agents.strategy_loader import load_strategy_class
+from scarline.errors import WalError
 
 STRATEGY = """
 import scarline as sl
@@ -82,3 +84,54 @@ def test_a_class_named_in_any_script_runs_and_replays(tmp_path: Path) -> None:
     res = sl.backtest(frame, cls(), out_dir=tmp_path)
     assert res.stats["policy"].tolist() == ["Стратегия()"]
     assert sl.replay(res.run_dir).parity
+
+
+EVIL = """
+import pathlib
+pathlib.Path({marker!r}).write_text("ran as whoever replays")
+import scarline as sl
+
+
+class Evil(sl.Strategy):
+    def signals(self, data):
+        return data["close"] * 0
+"""
+
+
+def test_replay_never_imports_a_strategy_file_the_run_did_not_record(tmp_path: Path) -> None:
+    """config.toml is not signed. Someone who can write the run directory points its python
+    group at a file of theirs, or adds a group to a run that had none: replay (which
+    `scarline promote` and `scarline gates` run, key store at hand) imported that file and
+    ran its code before noticing anything. It is refused before any import."""
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.py"
+    evil.write_text(EVIL.format(marker=str(marker)))
+    own = tmp_path / "own_strategy.py"
+    own.write_text(
+        "import scarline as sl\n\n\nclass Own(sl.Strategy):\n"
+        "    def signals(self, data):\n        return data['close'] * 0 + 1.0\n"
+    )
+    index = pd.date_range("2020-01-01", periods=20, freq="D", tz="UTC")
+    frame = pd.DataFrame({"close": 100.0 + np.arange(20)}, index=index)
+    with_own = sl.backtest(
+        frame, load_strategy_class("own_strategy:Own", str(own))(), out_dir=tmp_path / "a"
+    )
+    without = sl.backtest(
+        frame, config={"agents": [{"kind": "buy-and-hold"}]}, out_dir=tmp_path / "b"
+    )
+    config = with_own.run_dir / "config.toml"
+    config.write_text(config.read_text().replace(str(own), str(evil)).replace(":Own", ":Evil"))
+    with pytest.raises(
+        WalError,
+        match=r"agents\[0\] \(own_strategy:Evil\) imports .*evil\.py, a file the run did not",
+    ):
+        sl.replay(with_own.run_dir)
+    config = without.run_dir / "config.toml"
+    group = f'\n[[agents]]\nkind = "python"\nstrategy = "evil:Evil"\npath = "{evil}"\n'
+    config.write_text(config.read_text() + group)
+    with pytest.raises(WalError, match="a file the run did not record"):
+        sl.replay(without.run_dir)
+    config.write_text(config.read_text().replace(f'path = "{evil}"\n', ""))
+    with pytest.raises(WalError, match="names a strategy module, but the run recorded no strategy"):
+        sl.replay(without.run_dir)
+    assert not marker.exists()

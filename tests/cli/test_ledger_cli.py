@@ -137,3 +137,23 @@ def test_a_non_ascii_digit_is_no_agent_id(run_dir: Path, tmp_path: Path) -> None
         code, _, err = scarline(ledger, "ledger", "register", ref, "--run", str(run_dir))
         assert code == 1 and "is not an agent id" in err, err
         assert "internal error" not in err
+
+
+def test_values_nested_thousands_deep_are_one_line_errors(tmp_path: Path) -> None:
+    """A policy.toml or a run's manifest.json nested 100 000 deep (someone who can write the
+    ledger or the run directory): named, never an internal error."""
+    ledger = tmp_path / "ledger"
+    code, _, _ = scarline(ledger, "ledger", "anchor")
+    assert code == 0
+    policy = (ledger / "policy.toml").read_text()
+    (ledger / "policy.toml").write_text("x = " + "[" * 100_000 + "\n")
+    code, _, err = scarline(ledger, "ledger", "anchor")
+    assert code == 2 and "policy.toml: not a ledger policy (values nested too deeply)" in err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+    (ledger / "policy.toml").write_text(policy)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text('{"a":' * 100_000)
+    code, _, err = scarline(ledger, "promote", "0", "--to", "candidate", "--run", str(run))
+    assert code == 1 and "manifest.json: not a run manifest (values nested too deeply)" in err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1

@@ -19,7 +19,13 @@ from scarline.ledger.anchor import (
     read_anchor,
     write_anchor,
 )
-from scarline.ledger.records import Approval, Envelope, LedgerError, PolicyRegistered
+from scarline.ledger.records import (
+    Approval,
+    Envelope,
+    LedgerError,
+    PolicyRegistered,
+    PolicySet,
+)
 from scarline.ledger.store import Ledger
 from scarline.signing import KeyStore
 
@@ -186,12 +192,19 @@ def test_a_ledger_from_before_anchors_is_adopted_only_on_request(tmp_path: Path)
     legacy = tmp_path / "legacy"
     _legacy_ledger(legacy, fake_run(tmp_path))
     ledger = Ledger(legacy)
-    assert [type(r.data) for r in ledger.state().records] == [PolicyRegistered, Approval]
+    assert [type(r.data) for r in ledger._read_upto()] == [PolicyRegistered, Approval]
+    with pytest.raises(LedgerError, match=r"holds 2 records but no anchor\.json"):
+        ledger.state()  # anyone could have written it: nothing reads it as the ledger
     problems = ledger.verify().problems
     assert problems[0].startswith("no anchor.json") and problems[1].startswith("no policy")
     with pytest.raises(LedgerError, match=r"but no anchor\.json"):
         ledger.register("1", tmp_path / "run")
     assert ledger.anchor()["status"] == "adopted"
+    assert [type(r.data) for r in ledger.state().records] == [
+        PolicyRegistered,
+        Approval,
+        PolicySet,
+    ]
     report = ledger.verify()
     assert report.ok, report.problems
     assert report.notes == [

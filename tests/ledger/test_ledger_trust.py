@@ -284,3 +284,34 @@ def test_verdicts_judged_by_thresholds_the_policy_does_not_name_are_no_evidence(
     policy_file.write_text(policy_file.read_text() + 'extra = ["abc"]\n')
     with pytest.raises(PolicyError, match=r"gates\.extra is not a key"):
         ledger.anchor()
+
+
+def test_a_config_snapshot_edited_after_the_run_is_no_evidence(run: Path, ledger: Ledger) -> None:
+    """An edit that leaves the records as they were (a replay buffer no 200-bar run fills)
+    still replays with parity, but it is not the config the manifest recorded; a paper
+    session builds its policy slots from this file, so the ledger refuses it, as `scarline
+    replay` does."""
+    config = run / "config.toml"
+    recorded = config.read_text()
+    assert "buffer_capacity = 2048" in recorded
+    config.write_text(recorded.replace("buffer_capacity = 2048", "buffer_capacity = 4096"))
+    with pytest.raises(PromotionRefused, match="replay parity from the recorded config"):
+        ledger.promote("1", "candidate", run_dir=run)
+    config.write_text(recorded)
+    assert ledger.promote("1", "candidate").to_stage == "Candidate"
+
+
+def test_another_runs_signed_manifest_in_its_place_fails_verify(
+    run: Path, ledger: Ledger, tmp_path: Path
+) -> None:
+    """manifest.json and manifest.sig of another run the same key signed: the signature
+    holds, but the ledger registered another manifest."""
+    ledger.promote("1", "candidate", run_dir=run)
+    (tmp_path / "other").mkdir()
+    other = tiny_q_run(tmp_path / "other", "other", seed=6)
+    for name in ("manifest.json", "manifest.sig"):
+        shutil.copy(other / name, run / name)
+    (problem,) = ledger.verify().problems
+    assert "manifest.json (digest" in problem and "is not the manifest the ledger registered" in (
+        problem
+    )

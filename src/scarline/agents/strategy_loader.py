@@ -222,3 +222,24 @@ def changed_sources(recorded: dict[str, str]) -> str | None:
                 f"{digest[:12]}… then, {now[:12]}… now)"
             )
     return None
+
+
+def unrecorded_strategy(groups: Sequence[object], recorded: dict[str, str]) -> str | None:
+    """Why building ``groups`` to replay a run would import Python code the run did not
+    record (naming the group), or None. Checked before anything is imported: ``config.toml``
+    is not signed, and a python group added to it, or pointed at another file, would run
+    that file's code in the process replaying (``scarline replay``, ``promote``, ``gates``),
+    whose key store signs. A group's file must be one of ``recorded`` (the manifest's
+    ``strategy_sources``, whose bytes :func:`changed_sources` checks); a group naming a
+    module without a file is imported from ``sys.path`` and is refused when the run
+    recorded no strategy at all."""
+    for i, group in enumerate(groups):
+        if not isinstance(group, PythonGroup):
+            continue
+        where = f"agents[{i}] ({group.strategy})"
+        if group.path is None:
+            if not recorded:
+                return f"{where} names a strategy module, but the run recorded no strategy"
+        elif str(Path(group.path).resolve()) not in recorded:
+            return f"{where} imports {group.path}, a file the run did not record"
+    return None

@@ -54,6 +54,7 @@ from scarline.report.gate_report import (
 )
 from scarline.rundir import RunDir
 from scarline.runner import load_run_market
+from scarline.safe_write import replace_file
 
 FINDINGS_SHOWN = 5
 
@@ -255,9 +256,7 @@ def write_gate_report(run_dir: Path, report: GateReport) -> str:
     path = RunDir(run_dir).gates
     sha = sha256_hex(raw)
     with DirLock(run_dir, wait=True):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(raw)
-        tmp.replace(path)
+        replace_file(path, raw)  # never through a link planted in the run directory
         manifest = read_manifest(run_dir)
         bound = msgspec.structs.replace(manifest, gate_report_sha256=sha)
         write_json(RunDir(run_dir).manifest, bound)

@@ -16,6 +16,7 @@ from scarline.events import SCHEMA_VERSION
 from scarline.instrument import InstrumentSpec
 from scarline.journal.segments import segment_infos
 from scarline.rundir import RunDir
+from scarline.safe_write import replace_file
 
 WAL_FORMAT_VERSION = 1
 
@@ -105,14 +106,9 @@ class SessionManifest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def write_json(path: Path, obj: msgspec.Struct) -> None:
-    """Write pretty JSON via temp file + rename: a crash never leaves half a manifest."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    try:
-        tmp.write_bytes(msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
-        raise
+    """Write pretty JSON via temp file + rename: a crash never leaves half a manifest, and a
+    link planted in the run directory is never written through."""
+    replace_file(path, msgspec.json.format(msgspec.json.encode(obj), indent=2) + b"\n")
 
 
 def read_manifest(run_dir: Path) -> RunManifest:

@@ -19,6 +19,7 @@ import msgspec
 
 from scarline.journal.format import genesis
 from scarline.ledger.records import LEDGER_ID, LedgerError
+from scarline.safe_write import replace_file
 from scarline.signing import ANCHOR_PURPOSE, PublicKey, SigningKey, canonical
 
 ANCHOR_FILE = "anchor.json"
@@ -90,13 +91,8 @@ def write_anchor(
         public_key=key.public.text,
         signature=key.sign(ANCHOR_PURPOSE, draft.payload()),
     )
-    path = directory / ANCHOR_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        f.write(msgspec.json.format(msgspec.json.encode(anchor), indent=2) + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    data = msgspec.json.format(msgspec.json.encode(anchor), indent=2) + b"\n"
+    replace_file(directory / ANCHOR_FILE, data, fsync=True)
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import IO
 
 import msgspec
 import structlog
@@ -30,6 +31,7 @@ from scarline.ledger.records import (
 )
 from scarline.ledger.state import LedgerState
 from scarline.rundir import RunDir
+from scarline.safe_write import replace_file
 from scarline.session import is_agent_id
 from scarline.signing import APPROVAL_PURPOSE, POLICY_PURPOSE, SigningKey
 
@@ -53,7 +55,7 @@ class Appender:
         canonical = _encode(Envelope(seq, ts, kind, event))
         digest = chain_hash(bytes.fromhex(head), canonical).hex()
         write_anchor(self.dir, seq, head, self.key, pending=AnchorPoint(seq + 1, digest))
-        with self._path.open("ab") as f:
+        with _open_own(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, "ab") as f:
             f.write(seal(canonical, bytes.fromhex(digest)))
             f.flush()
             os.fsync(f.fileno())
@@ -137,9 +139,7 @@ def _str_or_none(value: object) -> str | None:
 
 
 def write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    replace_file(path, text.encode("utf-8"))  # never through a link planted in the ledger
 
 
 def set_aside(directory: Path, found: Scan) -> Path:
@@ -155,7 +155,7 @@ def set_aside(directory: Path, found: Scan) -> Path:
         f.write(tail)
         f.flush()
         os.fsync(f.fileno())
-    with segment.open("r+b") as f:
+    with _open_own(segment, os.O_RDWR, "r+b") as f:
         f.truncate(found.bad_offset)
         f.flush()
         os.fsync(f.fileno())
@@ -168,6 +168,13 @@ def set_aside(directory: Path, found: Scan) -> Path:
         seq=found.bad.seq,
     )
     return aside
+
+
+def _open_own(path: Path, flags: int, mode: str) -> IO[bytes]:
+    """``path`` opened for writing, refused (``ELOOP``) when it is a symbolic link: the
+    ledger's own files only, whatever was planted after the write's checks."""
+    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    return os.fdopen(fd, mode)
 
 
 def _vault_hash(run: Path, prefix: str) -> str:

@@ -13,14 +13,14 @@ import msgspec
 from scarline.digest import file_sha256
 from scarline.journal.recovery import torn
 from scarline.journal.scan import BadRecord, scan
-from scarline.ledger.anchor import GENESIS_HEAD, Anchor, compare, read_anchor
+from scarline.ledger.anchor import Anchor, compare, read_anchor
 from scarline.ledger.checks import collect_evidence
-from scarline.ledger.policy import POLICY_FILE, LedgerPolicy, parse_policy
+from scarline.ledger.policy import POLICY_FILE, LedgerPolicy
 from scarline.ledger.records import LEDGER_ID, Approval, LedgerError, LedgerRecord, PolicySet
 from scarline.ledger.signed import (
     approval_problem,
     file_signature,
-    policy_problem,
+    policy_chain_problems,
 )
 from scarline.ledger.state import STAGES, LedgerState
 from scarline.rundir import RunDir
@@ -172,19 +172,9 @@ def _policies(
 ) -> None:
     """Each recorded policy version was signed by a writer of the one before; the file on
     disk is the one in force."""
-    before: LedgerPolicy | None = None
-    prev = GENESIS_HEAD
-    recorded: PolicySet | None = None
-    for rec in records:
-        if isinstance(rec.data, PolicySet):
-            if why := policy_problem(rec, prev, before):
-                problems.append(why)
-            try:
-                before = parse_policy(rec.data.text)
-            except LedgerError:
-                before = None
-            recorded = rec.data
-        prev = rec.h
+    problems.extend(policy_chain_problems(records))
+    sets = [rec.data for rec in records if isinstance(rec.data, PolicySet)]
+    recorded = sets[-1] if sets else None
     if recorded is None:
         if records:
             problems.append(
@@ -224,6 +214,11 @@ def _runs(pid: str, stage: str, state: LedgerState, problems: list[str], evidenc
         item, why = file_signature(run, name, state.policy)
         if item is None:
             problems.append(f"{pid} ({stage}): {why}")
+        elif name == RunDir.MANIFEST and item.sha256 != st.registered.manifest_sha256:
+            problems.append(  # another run's manifest, signed as genuinely as this one's
+                f"{pid} ({stage}): manifest.json (digest {item.sha256[:16]}…) is not the "
+                f"manifest the ledger registered ({st.registered.manifest_sha256[:16]}…)"
+            )
         elif name == RunDir.GATES and st.gate_report_sha256 not in (None, item.sha256):
             problems.append(
                 f"{pid} ({stage}): gates.json (sha256 {item.sha256[:16]}…) is not the report "

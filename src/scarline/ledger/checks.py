@@ -48,6 +48,8 @@ def decode_manifest(path: Path, raw: bytes) -> dict[str, Any]:
         manifest = msgspec.json.decode(raw)
     except msgspec.DecodeError as err:
         raise LedgerError(f"{path}: not valid JSON: {err}") from None
+    except RecursionError:  # nested thousands deep: no run writes that
+        raise LedgerError(f"{path}: not a run manifest (values nested too deeply)") from None
     if not isinstance(manifest, dict):
         raise LedgerError(f"{path}: not a run manifest")
     return manifest
@@ -211,6 +213,13 @@ def _replay(
         return
     if not result.parity:  # the record-by-record comparison of `scarline replay`
         missing.append(f"replay parity ({result.describe()})")
+        return
+    if not result.config_matches_manifest:  # as `scarline replay` refuses it (exit 3)
+        missing.append(
+            f"replay parity from the recorded config ({RunDir.CONFIG} is not the config "
+            f"whose config_hash the manifest records: edited after the run; the records "
+            "replay, but a deployment would read the edited one)"
+        )
         return
     items.append(
         EvidenceItem(

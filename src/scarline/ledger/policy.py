@@ -78,6 +78,8 @@ def parse_policy(text: str, where: str = POLICY_FILE) -> LedgerPolicy:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PolicyError(f"{where}: not valid TOML: {err}") from None
+    except RecursionError:  # arrays or tables nested thousands deep: no policy has them
+        raise PolicyError(f"{where}: not a ledger policy (values nested too deeply)") from None
     unknown = set(doc) - {"version", "keys", "roles", "approvers", "gates"}
     if unknown:
         raise PolicyError(f"{where}: unknown section(s) {', '.join(sorted(unknown))}")

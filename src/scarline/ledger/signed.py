@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scarline.journal.signature import check_gates, check_manifest
+from scarline.ledger.anchor import GENESIS_HEAD
 from scarline.ledger.policy import ROLES, LedgerPolicy, parse_policy
 from scarline.ledger.records import (
     Approval,
@@ -112,3 +113,22 @@ def policy_problem(rec: LedgerRecord, prev: str, before: LedgerPolicy | None) ->
             f"write the ledger (roles.ledger: {judge.holders('ledger')})"
         )
     return ""
+
+
+def policy_chain_problems(records: list[LedgerRecord]) -> list[str]:
+    """Why recorded policy versions were not recorded by a key allowed to, one line each
+    (none when every one was): anyone can append a ``PolicySet`` trusting a key of their
+    own and re-chain the ledger, so only a version its predecessor's writer signed counts."""
+    problems: list[str] = []
+    before: LedgerPolicy | None = None
+    prev = GENESIS_HEAD
+    for rec in records:
+        if isinstance(rec.data, PolicySet):
+            if why := policy_problem(rec, prev, before):
+                problems.append(why)
+            try:
+                before = parse_policy(rec.data.text)
+            except LedgerError:
+                before = None
+        prev = rec.h
+    return problems

@@ -46,6 +46,7 @@ from scarline.ledger.records import (
     UnknownPolicy,
 )
 from scarline.ledger.state import STAGES, LedgerState, next_stage, parse_stage
+from scarline.ledger.trust import distrust
 from scarline.signing import (
     KeyStore,
     KeyStoreError,
@@ -86,34 +87,31 @@ class Ledger:
         return audit(self.dir, self._read_upto, evidence=evidence)
 
     def records(self) -> list[LedgerRecord]:
-        """Every record, after checking the whole chain and the anchor (a tampered or cut
-        ledger proves nothing)."""
+        """Every record, after the checks of :meth:`state`."""
+        return self.state().records
+
+    def state(self) -> LedgerState:
+        """The ledger folded, after checking the whole chain, the anchor, and that both are
+        vouched for by the ledger's own keys (:func:`~scarline.ledger.trust.distrust`): a
+        tampered, cut or forged ledger proves nothing, and nobody should act on it."""
         if not self.dir.is_dir():
-            return []
+            return LedgerState()
         found = scan(self.dir, LEDGER_ID)
         torn_bytes = torn_tail(
             self.dir, found.bad, found.bad_is_tail, found.bad_offset, "fails verification"
         )
-        records = self._read_upto(found.records)
+        st = _fold(self._read_upto(found.records), self.dir)
         anchor = read_anchor(self.dir)
-        if anchor is not None:
-            check = compare(anchor, [r.h for r in records], torn_bytes)
-            problem = check.problem
-            if anchor.signer() is None:
-                problem = "anchor.json: the signature does not verify (forged or edited)"
-            if problem:
-                raise LedgerError(f"ledger {self.dir} fails verification: {problem}")
-        elif torn_bytes:
-            raise LedgerError(
-                f"ledger {self.dir} fails verification: its last line is torn and there is "
-                "no anchor to tell an interrupted write from a cut record"
+        problem = distrust(st, anchor)
+        if not problem and anchor is not None:
+            problem = compare(anchor, [r.h for r in st.records], torn_bytes).problem
+        elif not problem and torn_bytes:
+            problem = (
+                "its last line is torn and there is no anchor to tell an interrupted write "
+                "from a cut record"
             )
-        return records
-
-    def state(self) -> LedgerState:
-        st = LedgerState()
-        for rec in self.records():
-            st.apply(rec)
+        if problem:
+            raise LedgerError(f"ledger {self.dir} fails verification: {problem}")
         return st
 
     def _read_upto(self, limit: int | None = None) -> list[LedgerRecord]:
@@ -150,6 +148,7 @@ class Ledger:
         self.dir.mkdir(parents=True, exist_ok=True)
         where = f"ledger {self.dir}"
         with _write_lock(self.dir):
+            _refuse_links(self.dir)
             found = scan(self.dir, LEDGER_ID)
             try:
                 torn_bytes = torn_tail(self.dir, found.bad, found.bad_is_tail, found.bad_offset)
@@ -158,31 +157,22 @@ class Ledger:
                 raise LedgerError(
                     f"{err}; refusing to write (see `scarline ledger verify`)"
                 ) from None
-            st = LedgerState()
-            for rec in self._read_upto(found.records):
-                st.apply(rec)
+            st = _fold(self._read_upto(found.records), self.dir)
             anchor = read_anchor(self.dir)
+            if problem := distrust(st, anchor, adopt=adopt):
+                raise LedgerError(
+                    f"{where}: {problem}; refusing to write (see `scarline ledger verify`)"
+                )
             if anchor is None:
-                if (st.records or torn_bytes) and not adopt:
+                if torn_bytes and not adopt:
                     raise LedgerError(
-                        f"{where} holds {len(st.records)} records but no anchor.json, so its "
-                        "length cannot be checked (written before anchors, or the anchor was "
-                        "deleted); if you trust it as it is, `scarline ledger anchor` anchors it"
+                        f"{where}: its last line is torn and there is no anchor.json to tell an "
+                        "interrupted write from a cut record; if you trust it as it is, "
+                        "`scarline ledger anchor` sets the torn bytes aside and anchors it"
                     )
                 if torn_bytes:
                     set_aside(self.dir, found)
             else:
-                signer = anchor.signer()
-                if signer is None:
-                    raise LedgerError(
-                        f"{where}: anchor.json's signature does not verify (forged or edited); "
-                        "refusing to write"
-                    )
-                if st.policy is not None and not st.policy.may("ledger", signer):
-                    raise LedgerError(
-                        f"{where}: anchor.json is signed by key {signer.key_id}, which the "
-                        "ledger policy does not let write the ledger; refusing to write"
-                    )
                 check = compare(anchor, [r.h for r in st.records], torn_bytes)
                 if check.problem:
                     raise LedgerError(
@@ -396,6 +386,32 @@ class Ledger:
             )
             app.append(event, now)
             return event
+
+
+def _refuse_links(directory: Path) -> None:
+    """A write appends to the last segment and may cut a torn tail off it: never through a
+    symbolic link someone planted in the ledger directory (to a file of whoever writes)."""
+    for path in list_segments(directory):
+        if path.is_symlink():
+            raise LedgerError(
+                f"ledger {directory}: segment {path.name} is a symbolic link (to "
+                f"{os.readlink(path)}), not a file of this ledger; refusing to write"
+            )
+
+
+def _fold(records: list[LedgerRecord], directory: Path) -> LedgerState:
+    """``records`` folded into a state; records that do not fold (a promotion of a policy
+    never registered: written by hand) are a :class:`LedgerError` naming the ledger."""
+    st = LedgerState()
+    try:
+        for rec in records:
+            st.apply(rec)
+    except (KeyError, ValueError) as err:
+        raise LedgerError(
+            f"ledger {directory} fails verification: its records do not fold into a ledger "
+            f"(seq {len(st.records) - 1}: {err!r}); see `scarline ledger verify`"
+        ) from None
+    return st
 
 
 @contextmanager

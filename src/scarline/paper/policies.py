@@ -30,6 +30,7 @@ from scarline.evolution.genome import Genome, encode_genome, policy_hash
 from scarline.evolution.rebuild import load_genome_from_vault
 from scarline.evolution.vault import Vault
 from scarline.features.market import feature_names
+from scarline.ledger.bound_run import bound_run
 from scarline.ledger.state import STAGES, LedgerState, parse_stage
 from scarline.ledger.store import Ledger, default_ledger_dir
 from scarline.operator import Swap
@@ -62,15 +63,17 @@ def at_stage(state: LedgerState, stage: str) -> list[str]:
 def _genome_of(state: LedgerState, policy: str) -> tuple[str, Genome]:
     """``(policy hash, genome)`` of a ledger policy: from its run's vault by hash, or, for
     one registered by agent id, rebuilt from the run's weights and checked against the
-    policy hash its signed gate report judged."""
+    policy hash its signed gate report judged; the run's files must be those the ledger
+    bound (:func:`~scarline.ledger.bound_run.bound_run`)."""
     registered = state.policies[policy].registered
+    run = bound_run(state, policy)  # the files as promoted, not as edited since
     if registered.policy_hash:
-        return load_genome_from_vault(registered.run_dir, registered.policy_hash)
+        return load_genome_from_vault(run, registered.policy_hash)
     if registered.agent is None:
         raise ScarlineError(f"ledger policy {policy}: neither a policy hash nor an agent")
-    genome = genome_of_agent(Path(registered.run_dir), registered.agent)
+    genome = genome_of_agent(run, registered.agent)
     digest = policy_hash(genome)
-    judged = _judged_hash(Path(registered.run_dir), registered.agent)
+    judged = _judged_hash(run, registered.agent)
     if judged is not None and judged != digest:
         raise ScarlineError(
             f"ledger policy {policy}: the run's weights make policy {digest[:12]}, its gate "

@@ -10,7 +10,6 @@ through ``html.escape``. The page is a pure function of the run plus the optiona
 from __future__ import annotations
 
 import html
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from scarline.report.tearsheet import (
     volatility_terciles,
 )
 from scarline.rundir import RunDir
+from scarline.safe_write import replace_file
 
 TABLE_ROWS = 50
 LINEAGE_PNG = "lineage.png"
@@ -338,9 +338,7 @@ class ReportDraft:
             self.script,
         )
         path = self.paths.report
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)
+        replace_file(path, page.encode("utf-8"))  # never through a link planted in the run
         return path
 
 
