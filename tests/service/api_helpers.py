@@ -13,7 +13,7 @@ from scarline.service.app import create_app
 from scarline.service.auth import Auth
 from scarline.service.metrics import ServiceMetrics
 from scarline.service.run_snapshot import snapshot_of_run
-from scarline.service.source import SessionSource
+from scarline.service.source import RunsSource, SessionSource
 from scarline.service.view import PolicySlot, Quantiles, SessionView, Snapshot
 
 OPERATE = "operate-token-0123456789abcdef"
@@ -84,3 +84,17 @@ def live_app(
         **kw,  # type: ignore[arg-type]
     )
     return TestClient(app, raise_server_exceptions=False), view
+
+
+def runs_client(root: Path, **kw: object) -> TestClient:
+    """A read-only app over the runs in ``root`` (no ledger) whose exceptions would be raised
+    in the test (a TestClient default): a 500 here means the app answered it, not that it
+    crashed."""
+    app = create_app(
+        RunsSource(root, root / "no-ledger"),
+        Auth(operate=OPERATE, read=READ),
+        ServiceMetrics(),
+        read_only=True,
+        **kw,  # type: ignore[arg-type]
+    )
+    return TestClient(app)

@@ -6,28 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_helpers import AS_OPERATOR, AS_READER, OPERATE, READ, live_app
-from fastapi.testclient import TestClient
-
-from scarline.service.app import create_app
-from scarline.service.auth import Auth
-from scarline.service.metrics import ServiceMetrics
-from scarline.service.source import RunsSource
+from api_helpers import AS_OPERATOR, AS_READER, live_app, runs_client
 
 RUN_READS = ["/status", "/agents", "/metrics", "/equity", "/events", "/decisions", "/runs"]
-
-
-def _runs_client(root: Path, **kw: object) -> TestClient:
-    """An app over the runs in ``root`` whose exceptions would be raised in the test (a
-    TestClient default): a 500 here means the app answered it, not that it crashed."""
-    app = create_app(
-        RunsSource(root, root / "no-ledger"),
-        Auth(operate=OPERATE, read=READ),
-        ServiceMetrics(),
-        read_only=True,
-        **kw,  # type: ignore[arg-type]
-    )
-    return TestClient(app)
 
 
 def _fake_run(root: Path, name: str = "r1", **files: str) -> Path:
@@ -52,7 +33,7 @@ def _fake_run(root: Path, name: str = "r1", **files: str) -> Path:
 )
 def test_a_malformed_run_file_degrades_the_snapshot(tmp_path: Path, files: dict[str, str]) -> None:
     _fake_run(tmp_path, **files)
-    client = _runs_client(tmp_path)
+    client = runs_client(tmp_path)
     for path in RUN_READS:
         assert client.get(path, headers=AS_READER).status_code == 200, path
 
@@ -66,7 +47,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("scarline.service.app.snapshot_of_run", broken)
-    client = _runs_client(tmp_path)  # raise_server_exceptions: nothing may escape the app
+    client = runs_client(tmp_path)  # raise_server_exceptions: nothing may escape the app
     answer = client.get("/status", headers=AS_READER)
     assert answer.status_code == 500
     assert answer.json() == {"detail": "internal error (RuntimeError); the server log has more"}
@@ -90,7 +71,7 @@ def test_a_run_removed_while_listed_is_skipped(
         return real_stat(self, **kw)
 
     monkeypatch.setattr(Path, "stat", stat)
-    listed = _runs_client(tmp_path).get("/runs", headers=AS_READER)
+    listed = runs_client(tmp_path).get("/runs", headers=AS_READER)
     assert listed.status_code == 200
     assert [r["run_id"] for r in listed.json()["runs"]] == ["kept"]
 
@@ -139,7 +120,7 @@ def test_serve_shows_a_finished_runs_journaled_alerts(tmp_path: Path) -> None:
     book.add(made)
     book.ack("a0", "key0")
     book.close()
-    client = _runs_client(tmp_path)
+    client = runs_client(tmp_path)
     shown = client.get("/alerts?run=alerted", headers=AS_READER).json()["alerts"]
     assert [(a["id"], a["acked"], a["acked_by"]) for a in shown] == [
         ("a0", True, "key0"),
@@ -156,7 +137,7 @@ def test_serve_shows_a_finished_runs_journaled_alerts(tmp_path: Path) -> None:
 
 def test_runs_pointing_at_one_run_serves_that_run(tmp_path: Path) -> None:
     run = _fake_run(tmp_path, "only", summary_json='{"agents": [{"id": 7}]}')
-    client = _runs_client(run)
+    client = runs_client(run)
     assert [r["run_id"] for r in client.get("/runs", headers=AS_READER).json()["runs"]] == ["only"]
     agents = client.get("/agents?run=only", headers=AS_READER).json()["agents"]
     assert [a["id"] for a in agents] == [7]
@@ -167,7 +148,7 @@ def test_the_snapshot_cache_is_bounded(tmp_path: Path) -> None:
 
     for k in range(SNAPSHOTS_KEPT + 5):
         _fake_run(tmp_path, f"run{k:02d}")
-    client = _runs_client(tmp_path)
+    client = runs_client(tmp_path)
     for k in range(SNAPSHOTS_KEPT + 5):
         assert client.get(f"/status?run=run{k:02d}", headers=AS_READER).status_code == 200
     cache = client.app.state.snapshots  # type: ignore[attr-defined]
@@ -178,11 +159,11 @@ def test_the_snapshot_cache_is_bounded(tmp_path: Path) -> None:
 def test_cors_is_off_unless_origins_are_listed(tmp_path: Path) -> None:
     _fake_run(tmp_path)
     preflight = {"Origin": "https://ops.example", "Access-Control-Request-Method": "POST"}
-    off = _runs_client(tmp_path)
+    off = runs_client(tmp_path)
     assert "access-control-allow-origin" not in off.options("/kill", headers=preflight).headers
     answer = off.get("/status", headers={**AS_READER, "Origin": "https://ops.example"})
     assert "access-control-allow-origin" not in answer.headers
-    on = _runs_client(tmp_path, cors_origins=["https://ops.example"])
+    on = runs_client(tmp_path, cors_origins=["https://ops.example"])
     allowed = on.options("/kill", headers=preflight)
     assert allowed.headers["access-control-allow-origin"] == "https://ops.example"
     other = on.options("/kill", headers={**preflight, "Origin": "https://evil.example"})

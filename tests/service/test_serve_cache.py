@@ -10,17 +10,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from api_helpers import AS_READER, OPERATE, READ, tiny_run
+from api_helpers import AS_READER, runs_client, tiny_run
 from fastapi.testclient import TestClient
 from wal_helpers import age, append, decision, kill, ladder, reads_under, refusal, regime
 
 from scarline.service import runs
-from scarline.service.app import create_app
-from scarline.service.auth import Auth
-from scarline.service.metrics import ServiceMetrics
 from scarline.service.run_cache import RUNS_KEPT
 from scarline.service.run_snapshot import snapshot_of_run
-from scarline.service.source import RunsSource
 
 POLLED = [
     "/runs",
@@ -53,16 +49,6 @@ def root(tmp_path: Path, made: Path) -> Path:
     return runs_dir
 
 
-def _client(root: Path) -> TestClient:
-    app = create_app(
-        RunsSource(root, root / "no-ledger"),
-        Auth(operate=OPERATE, read=READ),
-        ServiceMetrics(),
-        read_only=True,
-    )
-    return TestClient(app)
-
-
 def _get(client: TestClient, path: str) -> bytes:
     answer = client.get(path, headers=AS_READER)
     assert answer.status_code == 200, (path, answer.text)
@@ -88,7 +74,7 @@ def test_a_second_poll_of_an_unchanged_run_reads_no_file(
 
     monkeypatch.setattr(app_module, "read_equity", counted)
     age(root)  # nothing touched it for an hour
-    client = _client(root)
+    client = runs_client(root)
     first = [_get(client, path) for path in POLLED]
     assert len(equity_reads) == 1
     with reads_under(root) as reads:
@@ -96,7 +82,7 @@ def test_a_second_poll_of_an_unchanged_run_reads_no_file(
     assert dict(reads.opened) == {}  # no WAL segment, no JSON file, no alert journal
     assert len(equity_reads) == 1
     assert again == first  # the same bytes
-    fresh = _client(root)  # and a fresh app's answers
+    fresh = runs_client(root)  # and a fresh app's answers
     for path, body in zip(POLLED, again, strict=True):
         expected = _get(fresh, path)
         if path.startswith("/metrics"):
@@ -107,7 +93,7 @@ def test_a_second_poll_of_an_unchanged_run_reads_no_file(
 
 def test_records_appended_to_a_live_runs_wal_are_in_the_next_answer(root: Path) -> None:
     run = root / "tiny"
-    client = _client(root)
+    client = runs_client(root)
     for aged in (True, False):  # settled files, and files written a moment ago
         if aged:
             age(root)
@@ -150,7 +136,7 @@ def test_a_rewritten_summary_is_in_the_next_answer(root: Path) -> None:
     summary = root / "tiny" / "summary.json"
     text = summary.read_text()
     equity = json.loads(text)["agents"][0]["final_equity"]
-    client = _client(root)
+    client = runs_client(root)
     age(root)
     assert json.loads(_get(client, "/agents?run=tiny"))["agents"][0]["equity"] == equity
     for k in (1, 2):  # the same size each time; the second within the same clock tick or so
@@ -162,7 +148,7 @@ def test_a_rewritten_summary_is_in_the_next_answer(root: Path) -> None:
 
 
 def test_runs_added_removed_and_replaced_are_in_the_next_answer(root: Path, made: Path) -> None:
-    client = _client(root)
+    client = runs_client(root)
     age(root)
 
     def listed() -> list[str]:
@@ -191,7 +177,7 @@ def test_runs_added_removed_and_replaced_are_in_the_next_answer(root: Path, made
 def test_the_wal_folds_kept_are_bounded(root: Path, made: Path) -> None:
     for k in range(RUNS_KEPT + 3):
         (root / f"r{k:02d}" / "wal").mkdir(parents=True)
-    client = _client(root)
+    client = runs_client(root)
     for k in range(RUNS_KEPT + 3):
         _get(client, f"/risk?run=r{k:02d}")
     kept = client.app.state.run_cache._wals  # type: ignore[attr-defined]
