@@ -74,8 +74,26 @@ def session_steps(config: RunConfig, market: MarketData) -> int | None:
         return None
     if full.n_steps < market.n_steps:
         return None
-    head = replace(full.slice(0, market.n_steps), calendar=market.calendar)
-    return full.n_steps if head.content_hash() == market.content_hash() else None
+    return full.n_steps if _starts_with(full, market) else None
+
+
+def _starts_with(full: MarketData, market: MarketData) -> bool:
+    """Whether ``full`` begins with ``market``. Its last step may be torn: a process killed
+    between two instruments' bars of one step (kill -9 of an island's worker) leaves the
+    later bars out of the WAL, so that step counts by its timestamp alone."""
+    n = market.n_steps
+    if _same(full.slice(0, n), market):
+        return True
+    whole = n - 1
+    return bool(
+        whole > 0
+        and full.timestamps[whole] == market.timestamps[whole]
+        and _same(full.slice(0, whole), market.slice(0, whole))
+    )
+
+
+def _same(a: MarketData, b: MarketData) -> bool:
+    return replace(a, calendar=b.calendar).content_hash() == b.content_hash()
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,14 @@ import typer
 from scarline.cli.common import (
     NA,
     console,
+    fail,
+    note_run_dir,
     print_json,
     refuse_existing,
     require_writable_dir,
     step_progress,
 )
+from scarline.cli.signals import EXIT_INTERRUPTED, signal_name, sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from scarline.cluster.evolve import EvolveSummary
@@ -63,6 +66,7 @@ def evolve(
     installed.
     """
     from scarline.cluster.evolve import execute_evolve
+    from scarline.cluster.executor import IslandFailed
     from scarline.config import load_config
     from scarline.session import run_dir_in
 
@@ -71,18 +75,33 @@ def evolve(
     require_writable_dir(root, "--out" if out is not None else "out_dir")
     if evolve_id is not None:
         refuse_existing(run_dir_in(root, evolve_id), "evolve")
-    with step_progress("evolve", "steps × islands") as progress:
-        task = progress.add_task("evolve", total=None)
-        summary = execute_evolve(
-            cfg,
-            islands=islands,
-            executor=executor.value,
-            migrate_every=migrate_every,
-            migrants=migrants,
-            out_dir=out,
-            evolve_id=evolve_id,
-            on_start=lambda n: progress.update(task, total=n),
-            on_advance=lambda n: progress.advance(task, n),
+    try:
+        with (
+            sigterm_as_interrupt(),  # SIGTERM stops like Ctrl-C: every island's WAL flushed
+            step_progress("evolve", "steps × islands") as progress,
+        ):
+            task = progress.add_task("evolve", total=None)
+            summary = execute_evolve(
+                cfg,
+                islands=islands,
+                executor=executor.value,
+                migrate_every=migrate_every,
+                migrants=migrants,
+                out_dir=out,
+                evolve_id=evolve_id,
+                on_start=lambda n: progress.update(task, total=n),
+                on_advance=lambda n: progress.advance(task, n),
+            )
+    except IslandFailed as err:
+        if err.run_dir is not None:  # an unexpected error's traceback goes to its error.log
+            note_run_dir(err.run_dir)
+        raise
+    except KeyboardInterrupt as stop:
+        where = root / (evolve_id or "EVOLVE_ID")
+        fail(
+            f"interrupted by {signal_name(stop)}: every started island keeps its flushed WAL "
+            f"and no manifest; `scarline wal seal {where}/island-<k>` finishes one",
+            EXIT_INTERRUPTED,
         )
     if as_json:
         print_json(summary.to_json())

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from scarline.admission import admit_run_input
 from scarline.agents.config import QNetGroup
-from scarline.cluster.executor import EXECUTORS, ExecutorError, IslandExecutor
+from scarline.cluster.executor import EXECUTORS, ExecutorError, IslandExecutor, IslandFailed
 from scarline.cluster.inprocess import InProcessExecutor
-from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_seed
+from scarline.cluster.island import IslandReport, IslandSpec, Parcel, island_dir, island_seed
 from scarline.cluster.schedule import Schedule
 from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
@@ -262,6 +262,9 @@ def execute_evolve(
                 runner.admit(stop, [parcels[(k - 1) % islands] for k in range(islands)])
                 sent.extend((stop, k, parcel) for k, parcel in enumerate(parcels))
         reports = runner.finish()
+    except IslandFailed as err:
+        err.stopped_in(evolve_dir, island_dir(err.island))
+        raise
     finally:
         runner.close()
 

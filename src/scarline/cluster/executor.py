@@ -7,6 +7,7 @@ chooses one by name (:func:`scarline.cluster.evolve.executor_for`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from scarline.cluster.island import IslandReport, IslandSpec, Parcel
@@ -20,6 +21,32 @@ class ExecutorError(ScarlineError):
     """The chosen executor cannot run here (e.g. Ray is not installed)."""
 
     exit_code = 2
+
+
+class IslandFailed(ScarlineError):
+    """One island stopped with an error. It names the island (so the user knows which run
+    directory holds the failure) and keeps the cause's exit code (1 for an unexpected one)."""
+
+    def __init__(self, island: int, cause: BaseException | str) -> None:
+        self.island = island
+        self.run_dir: Path | None = None  # the island's run directory, once the driver knows
+        if isinstance(cause, str):
+            what = cause
+        elif isinstance(cause, ScarlineError):
+            what = str(cause)
+            self.exit_code = cause.exit_code
+        else:
+            what = f"{type(cause).__name__}: {cause}".rstrip(": ")
+        super().__init__(f"island {island} failed: {what}")
+
+    def stopped_in(self, evolve_dir: Path, island_dir: str) -> IslandFailed:
+        """This error, saying where the failed island is and what became of the others."""
+        self.run_dir = evolve_dir / island_dir
+        self.args = (
+            f"{self.args[0]}; every island stopped unfinished (WAL kept, no manifest): "
+            f"`scarline wal seal {evolve_dir}/island-<k>` finishes one",
+        )
+        return self
 
 
 class IslandExecutor(Protocol):

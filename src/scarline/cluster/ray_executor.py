@@ -17,9 +17,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from scarline.cluster.executor import ExecutorError
+from scarline.cluster.executor import ExecutorError, IslandFailed
 from scarline.cluster.island import Island, IslandReport, IslandSpec, Parcel
-from scarline.errors import ScarlineError
 from scarline.gating.executor import init_local_ray
 from scarline.market.frame import MarketData
 
@@ -111,22 +110,27 @@ class RayExecutor:
             return
         ray = self._ray
         try:
-            if self._actors:
-                ray.get([a.abort.remote() for a in self._actors], timeout=60)
-        except Exception:  # closing after a failure: the first error is the one to report
-            pass
+            # each island on its own: one dead worker must not cut the others' WAL close short
+            for ref in [a.abort.remote() for a in self._actors]:
+                with contextlib.suppress(Exception):  # after a failure: the first error counts
+                    ray.get(ref, timeout=60)
         finally:
             self._actors = []
             ray.shutdown()
             self._started = False
 
     def _get(self, refs: list[Any]) -> list[Any]:
-        """``ray.get``, re-raising a user error from an actor as itself (one clear line)."""
+        """``ray.get`` of one call per island, in island order; an island's error, or the
+        death of its worker process, comes back as :class:`IslandFailed` naming it."""
+        return [self._get_one(k, ref) for k, ref in enumerate(refs)]
+
+    def _get_one(self, island: int, ref: Any) -> Any:
         ray = self._ray
         try:
-            return ray.get(refs)
+            return ray.get(ref)
         except ray.exceptions.RayTaskError as err:
             cause = getattr(err, "cause", None)
-            if isinstance(cause, ScarlineError):
-                raise cause from None
-            raise
+            raise IslandFailed(island, cause if isinstance(cause, Exception) else err) from err
+        except ray.exceptions.RayActorError as err:  # the actor's process is gone
+            died = f"its Ray worker process died ({type(err).__name__})"
+            raise IslandFailed(island, died) from err
