@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from output import logs_to_stderr
+
 from scarline.argtypes import positive_int
 from scarline.config import RunConfig
 from scarline.gating.config import GatesConfig
@@ -99,6 +101,7 @@ def main() -> None:
     parser.add_argument("--executor", choices=["serial", "process", "ray"], default=None)
     parser.add_argument("--workers", type=positive_int, default=2)
     args = parser.parse_args()
+    logs_to_stderr()
     executors = [("serial", 1), ("process", args.workers)]
     if args.executor is not None:
         executors = [(args.executor, args.workers)]

@@ -165,7 +165,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     # one log line a request would be most of what is timed (and of the output)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    structlog.configure(  # warnings to stderr: stdout is the one JSON object
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     with tempfile.TemporaryDirectory(prefix="scarline-bench-serve-") as tmp:
         root = Path(tmp) / "runs"
         root.mkdir()

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from output import logs_to_stderr  # noqa: E402
 from paper_recording import write_paper_config  # noqa: E402
 
 from scarline.argtypes import positive_float, positive_int  # noqa: E402
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--rate", type=positive_float, default=200.0, help="requests per second")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    logs_to_stderr()
     os.environ["SCARLINE_API_READ_TOKEN"] = TOKEN
     os.environ.setdefault("SCARLINE_API_TOKEN", "bench-operate-token")
     with tempfile.TemporaryDirectory(prefix="scarline-bench-service-") as tmp:

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from feed_venue import NS, FakeClock, FakeVenue, Market, script  # noqa: E402
+from output import logs_to_stderr  # noqa: E402
 
 from scarline.argtypes import positive_int  # noqa: E402
 from scarline.config import RunConfig  # noqa: E402
@@ -161,6 +162,7 @@ def main() -> None:
     parser.add_argument("--symbols", type=int, default=2, choices=(1, 2))
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    logs_to_stderr()
     if args.bars <= WARMUP:
         parser.error(f"--bars must be more than {WARMUP}: the first {WARMUP} steps are warm-up")
     result = soak(args.bars, args.symbols)
