@@ -12,7 +12,10 @@ O_NOFOLLOW``) after removing whatever held its name, and the rename replaces the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
@@ -25,16 +28,24 @@ def temp_of(path: Path) -> Path:
 def replace_file(path: Path, data: bytes, *, fsync: bool = False) -> None:
     """Write ``data`` to ``path`` atomically (temp file, then rename); ``fsync``: flush the
     file to disk before the rename. A failed write (a full disk) leaves no temp file."""
+    with replacing(path, fsync=fsync) as out:
+        _write_all(out.fileno(), data)
+
+
+@contextmanager
+def replacing(path: Path, *, fsync: bool = False) -> Iterator[BinaryIO]:
+    """:func:`replace_file` for a writer that streams (``pyarrow.parquet.write_table``): the
+    fresh temp file, open for writing, renamed onto ``path`` when the block ends without an
+    error, removed when it does not."""
     tmp = temp_of(path)
     tmp.unlink(missing_ok=True)  # a link planted there goes, its target is left alone
     fd = os.open(tmp, _NEW, 0o666)  # refused if someone re-planted one meanwhile
     try:
-        try:
-            _write_all(fd, data)
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
             if fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+                os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

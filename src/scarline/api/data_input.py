@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scarline.errors import DataError
+from scarline.safe_write import replace_file
 
 TIME_NAMES = ("timestamp", "date", "datetime", "time")
 SYMBOL_NAMES = ("symbol", "ticker")
@@ -164,7 +165,5 @@ def frame_source(data: object, out_dir: Path, symbol: str = "ASSET") -> Path:
     path = (out_dir / "inputs" / f"frame-{hashlib.sha256(raw).hexdigest()[:16]}.parquet").resolve()
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(raw)
-        tmp.replace(path)
+        replace_file(path, raw)
     return path

@@ -11,7 +11,6 @@ policy across islands (by last fitness).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from scarline.config import RunConfig, config_hash
 from scarline.errors import ConfigError, ScarlineError
 from scarline.rundir import island_run_id
 from scarline.runner import absolute_paths, load_run_market
+from scarline.safe_write import replace_file
 from scarline.session import MAX_RUN_ID, RunIdError, check_run_id, make_run_id, run_dir_in
 
 EVOLVE_FILE = "evolve.json"
@@ -301,6 +301,4 @@ def _migration(step: int, source: int, parcel: Parcel, reports: list[IslandRepor
 
 
 def _write_json(path: Path, obj: dict[str, object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    replace_file(path, (json.dumps(obj, indent=2) + "\n").encode("utf-8"))

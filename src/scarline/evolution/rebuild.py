@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -36,6 +35,7 @@ from scarline.evolution.genome import WEIGHTS_DTYPE, Genome, decode_genome, poli
 from scarline.evolution.vault import Vault
 from scarline.journal.manifest import read_manifest
 from scarline.rundir import RunDir
+from scarline.safe_write import replace_file
 
 if TYPE_CHECKING:
     from scarline.learning.qnet import QPopulation
@@ -202,9 +202,7 @@ def rebuild_policy(
     files = policy_files(genome, full)
     # weights first: a policy.json on disk always names weights that are already complete
     for name in (WEIGHTS_FILE, POLICY_FILE):
-        tmp = out / f"{name}.tmp"
-        tmp.write_bytes(files[name])
-        os.replace(tmp, out / name)
+        replace_file(out / name, files[name])
     return [out / name for name in sorted(files)]
 
 

@@ -36,6 +36,7 @@ import msgspec
 
 from scarline.digest import file_sha256, sha256_hex
 from scarline.errors import ScarlineError
+from scarline.safe_write import replace_file
 
 SUMS_FILE = "SHA256SUMS"
 PACK_SUFFIX = ".vpack"
@@ -58,12 +59,6 @@ class Entry:
     offset: int  # from the start of the pack file
     length: int
     sha256: str
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def pack_bytes(items: list[tuple[bytes, str]]) -> bytes:
@@ -157,7 +152,7 @@ class Vault:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"pack-{max((n for n, _ in packs), default=0) + 1:06d}{PACK_SUFFIX}"
         blob = pack_bytes([(data, h) for h, data in fresh.items()])
-        _write_atomic(path, blob)
+        replace_file(path, blob)
         sums[path.name] = sha256_hex(blob)
         text = self._store_sums(sums)
         # the new pack's entries join the index without re-reading the other headers
@@ -309,5 +304,5 @@ class Vault:
     def _store_sums(self, sums: dict[str, str]) -> str:
         text = "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
         self.dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.sums_path, text.encode("utf-8"))
+        replace_file(self.sums_path, text.encode("utf-8"))
         return text

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scarline.safe_write import replace_file
+
 STAGES = ("ingest", "signal", "risk", "order", "ack")
 QUANTILES = {"p50": 50.0, "p99": 99.0, "p999": 99.9}
 
@@ -67,9 +69,7 @@ class Heartbeat:
             "latency_seconds": self.quantiles(),
             **state,
         }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(self.path)
+        replace_file(self.path, (json.dumps(body, indent=2) + "\n").encode("utf-8"))
 
     def quantiles(self) -> dict[str, dict[str, float]]:
         """Per stage, p50/p99/p999 in seconds (stages not seen yet are left out)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +29,7 @@ from scarline.evolution.lineage import NO_PARENT, LineageError, ancestry
 from scarline.evolution.migration import island_of
 from scarline.report.figure import DPI, show_message
 from scarline.report.style import CSS
+from scarline.safe_write import replace_file
 
 XAxis = Literal["step", "generation"]
 LABELS_MAX = 40
@@ -218,13 +218,7 @@ def _marker(marker: str, colour: ColorType, label: str, edge: str | None = None)
 def _write_atomic(path: Path | str, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    try:
-        os.replace(tmp, path)
-    except OSError:  # e.g. path is a directory: leave no temporary file next to it
-        tmp.unlink(missing_ok=True)
-        raise
+    replace_file(path, data)  # a failure (path is a directory) leaves no temporary file
     return path
 
 
