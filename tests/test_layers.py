@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         [
             "_version",  # __version__, which every layer may read
             "errors",
+            "safe_write",  # whole-file writes that never follow a planted link
             "strict",
             "rng",
             "clock",
@@ -39,7 +40,6 @@ LAYERS: list[tuple[str, list[str]]] = [
             "stats",
             "filters",  # lfilter's first-order recursion, compiled (the EWMAs)
             "digest",
-            "safe_write",  # whole-file writes that never follow a planted link
             "rundir",
             "signing",  # Ed25519 keys and signed sidecars (docs/security.md)
             "performance",  # per-agent statistics (numpy, pandas only)
